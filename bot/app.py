@@ -1,0 +1,143 @@
+"""The app factory: everything long-lived is built here and handed to handlers as workflow data."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import set_default_commands
+from bot.config import Settings
+from bot.i18n import LocaleMiddleware, create_i18n
+from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
+from bot.sender import Sender
+from core.clock import Clock, SystemClock
+from handlers import get_routers
+from scheduler import Clockwork
+from storage.db import create_engine, create_session_factory
+from storage.repo import users as users_repo
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings, token: str | None = None) -> Bot:
+    api = TelegramAPIServer.from_base(settings.telegram_api_base)
+    secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else "")
+    return Bot(
+        token=secret,
+        session=AiohttpSession(api=api),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis when several replicas run (shared FSM, per-user event isolation), memory otherwise."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        )
+        return storage, storage.create_isolation()
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+    clock: Clock
+    sender: Sender
+    clockwork: Clockwork
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    bot: Bot | None = None,
+    sender: Sender | None = None,
+    start_clockwork: bool = True,
+) -> App:
+    clock = clock or SystemClock()
+    engine = engine or create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    bot = bot or create_bot(settings)
+    i18n = create_i18n(settings.default_language)
+
+    async def mark_unreachable(chat_id: int) -> None:
+        async with session_factory() as session:
+            user = await users_repo.get_by_tg_id(session, chat_id)
+            if user is not None:
+                user.reachable = False
+                await session.commit()
+
+    sender = sender or Sender(bot, on_unreachable=mark_unreachable)
+    clockwork = Clockwork(
+        session_factory=session_factory,
+        clock=clock,
+        sender=sender,
+        i18n=i18n,
+        settings=settings,
+        interval_seconds=settings.scheduler_interval_seconds,
+    )
+    storage, isolation = create_fsm(settings)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock,
+        i18n=i18n,
+        sender=sender,
+        clockwork=clockwork,
+    )
+    dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(UserMiddleware())
+    dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
+    dp.include_routers(*get_routers())
+
+    async def on_startup(bot: Bot) -> None:
+        await set_default_commands(bot, i18n)
+        if start_clockwork:
+            clockwork.start()
+
+    async def on_shutdown() -> None:
+        clockwork.shutdown()
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return App(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        bot=bot,
+        dispatcher=dp,
+        i18n=i18n,
+        clock=clock,
+        sender=sender,
+        clockwork=clockwork,
+    )

@@ -1,0 +1,95 @@
+"""Run the real bot (real Dispatcher, real aiogram HTTP client) against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from bot.app import App, build_app, create_bot
+from bot.config import Settings
+from bot.emulator.client import UserClient
+from bot.emulator.server import FakeTelegram
+from core.clock import Clock
+from storage.migrate import upgrade
+
+
+class EmulatedBot:
+    def __init__(
+        self,
+        settings: Settings,
+        emu: FakeTelegram,
+        *,
+        clock: Clock | None = None,
+        start_clockwork: bool = False,
+        **app_kwargs: Any,
+    ) -> None:
+        self.emu = emu
+        self.settings = settings.model_copy(update={"telegram_api_base": emu.base_url})
+        self.clock = clock
+        self.start_clockwork = start_clockwork
+        self.app_kwargs = app_kwargs
+        self.app: App | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> App:
+        bot = create_bot(self.settings, token=self.emu.token)
+        app = build_app(
+            self.settings,
+            clock=self.clock,
+            bot=bot,
+            start_clockwork=self.start_clockwork,
+            **self.app_kwargs,
+        )
+        await upgrade(app.engine)
+        self.app = app
+        self._task = asyncio.create_task(
+            app.dispatcher.start_polling(
+                app.bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False
+            )
+        )
+        # wait until the first getUpdates has been answered: the bot is live
+        marker = await self.emu.push_update("edited_message", self._noop_message())
+        await self.emu.wait_processed(marker, within=15)
+        return app
+
+    def _noop_message(self) -> dict[str, Any]:
+        # an update type no router handles: it only proves the polling loop is live
+        return {
+            "message_id": 0,
+            "date": 0,
+            "edit_date": 0,
+            "chat": {"id": -1, "type": "channel", "title": "warm-up"},
+            "text": "warm-up",
+        }
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            await self.app.dispatcher.stop_polling()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 10)
+        await self.app.close()
+        self.app = None
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        started: bool = False,
+    ) -> UserClient:
+        self.emu.add_user(
+            user_id,
+            first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            started=started,
+        )
+        return UserClient(self.emu, user_id)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.types import TelegramObject
+
+from core.roles import LEADS, STAFF, Role
+
+
+class RoleFilter(Filter):
+    """Passes when the server-side role (resolved by UserMiddleware) is one of ``roles``."""
+
+    def __init__(self, *roles: Role | frozenset[Role]) -> None:
+        allowed: set[Role] = set()
+        for r in roles:
+            allowed.update(r if isinstance(r, frozenset) else {r})
+        self.roles = frozenset(allowed)
+
+    async def __call__(self, event: TelegramObject, role: Role | None = None) -> bool:
+        return role in self.roles
+
+
+def staff() -> RoleFilter:
+    return RoleFilter(STAFF)
+
+
+def leads() -> RoleFilter:
+    return RoleFilter(LEADS)

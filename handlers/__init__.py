@@ -1,0 +1,18 @@
+"""aiogram routers, one module per feature, built by factories."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    from handlers import common, errors, invite, settings, start
+
+    return [
+        errors.create_router(),
+        common.create_cancel_router(),
+        start.create_router(),
+        settings.create_router(),
+        invite.create_router(),
+        common.create_fallback_router(),
+    ]

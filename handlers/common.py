@@ -1,0 +1,84 @@
+"""/cancel from any step, chat-member updates, and the fallback that answers everything else."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
+
+from bot.i18n import _
+from core.roles import ALL_COMMANDS, Role, allowed_commands
+from storage.models import User
+
+
+def create_cancel_router() -> Router:
+    """Registered first, so /cancel wins over any dialogue step."""
+    router = Router(name="cancel")
+
+    @router.message(Command("cancel"))
+    async def cancel(message: Message, state: FSMContext) -> None:
+        if await state.get_state() is None:
+            await message.answer(_("Nothing to cancel."))
+            return
+        await state.clear()
+        await message.answer(_("Cancelled. Nothing was changed by the unfinished step."))
+
+    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    async def blocked(event: ChatMemberUpdated, user: User | None) -> None:
+        if user is not None:
+            user.reachable = False
+
+    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
+    async def unblocked(event: ChatMemberUpdated, user: User | None) -> None:
+        if user is not None:
+            user.reachable = True
+
+    return router
+
+
+def create_fallback_router() -> Router:
+    """Registered last: whatever no feature handled gets a short, clear answer."""
+    router = Router(name="fallback")
+
+    @router.message(F.text.startswith("/"))
+    async def unknown_command(message: Message, role: Role | None) -> None:
+        assert message.text is not None
+        name = (
+            message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+            if message.text[1:]
+            else ""
+        )
+        if name in ALL_COMMANDS and name not in allowed_commands(role):
+            await message.answer(
+                _("This command is not available to you. /help shows what you can do.")
+            )
+            return
+        await message.answer(_("I don't know this command. /help shows what I can do."))
+
+    @router.message(F.text)
+    async def free_text(message: Message, state: FSMContext, role: Role | None) -> None:
+        if await state.get_state() is not None:
+            await message.answer(_("Please use the buttons above, or /cancel to leave."))
+            return
+        if role is None:
+            await message.answer(
+                _("Access is by invitation. Open the invite link you received, or see /help.")
+            )
+            return
+        await message.answer(_("I didn't understand that. /help shows what I can do."))
+
+    @router.message()
+    async def other_content(message: Message, state: FSMContext) -> None:
+        if await state.get_state() is not None:
+            await message.answer(
+                _("I expected a text answer here. Send text, or /cancel to leave.")
+            )
+            return
+        await message.answer(_("I can't use this here. /help shows what I can do."))
+
+    @router.callback_query()
+    async def stale_button(query: CallbackQuery) -> None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+
+    return router

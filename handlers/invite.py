@@ -1,0 +1,206 @@
+"""/invite and /team for admins and managers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import InviteCb
+from bot.config import Settings
+from bot.filters import leads
+from bot.i18n import _
+from bot.rendering import h
+from core.clock import Clock
+from core.roles import Role
+from handlers.start import role_name
+from services.access import InviteProblem, create_invite
+from storage.models import User
+from storage.repo import users as users_repo
+
+
+def _role_keyboard(role: Role) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if role is Role.ADMIN:
+        kb.button(text=_("Manager (new team)"), callback_data=InviteCb(role="manager"))
+    kb.button(text=_("Sales rep"), callback_data=InviteCb(role="rep"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+async def _teams_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
+    teams = await users_repo.list_teams(session)
+    if not teams:
+        return None
+    kb = InlineKeyboardBuilder()
+    for team, count in teams[:50]:
+        kb.button(
+            text=f"{team.name[:40]} ({count})", callback_data=InviteCb(role="rep", team_id=team.id)
+        )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def create_router() -> Router:
+    router = Router(name="invite")
+    router.message.filter(leads())
+    router.callback_query.filter(leads())
+
+    async def issue(
+        *,
+        target: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        invited: Role,
+        team_id: int | None,
+        clock: Clock,
+        settings: Settings,
+        bot: Bot,
+    ) -> None:
+        result = await create_invite(
+            session,
+            inviter=user,
+            inviter_role=role,
+            role=invited,
+            team_id=team_id,
+            now=clock.now(),
+            ttl=timedelta(days=settings.invite_ttl_days),
+        )
+        if result.problem is InviteProblem.NO_TEAM:
+            await target.answer(_("There is no such team. Invite a manager first: /invite"))
+            return
+        if result.problem is not None or result.invite is None:
+            await target.answer(_("You cannot invite a {role}.").format(role=role_name(invited)))
+            return
+        me = await bot.me()
+        link = f"https://t.me/{me.username}?start={result.invite.token}"
+        await target.answer(
+            _(
+                "Invite for a {role}. Send this link to the person; it works once and expires "
+                "in {days} days:\n\n{link}"
+            ).format(role=role_name(invited), days=settings.invite_ttl_days, link=h(link))
+        )
+
+    @router.message(Command("invite"))
+    async def invite(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        bot: Bot,
+    ) -> None:
+        arg = (command.args or "").strip().lower()
+        wanted = {"manager": Role.MANAGER, "rep": Role.REP}.get(arg)
+        if wanted is None and arg:
+            await message.answer(_("Use /invite, /invite manager or /invite rep."))
+            return
+        if role is Role.MANAGER:
+            if wanted is Role.MANAGER:
+                await message.answer(_("Only an administrator can invite managers."))
+                return
+            await issue(
+                target=message,
+                session=session,
+                user=user,
+                role=role,
+                invited=Role.REP,
+                team_id=user.team_id,
+                clock=clock,
+                settings=settings,
+                bot=bot,
+            )
+            return
+        if wanted is Role.MANAGER:
+            await issue(
+                target=message,
+                session=session,
+                user=user,
+                role=role,
+                invited=Role.MANAGER,
+                team_id=None,
+                clock=clock,
+                settings=settings,
+                bot=bot,
+            )
+            return
+        if wanted is Role.REP:
+            kb = await _teams_keyboard(session)
+            if kb is None:
+                await message.answer(_("There are no teams yet. Invite a manager first."))
+                return
+            await message.answer(_("Into which team?"), reply_markup=kb)
+            return
+        await message.answer(_("Whom do you want to invite?"), reply_markup=_role_keyboard(role))
+
+    @router.callback_query(InviteCb.filter())
+    async def invite_cb(
+        query: CallbackQuery,
+        callback_data: InviteCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        bot: Bot,
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        invited = {"manager": Role.MANAGER, "rep": Role.REP}.get(callback_data.role)
+        if invited is None:
+            await query.message.answer(_("This button is no longer valid."))
+            return
+        if role is Role.ADMIN and invited is Role.REP and not callback_data.team_id:
+            kb = await _teams_keyboard(session)
+            if kb is None:
+                await query.message.answer(_("There are no teams yet. Invite a manager first."))
+                return
+            await query.message.edit_text(_("Into which team?"), reply_markup=kb)
+            return
+        await issue(
+            target=query.message,
+            session=session,
+            user=user,
+            role=role,
+            invited=invited,
+            team_id=callback_data.team_id or None,
+            clock=clock,
+            settings=settings,
+            bot=bot,
+        )
+
+    @router.message(Command("team"))
+    async def team(message: Message, session: AsyncSession, user: User, role: Role) -> None:
+        if role is Role.ADMIN:
+            teams = await users_repo.list_teams(session)
+            if not teams:
+                await message.answer(_("No teams yet. /invite manager creates one."))
+                return
+            lines = [_("<b>Teams</b>")]
+            lines += [
+                _("{name}: {count} members").format(name=h(t.name), count=c) for t, c in teams
+            ]
+            await message.answer("\n".join(lines))
+            return
+        if user.team_id is None:
+            await message.answer(_("You are not in a team."))
+            return
+        members = await users_repo.team_members(session, user.team_id)
+        lines = [_("<b>Your team</b>")]
+        for m in members:
+            lines.append(f"• {h(m.display_name)} — {role_name(Role(m.role)) if m.role else ''}")
+        await message.answer("\n".join(lines))
+
+    @router.callback_query(F.data.startswith("inv:"))
+    async def stale(query: CallbackQuery) -> None:  # malformed invite buttons
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+
+    return router

@@ -1,0 +1,158 @@
+"""/start (with and without an invite payload) and /help."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import set_user_commands
+from bot.i18n import _
+from bot.rendering import h
+from bot.sender import Sender
+from core.clock import Clock
+from core.roles import Role
+from services.access import InviteProblem, accept_invite
+from storage.models import User
+
+
+def role_name(role: Role | None) -> str:
+    return {
+        Role.ADMIN: _("admin"),
+        Role.MANAGER: _("manager"),
+        Role.REP: _("sales rep"),
+        Role.CLIENT: _("client"),
+        None: _("guest"),
+    }[role]
+
+
+def help_text(role: Role | None) -> str:
+    if role is None:
+        return _(
+            "I help sales teams turn business networking into a managed process: contacts, "
+            "touches, next steps, reminders, client feedback and a daily digest.\n\n"
+            "Access is by invitation only. Ask your manager or administrator for an invite link "
+            "and open it here.\n\n"
+            "/settings — language and time zone"
+        )
+    if role is Role.CLIENT:
+        return _(
+            "After a service you may get a short question about how it went. "
+            "Just tap a number.\n\n/stop — no more surveys\n/settings — language and time zone"
+        )
+    lines = [
+        _("<b>Contacts</b>"),
+        _("/add — add a contact (or /add Name, Company, +phone, e-mail @username #tag)"),
+        _("/find text — search by name, company, phone, e-mail, @username or #tag"),
+        _("/contacts — your contacts, with filters"),
+        _("Share a Telegram contact with me to add it in one tap."),
+        "",
+        _("<b>Touches and next steps</b>"),
+        _("/log — log a call, meeting, message… and set the next step"),
+        _("/today — overdue, due today and contacts going cold"),
+        "",
+        _("<b>Data</b>"),
+        _("/export — CSV and vCard · /import — upload a CSV or vCard file"),
+    ]
+    if role in (Role.MANAGER, Role.ADMIN):
+        lines += [
+            "",
+            _("<b>Team</b>"),
+            _("/team — members of your team"),
+        ]
+        if role is Role.ADMIN:
+            lines.append(_("/invite — invite a manager (a new team) or a rep into a team"))
+        else:
+            lines.append(_("/invite — invite a rep into your team"))
+    lines += ["", _("/settings — language, time zone"), _("/cancel — leave any dialogue")]
+    return "\n".join(lines)
+
+
+def create_router() -> Router:
+    router = Router(name="start")
+
+    @router.message(CommandStart(deep_link=True))
+    async def start_with_payload(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role | None,
+        clock: Clock,
+        bot: Bot,
+        i18n: I18n,
+        state: FSMContext,
+        sender: Sender,
+    ) -> None:
+        await state.clear()
+        payload = command.args or ""
+        result = await accept_invite(
+            session, user=user, current_role=role, token=payload, now=clock.now()
+        )
+        if result.problem is InviteProblem.ALREADY_MEMBER:
+            await message.answer(
+                _("You already have access as {role}. /help shows what you can do.").format(
+                    role=role_name(role)
+                )
+            )
+            return
+        if result.problem is not None:
+            texts = {
+                InviteProblem.INVALID: _(
+                    "This invite link is not valid. Ask for a new one from the person who "
+                    "invited you."
+                ),
+                InviteProblem.EXPIRED: _(
+                    "This invite link has expired. Ask for a new one from the person who "
+                    "invited you."
+                ),
+                InviteProblem.USED: _(
+                    "This invite link has already been used. Invite links work only once; "
+                    "ask for a new one."
+                ),
+                InviteProblem.NO_TEAM: _(
+                    "The team this link invites you to no longer exists. Ask for a new link."
+                ),
+            }
+            await message.answer(texts.get(result.problem, texts[InviteProblem.INVALID]))
+            return
+        assert result.role is not None and result.team is not None
+        await message.answer(
+            _("Welcome, {name}! You joined the team <b>{team}</b> as {role}.").format(
+                name=h(user.display_name), team=h(result.team.name), role=role_name(result.role)
+            )
+            + "\n\n"
+            + help_text(result.role)
+        )
+        lang = i18n.current_locale
+        await set_user_commands(bot, i18n, message.chat.id, result.role, lang)
+        if result.inviter is not None and result.inviter.tg_id != message.chat.id:
+            with i18n.use_locale(result.inviter.language or i18n.default_locale):
+                text = _("{name} accepted your invite and joined as {role}.").format(
+                    name=h(user.display_name), role=role_name(result.role)
+                )
+            await sender.send(result.inviter.tg_id, text)
+
+    @router.message(CommandStart())
+    async def start(
+        message: Message, role: Role | None, bot: Bot, i18n: I18n, state: FSMContext
+    ) -> None:
+        await state.clear()
+        if role is None:
+            await message.answer(_("Hello!") + " " + help_text(None))
+            return
+        await message.answer(
+            _("Hello again! You are signed in as {role}.").format(role=role_name(role))
+            + "\n\n"
+            + help_text(role)
+        )
+        await set_user_commands(bot, i18n, message.chat.id, role, i18n.current_locale)
+
+    @router.message(Command("help"))
+    async def help_(message: Message, role: Role | None) -> None:
+        await message.answer(help_text(role))
+
+    return router

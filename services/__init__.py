@@ -1,0 +1,1 @@
+"""Use cases: business rules from core/ applied to storage/. No aiogram here."""

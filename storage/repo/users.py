@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Team, User
+
+
+async def upsert_from_telegram(
+    session: AsyncSession,
+    *,
+    tg_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> User:
+    user = await session.scalar(select(User).where(User.tg_id == tg_id))
+    if user is None:
+        user = User(
+            tg_id=tg_id,
+            first_name=first_name[:256],
+            last_name=(last_name or None) and last_name[:256],
+            username=username,
+            tg_language=language_code,
+            reachable=True,
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(user)
+        await session.flush()
+        return user
+    user.first_name = first_name[:256]
+    user.last_name = (last_name or None) and last_name[:256]
+    user.username = username
+    user.tg_language = language_code
+    user.last_seen_at = now
+    user.reachable = True
+    return user
+
+
+async def get_by_tg_id(session: AsyncSession, tg_id: int) -> User | None:
+    return await session.scalar(select(User).where(User.tg_id == tg_id))
+
+
+async def get(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def team_members(session: AsyncSession, team_id: int) -> list[User]:
+    rows = await session.scalars(
+        select(User).where(User.team_id == team_id).order_by(User.role, User.first_name)
+    )
+    return list(rows)
+
+
+async def team_manager(session: AsyncSession, team_id: int) -> User | None:
+    return await session.scalar(
+        select(User).where(User.team_id == team_id, User.role == "manager").order_by(User.id)
+    )
+
+
+async def create_team(session: AsyncSession, name: str, now: datetime) -> Team:
+    team = Team(name=name[:128], created_at=now)
+    session.add(team)
+    await session.flush()
+    return team
+
+
+async def get_team(session: AsyncSession, team_id: int) -> Team | None:
+    return await session.get(Team, team_id)
+
+
+async def list_teams(session: AsyncSession) -> list[tuple[Team, int]]:
+    rows = await session.execute(
+        select(Team, func.count(User.id))
+        .outerjoin(User, User.team_id == Team.id)
+        .group_by(Team.id)
+        .order_by(Team.name)
+    )
+    return [(team, count) for team, count in rows.all()]
