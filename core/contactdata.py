@@ -1,0 +1,158 @@
+"""Normalisation of contact details: phones, e-mails, Telegram usernames, tags, search keys."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+MAX_TAG_LEN = 32
+
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9\u00a0-\uffff](?:[A-Za-z0-9\u00a0-\uffff-]{0,61}[A-Za-z0-9\u00a0-\uffff])?\.)+"
+    r"[A-Za-z\u00a0-\uffff]{2,63}$"
+)
+_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_USERNAME_URL_RE = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?P<name>[^/?#\s]+)/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+_TAG_RE = re.compile(rf"^[\w-]{{1,{MAX_TAG_LEN}}}$")
+_WS_RE = re.compile(r"\s+")
+
+_TRANSLIT: dict[str, str] = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+}
+_TRANSLIT_TABLE = str.maketrans(
+    {**_TRANSLIT, **{k.upper(): v.capitalize() for k, v in _TRANSLIT.items()}}
+)
+
+
+def digits_only(text: str) -> str:
+    """Keep only the ASCII digits of ``text``."""
+    return "".join(ch for ch in text if "0" <= ch <= "9")
+
+
+def normalize_phone(raw: str, region: str) -> str | None:
+    """Return the phone in E.164 form ("+79991234567"), or None if it is not a valid number.
+
+    ``region`` is the ISO 3166 code used for numbers written without a country code
+    (e.g. "RU" turns "8 (912) 345-67-89" into "+79123456789").
+    """
+    text = raw.strip()
+    if not text or len(digits_only(text)) < 5:
+        return None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str) -> str | None:
+    """Strip, lower-case the domain and validate; None if it is not an e-mail address."""
+    text = raw.strip()
+    if text.lower().startswith("mailto:"):
+        text = text[len("mailto:") :]
+    if text.count("@") != 1 or len(text) > 254:
+        return None
+    local, domain = text.split("@")
+    if not local or len(local) > 64:
+        return None
+    email = f"{local}@{domain.lower()}"
+    if not _EMAIL_RE.match(email):
+        return None
+    return email
+
+
+def normalize_username(raw: str) -> str | None:
+    """Accept "@name", "name", "t.me/name", "https://t.me/name"; return "name" or None.
+
+    Telegram usernames are [A-Za-z0-9_] starting with a letter; regular ones are 5-32 chars,
+    collectible ones (Fragment) may be 4 chars, so 4-32 chars are accepted.
+    """
+    text = raw.strip()
+    match = _USERNAME_URL_RE.match(text)
+    if match:
+        text = match.group("name")
+    elif text.startswith("@"):
+        text = text[1:]
+    if not _USERNAME_RE.match(text):
+        return None
+    return text
+
+
+def normalize_tag(raw: str) -> str | None:
+    """ "#Event" -> "event". Letters (any script), digits, "_" and "-"; 1-32 chars."""
+    text = raw.strip().lstrip("#").strip().casefold()
+    if not _TAG_RE.match(text):
+        return None
+    return text
+
+
+def translit(text: str) -> str:
+    """Transliterate Russian Cyrillic to Latin ("Щука" -> "Shchuka"); other text is unchanged."""
+    return text.translate(_TRANSLIT_TABLE)
+
+
+def _normalize(text: str) -> str:
+    return _WS_RE.sub(" ", text.casefold().replace("ё", "е")).strip()
+
+
+def search_key(text: str) -> str:
+    """A normalised string to store for searching: casefolded text plus its transliteration.
+
+    "Анна  Смирнова" -> "анна смирнова anna smirnova"; "Anna" -> "anna".
+    """
+    base = _normalize(text)
+    latin = translit(base)
+    if latin != base:
+        return f"{base} {latin}"
+    return base
+
+
+def query_variants(q: str) -> list[str]:
+    """Distinct normalised variants of a search query to match against :func:`search_key`."""
+    variants: list[str] = []
+    base = _normalize(q)
+    for variant in (base, translit(base)):
+        if variant and variant not in variants:
+            variants.append(variant)
+    return variants
