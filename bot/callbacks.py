@@ -29,3 +29,28 @@ def packed(cb: CallbackData) -> str:
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
+
+
+class CardCb(CallbackData, prefix="cc"):
+    """An action on a contact card; the id is always re-checked against the user's scope."""
+
+    a: str
+    id: int
+    v: str = ""
+
+
+class ListCb(CallbackData, prefix="cl"):
+    page: int = 0
+    f: str = ""  # filter as field=value, e.g. "status=lead"
+
+
+class DupCb(CallbackData, prefix="dup"):
+    a: str  # open | merge | add
+    id: int = 0
+
+
+class PickCb(CallbackData, prefix="pk"):
+    """A value chosen for a field in a dialogue (wizard, touch log)."""
+
+    f: str
+    v: str

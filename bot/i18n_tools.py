@@ -73,8 +73,10 @@ def problems() -> list[str]:
                 continue
             translated = catalog.get(message.id)
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            if translated is None or not translated.string or (
-                isinstance(translated.string, tuple) and not all(translated.string)
+            if (
+                translated is None
+                or not translated.string
+                or (isinstance(translated.string, tuple) and not all(translated.string))
             ):
                 found.append(f"{lang}: untranslated {ids[0]!r}")
                 continue

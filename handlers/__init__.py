@@ -6,7 +6,7 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import common, errors, invite, settings, start
+    from handlers import common, contacts, errors, invite, settings, start, touches
 
     return [
         errors.create_router(),
@@ -14,5 +14,7 @@ def get_routers() -> list[Router]:
         start.create_router(),
         settings.create_router(),
         invite.create_router(),
+        touches.create_router(),
+        contacts.create_router(),
         common.create_fallback_router(),
     ]

@@ -71,6 +71,7 @@ class ChatState:
     started: bool = False
     blocked: bool = False
     next_message_id: int = 1
+    reply_keyboard: dict[str, Any] | None = None
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -458,6 +459,11 @@ class FakeTelegram:
                         raise ApiError(400, "Bad Request: keyboard button text is empty")
 
     def _bot_message(self, chat: ChatState, **content: Any) -> dict[str, Any]:
+        markup = content.get("reply_markup")
+        if markup is not None and "inline_keyboard" not in markup:
+            # reply keyboards stay on the user's screen; a Message carries only inline ones
+            chat.reply_keyboard = None if markup.get("remove_keyboard") else markup
+            content["reply_markup"] = None
         message = {
             "message_id": self._new_message_id(chat),
             "date": int(self.now()),

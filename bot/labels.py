@@ -1,0 +1,79 @@
+"""Translated labels for stored codes (the domain's vocabulary in English and Russian)."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, _
+
+LABELS: dict[str, dict[str, str]] = {
+    "kind": {"b2b": N_("B2B"), "b2c": N_("B2C")},
+    "icp_fit": {
+        "fits": N_("fits ICP"),
+        "not_fit": N_("does not fit ICP"),
+        "unknown": N_("ICP unknown"),
+    },
+    "influence": {
+        "initiator": N_("initiator"),
+        "decision_maker": N_("decision maker"),
+        "procurement": N_("procurement"),
+        "user": N_("user"),
+        "influencer": N_("influencer"),
+        "other": N_("other"),
+        "recommendation": N_("recommendation"),
+        "community": N_("community"),
+        "reviews": N_("reviews"),
+    },
+    "source": {
+        "event": N_("event"),
+        "community": N_("community"),
+        "partner": N_("partner"),
+        "digital": N_("digital/social"),
+        "webinar": N_("webinar"),
+        "inbound": N_("inbound request"),
+        "referral": N_("referral"),
+        "cold": N_("cold outreach"),
+        "other": N_("other"),
+    },
+    "status": {
+        "contact": N_("contact"),
+        "lead": N_("lead"),
+        "client": N_("client"),
+        "partner": N_("partner"),
+        "lost": N_("lost"),
+    },
+    "stage": {
+        "identification": N_("identification"),
+        "connection": N_("connection"),
+        "development": N_("development"),
+        "commercial": N_("commercial"),
+        "retention": N_("retention & referral"),
+    },
+    "touch": {
+        "call": N_("call"),
+        "meeting": N_("meeting"),
+        "message": N_("message"),
+        "email": N_("e-mail"),
+        "event": N_("event"),
+        "webinar": N_("webinar"),
+        "social": N_("social"),
+        "service": N_("service delivered"),
+        "other": N_("other"),
+    },
+    "direction": {"out": N_("outbound"), "in": N_("inbound")},
+    "field": {
+        "status": N_("status"),
+        "stage": N_("stage"),
+        "created": N_("card created"),
+        "merged": N_("merged with"),
+        "archived": N_("archived"),
+        "restored": N_("restored"),
+        "verified": N_("data verified"),
+        "next_step": N_("next step"),
+    },
+}
+
+
+def label(group: str, code: str | None) -> str:
+    if code is None:
+        return "—"
+    text = LABELS.get(group, {}).get(code)
+    return _(text) if text else code

@@ -1,0 +1,122 @@
+"""Rendering of cards, lists and timelines (HTML, user text escaped)."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import CardCb
+from bot.i18n import _
+from bot.labels import label
+from bot.rendering import h
+from core.nextstep import format_local
+from services.contacts import TimelineItem, tag_list
+from storage.models import Contact, Touch
+
+
+def contact_line(c: Contact) -> str:
+    extra = ", ".join(h(x) for x in (c.company, c.position) if x)
+    return f"<b>{h(c.name)}</b>" + (f" — {extra}" if extra else "")
+
+
+def card_text(c: Contact, last_touch: Touch | None, tz: str, lang: str) -> str:
+    lines = [contact_line(c)]
+    if c.archived_at:
+        lines.append(_("🗄 archived"))
+    lines.append(
+        _("Status: {status} · Stage: {stage}").format(
+            status=label("status", c.status), stage=label("stage", c.stage)
+        )
+    )
+    facts = []
+    if c.kind:
+        facts.append(label("kind", c.kind))
+    if c.influence:
+        facts.append(label("influence", c.influence))
+    facts.append(label("icp_fit", c.icp_fit))
+    if c.segment:
+        facts.append(h(c.segment))
+    lines.append(" · ".join(facts))
+    if c.icp_criterion:
+        lines.append(_("ICP criterion: {text}").format(text=h(c.icp_criterion)))
+    if c.source:
+        src = label("source", c.source)
+        if c.source_detail:
+            src += f" ({h(c.source_detail)})"
+        lines.append(_("Source: {source}").format(source=src))
+    contacts = [h(x) for x in (c.phone, c.email) if x]
+    if c.tg_username:
+        contacts.append("@" + h(c.tg_username))
+    if contacts:
+        lines.append(" · ".join(contacts))
+    tags = tag_list(c.tags)
+    if tags:
+        lines.append(" ".join("#" + h(t) for t in tags))
+    lines.append("")
+    if last_touch is not None:
+        lines.append(
+            _("Last touch: {type}, {when}").format(
+                type=label("touch", last_touch.type),
+                when=format_local(last_touch.occurred_at, tz, lang),
+            )
+            + (f" — {h(last_touch.summary[:300])}" if last_touch.summary else "")
+        )
+    else:
+        lines.append(_("No touches yet."))
+    if c.next_step_due:
+        lines.append(
+            _("Next step: {step}, {when}").format(
+                step=h(c.next_step or "—"), when=format_local(c.next_step_due, tz, lang)
+            )
+        )
+    elif c.no_next_step_reason:
+        lines.append(_("No next step: {reason}").format(reason=h(c.no_next_step_reason)))
+    else:
+        lines.append(_("⚠️ No next step planned."))
+    if c.notes:
+        lines.append("")
+        lines.append(_("Notes:") + "\n" + h(c.notes))
+    return "\n".join(lines)
+
+
+def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📝 Log touch"), callback_data=CardCb(a="log", id=c.id))
+    kb.button(text=_("⏭ Next step"), callback_data=CardCb(a="next", id=c.id))
+    kb.button(text=_("Status"), callback_data=CardCb(a="status", id=c.id))
+    kb.button(text=_("Stage"), callback_data=CardCb(a="stage", id=c.id))
+    kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=c.id))
+    kb.button(text=_("🕓 Timeline"), callback_data=CardCb(a="tl", id=c.id))
+    if c.archived_at:
+        kb.button(text=_("Restore"), callback_data=CardCb(a="restore", id=c.id))
+    else:
+        kb.button(text=_("🗄 Archive"), callback_data=CardCb(a="arch", id=c.id))
+    kb.adjust(2, 2, 2, 1)
+    return kb.as_markup()
+
+
+def timeline_text(
+    c: Contact, items: list[TimelineItem], names: dict[int, str], tz: str, lang: str
+) -> str:
+    lines = [_("<b>Timeline</b> — {name}").format(name=h(c.name)), ""]
+    if not items:
+        lines.append(_("Nothing yet."))
+    for it in items:
+        when = format_local(it.at, tz, lang)
+        who = h(names.get(it.actor_id or 0, ""))
+        if it.kind == "touch":
+            head = f"{when} · {label('touch', it.a)} ({label('direction', it.b)})"
+            body = f"\n{h(it.text)}" if it.text else ""
+        elif it.kind in ("status", "stage"):
+            head = f"{when} · {label('field', it.kind)}: {label(it.kind, it.a)} → {label(it.kind, it.b)}"
+            body = ""
+        elif it.kind == "next_step":
+            head = f"{when} · {label('field', it.kind)}: {h(it.b)}"
+            body = ""
+        else:
+            head = f"{when} · {label('field', it.kind)}"
+            if it.kind == "merged" and it.a:
+                head += f" {h(it.a)}"
+            body = ""
+        lines.append(head + (f" — {who}" if who else "") + body)
+    return "\n".join(lines)

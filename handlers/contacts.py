@@ -1,0 +1,929 @@
+"""Contacts: quick add, the /add dialogue, shared contacts, forwards, duplicates, cards, lists."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import CardCb, DupCb, ListCb, PickCb
+from bot.config import Settings
+from bot.filters import staff
+from bot.i18n import _
+from bot.labels import LABELS, label
+from bot.rendering import answer_long, h
+from bot.views import card_keyboard, card_text, contact_line, timeline_text
+from core.clock import Clock
+from core.contactdata import normalize_email, normalize_phone, normalize_username
+from core.enums import Influence, Kind, Source, Stage, Status
+from core.quickadd import parse_quick_add
+from core.roles import Role
+from services import contacts as svc
+from storage.models import Contact, Touch, User
+
+log = logging.getLogger(__name__)
+
+PICK_USERS_REQUEST_ID = 1
+PAGE_SIZE = 8
+ENUM_FIELDS: dict[str, tuple[str, ...]] = {
+    "kind": tuple(k.value for k in Kind),
+    "source": tuple(s.value for s in Source),
+    "status": tuple(s.value for s in Status),
+    "stage": tuple(s.value for s in Stage),
+    "influence": tuple(i.value for i in Influence),
+    "icp_fit": ("fits", "not_fit", "unknown"),
+}
+LABEL_GROUP = {"influence": "influence", "icp_fit": "icp_fit"}
+TEXT_FIELDS = (
+    "name",
+    "company",
+    "position",
+    "phone",
+    "email",
+    "tg_username",
+    "segment",
+    "icp_criterion",
+    "source_detail",
+    "notes",
+    "tags",
+)
+
+
+class AddForm(StatesGroup):
+    name = State()
+    company = State()
+    position = State()
+    phone = State()
+    email = State()
+    kind = State()
+    source = State()
+    influence = State()
+
+
+class EditForm(StatesGroup):
+    value = State()
+
+
+class FindForm(StatesGroup):
+    query = State()
+
+
+def scope_of(user: User, role: Role) -> svc.Scope:
+    return svc.Scope.of(user, role)
+
+
+def user_tz(user: User, settings: Settings) -> str:
+    return user.timezone or settings.default_timezone
+
+
+async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
+    return await session.scalar(
+        select(Touch)
+        .where(Touch.contact_id == contact_id)
+        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+        .limit(1)
+    )
+
+
+async def show_card(
+    target: Message,
+    session: AsyncSession,
+    contact: Contact,
+    user: User,
+    settings: Settings,
+    i18n: I18n,
+    *,
+    edit: bool = False,
+    prefix: str = "",
+) -> None:
+    text = prefix + card_text(
+        contact, await last_touch(session, contact.id), user_tz(user, settings), i18n.current_locale
+    )
+    markup = card_keyboard(contact)
+    if edit and len(text) <= 4000:
+        try:
+            await target.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:  # e.g. "message is not modified": send it anew
+            log.debug("card edit refused: %s", exc.message)
+    await answer_long(target, text, reply_markup=markup)
+
+
+def missing_fields_keyboard(c: Contact) -> InlineKeyboardMarkup | None:
+    kb = InlineKeyboardBuilder()
+    labels = {
+        "source": _("Source"),
+        "influence": _("Role"),
+        "kind": _("B2B / B2C"),
+        "icp_fit": _("ICP fit"),
+    }
+    for name in ("source", "influence", "kind"):
+        if getattr(c, name) is None:
+            kb.button(text=labels[name], callback_data=CardCb(a="ask", id=c.id, v=name))
+    if c.icp_fit == "unknown":
+        kb.button(text=labels["icp_fit"], callback_data=CardCb(a="ask", id=c.id, v="icp_fit"))
+    kb.button(text=_("Status"), callback_data=CardCb(a="ask", id=c.id, v="status"))
+    kb.button(text=_("Stage"), callback_data=CardCb(a="ask", id=c.id, v="stage"))
+    kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=c.id))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def enum_keyboard(contact_id: int, field: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    group = LABEL_GROUP.get(field, field)
+    for value in ENUM_FIELDS[field]:
+        kb.button(
+            text=label(group, value),
+            callback_data=CardCb(a="set", id=contact_id, v=f"{field}={value}"),
+        )
+    kb.button(text=_("« Back"), callback_data=CardCb(a="open", id=contact_id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def problems_text(problems: tuple[tuple[str, str], ...]) -> str:
+    texts = {
+        "bad_phone": _("⚠️ “{value}” is not a valid phone number; it was not saved."),
+        "bad_email": _("⚠️ “{value}” is not a valid e-mail; it was not saved."),
+        "bad_username": _("⚠️ “{value}” is not a valid Telegram username; it was not saved."),
+        "bad_tag": _("⚠️ “{value}” is not a valid tag; it was not saved."),
+        "extra_phone": _("⚠️ A second phone “{value}” was ignored."),
+        "extra_email": _("⚠️ A second e-mail “{value}” was ignored."),
+        "extra_username": _("⚠️ A second username “{value}” was ignored."),
+    }
+    lines = [texts[code].format(value=h(raw)) for code, raw in problems if code in texts]
+    return "\n".join(lines)
+
+
+def duplicate_text_and_keyboard(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Possible duplicate</b>:")]
+    kb = InlineKeyboardBuilder()
+    for c in found[:3]:
+        lines.append("• " + contact_line(c) + (f" · {h(c.phone)}" if c.phone else ""))
+        kb.button(
+            text=_("Open {name}").format(name=c.name[:30]), callback_data=DupCb(a="open", id=c.id)
+        )
+        kb.button(
+            text=_("Merge into {name}").format(name=c.name[:30]),
+            callback_data=DupCb(a="merge", id=c.id),
+        )
+    kb.button(text=_("Add anyway"), callback_data=DupCb(a="add"))
+    kb.adjust(2)
+    return "\n".join(lines), kb.as_markup()
+
+
+async def save_or_ask_duplicate(
+    target: Message,
+    *,
+    session: AsyncSession,
+    user: User,
+    role: Role,
+    data: dict[str, Any],
+    tags: list[str],
+    state: FSMContext,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    notice: str = "",
+) -> None:
+    """Every add goes through here: a possible duplicate is shown before anything is saved."""
+    scope = scope_of(user, role)
+    found = await svc.duplicates(
+        session,
+        scope,
+        name=data.get("name"),
+        company=data.get("company"),
+        phone=data.get("phone"),
+        email=data.get("email"),
+        tg_user_id=data.get("tg_user_id"),
+    )
+    if found:
+        await state.set_state(None)
+        await state.update_data(pending=data, pending_tags=tags)
+        text, kb = duplicate_text_and_keyboard(found)
+        await target.answer((notice + "\n\n" if notice else "") + text, reply_markup=kb)
+        return
+    contact = await svc.create(session, owner=user, data=data, tags=tags, now=clock.now())
+    await state.clear()
+    await target.answer(
+        (notice + "\n\n" if notice else "")
+        + _("✅ Saved: {contact}").format(contact=contact_line(contact))
+        + "\n"
+        + _("Fill in the key fields, or open the card:"),
+        reply_markup=missing_fields_keyboard(contact),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="contacts")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+
+    # ------------------------------------------------------------------ quick add and wizard
+    @router.message(Command("add"))
+    async def add(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        await state.clear()
+        if command.args:
+            parsed = parse_quick_add(command.args, settings.default_phone_region)
+            if not parsed.name:
+                await message.answer(
+                    _(
+                        "A contact needs a name first: /add Anna Smirnova, Acme, CTO, +7 999 123-45-67"
+                    )
+                )
+                return
+            data = {
+                "name": parsed.name,
+                "company": parsed.company,
+                "position": parsed.position,
+                "phone": parsed.phone,
+                "email": parsed.email,
+                "tg_username": parsed.username,
+                "notes": parsed.notes,
+            }
+            await save_or_ask_duplicate(
+                message,
+                session=session,
+                user=user,
+                role=role,
+                data=data,
+                tags=list(parsed.tags),
+                state=state,
+                clock=clock,
+                settings=settings,
+                i18n=i18n,
+                notice=problems_text(parsed.problems),
+            )
+            return
+        await state.set_state(AddForm.name)
+        await state.update_data(form={})
+        keyboard = ReplyKeyboardMarkup(
+            keyboard=[
+                [
+                    KeyboardButton(
+                        text=_("👤 Pick from Telegram"),
+                        request_users=KeyboardButtonRequestUsers(
+                            request_id=PICK_USERS_REQUEST_ID,
+                            user_is_bot=False,
+                            max_quantity=1,
+                            request_name=True,
+                            request_username=True,
+                        ),
+                    )
+                ]
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await message.answer(
+            _(
+                "New contact. Send the name, share a Telegram contact, or pick a person below. "
+                "/cancel to leave.\n\nTip: next time try /add Anna Smirnova, Acme, CTO, "
+                "+7 999 123-45-67, anna@acme.io #event"
+            ),
+            reply_markup=keyboard,
+        )
+
+    def skip_keyboard() -> InlineKeyboardMarkup:
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v="1"))
+        return kb.as_markup()
+
+    def enum_pick_keyboard(field: str) -> InlineKeyboardMarkup:
+        kb = InlineKeyboardBuilder()
+        group = LABEL_GROUP.get(field, field)
+        for value in ENUM_FIELDS[field]:
+            kb.button(text=label(group, value), callback_data=PickCb(f=field, v=value))
+        kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
+        kb.adjust(3)
+        return kb.as_markup()
+
+    questions = {
+        AddForm.company.state: lambda: _("Company? (or Skip)"),
+        AddForm.position.state: lambda: _("Position? (or Skip)"),
+        AddForm.phone.state: lambda: _("Phone? (or Skip)"),
+        AddForm.email.state: lambda: _("E-mail? (or Skip)"),
+    }
+    order = [
+        AddForm.name,
+        AddForm.company,
+        AddForm.position,
+        AddForm.phone,
+        AddForm.email,
+        AddForm.kind,
+        AddForm.source,
+        AddForm.influence,
+    ]
+
+    async def next_step(target: Message, state: FSMContext, current: State, **deps: Any) -> None:
+        nxt = order[order.index(current) + 1] if current is not order[-1] else None
+        if nxt is None:
+            form = (await state.get_data()).get("form", {})
+            await save_or_ask_duplicate(target, data=form, tags=[], state=state, **deps)
+            return
+        await state.set_state(nxt)
+        if nxt.state in questions:
+            await target.answer(questions[nxt.state](), reply_markup=skip_keyboard())
+        elif nxt is AddForm.kind:
+            await target.answer(_("B2B or B2C?"), reply_markup=enum_pick_keyboard("kind"))
+        elif nxt is AddForm.source:
+            await target.answer(
+                _("Where does the contact come from?"), reply_markup=enum_pick_keyboard("source")
+            )
+        elif nxt is AddForm.influence:
+            await target.answer(
+                _("Role in the decision?"), reply_markup=enum_pick_keyboard("influence")
+            )
+
+    @router.message(StateFilter(AddForm.name), F.text & ~F.text.startswith("/"))
+    async def wizard_name(message: Message, state: FSMContext, **deps: Any) -> None:
+        assert message.text is not None
+        name = " ".join(message.text.split())[:256]
+        await state.update_data(form={"name": name})
+        await message.answer(
+            _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
+        )
+        await next_step(message, state, AddForm.name, **_deps(deps))
+
+    @router.message(
+        StateFilter(AddForm.company, AddForm.position, AddForm.phone, AddForm.email),
+        F.text & ~F.text.startswith("/"),
+    )
+    async def wizard_text(
+        message: Message, state: FSMContext, settings: Settings, **deps: Any
+    ) -> None:
+        assert message.text is not None
+        current = await state.get_state()
+        step = next(s for s in order if s.state == current)
+        value: str | None = " ".join(message.text.split())
+        if step is AddForm.phone:
+            value = normalize_phone(message.text, settings.default_phone_region)
+            if value is None:
+                await message.answer(
+                    _(
+                        "“{value}” is not a valid phone number. Send it with the country code, "
+                        "e.g. +7 999 123-45-67, or Skip."
+                    ).format(value=h(message.text[:64])),
+                    reply_markup=skip_keyboard(),
+                )
+                return
+        if step is AddForm.email:
+            value = normalize_email(message.text)
+            if value is None:
+                await message.answer(
+                    _("“{value}” is not a valid e-mail. Try again, or Skip.").format(
+                        value=h(message.text[:64])
+                    ),
+                    reply_markup=skip_keyboard(),
+                )
+                return
+        form = (await state.get_data()).get("form", {})
+        form[step.state.split(":")[1]] = value
+        await state.update_data(form=form)
+        await next_step(message, state, step, settings=settings, **_deps(deps))
+
+    @router.callback_query(
+        StateFilter(
+            AddForm.company,
+            AddForm.position,
+            AddForm.phone,
+            AddForm.email,
+            AddForm.kind,
+            AddForm.source,
+            AddForm.influence,
+        ),
+        PickCb.filter(),
+    )
+    async def wizard_pick(
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, **deps: Any
+    ) -> None:
+        await query.answer()
+        current = await state.get_state()
+        step = next(s for s in order if s.state == current)
+        field = step.state.split(":")[1]
+        if callback_data.f != "skip":
+            if callback_data.f != field or callback_data.v not in ENUM_FIELDS.get(field, ()):
+                return  # a button from an earlier step: ignore
+            form = (await state.get_data()).get("form", {})
+            form[field] = callback_data.v
+            await state.update_data(form=form)
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await next_step(query.message, state, step, **_deps(deps))
+
+    def _deps(deps: dict[str, Any]) -> dict[str, Any]:
+        keys = ("session", "user", "role", "clock", "settings", "i18n")
+        return {k: deps[k] for k in keys if k in deps}
+
+    # ------------------------------------------------------------------ shared contacts, picks
+    @router.message(F.contact)
+    async def shared_contact(
+        message: Message, state: FSMContext, settings: Settings, **deps: Any
+    ) -> None:
+        assert message.contact is not None
+        c = message.contact
+        name = " ".join(x for x in (c.first_name, c.last_name) if x)
+        data = {
+            "name": name,
+            "phone": normalize_phone(c.phone_number, settings.default_phone_region),
+            "tg_user_id": c.user_id,
+        }
+        await message.answer(_("Contact card received."), reply_markup=ReplyKeyboardRemove())
+        await save_or_ask_duplicate(
+            message, data=data, tags=[], state=state, settings=settings, **_deps(deps)
+        )
+
+    @router.message(F.users_shared)
+    async def picked_user(message: Message, state: FSMContext, **deps: Any) -> None:
+        assert message.users_shared is not None
+        shared = message.users_shared.users[0]
+        name = " ".join(x for x in (shared.first_name, shared.last_name) if x) or (
+            f"@{shared.username}" if shared.username else str(shared.user_id)
+        )
+        data = {"name": name, "tg_user_id": shared.user_id, "tg_username": shared.username}
+        await message.answer(_("Person picked."), reply_markup=ReplyKeyboardRemove())
+        await save_or_ask_duplicate(message, data=data, tags=[], state=state, **_deps(deps))
+
+    # ------------------------------------------------------------------ forwarded messages
+    @router.message(F.forward_origin)
+    async def forwarded(
+        message: Message, session: AsyncSession, user: User, role: Role, state: FSMContext
+    ) -> None:
+        origin = message.forward_origin
+        data: dict[str, Any]
+        if origin.type == "user":  # type: ignore[union-attr]
+            sender = origin.sender_user  # type: ignore[union-attr]
+            name = " ".join(x for x in (sender.first_name, sender.last_name) if x)
+            data = {"name": name, "tg_user_id": sender.id, "tg_username": sender.username}
+        elif origin.type == "hidden_user":  # type: ignore[union-attr]
+            data = {"name": origin.sender_user_name}  # type: ignore[union-attr]
+        else:
+            await message.answer(_("Forward a message from a person to add them or log a touch."))
+            return
+        summary = (message.text or message.caption or "")[:1000]
+        await state.clear()
+        await state.update_data(pending=data, pending_tags=[], fwd_summary=summary)
+        existing = await svc.duplicates(
+            session, scope_of(user, role), name=data["name"], tg_user_id=data.get("tg_user_id")
+        )
+        kb = InlineKeyboardBuilder()
+        for c in existing[:3]:
+            kb.button(
+                text=_("Log touch: {name}").format(name=c.name[:40]),
+                callback_data=CardCb(a="fwdlog", id=c.id),
+            )
+        kb.button(
+            text=_("➕ Add {name}").format(name=data["name"][:40]), callback_data=DupCb(a="add")
+        )
+        kb.adjust(1)
+        await message.answer(
+            _("Message from <b>{name}</b>. What shall I do?").format(name=h(data["name"])),
+            reply_markup=kb.as_markup(),
+        )
+
+    # ------------------------------------------------------------------ duplicates
+    @router.callback_query(DupCb.filter())
+    async def duplicate_choice(
+        query: CallbackQuery,
+        callback_data: DupCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        data = await state.get_data()
+        pending = data.get("pending")
+        scope = scope_of(user, role)
+        if callback_data.a == "open":
+            contact = await svc.get(session, scope, callback_data.id)
+            if contact is None:
+                await query.message.answer(_("Contact not found."))
+                return
+            await show_card(query.message, session, contact, user, settings, i18n)
+            return
+        if not pending:
+            await query.message.answer(_("This choice has expired. Add the contact again."))
+            return
+        now = clock.now()
+        if callback_data.a == "add":
+            contact = await svc.create(
+                session, owner=user, data=pending, tags=data.get("pending_tags", []), now=now
+            )
+            await state.clear()
+            await query.message.edit_text(
+                _("✅ Saved: {contact}").format(contact=contact_line(contact))
+                + "\n"
+                + _("Fill in the key fields, or open the card:"),
+                reply_markup=missing_fields_keyboard(contact),
+            )
+            return
+        if callback_data.a == "merge":
+            keep = await svc.get(session, scope, callback_data.id)
+            if keep is None:
+                await query.message.answer(_("Contact not found."))
+                return
+            fill = {k: v for k, v in pending.items() if v and getattr(keep, k, None) in (None, "")}
+            await svc.change(session, keep, actor=user, now=now, **fill)
+            tags = data.get("pending_tags", [])
+            if tags:
+                await svc.change(
+                    session, keep, actor=user, now=now, tags=svc.tag_list(keep.tags) + tags
+                )
+            await svc.record_event(
+                session,
+                keep,
+                actor_id=user.id,
+                field="merged",
+                old=pending.get("name"),
+                new=keep.name,
+                now=now,
+            )
+            await state.clear()
+            await show_card(
+                query.message, session, keep, user, settings, i18n, prefix=_("Merged.") + "\n\n"
+            )
+
+    # ------------------------------------------------------------------ card actions
+    @router.callback_query(CardCb.filter())
+    async def card_action(
+        query: CallbackQuery,
+        callback_data: CardCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        if not isinstance(query.message, Message):
+            await query.answer()
+            return
+        msg = query.message
+        contact = await svc.get(session, scope_of(user, role), callback_data.id)
+        if contact is None:
+            await query.answer(_("Contact not found."), show_alert=True)
+            return
+        a, now = callback_data.a, clock.now()
+        if a == "open":
+            await query.answer()
+            await show_card(msg, session, contact, user, settings, i18n)
+        elif a in ("status", "stage", "ask"):
+            field = a if a != "ask" else callback_data.v
+            if field not in ENUM_FIELDS:
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+                return
+            await query.answer()
+            await msg.answer(
+                _("{field} for {name}:").format(field=_field_title(field), name=h(contact.name)),
+                reply_markup=enum_keyboard(contact.id, field),
+            )
+        elif a == "set":
+            field, _sep, value = callback_data.v.partition("=")
+            if field not in ENUM_FIELDS or value not in ENUM_FIELDS[field]:
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+                return
+            await svc.change(session, contact, actor=user, now=now, **{field: value})
+            await query.answer(_("Saved."))
+            await show_card(msg, session, contact, user, settings, i18n, edit=True)
+        elif a == "arch":
+            await svc.archive(session, contact, user, now)
+            await query.answer(_("Archived."))
+            await show_card(msg, session, contact, user, settings, i18n, edit=True)
+        elif a == "restore":
+            await svc.restore(session, contact, user, now)
+            await query.answer(_("Restored."))
+            await show_card(msg, session, contact, user, settings, i18n, edit=True)
+        elif a == "tl":
+            await query.answer()
+            page = int(callback_data.v or 0) if (callback_data.v or "0").isdigit() else 0
+            items, more = await svc.timeline(session, contact.id, page)
+            names = await _actor_names(session, {i.actor_id for i in items if i.actor_id})
+            text = timeline_text(
+                contact, items, names, user_tz(user, settings), i18n.current_locale
+            )
+            kb = InlineKeyboardBuilder()
+            if page > 0:
+                kb.button(
+                    text=_("« Newer"), callback_data=CardCb(a="tl", id=contact.id, v=str(page - 1))
+                )
+            if more:
+                kb.button(
+                    text=_("Older »"), callback_data=CardCb(a="tl", id=contact.id, v=str(page + 1))
+                )
+            kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=contact.id))
+            kb.adjust(2, 1)
+            await answer_long(msg, text, reply_markup=kb.as_markup())
+        elif a == "edit":
+            await query.answer()
+            kb = InlineKeyboardBuilder()
+            for name in TEXT_FIELDS:
+                kb.button(
+                    text=_field_title(name), callback_data=CardCb(a="ef", id=contact.id, v=name)
+                )
+            kb.button(text=_("« Back"), callback_data=CardCb(a="open", id=contact.id))
+            kb.adjust(3)
+            await msg.answer(_("What do you want to change?"), reply_markup=kb.as_markup())
+        elif a == "ef":
+            if callback_data.v not in TEXT_FIELDS:
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+                return
+            await query.answer()
+            await state.set_state(EditForm.value)
+            await state.update_data(cid=contact.id, field=callback_data.v)
+            current = (
+                getattr(contact, callback_data.v)
+                if callback_data.v != "tags"
+                else " ".join("#" + t for t in svc.tag_list(contact.tags))
+            )
+            await msg.answer(
+                _(
+                    "Send the new {field}. Now: {value}\nSend “-” to clear it. /cancel to leave."
+                ).format(field=_field_title(callback_data.v), value=h(current or "—"))
+            )
+        elif a == "verify":
+            await svc.mark_verified(session, contact, user, now)
+            await query.answer(_("Marked as verified."))
+        else:
+            await query.answer()
+            # touch logging and next steps live in handlers.touches
+            from handlers.touches import start_next_step, start_touch_log
+
+            if a in ("log", "fwdlog"):
+                summary = (await state.get_data()).get("fwd_summary", "") if a == "fwdlog" else ""
+                await start_touch_log(msg, state, contact, summary=summary)
+            elif a == "next":
+                await start_next_step(msg, state, contact)
+
+    @router.message(StateFilter(EditForm.value), F.text)
+    async def edit_value(
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        assert message.text is not None
+        data = await state.get_data()
+        contact = await svc.get(session, scope_of(user, role), int(data.get("cid", 0)))
+        field = data.get("field", "")
+        if contact is None or field not in TEXT_FIELDS:
+            await state.clear()
+            await message.answer(_("Contact not found."))
+            return
+        raw = message.text.strip()
+        value: Any = None if raw == "-" else raw
+        if field == "name" and value is None:
+            await message.answer(_("The name cannot be empty. Send a name, or /cancel."))
+            return
+        if value is not None and field == "phone":
+            value = normalize_phone(raw, settings.default_phone_region)
+            if value is None:
+                await message.answer(
+                    _("“{value}” is not a valid phone number. Try again, or /cancel.").format(
+                        value=h(raw[:64])
+                    )
+                )
+                return
+        if value is not None and field == "email":
+            value = normalize_email(raw)
+            if value is None:
+                await message.answer(
+                    _("“{value}” is not a valid e-mail. Try again, or /cancel.").format(
+                        value=h(raw[:64])
+                    )
+                )
+                return
+        if value is not None and field == "tg_username":
+            value = normalize_username(raw)
+            if value is None:
+                await message.answer(
+                    _("“{value}” is not a valid Telegram username. Try again, or /cancel.").format(
+                        value=h(raw[:64])
+                    )
+                )
+                return
+        if field == "tags":
+            value = [t for t in raw.replace(",", " ").split() if t] if value else []
+        await svc.change(session, contact, actor=user, now=clock.now(), **{field: value})
+        await state.clear()
+        await show_card(
+            message, session, contact, user, settings, i18n, prefix=_("Saved.") + "\n\n"
+        )
+
+    # ------------------------------------------------------------------ list and search
+    @router.message(Command("contacts"))
+    async def list_contacts(
+        message: Message, session: AsyncSession, user: User, role: Role, state: FSMContext
+    ) -> None:
+        await state.clear()
+        text, kb = await _list_view(session, scope_of(user, role), 0, "")
+        await message.answer(text, reply_markup=kb)
+
+    @router.callback_query(ListCb.filter())
+    async def list_page(
+        query: CallbackQuery, callback_data: ListCb, session: AsyncSession, user: User, role: Role
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        if callback_data.f == "menu":
+            await query.message.edit_text(_("Filter by:"), reply_markup=_filter_menu())
+            return
+        if callback_data.f.endswith("=?"):
+            field = callback_data.f[:-2]
+            if field not in ("status", "stage", "source"):
+                return
+            kb = InlineKeyboardBuilder()
+            for value in ENUM_FIELDS[field]:
+                kb.button(
+                    text=label(field, value), callback_data=ListCb(page=0, f=f"{field}={value}")
+                )
+            kb.button(text=_("« Back"), callback_data=ListCb(page=0, f=""))
+            kb.adjust(2)
+            await query.message.edit_text(_("Choose:"), reply_markup=kb.as_markup())
+            return
+        text, kb = await _list_view(
+            session, scope_of(user, role), max(0, callback_data.page), callback_data.f
+        )
+        await query.message.edit_text(text, reply_markup=kb)
+
+    @router.message(Command("find"))
+    async def find(
+        message: Message, command: CommandObject, state: FSMContext, **deps: Any
+    ) -> None:
+        if not command.args:
+            await state.set_state(FindForm.query)
+            await message.answer(
+                _(
+                    "Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag."
+                )
+            )
+            return
+        await state.clear()
+        await _search_and_show(message, command.args, **deps)
+
+    @router.message(StateFilter(FindForm.query), F.text & ~F.text.startswith("/"))
+    async def find_text(message: Message, state: FSMContext, **deps: Any) -> None:
+        await state.clear()
+        await _search_and_show(message, message.text or "", **deps)
+
+    return router
+
+
+async def _search_and_show(
+    message: Message,
+    query: str,
+    session: AsyncSession,
+    user: User,
+    role: Role,
+    settings: Settings,
+    i18n: I18n,
+    **_rest: Any,
+) -> None:
+    found = await svc.search(session, scope_of(user, role), query[:200])
+    if not found:
+        await message.answer(
+            _("Nothing found for “{query}”. /add creates a contact.").format(query=h(query[:100]))
+        )
+        return
+    if len(found) == 1:
+        await show_card(message, session, found[0], user, settings, i18n)
+        return
+    kb = InlineKeyboardBuilder()
+    for c in found:
+        title = c.name + (f" · {c.company}" if c.company else "")
+        kb.button(text=title[:60], callback_data=CardCb(a="open", id=c.id))
+    kb.adjust(1)
+    await message.answer(_("Found {count}:").format(count=len(found)), reply_markup=kb.as_markup())
+
+
+def _field_title(field: str) -> str:
+    titles = {
+        "name": _("Name"),
+        "company": _("Company"),
+        "position": _("Position"),
+        "phone": _("Phone"),
+        "email": _("E-mail"),
+        "tg_username": _("Telegram"),
+        "segment": _("Segment"),
+        "icp_criterion": _("ICP criterion"),
+        "source_detail": _("Source detail"),
+        "notes": _("Notes"),
+        "tags": _("Tags"),
+        "status": _("Status"),
+        "stage": _("Stage"),
+        "source": _("Source"),
+        "kind": _("B2B / B2C"),
+        "influence": _("Role"),
+        "icp_fit": _("ICP fit"),
+    }
+    return titles.get(field, field)
+
+
+def _filter_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Status"), callback_data=ListCb(page=0, f="status=?"))
+    kb.button(text=_("Stage"), callback_data=ListCb(page=0, f="stage=?"))
+    kb.button(text=_("Source"), callback_data=ListCb(page=0, f="source=?"))
+    kb.button(text=_("Archived"), callback_data=ListCb(page=0, f="archived=1"))
+    kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
+    kb.adjust(3, 2)
+    return kb.as_markup()
+
+
+def _parse_filter(f: str) -> svc.ContactFilter:
+    flt = svc.ContactFilter()
+    field, _sep, value = f.partition("=")
+    if field in ("status", "stage", "source") and value in ENUM_FIELDS.get(field, ()):
+        setattr(flt, field, value)
+    elif field == "tag" and value:
+        flt.tag = value
+    elif field == "archived":
+        flt.archived = True
+    return flt
+
+
+async def _list_view(
+    session: AsyncSession, scope: svc.Scope, page: int, f: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    flt = _parse_filter(f)
+    rows, total = await svc.list_page(session, scope, flt, page, PAGE_SIZE)
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    title = _("<b>Contacts</b>: {total}").format(total=total)
+    if f:
+        fld, _sep, value = f.partition("=")
+        shown = (
+            _("archived")
+            if fld == "archived"
+            else (label(fld, value) if fld in LABELS else h(value))
+        )
+        title += " · " + shown
+    if total:
+        title += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
+    else:
+        title += "\n" + _("No contacts here yet. /add creates one.")
+    kb = InlineKeyboardBuilder()
+    for c in rows:
+        text = c.name + (f" · {c.company}" if c.company else "")
+        kb.row(_button(text[:60], CardCb(a="open", id=c.id)))
+    nav = []
+    if page > 0:
+        nav.append(_button("«", ListCb(page=page - 1, f=f)))
+    if page + 1 < pages:
+        nav.append(_button("»", ListCb(page=page + 1, f=f)))
+    if nav:
+        kb.row(*nav)
+    kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
+    return title, kb.as_markup()
+
+
+def _button(text: str, cb: Any) -> Any:
+    from aiogram.types import InlineKeyboardButton
+
+    return InlineKeyboardButton(text=text, callback_data=cb.pack())
+
+
+async def _actor_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(User).where(User.id.in_(ids)))
+    return {u.id: u.display_name for u in rows}

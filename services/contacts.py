@@ -1,0 +1,514 @@
+"""Contacts and touches: create, find, deduplicate, merge, change, log, timeline.
+
+Every read goes through a Scope, so a rep sees only their own cards, a manager their team's and
+an admin everything; a card outside the scope is simply "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import ColumnElement, Select, delete, func, literal, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.contactdata import digits_only, normalize_tag, query_variants, search_key
+from core.dedupe import is_close_match
+from core.enums import Stage, Status
+from core.roles import Role
+from storage.models import Contact, ContactEvent, Touch, User
+
+EDITABLE = (
+    "name",
+    "company",
+    "position",
+    "kind",
+    "segment",
+    "icp_fit",
+    "icp_criterion",
+    "influence",
+    "source",
+    "source_detail",
+    "introduced_by_id",
+    "status",
+    "stage",
+    "phone",
+    "email",
+    "tg_username",
+    "tg_user_id",
+    "notes",
+)
+TRACKED = ("status", "stage")
+MAX_LEN = {
+    "name": 256,
+    "company": 256,
+    "position": 256,
+    "segment": 128,
+    "icp_criterion": 512,
+    "source_detail": 256,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int
+    role: Role
+    team_id: int | None
+
+    @classmethod
+    def of(cls, user: User, role: Role) -> Scope:
+        return cls(user.id, role, user.team_id)
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.role is Role.ADMIN:
+            return true()
+        if self.role is Role.MANAGER and self.team_id is not None:
+            return or_(Contact.team_id == self.team_id, Contact.owner_id == self.user_id)
+        return Contact.owner_id == self.user_id
+
+
+@dataclass
+class ContactFilter:
+    status: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    tag: str | None = None
+    archived: bool = False
+
+
+def join_tags(tags: Iterable[str]) -> str:
+    clean = [t for t in (normalize_tag(x) for x in tags) if t]
+    unique = list(dict.fromkeys(clean))
+    return f";{';'.join(unique)};" if unique else ""
+
+
+def tag_list(stored: str | None) -> list[str]:
+    return [t for t in (stored or "").split(";") if t]
+
+
+def build_search_text(c: Contact) -> str:
+    parts = [
+        c.name,
+        c.company or "",
+        c.position or "",
+        c.email or "",
+        c.tg_username or "",
+        " ".join(tag_list(c.tags)),
+        digits_only(c.phone or ""),
+    ]
+    return search_key(" ".join(p for p in parts if p))
+
+
+def _clip(name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        limit = MAX_LEN.get(name)
+        if limit:
+            value = value[:limit]
+    return value
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    owner: User,
+    data: Mapping[str, Any],
+    now: datetime,
+    tags: Iterable[str] = (),
+) -> Contact:
+    contact = Contact(
+        owner_id=owner.id,
+        team_id=owner.team_id,
+        name=(_clip("name", data.get("name")) or "?"),
+        status=data.get("status") or Status.CONTACT.value,
+        stage=data.get("stage") or Stage.IDENTIFICATION.value,
+        icp_fit=data.get("icp_fit") or "unknown",
+        tags=join_tags(tags),
+        search_text="",
+        created_at=now,
+        updated_at=now,
+        verified_at=now,
+    )
+    for name in EDITABLE:
+        if name in ("name", "status", "stage", "icp_fit"):
+            continue
+        if data.get(name) is not None:
+            setattr(contact, name, _clip(name, data[name]))
+    contact.search_text = build_search_text(contact)
+    session.add(contact)
+    await session.flush()
+    session.add(
+        ContactEvent(
+            contact_id=contact.id,
+            actor_id=owner.id,
+            field="created",
+            new_value=contact.name,
+            at=now,
+        )
+    )
+    return contact
+
+
+async def get(session: AsyncSession, scope: Scope, contact_id: int) -> Contact | None:
+    return await session.scalar(select(Contact).where(Contact.id == contact_id, scope.condition()))
+
+
+async def duplicates(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    name: str | None,
+    company: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    tg_user_id: int | None = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[Contact]:
+    """Exact match on phone, e-mail or Telegram id; close match on name + company."""
+    exact: list[ColumnElement[bool]] = []
+    if phone:
+        exact.append(Contact.phone == phone)
+    if email:
+        exact.append(Contact.email == email)
+    if tg_user_id:
+        exact.append(Contact.tg_user_id == tg_user_id)
+    base = select(Contact).where(scope.condition(), Contact.archived_at.is_(None))
+    if exclude_id is not None:
+        base = base.where(Contact.id != exclude_id)
+    found: dict[int, Contact] = {}
+    if exact:
+        for c in await session.scalars(base.where(or_(*exact)).limit(limit)):
+            found[c.id] = c
+    if name:
+        # candidates share a word of the name (in either script); rapidfuzz decides
+        words = [w for w in search_key(name).split() if len(w) >= 3][:4]
+        if words:
+            like = or_(*[Contact.search_text.like(f"%{w[:4]}%") for w in words])
+            for c in await session.scalars(base.where(like).limit(200)):
+                if c.id not in found and is_close_match(name, company, c.name, c.company):
+                    found[c.id] = c
+                if len(found) >= limit:
+                    break
+    return list(found.values())[:limit]
+
+
+def _apply_filter(stmt: Select[Any], flt: ContactFilter) -> Select[Any]:
+    if flt.archived:
+        stmt = stmt.where(Contact.archived_at.is_not(None))
+    else:
+        stmt = stmt.where(Contact.archived_at.is_(None))
+    if flt.status:
+        stmt = stmt.where(Contact.status == flt.status)
+    if flt.stage:
+        stmt = stmt.where(Contact.stage == flt.stage)
+    if flt.source:
+        stmt = stmt.where(Contact.source == flt.source)
+    if flt.tag:
+        stmt = stmt.where(Contact.tags.like(f"%;{flt.tag};%"))
+    return stmt
+
+
+async def list_page(
+    session: AsyncSession, scope: Scope, flt: ContactFilter, page: int, page_size: int = 8
+) -> tuple[list[Contact], int]:
+    base = _apply_filter(select(Contact).where(scope.condition()), flt)
+    total = await session.scalar(
+        _apply_filter(select(func.count(Contact.id)).where(scope.condition()), flt)
+    )
+    rows = await session.scalars(
+        base.order_by(Contact.name, Contact.id).offset(page * page_size).limit(page_size)
+    )
+    return list(rows), int(total or 0)
+
+
+async def search(session: AsyncSession, scope: Scope, query: str, limit: int = 10) -> list[Contact]:
+    """Name, company, phone (any format), e-mail, @username, #tag; tolerant of typos and of
+    Cyrillic/Latin. Candidates come from indexed-width LIKE probes, ranked by rapidfuzz."""
+    q = query.strip()
+    if not q:
+        return []
+    base = select(Contact).where(scope.condition(), Contact.archived_at.is_(None))
+    digits = digits_only(q)
+    conds: list[ColumnElement[bool]] = []
+    if len(digits) >= 5 and len(digits) >= len(q.replace(" ", "")) * 0.6:
+        conds.append(Contact.phone.like(f"%{digits[-10:]}%"))
+    if q.startswith("#"):
+        tag = normalize_tag(q)
+        if tag:
+            conds.append(Contact.tags.like(f"%;{tag};%"))
+    if q.startswith("@"):
+        conds.append(Contact.tg_username == q[1:].lower())
+        conds.append(Contact.tg_username.ilike(q[1:]))
+    variants = query_variants(q.lstrip("@#"))
+    for v in variants:
+        conds.append(Contact.search_text.like(f"%{v}%"))
+    rows = list(await session.scalars(base.where(or_(*conds)).limit(limit * 5))) if conds else []
+    if len(rows) < limit:
+        # typo tolerance: probe with 3-letter pieces of each word, rank by similarity
+        pieces: set[str] = set()
+        for v in variants:
+            for word in v.split():
+                if len(word) >= 4:
+                    pieces.add(word[:3])
+                    pieces.add(word[-3:])
+        if pieces:
+            seen = {c.id for c in rows}
+            probe = base.where(or_(*[Contact.search_text.like(f"%{p}%") for p in pieces]))
+            if seen:
+                probe = probe.where(Contact.id.not_in(seen))
+            extra = list(await session.scalars(probe.limit(300)))
+            scored = []
+            for c in extra:
+                score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)
+                if score >= 75:
+                    scored.append((score, c))
+            scored.sort(key=lambda t: -t[0])
+            rows += [c for _, c in scored]
+    ranked = sorted(
+        rows,
+        key=lambda c: -max(fuzz.WRatio(v, search_key(c.name)) for v in variants),
+    )
+    return ranked[:limit]
+
+
+async def record_event(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor_id: int | None,
+    field: str,
+    old: Any,
+    new: Any,
+    now: datetime,
+) -> None:
+    session.add(
+        ContactEvent(
+            contact_id=contact.id,
+            actor_id=actor_id,
+            field=field,
+            old_value=None if old is None else str(old)[:512],
+            new_value=None if new is None else str(new)[:512],
+            at=now,
+        )
+    )
+
+
+async def change(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    now: datetime,
+    **changes: Any,
+) -> list[str]:
+    """Apply field changes; status and stage changes are recorded with who and when."""
+    changed = []
+    for name, value in changes.items():
+        if name not in EDITABLE and name != "tags":
+            raise ValueError(f"not editable: {name}")
+        if name == "tags":
+            value = join_tags(value)
+        else:
+            value = _clip(name, value)
+        if name == "name" and not value:
+            continue
+        old = getattr(contact, name)
+        if old == value:
+            continue
+        setattr(contact, name, value)
+        changed.append(name)
+        if name in TRACKED:
+            await record_event(
+                session, contact, actor_id=actor.id, field=name, old=old, new=value, now=now
+            )
+    if changed:
+        contact.updated_at = now
+        contact.search_text = build_search_text(contact)
+    return changed
+
+
+async def mark_verified(
+    session: AsyncSession, contact: Contact, actor: User, now: datetime
+) -> None:
+    contact.verified_at = now
+    await record_event(
+        session, contact, actor_id=actor.id, field="verified", old=None, new=None, now=now
+    )
+
+
+async def archive(session: AsyncSession, contact: Contact, actor: User, now: datetime) -> None:
+    contact.archived_at = now
+    contact.updated_at = now
+    await record_event(
+        session, contact, actor_id=actor.id, field="archived", old=None, new=None, now=now
+    )
+
+
+async def restore(session: AsyncSession, contact: Contact, actor: User, now: datetime) -> None:
+    contact.archived_at = None
+    contact.updated_at = now
+    await record_event(
+        session, contact, actor_id=actor.id, field="restored", old=None, new=None, now=now
+    )
+
+
+async def log_touch(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    author: User,
+    type_: str,
+    direction: str,
+    summary: str,
+    now: datetime,
+) -> Touch:
+    touch = Touch(
+        contact_id=contact.id,
+        author_id=author.id,
+        type=type_,
+        direction=direction,
+        summary=summary,
+        occurred_at=now,
+    )
+    session.add(touch)
+    contact.last_touch_at = now
+    contact.updated_at = now
+    await session.flush()
+    return touch
+
+
+async def set_next_step(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    text: str | None,
+    due: datetime | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """A next step with its due time, or none with a reason (lost, not a fit…)."""
+    contact.next_step = (text or "").strip()[:512] or None
+    contact.next_step_due = due
+    contact.no_next_step_reason = None if due else (reason or "")[:256] or None
+    contact.updated_at = now
+    await record_event(
+        session,
+        contact,
+        actor_id=actor.id,
+        field="next_step",
+        old=None,
+        new=(f"{contact.next_step or ''} @ {due.isoformat()}" if due else f"- {reason or ''}"),
+        now=now,
+    )
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # "touch" or an event field
+    at: datetime
+    actor_id: int | None
+    a: str | None = None  # touch type / old value
+    b: str | None = None  # direction / new value
+    text: str | None = None  # touch summary
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def timeline(
+    session: AsyncSession, contact_id: int, page: int, page_size: int = 10
+) -> tuple[list[TimelineItem], bool]:
+    """Touches and changes, newest first; returns (items, has_more)."""
+    touches = select(
+        literal("touch").label("kind"),
+        Touch.occurred_at.label("at"),
+        Touch.author_id.label("actor_id"),
+        Touch.type.label("a"),
+        Touch.direction.label("b"),
+        Touch.summary.label("text"),
+        Touch.id.label("id"),
+    ).where(Touch.contact_id == contact_id)
+    events = select(
+        ContactEvent.field.label("kind"),
+        ContactEvent.at.label("at"),
+        ContactEvent.actor_id.label("actor_id"),
+        ContactEvent.old_value.label("a"),
+        ContactEvent.new_value.label("b"),
+        literal(None).label("text"),
+        ContactEvent.id.label("id"),
+    ).where(ContactEvent.contact_id == contact_id)
+    union = touches.union_all(events).subquery()
+    rows = await session.execute(
+        select(union)
+        .order_by(union.c.at.desc(), union.c.id.desc())
+        .offset(page * page_size)
+        .limit(page_size + 1)
+    )
+    items = []
+    for row in rows.all():
+        at = row.at
+        if isinstance(at, str):  # SQLite gives back text from a UNION
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        items.append(TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text))
+    return items[:page_size], len(items) > page_size
+
+
+async def merge(
+    session: AsyncSession, keep: Contact, drop: Contact, *, actor: User, now: datetime
+) -> Contact:
+    """Merge ``drop`` into ``keep``: both histories stay, empty fields are filled, tags united."""
+    for name in EDITABLE:
+        if getattr(keep, name) in (None, "") and getattr(drop, name) not in (None, ""):
+            setattr(keep, name, getattr(drop, name))
+    keep.tags = join_tags(tag_list(keep.tags) + tag_list(drop.tags))
+    if drop.notes and keep.notes and drop.notes not in keep.notes:
+        keep.notes = f"{keep.notes}\n\n{drop.notes}"
+    if drop.last_touch_at and (not keep.last_touch_at or drop.last_touch_at > keep.last_touch_at):
+        keep.last_touch_at = drop.last_touch_at
+    if drop.next_step_due and not keep.next_step_due:
+        keep.next_step, keep.next_step_due = drop.next_step, drop.next_step_due
+    keep.created_at = min(keep.created_at, drop.created_at)
+    keep.updated_at = now
+    keep.search_text = build_search_text(keep)
+    await session.execute(
+        update(Touch).where(Touch.contact_id == drop.id).values(contact_id=keep.id)
+    )
+    await session.execute(
+        update(ContactEvent).where(ContactEvent.contact_id == drop.id).values(contact_id=keep.id)
+    )
+    await session.execute(
+        update(Contact).where(Contact.introduced_by_id == drop.id).values(introduced_by_id=keep.id)
+    )
+    await record_event(
+        session, keep, actor_id=actor.id, field="merged", old=drop.name, new=keep.name, now=now
+    )
+    await session.flush()
+    await session.execute(delete(Contact).where(Contact.id == drop.id))
+    session.expunge(drop)
+    return keep
+
+
+async def all_for_export(session: AsyncSession, scope: Scope, batch: int = 1000):  # noqa: ANN201
+    """Stream the scope's contacts in id order, a batch at a time (memory stays flat)."""
+    last = 0
+    while True:
+        rows = list(
+            await session.scalars(
+                select(Contact)
+                .where(scope.condition(), Contact.id > last)
+                .order_by(Contact.id)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        for c in rows:
+            yield c
+        last = rows[-1].id

@@ -1,0 +1,176 @@
+"""The rep's day with contacts, through the emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from storage.models import Contact, ContactEvent, Touch
+from tests.helpers import another_rep, team_with_rep
+
+
+async def test_quick_add_then_card_touch_and_next_step(tg, clock) -> None:
+    _admin, _manager, rep = await team_with_rep(tg)
+    reply = await rep.send(
+        "/add Anna Smirnova, Acme, CTO, +7 999 123-45-67, anna@acme.io @anna_s #event"
+    )
+    assert "Saved" in reply.text and "Anna Smirnova" in reply.text
+    assert {"Source", "Role", "Status", "Stage"} <= set(reply.buttons)
+    reply = await rep.click("Source")
+    reply = await rep.click("event")
+    assert "Source: event" in reply.text
+    reply = await rep.click("Log touch")
+    assert "What kind?" in reply.text
+    await rep.click("call")
+    await rep.click("outbound")
+    reply = await rep.send("Discussed the pilot")
+    assert "Touch saved" in reply.text and "next step" in reply.text
+    await rep.send("send the proposal")
+    reply = await rep.send("tomorrow 10:00")
+    assert "Tue, 24 Nov 2026, 10:00" in reply.text  # clock: Mon 23 Nov 2026, UTC
+    reply = await rep.click("Confirm")
+    assert "Next step saved" in reply.text
+    assert "send the proposal" in reply.text
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert c.phone == "+79991234567" and c.email == "anna@acme.io"
+        assert c.tg_username == "anna_s" and c.tags == ";event;"
+        assert await s.scalar(select(func.count(Touch.id))) == 1
+
+
+async def test_bad_input_in_quick_add_keeps_the_rest(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/add <b>Bob</b> & Co 😀, Acme, +7 123 456 78, bob@acme")
+    assert "not a valid phone" in reply.text and "not a valid e-mail" in reply.text
+    assert "<b>Bob</b> & Co 😀" in reply.text  # shown exactly as typed
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert c.name == "<b>Bob</b> & Co 😀" and c.company == "Acme" and c.phone is None
+
+
+async def test_duplicate_offers_open_merge_add(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme, +7 999 123-45-67")
+    reply = await rep.send("/add Анна Смирнова, Acme, anna@acme.io")
+    assert "Possible duplicate" in reply.text
+    reply = await rep.click("Merge")
+    assert "Merged" in reply.text
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count(Contact.id))) == 1
+        c = await s.scalar(select(Contact))
+        assert c.email == "anna@acme.io" and c.phone == "+79991234567"
+    reply = await rep.send("/add Anna Smirnova, +79991234567")
+    reply = await rep.click("Add anyway")
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count(Contact.id))) == 2
+
+
+async def test_wizard_with_skips_and_bad_phone(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/add")
+    assert "New contact" in reply.text
+    await rep.send("Ivan Petrov")
+    await rep.send("Romashka")
+    await rep.click("Skip")  # position
+    reply = await rep.send("12")
+    assert "not a valid phone" in reply.text
+    await rep.send("8 (912) 345-67-89")
+    await rep.click("Skip")  # e-mail
+    await rep.click("B2B")
+    reply = await rep.send_sticker()
+    assert "text" in reply.text or "buttons" in reply.text
+    await rep.click("webinar")
+    reply = await rep.click("decision maker")
+    assert "Saved" in reply.text
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert (c.name, c.company, c.phone, c.kind, c.source, c.influence) == (
+            "Ivan Petrov",
+            "Romashka",
+            "+79123456789",
+            "b2b",
+            "webinar",
+            "decision_maker",
+        )
+
+
+async def test_shared_contact_and_forward(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.share_contact("+7 999 000-11-22", "Pavel", "Orlov", user_id=777)
+    assert "Saved" in reply.text
+    friend = tg.user(777, "Pavel", last_name="Orlov")
+    reply = await rep.forward("Can we talk on Monday?", origin=friend)
+    assert "Log touch: Pavel Orlov" in reply.buttons
+    await rep.click("Log touch")
+    await rep.click("message")
+    await rep.click("inbound")
+    reply = await rep.click("Use the forwarded text")
+    assert "Touch saved" in reply.text
+    async with tg.app.session_factory() as s:
+        t = await s.scalar(select(Touch))
+        assert t.summary == "Can we talk on Monday?" and t.direction == "in"
+
+
+async def test_status_change_is_recorded_and_timeline_shows_it(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Olga, Beta")
+    reply = await rep.send("/find olga")
+    await rep.click("Status")
+    reply = await rep.click("lead")
+    assert "Status: lead" in reply.text
+    reply = await rep.click("Timeline")
+    assert "status: contact → lead" in reply.text and "Rita" in reply.text
+    async with tg.app.session_factory() as s:
+        ev = await s.scalar(select(ContactEvent).where(ContactEvent.field == "status"))
+        assert (ev.old_value, ev.new_value) == ("contact", "lead")
+
+
+async def test_other_reps_card_is_not_found_by_forged_button(tg) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Secret Client, Gamma")
+    async with tg.app.session_factory() as s:
+        cid = await s.scalar(select(Contact.id))
+    other = await another_rep(tg, manager, 3004, "Oleg")
+    reply = await other.send("/find Secret")
+    assert "Nothing found" in reply.text
+    reply = await other.tap_data(f"cc:open:{cid}:", other.last)
+    assert "not found" in reply.text
+    # the manager sees the team's cards
+    reply = await manager.send("/find Secret")
+    assert "Secret Client" in reply.text
+
+
+async def test_find_is_tolerant_and_list_paginates(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    for i in range(10):
+        await rep.send(f"/add Person {i:02d}, Company {i}")
+    await rep.send("/add Анна Смирнова, Ромашка, +7 999 123-45-67, anna@romashka.ru #vip")
+    assert "Анна Смирнова" in (await rep.send("/find anna")).text
+    assert "Анна Смирнова" in (await rep.send("/find Смирнва")).text
+    assert "Анна Смирнова" in (await rep.send("/find 8 999 1234567")).text
+    assert "Анна Смирнова" in (await rep.send("/find #vip")).text
+    reply = await rep.send("/contacts")
+    assert "Contacts: 11" in reply.text and "page 1 of 2" in reply.text
+    reply = await rep.click("»")
+    assert "page 2 of 2" in reply.text
+
+
+async def test_next_step_in_the_past_asks_and_no_step_needs_reason(tg, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Kate, Delta")
+    await rep.click("Open card")
+    await rep.click("Next step")
+    await rep.send("call back")
+    reply = await rep.send("01.01.2020 10:00")
+    assert "in the past" in reply.text
+    await rep.click("Change")
+    reply = await rep.send("in 3 days")
+    assert "26 Nov 2026" in reply.text
+    await rep.click("Open card") if False else None
+    await rep.send("/find Kate")
+    await rep.click("Next step")
+    await rep.click("No next step")
+    reply = await rep.click("lost")
+    assert "No next step: lost" in reply.text and "Status: lost" in reply.text
+    clock.advance(timedelta(days=1))
