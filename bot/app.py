@@ -20,7 +20,7 @@ from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
-from bot.sender import Sender
+from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
 from scheduler import Clockwork
@@ -79,6 +79,7 @@ def build_app(
     engine: AsyncEngine | None = None,
     bot: Bot | None = None,
     sender: Sender | None = None,
+    limiter: RateLimiter | None = None,
     start_clockwork: bool = True,
 ) -> App:
     clock = clock or SystemClock()
@@ -94,7 +95,7 @@ def build_app(
                 user.reachable = False
                 await session.commit()
 
-    sender = sender or Sender(bot, on_unreachable=mark_unreachable)
+    sender = sender or Sender(bot, limiter, on_unreachable=mark_unreachable)
     clockwork = Clockwork(
         session_factory=session_factory,
         clock=clock,
@@ -103,6 +104,10 @@ def build_app(
         settings=settings,
         interval_seconds=settings.scheduler_interval_seconds,
     )
+    from scheduler.delivery import daily_scan, deliver_due
+
+    clockwork.register(deliver_due)
+    clockwork.register_daily(daily_scan)
     storage, isolation = create_fsm(settings)
     dp = Dispatcher(
         storage=storage,

@@ -54,3 +54,10 @@ class PickCb(CallbackData, prefix="pk"):
 
     f: str
     v: str
+
+
+class RemindCb(CallbackData, prefix="rm"):
+    """Buttons on reminders and checks; ``id`` is a contact id, re-checked against the scope."""
+
+    a: str  # done | s1h | stom | swk | resch | open | vyes | vno | next
+    id: int

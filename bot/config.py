@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     default_phone_region: str = Field(default="RU", min_length=2, max_length=2)
     scheduler_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    cadence_days: str = "connection=7,development=14,commercial=3,retention=30"
+    stale_after_days: int = Field(default=180, ge=1, le=3650)
+    inbound_reply_hours: float = Field(default=2.0, gt=0, le=240)
+    claim_lease_seconds: int = Field(default=300, ge=10, le=86400)
+
+    @field_validator("cadence_days")
+    @classmethod
+    def _cadence(cls, value: str) -> str:
+        from core.cadence import parse_cadence
+
+        if parse_cadence(value) is None:
+            raise ValueError("expected stage=days pairs, e.g. connection=7,development=14")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

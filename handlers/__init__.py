@@ -6,7 +6,17 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import common, contacts, errors, invite, settings, start, touches
+    from handlers import (
+        common,
+        contacts,
+        errors,
+        inbound,
+        invite,
+        reminders,
+        settings,
+        start,
+        touches,
+    )
 
     return [
         errors.create_router(),
@@ -14,7 +24,9 @@ def get_routers() -> list[Router]:
         start.create_router(),
         settings.create_router(),
         invite.create_router(),
+        reminders.create_router(),
         touches.create_router(),
         contacts.create_router(),
+        inbound.create_router(),
         common.create_fallback_router(),
     ]

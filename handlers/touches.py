@@ -26,6 +26,7 @@ from core.nextstep import format_local, is_past, parse_when
 from core.roles import Role
 from handlers.contacts import scope_of, show_card, user_tz
 from services import contacts as svc
+from services import followups
 from storage.models import Contact, User
 
 NO_STEP_REASONS = ("lost", "not_fit", "done", "other")
@@ -94,12 +95,15 @@ async def start_next_step(
     )
 
 
+QUICK_WHEN = {"t10": "tomorrow 10:00", "d3": "in 3 days", "w1": "in 1 week"}
+
+
 def _when_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for code, text in (
-        ("tomorrow 10:00", _("Tomorrow 10:00")),
-        ("in 3 days", _("In 3 days")),
-        ("in 1 week", _("In a week")),
+        ("t10", _("Tomorrow 10:00")),
+        ("d3", _("In 3 days")),
+        ("w1", _("In a week")),
     ):
         kb.button(text=text, callback_data=PickCb(f="wh", v=code))
     kb.adjust(3)
@@ -217,6 +221,7 @@ def create_router() -> Router:
         user: User,
         role: Role,
         clock: Clock,
+        settings: Settings,
     ) -> None:
         contact = await load(state, session, user, role)
         data = await state.get_data()
@@ -224,7 +229,7 @@ def create_router() -> Router:
             await state.clear()
             await target.answer(_("Contact not found."))
             return
-        await svc.log_touch(
+        await followups.log_touch(
             session,
             contact,
             author=user,
@@ -232,6 +237,8 @@ def create_router() -> Router:
             direction=data.get("direction", "out"),
             summary=summary[:4000],
             now=clock.now(),
+            default_tz=settings.default_timezone,
+            inbound_reply_hours=settings.inbound_reply_hours,
         )
         await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
 
@@ -243,8 +250,9 @@ def create_router() -> Router:
         user: User,
         role: Role,
         clock: Clock,
+        settings: Settings,
     ) -> None:
-        await save_touch(message, message.text or "", state, session, user, role, clock)
+        await save_touch(message, message.text or "", state, session, user, role, clock, settings)
 
     @router.callback_query(StateFilter(LogForm.summary), PickCb.filter(F.f == "ts"))
     async def log_summary_button(
@@ -255,13 +263,14 @@ def create_router() -> Router:
         user: User,
         role: Role,
         clock: Clock,
+        settings: Settings,
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
         summary = (await state.get_data()).get("summary", "") if callback_data.v == "fwd" else ""
         await query.message.edit_reply_markup(reply_markup=None)
-        await save_touch(query.message, summary, state, session, user, role, clock)
+        await save_touch(query.message, summary, state, session, user, role, clock, settings)
 
     # ------------------------------------------------------------------ next step
     @router.message(StateFilter(NextForm.what), F.text & ~F.text.startswith("/"))
@@ -305,8 +314,15 @@ def create_router() -> Router:
             await target.answer(_("Contact not found."))
             return
         now = clock.now()
-        await svc.set_next_step(
-            session, contact, actor=user, text=None, due=None, reason=reason, now=now
+        await followups.set_next_step(
+            session,
+            contact,
+            actor=user,
+            text=None,
+            due=None,
+            reason=reason,
+            now=now,
+            default_tz=settings.default_timezone,
         )
         if code == "lost":
             await svc.change(session, contact, actor=user, now=now, status=Status.LOST.value)
@@ -395,7 +411,15 @@ def create_router() -> Router:
     ) -> None:
         await query.answer()
         if isinstance(query.message, Message):
-            await propose(query.message, callback_data.v, state, user, settings, clock, i18n)
+            await propose(
+                query.message,
+                QUICK_WHEN.get(callback_data.v, ""),
+                state,
+                user,
+                settings,
+                clock,
+                i18n,
+            )
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(
@@ -423,7 +447,7 @@ def create_router() -> Router:
             await query.message.answer(_("Contact not found."))
             return
         due = datetime.fromisoformat(data["due"])
-        await svc.set_next_step(
+        await followups.set_next_step(
             session,
             contact,
             actor=user,
@@ -431,6 +455,7 @@ def create_router() -> Router:
             due=due,
             reason=None,
             now=clock.now(),
+            default_tz=settings.default_timezone,
         )
         await state.clear()
         await query.message.edit_reply_markup(reply_markup=None)

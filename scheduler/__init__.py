@@ -7,6 +7,7 @@ piece of due work lives in the database and is claimed atomically, so a restart 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +47,27 @@ class Clockwork:
         self.settings = settings
         self.interval_seconds = interval_seconds
         self.workers: list[Worker] = []
+        self.daily: list[Worker] = []
         self.scheduler: AsyncIOScheduler | None = None
+        # identifies this process's claims; a restarted process gets a new one
+        self.worker_id = f"{uuid.uuid4().hex[:12]}"
 
     def register(self, worker: Worker) -> None:
         self.workers.append(worker)
 
+    def register_daily(self, worker: Worker) -> None:
+        self.daily.append(worker)
+
     async def tick(self) -> dict[str, Any]:
-        """Run every worker once; a failing worker is logged and does not stop the others."""
+        """Run every interval worker once; a failing worker is logged, the others still run."""
+        return await self._run(self.workers)
+
+    async def run_daily(self) -> dict[str, Any]:
+        return await self._run(self.daily)
+
+    async def _run(self, workers: list[Worker]) -> dict[str, Any]:
         done: dict[str, Any] = {}
-        for worker in self.workers:
+        for worker in workers:
             name = getattr(worker, "__name__", repr(worker))
             try:
                 done[name] = await worker(self)
@@ -72,6 +85,17 @@ class Clockwork:
             "interval",
             seconds=self.interval_seconds,
             id="tick",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        # the daily checks run hourly: each owner's checks land inside their own working hours,
+        # and the database keys make a repeated scan add nothing twice
+        self.scheduler.add_job(
+            self.run_daily,
+            "cron",
+            minute=5,
+            id="daily",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,

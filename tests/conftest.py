@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.sender import RateLimiter
 from bot.emulator import FakeTelegram
 from bot.emulator.runner import EmulatedBot
 from core.clock import FrozenClock
@@ -16,6 +17,13 @@ from tests import schema
 from tests.services import create_pg_database, drop_pg_database
 
 ADMIN_ID = 1001
+
+
+def fast_limiter() -> RateLimiter:
+    """Conversation tests don't wait on real time; the limits themselves are tested apart."""
+    return RateLimiter(global_rate=10_000, global_burst=10_000, chat_rate=10_000, chat_burst=10_000)
+
+
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
@@ -84,7 +92,7 @@ async def emu() -> AsyncIterator[FakeTelegram]:
 async def tg(
     settings: Settings, emu: FakeTelegram, clock: FrozenClock
 ) -> AsyncIterator[EmulatedBot]:
-    runner = EmulatedBot(settings, emu, clock=clock)
+    runner = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
     await runner.start()
     try:
         yield runner

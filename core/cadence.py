@@ -1,0 +1,57 @@
+"""Minimum touch frequency by stage, and who is "going cold"."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.enums import DEFAULT_CADENCE_DAYS, Stage
+
+Cadence = dict[str, int]
+
+
+def parse_cadence(text: str | None) -> Cadence | None:
+    """ "connection=7,development=14" -> {"connection": 7, ...}; None if malformed."""
+    result: Cadence = {}
+    if not text:
+        return result
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        stage, sep, days = part.partition("=")
+        stage = stage.strip().lower()
+        if not sep or stage not in {s.value for s in Stage} or not days.strip().isdigit():
+            return None
+        n = int(days)
+        if not 1 <= n <= 365:
+            return None
+        result[stage] = n
+    return result
+
+
+def effective_cadence(settings_text: str | None, team_text: str | None) -> Cadence:
+    cadence: Cadence = {s.value: d for s, d in DEFAULT_CADENCE_DAYS.items() if d}
+    cadence.update(parse_cadence(settings_text) or {})
+    cadence.update(parse_cadence(team_text) or {})
+    return cadence
+
+
+def encode_cadence(cadence: Cadence) -> str:
+    return ",".join(f"{k}={v}" for k, v in cadence.items())
+
+
+def is_going_cold(
+    *,
+    stage: str,
+    last_touch_at: datetime | None,
+    created_at: datetime,
+    next_step_due: datetime | None,
+    now: datetime,
+    cadence: Cadence,
+) -> bool:
+    """No touch within the stage's cadence and no planned step."""
+    days = cadence.get(stage)
+    if not days or next_step_due is not None:
+        return False
+    since = last_touch_at or created_at
+    return now - since > timedelta(days=days)

@@ -1,0 +1,147 @@
+"""Working hours: reminders never at 3 a.m., SLAs counted in working time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DAY_NAMES = {
+    "mon": 1,
+    "tue": 2,
+    "wed": 3,
+    "thu": 4,
+    "fri": 5,
+    "sat": 6,
+    "sun": 7,
+    "пн": 1,
+    "вт": 2,
+    "ср": 3,
+    "чт": 4,
+    "пт": 5,
+    "сб": 6,
+    "вс": 7,
+}
+
+
+@dataclass(frozen=True)
+class WorkHours:
+    start: time = time(9, 0)
+    end: time = time(19, 0)
+    days: frozenset[int] = frozenset({1, 2, 3, 4, 5})  # ISO weekdays, Monday = 1
+
+    def __post_init__(self) -> None:
+        if not self.start < self.end:
+            raise ValueError("working day must end after it starts")
+        if not self.days or not self.days <= set(range(1, 8)):
+            raise ValueError("working days must be ISO weekdays 1..7")
+
+    def encode(self) -> str:
+        days = "".join(str(d) for d in sorted(self.days))
+        return f"{days} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> WorkHours:
+        if not text:
+            return cls()
+        days, _sep, span = text.partition(" ")
+        start, _sep, end = span.partition("-")
+        return cls(
+            time.fromisoformat(start), time.fromisoformat(end), frozenset(int(d) for d in days)
+        )
+
+
+def _local(dt: datetime, tz: str) -> datetime:
+    return dt.astimezone(ZoneInfo(tz))
+
+
+def is_working_time(dt: datetime, tz: str, wh: WorkHours) -> bool:
+    local = _local(dt, tz)
+    return local.isoweekday() in wh.days and wh.start <= local.time() < wh.end
+
+
+def shift_into(dt: datetime, tz: str, wh: WorkHours) -> datetime:
+    """The moment itself if it falls in working hours, else the start of the next working period."""
+    zone = ZoneInfo(tz)
+    local = dt.astimezone(zone)
+    if is_working_time(dt, tz, wh):
+        return dt.astimezone(UTC)
+    day = local.date()
+    if local.isoweekday() in wh.days and local.time() < wh.start:
+        return datetime.combine(day, wh.start, zone).astimezone(UTC)
+    for _ in range(8):
+        day += timedelta(days=1)
+        if day.isoweekday() in wh.days:
+            return datetime.combine(day, wh.start, zone).astimezone(UTC)
+    raise AssertionError("unreachable: at least one working day")
+
+
+def add_working_time(dt: datetime, tz: str, wh: WorkHours, delta: timedelta) -> datetime:
+    """``dt`` plus ``delta`` of working time (an inbound SLA of 2 working hours, say)."""
+    zone = ZoneInfo(tz)
+    current = shift_into(dt, tz, wh)
+    remaining = delta
+    while True:
+        local = current.astimezone(zone)
+        end_of_day = datetime.combine(local.date(), wh.end, zone).astimezone(UTC)
+        available = end_of_day - current
+        if remaining <= available:
+            return current + remaining
+        remaining -= available
+        current = shift_into(end_of_day, tz, wh)
+
+
+_SPAN = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?")
+
+
+def parse_work_hours(text: str) -> WorkHours | None:
+    """ "Mon-Fri 09:00-19:00", "пн-сб 10-18", "9-18" (weekdays assumed)."""
+    low = text.strip().lower()
+    days: set[int] = set()
+    day_part = _SPAN.sub(" ", low)
+    tokens = re.findall(r"[a-zа-я]+(?:\s*[-–—]\s*[a-zа-я]+)?", day_part)
+    for token in tokens:
+        ends = [
+            p.strip()[:3] if p.strip()[:2] not in DAY_NAMES else p.strip()[:2]
+            for p in re.split(r"[-–—]", token)
+        ]
+        nums = [DAY_NAMES.get(e) for e in ends]
+        if any(n is None for n in nums):
+            return None
+        if len(nums) == 2:
+            a, b = nums
+            assert a is not None and b is not None
+            rng = range(a, b + 1) if a <= b else [*range(a, 8), *range(1, b + 1)]
+            days.update(rng)
+        else:
+            days.add(nums[0])  # type: ignore[arg-type]
+    m = _SPAN.search(low)
+    if not m:
+        return None
+    h1, m1, h2, m2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
+    if not (0 <= h1 <= 23 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60):
+        return None
+    end = time(23, 59) if h2 == 24 else time(h2, m2)
+    try:
+        return WorkHours(time(h1, m1), end, frozenset(days or {1, 2, 3, 4, 5}))
+    except ValueError:
+        return None
+
+
+def snooze_until(option: str, now: datetime, tz: str, wh: WorkHours) -> datetime:
+    """ "1h": an hour later; "tomorrow": the next day's start; "week": next week's first working day.
+
+    The result is always inside working hours.
+    """
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    if option == "1h":
+        return shift_into(now + timedelta(hours=1), tz, wh)
+    if option == "tomorrow":
+        day = local.date() + timedelta(days=1)
+        return shift_into(datetime.combine(day, wh.start, zone), tz, wh)
+    if option == "week":
+        monday = local.date() + timedelta(days=7 - local.weekday())
+        return shift_into(datetime.combine(monday, wh.start, zone), tz, wh)
+    raise ValueError(f"unknown snooze option {option!r}")

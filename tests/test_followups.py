@@ -1,0 +1,309 @@
+"""Follow-ups that never slip: reminders, snooze, restarts, crashes, cadence, staleness, SLA."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.emulator.runner import EmulatedBot
+from services import contacts as svc
+from services import duework, followups
+from storage.models import Contact, DueWork, User
+from storage.repo import users as users_repo
+from tests.conftest import fast_limiter
+from tests.helpers import team_with_rep
+
+
+def reminders_to(emu, chat_id: int, needle: str = "⏰ <b>Next step</b>") -> list[dict]:
+    return [
+        r.params
+        for r in emu.requests
+        if r.method == "sendMessage"
+        and r.ok
+        and r.params["chat_id"] == chat_id
+        and needle in r.params["text"]
+    ]
+
+
+async def plan_step(rep, name: str, when: str, step: str = "call back") -> None:
+    await rep.send(f"/add {name}")
+    await rep.click("Open card")
+    await rep.click("Next step")
+    await rep.send(step)
+    await rep.send(when)
+    await rep.click("Confirm")
+
+
+async def test_reminder_comes_in_working_hours_once_with_context_and_buttons(
+    tg, emu, clock
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.click("Open card")
+    await rep.click("Log touch")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Talked about the pilot")
+    await rep.send("send the proposal")
+    await rep.send("tomorrow 03:00")  # Tue 24 Nov 03:00 UTC: outside working hours
+    await rep.click("Confirm")
+    clock.set(datetime(2026, 11, 24, 8, 59, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    [sent] = reminders_to(emu, rep.id)
+    assert "send the proposal" in sent["text"] and "Anna Smirnova" in sent["text"]
+    assert "Acme" in sent["text"] and "Talked about the pilot" in sent["text"]
+    assert "Late" not in sent["text"]
+    texts = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert texts == ["✅ Done", "+1 hour", "Tomorrow", "Next week", "📅 Reschedule", "Open card"]
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 1  # once
+
+
+async def test_snooze_done_and_reschedule_buttons(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Boris, Beta", "today 15:00")
+    clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    reply = await rep.click("+1 hour")
+    assert "16:00" in reply.text
+    clock.set(datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 2
+    await rep.click("Tomorrow")
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 3
+    await rep.click("Reschedule", rep.last)
+    reply = await rep.send("friday 15:00")
+    assert "Fri, 27 Nov 2026, 15:00" in reply.text
+    await rep.click("Confirm")
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 4
+    reply = await rep.click("Done")
+    assert "What kind?" in reply.text
+    await rep.click("meeting")
+    await rep.click("outbound")
+    reply = await rep.send("Met, agreed on terms")
+    assert "next step" in reply.text
+
+
+async def test_touch_settles_the_pending_reminder(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Clara, Gamma", "tomorrow 10:00")
+    await rep.send("/log Clara")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("called earlier")
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []
+
+
+async def test_reminder_due_while_down_arrives_after_restart_marked_late(
+    settings, emu, clock
+) -> None:
+    first = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
+    await first.start()
+    *_, rep = await team_with_rep(first)
+    await plan_step(rep, "Dora, Delta", "today 12:00")
+    await first.stop()
+    clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=UTC))  # the bot was down at 12:00
+    second = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
+    await second.start()
+    try:
+        await second.app.clockwork.tick()
+        [sent] = reminders_to(emu, rep.id)
+        assert "Late" in sent["text"] and "Dora" in sent["text"]
+        async with second.app.session_factory() as s:
+            row = await s.scalar(select(DueWork).where(DueWork.kind == "reminder"))
+            assert row.status == "sent" and row.late
+    finally:
+        await second.stop()
+
+
+async def test_crash_between_claim_and_send_leads_to_one_delivery(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Eve, Epsilon", "today 12:00")
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    lease = timedelta(seconds=tg.app.settings.claim_lease_seconds)
+    async with tg.app.session_factory() as s, s.begin():
+        claimed = await duework.claim(s, now=clock.now(), worker="crashed", lease=lease)
+    assert len(claimed) == 1  # ... and the process dies before sending
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []  # the lease still holds
+    clock.advance(lease + timedelta(seconds=1))
+    await tg.app.clockwork.tick()
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 1
+
+
+async def test_two_processes_on_postgresql_never_send_twice(pg_url, emu, clock) -> None:
+    from bot.config import Settings
+
+    settings = Settings(
+        _env_file=None, bot_token=None, database_url=pg_url, admin_ids=frozenset({1001})
+    )
+    one = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
+    two = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
+    await one.start()
+    await two.start()
+    try:
+        *_, rep = await team_with_rep(one)
+        async with one.app.session_factory() as s:
+            owner = await users_repo.get_by_tg_id(s, rep.id)
+            now = clock.now()
+            for i in range(60):
+                c = await svc.create(s, owner=owner, data={"name": f"Client {i}"}, now=now)
+                await followups.set_next_step(
+                    s,
+                    c,
+                    actor=owner,
+                    text=f"step {i}",
+                    due=now + timedelta(minutes=30),
+                    reason=None,
+                    now=now,
+                    default_tz="UTC",
+                )
+            await s.commit()
+        clock.advance(timedelta(minutes=31))
+        import asyncio
+
+        await asyncio.gather(one.app.clockwork.tick(), two.app.clockwork.tick())
+        sent = reminders_to(emu, rep.id)
+        steps = sorted(p["text"].split("</b>: ")[1].split("\n")[0] for p in sent)
+        assert len(sent) == 60 and len(set(steps)) == 60
+    finally:
+        await one.stop()
+        await two.stop()
+
+
+async def test_going_cold_once_and_a_touch_resets(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Fred, Zeta")
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        c.stage = "connection"
+        await s.commit()
+    clock.advance(timedelta(days=8))
+    await tg.app.clockwork.run_daily()
+    await tg.app.clockwork.tick()
+    await tg.app.clockwork.run_daily()
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "🥶 <b>Going cold</b>")) == 1
+    reply = await rep.send("/today")
+    assert "Going cold" in reply.text and "Fred" in reply.text
+    await rep.click("Log touch", next(m for m in rep.bot_messages if "Going cold" in m["text"]))
+    await rep.click("message")
+    await rep.click("outbound")
+    await rep.send("pinged")
+    await rep.click("No next step")
+    await rep.click("not a fit")
+    clock.advance(timedelta(days=8))
+    await tg.app.clockwork.run_daily()
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "🥶 <b>Going cold</b>")) == 2  # the clock was reset by the touch
+
+
+async def test_stale_card_gets_one_tap_check(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Gina, Omega, CTO")
+    clock.advance(timedelta(days=182))  # Mon 24 May 2027, 09:00
+    await tg.app.clockwork.run_daily()
+    await tg.app.clockwork.tick()
+    [check] = reminders_to(emu, rep.id, "still CTO at Omega")
+    reply = await rep.click("Yes", rep.last)
+    assert "confirmed" in reply.text
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Contact))).verified_at == clock.now()
+    assert check
+
+
+async def test_inbound_request_reply_window_then_manager(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Hugo, Eta")
+    await rep.send("/log Hugo")
+    await rep.click("message")
+    await rep.click("inbound")
+    await rep.send("Please send me a quote")
+    await rep.click("No next step")
+    await rep.click("other")
+    await rep.send("waiting to reply")
+    clock.advance(timedelta(hours=2))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "waiting for a reply")) == 1
+    reply = await rep.send("/today")
+    assert "Waiting for your reply" in reply.text
+    assert reminders_to(emu, manager.id, "without a reply") == []
+    clock.advance(timedelta(hours=2))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, manager.id, "without a reply")) == 1
+
+
+async def test_reply_in_time_means_no_alerts(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Iris, Theta")
+    await rep.send("/log Iris")
+    await rep.click("call")
+    await rep.click("inbound")
+    await rep.click("Skip")
+    await rep.send("/log Iris")
+    await rep.click("e-mail")
+    await rep.click("outbound")
+    await rep.send("sent the quote")
+    clock.advance(timedelta(hours=5))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id, "waiting for a reply") == []
+    assert reminders_to(emu, manager.id, "without a reply") == []
+
+
+async def test_blocked_rep_is_marked_and_manager_told(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await plan_step(rep, "Jack, Iota", "today 12:00")
+    emu.chats[rep.id].blocked = True  # blocked without the bot noticing yet
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, manager.id, "does not receive")) == 1
+    async with tg.app.session_factory() as s:
+        assert not (await users_repo.get_by_tg_id(s, rep.id)).reachable
+        failed = await s.scalar(select(func.count()).where(DueWork.status == "failed"))
+        assert failed == 1
+
+
+async def test_contact_writing_to_the_bot_settles_reminder_and_tells_owner(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.share_contact("+79990001122", "Kira", user_id=8080)
+    await rep.click("Open card")
+    await rep.click("Next step")
+    await rep.send("follow up")
+    await rep.send("tomorrow 11:00")
+    await rep.click("Confirm")
+    kira = tg.user(8080, "Kira")
+    reply = await kira.send("Hi! Any news about my order?")
+    assert "passed on" in reply.text
+    assert "Kira" not in reply.text and "follow up" not in reply.text  # no CRM data leaks
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "wrote to me")) == 1
+    clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []  # the step's reminder was settled
+
+
+async def test_working_hours_setting_moves_reminders(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    async with tg.app.session_factory() as s:
+        user = await s.scalar(select(User).where(User.tg_id == rep.id))
+        user.timezone = "Asia/Novosibirsk"  # UTC+7
+        await s.commit()
+    await plan_step(rep, "Lev, Kappa", "today 22:00")  # 22:00 local = 15:00 UTC, after hours
+    clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []
+    clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # 09:00 local next day
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 1
