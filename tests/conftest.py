@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.sender import RateLimiter
 from bot.emulator import FakeTelegram
 from bot.emulator.runner import EmulatedBot
+from bot.sender import RateLimiter
 from core.clock import FrozenClock
 from storage.db import create_engine
 from storage.migrate import upgrade
