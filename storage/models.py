@@ -128,6 +128,11 @@ class Contact(Base):
     no_next_step_reason: Mapped[str | None] = mapped_column(String(256), nullable=True)
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the client's own time zone, when known (surveys go out in their daytime)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # the client sent /stop: no more surveys
+    nps_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_contacts_owner_name", "owner_id", "archived_at", "name"),
@@ -198,3 +203,85 @@ class DueWork(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_due_work_status_due", "status", "due_at"),)
+
+
+class Survey(Base):
+    """One NPS question to one client after one delivered service."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    touch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touches.id", ondelete="SET NULL"), nullable=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    client_tg_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    # scheduled | sent | link | answered | expired | cancelled
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    commented_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_surveys_contact_created", "contact_id", "created_at"),
+        Index("ix_surveys_team_answered", "team_id", "answered_at"),
+        Index("ix_surveys_rep_answered", "rep_id", "answered_at"),
+    )
+
+
+class NpsCase(Base):
+    """A detractor's case: opened at once, taken, client contacted, resolved; has an SLA."""
+
+    __tablename__ = "nps_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), unique=True
+    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # open | taken | contacted | resolved
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ReferralLink(Base):
+    """A promoter's personal referral link; each person who opens it becomes a new contact."""
+
+    __tablename__ = "referral_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    promoter_contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    survey_id: Mapped[int | None] = mapped_column(
+        ForeignKey("surveys.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_count: Mapped[int] = mapped_column(Integer, default=0)
