@@ -229,52 +229,67 @@ async def list_page(
 
 async def search(session: AsyncSession, scope: Scope, query: str, limit: int = 10) -> list[Contact]:
     """Name, company, phone (any format), e-mail, @username, #tag; tolerant of typos and of
-    Cyrillic/Latin. Candidates come from indexed-width LIKE probes, ranked by rapidfuzz."""
-    q = query.strip()
+    Cyrillic/Latin.
+
+    Every probe is a LIKE on ``search_text`` alone, which SQLite answers from the covering
+    (owner|team, archived, search_text) index without reading table rows. A typo probe with
+    3-letter pieces runs only when the exact probe finds nothing; rapidfuzz ranks.
+    """
+    q = " ".join(query.split())
     if not q:
         return []
     base = select(Contact).where(scope.condition(), Contact.archived_at.is_(None))
     digits = digits_only(q)
-    conds: list[ColumnElement[bool]] = []
+    tag: str | None = None
     if len(digits) >= 5 and len(digits) >= len(q.replace(" ", "")) * 0.6:
-        conds.append(Contact.phone.like(f"%{digits[-10:]}%"))
-    if q.startswith("#"):
+        variants = [digits[-10:]]
+        kind = "phone"
+    elif q.startswith("#"):
         tag = normalize_tag(q)
-        if tag:
-            conds.append(Contact.tags.like(f"%;{tag};%"))
-    if q.startswith("@"):
-        conds.append(Contact.tg_username == q[1:].lower())
-        conds.append(Contact.tg_username.ilike(q[1:]))
-    variants = query_variants(q.lstrip("@#"))
-    for v in variants:
-        conds.append(Contact.search_text.like(f"%{v}%"))
-    rows = list(await session.scalars(base.where(or_(*conds)).limit(limit * 5))) if conds else []
-    if len(rows) < limit:
-        # typo tolerance: probe with 3-letter pieces of each word, rank by similarity
-        pieces: set[str] = set()
-        for v in variants:
-            for word in v.split():
-                if len(word) >= 4:
-                    pieces.add(word[:3])
-                    pieces.add(word[-3:])
-        if pieces:
-            seen = {c.id for c in rows}
-            probe = base.where(or_(*[Contact.search_text.like(f"%{p}%") for p in pieces]))
-            if seen:
-                probe = probe.where(Contact.id.not_in(seen))
-            extra = list(await session.scalars(probe.limit(300)))
-            scored = []
-            for c in extra:
-                score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)
-                if score >= 75:
-                    scored.append((score, c))
-            scored.sort(key=lambda t: -t[0])
-            rows += [c for _, c in scored]
+        variants = [tag] if tag else []
+        kind = "tag"
+    elif q.startswith("@"):
+        variants = [q[1:].casefold()]
+        kind = "username"
+    else:
+        variants = query_variants(q)
+        kind = "text"
+    if not variants:
+        return []
+    probe = base.where(or_(*[Contact.search_text.like(f"%{v}%") for v in variants]))
+    rows = list(await session.scalars(probe.limit(limit * 5)))
+    if tag is not None:
+        rows = [c for c in rows if tag in tag_list(c.tags)]
+    if not rows and kind == "text":
+        rows = await _typo_probe(session, base, variants)
+    if kind != "text":
+        return rows[:limit]
     ranked = sorted(
         rows,
         key=lambda c: -max(fuzz.WRatio(v, search_key(c.name)) for v in variants),
     )
     return ranked[:limit]
+
+
+async def _typo_probe(
+    session: AsyncSession, base: Select[Any], variants: list[str]
+) -> list[Contact]:
+    pieces: set[str] = set()
+    for v in variants:
+        for word in v.split():
+            if len(word) >= 4:
+                pieces.add(word[:3])
+                pieces.add(word[-3:])
+    if not pieces:
+        return []
+    probe = base.where(or_(*[Contact.search_text.like(f"%{p}%") for p in pieces]))
+    scored = []
+    for c in await session.scalars(probe.limit(300)):
+        score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)
+        if score >= 75:
+            scored.append((score, c))
+    scored.sort(key=lambda t: -t[0])
+    return [c for _, c in scored]
 
 
 async def record_event(

@@ -37,3 +37,16 @@ def _downgrade_sync(connection, revision: str) -> None:  # noqa: ANN001
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.downgrade(cfg, revision)
+
+
+def include_object_for(dialect: str):  # noqa: ANN201 - alembic hook
+    """Autogenerate/compare hook: skip indexes the models mark as for another dialect only."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+        if type_ == "index" and not reflected:
+            cond = getattr(obj, "_ddl_if", None)
+            if cond is not None and cond.dialect is not None and cond.dialect != dialect:
+                return False
+        return True
+
+    return include_object

@@ -137,6 +137,14 @@ class Contact(Base):
     __table_args__ = (
         Index("ix_contacts_owner_name", "owner_id", "archived_at", "name"),
         Index("ix_contacts_owner_due", "owner_id", "next_step_due"),
+        # covering indexes for /find: SQLite checks LIKE '%…%' inside the index. Not on
+        # PostgreSQL, whose B-tree entries are capped in size (search uses a scan there).
+        Index("ix_contacts_owner_search", "owner_id", "archived_at", "search_text").ddl_if(
+            dialect="sqlite"
+        ),
+        Index("ix_contacts_team_search", "team_id", "archived_at", "search_text").ddl_if(
+            dialect="sqlite"
+        ),
     )
 
 

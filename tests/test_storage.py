@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from storage.db import create_session_factory
-from storage.migrate import downgrade, upgrade
+from storage.migrate import downgrade, include_object_for, upgrade
 from storage.models import Base, User
 from storage.repo import invites as invites_repo
 from storage.repo import users as users_repo
@@ -19,7 +19,10 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 async def test_models_and_migrations_agree(engine) -> None:
     def diff(conn):  # noqa: ANN001, ANN202
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "include_object": include_object_for(conn.dialect.name)},
+        )
         return compare_metadata(ctx, Base.metadata)
 
     async with engine.connect() as conn:

@@ -7,6 +7,7 @@ import asyncio
 
 from alembic import context
 
+from storage.migrate import include_object_for
 from storage.models import Base
 
 target_metadata = Base.metadata
@@ -18,6 +19,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

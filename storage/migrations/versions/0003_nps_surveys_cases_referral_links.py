@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-27 12:59:41.282292
 """
 
-from alembic import op
 import sqlalchemy as sa
-import storage.types
+from alembic import op
 
+import storage.types
 
 revision = "0003"
 down_revision = "0002"
