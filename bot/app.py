@@ -104,6 +104,7 @@ def build_app(
         settings=settings,
         interval_seconds=settings.scheduler_interval_seconds,
     )
+    import scheduler.nps_jobs  # noqa: F401 - registers the NPS renderers
     from scheduler.delivery import daily_scan, deliver_due
 
     clockwork.register(deliver_due)

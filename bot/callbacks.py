@@ -61,3 +61,15 @@ class RemindCb(CallbackData, prefix="rm"):
 
     a: str  # done | s1h | stom | swk | resch | open | vyes | vno | next
     id: int
+
+
+class NpsCb(CallbackData, prefix="n"):
+    """A score tap: the survey id and the score are re-checked on the server."""
+
+    s: int
+    v: int
+
+
+class CaseCb(CallbackData, prefix="cs"):
+    a: str  # take | cont | res
+    id: int

@@ -24,11 +24,15 @@ DESCRIPTIONS: dict[str, str] = {
     "contacts": N_("My contacts"),
     "log": N_("Log a touch"),
     "today": N_("My day: overdue and due today"),
+    "digest": N_("The daily digest: what moved, what is stuck"),
+    "stats": N_("Metrics: reach, conversion, NPS (7d, 30d, 90d, month)"),
     "team": N_("My team"),
     "invite": N_("Invite a manager or a rep"),
     "export": N_("Export contacts (CSV, vCard)"),
     "import": N_("Import contacts from CSV or vCard"),
     "cancel": N_("Leave the current dialogue"),
+    "delivered": N_("Service delivered: log it and ask the client for NPS"),
+    "nps": N_("NPS by team, rep, segment"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -31,6 +32,15 @@ class Settings(BaseSettings):
     stale_after_days: int = Field(default=180, ge=1, le=3650)
     inbound_reply_hours: float = Field(default=2.0, gt=0, le=240)
     claim_lease_seconds: int = Field(default=300, ge=10, le=86400)
+    digest_time: str = "09:00"
+    nps_delay_hours: float = Field(default=2.0, ge=0, le=24 * 30)
+    nps_min_interval_days: int = Field(default=90, ge=0, le=3650)
+    nps_expiry_days: int = Field(default=7, ge=1, le=90)
+    nps_reminder_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    nps_case_sla_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    review_url: str | None = None
+    company_name: str | None = None
+    review_gating: bool = False
 
     @field_validator("cadence_days")
     @classmethod
@@ -40,6 +50,22 @@ class Settings(BaseSettings):
         if parse_cadence(value) is None:
             raise ValueError("expected stage=days pairs, e.g. connection=7,development=14")
         return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        value = value.strip()
+        hh, sep, mm = value.partition(":")
+        if not (sep and len(hh) == 2 and len(mm) == 2 and hh.isdigit() and mm.isdigit()) or not (
+            int(hh) < 24 and int(mm) < 60
+        ):
+            raise ValueError("expected a local time as HH:MM, e.g. 09:00")
+        return value
+
+    @property
+    def digest_clock(self) -> time:
+        """DIGEST_TIME as a time of day (local to each manager)."""
+        return time.fromisoformat(self.digest_time)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

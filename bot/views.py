@@ -87,11 +87,12 @@ def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
     kb.button(text=_("Stage"), callback_data=CardCb(a="stage", id=c.id))
     kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=c.id))
     kb.button(text=_("🕓 Timeline"), callback_data=CardCb(a="tl", id=c.id))
+    kb.button(text=_("🤝 Service delivered"), callback_data=CardCb(a="deliv", id=c.id))
     if c.archived_at:
         kb.button(text=_("Restore"), callback_data=CardCb(a="restore", id=c.id))
     else:
         kb.button(text=_("🗄 Archive"), callback_data=CardCb(a="arch", id=c.id))
-    kb.adjust(2, 2, 2, 1)
+    kb.adjust(2, 2, 2, 2)
     return kb.as_markup()
 
 

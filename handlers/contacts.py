@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -590,6 +590,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        bot: Bot,
     ) -> None:
         if not isinstance(query.message, Message):
             await query.answer()
@@ -684,7 +685,20 @@ def create_router() -> Router:
             # touch logging and next steps live in handlers.touches
             from handlers.touches import start_next_step, start_touch_log
 
-            if a in ("log", "fwdlog"):
+            if a == "deliv":
+                from handlers.nps import mark_delivered
+
+                await mark_delivered(
+                    msg,
+                    contact,
+                    session=session,
+                    user=user,
+                    clock=clock,
+                    settings=settings,
+                    i18n=i18n,
+                    bot=bot,
+                )
+            elif a in ("log", "fwdlog"):
                 summary = (await state.get_data()).get("fwd_summary", "") if a == "fwdlog" else ""
                 await start_touch_log(msg, state, contact, summary=summary)
             elif a == "next":

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.i18n import _
 from core.clock import Clock
 from core.roles import STAFF, Role
+from handlers.nps import client_text
 from services import followups
 
 
@@ -27,6 +28,8 @@ def create_router() -> Router:
         message: Message, session: AsyncSession, clock: Clock, settings: Settings
     ) -> None:
         assert message.from_user is not None and message.text is not None
+        if await client_text(message, session, clock, settings):
+            return
         count = await followups.contact_wrote(
             session,
             tg_id=message.from_user.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -222,6 +222,8 @@ def create_router() -> Router:
         role: Role,
         clock: Clock,
         settings: Settings,
+        i18n: I18n,
+        bot: Bot,
     ) -> None:
         contact = await load(state, session, user, role)
         data = await state.get_data()
@@ -229,7 +231,7 @@ def create_router() -> Router:
             await state.clear()
             await target.answer(_("Contact not found."))
             return
-        await followups.log_touch(
+        touch = await followups.log_touch(
             session,
             contact,
             author=user,
@@ -240,6 +242,21 @@ def create_router() -> Router:
             default_tz=settings.default_timezone,
             inbound_reply_hours=settings.inbound_reply_hours,
         )
+        if touch.type == TouchType.SERVICE.value:
+            from handlers.nps import service_delivered
+
+            owner = await session.get(User, contact.owner_id) or user
+            await service_delivered(
+                target,
+                session=session,
+                contact=contact,
+                rep=owner,
+                touch_id=touch.id,
+                clock=clock,
+                settings=settings,
+                i18n=i18n,
+                bot=bot,
+            )
         await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
 
     @router.message(StateFilter(LogForm.summary), F.text & ~F.text.startswith("/"))
@@ -251,8 +268,12 @@ def create_router() -> Router:
         role: Role,
         clock: Clock,
         settings: Settings,
+        i18n: I18n,
+        bot: Bot,
     ) -> None:
-        await save_touch(message, message.text or "", state, session, user, role, clock, settings)
+        await save_touch(
+            message, message.text or "", state, session, user, role, clock, settings, i18n, bot
+        )
 
     @router.callback_query(StateFilter(LogForm.summary), PickCb.filter(F.f == "ts"))
     async def log_summary_button(
@@ -264,13 +285,17 @@ def create_router() -> Router:
         role: Role,
         clock: Clock,
         settings: Settings,
+        i18n: I18n,
+        bot: Bot,
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
         summary = (await state.get_data()).get("summary", "") if callback_data.v == "fwd" else ""
         await query.message.edit_reply_markup(reply_markup=None)
-        await save_touch(query.message, summary, state, session, user, role, clock, settings)
+        await save_touch(
+            query.message, summary, state, session, user, role, clock, settings, i18n, bot
+        )
 
     # ------------------------------------------------------------------ next step
     @router.message(StateFilter(NextForm.what), F.text & ~F.text.startswith("/"))

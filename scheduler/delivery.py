@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from bot.callbacks import RemindCb
 from bot.i18n import _, normalize_language
 from bot.labels import label
 from bot.rendering import h
-from bot.sender import SendStatus
+from bot.sender import SendResult, SendStatus
 from core.nextstep import format_local
 from services import duework, followups
 from storage.models import Contact, Touch, User
@@ -29,10 +30,24 @@ log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=15)
 Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+@dataclass
+class Composed:
+    """Several messages (text + keyboard each) and an optional photo (PNG bytes, caption)."""
+
+    parts: list[Rendered] = field(default_factory=list)
+    photo: tuple[bytes, str | None] | None = None
+
+
 Renderer = Callable[
-    [AsyncSession, duework.Claimed, User | None, "Clockwork"], Awaitable[Rendered | None]
+    [AsyncSession, duework.Claimed, User | None, "Clockwork"],
+    Awaitable[Rendered | Composed | None],
 ]
 RENDERERS: dict[str, Renderer] = {}
+# what happens after a send, by kind: (session, item, status, cw) — e.g. a survey marked delivered
+AfterSend = Callable[[AsyncSession, duework.Claimed, SendStatus, "Clockwork"], Awaitable[None]]
+AFTER_SEND: dict[str, AfterSend] = {}
 
 
 def renderer(kind: str) -> Callable[[Renderer], Renderer]:
@@ -249,8 +264,7 @@ async def deliver_due(cw: Clockwork, batch: int = 100, concurrency: int = 32) ->
             return handled
         await asyncio.gather(*(one(i) for i in items))
         handled += len(items)
-        if len(items) < batch:
-            return handled
+        # no early exit on a short batch: work may fan out into new rows that are due now
 
 
 async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None:
@@ -271,10 +285,13 @@ async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None
             )
             await session.commit()
             return None
-    text, markup = rendered
-    result = await cw.sender.send(item.chat_id, text, reply_markup=markup)
+    composed = rendered if isinstance(rendered, Composed) else Composed([rendered])
+    result = await _send_composed(cw, item.chat_id, composed)
     now = cw.clock.now()
     async with cw.session_factory() as session:
+        hook = AFTER_SEND.get(item.kind)
+        if hook is not None:
+            await hook(session, item, result.status, cw)
         if result.status is SendStatus.SENT:
             await duework.finish(
                 session,
@@ -306,6 +323,19 @@ async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None
             )
         await session.commit()
     return result.status
+
+
+async def _send_composed(cw: Clockwork, chat_id: int, composed: Composed) -> SendResult:
+    """Every part in order, then the photo; stops at the first part that does not go out."""
+    result = SendResult(SendStatus.SENT)
+    for text, markup in composed.parts:
+        result = await cw.sender.send(chat_id, text, reply_markup=markup)
+        if not result.ok:
+            return result
+    if composed.photo is not None:
+        png, caption = composed.photo
+        result = await cw.sender.send_photo(chat_id, png, caption)
+    return result
 
 
 async def daily_scan(cw: Clockwork) -> dict[str, int]:

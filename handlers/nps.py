@@ -1,0 +1,550 @@
+"""The NPS loop in the chat: /delivered, the client's answers, detractor cases, /nps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import CardCb, CaseCb, NpsCb
+from bot.config import Settings
+from bot.filters import leads, staff
+from bot.i18n import _
+from bot.nps_texts import question, review_line, score_keyboard
+from bot.rendering import answer_long, h
+from core.clock import Clock
+from core.enums import TouchType
+from core.nextstep import format_local
+from core.nps import Category, format_nps
+from core.roles import Role
+from handlers.contacts import scope_of, user_tz
+from scheduler.nps_jobs import case_keyboard, case_text, forward_text
+from services import contacts as svc
+from services import duework, followups, nps
+from storage.models import Contact, Survey, Team, User
+
+
+class ResolveForm(StatesGroup):
+    note = State()
+
+
+class NpsLink(Filter):
+    """A /start payload that is a survey token or a referral token."""
+
+    async def __call__(self, message: Message, session: AsyncSession) -> bool | dict[str, Any]:
+        parts = (message.text or "").split(maxsplit=1)
+        if len(parts) < 2:
+            return False
+        token = parts[1].strip()
+        if token.startswith(nps.REF_PREFIX):
+            return {"ref_token": token}
+        survey = await nps.survey_by_token(session, token)
+        return {"survey": survey} if survey is not None else False
+
+
+def _sla(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.nps_case_sla_hours)
+
+
+async def service_delivered(
+    target: Message,
+    *,
+    session: AsyncSession,
+    contact: Contact,
+    rep: User,
+    touch_id: int | None,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    """After a "service delivered" touch: plan the survey and tell the rep how it will go."""
+    planned = await nps.plan_survey(
+        session,
+        contact,
+        rep=rep,
+        touch_id=touch_id,
+        now=clock.now(),
+        delay=timedelta(hours=settings.nps_delay_hours),
+        min_interval=timedelta(days=settings.nps_min_interval_days),
+        expiry=timedelta(days=settings.nps_expiry_days),
+        default_tz=settings.default_timezone,
+    )
+    if planned.skipped is nps.Skip.STOPPED:
+        await target.answer(
+            _("{name} asked for no surveys (/stop), so none is sent.").format(name=h(contact.name))
+        )
+        return
+    if planned.skipped is nps.Skip.TOO_SOON:
+        await target.answer(
+            _("{name} had a survey less than {days} days ago; no new one is sent.").format(
+                name=h(contact.name), days=settings.nps_min_interval_days
+            )
+        )
+        return
+    survey = planned.survey
+    assert survey is not None
+    when = format_local(survey.scheduled_for, user_tz(rep, settings), i18n.current_locale)
+    if planned.direct:
+        await target.answer(
+            _("📋 The NPS question goes to {name} on {when}.").format(
+                name=h(contact.name), when=when
+            )
+        )
+        return
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={survey.token}"
+    await target.answer(
+        _(
+            "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
+        ).format(
+            name=h(contact.name),
+            until=format_local(survey.expires_at, user_tz(rep, settings), i18n.current_locale),
+        )
+    )
+    await target.answer(forward_text(link, settings.company_name))
+
+
+async def route_answer(
+    message: Message, result: nps.Answered, settings: Settings, bot: Bot
+) -> None:
+    """Thank the client and ask the one open question that fits their score."""
+    survey = result.survey
+    assert survey is not None
+    if result.result is nps.Answer.CHANGED:
+        await message.answer(
+            _("Your answer is changed to {score}. Thank you!").format(score=survey.score)
+        )
+        return
+    if result.category is Category.PROMOTER:
+        me = await bot.me()
+        assert result.referral is not None
+        link = f"https://t.me/{me.username}?start={result.referral.token}"
+        await message.answer(
+            _(
+                "Thank you so much! 🙏 If someone you know could use our help, share this personal link with them — we'll take good care of them:"
+            )
+            + f"\n{h(link)}"
+            + review_line(settings.review_url)
+        )
+    elif result.category is Category.PASSIVE:
+        await message.answer(
+            _("Thank you! What would make it a 10 for you? Just write a few words.")
+        )
+    else:
+        await message.answer(
+            _(
+                "We're sorry we let you down. What went wrong? Write a few words — a manager will look into it right away."
+            )
+        )
+
+
+def create_client_router() -> Router:
+    """Deep links and taps that come from clients (and anyone who opens a referral link)."""
+    router = Router(name="nps-client")
+
+    @router.message(CommandStart(deep_link=True), NpsLink())
+    async def open_link(
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role | None,
+        clock: Clock,
+        settings: Settings,
+        state: FSMContext,
+        survey: Survey | None = None,
+        ref_token: str | None = None,
+    ) -> None:
+        await state.clear()
+        now = clock.now()
+        if ref_token is not None:
+            if role in (Role.ADMIN, Role.MANAGER, Role.REP):
+                await message.answer(
+                    _("This is a client's referral link; it is meant for people outside the team.")
+                )
+                return
+            referred = await nps.open_referral(session, ref_token, person=user, now=now)
+            texts = {
+                nps.Referral.NEW: _(
+                    "Welcome! Thank you for coming on a friend's recommendation — we'll be in touch with you soon."
+                ),
+                nps.Referral.KNOWN: _(
+                    "Welcome back! We already know each other — we'll be in touch."
+                ),
+                nps.Referral.SELF: _(
+                    "This is your own referral link — share it with friends and colleagues who might need us."
+                ),
+                nps.Referral.INVALID: _("This link is not valid."),
+            }
+            await message.answer(texts[referred.result])
+            return
+        assert survey is not None
+        opened = await nps.open_link(session, survey, client=user, now=now)
+        if opened is nps.Open.OK:
+            await message.answer(
+                question(settings.company_name), reply_markup=score_keyboard(survey.id)
+            )
+            return
+        texts = {
+            nps.Open.NOT_YOURS: _("This link is personal and belongs to someone else."),
+            nps.Open.EXPIRED: _("This survey has expired. Thank you anyway!"),
+            nps.Open.ANSWERED: _("You have already answered this survey. Thank you!"),
+            nps.Open.CANCELLED: _("This survey is no longer active."),
+        }
+        await message.answer(texts[opened])
+
+    @router.callback_query(NpsCb.filter())
+    async def score(
+        query: CallbackQuery,
+        callback_data: NpsCb,
+        session: AsyncSession,
+        clock: Clock,
+        settings: Settings,
+        bot: Bot,
+    ) -> None:
+        result = await nps.answer(
+            session,
+            survey_id=callback_data.s,
+            score=callback_data.v,
+            client_tg_id=query.from_user.id,
+            now=clock.now(),
+            case_sla=_sla(settings),
+        )
+        refusals = {
+            nps.Answer.BAD: _("Please choose a number from 0 to 10."),
+            nps.Answer.NOT_YOURS: _("This survey is not yours."),
+            nps.Answer.EXPIRED: _("This survey has expired. Thank you anyway!"),
+            nps.Answer.TOO_LATE: _("You have already answered. Thank you!"),
+        }
+        if result.result in refusals:
+            await query.answer(refusals[result.result], show_alert=True)
+            return
+        await query.answer(_("Thank you!"))
+        survey = result.survey
+        assert survey is not None and isinstance(query.message, Message)
+        if result.first:
+            rep = await session.get(User, survey.rep_id)
+            if rep is not None:
+                now = clock.now()
+                await duework.schedule(
+                    session,
+                    kind=nps.NPS_NOTICE,
+                    key=f"npsscore:{survey.id}",
+                    chat_id=rep.tg_id,
+                    user_id=rep.id,
+                    contact_id=survey.contact_id,
+                    ref_id=survey.id,
+                    due_at=now,
+                    now=now,
+                    payload={"what": "score"},
+                )
+        await route_answer(query.message, result, settings, bot)
+
+    @router.message(Command("stop"))
+    async def stop(
+        message: Message, session: AsyncSession, role: Role | None, clock: Clock
+    ) -> None:
+        if role in (Role.ADMIN, Role.MANAGER, Role.REP):
+            await message.answer(_("/stop is for clients who want no more surveys."))
+            return
+        assert message.from_user is not None
+        await nps.stop(session, message.from_user.id, now=clock.now())
+        await message.answer(_("Done — you won't receive any more surveys from us. Thank you!"))
+
+    return router
+
+
+async def client_text(
+    message: Message, session: AsyncSession, clock: Clock, settings: Settings
+) -> bool:
+    """A client's free text while a survey is open: the open answer, or a nudge to tap a number.
+    Returns False when no survey is waiting (the text is then an ordinary inbound message)."""
+    assert message.from_user is not None and message.text is not None
+    now = clock.now()
+    waiting = await nps.awaiting_comment(session, message.from_user.id, now)
+    if waiting is not None:
+        await nps.add_comment(session, waiting, message.text, now=now)
+        cat = nps.category(waiting.score or 0)
+        if cat is not Category.PROMOTER:
+            recipients = await _comment_recipients(session, waiting)
+            for u in recipients:
+                await duework.schedule(
+                    session,
+                    kind=nps.NPS_NOTICE if cat is Category.PASSIVE else nps.CASE_ALERT,
+                    key=f"npscomment:{waiting.id}:{u.id}",
+                    chat_id=u.tg_id,
+                    user_id=u.id,
+                    contact_id=waiting.contact_id,
+                    ref_id=waiting.id
+                    if cat is Category.PASSIVE
+                    else await _case_id(session, waiting),
+                    due_at=now,
+                    now=now,
+                    payload={"what": "comment"},
+                )
+        gated = settings.review_gating and cat is not Category.PROMOTER
+        review = "" if gated or cat is Category.PROMOTER else review_line(settings.review_url)
+        await message.answer(_("Thank you for your answer — it has been passed on.") + review)
+        return True
+    if await nps.awaiting_score(session, message.from_user.id, now) is not None:
+        await message.answer(_("Please tap a number from 0 to 10 above."))
+        return True
+    return False
+
+
+async def _comment_recipients(session: AsyncSession, survey: Survey) -> list[User]:
+    cat = nps.category(survey.score or 0)
+    if cat is Category.PASSIVE:
+        rep = await session.get(User, survey.rep_id)
+        return [rep] if rep else []
+    from sqlalchemy import select
+
+    from storage.models import NpsCase
+
+    case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
+    if case_row is None:
+        return []
+    return await nps.case_managers(session, case_row)
+
+
+async def _case_id(session: AsyncSession, survey: Survey) -> int | None:
+    from sqlalchemy import select
+
+    from storage.models import NpsCase
+
+    return await session.scalar(select(NpsCase.id).where(NpsCase.survey_id == survey.id))
+
+
+def create_staff_router() -> Router:
+    router = Router(name="nps-staff")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+
+    @router.message(Command("delivered"))
+    async def delivered(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+        bot: Bot,
+        state: FSMContext,
+    ) -> None:
+        await state.clear()
+        if not command.args:
+            await message.answer(
+                _("Whose service was delivered? /delivered Name — or use the button on the card.")
+            )
+            return
+        found = await svc.search(session, scope_of(user, role), command.args[:200], limit=6)
+        if not found:
+            await message.answer(
+                _("Nothing found for “{query}”.").format(query=h(command.args[:100]))
+            )
+            return
+        if len(found) > 1:
+            kb = InlineKeyboardBuilder()
+            for c in found:
+                kb.button(
+                    text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
+                    callback_data=CardCb(a="deliv", id=c.id),
+                )
+            kb.adjust(1)
+            await message.answer(_("Which one?"), reply_markup=kb.as_markup())
+            return
+        await mark_delivered(
+            message,
+            found[0],
+            session=session,
+            user=user,
+            clock=clock,
+            settings=settings,
+            i18n=i18n,
+            bot=bot,
+        )
+
+    @router.callback_query(CaseCb.filter(), leads())
+    async def case_button(
+        query: CallbackQuery,
+        callback_data: CaseCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        state: FSMContext,
+    ) -> None:
+        case_row = await nps.get_case_for(session, callback_data.id, user, role)
+        if case_row is None or not isinstance(query.message, Message):
+            await query.answer(_("Case not found."), show_alert=True)
+            return
+        if case_row.status == "resolved":
+            await query.answer(_("This case is already resolved."), show_alert=True)
+            return
+        if callback_data.a == "res":
+            await query.answer()
+            await state.set_state(ResolveForm.note)
+            await state.update_data(case_id=case_row.id)
+            await query.message.answer(
+                _("How was it resolved? Write a short note. /cancel to leave.")
+            )
+            return
+        move = {"take": nps.CaseMove.TAKE, "cont": nps.CaseMove.CONTACTED}.get(callback_data.a)
+        if move is None:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await nps.move_case(session, case_row, move, actor=user, now=clock.now())
+        await query.answer(_("Saved."))
+        await query.message.edit_text(
+            await case_text(session, case_row), reply_markup=case_keyboard(case_row)
+        )
+
+    @router.callback_query(CaseCb.filter())
+    async def case_button_denied(query: CallbackQuery) -> None:
+        await query.answer(_("Case not found."), show_alert=True)
+
+    @router.message(StateFilter(ResolveForm.note), F.text & ~F.text.startswith("/"), leads())
+    async def resolve_note(
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        state: FSMContext,
+    ) -> None:
+        data = await state.get_data()
+        case_row = await nps.get_case_for(session, int(data.get("case_id", 0)), user, role)
+        await state.clear()
+        if case_row is None:
+            await message.answer(_("Case not found."))
+            return
+        await nps.move_case(
+            session, case_row, nps.CaseMove.RESOLVE, actor=user, now=clock.now(), note=message.text
+        )
+        await message.answer(_("✅ Case resolved. The rep is informed."))
+
+    @router.message(Command("nps"), leads())
+    async def nps_cmd(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+    ) -> None:
+        days = 90
+        arg = (command.args or "").strip().lower().removesuffix("d")
+        if arg:
+            if not arg.isdigit() or not 1 <= int(arg) <= 3650:
+                await message.answer(_("Use /nps, or /nps 30d for another period."))
+                return
+            days = int(arg)
+        now = clock.now()
+        scope = scope_of(user, role)
+        start = now - timedelta(days=days)
+        lines = [_("<b>NPS</b>, last {days} days").format(days=days)]
+        groups = [("all", None)]
+        if role is Role.ADMIN:
+            groups.append(("team", _("By team")))
+        groups += [("rep", _("By rep")), ("segment", _("By segment")), ("kind", _("B2B / B2C"))]
+        names = await _group_names(session)
+        for group, title in groups:
+            # the period is [start, end): end just after now, so answers given now count
+            rows = await nps.summary(
+                session, scope, start=start, end=now + timedelta(seconds=1), group=group
+            )
+            if title:
+                if not rows:
+                    continue
+                lines += ["", f"<b>{title}</b>"]
+            if not rows and group == "all":
+                lines.append(_("No answers yet."))
+                continue
+            for row in rows:
+                label = (
+                    ""
+                    if group == "all"
+                    else h(names.get((group, row.label), row.label) or _("not set")) + ": "
+                )
+                rate = "—" if row.response_rate is None else f"{row.response_rate:.0%}"
+                lines.append(
+                    label
+                    + _(
+                        "NPS {score} · {answers} answers ({promoters} promoters, {detractors} detractors) · response rate {rate}"
+                    ).format(
+                        score=format_nps(row.score),
+                        answers=row.answers,
+                        promoters=row.promoters,
+                        detractors=row.detractors,
+                        rate=rate,
+                    )
+                )
+        comments = await nps.latest_comments(session, scope)
+        if comments:
+            lines += ["", _("<b>Latest comments</b>")]
+            for s, c in comments:
+                lines.append(f"{s.score}/10 · {h(c.name)}: «{h((s.comment or '')[:300])}»")
+        await answer_long(message, "\n".join(lines))
+
+    return router
+
+
+async def _group_names(session: AsyncSession) -> dict[tuple[str, str], str]:
+    from sqlalchemy import select
+
+    names: dict[tuple[str, str], str] = {}
+    for t in await session.scalars(select(Team)):
+        names[("team", str(t.id))] = t.name
+    for u in await session.scalars(select(User).where(User.role.in_(["rep", "manager"]))):
+        names[("rep", str(u.id))] = u.display_name
+    names[("kind", "b2b")] = "B2B"
+    names[("kind", "b2c")] = "B2C"
+    return names
+
+
+async def mark_delivered(
+    target: Message,
+    contact: Contact,
+    *,
+    session: AsyncSession,
+    user: User,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    """/delivered and the card's button: a "service delivered" touch, then the survey."""
+    touch = await followups.log_touch(
+        session,
+        contact,
+        author=user,
+        type_=TouchType.SERVICE.value,
+        direction="out",
+        summary="",
+        now=clock.now(),
+        default_tz=settings.default_timezone,
+        inbound_reply_hours=settings.inbound_reply_hours,
+    )
+    await target.answer(_("✅ Service delivered to {name} is logged.").format(name=h(contact.name)))
+    owner = await session.get(User, contact.owner_id) or user
+    await service_delivered(
+        target,
+        session=session,
+        contact=contact,
+        rep=owner,
+        touch_id=touch.id,
+        clock=clock,
+        settings=settings,
+        i18n=i18n,
+        bot=bot,
+    )

@@ -1,0 +1,288 @@
+"""The NPS loop played by rep, client and manager through the emulator, on an injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from storage.models import Contact, ContactEvent, NpsCase, Survey
+from tests.conftest import ADMIN_ID
+from tests.helpers import team_with_rep
+
+REVIEW = "https://g.page/r/acme-review"
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=sqlite_url,
+        admin_ids=frozenset({ADMIN_ID}),
+        review_url=REVIEW,
+        company_name="Acme Consulting",
+    )
+
+
+def sent_to(emu, chat_id: int, needle: str) -> list[dict]:
+    return [
+        r.params
+        for r in emu.requests
+        if r.method == "sendMessage"
+        and r.ok
+        and r.params["chat_id"] == chat_id
+        and needle in r.params["text"]
+    ]
+
+
+async def client_on_card(tg, rep, client_id: int = 9001, name: str = "Carl"):
+    """A client who has started the bot and whose Telegram id is on the rep's card."""
+    client = tg.user(client_id, name)
+    await client.send("/start")
+    await rep.share_contact("+79995550011", name, "Client", user_id=client_id)
+    return client
+
+
+async def test_promoter_gets_referral_and_review_and_the_referral_becomes_a_contact(
+    tg, emu, clock
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep)
+    reply = await rep.send("/delivered Carl")
+    assert "Service delivered to Carl Client is logged" in reply.text
+    assert "NPS question goes to Carl Client on Mon, 23 Nov 2026, 11:00" in reply.text
+    clock.advance(hours=1, minutes=59)
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, client.id, "recommend") == []
+    clock.advance(minutes=1)
+    await tg.app.clockwork.tick()
+    [q] = sent_to(emu, client.id, "recommend Acme Consulting")
+    assert [b["text"] for row in q["reply_markup"]["inline_keyboard"] for b in row] == [
+        str(i) for i in range(11)
+    ]
+    assert "Carl" not in q["text"] and "+7999" not in q["text"]  # nothing from the CRM
+    reply = await client.click("10")
+    assert "share this personal link" in reply.text and REVIEW in reply.text
+    ref_link = next(w for w in reply.text.split() if "start=ref_" in w)
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, rep.id, "10/10 (promoter)")) == 1
+
+    friend = tg.user(9100, "Fiona")
+    reply = await friend.send("/start " + ref_link.split("start=")[1])
+    assert "friend's recommendation" in reply.text
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, rep.id, "New referral")) == 1
+    async with tg.app.session_factory() as s:
+        carl = await s.scalar(select(Contact).where(Contact.tg_user_id == client.id))
+        fiona = await s.scalar(select(Contact).where(Contact.tg_user_id == friend.id))
+        assert fiona.source == "referral" and fiona.introduced_by_id == carl.id
+        assert fiona.owner_id == carl.owner_id
+    # opened twice, or by the promoter themself: nothing new
+    reply = await friend.send("/start " + ref_link.split("start=")[1])
+    assert "already know each other" in reply.text
+    reply = await client.send("/start " + ref_link.split("start=")[1])
+    assert "your own referral link" in reply.text
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count(Contact.id))) == 2
+
+
+async def test_client_without_the_bot_gets_a_link_and_passive_answer_reaches_rep(
+    tg, emu, clock
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Paula Passive, Beta")
+    reply = await rep.send("/delivered Paula")
+    assert "hasn't started the bot" in reply.text
+    link = next(w for w in reply.text.split() if "?start=" in w)
+    client = tg.user(9002, "Paula")
+    reply = await client.send("/start " + link.split("start=")[1])
+    assert "How likely are you to recommend" in reply.text
+    reply = await client.send("hello?")
+    assert "tap a number" in reply.text
+    reply = await client.click("8")
+    assert "make it a 10" in reply.text
+    reply = await client.send("Faster replies <please> & thanks")
+    assert "passed on" in reply.text and REVIEW in reply.text  # reviews are asked of everyone
+    await tg.app.clockwork.tick()
+    [note] = sent_to(emu, rep.id, "wrote: «Faster replies &lt;please&gt; &amp; thanks»")
+    assert "8/10" in note["text"]
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert c.tg_user_id == client.id  # the link linked the account
+        fields = set(
+            await s.scalars(select(ContactEvent.field).where(ContactEvent.contact_id == c.id))
+        )
+        assert {"nps", "nps_comment"} <= fields
+    # someone else's link
+    stranger = tg.user(9003, "Sam")
+    reply = await stranger.send("/start " + link.split("start=")[1])
+    assert "belongs to someone else" in reply.text
+
+
+async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9004, "Dan")
+    await rep.send("/delivered Dan")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    reply = await client.click("3")
+    assert "sorry" in reply.text and "What went wrong" in reply.text
+    assert REVIEW not in reply.text
+    await tg.app.clockwork.tick()
+    [alert] = sent_to(emu, manager.id, "Detractor")
+    assert "Dan Client gave 3/10" in alert["text"]
+    assert len(sent_to(emu, rep.id, "A case was opened")) == 1
+    reply = await client.send("Nobody called me back")
+    assert "passed on" in reply.text
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, manager.id, "Nobody called me back")) == 1
+    reply = await manager.click("Take it")
+    assert "📞 Client contacted" in reply.buttons
+    reply = await manager.click("Client contacted")
+    await manager.click("Resolve")
+    reply = await manager.send("Called, refunded the visit")
+    assert "Case resolved" in reply.text
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, rep.id, "resolved")
+    async with tg.app.session_factory() as s:
+        case = await s.scalar(select(NpsCase))
+        assert case.status == "resolved" and case.resolution == "Called, refunded the visit"
+        assert case.taken_at and case.contacted_at and case.resolved_at
+    # no reminder or escalation for a resolved case
+    clock.advance(hours=30)
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, ADMIN_ID, "escalated") == []
+
+
+async def test_case_sla_reminds_then_escalates_to_admins(tg, emu, clock) -> None:
+    admin, manager, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9005, "Eli")
+    await rep.send("/delivered Eli")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("0")
+    await tg.app.clockwork.tick()
+    clock.advance(hours=18)
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, manager.id, "deadline is close")) == 1
+    assert sent_to(emu, admin.id, "escalated") == []
+    clock.advance(hours=6)
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, admin.id, "escalated to you")) == 1
+    assert len(sent_to(emu, rep.id, "escalated to the administrators")) == 1
+
+
+async def test_answer_changes_within_ten_minutes_then_refused_and_forgeries(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9006, "Fay")
+    await rep.send("/delivered Fay")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    question = client.last_with_buttons()
+    await client.click("7", question)
+    clock.advance(minutes=5)
+    reply = await client.click("9", question)
+    assert "changed to 9" in reply.text
+    clock.advance(minutes=6)
+    reply = await client.click("2", question)
+    assert reply.answer and "already answered" in reply.answer["text"]
+    async with tg.app.session_factory() as s:
+        survey = await s.scalar(select(Survey))
+        assert survey.score == 9
+    sid = survey.id
+    reply = await client.tap_data(f"n:{sid}:11", question)
+    assert "0 to 10" in reply.answer["text"]
+    reply = await client.tap_data(f"n:{sid + 100}:5", question)
+    assert "not yours" in reply.answer["text"]
+    other = tg.user(9007, "Gus")
+    await other.send("/start")
+    reply = await other.tap_data(f"n:{sid}:0", question)
+    assert "not yours" in reply.answer["text"]
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Survey))).score == 9
+
+
+async def test_reminder_once_then_expiry(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9008, "Hal")
+    await rep.send("/delivered Hal")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    clock.advance(hours=24)
+    await tg.app.clockwork.tick()
+    clock.advance(hours=24)
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, client.id, "gentle reminder")) == 1
+    clock.advance(days=6)
+    reply = await client.click("5", client.last_with_buttons())
+    assert "expired" in reply.answer["text"]
+
+
+async def test_throttle_and_stop(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9009, "Ida")
+    await rep.send("/delivered Ida")
+    clock.advance(days=30)
+    reply = await rep.send("/delivered Ida")
+    assert "less than 90 days ago" in reply.text
+    reply = await client.send("/stop")
+    assert "won't receive any more surveys" in reply.text
+    clock.advance(days=70)
+    reply = await rep.send("/delivered Ida")
+    assert "asked for no surveys" in reply.text
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Contact))).nps_stopped_at is not None
+
+
+async def test_blocked_client_turns_into_a_link_for_the_rep(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9010, "Jo")
+    await rep.send("/delivered Jo")
+    emu.chats[client.id].blocked = True
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await tg.app.clockwork.tick()
+    [note] = sent_to(emu, rep.id, "can't get the survey from me directly")
+    assert "?start=" in note["text"]
+
+
+async def test_service_touch_triggers_survey_and_nps_command(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9011, "Kim")
+    await rep.send("/log Kim")
+    reply = await rep.click("service delivered")
+    await rep.click("outbound")
+    reply = await rep.send("Workshop done")
+    assert "NPS question goes to Kim Client" in reply.text
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("10")
+    reply = await manager.send("/nps")
+    assert "NPS +100 · 1 answers (1 promoters, 0 detractors) · response rate 100%" in reply.text
+    reply = await rep.send("/nps")
+    assert "not available" in reply.text
+
+
+async def test_review_gating_keeps_the_link_for_promoters(tg, emu, clock, monkeypatch) -> None:
+    *_, rep = await team_with_rep(tg)
+    monkeypatch.setattr(tg.app.settings, "review_gating", True)
+    client = await client_on_card(tg, rep, 9012, "Lu")
+    await rep.send("/delivered Lu")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("7")
+    reply = await client.send("More updates")
+    assert REVIEW not in reply.text
+
+
+async def test_nps_delay_lands_in_client_daytime(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await client_on_card(tg, rep, 9013, "Max")
+    clock.advance(hours=10)  # 19:00 UTC: +2 h is 21:00, after the client's daytime
+    reply = await rep.send("/delivered Max")
+    assert "Tue, 24 Nov 2026, 10:00" in reply.text
+    clock.advance(timedelta(hours=2))
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, 9013, "recommend") == []
