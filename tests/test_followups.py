@@ -206,7 +206,9 @@ async def test_going_cold_once_and_a_touch_resets(tg, emu, clock) -> None:
     clock.advance(timedelta(days=8))
     await tg.app.clockwork.run_daily()
     await tg.app.clockwork.tick()
-    assert len(reminders_to(emu, rep.id, "🥶 <b>Going cold</b>")) == 2  # the clock was reset by the touch
+    assert (
+        len(reminders_to(emu, rep.id, "🥶 <b>Going cold</b>")) == 2
+    )  # the clock was reset by the touch
 
 
 async def test_stale_card_gets_one_tap_check(tg, emu, clock) -> None:
