@@ -63,7 +63,7 @@ class TokenBucket:
         now = self.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1:
+        if self.tokens >= 1 - 1e-9:  # float drift must not ask for a 1e-14 s sleep
             return 0.0
         return (1 - self.tokens) / self.rate
 

@@ -8,17 +8,40 @@ from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _, normalize_language
+from storage.repo import users as users_repo
 
 log = logging.getLogger("bot.errors")
+
+
+async def _saved_language(
+    session_factory: async_sessionmaker[AsyncSession] | None, tg_id: int
+) -> str | None:
+    """The language chosen in /settings; the failed update's session is gone, so a fresh one."""
+    if session_factory is None:
+        return None
+    try:
+        async with session_factory() as session:
+            user = await users_repo.get_by_tg_id(session, tg_id)
+            return user.language if user is not None else None
+    except (SQLAlchemyError, OSError) as exc:  # the database may be what failed
+        log.warning("could not read the language of %s: %s", tg_id, exc)
+        return None
 
 
 def create_router() -> Router:
     router = Router(name="errors")
 
     @router.errors()
-    async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n) -> bool:
+    async def on_error(
+        event: ErrorEvent,
+        bot: Bot,
+        i18n: I18n,
+        session_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> bool:
         update = event.update
         log.error(
             "error in update %s: %r", update.update_id, event.exception, exc_info=event.exception
@@ -32,12 +55,18 @@ def create_router() -> Router:
             lang = update.callback_query.from_user.language_code
         if chat_id is None:
             return True
+        locale = await _saved_language(session_factory, chat_id) or normalize_language(
+            lang, i18n.default_locale
+        )
         # Errors surface outside the locale middleware, so the locale is set here again.
-        with i18n.context(), i18n.use_locale(normalize_language(lang, i18n.default_locale)):
+        with i18n.context(), i18n.use_locale(locale):
             text = _("Sorry, something went wrong on my side. Please try again.")
-        try:
-            if update.callback_query is not None:
+        if update.callback_query is not None:
+            try:  # stop the button's spinner; it may have been answered before the error
                 await update.callback_query.answer()
+            except (TelegramAPIError, TelegramNetworkError) as exc:
+                log.debug("callback %s already answered: %s", update.callback_query.id, exc)
+        try:
             await bot.send_message(chat_id, text)
         except (TelegramAPIError, TelegramNetworkError) as exc:
             log.warning("could not apologise to %s: %s", chat_id, exc)

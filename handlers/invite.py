@@ -17,6 +17,7 @@ from bot.i18n import _
 from bot.rendering import h
 from core.clock import Clock
 from core.roles import Role
+from handlers.common import edit_text
 from handlers.start import role_name
 from services.access import InviteProblem, create_invite
 from storage.models import User
@@ -163,7 +164,7 @@ def create_router() -> Router:
             if kb is None:
                 await query.message.answer(_("There are no teams yet. Invite a manager first."))
                 return
-            await query.message.edit_text(_("Into which team?"), reply_markup=kb)
+            await edit_text(query.message, _("Into which team?"), reply_markup=kb)
             return
         await issue(
             target=query.message,

@@ -20,6 +20,7 @@ from bot.rendering import h
 from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, resolve_timezone
+from handlers.common import edit_text
 from storage.models import User
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -73,7 +74,7 @@ def create_router() -> Router:
         for code in LANGUAGES:
             kb.button(text=LANGUAGE_NAMES[code], callback_data=LangCb(code=code))
         if isinstance(query.message, Message):
-            await query.message.edit_text(_("Choose a language:"), reply_markup=kb.as_markup())
+            await edit_text(query.message, _("Choose a language:"), reply_markup=kb.as_markup())
 
     @router.callback_query(LangCb.filter())
     async def set_language(
@@ -93,8 +94,10 @@ def create_router() -> Router:
         with i18n.use_locale(callback_data.code):
             await query.answer(_("Language saved."))
             if isinstance(query.message, Message):
-                await query.message.edit_text(
-                    _summary(user, settings, clock, callback_data.code), reply_markup=_keyboard()
+                await edit_text(
+                    query.message,
+                    _summary(user, settings, clock, callback_data.code),
+                    reply_markup=_keyboard(),
                 )
         await set_user_commands(bot, i18n, user.tg_id, role, callback_data.code)
 
@@ -107,7 +110,8 @@ def create_router() -> Router:
         kb.adjust(2)
         await state.set_state(SettingsForm.timezone)
         if isinstance(query.message, Message):
-            await query.message.edit_text(
+            await edit_text(
+                query.message,
                 _(
                     "Choose your time zone, or type a city or a zone name "
                     "(e.g. Novosibirsk, Europe/Paris, UTC+3). /cancel to leave."
@@ -139,7 +143,7 @@ def create_router() -> Router:
         await query.answer()
         text = await save_timezone(name, user, settings, clock, i18n, state)
         if isinstance(query.message, Message):
-            await query.message.edit_text(text, reply_markup=_keyboard())
+            await edit_text(query.message, text, reply_markup=_keyboard())
 
     @router.message(StateFilter(SettingsForm.timezone), F.text)
     async def set_timezone_text(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
+
+from aiogram import Router
 
 from bot.app import App, build_app, create_bot
 from bot.config import Settings
@@ -15,6 +18,9 @@ from storage.migrate import upgrade
 
 
 class EmulatedBot:
+    """The app polling the emulator. ``extra_routers`` (for tests, e.g. a handler that raises) are
+    placed ahead of the feature routers; a router can be attached to one started bot only."""
+
     def __init__(
         self,
         settings: Settings,
@@ -22,12 +28,14 @@ class EmulatedBot:
         *,
         clock: Clock | None = None,
         start_clockwork: bool = False,
+        extra_routers: Sequence[Router] = (),
         **app_kwargs: Any,
     ) -> None:
         self.emu = emu
         self.settings = settings.model_copy(update={"telegram_api_base": emu.base_url})
         self.clock = clock
         self.start_clockwork = start_clockwork
+        self.extra_routers = tuple(extra_routers)
         self.app_kwargs = app_kwargs
         self.app: App | None = None
         self._task: asyncio.Task[None] | None = None
@@ -42,6 +50,13 @@ class EmulatedBot:
             **self.app_kwargs,
         )
         await upgrade(app.engine)
+        if self.extra_routers:
+            # ahead of the feature routers (the fallback would answer first otherwise)
+            dp = app.dispatcher
+            dp.include_routers(*self.extra_routers)
+            added = dp.sub_routers[-len(self.extra_routers) :]
+            del dp.sub_routers[-len(self.extra_routers) :]
+            dp.sub_routers[0:0] = added
         self.app = app
         self._task = asyncio.create_task(
             app.dispatcher.start_polling(

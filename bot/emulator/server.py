@@ -45,6 +45,29 @@ INT_FIELDS = {
     "message_thread_id",
 }
 BOOL_VALUES = {"true": True, "false": False}
+# free-text fields: a user's "true" or "123" stays the string it is
+STRING_FIELDS = {
+    "text",
+    "caption",
+    "description",
+    "short_description",
+    "name",
+    "title",
+    "query",
+    "callback_query_id",
+    "file_id",
+    "url",
+    "emoji",
+    "question",
+    "explanation",
+    "inline_message_id",
+    "custom_title",
+    "payload",
+    "start_parameter",
+    "message_effect_id",
+    "business_connection_id",
+    "language_code",
+}
 
 
 class ApiError(Exception):
@@ -316,7 +339,7 @@ class FakeTelegram:
                 params[key] = json.loads(value)
             elif key in INT_FIELDS and value.lstrip("-").isdigit():
                 params[key] = int(value)
-            elif value in BOOL_VALUES:
+            elif value in BOOL_VALUES and key not in STRING_FIELDS:
                 params[key] = BOOL_VALUES[value]
         for key, value in params.items():
             if isinstance(value, str) and value.startswith("attach://"):
@@ -615,7 +638,19 @@ class FakeTelegram:
         }
         return True
 
-    def _store_file(self, files: dict[str, tuple[str, bytes]], key: str) -> dict[str, Any]:
+    def _store_file(
+        self, files: dict[str, tuple[str, bytes]], key: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        existing = params.get(key)
+        if key not in files and isinstance(existing, str) and existing in self.files:
+            # sent again by file_id, as Telegram allows
+            path, content = self.files[existing]
+            return {
+                "file_id": existing,
+                "file_unique_id": existing,
+                "file_name": path.split("_", 1)[1] if "_" in path else path,
+                "file_size": len(content),
+            }
         if key not in files:
             raise ApiError(400, f"Bad Request: there is no {key} in the request")
         name, content = files[key]
@@ -635,7 +670,7 @@ class FakeTelegram:
         if params.get("caption"):
             self._check_text(params["caption"], params.get("parse_mode"), caption=True)
         self._check_markup(params.get("reply_markup"))
-        document = self._store_file(files, "document")
+        document = self._store_file(files, "document", params)
         return self._bot_message(
             chat,
             document=document,
@@ -648,7 +683,7 @@ class FakeTelegram:
         if params.get("caption"):
             self._check_text(params["caption"], params.get("parse_mode"), caption=True)
         self._check_markup(params.get("reply_markup"))
-        stored = self._store_file(files, "photo")
+        stored = self._store_file(files, "photo", params)
         photo = [
             {
                 "file_id": stored["file_id"],
