@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from bot.i18n import N_, _
 
 LABELS: dict[str, dict[str, str]] = {
@@ -72,8 +74,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def label(group: str, code: str | None) -> str:
+def label_text(group: str, code: str | None) -> str:
+    """The translated label as plain text (buttons, chart labels)."""
     if code is None:
         return "—"
     text = LABELS.get(group, {}).get(code)
     return _(text) if text else code
+
+
+def label(group: str, code: str | None) -> str:
+    """The translated label, HTML-escaped for messages ("retention &amp; referral")."""
+    return escape(label_text(group, code), quote=False)

@@ -28,7 +28,7 @@ from bot.callbacks import CardCb, DupCb, ListCb, PickCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
-from bot.labels import LABELS, label
+from bot.labels import LABELS, label, label_text
 from bot.rendering import answer_long, h
 from bot.views import card_keyboard, card_text, contact_line, timeline_text
 from core.clock import Clock
@@ -152,7 +152,7 @@ def enum_keyboard(contact_id: int, field: str) -> InlineKeyboardMarkup:
     group = LABEL_GROUP.get(field, field)
     for value in ENUM_FIELDS[field]:
         kb.button(
-            text=label(group, value),
+            text=label_text(group, value),
             callback_data=CardCb(a="set", id=contact_id, v=f"{field}={value}"),
         )
     kb.button(text=_("« Back"), callback_data=CardCb(a="open", id=contact_id))
@@ -322,7 +322,7 @@ def create_router() -> Router:
         kb = InlineKeyboardBuilder()
         group = LABEL_GROUP.get(field, field)
         for value in ENUM_FIELDS[field]:
-            kb.button(text=label(group, value), callback_data=PickCb(f=field, v=value))
+            kb.button(text=label_text(group, value), callback_data=PickCb(f=field, v=value))
         kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
         kb.adjust(3)
         return kb.as_markup()
@@ -789,7 +789,8 @@ def create_router() -> Router:
             kb = InlineKeyboardBuilder()
             for value in ENUM_FIELDS[field]:
                 kb.button(
-                    text=label(field, value), callback_data=ListCb(page=0, f=f"{field}={value}")
+                    text=label_text(field, value),
+                    callback_data=ListCb(page=0, f=f"{field}={value}"),
                 )
             kb.button(text=_("« Back"), callback_data=ListCb(page=0, f=""))
             kb.adjust(2)

@@ -11,41 +11,95 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import LangCb, SettingsCb, TzCb
 from bot.commands import set_user_commands
 from bot.config import Settings
-from bot.i18n import LANGUAGES, _
+from bot.i18n import LANGUAGES, N_, _
+from bot.labels import label
 from bot.rendering import h
+from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, resolve_timezone
+from core.workhours import WorkHours, parse_work_hours
 from handlers.common import edit_text
-from storage.models import User
+from storage.models import Team, User
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 
 class SettingsForm(StatesGroup):
     timezone = State()
+    work_hours = State()
+    cadence = State()
 
 
-def _summary(user: User, settings: Settings, clock: Clock, lang: str) -> str:
+DAY_LABELS = (
+    N_("Mon"),
+    N_("Tue"),
+    N_("Wed"),
+    N_("Thu"),
+    N_("Fri"),
+    N_("Sat"),
+    N_("Sun"),
+)
+
+
+def _is_staff(user: User, settings: Settings) -> bool:
+    return user.role in (Role.MANAGER, Role.REP) or user.tg_id in settings.admin_ids
+
+
+def describe_hours(wh: WorkHours) -> str:
+    days = sorted(wh.days)
+    names = [_(DAY_LABELS[d - 1]) for d in days]
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        span = f"{names[0]}–{names[-1]}"
+    else:
+        span = ", ".join(names)
+    return f"{span} {wh.start:%H:%M}–{wh.end:%H:%M}"
+
+
+def describe_cadence(cadence: dict[str, int]) -> str:
+    return ", ".join(
+        _("{stage}: every {days} d").format(stage=label("stage", stage), days=days)
+        for stage, days in cadence.items()
+    )
+
+
+async def _summary(
+    user: User, settings: Settings, clock: Clock, lang: str, session: AsyncSession
+) -> str:
+    team = await session.get(Team, user.team_id) if user.team_id else None
+    team_cadence = team.cadence if team else None
     tz = user.timezone or settings.default_timezone
     local = clock.now().astimezone(ZoneInfo(tz))
-    return (
+    text = (
         _("<b>Settings</b>")
         + "\n"
         + _("Language: {language}").format(language=LANGUAGE_NAMES.get(lang, lang))
         + "\n"
         + _("Time zone: {tz} (now {time})").format(tz=h(tz), time=local.strftime("%H:%M"))
     )
+    if _is_staff(user, settings):
+        text += "\n" + _("Working hours: {hours}").format(
+            hours=describe_hours(WorkHours.decode(user.work_hours))
+        )
+    if user.role == Role.MANAGER:
+        cadence = effective_cadence(settings.cadence_days, team_cadence)
+        text += "\n" + _("Team's touch rhythm: {cadence}").format(cadence=describe_cadence(cadence))
+    return text
 
 
-def _keyboard() -> InlineKeyboardMarkup:
+def _keyboard(user: User, settings: Settings) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Language"), callback_data=SettingsCb(action="lang"))
     kb.button(text=_("Time zone"), callback_data=SettingsCb(action="tz"))
+    if _is_staff(user, settings):
+        kb.button(text=_("Working hours"), callback_data=SettingsCb(action="hours"))
+    if user.role == Role.MANAGER:
+        kb.button(text=_("Team's touch rhythm"), callback_data=SettingsCb(action="cadence"))
     kb.adjust(2)
     return kb.as_markup()
 
@@ -61,10 +115,12 @@ def create_router() -> Router:
         clock: Clock,
         i18n: I18n,
         state: FSMContext,
+        session: AsyncSession,
     ) -> None:
         await state.clear()
         await message.answer(
-            _summary(user, settings, clock, i18n.current_locale), reply_markup=_keyboard()
+            await _summary(user, settings, clock, i18n.current_locale, session),
+            reply_markup=_keyboard(user, settings),
         )
 
     @router.callback_query(SettingsCb.filter(F.action == "lang"))
@@ -86,6 +142,7 @@ def create_router() -> Router:
         clock: Clock,
         i18n: I18n,
         bot: Bot,
+        session: AsyncSession,
     ) -> None:
         if callback_data.code not in LANGUAGES:
             await query.answer(_("Unknown language."), show_alert=True)
@@ -96,8 +153,8 @@ def create_router() -> Router:
             if isinstance(query.message, Message):
                 await edit_text(
                     query.message,
-                    _summary(user, settings, clock, callback_data.code),
-                    reply_markup=_keyboard(),
+                    await _summary(user, settings, clock, callback_data.code, session),
+                    reply_markup=_keyboard(user, settings),
                 )
         await set_user_commands(bot, i18n, user.tg_id, role, callback_data.code)
 
@@ -120,11 +177,21 @@ def create_router() -> Router:
             )
 
     async def save_timezone(
-        name: str, user: User, settings: Settings, clock: Clock, i18n: I18n, state: FSMContext
+        name: str,
+        user: User,
+        settings: Settings,
+        clock: Clock,
+        i18n: I18n,
+        state: FSMContext,
+        session: AsyncSession,
     ) -> str:
         user.timezone = name
         await state.clear()
-        return _("Time zone saved.") + "\n\n" + _summary(user, settings, clock, i18n.current_locale)
+        return (
+            _("Time zone saved.")
+            + "\n\n"
+            + await _summary(user, settings, clock, i18n.current_locale, session)
+        )
 
     @router.callback_query(TzCb.filter())
     async def set_timezone_button(
@@ -135,15 +202,16 @@ def create_router() -> Router:
         clock: Clock,
         i18n: I18n,
         state: FSMContext,
+        session: AsyncSession,
     ) -> None:
         name = resolve_timezone(callback_data.name)
         if name is None:
             await query.answer(_("Unknown time zone."), show_alert=True)
             return
         await query.answer()
-        text = await save_timezone(name, user, settings, clock, i18n, state)
+        text = await save_timezone(name, user, settings, clock, i18n, state, session)
         if isinstance(query.message, Message):
-            await edit_text(query.message, text, reply_markup=_keyboard())
+            await edit_text(query.message, text, reply_markup=_keyboard(user, settings))
 
     @router.message(StateFilter(SettingsForm.timezone), F.text)
     async def set_timezone_text(
@@ -153,6 +221,7 @@ def create_router() -> Router:
         clock: Clock,
         i18n: I18n,
         state: FSMContext,
+        session: AsyncSession,
     ) -> None:
         assert message.text is not None
         name = resolve_timezone(message.text)
@@ -165,7 +234,99 @@ def create_router() -> Router:
             )
             return
         await message.answer(
-            await save_timezone(name, user, settings, clock, i18n, state), reply_markup=_keyboard()
+            await save_timezone(name, user, settings, clock, i18n, state, session),
+            reply_markup=_keyboard(user, settings),
+        )
+
+    @router.callback_query(SettingsCb.filter(F.action == "hours"))
+    async def ask_hours(
+        query: CallbackQuery, state: FSMContext, user: User, settings: Settings
+    ) -> None:
+        await query.answer()
+        if not _is_staff(user, settings) or not isinstance(query.message, Message):
+            return
+        await state.set_state(SettingsForm.work_hours)
+        await query.message.answer(
+            _(
+                "Send your working hours, e.g. “Mon-Fri 09:00-19:00” or “пн-сб 10-18”. "
+                "Reminders arrive only within them. /cancel to leave."
+            )
+        )
+
+    @router.message(StateFilter(SettingsForm.work_hours), F.text)
+    async def set_hours(
+        message: Message,
+        state: FSMContext,
+        user: User,
+        settings: Settings,
+        clock: Clock,
+        i18n: I18n,
+        session: AsyncSession,
+    ) -> None:
+        wh = parse_work_hours(message.text or "")
+        if wh is None:
+            await message.answer(
+                _("I can't read “{text}”. Try “Mon-Fri 09:00-19:00”.").format(
+                    text=h((message.text or "")[:64])
+                )
+            )
+            return
+        user.work_hours = wh.encode()
+        await state.clear()
+        await message.answer(
+            _("Working hours saved.")
+            + "\n\n"
+            + await _summary(user, settings, clock, i18n.current_locale, session),
+            reply_markup=_keyboard(user, settings),
+        )
+
+    @router.callback_query(SettingsCb.filter(F.action == "cadence"))
+    async def ask_cadence(
+        query: CallbackQuery, state: FSMContext, user: User, settings: Settings
+    ) -> None:
+        await query.answer()
+        if user.role != Role.MANAGER or not isinstance(query.message, Message):
+            return
+        await state.set_state(SettingsForm.cadence)
+        await query.message.answer(
+            _(
+                "Minimum touch frequency by stage, in days. Send the stages to change, e.g. "
+                "“connection=7, development=14, commercial=3, retention=30”. /cancel to leave."
+            )
+        )
+
+    @router.message(StateFilter(SettingsForm.cadence), F.text)
+    async def set_cadence(
+        message: Message,
+        state: FSMContext,
+        user: User,
+        settings: Settings,
+        clock: Clock,
+        i18n: I18n,
+        session: AsyncSession,
+    ) -> None:
+        team = await session.get(Team, user.team_id) if user.team_id else None
+        if user.role != Role.MANAGER or team is None:
+            await state.clear()
+            await message.answer(_("Only a team's manager can change its rhythm."))
+            return
+        parsed = parse_cadence(message.text or "")
+        if not parsed:
+            await message.answer(
+                _("I can't read “{text}”. Use stage=days pairs, e.g. “commercial=3”.").format(
+                    text=h((message.text or "")[:100])
+                )
+            )
+            return
+        current = parse_cadence(team.cadence) or {}
+        current.update(parsed)
+        team.cadence = encode_cadence(current)
+        await state.clear()
+        await message.answer(
+            _("Team's touch rhythm saved.")
+            + "\n\n"
+            + await _summary(user, settings, clock, i18n.current_locale, session),
+            reply_markup=_keyboard(user, settings),
         )
 
     return router

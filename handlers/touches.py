@@ -18,7 +18,7 @@ from bot.callbacks import CardCb, PickCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
-from bot.labels import label
+from bot.labels import label, label_text
 from bot.rendering import h
 from core.clock import Clock
 from core.enums import Direction, Status, TouchType
@@ -58,7 +58,7 @@ def _reason_label(code: str) -> str:
 def _type_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for t in TouchType:
-        kb.button(text=label("touch", t.value), callback_data=PickCb(f="tt", v=t.value))
+        kb.button(text=label_text("touch", t.value), callback_data=PickCb(f="tt", v=t.value))
     kb.adjust(3)
     return kb.as_markup()
 
@@ -187,7 +187,9 @@ def create_router() -> Router:
         await state.set_state(LogForm.direction)
         kb = InlineKeyboardBuilder()
         for d in Direction:
-            kb.button(text=label("direction", d.value), callback_data=PickCb(f="td", v=d.value))
+            kb.button(
+                text=label_text("direction", d.value), callback_data=PickCb(f="td", v=d.value)
+            )
         await query.message.edit_text(
             _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
                 type=label("touch", callback_data.v)

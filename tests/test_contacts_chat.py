@@ -174,3 +174,13 @@ async def test_next_step_in_the_past_asks_and_no_step_needs_reason(tg, clock) ->
     reply = await rep.click("lost")
     assert "No next step: lost" in reply.text and "Status: lost" in reply.text
     clock.advance(timedelta(days=1))
+
+
+async def test_stage_with_ampersand_is_escaped_in_text_and_plain_on_buttons(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Rosa, Rho")
+    await rep.click("Open card")
+    reply = await rep.click("Stage")
+    assert "retention & referral" in reply.buttons
+    reply = await rep.click("retention & referral")
+    assert "Stage: retention & referral" in reply.text  # valid HTML: the emulator parsed it

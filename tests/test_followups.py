@@ -309,3 +309,38 @@ async def test_working_hours_setting_moves_reminders(tg, emu, clock) -> None:
     clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # 09:00 local next day
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1
+
+
+async def test_settings_working_hours_and_team_rhythm(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    reply = await rep.send("/settings")
+    assert "Working hours: Mon–Fri 09:00–19:00" in reply.text
+    assert "Team's touch rhythm" not in reply.buttons
+    await rep.click("Working hours")
+    reply = await rep.send("whenever")
+    assert "can't read" in reply.text
+    reply = await rep.send("Tue-Sat 10-18")
+    assert "Working hours: Tue–Sat 10:00–18:00" in reply.text
+    # a next step on Monday 09:00 now waits for Tuesday 10:00
+    await plan_step(rep, "Mona, Mu", "today 09:30")
+    clock.set(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 1
+
+    reply = await manager.send("/settings")
+    assert "connection: every 7 d" in reply.text
+    await manager.click("Team's touch rhythm")
+    reply = await manager.send("connection=2")
+    assert "connection: every 2 d" in reply.text and "commercial: every 3 d" in reply.text
+    await rep.send("/add Nick, Nu")
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact).where(Contact.name == "Nick"))
+        c.stage = "connection"
+        await s.commit()
+    clock.advance(timedelta(days=3))  # Fri 27 Nov 10:00: past the team's 2 days
+    await tg.app.clockwork.run_daily()
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "🥶 <b>Going cold</b>")) == 1
