@@ -184,3 +184,70 @@ async def test_stage_with_ampersand_is_escaped_in_text_and_plain_on_buttons(tg) 
     assert "retention & referral" in reply.buttons
     reply = await rep.click("retention & referral")
     assert "Stage: retention & referral" in reply.text  # valid HTML: the emulator parsed it
+
+
+async def test_pick_from_telegram_creates_contact_with_user_id(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/add")
+    keyboard = tg.emu.chats[rep.id].reply_keyboard
+    button = keyboard["keyboard"][0][0]
+    assert button["request_users"]["request_id"] == 1
+    reply = await rep.pick_users(1, {"id": 4242, "first_name": "Vera", "username": "vera_k"})
+    assert "Saved" in reply.text and "Vera" in reply.text
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert (c.tg_user_id, c.tg_username) == (4242, "vera_k")
+
+
+async def test_long_note_is_stored_whole_and_shown_split(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Nora, Nu")
+    await rep.click("Open card")
+    await rep.click("Edit")
+    await rep.click("Notes")
+    note = ("Long <note> & details. " * 180)[:4000]
+    reply = await rep.send(note)
+    assert len(reply.messages) >= 2
+    assert all(len(m["text"]) <= 4096 for m in reply.messages)
+    assert note.replace(" ", "") in reply.text.replace("\n", "").replace(" ", "")
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Contact))).notes == note
+
+
+async def test_edit_archive_filter_and_timeline_pages(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Otto, Omicron")
+    await rep.click("Open card")
+    await rep.click("Edit")
+    await rep.click("E-mail")
+    reply = await rep.send("not-an-email")
+    assert "not a valid e-mail" in reply.text
+    reply = await rep.send("otto@omicron.io")
+    assert "otto@omicron.io" in reply.text
+    for status in ("lead", "client", "partner") * 4:
+        await rep.click("Status", rep.last_with_buttons())
+        await rep.click(status)
+    reply = await rep.click("Timeline")
+    assert "Older »" in reply.buttons
+    reply = await rep.click("Older »")
+    assert "card created" in reply.text
+    await rep.send("/find Otto")
+    reply = await rep.click("Archive")
+    assert "archived" in reply.text
+    reply = await rep.send("/contacts")
+    assert "Contacts: 0" in reply.text
+    await rep.click("Filter")
+    reply = await rep.click("Archived")
+    assert "Otto" in reply.buttons[0]
+    reply = await rep.click("Otto")
+    reply = await rep.click("Restore")
+    reply = await rep.send("/contacts")
+    assert "Contacts: 1" in reply.text
+
+
+async def test_forward_from_hidden_user_offers_add(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.forward("Interested in your offer", hidden_name="Petra Hidden")
+    assert "Petra Hidden" in reply.text
+    reply = await rep.click("Add Petra Hidden")
+    assert "Saved" in reply.text
