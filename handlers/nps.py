@@ -28,7 +28,7 @@ from core.roles import Role
 from handlers.contacts import scope_of, user_tz
 from scheduler.nps_jobs import case_keyboard, case_text, forward_text
 from services import contacts as svc
-from services import duework, followups, nps
+from services import followups, nps
 from storage.models import Contact, Survey, Team, User
 
 
@@ -230,22 +230,6 @@ def create_client_router() -> Router:
         await query.answer(_("Thank you!"))
         survey = result.survey
         assert survey is not None and isinstance(query.message, Message)
-        if result.first:
-            rep = await session.get(User, survey.rep_id)
-            if rep is not None:
-                now = clock.now()
-                await duework.schedule(
-                    session,
-                    kind=nps.NPS_NOTICE,
-                    key=f"npsscore:{survey.id}",
-                    chat_id=rep.tg_id,
-                    user_id=rep.id,
-                    contact_id=survey.contact_id,
-                    ref_id=survey.id,
-                    due_at=now,
-                    now=now,
-                    payload={"what": "score"},
-                )
         await route_answer(query.message, result, settings, bot)
 
     @router.message(Command("stop"))
@@ -271,25 +255,7 @@ async def client_text(
     now = clock.now()
     waiting = await nps.awaiting_comment(session, message.from_user.id, now)
     if waiting is not None:
-        await nps.add_comment(session, waiting, message.text, now=now)
-        cat = nps.category(waiting.score or 0)
-        if cat is not Category.PROMOTER:
-            recipients = await _comment_recipients(session, waiting)
-            for u in recipients:
-                await duework.schedule(
-                    session,
-                    kind=nps.NPS_NOTICE if cat is Category.PASSIVE else nps.CASE_ALERT,
-                    key=f"npscomment:{waiting.id}:{u.id}",
-                    chat_id=u.tg_id,
-                    user_id=u.id,
-                    contact_id=waiting.contact_id,
-                    ref_id=waiting.id
-                    if cat is Category.PASSIVE
-                    else await _case_id(session, waiting),
-                    due_at=now,
-                    now=now,
-                    payload={"what": "comment"},
-                )
+        cat = await nps.add_comment(session, waiting, message.text, now=now)
         gated = settings.review_gating and cat is not Category.PROMOTER
         review = "" if gated or cat is Category.PROMOTER else review_line(settings.review_url)
         await message.answer(_("Thank you for your answer — it has been passed on.") + review)
@@ -298,29 +264,6 @@ async def client_text(
         await message.answer(_("Please tap a number from 0 to 10 above."))
         return True
     return False
-
-
-async def _comment_recipients(session: AsyncSession, survey: Survey) -> list[User]:
-    cat = nps.category(survey.score or 0)
-    if cat is Category.PASSIVE:
-        rep = await session.get(User, survey.rep_id)
-        return [rep] if rep else []
-    from sqlalchemy import select
-
-    from storage.models import NpsCase
-
-    case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
-    if case_row is None:
-        return []
-    return await nps.case_managers(session, case_row)
-
-
-async def _case_id(session: AsyncSession, survey: Survey) -> int | None:
-    from sqlalchemy import select
-
-    from storage.models import NpsCase
-
-    return await session.scalar(select(NpsCase.id).where(NpsCase.survey_id == survey.id))
 
 
 def create_staff_router() -> Router:

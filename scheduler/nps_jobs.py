@@ -64,17 +64,15 @@ async def after_send(
         if survey is not None:
             rep = await session.get(User, survey.rep_id)
             if rep is not None:
-                await duework.schedule(
+                await nps.notify(
                     session,
-                    kind=nps.NPS_NOTICE,
                     key=f"npslink:{survey.id}",
+                    what="link",
                     chat_id=rep.tg_id,
                     user_id=rep.id,
                     contact_id=survey.contact_id,
                     ref_id=survey.id,
-                    due_at=now,
                     now=now,
-                    payload={"what": "link"},
                 )
 
 
@@ -163,20 +161,10 @@ async def render_case_due(
     case_row = await session.get(NpsCase, item.ref_id) if item.ref_id else None
     if case_row is None or case_row.status == "resolved":
         return None
-    now = cw.clock.now()
-    for manager in await nps.case_managers(session, case_row):
-        await duework.schedule(
-            session,
-            kind=nps.NPS_NOTICE,
-            key=f"casedue:{case_row.id}:{manager.id}",
-            chat_id=manager.tg_id,
-            user_id=manager.id,
-            contact_id=case_row.contact_id,
-            ref_id=case_row.id,
-            due_at=now,
-            now=now,
-            payload={"what": "case_due"},
-        )
+    managers = [(m.tg_id, m.id) for m in await nps.case_managers(session, case_row)]
+    await nps.notify_people(
+        session, case_row, managers, what="case_due", key="casedue", now=cw.clock.now()
+    )
     return None
 
 
@@ -194,34 +182,14 @@ async def render_case_escalate(
         u.tg_id: u
         for u in await session.scalars(select(User).where(User.tg_id.in_(cw.settings.admin_ids)))
     }
-    for tg_id in sorted(cw.settings.admin_ids):
-        admin = admins.get(tg_id)
-        await duework.schedule(
-            session,
-            kind=nps.NPS_NOTICE,
-            key=f"caseesc:{case_row.id}:{tg_id}",
-            chat_id=tg_id,
-            user_id=admin.id if admin else None,
-            contact_id=case_row.contact_id,
-            ref_id=case_row.id,
-            due_at=now,
-            now=now,
-            payload={"what": "case_escalated"},
-        )
-    rep = await session.get(User, case_row.rep_id)
-    if rep is not None:
-        await duework.schedule(
-            session,
-            kind=nps.NPS_NOTICE,
-            key=f"caserep:{case_row.id}:escalated",
-            chat_id=rep.tg_id,
-            user_id=rep.id,
-            contact_id=case_row.contact_id,
-            ref_id=case_row.id,
-            due_at=now,
-            now=now,
-            payload={"what": "case_moved"},
-        )
+    people = [
+        (tg_id, admins[tg_id].id if tg_id in admins else None)
+        for tg_id in sorted(cw.settings.admin_ids)
+    ]
+    await nps.notify_people(
+        session, case_row, people, what="case_escalated", key="caseesc", now=now
+    )
+    await nps.notify_rep(session, case_row, what="case_moved", key_suffix="escalated", now=now)
     return None
 
 

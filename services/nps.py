@@ -30,6 +30,33 @@ CLIENT_DAYTIME = WorkHours(time(10, 0), time(20, 0), frozenset(range(1, 8)))
 REF_PREFIX = "ref_"
 
 
+async def notify(
+    session: AsyncSession,
+    *,
+    key: str,
+    what: str,
+    chat_id: int,
+    user_id: int | None,
+    contact_id: int,
+    ref_id: int,
+    now: datetime,
+    kind: str = NPS_NOTICE,
+) -> bool:
+    """Queue a notice of the loop (rendered by scheduler.nps_jobs) for one person, once."""
+    return await duework.schedule(
+        session,
+        kind=kind,
+        key=key,
+        chat_id=chat_id,
+        user_id=user_id,
+        contact_id=contact_id,
+        ref_id=ref_id,
+        due_at=now,
+        now=now,
+        payload={"what": what},
+    )
+
+
 class Skip(StrEnum):
     STOPPED = "stopped"
     TOO_SOON = "too_soon"
@@ -255,6 +282,19 @@ async def answer(
         case_row = existing_case
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
+    if first:
+        rep = await session.get(User, survey.rep_id)
+        if rep is not None:
+            await notify(
+                session,
+                key=f"npsscore:{survey.id}",
+                what="score",
+                chat_id=rep.tg_id,
+                user_id=rep.id,
+                contact_id=survey.contact_id,
+                ref_id=survey.id,
+                now=now,
+            )
     return Answered(
         Answer.OK if first else Answer.CHANGED,
         survey,
@@ -267,7 +307,9 @@ async def answer(
 
 async def add_comment(
     session: AsyncSession, survey: Survey, text: str, *, now: datetime
-) -> Contact | None:
+) -> Category:
+    """The open answer goes into the card's history and on to who acts on it: a passive's to the
+    rep, a detractor's to the managers handling the case."""
     survey.comment = text[:4000]
     survey.commented_at = now
     contact = await session.get(Contact, survey.contact_id)
@@ -275,7 +317,36 @@ async def add_comment(
         await contacts_svc.record_event(
             session, contact, actor_id=None, field="nps_comment", old=None, new=text[:500], now=now
         )
-    return contact
+    cat = category(survey.score or 0)
+    if cat is Category.PASSIVE:
+        rep = await session.get(User, survey.rep_id)
+        if rep is not None:
+            await notify(
+                session,
+                key=f"npscomment:{survey.id}:{rep.id}",
+                what="comment",
+                chat_id=rep.tg_id,
+                user_id=rep.id,
+                contact_id=survey.contact_id,
+                ref_id=survey.id,
+                now=now,
+            )
+    elif cat is Category.DETRACTOR:
+        case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
+        if case_row is not None:
+            for manager in await case_managers(session, case_row):
+                await notify(
+                    session,
+                    kind=CASE_ALERT,
+                    key=f"npscomment:{survey.id}:{manager.id}",
+                    what="comment",
+                    chat_id=manager.tg_id,
+                    user_id=manager.id,
+                    contact_id=survey.contact_id,
+                    ref_id=case_row.id,
+                    now=now,
+                )
+    return cat
 
 
 async def awaiting_comment(
@@ -335,20 +406,7 @@ async def open_case(
             due_at=now,
             now=now,
         )
-    rep = await session.get(User, survey.rep_id)
-    if rep is not None:
-        await duework.schedule(
-            session,
-            kind=NPS_NOTICE,
-            key=f"caserep:{case_row.id}:opened",
-            chat_id=rep.tg_id,
-            user_id=rep.id,
-            contact_id=survey.contact_id,
-            ref_id=case_row.id,
-            due_at=now,
-            now=now,
-            payload={"what": "case_opened"},
-        )
+    await notify_rep(session, case_row, what="case_opened", key_suffix="opened", now=now)
     await duework.schedule(
         session,
         kind=CASE_DUE,
@@ -425,21 +483,50 @@ async def move_case(
             new=f"{case_row.status}: {note}" if note else case_row.status,
             now=now,
         )
+    if case_row.rep_id != actor.id:
+        await notify_rep(session, case_row, what="case_moved", key_suffix=case_row.status, now=now)
+    return True
+
+
+async def notify_rep(
+    session: AsyncSession, case_row: NpsCase, *, what: str, key_suffix: str, now: datetime
+) -> None:
+    """The rep is kept informed of their client's case."""
     rep = await session.get(User, case_row.rep_id)
-    if rep is not None and rep.id != actor.id:
-        await duework.schedule(
+    if rep is not None:
+        await notify(
             session,
-            kind=NPS_NOTICE,
-            key=f"caserep:{case_row.id}:{case_row.status}",
+            key=f"caserep:{case_row.id}:{key_suffix}",
+            what=what,
             chat_id=rep.tg_id,
             user_id=rep.id,
             contact_id=case_row.contact_id,
             ref_id=case_row.id,
-            due_at=now,
             now=now,
-            payload={"what": "case_moved"},
         )
-    return True
+
+
+async def notify_people(
+    session: AsyncSession,
+    case_row: NpsCase,
+    people: list[tuple[int, int | None]],
+    *,
+    what: str,
+    key: str,
+    now: datetime,
+) -> None:
+    """One notice per (chat id, user id) about a case: managers before the deadline, admins after."""
+    for chat_id, user_id in people:
+        await notify(
+            session,
+            key=f"{key}:{case_row.id}:{chat_id}",
+            what=what,
+            chat_id=chat_id,
+            user_id=user_id,
+            contact_id=case_row.contact_id,
+            ref_id=case_row.id,
+            now=now,
+        )
 
 
 async def get_case_for(
