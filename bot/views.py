@@ -73,6 +73,11 @@ def card_text(c: Contact, last_touch: Touch | None, tz: str, lang: str) -> str:
         lines.append(_("No next step: {reason}").format(reason=h(c.no_next_step_reason)))
     else:
         lines.append(_("⚠️ No next step planned."))
+    lines.append(
+        _("Data verified: {when}").format(
+            when=format_local(c.verified_at, tz, lang).rsplit(",", 1)[0]
+        )
+    )
     if c.notes:
         lines.append("")
         lines.append(_("Notes:") + "\n" + h(c.notes))

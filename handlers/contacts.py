@@ -32,8 +32,8 @@ from bot.labels import LABELS, label, label_text
 from bot.rendering import answer_long, h
 from bot.views import card_keyboard, card_text, contact_line, timeline_text
 from core.clock import Clock
-from core.contactdata import normalize_email, normalize_phone, normalize_username
-from core.enums import Influence, Kind, Source, Stage, Status
+from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
+from core.enums import Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.quickadd import parse_quick_add
 from core.roles import Role
 from services import contacts as svc
@@ -52,6 +52,20 @@ ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "icp_fit": ("fits", "not_fit", "unknown"),
 }
 LABEL_GROUP = {"influence": "influence", "icp_fit": "icp_fit"}
+B2C_INFLUENCE = tuple(i.value for i in InfluenceSource)
+
+
+def enum_choices(field: str, kind: str | None = None) -> tuple[str, ...]:
+    """The values offered for a field: a B2C contact's influence is its source of influence."""
+    if field == "influence" and kind == Kind.B2C.value:
+        return B2C_INFLUENCE
+    return ENUM_FIELDS[field]
+
+
+def is_valid_choice(field: str, value: str) -> bool:
+    return value in ENUM_FIELDS.get(field, ()) or (field == "influence" and value in B2C_INFLUENCE)
+
+
 TEXT_FIELDS = (
     "name",
     "company",
@@ -83,6 +97,10 @@ class EditForm(StatesGroup):
 
 
 class FindForm(StatesGroup):
+    query = State()
+
+
+class MergeForm(StatesGroup):
     query = State()
 
 
@@ -147,10 +165,10 @@ def missing_fields_keyboard(c: Contact) -> InlineKeyboardMarkup | None:
     return kb.as_markup()
 
 
-def enum_keyboard(contact_id: int, field: str) -> InlineKeyboardMarkup:
+def enum_keyboard(contact_id: int, field: str, kind: str | None) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     group = LABEL_GROUP.get(field, field)
-    for value in ENUM_FIELDS[field]:
+    for value in enum_choices(field, kind):
         kb.button(
             text=label_text(group, value),
             callback_data=CardCb(a="set", id=contact_id, v=f"{field}={value}"),
@@ -318,10 +336,10 @@ def create_router() -> Router:
         kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v="1"))
         return kb.as_markup()
 
-    def enum_pick_keyboard(field: str) -> InlineKeyboardMarkup:
+    def enum_pick_keyboard(field: str, kind: str | None = None) -> InlineKeyboardMarkup:
         kb = InlineKeyboardBuilder()
         group = LABEL_GROUP.get(field, field)
-        for value in ENUM_FIELDS[field]:
+        for value in enum_choices(field, kind):
             kb.button(text=label_text(group, value), callback_data=PickCb(f=field, v=value))
         kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
         kb.adjust(3)
@@ -360,9 +378,13 @@ def create_router() -> Router:
                 _("Where does the contact come from?"), reply_markup=enum_pick_keyboard("source")
             )
         elif nxt is AddForm.influence:
-            await target.answer(
-                _("Role in the decision?"), reply_markup=enum_pick_keyboard("influence")
+            kind = (await state.get_data()).get("form", {}).get("kind")
+            question = (
+                _("What influences their choice?")
+                if kind == Kind.B2C.value
+                else _("Role in the decision?")
             )
+            await target.answer(question, reply_markup=enum_pick_keyboard("influence", kind))
 
     @router.message(StateFilter(AddForm.name), F.text & ~F.text.startswith("/"))
     async def wizard_name(message: Message, state: FSMContext, **deps: Any) -> None:
@@ -431,7 +453,7 @@ def create_router() -> Router:
         step = next(s for s in order if s.state == current)
         field = step.state.split(":")[1]
         if callback_data.f != "skip":
-            if callback_data.f != field or callback_data.v not in ENUM_FIELDS.get(field, ()):
+            if callback_data.f != field or not is_valid_choice(field, callback_data.v):
                 return  # a button from an earlier step: ignore
             form = (await state.get_data()).get("form", {})
             form[field] = callback_data.v
@@ -612,11 +634,11 @@ def create_router() -> Router:
             await query.answer()
             await msg.answer(
                 _("{field} for {name}:").format(field=_field_title(field), name=h(contact.name)),
-                reply_markup=enum_keyboard(contact.id, field),
+                reply_markup=enum_keyboard(contact.id, field, contact.kind),
             )
         elif a == "set":
             field, _sep, value = callback_data.v.partition("=")
-            if field not in ENUM_FIELDS or value not in ENUM_FIELDS[field]:
+            if not is_valid_choice(field, value):
                 await query.answer(_("This button is no longer valid."), show_alert=True)
                 return
             await svc.change(session, contact, actor=user, now=now, **{field: value})
@@ -657,9 +679,32 @@ def create_router() -> Router:
                 kb.button(
                     text=_field_title(name), callback_data=CardCb(a="ef", id=contact.id, v=name)
                 )
+            kb.button(text=_("🔀 Merge with…"), callback_data=CardCb(a="mrg", id=contact.id))
             kb.button(text=_("« Back"), callback_data=CardCb(a="open", id=contact.id))
             kb.adjust(3)
             await msg.answer(_("What do you want to change?"), reply_markup=kb.as_markup())
+        elif a == "mrg":
+            await query.answer()
+            await state.set_state(MergeForm.query)
+            await state.update_data(cid=contact.id)
+            await msg.answer(
+                _(
+                    "Which card is the same person as {name}? Send a name, phone or e-mail. "
+                    "Its touches and history move into this card. /cancel to leave."
+                ).format(name=h(contact.name))
+            )
+        elif a == "mrgw":
+            other_id = int(callback_data.v) if callback_data.v.isdigit() else 0
+            other = await svc.get(session, scope_of(user, role), other_id)
+            if other is None or other.id == contact.id:
+                await query.answer(_("Contact not found."), show_alert=True)
+                return
+            await query.answer()
+            await svc.merge(session, contact, other, actor=user, now=now)
+            await state.clear()
+            await show_card(
+                msg, session, contact, user, settings, i18n, prefix=_("Merged.") + "\n\n"
+            )
         elif a == "ef":
             if callback_data.v not in TEXT_FIELDS:
                 await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -703,6 +748,30 @@ def create_router() -> Router:
                 await start_touch_log(msg, state, contact, summary=summary)
             elif a == "next":
                 await start_next_step(msg, state, contact)
+
+    @router.message(StateFilter(MergeForm.query), F.text & ~F.text.startswith("/"))
+    async def merge_pick(
+        message: Message, session: AsyncSession, user: User, role: Role, state: FSMContext
+    ) -> None:
+        cid = int((await state.get_data()).get("cid", 0))
+        found = [
+            c
+            for c in await svc.search(session, scope_of(user, role), (message.text or "")[:200])
+            if c.id != cid
+        ]
+        if not found:
+            await message.answer(
+                _("Nothing found for “{query}”. Try again, or /cancel.").format(
+                    query=h((message.text or "")[:100])
+                )
+            )
+            return
+        kb = InlineKeyboardBuilder()
+        for c in found[:6]:
+            title = c.name + (f" · {c.company}" if c.company else "")
+            kb.button(text=title[:60], callback_data=CardCb(a="mrgw", id=cid, v=str(c.id)))
+        kb.adjust(1)
+        await message.answer(_("Merge which one into this card?"), reply_markup=kb.as_markup())
 
     @router.message(StateFilter(EditForm.value), F.text)
     async def edit_value(
@@ -766,10 +835,27 @@ def create_router() -> Router:
     # ------------------------------------------------------------------ list and search
     @router.message(Command("contacts"))
     async def list_contacts(
-        message: Message, session: AsyncSession, user: User, role: Role, state: FSMContext
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
     ) -> None:
         await state.clear()
-        text, kb = await _list_view(session, scope_of(user, role), 0, "")
+        arg = (command.args or "").strip()
+        flt = ""
+        if arg:
+            flt = _filter_from_text(arg)
+            if not flt:
+                await message.answer(
+                    _(
+                        "Filter with a #tag or a status, stage or source code, e.g. "
+                        "/contacts #event, /contacts lead, /contacts webinar."
+                    )
+                )
+                return
+        text, kb = await _list_view(session, scope_of(user, role), 0, flt)
         await message.answer(text, reply_markup=kb)
 
     @router.callback_query(ListCb.filter())
@@ -883,6 +969,18 @@ def _filter_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
     kb.adjust(3, 2)
     return kb.as_markup()
+
+
+def _filter_from_text(arg: str) -> str:
+    """ "#event" -> "tag=event"; "lead" -> "status=lead"; "" when it is neither."""
+    if arg.startswith("#"):
+        tag = normalize_tag(arg)
+        return f"tag={tag}" if tag else ""
+    code = arg.lower()
+    for field in ("status", "stage", "source"):
+        if code in ENUM_FIELDS[field]:
+            return f"{field}={code}"
+    return ""
 
 
 def _parse_filter(f: str) -> svc.ContactFilter:

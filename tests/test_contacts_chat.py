@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 
 from storage.models import Contact, ContactEvent, Touch
@@ -167,13 +165,13 @@ async def test_next_step_in_the_past_asks_and_no_step_needs_reason(tg, clock) ->
     await rep.click("Change")
     reply = await rep.send("in 3 days")
     assert "26 Nov 2026" in reply.text
-    await rep.click("Open card") if False else None
+    reply = await rep.click("Confirm")
+    assert "Next step: call back, Thu, 26 Nov 2026, 10:00" in reply.text
     await rep.send("/find Kate")
     await rep.click("Next step")
     await rep.click("No next step")
     reply = await rep.click("lost")
     assert "No next step: lost" in reply.text and "Status: lost" in reply.text
-    clock.advance(timedelta(days=1))
 
 
 async def test_stage_with_ampersand_is_escaped_in_text_and_plain_on_buttons(tg) -> None:
@@ -251,3 +249,56 @@ async def test_forward_from_hidden_user_offers_add(tg) -> None:
     assert "Petra Hidden" in reply.text
     reply = await rep.click("Add Petra Hidden")
     assert "Saved" in reply.text
+
+
+async def test_merge_two_cards_keeps_both_histories(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Paul Green, Pi")
+    await rep.send("/log Paul")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("first card's call")
+    await rep.send("/add Pavel Grin, +79990002233")  # the same person, spelt differently
+    await rep.send("/log Pavel")
+    await rep.click("meeting")
+    await rep.click("outbound")
+    await rep.send("second card's meeting")
+    await rep.send("/find Paul Green")
+    await rep.click("Edit")
+    await rep.click("Merge with")
+    reply = await rep.send("+79990002233")
+    reply = await rep.click("Pavel Grin")
+    assert "Merged" in reply.text and "+79990002233" in reply.text
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count(Contact.id))) == 1
+        summaries = set(await s.scalars(select(Touch.summary)))
+        assert summaries == {"first card's call", "second card's meeting"}
+
+
+async def test_contacts_filtered_by_tag_and_status_from_the_command(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Quinn, Q #vip")
+    await rep.send("/add Ruth, R")
+    reply = await rep.send("/contacts #vip")
+    assert "Contacts: 1" in reply.text and "Quinn" in reply.buttons[0]
+    reply = await rep.send("/contacts contact")
+    assert "Contacts: 2" in reply.text
+    reply = await rep.send("/contacts whatever")
+    assert "#tag" in reply.text
+
+
+async def test_b2c_contact_is_asked_for_influence_source(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    await rep.send("Sara")
+    for _step in range(4):  # company, position, phone, e-mail
+        await rep.click("Skip")
+    await rep.click("B2C")
+    await rep.click("Skip")  # source
+    last = rep.last_with_buttons()
+    assert "What influences their choice?" in last["text"]
+    reply = await rep.click("reviews")
+    assert "Saved" in reply.text
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert (c.kind, c.influence) == ("b2c", "reviews")
