@@ -106,7 +106,9 @@ def build_app(
     )
     import scheduler.nps_jobs  # noqa: F401 - registers the NPS renderers
     from scheduler.delivery import daily_scan, deliver_due
+    from scheduler.digest import plan_digest_work  # registers the digest renderer too
 
+    clockwork.register(plan_digest_work)
     clockwork.register(deliver_due)
     clockwork.register_daily(daily_scan)
     storage, isolation = create_fsm(settings)

@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         common,
         contacts,
+        digest,
         errors,
         exchange,
         inbound,
@@ -32,6 +33,7 @@ def get_routers() -> list[Router]:
         nps.create_staff_router(),
         exchange.create_router(),
         contacts.create_router(),
+        digest.create_router(),
         inbound.create_router(),
         common.create_fallback_router(),
     ]

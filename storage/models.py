@@ -145,6 +145,9 @@ class Contact(Base):
         Index("ix_contacts_team_search", "team_id", "archived_at", "search_text").ddl_if(
             dialect="sqlite"
         ),
+        # the digest and /stats (migration 0005): a team's new cards; its cards by status/stage
+        Index("ix_contacts_team_created", "team_id", "created_at"),
+        Index("ix_contacts_team_status_stage", "team_id", "status", "stage"),
     )
 
 
@@ -159,7 +162,11 @@ class Touch(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_touches_contact_time", "contact_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_touches_contact_time", "contact_id", "occurred_at"),
+        # the digest and /stats (0005): a period's touches, inbound ones picked in the index
+        Index("ix_touches_time_direction", "occurred_at", "direction"),
+    )
 
 
 class ContactEvent(Base):
@@ -177,7 +184,10 @@ class ContactEvent(Base):
     new_value: Mapped[str | None] = mapped_column(String(512), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_contact_events_contact_time", "contact_id", "at"),)
+    __table_args__ = (
+        Index("ix_contact_events_contact_time", "contact_id", "at"),
+        Index("ix_contact_events_time", "at"),  # a period's stage moves (0005)
+    )
 
 
 class DueWork(Base):
@@ -210,7 +220,10 @@ class DueWork(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_due_work_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_due_work_status_due", "status", "due_at"),
+        Index("ix_due_work_kind_sent", "kind", "sent_at"),  # alerts sent in a period (0005)
+    )
 
 
 class Survey(Base):

@@ -1,0 +1,524 @@
+"""How long the manager's digest and /stats take on a big team, on SQLite and PostgreSQL.
+
+    python bench/bench_digest.py                # 100,000 contacts, 1,000,000 touches
+    python bench/bench_digest.py --small        # 10,000 / 100,000, a quick run
+    python bench/bench_digest.py --no-pg        # SQLite only
+    python bench/bench_digest.py --reuse        # measure the existing SQLite file again
+
+Seeds one team (a manager and 12 reps) with the contacts, touches, status/stage history, NPS
+surveys and cases, and due work (reminders, inbound SLA alerts) in sensible proportions, with bulk
+``session.execute(insert(Model), rows)`` in batches; then times, each in a fresh session as the
+bot does: building the digest (the SQL behind it), the whole digest as sent (rendered and split),
+/stats 30d and 90d, the chart's data, and an admin's digest across all teams. PostgreSQL gets a
+throw-away database (dropped afterwards) when it is reachable. Prints a table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.i18n import create_i18n  # noqa: E402
+from core.roles import Role  # noqa: E402
+from scheduler.digest import compose_digest, compute_stats  # noqa: E402
+from services import digest as dg  # noqa: E402
+from services import metrics as mx  # noqa: E402
+from storage.db import create_engine, create_session_factory  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import (  # noqa: E402
+    Contact,
+    ContactEvent,
+    DueWork,
+    NpsCase,
+    Survey,
+    Team,
+    Touch,
+    User,
+)
+
+BATCH = 10_000
+REPS = 12
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, the digest's hour
+SPAN_DAYS = 730
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+STATUSES = (("contact", 40), ("lead", 25), ("client", 20), ("partner", 5), ("lost", 10))
+STAGE_OF = {
+    "contact": ("identification", "connection"),
+    "lead": ("development", "commercial"),
+    "client": ("commercial", "retention"),
+    "partner": ("retention",),
+    "lost": ("identification", "connection", "development", "commercial"),
+}
+PATH = {  # the status changes that lead to the current status
+    "contact": (),
+    "lead": ("lead",),
+    "client": ("lead", "client"),
+    "partner": ("partner",),
+    "lost": ("lead", "lost"),
+}
+SOURCES = ("event", "community", "partner", "digital", "webinar", "inbound", "referral", "cold")
+SOURCE_WEIGHTS = (20, 10, 8, 15, 10, 12, 10, 15)
+TOUCH_TYPES = ("call", "meeting", "message", "email", "event", "webinar", "social", "service")
+TOUCH_WEIGHTS = (25, 10, 30, 20, 3, 2, 5, 5)
+
+
+def _ago(rng: random.Random, power: float = 1.2) -> timedelta:
+    """Somewhere in the last two years, denser towards now."""
+    return timedelta(minutes=int(SPAN_DAYS * 24 * 60 * rng.random() ** power))
+
+
+async def _insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(rows), BATCH):
+        await session.execute(insert(model), rows[i : i + BATCH])
+
+
+async def seed(engine: AsyncEngine, n_contacts: int, n_touches: int, seed_: int = 7) -> None:
+    rng = random.Random(seed_)
+    t0 = time.perf_counter()
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        if engine.dialect.name == "sqlite":
+            await session.execute(text("PRAGMA synchronous=OFF"))
+        north = Team(name="North", created_at=NOW - timedelta(days=SPAN_DAYS))
+        south = Team(name="South", created_at=NOW - timedelta(days=SPAN_DAYS))
+        session.add_all([north, south])
+        await session.flush()
+        people = [
+            {"tg_id": 500, "first_name": "Mia", "role": "manager", "team_id": north.id},
+            {"tg_id": 999, "first_name": "Ada", "role": None, "team_id": None},
+            {"tg_id": 600, "first_name": "Sam", "role": "manager", "team_id": south.id},
+        ] + [
+            {"tg_id": 1000 + i, "first_name": f"Rep{i}", "role": "rep", "team_id": north.id}
+            for i in range(REPS)
+        ]
+        for p in people:
+            p["created_at"] = p["last_seen_at"] = NOW - timedelta(days=SPAN_DAYS)
+        await session.execute(insert(User), people)
+        manager_id = await session.scalar(select(User.id).where(User.tg_id == 500))
+        reps = list(
+            await session.scalars(select(User.id).where(User.role == "rep").order_by(User.id))
+        )
+        base = int(await session.scalar(select(func.coalesce(func.max(Contact.id), 0))) or 0)
+
+        # ------------------------------------------------------------------ contacts, events
+        statuses = rng.choices([s for s, _ in STATUSES], [w for _, w in STATUSES], k=n_contacts)
+        contacts, events, owners, created_at = [], [], [], []
+        for i in range(n_contacts):
+            cid = base + i + 1
+            status = statuses[i]
+            created = NOW - _ago(rng, 1.0)
+            owner = rng.choice(reps)
+            owners.append(owner)
+            created_at.append(created)
+            source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
+            has_step = status != "lost" and rng.random() < 0.5
+            contacts.append(
+                {
+                    "id": cid,
+                    "owner_id": owner,
+                    "team_id": north.id,
+                    "name": f"Contact {cid}",
+                    "company": f"Company {cid % 5000}",
+                    "source": source,
+                    "introduced_by_id": (
+                        base + rng.randrange(1, i + 1) if source == "referral" and i else None
+                    ),
+                    "status": status,
+                    "stage": rng.choice(STAGE_OF[status]),
+                    "search_text": f"contact {cid}",
+                    "tags": "",
+                    "icp_fit": "unknown",
+                    "created_at": created,
+                    "updated_at": created,
+                    "verified_at": created + (NOW - created) * rng.random() ** 3,
+                    "next_step": "call back" if has_step else None,
+                    "next_step_due": (
+                        NOW + timedelta(hours=rng.randrange(-24 * 30, 24 * 60))
+                        if has_step
+                        else None
+                    ),
+                    "archived_at": NOW - timedelta(days=3) if rng.random() < 0.02 else None,
+                }
+            )
+            events.append({"contact_id": cid, "actor_id": owner, "field": "created", "at": created})
+            old, at = "contact", created
+            for new in PATH[status]:
+                at = at + (NOW - at) * rng.random() * 0.5
+                events.append(
+                    {
+                        "contact_id": cid,
+                        "actor_id": owner,
+                        "field": "status",
+                        "old_value": old,
+                        "new_value": new,
+                        "at": at,
+                    }
+                )
+                old = new
+            if rng.random() < 0.6:
+                events.append(
+                    {
+                        "contact_id": cid,
+                        "actor_id": owner,
+                        "field": "stage",
+                        "old_value": "identification",
+                        "new_value": contacts[-1]["stage"],
+                        "at": created + (NOW - created) * rng.random(),
+                    }
+                )
+        await _insert(session, Contact, contacts)
+        await _insert(session, ContactEvent, events)
+        t1 = time.perf_counter()
+        print(f"  {n_contacts:,} contacts, {len(events):,} events: {t1 - t0:.1f} s", flush=True)
+
+        # ------------------------------------------------------------------------ touches
+        inbound: list[tuple[int, int, int, datetime]] = []  # touch, contact, owner, time
+        rows: list[dict[str, Any]] = []
+        next_touch_id = 1
+        for _ in range(n_touches):
+            i = int(n_contacts * rng.random() ** 2)  # a few cards get many touches
+            cid = base + i + 1
+            at = max(NOW - _ago(rng), created_at[i])
+            direction = "in" if rng.random() < 0.15 else "out"
+            rows.append(
+                {
+                    "id": next_touch_id,
+                    "contact_id": cid,
+                    "author_id": owners[i],
+                    "type": rng.choices(TOUCH_TYPES, TOUCH_WEIGHTS)[0],
+                    "direction": direction,
+                    "summary": "",
+                    "occurred_at": at,
+                }
+            )
+            if direction == "in" and rng.random() < 0.2:
+                inbound.append((next_touch_id, cid, owners[i], at))
+            next_touch_id += 1
+            if len(rows) >= BATCH:
+                await session.execute(insert(Touch), rows)
+                rows = []
+        if rows:
+            await session.execute(insert(Touch), rows)
+        t2 = time.perf_counter()
+        print(f"  {n_touches:,} touches: {t2 - t1:.1f} s", flush=True)
+
+        # ------------------------------------------- surveys and cases, due work, last touch
+        n_surveys = max(n_contacts // 5, 10)
+        surveys, cases = [], []
+        for sid in range(1, n_surveys + 1):
+            i = rng.randrange(n_contacts)
+            delivered = NOW - _ago(rng)
+            answered = delivered + timedelta(hours=rng.randrange(1, 72))
+            score = None
+            if rng.random() < 0.6 and answered < NOW:
+                score = min(10, max(0, int(rng.gauss(8, 2.2))))
+            surveys.append(
+                {
+                    "id": sid,
+                    "contact_id": base + i + 1,
+                    "rep_id": owners[i],
+                    "team_id": north.id,
+                    "token": f"bench{uuid.uuid4().hex[:16]}{sid}",
+                    "status": "answered" if score is not None else "sent",
+                    "scheduled_for": delivered,
+                    "delivered_at": delivered,
+                    "expires_at": delivered + timedelta(days=7),
+                    "score": score,
+                    "answered_at": answered if score is not None else None,
+                    "created_at": delivered,
+                }
+            )
+            if score is not None and score <= 6:
+                cases.append(
+                    {
+                        "survey_id": sid,
+                        "contact_id": base + i + 1,
+                        "rep_id": owners[i],
+                        "team_id": north.id,
+                        "status": "open" if NOW - answered < timedelta(days=20) else "resolved",
+                        "opened_at": answered,
+                        "deadline_at": answered + timedelta(days=1),
+                    }
+                )
+        await _insert(session, Survey, surveys)
+        await _insert(session, NpsCase, cases)
+        work: list[dict[str, Any]] = []
+        for c in contacts:
+            if c["next_step_due"] is None:
+                continue
+            due = c["next_step_due"]
+            past = due < NOW
+            status = rng.choice(("sent", "done")) if past else "pending"
+            work.append(
+                {
+                    "kind": "reminder",
+                    "key": f"rem:{c['id']}",
+                    "chat_id": 1,
+                    "user_id": c["owner_id"],
+                    "contact_id": c["id"],
+                    "due_at": due,
+                    "status": status,
+                    "sent_at": due if status == "sent" else None,
+                    "created_at": due - timedelta(days=2),
+                }
+            )
+        for touch_id, cid, owner, at in inbound:
+            late = rng.random() < 0.3
+            due = at + timedelta(hours=2)
+            work.append(
+                {
+                    "kind": "inbound_rep",
+                    "key": f"inb:{touch_id}",
+                    "chat_id": 1,
+                    "user_id": owner,
+                    "contact_id": cid,
+                    "ref_id": touch_id,
+                    "due_at": due,
+                    "status": "sent" if late else "done",
+                    "sent_at": due if late else None,
+                    "created_at": at,
+                }
+            )
+        for k in range(0, 40):  # the manager's past digests
+            day = NOW - timedelta(days=k + 1)
+            work.append(
+                {
+                    "kind": "digest",
+                    "key": f"digest:bench:{k}",
+                    "chat_id": 500,
+                    "user_id": manager_id,
+                    "due_at": day,
+                    "status": "sent",
+                    "sent_at": day,
+                    "created_at": day,
+                }
+            )
+        for w in work:
+            w.setdefault("ref_id", None)
+            w.setdefault("attempts", 1)
+            w.setdefault("late", False)
+        await _insert(session, DueWork, work)
+        # every card's last touch, in one statement
+        last = (
+            select(func.max(Touch.occurred_at))
+            .where(Touch.contact_id == Contact.id)
+            .scalar_subquery()
+        )
+        await session.execute(
+            update(Contact).values(last_touch_at=last).execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        t3 = time.perf_counter()
+        print(
+            f"  {len(surveys):,} surveys, {len(cases):,} cases, {len(work):,} due work, "
+            f"last touches: {t3 - t2:.1f} s",
+            flush=True,
+        )
+
+
+async def _analyze(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
+
+
+async def _time(
+    engine: AsyncEngine, call: Callable[[AsyncSession], Awaitable[Any]], runs: int
+) -> tuple[float, float, float]:
+    """(first, median, max) of ``runs`` calls in ms, each in a fresh session."""
+    factory = create_session_factory(engine)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        async with factory() as session:
+            await call(session)
+        times.append((time.perf_counter() - start) * 1000)
+    return times[0], statistics.median(times), max(times)
+
+
+async def measure(engine: AsyncEngine, label: str, runs: int) -> list[tuple[str, Any]]:
+    settings = Settings(_env_file=None, database_url="sqlite+aiosqlite:///unused.db")  # type: ignore[call-arg]
+    i18n = create_i18n("en")
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        manager = await session.scalar(select(User).where(User.tg_id == 500))
+        admin = await session.scalar(select(User).where(User.tg_id == 999))
+        counts = {
+            "contacts": await session.scalar(select(func.count(Contact.id))),
+            "touches": await session.scalar(select(func.count(Touch.id))),
+            "events": await session.scalar(select(func.count(ContactEvent.id))),
+            "due work": await session.scalar(select(func.count(DueWork.id))),
+            "surveys": await session.scalar(select(func.count(Survey.id))),
+        }
+    assert manager is not None and admin is not None
+    print(f"\n{label}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    since = NOW - timedelta(hours=24)
+    scope = dg.scope_of(manager, Role.MANAGER)
+
+    async def build(s: AsyncSession) -> None:
+        await dg.build(
+            s,
+            manager,
+            Role.MANAGER,
+            since=since,
+            now=NOW,
+            settings_cadence=settings.cadence_days,
+            stale_days=settings.stale_after_days,
+        )
+
+    async def whole(s: AsyncSession) -> None:
+        with i18n.context(), i18n.use_locale("en"):
+            since_ = await dg.since_for(s, manager.id, NOW)
+            composed = await compose_digest(
+                s,
+                manager,
+                Role.MANAGER,
+                now=NOW,
+                since=since_,
+                settings=settings,
+                tz="UTC",
+                lang="en",
+                with_chart=False,
+            )
+            assert composed.parts
+
+    def stats(period: str) -> Callable[[AsyncSession], Awaitable[Any]]:
+        async def run(s: AsyncSession) -> None:
+            await compute_stats(s, scope, period=period, now=NOW, tz="UTC", settings=settings)
+
+        return run
+
+    async def chart_data(s: AsyncSession) -> None:
+        await mx.nps_by_week(s, scope, end=NOW)
+        await mx.funnel_by_stage(s, scope)
+
+    async def admin_digest(s: AsyncSession) -> None:
+        await dg.build(
+            s,
+            admin,
+            Role.ADMIN,
+            since=since,
+            now=NOW,
+            settings_cadence=settings.cadence_days,
+            stale_days=settings.stale_after_days,
+        )
+
+    out = []
+    for name, call in (
+        ("digest: build (SQL)", build),
+        ("digest: as sent (rendered, split)", whole),
+        ("/stats 30d", stats("30d")),
+        ("/stats 90d", stats("90d")),
+        ("chart data", chart_data),
+        ("admin digest (all teams)", admin_digest),
+    ):
+        first, med, worst = await _time(engine, call, runs)
+        out.append((name, (first, med, worst)))
+        print(f"  {name:<36} first {first:8.1f} ms   median {med:8.1f} ms   max {worst:8.1f} ms")
+    return out
+
+
+async def _pg_create() -> tuple[str, str] | None:
+    try:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        print(f"\nPostgreSQL at {PG_ADMIN_URL} is not reachable ({exc}); skipped.")
+        return None
+    name = f"netsales_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}", name
+
+
+async def _pg_drop(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--small", action="store_true", help="10,000 contacts, 100,000 touches")
+    parser.add_argument("--contacts", type=int)
+    parser.add_argument("--touches", type=int)
+    parser.add_argument("--db", help="SQLite file (default /tmp/netsales-digest-<n>.db)")
+    parser.add_argument("--reuse", action="store_true", help="measure an existing SQLite file")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    n_contacts = args.contacts or (10_000 if args.small else 100_000)
+    n_touches = args.touches or (100_000 if args.small else 1_000_000)
+    path = Path(args.db or f"/tmp/netsales-digest-{n_contacts}-{n_touches}.db")
+    fresh = not args.reuse or not path.exists()
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    asyncio.run(run(path, fresh, n_contacts, n_touches, pg=not args.no_pg, runs=args.runs))
+
+
+async def run(
+    path: Path, fresh: bool, n_contacts: int, n_touches: int, *, pg: bool, runs: int
+) -> None:
+    url = f"sqlite+aiosqlite:///{path}"
+    if fresh:
+        print(f"Seeding SQLite {path} ...", flush=True)
+        engine = create_engine(url)
+        await upgrade(engine)
+        await seed(engine, n_contacts, n_touches)
+        await engine.dispose()
+    engine = create_engine(url)
+    await upgrade(engine)  # a reused file gets new migrations (indexes) too
+    await measure(engine, "SQLite (no ANALYZE statistics, as a fresh bot DB)", runs)
+    await _analyze(engine)
+    await measure(engine, "SQLite after ANALYZE", runs)
+    await engine.dispose()
+
+    if not pg:
+        return
+    created = await _pg_create()
+    if created is None:
+        return
+    pg_url, name = created
+    try:
+        print(f"\nSeeding PostgreSQL (throw-away database {name}) ...", flush=True)
+        engine = create_engine(pg_url)
+        await upgrade(engine)
+        await seed(engine, n_contacts, n_touches)
+        await _analyze(engine)  # autovacuum would do it shortly after a bulk load
+        await measure(engine, "PostgreSQL", runs)
+        await engine.dispose()
+    finally:
+        await _pg_drop(name)
+        print(f"(dropped {name})")
+
+
+if __name__ == "__main__":
+    main()

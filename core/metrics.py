@@ -1,0 +1,178 @@
+"""The pure arithmetic of the method's measures: NPS, shares, medians, periods. No I/O.
+
+The database does the counting (services/metrics.py); what is left here is the math on a few
+numbers, so every rule (rounding, "—" for an empty base, the middle of a list) is unit-tested once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from core.nps import nps, round_half_away
+
+__all__ = [
+    "DASH",
+    "PERIODS",
+    "StatsRequest",
+    "expected_touches",
+    "fmt_change",
+    "fmt_nps",
+    "fmt_percent",
+    "fmt_ratio",
+    "median",
+    "nps",
+    "nps_change",
+    "parse_stats_args",
+    "percent",
+    "period_bounds",
+    "ratio",
+    "round_half_away",
+    "share",
+    "split_duration",
+]
+
+DASH = "—"
+# Bain: promoters 9–10, detractors 0–6 (the same thresholds as core.nps.category)
+PROMOTER_MIN = 9
+DETRACTOR_MAX = 6
+
+
+def share(part: int, whole: int) -> Fraction | None:
+    """part / whole exactly; None (shown "—") when the base is empty."""
+    if whole <= 0:
+        return None
+    return Fraction(part, whole)
+
+
+def percent(part: int, whole: int) -> int | None:
+    """A share in whole percent, rounded half away from zero; None for an empty base."""
+    value = share(part, whole)
+    if value is None:
+        return None
+    return round_half_away(Decimal(value.numerator * 100) / Decimal(value.denominator))
+
+
+def fmt_percent(part: int, whole: int) -> str:
+    value = percent(part, whole)
+    return DASH if value is None else f"{value}%"
+
+
+def ratio(numerator: int | Fraction, denominator: int | Fraction) -> Fraction | None:
+    """numerator / denominator, None when the denominator is zero."""
+    if not denominator:
+        return None
+    return Fraction(numerator) / Fraction(denominator)
+
+
+def fmt_ratio(value: Fraction | float | None, digits: int = 1) -> str:
+    """One decimal by default, half away from zero ("2.25" -> "2.3"); "—" for None."""
+    if value is None:
+        return DASH
+    exact = (
+        Decimal(value.numerator) / Decimal(value.denominator)
+        if isinstance(value, Fraction)
+        else Decimal(str(value))
+    )
+    quantum = Decimal(1).scaleb(-digits)
+    return str(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def expected_touches(period_days: Fraction | int, cadence_days: int | None) -> Fraction | None:
+    """The touches one contact should get in the period: period_days / cadence_days."""
+    if not cadence_days:
+        return None
+    return Fraction(period_days) / cadence_days
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The middle value (the mean of the two middle ones for an even count); None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = n // 2
+    if n % 2:
+        return float(ordered[mid])
+    return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def nps_change(current: int | None, previous: int | None) -> int | None:
+    if current is None or previous is None:
+        return None
+    return current - previous
+
+
+def fmt_nps(value: int | None) -> str:
+    return DASH if value is None else str(value)
+
+
+def fmt_change(value: int | None) -> str:
+    if value is None:
+        return DASH
+    return f"{value:+d}" if value else "±0"
+
+
+def split_duration(seconds: float) -> tuple[int, int, int]:
+    """(days, hours, minutes), the minutes rounded half away from zero."""
+    minutes = round_half_away(Decimal(str(max(seconds, 0.0))) / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    return days, hours, mins
+
+
+# ---------------------------------------------------------------------------------- /stats
+PERIODS = ("7d", "30d", "90d", "month")
+_USERNAME = re.compile(r"^@[A-Za-z0-9_]{3,32}$")
+
+
+@dataclass(frozen=True)
+class StatsRequest:
+    period: str = "30d"
+    username: str | None = None  # without the @
+    chart: bool = False
+    pick: bool = False  # show the rep picker
+
+
+def parse_stats_args(args: str | None) -> StatsRequest | None:
+    """ "/stats [7d|30d|90d|month] [@username]", "/stats chart", "/stats rep"; None if malformed."""
+    period, username, chart, pick = "30d", None, False, False
+    seen_period = False
+    for token in (args or "").split():
+        low = token.lower()
+        if low in PERIODS and not seen_period:
+            period, seen_period = low, True
+        elif low == "chart" and not chart:
+            chart = True
+        elif low in ("rep", "reps") and not pick:
+            pick = True
+        elif _USERNAME.match(token) and username is None:
+            username = token[1:]
+        else:
+            return None
+    if chart and (username or pick):
+        return None
+    if pick and username:
+        return None
+    return StatsRequest(period, username, chart, pick)
+
+
+def period_bounds(period: str, now: datetime, tz: str) -> tuple[datetime, datetime]:
+    """[start, end) for a period ending now: the last N days, or the calendar month to date in
+    the user's time zone ("month")."""
+    if period == "month":
+        local = now.astimezone(ZoneInfo(tz))
+        first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return first.astimezone(now.tzinfo), now
+    if period.endswith("d") and period[:-1].isdigit():
+        return now - timedelta(days=int(period[:-1])), now
+    raise ValueError(f"unknown period {period!r}")
+
+
+def period_days(start: datetime, end: datetime) -> Fraction:
+    return Fraction(int((end - start).total_seconds()), 86400)

@@ -1,0 +1,303 @@
+"""/digest, /stats and the digest's section buttons — for managers and admins only.
+
+Thin: parse the request, ask services/ for the figures, render with scheduler/digest.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import leads
+from bot.i18n import _
+from bot.rendering import answer_long, h
+from core import metrics as m
+from core.clock import Clock
+from core.roles import LEADS, Role
+from scheduler.delivery import Composed, Rendered
+from scheduler.digest import (
+    DigestCb,
+    StatsCb,
+    chart_for,
+    compose_digest,
+    compute_stats,
+    is_monday,
+    list_text,
+    stats_text,
+)
+from services import digest as dg
+from services import metrics as mx
+from storage.models import Team, User
+
+__all__ = ["DigestCb", "StatsCb", "create_router"]
+
+
+def _tz(user: User, settings: Settings) -> str:
+    return user.timezone or settings.default_timezone
+
+
+async def send_composed(message: Message, composed: Composed) -> None:
+    for text, markup in composed.parts:
+        await message.answer(text, reply_markup=markup)
+    if composed.photo is not None:
+        png, caption = composed.photo
+        await message.answer_photo(BufferedInputFile(png, filename="chart.png"), caption=caption)
+
+
+async def scope_name(session: AsyncSession, scope: mx.MetricScope, rep: User | None) -> str:
+    """Who the figures are about, HTML-escaped."""
+    if rep is not None:
+        return h(rep.display_name)
+    if scope.team_id is not None:
+        name = await session.scalar(select(Team.name).where(Team.id == scope.team_id))
+        return _("team {name}").format(name=h(name))
+    if scope.rep_id is not None:
+        return _("your contacts")
+    return _("all teams")
+
+
+def stats_keyboard(period: str, *, with_picker: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if with_picker:
+        kb.button(text=_("👤 One rep…"), callback_data=StatsCb(a="pick", p=period))
+    kb.button(text=_("📈 Chart"), callback_data=StatsCb(a="chart", p=period))
+    return kb.as_markup()
+
+
+async def picker(session: AsyncSession, user: User, role: Role, period: str) -> Rendered:
+    reps = await dg.reps_of(session, user, role)
+    if not reps:
+        return _("There is nobody in your team yet. /invite adds a rep."), None
+    kb = InlineKeyboardBuilder()
+    for rep in reps:
+        kb.button(text=rep.display_name[:40], callback_data=StatsCb(a="rep", r=rep.id, p=period))
+    kb.adjust(2)
+    return _("Whose metrics?"), kb.as_markup()
+
+
+def create_router() -> Router:
+    router = Router(name="digest")
+    router.message.filter(leads())
+    router.callback_query.filter(leads())
+
+    @router.message(Command("digest"))
+    async def digest_cmd(
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+        state: FSMContext,
+    ) -> None:
+        await state.clear()
+        now, tz = clock.now(), _tz(user, settings)
+        since = await dg.since_for(session, user.id, now)
+        composed = await compose_digest(
+            session,
+            user,
+            role,
+            now=now,
+            since=since,
+            settings=settings,
+            tz=tz,
+            lang=i18n.current_locale,
+            with_chart=is_monday(now, tz),
+        )
+        await send_composed(message, composed)
+
+    async def show_stats(
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        *,
+        period: str,
+        rep: User | None,
+        now: datetime,
+        settings: Settings,
+        lang: str,
+    ) -> None:
+        tz = _tz(user, settings)
+        scope = mx.MetricScope.rep(rep.id) if rep is not None else dg.scope_of(user, role)
+        stats = await compute_stats(
+            session, scope, period=period, now=now, tz=tz, settings=settings
+        )
+        text = stats_text(
+            stats,
+            scope_name=await scope_name(session, scope, rep),
+            period=period,
+            tz=tz,
+            lang=lang,
+            reply_hours=settings.inbound_reply_hours,
+        )
+        await answer_long(message, text, stats_keyboard(period, with_picker=rep is None))
+
+    async def send_chart(
+        message: Message, session: AsyncSession, user: User, role: Role, now: datetime, tz: str
+    ) -> None:
+        scope = dg.scope_of(user, role)
+        png = await chart_for(session, scope, now=now, tz=tz)
+        caption = _("📈 NPS by week and the funnel by stage — {scope}").format(
+            scope=await scope_name(session, scope, None)
+        )
+        await message.answer_photo(BufferedInputFile(png, filename="chart.png"), caption=caption)
+
+    @router.message(Command("stats"))
+    async def stats_cmd(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+        state: FSMContext,
+    ) -> None:
+        await state.clear()
+        request = m.parse_stats_args(command.args)
+        if request is None:
+            await message.answer(
+                _(
+                    "Usage: /stats [7d|30d|90d|month] [@username]\n"
+                    "• /stats 30d — your team's metrics for the last 30 days (the default)\n"
+                    "• /stats month @anna — one rep, this calendar month\n"
+                    "• /stats rep — pick a rep\n"
+                    "• /stats chart — NPS by week and the funnel as a picture"
+                )
+            )
+            return
+        now = clock.now()
+        if request.chart:
+            await send_chart(message, session, user, role, now, _tz(user, settings))
+            return
+        if request.pick:
+            text, markup = await picker(session, user, role, request.period)
+            await message.answer(text, reply_markup=markup)
+            return
+        rep = None
+        if request.username is not None:
+            rep = await dg.find_rep(session, user, role, request.username)
+            if rep is None:
+                await message.answer(
+                    _(
+                        "@{username} is not a rep in your team. /stats rep shows whom you can pick."
+                    ).format(username=h(request.username))
+                )
+                return
+        await show_stats(
+            message,
+            session,
+            user,
+            role,
+            period=request.period,
+            rep=rep,
+            now=now,
+            settings=settings,
+            lang=i18n.current_locale,
+        )
+
+    @router.callback_query(StatsCb.filter())
+    async def on_stats_button(
+        query: CallbackQuery,
+        callback_data: StatsCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        message = query.message
+        period = callback_data.p if callback_data.p in m.PERIODS else "30d"
+        if not isinstance(message, Message):
+            await query.answer()
+            return
+        if callback_data.a == "pick":
+            await query.answer()
+            text, markup = await picker(session, user, role, period)
+            await message.answer(text, reply_markup=markup)
+        elif callback_data.a == "chart":
+            await query.answer()
+            await send_chart(message, session, user, role, clock.now(), _tz(user, settings))
+        elif callback_data.a == "rep":
+            rep = await dg.find_rep(session, user, role, callback_data.r)
+            if rep is None:
+                await query.answer(_("This rep is not in your team."), show_alert=True)
+                return
+            await query.answer()
+            await show_stats(
+                message,
+                session,
+                user,
+                role,
+                period=period,
+                rep=rep,
+                now=clock.now(),
+                settings=settings,
+                lang=i18n.current_locale,
+            )
+        else:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+
+    @router.callback_query(DigestCb.filter())
+    async def on_section(
+        query: CallbackQuery,
+        callback_data: DigestCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        clock: Clock,
+        settings: Settings,
+        i18n: I18n,
+    ) -> None:
+        message = query.message
+        if callback_data.u != user.id or role not in LEADS or not isinstance(message, Message):
+            await query.answer(_("This list is not available to you."), show_alert=True)
+            return
+        if callback_data.s not in dg.SECTIONS:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await query.answer()
+        if callback_data.s == "reps":
+            text, markup = await picker(session, user, role, "30d")
+            await message.answer(text, reply_markup=markup)
+            return
+        now, tz = clock.now(), _tz(user, settings)
+        since = datetime.fromtimestamp(callback_data.t, tz=UTC)
+        items = await dg.section_items(
+            session,
+            user,
+            role,
+            callback_data.s,
+            since=since,
+            now=now,
+            settings_cadence=settings.cadence_days,
+            stale_days=settings.stale_after_days,
+        )
+        scope = dg.scope_of(user, role)
+        everyone = scope.team_id is None and scope.rep_id is None
+        await answer_long(
+            message,
+            list_text(
+                callback_data.s,
+                items,
+                everyone=everyone,
+                since=since,
+                tz=tz,
+                lang=i18n.current_locale,
+            ),
+        )
+
+    return router
