@@ -47,6 +47,10 @@ async def _run(settings: Settings) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dispatcher.start_polling(app.bot, close_bot_session=False)
     finally:
+        # let updates that are still being handled finish before the HTTP session closes
+        pending = set(getattr(app.dispatcher, "_handle_update_tasks", ()))
+        if pending:
+            await asyncio.wait(pending, timeout=10)
         await app.close()
 
 

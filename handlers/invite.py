@@ -14,7 +14,7 @@ from bot.callbacks import InviteCb
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
-from bot.rendering import h
+from bot.rendering import answer_long, h
 from core.clock import Clock
 from core.roles import Role
 from handlers.common import edit_text
@@ -189,7 +189,7 @@ def create_router() -> Router:
             lines += [
                 _("{name}: {count} members").format(name=h(t.name), count=c) for t, c in teams
             ]
-            await message.answer("\n".join(lines))
+            await answer_long(message, "\n".join(lines))
             return
         if user.team_id is None:
             await message.answer(_("You are not in a team."))
@@ -198,7 +198,7 @@ def create_router() -> Router:
         lines = [_("<b>Your team</b>")]
         for m in members:
             lines.append(f"• {h(m.display_name)} — {role_name(Role(m.role)) if m.role else ''}")
-        await message.answer("\n".join(lines))
+        await answer_long(message, "\n".join(lines))
 
     @router.callback_query(F.data.startswith("inv:"))
     async def stale(query: CallbackQuery) -> None:  # malformed invite buttons
