@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import CardCb, DupCb, ListCb, PickCb
 from bot.config import Settings
 from bot.filters import staff
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.labels import LABELS, label, label_text
 from bot.rendering import answer_long, h
 from bot.views import card_keyboard, card_text, contact_line, timeline_text
@@ -79,6 +80,20 @@ TEXT_FIELDS = (
     "notes",
     "tags",
 )
+
+
+# typed fields that are normalised before saving: (normaliser(raw, phone region), problem text)
+FIELD_CHECKS: dict[str, tuple[Callable[[str, str], str | None], str]] = {
+    "phone": (normalize_phone, N_("“{value}” is not a valid phone number. Try again, or /cancel.")),
+    "email": (
+        lambda raw, _region: normalize_email(raw),
+        N_("“{value}” is not a valid e-mail. Try again, or /cancel."),
+    ),
+    "tg_username": (
+        lambda raw, _region: normalize_username(raw),
+        N_("“{value}” is not a valid Telegram username. Try again, or /cancel."),
+    ),
+}
 
 
 class AddForm(StatesGroup):
@@ -797,32 +812,12 @@ def create_router() -> Router:
         if field == "name" and value is None:
             await message.answer(_("The name cannot be empty. Send a name, or /cancel."))
             return
-        if value is not None and field == "phone":
-            value = normalize_phone(raw, settings.default_phone_region)
+        check = FIELD_CHECKS.get(field)
+        if value is not None and check is not None:
+            normalise, problem = check
+            value = normalise(raw, settings.default_phone_region)
             if value is None:
-                await message.answer(
-                    _("“{value}” is not a valid phone number. Try again, or /cancel.").format(
-                        value=h(raw[:64])
-                    )
-                )
-                return
-        if value is not None and field == "email":
-            value = normalize_email(raw)
-            if value is None:
-                await message.answer(
-                    _("“{value}” is not a valid e-mail. Try again, or /cancel.").format(
-                        value=h(raw[:64])
-                    )
-                )
-                return
-        if value is not None and field == "tg_username":
-            value = normalize_username(raw)
-            if value is None:
-                await message.answer(
-                    _("“{value}” is not a valid Telegram username. Try again, or /cancel.").format(
-                        value=h(raw[:64])
-                    )
-                )
+                await message.answer(_(problem).format(value=h(raw[:64])))
                 return
         if field == "tags":
             value = [t for t in raw.replace(",", " ").split() if t] if value else []
