@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -63,7 +62,6 @@ class App:
     clock: Clock
     sender: Sender
     clockwork: Clockwork
-    extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()

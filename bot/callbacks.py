@@ -1,10 +1,8 @@
-"""CallbackData factories. Every packed value is checked to fit Telegram's 64-byte limit."""
+"""CallbackData factories. Every packed value must fit Telegram's 64 bytes: tests/test_callbacks.py."""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-
-MAX_CALLBACK_BYTES = 64
 
 
 class InviteCb(CallbackData, prefix="inv"):
@@ -22,13 +20,6 @@ class TzCb(CallbackData, prefix="tz"):
 
 class SettingsCb(CallbackData, prefix="set"):
     action: str
-
-
-def packed(cb: CallbackData) -> str:
-    data = cb.pack()
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
-    return data
 
 
 class CardCb(CallbackData, prefix="cc"):

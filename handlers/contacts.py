@@ -842,6 +842,9 @@ def create_router() -> Router:
         flt = ""
         if arg:
             flt = _filter_from_text(arg)
+            if flt and not _fits_button(flt):
+                await message.answer(_("This tag is too long to filter by; try /find #tag."))
+                return
             if not flt:
                 await message.answer(
                     _(
@@ -964,6 +967,15 @@ def _filter_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
     kb.adjust(3, 2)
     return kb.as_markup()
+
+
+def _fits_button(flt: str) -> bool:
+    """Whether a filter still fits the list's page buttons (64 bytes of callback data)."""
+    try:
+        ListCb(page=99_999, f=flt).pack()
+    except ValueError:
+        return False
+    return True
 
 
 def _filter_from_text(arg: str) -> str:

@@ -19,9 +19,10 @@ from bot.i18n import _, normalize_language
 from bot.labels import label
 from bot.rendering import h
 from bot.sender import SendResult, SendStatus
+from core.cadence import effective_cadence, is_going_cold
 from core.nextstep import format_local
 from services import duework, followups
-from storage.models import Contact, Touch, User
+from storage.models import Contact, Team, Touch, User
 
 if TYPE_CHECKING:
     from scheduler import Clockwork
@@ -134,8 +135,19 @@ async def render_cold(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
     c = await session.get(Contact, item.contact_id) if item.contact_id else None
-    if c is None or c.archived_at is not None or c.next_step_due is not None:
+    if c is None or c.archived_at is not None:
         return None
+    team = await session.get(Team, c.team_id) if c.team_id else None
+    still_cold = is_going_cold(
+        stage=c.stage,
+        last_touch_at=c.last_touch_at,
+        created_at=c.created_at,
+        next_step_due=c.next_step_due,
+        now=cw.clock.now(),
+        cadence=effective_cadence(cw.settings.cadence_days, team.cadence if team else None),
+    )
+    if not still_cold:
+        return None  # touched, planned or moved to another stage since the scan
     tz, lang = _tz(user, cw), _lang(user, cw)
     lines = [_("🥶 <b>Going cold</b>: no touch within the stage's rhythm and no next step.")]
     lines += _context(c, await _last_touch(session, c.id), tz, lang)
