@@ -53,6 +53,7 @@ def help_text(role: Role | None) -> str:
         _("<b>Touches and next steps</b>"),
         _("/log — log a call, meeting, message… and set the next step"),
         _("/today — overdue, due today and contacts going cold"),
+        _("/delivered Name — a service was delivered: the client gets the NPS question"),
         "",
         _("<b>Data</b>"),
         _("/export — CSV and vCard · /import — upload a CSV or vCard file"),
@@ -62,12 +63,18 @@ def help_text(role: Role | None) -> str:
             "",
             _("<b>Team</b>"),
             _("/team — members of your team"),
+            _("/digest — the daily digest now · /stats 30d — the method's measures"),
+            _("/nps — NPS by team, rep, segment, with comments"),
         ]
         if role is Role.ADMIN:
             lines.append(_("/invite — invite a manager (a new team) or a rep into a team"))
         else:
             lines.append(_("/invite — invite a rep into your team"))
-    lines += ["", _("/settings — language, time zone"), _("/cancel — leave any dialogue")]
+    lines += [
+        "",
+        _("/settings — language, time zone, working hours"),
+        _("/cancel — leave any dialogue"),
+    ]
     return "\n".join(lines)
 
 
