@@ -286,3 +286,17 @@ async def test_nps_delay_lands_in_client_daytime(tg, emu, clock) -> None:
     clock.advance(timedelta(hours=2))
     await tg.app.clockwork.tick()
     assert sent_to(emu, 9013, "recommend") == []
+
+
+async def test_the_question_is_in_the_clients_language(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = tg.user(9014, "Олег", language_code="ru")
+    await client.send("/start")
+    await rep.share_contact("+79995550099", "Олег", "Клиент", user_id=client.id)
+    await rep.send("/delivered Олег")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    [q] = sent_to(emu, client.id, "Acme Consulting")
+    assert "порекомендуете" in q["text"]
+    reply = await client.click("6")
+    assert "Что пошло не так" in reply.text
