@@ -283,18 +283,9 @@ async def answer(
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
     if first:
-        rep = await session.get(User, survey.rep_id)
-        if rep is not None:
-            await notify(
-                session,
-                key=f"npsscore:{survey.id}",
-                what="score",
-                chat_id=rep.tg_id,
-                user_id=rep.id,
-                contact_id=survey.contact_id,
-                ref_id=survey.id,
-                now=now,
-            )
+        await _notify_survey_rep(
+            session, survey, what="score", key=f"npsscore:{survey.id}", now=now
+        )
     return Answered(
         Answer.OK if first else Answer.CHANGED,
         survey,
@@ -303,6 +294,23 @@ async def answer(
         referral,
         first,
     )
+
+
+async def _notify_survey_rep(
+    session: AsyncSession, survey: Survey, *, what: str, key: str, now: datetime
+) -> None:
+    rep = await session.get(User, survey.rep_id)
+    if rep is not None:
+        await notify(
+            session,
+            key=key,
+            what=what,
+            chat_id=rep.tg_id,
+            user_id=rep.id,
+            contact_id=survey.contact_id,
+            ref_id=survey.id,
+            now=now,
+        )
 
 
 async def add_comment(
@@ -319,18 +327,9 @@ async def add_comment(
         )
     cat = category(survey.score or 0)
     if cat is Category.PASSIVE:
-        rep = await session.get(User, survey.rep_id)
-        if rep is not None:
-            await notify(
-                session,
-                key=f"npscomment:{survey.id}:{rep.id}",
-                what="comment",
-                chat_id=rep.tg_id,
-                user_id=rep.id,
-                contact_id=survey.contact_id,
-                ref_id=survey.id,
-                now=now,
-            )
+        await _notify_survey_rep(
+            session, survey, what="comment", key=f"npscomment:{survey.id}:rep", now=now
+        )
     elif cat is Category.DETRACTOR:
         case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
         if case_row is not None:
