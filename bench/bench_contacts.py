@@ -243,26 +243,6 @@ async def _seed(url: str, n_contacts: int, n_touches: int, seed: int) -> None:
     print(f"  seeded in {time.perf_counter() - t0:.1f} s (with ANALYZE)", flush=True)
 
 
-async def _add_search_indexes(url: str) -> None:
-    """The suggested fix, tried on the bench DB only: LIKE '%q%' then scans a narrow index
-    instead of fetching every row of the scope."""
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        for stmt in SEARCH_INDEXES:
-            await conn.execute(text(stmt))
-        await conn.execute(text("ANALYZE"))
-    await engine.dispose()
-    print("Added the suggested search indexes (bench DB only).")
-
-
-SEARCH_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_contacts_owner_search "
-    "ON contacts (owner_id, archived_at, search_text)",
-    "CREATE INDEX IF NOT EXISTS ix_contacts_team_search "
-    "ON contacts (team_id, archived_at, search_text)",
-)
-
-
 # -------------------------------------------------------------------------------- measuring
 
 
@@ -455,11 +435,6 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--search-index",
-        action="store_true",
-        help="first add the covering indexes suggested in bench/README.md (try-out only)",
-    )
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.small:
@@ -493,8 +468,6 @@ def main() -> None:
             ],
             check=True,
         )
-    if args.search_index:
-        asyncio.run(_add_search_indexes(url))
     asyncio.run(_measure(url, args.queries, args.cards, args.seed))
 
 
