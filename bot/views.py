@@ -19,10 +19,21 @@ def contact_line(c: Contact) -> str:
     return f"<b>{h(c.name)}</b>" + (f" — {extra}" if extra else "")
 
 
-def card_text(c: Contact, last_touch: Touch | None, tz: str, lang: str) -> str:
+def card_text(
+    c: Contact,
+    last_touch: Touch | None,
+    tz: str,
+    lang: str,
+    *,
+    owner: str | None = None,
+    introduced_by: str | None = None,
+) -> str:
+    """The card; ``owner`` is shown to someone who is not the owner (a manager, say)."""
     lines = [contact_line(c)]
     if c.archived_at:
         lines.append(_("🗄 archived"))
+    if owner:
+        lines.append(_("Owner: {name}").format(name=h(owner)))
     lines.append(
         _("Status: {status} · Stage: {stage}").format(
             status=label("status", c.status), stage=label("stage", c.stage)
@@ -44,6 +55,8 @@ def card_text(c: Contact, last_touch: Touch | None, tz: str, lang: str) -> str:
         if c.source_detail:
             src += f" ({h(c.source_detail)})"
         lines.append(_("Source: {source}").format(source=src))
+    if introduced_by:
+        lines.append(_("Introduced by: {name}").format(name=h(introduced_by)))
     contacts = [h(x) for x in (c.phone, c.email) if x]
     if c.tg_username:
         contacts.append("@" + h(c.tg_username))

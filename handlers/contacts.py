@@ -147,8 +147,17 @@ async def show_card(
     edit: bool = False,
     prefix: str = "",
 ) -> None:
+    owner = await session.get(User, contact.owner_id) if contact.owner_id != user.id else None
+    introducer = (
+        await session.get(Contact, contact.introduced_by_id) if contact.introduced_by_id else None
+    )
     text = prefix + card_text(
-        contact, await last_touch(session, contact.id), user_tz(user, settings), i18n.current_locale
+        contact,
+        await last_touch(session, contact.id),
+        user_tz(user, settings),
+        i18n.current_locale,
+        owner=owner.display_name if owner else None,
+        introduced_by=introducer.name if introducer else None,
     )
     markup = card_keyboard(contact)
     if edit and len(text) <= 4000:

@@ -300,3 +300,22 @@ async def test_the_question_is_in_the_clients_language(tg, emu, clock) -> None:
     assert "порекомендуете" in q["text"]
     reply = await client.click("6")
     assert "Что пошло не так" in reply.text
+
+
+async def test_referral_card_shows_who_introduced_and_the_manager_sees_the_owner(
+    tg, emu, clock
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9015, "Pia")
+    await rep.send("/delivered Pia")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    reply = await client.click("9")
+    ref = next(w for w in reply.text.split() if "start=ref_" in w)
+    friend = tg.user(9016, "Quentin")
+    await friend.send("/start " + ref.split("start=")[1])
+    reply = await rep.send("/find Quentin")
+    assert "Introduced by: Pia Client" in reply.text and "Source: referral" in reply.text
+    assert "Owner:" not in reply.text
+    reply = await manager.send("/find Quentin")
+    assert "Owner: Rita" in reply.text
