@@ -283,8 +283,14 @@ async def answer(
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
     if first:
-        await _notify_survey_rep(
-            session, survey, what="score", key=f"npsscore:{survey.id}", now=now
+        await notify_user(
+            session,
+            survey.rep_id,
+            key=f"npsscore:{survey.id}",
+            what="score",
+            contact_id=survey.contact_id,
+            ref_id=survey.id,
+            now=now,
         )
     return Answered(
         Answer.OK if first else Answer.CHANGED,
@@ -296,19 +302,27 @@ async def answer(
     )
 
 
-async def _notify_survey_rep(
-    session: AsyncSession, survey: Survey, *, what: str, key: str, now: datetime
+async def notify_user(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    key: str,
+    what: str,
+    contact_id: int,
+    ref_id: int,
+    now: datetime,
 ) -> None:
-    rep = await session.get(User, survey.rep_id)
-    if rep is not None:
+    """A notice for one user (the survey's or the case's rep), if they still exist."""
+    user = await session.get(User, user_id)
+    if user is not None:
         await notify(
             session,
             key=key,
             what=what,
-            chat_id=rep.tg_id,
-            user_id=rep.id,
-            contact_id=survey.contact_id,
-            ref_id=survey.id,
+            chat_id=user.tg_id,
+            user_id=user.id,
+            contact_id=contact_id,
+            ref_id=ref_id,
             now=now,
         )
 
@@ -327,8 +341,14 @@ async def add_comment(
         )
     cat = category(survey.score or 0)
     if cat is Category.PASSIVE:
-        await _notify_survey_rep(
-            session, survey, what="comment", key=f"npscomment:{survey.id}:rep", now=now
+        await notify_user(
+            session,
+            survey.rep_id,
+            key=f"npscomment:{survey.id}:rep",
+            what="comment",
+            contact_id=survey.contact_id,
+            ref_id=survey.id,
+            now=now,
         )
     elif cat is Category.DETRACTOR:
         case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
@@ -491,18 +511,15 @@ async def notify_rep(
     session: AsyncSession, case_row: NpsCase, *, what: str, key_suffix: str, now: datetime
 ) -> None:
     """The rep is kept informed of their client's case."""
-    rep = await session.get(User, case_row.rep_id)
-    if rep is not None:
-        await notify(
-            session,
-            key=f"caserep:{case_row.id}:{key_suffix}",
-            what=what,
-            chat_id=rep.tg_id,
-            user_id=rep.id,
-            contact_id=case_row.contact_id,
-            ref_id=case_row.id,
-            now=now,
-        )
+    await notify_user(
+        session,
+        case_row.rep_id,
+        key=f"caserep:{case_row.id}:{key_suffix}",
+        what=what,
+        contact_id=case_row.contact_id,
+        ref_id=case_row.id,
+        now=now,
+    )
 
 
 async def notify_people(
