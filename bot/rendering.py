@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from core.textsplit import split_html
@@ -21,3 +23,26 @@ async def answer_long(
     parts = split_html(text)
     for i, part in enumerate(parts):
         await message.answer(part, reply_markup=reply_markup if i == len(parts) - 1 else None)
+
+
+def is_not_modified(exc: TelegramBadRequest) -> bool:
+    """Telegram refuses an edit that changes nothing (a second tap of the same button)."""
+    return "message is not modified" in exc.message
+
+
+async def edit_text(message: Message, text: str, **kwargs: Any) -> None:
+    """Edit a message in place; an edit that changes nothing is no error."""
+    try:
+        await message.edit_text(text, **kwargs)
+    except TelegramBadRequest as exc:
+        if not is_not_modified(exc):
+            raise
+
+
+async def drop_keyboard(message: Message) -> None:
+    """Take the buttons off a message once they have done their job (twice is no error)."""
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as exc:
+        if not is_not_modified(exc):
+            raise

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
@@ -13,15 +10,6 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from bot.i18n import _
 from core.roles import ALL_COMMANDS, Role, allowed_commands
 from storage.models import User
-
-
-async def edit_text(message: Message, text: str, **kwargs: Any) -> None:
-    """Edit a menu in place; a second tap of the same button ("not modified") is no error."""
-    try:
-        await message.edit_text(text, **kwargs)
-    except TelegramBadRequest as exc:
-        if "message is not modified" not in exc.message:
-            raise
 
 
 def create_cancel_router() -> Router:

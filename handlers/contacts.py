@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import N_, _
 from bot.labels import LABELS, label, label_text
-from bot.rendering import answer_long, h
+from bot.rendering import answer_long, drop_keyboard, edit_text, h
 from bot.views import card_keyboard, card_text, contact_line, timeline_text
 from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
@@ -162,9 +162,9 @@ async def show_card(
     markup = card_keyboard(contact)
     if edit and len(text) <= 4000:
         try:
-            await target.edit_text(text, reply_markup=markup)
+            await edit_text(target, text, reply_markup=markup)
             return
-        except TelegramBadRequest as exc:  # e.g. "message is not modified": send it anew
+        except TelegramBadRequest as exc:  # e.g. too old to edit: send the card anew
             log.debug("card edit refused: %s", exc.message)
     await answer_long(target, text, reply_markup=markup)
 
@@ -483,7 +483,7 @@ def create_router() -> Router:
             form[field] = callback_data.v
             await state.update_data(form=form)
         if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
+            await drop_keyboard(query.message)
             await next_step(query.message, state, step, **_deps(deps))
 
     def _deps(deps: dict[str, Any]) -> dict[str, Any]:
@@ -591,7 +591,8 @@ def create_router() -> Router:
                 session, owner=user, data=pending, tags=data.get("pending_tags", []), now=now
             )
             await state.clear()
-            await query.message.edit_text(
+            await edit_text(
+                query.message,
                 _("✅ Saved: {contact}").format(contact=contact_line(contact))
                 + "\n"
                 + _("Fill in the key fields, or open the card:"),
@@ -873,7 +874,7 @@ def create_router() -> Router:
         if not isinstance(query.message, Message):
             return
         if callback_data.f == "menu":
-            await query.message.edit_text(_("Filter by:"), reply_markup=_filter_menu())
+            await edit_text(query.message, _("Filter by:"), reply_markup=_filter_menu())
             return
         if callback_data.f.endswith("=?"):
             field = callback_data.f[:-2]
@@ -887,12 +888,12 @@ def create_router() -> Router:
                 )
             kb.button(text=_("« Back"), callback_data=ListCb(page=0, f=""))
             kb.adjust(2)
-            await query.message.edit_text(_("Choose:"), reply_markup=kb.as_markup())
+            await edit_text(query.message, _("Choose:"), reply_markup=kb.as_markup())
             return
         text, kb = await _list_view(
             session, scope_of(user, role), max(0, callback_data.page), callback_data.f
         )
-        await query.message.edit_text(text, reply_markup=kb)
+        await edit_text(query.message, text, reply_markup=kb)
 
     @router.message(Command("find"))
     async def find(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _, normalize_language
+from bot.rendering import is_not_modified
 from storage.repo import users as users_repo
 
 log = logging.getLogger("bot.errors")
@@ -43,6 +44,11 @@ def create_router() -> Router:
         session_factory: async_sessionmaker[AsyncSession] | None = None,
     ) -> bool:
         update = event.update
+        exc = event.exception
+        if isinstance(exc, TelegramBadRequest) and is_not_modified(exc):
+            # an edit that changed nothing (a button tapped twice): not worth an apology
+            log.debug("update %s: edit changed nothing", update.update_id)
+            return True
         log.error(
             "error in update %s: %r", update.update_id, event.exception, exc_info=event.exception
         )

@@ -14,10 +14,9 @@ from bot.callbacks import InviteCb
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
-from bot.rendering import answer_long, h
+from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.roles import Role
-from handlers.common import edit_text
 from handlers.start import role_name
 from services.access import InviteProblem, create_invite
 from storage.models import User

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.filters import leads, staff
 from bot.i18n import _
 from bot.nps_texts import question, review_line, score_keyboard
-from bot.rendering import answer_long, h
+from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.enums import TouchType
 from core.nextstep import format_local
@@ -348,8 +348,8 @@ def create_staff_router() -> Router:
             return
         await nps.move_case(session, case_row, move, actor=user, now=clock.now())
         await query.answer(_("Saved."))
-        await query.message.edit_text(
-            await case_text(session, case_row), reply_markup=case_keyboard(case_row)
+        await edit_text(
+            query.message, await case_text(session, case_row), reply_markup=case_keyboard(case_row)
         )
 
     @router.callback_query(CaseCb.filter())

@@ -17,7 +17,7 @@ from bot.callbacks import CardCb, RemindCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
-from bot.rendering import answer_long, h
+from bot.rendering import answer_long, drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.nextstep import format_local
 from core.roles import Role
@@ -68,14 +68,14 @@ def create_router() -> Router:
             )
             when = format_local(due, tz, i18n.current_locale)
             await query.answer(_("Snoozed until {when}.").format(when=when))
-            await msg.edit_reply_markup(reply_markup=None)
+            await drop_keyboard(msg)
             await msg.answer(
                 _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)
             )
             return
         await query.answer()
         if a == "done":
-            await msg.edit_reply_markup(reply_markup=None)
+            await drop_keyboard(msg)
             await start_touch_log(msg, state, contact)
         elif a == "next":
             await start_next_step(msg, state, contact)
@@ -92,14 +92,15 @@ def create_router() -> Router:
             await show_card(msg, session, contact, user, settings, i18n)
         elif a == "vyes":
             await svc.mark_verified(session, contact, user, now)
-            await msg.edit_text(
-                _("✅ {name}: data confirmed. Thank you!").format(name=h(contact.name))
+            await edit_text(
+                msg, _("✅ {name}: data confirmed. Thank you!").format(name=h(contact.name))
             )
         elif a == "vno":
             kb = InlineKeyboardBuilder()
             kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=contact.id))
             await svc.mark_verified(session, contact, user, now)
-            await msg.edit_text(
+            await edit_text(
+                msg,
                 _("What changed for {name}? Choose a field to edit:").format(name=h(contact.name)),
                 reply_markup=kb.as_markup(),
             )

@@ -18,13 +18,12 @@ from bot.commands import set_user_commands
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, _
 from bot.labels import label
-from bot.rendering import h
+from bot.rendering import edit_text, h
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, resolve_timezone
 from core.workhours import WorkHours, parse_work_hours
-from handlers.common import edit_text
 from storage.models import Team, User
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}

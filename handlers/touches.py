@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
 from bot.labels import label, label_text
-from bot.rendering import h
+from bot.rendering import drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.enums import Direction, Status, TouchType
 from core.nextstep import format_local, is_past, parse_when
@@ -190,7 +190,8 @@ def create_router() -> Router:
             kb.button(
                 text=label_text("direction", d.value), callback_data=PickCb(f="td", v=d.value)
             )
-        await query.message.edit_text(
+        await edit_text(
+            query.message,
             _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
                 type=label("touch", callback_data.v)
             ),
@@ -211,8 +212,8 @@ def create_router() -> Router:
         if summary:
             kb.button(text=_("Use the forwarded text"), callback_data=PickCb(f="ts", v="fwd"))
         kb.button(text=_("Skip"), callback_data=PickCb(f="ts", v="skip"))
-        await query.message.edit_text(
-            _("A short summary of the touch? (or Skip)"), reply_markup=kb.as_markup()
+        await edit_text(
+            query.message, _("A short summary of the touch? (or Skip)"), reply_markup=kb.as_markup()
         )
 
     async def save_touch(
@@ -294,7 +295,7 @@ def create_router() -> Router:
         if not isinstance(query.message, Message):
             return
         summary = (await state.get_data()).get("summary", "") if callback_data.v == "fwd" else ""
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_keyboard(query.message)
         await save_touch(
             query.message, summary, state, session, user, role, clock, settings, i18n, bot
         )
@@ -319,8 +320,10 @@ def create_router() -> Router:
         for code in NO_STEP_REASONS:
             kb.button(text=_reason_label(code), callback_data=PickCb(f="nr", v=code))
         kb.adjust(2)
-        await query.message.edit_text(
-            _("A next step can be skipped only with a reason:"), reply_markup=kb.as_markup()
+        await edit_text(
+            query.message,
+            _("A next step can be skipped only with a reason:"),
+            reply_markup=kb.as_markup(),
         )
 
     async def save_no_step(
@@ -372,7 +375,7 @@ def create_router() -> Router:
         if callback_data.v not in NO_STEP_REASONS or not isinstance(query.message, Message):
             return
         if callback_data.v == "other":
-            await query.message.edit_text(_("Type the reason:"))
+            await edit_text(query.message, _("Type the reason:"))
             return
         await save_no_step(
             query.message, _reason_label(callback_data.v), callback_data.v, state, **_pick(deps)
@@ -465,7 +468,7 @@ def create_router() -> Router:
             return
         if callback_data.v == "change":
             await state.set_state(NextForm.when)
-            await query.message.edit_text(_("When, then?"), reply_markup=_when_keyboard())
+            await edit_text(query.message, _("When, then?"), reply_markup=_when_keyboard())
             return
         data = await state.get_data()
         contact = await load(state, session, user, role)
@@ -485,7 +488,7 @@ def create_router() -> Router:
             default_tz=settings.default_timezone,
         )
         await state.clear()
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_keyboard(query.message)
         await show_card(
             query.message,
             session,

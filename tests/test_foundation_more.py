@@ -410,7 +410,28 @@ def exploding_router() -> Router:
         await query.answer()
         raise RuntimeError("kaboom after answering")
 
+    @router.callback_query(F.data == "same-again")
+    async def edit_without_change(query: CallbackQuery) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await query.message.edit_text(query.message.text or "-")  # changes nothing
+
     return router
+
+
+async def test_an_edit_that_changes_nothing_is_no_error(
+    settings: Settings, emu: FakeTelegram, clock: FrozenClock
+) -> None:
+    runner = EmulatedBot(settings, emu, clock=clock, extra_routers=[exploding_router()])
+    await runner.start()
+    try:
+        user = runner.user(5007, "Nina")
+        await user.send("/start")
+        reply = await user.tap_data("same-again", user.last)
+        assert any("message is not modified" in e for e in reply.errors)  # Telegram refused it
+        assert "Sorry" not in reply.text  # … and the user gets no apology for it
+    finally:
+        await runner.stop()
 
 
 async def test_handler_error_is_logged_and_user_gets_apology(
