@@ -152,9 +152,7 @@ async def claim(
             contact_id=r.contact_id,
             ref_id=r.ref_id,
             payload=json.loads(r.payload) if r.payload else {},
-            due_at=DueWork.due_at.type.process_result_value(r.due_at, session.bind.dialect)  # type: ignore[union-attr]
-            if not isinstance(r.due_at, datetime) or r.due_at.tzinfo is None
-            else r.due_at,
+            due_at=r.due_at,  # RETURNING goes through UTCDateTime: aware UTC
             attempts=r.attempts,
         )
         for r in rows

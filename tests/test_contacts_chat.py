@@ -302,3 +302,12 @@ async def test_b2c_contact_is_asked_for_influence_source(tg) -> None:
     async with tg.app.session_factory() as s:
         c = await s.scalar(select(Contact))
         assert (c.kind, c.influence) == ("b2c", "reviews")
+
+
+async def test_right_to_left_name_is_shown_exactly_as_typed(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    name = "מרים כהן"  # Hebrew, right to left
+    reply = await rep.send(f"/add {name}, שלום בע״מ")
+    assert name in reply.text
+    reply = await rep.send("/find מרים")
+    assert f"{name} — שלום בע״מ" in reply.text
