@@ -72,6 +72,11 @@ def normalize_language(code: str | None, default: str) -> str:
     return default
 
 
+def user_language(language: str | None, tg_language: str | None, default: str) -> str:
+    """A person's language: their choice in /settings, else their Telegram language."""
+    return language or normalize_language(tg_language, default)
+
+
 class LocaleMiddleware(I18nMiddleware):
     """The user's own choice from /settings first, then Telegram's language_code."""
 
@@ -81,7 +86,9 @@ class LocaleMiddleware(I18nMiddleware):
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user = data.get("user")
-        if user is not None and user.language:
-            return user.language
         tg_user: TgUser | None = data.get("event_from_user")
-        return normalize_language(tg_user.language_code if tg_user else None, self.default_language)
+        return user_language(
+            user.language if user is not None else None,
+            tg_user.language_code if tg_user else None,
+            self.default_language,
+        )

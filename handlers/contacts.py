@@ -38,6 +38,7 @@ from core.enums import Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.quickadd import parse_quick_add
 from core.roles import Role
 from services import contacts as svc
+from services import followups
 from storage.models import Contact, Touch, User
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def scope_of(user: User, role: Role) -> svc.Scope:
 
 
 def user_tz(user: User, settings: Settings) -> str:
-    return user.timezone or settings.default_timezone
+    return followups.user_tz(user, settings.default_timezone)
 
 
 async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:

@@ -23,6 +23,7 @@ from bot.rendering import answer_long, h
 from core import metrics as m
 from core.clock import Clock
 from core.roles import LEADS, Role
+from handlers.contacts import user_tz
 from scheduler.delivery import Composed, Rendered
 from scheduler.digest import (
     DigestCb,
@@ -39,10 +40,6 @@ from services import metrics as mx
 from storage.models import Team, User
 
 __all__ = ["DigestCb", "StatsCb", "create_router"]
-
-
-def _tz(user: User, settings: Settings) -> str:
-    return user.timezone or settings.default_timezone
 
 
 async def send_composed(message: Message, composed: Composed) -> None:
@@ -101,7 +98,7 @@ def create_router() -> Router:
         state: FSMContext,
     ) -> None:
         await state.clear()
-        now, tz = clock.now(), _tz(user, settings)
+        now, tz = clock.now(), user_tz(user, settings)
         since = await dg.since_for(session, user.id, now)
         composed = await compose_digest(
             session,
@@ -128,7 +125,7 @@ def create_router() -> Router:
         settings: Settings,
         lang: str,
     ) -> None:
-        tz = _tz(user, settings)
+        tz = user_tz(user, settings)
         scope = mx.MetricScope.rep(rep.id) if rep is not None else dg.scope_of(user, role)
         stats = await compute_stats(
             session, scope, period=period, now=now, tz=tz, settings=settings
@@ -180,7 +177,7 @@ def create_router() -> Router:
             return
         now = clock.now()
         if request.chart:
-            await send_chart(message, session, user, role, now, _tz(user, settings))
+            await send_chart(message, session, user, role, now, user_tz(user, settings))
             return
         if request.pick:
             text, markup = await picker(session, user, role, request.period)
@@ -230,7 +227,7 @@ def create_router() -> Router:
             await message.answer(text, reply_markup=markup)
         elif callback_data.a == "chart":
             await query.answer()
-            await send_chart(message, session, user, role, clock.now(), _tz(user, settings))
+            await send_chart(message, session, user, role, clock.now(), user_tz(user, settings))
         elif callback_data.a == "rep":
             rep = await dg.find_rep(session, user, role, callback_data.r)
             if rep is None:
@@ -274,7 +271,7 @@ def create_router() -> Router:
             text, markup = await picker(session, user, role, "30d")
             await message.answer(text, reply_markup=markup)
             return
-        now, tz = clock.now(), _tz(user, settings)
+        now, tz = clock.now(), user_tz(user, settings)
         since = datetime.fromtimestamp(callback_data.t, tz=UTC)
         items = await dg.section_items(
             session,

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import _, normalize_language
+from bot.i18n import _, user_language
 from bot.rendering import is_not_modified
 from storage.repo import users as users_repo
 
@@ -61,9 +61,8 @@ def create_router() -> Router:
             lang = update.callback_query.from_user.language_code
         if chat_id is None:
             return True
-        locale = await _saved_language(session_factory, chat_id) or normalize_language(
-            lang, i18n.default_locale
-        )
+        saved = await _saved_language(session_factory, chat_id)
+        locale = user_language(saved, lang, i18n.default_locale)
         # Errors surface outside the locale middleware, so the locale is set here again.
         with i18n.context(), i18n.use_locale(locale):
             text = _("Sorry, something went wrong on my side. Please try again.")

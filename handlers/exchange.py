@@ -40,6 +40,7 @@ from core.exchange import (
     write_vcard,
 )
 from core.roles import Role
+from handlers.contacts import user_tz
 from services import contacts as contacts_svc
 from storage.models import Contact, User
 
@@ -408,7 +409,7 @@ def _file_kind(document: Document) -> str | None:
 
 def _timezone(user: User, settings: Settings) -> tzinfo:
     try:
-        return ZoneInfo(user.timezone or settings.default_timezone)
+        return ZoneInfo(user_tz(user, settings))
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
 

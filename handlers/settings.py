@@ -24,6 +24,7 @@ from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, resolve_timezone
 from core.workhours import WorkHours, parse_work_hours
+from handlers.contacts import user_tz
 from storage.models import Team, User
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -72,7 +73,7 @@ async def _summary(
 ) -> str:
     team = await session.get(Team, user.team_id) if user.team_id else None
     team_cadence = team.cadence if team else None
-    tz = user.timezone or settings.default_timezone
+    tz = user_tz(user, settings)
     local = clock.now().astimezone(ZoneInfo(tz))
     text = (
         _("<b>Settings</b>")

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_user_commands
-from bot.i18n import _
+from bot.i18n import _, user_language
 from bot.rendering import h
 from bot.sender import Sender
 from core.clock import Clock
@@ -137,7 +137,9 @@ def create_router() -> Router:
         lang = i18n.current_locale
         await set_user_commands(bot, i18n, message.chat.id, result.role, lang)
         if result.inviter is not None and result.inviter.tg_id != message.chat.id:
-            with i18n.use_locale(result.inviter.language or i18n.default_locale):
+            inviter = result.inviter
+            lang = user_language(inviter.language, inviter.tg_language, i18n.default_locale)
+            with i18n.use_locale(lang):
                 text = _("{name} accepted your invite and joined as {role}.").format(
                     name=h(user.display_name), role=role_name(result.role)
                 )

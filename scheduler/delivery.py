@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RemindCb
-from bot.i18n import _, normalize_language
+from bot.i18n import _, user_language
 from bot.labels import label
 from bot.rendering import h
 from bot.sender import SendResult, SendStatus
@@ -60,13 +60,14 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 
 def _tz(user: User | None, cw: Clockwork) -> str:
-    return (user.timezone if user else None) or cw.settings.default_timezone
+    default = cw.settings.default_timezone
+    return followups.user_tz(user, default) if user is not None else default
 
 
 def _lang(user: User | None, cw: Clockwork) -> str:
     if user is None:
         return cw.settings.default_language
-    return user.language or normalize_language(user.tg_language, cw.settings.default_language)
+    return user_language(user.language, user.tg_language, cw.settings.default_language)
 
 
 async def _last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
