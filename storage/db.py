@@ -14,26 +14,45 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import uow
+
+# A writer of another process (a migration, a bench, a second bot) may hold SQLite's lock for
+# a while; our own writers queue in-process (storage.uow), so this wait is only for theirs.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, strict: bool = False, **kwargs: Any) -> AsyncEngine:
+    """``strict``: writes only inside :func:`storage.uow.writing` (the bot runs strict).
+
+    SQL parameters are never logged or put into error messages (they carry personal data and
+    live tokens), whatever the log level.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # readers hold a connection only between Telegram round trips (storage.uow)
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 20)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        engine = create_async_engine(url, **kwargs)
+    uow.install(engine, strict=strict)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.uow import migrating
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -18,7 +20,7 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as conn:
+    async with migrating(), engine.begin() as conn:
         await conn.run_sync(_upgrade_sync, revision)
 
 
@@ -29,7 +31,7 @@ def _upgrade_sync(connection, revision: str) -> None:  # noqa: ANN001 - alembic 
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
-    async with engine.begin() as conn:
+    async with migrating(), engine.begin() as conn:
         await conn.run_sync(_downgrade_sync, revision)
 
 
