@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -15,6 +18,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import reliability
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import LocaleMiddleware, create_i18n
@@ -25,6 +29,7 @@ from handlers import get_routers
 from scheduler import Clockwork
 from storage.db import create_engine, create_session_factory
 from storage.repo import users as users_repo
+from storage.uow import write_session
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +84,22 @@ def build_app(
     sender: Sender | None = None,
     limiter: RateLimiter | None = None,
     start_clockwork: bool = True,
+    request_sleep: Callable[[float], Awaitable[Any]] | None = None,
 ) -> App:
+    """``request_sleep``: how direct replies wait on a 429 or back off (tests inject it)."""
     clock = clock or SystemClock()
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(settings.database_url, strict=True)
     session_factory = create_session_factory(engine)
     bot = bot or create_bot(settings)
+    reliability.install(bot, sleep=request_sleep or asyncio.sleep)
     i18n = create_i18n(settings.default_language)
 
     async def mark_unreachable(chat_id: int) -> None:
-        async with session_factory() as session:
+        # its own short unit of work: the update that hit the 403 has committed before talking
+        async with write_session(session_factory) as session:
             user = await users_repo.get_by_tg_id(session, chat_id)
             if user is not None:
                 user.reachable = False
-                await session.commit()
 
     sender = sender or Sender(bot, limiter, on_unreachable=mark_unreachable)
     clockwork = Clockwork(

@@ -1,26 +1,43 @@
-"""Outer middlewares: a DB session per update, then the current user and their role."""
+"""Outer middlewares: a read session per update, then the current user and their role.
+
+The update's session only reads. A use case writes inside ``storage.uow.writing(session)`` — one
+short write transaction, committed before the handler says anything about it — and before every
+Telegram request the update's read transaction is ended (bot.reliability), so no snapshot or
+pooled connection is held across a round trip to Telegram.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.roles import effective_role
+from storage import uow
 from storage.repo import users as users_repo
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
+# the session of the update being handled in this task (ended before each Telegram request)
+update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+# "last seen" is kept to this resolution: reading the bot must not write on every update
+LAST_SEEN_RESOLUTION = timedelta(minutes=15)
+
 
 class DbSessionMiddleware(BaseMiddleware):
-    """Opens one session per update; commits when the handler returns, rolls back on error."""
+    """One read session per update. Changes made to ORM objects outside a write block would be
+    lost silently, so they are an error here rather than a surprise later."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
@@ -28,17 +45,22 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.session_factory() as session:
             data["session"] = session
+            token = update_session.set(session)
             try:
                 result = await handler(event, data)
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
-            return result
+                if uow.has_pending_changes(session):
+                    raise uow.UnsavedChanges(
+                        "the handler changed ORM objects outside storage.uow.writing()"
+                    )
+                return result
+            finally:
+                update_session.reset(token)
 
 
 class UserMiddleware(BaseMiddleware):
-    """Loads (or records) the Telegram user and resolves their role on the server side."""
+    """Loads the Telegram user and resolves their role on the server side. Writes only when
+    something changed (a new person, a new name or language, back after blocking the bot) or
+    "last seen" is older than :data:`LAST_SEEN_RESOLUTION`."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
@@ -47,18 +69,33 @@ class UserMiddleware(BaseMiddleware):
         if tg_user is not None and not tg_user.is_bot:
             session: AsyncSession = data["session"]
             settings = data["settings"]
-            user = await users_repo.upsert_from_telegram(
-                session,
-                tg_id=tg_user.id,
-                first_name=tg_user.first_name,
-                last_name=tg_user.last_name,
-                username=tg_user.username,
-                language_code=tg_user.language_code,
-                now=data["clock"].now(),
-            )
+            now = data["clock"].now()
+            user = await users_repo.get_by_tg_id(session, tg_user.id)
+            if user is None or users_repo.is_outdated(
+                user, tg_user, now=now, resolution=LAST_SEEN_RESOLUTION
+            ):
+                user = await _record(session, tg_user, now)
             data["user"] = user
             data["role"] = effective_role(user.role, user.tg_id, settings.admin_ids)
         return await handler(event, data)
+
+
+async def _record(session: AsyncSession, tg_user: TgUser, now: Any) -> Any:
+    fields = {
+        "tg_id": tg_user.id,
+        "first_name": tg_user.first_name,
+        "last_name": tg_user.last_name,
+        "username": tg_user.username,
+        "language_code": tg_user.language_code,
+        "now": now,
+    }
+    try:
+        async with uow.writing(session):
+            return await users_repo.upsert_from_telegram(session, **fields)
+    except IntegrityError:
+        # the same new person's other update recorded them a moment ago
+        async with uow.writing(session):
+            return await users_repo.upsert_from_telegram(session, **fields)
 
 
 class UpdateLogMiddleware(BaseMiddleware):

@@ -27,6 +27,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
 
+from bot.reliability import sender_managed
 from core.textsplit import split_html
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ class Sender:
         while True:
             attempt += 1
             await self.limiter.acquire(chat_id)
+            token = sender_managed.set(True)
             try:
                 result = await self.bot(method)
             except TelegramRetryAfter as exc:
@@ -186,6 +188,8 @@ class Sender:
             except TelegramBadRequest as exc:
                 log.error("bad request to chat %s: %s", chat_id, exc.message)
                 return SendResult(SendStatus.FAILED, error=exc.message)
+            finally:
+                sender_managed.reset(token)
             self.stats["sent"] += 1
             message_id = getattr(result, "message_id", None)
             return SendResult(SendStatus.SENT, (message_id,) if message_id else ())

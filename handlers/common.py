@@ -6,10 +6,12 @@ from aiogram import F, Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
 from core.roles import ALL_COMMANDS, Role, allowed_commands
 from storage.models import User
+from storage.uow import writing
 
 
 def create_cancel_router() -> Router:
@@ -25,14 +27,16 @@ def create_cancel_router() -> Router:
         await message.answer(_("Cancelled. Nothing was changed by the unfinished step."))
 
     @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
-    async def blocked(event: ChatMemberUpdated, user: User | None) -> None:
+    async def blocked(event: ChatMemberUpdated, user: User | None, session: AsyncSession) -> None:
         if user is not None:
-            user.reachable = False
+            async with writing(session):
+                user.reachable = False
 
     @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
-    async def unblocked(event: ChatMemberUpdated, user: User | None) -> None:
-        if user is not None:
-            user.reachable = True
+    async def unblocked(event: ChatMemberUpdated, user: User | None, session: AsyncSession) -> None:
+        if user is not None and not user.reachable:
+            async with writing(session):
+                user.reachable = True
 
     return router
 

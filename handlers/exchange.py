@@ -43,6 +43,7 @@ from core.roles import Role
 from handlers.contacts import user_tz
 from services import contacts as contacts_svc
 from storage.models import Contact, User
+from storage.uow import writing
 
 log = logging.getLogger(__name__)
 
@@ -548,7 +549,7 @@ def create_router() -> Router:
         scope = contacts_svc.Scope.of(user, role)
         now = clock.now()
         try:
-            async with session.begin_nested():
+            async with writing(session):
                 await _import_rows(
                     session,
                     located,

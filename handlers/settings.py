@@ -26,6 +26,7 @@ from core.timezones import COMMON_ZONES, resolve_timezone
 from core.workhours import WorkHours, parse_work_hours
 from handlers.contacts import user_tz
 from storage.models import Team, User
+from storage.uow import writing
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
@@ -147,7 +148,8 @@ def create_router() -> Router:
         if callback_data.code not in LANGUAGES:
             await query.answer(_("Unknown language."), show_alert=True)
             return
-        user.language = callback_data.code
+        async with writing(session):
+            user.language = callback_data.code
         with i18n.use_locale(callback_data.code):
             await query.answer(_("Language saved."))
             if isinstance(query.message, Message):
@@ -185,7 +187,8 @@ def create_router() -> Router:
         state: FSMContext,
         session: AsyncSession,
     ) -> str:
-        user.timezone = name
+        async with writing(session):
+            user.timezone = name
         await state.clear()
         return (
             _("Time zone saved.")
@@ -271,7 +274,8 @@ def create_router() -> Router:
                 )
             )
             return
-        user.work_hours = wh.encode()
+        async with writing(session):
+            user.work_hours = wh.encode()
         await state.clear()
         await message.answer(
             _("Working hours saved.")
@@ -318,9 +322,10 @@ def create_router() -> Router:
                 )
             )
             return
-        current = parse_cadence(team.cadence) or {}
-        current.update(parsed)
-        team.cadence = encode_cadence(current)
+        async with writing(session):
+            current = parse_cadence(team.cadence) or {}
+            current.update(parsed)
+            team.cadence = encode_cadence(current)
         await state.clear()
         await message.answer(
             _("Team's touch rhythm saved.")

@@ -23,6 +23,7 @@ from core.cadence import effective_cadence, is_going_cold
 from core.nextstep import format_local
 from services import duework, followups
 from storage.models import Contact, Team, Touch, User
+from storage.uow import write_session, writing
 
 if TYPE_CHECKING:
     from scheduler import Clockwork
@@ -269,7 +270,7 @@ async def deliver_due(cw: Clockwork, batch: int = 100, concurrency: int = 32) ->
                 log.exception("delivery of due work %s (%s) failed", item.id, item.kind)
 
     while True:
-        async with cw.session_factory() as session, session.begin():
+        async with write_session(cw.session_factory) as session:
             items = await duework.claim(
                 session, now=cw.clock.now(), worker=cw.worker_id, lease=lease, limit=batch
             )
@@ -293,15 +294,15 @@ async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None
                 rendered = await render(session, item, user, cw)
         now = cw.clock.now()
         if rendered is None:
-            await duework.finish(
-                session, item.id, worker=cw.worker_id, status=duework.DONE, now=now
-            )
-            await session.commit()
+            async with writing(session):
+                await duework.finish(
+                    session, item.id, worker=cw.worker_id, status=duework.DONE, now=now
+                )
             return None
     composed = rendered if isinstance(rendered, Composed) else Composed([rendered])
     result = await _send_composed(cw, item.chat_id, composed)
     now = cw.clock.now()
-    async with cw.session_factory() as session:
+    async with write_session(cw.session_factory) as session:
         hook = AFTER_SEND.get(item.kind)
         if hook is not None:
             await hook(session, item, result.status, cw)
@@ -334,7 +335,6 @@ async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None
                 retry_at=now + timedelta(minutes=2 ** min(item.attempts, 6)),
                 attempts=item.attempts,
             )
-        await session.commit()
     return result.status
 
 
@@ -352,7 +352,7 @@ async def _send_composed(cw: Clockwork, chat_id: int, composed: Composed) -> Sen
 
 
 async def daily_scan(cw: Clockwork) -> dict[str, int]:
-    async with cw.session_factory() as session:
+    async with write_session(cw.session_factory) as session:
         counts = await followups.scan(
             session,
             now=cw.clock.now(),
@@ -360,5 +360,4 @@ async def daily_scan(cw: Clockwork) -> dict[str, int]:
             stale_days=cw.settings.stale_after_days,
             default_tz=cw.settings.default_timezone,
         )
-        await session.commit()
     return counts

@@ -31,6 +31,7 @@ from services import digest as dg
 from services import duework
 from services import metrics as mx
 from storage.models import User
+from storage.uow import write_session
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -442,7 +443,7 @@ async def render_digest(
 
 async def plan_digest_work(cw: Clockwork) -> int:
     """Runs on every tick: each manager's and admin's next digest is in the queue (idempotent)."""
-    async with cw.session_factory() as session:
+    async with write_session(cw.session_factory) as session:
         added = await dg.plan_digests(
             session,
             now=cw.clock.now(),
@@ -450,7 +451,6 @@ async def plan_digest_work(cw: Clockwork) -> int:
             admin_ids=cw.settings.admin_ids,
             default_tz=cw.settings.default_timezone,
         )
-        await session.commit()
     return added
 
 

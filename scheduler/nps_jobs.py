@@ -18,6 +18,7 @@ from core.nps import category
 from scheduler.delivery import AFTER_SEND, Rendered, renderer
 from services import duework, nps
 from storage.models import Contact, NpsCase, Survey, User
+from storage.uow import writing
 
 if TYPE_CHECKING:
     from scheduler import Clockwork
@@ -177,7 +178,6 @@ async def render_case_escalate(
     if case_row is None or case_row.status == "resolved":
         return None
     now = cw.clock.now()
-    case_row.escalated_at = now
     admins = {
         u.tg_id: u
         for u in await session.scalars(select(User).where(User.tg_id.in_(cw.settings.admin_ids)))
@@ -186,10 +186,12 @@ async def render_case_escalate(
         (tg_id, admins[tg_id].id if tg_id in admins else None)
         for tg_id in sorted(cw.settings.admin_ids)
     ]
-    await nps.notify_people(
-        session, case_row, people, what="case_escalated", key="caseesc", now=now
-    )
-    await nps.notify_rep(session, case_row, what="case_moved", key_suffix="escalated", now=now)
+    async with writing(session):
+        case_row.escalated_at = now
+        await nps.notify_people(
+            session, case_row, people, what="case_escalated", key="caseesc", now=now
+        )
+        await nps.notify_rep(session, case_row, what="case_moved", key_suffix="escalated", now=now)
     return None
 
 

@@ -13,6 +13,7 @@ from core.tokens import is_valid_token, new_token
 from storage.models import Invite, Team, User
 from storage.repo import invites as invites_repo
 from storage.repo import users as users_repo
+from storage.uow import writing
 
 
 class InviteProblem(StrEnum):
@@ -60,23 +61,32 @@ async def create_invite(
         return InviteResult(problem=InviteProblem.NO_TEAM)
     elif team_id is not None and await users_repo.get_team(session, team_id) is None:
         return InviteResult(problem=InviteProblem.NO_TEAM)
-    invite = await invites_repo.create(
-        session,
-        token=new_token(),
-        role=role.value,
-        team_id=team_id,
-        created_by_id=inviter.id,
-        now=now,
-        ttl=ttl,
-    )
+    async with writing(session):
+        invite = await invites_repo.create(
+            session,
+            token=new_token(),
+            role=role.value,
+            team_id=team_id,
+            created_by_id=inviter.id,
+            now=now,
+            ttl=ttl,
+        )
     return InviteResult(invite=invite)
 
 
 async def accept_invite(
     session: AsyncSession, *, user: User, current_role: Role | None, token: str, now: datetime
 ) -> JoinResult:
+    """Join through an invite: one write transaction, committed when this returns."""
     if not is_valid_token(token):
         return JoinResult(problem=InviteProblem.INVALID)
+    async with writing(session):
+        return await _accept(session, user=user, current_role=current_role, token=token, now=now)
+
+
+async def _accept(
+    session: AsyncSession, *, user: User, current_role: Role | None, token: str, now: datetime
+) -> JoinResult:
     invite = await invites_repo.get_by_token(session, token)
     if invite is None:
         return JoinResult(problem=InviteProblem.INVALID)

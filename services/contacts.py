@@ -20,6 +20,7 @@ from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
 from storage.models import Contact, ContactEvent, Touch, User
+from storage.uow import transactional
 
 EDITABLE = (
     "name",
@@ -113,6 +114,7 @@ def _clip(name: str, value: Any) -> Any:
     return value
 
 
+@transactional
 async def create(
     session: AsyncSession,
     *,
@@ -292,6 +294,7 @@ async def _typo_probe(
     return [c for _, c in scored]
 
 
+@transactional
 async def record_event(
     session: AsyncSession,
     contact: Contact,
@@ -314,6 +317,7 @@ async def record_event(
     )
 
 
+@transactional
 async def change(
     session: AsyncSession,
     contact: Contact,
@@ -348,6 +352,7 @@ async def change(
     return changed
 
 
+@transactional
 async def mark_verified(
     session: AsyncSession, contact: Contact, actor: User, now: datetime
 ) -> None:
@@ -357,6 +362,7 @@ async def mark_verified(
     )
 
 
+@transactional
 async def archive(session: AsyncSession, contact: Contact, actor: User, now: datetime) -> None:
     contact.archived_at = now
     contact.updated_at = now
@@ -365,6 +371,7 @@ async def archive(session: AsyncSession, contact: Contact, actor: User, now: dat
     )
 
 
+@transactional
 async def restore(session: AsyncSession, contact: Contact, actor: User, now: datetime) -> None:
     contact.archived_at = None
     contact.updated_at = now
@@ -373,6 +380,7 @@ async def restore(session: AsyncSession, contact: Contact, actor: User, now: dat
     )
 
 
+@transactional
 async def log_touch(
     session: AsyncSession,
     contact: Contact,
@@ -398,6 +406,7 @@ async def log_touch(
     return touch
 
 
+@transactional
 async def set_next_step(
     session: AsyncSession,
     contact: Contact,
@@ -475,6 +484,7 @@ async def timeline(
     return items[:page_size], len(items) > page_size
 
 
+@transactional
 async def merge(
     session: AsyncSession, keep: Contact, drop: Contact, *, actor: User, now: datetime
 ) -> Contact:

@@ -17,6 +17,7 @@ from core.workhours import WorkHours, add_working_time, shift_into
 from services import contacts as contacts_svc
 from services import duework
 from storage.models import Contact, Team, Touch, User
+from storage.uow import transactional
 
 REMINDER = "reminder"
 COLD = "cold"
@@ -39,6 +40,7 @@ def _ts(dt: datetime | None) -> int:
     return int(dt.timestamp()) if dt else 0
 
 
+@transactional
 async def plan_reminder(
     session: AsyncSession, contact: Contact, *, default_tz: str, now: datetime
 ) -> None:
@@ -63,6 +65,7 @@ async def plan_reminder(
     )
 
 
+@transactional
 async def set_next_step(
     session: AsyncSession,
     contact: Contact,
@@ -81,6 +84,7 @@ async def set_next_step(
     await duework.cancel(session, kinds=[COLD], contact_id=contact.id, status=duework.DONE)
 
 
+@transactional
 async def log_touch(
     session: AsyncSession,
     contact: Contact,
@@ -116,6 +120,7 @@ async def log_touch(
     return touch
 
 
+@transactional
 async def plan_inbound_sla(
     session: AsyncSession,
     contact: Contact,
@@ -170,6 +175,7 @@ async def _manager_of(session: AsyncSession, user: User) -> User | None:
     )
 
 
+@transactional
 async def notify_manager_unreachable(session: AsyncSession, user: User, *, now: datetime) -> bool:
     """A rep who blocked the bot misses reminders: their manager is told once a day."""
     manager = await _manager_of(session, user)
@@ -294,6 +300,7 @@ async def _schedule_each(
         last_id = rows[-1].id
 
 
+@transactional
 async def contact_wrote(
     session: AsyncSession,
     *,

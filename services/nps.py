@@ -17,6 +17,7 @@ from services import contacts as contacts_svc
 from services import duework
 from services.contacts import Scope
 from storage.models import Contact, NpsCase, ReferralLink, Survey, User
+from storage.uow import transactional
 
 NPS_SEND = "nps_send"
 NPS_REMIND = "nps_remind"
@@ -30,6 +31,7 @@ CLIENT_DAYTIME = WorkHours(time(10, 0), time(20, 0), frozenset(range(1, 8)))
 REF_PREFIX = "ref_"
 
 
+@transactional
 async def notify(
     session: AsyncSession,
     *,
@@ -75,6 +77,7 @@ async def _client_user(session: AsyncSession, contact: Contact) -> User | None:
     return await session.scalar(select(User).where(User.tg_id == contact.tg_user_id))
 
 
+@transactional
 async def plan_survey(
     session: AsyncSession,
     contact: Contact,
@@ -145,6 +148,7 @@ class Open(StrEnum):
     CANCELLED = "cancelled"
 
 
+@transactional
 async def open_link(session: AsyncSession, survey: Survey, *, client: User, now: datetime) -> Open:
     """The client opened their personal link: the survey starts and their account is linked."""
     if survey.client_tg_id is not None and survey.client_tg_id != client.tg_id:
@@ -170,6 +174,7 @@ async def open_link(session: AsyncSession, survey: Survey, *, client: User, now:
     return Open.OK
 
 
+@transactional
 async def _plan_reminder(
     session: AsyncSession, survey: Survey, client: User, now: datetime
 ) -> None:
@@ -186,6 +191,7 @@ async def _plan_reminder(
     )
 
 
+@transactional
 async def mark_delivered(
     session: AsyncSession, survey_id: int, *, now: datetime, remind_after: timedelta
 ) -> None:
@@ -209,6 +215,7 @@ async def mark_delivered(
         )
 
 
+@transactional
 async def fall_back_to_link(
     session: AsyncSession, survey_id: int, *, now: datetime
 ) -> Survey | None:
@@ -240,6 +247,7 @@ class Answered:
     first: bool = False
 
 
+@transactional
 async def answer(
     session: AsyncSession,
     *,
@@ -302,6 +310,7 @@ async def answer(
     )
 
 
+@transactional
 async def notify_user(
     session: AsyncSession,
     user_id: int,
@@ -327,6 +336,7 @@ async def notify_user(
         )
 
 
+@transactional
 async def add_comment(
     session: AsyncSession, survey: Survey, text: str, *, now: datetime
 ) -> Category:
@@ -399,6 +409,7 @@ async def awaiting_score(session: AsyncSession, client_tg_id: int, now: datetime
     )
 
 
+@transactional
 async def open_case(
     session: AsyncSession, survey: Survey, *, now: datetime, sla: timedelta
 ) -> NpsCase:
@@ -465,6 +476,7 @@ class CaseMove(StrEnum):
     RESOLVE = "resolve"
 
 
+@transactional
 async def move_case(
     session: AsyncSession,
     case_row: NpsCase,
@@ -507,6 +519,7 @@ async def move_case(
     return True
 
 
+@transactional
 async def notify_rep(
     session: AsyncSession, case_row: NpsCase, *, what: str, key_suffix: str, now: datetime
 ) -> None:
@@ -522,6 +535,7 @@ async def notify_rep(
     )
 
 
+@transactional
 async def notify_people(
     session: AsyncSession,
     case_row: NpsCase,
@@ -558,6 +572,7 @@ async def get_case_for(
     return None
 
 
+@transactional
 async def referral_link_for(
     session: AsyncSession, survey: Survey, *, now: datetime
 ) -> ReferralLink:
@@ -590,6 +605,7 @@ class Referred:
     contact: Contact | None = None
 
 
+@transactional
 async def open_referral(
     session: AsyncSession, token: str, *, person: User, now: datetime
 ) -> Referred:
@@ -644,6 +660,7 @@ async def open_referral(
     return Referred(Referral.NEW, contact)
 
 
+@transactional
 async def stop(session: AsyncSession, tg_id: int, *, now: datetime) -> int:
     """The client sent /stop: no more surveys, recorded on every card that carries them."""
     cards = list(await session.scalars(select(Contact).where(Contact.tg_user_id == tg_id)))

@@ -17,11 +17,12 @@ The rules, enforced here rather than left to convention:
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -112,6 +113,24 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         _writing.reset(token)
         if lock is not None:
             lock.release()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def transactional(
+    fn: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
+) -> Callable[Concatenate[AsyncSession, P], Awaitable[R]]:
+    """A use case whose writes are one unit of work: the body runs in :func:`writing` on the
+    session it is given (joining the caller's write block, if any) and is committed on return."""
+
+    @functools.wraps(fn)
+    async def wrapper(session: AsyncSession, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with writing(session):
+            return await fn(session, *args, **kwargs)
+
+    return wrapper
 
 
 @asynccontextmanager

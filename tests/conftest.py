@@ -27,6 +27,10 @@ def fast_limiter() -> RateLimiter:
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 
+async def no_wait(seconds: float) -> None:
+    """Replies retried after a 429 or a 5xx don't wait on real time in chat tests."""
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
@@ -92,7 +96,7 @@ async def emu() -> AsyncIterator[FakeTelegram]:
 async def tg(
     settings: Settings, emu: FakeTelegram, clock: FrozenClock
 ) -> AsyncIterator[EmulatedBot]:
-    runner = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
+    runner = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter(), request_sleep=no_wait)
     await runner.start()
     try:
         yield runner

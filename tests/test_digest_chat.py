@@ -10,6 +10,7 @@ from bot.emulator.client import buttons_of, plain
 from services import contacts as svc
 from storage.models import DueWork, User
 from storage.repo import users as users_repo
+from storage.uow import write_session
 from tests.helpers import team_with_rep, token_of
 
 LIMIT = 4096
@@ -43,10 +44,9 @@ def digests(messages: list[dict]) -> list[dict]:
 
 
 async def set_timezone(tg, tg_id: int, tz: str) -> None:
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         user = await s.scalar(select(User).where(User.tg_id == tg_id))
         user.timezone = tz
-        await s.commit()
 
 
 async def add_and_log(rep, name: str, kind: str = "call") -> None:
@@ -145,7 +145,7 @@ async def test_reps_cannot_use_digest_or_stats_or_its_buttons(tg, emu) -> None:
 
 async def test_a_long_digest_is_split_by_section(tg, emu, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         owner = await users_repo.get_by_tg_id(s, rep.id)
         now = clock.now()
         introducer = await svc.create(s, owner=owner, data={"name": "I" * 250}, now=now)
@@ -167,7 +167,6 @@ async def test_a_long_digest_is_split_by_section(tg, emu, clock) -> None:
                 },
                 now=now - timedelta(hours=1),
             )
-        await s.commit()
     reply = await manager.send("/digest")
     texts = [m["text"] for m in reply.messages if "text" in m]
     assert len(texts) >= 2
@@ -232,7 +231,7 @@ async def test_digest_scheduling_is_idempotent_and_skips_unreachable(tg, emu, cl
         await tg.app.clockwork.tick()
         clock.advance(timedelta(seconds=30))
     assert len(digests(sent(emu, start, manager.id))) == 1  # Monday's, once
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         user = await users_repo.get_by_tg_id(s, manager.id)
         keys = sorted(
             await s.scalars(
@@ -241,7 +240,6 @@ async def test_digest_scheduling_is_idempotent_and_skips_unreachable(tg, emu, cl
         )
         assert keys == [f"digest:{user.id}:2026-11-23", f"digest:{user.id}:2026-11-24"]
         user.reachable = False
-        await s.commit()
     clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     await tg.app.clockwork.tick()
     async with tg.app.session_factory() as s:
@@ -264,10 +262,9 @@ async def test_chart_labels_follow_the_managers_language(tg, emu, monkeypatch) -
     monkeypatch.setattr(view, "chart_png", spy)
     _admin, manager, _rep = await team_with_rep(tg)
     await manager.send("/stats chart")
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         user = await s.scalar(select(User).where(User.tg_id == manager.id))
         user.language = "ru"
-        await s.commit()
     reply = await manager.send("/stats chart")
     english, russian = drawn
     assert (

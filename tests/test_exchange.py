@@ -13,6 +13,7 @@ import services.contacts as contacts_svc
 from bot.emulator.client import UserClient
 from storage.models import Contact, ContactEvent
 from storage.repo import users as users_repo
+from storage.uow import write_session
 from tests.conftest import ADMIN_ID, START
 
 REP_ID = 3003
@@ -70,14 +71,13 @@ SAMPLES: list[tuple[dict[str, Any], list[str]]] = [
 
 
 async def _seed(tg, owner_tg_id: int, samples=SAMPLES) -> list[int]:  # noqa: ANN001
-    async with tg.app.session_factory() as session:
+    async with write_session(tg.app.session_factory) as session:
         owner = await users_repo.get_by_tg_id(session, owner_tg_id)
         assert owner is not None
         ids = []
         for data, tags in samples:
             c = await contacts_svc.create(session, owner=owner, data=data, now=START, tags=tags)
             ids.append(c.id)
-        await session.commit()
     return ids
 
 
@@ -123,13 +123,12 @@ async def test_export_then_import_round_trip_changes_nothing(tg, emu, clock) -> 
     _manager, rep, _other = await _team(tg)
     ids = await _seed(tg, REP_ID)
     # a card that refers to another (introduced_by) and has a next step
-    async with tg.app.session_factory() as session:
+    async with write_session(tg.app.session_factory) as session:
         c = await session.get(Contact, ids[2])
         assert c is not None
         c.introduced_by_id = ids[0]
         c.next_step = "Send the offer"
         c.next_step_due = START + timedelta(days=2, hours=3, microseconds=1500)
-        await session.commit()
 
     csv_bytes, vcf_bytes = await _export(rep, emu)
     assert csv_bytes.startswith(b"\xef\xbb\xbf")

@@ -11,6 +11,7 @@ from services import contacts as svc
 from services import duework, followups
 from storage.models import Contact, DueWork, User
 from storage.repo import users as users_repo
+from storage.uow import write_session
 from tests.conftest import fast_limiter
 from tests.helpers import team_with_rep
 
@@ -131,7 +132,7 @@ async def test_crash_between_claim_and_send_leads_to_one_delivery(tg, emu, clock
     await plan_step(rep, "Eve, Epsilon", "today 12:00")
     clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
     lease = timedelta(seconds=tg.app.settings.claim_lease_seconds)
-    async with tg.app.session_factory() as s, s.begin():
+    async with write_session(tg.app.session_factory) as s:
         claimed = await duework.claim(s, now=clock.now(), worker="crashed", lease=lease)
     assert len(claimed) == 1  # ... and the process dies before sending
     await tg.app.clockwork.tick()
@@ -154,7 +155,7 @@ async def test_two_processes_on_postgresql_never_send_twice(pg_url, emu, clock) 
     await two.start()
     try:
         *_, rep = await team_with_rep(one)
-        async with one.app.session_factory() as s:
+        async with write_session(one.app.session_factory) as s:
             owner = await users_repo.get_by_tg_id(s, rep.id)
             now = clock.now()
             for i in range(60):
@@ -169,7 +170,6 @@ async def test_two_processes_on_postgresql_never_send_twice(pg_url, emu, clock) 
                     now=now,
                     default_tz="UTC",
                 )
-            await s.commit()
         clock.advance(timedelta(minutes=31))
         import asyncio
 
@@ -185,10 +185,9 @@ async def test_two_processes_on_postgresql_never_send_twice(pg_url, emu, clock) 
 async def test_going_cold_once_and_a_touch_resets(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
     await rep.send("/add Fred, Zeta")
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         c = await s.scalar(select(Contact))
         c.stage = "connection"
-        await s.commit()
     clock.advance(timedelta(days=8))
     await tg.app.clockwork.run_daily()
     await tg.app.clockwork.tick()
@@ -298,10 +297,9 @@ async def test_contact_writing_to_the_bot_settles_reminder_and_tells_owner(tg, e
 
 async def test_working_hours_setting_moves_reminders(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         user = await s.scalar(select(User).where(User.tg_id == rep.id))
         user.timezone = "Asia/Novosibirsk"  # UTC+7
-        await s.commit()
     await plan_step(rep, "Lev, Kappa", "today 22:00")  # 22:00 local = 15:00 UTC, after hours
     clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
@@ -336,10 +334,9 @@ async def test_settings_working_hours_and_team_rhythm(tg, emu, clock) -> None:
     reply = await manager.send("connection=2")
     assert "connection: every 2 d" in reply.text and "commercial: every 3 d" in reply.text
     await rep.send("/add Nick, Nu")
-    async with tg.app.session_factory() as s:
+    async with write_session(tg.app.session_factory) as s:
         c = await s.scalar(select(Contact).where(Contact.name == "Nick"))
         c.stage = "connection"
-        await s.commit()
     clock.advance(timedelta(days=3))  # Fri 27 Nov 10:00: past the team's 2 days
     await tg.app.clockwork.run_daily()
     await tg.app.clockwork.tick()

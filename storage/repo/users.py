@@ -1,11 +1,33 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Team, User
+
+
+class TelegramProfile(Protocol):
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+def is_outdated(
+    user: User, profile: TelegramProfile, *, now: datetime, resolution: timedelta
+) -> bool:
+    """Whether the stored person differs from what Telegram says, or was last seen too long ago."""
+    return (
+        user.first_name != profile.first_name[:256]
+        or user.last_name != ((profile.last_name or None) and profile.last_name[:256])
+        or user.username != profile.username
+        or user.tg_language != profile.language_code
+        or not user.reachable
+        or now - user.last_seen_at >= resolution
+    )
 
 
 async def upsert_from_telegram(

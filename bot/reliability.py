@@ -1,0 +1,129 @@
+"""Request middlewares on the bot's HTTP session: what every call to Telegram goes through.
+
+- :class:`CommitThenTalk` refuses a request made while a write transaction is open (a message
+  must never report a write that could still be rolled back, and no lock is held across a round
+  trip), and ends the update's read transaction before the round trip.
+- :class:`TolerantCallbackAnswers`: a failed ``answerCallbackQuery`` ("query is too old") only
+  stops a spinner; it never aborts the button's action.
+- :class:`ReplyRetry`: a direct reply that meets a 429 waits ``retry_after`` and is sent; a 5xx,
+  an HTML error page (aiogram's ``ClientDecodeError``) or a network error is retried with
+  back-off. The Sender (bulk messages) has its own policy and is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from bot.middlewares import update_session
+from storage import uow
+
+log = logging.getLogger(__name__)
+
+# set by the Sender around its own calls: it waits on 429s and retries by its own rules
+sender_managed: ContextVar[bool] = ContextVar("sender_managed", default=False)
+
+TRANSIENT = (TelegramServerError, ClientDecodeError, TelegramNetworkError)
+
+
+def method_name(method: TelegramMethod[Any]) -> str:
+    return getattr(method, "__api_method__", type(method).__name__)
+
+
+class CommitThenTalk(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        uow.assert_no_open_write(method_name(method))
+        session = update_session.get()
+        if session is not None:
+            await uow.end_read(session)
+        return await make_request(bot, method)
+
+
+class TolerantCallbackAnswers(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if not isinstance(method, AnswerCallbackQuery):
+            return await make_request(bot, method)
+        try:
+            return await make_request(bot, method)
+        except (TelegramBadRequest, *TRANSIENT) as exc:
+            log.info("callback answer not delivered (%s); the action goes on", type(exc).__name__)
+            return Response[bool](ok=True, result=True)  # type: ignore[return-value]
+
+
+class ReplyRetry(BaseRequestMiddleware):
+    def __init__(
+        self,
+        *,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        max_retry_after: float = 60.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if sender_managed.get() or isinstance(method, (GetUpdates, AnswerCallbackQuery)):
+            return await make_request(bot, method)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt >= self.attempts or exc.retry_after > self.max_retry_after:
+                    raise
+                log.warning("429 on %s: waiting %s s", method_name(method), exc.retry_after)
+                await self.sleep(exc.retry_after)
+            except TRANSIENT as exc:
+                if attempt >= self.attempts:
+                    raise
+                log.warning(
+                    "%s on %s, retrying (attempt %s)",
+                    type(exc).__name__,
+                    method_name(method),
+                    attempt,
+                )
+                await self.sleep(self.backoff * 2 ** (attempt - 1))
+
+
+def install(bot: Bot, *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+    """Outermost first: the guard, then tolerant callback answers, then retries."""
+    bot.session.middleware(CommitThenTalk())
+    bot.session.middleware(TolerantCallbackAnswers())
+    bot.session.middleware(ReplyRetry(sleep=sleep))
