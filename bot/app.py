@@ -22,7 +22,12 @@ from bot import reliability
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import LocaleMiddleware, create_i18n
-from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
+from bot.middlewares import (
+    CommandLeavesDialogue,
+    DbSessionMiddleware,
+    UpdateLogMiddleware,
+    UserMiddleware,
+)
 from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
@@ -132,6 +137,7 @@ def build_app(
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
+    dp.message.outer_middleware(CommandLeavesDialogue())
     dp.include_routers(*get_routers())
 
     async def on_startup(bot: Bot) -> None:

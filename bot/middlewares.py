@@ -103,3 +103,28 @@ class UpdateLogMiddleware(BaseMiddleware):
         if isinstance(event, Update):
             log.debug("update %s (%s)", event.update_id, event.event_type)
         return await handler(event, data)
+
+
+class CommandLeavesDialogue(BaseMiddleware):
+    """A command sent in the middle of a dialogue leaves the dialogue and runs: it is never
+    taken as the answer to the step (a name of "/contacts"). /cancel says so itself."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state = data.get("state")
+        command = _command_of(event)
+        if state is not None and command is not None and command != "cancel":
+            if await state.get_state() is not None:
+                log.debug("/%s leaves the dialogue in %s", command, await state.get_state())
+                await state.clear()
+                data["raw_state"] = None  # what the state filters of this update look at
+        return await handler(event, data)
+
+
+def _command_of(event: TelegramObject) -> str | None:
+    text = getattr(event, "text", None)
+    entities = getattr(event, "entities", None) or ()
+    if not text or not text.startswith("/"):
+        return None
+    if not any(e.type == "bot_command" and e.offset == 0 for e in entities):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
