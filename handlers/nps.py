@@ -187,7 +187,7 @@ def create_client_router() -> Router:
             await message.answer(texts[referred.result])
             return
         assert survey is not None
-        opened = await nps.open_link(session, survey, client=user, now=now)
+        opened = await nps.open_link(session, survey, client=user, client_role=role, now=now)
         if opened is nps.Open.OK:
             await message.answer(
                 question(settings.company_name), reply_markup=score_keyboard(survey.id)
@@ -195,6 +195,10 @@ def create_client_router() -> Router:
             return
         texts = {
             nps.Open.NOT_YOURS: _("This link is personal and belongs to someone else."),
+            nps.Open.STAFF: _(
+                "This is your client's personal survey link: only the client can answer it. "
+                "Nothing was changed."
+            ),
             nps.Open.EXPIRED: _("This survey has expired. Thank you anyway!"),
             nps.Open.ANSWERED: _("You have already answered this survey. Thank you!"),
             nps.Open.CANCELLED: _("This survey is no longer active."),
@@ -206,6 +210,7 @@ def create_client_router() -> Router:
         query: CallbackQuery,
         callback_data: NpsCb,
         session: AsyncSession,
+        role: Role | None,
         clock: Clock,
         settings: Settings,
         bot: Bot,
@@ -215,6 +220,7 @@ def create_client_router() -> Router:
             survey_id=callback_data.s,
             score=callback_data.v,
             client_tg_id=query.from_user.id,
+            client_role=role,
             now=clock.now(),
             case_sla=_sla(settings),
         )

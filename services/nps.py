@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.nps import Category, category, nps
-from core.roles import Role
+from core.roles import STAFF, Role
 from core.tokens import new_token
 from core.workhours import WorkHours, shift_into
 from services import contacts as contacts_svc
@@ -144,13 +144,26 @@ class Open(StrEnum):
     OK = "ok"
     EXPIRED = "expired"
     NOT_YOURS = "not_yours"
+    STAFF = "staff"
     ANSWERED = "answered"
     CANCELLED = "cancelled"
 
 
 @transactional
-async def open_link(session: AsyncSession, survey: Survey, *, client: User, now: datetime) -> Open:
-    """The client opened their personal link: the survey starts and their account is linked."""
+async def open_link(
+    session: AsyncSession,
+    survey: Survey,
+    *,
+    client: User,
+    client_role: Role | None,
+    now: datetime,
+) -> Open:
+    """The client opened their personal link: the survey starts and their account is linked.
+
+    A survey link is bound to the client: staff (who could rate their own work, and whose
+    account would be linked to the client's card) are refused and nothing changes."""
+    if client_role in STAFF:
+        return Open.STAFF
     if survey.client_tg_id is not None and survey.client_tg_id != client.tg_id:
         return Open.NOT_YOURS
     if survey.status == "cancelled":
@@ -254,6 +267,7 @@ async def answer(
     survey_id: int,
     score: int,
     client_tg_id: int,
+    client_role: Role | None,
     now: datetime,
     case_sla: timedelta,
 ) -> Answered:
@@ -261,6 +275,8 @@ async def answer(
     the answer, later ones are refused."""
     if not 0 <= score <= 10:
         return Answered(Answer.BAD)
+    if client_role in STAFF:
+        return Answered(Answer.NOT_YOURS)
     survey = await session.get(Survey, survey_id)
     if survey is None or survey.client_tg_id != client_tg_id or survey.status == "cancelled":
         return Answered(Answer.NOT_YOURS)

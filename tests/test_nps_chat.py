@@ -319,3 +319,32 @@ async def test_referral_card_shows_who_introduced_and_the_manager_sees_the_owner
     assert "Owner:" not in reply.text
     reply = await manager.send("/find Quentin")
     assert "Owner: Rita" in reply.text
+
+
+@pytest.mark.parametrize("who", ["rep", "manager", "admin"])
+async def test_staff_cannot_open_or_answer_a_clients_survey(tg, emu, clock, who) -> None:
+    admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Sasha Client, Acme")
+    reply = await rep.send("/delivered Sasha")
+    link = next(w for w in reply.text.split() if "?start=" in w)
+    token = link.split("start=")[1]
+    staff = {"rep": rep, "manager": manager, "admin": admin}[who]
+    reply = await staff.send("/start " + token)
+    assert "only the client can answer" in reply.text
+    assert "How likely" not in reply.text
+    async with tg.app.session_factory() as s:
+        survey = await s.scalar(select(Survey))
+        card = await s.scalar(select(Contact))
+    assert survey.client_tg_id is None and survey.status == "link" and survey.score is None
+    assert card.tg_user_id is None  # the card was not linked to a colleague's account
+    # a forged score tap from staff changes nothing either
+    reply = await staff.tap_data(f"n:{survey.id}:10")
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Survey))).score is None
+    # the real client still can
+    client = tg.user(9010, "Sasha")
+    reply = await client.send("/start " + token)
+    assert "How likely are you to recommend" in reply.text
+    reply = await client.click("9")
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Survey))).score == 9
