@@ -64,3 +64,10 @@ class NpsCb(CallbackData, prefix="n"):
 class CaseCb(CallbackData, prefix="cs"):
     a: str  # take | cont | res
     id: int
+
+
+class ForgetCb(CallbackData, prefix="fg"):
+    """Erasing personal data: a card (``id``, re-checked against the scope) or oneself (0)."""
+
+    a: str  # ask | do | no
+    id: int = 0

@@ -35,6 +35,11 @@ def gettext_noop(message: str) -> str:
 N_ = gettext_noop
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The plural form for ``n`` in the current language (Russian has three)."""
+    return _gettext(singular, plural, n)
+
+
 def compile_catalogs(path: Path = LOCALES_DIR) -> dict[str, std_gettext.GNUTranslations]:
     translations: dict[str, std_gettext.GNUTranslations] = {}
     for lang_dir in sorted(path.iterdir()):

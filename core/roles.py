@@ -41,11 +41,20 @@ def can_invite(inviter: Role | None, role: Role) -> bool:
 # Commands by role, in menu order. Names only; descriptions are translated in the bot layer.
 _CONTACT_WORK = ("add", "find", "contacts", "log", "today", "delivered")
 _DATA_AND_HELP = ("export", "import", "settings", "help", "cancel")
-_LEADS = (*_CONTACT_WORK, "nps", "digest", "stats", "team", "invite", *_DATA_AND_HELP)
+_LEADS = (
+    *_CONTACT_WORK,
+    "nps",
+    "digest",
+    "stats",
+    "team",
+    "invite",
+    "forget",
+    *_DATA_AND_HELP,
+)
 
 COMMANDS_BY_ROLE: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help", "settings"),
-    Role.CLIENT: ("start", "help", "settings", "stop"),
+    Role.CLIENT: ("start", "help", "settings", "stop", "forget"),
     Role.REP: (*_CONTACT_WORK, *_DATA_AND_HELP),
     Role.MANAGER: _LEADS,
     Role.ADMIN: _LEADS,

@@ -36,12 +36,13 @@ def help_text(role: Role | None) -> str:
             "touches, next steps, reminders, client feedback and a daily digest.\n\n"
             "Access is by invitation only. Ask your manager or administrator for an invite link "
             "and open it here.\n\n"
-            "/settings — language and time zone"
+            "/settings — language and time zone\n/forget — delete what I hold about you"
         )
     if role is Role.CLIENT:
         return _(
             "After a service you may get a short question about how it went. "
             "Just tap a number.\n\n/stop — no more surveys\n/settings — language and time zone"
+            "\n/forget — delete what I hold about you"
         )
     lines = [
         _("<b>Contacts</b>"),
@@ -65,6 +66,7 @@ def help_text(role: Role | None) -> str:
             _("/team — members of your team"),
             _("/digest — the daily digest now · /stats 30d — the method's measures"),
             _("/nps — NPS by team, rep, segment, with comments"),
+            _("/forget Name — erase a contact's personal data (logged)"),
         ]
         if role is Role.ADMIN:
             lines.append(_("/invite — invite a manager (a new team) or a rep into a team"))

@@ -133,6 +133,8 @@ class Contact(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     # the client sent /stop: no more surveys
     nps_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # personal data erased (/forget); the row stays for anonymous counts
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_contacts_owner_name", "owner_id", "archived_at", "name"),
@@ -306,3 +308,21 @@ class ReferralLink(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrivacyLog(Base):
+    """Who erased whose personal data, and how much (counts only: no personal data here)."""
+
+    __tablename__ = "privacy_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # "forget" (staff erased a card) or "self" (the person asked for it)
+    action: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

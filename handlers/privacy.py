@@ -1,0 +1,169 @@
+"""/forget: a manager or an admin erases a contact's personal data; a client erases their own."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import ForgetCb
+from bot.i18n import _, ngettext
+from bot.rendering import edit_text, h
+from core.clock import Clock
+from core.roles import LEADS, STAFF, Role
+from services import contacts as svc
+from services import privacy
+from storage.models import Contact, User
+
+
+def _confirm(contact_id: int, yes: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=yes, callback_data=ForgetCb(a="do", id=contact_id))
+    kb.button(text=_("Cancel"), callback_data=ForgetCb(a="no", id=contact_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def _counts(found: privacy.Footprint) -> str:
+    counted = (
+        (found.touches, ngettext("{n} touch note", "{n} touch notes", found.touches)),
+        (found.surveys, ngettext("{n} survey answer", "{n} survey answers", found.surveys)),
+        (found.cases, ngettext("{n} NPS case", "{n} NPS cases", found.cases)),
+        (
+            found.referral_links,
+            ngettext("{n} referral link", "{n} referral links", found.referral_links),
+        ),
+    )
+    parts = [text.format(n=n) for n, text in counted if n]
+    return ", ".join(parts) if parts else _("no notes or answers")
+
+
+def card_preview(contact: Contact, found: privacy.Footprint) -> str:
+    return _(
+        "🗑 Forget <b>{name}</b>?\n\nThis erases their personal data for good: name, company, "
+        "position, phone, e-mail, Telegram account, notes and tags, and the texts of {counts}. "
+        "Survey links stop working and nothing more is planned for them.\n\nWhat the metrics "
+        "count stays, without the person: that the card, its touches and its scores existed. "
+        "The erasure is logged with your name."
+    ).format(name=h(contact.name), counts=_counts(found))
+
+
+def self_preview(found: privacy.Footprint) -> str:
+    cards = ngettext(
+        "{n} contact card with your details", "{n} contact cards with your details", found.cards
+    ).format(n=found.cards)
+    return _(
+        "I hold your Telegram name and username, {cards}, and the texts of {counts}.\n\n"
+        "Delete all of it? Your survey scores stay only as anonymous numbers."
+    ).format(cards=cards, counts=_counts(found))
+
+
+def create_router() -> Router:
+    router = Router(name="privacy")
+
+    @router.message(Command("forget"))
+    async def forget(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User | None,
+        role: Role | None,
+    ) -> None:
+        if user is None:
+            return
+        if role not in STAFF:
+            found = await privacy.person_footprint(session, user)
+            await message.answer(
+                self_preview(found), reply_markup=_confirm(0, _("🗑 Delete my data"))
+            )
+            return
+        if role not in LEADS:
+            await message.answer(
+                _("Only a manager or an administrator can erase a contact's personal data.")
+            )
+            return
+        query = (command.args or "").strip()
+        if not query:
+            await message.answer(_("Whose data should be erased? /forget Name"))
+            return
+        found = await svc.search(session, svc.Scope.of(user, role), query[:200], limit=6)
+        if not found:
+            await message.answer(_("Nothing found for “{query}”.").format(query=h(query[:100])))
+            return
+        if len(found) > 1:
+            kb = InlineKeyboardBuilder()
+            for c in found:
+                title = c.name + (f" · {c.company}" if c.company else "")
+                kb.button(text=title[:60], callback_data=ForgetCb(a="ask", id=c.id))
+            kb.adjust(1)
+            await message.answer(_("Which one?"), reply_markup=kb.as_markup())
+            return
+        contact = found[0]
+        preview = await privacy.footprint(session, [contact.id])
+        await message.answer(
+            card_preview(contact, preview),
+            reply_markup=_confirm(contact.id, _("🗑 Forget for good")),
+        )
+
+    @router.callback_query(ForgetCb.filter())
+    async def forget_button(
+        query: CallbackQuery,
+        callback_data: ForgetCb,
+        session: AsyncSession,
+        user: User | None,
+        role: Role | None,
+        clock: Clock,
+    ) -> None:
+        if user is None or not isinstance(query.message, Message):
+            await query.answer()
+            return
+        msg = query.message
+        if callback_data.a == "no":
+            await query.answer()
+            await edit_text(msg, _("Cancelled. Nothing was erased."))
+            return
+        if callback_data.id == 0:  # oneself
+            if callback_data.a != "do" or role in STAFF:
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+                return
+            await privacy.forget_me(session, user, now=clock.now())
+            await query.answer()
+            await edit_text(
+                msg,
+                _(
+                    "Deleted. I no longer hold your details. If you write to me again, I will "
+                    "only see what Telegram shows me."
+                ),
+            )
+            return
+        if role not in LEADS:
+            await query.answer(_("Contact not found."), show_alert=True)
+            return
+        contact = await svc.get(session, svc.Scope.of(user, role), callback_data.id)
+        if contact is None or contact.forgotten_at is not None:
+            await query.answer(_("Contact not found."), show_alert=True)
+            return
+        if callback_data.a == "ask":
+            await query.answer()
+            preview = await privacy.footprint(session, [contact.id])
+            await edit_text(
+                msg,
+                card_preview(contact, preview),
+                reply_markup=_confirm(contact.id, _("🗑 Forget for good")),
+            )
+            return
+        erased = await privacy.forget_card(session, contact, actor=user, now=clock.now())
+        await query.answer()
+        if erased is None:
+            await edit_text(msg, _("This contact's data was already erased."))
+            return
+        await edit_text(
+            msg,
+            _("Erased: the contact is now card #{id}, with no personal data. Logged.").format(
+                id=contact.id
+            ),
+        )
+
+    return router

@@ -1,0 +1,137 @@
+"""Forgetting a person: no personal data left in any table, the anonymous counts kept."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.config import Settings
+from storage.models import Base, Contact, PrivacyLog, Survey, Touch, User
+from tests.conftest import ADMIN_ID
+from tests.helpers import team_with_rep
+
+PHONE = "+79995550123"
+SECRETS = [
+    "Zinaida",
+    "Quartzova",
+    "Quasar Ltd",
+    "9995550123",
+    "zina@quasar.io",
+    "zina_q",
+    "likes long lunches",
+    "vipclient",
+    "Called about the pilot budget",
+    "Too slow with invoices",
+]
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=sqlite_url,
+        admin_ids=frozenset({ADMIN_ID}),
+        company_name="Acme Consulting",
+    )
+
+
+async def every_text_value(tg) -> list[str]:
+    """Every value of every column of every table, as text."""
+    values: list[str] = []
+    async with tg.app.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in await conn.execute(text(f'SELECT * FROM "{table.name}"')):
+                values += [str(v) for v in row if v is not None]
+    return values
+
+
+async def a_client_with_history(tg, emu, clock):
+    admin, manager, rep = await team_with_rep(tg)
+    client = tg.user(9100, "Zinaida", last_name="Quartzova", username="zina_q")
+    await client.send("/start")
+    await rep.share_contact(PHONE, "Zinaida", "Quartzova", user_id=9100)
+    await rep.send("/find Zinaida")
+    await rep.click("Edit")
+    await rep.click("Company")
+    await rep.send("Quasar Ltd")
+    await rep.click("Edit")
+    await rep.click("E-mail")
+    await rep.send("zina@quasar.io")
+    await rep.click("Edit")
+    await rep.click("Notes")
+    await rep.send("likes long lunches")
+    await rep.click("Edit")
+    await rep.click("Tags")
+    await rep.send("#vipclient")
+    await rep.send("/log Zinaida")
+    await rep.click("Call")
+    await rep.click("Outbound")
+    await rep.send("Called about the pilot budget")
+    await rep.send("send the proposal")
+    await rep.send("tomorrow 10:00")
+    await rep.click("Confirm")
+    await rep.send("/delivered Zinaida")
+    clock.advance(hours=3)
+    await tg.app.clockwork.tick()
+    await client.click("3")
+    await client.send("Too slow with invoices")
+    return admin, manager, rep, client
+
+
+async def test_a_manager_forgets_a_card_and_no_personal_data_is_left(tg, emu, clock) -> None:
+    _admin, manager, rep, _client = await a_client_with_history(tg, emu, clock)
+    values = await every_text_value(tg)
+    assert [s for s in SECRETS if not any(s in v for v in values)] == []  # it was there
+
+    reply = await rep.send("/forget Zinaida")
+    assert "manager or an administrator" in reply.text
+    reply = await manager.send("/forget Zinaida")
+    assert "Forget" in reply.text and "2 touch notes" in reply.text
+    assert "1 survey answer" in reply.text and "1 NPS case" in reply.text
+    reply = await manager.click("Forget for good")
+    assert "Erased" in reply.text
+    async with tg.app.session_factory() as s:
+        cid = await s.scalar(select(Contact.id))
+    reply = await manager.tap_data(f"fg:do:{cid}")  # a second tap erases nothing more
+    assert "not found" in (reply.answer or {}).get("text", "")
+
+    leftovers = [s for s in SECRETS if any(s in v for v in await every_text_value(tg))]
+    assert leftovers == []
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+        assert card.forgotten_at is not None and card.archived_at is not None
+        assert await s.scalar(select(func.count(Touch.id))) >= 2  # the counts stay
+        survey = await s.scalar(select(Survey))
+        assert survey.score == 3 and survey.comment is None
+        assert await s.scalar(select(User).where(User.tg_id == 9100)) is None
+        [entry] = list(await s.scalars(select(PrivacyLog)))
+        assert entry.action == "forget" and entry.actor_id is not None
+    reply = await rep.send("/find Zinaida")
+    assert "Nothing found" in reply.text
+
+
+async def test_a_client_asks_to_be_forgotten(tg, emu, clock) -> None:
+    *_, client = await a_client_with_history(tg, emu, clock)
+    reply = await client.send("/forget")
+    assert "1 contact card" in reply.text
+    reply = await client.click("Delete my data")
+    assert "Deleted" in reply.text
+    leftovers = [s for s in SECRETS if any(s in v for v in await every_text_value(tg))]
+    assert leftovers == []
+    async with tg.app.session_factory() as s:
+        [entry] = list(await s.scalars(select(PrivacyLog)))
+        assert entry.action == "self"
+
+
+async def test_a_forged_forget_button_outside_the_scope_erases_nothing(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Yuri Safe, Acme")
+    async with tg.app.session_factory() as s:
+        cid = await s.scalar(select(Contact.id))
+    other = tg.user(2999, "Mallory")
+    await other.send("/start")
+    reply = await other.tap_data(f"fg:do:{cid}", manager.last)
+    reply = await rep.tap_data(f"fg:do:{cid}", rep.last)
+    assert "not found" in (reply.answer or {}).get("text", "")
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Contact))).name == "Yuri Safe"
