@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -252,9 +255,9 @@ def test_a_refusal_carries_the_window() -> None:
 
 
 def test_dateparser_fallback_is_window_checked() -> None:
-    # neither rule-shaped nor refused: dateparser reads it, and its answer is checked too
-    assert local(read_when("1st of december", now=NOW, tz=MSK), MSK) == "2026-12-01 10:00"
-    assert read_when("1st of january 2040", now=NOW, tz=MSK).status is TOO_LATE
+    # a weekday and a date: no rule reads it, dateparser does, and its answer is checked too
+    assert local(read_when("friday 4 dec", now=NOW, tz=MSK), MSK) == "2026-12-04 10:00"
+    assert read_when("friday, 4 december 2040", now=NOW, tz=MSK).status is TOO_LATE
 
 
 def test_format_day_and_format_local_at_the_edge_of_the_calendar() -> None:
@@ -392,3 +395,19 @@ def test_a_year_is_never_guessed_into_the_far_future(
     assert due_day >= today - timedelta(days=RECENT_DAYS)
     limit = timedelta(days=366 * 4 + 1) if (month, day) == (2, 29) else timedelta(days=366)
     assert due_day - today <= limit
+
+
+def test_dateparser_is_loaded_only_when_the_rules_cannot_read_a_phrase() -> None:
+    code = (
+        "import sys; from datetime import datetime, UTC; from core.nextstep import read_when\n"
+        "now = datetime(2026, 11, 27, 13, 30, tzinfo=UTC)\n"
+        "for text in ('tomorrow 10:00', '01.12 15:00', 'через 2 недели', '31.12.9999'):\n"
+        "    read_when(text, now=now, tz='Europe/Moscow')\n"
+        "assert 'dateparser' not in sys.modules\n"
+        "read_when('friday 4 dec', now=now, tz='Europe/Moscow')\n"
+        "assert 'dateparser' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
