@@ -22,8 +22,9 @@ from bot.labels import label, label_text
 from bot.rendering import drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.enums import Direction, Status, TouchType
-from core.nextstep import format_local, is_past, parse_when
+from core.nextstep import Reading, format_day, format_local, is_past, read_when
 from core.roles import Role
+from core.workhours import shift_into
 from handlers.contacts import scope_of, show_card, user_tz
 from services import contacts as svc
 from services import followups
@@ -391,65 +392,78 @@ def create_router() -> Router:
         target: Message,
         text: str,
         state: FSMContext,
+        session: AsyncSession,
         user: User,
+        role: Role,
         settings: Settings,
         clock: Clock,
         i18n: I18n,
     ) -> None:
-        tz = user_tz(user, settings)
-        due = parse_when(text, now=clock.now(), tz=tz, lang_hint=i18n.current_locale)
-        if due is None:
-            await target.answer(
-                _(
+        tz, lang, now = user_tz(user, settings), i18n.current_locale, clock.now()
+        when = read_when(text, now=now, tz=tz, lang_hint=lang)
+        if when.due is None:
+            span = {
+                "earliest": format_day(when.earliest, lang),
+                "latest": format_day(when.latest, lang),
+            }
+            if when.status is Reading.TOO_EARLY:
+                refusal = _(
+                    "“{text}” is too far in the past. A next step can be set from {earliest} to {latest}."
+                ).format(text=h(text[:100]), **span)
+            elif when.status is Reading.TOO_LATE:
+                refusal = _(
+                    "“{text}” is too far in the future. A next step can be set from {earliest} to {latest}."
+                ).format(text=h(text[:100]), **span)
+            else:
+                refusal = _(
                     "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."
-                ).format(text=h(text[:100])),
-                reply_markup=_when_keyboard(),
-            )
+                ).format(text=h(text[:100]))
+            await state.set_state(NextForm.when)  # the quick buttons work again
+            await target.answer(refusal, reply_markup=_when_keyboard())
             return
+        due = when.due
         await state.update_data(due=due.isoformat())
         await state.set_state(NextForm.confirm)
         kb = InlineKeyboardBuilder()
         kb.button(text=_("✅ Confirm"), callback_data=PickCb(f="nc", v="ok"))
         kb.button(text=_("Change"), callback_data=PickCb(f="nc", v="change"))
-        when = format_local(due, tz, i18n.current_locale)
-        if is_past(due, clock.now()):
-            question = _("⚠️ {when} is in the past. Save it anyway?").format(when=when)
+        shown = format_local(due, tz, lang)
+        if is_past(due, now):
+            question = _("⚠️ {when} is in the past. Save it anyway?").format(when=shown)
         else:
-            question = _("Next step on {when}. Right?").format(when=when)
+            # the reminder goes to the contact's owner, inside their working hours
+            contact = await load(state, session, user, role)
+            owner = (await session.get(User, contact.owner_id) if contact else None) or user
+            remind = shift_into(
+                due,
+                followups.user_tz(owner, settings.default_timezone),
+                followups.user_hours(owner),
+            )
+            if remind == due:
+                question = _("Next step on {when}. Right?").format(when=shown)
+            elif owner.id == user.id:
+                question = _(
+                    "Next step on {when}. The reminder will come on {reminder}, in your working hours. Right?"
+                ).format(when=shown, reminder=format_local(remind, tz, lang))
+            else:
+                question = _(
+                    "Next step on {when}. The reminder will come to {name} on {reminder}, in their working hours. Right?"
+                ).format(
+                    when=shown, name=h(owner.display_name), reminder=format_local(remind, tz, lang)
+                )
         await target.answer(question, reply_markup=kb.as_markup())
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))
-    async def next_when_text(
-        message: Message,
-        state: FSMContext,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-    ) -> None:
-        await propose(message, message.text or "", state, user, settings, clock, i18n)
+    async def next_when_text(message: Message, state: FSMContext, **deps: Any) -> None:
+        await propose(message, message.text or "", state, **_pick(deps))
 
     @router.callback_query(StateFilter(NextForm.when), PickCb.filter(F.f == "wh"))
     async def next_when_button(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        state: FSMContext,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, **deps: Any
     ) -> None:
         await query.answer()
         if isinstance(query.message, Message):
-            await propose(
-                query.message,
-                QUICK_WHEN.get(callback_data.v, ""),
-                state,
-                user,
-                settings,
-                clock,
-                i18n,
-            )
+            await propose(query.message, QUICK_WHEN.get(callback_data.v, ""), state, **_pick(deps))
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(

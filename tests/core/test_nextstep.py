@@ -100,10 +100,15 @@ def test_slash_date_follows_language_hint() -> None:
     assert parse_when("12/01/2027", now=NOW, tz=TZ, lang_hint="ru") == utc(2027, 1, 12, 7, 0)
 
 
-def test_explicit_past_date_is_returned_as_is() -> None:
-    result = parse_when("01.01.2020", now=NOW, tz=TZ)
-    assert result == utc(2020, 1, 1, 7, 0)
+def test_explicit_past_date_within_a_year_is_returned_as_is() -> None:
+    result = parse_when("01.01.2026", now=NOW, tz=TZ)
+    assert result == utc(2026, 1, 1, 7, 0)
     assert is_past(result, NOW)
+
+
+def test_dates_out_of_range_are_refused_by_the_old_api_too() -> None:
+    assert parse_when("01.01.2020", now=NOW, tz=TZ) is None
+    assert parse_when("31.12.9999 23:00", now=NOW, tz=TZ) is None
 
 
 def test_format_local_english() -> None:

@@ -1,0 +1,169 @@
+"""Next-step dates in the chat: what the bot answers, and when the reminder really comes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.emulator import UserClient
+from bot.emulator.client import Reply
+from storage.models import Contact
+from tests.helpers import team_with_rep
+from tests.test_followups import reminders_to
+
+FRIDAY_EVENING = datetime(2026, 11, 27, 13, 30, tzinfo=UTC)  # Fri 16:30 in Moscow
+
+
+LABELS = {
+    "en": {"open": "Open card", "next": "Next step", "what": "call back"},
+    "ru": {"open": "Открыть карточку", "next": "Следующий шаг", "what": "позвонить"},
+}
+
+
+async def open_next_step(
+    rep: UserClient, name: str, lang: str = "en", what: str | None = None
+) -> Reply:
+    """/add a contact, open the card, tap Next step and say what it is: the bot asks "When?"."""
+    await rep.send(f"/add {name}")
+    await rep.click(LABELS[lang]["open"])
+    await rep.click(LABELS[lang]["next"])
+    return await rep.send(what or LABELS[lang]["what"])
+
+
+async def test_confirmation_says_when_the_reminder_comes_in_english(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/settings")
+    await rep.click("Time zone")
+    assert "Europe/Moscow" in (await rep.send("Moscow")).text
+    clock.set(FRIDAY_EVENING)
+    await open_next_step(rep, "Anna Smirnova, Acme", what="send the proposal")
+
+    reply = await rep.send("today 21:00")
+    assert reply.text == (
+        "Next step on Fri, 27 Nov 2026, 21:00. The reminder will come on Mon, 30 Nov 2026, "
+        "09:00, in your working hours. Right?"
+    )
+    reply = await rep.send("01.12 15:00")  # inside working hours: nothing to add
+    assert reply.text == "Next step on Tue, 1 Dec 2026, 15:00. Right?"
+    reply = await rep.send("tomorrow 10:00")
+    assert reply.text == (
+        "Next step on Sat, 28 Nov 2026, 10:00. The reminder will come on Mon, 30 Nov 2026, "
+        "09:00, in your working hours. Right?"
+    )
+    assert reply.buttons == ["✅ Confirm", "Change"]
+    await rep.click("Confirm")
+
+    # and so it does: Monday 09:00 in Moscow is 06:00 UTC
+    clock.set(datetime(2026, 11, 30, 5, 59, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id) == []
+    clock.set(datetime(2026, 11, 30, 6, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    [sent] = reminders_to(emu, rep.id)
+    assert "send the proposal" in sent["text"]
+
+
+async def test_confirmation_says_when_the_reminder_comes_in_russian(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    clock.set(FRIDAY_EVENING)  # the rep's zone is UTC: Friday 13:30
+    await open_next_step(rep, "Анна Смирнова, Acme", "ru")
+    reply = await rep.send("сегодня в 21:00")
+    assert reply.text == (
+        "Следующий шаг: пт, 27 нояб. 2026, 21:00. Напоминание придёт в ваше рабочее время: "
+        "пн, 30 нояб. 2026, 09:00. Верно?"
+    )
+    reply = await rep.send("10 декабря 14")
+    assert reply.text == "Следующий шаг: чт, 10 дек. 2026, 14:00. Верно?"
+    await rep.click("Подтвердить")
+    async with tg.app.session_factory() as s:
+        contact = await s.scalar(select(Contact))
+        assert contact.next_step_due == datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
+
+
+async def test_the_owners_working_hours_are_named_when_someone_else_plans(tg, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Boris, Beta")
+    clock.set(FRIDAY_EVENING)
+    await manager.send("/find Boris")
+    await manager.click("Next step")
+    await manager.send("call back")
+    reply = await manager.send("tomorrow 10:00")
+    assert reply.text == (
+        "Next step on Sat, 28 Nov 2026, 10:00. The reminder will come to Rita on Mon, "
+        "30 Nov 2026, 09:00, in their working hours. Right?"
+    )
+
+
+async def test_out_of_range_and_unreadable_dates_are_refused_in_english(tg, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    clock.set(FRIDAY_EVENING)
+    await open_next_step(rep, "Carl, Gamma")
+    reply = await rep.send("31.12.9999 23:00")
+    assert reply.text == (
+        "“31.12.9999 23:00” is too far in the future. A next step can be set from "
+        "Thu, 27 Nov 2025 to Thu, 27 Nov 2031."
+    )
+    assert "✅ Confirm" not in reply.buttons and "Tomorrow 10:00" in reply.buttons
+    reply = await rep.send("01.01.0001 00:30")
+    assert reply.text.startswith("“01.01.0001 00:30” is too far in the past.")
+    reply = await rep.send("in 99999999 days")
+    assert "too far in the future" in reply.text
+    reply = await rep.send("someday <b>maybe</b>")
+    assert reply.text.startswith("I couldn't read a date in “someday <b>maybe</b>”.")
+    assert "<b>maybe" not in reply.html  # the typed text is escaped
+    # nothing was saved, and the card still shows
+    reply = await rep.send("/find Carl")
+    assert "No next step planned" in reply.text
+
+
+async def test_out_of_range_and_unreadable_dates_are_refused_in_russian(tg, clock) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    clock.set(FRIDAY_EVENING)
+    await open_next_step(rep, "Дмитрий, Delta", "ru")
+    reply = await rep.send("через 100000000000 дней")
+    assert reply.text == (
+        "«через 100000000000 дней» — это слишком далеко в будущем. Следующий шаг можно "
+        "назначить с чт, 27 нояб. 2025 по чт, 27 нояб. 2031."
+    )
+    reply = await rep.send("01.01.2020")
+    assert "слишком далеко в прошлом" in reply.text
+    reply = await rep.send("когда-нибудь")
+    assert reply.text.startswith("Не удалось распознать дату в «когда-нибудь».")
+
+
+QUOTED = re.compile(r"[“«]([^”»]+)[”»]")
+
+
+async def hint_examples_work(rep: UserClient, lang: str, *, unreadable: str, confirm: str) -> None:
+    """Every example the bot's hints suggest is a date the bot then reads, and so are the
+    quick buttons under them."""
+    prompt = await open_next_step(rep, "Erik, Epsilon", lang)
+    refusal = await rep.send("???")
+    assert refusal.text.startswith(unreadable)
+    examples = QUOTED.findall(prompt.text) + QUOTED.findall(refusal.text)[1:]  # [0] is "???"
+    assert len(examples) == 8, examples
+    for example in examples:
+        reply = await rep.send(example)
+        assert reply.text.startswith(confirm), (example, reply.text)
+    for button in (1, 2, 3):
+        await rep.send("???")  # refused while a date waits for confirmation
+        reply = await rep.click(button)
+        assert reply.text.startswith(confirm), reply.text
+
+
+async def test_the_hints_only_suggest_dates_that_work_in_english(tg, clock) -> None:
+    clock.set(FRIDAY_EVENING)
+    *_, rep = await team_with_rep(tg)
+    await hint_examples_work(
+        rep, "en", unreadable="I couldn't read a date in “???”.", confirm="Next step on "
+    )
+
+
+async def test_the_hints_only_suggest_dates_that_work_in_russian(tg, clock) -> None:
+    clock.set(FRIDAY_EVENING)
+    *_, rep = await team_with_rep(tg, language="ru")
+    await hint_examples_work(
+        rep, "ru", unreadable="Не удалось распознать дату в «???».", confirm="Следующий шаг: "
+    )
