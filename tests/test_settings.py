@@ -33,6 +33,7 @@ def test_defaults_and_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DATABASE_URL", "mysql://x"),
         ("TELEGRAM_API_BASE", "ftp://x"),
         ("LOG_LEVEL", "LOUD"),
+        ("REDIS_PREFIX", "fsm:*"),
     ],
 )
 def test_invalid_value_names_the_variable(
