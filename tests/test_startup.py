@@ -32,6 +32,8 @@ from tests.conftest import ADMIN_ID, fast_limiter
 from tests.logcapture import Captured, capture_logs
 
 T = TypeVar("T")
+SHORT_TIMEOUT = 0.5
+"""The bot's request timeout in the test of slow answers (aiogram's default is a minute)."""
 HTML_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 
@@ -99,7 +101,7 @@ class Front:
             request.transport.abort()
             return web.Response()
         if fault == "slow":
-            await asyncio.sleep(0.5)  # the bot's session gives up after 0.2 s
+            await asyncio.sleep(SHORT_TIMEOUT + 0.3)  # the bot gives up first
         assert self._client is not None
         headers = {"Content-Type": request.headers.get("Content-Type", "application/json")}
         try:
@@ -212,10 +214,12 @@ async def test_transient_faults_at_startup_are_retried_and_the_bot_starts(
     cfg = bot_settings(settings, emu.token, front.base_url)
     extra: dict[str, Any] = {}
     if fault == "slow":
-        session = AiohttpSession(api=TelegramAPIServer.from_base(front.base_url), timeout=0.2)
+        api = TelegramAPIServer.from_base(front.base_url)
+        session = AiohttpSession(api=api, timeout=SHORT_TIMEOUT)
         extra["bot"] = Bot(emu.token, session=session)
     with capture_logs("INFO", secrets=[emu.token]) as captured:
-        async with serving(cfg, sleep, clock, **extra):
+        async with serving(cfg, sleep, clock, **extra) as app:
+            app.bot.session.timeout = 30  # started: the rest of the chat at the usual pace
             assert await answers_start(emu)
             # the menu was set on the second try
             assert emu.commands
@@ -276,7 +280,7 @@ async def test_menu_failing_all_through_start_up_does_not_stop_the_bot(
     with capture_logs("INFO", secrets=[emu.token]) as captured:
         async with serving(cfg, sleep, clock):
             assert await answers_start(emu)
-            for _ in range(100):  # the background retry, on the fake sleep
+            for _ in range(500):  # the background retry, on the fake sleep
                 if len(default_menus(emu)) == 3:
                     break
                 await asyncio.sleep(0.01)
