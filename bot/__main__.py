@@ -1,4 +1,8 @@
-"""Entry points: `python -m bot` (long polling), `python -m bot migrate`, `python -m bot sandbox`."""
+"""Entry points: `python -m bot` (long polling), `python -m bot migrate`, `python -m bot sandbox`.
+
+Exit codes: 0 when stopped, 2 when a setting must be fixed (one line says which), 1 on an
+unexpected error (one line; the traceback only with LOG_LEVEL=DEBUG, redacted like every log).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,16 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from bot import logs
 from bot.config import Settings, SettingsError, load_settings
+from bot.logs import one_line, redact
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.startup import Sleep
 
 NO_TOKEN = """\
 BOT_TOKEN is not set, so the bot cannot talk to Telegram.
@@ -20,10 +32,7 @@ To try the bot without a token or network, run:  python -m bot sandbox
 """
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+log = logging.getLogger("bot")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -37,21 +46,59 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _run(settings: Settings) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    sleep: Sleep | None = None,
+    handle_signals: bool = True,
+    handle_as_tasks: bool = True,
+    on_ready: Callable[[App], object] | None = None,
+    **app_kwargs: Any,
+) -> int:
+    """`python -m bot`: start (riding out Telegram's transient faults, bot.startup), then poll
+    until stopped. Returns the exit code: 0, or 2 when Telegram refuses for good (one line on
+    stderr says what to fix). ``on_ready`` is called with the app once polling is about to begin.
+    """
     from bot.app import build_app
+    from bot.startup import StartupRefused, StartupRetry
     from storage.migrate import upgrade
 
-    app = build_app(settings)
+    if settings.bot_token is not None:
+        logs.REDACTOR.add_secret(settings.bot_token.get_secret_value())
+    app = build_app(settings, **app_kwargs)
+    retry = StartupRetry(settings.telegram_api_base, sleep=sleep or asyncio.sleep)
+    app.bot.session.middleware(retry)
+    dp = app.dispatcher
+    # after the app's own start-up hook, which sets the menu: still covered by the retry
+    dp.startup.register(retry.started)
+    dp.shutdown.register(retry.stopped)
+    if on_ready is not None:
+
+        async def ready() -> None:
+            on_ready(app)
+
+        dp.startup.register(ready)
     try:
         await upgrade(app.engine)
+        me = await app.bot.me()  # cached: polling does not ask again
+        log.info("signed in to Telegram as @%s", me.username)
         await app.bot.delete_webhook(drop_pending_updates=False)
-        await app.dispatcher.start_polling(app.bot, close_bot_session=False)
+        await dp.start_polling(
+            app.bot,
+            close_bot_session=False,
+            handle_signals=handle_signals,
+            handle_as_tasks=handle_as_tasks,
+        )
+    except StartupRefused as exc:
+        print(redact(str(exc)), file=sys.stderr)
+        return 2
     finally:
         # let updates that are still being handled finish before the HTTP session closes
-        pending = set(getattr(app.dispatcher, "_handle_update_tasks", ()))
+        pending = set(getattr(dp, "_handle_update_tasks", ()))
         if pending:
             await asyncio.wait(pending, timeout=10)
         await app.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    _setup_logging(settings.log_level)
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    with logs.configured(settings.log_level, secrets=[token]):
+        try:
+            return _command(args, settings)
+        except KeyboardInterrupt:
+            return 0
+        except Exception as exc:  # noqa: BLE001 - one redacted line, not a traceback
+            log.debug("%s stopped by an unexpected error", parser.prog, exc_info=exc)
+            print(f"{parser.prog} {args.command}: {one_line(exc)}", file=sys.stderr)
+            return 1
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("Migrations applied.")
@@ -76,11 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    try:
-        asyncio.run(_run(settings))
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

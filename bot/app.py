@@ -55,7 +55,8 @@ def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
         from aiogram.fsm.storage.redis import RedisStorage
 
         storage = RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True),
         )
         return storage, storage.create_isolation()
     return MemoryStorage(), SimpleEventIsolation()

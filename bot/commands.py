@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramNetworkError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
@@ -53,8 +53,8 @@ async def set_default_commands(bot: Bot, i18n: I18n) -> None:
                 scope=BotCommandScopeDefault(),
                 language_code=lang or None,
             )
-        except (TelegramAPIError, TelegramNetworkError) as exc:
-            log.warning("setMyCommands (default, %r) refused: %s", lang, exc)
+        except (TelegramAPIError, ClientDecodeError) as exc:  # an error page is no JSON
+            log.warning("setMyCommands (default, %r) refused: %s", lang, str(exc).splitlines()[0])
 
 
 async def set_user_commands(

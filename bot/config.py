@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     redis_url: str | None = None
+    redis_prefix: str = Field(default="fsm", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     default_phone_region: str = Field(default="RU", min_length=2, max_length=2)
     scheduler_interval_seconds: int = Field(default=30, ge=1, le=3600)
     cadence_days: str = "connection=7,development=14,commercial=3,retention=30"

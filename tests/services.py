@@ -6,12 +6,18 @@ With CI=true a missing service is a failure, not a skip.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import pytest
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_PREFIX = os.environ.get("TEST_REDIS_PREFIX") or f"netsales-test-{uuid.uuid4().hex[:12]}"
+"""Every key the tests write to Redis starts with this (a fresh prefix per run unless set): the
+tests delete their own keys only and never flush a database, which may be shared."""
+if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", REDIS_PREFIX):
+    raise ValueError(f"TEST_REDIS_PREFIX={REDIS_PREFIX!r}: letters, digits, '_', '.', '-' only")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -20,6 +26,12 @@ def unavailable(what: str, exc: BaseException) -> None:
     if IN_CI:
         pytest.fail(f"{reason}; with CI=true it must run", pytrace=False)
     pytest.skip(reason)
+
+
+async def delete_test_keys(client) -> int:  # noqa: ANN001 - redis.asyncio.Redis
+    """Delete the keys under REDIS_PREFIX (and nothing else); returns how many."""
+    keys = [key async for key in client.scan_iter(match=f"{REDIS_PREFIX}:*", count=500)]
+    return await client.delete(*keys) if keys else 0
 
 
 async def create_pg_database() -> tuple[str, str]:

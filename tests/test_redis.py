@@ -16,7 +16,7 @@ from core.clock import FrozenClock
 from storage.repo import users as users_repo
 from tests.conftest import ADMIN_ID
 from tests.helpers import token_of
-from tests.services import REDIS_URL, unavailable
+from tests.services import REDIS_PREFIX, REDIS_URL, delete_test_keys, unavailable
 
 TOKEN = "123456:not-used-no-request-is-made"
 
@@ -31,21 +31,21 @@ async def redis_db() -> AsyncIterator[object]:
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         await client.aclose()
         unavailable(f"Redis at {REDIS_URL}", exc)
-    await client.flushdb()
+    await delete_test_keys(client)  # a fixed TEST_REDIS_PREFIX may have keys from a killed run
     try:
         yield client
     finally:
-        await client.flushdb()
+        await delete_test_keys(client)
         await client.aclose()
 
 
 @pytest.fixture
 def redis_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"redis_url": REDIS_URL})
+    return settings.model_copy(update={"redis_url": REDIS_URL, "redis_prefix": REDIS_PREFIX})
 
 
 async def state_keys(client) -> dict[str, str]:  # noqa: ANN001
-    keys = [k.decode() for k in await client.keys("fsm:*")]
+    keys = [k.decode() for k in await client.keys(f"{REDIS_PREFIX}:*")]
     return {k: (await client.get(k) or b"").decode() for k in keys if k.endswith(":state")}
 
 
@@ -58,9 +58,23 @@ async def test_app_uses_redis_storage_and_isolation(redis_db, redis_settings: Se
         assert isinstance(storage, RedisStorage)
         assert isinstance(storage.key_builder, DefaultKeyBuilder)
         assert storage.key_builder.with_destiny is True
+        assert storage.key_builder.prefix == REDIS_PREFIX
         assert isinstance(app.dispatcher.fsm.events_isolation, RedisEventIsolation)
     finally:
         await app.close()
+
+
+async def test_the_tests_delete_their_own_keys_only(redis_db) -> None:
+    """The test database may be shared: nothing outside the run's prefix is touched."""
+    foreign = f"not-{REDIS_PREFIX}:someone-else's"
+    await redis_db.set(foreign, "keep")
+    try:
+        await redis_db.set(f"{REDIS_PREFIX}:mine", "x")
+        assert await delete_test_keys(redis_db) == 1
+        assert await redis_db.get(foreign) == b"keep"
+        assert await redis_db.exists(f"{REDIS_PREFIX}:mine") == 0
+    finally:
+        await redis_db.delete(foreign)
 
 
 async def test_memory_storage_without_redis(settings: Settings) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -32,6 +33,7 @@ def test_defaults_and_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DATABASE_URL", "mysql://x"),
         ("TELEGRAM_API_BASE", "ftp://x"),
         ("LOG_LEVEL", "LOUD"),
+        ("REDIS_PREFIX", "fsm:*"),
     ],
 )
 def test_invalid_value_names_the_variable(
@@ -45,9 +47,19 @@ def test_invalid_value_names_the_variable(
     assert len(text.splitlines()) == 1
 
 
-def _run_bot(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(**env: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "ADMIN_IDS"}}
+    # the code under test is this checkout's, whatever the venv has installed
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))
     clean.update(env)
+    return clean
+
+
+def _run_bot(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = _env(**env)
     return subprocess.run(
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,
@@ -77,7 +89,7 @@ def test_migrate_command_creates_the_sqlite_file(tmp_path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "migrate"],
         cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        env={k: v for k, v in _env().items() if k != "DATABASE_URL"},
         capture_output=True,
         text=True,
         timeout=60,
