@@ -30,7 +30,17 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import AnswerCallbackQuery, GetUpdates, Response, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMyCommands,
+    DeleteWebhook,
+    GetMe,
+    GetUpdates,
+    Response,
+    SetMyCommands,
+    SetWebhook,
+    TelegramMethod,
+)
 from aiogram.methods.base import TelegramType
 
 from bot.middlewares import update_session
@@ -42,6 +52,16 @@ log = logging.getLogger(__name__)
 sender_managed: ContextVar[bool] = ContextVar("sender_managed", default=False)
 
 TRANSIENT = (TelegramServerError, ClientDecodeError, TelegramNetworkError)
+# polling and callback answers have their own timing; start-up calls are retried by bot.startup
+NOT_RETRIED = (
+    GetUpdates,
+    AnswerCallbackQuery,
+    GetMe,
+    DeleteWebhook,
+    SetWebhook,
+    SetMyCommands,
+    DeleteMyCommands,
+)
 
 
 def method_name(method: TelegramMethod[Any]) -> str:
@@ -98,7 +118,7 @@ class ReplyRetry(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if sender_managed.get() or isinstance(method, (GetUpdates, AnswerCallbackQuery)):
+        if sender_managed.get() or isinstance(method, NOT_RETRIED):
             return await make_request(bot, method)
         attempt = 0
         while True:
