@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import ColumnElement, Select, delete, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import limits
 from core.contactdata import digits_only, normalize_tag, query_variants, search_key
 from core.dedupe import is_close_match
 from core.enums import Stage, Status
@@ -43,14 +44,6 @@ EDITABLE = (
     "notes",
 )
 TRACKED = ("status", "stage")
-MAX_LEN = {
-    "name": 256,
-    "company": 256,
-    "position": 256,
-    "segment": 128,
-    "icp_criterion": 512,
-    "source_detail": 256,
-}
 
 
 @dataclass(frozen=True)
@@ -82,7 +75,7 @@ class ContactFilter:
 
 def join_tags(tags: Iterable[str]) -> str:
     clean = [t for t in (normalize_tag(x) for x in tags) if t]
-    unique = list(dict.fromkeys(clean))
+    unique, _dropped = limits.fit_tags(clean)
     return f";{';'.join(unique)};" if unique else ""
 
 
@@ -104,13 +97,9 @@ def build_search_text(c: Contact) -> str:
 
 
 def _clip(name: str, value: Any) -> Any:
+    """Text is cleaned and fitted to its field (core.limits); other values pass as they are."""
     if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-        limit = MAX_LEN.get(name)
-        if limit:
-            value = value[:limit]
+        return limits.fit(name, value).value
     return value
 
 
@@ -396,7 +385,7 @@ async def log_touch(
         author_id=author.id,
         type=type_,
         direction=direction,
-        summary=summary,
+        summary=limits.fit("summary", summary).value or "",
         occurred_at=now,
     )
     session.add(touch)
@@ -418,9 +407,9 @@ async def set_next_step(
     now: datetime,
 ) -> None:
     """A next step with its due time, or none with a reason (lost, not a fit…)."""
-    contact.next_step = (text or "").strip()[:512] or None
+    contact.next_step = limits.fit("next_step", text).value
     contact.next_step_due = due
-    contact.no_next_step_reason = None if due else (reason or "")[:256] or None
+    contact.no_next_step_reason = None if due else limits.fit("reason", reason).value
     contact.updated_at = now
     await record_event(
         session,

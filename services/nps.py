@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import limits
 from core.nps import Category, category, nps
 from core.roles import STAFF, Role
 from core.tokens import new_token
@@ -358,7 +359,7 @@ async def add_comment(
 ) -> Category:
     """The open answer goes into the card's history and on to who acts on it: a passive's to the
     rep, a detractor's to the managers handling the case."""
-    survey.comment = text[:4000]
+    survey.comment = limits.fit("comment", text).value
     survey.commented_at = now
     contact = await session.get(Contact, survey.contact_id)
     if contact is not None:
@@ -515,7 +516,7 @@ async def move_case(
     else:
         case_row.status = "resolved"
         case_row.resolved_at = now
-        case_row.resolution = (note or "")[:4000]
+        case_row.resolution = limits.fit("resolution", note).value or ""
         await duework.cancel(
             session, kinds=[CASE_DUE, CASE_ESCALATE], contact_id=case_row.contact_id
         )
