@@ -27,8 +27,9 @@ from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
 from bot.rendering import answer_long, h
+from core import limits
 from core.clock import Clock
-from core.contactdata import normalize_email, normalize_phone, normalize_username
+from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
 from core.enums import IcpFit, Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.exchange import (
     CSV_COLUMNS,
@@ -64,7 +65,6 @@ ENUM_FIELDS: dict[str, tuple[type[StrEnum], ...]] = {
     "stage": (Stage,),
 }
 MAX_LISTED_PROBLEMS = 200
-MAX_TAGS_LEN = 1024  # Contact.tags is String(1024)
 
 
 # ------------------------------------------------------------------------------------ export
@@ -224,7 +224,7 @@ def _parse_row(
         parsed.fields["tg_user_id"] = tg_user_id
     if (value := row.get("tags")) is not None:
         parsed.tags = split_tags(value)
-        if len(contacts_svc.join_tags(parsed.tags)) > MAX_TAGS_LEN:
+        if len({t for t in map(normalize_tag, parsed.tags) if t}) > limits.TAG_MAX_COUNT:
             raise _Skip(_("too many tags"))
     parsed.next_step = row.get("next_step")
     if (value := row.get("next_step_due")) is not None:
