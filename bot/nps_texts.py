@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import NpsCb
 from bot.i18n import _
+from bot.keyboards import InlineKeyboard
 from bot.rendering import h
 
 
@@ -23,7 +23,7 @@ def question(company: str | None) -> str:
 
 
 def score_keyboard(survey_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     for score in range(11):
         kb.button(text=str(score), callback_data=NpsCb(s=survey_id, v=score))
     kb.adjust(6, 5)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardCb
 from bot.i18n import _
+from bot.keyboards import InlineKeyboard
 from bot.labels import label
 from bot.rendering import h
 from core.nextstep import format_local
@@ -98,7 +98,7 @@ def card_text(
 
 
 def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("📝 Log touch"), callback_data=CardCb(a="log", id=c.id))
     kb.button(text=_("⏭ Next step"), callback_data=CardCb(a="next", id=c.id))
     kb.button(text=_("Status"), callback_data=CardCb(a="status", id=c.id))

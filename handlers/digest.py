@@ -12,13 +12,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
+from bot.keyboards import InlineKeyboard
 from bot.rendering import answer_long, h
 from core import metrics as m
 from core.clock import Clock
@@ -63,7 +63,7 @@ async def scope_name(session: AsyncSession, scope: mx.MetricScope, rep: User | N
 
 
 def stats_keyboard(period: str, *, with_picker: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     if with_picker:
         kb.button(text=_("👤 One rep…"), callback_data=StatsCb(a="pick", p=period))
     kb.button(text=_("📈 Chart"), callback_data=StatsCb(a="chart", p=period))
@@ -74,7 +74,7 @@ async def picker(session: AsyncSession, user: User, role: Role, period: str) -> 
     reps = await dg.reps_of(session, user, role)
     if not reps:
         return _("There is nobody in your team yet. /invite adds a rep."), None
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     for rep in reps:
         kb.button(text=rep.display_name[:40], callback_data=StatsCb(a="rep", r=rep.id, p=period))
     kb.adjust(2)

@@ -7,13 +7,13 @@ from datetime import timedelta
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import InviteCb
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
+from bot.keyboards import InlineKeyboard
 from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.roles import Role
@@ -24,7 +24,7 @@ from storage.repo import users as users_repo
 
 
 def _role_keyboard(role: Role) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     if role is Role.ADMIN:
         kb.button(text=_("Manager (new team)"), callback_data=InviteCb(role="manager"))
     kb.button(text=_("Sales rep"), callback_data=InviteCb(role="rep"))
@@ -36,7 +36,7 @@ async def _teams_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
     teams = await users_repo.list_teams(session)
     if not teams:
         return None
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     for team, count in teams[:50]:
         kb.button(
             text=f"{team.name[:40]} ({count})", callback_data=InviteCb(role="rep", team_id=team.id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ForgetCb
 from bot.i18n import _, ngettext
+from bot.keyboards import InlineKeyboard
 from bot.rendering import edit_text, h
 from core.clock import Clock
 from core.roles import LEADS, STAFF, Role
@@ -19,7 +19,7 @@ from storage.models import Contact, User
 
 
 def _confirm(contact_id: int, yes: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=yes, callback_data=ForgetCb(a="do", id=contact_id))
     kb.button(text=_("Cancel"), callback_data=ForgetCb(a="no", id=contact_id))
     kb.adjust(1)
@@ -93,7 +93,7 @@ def create_router() -> Router:
             await message.answer(_("Nothing found for “{query}”.").format(query=h(query[:100])))
             return
         if len(found) > 1:
-            kb = InlineKeyboardBuilder()
+            kb = InlineKeyboard()
             for c in found:
                 title = c.name + (f" · {c.company}" if c.company else "")
                 kb.button(text=title[:60], callback_data=ForgetCb(a="ask", id=c.id))

@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RemindCb
 from bot.i18n import _, user_language
+from bot.keyboards import InlineKeyboard
 from bot.labels import label
 from bot.rendering import h
 from bot.sender import SendResult, SendStatus
@@ -121,7 +121,7 @@ async def render_reminder(
         )
     lines.append("")
     lines += _context(c, await _last_touch(session, c.id), tz, lang)
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("✅ Done"), callback_data=RemindCb(a="done", id=c.id))
     kb.button(text=_("+1 hour"), callback_data=RemindCb(a="s1h", id=c.id))
     kb.button(text=_("Tomorrow"), callback_data=RemindCb(a="stom", id=c.id))
@@ -153,7 +153,7 @@ async def render_cold(
     tz, lang = _tz(user, cw), _lang(user, cw)
     lines = [_("🥶 <b>Going cold</b>: no touch within the stage's rhythm and no next step.")]
     lines += _context(c, await _last_touch(session, c.id), tz, lang)
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("📝 Log touch"), callback_data=RemindCb(a="done", id=c.id))
     kb.button(text=_("⏭ Next step"), callback_data=RemindCb(a="next", id=c.id))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
@@ -178,7 +178,7 @@ async def render_stale(
         q = _("Is <b>{name}</b> still at {company}?").format(name=h(c.name), company=h(c.company))
     else:
         q = _("Are the details of <b>{name}</b> still right?").format(name=h(c.name))
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("Yes"), callback_data=RemindCb(a="vyes", id=c.id))
     kb.button(text=_("No, edit"), callback_data=RemindCb(a="vno", id=c.id))
     return _("🔎 Data check.") + " " + q, kb.as_markup()
@@ -198,7 +198,7 @@ async def render_inbound_rep(
     )
     if touch.summary:
         text += f"\n«{h(touch.summary[:300])}»"
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="done", id=c.id))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
     return text, kb.as_markup()
@@ -245,7 +245,7 @@ async def render_notice(
         touch = await session.get(Touch, item.ref_id)
         if c is None or touch is None:
             return None
-        kb = InlineKeyboardBuilder()
+        kb = InlineKeyboard()
         kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="done", id=c.id))
         kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
         return (

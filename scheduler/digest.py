@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, _
+from bot.keyboards import InlineKeyboard
 from bot.labels import label, label_text
 from bot.rendering import h
 from core import metrics as m
@@ -266,7 +266,7 @@ def pack(
     def markup(keys: list[str]) -> InlineKeyboardMarkup | None:
         if not keys:
             return None
-        kb = InlineKeyboardBuilder()
+        kb = InlineKeyboard()
         for key in keys:
             text, data = button(key)
             kb.button(text=text, callback_data=data)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CardCb, CaseCb
 from bot.i18n import _
+from bot.keyboards import InlineKeyboard
 from bot.nps_texts import question, score_keyboard
 from bot.rendering import h
 from bot.sender import SendStatus
@@ -116,7 +116,7 @@ AFTER_SEND[nps.NPS_REMIND] = after_remind
 
 
 def case_keyboard(case_row: NpsCase):  # noqa: ANN201
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     if case_row.status == "open":
         kb.button(text=_("🙋 Take it"), callback_data=CaseCb(a="take", id=case_row.id))
     if case_row.status in ("open", "taken"):
@@ -203,7 +203,7 @@ async def render_referral(
     promoter = await session.get(Contact, item.ref_id) if item.ref_id else None
     if contact is None or promoter is None:
         return None
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=contact.id))
     return (
         _("🎁 <b>New referral</b>: {name}, introduced by {promoter}. Get in touch soon!").format(
@@ -237,7 +237,7 @@ async def render_notice(
         contact = await session.get(Contact, item.contact_id) if item.contact_id else None
         if survey is None or contact is None or survey.score is None or not survey.comment:
             return None
-        kb = InlineKeyboardBuilder()
+        kb = InlineKeyboard()
         kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=contact.id))
         return (
             _("💬 {name} answered {score}/10 and wrote: «{text}»").format(

@@ -1,0 +1,37 @@
+"""The bot's keyboard builder lays buttons out exactly as aiogram's does, without its copies."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.callbacks import CardCb
+from bot.keyboards import InlineKeyboard
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("button"), st.integers(0, 99)),
+        st.tuples(st.just("row"), st.lists(st.integers(0, 99), min_size=1, max_size=12)),
+        st.tuples(st.just("adjust"), st.lists(st.integers(1, 8), max_size=4)),
+    ),
+    max_size=25,
+)
+
+
+@given(ops)
+def test_same_layout_as_aiogram(steps) -> None:  # noqa: ANN001
+    ours, theirs = InlineKeyboard(), InlineKeyboardBuilder()
+    for op, arg in steps:
+        if op == "button":
+            for kb in (ours, theirs):
+                kb.button(text=f"b{arg}", callback_data=CardCb(a="open", id=arg))
+        elif op == "row":
+            buttons = [InlineKeyboardButton(text=f"r{i}", callback_data=f"r{i}") for i in arg]
+            ours.row(*buttons)
+            theirs.row(*buttons)
+        else:
+            ours.adjust(*arg)
+            theirs.adjust(*arg)
+    assert ours.as_markup() == theirs.as_markup()
