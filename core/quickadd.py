@@ -27,6 +27,10 @@ _USERNAME_CAND_RE = re.compile(r"(?<![^\s,;(])@[A-Za-z0-9_]+(?=$|[\s,;.!?)])")
 _TAG_CAND_RE = re.compile(r"(?<![^\s,;(])#[\w-]+")
 # Optional "+", then digits mixed with spaces, dashes, dots and parentheses.
 _PHONE_CAND_RE = re.compile(r"(?<![\w+])\(?\+?\(?\d[\d\s().\-]*\d\)?(?!\w)")
+# "+" and a digit is meant as a phone, however short or broken ("+7 999 12", "+7 abc")
+_PLUS_PHONE_RE = re.compile(r"(?<![\w+])\+\s*\d[\d\s().\-]*")
+# whatever still holds an "@" after e-mails and usernames were taken ("zed@@corp")
+_AT_LEFTOVER_RE = re.compile(r"[^\s,;]*@[^\s,;]*")
 _DATE_RE = re.compile(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}$|^\d{4}-\d{1,2}-\d{1,2}$")
 _EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|\[\s*\]")
 _EDGE_PUNCT = " \t-\u2013\u2014:|/"
@@ -110,9 +114,17 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
         elif tag not in tags:
             tags.append(tag)
 
-    for match in list(_PHONE_CAND_RE.finditer(rest)):
-        raw = match.group(0).strip()
-        if len(digits_only(raw)) < MIN_PHONE_DIGITS or _DATE_RE.match(raw):
+    candidates = [(m, True) for m in _PLUS_PHONE_RE.finditer(rest)]
+    taken = [(m.start(), m.end()) for m, _plus in candidates]
+    candidates += [
+        (m, False)
+        for m in _PHONE_CAND_RE.finditer(rest)
+        if not any(start <= m.start() < end for start, end in taken)
+    ]
+    candidates.sort(key=lambda pair: pair[0].start())
+    for match, plus in candidates:
+        raw = match.group(0).strip().rstrip(".-(")
+        if not plus and (len(digits_only(raw)) < MIN_PHONE_DIGITS or _DATE_RE.match(raw)):
             continue
         rest = _blank(rest, match.start(), match.end())
         value = normalize_phone(raw, region)
@@ -122,6 +134,10 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
             phone = value
         elif value != phone:
             problems.append(("extra_phone", raw))
+
+    for match in list(_AT_LEFTOVER_RE.finditer(rest)):
+        rest = _blank(rest, match.start(), match.end())
+        problems.append(("bad_email", match.group(0)))
 
     parts = [part for part in (_clean(p) for p in _SPLIT_RE.split(rest)) if part]
     name = parts[0] if parts else None

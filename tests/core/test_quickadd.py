@@ -164,3 +164,18 @@ def test_result_is_frozen() -> None:
     result = parse_quick_add("Anna", "RU")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.name = "Bob"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "raw"),
+    [
+        ("Zed Zero, Corp, zed@@corp", "bad_email", "zed@@corp"),
+        ("Anna, Acme, CTO, +7 999 12", "bad_phone", "+7 999 12"),
+        ("Bob, Acme, +7 abc", "bad_phone", "+7"),
+    ],
+)
+def test_bad_contact_data_is_reported_not_filed_as_a_job_title(text, code, raw) -> None:
+    parsed = parse_quick_add(text, "RU")
+    assert (code, raw) in parsed.problems
+    assert raw not in (parsed.position or "") and raw not in (parsed.company or "")
+    assert parsed.phone is None and parsed.email is None
