@@ -26,7 +26,9 @@ BOT_TOKEN is not set, so the bot cannot talk to Telegram.
 
   1. Open Telegram, write to @BotFather, send /newbot and follow the steps.
   2. Put the token it gives you into a file named .env here:  BOT_TOKEN=123456:ABC...
-     (see .env.example for every setting), then run `python -m bot` again.
+  3. Make yourself the administrator: add your own Telegram user id to the same file,
+     ADMIN_IDS=123456789 (write to @userinfobot in Telegram to see your id).
+     See .env.example for every setting, then run `python -m bot` again.
 
 To try the bot without a token or network, run:  python -m bot sandbox
 """

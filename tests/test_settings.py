@@ -75,6 +75,7 @@ def test_start_without_token_explains_botfather(tmp_path) -> None:
     assert result.returncode == 2
     assert "@BotFather" in result.stderr
     assert "python -m bot sandbox" in result.stderr
+    assert "ADMIN_IDS=" in result.stderr and "@userinfobot" in result.stderr
     assert "Traceback" not in result.stderr
 
 
