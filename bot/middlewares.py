@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.roles import effective_role
 from storage.repo import users as users_repo
+from storage.uow import writing
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,16 @@ class UserMiddleware(BaseMiddleware):
         if tg_user is not None and not tg_user.is_bot:
             session: AsyncSession = data["session"]
             settings = data["settings"]
-            user = await users_repo.upsert_from_telegram(
-                session,
-                tg_id=tg_user.id,
-                first_name=tg_user.first_name,
-                last_name=tg_user.last_name,
-                username=tg_user.username,
-                language_code=tg_user.language_code,
-                now=data["clock"].now(),
-            )
+            async with writing(session):  # committed before the handler runs
+                user = await users_repo.upsert_from_telegram(
+                    session,
+                    tg_id=tg_user.id,
+                    first_name=tg_user.first_name,
+                    last_name=tg_user.last_name,
+                    username=tg_user.username,
+                    language_code=tg_user.language_code,
+                    now=data["clock"].now(),
+                )
             data["user"] = user
             data["role"] = effective_role(user.role, user.tg_id, settings.admin_ids)
         return await handler(event, data)
