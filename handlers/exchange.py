@@ -165,6 +165,14 @@ def _preview_text(preview: svc.Preview) -> str:
             ).format(file=file)
         ]
         return "\n".join(head + _bullets(preview.broken, len(preview.broken), MESSAGE_BUDGET))
+    if preview.too_many:
+        return ngettext(
+            "“{file}” has more than {count} row, so nothing was imported. Split it and send "
+            "the parts.",
+            "“{file}” has more than {count} rows, so nothing was imported. Split it and send "
+            "the parts.",
+            preview.too_many,
+        ).format(file=file, count=preview.too_many)
     if preview.import_id is None and not preview.unchanged:
         head = [_("Nothing to import from “{file}”.").format(file=file)]
         return "\n".join(head + _bullets(preview.issues, preview.skipped, MESSAGE_BUDGET))

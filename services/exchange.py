@@ -72,6 +72,9 @@ PURGE_BATCH = 5000  # staged rows deleted per write block
 PLAN_BATCH = 50  # cards whose reminders are planned per write block
 PREVIEW_TTL = timedelta(hours=24)  # a preview not confirmed by then is dropped
 MAX_KEPT_ISSUES = 50  # skipped rows and notes kept for the preview (all are counted)
+# the swap's one transaction grows with the file (about 40 µs a new card on SQLite, see
+# bench/README.md): a bigger file is refused, to be sent in parts
+MAX_ROWS = 100_000
 
 TEXT_FIELDS = ("company", "position", "segment", "icp_criterion", "source_detail", "notes")
 ENUM_FIELDS: dict[str, tuple[type[StrEnum], ...]] = {
@@ -124,6 +127,7 @@ class Preview:
     issues: list[Issue] = field(default_factory=list)  # the first skipped rows, by line
     notes: list[Issue] = field(default_factory=list)
     broken: list[Issue] = field(default_factory=list)  # the file's structure: nothing was read
+    too_many: int = 0  # the file has more rows than this (MAX_ROWS): nothing was staged
 
 
 @dataclass
@@ -402,18 +406,24 @@ class _Stager:
         if len(self.preview.notes) < MAX_KEPT_ISSUES:
             self.preview.notes.append(Issue(line, code, name=name, **details))
 
-    async def run(self, records: Iterator[Record | RowError]) -> None:
+    async def run(self, records: Iterator[Record | RowError]) -> bool:
+        """Stage every row; False (and stop) when the file has more than MAX_ROWS rows."""
         batch: list[Record] = []
+        count = 0
         for item in records:
             if isinstance(item, RowError):
                 self.skip(item.line, None, item.reason, detail=item.detail)
                 continue
+            count += 1
+            if count > MAX_ROWS:
+                return False
             batch.append(item)
             if len(batch) >= STAGE_BATCH:
                 await self.stage_batch(batch)
                 batch = []
         if batch:
             await self.stage_batch(batch)
+        return True
 
     # ---------------------------------------------------------------------- one batch
     async def stage_batch(self, records: list[Record]) -> None:
@@ -706,11 +716,13 @@ async def stage(
             import_id = imp.id
         await _purge(session)
         stager = _Stager(session, import_id, scope, region, tz, now, preview)
-        await stager.run(records)
+        whole = await stager.run(records)
         async with writing(session):
             imp.creates, imp.updates = preview.creates, preview.updates
             imp.unchanged, imp.skipped = preview.unchanged, preview.skipped
             imp.status = STAGED if preview.creates or preview.updates else EMPTY
+            if not whole:
+                imp.status, preview = CANCELLED, Preview(filename=filename, too_many=MAX_ROWS)
         if imp.status == STAGED:
             preview.import_id = import_id
         else:

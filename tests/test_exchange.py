@@ -351,6 +351,18 @@ async def test_a_structurally_broken_csv_imports_nothing(tg, data: bytes, expect
     assert await _count(tg, ImportRow) == 0
 
 
+async def test_a_file_with_too_many_rows_is_refused(tg, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(exchange_svc, "MAX_ROWS", 3)
+    monkeypatch.setattr(exchange_svc, "STAGE_BATCH", 2)
+    _manager, rep, _other = await _team(tg)
+    reply = await rep.send_document("four.csv", b"name\nAnna\nBoris\nVera\nGleb\n")
+    assert "“four.csv” has more than 3 rows, so nothing was imported." in reply.text, reply.text
+    assert reply.buttons == []
+    assert (await _count(tg), await _count(tg, ImportRow)) == (0, 0)
+    reply = await rep.send_document("three.csv", b"name\nAnna\nBoris\nVera\n")
+    assert "3 new" in reply.text
+
+
 async def test_a_multi_line_note_with_commas_is_no_broken_file(tg) -> None:  # noqa: ANN001
     _manager, rep, _other = await _team(tg)
     data = b'name,company,notes\nAnna,Acme,"call her, then\nwrite, or visit"\nBoris,Zeta,\n'
