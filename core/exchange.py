@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
@@ -114,14 +115,38 @@ def _decode(data: bytes) -> str:
 
 # --------------------------------------------------------------------------------------- CSV
 
+# A cell a spreadsheet would run: OWASP's list of leading characters (formula, DDE, tab, CR).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGERED = re.compile(r"^'*[=+\-@\t\r]")  # what neutralize() quotes
+_NEUTRALIZED = re.compile(r"^'+[=+\-@\t\r]")  # what restore() unquotes
+
+
+def neutralize(cell: str) -> str:
+    """A cell a spreadsheet would execute gets a leading single quote (OWASP, CSV injection).
+
+    Cells that already start with quotes before such a character get one more, so that
+    :func:`restore` is the exact inverse: ``restore(neutralize(x)) == x`` for every string.
+    """
+    return "'" + cell if _TRIGGERED.match(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralize`: one leading quote comes off a quoted formula-like cell. A plain
+    value ("+7 912…", "-", "O'Brien", "'s-Hertogenbosch") is left exactly as written."""
+    return cell[1:] if _NEUTRALIZED.match(cell) else cell
+
 
 def write_csv(rows: Iterable[Mapping[str, object]]) -> bytes:
-    """CSV with a header of :data:`CSV_COLUMNS`, UTF-8 with BOM (Excel-friendly), CRLF."""
+    """CSV with a header of :data:`CSV_COLUMNS`, UTF-8 with BOM (Excel-friendly), CRLF.
+
+    Every cell is neutralized (:func:`neutralize`), whatever its column: a name or a note is
+    typed by anyone, and even a phone keeps its "+" as text instead of becoming a number.
+    """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_to_text(row.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([neutralize(_to_text(row.get(column))) for column in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -136,27 +161,73 @@ def _guess_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:
-    """Parse CSV produced by :func:`write_csv` or a spreadsheet (",", ";" or tab delimited).
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A row that parsed: ``line`` is the 1-based line it starts on (a card's BEGIN line)."""
 
-    A header row is required (case-insensitive; unknown columns are ignored). Rows without a
-    name are reported as ``RowError(line, "missing_name")``; blank rows are skipped.
+    line: int
+    row: dict[str, str | None]
+
+
+# A value in quotes that spans lines is suspicious when a line inside it looks like a row of its
+# own (as many fields as the header, a name): only with this many columns, so that an ordinary
+# multi-line note with a comma or two in a small file is not taken for one.
+_MIN_COLUMNS_FOR_ROW_SHAPE = 3
+
+
+def _reader(text: str, delimiter: str) -> Any:
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+def _lines_inside_quotes(lines: list[str], delimiter: str) -> list[int]:
+    """Indexes of the lines (after the first) of one record that lie wholly inside a quoted
+    value: they start inside quotes and hold no quote character (csv's own state machine)."""
+    inside: list[int] = []
+    state = "start"  # start of a field | in a plain field | in quotes | a quote seen in quotes
+    for index, line in enumerate(lines):
+        if index and state == "quoted" and '"' not in line:
+            inside.append(index)
+            continue
+        for ch in line:
+            if ch in "\r\n":
+                if state != "quoted":
+                    state = "start"
+                continue
+            if state == "start":
+                state = "quoted" if ch == '"' else "start" if ch == delimiter else "plain"
+            elif state == "plain":
+                if ch == delimiter:
+                    state = "start"
+            elif state == "quoted":
+                if ch == '"':
+                    state = "quote"
+            else:  # a quote inside quotes: doubled, or the value's end
+                state = "quoted" if ch == '"' else "start" if ch == delimiter else "plain"
+    return inside
+
+
+def check_csv(data: bytes) -> list[RowError]:
+    """The file's structure, before anything is read from it: an unclosed quote, text after a
+    closing quote, a row with more fields than the header, or a quoted value that runs over
+    lines that look like rows of their own. Each problem names the line its row starts on.
+
+    An unclosed quote is what silently glues the rest of a file into one cell; a file with any
+    of these problems should be imported not at all rather than wrongly.
     """
     text = _decode(data)
     if not text.strip():
-        return [], [RowError(1, "empty")]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_guess_delimiter(text))
+        return []
+    delimiter = _guess_delimiter(text)
+    physical = list(io.StringIO(text, newline=""))
+    reader = _reader(text, delimiter)
+    problems: list[RowError] = []
     try:
         header = next(reader)
-    except csv.Error as exc:
-        return [], [RowError(1, "bad_csv", str(exc))]
+    except (csv.Error, StopIteration) as exc:
+        return [RowError(1, "bad_csv", str(exc))]
+    width = len(header)
     keys = [_header_key(cell) for cell in header]
-    if "name" not in keys:
-        return [], [RowError(1, "no_header", ", ".join(header))]
-    positions = {key: index for index, key in reversed(list(enumerate(keys))) if key in CSV_COLUMNS}
-
-    rows: list[dict[str, str | None]] = []
-    errors: list[RowError] = []
+    name_at = keys.index("name") if "name" in keys else None
     line = reader.line_num + 1
     while True:
         try:
@@ -164,18 +235,88 @@ def read_csv(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(RowError(line, "bad_csv", str(exc)))
-            break
+            message = str(exc)
+            if "unexpected end of data" in message or "field larger than field limit" in message:
+                problems.append(RowError(line, "unclosed_quote"))
+            elif "expected after" in message:
+                detail = str(reader.line_num) if reader.line_num > line else ""
+                problems.append(RowError(line, "bad_quote", detail))
+            else:
+                problems.append(RowError(line, "bad_csv", message))
+            break  # the reader cannot find its footing again after a broken quote
+        start, line = line, reader.line_num + 1
+        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+            problems.append(RowError(start, "too_many_fields", f"{len(cells)}/{width}"))
+        if line - start > 1 and width >= _MIN_COLUMNS_FOR_ROW_SHAPE:
+            record_lines = physical[start - 1 : line - 1]
+            suspicious = []
+            for index in _lines_inside_quotes(record_lines, delimiter):
+                parts = record_lines[index].rstrip("\r\n").split(delimiter)
+                if len(parts) == width and (name_at is None or parts[name_at].strip()):
+                    suspicious.append(start + index)
+            if suspicious:
+                span = (
+                    f"{suspicious[0]}-{suspicious[-1]}"
+                    if len(suspicious) > 1
+                    else str(suspicious[0])
+                )
+                problems.append(RowError(start, "swallowed_rows", span))
+    return problems
+
+
+def iter_csv(data: bytes) -> Iterator[Record | RowError]:
+    """Rows of a CSV produced by :func:`write_csv` or a spreadsheet (",", ";" or tab delimited),
+    one at a time, with the line each starts on; cells are :func:`restore`-d.
+
+    A header row is required (case-insensitive; unknown columns are ignored). A row without a
+    name is ``RowError(line, "missing_name")``; blank rows are skipped; a broken quote ends the
+    reading with ``RowError(line, "bad_csv")`` (:func:`check_csv` finds it before).
+    """
+    text = _decode(data)
+    if not text.strip():
+        yield RowError(1, "empty")
+        return
+    reader = _reader(text, _guess_delimiter(text))
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        yield RowError(1, "bad_csv", str(exc))
+        return
+    keys = [_header_key(cell) for cell in header]
+    if "name" not in keys:
+        yield RowError(1, "no_header", ", ".join(header))
+        return
+    positions = {key: index for index, key in reversed(list(enumerate(keys))) if key in CSV_COLUMNS}
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield RowError(line, "bad_csv", str(exc))
+            return
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
         row = _empty_row()
         for key, index in positions.items():
-            row[key] = _clean_value(key, cells[index]) if index < len(cells) else None
+            row[key] = _clean_value(key, restore(cells[index])) if index < len(cells) else None
         if row["name"] is None:
-            errors.append(RowError(start, "missing_name"))
+            yield RowError(start, "missing_name")
             continue
-        rows.append(row)
+        yield Record(start, row)
+
+
+def read_csv(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:
+    """All of :func:`iter_csv` at once: (rows, errors)."""
+    rows: list[dict[str, str | None]] = []
+    errors: list[RowError] = []
+    for item in iter_csv(data):
+        if isinstance(item, Record):
+            rows.append(item.row)
+        else:
+            errors.append(item)
     return rows, errors
 
 
@@ -397,14 +538,14 @@ def _card_to_row(props: list[_Prop]) -> dict[str, str | None]:
     return {key: _clean_value(key, value) for key, value in row.items()}
 
 
-def read_vcard(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:
-    """Parse one or more vCards (3.0 from :func:`write_vcard`, or 2.1/4.0 from phones).
+def iter_vcard(data: bytes) -> Iterator[Record | RowError]:
+    """One or more vCards (3.0 from :func:`write_vcard`, or 2.1/4.0 from phones), one at a time.
 
-    Returns rows keyed like :data:`CSV_COLUMNS`; a card without FN/N is reported as
-    ``RowError(line_of_BEGIN, "missing_name")``, a card without END as "unterminated".
+    Rows are keyed like :data:`CSV_COLUMNS`, with the line of the card's BEGIN; a card without
+    FN/N is ``RowError(line_of_BEGIN, "missing_name")``, a card without END "unterminated".
+    vCard values are taken as written (no spreadsheet ever runs them, so nothing is quoted).
     """
-    rows: list[dict[str, str | None]] = []
-    errors: list[RowError] = []
+    seen = False
     card: list[_Prop] | None = None
     card_line = 0
     for number, line in _unfold(_decode(data)):
@@ -413,21 +554,34 @@ def read_vcard(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]
             continue
         if prop.name == "BEGIN" and prop.value.strip().upper() == "VCARD":
             if card is not None:
-                errors.append(RowError(card_line, "unterminated"))
+                seen = True
+                yield RowError(card_line, "unterminated")
             card, card_line = [], number
         elif prop.name == "END" and prop.value.strip().upper() == "VCARD":
             if card is None:
                 continue
+            seen = True
             row = _card_to_row(card)
             if row["name"] is None:
-                errors.append(RowError(card_line, "missing_name"))
+                yield RowError(card_line, "missing_name")
             else:
-                rows.append(row)
+                yield Record(card_line, row)
             card = None
         elif card is not None:
             card.append(prop)
     if card is not None:
-        errors.append(RowError(card_line, "unterminated"))
-    if not rows and not errors:
-        errors.append(RowError(1, "no_vcard"))
+        yield RowError(card_line, "unterminated")
+    elif not seen:
+        yield RowError(1, "no_vcard")
+
+
+def read_vcard(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:
+    """All of :func:`iter_vcard` at once: (rows, errors)."""
+    rows: list[dict[str, str | None]] = []
+    errors: list[RowError] = []
+    for item in iter_vcard(data):
+        if isinstance(item, Record):
+            rows.append(item.row)
+        else:
+            errors.append(item)
     return rows, errors

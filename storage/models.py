@@ -326,3 +326,72 @@ class PrivacyLog(Base):
     action: Mapped[str] = mapped_column(String(16))
     counts: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Import(Base):
+    """A file being imported (services.exchange): parsed rows are staged in short batches, the
+    user sees a preview, and one short swap makes them live when they tap Import."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # the uploader's scope when the rows were matched: the swap refuses if it has changed since
+    role: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    filename: Mapped[str] = mapped_column(String(256))
+    # staging | staged | applied (reminders being planned) | done | empty | cancelled |
+    # expired | stale | failed
+    status: Mapped[str] = mapped_column(String(12), default="staging")
+    creates: Mapped[int] = mapped_column(Integer, default=0)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    # SQLite: new cards get ids id_base + seq (PostgreSQL reserves them from the sequence)
+    id_base: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    planned_upto: Mapped[int] = mapped_column(Integer, default=0)  # reminders: staged lines done
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ImportRow(Base):
+    """One staged row: a new card (all its values) or the changed cells of an existing one
+    (None keeps the card's value). ``contact_id`` is not a foreign key: the swap checks it."""
+
+    __tablename__ = "import_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)  # the row's (first) line in the file: its key
+    action: Mapped[str] = mapped_column(String(8))  # create | update
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # creates: 1, 2, …
+    contact_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    base_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    company: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    position: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    segment: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    icp_fit: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    icp_criterion: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    influence: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source_detail: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    introduced_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    tg_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tg_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tags: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_step: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    next_step_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    search_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the "next_step" event's text when the row sets a next step
+    next_step_event: Mapped[str | None] = mapped_column(String(512), nullable=True)
+
+    __table_args__ = (Index("ix_import_rows_import_line", "import_id", "line", unique=True),)

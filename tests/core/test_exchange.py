@@ -1,15 +1,24 @@
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.enums import Kind, Stage
 from core.exchange import (
     CSV_COLUMNS,
+    Record,
     RowError,
+    check_csv,
+    iter_csv,
+    iter_vcard,
+    neutralize,
     read_csv,
     read_vcard,
+    restore,
     split_tags,
     write_csv,
     write_vcard,
@@ -316,3 +325,130 @@ def test_csv_and_vcard_agree() -> None:
     from_csv, _ = read_csv(write_csv(TRICKY_ROWS))
     from_vcard, _ = read_vcard(write_vcard(TRICKY_ROWS))
     assert from_csv == from_vcard
+
+
+# ------------------------------------------------------------------ CSV injection (OWASP)
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+SUM(1,2)", "'+SUM(1,2)"),
+        ("-2+3", "'-2+3"),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("+79123456789", "'+79123456789"),
+        ("'=already quoted", "''=already quoted"),
+        ("O'Brien", "O'Brien"),
+        ("'s-Hertogenbosch", "'s-Hertogenbosch"),
+        ("Anna = Ann", "Anna = Ann"),
+        ("", ""),
+    ],
+)
+def test_neutralize_quotes_what_a_spreadsheet_would_run(value: str, cell: str) -> None:
+    assert neutralize(value) == cell
+    assert restore(cell) == value
+
+
+@given(st.text())
+def test_restore_undoes_neutralize_and_no_cell_starts_with_a_trigger(value: str) -> None:
+    cell = neutralize(value)
+    assert restore(cell) == value
+    assert not cell.startswith(TRIGGERS)
+
+
+@given(st.text().filter(lambda v: not re.match(r"'+[=+\-@\t\r]", v)))
+def test_a_value_written_by_hand_is_read_as_written(value: str) -> None:
+    assert restore(value) == value
+
+
+@given(
+    st.lists(
+        st.text(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+        )
+        .map(str.strip)
+        .filter(bool),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_csv_round_trip_of_formula_like_names(names: list[str]) -> None:
+    rows = [{"name": name, "notes": f"-{name}"} for name in names]
+    data = write_csv(rows)
+    for cell_row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
+        assert not any(cell.startswith(TRIGGERS) for cell in cell_row)
+    parsed, errors = read_csv(data)
+    assert errors == []
+    assert [(r["name"], r["notes"]) for r in parsed] == [(r["name"], r["notes"]) for r in rows]
+
+
+# ----------------------------------------------------------------- the file's structure
+
+
+def test_check_csv_passes_good_files() -> None:
+    assert check_csv(write_csv(TRICKY_ROWS)) == []
+    assert check_csv(b"name;phone\nAnna;+7912\n\nBob\n") == []
+    assert check_csv(b"name,company\nAnna,Acme,,\n") == []  # empty extra cells are harmless
+    assert check_csv(b"") == []
+
+
+def test_check_csv_finds_an_unclosed_quote() -> None:
+    data = b'name,phone\nAnna,+79120000001\n"Boris Petrov,+79120000002\nVera,+7912\n'
+    assert check_csv(data) == [RowError(3, "unclosed_quote")]
+    # reading stops there too, instead of gluing the rest of the file into one name
+    rows, errors = read_csv(data)
+    assert [r["name"] for r in rows] == ["Anna"]
+    assert [(e.line, e.reason) for e in errors] == [(3, "bad_csv")]
+
+
+def test_check_csv_finds_text_after_a_closing_quote() -> None:
+    assert check_csv(b'name\n"Anna" Smirnova\n') == [RowError(2, "bad_quote")]
+    assert check_csv(b'name,company\nAnna,"Acme\nBoris,"Zeta"\n') == [RowError(2, "bad_quote", "3")]
+
+
+def test_check_csv_finds_rows_with_too_many_fields() -> None:
+    data = b"name,company,phone\nAnna,Acme,+7\nBoris,Acme, Inc,+7\nVera,Zeta,+7,x,y\n"
+    assert check_csv(data) == [
+        RowError(3, "too_many_fields", "4/3"),
+        RowError(4, "too_many_fields", "5/3"),
+    ]
+
+
+def test_check_csv_finds_a_value_that_swallows_rows() -> None:
+    data = (
+        b"name,company,notes\n"
+        b'Anna,Acme,"call her\n'
+        b"Boris,Zeta,met at the expo\n"
+        b"Vera,Initech,\n"
+        b'Gleb,Umbrella,likes golf"\n'
+        b"Dora,Hooli,\n"
+    )
+    assert check_csv(data) == [RowError(2, "swallowed_rows", "3-4")]
+    # a multi-line note is fine; so is a note line with fewer fields, or without a name
+    assert check_csv(b'name,company,notes\nAnna,Acme,"one, two\nthree"\n') == []
+    assert check_csv(b'name,company,notes\nAnna,Acme,"one\n,two,three"\n') == []
+
+
+def test_iter_csv_gives_each_row_its_line() -> None:
+    data = b'name,notes\nAnna,"two\nlines"\n\n,no name\nBoris,\n'
+    items = list(iter_csv(data))
+    assert items == [
+        Record(2, {**dict.fromkeys(CSV_COLUMNS), "name": "Anna", "notes": "two\nlines"}),
+        RowError(5, "missing_name"),
+        Record(6, {**dict.fromkeys(CSV_COLUMNS), "name": "Boris"}),
+    ]
+
+
+def test_iter_vcard_gives_each_card_its_line() -> None:
+    data = b"BEGIN:VCARD\nFN:Anna\nEND:VCARD\n\nBEGIN:VCARD\nORG:X\nEND:VCARD\nBEGIN:VCARD\nFN:B\n"
+    assert [(type(i).__name__, i.line) for i in iter_vcard(data)] == [
+        ("Record", 1),
+        ("RowError", 5),
+        ("RowError", 8),
+    ]

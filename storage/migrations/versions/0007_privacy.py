@@ -1,7 +1,7 @@
 """forgetting a person: contacts.forgotten_at and the privacy log
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0009"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
