@@ -25,6 +25,7 @@ from handlers import get_routers
 from scheduler import Clockwork
 from storage.db import create_engine, create_session_factory
 from storage.repo import users as users_repo
+from storage.uow import write_session
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,10 @@ def build_app(
     i18n = create_i18n(settings.default_language)
 
     async def mark_unreachable(chat_id: int) -> None:
-        async with session_factory() as session:
+        async with write_session(session_factory) as session:
             user = await users_repo.get_by_tg_id(session, chat_id)
             if user is not None:
                 user.reachable = False
-                await session.commit()
 
     sender = sender or Sender(bot, limiter, on_unreachable=mark_unreachable)
     clockwork = Clockwork(
@@ -132,7 +132,7 @@ def build_app(
             clockwork.start()
 
     async def on_shutdown() -> None:
-        clockwork.shutdown()
+        await clockwork.shutdown()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
