@@ -80,16 +80,20 @@ class TokenBucket:
         self.monotonic = monotonic
         self.updated = monotonic()
 
-    def wait_time(self) -> float:
+    def refill(self) -> None:
         now = self.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1 - 1e-9:  # float drift must not ask for a 1e-14 s sleep
-            return 0.0
-        return (1 - self.tokens) / self.rate
 
-    def take(self) -> None:
+    def reserve(self) -> float:
+        """Take a token now, going into debt if there is none; returns how long to wait until
+        the token is really there. Waiters never hold a lock: each sleeps until its own turn,
+        in the order they came."""
+        self.refill()
         self.tokens -= 1
+        if self.tokens >= -1e-9:  # float drift must not ask for a 1e-14 s sleep
+            return 0.0
+        return -self.tokens / self.rate
 
 
 class RateLimiter:
@@ -99,6 +103,10 @@ class RateLimiter:
     chat with bursts of 2): Telegram's own buckets start counting when our first request
     arrives, a little after ours, so matching its figures exactly would earn the odd 429.
     bench/bench_reminders.py measures the rate reached (≈99% of 30/s) and the 429s (none).
+
+    No lock is held while anyone sleeps: a send first waits for its chat's turn, then reserves
+    its slot in the global bucket and sleeps until it — a chat held by its own limit or its own
+    429 holds nobody else, and the global wait is only ever the global bucket's.
     """
 
     def __init__(
@@ -119,8 +127,6 @@ class RateLimiter:
         self.chat_burst = chat_burst
         self.chats: OrderedDict[int, TokenBucket] = OrderedDict()
         self.max_chats = max_chats
-        self._lock = asyncio.Lock()
-        self._chat_locks: dict[int, asyncio.Lock] = {}
         self._penalties: dict[int, float] = {}  # chat id → end of its 429 wait (monotonic)
 
     def _chat_bucket(self, chat_id: int) -> TokenBucket:
@@ -135,18 +141,10 @@ class RateLimiter:
         return bucket
 
     async def acquire(self, chat_id: int) -> None:
-        chat_lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
-        async with chat_lock:
-            bucket = self._chat_bucket(chat_id)
-            while (delay := bucket.wait_time()) > 0:
-                await self.sleep(delay)
-            async with self._lock:
-                while (delay := self.global_bucket.wait_time()) > 0:
-                    await self.sleep(delay)
-                self.global_bucket.take()
-            bucket.take()
-        if not chat_lock.locked() and len(self._chat_locks) > self.max_chats:
-            self._chat_locks.pop(chat_id, None)
+        if (delay := self._chat_bucket(chat_id).reserve()) > 0:
+            await self.sleep(delay)
+        if (delay := self.global_bucket.reserve()) > 0:
+            await self.sleep(delay)
 
     def penalize(self, seconds: float, chat_id: int | None = None) -> None:
         """After a 429: ``chat_id`` waits ``retry_after`` seconds, the others go on.
@@ -167,7 +165,7 @@ class RateLimiter:
 
     @staticmethod
     def _penalize_bucket(bucket: TokenBucket, seconds: float) -> None:
-        bucket.wait_time()  # bring it up to date first
+        bucket.refill()
         bucket.tokens = min(bucket.tokens, 1 - seconds * bucket.rate)
 
 
@@ -311,6 +309,11 @@ class Sender:
         if not done:
             log.warning("marking chat %s unreachable goes on in the background", chat_id)
         return result
+
+    async def settle(self, within: float | None = None) -> None:
+        """Wait for unreachable hooks still running in the background (a shutdown, tests)."""
+        if self._hooks:
+            await asyncio.wait(set(self._hooks), timeout=within)
 
     @staticmethod
     async def _run_hook(hook: UnreachableHook, chat_id: int) -> None:

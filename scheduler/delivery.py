@@ -286,6 +286,7 @@ class Hold:
         self.valid_until = (item.claimed_at or cw.clock.now()) + self.lease - self.margin
         self.lost = False
         self.closed = False
+        self.closing: asyncio.Future[SendStatus] | None = None  # the close after a send
         self._send: asyncio.Task[SendResult] | None = None
         self._beat: asyncio.Task[None] | None = None
 
@@ -373,7 +374,7 @@ class Hold:
                 session,
                 self.item.id,
                 token=self.item.token,
-                retry_at=now if refund else now + retry_in,
+                retry_at=None if refund else now + retry_in,
                 refund=refund,
             )
         self.closed = True
@@ -393,9 +394,10 @@ class DeliveryPool:
     the others, and a chat that is already being sent to is skipped until its send ends (a
     hanging chat holds one slot, never all of them).
 
-    ``run()`` goes on until stopped (the bot); ``drain()`` returns once nothing is due and
-    nothing is in flight (a tick, the tests). ``stop()`` stops claiming, gives the rows in
-    flight a grace period, then cancels them: each goes back to pending at once.
+    ``run()`` goes on until stopped (the bot), looking for due rows every ``poll_seconds``
+    when there is nothing to claim; ``drain()`` returns once nothing is due and nothing is in
+    flight (a tick, the tests). ``stop()`` stops claiming, gives the rows in flight a grace
+    period, then cancels them: each goes back to pending at once.
     """
 
     def __init__(self, cw: Clockwork, concurrency: int) -> None:
@@ -407,6 +409,7 @@ class DeliveryPool:
         self.handled = 0
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._idling = False
 
     @property
     def running(self) -> bool:
@@ -461,7 +464,7 @@ class DeliveryPool:
         while not self.stopping:
             self._wake.clear()
             if len(self.inflight) >= self.concurrency:
-                await self._wake.wait()
+                await self._wake.wait()  # a slot frees
                 continue
             try:
                 item = await self._take()
@@ -469,48 +472,59 @@ class DeliveryPool:
                 log.exception("claiming due work failed")
                 item = None
             if item is None:
-                await self._idle()
+                if self.stopping:  # stopped while claiming
+                    break
+                # nothing due (or only rows of chats in flight): look again after a while
+                self._idling = True
+                try:
+                    await self.cw.sleep(self.cw.poll_seconds)
+                finally:
+                    self._idling = False
                 continue
             self._spawn(item)
-
-    async def _idle(self) -> None:
-        """Until a slot frees, someone wakes us (a tick), or the poll interval passes."""
-        if self._wake.is_set() or self.stopping:
-            return
-        sleeper = asyncio.ensure_future(self.cw.sleep(self.cw.poll_seconds))
-        waiter = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waiter.cancel()
 
     async def drain(self) -> int:
         mine: set[asyncio.Task[Any]] = set()
         handled = 0
-        while not self.stopping:
-            mine = {t for t in mine if not t.done()}
-            if len(self.inflight) >= self.concurrency:
-                await asyncio.wait(set(self.inflight), return_when=asyncio.FIRST_COMPLETED)
-                continue
-            item = await self._take()
-            if item is None:
-                if not mine:
-                    break
-                # rows of a busy chat, or rows the ones in flight fan out into, come next
-                await asyncio.wait(mine, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            mine.add(self._spawn(item))
-            handled += 1
-        if mine:
-            await asyncio.wait(mine)
+        try:
+            while not self.stopping:
+                mine = {t for t in mine if not t.done()}
+                if len(self.inflight) >= self.concurrency:
+                    await self._wait_any(set(self.inflight))
+                    continue
+                item = await self._take()
+                if item is None:
+                    if not mine:
+                        break
+                    # rows of a busy chat, rows the ones in flight fan out into, and rows
+                    # falling due meanwhile: when one ends, or after the poll interval
+                    await self._wait_any(mine)
+                    continue
+                mine.add(self._spawn(item))
+                handled += 1
+            if mine:
+                await asyncio.wait(mine)
+        except asyncio.CancelledError:
+            for task in mine:
+                task.cancel()
+            await asyncio.gather(*mine, return_exceptions=True)
+            raise
         return handled
+
+    async def _wait_any(self, tasks: set[asyncio.Task[Any]]) -> None:
+        sleeper = asyncio.ensure_future(self.cw.sleep(self.cw.poll_seconds))
+        try:
+            await asyncio.wait({*tasks, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
     async def stop(self, grace: float) -> None:
         self.stopping = True
         self._wake.set()
         runner, self._runner = self._runner, None
         if runner is not None:
+            if self._idling:
+                runner.cancel()  # between polls: nothing of its own in flight
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
         tasks = set(self.inflight)
@@ -532,11 +546,10 @@ class DeliveryPool:
 
 async def deliver_due(cw: Clockwork) -> int:
     """Deliver what is due now. With the delivery loop running (the bot) that is the loop's
-    job: it is woken up; otherwise (a tick in the tests, the bench) everything due is delivered
-    before this returns. Returns how many rows were handled here."""
+    job, done within its poll interval; otherwise (a tick in the tests, the bench) everything
+    due is delivered before this returns. Returns how many rows were handled here."""
     pool = cw.pool
     if pool.running:
-        pool.wake()
         return 0
     return await pool.drain()
 
@@ -550,10 +563,14 @@ async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None
         return await _deliver(cw, item, hold)
     except asyncio.CancelledError:
         await hold.stop()
-        if not hold.closed:
+        if hold.closing is not None:
+            # the message went out: its close must land, or it would be sent again
+            with contextlib.suppress(Exception):
+                await hold.closing
+        elif not hold.closed:
             with contextlib.suppress(Exception):
                 await hold.release(refund=True)
-        log.info("due work %s (%s) interrupted: back in the queue", item.id, item.kind)
+            log.info("due work %s (%s) interrupted: back in the queue", item.id, item.kind)
         raise
     except Exception:
         log.exception("delivery of due work %s (%s) failed", item.id, item.kind)
@@ -607,12 +624,23 @@ async def _deliver(cw: Clockwork, item: duework.Claimed, hold: Hold) -> SendStat
     result = await hold.send(_send_composed(cw, item.chat_id, composed, guard=hold.valid))
     await hold.stop()
     if result.status is SendStatus.ABORTED:
-        hold.closed = True  # not ours any more: whoever holds it now closes it
+        # not sent: the claim was lost, or this worker could not renew it in time. Back to
+        # pending if it is still ours; a no-op (the token differs) if someone else holds it.
         log.info("due work %s (%s) not sent: the claim was lost", item.id, item.kind)
+        await hold.release(refund=True)
         return result.status
     if result.status is SendStatus.FAILED:
         await hold.release()
         return result.status
+    # shielded: a shutdown that comes now waits for this close instead of undoing it
+    hold.closing = asyncio.ensure_future(_close(cw, item, hold, result))
+    return await asyncio.shield(hold.closing)
+
+
+async def _close(
+    cw: Clockwork, item: duework.Claimed, hold: Hold, result: SendResult
+) -> SendStatus:
+    """After a send that went out (or met a 403): one short write closes the row."""
     now = cw.clock.now()
     async with write_session(cw.session_factory) as session:
         if result.status is SendStatus.SENT:

@@ -254,25 +254,28 @@ async def release(
     item_id: int,
     *,
     token: str,
-    retry_at: datetime,
+    retry_at: datetime | None,
     refund: bool = False,
 ) -> bool:
-    """Give a claimed row back for a later try, or fail it after ``MAX_ATTEMPTS`` tries.
+    """Give a claimed row back for a later try at ``retry_at`` (None: at once, its due time
+    kept), or fail it after ``MAX_ATTEMPTS`` tries.
 
     ``refund``: the try did not happen (a shutdown), so it does not count as an attempt.
     Returns False when the claim was lost.
     """
     attempts = DueWork.attempts - 1 if refund else DueWork.attempts
+    values: dict[str, Any] = {
+        "status": case((attempts >= MAX_ATTEMPTS, FAILED), else_=PENDING),
+        "attempts": attempts,
+        "claimed_by": None,
+        "claim_token": None,
+    }
+    if retry_at is not None:
+        values["due_at"] = retry_at
     result = await session.execute(
         update(DueWork)
         .where(_held(item_id, token))
-        .values(
-            status=case((attempts >= MAX_ATTEMPTS, FAILED), else_=PENDING),
-            due_at=retry_at,
-            attempts=attempts,
-            claimed_by=None,
-            claim_token=None,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
