@@ -177,8 +177,10 @@ class Clockwork:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        grace = self.grace_seconds if grace is None else grace
         if self._pool is not None:
-            await self._pool.stop(self.grace_seconds if grace is None else grace)
+            await self._pool.stop(grace)
+        await self.sender.settle(within=grace)  # unreachable marks still being written
 
 
 def _name(worker: Worker) -> str:

@@ -420,7 +420,7 @@ async def test_a_worker_stalled_past_its_lease_never_sends_what_was_taken_over(
     await b.clockwork.tick()  # the other replica takes the row over and delivers it
     assert len(deliveries(faulty, stalled)) == 1
     freezer.thawed.set()  # the stalled worker wakes up and would retry its send
-    await asyncio.wait_for(tick, 2)
+    await asyncio.wait_for(tick, 5)
     assert len(deliveries(faulty, stalled)) == 1  # never twice
     assert a.sender.stats["sent"] == 1 and b.sender.stats["sent"] == 1
     row = await row_of(a, stalled)
@@ -447,7 +447,7 @@ async def test_shutdown_lets_a_short_send_finish_and_puts_a_hanging_one_back_at_
     await vt.advance(0.5)
     await until(lambda: bool(deliveries(faulty, retried)))
     await vt.advance(5)
-    await asyncio.wait_for(stopping, 2)
+    await asyncio.wait_for(stopping, 5)
     assert (await row_of(app, retried)).status == "sent"
     row = await row_of(app, hanging)
     assert (row.status, row.attempts, row.claim_token, row.due_at) == ("pending", 0, None, START)
@@ -575,7 +575,7 @@ async def test_marking_a_chat_unreachable_never_deadlocks_with_the_update_that_s
             assert user is not None
             user.last_seen_at = START + timedelta(seconds=1)
             await update_session.flush()
-            result = await asyncio.wait_for(app.sender.send(95, "You are invited"), 2)
+            result = await asyncio.wait_for(app.sender.send(95, "You are invited"), 5)
             assert result.status is SendStatus.UNREACHABLE  # the send did not wait for the hook
             await update_session.commit()
     finally:

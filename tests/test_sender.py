@@ -83,7 +83,7 @@ async def faulty() -> AsyncIterator[FaultyTelegram]:
     schema.assert_requests_valid(server.requests)
 
 
-async def until(predicate: Callable[[], bool], within: float = 2.0) -> None:
+async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
     """Wait (real time, briefly) for something the bot does on its own."""
     loop = asyncio.get_running_loop()
     end = loop.time() + within
@@ -410,7 +410,7 @@ async def test_a_hanging_chat_holds_up_no_other_chat(faulty: FaultyTelegram) -> 
         stuck = asyncio.create_task(sender.send(USER, "first"))
         queued = asyncio.create_task(sender.send(USER, "second"))  # waits behind it, in order
         await until(lambda: faulty.stuck == 1)
-        result = await asyncio.wait_for(sender.send(USER + 1, "Hello"), 1)
+        result = await asyncio.wait_for(sender.send(USER + 1, "Hello"), 5)
         assert result.status is SendStatus.SENT
         assert sent_texts(faulty) == ["Hello"]
         assert not stuck.done() and not queued.done()
@@ -486,7 +486,7 @@ async def test_429_on_one_chat_does_not_delay_another_chats_send(
     try:
         slow = asyncio.create_task(sender.send(USER, "later"))
         await until(lambda: sleeps == [170])
-        result = await asyncio.wait_for(sender.send(USER + 1, "now"), 1)
+        result = await asyncio.wait_for(sender.send(USER + 1, "now"), 5)
         assert result.status is SendStatus.SENT and fake.sleeps == []
         gate.set()
         assert (await slow).status is SendStatus.SENT
