@@ -147,7 +147,7 @@ def build_app(
             clockwork.start()
 
     async def on_shutdown() -> None:
-        clockwork.shutdown()
+        await clockwork.shutdown()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

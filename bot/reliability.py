@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 from aiogram import Bot
@@ -51,12 +50,11 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 
 from bot.middlewares import update_session
+from bot.sender import sender_managed  # the Sender waits on 429s and retries by its own rules
 from storage import uow
 
 log = logging.getLogger(__name__)
 
-# set by the Sender around its own calls: it waits on 429s and retries by its own rules
-sender_managed: ContextVar[bool] = ContextVar("sender_managed", default=False)
 
 TRANSIENT = (TelegramServerError, ClientDecodeError, TelegramNetworkError)
 # polling and callback answers have their own timing; start-up calls are retried by bot.startup

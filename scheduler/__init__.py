@@ -1,18 +1,26 @@
 """APScheduler is only the clock: jobs take no state but ids and read due work from the database.
 
 The job store is in memory and private to this process (never shared between replicas); every
-piece of due work lives in the database and is claimed atomically, so a restart loses nothing.
+piece of due work lives in the database and is claimed atomically, one row at a time, by a
+delivery loop with bounded concurrency (scheduler.delivery.DeliveryPool), so a restart loses
+nothing and a slow row delays no other. The daily jobs claim their day in the database
+(table job_runs), so they run once a day in total, however many replicas run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from services import duework
+from storage.uow import write_session
 
 if TYPE_CHECKING:
     from aiogram.utils.i18n import I18n
@@ -21,14 +29,25 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.sender import Sender
     from core.clock import Clock
+    from scheduler.delivery import DeliveryPool
 
 log = logging.getLogger(__name__)
 
-Worker = Callable[["Clockwork"], Awaitable[int]]
+Worker = Callable[["Clockwork"], Awaitable[Any]]
+Sleep = Callable[[float], Awaitable[Any]]
+
+# a daily run still "running" after this long lost its runner (a crash): it is run again
+DAILY_RUN_STALE = timedelta(hours=1)
 
 
 class Clockwork:
-    """Owns the scheduler and the list of due-work workers run on every tick."""
+    """Owns the scheduler, the delivery loop, and the workers run on every tick and daily.
+
+    ``concurrency``: rows delivered at once; ``poll_seconds``: how often an idle delivery loop
+    looks for newly due rows; ``grace_seconds``: how long a shutdown lets rows in flight
+    finish; ``sleep``: the sleep of the heartbeats, the idle loop and the grace period (tests
+    inject a virtual one).
+    """
 
     def __init__(
         self,
@@ -39,6 +58,10 @@ class Clockwork:
         i18n: I18n,
         settings: Settings,
         interval_seconds: int = 30,
+        concurrency: int = 32,
+        poll_seconds: float = 2.0,
+        grace_seconds: float = 5.0,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.session_factory = session_factory
         self.clock = clock
@@ -46,11 +69,28 @@ class Clockwork:
         self.i18n = i18n
         self.settings = settings
         self.interval_seconds = interval_seconds
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
+        self.sleep = sleep
         self.workers: list[Worker] = []
         self.daily: list[Worker] = []
         self.scheduler: AsyncIOScheduler | None = None
+        self._pool: DeliveryPool | None = None
         # identifies this process's claims; a restarted process gets a new one
         self.worker_id = f"{uuid.uuid4().hex[:12]}"
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.claim_lease_seconds)
+
+    @property
+    def pool(self) -> DeliveryPool:
+        if self._pool is None:
+            from scheduler.delivery import DeliveryPool
+
+            self._pool = DeliveryPool(self, self.concurrency)
+        return self._pool
 
     def register(self, worker: Worker) -> None:
         self.workers.append(worker)
@@ -60,20 +100,48 @@ class Clockwork:
 
     async def tick(self) -> dict[str, Any]:
         """Run every interval worker once; a failing worker is logged, the others still run."""
-        return await self._run(self.workers)
-
-    async def run_daily(self) -> dict[str, Any]:
-        return await self._run(self.daily)
-
-    async def _run(self, workers: list[Worker]) -> dict[str, Any]:
         done: dict[str, Any] = {}
-        for worker in workers:
-            name = getattr(worker, "__name__", repr(worker))
+        for worker in self.workers:
+            name = _name(worker)
             try:
                 done[name] = await worker(self)
             except Exception:
                 log.exception("due-work worker %s failed", name)
                 done[name] = None
+        return done
+
+    async def run_daily(self) -> dict[str, Any]:
+        """Run each daily worker unless today's run is already claimed (by this replica or
+        another); a failed run is given up, so a later call (the next hour) runs it again."""
+        done: dict[str, Any] = {}
+        day = self.clock.now().date().isoformat()
+        for worker in self.daily:
+            name = _name(worker)
+            async with write_session(self.session_factory) as session:
+                token = await duework.claim_run(
+                    session,
+                    job=name,
+                    period=day,
+                    now=self.clock.now(),
+                    worker=self.worker_id,
+                    stale_after=DAILY_RUN_STALE,
+                )
+            if token is None:
+                log.debug("daily job %s for %s: already run", name, day)
+                done[name] = None
+                continue
+            ok = False
+            try:
+                done[name] = await worker(self)
+                ok = True
+            except Exception:
+                log.exception("daily job %s failed", name)
+                done[name] = None
+            finally:
+                async with write_session(self.session_factory) as session:
+                    await duework.finish_run(
+                        session, job=name, period=day, token=token, ok=ok, now=self.clock.now()
+                    )
         return done
 
     def start(self) -> None:
@@ -89,8 +157,8 @@ class Clockwork:
             coalesce=True,
             misfire_grace_time=None,
         )
-        # the daily checks run hourly: each owner's checks land inside their own working hours,
-        # and the database keys make a repeated scan add nothing twice
+        # hourly: the first run of a day (on any replica) claims and runs the day's jobs; the
+        # others find the day claimed. A failed or lost run is taken again the next hour.
         self.scheduler.add_job(
             self.run_daily,
             "cron",
@@ -101,8 +169,19 @@ class Clockwork:
             misfire_grace_time=None,
         )
         self.scheduler.start()
+        self.pool.start()
 
-    def shutdown(self) -> None:
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop the clock and stop claiming; rows in flight get ``grace`` seconds to finish,
+        and any still unfinished goes back to pending at once (not after its lease)."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        grace = self.grace_seconds if grace is None else grace
+        if self._pool is not None:
+            await self._pool.stop(grace)
+        await self.sender.settle(within=grace)  # unreachable marks still being written
+
+
+def _name(worker: Worker) -> str:
+    return getattr(worker, "__name__", repr(worker))

@@ -154,7 +154,7 @@ async def render_case_alert(
     return (await case_text(session, case_row)) + "\n" + sla, case_keyboard(case_row)
 
 
-@renderer(nps.CASE_DUE)
+@renderer(nps.CASE_DUE, writes=True)
 async def render_case_due(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -169,7 +169,7 @@ async def render_case_due(
     return None
 
 
-@renderer(nps.CASE_ESCALATE)
+@renderer(nps.CASE_ESCALATE, writes=True)
 async def render_case_escalate(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:

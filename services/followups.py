@@ -17,7 +17,7 @@ from core.workhours import WorkHours, add_working_time, shift_into
 from services import contacts as contacts_svc
 from services import duework
 from storage.models import Contact, Team, Touch, User
-from storage.uow import transactional
+from storage.uow import transactional, writing
 
 REMINDER = "reminder"
 COLD = "cold"
@@ -281,22 +281,23 @@ async def _schedule_each(
         rows = list(await session.scalars(stmt.where(Contact.id > last_id).limit(batch)))
         if not rows:
             return added
-        for c in rows:
-            owner = await owner_of(c)
-            if owner is None or owner.role not in ("rep", "manager", "admin"):
-                continue
-            due = shift_into(now, user_tz(owner, default_tz), user_hours(owner))
-            if await duework.schedule(
-                session,
-                kind=kind,
-                key=key(c),
-                chat_id=owner.tg_id,
-                user_id=owner.id,
-                contact_id=c.id,
-                due_at=due,
-                now=now,
-            ):
-                added += 1
+        async with writing(session):  # one short write per batch, never one long one
+            for c in rows:
+                owner = await owner_of(c)
+                if owner is None or owner.role not in ("rep", "manager", "admin"):
+                    continue
+                due = shift_into(now, user_tz(owner, default_tz), user_hours(owner))
+                if await duework.schedule(
+                    session,
+                    kind=kind,
+                    key=key(c),
+                    chat_id=owner.tg_id,
+                    user_id=owner.id,
+                    contact_id=c.id,
+                    due_at=due,
+                    now=now,
+                ):
+                    added += 1
         last_id = rows[-1].id
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -195,8 +196,10 @@ class ContactEvent(Base):
 class DueWork(Base):
     """Every piece of due work (reminders, checks, SLA alerts, surveys, digests) lives here.
 
-    APScheduler only ticks; a tick claims due rows atomically. ``key`` makes scheduling
-    idempotent, and a claim that was never finished (a crash) is taken again after its lease.
+    APScheduler only ticks; workers claim due rows atomically, one at a time. ``key`` makes
+    scheduling idempotent. Each claim writes a fresh ``claim_token`` (a fencing token): only the
+    holder of the current token can renew, close or release the row, and a claim whose holder
+    stopped renewing it (a crash, a stall) is taken again, with a new token, after its lease.
     """
 
     __tablename__ = "due_work"
@@ -218,6 +221,7 @@ class DueWork(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -226,6 +230,28 @@ class DueWork(Base):
         Index("ix_due_work_status_due", "status", "due_at"),
         Index("ix_due_work_kind_sent", "kind", "sent_at"),  # alerts sent in a period (0005)
     )
+
+
+class JobRun(Base):
+    """One run of a periodic job (the daily scans) for one period, whoever's replica ran it.
+
+    The unique (job, period) key is the claim: the replica that inserts it runs the job; the
+    others skip it. A run that failed, or whose runner vanished (``running`` for longer than a
+    stale limit), is taken again by the next attempt, with a new token.
+    """
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12))  # running | done | failed
+    token: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
 
 
 class Survey(Base):

@@ -341,3 +341,24 @@ async def test_settings_working_hours_and_team_rhythm(tg, emu, clock) -> None:
     await tg.app.clockwork.run_daily()
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id, "🥶 <b>Going cold</b>")) == 1
+
+
+async def test_the_running_bot_delivers_on_its_own_and_stops_cleanly(settings, emu, clock) -> None:
+    from tests.test_sender import until
+
+    first = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter())
+    await first.start()
+    *_, rep = await team_with_rep(first)
+    await plan_step(rep, "Olga, Omicron", "today 12:00")
+    await first.stop()
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    # the bot as deployed: the clock and the delivery loop start with it, no tick needed
+    second = EmulatedBot(settings, emu, clock=clock, limiter=fast_limiter(), start_clockwork=True)
+    app = await second.start()
+    try:
+        assert app.clockwork.pool.running
+        await until(lambda: len(reminders_to(emu, rep.id)) == 1)
+    finally:
+        await second.stop()  # awaits Clockwork.shutdown: the loop stops, nothing is left
+    assert not app.clockwork.pool.running and app.clockwork.scheduler is None
+    assert len(reminders_to(emu, rep.id)) == 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from aiogram import Bot
@@ -12,12 +15,82 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiohttp import web
 
 from bot.emulator import FakeTelegram
 from bot.emulator.html import parse_html, utf16_len
-from bot.sender import RateLimiter, Sender, SendStatus
+from bot.emulator.server import ApiError
+from bot.sender import RateLimiter, Sender, SendStatus, sender_managed
+from tests import schema
 
 USER = 4242
+
+
+class FaultyTelegram(FakeTelegram):
+    """The emulator with a few more of the network's faults, for these tests: requests to a
+    chat that hang (never answered), an HTML error page instead of Telegram's JSON (a proxy in
+    front of it), and an error for one chat's next send."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hanging: set[int] = set()  # every sendMessage to these chats hangs
+        self.hang_next: dict[int, int] = defaultdict(int)  # chat → its next N sends hang
+        self.stuck = 0  # requests hanging right now
+        self.html_pages = 0  # the next N sendMessage calls get an HTML 502 page
+        self.chat_failures: dict[int, deque[ApiError]] = defaultdict(deque)
+        self._released = asyncio.Event()
+
+    def fail_chat(self, chat_id: int, code: int, retry_after: int | None = None) -> None:
+        description = f"Too Many Requests: retry after {retry_after}" if code == 429 else "Oops"
+        self.chat_failures[chat_id].append(ApiError(code, description, retry_after))
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if self.html_pages and request.match_info["method"] == "sendMessage":
+            self.html_pages -= 1
+            return web.Response(
+                status=502,
+                text="<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>",
+                content_type="text/html",
+            )
+        return await super()._handle(request)
+
+    async def m_sendMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int):
+            if self.chat_failures[chat_id]:
+                raise self.chat_failures[chat_id].popleft()
+            if chat_id in self.hanging or self.hang_next[chat_id]:
+                self.hang_next[chat_id] = max(0, self.hang_next[chat_id] - 1)
+                self.stuck += 1
+                try:
+                    await self._released.wait()  # until the emulator stops
+                finally:
+                    self.stuck -= 1
+                raise ApiError(500, "Internal Server Error")
+        return await super().m_sendMessage(params, files)
+
+    async def stop(self) -> None:
+        self._released.set()
+        await super().stop()
+
+
+@pytest.fixture
+async def faulty() -> AsyncIterator[FaultyTelegram]:
+    server = FaultyTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+    schema.assert_requests_valid(server.requests)
+
+
+async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait (real time, briefly) for something the bot does on its own."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while not predicate():
+        if loop.time() > end:
+            raise TimeoutError(f"not within {within} s")
+        await asyncio.sleep(0.005)
 
 
 class FakeTime:
@@ -277,3 +350,161 @@ async def test_penalize_holds_everyone_for_retry_after(fake: FakeTime) -> None:
     limiter.penalize(5)
     await limiter.acquire(1)
     assert fake.elapsed == pytest.approx(5, abs=0.01)
+
+
+async def test_html_error_page_is_retried_like_a_5xx(
+    faulty: FaultyTelegram, fake: FakeTime
+) -> None:
+    faulty.add_user(USER, "Uma", started=True)
+    faulty.html_pages = 2  # a proxy's "502 Bad Gateway" page, twice
+    bot = make_bot(faulty.base_url, faulty.token)
+    try:
+        sender = sender_for(bot, fake)
+        result = await sender.send(USER, "Reminder")
+    finally:
+        await bot.session.close()
+    assert result.status is SendStatus.SENT
+    assert fake.sleeps == [0.5, 1.0]  # back-off, as for a 5xx
+    assert sent_texts(faulty) == ["Reminder"]
+    assert sender.stats["network_errors"] == 2
+
+
+async def test_html_error_pages_until_the_last_attempt_fail_the_send(
+    faulty: FaultyTelegram, fake: FakeTime
+) -> None:
+    faulty.add_user(USER, "Uma", started=True)
+    faulty.html_pages = 3
+    bot = make_bot(faulty.base_url, faulty.token)
+    try:
+        result = await sender_for(bot, fake, max_attempts=3).send(USER, "Reminder")
+    finally:
+        await bot.session.close()
+    assert result.status is SendStatus.FAILED and "not JSON" in (result.error or "")
+    assert sent_texts(faulty) == []
+
+
+async def test_a_request_that_hangs_times_out_and_is_retried(
+    faulty: FaultyTelegram, fake: FakeTime
+) -> None:
+    faulty.add_user(USER, "Uma", started=True)
+    faulty.hang_next[USER] = 1
+    bot = make_bot(faulty.base_url, faulty.token)
+    try:
+        sender = sender_for(bot, fake, request_timeout=0.05)  # 50 ms of real time
+        result = await sender.send(USER, "Reminder")
+    finally:
+        await bot.session.close()
+    assert result.status is SendStatus.SENT
+    assert sender.stats["timeouts"] == 1 and sender.stats["network_errors"] == 1
+    assert fake.sleeps == [0.5]
+    assert sent_texts(faulty) == ["Reminder"]
+
+
+async def test_a_hanging_chat_holds_up_no_other_chat(faulty: FaultyTelegram) -> None:
+    faulty.add_user(USER, "Stuck", started=True)
+    faulty.add_user(USER + 1, "Fine", started=True)
+    faulty.hanging.add(USER)
+    bot = make_bot(faulty.base_url, faulty.token)
+    sender = Sender(bot, RateLimiter(), request_timeout=60)
+    try:
+        stuck = asyncio.create_task(sender.send(USER, "first"))
+        queued = asyncio.create_task(sender.send(USER, "second"))  # waits behind it, in order
+        await until(lambda: faulty.stuck == 1)
+        result = await asyncio.wait_for(sender.send(USER + 1, "Hello"), 5)
+        assert result.status is SendStatus.SENT
+        assert sent_texts(faulty) == ["Hello"]
+        assert not stuck.done() and not queued.done()
+        assert faulty.stuck == 1  # the same chat's next message did not go out past the first
+        stuck.cancel()
+        queued.cancel()
+        await asyncio.gather(stuck, queued, return_exceptions=True)
+    finally:
+        await bot.session.close()
+
+
+async def test_guard_stops_a_send_before_the_request(
+    bot: Bot, emu: FakeTelegram, fake: FakeTime
+) -> None:
+    emu.add_user(USER, "Uma", started=True)
+    sender = sender_for(bot, fake)
+    result = await sender.send(USER, "Not mine any more", guard=lambda: False)
+    assert result.status is SendStatus.ABORTED
+    assert [r for r in emu.requests if r.method == "sendMessage"] == []
+    assert sender.stats["aborted"] == 1
+
+
+async def test_sender_marks_its_own_requests(bot: Bot, emu: FakeTelegram, fake: FakeTime) -> None:
+    emu.add_user(USER, "Uma", started=True)
+    seen: list[tuple[str, bool]] = []
+
+    async def middleware(make_request, bot, method):  # noqa: ANN001, ANN202
+        seen.append((type(method).__name__, sender_managed.get()))
+        return await make_request(bot, method)
+
+    bot.session.middleware(middleware)
+    await sender_for(bot, fake).send(USER, "From the Sender")
+    await bot.send_message(USER, "A direct reply")
+    assert seen == [("SendMessage", True), ("SendMessage", False)]
+    assert sender_managed.get() is False
+
+
+async def test_a_429_for_one_chat_holds_only_that_chat(fake: FakeTime) -> None:
+    limiter = telegram_limiter(fake)
+    limiter.penalize(170, chat_id=7)
+    for chat in range(8, 20):
+        await limiter.acquire(chat)
+    assert fake.sleeps == []  # the others go on
+    await limiter.acquire(7)
+    assert fake.elapsed == pytest.approx(170, abs=0.01)
+
+
+async def test_429s_for_several_chats_at_once_hold_the_whole_bot(fake: FakeTime) -> None:
+    limiter = telegram_limiter(fake)
+    limiter.penalize(5, chat_id=7)
+    limiter.penalize(5, chat_id=8)  # a second chat flooded meanwhile: the bot's flood
+    await limiter.acquire(9)
+    assert fake.elapsed == pytest.approx(5, abs=0.01)
+
+
+async def test_429_on_one_chat_does_not_delay_another_chats_send(
+    faulty: FaultyTelegram, fake: FakeTime
+) -> None:
+    faulty.add_user(USER, "Slow", started=True)
+    faulty.add_user(USER + 1, "Fine", started=True)
+    faulty.fail_chat(USER, 429, retry_after=170)
+    bot = make_bot(faulty.base_url, faulty.token)
+    gate = asyncio.Event()
+    sleeps: list[float] = []
+
+    async def held_sleep(seconds: float) -> None:  # the 429 wait lasts until we say so
+        sleeps.append(seconds)
+        await gate.wait()
+        fake.now += seconds
+
+    limiter = RateLimiter(monotonic=fake.monotonic, sleep=fake.sleep)
+    sender = Sender(bot, limiter, sleep=held_sleep)
+    try:
+        slow = asyncio.create_task(sender.send(USER, "later"))
+        await until(lambda: sleeps == [170])
+        result = await asyncio.wait_for(sender.send(USER + 1, "now"), 5)
+        assert result.status is SendStatus.SENT and fake.sleeps == []
+        gate.set()
+        assert (await slow).status is SendStatus.SENT
+    finally:
+        await bot.session.close()
+    assert sent_texts(faulty) == ["now", "later"]
+
+
+async def test_a_send_inside_a_write_block_is_refused(
+    bot: Bot, sqlite_url: str, fake: FakeTime
+) -> None:
+    from storage.db import create_engine, create_session_factory
+    from storage.uow import TalkInsideTransaction, writing
+
+    engine = create_engine(sqlite_url)
+    try:
+        async with create_session_factory(engine)() as session, writing(session):
+            with pytest.raises(TalkInsideTransaction):
+                await sender_for(bot, fake).send(USER, "commit, then talk")
+    finally:
+        await engine.dispose()
