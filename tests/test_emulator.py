@@ -418,6 +418,8 @@ async def test_a_chat_can_hang_for_a_set_time_including_its_callback_answers(
     assert 0.3 <= took_send < 0.8 and 0.3 <= took_answer < 0.8
     assert emu.callback_answers[query_id] is not None
     assert emu.hanging[901] == 0
+    answered = [r for r in emu.requests if r.method == "answerCallbackQuery"]
+    assert [r.chat_id for r in answered] == [901]  # addressed to the user who tapped
 
 
 async def test_stop_releases_hanging_requests() -> None:
