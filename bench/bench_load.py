@@ -1,7 +1,7 @@
 """Closed-loop load: simulated reps talk to the real bot through the emulator.
 
     python bench/bench_load.py                 # 20/50/100 users x 0/50/100 ms, SQLite and PG
-    python bench/bench_load.py --quick         # 20 and 50 users x 0 and 100 ms, SQLite (< 60 s)
+    python bench/bench_load.py --quick         # 20 and 50 users x 0 and 100 ms, SQLite (~1 min)
     python bench/bench_load.py --users 50 --latency 100 --seconds 20 --db pg
 
 Each simulated user is a rep of a team (seeded in the database inside ``storage.uow.writing``,
@@ -852,7 +852,12 @@ async def run(args: argparse.Namespace) -> int:
     misses: list[str] = []
     with tempfile.TemporaryDirectory(prefix="netsales-load-") as tmpdir:
         tmp = Path(tmpdir)
-        rss, floor = await asyncio.gather(measure_rss(tmp), aiogram_floor())
+        # the echo bot starts meanwhile (CPU does not change an RSS); no level runs before both
+        rss, floor, echo = await asyncio.gather(
+            measure_rss(tmp),
+            aiogram_floor(),
+            start("echo", "", max(users_levels), args.timeout, tmp),
+        )
         if isinstance(rss, str):
             print(f"\nRSS after start: not measured ({rss})")
         else:
@@ -866,7 +871,7 @@ async def run(args: argparse.Namespace) -> int:
             if not ok:
                 misses.append(f"RSS after start {rss[0]:.0f} MB")
 
-        echo_stats, echo_service = await run_echo(args, tmp)
+        echo_stats, echo_service = await run_echo(args, echo)
         dbs = ["sqlite", "pg"] if args.db == "both" else [args.db]
         for db in dbs:
             pg_name = None
@@ -895,9 +900,8 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def run_echo(
-    args: argparse.Namespace, tmp: Path
+    args: argparse.Namespace, echo: Harness
 ) -> tuple[dict[tuple[int, int], Stats], Stats]:
-    echo = await start("echo", "", max(args.users), args.timeout, tmp)
     stats: dict[tuple[int, int], Stats] = {}
     try:
         await level(echo, min(5, len(echo.users)), 0, 1.0)  # warm-up
