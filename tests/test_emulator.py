@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.emulator import FakeTelegram
+from bot.emulator.runner import EmulatedBot
 from tests import schema
+from tests.conftest import ADMIN_ID
 
 USER = 777
 
 
+def client_for(emu: FakeTelegram) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
+    return Bot(emu.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
 @pytest.fixture
 async def bot(emu: FakeTelegram) -> AsyncIterator[Bot]:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
-    bot = Bot(emu.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = client_for(emu)
     try:
         yield bot
     finally:
@@ -219,6 +235,207 @@ async def test_requests_are_recorded(bot: Bot, emu: FakeTelegram, user: int) -> 
     sent, refused = [r for r in emu.requests if r.method == "sendMessage"]
     assert sent.ok and sent.params["chat_id"] == user and sent.params["parse_mode"] == "HTML"
     assert not refused.ok and "can't parse entities" in (refused.error or "").lower()
+
+
+# ---------------------------------------------------------------------- a bad network on demand
+
+
+def bot_texts(emu: FakeTelegram, chat_id: int) -> list[str]:
+    return [
+        m.get("text", "")
+        for _, m in sorted(emu.chats[chat_id].messages.items())
+        if m["from"]["id"] == emu.bot_id
+    ]
+
+
+async def timed(coro):  # noqa: ANN001, ANN201
+    started = time.monotonic()
+    result = await coro
+    return result, time.monotonic() - started
+
+
+async def test_round_trip_delays_every_request_and_changes_at_run_time(
+    bot: Bot, emu: FakeTelegram, user: int
+) -> None:
+    _, fast = await timed(bot.send_message(user, "no delay by default"))
+    assert fast < 0.1
+
+    emu.set_round_trip(0.2)
+    called = time.time()
+    sent, took = await timed(bot.send_message(user, "far away"))
+    assert 0.2 <= took < 0.6
+    # half of the round trip passes before the message lands in the chat, half on the way back
+    record = emu.requests[-1]
+    assert record.ok and record.result["message_id"] == sent.message_id
+    assert 0.09 <= record.at - called < 0.2
+    _, took = await timed(bot.get_me())  # every method, not only sends
+    assert 0.2 <= took < 0.6
+
+    emu.set_round_trip(0)
+    _, took = await timed(bot.send_message(user, "near again"))
+    assert took < 0.1
+    with pytest.raises(ValueError):
+        emu.set_round_trip(-0.1)
+
+
+async def test_round_trip_and_jitter_set_at_construction() -> None:
+    emu = FakeTelegram(round_trip=0.05, jitter=0.05, seed=7)
+    await emu.start()
+    bot = client_for(emu)
+    try:
+        took = [(await timed(bot.get_me()))[1] for _ in range(6)]
+    finally:
+        await bot.session.close()
+        await emu.stop()
+    assert all(0.05 <= t < 0.3 for t in took), took
+    # the jitter is drawn per request (seeded): the round trips are not all the same
+    draws = [0.05 + x for x in _uniforms(7, 6, 0.05)]
+    assert max(draws) - min(draws) > 0.02
+    assert max(took) - min(took) > 0.01, took
+
+
+def _uniforms(seed: int, n: int, upto: float) -> list[float]:
+    rng = random.Random(seed)
+    return [rng.uniform(0, upto) for _ in range(n)]
+
+
+async def test_long_poll_still_works_with_a_round_trip(
+    bot: Bot, emu: FakeTelegram, user: int
+) -> None:
+    emu.set_round_trip(0.2)
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await asyncio.sleep(0.35)
+    assert not poll.done(), "a long poll with nothing to deliver must wait"
+    pushed = time.monotonic()
+    await emu.user_message(user, text="ping")
+    updates = await asyncio.wait_for(poll, 2)
+    arrived = time.monotonic() - pushed
+    assert [u.message.text for u in updates if u.message] == ["ping"]
+    assert 0.09 <= arrived < 0.5  # the answer's half of the round trip, not the poll's timeout
+
+
+async def test_real_bot_answers_through_a_round_trip(tg: EmulatedBot, emu: FakeTelegram) -> None:
+    emu.set_round_trip(0.05)
+    admin = tg.user(ADMIN_ID, "Ada")
+    reply = await admin.send("/start")
+    assert "Hello" in reply.text and not reply.errors
+
+
+async def test_lost_answer_delivers_the_message_but_the_bot_gets_an_html_page(
+    bot: Bot, emu: FakeTelegram, user: int
+) -> None:
+    """The answer is lost after the effect: the message IS in the chat, yet the bot sees an
+    nginx 502 page. aiogram cannot parse it as JSON and raises ClientDecodeError — not a
+    TelegramAPIError, not a TelegramNetworkError — so a retry would send the message twice."""
+    emu.lose_answer_next("sendMessage")
+    with pytest.raises(ClientDecodeError) as caught:
+        await bot.send_message(user, "invoice paid")
+    assert not isinstance(caught.value, TelegramAPIError | TelegramNetworkError)
+    assert "502 Bad Gateway" in str(caught.value.data)
+    assert bot_texts(emu, user) == ["invoice paid"]  # delivered all the same
+    record = emu.requests[-1]
+    assert record.ok and record.lost and record.chat_id == user
+    # only the next call
+    assert (await bot.send_message(user, "receipt")).text == "receipt"
+    assert bot_texts(emu, user) == ["invoice paid", "receipt"]
+
+    # on the wire: an HTML page with the status, not JSON
+    emu.lose_answer_next("sendMessage", status=504)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{emu.base_url}/bot{emu.token}/sendMessage", json={"chat_id": user, "text": "x"}
+        ) as resp:
+            assert resp.status == 504
+            assert resp.content_type == "text/html"
+            assert "<title>504 Gateway Timeout</title>" in await resp.text()
+    assert bot_texts(emu, user)[-1] == "x"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_html_error_page_instead_of_the_answer(
+    bot: Bot, emu: FakeTelegram, user: int, status: int
+) -> None:
+    """A proxy's HTML error page (no effect behind it). Whatever the status, aiogram first
+    parses the body as JSON, so it raises ClientDecodeError, never TelegramServerError."""
+    emu.html_error_next("sendMessage", status)
+    with pytest.raises(ClientDecodeError) as caught:
+        await bot.send_message(user, "lost on the way")
+    assert not isinstance(caught.value, TelegramAPIError | TelegramNetworkError)
+    assert f"<h1>{status} " in str(caught.value.data)
+    assert bot_texts(emu, user) == []  # nothing was delivered
+    record = emu.requests[-1]
+    assert not record.ok and not record.lost and f"HTML {status}" in (record.error or "")
+    assert (await bot.send_message(user, "next one")).text == "next one"
+
+    # the long poll gets one too
+    emu.html_error_next("getUpdates", status)
+    with pytest.raises(ClientDecodeError):
+        await bot.get_updates(timeout=0)
+
+
+async def test_json_5xx_is_a_server_error_unlike_an_html_page(bot: Bot, user: int, emu) -> None:
+    """The contrast: the same 502 as a JSON answer (fail_next) is TelegramServerError."""
+    emu.fail_next("sendMessage", 502)
+    with pytest.raises(TelegramServerError, match="Bad Gateway"):
+        await bot.send_message(user, "x")
+    emu.fail_next("sendMessage", 503)
+    with pytest.raises(TelegramServerError, match="Service Unavailable"):
+        await bot.send_message(user, "x")
+
+
+async def test_a_hanging_chat_holds_only_its_own_requests(bot: Bot, emu: FakeTelegram) -> None:
+    emu.add_user(901, "Slow", started=True)
+    emu.add_user(902, "Quick", started=True)
+    emu.hang_chat(901)
+    stuck = asyncio.create_task(bot.send_message(901, "are you there?"))
+    await emu.wait_hanging(901)
+    _, took = await timed(bot.send_message(902, "hello"))  # another chat goes on at once
+    assert took < 0.2
+    await asyncio.sleep(0.1)
+    assert not stuck.done() and bot_texts(emu, 901) == []
+    emu.release_chat(901)
+    sent = await asyncio.wait_for(stuck, 2)
+    assert sent.text == "are you there?" and bot_texts(emu, 901) == ["are you there?"]
+    _, took = await timed(bot.send_message(901, "released"))  # no longer held
+    assert took < 0.2
+
+
+async def test_a_chat_can_hang_for_a_set_time_including_its_callback_answers(
+    bot: Bot, emu: FakeTelegram
+) -> None:
+    emu.add_user(901, "Slow", started=True)
+    emu.add_user(902, "Quick", started=True)
+    sent = await bot.send_message(901, "tap", reply_markup=keyboard("k"))
+    await emu.user_callback(901, emu.chats[901].messages[sent.message_id], "k")
+    query_id = max(emu.callback_answers, key=int)
+    emu.hang_chat(901, seconds=0.3)
+    slow = asyncio.create_task(timed(bot.send_message(901, "slow")))
+    answer = asyncio.create_task(timed(bot.answer_callback_query(query_id)))
+    await emu.wait_hanging(901, count=2)
+    _, quick = await timed(bot.send_message(902, "quick"))
+    assert quick < 0.2
+    (_, took_send), (_, took_answer) = await asyncio.gather(slow, answer)
+    assert 0.3 <= took_send < 0.8 and 0.3 <= took_answer < 0.8
+    assert emu.callback_answers[query_id] is not None
+    assert emu.hanging[901] == 0
+    answered = [r for r in emu.requests if r.method == "answerCallbackQuery"]
+    assert [r.chat_id for r in answered] == [901]  # addressed to the user who tapped
+
+
+async def test_stop_releases_hanging_requests() -> None:
+    emu = FakeTelegram()
+    await emu.start()
+    emu.add_user(901, "Slow", started=True)
+    bot = client_for(emu)
+    try:
+        emu.hang_chat(901)
+        stuck = asyncio.create_task(bot.send_message(901, "x"))
+        await emu.wait_hanging(901)
+        _, took = await timed(emu.stop())
+        assert took < 1
+        await asyncio.wait_for(stuck, 1)
+    finally:
+        await bot.session.close()
 
 
 # ---------------------------------------------------------------------- the schema check itself

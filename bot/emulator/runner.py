@@ -19,7 +19,12 @@ from storage.migrate import upgrade
 
 class EmulatedBot:
     """The app polling the emulator. ``extra_routers`` (for tests, e.g. a handler that raises) are
-    placed ahead of the feature routers; a router can be attached to one started bot only."""
+    placed ahead of the feature routers; a router can be attached to one started bot only.
+
+    ``handle_as_tasks=True`` handles every update in its own task, as production does
+    (bot/__main__.py); the chat tests keep the default (one update after another), which is
+    what ``UserClient`` relies on to know an update has been handled.
+    """
 
     def __init__(
         self,
@@ -29,6 +34,7 @@ class EmulatedBot:
         clock: Clock | None = None,
         start_clockwork: bool = False,
         extra_routers: Sequence[Router] = (),
+        handle_as_tasks: bool = False,
         **app_kwargs: Any,
     ) -> None:
         self.emu = emu
@@ -36,6 +42,7 @@ class EmulatedBot:
         self.clock = clock
         self.start_clockwork = start_clockwork
         self.extra_routers = tuple(extra_routers)
+        self.handle_as_tasks = handle_as_tasks
         self.app_kwargs = app_kwargs
         self.app: App | None = None
         self._task: asyncio.Task[None] | None = None
@@ -60,7 +67,10 @@ class EmulatedBot:
         self.app = app
         self._task = asyncio.create_task(
             app.dispatcher.start_polling(
-                app.bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False
+                app.bot,
+                handle_as_tasks=self.handle_as_tasks,
+                handle_signals=False,
+                close_bot_session=False,
             )
         )
         # wait until the first getUpdates has been answered: the bot is live
@@ -86,6 +96,10 @@ class EmulatedBot:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(self._task, 10)
+        # as in production: updates still being handled finish before the session closes
+        pending = set(getattr(self.app.dispatcher, "_handle_update_tasks", ()))
+        if pending:
+            await asyncio.wait(pending, timeout=10)
         await self.app.close()
         self.app = None
 

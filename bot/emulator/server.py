@@ -4,6 +4,19 @@ It speaks the Bot API over HTTP (aiohttp), so the bot runs with its real HTTP cl
 Telegram it refuses text over 4096 characters, callback data over 64 bytes, malformed HTML, a
 message to a user who never started the bot or blocked it, and answers 429 with ``retry_after``
 on demand or when its rate limits are switched on. Every request is recorded for the tests.
+
+The network and the proxies in front of Telegram misbehave on demand too:
+
+- a **round trip** (``round_trip``, ``jitter``; at construction or :meth:`set_round_trip` at run
+  time): half of it passes before a request takes effect (the request on its way), the other half
+  before the answer leaves (the answer on its way back). A long poll waits in between, so an
+  update that arrives during a poll reaches the bot half a round trip later. Off by default.
+- an **answer lost after the effect** (:meth:`lose_answer_next`): the message is delivered, but
+  the bot gets a proxy's HTML error page instead of the JSON answer.
+- an **HTML error page** instead of the request (:meth:`html_error_next`): 500/502/503/504 with a
+  ``text/html`` body and no effect. aiogram raises ``ClientDecodeError`` for both.
+- a **hanging chat** (:meth:`hang_chat`): every request addressed to that chat waits a set time,
+  or until :meth:`release_chat`, before it takes effect; other chats are not held up.
 """
 
 from __future__ import annotations
@@ -11,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -80,12 +95,34 @@ class ApiError(Exception):
 
 @dataclass
 class Recorded:
+    """One request. ``at`` is when it took effect (after the outbound half of the round trip
+    and any hang); ``chat_id`` the chat it was addressed to (for answerCallbackQuery, the user
+    who tapped); ``lost`` that it took effect but the bot got an HTML error page instead."""
+
     method: str
     params: dict[str, Any]
     ok: bool
     result: Any = None
     error: str | None = None
     at: float = 0.0
+    chat_id: int | None = None
+    lost: bool = False
+
+
+def html_error_page(status: int) -> str:
+    """The page an nginx in front of the Bot API answers with when the upstream fails."""
+    title = f"{status} {HTTPStatus(status).phrase}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
+@dataclass
+class _Hang:
+    seconds: float | None
+    released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -129,6 +166,9 @@ class FakeTelegram:
         first_name: str = "NetSales",
         now: Callable[[], float] = time.time,
         rate_limits: RateLimits | None = None,
+        round_trip: float = 0.0,
+        jitter: float = 0.0,
+        seed: int | None = None,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
@@ -158,6 +198,18 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self.listeners: list[Callable[[int, dict[str, Any]], None]] = []
+        # called with every recorded request once it has taken effect (or failed)
+        self.request_listeners: list[Callable[[Recorded], None]] = []
+        self.round_trip = 0.0
+        self.jitter = 0.0
+        self.set_round_trip(round_trip, jitter)
+        self._rng = random.Random(seed)
+        self.lost_answers: dict[str, deque[int]] = defaultdict(deque)
+        self.html_errors: dict[str, deque[int]] = defaultdict(deque)
+        self._hangs: dict[int, _Hang] = {}
+        self.hanging: dict[int, int] = defaultdict(int)  # requests held per chat right now
+        self._hang_cond = asyncio.Condition()
+        self._callback_chats: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port: int | None = None
@@ -181,6 +233,8 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._closing = True
+        for chat_id in list(self._hangs):
+            self.release_chat(chat_id)
         async with self._cond:
             self._cond.notify_all()
         if self._runner is not None:
@@ -254,6 +308,7 @@ class FakeTelegram:
     async def user_callback(self, user_id: int, message: dict[str, Any], data: str) -> int:
         query_id = str(next(self._callback_ids))
         self.callback_answers[query_id] = None
+        self._callback_chats[query_id] = user_id
         payload = {
             "id": query_id,
             "from": self.chats[user_id].user,
@@ -301,6 +356,8 @@ class FakeTelegram:
             403: "Forbidden: bot was blocked by the user",
             500: "Internal Server Error",
             502: "Bad Gateway",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
         }
         self.failures[method].append(
             ApiError(
@@ -309,6 +366,79 @@ class FakeTelegram:
                 retry_after if code == 429 else None,
             )
         )
+
+    # ------------------------------------------------------------------ a bad network, on demand
+    def set_round_trip(self, seconds: float, jitter: float = 0.0) -> None:
+        """Every request then takes ``seconds`` plus a uniform random extra of up to ``jitter``
+        (half before it takes effect, half before the answer leaves); 0 switches it off."""
+        if seconds < 0 or jitter < 0:
+            raise ValueError("a round trip and its jitter cannot be negative")
+        self.round_trip, self.jitter = seconds, jitter
+
+    def _draw_round_trip(self) -> float:
+        if self.jitter:
+            return self.round_trip + self._rng.uniform(0.0, self.jitter)
+        return self.round_trip
+
+    def lose_answer_next(self, method: str, status: int = 502, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` take effect (a message IS delivered), but the
+        answer is lost on the way back: the bot gets a proxy's HTML error page, not JSON."""
+        self.lost_answers[method].extend([status] * times)
+
+    def html_error_next(self, method: str, status: int = 502, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` never reach Telegram: a proxy answers with an
+        HTML error page (500, 502, 503, 504 ...) and nothing happens."""
+        if status < 400:
+            raise ValueError("an error page needs an error status")
+        self.html_errors[method].extend([status] * times)
+
+    def hang_chat(self, chat_id: int, seconds: float | None = None) -> None:
+        """Every request addressed to ``chat_id`` waits ``seconds`` (None: until
+        :meth:`release_chat`) before it takes effect; requests for other chats go on."""
+        old = self._hangs.get(chat_id)
+        self._hangs[chat_id] = _Hang(seconds)
+        if old is not None:
+            old.released.set()
+
+    def release_chat(self, chat_id: int) -> None:
+        """Let the requests held for ``chat_id`` through, and stop holding new ones."""
+        hang = self._hangs.pop(chat_id, None)
+        if hang is not None:
+            hang.released.set()
+
+    async def wait_hanging(self, chat_id: int, count: int = 1, within: float = 5.0) -> None:
+        """Until ``count`` requests for ``chat_id`` are being held."""
+
+        async def _wait() -> None:
+            async with self._hang_cond:
+                await self._hang_cond.wait_for(lambda: self.hanging[chat_id] >= count)
+
+        await asyncio.wait_for(_wait(), within)
+
+    async def _hold(self, chat_id: int, hang: _Hang) -> None:
+        async with self._hang_cond:
+            self.hanging[chat_id] += 1
+            self._hang_cond.notify_all()
+        try:
+            if hang.seconds is None:
+                await hang.released.wait()
+            else:
+                try:
+                    await asyncio.wait_for(hang.released.wait(), hang.seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            async with self._hang_cond:
+                self.hanging[chat_id] -= 1
+                self._hang_cond.notify_all()
+
+    def _addressed_chat(self, method: str, params: dict[str, Any]) -> int | None:
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int):
+            return chat_id
+        if method == "answerCallbackQuery":
+            return self._callback_chats.get(str(params.get("callback_query_id", "")))
+        return None
 
     # ------------------------------------------------------------------ HTTP
     async def _params(
@@ -347,22 +477,59 @@ class FakeTelegram:
         return params, files
 
     async def _handle(self, request: web.Request) -> web.Response:
+        rtt = self._draw_round_trip()
+        if rtt:
+            await asyncio.sleep(rtt / 2)  # the request on its way
+        response = await self._answer(request)
+        if rtt:
+            await asyncio.sleep(rtt / 2)  # the answer on its way back
+        return response
+
+    def _html_response(self, status: int) -> web.Response:
+        return web.Response(status=status, text=html_error_page(status), content_type="text/html")
+
+    async def _answer(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         method = request.match_info["method"]
         params, files = await self._params(request)
-        record = Recorded(method=method, params=params, ok=False, at=self.now())
+        chat_id = self._addressed_chat(method, params)
+        hang = self._hangs.get(chat_id) if chat_id is not None else None
+        if hang is not None and chat_id is not None:
+            await self._hold(chat_id, hang)
+        record = Recorded(method=method, params=params, ok=False, at=self.now(), chat_id=chat_id)
         if method != "getUpdates":
             self.requests.append(record)
+        try:
+            if self.html_errors.get(method):  # a proxy failed: the request never got through
+                status = self.html_errors[method].popleft()
+                record.error = f"HTML {status} (never reached Telegram)"
+                return self._html_response(status)
+            error = await self._effect(method, record, files)
+            if self.lost_answers.get(method):  # it happened, but the bot never learns it
+                record.lost = True
+                return self._html_response(self.lost_answers[method].popleft())
+            if error is not None:
+                return error
+            return web.json_response({"ok": True, "result": record.result})
+        finally:
+            if method != "getUpdates":
+                for listener in self.request_listeners:
+                    listener(record)
+
+    async def _effect(
+        self, method: str, record: Recorded, files: dict[str, tuple[str, bytes]]
+    ) -> web.Response | None:
+        """Run the method: the error answer, or None when it succeeded (``record.result``)."""
         try:
             if self.failures.get(method):
                 raise self.failures[method].popleft()
             handler = getattr(self, "m_" + method[0].lower() + method[1:], None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
-            result = await handler(params, files)
+            result = await handler(record.params, files)
         except ApiError as exc:
             record.error = exc.description
             body: dict[str, Any] = {
@@ -375,9 +542,12 @@ class FakeTelegram:
             return web.json_response(body, status=exc.code)
         record.ok = True
         record.result = result
-        return web.json_response({"ok": True, "result": result})
+        return None
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
+        rtt = self._draw_round_trip()
+        if rtt:
+            await asyncio.sleep(rtt)
         if request.match_info["token"] != self.token:
             raise web.HTTPUnauthorized()
         path = request.match_info["path"]
