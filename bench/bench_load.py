@@ -10,7 +10,7 @@ previous one. A round of the script: ``/find <company>``, open a card from the l
 timeline, back to the card, log a touch (type, direction, summary, next step, when, confirm),
 ``/add`` a contact, ``/find <name>``.
 
-The bot runs in a process of its own, started the way production starts it: ``bot.__main__._run``
+The bot runs in a process of its own, started the way production starts it: ``bot.__main__.serve``
 (``build_app``, migrations, long polling with ``handle_as_tasks=True``, the clockwork, the default
 rate limiter), pointed at the emulator. The only addition is a wrapper around
 ``Dispatcher.feed_update`` that prints ``D <update_id>`` when the bot has finished with an update
@@ -522,12 +522,12 @@ async def child(kind: str) -> None:
     report_gc_pauses()
     api, token = os.environ["TELEGRAM_API_BASE"], os.environ["BOT_TOKEN"]
     if kind == "bot":
-        from bot.__main__ import _run
+        from bot.__main__ import serve
 
         settings = settings_for(os.environ["DATABASE_URL"]).model_copy(
             update={"telegram_api_base": api, "bot_token": SecretStr(token)}
         )
-        await _run(settings)  # production's own entry point
+        await serve(settings)  # production's own entry point
         return
     from aiogram.client.default import DefaultBotProperties
     from aiogram.client.session.aiohttp import AiohttpSession
@@ -572,7 +572,7 @@ class Harness:
 
     async def stop(self) -> None:
         if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGINT)  # aiogram stops polling, _run cleans up
+            self.proc.send_signal(signal.SIGINT)  # aiogram stops polling, serve cleans up
             try:
                 await asyncio.wait_for(self.proc.wait(), 30)
             except TimeoutError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -85,6 +86,10 @@ async def serve(
         me = await app.bot.me()  # cached: polling does not ask again
         log.info("signed in to Telegram as @%s", me.username)
         await app.bot.delete_webhook(drop_pending_updates=False)
+        # what start-up built (aiogram's types, the routers, the catalogues) lives as long as
+        # the process: out of the collector's sight, full collections stop pausing the bot
+        gc.collect()
+        gc.freeze()
         await dp.start_polling(
             app.bot,
             close_bot_session=False,

@@ -135,6 +135,7 @@ def build_app(
         clockwork=clockwork,
     )
     dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(reliability.CallbackAnswersAlongside())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))

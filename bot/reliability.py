@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
-from aiogram import Bot
+from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
@@ -48,6 +49,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
+from aiogram.types import TelegramObject
 
 from bot.middlewares import update_session
 from bot.sender import sender_managed  # the Sender waits on 429s and retries by its own rules
@@ -87,7 +89,24 @@ class CommitThenTalk(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
+class CallbackAnswers:
+    """One update's callback answers: started alongside its other requests, awaited at its end;
+    ``answered`` tells the error handler not to answer a query a second time."""
+
+    def __init__(self) -> None:
+        self.pending: list[asyncio.Future[Any]] = []
+        self.answered: set[str] = set()
+
+
+# set per update by CallbackAnswersAlongside; None outside an update (answers then wait in place)
+_current: ContextVar[CallbackAnswers | None] = ContextVar("callback_answers", default=None)
+
+
 class TolerantCallbackAnswers(BaseRequestMiddleware):
+    """A callback answer only stops the button's spinner (or shows a short notice): it goes out
+    alongside the update's other requests instead of before them, and its failure is logged,
+    never raised. The update is finished only once its answers are out."""
+
     async def __call__(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
@@ -96,11 +115,41 @@ class TolerantCallbackAnswers(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if not isinstance(method, AnswerCallbackQuery):
             return await make_request(bot, method)
+        answers = _current.get()
+        if answers is None:
+            return await self._answer(make_request, bot, method)  # type: ignore[return-value]
+        answers.answered.add(method.callback_query_id)
+        answers.pending.append(asyncio.ensure_future(self._answer(make_request, bot, method)))
+        return Response[bool](ok=True, result=True)  # type: ignore[return-value]
+
+    async def _answer(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: Any
+    ) -> Response[Any]:
         try:
             return await make_request(bot, method)
         except (TelegramBadRequest, *TRANSIENT) as exc:
             log.info("callback answer not delivered (%s); the action goes on", type(exc).__name__)
-            return Response[bool](ok=True, result=True)  # type: ignore[return-value]
+            return Response[bool](ok=True, result=True)
+
+
+class CallbackAnswersAlongside(BaseMiddleware):
+    """Outer update middleware: callback answers started by the handler run alongside its other
+    requests, and are awaited before the update counts as handled."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        answers = data["callback_answers"] = CallbackAnswers()
+        token = _current.set(answers)
+        try:
+            return await handler(event, data)
+        finally:
+            _current.reset(token)
+            if answers.pending:
+                await asyncio.gather(*answers.pending, return_exceptions=True)
 
 
 class ReplyRetry(BaseRequestMiddleware):

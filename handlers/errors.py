@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _, user_language
+from bot.reliability import CallbackAnswers
 from bot.rendering import is_not_modified
 from storage.repo import users as users_repo
 
@@ -42,6 +43,7 @@ def create_router() -> Router:
         bot: Bot,
         i18n: I18n,
         session_factory: async_sessionmaker[AsyncSession] | None = None,
+        callback_answers: CallbackAnswers | None = None,
     ) -> bool:
         update = event.update
         exc = event.exception
@@ -66,11 +68,14 @@ def create_router() -> Router:
         # Errors surface outside the locale middleware, so the locale is set here again.
         with i18n.context(), i18n.use_locale(locale):
             text = _("Sorry, something went wrong on my side. Please try again.")
-        if update.callback_query is not None:
-            try:  # stop the button's spinner; it may have been answered before the error
-                await update.callback_query.answer()
+        query = update.callback_query
+        if query is not None and (
+            callback_answers is None or query.id not in callback_answers.answered
+        ):
+            try:  # stop the button's spinner
+                await query.answer()
             except (TelegramAPIError, TelegramNetworkError) as exc:
-                log.debug("callback %s already answered: %s", update.callback_query.id, exc)
+                log.debug("callback %s not answered: %s", query.id, exc)
         try:
             await bot.send_message(chat_id, text)
         except (TelegramAPIError, TelegramNetworkError) as exc:

@@ -1,30 +1,70 @@
-"""Apply Alembic migrations programmatically (start-up, `python -m bot migrate`, tests)."""
+"""Apply Alembic migrations programmatically (start-up, `python -m bot migrate`, tests).
+
+Alembic itself is imported only when there is something to migrate: a bot that starts on a
+database already at the head never loads it (it is a long-lived process; every import stays).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.uow import migrating
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^revision = "([^"]+)"', re.M)
+_DOWN = re.compile(r'^down_revision = (?:"([^"]+)"|None)', re.M)
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
+def head_revision() -> str:
+    """The newest revision, read from the migration files (the chain is linear)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if (found := _REVISION.search(source)) is None:
+            continue
+        revisions.add(found.group(1))
+        if (down := _DOWN.search(source)) is not None and down.group(1):
+            parents.add(down.group(1))
+    [head] = revisions - parents
+    return head
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    try:
+        async with engine.connect() as conn:
+            return await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:  # no such table yet: a new database
+        return None
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    if revision == "head" and await current_revision(engine) == head_revision():
+        return
     async with migrating(), engine.begin() as conn:
         await conn.run_sync(_upgrade_sync, revision)
 
 
 def _upgrade_sync(connection, revision: str) -> None:  # noqa: ANN001 - alembic API
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
@@ -36,6 +76,8 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
 
 
 def _downgrade_sync(connection, revision: str) -> None:  # noqa: ANN001
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.downgrade(cfg, revision)

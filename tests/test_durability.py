@@ -199,3 +199,19 @@ async def test_a_callback_answer_that_fails_does_not_abort_the_action(tg, emu) -
     async with tg.app.session_factory() as s:
         ivan = await s.scalar(select(Contact).where(Contact.name == "Ivan Button"))
     assert ivan.status == "client"
+
+
+async def test_a_callback_answer_goes_out_alongside_the_reply_not_before_it(tg, emu) -> None:
+    """With a round trip, a button's answer and the message it brings run side by side: the
+    user waits one round trip for the card, not two."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Lena Parallel, Acme")
+    emu.set_round_trip(0.4)
+    try:
+        start = len(emu.requests)
+        await rep.click("Open card")
+    finally:
+        emu.set_round_trip(0)
+    done = {r.method: r.at for r in emu.requests[start:] if r.ok}
+    assert "answerCallbackQuery" in done and "sendMessage" in done
+    assert abs(done["sendMessage"] - done["answerCallbackQuery"]) < 0.2  # not 0.4 apart

@@ -116,3 +116,19 @@ async def test_invite_claim_is_single_use_and_respects_expiry(engine) -> None:
             ttl=timedelta(days=7),
         )
         assert not await invites_repo.claim(session, other.id, b.id, NOW + timedelta(days=8))
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_a_database_at_the_head_is_not_migrated_again(engine) -> None:
+    from storage.migrate import current_revision, head_revision
+
+    assert await current_revision(engine) == head_revision()
+    await upgrade(engine)  # nothing to do: returns without loading alembic's machinery
+    assert await current_revision(engine) == head_revision()
