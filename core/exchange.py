@@ -136,18 +136,36 @@ def restore(cell: str) -> str:
     return cell[1:] if _NEUTRALIZED.match(cell) else cell
 
 
-def write_csv(rows: Iterable[Mapping[str, object]]) -> bytes:
-    """CSV with a header of :data:`CSV_COLUMNS`, UTF-8 with BOM (Excel-friendly), CRLF.
+def write_csv(
+    rows: Iterable[Mapping[str, object]], columns: tuple[str, ...] = CSV_COLUMNS
+) -> bytes:
+    """CSV with a header of ``columns`` (the contacts' :data:`CSV_COLUMNS` by default), UTF-8
+    with BOM (Excel-friendly), CRLF.
 
     Every cell is neutralized (:func:`neutralize`), whatever its column: a name or a note is
     typed by anyone, and even a phone keeps its "+" as text instead of becoming a number.
     """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([neutralize(_to_text(row.get(column))) for column in CSV_COLUMNS])
+        writer.writerow([neutralize(_to_text(row.get(column))) for column in columns])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# a contact's history as exported: touches, changes on the card and NPS answers, oldest first
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "contact_id",
+    "contact",
+    "at",
+    "what",
+    "type",
+    "direction",
+    "text",
+    "old",
+    "new",
+    "score",
+)
 
 
 def _header_key(cell: str) -> str:

@@ -21,13 +21,12 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import gettext as ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters import staff
-from bot.i18n import _
+from bot.i18n import _, ngettext
+from bot.keyboards import InlineKeyboard
 from bot.rendering import drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.exchange import CSV_COLUMNS
@@ -212,7 +211,7 @@ def _preview_text(preview: svc.Preview) -> str:
 
 
 def _buttons(import_id: int, *, cancel: bool = True) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = InlineKeyboard()
     kb.button(text=_("✅ Import"), callback_data=ImportCb(a="go", id=import_id))
     if cancel:
         kb.button(text=_("Cancel"), callback_data=ImportCb(a="no", id=import_id))
@@ -296,6 +295,14 @@ def create_router() -> Router:
             caption=_("{count} contacts as vCard, for a phone or a mail app.").format(
                 count=files.count
             ),
+        )
+        await message.answer_document(
+            BufferedInputFile(files.history, filename="history.csv"),
+            caption=ngettext(
+                "Their history: {count} touch, change or NPS answer, oldest first.",
+                "Their history: {count} touches, changes and NPS answers, oldest first.",
+                files.events,
+            ).format(count=files.events),
         )
 
     @router.message(Command("import"))

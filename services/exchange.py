@@ -24,7 +24,7 @@ Only cells that have a value are applied: an import never erases a field.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -50,6 +50,7 @@ from core import limits
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
 from core.enums import IcpFit, Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.exchange import (
+    HISTORY_COLUMNS,
     Record,
     RowError,
     check_csv,
@@ -62,7 +63,7 @@ from core.exchange import (
 from core.roles import Role
 from services import contacts as contacts_svc
 from services import followups
-from storage.models import Contact, ContactEvent, Import, ImportRow, User
+from storage.models import Contact, ContactEvent, Import, ImportRow, Survey, Touch, User
 from storage.types import UTCDateTime
 from storage.uow import end_read, writing
 
@@ -149,6 +150,8 @@ class Export:
     count: int
     csv: bytes
     vcard: bytes
+    history: bytes = b""
+    events: int = 0
 
 
 # ------------------------------------------------------------------------------------ export
@@ -189,13 +192,69 @@ def contact_row(c: Contact) -> dict[str, Any]:
 
 
 async def export(session: AsyncSession, scope: contacts_svc.Scope) -> Export | None:
-    """The scope's contacts as CSV (cells a spreadsheet would run are neutralized) and vCard;
-    None when there are none."""
-    rows = [contact_row(c) async for c in contacts_svc.all_for_export(session, scope)]
+    """Everything in the scope: the contacts as CSV (cells a spreadsheet would run are
+    neutralized) and vCard, and their history (touches, card changes, NPS answers) as CSV;
+    None when there are no contacts."""
+    rows: list[dict[str, Any]] = []
+    names: dict[int, str] = {}
+    async for c in contacts_svc.all_for_export(session, scope):
+        rows.append(contact_row(c))
+        names[c.id] = c.name
+    history = [row async for row in _history(session, names)]
     await end_read(session)
     if not rows:
         return None
-    return Export(count=len(rows), csv=write_csv(rows), vcard=write_vcard(rows))
+    return Export(
+        count=len(rows),
+        csv=write_csv(rows),
+        vcard=write_vcard(rows),
+        history=write_csv(history, HISTORY_COLUMNS),
+        events=len(history),
+    )
+
+
+async def _history(
+    session: AsyncSession, names: dict[int, str], batch: int = 500
+) -> AsyncIterator[dict[str, Any]]:
+    """Touches, card changes and NPS answers of these contacts, a batch of cards at a time."""
+    ids = sorted(names)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        found: list[tuple[datetime, int, dict[str, Any]]] = []
+        for t in await session.scalars(select(Touch).where(Touch.contact_id.in_(chunk))):
+            found.append(
+                (
+                    t.occurred_at,
+                    t.id,
+                    {"contact_id": t.contact_id, "what": "touch", "type": t.type}
+                    | {"direction": t.direction, "text": t.summary, "at": _iso(t.occurred_at)},
+                )
+            )
+        for e in await session.scalars(
+            select(ContactEvent).where(ContactEvent.contact_id.in_(chunk))
+        ):
+            found.append(
+                (
+                    e.at,
+                    e.id,
+                    {"contact_id": e.contact_id, "what": e.field, "at": _iso(e.at)}
+                    | {"old": e.old_value, "new": e.new_value},
+                )
+            )
+        for sv in await session.scalars(
+            select(Survey).where(Survey.contact_id.in_(chunk), Survey.answered_at.is_not(None))
+        ):
+            found.append(
+                (
+                    sv.answered_at,
+                    sv.id,
+                    {"contact_id": sv.contact_id, "what": "nps_answer", "score": sv.score}
+                    | {"text": sv.comment, "at": _iso(sv.answered_at)},
+                )
+            )
+        for _at, _id, row in sorted(found, key=lambda item: (item[2]["contact_id"], item[0])):
+            row["contact"] = names[row["contact_id"]]
+            yield row
 
 
 # ------------------------------------------------------------------------------ row parsing

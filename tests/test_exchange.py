@@ -135,7 +135,7 @@ async def _export(rep: UserClient, emu) -> tuple[bytes, bytes]:  # noqa: ANN001
     reply = await rep.send("/export")
     assert not reply.errors
     docs = reply.documents
-    assert [d["file_name"] for d in docs] == ["contacts.csv", "contacts.vcf"]
+    assert [d["file_name"] for d in docs] == ["contacts.csv", "contacts.vcf", "history.csv"]
     return _file(emu, docs[0]), _file(emu, docs[1])
 
 
@@ -905,3 +905,25 @@ async def test_the_whole_exchange_runs_under_a_strict_engine(strict_tg, emu) -> 
     assert (_csv_rows(csv_bytes)[0]["name"], _csv_rows(csv_bytes)[0]["company"]) == ("Anna", "Acme")
     reply = await rep.send_document("broken.csv", b'name\n"Anna\n')
     assert "broken" in reply.text
+
+
+async def test_export_covers_the_history_a_rep_owns(tg, emu) -> None:  # noqa: ANN001
+    """Not only the cards: every touch, change on a card and NPS answer comes out too, with the
+    same neutralised cells."""
+    _manager, rep, _other = await _team(tg)
+    await rep.send("/add Hanna History, Acme")
+    await rep.send("/log Hanna")
+    await rep.click("Call")
+    await rep.click("Outbound")
+    await rep.send("=SUM(1,2) discussed the pilot")
+    await rep.click("No next step")
+    await rep.click("lost")
+    reply = await rep.send("/export")
+    assert "history" in reply.text.lower()
+    history = _csv_rows(_file(emu, reply.documents[2]))
+    what = [(r["contact"], r["what"]) for r in history]
+    assert ("Hanna History", "created") in what and ("Hanna History", "touch") in what
+    assert ("Hanna History", "status") in what  # lost
+    [touch] = [r for r in history if r["what"] == "touch"]
+    assert touch["type"] == "call" and touch["direction"] == "out"
+    assert touch["text"] == "'=SUM(1,2) discussed the pilot"  # neutralised for spreadsheets
