@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import event, func, insert, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from core.contactdata import translit  # noqa: E402
@@ -100,6 +100,14 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_LATIN)} {rng.choice(LAST_LATIN)}"
 
 
+def _fast_writes(engine: Any) -> None:
+    """Bulk seeding: no fsync (PRAGMA synchronous must be set outside a transaction)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(
+            engine.sync_engine, "connect", lambda dbapi, _rec: dbapi.execute("PRAGMA synchronous=OFF")
+        )
+
+
 def _email_local(name: str, n: int) -> str:
     return translit(name).lower().replace(" ", ".").replace("'", "") + str(n % 1000)
 
@@ -107,11 +115,11 @@ def _email_local(name: str, n: int) -> str:
 async def _seed(url: str, n_contacts: int, n_touches: int, seed: int) -> None:
     rng = random.Random(seed)
     engine = create_engine(url)
+    _fast_writes(engine)
     await upgrade(engine)
     factory = create_session_factory(engine)
     t0 = time.perf_counter()
     async with factory() as session:
-        await session.execute(text("PRAGMA synchronous=OFF"))
         team_ids = []
         for name in ("North", "South"):
             team = Team(name=name, created_at=NOW)

@@ -96,8 +96,6 @@ async def seed(engine: AsyncEngine, n_contacts: int, n_touches: int, seed_: int 
     t0 = time.perf_counter()
     factory = create_session_factory(engine)
     async with factory() as session:
-        if engine.dialect.name == "sqlite":
-            await session.execute(text("PRAGMA synchronous=OFF"))
         north = Team(name="North", created_at=NOW - timedelta(days=SPAN_DAYS))
         south = Team(name="South", created_at=NOW - timedelta(days=SPAN_DAYS))
         session.add_all([north, south])

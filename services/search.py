@@ -1,0 +1,204 @@
+"""/find through real text indexes: SQLite FTS5 (trigram) and PostgreSQL pg_trgm (GIN).
+
+Both index the card's ``search_text`` (services.contacts.build_search_text: name, company,
+position, e-mail, username, tags and phone digits, casefolded, with the Latin transliteration
+of Cyrillic), so any piece of three characters or more is found through the index, on a
+million cards as on ten. Migration 0010 creates the indexes; on SQLite an external-content
+FTS5 table kept by triggers (every write of ``contacts.search_text``, whatever the code path,
+bulk ``INSERT … SELECT`` imports included, updates it in the same transaction), on PostgreSQL a
+GIN index, which the database keeps itself.
+
+The text index always drives: the scope test is written so that no index on the card can
+drive instead (``col + 0``), and each probe stops at a fixed number of candidates. A query
+answered by many cards costs those candidates; a miss or a typo costs a few index pages, never
+a scan of the scope's cards. Plans don't depend on statistics (ANALYZE or not).
+
+Ranking (core.contactdata.name_tier): the name itself first, then names that start with the
+query, a word of the name that does, the query inside the name, elsewhere on the card; typos
+last. Within a tier, the closer name (rapidfuzz) first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz
+from sqlalchemy import ColumnElement, Integer, and_, column, or_, select, table, text, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.contactdata import (
+    TRIGRAM,
+    SearchQuery,
+    name_tier,
+    parse_query,
+    search_key,
+    typo_pieces,
+)
+from core.roles import Role
+from storage.models import Contact
+
+if TYPE_CHECKING:
+    from services.contacts import Scope
+
+FTS_TABLE = "contacts_fts"
+CANDIDATES = 200  # rows one probe may read
+TYPO_CANDIDATES = 300
+TYPO_MIN_SCORE = 75
+
+_fts = table(FTS_TABLE, column("rowid", Integer))
+
+
+def on_sqlite(session: AsyncSession) -> bool:
+    return session.bind is None or session.bind.dialect.name == "sqlite"
+
+
+def scope_condition(scope: Scope) -> ColumnElement[bool]:
+    """The scope's cards, written ``col + 0`` so that no index on the card drives the query."""
+    if scope.role is Role.ADMIN:
+        return true()
+    if scope.role is Role.MANAGER and scope.team_id is not None:
+        return or_(Contact.team_id + 0 == scope.team_id, Contact.owner_id + 0 == scope.user_id)
+    return Contact.owner_id + 0 == scope.user_id
+
+
+def visible(*, archived: bool, forgotten: bool) -> ColumnElement[bool]:
+    """Archived and forgotten cards are found only when asked for."""
+    conds = []
+    if not archived:
+        conds.append(Contact.archived_at.is_(None))
+    if not forgotten:
+        conds.append(Contact.forgotten_at.is_(None))
+    return and_(true(), *conds)
+
+
+def _phrase(piece: str, *, start: bool) -> str:
+    return ("^" if start else "") + '"' + piece.replace('"', '""') + '"'
+
+
+def _like(piece: str, *, start: bool) -> ColumnElement[bool]:
+    escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Contact.search_text.like(escaped + "%" if start else f"%{escaped}%", escape="\\")
+
+
+async def _probe(
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    pieces: list[str],
+    *,
+    every: bool,
+    start: bool = False,
+    limit: int = CANDIDATES,
+) -> list[Contact]:
+    """Cards whose search text contains every piece (``every``) or any of them (or starts with
+    it: ``start``), at most ``limit``, through the text index."""
+    indexed = [p for p in dict.fromkeys(pieces) if len(p) >= TRIGRAM]
+    if not indexed:
+        # one or two letters: no index can help; the scope's own (indexed) cards are read
+        short = [Contact.search_text.like(f"{p}%" if start else f"%{p}%") for p in pieces]
+        stmt = select(Contact).where(where, and_(*short) if every else or_(*short))
+        return list(await session.scalars(stmt.limit(limit)))
+    if on_sqlite(session):
+        expr = (" AND " if every else " OR ").join(_phrase(p, start=start) for p in indexed)
+        stmt = (
+            select(Contact)
+            .select_from(_fts)
+            .join(Contact, Contact.id == _fts.c.rowid)
+            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr), where)
+        )
+    else:
+        likes = [_like(p, start=start) for p in indexed]
+        stmt = select(Contact).where(and_(*likes) if every else or_(*likes), where)
+    rows = list(await session.scalars(stmt.limit(limit)))
+    if every and len(indexed) < len(pieces):  # the short pieces must be there too
+        rows = [c for c in rows if all(p in c.search_text for p in pieces)]
+    return rows
+
+
+async def find(
+    session: AsyncSession,
+    scope: Scope,
+    query: str,
+    limit: int = 10,
+    *,
+    archived: bool = False,
+    forgotten: bool = False,
+) -> list[Contact]:
+    """The cards of ``scope`` that answer ``query``, best first (see the module's doc)."""
+    parsed = parse_query(query)
+    if parsed is None:
+        return []
+    where = and_(scope_condition(scope), visible(archived=archived, forgotten=forgotten))
+    found: dict[int, Contact] = {}
+
+    def add(rows: list[Contact]) -> None:
+        for c in rows:
+            found.setdefault(c.id, c)
+
+    if parsed.kind == "phone":
+        # the stored E.164 number first (its own index), then the digits anywhere
+        exact = select(Contact).where(Contact.phone == parsed.phone, where).limit(limit)
+        add(list(await session.scalars(exact)))
+        if len(found) < limit:
+            add(await _probe(session, where, list(parsed.variants), every=True, limit=limit))
+        return list(found.values())[:limit]
+    if parsed.kind == "email":
+        exact = select(Contact).where(Contact.email == parsed.email, where).limit(limit)
+        add(list(await session.scalars(exact)))
+        if found:
+            return list(found.values())[:limit]
+    if parsed.kind in ("tag", "username"):
+        rows = await _probe(session, where, list(parsed.variants), every=True)
+        if parsed.kind == "tag":
+            rows = [c for c in rows if f";{parsed.tag};" in (c.tags or "")]
+        return rows[:limit]
+    return await _find_text(session, where, parsed, limit)
+
+
+async def _find_text(
+    session: AsyncSession, where: ColumnElement[bool], parsed: SearchQuery, limit: int
+) -> list[Contact]:
+    variants = parsed.variants
+    found: dict[int, Contact] = {}
+    # names that start with the query (the search text starts with the name) ...
+    for v in variants:
+        for c in await _probe(session, where, [v], every=True, start=True):
+            found.setdefault(c.id, c)
+    # ... then the query's words anywhere, in any order
+    if len(found) < limit:
+        for v in variants:
+            for c in await _probe(session, where, v.split(), every=True):
+                found.setdefault(c.id, c)
+    if found:
+        return _rank(list(found.values()), variants)[:limit]
+    return (await _typos(session, where, variants, limit))[:limit]
+
+
+def _rank(rows: list[Contact], variants: tuple[str, ...]) -> list[Contact]:
+    def key(c: Contact) -> tuple[int, float, str, int]:
+        name = search_key(c.name)
+        closeness = max(fuzz.WRatio(v, name) for v in variants)
+        return name_tier(c.name, variants), -closeness, c.name.casefold(), c.id
+
+    return sorted(rows, key=key)
+
+
+async def _typos(
+    session: AsyncSession, where: ColumnElement[bool], variants: tuple[str, ...], limit: int
+) -> list[Contact]:
+    """Nothing matched as typed: cards sharing a word's head or tail (half a word first, then
+    three letters), kept when rapidfuzz finds the query in their text with a score ≥ 75."""
+    scored: dict[int, tuple[float, Contact]] = {}
+    tried: set[str] = set()
+    for size in (None, TRIGRAM):
+        pieces = sorted(typo_pieces(variants, size) - tried)
+        if not pieces or len(scored) >= limit:
+            break
+        tried.update(pieces)
+        for c in await _probe(session, where, pieces, every=False, limit=TYPO_CANDIDATES):
+            if c.id in scored:
+                continue
+            score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)
+            if score >= TYPO_MIN_SCORE:
+                scored[c.id] = (score, c)
+    ranked = sorted(scored.values(), key=lambda t: (-t[0], t[1].name.casefold(), t[1].id))
+    return [c for _, c in ranked]
