@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from core import metrics as m
 from core.cadence import Cadence, effective_cadence
 from core.enums import STAGE_ORDER, Direction, Source, Status, TouchType
-from services import duework, followups
+from services import duework, followups, rollups
 from storage.models import Contact, ContactEvent, DueWork, NpsCase, Survey, Team, Touch, User
 
 LEAD_OR_LATER = (Status.LEAD.value, Status.CLIENT.value, Status.PARTNER.value)
@@ -782,8 +782,36 @@ async def card_counts(
     stale_days: int,
     by: str | None = None,
 ) -> dict[Any, CardCounts]:
+    """Overdue next steps, cards going cold and cards with stale data, now — totals (key 0) or
+    per rep / team: from the per-day rollup plus the boundary days (services.rollups), the same
+    answers as :func:`card_counts_direct` without reading every card of the scope."""
+    everyone = scope.team_id is None and scope.rep_id is None
+    cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
+    found = await rollups.card_counts(
+        session,
+        team_id=scope.team_id,
+        rep_id=scope.rep_id,
+        now=now,
+        cadence=cadence,
+        settings_cadence=settings_cadence,
+        stale_days=stale_days,
+        by=by,
+    )
+    return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
+
+
+async def card_counts_direct(
+    session: AsyncSession,
+    scope: MetricScope,
+    *,
+    now: datetime,
+    settings_cadence: str,
+    stale_days: int,
+    by: str | None = None,
+) -> dict[Any, CardCounts]:
     """Overdue next steps, cards going cold and cards with stale data, now — one pass over the
-    scope's cards, totals (key 0) or per rep / team."""
+    scope's cards, totals (key 0) or per rep / team. (The definition; card_counts answers from
+    the rollup.)"""
     cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
     key = _group_col(by)
     stmt = (

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -341,3 +342,31 @@ class PrivacyLog(Base):
 SEARCH_TABLES = frozenset(
     f"contacts_fts{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config", "_content")
 )
+
+
+class RollupCards(Base):
+    """How many active cards (not archived, not lost) have each kind of date on each UTC day,
+    per owner, team (``team_key`` 0: none) and stage — kept by database triggers on
+    ``contacts`` (migration 0011), so that "overdue", "going cold" and "stale data" are sums
+    over days rather than a pass over every card:
+
+    - ``due``: the next step's due day (cards with a next step);
+    - ``quiet``: the day of the last touch, or of creation (cards without a next step);
+    - ``verified``: the day the data was last verified.
+    """
+
+    __tablename__ = "rollup_cards"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# the live part of the card counts (the day a boundary falls in) is read through these (0011)
+Index("ix_contacts_next_step_due", Contact.next_step_due)
+Index("ix_contacts_last_touch_at", Contact.last_touch_at)
+Index("ix_contacts_created_at", Contact.created_at)
+Index("ix_contacts_verified_at", Contact.verified_at)

@@ -1,0 +1,213 @@
+"""Rollups: the digest's and /stats' figures read from per-day counts instead of every card.
+
+``rollup_cards`` (storage.models.RollupCards) counts the active cards per owner, team, stage and
+UTC day of their next step's due time (``due``), of their last touch or creation when they have
+no next step (``quiet``) and of their last verification (``verified``). Database triggers on
+``contacts`` keep it (migration 0011), so it is right after every write, bulk imports included.
+
+A count "now" is then the sum of the whole days before the boundary's day, from the rollup, plus
+a live count of the cards in the boundary's own day up to the boundary (one day of cards, read
+through the column's index). The answers are those of the direct queries in services/metrics.py
+(tests/test_rollups.py compares them on generated data).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cadence import Cadence, effective_cadence
+from core.enums import Status
+from storage.models import Contact, RollupCards, Team
+
+
+# ------------------------------------------------------------------------------ building
+def _day_sql(dialect: str, col: str) -> str:
+    if dialect == "sqlite":
+        return f"substr({col}, 1, 10)"
+    return f"({col} AT TIME ZONE 'UTC')::date"
+
+
+def rebuild_sql(dialect: str) -> list[str]:
+    """Statements that fill ``rollup_cards`` from the cards (migration 0011, repairs, benches)."""
+    active = "archived_at IS NULL AND status != 'lost'"
+    quiet_or_due = _day_sql(dialect, "coalesce(next_step_due, last_touch_at, created_at)")
+    return [
+        "DELETE FROM rollup_cards",
+        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
+        "SELECT CASE WHEN next_step_due IS NOT NULL THEN 'due' ELSE 'quiet' END, "
+        f"coalesce(team_id, 0), owner_id, stage, {quiet_or_due}, count(*) "
+        f"FROM contacts WHERE {active} GROUP BY 1, 2, 3, 4, 5",
+        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
+        f"SELECT 'verified', coalesce(team_id, 0), owner_id, stage, "
+        f"{_day_sql(dialect, 'verified_at')}, count(*) "
+        f"FROM contacts WHERE {active} GROUP BY 2, 3, 4, 5",
+    ]
+
+
+# ------------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
+class Counts:
+    overdue: int = 0
+    cold: int = 0
+    stale: int = 0
+
+
+def _day_start(moment: datetime) -> datetime:
+    return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
+
+
+def _utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def _scope_rollup(team_id: int | None, rep_id: int | None) -> ColumnElement[bool]:
+    if rep_id is not None:
+        return RollupCards.owner_id == rep_id
+    if team_id is not None:
+        return RollupCards.team_key == team_id
+    return true()
+
+
+def _scope_cards(team_id: int | None, rep_id: int | None) -> ColumnElement[bool]:
+    """Written ``col + 0``: the boundary day's cards are found through the time's index."""
+    if rep_id is not None:
+        return Contact.owner_id + 0 == rep_id
+    if team_id is not None:
+        return Contact.team_id + 0 == team_id
+    return true()
+
+
+def _active() -> ColumnElement[bool]:
+    return and_(Contact.archived_at.is_(None), Contact.status != Status.LOST.value)
+
+
+def _group(by: str | None, owner: Any, team_key: Any) -> Any:
+    if by == "owner":
+        return owner
+    if by == "team":
+        return None if not team_key else team_key
+    return 0
+
+
+async def _before(
+    session: AsyncSession, scope: ColumnElement[bool], kind: str, day: date
+) -> list[tuple[int, int, str, int]]:
+    """(owner, team_key, stage, n): the rollup's whole days before ``day``."""
+    rows = await session.execute(
+        select(
+            RollupCards.owner_id,
+            RollupCards.team_key,
+            RollupCards.stage,
+            func.sum(RollupCards.n),
+        )
+        .where(RollupCards.kind == kind, scope, RollupCards.day < day)
+        .group_by(RollupCards.owner_id, RollupCards.team_key, RollupCards.stage)
+    )
+    return [(o, t, s, int(n or 0)) for o, t, s, n in rows.all()]
+
+
+async def _live(
+    session: AsyncSession, scope: ColumnElement[bool], cond: ColumnElement[bool]
+) -> list[tuple[int, int, str, int]]:
+    """(owner, team_key, stage, n): the cards of the boundary day, counted directly."""
+    team_key = func.coalesce(Contact.team_id, 0)
+    rows = await session.execute(
+        select(Contact.owner_id, team_key, Contact.stage, func.count())
+        .where(scope, _active(), cond)
+        .group_by(Contact.owner_id, team_key, Contact.stage)
+    )
+    return [(o, t, s, int(n or 0)) for o, t, s, n in rows.all()]
+
+
+async def team_cadences(
+    session: AsyncSession, settings_cadence: str
+) -> tuple[Cadence, dict[int, Cadence]]:
+    """The default cadence and each team's own (for everyone's cold cards)."""
+    default = effective_cadence(settings_cadence, None)
+    teams = (await session.execute(select(Team.id, Team.cadence))).all()
+    return default, {t: effective_cadence(settings_cadence, text) for t, text in teams if text}
+
+
+async def card_counts(
+    session: AsyncSession,
+    *,
+    team_id: int | None,
+    rep_id: int | None,
+    now: datetime,
+    cadence: Cadence | None,
+    settings_cadence: str,
+    stale_days: int,
+    by: str | None = None,
+) -> dict[Any, Counts]:
+    """Overdue next steps, cards going cold and cards with stale data now, as
+    services.metrics.card_counts defines them, from the rollup plus the boundary days.
+
+    ``cadence``: the scope's stage cadence (a team or a rep); None for everyone, where each
+    team's own cadence applies to its cards."""
+    in_rollup = _scope_rollup(team_id, rep_id)
+    in_cards = _scope_cards(team_id, rep_id)
+    overdue: dict[Any, int] = defaultdict(int)
+    cold: dict[Any, int] = defaultdict(int)
+    stale: dict[Any, int] = defaultdict(int)
+
+    def add(target: dict[Any, int], rows: Iterable[tuple[int, int, str, int]], keep: Any) -> None:
+        for owner, team_key, stage, n in rows:
+            if keep(team_key, stage):
+                target[_group(by, owner, team_key)] += n
+
+    def every(_team: int, _stage: str) -> bool:
+        return True
+
+    # overdue: a next step due before now
+    add(overdue, await _before(session, in_rollup, "due", _utc_day(now)), every)
+    day0 = _day_start(now)
+    window = and_(Contact.next_step_due >= day0, Contact.next_step_due < now)
+    add(overdue, await _live(session, in_cards, window), every)
+
+    # stale: verified before now − stale_days
+    cutoff = now - timedelta(days=stale_days)
+    add(stale, await _before(session, in_rollup, "verified", _utc_day(cutoff)), every)
+    window = and_(Contact.verified_at >= _day_start(cutoff), Contact.verified_at < cutoff)
+    add(stale, await _live(session, in_cards, window), every)
+
+    # going cold: no next step, quiet for longer than the stage's cadence (the team's own)
+    if cadence is not None:
+        default, per_team = cadence, {}
+    else:
+        default, per_team = await team_cadences(session, settings_cadence)
+
+    def days_for(team_key: int, stage: str) -> int | None:
+        return per_team.get(team_key, default).get(stage)
+
+    spans = {d for c in (default, *per_team.values()) for d in c.values() if d}
+    for days in sorted(spans):
+        boundary = now - timedelta(days=days)
+
+        def keep(team_key: int, stage: str, days: int = days) -> bool:
+            return days_for(team_key, stage) == days
+
+        add(cold, await _before(session, in_rollup, "quiet", _utc_day(boundary)), keep)
+        last = Contact.last_touch_at
+        window = and_(
+            Contact.next_step_due.is_(None),
+            # coalesce(last touch, created) in [the boundary's day, the boundary), through
+            # the two columns' own indexes
+            (
+                and_(last >= _day_start(boundary), last < boundary)
+                | and_(
+                    last.is_(None),
+                    Contact.created_at >= _day_start(boundary),
+                    Contact.created_at < boundary,
+                )
+            ),
+        )
+        add(cold, await _live(session, in_cards, window), keep)
+    keys = set(overdue) | set(cold) | set(stale)
+    return {k: Counts(overdue[k], cold[k], stale[k]) for k in keys}
