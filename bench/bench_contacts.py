@@ -268,6 +268,11 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def _queries(sample: list[Contact], rng: random.Random, n: int) -> list[tuple[str, str]]:
     """(kind, query) pairs: names, typos, Latin for Cyrillic, phones, e-mails, tags, misses."""
+    return [(kind, q) for kind, q, _card in queries_for(sample, rng, n)]
+
+
+def queries_for(sample: list[Contact], rng: random.Random, n: int) -> list[tuple[str, str, int]]:
+    """(kind, query, id of the card it was made from) triples (tests/test_search.py uses them)."""
     makers: list[tuple[str, Callable[[Contact], str | None]]] = [
         ("full name", lambda c: c.name),
         ("last name", lambda c: c.name.split()[-1]),
@@ -292,13 +297,14 @@ def _queries(sample: list[Contact], rng: random.Random, n: int) -> list[tuple[st
         ),
         ("#tag / no match", lambda c: rng.choice(["#vip", "#горячий", "zzqxwv", "Qwertyuiop Inc"])),
     ]
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, int]] = []
     i = 0
     while len(out) < n:
         kind, make = makers[i % len(makers)]
-        q = make(rng.choice(sample))
+        card = rng.choice(sample)
+        q = make(card)
         if q:
-            out.append((kind, q))
+            out.append((kind, q, card.id))
         i += 1
     return out
 

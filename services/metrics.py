@@ -221,7 +221,20 @@ def reached_status_by(values: Iterable[str], end: datetime) -> ColumnElement[boo
 
 # ---------------------------------------------------------------------------- the measures
 async def reach(session: AsyncSession, scope: MetricScope, start: datetime, end: datetime) -> int:
-    """Distinct contacts with at least one touch in [start, end)."""
+    """Distinct contacts with at least one touch in [start, end) (from the rollups when they
+    can answer: a card has one stage, so the reached cards per stage add up to the reach)."""
+    counts = await rollups.touches_by_stage(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end
+    )
+    if counts is not None:
+        return sum(c for _, c in counts.values())
+    return await reach_direct(session, scope, start, end)
+
+
+async def reach_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> int:
+    """Distinct contacts with at least one touch in [start, end), counted over the touches."""
     stmt = (
         select(func.count(distinct(Touch.contact_id)))
         .join(Contact, Contact.id == Touch.contact_id)
@@ -255,15 +268,15 @@ async def touch_frequency(
 
     Driven by the scope's cards (the (team_id, status, stage) index covers them), each probing
     its touches in the period through (contact_id, occurred_at): over 30 days and more that
-    beats walking the period's touches and looking each card up."""
-    stmt = (
-        select(Contact.stage, func.count(Touch.id), func.count(distinct(Touch.contact_id)))
-        .select_from(Contact)
-        .join(Touch, Touch.contact_id == Contact.id)
-        .where(scope.contacts(), between(Touch.occurred_at, start, end))
-        .group_by(Contact.stage)
+    beats walking the period's touches and looking each card up.
+
+    Read from the rollups (services.rollups.touches_by_stage) when they can answer; the
+    direct count is :func:`stage_counts_direct`."""
+    counts = await rollups.touches_by_stage(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end
     )
-    counts = {stage: (_n(t), _n(c)) for stage, t, c in (await session.execute(stmt)).all()}
+    if counts is None:
+        counts = await stage_counts_direct(session, scope, start, end)
     days = m.period_days(start, end)
     return [
         StageFrequency(
@@ -273,6 +286,20 @@ async def touch_frequency(
         )
         for s in STAGE_ORDER
     ]
+
+
+async def stage_counts_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> dict[str, tuple[int, int]]:
+    """{stage: (touches, distinct contacts)} in [start, end), counted over the touches."""
+    stmt = (
+        select(Contact.stage, func.count(Touch.id), func.count(distinct(Touch.contact_id)))
+        .select_from(Contact)
+        .join(Touch, Touch.contact_id == Contact.id)
+        .where(scope.contacts(), between(Touch.occurred_at, start, end))
+        .group_by(Contact.stage)
+    )
+    return {stage: (_n(t), _n(c)) for stage, t, c in (await session.execute(stmt)).all()}
 
 
 @dataclass(frozen=True)
@@ -566,6 +593,17 @@ class Freshness:
 
 
 async def freshness(
+    session: AsyncSession, scope: MetricScope, *, now: datetime, stale_days: int
+) -> Freshness:
+    """Active cards (not archived, not lost) and those verified within ``stale_days`` of now
+    (from the rollup; :func:`freshness_direct` counts the cards)."""
+    active_n, fresh = await rollups.freshness(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, now=now, stale_days=stale_days
+    )
+    return Freshness(active_n, fresh)
+
+
+async def freshness_direct(
     session: AsyncSession, scope: MetricScope, *, now: datetime, stale_days: int
 ) -> Freshness:
     """Active cards (not archived, not lost) and those verified within ``stale_days`` of now."""

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadence import Cadence, effective_cadence
 from core.enums import Status
-from storage.models import Contact, RollupCards, Team
+from storage.models import Contact, RollupCards, RollupLastTouch, RollupTouches, Team, Touch
 
 
 # ------------------------------------------------------------------------------ building
@@ -35,19 +35,30 @@ def _day_sql(dialect: str, col: str) -> str:
 
 
 def rebuild_sql(dialect: str) -> list[str]:
-    """Statements that fill ``rollup_cards`` from the cards (migration 0011, repairs, benches)."""
+    """Statements that fill the rollups from the cards and touches (migration 0011, repairs,
+    benches that bulk-load with triggers off)."""
     active = "archived_at IS NULL AND status != 'lost'"
     quiet_or_due = _day_sql(dialect, "coalesce(next_step_due, last_touch_at, created_at)")
+    cards = "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
     return [
         "DELETE FROM rollup_cards",
-        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
-        "SELECT CASE WHEN next_step_due IS NOT NULL THEN 'due' ELSE 'quiet' END, "
+        "DELETE FROM rollup_touches",
+        "DELETE FROM rollup_last_touch",
+        cards + "SELECT CASE WHEN next_step_due IS NOT NULL THEN 'due' ELSE 'quiet' END, "
         f"coalesce(team_id, 0), owner_id, stage, {quiet_or_due}, count(*) "
         f"FROM contacts WHERE {active} GROUP BY 1, 2, 3, 4, 5",
-        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
-        f"SELECT 'verified', coalesce(team_id, 0), owner_id, stage, "
+        cards + "SELECT 'verified', coalesce(team_id, 0), owner_id, stage, "
         f"{_day_sql(dialect, 'verified_at')}, count(*) "
         f"FROM contacts WHERE {active} GROUP BY 2, 3, 4, 5",
+        "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
+        f"SELECT coalesce(c.team_id, 0), c.owner_id, c.stage, {_day_sql(dialect, 't.occurred_at')}, "
+        "count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id GROUP BY 1, 2, 3, 4",
+        "INSERT INTO rollup_last_touch (contact_id, day) "
+        f"SELECT contact_id, {_day_sql(dialect, 'max(occurred_at)')} FROM touches "
+        "WHERE contact_id IN (SELECT id FROM contacts) GROUP BY contact_id",
+        cards + "SELECT 'touched', coalesce(c.team_id, 0), c.owner_id, c.stage, lt.day, count(*) "
+        "FROM rollup_last_touch AS lt JOIN contacts AS c ON c.id = lt.contact_id "
+        "GROUP BY 2, 3, 4, 5",
     ]
 
 
@@ -211,3 +222,127 @@ async def card_counts(
         add(cold, await _live(session, in_cards, window), keep)
     keys = set(overdue) | set(cold) | set(stale)
     return {k: Counts(overdue[k], cold[k], stale[k]) for k in keys}
+
+
+async def _before_count(
+    session: AsyncSession, scope: ColumnElement[bool], kind: str, day: date
+) -> int:
+    return int(
+        await session.scalar(
+            select(func.coalesce(func.sum(RollupCards.n), 0)).where(
+                RollupCards.kind == kind, scope, RollupCards.day < day
+            )
+        )
+        or 0
+    )
+
+
+async def freshness(
+    session: AsyncSession,
+    *,
+    team_id: int | None,
+    rep_id: int | None,
+    now: datetime,
+    stale_days: int,
+) -> tuple[int, int]:
+    """(active cards, verified within ``stale_days`` of now), as services.metrics.freshness."""
+    in_rollup = _scope_rollup(team_id, rep_id)
+    active = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(RollupCards.n), 0)).where(
+                RollupCards.kind == "verified", in_rollup
+            )
+        )
+        or 0
+    )
+    cutoff = now - timedelta(days=stale_days)
+    stale = await _before_count(session, in_rollup, "verified", _utc_day(cutoff))
+    window = and_(Contact.verified_at >= _day_start(cutoff), Contact.verified_at < cutoff)
+    stale += sum(n for *_, n in await _live(session, _scope_cards(team_id, rep_id), window))
+    return active, active - stale
+
+
+# ------------------------------------------------------------------------ touches, reach
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
+    """The whole UTC days inside [start, end) as [first, stop); None if there are none."""
+    first = _utc_day(start) + timedelta(days=1)
+    stop = _utc_day(end)
+    return (first, stop) if first < stop else None
+
+
+async def touches_by_stage(
+    session: AsyncSession,
+    *,
+    team_id: int | None,
+    rep_id: int | None,
+    start: datetime,
+    end: datetime,
+) -> dict[str, tuple[int, int]] | None:
+    """{stage: (touches, distinct contacts touched)} in [start, end), by the card's current
+    stage, as services.metrics.touch_frequency counts them: whole days from the rollups, the two
+    partial days at the ends live. None when the rollups can't answer: a period without a whole
+    day, or a touch at or after ``end`` (then "touched in the period" is not "last touched
+    since ``start``"); the caller asks the touches directly."""
+    days = _whole_days(start, end)
+    if days is None:
+        return None
+    later = await session.scalar(select(Touch.id).where(Touch.occurred_at >= end).limit(1))
+    if later is not None:
+        return None
+    first, stop = days
+    in_cards = _scope_cards(team_id, rep_id)
+    touches: dict[str, int] = defaultdict(int)
+    contacts: dict[str, int] = defaultdict(int)
+    rows = await session.execute(
+        select(RollupTouches.stage, func.sum(RollupTouches.n))
+        .where(
+            _scope_touch_rollup(team_id, rep_id),
+            RollupTouches.day >= first,
+            RollupTouches.day < stop,
+        )
+        .group_by(RollupTouches.stage)
+    )
+    for stage, n in rows.all():
+        touches[stage] += int(n or 0)
+    head_end = datetime.combine(first, time(), UTC)
+    for lo, hi in ((start, head_end), (datetime.combine(stop, time(), UTC), end)):
+        rows = await session.execute(
+            select(Contact.stage, func.count(Touch.id))
+            .join(Contact, Contact.id == Touch.contact_id)
+            .where(in_cards, Touch.occurred_at >= lo, Touch.occurred_at < hi)
+            .group_by(Contact.stage)
+        )
+        for stage, n in rows.all():
+            touches[stage] += int(n or 0)
+    # a card was touched in the period when its latest touch is on or after start
+    rows = await session.execute(
+        select(RollupCards.stage, func.sum(RollupCards.n))
+        .where(RollupCards.kind == "touched", _scope_rollup(team_id, rep_id))
+        .where(RollupCards.day >= first)
+        .group_by(RollupCards.stage)
+    )
+    for stage, n in rows.all():
+        contacts[stage] += int(n or 0)
+    rows = await session.execute(
+        select(Contact.stage, func.count(func.distinct(Touch.contact_id)))
+        .join(Contact, Contact.id == Touch.contact_id)
+        .join(RollupLastTouch, RollupLastTouch.contact_id == Touch.contact_id)
+        .where(
+            in_cards,
+            Touch.occurred_at >= start,
+            Touch.occurred_at < head_end,
+            RollupLastTouch.day == _utc_day(start),
+        )
+        .group_by(Contact.stage)
+    )
+    for stage, n in rows.all():
+        contacts[stage] += int(n or 0)
+    return {s: (touches[s], contacts[s]) for s in set(touches) | set(contacts)}
+
+
+def _scope_touch_rollup(team_id: int | None, rep_id: int | None) -> ColumnElement[bool]:
+    if rep_id is not None:
+        return RollupTouches.owner_id == rep_id
+    if team_id is not None:
+        return RollupTouches.team_key == team_id
+    return true()

@@ -23,7 +23,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, Integer, and_, column, or_, select, table, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.contactdata import (
@@ -62,13 +74,16 @@ def scope_condition(scope: Scope) -> ColumnElement[bool]:
 
 
 def visible(*, archived: bool, forgotten: bool) -> ColumnElement[bool]:
-    """Archived and forgotten cards are found only when asked for."""
-    conds = []
-    if not archived:
-        conds.append(Contact.archived_at.is_(None))
-    if not forgotten:
-        conds.append(Contact.forgotten_at.is_(None))
-    return and_(true(), *conds)
+    """Archived and forgotten cards are found only when asked for. (Written through coalesce,
+    so that no B-tree holding ``archived_at`` can be walked instead of the text index.)"""
+    hidden = [
+        col
+        for col, shown in ((Contact.archived_at, archived), (Contact.forgotten_at, forgotten))
+        if not shown
+    ]
+    if not hidden:
+        return true()
+    return func.coalesce(*hidden, hidden[0]).is_(None)
 
 
 def _phrase(piece: str, *, start: bool) -> str:
@@ -78,6 +93,35 @@ def _phrase(piece: str, *, start: bool) -> str:
 def _like(piece: str, *, start: bool) -> ColumnElement[bool]:
     escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return Contact.search_text.like(escaped + "%" if start else f"%{escaped}%", escape="\\")
+
+
+def probe_statement(
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    pieces: list[str],
+    *,
+    every: bool,
+    start: bool = False,
+    limit: int = CANDIDATES,
+) -> Select[tuple[Contact]]:
+    """The query behind :func:`_probe` (tests read its plan)."""
+    indexed = [p for p in dict.fromkeys(pieces) if len(p) >= TRIGRAM]
+    if not indexed:
+        # one or two letters: no index can help; the scope's own (indexed) cards are read
+        short = [Contact.search_text.like(f"{p}%" if start else f"%{p}%") for p in pieces]
+        return select(Contact).where(where, and_(*short) if every else or_(*short)).limit(limit)
+    if on_sqlite(session):
+        expr = (" AND " if every else " OR ").join(_phrase(p, start=start) for p in indexed)
+        stmt = (
+            select(Contact)
+            .select_from(_fts)
+            .join(Contact, Contact.id == _fts.c.rowid)
+            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr), where)
+        )
+    else:
+        likes = [_like(p, start=start) for p in indexed]
+        stmt = select(Contact).where(and_(*likes) if every else or_(*likes), where)
+    return stmt.limit(limit)
 
 
 async def _probe(
@@ -91,25 +135,10 @@ async def _probe(
 ) -> list[Contact]:
     """Cards whose search text contains every piece (``every``) or any of them (or starts with
     it: ``start``), at most ``limit``, through the text index."""
-    indexed = [p for p in dict.fromkeys(pieces) if len(p) >= TRIGRAM]
-    if not indexed:
-        # one or two letters: no index can help; the scope's own (indexed) cards are read
-        short = [Contact.search_text.like(f"{p}%" if start else f"%{p}%") for p in pieces]
-        stmt = select(Contact).where(where, and_(*short) if every else or_(*short))
-        return list(await session.scalars(stmt.limit(limit)))
-    if on_sqlite(session):
-        expr = (" AND " if every else " OR ").join(_phrase(p, start=start) for p in indexed)
-        stmt = (
-            select(Contact)
-            .select_from(_fts)
-            .join(Contact, Contact.id == _fts.c.rowid)
-            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr), where)
-        )
-    else:
-        likes = [_like(p, start=start) for p in indexed]
-        stmt = select(Contact).where(and_(*likes) if every else or_(*likes), where)
-    rows = list(await session.scalars(stmt.limit(limit)))
-    if every and len(indexed) < len(pieces):  # the short pieces must be there too
+    stmt = probe_statement(session, where, pieces, every=every, start=start, limit=limit)
+    rows = list(await session.scalars(stmt))
+    short = [p for p in pieces if len(p) < TRIGRAM]
+    if every and short and len(short) < len(pieces):  # the short pieces must be there too
         rows = [c for c in rows if all(p in c.search_text for p in pieces)]
     return rows
 

@@ -370,3 +370,27 @@ Index("ix_contacts_next_step_due", Contact.next_step_due)
 Index("ix_contacts_last_touch_at", Contact.last_touch_at)
 Index("ix_contacts_created_at", Contact.created_at)
 Index("ix_contacts_verified_at", Contact.verified_at)
+
+
+class RollupTouches(Base):
+    """Touches per UTC day, counted under their card's current owner, team (``team_key`` 0:
+    none) and stage — kept by triggers on ``touches`` and ``contacts`` (migration 0011): a card
+    that changes hands or stage takes its touches along, as the direct queries see them."""
+
+    __tablename__ = "rollup_touches"
+
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupLastTouch(Base):
+    """The UTC day of each card's latest touch (cards with touches only), kept by the same
+    triggers; ``rollup_cards`` of kind ``touched`` counts the cards per that day."""
+
+    __tablename__ = "rollup_last_touch"
+
+    contact_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)

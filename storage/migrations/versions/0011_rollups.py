@@ -43,7 +43,11 @@ def _sqlite_apply(row: str, sign: int) -> str:
     out = []
     for kind, cond, day in (
         ("due", f"{row}.next_step_due IS NOT NULL", f"{row}.next_step_due"),
-        ("quiet", f"{row}.next_step_due IS NULL", f"coalesce({row}.last_touch_at, {row}.created_at)"),
+        (
+            "quiet",
+            f"{row}.next_step_due IS NULL",
+            f"coalesce({row}.last_touch_at, {row}.created_at)",
+        ),
         ("verified", "1", f"{row}.verified_at"),
     ):
         out.append(
@@ -55,6 +59,56 @@ def _sqlite_apply(row: str, sign: int) -> str:
     return " ".join(out)
 
 
+UPSERT_CARDS = (
+    "ON CONFLICT (kind, team_key, owner_id, stage, day) DO UPDATE SET n = n + excluded.n;"
+)
+UPSERT_TOUCHES = "ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = n + excluded.n;"
+
+
+def _sqlite_touch(row: str, sign: int) -> str:
+    """Count the touch ``row`` (new/old) under its card's current keys (if the card exists)."""
+    return (
+        "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
+        f"SELECT coalesce(team_id, 0), owner_id, stage, substr({row}.occurred_at, 1, 10), {sign} "
+        f"FROM contacts WHERE id = {row}.contact_id {UPSERT_TOUCHES}"
+    )
+
+
+def _sqlite_refresh(cid: str) -> str:
+    """Move card ``cid`` in the ``touched`` histogram to the day of its latest touch."""
+    return (
+        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
+        "SELECT 'touched', coalesce(c.team_id, 0), c.owner_id, c.stage, lt.day, -1 "
+        "FROM rollup_last_touch AS lt JOIN contacts AS c ON c.id = lt.contact_id "
+        f"WHERE lt.contact_id = {cid} {UPSERT_CARDS} "
+        f"DELETE FROM rollup_last_touch WHERE contact_id = {cid}; "
+        "INSERT INTO rollup_last_touch (contact_id, day) "
+        f"SELECT {cid}, substr(max(occurred_at), 1, 10) FROM touches WHERE contact_id = {cid} "
+        f"HAVING count(*) > 0 AND EXISTS (SELECT 1 FROM contacts WHERE id = {cid}); "
+        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
+        "SELECT 'touched', coalesce(c.team_id, 0), c.owner_id, c.stage, lt.day, 1 "
+        "FROM rollup_last_touch AS lt JOIN contacts AS c ON c.id = lt.contact_id "
+        f"WHERE lt.contact_id = {cid} {UPSERT_CARDS}"
+    )
+
+
+def _sqlite_card_touches(row: str, sign: str) -> str:
+    """Add (sign "") or take away (sign "-") card ``row``'s touches and its latest touch
+    under the card's keys in ``row``."""
+    return (
+        "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
+        f"SELECT coalesce({row}.team_id, 0), {row}.owner_id, {row}.stage, "
+        f"substr(occurred_at, 1, 10), {sign}count(*) FROM touches WHERE contact_id = {row}.id "
+        f"GROUP BY 4 {UPSERT_TOUCHES} "
+        "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
+        f"SELECT 'touched', coalesce({row}.team_id, 0), {row}.owner_id, {row}.stage, day, "
+        f"{sign}1 FROM rollup_last_touch WHERE contact_id = {row}.id {UPSERT_CARDS}"
+    )
+
+
+MOVED = ("owner_id", "team_id", "stage")
+
+
 def _sqlite_up() -> list[str]:
     changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in WATCHED)
     return [
@@ -64,6 +118,22 @@ def _sqlite_up() -> list[str]:
         f"{_sqlite_apply('old', -1)} END",
         f"CREATE TRIGGER rollup_cards_update AFTER UPDATE OF {', '.join(WATCHED)} ON contacts "
         f"WHEN {changed} BEGIN {_sqlite_apply('old', -1)} {_sqlite_apply('new', 1)} END",
+        "CREATE TRIGGER rollup_touches_insert AFTER INSERT ON touches BEGIN "
+        f"{_sqlite_touch('new', 1)} {_sqlite_refresh('new.contact_id')} END",
+        "CREATE TRIGGER rollup_touches_delete AFTER DELETE ON touches BEGIN "
+        f"{_sqlite_touch('old', -1)} {_sqlite_refresh('old.contact_id')} END",
+        "CREATE TRIGGER rollup_touches_update AFTER UPDATE OF contact_id, occurred_at ON touches "
+        "WHEN old.contact_id IS NOT new.contact_id OR old.occurred_at IS NOT new.occurred_at "
+        f"BEGIN {_sqlite_touch('old', -1)} {_sqlite_touch('new', 1)} "
+        f"{_sqlite_refresh('old.contact_id')} {_sqlite_refresh('new.contact_id')} END",
+        # a card that changes hands or stage takes its touches along
+        f"CREATE TRIGGER rollup_touches_card_move AFTER UPDATE OF {', '.join(MOVED)} ON contacts "
+        f"WHEN {' OR '.join(f'old.{c} IS NOT new.{c}' for c in MOVED)} BEGIN "
+        f"{_sqlite_card_touches('old', '-')} {_sqlite_card_touches('new', '')} END",
+        # before the cascade deletes its touches (whose triggers then find no card)
+        "CREATE TRIGGER rollup_touches_card_delete BEFORE DELETE ON contacts BEGIN "
+        f"{_sqlite_card_touches('old', '-')} "
+        "DELETE FROM rollup_last_touch WHERE contact_id = old.id; END",
     ]
 
 
@@ -110,13 +180,130 @@ PG_UP = (
     + " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
     + ") EXECUTE FUNCTION rollup_cards_trigger()",
 )
+PG_TOUCHES = (
+    """
+    CREATE FUNCTION rollup_touch_refresh(cid integer) RETURNS void AS $$
+    DECLARE
+        c contacts;
+        old_day date;
+        new_day date;
+    BEGIN
+        SELECT * INTO c FROM contacts WHERE id = cid;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        SELECT day INTO old_day FROM rollup_last_touch WHERE contact_id = cid;
+        SELECT (max(occurred_at) AT TIME ZONE 'UTC')::date INTO new_day
+        FROM touches WHERE contact_id = cid;
+        IF old_day IS NOT DISTINCT FROM new_day THEN
+            RETURN;
+        END IF;
+        IF old_day IS NOT NULL THEN
+            INSERT INTO rollup_cards AS t (kind, team_key, owner_id, stage, day, n)
+            VALUES ('touched', coalesce(c.team_id, 0), c.owner_id, c.stage, old_day, -1)
+            ON CONFLICT (kind, team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+            DELETE FROM rollup_last_touch WHERE contact_id = cid;
+        END IF;
+        IF new_day IS NOT NULL THEN
+            INSERT INTO rollup_cards AS t (kind, team_key, owner_id, stage, day, n)
+            VALUES ('touched', coalesce(c.team_id, 0), c.owner_id, c.stage, new_day, 1)
+            ON CONFLICT (kind, team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+            INSERT INTO rollup_last_touch (contact_id, day) VALUES (cid, new_day);
+        END IF;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE FUNCTION rollup_touch_add(cid integer, at timestamptz, sign integer) RETURNS void AS $$
+    BEGIN
+        INSERT INTO rollup_touches AS t (team_key, owner_id, stage, day, n)
+        SELECT coalesce(team_id, 0), owner_id, stage, (at AT TIME ZONE 'UTC')::date, sign
+        FROM contacts WHERE id = cid
+        ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE FUNCTION rollup_touches_trigger() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            PERFORM rollup_touch_add(OLD.contact_id, OLD.occurred_at, -1);
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            PERFORM rollup_touch_add(NEW.contact_id, NEW.occurred_at, 1);
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            PERFORM rollup_touch_refresh(OLD.contact_id);
+        END IF;
+        IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.contact_id <> OLD.contact_id) THEN
+            PERFORM rollup_touch_refresh(NEW.contact_id);
+        END IF;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE FUNCTION rollup_card_touches(r contacts, sign integer) RETURNS void AS $$
+    BEGIN
+        INSERT INTO rollup_touches AS t (team_key, owner_id, stage, day, n)
+        SELECT coalesce(r.team_id, 0), r.owner_id, r.stage,
+               (occurred_at AT TIME ZONE 'UTC')::date, sign * count(*)
+        FROM touches WHERE contact_id = r.id GROUP BY 4
+        ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+        INSERT INTO rollup_cards AS t (kind, team_key, owner_id, stage, day, n)
+        SELECT 'touched', coalesce(r.team_id, 0), r.owner_id, r.stage, day, sign
+        FROM rollup_last_touch WHERE contact_id = r.id
+        ON CONFLICT (kind, team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE FUNCTION rollup_card_move_trigger() RETURNS trigger AS $$
+    BEGIN
+        PERFORM rollup_card_touches(OLD, -1);
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM rollup_last_touch WHERE contact_id = OLD.id;
+            RETURN OLD;
+        END IF;
+        PERFORM rollup_card_touches(NEW, 1);
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    "CREATE TRIGGER rollup_touches_change AFTER INSERT OR DELETE ON touches "
+    "FOR EACH ROW EXECUTE FUNCTION rollup_touches_trigger()",
+    "CREATE TRIGGER rollup_touches_update AFTER UPDATE ON touches FOR EACH ROW WHEN ("
+    "OLD.contact_id IS DISTINCT FROM NEW.contact_id OR "
+    "OLD.occurred_at IS DISTINCT FROM NEW.occurred_at) "
+    "EXECUTE FUNCTION rollup_touches_trigger()",
+    "CREATE TRIGGER rollup_touches_card_move AFTER UPDATE ON contacts FOR EACH ROW WHEN ("
+    "OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.team_id IS DISTINCT FROM NEW.team_id "
+    "OR OLD.stage IS DISTINCT FROM NEW.stage) EXECUTE FUNCTION rollup_card_move_trigger()",
+    # before the cascade deletes its touches (whose triggers then find no card)
+    "CREATE TRIGGER rollup_touches_card_delete BEFORE DELETE ON contacts "
+    "FOR EACH ROW EXECUTE FUNCTION rollup_card_move_trigger()",
+)
 PG_DOWN = (
+    "DROP TRIGGER IF EXISTS rollup_touches_card_delete ON contacts",
+    "DROP TRIGGER IF EXISTS rollup_touches_card_move ON contacts",
+    "DROP TRIGGER IF EXISTS rollup_touches_update ON touches",
+    "DROP TRIGGER IF EXISTS rollup_touches_change ON touches",
+    "DROP FUNCTION IF EXISTS rollup_card_move_trigger()",
+    "DROP FUNCTION IF EXISTS rollup_card_touches(contacts, integer)",
+    "DROP FUNCTION IF EXISTS rollup_touches_trigger()",
+    "DROP FUNCTION IF EXISTS rollup_touch_add(integer, timestamptz, integer)",
+    "DROP FUNCTION IF EXISTS rollup_touch_refresh(integer)",
     "DROP TRIGGER IF EXISTS rollup_cards_update ON contacts",
     "DROP TRIGGER IF EXISTS rollup_cards_change ON contacts",
     "DROP FUNCTION IF EXISTS rollup_cards_trigger()",
     "DROP FUNCTION IF EXISTS rollup_cards_add(contacts, integer)",
 )
 SQLITE_DOWN = (
+    "DROP TRIGGER IF EXISTS rollup_touches_card_delete",
+    "DROP TRIGGER IF EXISTS rollup_touches_card_move",
+    "DROP TRIGGER IF EXISTS rollup_touches_update",
+    "DROP TRIGGER IF EXISTS rollup_touches_delete",
+    "DROP TRIGGER IF EXISTS rollup_touches_insert",
     "DROP TRIGGER IF EXISTS rollup_cards_update",
     "DROP TRIGGER IF EXISTS rollup_cards_delete",
     "DROP TRIGGER IF EXISTS rollup_cards_insert",
@@ -138,10 +325,27 @@ def upgrade() -> None:
             "kind", "team_key", "owner_id", "stage", "day", name=op.f("pk_rollup_cards")
         ),
     )
+    op.create_table(
+        "rollup_touches",
+        sa.Column("team_key", sa.Integer(), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("stage", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "team_key", "owner_id", "stage", "day", name=op.f("pk_rollup_touches")
+        ),
+    )
+    op.create_table(
+        "rollup_last_touch",
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_rollup_last_touch")),
+    )
     for name, column in INDEXES:
         op.create_index(name, "contacts", [column])
     dialect = op.get_bind().dialect.name
-    for sql in _sqlite_up() if dialect == "sqlite" else PG_UP:
+    for sql in _sqlite_up() if dialect == "sqlite" else PG_UP + PG_TOUCHES:
         op.execute(sql)
     for sql in rebuild_sql(dialect):
         op.execute(sql)
@@ -152,4 +356,6 @@ def downgrade() -> None:
         op.execute(sql)
     for name, _column in reversed(INDEXES):
         op.drop_index(name, table_name="contacts")
+    op.drop_table("rollup_last_touch")
+    op.drop_table("rollup_touches")
     op.drop_table("rollup_cards")
