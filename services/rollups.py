@@ -263,6 +263,7 @@ async def freshness(
 
 
 # ------------------------------------------------------------------------ touches, reach
+LATER_LIMIT = 2000  # touches after a period's end that the rollups correct for
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
     """The whole UTC days inside [start, end) as [first, stop); None if there are none."""
     first = _utc_day(start) + timedelta(days=1)
@@ -281,14 +282,19 @@ async def touches_by_stage(
     """{stage: (touches, distinct contacts touched)} in [start, end), by the card's current
     stage, as services.metrics.touch_frequency counts them: whole days from the rollups, the two
     partial days at the ends live. None when the rollups can't answer: a period without a whole
-    day, or a touch at or after ``end`` (then "touched in the period" is not "last touched
-    since ``start``"); the caller asks the touches directly."""
+    day, or more than LATER_LIMIT touches at or after ``end`` (a period well in the past: "touched
+    in the period" is "last touched since ``start``" less the cards touched only after it, and
+    correcting for many costs what the direct count does); the caller then counts directly."""
     days = _whole_days(start, end)
     if days is None:
         return None
-    later = await session.scalar(select(Touch.id).where(Touch.occurred_at >= end).limit(1))
-    if later is not None:
-        return None
+    later = await session.scalar(
+        select(func.count()).select_from(
+            select(Touch.id).where(Touch.occurred_at >= end).limit(LATER_LIMIT + 1).subquery()
+        )
+    )
+    if later and later > LATER_LIMIT:
+        return None  # a period well in the past: the touches after it would cost more
     first, stop = days
     in_cards = _scope_cards(team_id, rep_id)
     touches: dict[str, int] = defaultdict(int)
@@ -337,6 +343,27 @@ async def touches_by_stage(
     )
     for stage, n in rows.all():
         contacts[stage] += int(n or 0)
+    if later:
+        # a card touched after the period is in the histogram by that touch: it was reached
+        # only if it was also touched in the period
+        after = select(Touch.contact_id).where(Touch.occurred_at >= end)
+        inside = (
+            select(Touch.id)
+            .where(
+                Touch.contact_id == Contact.id,
+                Touch.occurred_at >= start,
+                Touch.occurred_at < end,
+            )
+            .correlate(Contact)
+            .exists()
+        )
+        rows = await session.execute(
+            select(Contact.stage, func.count(Contact.id))
+            .where(_scope_cards(team_id, rep_id), Contact.id.in_(after), ~inside)
+            .group_by(Contact.stage)
+        )
+        for stage, n in rows.all():
+            contacts[stage] -= int(n or 0)
     return {s: (touches[s], contacts[s]) for s in set(touches) | set(contacts)}
 
 

@@ -20,7 +20,7 @@ last. Within a tier, the closer name (rapidfuzz) first.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
@@ -58,6 +58,8 @@ TYPO_CANDIDATES = 300
 TYPO_MIN_SCORE = 75
 
 _fts = table(FTS_TABLE, column("rowid", Integer))
+# what a probe reads of a candidate (ranking needs no more); the winners are loaded whole
+HIT = (Contact.id, Contact.name, Contact.search_text, Contact.tags)
 
 
 def on_sqlite(session: AsyncSession) -> bool:
@@ -103,24 +105,24 @@ def probe_statement(
     every: bool,
     start: bool = False,
     limit: int = CANDIDATES,
-) -> Select[tuple[Contact]]:
+) -> Select[Any]:
     """The query behind :func:`_probe` (tests read its plan)."""
     indexed = [p for p in dict.fromkeys(pieces) if len(p) >= TRIGRAM]
     if not indexed:
         # one or two letters: no index can help; the scope's own (indexed) cards are read
         short = [Contact.search_text.like(f"{p}%" if start else f"%{p}%") for p in pieces]
-        return select(Contact).where(where, and_(*short) if every else or_(*short)).limit(limit)
+        return select(*HIT).where(where, and_(*short) if every else or_(*short)).limit(limit)
     if on_sqlite(session):
         expr = (" AND " if every else " OR ").join(_phrase(p, start=start) for p in indexed)
         stmt = (
-            select(Contact)
+            select(*HIT)
             .select_from(_fts)
             .join(Contact, Contact.id == _fts.c.rowid)
             .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr), where)
         )
     else:
         likes = [_like(p, start=start) for p in indexed]
-        stmt = select(Contact).where(and_(*likes) if every else or_(*likes), where)
+        stmt = select(*HIT).where(and_(*likes) if every else or_(*likes), where)
     return stmt.limit(limit)
 
 
@@ -132,11 +134,11 @@ async def _probe(
     every: bool,
     start: bool = False,
     limit: int = CANDIDATES,
-) -> list[Contact]:
-    """Cards whose search text contains every piece (``every``) or any of them (or starts with
-    it: ``start``), at most ``limit``, through the text index."""
+) -> list[Any]:
+    """Cards (id, name, search_text, tags) whose search text contains every piece (``every``)
+    or any of them (or starts with it: ``start``), at most ``limit``, through the text index."""
     stmt = probe_statement(session, where, pieces, every=every, start=start, limit=limit)
-    rows = list(await session.scalars(stmt))
+    rows = list((await session.execute(stmt)).all())
     short = [p for p in pieces if len(p) < TRIGRAM]
     if every and short and len(short) < len(pieces):  # the short pieces must be there too
         rows = [c for c in rows if all(p in c.search_text for p in pieces)]
@@ -157,53 +159,58 @@ async def find(
     if parsed is None:
         return []
     where = and_(scope_condition(scope), visible(archived=archived, forgotten=forgotten))
-    found: dict[int, Contact] = {}
+    return await _load(session, await _find_ids(session, where, parsed, limit))
 
-    def add(rows: list[Contact]) -> None:
+
+async def _load(session: AsyncSession, ids: list[int]) -> list[Contact]:
+    """The cards, whole, in the given order."""
+    if not ids:
+        return []
+    cards = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    return [cards[i] for i in ids if i in cards]
+
+
+async def _find_ids(
+    session: AsyncSession, where: ColumnElement[bool], parsed: SearchQuery, limit: int
+) -> list[int]:
+    found: dict[int, Any] = {}
+
+    def add(rows: list[Any]) -> None:
         for c in rows:
             found.setdefault(c.id, c)
 
     if parsed.kind == "phone":
         # the stored E.164 number first (its own index), then the digits anywhere
-        exact = select(Contact).where(Contact.phone == parsed.phone, where).limit(limit)
-        add(list(await session.scalars(exact)))
+        exact = select(*HIT).where(Contact.phone == parsed.phone, where).limit(limit)
+        add(list((await session.execute(exact)).all()))
         if len(found) < limit:
             add(await _probe(session, where, list(parsed.variants), every=True, limit=limit))
-        return list(found.values())[:limit]
+        return list(found)[:limit]
     if parsed.kind == "email":
-        exact = select(Contact).where(Contact.email == parsed.email, where).limit(limit)
-        add(list(await session.scalars(exact)))
+        exact = select(*HIT).where(Contact.email == parsed.email, where).limit(limit)
+        add(list((await session.execute(exact)).all()))
         if found:
-            return list(found.values())[:limit]
+            return list(found)[:limit]
     if parsed.kind in ("tag", "username"):
         rows = await _probe(session, where, list(parsed.variants), every=True)
         if parsed.kind == "tag":
             rows = [c for c in rows if f";{parsed.tag};" in (c.tags or "")]
-        return rows[:limit]
-    return await _find_text(session, where, parsed, limit)
-
-
-async def _find_text(
-    session: AsyncSession, where: ColumnElement[bool], parsed: SearchQuery, limit: int
-) -> list[Contact]:
+        return [c.id for c in rows[:limit]]
     variants = parsed.variants
-    found: dict[int, Contact] = {}
     # names that start with the query (the search text starts with the name) ...
     for v in variants:
-        for c in await _probe(session, where, [v], every=True, start=True):
-            found.setdefault(c.id, c)
+        add(await _probe(session, where, [v], every=True, start=True))
     # ... then the query's words anywhere, in any order
     if len(found) < limit:
         for v in variants:
-            for c in await _probe(session, where, v.split(), every=True):
-                found.setdefault(c.id, c)
+            add(await _probe(session, where, v.split(), every=True))
     if found:
-        return _rank(list(found.values()), variants)[:limit]
-    return (await _typos(session, where, variants, limit))[:limit]
+        return [c.id for c in _rank(list(found.values()), variants)[:limit]]
+    return [c.id for c in (await _typos(session, where, variants, limit))[:limit]]
 
 
-def _rank(rows: list[Contact], variants: tuple[str, ...]) -> list[Contact]:
-    def key(c: Contact) -> tuple[int, float, str, int]:
+def _rank(rows: list[Any], variants: tuple[str, ...]) -> list[Any]:
+    def key(c: Any) -> tuple[int, float, str, int]:
         name = search_key(c.name)
         closeness = max(fuzz.WRatio(v, name) for v in variants)
         return name_tier(c.name, variants), -closeness, c.name.casefold(), c.id
@@ -213,10 +220,10 @@ def _rank(rows: list[Contact], variants: tuple[str, ...]) -> list[Contact]:
 
 async def _typos(
     session: AsyncSession, where: ColumnElement[bool], variants: tuple[str, ...], limit: int
-) -> list[Contact]:
+) -> list[Any]:
     """Nothing matched as typed: cards sharing a word's head or tail (half a word first, then
     three letters), kept when rapidfuzz finds the query in their text with a score ≥ 75."""
-    scored: dict[int, tuple[float, Contact]] = {}
+    scored: dict[int, tuple[float, Any]] = {}
     tried: set[str] = set()
     for size in (None, TRIGRAM):
         pieces = sorted(typo_pieces(variants, size) - tried)
