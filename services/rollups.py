@@ -78,6 +78,10 @@ def _utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def _scope_rollup(team_id: int | None, rep_id: int | None) -> ColumnElement[bool]:
     if rep_id is not None:
         return RollupCards.owner_id == rep_id
@@ -197,14 +201,37 @@ async def card_counts(
     def days_for(team_key: int, stage: str) -> int | None:
         return per_team.get(team_key, default).get(stage)
 
-    spans = {d for c in (default, *per_team.values()) for d in c.values() if d}
-    for days in sorted(spans):
+    spans = sorted({d for c in (default, *per_team.values()) for d in c.values() if d})
+    if spans:
+        # the whole days before every boundary in one pass, the few days between them apart
+        lowest, highest = _utc_day(now - timedelta(days=spans[-1])), _utc_day(now)
+        for owner, team_key, stage, n in await _before(session, in_rollup, "quiet", lowest):
+            if days_for(team_key, stage):
+                cold[_group(by, owner, team_key)] += n
+        rows = await session.execute(
+            select(
+                RollupCards.owner_id,
+                RollupCards.team_key,
+                RollupCards.stage,
+                RollupCards.day,
+                RollupCards.n,
+            ).where(
+                RollupCards.kind == "quiet",
+                in_rollup,
+                RollupCards.day >= lowest,
+                RollupCards.day < highest,
+            )
+        )
+        for owner, team_key, stage, day, n in rows.all():
+            days = days_for(team_key, stage)
+            if days and _as_date(day) < _utc_day(now - timedelta(days=days)):
+                cold[_group(by, owner, team_key)] += n
+    for days in spans:
         boundary = now - timedelta(days=days)
 
         def keep(team_key: int, stage: str, days: int = days) -> bool:
             return days_for(team_key, stage) == days
 
-        add(cold, await _before(session, in_rollup, "quiet", _utc_day(boundary)), keep)
         last = Contact.last_touch_at
         window = and_(
             Contact.next_step_due.is_(None),
@@ -264,6 +291,8 @@ async def freshness(
 
 # ------------------------------------------------------------------------ touches, reach
 LATER_LIMIT = 2000  # touches after a period's end that the rollups correct for
+
+
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
     """The whole UTC days inside [start, end) as [first, stop); None if there are none."""
     first = _utc_day(start) + timedelta(days=1)

@@ -359,10 +359,12 @@ class RollupCards(Base):
 
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),)
 
 
 # the live part of the card counts (the day a boundary falls in) is read through these (0011)
@@ -380,10 +382,12 @@ class RollupTouches(Base):
     __tablename__ = "rollup_touches"
 
     team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"),)
 
 
 class RollupLastTouch(Base):

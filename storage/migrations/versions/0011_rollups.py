@@ -317,25 +317,27 @@ def upgrade() -> None:
         "rollup_cards",
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("team_key", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "kind", "team_key", "owner_id", "stage", "day", name=op.f("pk_rollup_cards")
+            "kind", "team_key", "day", "owner_id", "stage", name=op.f("pk_rollup_cards")
         ),
     )
+    op.create_index("ix_rollup_cards_owner", "rollup_cards", ["kind", "owner_id", "day"])
     op.create_table(
         "rollup_touches",
         sa.Column("team_key", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "team_key", "owner_id", "stage", "day", name=op.f("pk_rollup_touches")
+            "team_key", "day", "owner_id", "stage", name=op.f("pk_rollup_touches")
         ),
     )
+    op.create_index("ix_rollup_touches_owner", "rollup_touches", ["owner_id", "day"])
     op.create_table(
         "rollup_last_touch",
         sa.Column("contact_id", sa.Integer(), nullable=False),
