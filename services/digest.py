@@ -136,6 +136,8 @@ async def build(
     if scope.team_id is not None:
         title = await session.scalar(select(Team.name).where(Team.id == scope.team_id))
     breakdown = None
+    by = "team" if everyone else "owner"
+    mx.forget_memo(session)
     if scope.rep_id is None:  # per rep for a team, per team for everyone
         breakdown = await mx.breakdown(
             session,
@@ -143,7 +145,7 @@ async def build(
             since,
             now,
             now=now,
-            by="team" if everyone else "owner",
+            by=by,
             settings_cadence=settings_cadence,
             stale_days=stale_days,
         )
@@ -168,7 +170,9 @@ async def build(
         title=title,
         since=since,
         now=now,
-        touches=await mx.touches_by_type(session, scope, since, now),
+        touches=await mx.touches_by_type(
+            session, scope, since, now, by=None if breakdown is None else by
+        ),
         new=await mx.new_by_source(session, scope, since, now),
         steps=await mx.steps(session, scope, since, now),
         overdue=cards.overdue,
@@ -185,8 +189,9 @@ async def build(
         referrals=int(referral_total or 0),
         referrals_latest=await _referrals(session, scope, since, now, TOP),
     )
+    mx.forget_memo(session)
     if breakdown is not None:
-        digest.lines = await _lines(session, scope, breakdown, by="team" if everyone else "owner")
+        digest.lines = await _lines(session, scope, breakdown, by=by)
     return digest
 
 

@@ -683,22 +683,50 @@ def _group_col(by: str | None) -> Any:
     return literal(0)
 
 
+async def touch_counts(
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    by: str | None = None,
+) -> dict[tuple[str, Any], int]:
+    """Touches in [start, end) by (type, group): one pass over the period's touches serves both
+    the digest's types and its per-rep (or per-team) lines. Memoised on the session for the
+    same arguments, since the digest asks twice."""
+    memo_key = ("touch_counts", scope, start, end, by)
+    memo = session.info.setdefault("metrics_memo", {})
+    if memo_key in memo:
+        return memo[memo_key]
+    key = _group_col(by)
+    rows = await session.execute(
+        select(Touch.type, key, func.count(Touch.id))
+        .join(Contact, Contact.id == Touch.contact_id)
+        .where(by_time(session, scope), between(Touch.occurred_at, start, end))
+        .group_by(Touch.type, key)
+    )
+    memo[memo_key] = found = {(t, k): _n(n) for t, k, n in rows.all()}
+    return found
+
+
+def forget_memo(session: AsyncSession) -> None:
+    session.info.pop("metrics_memo", None)
+
+
 async def touches_by_type(
     session: AsyncSession,
     scope: MetricScope,
     start: datetime,
     end: datetime,
+    *,
+    by: str | None = None,
 ) -> list[tuple[str, int]]:
-    """Touches in [start, end) by type, most frequent first."""
-    n = func.count(Touch.id)
-    rows = await session.execute(
-        select(Touch.type, n)
-        .join(Contact, Contact.id == Touch.contact_id)
-        .where(by_time(session, scope), between(Touch.occurred_at, start, end))
-        .group_by(Touch.type)
-        .order_by(n.desc(), Touch.type)
-    )
-    return [(t, _n(c)) for t, c in rows.all()]
+    """Touches in [start, end) by type, most frequent first (``by``: read from the same pass
+    as the per-rep or per-team counts)."""
+    totals: dict[str, int] = {}
+    for (t, _k), n in (await touch_counts(session, scope, start, end, by=by)).items():
+        totals[t] = totals.get(t, 0) + n
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
 async def new_by_source(
@@ -926,15 +954,8 @@ async def breakdown(
     of grouped queries, not one query per rep."""
     key = _group_col(by)
     out = Breakdown()
-    out.touches = {
-        k: _n(v)
-        for k, v in await session.execute(
-            select(key, func.count(Touch.id))
-            .join(Contact, Contact.id == Touch.contact_id)
-            .where(by_time(session, scope), between(Touch.occurred_at, start, end))
-            .group_by(key)
-        )
-    }
+    for (_type, k), n in (await touch_counts(session, scope, start, end, by=by)).items():
+        out.touches[k] = out.touches.get(k, 0) + n
     out.new = {
         k: _n(v)
         for k, v in await session.execute(
