@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 FTS_TABLE = "contacts_fts"
 CANDIDATES = 200  # rows one probe may read
+PREFIX_CHARS = 64  # PostgreSQL's prefix B-tree holds the search text's first characters
 TYPO_CANDIDATES = 300
 TYPO_MIN_SCORE = 75
 
@@ -97,23 +98,38 @@ def _like(piece: str, *, start: bool) -> ColumnElement[bool]:
     return Contact.search_text.like(escaped + "%" if start else f"%{escaped}%", escape="\\")
 
 
+def _prefix_range(prefix: str) -> ColumnElement[bool]:
+    """PostgreSQL: the search text starts with ``prefix``, as a range on the B-tree of its first
+    PREFIX_CHARS characters (ix_contacts_search_prefix, byte order), usable with a bound
+    parameter in a generic plan, which a LIKE pattern is not."""
+    head = func.left(Contact.search_text, PREFIX_CHARS).collate("C")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(head >= prefix, head < upper)
+
+
 def probe_statement(
     session: AsyncSession,
     where: ColumnElement[bool],
-    pieces: list[str],
+    groups: list[list[str]],
     *,
-    every: bool,
     start: bool = False,
     limit: int = CANDIDATES,
 ) -> Select[Any]:
-    """The query behind :func:`_probe` (tests read its plan)."""
-    indexed = [p for p in dict.fromkeys(pieces) if len(p) >= TRIGRAM]
-    if not indexed:
+    """Cards whose search text holds every piece of one of the groups (or starts with the
+    group's one piece: ``start``), at most ``limit``, through the text index."""
+    groups = [list(dict.fromkeys(g)) for g in groups if g]
+    if any(all(len(p) < TRIGRAM for p in g) for g in groups):
         # one or two letters: no index can help; the scope's own (indexed) cards are read
-        short = [Contact.search_text.like(f"{p}%" if start else f"%{p}%") for p in pieces]
-        return select(*HIT).where(where, and_(*short) if every else or_(*short)).limit(limit)
+        def like(p: str) -> ColumnElement[bool]:
+            return Contact.search_text.like(f"{p}%" if start else f"%{p}%")
+
+        cond = or_(*[and_(*[like(p) for p in g]) for g in groups])
+        return select(*HIT).where(where, cond).limit(limit)
     if on_sqlite(session):
-        expr = (" AND " if every else " OR ").join(_phrase(p, start=start) for p in indexed)
+        expr = " OR ".join(
+            "(" + " AND ".join(_phrase(p, start=start) for p in g if len(p) >= TRIGRAM) + ")"
+            for g in groups
+        )
         stmt = (
             select(*HIT)
             .select_from(_fts)
@@ -121,27 +137,30 @@ def probe_statement(
             .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr), where)
         )
     else:
-        likes = [_like(p, start=start) for p in indexed]
-        stmt = select(*HIT).where(and_(*likes) if every else or_(*likes), where)
+        conds = []
+        for g in groups:
+            if start and len(g) == 1 and len(g[0]) <= PREFIX_CHARS:
+                conds.append(_prefix_range(g[0]))
+            else:
+                conds.append(and_(*[_like(p, start=start) for p in g if len(p) >= TRIGRAM]))
+        stmt = select(*HIT).where(or_(*conds), where)
     return stmt.limit(limit)
 
 
 async def _probe(
     session: AsyncSession,
     where: ColumnElement[bool],
-    pieces: list[str],
+    groups: list[list[str]],
     *,
-    every: bool,
     start: bool = False,
     limit: int = CANDIDATES,
 ) -> list[Any]:
-    """Cards (id, name, search_text, tags) whose search text contains every piece (``every``)
-    or any of them (or starts with it: ``start``), at most ``limit``, through the text index."""
-    stmt = probe_statement(session, where, pieces, every=every, start=start, limit=limit)
+    """Cards (id, name, search_text, tags) answering :func:`probe_statement`; short pieces that
+    the index could not look for are checked on the text."""
+    stmt = probe_statement(session, where, groups, start=start, limit=limit)
     rows = list((await session.execute(stmt)).all())
-    short = [p for p in pieces if len(p) < TRIGRAM]
-    if every and short and len(short) < len(pieces):  # the short pieces must be there too
-        rows = [c for c in rows if all(p in c.search_text for p in pieces)]
+    if any(len(p) < TRIGRAM for g in groups for p in g):
+        rows = [c for c in rows if any(all(p in c.search_text for p in g) for g in groups if g)]
     return rows
 
 
@@ -184,7 +203,7 @@ async def _find_ids(
         exact = select(*HIT).where(Contact.phone == parsed.phone, where).limit(limit)
         add(list((await session.execute(exact)).all()))
         if len(found) < limit:
-            add(await _probe(session, where, list(parsed.variants), every=True, limit=limit))
+            add(await _probe(session, where, [list(parsed.variants)], limit=limit))
         return list(found)[:limit]
     if parsed.kind == "email":
         exact = select(*HIT).where(Contact.email == parsed.email, where).limit(limit)
@@ -192,18 +211,18 @@ async def _find_ids(
         if found:
             return list(found)[:limit]
     if parsed.kind in ("tag", "username"):
-        rows = await _probe(session, where, list(parsed.variants), every=True)
+        rows = await _probe(session, where, [list(parsed.variants)])
         if parsed.kind == "tag":
             rows = [c for c in rows if f";{parsed.tag};" in (c.tags or "")]
         return [c.id for c in rows[:limit]]
     variants = parsed.variants
-    # names that start with the query (the search text starts with the name) ...
-    for v in variants:
-        add(await _probe(session, where, [v], every=True, start=True))
-    # ... then the query's words anywhere, in any order
-    if len(found) < limit:
-        for v in variants:
-            add(await _probe(session, where, v.split(), every=True))
+    # the query's words anywhere, in any order (in either script) ...
+    rows = await _probe(session, where, [v.split() for v in variants])
+    add(rows)
+    if len(rows) >= CANDIDATES:
+        # ... and, when that many cards answer, those whose name starts with the query (the
+        # search text starts with the name), so that the best are among the candidates
+        add(await _probe(session, where, [[v] for v in variants], start=True))
     if found:
         return [c.id for c in _rank(list(found.values()), variants)[:limit]]
     return [c.id for c in (await _typos(session, where, variants, limit))[:limit]]
@@ -230,7 +249,7 @@ async def _typos(
         if not pieces or len(scored) >= limit:
             break
         tried.update(pieces)
-        for c in await _probe(session, where, pieces, every=False, limit=TYPO_CANDIDATES):
+        for c in await _probe(session, where, [[p] for p in pieces], limit=TYPO_CANDIDATES):
             if c.id in scored:
                 continue
             score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)

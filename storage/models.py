@@ -342,6 +342,8 @@ class PrivacyLog(Base):
 SEARCH_TABLES = frozenset(
     f"contacts_fts{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config", "_content")
 )
+# PostgreSQL's prefix index for /find (0010): an expression index, made by SQL likewise
+SEARCH_INDEXES = frozenset({"ix_contacts_search_prefix"})
 
 
 class RollupCards(Base):

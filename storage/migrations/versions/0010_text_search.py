@@ -8,7 +8,8 @@ SQLite: an external-content FTS5 table over ``contacts.search_text`` (the text i
 in ``contacts``); triggers keep it in step with every insert, update and delete of a card in
 the same transaction, whatever wrote it (the services, a merge, a bulk ``INSERT … SELECT``
 import), so it cannot drift the way an index kept by application code could. PostgreSQL: a GIN
-index with ``gin_trgm_ops``, which PostgreSQL keeps itself.
+index with ``gin_trgm_ops``, which PostgreSQL keeps itself, and a B-tree on the text's first 64
+characters for names that start with the query (not a model: an expression index).
 """
 
 from alembic import op
@@ -53,6 +54,10 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"search_text": "gin_trgm_ops"},
     )
+    # names starting with the query, in byte order (the GIN index can't anchor a prefix)
+    op.execute(
+        'CREATE INDEX ix_contacts_search_prefix ON contacts ((left(search_text, 64) COLLATE "C"))'
+    )
 
 
 def downgrade() -> None:
@@ -60,4 +65,5 @@ def downgrade() -> None:
         for sql in SQLITE_DOWN:
             op.execute(sql)
         return
+    op.drop_index("ix_contacts_search_prefix", table_name="contacts")
     op.drop_index("ix_contacts_search_trgm", table_name="contacts")
