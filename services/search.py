@@ -30,6 +30,7 @@ from sqlalchemy import (
     and_,
     column,
     func,
+    literal_column,
     or_,
     select,
     table,
@@ -102,7 +103,8 @@ def _prefix_range(prefix: str) -> ColumnElement[bool]:
     """PostgreSQL: the search text starts with ``prefix``, as a range on the B-tree of its first
     PREFIX_CHARS characters (ix_contacts_search_prefix, byte order), usable with a bound
     parameter in a generic plan, which a LIKE pattern is not."""
-    head = func.left(Contact.search_text, PREFIX_CHARS).collate("C")
+    # the length as a literal: the expression must be the index's, not left(text, $1)
+    head = func.left(Contact.search_text, literal_column(str(PREFIX_CHARS))).collate("C")
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(head >= prefix, head < upper)
 

@@ -330,3 +330,12 @@ async def test_the_text_index_drives_before_and_after_analyze(session) -> None:
             assert "ix_contacts_search_trgm" in await plan(session, s)
         for s in statements[0::3]:  # names that start with the query
             assert "ix_contacts_search_prefix" in await plan(session, s)
+
+
+def test_postgresql_prefix_probe_names_the_indexed_expression() -> None:
+    """The prefix B-tree is on left(search_text, 64): the length must be in the SQL as a
+    literal (a bound $n makes another expression, and a sequential scan of every card)."""
+    from sqlalchemy.dialects import postgresql
+
+    sql = str(search_engine._prefix_range("anna").compile(dialect=postgresql.dialect()))
+    assert "left(contacts.search_text, 64)" in sql, sql
