@@ -691,13 +691,29 @@ async def touch_counts(
     *,
     by: str | None = None,
 ) -> dict[tuple[str, Any], int]:
-    """Touches in [start, end) by (type, group): one pass over the period's touches serves both
-    the digest's types and its per-rep (or per-team) lines. Memoised on the session for the
-    same arguments, since the digest asks twice."""
+    """Touches in [start, end) by (type, group): one reading serves both the digest's types
+    and its per-rep (or per-team) lines — whole hours from the rollup, the ends live
+    (services.rollups.touch_counts; :func:`touch_counts_direct` counts the touches). Memoised
+    on the session for the same arguments, since the digest asks twice."""
     memo_key = ("touch_counts", scope, start, end, by)
     memo = session.info.setdefault("metrics_memo", {})
     if memo_key in memo:
         return memo[memo_key]
+    memo[memo_key] = found = await rollups.touch_counts(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end, by=by
+    )
+    return found
+
+
+async def touch_counts_direct(
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    by: str | None = None,
+) -> dict[tuple[str, Any], int]:
+    """{(type, group): touches} in [start, end), counted over the touches."""
     key = _group_col(by)
     rows = await session.execute(
         select(Touch.type, key, func.count(Touch.id))
@@ -705,8 +721,7 @@ async def touch_counts(
         .where(by_time(session, scope), between(Touch.occurred_at, start, end))
         .group_by(Touch.type, key)
     )
-    memo[memo_key] = found = {(t, k): _n(n) for t, k, n in rows.all()}
-    return found
+    return {(t, k): _n(n) for t, k, n in rows.all()}
 
 
 def forget_memo(session: AsyncSession) -> None:

@@ -24,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadence import Cadence, effective_cadence
 from core.enums import Status
-from storage.models import Contact, RollupCards, RollupLastTouch, RollupTouches, Team, Touch
+from storage.models import (
+    Contact,
+    RollupCards,
+    RollupLastTouch,
+    RollupTouches,
+    RollupTouchHours,
+    Team,
+    Touch,
+)
 
 
 # ------------------------------------------------------------------------------ building
@@ -32,6 +40,12 @@ def _day_sql(dialect: str, col: str) -> str:
     if dialect == "sqlite":
         return f"substr({col}, 1, 10)"
     return f"({col} AT TIME ZONE 'UTC')::date"
+
+
+def _hour_sql(dialect: str, col: str) -> str:
+    if dialect == "sqlite":
+        return f"substr({col}, 1, 13)"
+    return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
 
 
 def rebuild_sql(dialect: str) -> list[str]:
@@ -44,6 +58,7 @@ def rebuild_sql(dialect: str) -> list[str]:
         "DELETE FROM rollup_cards",
         "DELETE FROM rollup_touches",
         "DELETE FROM rollup_last_touch",
+        "DELETE FROM rollup_touch_hours",
         cards + "SELECT CASE WHEN next_step_due IS NOT NULL THEN 'due' ELSE 'quiet' END, "
         f"coalesce(team_id, 0), owner_id, stage, {quiet_or_due}, count(*) "
         f"FROM contacts WHERE {active} GROUP BY 1, 2, 3, 4, 5",
@@ -53,6 +68,10 @@ def rebuild_sql(dialect: str) -> list[str]:
         "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
         f"SELECT coalesce(c.team_id, 0), c.owner_id, c.stage, {_day_sql(dialect, 't.occurred_at')}, "
         "count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id GROUP BY 1, 2, 3, 4",
+        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, type, n) "
+        f"SELECT coalesce(c.team_id, 0), {_hour_sql(dialect, 't.occurred_at')}, c.owner_id, "
+        "t.type, count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id "
+        "GROUP BY 1, 2, 3, 4",
         "INSERT INTO rollup_last_touch (contact_id, day) "
         f"SELECT contact_id, {_day_sql(dialect, 'max(occurred_at)')} FROM touches "
         "WHERE contact_id IN (SELECT id FROM contacts) GROUP BY contact_id",
@@ -100,7 +119,13 @@ def _scope_cards(team_id: int | None, rep_id: int | None) -> ColumnElement[bool]
 
 
 def _active() -> ColumnElement[bool]:
-    return and_(Contact.archived_at.is_(None), Contact.status != Status.LOST.value)
+    """Not archived, not lost (written so that no index on these columns is chosen instead of
+    the boundary's time index)."""
+    return and_(_is_null(Contact.archived_at), Contact.status != Status.LOST.value)
+
+
+def _is_null(col: Any) -> ColumnElement[bool]:
+    return func.coalesce(col, col).is_(None)
 
 
 def _group(by: str | None, owner: Any, team_key: Any) -> Any:
@@ -129,12 +154,15 @@ async def _before(
 
 
 async def _live(
-    session: AsyncSession, scope: ColumnElement[bool], cond: ColumnElement[bool]
+    session: AsyncSession, scope: ColumnElement[bool], cond: ColumnElement[bool], index: str
 ) -> list[tuple[int, int, str, int]]:
-    """(owner, team_key, stage, n): the cards of the boundary day, counted directly."""
+    """(owner, team_key, stage, n): the cards of the boundary day, counted directly through
+    the time's ``index`` (named to SQLite, whose planner would otherwise, with ANALYZE's
+    statistics, skip-scan an index on the scope and read every card)."""
     team_key = func.coalesce(Contact.team_id, 0)
     rows = await session.execute(
         select(Contact.owner_id, team_key, Contact.stage, func.count())
+        .with_hint(Contact, f"INDEXED BY {index}", "sqlite")
         .where(scope, _active(), cond)
         .group_by(Contact.owner_id, team_key, Contact.stage)
     )
@@ -184,13 +212,13 @@ async def card_counts(
     add(overdue, await _before(session, in_rollup, "due", _utc_day(now)), every)
     day0 = _day_start(now)
     window = and_(Contact.next_step_due >= day0, Contact.next_step_due < now)
-    add(overdue, await _live(session, in_cards, window), every)
+    add(overdue, await _live(session, in_cards, window, "ix_contacts_next_step_due"), every)
 
     # stale: verified before now − stale_days
     cutoff = now - timedelta(days=stale_days)
     add(stale, await _before(session, in_rollup, "verified", _utc_day(cutoff)), every)
     window = and_(Contact.verified_at >= _day_start(cutoff), Contact.verified_at < cutoff)
-    add(stale, await _live(session, in_cards, window), every)
+    add(stale, await _live(session, in_cards, window, "ix_contacts_verified_at"), every)
 
     # going cold: no next step, quiet for longer than the stage's cadence (the team's own)
     if cadence is not None:
@@ -232,21 +260,14 @@ async def card_counts(
         def keep(team_key: int, stage: str, days: int = days) -> bool:
             return days_for(team_key, stage) == days
 
-        last = Contact.last_touch_at
-        window = and_(
-            Contact.next_step_due.is_(None),
-            # coalesce(last touch, created) in [the boundary's day, the boundary), through
-            # the two columns' own indexes
-            (
-                and_(last >= _day_start(boundary), last < boundary)
-                | and_(
-                    last.is_(None),
-                    Contact.created_at >= _day_start(boundary),
-                    Contact.created_at < boundary,
-                )
-            ),
-        )
-        add(cold, await _live(session, in_cards, window), keep)
+        # coalesce(last touch, created) in [the boundary's day, the boundary): the touched
+        # cards through the last touch's index, the untouched through creation's
+        last, created, day0 = Contact.last_touch_at, Contact.created_at, _day_start(boundary)
+        no_step = _is_null(Contact.next_step_due)
+        touched = and_(no_step, last >= day0, last < boundary)
+        add(cold, await _live(session, in_cards, touched, "ix_contacts_last_touch_at"), keep)
+        untouched = and_(no_step, _is_null(last), created >= day0, created < boundary)
+        add(cold, await _live(session, in_cards, untouched, "ix_contacts_created_at"), keep)
     keys = set(overdue) | set(cold) | set(stale)
     return {k: Counts(overdue[k], cold[k], stale[k]) for k in keys}
 
@@ -285,7 +306,8 @@ async def freshness(
     cutoff = now - timedelta(days=stale_days)
     stale = await _before_count(session, in_rollup, "verified", _utc_day(cutoff))
     window = and_(Contact.verified_at >= _day_start(cutoff), Contact.verified_at < cutoff)
-    stale += sum(n for *_, n in await _live(session, _scope_cards(team_id, rep_id), window))
+    live = await _live(session, _scope_cards(team_id, rep_id), window, "ix_contacts_verified_at")
+    stale += sum(n for *_, n in live)
     return active, active - stale
 
 
@@ -344,6 +366,7 @@ async def touches_by_stage(
         rows = await session.execute(
             select(Contact.stage, func.count(Touch.id))
             .join(Contact, Contact.id == Touch.contact_id)
+            .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
             .where(in_cards, Touch.occurred_at >= lo, Touch.occurred_at < hi)
             .group_by(Contact.stage)
         )
@@ -361,6 +384,7 @@ async def touches_by_stage(
     rows = await session.execute(
         select(Contact.stage, func.count(func.distinct(Touch.contact_id)))
         .join(Contact, Contact.id == Touch.contact_id)
+        .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
         .join(RollupLastTouch, RollupLastTouch.contact_id == Touch.contact_id)
         .where(
             in_cards,
@@ -402,3 +426,70 @@ def _scope_touch_rollup(team_id: int | None, rep_id: int | None) -> ColumnElemen
     if team_id is not None:
         return RollupTouches.team_key == team_id
     return true()
+
+
+# ------------------------------------------------------------------- touches by the hour
+def _hour_key(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H")
+
+
+def _hour_start(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def touch_counts(
+    session: AsyncSession,
+    *,
+    team_id: int | None,
+    rep_id: int | None,
+    start: datetime,
+    end: datetime,
+    by: str | None,
+) -> dict[tuple[str, Any], int]:
+    """{(type, group): touches} in [start, end), as services.metrics.touch_counts counts them:
+    the whole hours from ``rollup_touch_hours``, the two partial hours at the ends live."""
+    first = _hour_start(start)
+    if first < start:
+        first += timedelta(hours=1)
+    stop = _hour_start(end)
+    found: dict[tuple[str, Any], int] = defaultdict(int)
+    if first >= stop:
+        edges = [(start, end)]
+    else:
+        edges = [(start, first), (stop, end)]
+        if rep_id is not None:
+            scope = RollupTouchHours.owner_id == rep_id
+        elif team_id is not None:
+            scope = RollupTouchHours.team_key == team_id
+        else:
+            scope = true()
+        rows = await session.execute(
+            select(
+                RollupTouchHours.type,
+                RollupTouchHours.owner_id,
+                RollupTouchHours.team_key,
+                func.sum(RollupTouchHours.n),
+            )
+            .where(
+                scope,
+                RollupTouchHours.hour >= _hour_key(first),
+                RollupTouchHours.hour < _hour_key(stop),
+            )
+            .group_by(RollupTouchHours.type, RollupTouchHours.owner_id, RollupTouchHours.team_key)
+        )
+        for kind, owner, team_key, n in rows.all():
+            found[(kind, _group(by, owner, team_key))] += int(n or 0)
+    team_key = func.coalesce(Contact.team_id, 0)
+    for lo, hi in edges:
+        if lo >= hi:
+            continue
+        rows = await session.execute(
+            select(Touch.type, Contact.owner_id, team_key, func.count(Touch.id))
+            .join(Contact, Contact.id == Touch.contact_id)
+            .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
+            .where(_scope_cards(team_id, rep_id), Touch.occurred_at >= lo, Touch.occurred_at < hi)
+            .group_by(Touch.type, Contact.owner_id, team_key)
+        )
+        for kind, owner, tk, n in rows.all():
+            found[(kind, _group(by, owner, tk))] += int(n or 0)
+    return {k: n for k, n in found.items() if n}

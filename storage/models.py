@@ -392,6 +392,22 @@ class RollupTouches(Base):
     __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"),)
 
 
+class RollupTouchHours(Base):
+    """Touches per UTC hour ('YYYY-MM-DD HH') and type, under their card's current owner and
+    team, kept by the same triggers: the digest's period (since the last digest) is whole
+    hours but for its two ends."""
+
+    __tablename__ = "rollup_touch_hours"
+
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(24), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"),)
+
+
 class RollupLastTouch(Base):
     """The UTC day of each card's latest touch (cards with touches only), kept by the same
     triggers; ``rollup_cards`` of kind ``touched`` counts the cards per that day."""

@@ -24,7 +24,16 @@ from services import metrics as mx
 from services import rollups
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
-from storage.models import Contact, RollupCards, RollupLastTouch, RollupTouches, Team, Touch, User
+from storage.models import (
+    Contact,
+    RollupCards,
+    RollupLastTouch,
+    RollupTouches,
+    RollupTouchHours,
+    Team,
+    Touch,
+    User,
+)
 from storage.uow import writing
 from tests.services import create_pg_database, drop_pg_database
 from tests.test_metrics import CADENCE, END, START, seed
@@ -36,7 +45,7 @@ BASE = datetime(2026, 11, 1, tzinfo=UTC)
 
 async def snapshot(session) -> dict[str, set[tuple]]:
     out = {}
-    for model in (RollupCards, RollupTouches, RollupLastTouch):
+    for model in (RollupCards, RollupTouches, RollupTouchHours, RollupLastTouch):
         rows = (await session.execute(select(model.__table__))).all()
         out[model.__tablename__] = {
             tuple(str(v) for v in r) for r in rows if getattr(r, "n", 1) != 0
@@ -86,6 +95,11 @@ async def assert_measures_agree(
             assert await mx.reach(session, scope, start, end) == (
                 await mx.reach_direct(session, scope, start, end)
             )
+            for by in ("owner", "team"):
+                mx.forget_memo(session)
+                got = await mx.touch_counts(session, scope, start, end, by=by)
+                direct = await mx.touch_counts_direct(session, scope, start, end, by=by)
+                assert got == {k: n for k, n in direct.items() if n}, (scope, start, end, by)
 
 
 # ------------------------------------------------------------------- the hand-worked set
@@ -136,7 +150,9 @@ card_ops = st.tuples(
 touch_op = st.tuples(st.integers(0, 30), st.integers(0, 60 * 24 * 45), st.sampled_from("io"))
 change_op = st.tuples(
     st.integers(0, 30),
-    st.sampled_from(["owner", "team", "stage", "status", "archive", "step", "verify", "last"]),
+    st.sampled_from(
+        ["owner", "team", "stage", "status", "archive", "step", "verify", "last", "type"]
+    ),
     st.integers(0, 1000),
 )
 ops = st.lists(
@@ -203,7 +219,15 @@ async def apply(session, steps) -> None:
                 "step": {"next_step_due": None if k % 3 == 0 else at(k % 50 - 10 + 0.61)},
                 "verify": {"verified_at": at(k % 40 - 20 + 0.2)},
                 "last": {"last_touch_at": at(k % 40 - 20 + 0.9)},
+                "type": {},
             }[what]
+            if what == "type":  # a touch's type corrected
+                await session.execute(
+                    update(Touch)
+                    .where(Touch.contact_id == cid)
+                    .values(type=["call", "meeting", "email"][k % 3])
+                )
+                continue
             await session.execute(update(Contact).where(Contact.id == cid).values(**values))
         elif kind == "merge":
             keep, drop = cards[arg[0] % len(cards)], cards[arg[1] % len(cards)]

@@ -63,6 +63,7 @@ UPSERT_CARDS = (
     "ON CONFLICT (kind, team_key, owner_id, stage, day) DO UPDATE SET n = n + excluded.n;"
 )
 UPSERT_TOUCHES = "ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = n + excluded.n;"
+UPSERT_HOURS = "ON CONFLICT (team_key, hour, owner_id, type) DO UPDATE SET n = n + excluded.n;"
 
 
 def _sqlite_touch(row: str, sign: int) -> str:
@@ -70,7 +71,10 @@ def _sqlite_touch(row: str, sign: int) -> str:
     return (
         "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
         f"SELECT coalesce(team_id, 0), owner_id, stage, substr({row}.occurred_at, 1, 10), {sign} "
-        f"FROM contacts WHERE id = {row}.contact_id {UPSERT_TOUCHES}"
+        f"FROM contacts WHERE id = {row}.contact_id {UPSERT_TOUCHES} "
+        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, type, n) "
+        f"SELECT coalesce(team_id, 0), substr({row}.occurred_at, 1, 13), owner_id, {row}.type, "
+        f"{sign} FROM contacts WHERE id = {row}.contact_id {UPSERT_HOURS}"
     )
 
 
@@ -100,6 +104,9 @@ def _sqlite_card_touches(row: str, sign: str) -> str:
         f"SELECT coalesce({row}.team_id, 0), {row}.owner_id, {row}.stage, "
         f"substr(occurred_at, 1, 10), {sign}count(*) FROM touches WHERE contact_id = {row}.id "
         f"GROUP BY 4 {UPSERT_TOUCHES} "
+        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, type, n) "
+        f"SELECT coalesce({row}.team_id, 0), substr(occurred_at, 1, 13), {row}.owner_id, type, "
+        f"{sign}count(*) FROM touches WHERE contact_id = {row}.id GROUP BY 2, 4 {UPSERT_HOURS} "
         "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
         f"SELECT 'touched', coalesce({row}.team_id, 0), {row}.owner_id, {row}.stage, day, "
         f"{sign}1 FROM rollup_last_touch WHERE contact_id = {row}.id {UPSERT_CARDS}"
@@ -122,8 +129,9 @@ def _sqlite_up() -> list[str]:
         f"{_sqlite_touch('new', 1)} {_sqlite_refresh('new.contact_id')} END",
         "CREATE TRIGGER rollup_touches_delete AFTER DELETE ON touches BEGIN "
         f"{_sqlite_touch('old', -1)} {_sqlite_refresh('old.contact_id')} END",
-        "CREATE TRIGGER rollup_touches_update AFTER UPDATE OF contact_id, occurred_at ON touches "
-        "WHEN old.contact_id IS NOT new.contact_id OR old.occurred_at IS NOT new.occurred_at "
+        "CREATE TRIGGER rollup_touches_update AFTER UPDATE OF contact_id, occurred_at, type "
+        "ON touches WHEN old.contact_id IS NOT new.contact_id "
+        "OR old.occurred_at IS NOT new.occurred_at OR old.type IS NOT new.type "
         f"BEGIN {_sqlite_touch('old', -1)} {_sqlite_touch('new', 1)} "
         f"{_sqlite_refresh('old.contact_id')} {_sqlite_refresh('new.contact_id')} END",
         # a card that changes hands or stage takes its touches along
@@ -214,12 +222,18 @@ PG_TOUCHES = (
     $$ LANGUAGE plpgsql
     """,
     """
-    CREATE FUNCTION rollup_touch_add(cid integer, at timestamptz, sign integer) RETURNS void AS $$
+    CREATE FUNCTION rollup_touch_add(cid integer, at timestamptz, touch_type text, sign integer)
+    RETURNS void AS $$
     BEGIN
         INSERT INTO rollup_touches AS t (team_key, owner_id, stage, day, n)
         SELECT coalesce(team_id, 0), owner_id, stage, (at AT TIME ZONE 'UTC')::date, sign
         FROM contacts WHERE id = cid
         ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+        INSERT INTO rollup_touch_hours AS t (team_key, hour, owner_id, type, n)
+        SELECT coalesce(team_id, 0), to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'),
+               owner_id, touch_type, sign
+        FROM contacts WHERE id = cid
+        ON CONFLICT (team_key, hour, owner_id, type) DO UPDATE SET n = t.n + excluded.n;
     END
     $$ LANGUAGE plpgsql
     """,
@@ -227,10 +241,10 @@ PG_TOUCHES = (
     CREATE FUNCTION rollup_touches_trigger() RETURNS trigger AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_touch_add(OLD.contact_id, OLD.occurred_at, -1);
+            PERFORM rollup_touch_add(OLD.contact_id, OLD.occurred_at, OLD.type, -1);
         END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            PERFORM rollup_touch_add(NEW.contact_id, NEW.occurred_at, 1);
+            PERFORM rollup_touch_add(NEW.contact_id, NEW.occurred_at, NEW.type, 1);
         END IF;
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
             PERFORM rollup_touch_refresh(OLD.contact_id);
@@ -250,6 +264,11 @@ PG_TOUCHES = (
                (occurred_at AT TIME ZONE 'UTC')::date, sign * count(*)
         FROM touches WHERE contact_id = r.id GROUP BY 4
         ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
+        INSERT INTO rollup_touch_hours AS t (team_key, hour, owner_id, type, n)
+        SELECT coalesce(r.team_id, 0), to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'),
+               r.owner_id, type, sign * count(*)
+        FROM touches WHERE contact_id = r.id GROUP BY 2, 4
+        ON CONFLICT (team_key, hour, owner_id, type) DO UPDATE SET n = t.n + excluded.n;
         INSERT INTO rollup_cards AS t (kind, team_key, owner_id, stage, day, n)
         SELECT 'touched', coalesce(r.team_id, 0), r.owner_id, r.stage, day, sign
         FROM rollup_last_touch WHERE contact_id = r.id
@@ -274,7 +293,7 @@ PG_TOUCHES = (
     "FOR EACH ROW EXECUTE FUNCTION rollup_touches_trigger()",
     "CREATE TRIGGER rollup_touches_update AFTER UPDATE ON touches FOR EACH ROW WHEN ("
     "OLD.contact_id IS DISTINCT FROM NEW.contact_id OR "
-    "OLD.occurred_at IS DISTINCT FROM NEW.occurred_at) "
+    "OLD.occurred_at IS DISTINCT FROM NEW.occurred_at OR OLD.type IS DISTINCT FROM NEW.type) "
     "EXECUTE FUNCTION rollup_touches_trigger()",
     "CREATE TRIGGER rollup_touches_card_move AFTER UPDATE ON contacts FOR EACH ROW WHEN ("
     "OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.team_id IS DISTINCT FROM NEW.team_id "
@@ -291,7 +310,7 @@ PG_DOWN = (
     "DROP FUNCTION IF EXISTS rollup_card_move_trigger()",
     "DROP FUNCTION IF EXISTS rollup_card_touches(contacts, integer)",
     "DROP FUNCTION IF EXISTS rollup_touches_trigger()",
-    "DROP FUNCTION IF EXISTS rollup_touch_add(integer, timestamptz, integer)",
+    "DROP FUNCTION IF EXISTS rollup_touch_add(integer, timestamptz, text, integer)",
     "DROP FUNCTION IF EXISTS rollup_touch_refresh(integer)",
     "DROP TRIGGER IF EXISTS rollup_cards_update ON contacts",
     "DROP TRIGGER IF EXISTS rollup_cards_change ON contacts",
@@ -339,6 +358,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_rollup_touches_owner", "rollup_touches", ["owner_id", "day"])
     op.create_table(
+        "rollup_touch_hours",
+        sa.Column("team_key", sa.Integer(), nullable=False),
+        sa.Column("hour", sa.String(length=13), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=24), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "team_key", "hour", "owner_id", "type", name=op.f("pk_rollup_touch_hours")
+        ),
+    )
+    op.create_index("ix_rollup_touch_hours_owner", "rollup_touch_hours", ["owner_id", "hour"])
+    op.create_table(
         "rollup_last_touch",
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -359,5 +390,6 @@ def downgrade() -> None:
     for name, _column in reversed(INDEXES):
         op.drop_index(name, table_name="contacts")
     op.drop_table("rollup_last_touch")
+    op.drop_table("rollup_touch_hours")
     op.drop_table("rollup_touches")
     op.drop_table("rollup_cards")
