@@ -99,12 +99,17 @@ def _like(piece: str, *, start: bool) -> ColumnElement[bool]:
     return Contact.search_text.like(escaped + "%" if start else f"%{escaped}%", escape="\\")
 
 
-def _prefix_range(prefix: str) -> ColumnElement[bool]:
-    """PostgreSQL: the search text starts with ``prefix``, as a range on the B-tree of its first
-    PREFIX_CHARS characters (ix_contacts_search_prefix, byte order), usable with a bound
-    parameter in a generic plan, which a LIKE pattern is not."""
-    # the length as a literal: the expression must be the index's, not left(text, $1)
-    head = func.left(Contact.search_text, literal_column(str(PREFIX_CHARS))).collate("C")
+def _prefix_range(prefix: str, *, sqlite: bool = False) -> ColumnElement[bool]:
+    """The search text starts with ``prefix``, as a range on the B-tree of its first
+    PREFIX_CHARS characters (ix_contacts_search_prefix, byte order): a text index can't anchor
+    a prefix cheaply (FTS5 checks every document holding the text, pg_trgm rechecks every row),
+    and a range, unlike a LIKE pattern, serves a bound parameter in a generic plan."""
+    # the numbers as literals: the expression must be the index's, not left(text, $1)
+    chars = literal_column(str(PREFIX_CHARS))
+    if sqlite:
+        head: Any = func.substr(Contact.search_text, literal_column("1"), chars)
+    else:
+        head = func.left(Contact.search_text, chars).collate("C")
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(head >= prefix, head < upper)
 
@@ -127,6 +132,10 @@ def probe_statement(
 
         cond = or_(*[and_(*[like(p) for p in g]) for g in groups])
         return select(*HIT).where(where, cond).limit(limit)
+    if start and all(len(g) == 1 and len(g[0]) <= PREFIX_CHARS for g in groups):
+        sqlite = on_sqlite(session)
+        cond = or_(*[_prefix_range(g[0], sqlite=sqlite) for g in groups])
+        return select(*HIT).where(cond, where).limit(limit)
     if on_sqlite(session):
         expr = " OR ".join(
             "(" + " AND ".join(_phrase(p, start=start) for p in g if len(p) >= TRIGRAM) + ")"
@@ -226,17 +235,24 @@ async def _find_ids(
         # search text starts with the name), so that the best are among the candidates
         add(await _probe(session, where, [[v] for v in variants], start=True))
     if found:
-        return [c.id for c in _rank(list(found.values()), variants)[:limit]]
+        return [c.id for c in _rank(list(found.values()), variants, limit)[:limit]]
     return [c.id for c in (await _typos(session, where, variants, limit))[:limit]]
 
 
-def _rank(rows: list[Any], variants: tuple[str, ...]) -> list[Any]:
-    def key(c: Any) -> tuple[int, float, str, int]:
+def _rank(rows: list[Any], variants: tuple[str, ...], limit: int) -> list[Any]:
+    """By tier, then closeness (rapidfuzz), name and id; closeness is computed only for the
+    tiers that reach into the first ``limit``."""
+    tiers = sorted((name_tier(c.name, variants), c) for c in rows)
+    cut = tiers[min(limit, len(tiers)) - 1][0] if tiers else 0
+    shown = [(t, c) for t, c in tiers if t <= cut]
+
+    def key(item: tuple[int, Any]) -> tuple[int, float, str, int]:
+        tier, c = item
         name = search_key(c.name)
         closeness = max(fuzz.WRatio(v, name) for v in variants)
-        return name_tier(c.name, variants), -closeness, c.name.casefold(), c.id
+        return tier, -closeness, c.name.casefold(), c.id
 
-    return sorted(rows, key=key)
+    return [c for _, c in sorted(shown, key=key)]
 
 
 async def _typos(

@@ -316,7 +316,10 @@ async def test_the_text_index_drives_before_and_after_analyze(session) -> None:
             statements.append(search_engine.probe_statement(session, where, groups, start=start))
     before = [await plan(session, s) for s in statements]
     if search_engine.on_sqlite(session):
-        for p in before:
+        for i, p in enumerate(before):
+            if i % 3 == 0:  # names that start with the query
+                assert "ix_contacts_search_prefix" in p, p
+                continue
             assert "VIRTUAL TABLE INDEX" in p and "contacts_fts" in p, p
             assert "PRIMARY KEY" in p, p
         await session.execute(text("ANALYZE"))
@@ -332,10 +335,12 @@ async def test_the_text_index_drives_before_and_after_analyze(session) -> None:
             assert "ix_contacts_search_prefix" in await plan(session, s)
 
 
-def test_postgresql_prefix_probe_names_the_indexed_expression() -> None:
+def test_prefix_probe_names_the_indexed_expression() -> None:
     """The prefix B-tree is on left(search_text, 64): the length must be in the SQL as a
     literal (a bound $n makes another expression, and a sequential scan of every card)."""
-    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.dialects import postgresql, sqlite
 
     sql = str(search_engine._prefix_range("anna").compile(dialect=postgresql.dialect()))
     assert "left(contacts.search_text, 64)" in sql, sql
+    sql = str(search_engine._prefix_range("anna", sqlite=True).compile(dialect=sqlite.dialect()))
+    assert "substr(contacts.search_text, 1, 64)" in sql, sql

@@ -4,7 +4,9 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27
 
-SQLite: an external-content FTS5 table over ``contacts.search_text`` (the text is stored once,
+Both have a B-tree on the text's first 64 characters, for names that start with the query (an
+expression index, so not a model). SQLite: an external-content FTS5 table over
+``contacts.search_text`` (the text is stored once,
 in ``contacts``); triggers keep it in step with every insert, update and delete of a card in
 the same transaction, whatever wrote it (the services, a merge, a bulk ``INSERT … SELECT``
 import), so it cannot drift the way an index kept by application code could. PostgreSQL: a GIN
@@ -32,8 +34,11 @@ SQLITE_UP = (
     "VALUES ('delete', old.id, old.search_text); "
     "INSERT INTO contacts_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
     "INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')",
+    # names starting with the query: a B-tree on the text's first 64 characters
+    "CREATE INDEX ix_contacts_search_prefix ON contacts (substr(search_text, 1, 64))",
 )
 SQLITE_DOWN = (
+    "DROP INDEX IF EXISTS ix_contacts_search_prefix",
     "DROP TRIGGER IF EXISTS contacts_fts_update",
     "DROP TRIGGER IF EXISTS contacts_fts_delete",
     "DROP TRIGGER IF EXISTS contacts_fts_insert",
