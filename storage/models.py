@@ -416,3 +416,5 @@ class RollupLastTouch(Base):
 
     contact_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_rollup_last_touch_day", "day", "contact_id"),)

@@ -375,6 +375,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_rollup_last_touch")),
     )
+    op.create_index("ix_rollup_last_touch_day", "rollup_last_touch", ["day", "contact_id"])
     for name, column in INDEXES:
         op.create_index(name, "contacts", [column])
     dialect = op.get_bind().dialect.name
