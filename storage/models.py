@@ -369,6 +369,9 @@ class RollupCards(Base):
     __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),)
 
 
+# the NPS figures' surveys delivered in a period (0011)
+Index("ix_surveys_team_delivered", Survey.team_id, Survey.delivered_at)
+Index("ix_surveys_rep_delivered", Survey.rep_id, Survey.delivered_at)
 # the live part of the card counts (the day a boundary falls in) is read through these (0011)
 Index("ix_contacts_next_step_due", Contact.next_step_due)
 Index("ix_contacts_last_touch_at", Contact.last_touch_at)

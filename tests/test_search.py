@@ -335,7 +335,7 @@ async def test_the_text_index_drives_before_and_after_analyze(session) -> None:
             assert "ix_contacts_search_prefix" in await plan(session, s)
 
 
-def test_prefix_probe_names_the_indexed_expression() -> None:
+async def test_prefix_probe_names_the_indexed_expression() -> None:
     """The prefix B-tree is on left(search_text, 64): the length must be in the SQL as a
     literal (a bound $n makes another expression, and a sequential scan of every card)."""
     from sqlalchemy.dialects import postgresql, sqlite

@@ -36,6 +36,11 @@ INDEXES = (
     ("ix_contacts_verified_at", "verified_at"),
 )
 
+SURVEY_INDEXES = (
+    ("ix_surveys_team_delivered", ["team_id", "delivered_at"]),
+    ("ix_surveys_rep_delivered", ["rep_id", "delivered_at"]),
+)
+
 
 def _sqlite_apply(row: str, sign: int) -> str:
     """The statements that add ``sign`` for the card ``row`` (new/old) to its rollup rows."""
@@ -378,6 +383,8 @@ def upgrade() -> None:
     op.create_index("ix_rollup_last_touch_day", "rollup_last_touch", ["day", "contact_id"])
     for name, column in INDEXES:
         op.create_index(name, "contacts", [column])
+    for name, columns in SURVEY_INDEXES:
+        op.create_index(name, "surveys", columns)
     dialect = op.get_bind().dialect.name
     for sql in _sqlite_up() if dialect == "sqlite" else PG_UP + PG_TOUCHES:
         op.execute(sql)
@@ -390,6 +397,8 @@ def downgrade() -> None:
         op.execute(sql)
     for name, _column in reversed(INDEXES):
         op.drop_index(name, table_name="contacts")
+    for name, _columns in reversed(SURVEY_INDEXES):
+        op.drop_index(name, table_name="surveys")
     op.drop_table("rollup_last_touch")
     op.drop_table("rollup_touch_hours")
     op.drop_table("rollup_touches")
