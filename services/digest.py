@@ -174,13 +174,22 @@ async def build(
             session, scope, since, now, by=None if breakdown is None else by
         ),
         new=await mx.new_by_source(session, scope, since, now),
-        steps=await mx.steps(session, scope, since, now),
+        # with a breakdown, the totals are the sums of its groups (every card is in one)
+        steps=(
+            mx.Steps(sum(breakdown.steps_due.values()), sum(breakdown.steps_done.values()))
+            if breakdown is not None
+            else await mx.steps(session, scope, since, now)
+        ),
         overdue=cards.overdue,
         overdue_oldest=await _overdue(session, scope, now, TOP),
         moves=await mx.moves(session, scope, since, now),
         cold=cards.cold,
         stale=cards.stale,
-        missed=await mx.missed_inbound(session, scope, since, now),
+        missed=(
+            sum(breakdown.missed.values())
+            if breakdown is not None
+            else await mx.missed_inbound(session, scope, since, now)
+        ),
         nps_since=await mx.nps(session, scope, since, now),
         nps_30=await mx.nps(session, scope, now - NPS_WINDOW, now),
         nps_prev=await mx.nps(session, scope, now - 2 * NPS_WINDOW, now - NPS_WINDOW),
