@@ -68,10 +68,10 @@ def rebuild_sql(dialect: str) -> list[str]:
         "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
         f"SELECT coalesce(c.team_id, 0), c.owner_id, c.stage, {_day_sql(dialect, 't.occurred_at')}, "
         "count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id GROUP BY 1, 2, 3, 4",
-        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, type, n) "
+        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, stage, type, n) "
         f"SELECT coalesce(c.team_id, 0), {_hour_sql(dialect, 't.occurred_at')}, c.owner_id, "
-        "t.type, count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id "
-        "GROUP BY 1, 2, 3, 4",
+        "c.stage, t.type, count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id "
+        "GROUP BY 1, 2, 3, 4, 5",
         "INSERT INTO rollup_last_touch (contact_id, day) "
         f"SELECT contact_id, {_day_sql(dialect, 'max(occurred_at)')} FROM touches "
         "WHERE contact_id IN (SELECT id FROM contacts) GROUP BY contact_id",
@@ -363,15 +363,9 @@ async def touches_by_stage(
         touches[stage] += int(n or 0)
     head_end = datetime.combine(first, time(), UTC)
     for lo, hi in ((start, head_end), (datetime.combine(stop, time(), UTC), end)):
-        rows = await session.execute(
-            select(Contact.stage, func.count(Touch.id))
-            .join(Contact, Contact.id == Touch.contact_id)
-            .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
-            .where(in_cards, Touch.occurred_at >= lo, Touch.occurred_at < hi)
-            .group_by(Contact.stage)
-        )
-        for stage, n in rows.all():
-            touches[stage] += int(n or 0)
+        # the partial days: their whole hours from the hourly rollup, the rest live
+        for stage, n in (await _stage_touches(session, team_id, rep_id, lo, hi)).items():
+            touches[stage] += n
     # a card was touched in the period when its latest touch is on or after start
     rows = await session.execute(
         select(RollupCards.stage, func.sum(RollupCards.n))
@@ -457,12 +451,7 @@ async def touch_counts(
         edges = [(start, end)]
     else:
         edges = [(start, first), (stop, end)]
-        if rep_id is not None:
-            scope = RollupTouchHours.owner_id == rep_id
-        elif team_id is not None:
-            scope = RollupTouchHours.team_key == team_id
-        else:
-            scope = true()
+        scope = _scope_hours(team_id, rep_id)
         rows = await session.execute(
             select(
                 RollupTouchHours.type,
@@ -493,3 +482,51 @@ async def touch_counts(
         for kind, owner, tk, n in rows.all():
             found[(kind, _group(by, owner, tk))] += int(n or 0)
     return {k: n for k, n in found.items() if n}
+
+
+async def _stage_touches(
+    session: AsyncSession, team_id: int | None, rep_id: int | None, lo: datetime, hi: datetime
+) -> dict[str, int]:
+    """{stage: touches} in [lo, hi) (within a day): whole hours from ``rollup_touch_hours``,
+    the partial hours at the ends live."""
+    found: dict[str, int] = defaultdict(int)
+    if lo >= hi:
+        return found
+    first = _hour_start(lo)
+    if first < lo:
+        first += timedelta(hours=1)
+    stop = _hour_start(hi)
+    edges = [(lo, hi)] if first >= stop else [(lo, first), (stop, hi)]
+    if first < stop:
+        rows = await session.execute(
+            select(RollupTouchHours.stage, func.sum(RollupTouchHours.n))
+            .where(
+                _scope_hours(team_id, rep_id),
+                RollupTouchHours.hour >= _hour_key(first),
+                RollupTouchHours.hour < _hour_key(stop),
+            )
+            .group_by(RollupTouchHours.stage)
+        )
+        for stage, n in rows.all():
+            found[stage] += int(n or 0)
+    for a, b in edges:
+        if a >= b:
+            continue
+        rows = await session.execute(
+            select(Contact.stage, func.count(Touch.id))
+            .join(Contact, Contact.id == Touch.contact_id)
+            .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
+            .where(_scope_cards(team_id, rep_id), Touch.occurred_at >= a, Touch.occurred_at < b)
+            .group_by(Contact.stage)
+        )
+        for stage, n in rows.all():
+            found[stage] += int(n or 0)
+    return found
+
+
+def _scope_hours(team_id: int | None, rep_id: int | None) -> ColumnElement[bool]:
+    if rep_id is not None:
+        return RollupTouchHours.owner_id == rep_id
+    if team_id is not None:
+        return RollupTouchHours.team_key == team_id
+    return true()

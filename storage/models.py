@@ -396,15 +396,16 @@ class RollupTouches(Base):
 
 
 class RollupTouchHours(Base):
-    """Touches per UTC hour ('YYYY-MM-DD HH') and type, under their card's current owner and
-    team, kept by the same triggers: the digest's period (since the last digest) is whole
-    hours but for its two ends."""
+    """Touches per UTC hour ('YYYY-MM-DD HH') and type, under their card's current owner, team
+    and stage, kept by the same triggers: the digest's period (since the last digest) is whole
+    hours but for its two ends, and so are the partial days at the ends of a /stats period."""
 
     __tablename__ = "rollup_touch_hours"
 
     team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     hour: Mapped[str] = mapped_column(String(13), primary_key=True)
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     type: Mapped[str] = mapped_column(String(24), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -68,7 +68,9 @@ UPSERT_CARDS = (
     "ON CONFLICT (kind, team_key, owner_id, stage, day) DO UPDATE SET n = n + excluded.n;"
 )
 UPSERT_TOUCHES = "ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = n + excluded.n;"
-UPSERT_HOURS = "ON CONFLICT (team_key, hour, owner_id, type) DO UPDATE SET n = n + excluded.n;"
+UPSERT_HOURS = (
+    "ON CONFLICT (team_key, hour, owner_id, stage, type) DO UPDATE SET n = n + excluded.n;"
+)
 
 
 def _sqlite_touch(row: str, sign: int) -> str:
@@ -77,9 +79,9 @@ def _sqlite_touch(row: str, sign: int) -> str:
         "INSERT INTO rollup_touches (team_key, owner_id, stage, day, n) "
         f"SELECT coalesce(team_id, 0), owner_id, stage, substr({row}.occurred_at, 1, 10), {sign} "
         f"FROM contacts WHERE id = {row}.contact_id {UPSERT_TOUCHES} "
-        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, type, n) "
-        f"SELECT coalesce(team_id, 0), substr({row}.occurred_at, 1, 13), owner_id, {row}.type, "
-        f"{sign} FROM contacts WHERE id = {row}.contact_id {UPSERT_HOURS}"
+        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, stage, type, n) "
+        f"SELECT coalesce(team_id, 0), substr({row}.occurred_at, 1, 13), owner_id, stage, "
+        f"{row}.type, {sign} FROM contacts WHERE id = {row}.contact_id {UPSERT_HOURS}"
     )
 
 
@@ -109,9 +111,10 @@ def _sqlite_card_touches(row: str, sign: str) -> str:
         f"SELECT coalesce({row}.team_id, 0), {row}.owner_id, {row}.stage, "
         f"substr(occurred_at, 1, 10), {sign}count(*) FROM touches WHERE contact_id = {row}.id "
         f"GROUP BY 4 {UPSERT_TOUCHES} "
-        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, type, n) "
-        f"SELECT coalesce({row}.team_id, 0), substr(occurred_at, 1, 13), {row}.owner_id, type, "
-        f"{sign}count(*) FROM touches WHERE contact_id = {row}.id GROUP BY 2, 4 {UPSERT_HOURS} "
+        "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, stage, type, n) "
+        f"SELECT coalesce({row}.team_id, 0), substr(occurred_at, 1, 13), {row}.owner_id, "
+        f"{row}.stage, type, {sign}count(*) FROM touches WHERE contact_id = {row}.id "
+        f"GROUP BY 2, 5 {UPSERT_HOURS} "
         "INSERT INTO rollup_cards (kind, team_key, owner_id, stage, day, n) "
         f"SELECT 'touched', coalesce({row}.team_id, 0), {row}.owner_id, {row}.stage, day, "
         f"{sign}1 FROM rollup_last_touch WHERE contact_id = {row}.id {UPSERT_CARDS}"
@@ -234,11 +237,11 @@ PG_TOUCHES = (
         SELECT coalesce(team_id, 0), owner_id, stage, (at AT TIME ZONE 'UTC')::date, sign
         FROM contacts WHERE id = cid
         ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
-        INSERT INTO rollup_touch_hours AS t (team_key, hour, owner_id, type, n)
+        INSERT INTO rollup_touch_hours AS t (team_key, hour, owner_id, stage, type, n)
         SELECT coalesce(team_id, 0), to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'),
-               owner_id, touch_type, sign
+               owner_id, stage, touch_type, sign
         FROM contacts WHERE id = cid
-        ON CONFLICT (team_key, hour, owner_id, type) DO UPDATE SET n = t.n + excluded.n;
+        ON CONFLICT (team_key, hour, owner_id, stage, type) DO UPDATE SET n = t.n + excluded.n;
     END
     $$ LANGUAGE plpgsql
     """,
@@ -269,11 +272,11 @@ PG_TOUCHES = (
                (occurred_at AT TIME ZONE 'UTC')::date, sign * count(*)
         FROM touches WHERE contact_id = r.id GROUP BY 4
         ON CONFLICT (team_key, owner_id, stage, day) DO UPDATE SET n = t.n + excluded.n;
-        INSERT INTO rollup_touch_hours AS t (team_key, hour, owner_id, type, n)
+        INSERT INTO rollup_touch_hours AS t (team_key, hour, owner_id, stage, type, n)
         SELECT coalesce(r.team_id, 0), to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'),
-               r.owner_id, type, sign * count(*)
-        FROM touches WHERE contact_id = r.id GROUP BY 2, 4
-        ON CONFLICT (team_key, hour, owner_id, type) DO UPDATE SET n = t.n + excluded.n;
+               r.owner_id, r.stage, type, sign * count(*)
+        FROM touches WHERE contact_id = r.id GROUP BY 2, 5
+        ON CONFLICT (team_key, hour, owner_id, stage, type) DO UPDATE SET n = t.n + excluded.n;
         INSERT INTO rollup_cards AS t (kind, team_key, owner_id, stage, day, n)
         SELECT 'touched', coalesce(r.team_id, 0), r.owner_id, r.stage, day, sign
         FROM rollup_last_touch WHERE contact_id = r.id
@@ -367,10 +370,11 @@ def upgrade() -> None:
         sa.Column("team_key", sa.Integer(), nullable=False),
         sa.Column("hour", sa.String(length=13), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("stage", sa.String(length=32), nullable=False),
         sa.Column("type", sa.String(length=24), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "team_key", "hour", "owner_id", "type", name=op.f("pk_rollup_touch_hours")
+            "team_key", "hour", "owner_id", "stage", "type", name=op.f("pk_rollup_touch_hours")
         ),
     )
     op.create_index("ix_rollup_touch_hours_owner", "rollup_touch_hours", ["owner_id", "hour"])
