@@ -240,8 +240,8 @@ async def _find_ids(
 
 
 def _rank(rows: list[Any], variants: tuple[str, ...], limit: int) -> list[Any]:
-    """By tier, then closeness (rapidfuzz), name and id; closeness is computed only for the
-    tiers that reach into the first ``limit``."""
+    """By tier, then closeness (rapidfuzz's plain ratio to the name), name and id; closeness
+    is computed only for the tiers that reach into the first ``limit``."""
     tiers = sorted((name_tier(c.name, variants), c) for c in rows)
     cut = tiers[min(limit, len(tiers)) - 1][0] if tiers else 0
     shown = [(t, c) for t, c in tiers if t <= cut]
@@ -249,7 +249,7 @@ def _rank(rows: list[Any], variants: tuple[str, ...], limit: int) -> list[Any]:
     def key(item: tuple[int, Any]) -> tuple[int, float, str, int]:
         tier, c = item
         name = search_key(c.name)
-        closeness = max(fuzz.WRatio(v, name) for v in variants)
+        closeness = max(fuzz.ratio(v, name) for v in variants)  # WRatio: ~60 µs a name
         return tier, -closeness, c.name.casefold(), c.id
 
     return [c for _, c in sorted(shown, key=key)]
@@ -270,7 +270,9 @@ async def _typos(
         for c in await _probe(session, where, [[p] for p in pieces], limit=TYPO_CANDIDATES):
             if c.id in scored:
                 continue
-            score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)
+            score = max(
+                fuzz.partial_ratio(v, c.search_text, score_cutoff=TYPO_MIN_SCORE) for v in variants
+            )
             if score >= TYPO_MIN_SCORE:
                 scored[c.id] = (score, c)
     ranked = sorted(scored.values(), key=lambda t: (-t[0], t[1].name.casefold(), t[1].id))
