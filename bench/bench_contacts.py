@@ -1,11 +1,17 @@
-"""Handler-time benchmark for /find and opening a card on a big SQLite database.
+"""Handler-time benchmark for /find and opening a card, on SQLite and PostgreSQL side by side.
 
-    python bench/bench_contacts.py                 # 100,000 contacts, 1,000,000 touches
-    python bench/bench_contacts.py --small         # 10,000 / 100,000, a quick run
-    python bench/bench_contacts.py --contacts 50000 --touches 500000 --db /tmp/b.db --reuse
+    python bench/bench_contacts.py                       # 100,000 contacts, 1,000,000 touches
+    python bench/bench_contacts.py --small               # 10,000 / 100,000, a quick run
+    python bench/bench_contacts.py --contacts 1000000    # 1M contacts, 10M touches (long seeding)
+    python bench/bench_contacts.py --contacts 1000000 --db /data/b.db --reuse   # measure again
+    python bench/bench_contacts.py --pg postgresql://postgres@127.0.0.1:5432/test
+    python bench/bench_contacts.py --no-pg               # SQLite only
 
-Seeding runs in a child process (bulk executemany inserts), so the peak RSS printed for the
-measuring process reflects only the measurement itself. Nothing is asserted: it prints a table.
+Seeding runs in a child process (bulk executemany inserts into SQLite); the same rows are then
+loaded into a PostgreSQL database (COPY, triggers off, rollups rebuilt), also in a child
+process, so the peak RSS printed for the measuring process reflects only the measurement. The
+PostgreSQL database (netsales_bench_contacts_<contacts>_<touches>) is kept for --reuse;
+--drop-pg drops it at the end. Nothing is asserted: it prints a table.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import random
 import resource
 import statistics
@@ -30,17 +37,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import event, func, insert, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from core.contactdata import translit  # noqa: E402
 from core.roles import Role  # noqa: E402
 from services import contacts as contacts_svc  # noqa: E402
+from services import rollups  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Contact, ContactEvent, Team, Touch, User  # noqa: E402
+from storage.models import Base, Contact, ContactEvent, Team, Touch, User  # noqa: E402
+from storage.types import UTCDateTime  # noqa: E402
 
 BATCH = 10_000
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPS = 20
 BIG_REP_SHARE = 0.25  # one rep owns a quarter of all contacts
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -100,6 +110,16 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_LATIN)} {rng.choice(LAST_LATIN)}"
 
 
+def _fast_writes(engine: Any) -> None:
+    """Bulk seeding: no fsync (PRAGMA synchronous must be set outside a transaction)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(
+            engine.sync_engine,
+            "connect",
+            lambda dbapi, _rec: dbapi.execute("PRAGMA synchronous=OFF"),
+        )
+
+
 def _email_local(name: str, n: int) -> str:
     return translit(name).lower().replace(" ", ".").replace("'", "") + str(n % 1000)
 
@@ -107,11 +127,11 @@ def _email_local(name: str, n: int) -> str:
 async def _seed(url: str, n_contacts: int, n_touches: int, seed: int) -> None:
     rng = random.Random(seed)
     engine = create_engine(url)
+    _fast_writes(engine)
     await upgrade(engine)
     factory = create_session_factory(engine)
     t0 = time.perf_counter()
     async with factory() as session:
-        await session.execute(text("PRAGMA synchronous=OFF"))
         team_ids = []
         for name in ("North", "South"):
             team = Team(name=name, created_at=NOW)
@@ -260,6 +280,11 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def _queries(sample: list[Contact], rng: random.Random, n: int) -> list[tuple[str, str]]:
     """(kind, query) pairs: names, typos, Latin for Cyrillic, phones, e-mails, tags, misses."""
+    return [(kind, q) for kind, q, _card in queries_for(sample, rng, n)]
+
+
+def queries_for(sample: list[Contact], rng: random.Random, n: int) -> list[tuple[str, str, int]]:
+    """(kind, query, id of the card it was made from) triples (tests/test_search.py uses them)."""
     makers: list[tuple[str, Callable[[Contact], str | None]]] = [
         ("full name", lambda c: c.name),
         ("last name", lambda c: c.name.split()[-1]),
@@ -284,13 +309,14 @@ def _queries(sample: list[Contact], rng: random.Random, n: int) -> list[tuple[st
         ),
         ("#tag / no match", lambda c: rng.choice(["#vip", "#горячий", "zzqxwv", "Qwertyuiop Inc"])),
     ]
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, int]] = []
     i = 0
     while len(out) < n:
         kind, make = makers[i % len(makers)]
-        q = make(rng.choice(sample))
+        card = rng.choice(sample)
+        q = make(card)
         if q:
-            out.append((kind, q))
+            out.append((kind, q, card.id))
         i += 1
     return out
 
@@ -324,7 +350,10 @@ def _stats(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p95, ordered[-1]
 
 
-async def _measure(url: str, n_queries: int, n_cards: int, seed: int) -> None:
+async def _measure(
+    url: str, n_queries: int, n_cards: int, seed: int
+) -> tuple[str, dict[str, list[float]]]:
+    """Time every operation on one database; (a line about the data, {label: timings})."""
     rng = random.Random(seed + 1)
     engine = create_engine(url)
     factory = create_session_factory(engine)
@@ -356,15 +385,14 @@ async def _measure(url: str, n_queries: int, n_cards: int, seed: int) -> None:
     admin_scope = contacts_svc.Scope(0, Role.ADMIN, None)
     queries = _queries(sample, rng, n_queries)
     cards = rng.sample(ids, min(n_cards, len(ids)))
-    print(
-        f"\nDB: {total:,} contacts, {touches:,} touches; measured rep owns {mine:,} "
-        f"({mine / max(total, 1):.0%}). {len(queries)} queries, {len(cards)} cards.\n"
+    about = (
+        f"{total:,} contacts, {touches:,} touches; measured rep owns {mine:,} "
+        f"({mine / max(total, 1):.0%}). {len(queries)} queries, {len(cards)} cards."
     )
 
-    for _kind, q in queries[:10]:  # warm the page cache and the statement cache
+    for _kind, q in queries[:20]:  # warm the page cache and the statement cache
         await _timed(factory, lambda s, q=q: contacts_svc.search(s, rep_scope, q))
-    gc.collect()
-    peak_before, rss_before = _rss_mb()
+        await _timed(factory, lambda s, q=q: contacts_svc.search(s, admin_scope, q))
 
     results: dict[str, list[float]] = {}
 
@@ -408,67 +436,209 @@ async def _measure(url: str, n_queries: int, n_cards: int, seed: int) -> None:
         add("card: last touch", lt_ms)
         add("card: all three, one session", await _timed(factory, whole))
 
+    await engine.dispose()
+    return about, results
+
+
+def _print_side_by_side(measured: dict[str, dict[str, list[float]]]) -> None:
+    labels = list(dict.fromkeys(k for r in measured.values() for k in r))
+    width = max(len(k) for k in labels) + 2
+    head = f"{'operation':<{width}}{'n':>5}"
+    for name in measured:
+        head += f" | {name + ' p50':>16}{'p95':>8}{'max':>8}"
+    print(head)
+    print("-" * len(head))
+    for label in labels:
+        line = f"{label:<{width}}"
+        n = max(len(r.get(label, [])) for r in measured.values())
+        line += f"{n:>5}"
+        for r in measured.values():
+            values = r.get(label)
+            if values:
+                p50, p95, worst = _stats(values)
+                line += f" | {p50:>16.2f}{p95:>8.2f}{worst:>8.2f}"
+            else:
+                line += f" | {'':>16}{'':>8}{'':>8}"
+        print(line)
+    print("-" * len(head))
+
+
+async def _measure_all(urls: dict[str, str], n_queries: int, n_cards: int, seed: int) -> None:
+    gc.collect()
+    peak_before, rss_before = _rss_mb()
+    measured: dict[str, dict[str, list[float]]] = {}
+    for name, url in urls.items():
+        about, measured[name] = await _measure(url, n_queries, n_cards, seed)
+        print(f"{name}: {about}")
     gc.collect()
     peak_after, rss_after = _rss_mb()
-    await engine.dispose()
-
-    width = max(len(k) for k in results) + 2
-    print(f"{'operation':<{width}}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
-    print("-" * (width + 36))
-    for label, values in results.items():
-        p50, p95, worst = _stats(values)
-        print(f"{label:<{width}}{len(values):>6}{p50:>10.2f}{p95:>10.2f}{worst:>10.2f}")
-    print("-" * (width + 36))
+    print("\nTimes in ms, each call in its own session (as a handler's):\n")
+    _print_side_by_side(measured)
     print(
-        f"RSS before measuring: peak {peak_before:.0f} MB, current {rss_before:.0f} MB\n"
-        f"RSS after measuring:  peak {peak_after:.0f} MB, current {rss_after:.0f} MB"
+        f"RSS of this (measuring) process before: peak {peak_before:.0f} MB, current "
+        f"{rss_before:.0f} MB; after: peak {peak_after:.0f} MB, current {rss_after:.0f} MB"
     )
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+def _pg_url(admin_url: str, name: str, *, driver: bool) -> str:
+    base = admin_url.rsplit("/", 1)[0]
+    if driver:
+        base = base.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
+async def _pg_exists(admin_url: str, name: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url, timeout=10)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+async def _pg_admin(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _converter(col: Any) -> Callable[[Any], Any]:
+    if isinstance(col.type, UTCDateTime):
+
+        def to_datetime(v: Any) -> Any:
+            return None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC)
+
+        return to_datetime
+    if col.type.python_type is bool:
+        return lambda v: None if v is None else bool(v)
+    return lambda v: v
+
+
+async def copy_to_postgres(sqlite_path: Path, admin_url: str, name: str) -> None:
+    """A fresh, migrated PostgreSQL database ``name`` holding the SQLite file's rows: COPY with
+    triggers off (``session_replication_role = replica``), then the rollups rebuilt as the
+    migration does, the sequences moved on, VACUUM ANALYZE (as autovacuum would)."""
+    import sqlite3
+
+    import asyncpg
+
+    await _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
+    engine = create_engine(_pg_url(admin_url, name, driver=True))
+    await upgrade(engine)
+    await engine.dispose()
+    t0 = time.perf_counter()
+    src = sqlite3.connect(sqlite_path)
+    conn = await asyncpg.connect(_pg_url(admin_url, name, driver=False), timeout=10)
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        for table in Base.metadata.sorted_tables:
+            if table.name.startswith("rollup_"):  # rebuilt below, as the migration does
+                continue
+            cols = [c.name for c in table.columns]
+            convert = [_converter(c) for c in table.columns]
+            cur = src.execute(f"SELECT {', '.join(cols)} FROM {table.name}")  # noqa: S608
+            count = 0
+            while rows := cur.fetchmany(50_000):
+                records = [tuple(f(v) for f, v in zip(convert, r, strict=True)) for r in rows]
+                await conn.copy_records_to_table(table.name, records=records, columns=cols)
+                count += len(records)
+            if count:
+                print(f"  PostgreSQL: {table.name} {count:,} rows", flush=True)
+                if "id" in cols:
+                    await conn.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"
+                    )
+        for sql in rollups.rebuild_sql("postgresql"):
+            await conn.execute(sql)
+        await conn.execute("SET session_replication_role = DEFAULT")
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+        src.close()
+    print(f"  PostgreSQL loaded in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+async def _prepare(db: Path, admin_url: str | None, pg_name: str, reuse: bool) -> None:
+    """Bring the SQLite file to the current schema (text index, rollups) and load PostgreSQL."""
+    engine = create_engine(f"sqlite+aiosqlite:///{db}")
+    t0 = time.perf_counter()
+    await upgrade(engine)
+    await engine.dispose()
+    print(f"  SQLite migrated in {time.perf_counter() - t0:.1f} s", flush=True)
+    if admin_url is None:
+        return
+    if reuse and await _pg_exists(admin_url, pg_name):
+        engine = create_engine(_pg_url(admin_url, pg_name, driver=True))
+        await upgrade(engine)
+        await engine.dispose()
+        return
+    await copy_to_postgres(db, admin_url, pg_name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--touches", type=int, default=1_000_000)
+    parser.add_argument("--touches", type=int, default=None, help="default: 10 per contact")
     parser.add_argument("--small", action="store_true", help="10,000 contacts, 100,000 touches")
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: in /tmp)")
-    parser.add_argument("--reuse", action="store_true", help="measure an existing --db as is")
+    parser.add_argument("--reuse", action="store_true", help="measure existing databases again")
+    parser.add_argument(
+        "--pg",
+        default=PG_ADMIN_URL,
+        help="PostgreSQL URL of a database to "
+        "connect to for creating the bench's own (default %(default)s)",
+    )
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--drop-pg", action="store_true", help="drop the PostgreSQL database after")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.small:
-        args.contacts, args.touches = 10_000, 100_000
+        args.contacts = 10_000
+    args.touches = args.touches if args.touches is not None else 10 * args.contacts
     db: Path = args.db or Path(tempfile.gettempdir()) / (
         f"netsales-bench-{args.contacts}-{args.touches}.db"
     )
     url = f"sqlite+aiosqlite:///{db}"
+    admin_url = None if args.no_pg else args.pg.replace("postgresql+asyncpg://", "postgresql://")
+    pg_name = f"netsales_bench_contacts_{args.contacts}_{args.touches}"
+    same = ["--db", str(db), "--contacts", str(args.contacts), "--touches", str(args.touches)]
+    same += ["--seed", str(args.seed), "--pg", args.pg] + (["--no-pg"] if args.no_pg else [])
 
     if args.seed_only:
         asyncio.run(_seed(url, args.contacts, args.touches, args.seed))
         return
-    if not (args.reuse and db.exists()):
+    if args.prepare_only:
+        asyncio.run(_prepare(db, admin_url, pg_name, args.reuse))
+        return
+    fresh = not (args.reuse and db.exists())
+    if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         print(f"Seeding {db} with {args.contacts:,} contacts and {args.touches:,} touches…")
-        # a child process, so its memory does not count in this one's peak RSS
-        subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--seed-only",
-                "--db",
-                str(db),
-                "--contacts",
-                str(args.contacts),
-                "--touches",
-                str(args.touches),
-                "--seed",
-                str(args.seed),
-            ],
-            check=True,
-        )
-    asyncio.run(_measure(url, args.queries, args.cards, args.seed))
+        # child processes, so their memory does not count in this one's peak RSS
+        subprocess.run([sys.executable, __file__, "--seed-only", *same], check=True)
+    reuse = [] if fresh else ["--reuse"]
+    subprocess.run([sys.executable, __file__, "--prepare-only", *same, *reuse], check=True)
+    urls = {"SQLite": url}
+    if admin_url is not None:
+        urls["PostgreSQL"] = _pg_url(admin_url, pg_name, driver=True)
+    try:
+        asyncio.run(_measure_all(urls, args.queries, args.cards, args.seed))
+    finally:
+        if admin_url is not None and args.drop_pg:
+            asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
 """How long the manager's digest and /stats take on a big team, on SQLite and PostgreSQL.
 
-    python bench/bench_digest.py                # 100,000 contacts, 1,000,000 touches
-    python bench/bench_digest.py --small        # 10,000 / 100,000, a quick run
-    python bench/bench_digest.py --no-pg        # SQLite only
-    python bench/bench_digest.py --reuse        # measure the existing SQLite file again
+    python bench/bench_digest.py                      # 100,000 contacts, 1,000,000 touches
+    python bench/bench_digest.py --small              # 10,000 / 100,000, a quick run
+    python bench/bench_digest.py --contacts 1000000   # 1M contacts, 10M touches (long seeding)
+    python bench/bench_digest.py --no-pg              # SQLite only
+    python bench/bench_digest.py --reuse              # measure the existing databases again
+    python bench/bench_digest.py --pg postgresql://postgres@127.0.0.1:5432/test
 
-Seeds one team (a manager and 12 reps) with the contacts, touches, status/stage history, NPS
-surveys and cases, and due work (reminders, inbound SLA alerts) in sensible proportions, with bulk
-``session.execute(insert(Model), rows)`` in batches; then times, each in a fresh session as the
-bot does: building the digest (the SQL behind it), the whole digest as sent (rendered and split),
-/stats 30d and 90d, the chart's data, and an admin's digest across all teams. PostgreSQL gets a
-throw-away database (dropped afterwards) when it is reachable. Prints a table; asserts nothing.
+Seeds one team (a manager and 12 reps) holding every card, with the contacts, touches,
+status/stage history, NPS surveys and cases, and due work (reminders, inbound SLA alerts) in
+sensible proportions, into SQLite (a child process, bulk inserts); the same rows go into a
+PostgreSQL database by COPY (bench_contacts.copy_to_postgres; kept for --reuse, --drop-pg drops
+it). Then times, each in a fresh session as the bot does: building the digest (the SQL behind
+it), the whole digest as sent (rendered and split), /stats 30d and 90d and each measure of the
+90 days, the chart's data, and an admin's digest across all teams — on SQLite without
+statistics (as a fresh bot database), SQLite after ANALYZE, and PostgreSQL, side by side.
+Prints a table; asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -35,6 +42,7 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession  # noqa: E402
 
+from bench import bench_contacts as bc  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.i18n import create_i18n  # noqa: E402
 from core.roles import Role  # noqa: E402
@@ -96,8 +104,6 @@ async def seed(engine: AsyncEngine, n_contacts: int, n_touches: int, seed_: int 
     t0 = time.perf_counter()
     factory = create_session_factory(engine)
     async with factory() as session:
-        if engine.dialect.name == "sqlite":
-            await session.execute(text("PRAGMA synchronous=OFF"))
         north = Team(name="North", created_at=NOW - timedelta(days=SPAN_DAYS))
         south = Team(name="South", created_at=NOW - timedelta(days=SPAN_DAYS))
         session.add_all([north, south])
@@ -428,96 +434,166 @@ async def measure(engine: AsyncEngine, label: str, runs: int) -> list[tuple[str,
         ("digest: as sent (rendered, split)", whole),
         ("/stats 30d", stats("30d")),
         ("/stats 90d", stats("90d")),
+        *_stats_parts(scope, settings),
         ("chart data", chart_data),
         ("admin digest (all teams)", admin_digest),
     ):
         first, med, worst = await _time(engine, call, runs)
         out.append((name, (first, med, worst)))
-        print(f"  {name:<36} first {first:8.1f} ms   median {med:8.1f} ms   max {worst:8.1f} ms")
+        print(
+            f"  {name:<36} first {first:8.1f} ms   median {med:8.1f} ms   max {worst:8.1f} ms",
+            flush=True,
+        )
     return out
 
 
-async def _pg_create() -> tuple[str, str] | None:
-    try:
-        import asyncpg
+def _stats_parts(scope: Any, settings: Settings) -> list[tuple[str, Any]]:
+    start, end = NOW - timedelta(days=90), NOW
 
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
-        print(f"\nPostgreSQL at {PG_ADMIN_URL} is not reachable ({exc}); skipped.")
-        return None
-    name = f"netsales_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}", name
+    async def cadence(s: AsyncSession) -> Any:
+        return await mx.cadence_for(s, scope, settings.cadence_days)
+
+    async def frequency(s: AsyncSession) -> None:
+        await mx.touch_frequency(s, scope, start, end, cadence=await cadence(s))
+
+    async def reply(s: AsyncSession) -> None:
+        hours = settings.inbound_reply_hours
+        await mx.reply_speed(s, scope, start, end, now=NOW, window_hours=hours)
+
+    async def fresh(s: AsyncSession) -> None:
+        await mx.freshness(s, scope, now=NOW, stale_days=settings.stale_after_days)
+
+    return [
+        ("  · reach and frequency", frequency),
+        ("  · conversion", lambda s: mx.conversion(s, scope, start, end)),
+        ("  · referral share", lambda s: mx.referral_share(s, scope, start, end)),
+        ("  · retention", lambda s: mx.retention(s, scope, start, end)),
+        ("  · NPS", lambda s: mx.nps(s, scope, start, end)),
+        ("  · reply speed", reply),
+        ("  · freshness", fresh),
+    ]
 
 
-async def _pg_drop(name: str) -> None:
-    import asyncpg
+def _print_side_by_side(results: dict[str, list[tuple[str, tuple[float, float, float]]]]) -> None:
+    names = [n for n, _ in next(iter(results.values()))]
+    width = max(len(n) for n in names) + 2
+    head = f"{'median / max, ms':<{width}}"
+    for label in results:
+        head += f" | {label:>22}"
+    print(head)
+    print("-" * len(head))
+    for i, name in enumerate(names):
+        line = f"{name:<{width}}"
+        for rows in results.values():
+            _first, med, worst = rows[i][1]
+            line += f" | {med:>11.1f} / {worst:>8.1f}"
+        print(line)
+    print("-" * len(head))
 
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+
+async def _forget_statistics(engine: AsyncEngine) -> None:
+    """A reused SQLite file measured as a fresh bot database: no ANALYZE statistics."""
+    async with engine.connect() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
+        await conn.execute(text("DROP TABLE IF EXISTS sqlite_stat4"))
+        await conn.commit()
+
+
+async def run(path: Path, pg_url: str | None, runs: int) -> None:
+    measured: dict[str, list[tuple[str, Any]]] = {}
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_engine(url)
+    await _forget_statistics(engine)
+    await engine.dispose()
+    engine = create_engine(url)
+    measured["SQLite"] = await measure(engine, "SQLite (no ANALYZE statistics)", runs)
+    await _analyze(engine)
+    await engine.dispose()
+    engine = create_engine(url)
+    measured["SQLite + ANALYZE"] = await measure(engine, "SQLite after ANALYZE", runs)
+    await engine.dispose()
+    if pg_url is not None:
+        engine = create_engine(pg_url)
+        measured["PostgreSQL"] = await measure(engine, "PostgreSQL", runs)
+        await engine.dispose()
+    print()
+    _print_side_by_side(measured)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this (measuring) process: {peak:.0f} MB")
+
+
+async def _seed_sqlite(path: Path, n_contacts: int, n_touches: int) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade(engine)
+    await seed(engine, n_contacts, n_touches)
+    await engine.dispose()
+
+
+async def _prepare(path: Path, admin_url: str | None, pg_name: str, reuse: bool) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    t0 = time.perf_counter()
+    await upgrade(engine)  # a file seeded before the text index and the rollups gets them
+    await engine.dispose()
+    print(f"  SQLite migrated in {time.perf_counter() - t0:.1f} s", flush=True)
+    if admin_url is None:
+        return
+    if reuse and await bc._pg_exists(admin_url, pg_name):
+        engine = create_engine(bc._pg_url(admin_url, pg_name, driver=True))
+        await upgrade(engine)
+        await engine.dispose()
+        return
+    await bc.copy_to_postgres(path, admin_url, pg_name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", action="store_true", help="10,000 contacts, 100,000 touches")
     parser.add_argument("--contacts", type=int)
-    parser.add_argument("--touches", type=int)
-    parser.add_argument("--db", help="SQLite file (default /tmp/netsales-digest-<n>.db)")
-    parser.add_argument("--reuse", action="store_true", help="measure an existing SQLite file")
+    parser.add_argument("--touches", type=int, help="default: 10 per contact")
+    parser.add_argument("--db", help="SQLite file (default /tmp/netsales-digest-<n>-<t>.db)")
+    parser.add_argument("--reuse", action="store_true", help="measure existing databases again")
+    parser.add_argument(
+        "--pg",
+        default=PG_ADMIN_URL,
+        help="PostgreSQL URL of a database to "
+        "connect to for creating the bench's own (default %(default)s)",
+    )
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--drop-pg", action="store_true", help="drop the PostgreSQL database after")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     n_contacts = args.contacts or (10_000 if args.small else 100_000)
-    n_touches = args.touches or (100_000 if args.small else 1_000_000)
+    n_touches = args.touches or 10 * n_contacts
     path = Path(args.db or f"/tmp/netsales-digest-{n_contacts}-{n_touches}.db")
+    admin_url = None if args.no_pg else args.pg.replace("postgresql+asyncpg://", "postgresql://")
+    pg_name = f"netsales_bench_digest_{n_contacts}_{n_touches}"
+    same = ["--db", str(path), "--contacts", str(n_contacts), "--touches", str(n_touches)]
+    same += ["--pg", args.pg] + (["--no-pg"] if args.no_pg else [])
+    if args.seed_only:
+        asyncio.run(_seed_sqlite(path, n_contacts, n_touches))
+        return
+    if args.prepare_only:
+        asyncio.run(_prepare(path, admin_url, pg_name, args.reuse))
+        return
     fresh = not args.reuse or not path.exists()
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    asyncio.run(run(path, fresh, n_contacts, n_touches, pg=not args.no_pg, runs=args.runs))
-
-
-async def run(
-    path: Path, fresh: bool, n_contacts: int, n_touches: int, *, pg: bool, runs: int
-) -> None:
-    url = f"sqlite+aiosqlite:///{path}"
-    if fresh:
         print(f"Seeding SQLite {path} ...", flush=True)
-        engine = create_engine(url)
-        await upgrade(engine)
-        await seed(engine, n_contacts, n_touches)
-        await engine.dispose()
-    engine = create_engine(url)
-    await upgrade(engine)  # a reused file gets new migrations (indexes) too
-    await measure(engine, "SQLite (no ANALYZE statistics, as a fresh bot DB)", runs)
-    await _analyze(engine)
-    await measure(engine, "SQLite after ANALYZE", runs)
-    await engine.dispose()
-
-    if not pg:
-        return
-    created = await _pg_create()
-    if created is None:
-        return
-    pg_url, name = created
+        # child processes, so their memory does not count in this one's peak RSS
+        subprocess.run([sys.executable, __file__, "--seed-only", *same], check=True)
+    reuse = [] if fresh else ["--reuse"]
+    subprocess.run([sys.executable, __file__, "--prepare-only", *same, *reuse], check=True)
+    pg_url = None if admin_url is None else bc._pg_url(admin_url, pg_name, driver=True)
     try:
-        print(f"\nSeeding PostgreSQL (throw-away database {name}) ...", flush=True)
-        engine = create_engine(pg_url)
-        await upgrade(engine)
-        await seed(engine, n_contacts, n_touches)
-        await _analyze(engine)  # autovacuum would do it shortly after a bulk load
-        await measure(engine, "PostgreSQL", runs)
-        await engine.dispose()
+        asyncio.run(run(path, pg_url, args.runs))
     finally:
-        await _pg_drop(name)
-        print(f"(dropped {name})")
+        if admin_url is not None and args.drop_pg:
+            asyncio.run(
+                bc._pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            )
 
 
 if __name__ == "__main__":

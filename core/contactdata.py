@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import phonenumbers
 
@@ -156,3 +157,78 @@ def query_variants(q: str) -> list[str]:
         if variant and variant not in variants:
             variants.append(variant)
     return variants
+
+
+# --------------------------------------------------------------------------------- /find
+TRIGRAM = 3  # the text indexes (SQLite FTS5 trigram, PostgreSQL pg_trgm) work on 3-grams
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a /find query asks for.
+
+    ``kind``: "phone" (mostly digits), "email" (an address), "tag" (#tag), "username"
+    (@name) or "text". ``variants`` are the normalised forms to look for in a card's search
+    text (the query and its transliteration for text).
+    """
+
+    kind: str
+    variants: tuple[str, ...]
+    tag: str | None = None
+    email: str | None = None
+    phone: str | None = None  # "+<digits>", for an exact match on the stored E.164 number
+
+
+def parse_query(query: str) -> SearchQuery | None:
+    """Classify a /find query; None when there is nothing to look for."""
+    q = " ".join(query.split())
+    if not q:
+        return None
+    digits = digits_only(q)
+    if len(digits) >= 5 and len(digits) >= len(q.replace(" ", "")) * 0.6:
+        return SearchQuery("phone", (digits[-10:],), phone=f"+{digits}")
+    if q.startswith("#"):
+        tag = normalize_tag(q)
+        return SearchQuery("tag", (tag,), tag=tag) if tag else None
+    if q.startswith("@"):
+        name = q[1:].casefold()
+        return SearchQuery("username", (name,)) if name else None
+    email = normalize_email(q) if "@" in q else None
+    if email is not None:
+        return SearchQuery("email", (email.casefold(),), email=email)
+    variants = tuple(query_variants(q))
+    return SearchQuery("text", variants) if variants else None
+
+
+def typo_pieces(variants: tuple[str, ...] | list[str], size: int | None = None) -> set[str]:
+    """Pieces of the query's words that survive one typo: each word's head and tail.
+
+    ``size`` None: half the word (at least a trigram), which a single edit leaves intact on one
+    side for most words and which is selective; ``size=3``: the first and last three letters
+    (what the LIKE-based search used)."""
+    pieces: set[str] = set()
+    for v in variants:
+        for word in v.split():
+            if len(word) >= 4:
+                n = size or max(TRIGRAM, len(word) // 2)
+                pieces.add(word[:n])
+                pieces.add(word[-n:])
+    return pieces
+
+
+def name_tier(name: str, variants: tuple[str, ...] | list[str]) -> int:
+    """How a card's name answers the query: 0 the name itself, 1 the name starts with it, 2 a
+    word of the name starts with it, 3 it is inside the name, 4 elsewhere on the card."""
+    keys = [k for k in dict.fromkeys([_normalize(name), translit(_normalize(name))]) if k]
+    best = 4
+    for v in variants:
+        for key in keys:
+            if key == v:
+                return 0
+            if key.startswith(v):
+                best = min(best, 1)
+            elif any(w.startswith(v) for w in key.split()) or f" {v}" in key:
+                best = min(best, 2)
+            elif v in key:
+                best = min(best, 3)
+    return best

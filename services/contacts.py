@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import ColumnElement, Select, delete, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
-from core.contactdata import digits_only, normalize_tag, query_variants, search_key
+from core.contactdata import digits_only, normalize_tag, search_key
 from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
+from services import search as search_engine
 from storage.models import Contact, ContactEvent, Touch, User
 from storage.uow import transactional
 
@@ -218,69 +218,22 @@ async def list_page(
     return list(rows), int(total or 0)
 
 
-async def search(session: AsyncSession, scope: Scope, query: str, limit: int = 10) -> list[Contact]:
-    """Name, company, phone (any format), e-mail, @username, #tag; tolerant of typos and of
-    Cyrillic/Latin.
-
-    Every probe is a LIKE on ``search_text`` alone, which SQLite answers from the covering
-    (owner|team, archived, search_text) index without reading table rows. A typo probe with
-    3-letter pieces runs only when the exact probe finds nothing; rapidfuzz ranks.
-    """
-    q = " ".join(query.split())
-    if not q:
-        return []
-    base = select(Contact).where(scope.condition(), Contact.archived_at.is_(None))
-    digits = digits_only(q)
-    tag: str | None = None
-    if len(digits) >= 5 and len(digits) >= len(q.replace(" ", "")) * 0.6:
-        variants = [digits[-10:]]
-        kind = "phone"
-    elif q.startswith("#"):
-        tag = normalize_tag(q)
-        variants = [tag] if tag else []
-        kind = "tag"
-    elif q.startswith("@"):
-        variants = [q[1:].casefold()]
-        kind = "username"
-    else:
-        variants = query_variants(q)
-        kind = "text"
-    if not variants:
-        return []
-    probe = base.where(or_(*[Contact.search_text.like(f"%{v}%") for v in variants]))
-    rows = list(await session.scalars(probe.limit(limit * 5)))
-    if tag is not None:
-        rows = [c for c in rows if tag in tag_list(c.tags)]
-    if not rows and kind == "text":
-        rows = await _typo_probe(session, base, variants)
-    if kind != "text":
-        return rows[:limit]
-    ranked = sorted(
-        rows,
-        key=lambda c: -max(fuzz.WRatio(v, search_key(c.name)) for v in variants),
-    )
-    return ranked[:limit]
-
-
-async def _typo_probe(
-    session: AsyncSession, base: Select[Any], variants: list[str]
+async def search(
+    session: AsyncSession,
+    scope: Scope,
+    query: str,
+    limit: int = 10,
+    *,
+    archived: bool = False,
+    forgotten: bool = False,
 ) -> list[Contact]:
-    pieces: set[str] = set()
-    for v in variants:
-        for word in v.split():
-            if len(word) >= 4:
-                pieces.add(word[:3])
-                pieces.add(word[-3:])
-    if not pieces:
-        return []
-    probe = base.where(or_(*[Contact.search_text.like(f"%{p}%") for p in pieces]))
-    scored = []
-    for c in await session.scalars(probe.limit(300)):
-        score = max(fuzz.partial_ratio(v, c.search_text) for v in variants)
-        if score >= 75:
-            scored.append((score, c))
-    scored.sort(key=lambda t: -t[0])
-    return [c for _, c in scored]
+    """Name, company, phone (any format), e-mail, @username, #tag; tolerant of typos and of
+    Cyrillic/Latin; best first. Archived and forgotten cards only when asked for.
+
+    Through the text indexes (services/search.py: SQLite FTS5 trigram, PostgreSQL pg_trgm)."""
+    return await search_engine.find(
+        session, scope, query, limit, archived=archived, forgotten=forgotten
+    )
 
 
 @transactional

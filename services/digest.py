@@ -136,6 +136,8 @@ async def build(
     if scope.team_id is not None:
         title = await session.scalar(select(Team.name).where(Team.id == scope.team_id))
     breakdown = None
+    by = "team" if everyone else "owner"
+    mx.forget_memo(session)
     if scope.rep_id is None:  # per rep for a team, per team for everyone
         breakdown = await mx.breakdown(
             session,
@@ -143,7 +145,7 @@ async def build(
             since,
             now,
             now=now,
-            by="team" if everyone else "owner",
+            by=by,
             settings_cadence=settings_cadence,
             stale_days=stale_days,
         )
@@ -168,15 +170,26 @@ async def build(
         title=title,
         since=since,
         now=now,
-        touches=await mx.touches_by_type(session, scope, since, now),
+        touches=await mx.touches_by_type(
+            session, scope, since, now, by=None if breakdown is None else by
+        ),
         new=await mx.new_by_source(session, scope, since, now),
-        steps=await mx.steps(session, scope, since, now),
+        # with a breakdown, the totals are the sums of its groups (every card is in one)
+        steps=(
+            mx.Steps(sum(breakdown.steps_due.values()), sum(breakdown.steps_done.values()))
+            if breakdown is not None
+            else await mx.steps(session, scope, since, now)
+        ),
         overdue=cards.overdue,
         overdue_oldest=await _overdue(session, scope, now, TOP),
         moves=await mx.moves(session, scope, since, now),
         cold=cards.cold,
         stale=cards.stale,
-        missed=await mx.missed_inbound(session, scope, since, now),
+        missed=(
+            sum(breakdown.missed.values())
+            if breakdown is not None
+            else await mx.missed_inbound(session, scope, since, now)
+        ),
         nps_since=await mx.nps(session, scope, since, now),
         nps_30=await mx.nps(session, scope, now - NPS_WINDOW, now),
         nps_prev=await mx.nps(session, scope, now - 2 * NPS_WINDOW, now - NPS_WINDOW),
@@ -185,8 +198,9 @@ async def build(
         referrals=int(referral_total or 0),
         referrals_latest=await _referrals(session, scope, since, now, TOP),
     )
+    mx.forget_memo(session)
     if breakdown is not None:
-        digest.lines = await _lines(session, scope, breakdown, by="team" if everyone else "owner")
+        digest.lines = await _lines(session, scope, breakdown, by=by)
     return digest
 
 
@@ -230,10 +244,13 @@ async def _overdue(
     session: AsyncSession, scope: mx.MetricScope, now: datetime, limit: int
 ) -> list[Item]:
     owner = _owner()
+    # walked in due order through the due time's index (named to SQLite), not a sort of every
+    # overdue card of the scope
     rows = await session.execute(
         select(Contact, owner)
+        .with_hint(Contact, "INDEXED BY ix_contacts_next_step_due", "sqlite")
         .join(owner, owner.id == Contact.owner_id)
-        .where(scope.contacts(), mx.active(), Contact.next_step_due < now)
+        .where(mx.by_time(session, scope), mx.active(), Contact.next_step_due < now)
         .order_by(Contact.next_step_due, Contact.id)
         .limit(limit)
     )

@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from core import metrics as m
 from core.cadence import Cadence, effective_cadence
 from core.enums import STAGE_ORDER, Direction, Source, Status, TouchType
-from services import duework, followups
+from services import duework, followups, rollups
 from storage.models import Contact, ContactEvent, DueWork, NpsCase, Survey, Team, Touch, User
 
 LEAD_OR_LATER = (Status.LEAD.value, Status.CLIENT.value, Status.PARTNER.value)
@@ -221,7 +221,20 @@ def reached_status_by(values: Iterable[str], end: datetime) -> ColumnElement[boo
 
 # ---------------------------------------------------------------------------- the measures
 async def reach(session: AsyncSession, scope: MetricScope, start: datetime, end: datetime) -> int:
-    """Distinct contacts with at least one touch in [start, end)."""
+    """Distinct contacts with at least one touch in [start, end) (from the rollups when they
+    can answer: a card has one stage, so the reached cards per stage add up to the reach)."""
+    counts = await rollups.touches_by_stage(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end
+    )
+    if counts is not None:
+        return sum(c for _, c in counts.values())
+    return await reach_direct(session, scope, start, end)
+
+
+async def reach_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> int:
+    """Distinct contacts with at least one touch in [start, end), counted over the touches."""
     stmt = (
         select(func.count(distinct(Touch.contact_id)))
         .join(Contact, Contact.id == Touch.contact_id)
@@ -255,15 +268,15 @@ async def touch_frequency(
 
     Driven by the scope's cards (the (team_id, status, stage) index covers them), each probing
     its touches in the period through (contact_id, occurred_at): over 30 days and more that
-    beats walking the period's touches and looking each card up."""
-    stmt = (
-        select(Contact.stage, func.count(Touch.id), func.count(distinct(Touch.contact_id)))
-        .select_from(Contact)
-        .join(Touch, Touch.contact_id == Contact.id)
-        .where(scope.contacts(), between(Touch.occurred_at, start, end))
-        .group_by(Contact.stage)
+    beats walking the period's touches and looking each card up.
+
+    Read from the rollups (services.rollups.touches_by_stage) when they can answer; the
+    direct count is :func:`stage_counts_direct`."""
+    counts = await rollups.touches_by_stage(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end
     )
-    counts = {stage: (_n(t), _n(c)) for stage, t, c in (await session.execute(stmt)).all()}
+    if counts is None:
+        counts = await stage_counts_direct(session, scope, start, end)
     days = m.period_days(start, end)
     return [
         StageFrequency(
@@ -273,6 +286,20 @@ async def touch_frequency(
         )
         for s in STAGE_ORDER
     ]
+
+
+async def stage_counts_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> dict[str, tuple[int, int]]:
+    """{stage: (touches, distinct contacts)} in [start, end), counted over the touches."""
+    stmt = (
+        select(Contact.stage, func.count(Touch.id), func.count(distinct(Touch.contact_id)))
+        .select_from(Contact)
+        .join(Touch, Touch.contact_id == Contact.id)
+        .where(scope.contacts(), between(Touch.occurred_at, start, end))
+        .group_by(Contact.stage)
+    )
+    return {stage: (_n(t), _n(c)) for stage, t, c in (await session.execute(stmt)).all()}
 
 
 @dataclass(frozen=True)
@@ -568,6 +595,17 @@ class Freshness:
 async def freshness(
     session: AsyncSession, scope: MetricScope, *, now: datetime, stale_days: int
 ) -> Freshness:
+    """Active cards (not archived, not lost) and those verified within ``stale_days`` of now
+    (from the rollup; :func:`freshness_direct` counts the cards)."""
+    active_n, fresh = await rollups.freshness(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, now=now, stale_days=stale_days
+    )
+    return Freshness(active_n, fresh)
+
+
+async def freshness_direct(
+    session: AsyncSession, scope: MetricScope, *, now: datetime, stale_days: int
+) -> Freshness:
     """Active cards (not archived, not lost) and those verified within ``stale_days`` of now."""
     cutoff = now - timedelta(days=stale_days)
     row = (
@@ -645,22 +683,65 @@ def _group_col(by: str | None) -> Any:
     return literal(0)
 
 
+async def touch_counts(
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    by: str | None = None,
+) -> dict[tuple[str, Any], int]:
+    """Touches in [start, end) by (type, group): one reading serves both the digest's types
+    and its per-rep (or per-team) lines — whole hours from the rollup, the ends live
+    (services.rollups.touch_counts; :func:`touch_counts_direct` counts the touches). Memoised
+    on the session for the same arguments, since the digest asks twice."""
+    memo_key = ("touch_counts", scope, start, end, by)
+    memo = session.info.setdefault("metrics_memo", {})
+    if memo_key in memo:
+        return memo[memo_key]
+    memo[memo_key] = found = await rollups.touch_counts(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end, by=by
+    )
+    return found
+
+
+async def touch_counts_direct(
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    by: str | None = None,
+) -> dict[tuple[str, Any], int]:
+    """{(type, group): touches} in [start, end), counted over the touches."""
+    key = _group_col(by)
+    rows = await session.execute(
+        select(Touch.type, key, func.count(Touch.id))
+        .join(Contact, Contact.id == Touch.contact_id)
+        .where(by_time(session, scope), between(Touch.occurred_at, start, end))
+        .group_by(Touch.type, key)
+    )
+    return {(t, k): _n(n) for t, k, n in rows.all()}
+
+
+def forget_memo(session: AsyncSession) -> None:
+    session.info.pop("metrics_memo", None)
+
+
 async def touches_by_type(
     session: AsyncSession,
     scope: MetricScope,
     start: datetime,
     end: datetime,
+    *,
+    by: str | None = None,
 ) -> list[tuple[str, int]]:
-    """Touches in [start, end) by type, most frequent first."""
-    n = func.count(Touch.id)
-    rows = await session.execute(
-        select(Touch.type, n)
-        .join(Contact, Contact.id == Touch.contact_id)
-        .where(by_time(session, scope), between(Touch.occurred_at, start, end))
-        .group_by(Touch.type)
-        .order_by(n.desc(), Touch.type)
-    )
-    return [(t, _n(c)) for t, c in rows.all()]
+    """Touches in [start, end) by type, most frequent first (``by``: read from the same pass
+    as the per-rep or per-team counts)."""
+    totals: dict[str, int] = {}
+    for (t, _k), n in (await touch_counts(session, scope, start, end, by=by)).items():
+        totals[t] = totals.get(t, 0) + n
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
 async def new_by_source(
@@ -782,8 +863,36 @@ async def card_counts(
     stale_days: int,
     by: str | None = None,
 ) -> dict[Any, CardCounts]:
+    """Overdue next steps, cards going cold and cards with stale data, now — totals (key 0) or
+    per rep / team: from the per-day rollup plus the boundary days (services.rollups), the same
+    answers as :func:`card_counts_direct` without reading every card of the scope."""
+    everyone = scope.team_id is None and scope.rep_id is None
+    cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
+    found = await rollups.card_counts(
+        session,
+        team_id=scope.team_id,
+        rep_id=scope.rep_id,
+        now=now,
+        cadence=cadence,
+        settings_cadence=settings_cadence,
+        stale_days=stale_days,
+        by=by,
+    )
+    return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
+
+
+async def card_counts_direct(
+    session: AsyncSession,
+    scope: MetricScope,
+    *,
+    now: datetime,
+    settings_cadence: str,
+    stale_days: int,
+    by: str | None = None,
+) -> dict[Any, CardCounts]:
     """Overdue next steps, cards going cold and cards with stale data, now — one pass over the
-    scope's cards, totals (key 0) or per rep / team."""
+    scope's cards, totals (key 0) or per rep / team. (The definition; card_counts answers from
+    the rollup.)"""
     cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
     key = _group_col(by)
     stmt = (
@@ -860,15 +969,8 @@ async def breakdown(
     of grouped queries, not one query per rep."""
     key = _group_col(by)
     out = Breakdown()
-    out.touches = {
-        k: _n(v)
-        for k, v in await session.execute(
-            select(key, func.count(Touch.id))
-            .join(Contact, Contact.id == Touch.contact_id)
-            .where(by_time(session, scope), between(Touch.occurred_at, start, end))
-            .group_by(key)
-        )
-    }
+    for (_type, k), n in (await touch_counts(session, scope, start, end, by=by)).items():
+        out.touches[k] = out.touches.get(k, 0) + n
     out.new = {
         k: _n(v)
         for k, v in await session.execute(

@@ -86,7 +86,11 @@ def _downgrade_sync(connection, revision: str) -> None:  # noqa: ANN001
 def include_object_for(dialect: str):  # noqa: ANN201 - alembic hook
     """Autogenerate/compare hook: skip indexes the models mark as for another dialect only."""
 
+    from storage.models import SEARCH_INDEXES, SEARCH_TABLES
+
     def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+        if reflected and name in (SEARCH_TABLES if type_ == "table" else SEARCH_INDEXES):
+            return False
         if type_ == "index" and not reflected:
             cond = getattr(obj, "_ddl_if", None)
             if cond is not None and cond.dialect is not None and cond.dialect != dialect:

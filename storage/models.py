@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -151,6 +152,14 @@ class Contact(Base):
         # the digest and /stats (migration 0005): a team's new cards; its cards by status/stage
         Index("ix_contacts_team_created", "team_id", "created_at"),
         Index("ix_contacts_team_status_stage", "team_id", "status", "stage"),
+        # /find on PostgreSQL (0010): trigrams of the search text. SQLite has the FTS5 table
+        # contacts_fts instead (kept by triggers; not a model: see SEARCH_TABLES)
+        Index(
+            "ix_contacts_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
 
@@ -421,3 +430,90 @@ class ImportRow(Base):
     next_step_event: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
     __table_args__ = (Index("ix_import_rows_import_line", "import_id", "line", unique=True),)
+
+
+# SQLite's FTS5 table for /find and its shadow tables (migration 0010): made and kept by SQL,
+# not by these models, so schema comparison leaves them out (storage.migrate)
+SEARCH_TABLES = frozenset(
+    f"contacts_fts{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config", "_content")
+)
+# PostgreSQL's prefix index for /find (0010): an expression index, made by SQL likewise
+SEARCH_INDEXES = frozenset({"ix_contacts_search_prefix"})
+
+
+class RollupCards(Base):
+    """How many active cards (not archived, not lost) have each kind of date on each UTC day,
+    per owner, team (``team_key`` 0: none) and stage — kept by database triggers on
+    ``contacts`` (migration 0011), so that "overdue", "going cold" and "stale data" are sums
+    over days rather than a pass over every card:
+
+    - ``due``: the next step's due day (cards with a next step);
+    - ``quiet``: the day of the last touch, or of creation (cards without a next step);
+    - ``verified``: the day the data was last verified.
+    """
+
+    __tablename__ = "rollup_cards"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),)
+
+
+# the NPS figures' surveys delivered in a period (0011)
+Index("ix_surveys_team_delivered", Survey.team_id, Survey.delivered_at)
+Index("ix_surveys_rep_delivered", Survey.rep_id, Survey.delivered_at)
+# the live part of the card counts (the day a boundary falls in) is read through these (0011)
+Index("ix_contacts_next_step_due", Contact.next_step_due)
+Index("ix_contacts_last_touch_at", Contact.last_touch_at)
+Index("ix_contacts_created_at", Contact.created_at)
+Index("ix_contacts_verified_at", Contact.verified_at)
+
+
+class RollupTouches(Base):
+    """Touches per UTC day, counted under their card's current owner, team (``team_key`` 0:
+    none) and stage — kept by triggers on ``touches`` and ``contacts`` (migration 0011): a card
+    that changes hands or stage takes its touches along, as the direct queries see them."""
+
+    __tablename__ = "rollup_touches"
+
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"),)
+
+
+class RollupTouchHours(Base):
+    """Touches per UTC hour ('YYYY-MM-DD HH') and type, under their card's current owner, team
+    and stage, kept by the same triggers: the digest's period (since the last digest) is whole
+    hours but for its two ends, and so are the partial days at the ends of a /stats period."""
+
+    __tablename__ = "rollup_touch_hours"
+
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[str] = mapped_column(String(24), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"),)
+
+
+class RollupLastTouch(Base):
+    """The UTC day of each card's latest touch (cards with touches only), kept by the same
+    triggers; ``rollup_cards`` of kind ``touched`` counts the cards per that day."""
+
+    __tablename__ = "rollup_last_touch"
+
+    contact_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_rollup_last_touch_day", "day", "contact_id"),)
