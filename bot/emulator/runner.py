@@ -19,7 +19,10 @@ from storage.migrate import upgrade
 
 class EmulatedBot:
     """The app polling the emulator. ``extra_routers`` (for tests, e.g. a handler that raises) are
-    placed ahead of the feature routers; a router can be attached to one started bot only."""
+    placed ahead of the feature routers; a router can be attached to one started bot only.
+
+    ``handle_as_tasks``: each update is handled in its own task, as in production, so updates
+    pushed at once are handled concurrently; :meth:`settle` waits for them to finish."""
 
     def __init__(
         self,
@@ -29,6 +32,7 @@ class EmulatedBot:
         clock: Clock | None = None,
         start_clockwork: bool = False,
         extra_routers: Sequence[Router] = (),
+        handle_as_tasks: bool = False,
         **app_kwargs: Any,
     ) -> None:
         self.emu = emu
@@ -36,6 +40,7 @@ class EmulatedBot:
         self.clock = clock
         self.start_clockwork = start_clockwork
         self.extra_routers = tuple(extra_routers)
+        self.handle_as_tasks = handle_as_tasks
         self.app_kwargs = app_kwargs
         self.app: App | None = None
         self._task: asyncio.Task[None] | None = None
@@ -60,7 +65,10 @@ class EmulatedBot:
         self.app = app
         self._task = asyncio.create_task(
             app.dispatcher.start_polling(
-                app.bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False
+                app.bot,
+                handle_as_tasks=self.handle_as_tasks,
+                handle_signals=False,
+                close_bot_session=False,
             )
         )
         # wait until the first getUpdates has been answered: the bot is live
@@ -77,6 +85,14 @@ class EmulatedBot:
             "chat": {"id": -1, "type": "channel", "title": "warm-up"},
             "text": "warm-up",
         }
+
+    async def settle(self, update_id: int, within: float = 15.0) -> None:
+        """Wait until ``update_id`` (and every update before it) has been fully handled."""
+        await self.emu.wait_processed(update_id, within)
+        assert self.app is not None
+        tasks = set(self.app.dispatcher._handle_update_tasks)  # the handlers still running
+        if tasks:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), within)
 
     async def stop(self) -> None:
         if self.app is None:
