@@ -101,11 +101,27 @@ def step_stamp(step: str | None) -> int:
     return zlib.crc32((step or "").encode()) or 1
 
 
-def reminder_due(contact: Contact, owner: User, default_tz: str) -> datetime | None:
-    """When the card's reminder is due (None: no reminder is due for it)."""
+def reminder_due(contact: Contact, owner: User, default_tz: str, now: datetime) -> datetime | None:
+    """When the card's reminder is due (None: no reminder is due for it): the step's time moved
+    into the owner's working hours — or, for a step already past, the owner's next working
+    moment from now (an overdue step planned at 3 a.m. waits for the morning)."""
     if contact.archived_at is not None or contact.next_step_due is None:
         return None
-    return shift_into(contact.next_step_due, user_tz(owner, default_tz), user_hours(owner))
+    tz, hours = user_tz(owner, default_tz), user_hours(owner)
+    return shift_into(max(contact.next_step_due, now), tz, hours)
+
+
+def _right_due(
+    due: datetime, step_due: datetime, owner: User, default_tz: str, now: datetime
+) -> bool:
+    """Whether a pending reminder's time is right for its step (see :func:`reminder_due`): the
+    step's time in working hours, or — the step being past when it was planned — a working
+    moment after it."""
+    tz, hours = user_tz(owner, default_tz), user_hours(owner)
+    base = shift_into(step_due, tz, hours)
+    if due == base:
+        return True
+    return base <= now and due > base and is_working_time(due, tz, hours)
 
 
 def _payload(row: DueWork) -> dict[str, Any]:
@@ -185,7 +201,7 @@ async def _sync_reminder(
     rules: Rules,
     renew: bool,
 ) -> None:
-    due = reminder_due(contact, owner, rules.default_tz) if owner is not None else None
+    due = reminder_due(contact, owner, rules.default_tz, now) if owner is not None else None
     pending = [r for r in rows if r.status == duework.PENDING]
     claimed = [r for r in rows if r.status == duework.CLAIMED]
     stamp = step_stamp(contact.next_step)
@@ -226,16 +242,17 @@ async def _sync_reminder(
         keep.due_at, keep.chat_id, keep.user_id = due, owner.tg_id, owner.id
         keep.payload, keep.attempts, keep.late = json.dumps(payload), 0, False
         return
-    if not renew and await _reminded(session, contact.id, owner.id, step_due):
+    if not renew and await _reminded(session, contact.id, owner.id, step_due, stamp):
         return
     await session.flush()
     await _upsert_reminder(session, contact, owner, due=due, payload=payload, now=now)
 
 
 async def _reminded(
-    session: AsyncSession, contact_id: int, owner_id: int, step_due: str | None
+    session: AsyncSession, contact_id: int, owner_id: int, step_due: str | None, stamp: int
 ) -> bool:
-    """Whether the newest reminder of this step for this owner reached them (or is reaching)."""
+    """Whether the newest reminder of this step (its time and text) for this owner reached them
+    (or is reaching them)."""
     rows = await session.execute(
         select(DueWork.status, DueWork.payload)
         .where(
@@ -246,7 +263,8 @@ async def _reminded(
         .order_by(DueWork.id.desc())
     )
     for status, payload in rows:
-        if (json.loads(payload) if payload else {}).get("step_due") == step_due:
+        data = json.loads(payload) if payload else {}
+        if data.get("step_due") == step_due and data.get("step", stamp) == stamp:
             return status in DELIVERED
     return False
 
@@ -840,7 +858,7 @@ async def _audit_card(
         k: [r for r in rows if r.kind == k and r.status == duework.PENDING] for k in CARD_KINDS
     }
     reminders = pending[REMINDER]
-    due = reminder_due(c, owner, rules.default_tz) if owner is not None else None
+    due = reminder_due(c, owner, rules.default_tz, now) if owner is not None else None
     if due is None:
         if reminders:
             out.append(f"{len(reminders)} pending reminder(s) without an open step on a live card")
@@ -849,7 +867,8 @@ async def _audit_card(
     elif reminders:
         (r,) = reminders
         step_due = c.next_step_due.isoformat() if c.next_step_due else None
-        if r.due_at != due:
+        assert owner is not None and c.next_step_due is not None
+        if not _right_due(r.due_at, c.next_step_due, owner, rules.default_tz, now):
             out.append(f"reminder due {r.due_at.isoformat()}, should be {due.isoformat()}")
         if owner is not None and (r.user_id, r.chat_id) != (owner.id, owner.tg_id):
             out.append("reminder addressed to someone else than the owner")
@@ -859,7 +878,8 @@ async def _audit_card(
         assert owner is not None
         step_due = c.next_step_due.isoformat() if c.next_step_due else None
         claimed = [r for r in rows if r.kind == REMINDER and r.status == duework.CLAIMED]
-        if not claimed and not await _reminded(session, c.id, owner.id, step_due):
+        stamp = step_stamp(c.next_step)
+        if not claimed and not await _reminded(session, c.id, owner.id, step_due, stamp):
             out.append("an open step without a reminder")
     live = c.archived_at is None and c.status != Status.LOST.value
     if owner is None:
