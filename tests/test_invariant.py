@@ -316,6 +316,48 @@ async def test_a_new_owner_gets_the_reminder_in_their_hours(tg, emu, clock) -> N
     assert "Nothing found" in reply.text  # no longer Rita's card
 
 
+async def test_checks_and_alerts_follow_the_card(tg, emu, clock) -> None:
+    """The other due work a card implies: an inbound request's reply alert goes to the card's
+    owner of the moment, in their hours; an archived card's checks are settled."""
+    _admin, manager, rep = await team_with_rep(tg)
+    oleg = await another_rep(tg, manager, 3004, "Oleg")
+    await oleg.send("/settings")
+    await oleg.click("Working hours")
+    await oleg.send("Mon-Fri 13:00-19:00")
+    await rep.send("/add Hugo, Eta")
+    await rep.send("/log Hugo")
+    await rep.click("message")
+    await rep.click("inbound")
+    await rep.send("Please send me a quote")  # 09:00: Rita's alert would be due at 11:00
+    await manager.send("/find Hugo")
+    await manager.click("Edit")
+    await manager.click("Owner")
+    await manager.click("Oleg")
+    assert await audit(tg) == []
+    clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id, "waiting for a reply") == []
+    assert reminders_to(emu, oleg.id, "waiting for a reply") == []
+    clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # two of Oleg's working hours
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, oleg.id, "waiting for a reply")) == 1
+
+    await rep.send("/add Gina, Omega, CTO")
+    clock.advance(timedelta(days=182))
+    await tg.app.clockwork.run_daily()  # a stale-data check is planned for Rita ...
+    await rep.send("/find Gina")
+    await rep.click("Archive")  # ... and the card is archived before it goes out
+    assert await audit(tg) == []
+    async with tg.app.session_factory() as s:
+        gina = await s.scalar(select(Contact).where(Contact.name == "Gina"))
+        stale = await s.scalar(
+            select(DueWork).where(DueWork.kind == "stale", DueWork.contact_id == gina.id)
+        )
+        assert stale.status == "done"
+    await tg.app.clockwork.tick()
+    assert reminders_to(emu, rep.id, "still CTO") == []
+
+
 async def test_owner_button_is_for_managers_and_checks_the_scope(tg, emu, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
     await rep.send("/add Finn, Phi")
