@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -225,7 +225,12 @@ async def _sync_reminder(
         return  # a claimed one is dropped by the renderer, which checks the card again
     in_flight = False
     for row in claimed:
-        if _payload(row).get("step_due") == step_due and row.user_id == owner.id:
+        payload = _payload(row)
+        if (
+            payload.get("step_due") == step_due
+            and row.user_id == owner.id
+            and not payload.get("merged")
+        ):
             in_flight = True  # being delivered right now, for this very step
         else:
             row.status = duework.CANCELLED  # obsolete: its worker can no longer close or retry it
@@ -264,6 +269,8 @@ async def _reminded(
     )
     for status, payload in rows:
         data = json.loads(payload) if payload else {}
+        if data.get("merged"):
+            continue  # a step that did not survive a merge
         if data.get("step_due") == step_due and data.get("step", stamp) == stamp:
             return status in DELIVERED
     return False
@@ -722,19 +729,26 @@ async def merge(
     rules: Rules,
 ) -> Contact:
     """Merge two cards (see ``services.contacts.merge``): everything of ``drop`` moves to
-    ``keep``, and ``keep``'s step — its own, or the one it inherits — gets its reminder."""
-    # the dropped card's pending reminder gives way (one pending reminder per card); a reminder
-    # it already delivered moves with the rest and still counts as delivered
-    await session.execute(
-        update(DueWork)
-        .where(
-            DueWork.contact_id == drop.id,
-            DueWork.kind == REMINDER,
-            DueWork.status == duework.PENDING,
-        )
-        .values(status=duework.CANCELLED)
-        .execution_options(synchronize_session=False)
-    )
+    ``keep``, and ``keep``'s step — its own, or the one it inherits — gets its reminder.
+
+    One step survives: ``keep``'s, else ``drop``'s. The reminders of the card whose step does not
+    survive stay in the history, marked ``merged``: they say nothing about whether the surviving
+    step was reminded of (its own reminders do), and its pending one gives way.
+    """
+    await _lock(session, keep)
+    await _lock(session, drop)
+    if keep.next_step_due is not None:
+        gone: Contact | None = drop
+    else:
+        gone = keep if drop.next_step_due is not None else None
+    if gone is not None:
+        for row in await session.scalars(
+            select(DueWork).where(DueWork.contact_id == gone.id, DueWork.kind == REMINDER)
+        ):
+            row.payload = json.dumps({**_payload(row), "merged": True})
+            if row.status == duework.PENDING:
+                row.status = duework.CANCELLED
+        await session.flush()
     await contacts_svc.merge(session, keep, drop, actor=actor, now=now)
     await sync_due_work(session, keep, now=now, rules=rules)
     return keep

@@ -498,3 +498,38 @@ def settings(sqlite_url: str) -> Settings:
         admin_ids=frozenset({ADMIN_ID}),
         company_name="Acme Consulting",
     )
+
+
+async def test_merging_two_cards_with_the_same_step_reminds_once(engine) -> None:
+    """Found by the stateful test: two cards with the same step at the same time are merged; the
+    dropped card's withdrawn reminder must not make the kept card's delivered one look undone."""
+    factory = create_session_factory(engine)
+    due = NOW + timedelta(hours=3)
+    rules = followups.Rules()
+    async with write_session(factory) as s:
+        rep = User(tg_id=3003, first_name="Rita", role="rep", created_at=NOW, last_seen_at=NOW)
+        s.add(rep)
+        await s.flush()
+        keep = await svc.create(s, owner=rep, data={"name": "Keep"}, now=NOW)
+        drop = await svc.create(s, owner=rep, data={"name": "Drop"}, now=NOW)
+        for c in (keep, drop):
+            await followups.set_next_step(
+                s, c, actor=rep, text="call back", due=due, reason=None, now=NOW, rules=rules
+            )
+        await followups.merge(s, keep, drop, actor=rep, now=NOW, rules=rules)
+    async with write_session(factory) as s:  # the reminder goes out
+        [row] = list(await s.scalars(select(DueWork).where(DueWork.status == "pending")))
+        assert row.contact_id == keep.id and row.due_at == due
+        row.status = "sent"
+    async with write_session(factory) as s:  # a touch re-plans the card: nothing new
+        keep = await s.get(Contact, keep.id)
+        rep = await s.get(User, rep.id)
+        await followups.log_touch(
+            s, keep, author=rep, type_="call", direction="out", summary="", now=due, rules=rules
+        )
+    async with factory() as s:
+        assert await followups.audit(s, now=due, rules=rules) == []
+        pending = await s.scalar(
+            select(func.count()).select_from(DueWork).where(DueWork.status == "pending")
+        )
+        assert pending == 0

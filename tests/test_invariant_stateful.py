@@ -82,6 +82,7 @@ class Row:
     text: str
     owner: int
     status: str = "pending"
+    merged: bool = False  # its card's step did not survive a merge: history only
 
 
 @dataclass
@@ -136,6 +137,7 @@ class Model:
                 r
                 for r in card.rows
                 if (r.step_due, r.text, r.owner) == (card.step_due, text_, card.owner)
+                and not r.merged
             ]
             if same and max(same, key=lambda r: r.seq).status == "sent":
                 return  # this step already reached this owner
@@ -533,8 +535,12 @@ class FollowUps(RuleBasedStateMachine):
 
         self.run(go())
         keep, drop = self.model.cards[keep_id], self.model.cards.pop(drop_id)
-        if drop.pending:
-            drop.pending.status = "settled"
+        gone = drop if keep.step_due is not None else keep if drop.step_due is not None else None
+        if gone is not None:  # the step that does not survive: its reminders are history only
+            if gone.pending:
+                gone.pending.status = "settled"
+            for row in gone.rows:
+                row.merged = True
         keep.rows = sorted(keep.rows + drop.rows, key=lambda r: r.seq)
         if drop.step_due is not None and keep.step_due is None:
             keep.step_due, keep.text = drop.step_due, drop.text
