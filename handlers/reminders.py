@@ -72,7 +72,7 @@ def create_router() -> Router:
                 return
             when = format_local(due, tz, i18n.current_locale)
             await query.answer(_("Snoozed until {when}.").format(when=when))
-            if moved is followups.Moved.MOVED:  # a repeated tap changes nothing and says so once
+            if moved is followups.Moved.MOVED:  # a repeated tap changes nothing: the toast only
                 await drop_keyboard(msg)
                 await msg.answer(
                     _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)

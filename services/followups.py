@@ -773,17 +773,18 @@ async def merge_into(
 
 @transactional
 async def replan_owner(session: AsyncSession, owner: User, *, now: datetime, rules: Rules) -> int:
-    """The owner changed their time zone or working hours: everything pending for them moves
-    into the new hours. Returns the number of cards re-planned."""
+    """The owner changed their time zone or working hours: everything pending on their cards
+    moves into the new hours (the reply alert to their manager is counted in their hours too).
+    Returns the number of cards re-planned."""
     await session.flush()
     ids = list(
         await session.scalars(
             select(DueWork.contact_id)
+            .join(Contact, Contact.id == DueWork.contact_id)
             .where(
-                DueWork.user_id == owner.id,
+                Contact.owner_id == owner.id,
                 DueWork.kind.in_(CARD_KINDS),
                 DueWork.status == duework.PENDING,
-                DueWork.contact_id.is_not(None),
             )
             .distinct()
         )

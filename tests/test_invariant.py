@@ -533,3 +533,66 @@ async def test_merging_two_cards_with_the_same_step_reminds_once(engine) -> None
             select(func.count()).select_from(DueWork).where(DueWork.status == "pending")
         )
         assert pending == 0
+
+
+@pytest.mark.parametrize(
+    ("step", "kind"),
+    [
+        ("call back", "call"),
+        ("Позвонить Анне", "call"),
+        ("meet for coffee", "meeting"),
+        ("встреча в офисе", "meeting"),
+        ("send the proposal", "email"),
+        ("отправить КП на почту", "email"),
+        ("message her on Telegram", "message"),
+        ("invite to the webinar", "webinar"),
+        ("think it over", "other"),
+        (None, "other"),
+    ],
+)
+def test_done_guesses_the_kind_of_touch_from_the_step(step: str | None, kind: str) -> None:
+    assert followups.touch_type_for(step) == kind
+
+
+async def test_new_hours_move_the_alert_to_the_manager_too(engine) -> None:
+    """Found by the stateful test: the manager's reply alert is counted in the rep's working
+    hours, so it moves when the rep changes them (even once the rep's own alert went out)."""
+    factory = create_session_factory(engine)
+    rules = followups.Rules(inbound_reply_hours=2)
+    async with write_session(factory) as s:
+        team = Team(name="T", created_at=NOW)
+        s.add(team)
+        await s.flush()
+        manager = User(
+            tg_id=2002,
+            first_name="Maria",
+            role="manager",
+            team_id=team.id,
+            created_at=NOW,
+            last_seen_at=NOW,
+        )
+        rep = User(
+            tg_id=3003,
+            first_name="Rita",
+            role="rep",
+            team_id=team.id,
+            created_at=NOW,
+            last_seen_at=NOW,
+        )
+        s.add_all([manager, rep])
+        await s.flush()
+        c = await svc.create(s, owner=rep, data={"name": "Hugo"}, now=NOW)
+        await followups.log_touch(
+            s, c, author=rep, type_="message", direction="in", summary="?", now=NOW, rules=rules
+        )
+    async with write_session(factory) as s:
+        first = await s.scalar(select(DueWork).where(DueWork.kind == "inbound_rep"))
+        assert first.due_at == NOW + timedelta(hours=2)
+        first.status = "sent"  # Rita was told at 11:00
+        rep = await s.get(User, rep.id)
+        rep.work_hours = "12345 09:00-10:00"
+        await followups.replan_owner(s, rep, now=NOW + timedelta(hours=2), rules=rules)
+    async with factory() as s:
+        second = await s.scalar(select(DueWork).where(DueWork.kind == "inbound_mgr"))
+        assert second.due_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # 4 working hours on
+        assert await followups.audit(s, now=NOW + timedelta(hours=2), rules=rules) == []
