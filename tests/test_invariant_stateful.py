@@ -801,7 +801,7 @@ def test_follow_ups_on_sqlite(tmp_path: Path, loop: asyncio.AbstractEventLoop) -
         await engine.dispose()
 
     loop.run_until_complete(migrate())
-    _run(Backend(loop, url, template), examples=20, steps=25)
+    _run(Backend(loop, url, template), examples=30, steps=30)
 
 
 def test_follow_ups_on_postgresql(loop: asyncio.AbstractEventLoop) -> None:
@@ -814,6 +814,6 @@ def test_follow_ups_on_postgresql(loop: asyncio.AbstractEventLoop) -> None:
             await engine.dispose()
 
         loop.run_until_complete(migrate())
-        _run(Backend(loop, url), examples=8, steps=20)
+        _run(Backend(loop, url), examples=10, steps=20)
     finally:
         loop.run_until_complete(drop_pg_database(name))
