@@ -50,8 +50,9 @@ class PickCb(CallbackData, prefix="pk"):
 class RemindCb(CallbackData, prefix="rm"):
     """Buttons on reminders and checks; ``id`` is a contact id, re-checked against the scope."""
 
-    a: str  # done | s1h | stom | swk | resch | open | vyes | vno | next
+    a: str  # ok | s1h | stom | swk | resch (a reminder) | done | open | vyes | vno | next
     id: int
+    t: int = 0  # a reminder's step stamp (services.followups.step_stamp); 0 on other messages
 
 
 class NpsCb(CallbackData, prefix="n"):

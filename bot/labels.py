@@ -70,6 +70,7 @@ LABELS: dict[str, dict[str, str]] = {
         "restored": N_("restored"),
         "verified": N_("data verified"),
         "next_step": N_("next step"),
+        "owner": N_("owner"),
     },
 }
 

@@ -36,7 +36,7 @@ from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
 from core.enums import Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.quickadd import parse_quick_add
-from core.roles import Role
+from core.roles import LEADS, Role
 from services import contacts as svc
 from services import followups
 from storage.models import Contact, Touch, User
@@ -605,21 +605,14 @@ def create_router() -> Router:
             if keep is None:
                 await query.message.answer(_("Contact not found."))
                 return
-            fill = {k: v for k, v in pending.items() if v and getattr(keep, k, None) in (None, "")}
-            await svc.change(session, keep, actor=user, now=now, **fill)
-            tags = data.get("pending_tags", [])
-            if tags:
-                await svc.change(
-                    session, keep, actor=user, now=now, tags=svc.tag_list(keep.tags) + tags
-                )
-            await svc.record_event(
+            await followups.merge_into(
                 session,
                 keep,
-                actor_id=user.id,
-                field="merged",
-                old=pending.get("name"),
-                new=keep.name,
+                pending,
+                tags=data.get("pending_tags", []),
+                actor=user,
                 now=now,
+                rules=followups.Rules.of(settings),
             )
             await state.clear()
             await show_card(
@@ -649,6 +642,7 @@ def create_router() -> Router:
             await query.answer(_("Contact not found."), show_alert=True)
             return
         a, now = callback_data.a, clock.now()
+        rules = followups.Rules.of(settings)
         if a == "open":
             await query.answer()
             await show_card(msg, session, contact, user, settings, i18n)
@@ -667,15 +661,17 @@ def create_router() -> Router:
             if not is_valid_choice(field, value):
                 await query.answer(_("This button is no longer valid."), show_alert=True)
                 return
-            await svc.change(session, contact, actor=user, now=now, **{field: value})
+            await followups.change(
+                session, contact, actor=user, now=now, rules=rules, **{field: value}
+            )
             await query.answer(_("Saved."))
             await show_card(msg, session, contact, user, settings, i18n, edit=True)
         elif a == "arch":
-            await svc.archive(session, contact, user, now)
+            await followups.archive(session, contact, actor=user, now=now, rules=rules)
             await query.answer(_("Archived."))
             await show_card(msg, session, contact, user, settings, i18n, edit=True)
         elif a == "restore":
-            await svc.restore(session, contact, user, now)
+            await followups.restore(session, contact, actor=user, now=now, rules=rules)
             await query.answer(_("Restored."))
             await show_card(msg, session, contact, user, settings, i18n, edit=True)
         elif a == "tl":
@@ -706,6 +702,8 @@ def create_router() -> Router:
                     text=_field_title(name), callback_data=CardCb(a="ef", id=contact.id, v=name)
                 )
             kb.button(text=_("🔀 Merge with…"), callback_data=CardCb(a="mrg", id=contact.id))
+            if role in LEADS:
+                kb.button(text=_("👤 Owner"), callback_data=CardCb(a="own", id=contact.id))
             kb.button(text=_("« Back"), callback_data=CardCb(a="open", id=contact.id))
             kb.adjust(3)
             await msg.answer(_("What do you want to change?"), reply_markup=kb.as_markup())
@@ -726,10 +724,46 @@ def create_router() -> Router:
                 await query.answer(_("Contact not found."), show_alert=True)
                 return
             await query.answer()
-            await svc.merge(session, contact, other, actor=user, now=now)
+            await followups.merge(session, contact, other, actor=user, now=now, rules=rules)
             await state.clear()
             await show_card(
                 msg, session, contact, user, settings, i18n, prefix=_("Merged.") + "\n\n"
+            )
+        elif a == "own":
+            people = await svc.owner_candidates(session, scope_of(user, role), contact)
+            if role not in LEADS or not people:
+                await query.answer(_("There is nobody to hand this card to."), show_alert=True)
+                return
+            await query.answer()
+            kb = InlineKeyboardBuilder()
+            for person in people:
+                mark = "✓ " if person.id == contact.owner_id else ""
+                kb.button(
+                    text=(mark + person.display_name)[:60],
+                    callback_data=CardCb(a="ownto", id=contact.id, v=str(person.id)),
+                )
+            kb.button(text=_("« Back"), callback_data=CardCb(a="open", id=contact.id))
+            kb.adjust(1)
+            await msg.answer(
+                _("Who owns {name} from now on?").format(name=h(contact.name)),
+                reply_markup=kb.as_markup(),
+            )
+        elif a == "ownto":
+            people = await svc.owner_candidates(session, scope_of(user, role), contact)
+            chosen = next((p for p in people if str(p.id) == callback_data.v), None)
+            if role not in LEADS or chosen is None:
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+                return
+            await followups.change_owner(session, contact, chosen, actor=user, now=now, rules=rules)
+            await query.answer(_("Saved."))
+            await show_card(
+                msg,
+                session,
+                contact,
+                user,
+                settings,
+                i18n,
+                prefix=_("{name} now owns this card.").format(name=h(chosen.display_name)) + "\n\n",
             )
         elif a == "ef":
             if callback_data.v not in TEXT_FIELDS:
@@ -749,7 +783,7 @@ def create_router() -> Router:
                 ).format(field=_field_title(callback_data.v), value=h(current or "—"))
             )
         elif a == "verify":
-            await svc.mark_verified(session, contact, user, now)
+            await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
             await query.answer(_("Marked as verified."))
         else:
             await query.answer()
@@ -832,7 +866,14 @@ def create_router() -> Router:
                 return
         if field == "tags":
             value = [t for t in raw.replace(",", " ").split() if t] if value else []
-        await svc.change(session, contact, actor=user, now=clock.now(), **{field: value})
+        await followups.change(
+            session,
+            contact,
+            actor=user,
+            now=clock.now(),
+            rules=followups.Rules.of(settings),
+            **{field: value},
+        )
         await state.clear()
         await show_card(
             message, session, contact, user, settings, i18n, prefix=_("Saved.") + "\n\n"

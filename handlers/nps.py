@@ -472,7 +472,8 @@ async def mark_delivered(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    """/delivered and the card's button: a "service delivered" touch, then the survey."""
+    """/delivered and the card's button: a "service delivered" touch, then the survey. The card's
+    open next step stays open, and so does its reminder."""
     touch = await followups.log_touch(
         session,
         contact,
@@ -481,8 +482,7 @@ async def mark_delivered(
         direction="out",
         summary="",
         now=clock.now(),
-        default_tz=settings.default_timezone,
-        inbound_reply_hours=settings.inbound_reply_hours,
+        rules=followups.Rules.of(settings),
     )
     await target.answer(_("✅ Service delivered to {name} is logged.").format(name=h(contact.name)))
     owner = await session.get(User, contact.owner_id) or user

@@ -17,6 +17,7 @@ from bot.callbacks import CardCb, RemindCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
+from bot.labels import label
 from bot.rendering import answer_long, drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.nextstep import format_local
@@ -29,6 +30,12 @@ from services import followups, today
 from storage.models import User
 
 SNOOZE = {"s1h": "1h", "stom": "tomorrow", "swk": "week"}
+
+
+def outdated_text() -> str:
+    return _(
+        "This reminder is out of date: its step was changed or closed. Open the card to see it."
+    )
 
 
 def create_router() -> Router:
@@ -54,51 +61,73 @@ def create_router() -> Router:
             return
         a, now, msg = callback_data.a, clock.now(), query.message
         tz = user_tz(user, settings)
+        rules = followups.Rules.of(settings)
         if a in SNOOZE:
             due = snooze_until(SNOOZE[a], now, tz, followups.user_hours(user))
-            await followups.set_next_step(
-                session,
-                contact,
-                actor=user,
-                text=contact.next_step,
-                due=due,
-                reason=None,
-                now=now,
-                default_tz=settings.default_timezone,
+            moved = await followups.move_step(
+                session, contact, actor=user, due=due, stamp=callback_data.t, now=now, rules=rules
             )
+            if moved is followups.Moved.OUTDATED:
+                await query.answer(outdated_text(), show_alert=True)
+                return
             when = format_local(due, tz, i18n.current_locale)
             await query.answer(_("Snoozed until {when}.").format(when=when))
-            await drop_keyboard(msg)
-            await msg.answer(
-                _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)
-            )
+            if moved is followups.Moved.MOVED:  # a repeated tap changes nothing: the toast only
+                await drop_keyboard(msg)
+                await msg.answer(
+                    _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)
+                )
             return
-        await query.answer()
-        if a == "done":
+        if a == "ok":
+            done = await followups.complete_step(
+                session, contact, actor=user, stamp=callback_data.t, now=now, rules=rules
+            )
+            if done.outdated:
+                await query.answer(outdated_text(), show_alert=True)
+                return
+            if done.touch is None:
+                await query.answer(_("Already done."))
+                return
+            await query.answer(_("✅ Done."))
             await drop_keyboard(msg)
-            await start_touch_log(msg, state, contact)
-        elif a == "next":
-            await start_next_step(msg, state, contact)
-        elif a == "resch":
+            await state.clear()
+            logged = _("✅ Logged: {type} — {step}.").format(
+                type=label("touch", done.touch.type), step=h(done.step or "—")
+            )
+            await start_next_step(msg, state, contact, prefix=logged + "\n\n")
+            return
+        if a == "resch":
+            step = await followups.step_for_stamp(session, contact, callback_data.t)
+            if step is None:
+                await query.answer(outdated_text(), show_alert=True)
+                return
+            await query.answer()
             await state.clear()
             await state.set_state(NextForm.when)
-            await state.update_data(cid=contact.id, what=contact.next_step or "")
+            await state.update_data(cid=contact.id, what=step)
             await msg.answer(
                 _(
                     "When should I remind you about {name}? E.g. “friday 15:00”, “in 2 days”."
                 ).format(name=h(contact.name))
             )
+            return
+        await query.answer()
+        if a == "done":  # "Log touch" / "Log reply" on a check or an inbound alert
+            await drop_keyboard(msg)
+            await start_touch_log(msg, state, contact)
+        elif a == "next":
+            await start_next_step(msg, state, contact)
         elif a == "open":
             await show_card(msg, session, contact, user, settings, i18n)
         elif a == "vyes":
-            await svc.mark_verified(session, contact, user, now)
+            await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
             await edit_text(
                 msg, _("✅ {name}: data confirmed. Thank you!").format(name=h(contact.name))
             )
         elif a == "vno":
             kb = InlineKeyboardBuilder()
             kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=contact.id))
-            await svc.mark_verified(session, contact, user, now)
+            await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
             await edit_text(
                 msg,
                 _("What changed for {name}? Choose a field to edit:").format(name=h(contact.name)),

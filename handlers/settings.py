@@ -25,6 +25,7 @@ from core.roles import Role
 from core.timezones import COMMON_ZONES, resolve_timezone
 from core.workhours import WorkHours, parse_work_hours
 from handlers.contacts import user_tz
+from services import followups
 from storage.models import Team, User
 from storage.uow import writing
 
@@ -189,6 +190,10 @@ def create_router() -> Router:
     ) -> str:
         async with writing(session):
             user.timezone = name
+            # everything pending for this person moves into their hours in the new zone
+            await followups.replan_owner(
+                session, user, now=clock.now(), rules=followups.Rules.of(settings)
+            )
         await state.clear()
         return (
             _("Time zone saved.")
@@ -276,6 +281,9 @@ def create_router() -> Router:
             return
         async with writing(session):
             user.work_hours = wh.encode()
+            await followups.replan_owner(
+                session, user, now=clock.now(), rules=followups.Rules.of(settings)
+            )
         await state.clear()
         await message.answer(
             _("Working hours saved.")

@@ -243,8 +243,7 @@ def create_router() -> Router:
             direction=data.get("direction", "out"),
             summary=summary[:4000],
             now=clock.now(),
-            default_tz=settings.default_timezone,
-            inbound_reply_hours=settings.inbound_reply_hours,
+            rules=followups.Rules.of(settings),
         )
         if touch.type == TouchType.SERVICE.value:
             from handlers.nps import service_delivered
@@ -345,6 +344,7 @@ def create_router() -> Router:
             await target.answer(_("Contact not found."))
             return
         now = clock.now()
+        rules = followups.Rules.of(settings)
         await followups.set_next_step(
             session,
             contact,
@@ -353,10 +353,12 @@ def create_router() -> Router:
             due=None,
             reason=reason,
             now=now,
-            default_tz=settings.default_timezone,
+            rules=rules,
         )
         if code == "lost":
-            await svc.change(session, contact, actor=user, now=now, status=Status.LOST.value)
+            await followups.change(
+                session, contact, actor=user, now=now, rules=rules, status=Status.LOST.value
+            )
         await state.clear()
         await show_card(
             target,
@@ -499,7 +501,7 @@ def create_router() -> Router:
             due=due,
             reason=None,
             now=clock.now(),
-            default_tz=settings.default_timezone,
+            rules=followups.Rules.of(settings),
         )
         await state.clear()
         await drop_keyboard(query.message)

@@ -120,6 +120,8 @@ async def render_reminder(
         return None
     if item.payload.get("step_due") != c.next_step_due.isoformat():
         return None  # the step was moved since: that reminder is obsolete
+    if item.user_id is not None and item.user_id != c.owner_id:
+        return None  # the card has a new owner: their own reminder is planned
     tz, lang = _tz(user, cw), _lang(user, cw)
     now = cw.clock.now()
     lines = [_("⏰ <b>Next step</b>: {step}").format(step=h(c.next_step or "—"))]
@@ -133,11 +135,12 @@ async def render_reminder(
     lines.append("")
     lines += _context(c, await _last_touch(session, c.id), tz, lang)
     kb = InlineKeyboard()
-    kb.button(text=_("✅ Done"), callback_data=RemindCb(a="done", id=c.id))
-    kb.button(text=_("+1 hour"), callback_data=RemindCb(a="s1h", id=c.id))
-    kb.button(text=_("Tomorrow"), callback_data=RemindCb(a="stom", id=c.id))
-    kb.button(text=_("Next week"), callback_data=RemindCb(a="swk", id=c.id))
-    kb.button(text=_("📅 Reschedule"), callback_data=RemindCb(a="resch", id=c.id))
+    t = followups.step_stamp(c.next_step)  # the buttons act on this step only
+    kb.button(text=_("✅ Done"), callback_data=RemindCb(a="ok", id=c.id, t=t))
+    kb.button(text=_("+1 hour"), callback_data=RemindCb(a="s1h", id=c.id, t=t))
+    kb.button(text=_("Tomorrow"), callback_data=RemindCb(a="stom", id=c.id, t=t))
+    kb.button(text=_("Next week"), callback_data=RemindCb(a="swk", id=c.id, t=t))
+    kb.button(text=_("📅 Reschedule"), callback_data=RemindCb(a="resch", id=c.id, t=t))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
     kb.adjust(1, 3, 2)
     return "\n".join(lines), kb.as_markup()

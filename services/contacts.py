@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
@@ -20,7 +31,7 @@ from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
 from services import search as search_engine
-from storage.models import Contact, ContactEvent, Touch, User
+from storage.models import Base, Contact, ContactEvent, Touch, User
 from storage.uow import transactional
 
 EDITABLE = (
@@ -426,14 +437,35 @@ async def timeline(
     return items[:page_size], len(items) > page_size
 
 
+def contact_references() -> list[Column[Any]]:
+    """Every column that points at a contact card (from the models' metadata, so a new table
+    with a foreign key to contacts is moved by :func:`merge` without anyone remembering to)."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == Contact.__tablename__ and fk.column.name == "id":
+                found.append(fk.parent)
+    return found
+
+
 @transactional
 async def merge(
     session: AsyncSession, keep: Contact, drop: Contact, *, actor: User, now: datetime
 ) -> Contact:
-    """Merge ``drop`` into ``keep``: both histories stay, empty fields are filled, tags united."""
+    """Merge ``drop`` into ``keep``: both histories stay, empty fields are filled, tags united.
+
+    Everything that hangs off the dropped card — touches, events, surveys, referral links, NPS
+    cases, due work, the cards it introduced — moves to the kept card before the dropped card
+    is deleted, so nothing is lost to an ``ON DELETE CASCADE``. The due work is re-planned by
+    ``services.followups.merge``, the use case that calls this.
+    """
+    if keep.id == drop.id:
+        raise ValueError("a card cannot be merged into itself")
     for name in EDITABLE:
         if getattr(keep, name) in (None, "") and getattr(drop, name) not in (None, ""):
             setattr(keep, name, getattr(drop, name))
+    if keep.introduced_by_id in (keep.id, drop.id):
+        keep.introduced_by_id = None  # introduced by the card it now is
     keep.tags = join_tags(tag_list(keep.tags) + tag_list(drop.tags))
     if drop.notes and keep.notes and drop.notes not in keep.notes:
         keep.notes = f"{keep.notes}\n\n{drop.notes}"
@@ -441,18 +473,28 @@ async def merge(
         keep.last_touch_at = drop.last_touch_at
     if drop.next_step_due and not keep.next_step_due:
         keep.next_step, keep.next_step_due = drop.next_step, drop.next_step_due
+        keep.no_next_step_reason = None
+    keep.timezone = keep.timezone or drop.timezone
+    keep.language = keep.language or drop.language
+    if drop.nps_stopped_at and not keep.nps_stopped_at:
+        keep.nps_stopped_at = drop.nps_stopped_at  # the client's /stop holds for the person
+    keep.verified_at = max(keep.verified_at, drop.verified_at)
     keep.created_at = min(keep.created_at, drop.created_at)
     keep.updated_at = now
     keep.search_text = build_search_text(keep)
-    await session.execute(
-        update(Touch).where(Touch.contact_id == drop.id).values(contact_id=keep.id)
-    )
-    await session.execute(
-        update(ContactEvent).where(ContactEvent.contact_id == drop.id).values(contact_id=keep.id)
-    )
-    await session.execute(
-        update(Contact).where(Contact.introduced_by_id == drop.id).values(introduced_by_id=keep.id)
-    )
+    await session.flush()
+    references = contact_references()
+    for column in references:
+        stmt = update(column.table).where(column == drop.id)
+        if column.table is Contact.__table__:
+            stmt = stmt.where(column.table.c.id != keep.id)
+        await session.execute(
+            stmt.values({column.name: keep.id}).execution_options(synchronize_session=False)
+        )
+    for column in references:
+        left = await session.scalar(select(func.count()).where(column == drop.id))
+        if left:  # pragma: no cover - the loop above moved them all
+            raise RuntimeError(f"{column.table.name}.{column.name} still points at the card")
     await record_event(
         session, keep, actor_id=actor.id, field="merged", old=drop.name, new=keep.name, now=now
     )
@@ -460,6 +502,112 @@ async def merge(
     await session.execute(delete(Contact).where(Contact.id == drop.id))
     session.expunge(drop)
     return keep
+
+
+@transactional
+async def merge_into(
+    session: AsyncSession,
+    keep: Contact,
+    data: Mapping[str, Any],
+    *,
+    tags: Iterable[str] = (),
+    actor: User,
+    now: datetime,
+) -> Contact:
+    """A card being added turns out to be ``keep``: its details fill the empty fields, its tags
+    join, and the merge is recorded (nothing is created)."""
+    fill = {
+        k: v
+        for k, v in data.items()
+        if v and k in EDITABLE and getattr(keep, k, None) in (None, "")
+    }
+    await change(session, keep, actor=actor, now=now, **fill)
+    tags = list(tags)
+    if tags:
+        await change(session, keep, actor=actor, now=now, tags=tag_list(keep.tags) + tags)
+    await record_event(
+        session,
+        keep,
+        actor_id=actor.id,
+        field="merged",
+        old=data.get("name"),
+        new=keep.name,
+        now=now,
+    )
+    return keep
+
+
+@transactional
+async def change_owner(
+    session: AsyncSession, contact: Contact, owner: User, *, actor: User, now: datetime
+) -> bool:
+    """Hand the card to another person (and their team); False when nothing changes."""
+    if contact.owner_id == owner.id:
+        return False
+    previous = await session.get(User, contact.owner_id)
+    contact.owner_id = owner.id
+    contact.team_id = owner.team_id
+    contact.updated_at = now
+    await record_event(
+        session,
+        contact,
+        actor_id=actor.id,
+        field="owner",
+        old=previous.display_name if previous else None,
+        new=owner.display_name,
+        now=now,
+    )
+    return True
+
+
+async def owner_candidates(session: AsyncSession, scope: Scope, contact: Contact) -> list[User]:
+    """Who a card can be handed to: a manager's team (reps and managers); for an admin, the
+    card's team, or every rep and manager when the card has none. Nobody for a rep."""
+    staff = User.role.in_([Role.REP.value, Role.MANAGER.value])
+    if scope.role is Role.MANAGER and scope.team_id is not None:
+        where = [staff, User.team_id == scope.team_id]
+    elif scope.role is Role.ADMIN:
+        where = [staff] + ([User.team_id == contact.team_id] if contact.team_id else [])
+    else:
+        return []
+    rows = await session.scalars(select(User).where(*where).order_by(User.id).limit(30))
+    return list(rows)
+
+
+DONE_MARK = "✓ "
+
+
+@transactional
+async def close_step(session: AsyncSession, contact: Contact, *, actor: User, now: datetime) -> str:
+    """The open next step is done: it leaves the card (the history keeps it, marked done)."""
+    text = contact.next_step or ""
+    contact.next_step = None
+    contact.next_step_due = None
+    contact.no_next_step_reason = None
+    contact.updated_at = now
+    await record_event(
+        session,
+        contact,
+        actor_id=actor.id,
+        field="next_step",
+        old=text,
+        new=DONE_MARK + text,
+        now=now,
+    )
+    return text
+
+
+async def closed_step(session: AsyncSession, contact_id: int) -> str | None:
+    """The text of the step last closed as done, if nothing was planned since (else None)."""
+    event = await session.scalar(
+        select(ContactEvent)
+        .where(ContactEvent.contact_id == contact_id, ContactEvent.field == "next_step")
+        .order_by(ContactEvent.id.desc())
+        .limit(1)
+    )
+    if event is None or not (event.new_value or "").startswith(DONE_MARK):
+        return None
+    return event.old_value or ""
 
 
 async def all_for_export(session: AsyncSession, scope: Scope, batch: int = 1000):  # noqa: ANN201

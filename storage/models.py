@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -202,6 +203,10 @@ class ContactEvent(Base):
     )
 
 
+# the rows of the partial unique index "one pending reminder per contact"
+PENDING_REMINDER = "kind = 'reminder' AND status = 'pending'"
+
+
 class DueWork(Base):
     """Every piece of due work (reminders, checks, SLA alerts, surveys, digests) lives here.
 
@@ -238,6 +243,14 @@ class DueWork(Base):
     __table_args__ = (
         Index("ix_due_work_status_due", "status", "due_at"),
         Index("ix_due_work_kind_sent", "kind", "sent_at"),  # alerts sent in a period (0005)
+        # at most one pending reminder per contact (0008); services.followups upserts against it
+        Index(
+            "ux_due_work_one_pending_reminder",
+            "contact_id",
+            unique=True,
+            sqlite_where=text(PENDING_REMINDER),
+            postgresql_where=text(PENDING_REMINDER),
+        ),
     )
 
 

@@ -38,7 +38,7 @@ WORST = [
     ListCb(page=99_999, f="stage=" + "identification"),
     DupCb(a="merge", id=BIG),
     PickCb(f="tt", v=LONGEST_ENUM),
-    RemindCb(a="resch", id=BIG),
+    RemindCb(a="resch", id=BIG, t=2**32 - 1),
     NpsCb(s=BIG, v=10),
     CaseCb(a="cont", id=BIG),
     DigestCb(s="overdue", u=BIG, t=BIG),

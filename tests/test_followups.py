@@ -85,24 +85,46 @@ async def test_snooze_done_and_reschedule_buttons(tg, emu, clock) -> None:
     clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 4
-    reply = await rep.click("Done")
-    assert "What kind?" in reply.text
-    await rep.click("meeting")
-    await rep.click("outbound")
-    reply = await rep.send("Met, agreed on terms")
-    assert "next step" in reply.text
+    reply = await rep.click("Done")  # one tap: the step becomes a touch, the next one is asked
+    assert "Logged: call — call back" in reply.text
+    assert "What is the next step with Boris" in reply.text
 
 
-async def test_touch_settles_the_pending_reminder(tg, emu, clock) -> None:
+async def test_a_touch_then_the_next_step_settles_the_old_reminder(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
     await plan_step(rep, "Clara, Gamma", "tomorrow 10:00")
     await rep.send("/log Clara")
     await rep.click("call")
     await rep.click("outbound")
-    await rep.send("called earlier")
+    reply = await rep.send("called earlier")
+    assert "next step" in reply.text
+    await rep.send("send the offer")
+    await rep.send("friday 10:00")
+    await rep.click("Confirm")
     clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert reminders_to(emu, rep.id) == []
+    async with tg.app.session_factory() as s:
+        rows = list(await s.scalars(select(DueWork).where(DueWork.kind == "reminder")))
+    assert sorted(r.status for r in rows) == ["done", "pending"]  # the first was acted on
+    clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    [sent] = reminders_to(emu, rep.id)
+    assert "send the offer" in sent["text"]
+
+
+async def test_a_touch_alone_leaves_the_open_step_and_its_reminder(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Clara, Gamma", "tomorrow 10:00")
+    await rep.send("/log Clara")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("called earlier")  # ... and the question about the next step is left open
+    reply = await rep.send("/find Clara")
+    assert "Next step: call back" in reply.text
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 1  # the card shows the step: it is reminded of
 
 
 async def test_reminder_due_while_down_arrives_after_restart_marked_late(
@@ -168,7 +190,7 @@ async def test_two_processes_on_postgresql_never_send_twice(pg_url, emu, clock) 
                     due=now + timedelta(minutes=30),
                     reason=None,
                     now=now,
-                    default_tz="UTC",
+                    rules=followups.Rules(),
                 )
         clock.advance(timedelta(minutes=31))
         import asyncio
@@ -276,7 +298,7 @@ async def test_blocked_rep_is_marked_and_manager_told(tg, emu, clock) -> None:
         assert failed == 1
 
 
-async def test_contact_writing_to_the_bot_settles_reminder_and_tells_owner(tg, emu, clock) -> None:
+async def test_contact_writing_to_the_bot_tells_owner_and_keeps_the_step(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
     await rep.share_contact("+79990001122", "Kira", user_id=8080)
     await rep.click("Open card")
@@ -292,7 +314,7 @@ async def test_contact_writing_to_the_bot_settles_reminder_and_tells_owner(tg, e
     assert len(reminders_to(emu, rep.id, "wrote to me")) == 1
     clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
-    assert reminders_to(emu, rep.id) == []  # the step's reminder was settled
+    assert len(reminders_to(emu, rep.id)) == 1  # the step is still open: it is reminded of
 
 
 async def test_working_hours_setting_moves_reminders(tg, emu, clock) -> None:

@@ -22,8 +22,9 @@ class EmulatedBot:
     placed ahead of the feature routers; a router can be attached to one started bot only.
 
     ``handle_as_tasks=True`` handles every update in its own task, as production does
-    (bot/__main__.py); the chat tests keep the default (one update after another), which is
-    what ``UserClient`` relies on to know an update has been handled.
+    (bot/__main__.py), so updates pushed at once are handled concurrently and :meth:`settle`
+    waits for them; the chat tests keep the default (one update after another), which is what
+    ``UserClient`` relies on to know an update has been handled.
     """
 
     def __init__(
@@ -87,6 +88,14 @@ class EmulatedBot:
             "chat": {"id": -1, "type": "channel", "title": "warm-up"},
             "text": "warm-up",
         }
+
+    async def settle(self, update_id: int, within: float = 15.0) -> None:
+        """Wait until ``update_id`` (and every update before it) has been fully handled."""
+        await self.emu.wait_processed(update_id, within)
+        assert self.app is not None
+        tasks = set(self.app.dispatcher._handle_update_tasks)  # the handlers still running
+        if tasks:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), within)
 
     async def stop(self) -> None:
         if self.app is None:
