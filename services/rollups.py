@@ -3,7 +3,7 @@
 ``rollup_cards`` (storage.models.RollupCards) counts the active cards per owner, team, stage and
 UTC day of their next step's due time (``due``), of their last touch or creation when they have
 no next step (``quiet``) and of their last verification (``verified``). Database triggers on
-``contacts`` keep it (migration 0011), so it is right after every write, bulk imports included.
+``contacts`` keep it (migration 0010), so it is right after every write, bulk imports included.
 
 A count "now" is then the sum of the whole days before the boundary's day, from the rollup, plus
 a live count of the cards in the boundary's own day up to the boundary (one day of cards, read
@@ -49,7 +49,7 @@ def _hour_sql(dialect: str, col: str) -> str:
 
 
 def rebuild_sql(dialect: str) -> list[str]:
-    """Statements that fill the rollups from the cards and touches (migration 0011, repairs,
+    """Statements that fill the rollups from the cards and touches (migration 0010, repairs,
     benches that bulk-load with triggers off)."""
     active = "archived_at IS NULL AND status != 'lost'"
     quiet_or_due = _day_sql(dialect, "coalesce(next_step_due, last_touch_at, created_at)")

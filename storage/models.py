@@ -153,7 +153,7 @@ class Contact(Base):
         # the digest and /stats (migration 0005): a team's new cards; its cards by status/stage
         Index("ix_contacts_team_created", "team_id", "created_at"),
         Index("ix_contacts_team_status_stage", "team_id", "status", "stage"),
-        # /find on PostgreSQL (0010): trigrams of the search text. SQLite has the FTS5 table
+        # /find on PostgreSQL (0009): trigrams of the search text. SQLite has the FTS5 table
         # contacts_fts instead (kept by triggers; not a model: see SEARCH_TABLES)
         Index(
             "ix_contacts_search_trgm",
@@ -243,7 +243,7 @@ class DueWork(Base):
     __table_args__ = (
         Index("ix_due_work_status_due", "status", "due_at"),
         Index("ix_due_work_kind_sent", "kind", "sent_at"),  # alerts sent in a period (0005)
-        # at most one pending reminder per contact (0008); services.followups upserts against it
+        # at most one pending reminder per contact (0011); services.followups upserts against it
         Index(
             "ux_due_work_one_pending_reminder",
             "contact_id",
@@ -445,19 +445,19 @@ class ImportRow(Base):
     __table_args__ = (Index("ix_import_rows_import_line", "import_id", "line", unique=True),)
 
 
-# SQLite's FTS5 table for /find and its shadow tables (migration 0010): made and kept by SQL,
+# SQLite's FTS5 table for /find and its shadow tables (migration 0009): made and kept by SQL,
 # not by these models, so schema comparison leaves them out (storage.migrate)
 SEARCH_TABLES = frozenset(
     f"contacts_fts{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config", "_content")
 )
-# PostgreSQL's prefix index for /find (0010): an expression index, made by SQL likewise
+# PostgreSQL's prefix index for /find (0009): an expression index, made by SQL likewise
 SEARCH_INDEXES = frozenset({"ix_contacts_search_prefix"})
 
 
 class RollupCards(Base):
     """How many active cards (not archived, not lost) have each kind of date on each UTC day,
     per owner, team (``team_key`` 0: none) and stage — kept by database triggers on
-    ``contacts`` (migration 0011), so that "overdue", "going cold" and "stale data" are sums
+    ``contacts`` (migration 0010), so that "overdue", "going cold" and "stale data" are sums
     over days rather than a pass over every card:
 
     - ``due``: the next step's due day (cards with a next step);
@@ -477,10 +477,10 @@ class RollupCards(Base):
     __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),)
 
 
-# the NPS figures' surveys delivered in a period (0011)
+# the NPS figures' surveys delivered in a period (0010)
 Index("ix_surveys_team_delivered", Survey.team_id, Survey.delivered_at)
 Index("ix_surveys_rep_delivered", Survey.rep_id, Survey.delivered_at)
-# the live part of the card counts (the day a boundary falls in) is read through these (0011)
+# the live part of the card counts (the day a boundary falls in) is read through these (0010)
 Index("ix_contacts_next_step_due", Contact.next_step_due)
 Index("ix_contacts_last_touch_at", Contact.last_touch_at)
 Index("ix_contacts_created_at", Contact.created_at)
@@ -489,7 +489,7 @@ Index("ix_contacts_verified_at", Contact.verified_at)
 
 class RollupTouches(Base):
     """Touches per UTC day, counted under their card's current owner, team (``team_key`` 0:
-    none) and stage — kept by triggers on ``touches`` and ``contacts`` (migration 0011): a card
+    none) and stage — kept by triggers on ``touches`` and ``contacts`` (migration 0010): a card
     that changes hands or stage takes its touches along, as the direct queries see them."""
 
     __tablename__ = "rollup_touches"
