@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from core.textsplit import split_html
 
@@ -46,3 +46,13 @@ async def drop_keyboard(message: Message) -> None:
     except TelegramBadRequest as exc:
         if not is_not_modified(exc):
             raise
+
+
+def tap_of(query: CallbackQuery) -> dict[str, Any]:
+    """Which button on which message a tap was (services.taps: creating buttons act once)."""
+    message = query.message
+    return {
+        "chat_id": message.chat.id if message else query.from_user.id,
+        "message_id": message.message_id if message else 0,
+        "data": query.data or "",
+    }

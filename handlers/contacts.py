@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import N_, _
 from bot.labels import LABELS, label, label_text
-from bot.rendering import answer_long, drop_keyboard, edit_text, h
+from bot.rendering import answer_long, drop_keyboard, edit_text, h, tap_of
 from bot.views import card_keyboard, card_text, contact_line, timeline_text
 from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
@@ -38,8 +38,9 @@ from core.enums import Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.quickadd import parse_quick_add
 from core.roles import LEADS, Role
 from services import contacts as svc
-from services import followups
+from services import followups, taps
 from storage.models import Contact, Touch, User
+from storage.uow import writing
 
 log = logging.getLogger(__name__)
 
@@ -588,9 +589,17 @@ def create_router() -> Router:
             return
         now = clock.now()
         if callback_data.a == "add":
-            contact = await svc.create(
-                session, owner=user, data=pending, tags=data.get("pending_tags", []), now=now
-            )
+            async with writing(session):
+                if fresh := await taps.first(session, **tap_of(query), now=now):
+                    contact = await svc.create(
+                        session,
+                        owner=user,
+                        data=pending,
+                        tags=data.get("pending_tags", []),
+                        now=now,
+                    )
+            if not fresh:
+                return  # added by the first tap
             await state.clear()
             await edit_text(
                 query.message,
@@ -605,15 +614,19 @@ def create_router() -> Router:
             if keep is None:
                 await query.message.answer(_("Contact not found."))
                 return
-            await followups.merge_into(
-                session,
-                keep,
-                pending,
-                tags=data.get("pending_tags", []),
-                actor=user,
-                now=now,
-                rules=followups.Rules.of(settings),
-            )
+            async with writing(session):
+                if fresh := await taps.first(session, **tap_of(query), now=now):
+                    await followups.merge_into(
+                        session,
+                        keep,
+                        pending,
+                        tags=data.get("pending_tags", []),
+                        actor=user,
+                        now=now,
+                        rules=followups.Rules.of(settings),
+                    )
+            if not fresh:
+                return  # merged by the first tap
             await state.clear()
             await show_card(
                 query.message, session, keep, user, settings, i18n, prefix=_("Merged.") + "\n\n"
@@ -666,13 +679,17 @@ def create_router() -> Router:
             )
             await query.answer(_("Saved."))
             await show_card(msg, session, contact, user, settings, i18n, edit=True)
-        elif a == "arch":
-            await followups.archive(session, contact, actor=user, now=now, rules=rules)
-            await query.answer(_("Archived."))
-            await show_card(msg, session, contact, user, settings, i18n, edit=True)
-        elif a == "restore":
-            await followups.restore(session, contact, actor=user, now=now, rules=rules)
-            await query.answer(_("Restored."))
+        elif a in ("arch", "restore"):
+            async with writing(session):
+                fresh = await taps.first(session, **tap_of(query), now=now)
+                if fresh and a == "arch":
+                    await followups.archive(session, contact, actor=user, now=now, rules=rules)
+                elif fresh:
+                    await followups.restore(session, contact, actor=user, now=now, rules=rules)
+            if not fresh:
+                await query.answer(_("Already done."))
+                return
+            await query.answer(_("Archived.") if a == "arch" else _("Restored."))
             await show_card(msg, session, contact, user, settings, i18n, edit=True)
         elif a == "tl":
             await query.answer()
@@ -783,8 +800,12 @@ def create_router() -> Router:
                 ).format(field=_field_title(callback_data.v), value=h(current or "—"))
             )
         elif a == "verify":
-            await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
-            await query.answer(_("Marked as verified."))
+            async with writing(session):
+                if fresh := await taps.first(session, **tap_of(query), now=now):
+                    await followups.mark_verified(
+                        session, contact, actor=user, now=now, rules=rules
+                    )
+            await query.answer(_("Marked as verified.") if fresh else _("Already done."))
         else:
             await query.answer()
             # touch logging and next steps live in handlers.touches
@@ -802,6 +823,7 @@ def create_router() -> Router:
                     settings=settings,
                     i18n=i18n,
                     bot=bot,
+                    tap=tap_of(query),
                 )
             elif a in ("log", "fwdlog"):
                 summary = (await state.get_data()).get("fwd_summary", "") if a == "fwdlog" else ""

@@ -28,8 +28,9 @@ from core.roles import Role
 from handlers.contacts import scope_of, user_tz
 from scheduler.nps_jobs import case_keyboard, case_text, forward_text
 from services import contacts as svc
-from services import followups, nps
+from services import followups, nps, taps
 from storage.models import Contact, Survey, Team, User
+from storage.uow import writing
 
 
 class ResolveForm(StatesGroup):
@@ -471,19 +472,31 @@ async def mark_delivered(
     settings: Settings,
     i18n: I18n,
     bot: Bot,
+    tap: dict[str, Any] | None = None,
 ) -> None:
     """/delivered and the card's button: a "service delivered" touch, then the survey. The card's
-    open next step stays open, and so does its reminder."""
-    touch = await followups.log_touch(
-        session,
-        contact,
-        author=user,
-        type_=TouchType.SERVICE.value,
-        direction="out",
-        summary="",
-        now=clock.now(),
-        rules=followups.Rules.of(settings),
-    )
+    open next step stays open, and so does its reminder. ``tap`` (the button's): once per card
+    message, however often it is tapped."""
+    now = clock.now()
+    async with writing(session):
+        if tap is not None and not await taps.first(session, **tap, now=now):
+            touch = None
+        else:
+            touch = await followups.log_touch(
+                session,
+                contact,
+                author=user,
+                type_=TouchType.SERVICE.value,
+                direction="out",
+                summary="",
+                now=now,
+                rules=followups.Rules.of(settings),
+            )
+    if touch is None:
+        await target.answer(
+            _("This delivery of {name} is logged already.").format(name=h(contact.name))
+        )
+        return
     await target.answer(_("✅ Service delivered to {name} is logged.").format(name=h(contact.name)))
     owner = await session.get(User, contact.owner_id) or user
     await service_delivered(

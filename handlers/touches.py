@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
 from bot.labels import label, label_text
-from bot.rendering import drop_keyboard, edit_text, h
+from bot.rendering import drop_keyboard, edit_text, h, tap_of
 from core.clock import Clock
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when
@@ -27,8 +27,9 @@ from core.roles import Role
 from core.workhours import shift_into
 from handlers.contacts import scope_of, show_card, user_tz
 from services import contacts as svc
-from services import followups
+from services import followups, taps
 from storage.models import Contact, User
+from storage.uow import writing
 
 NO_STEP_REASONS = ("lost", "not_fit", "done", "other")
 
@@ -493,16 +494,20 @@ def create_router() -> Router:
             await query.message.answer(_("Contact not found."))
             return
         due = datetime.fromisoformat(data["due"])
-        await followups.set_next_step(
-            session,
-            contact,
-            actor=user,
-            text=data.get("what"),
-            due=due,
-            reason=None,
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
-        )
+        async with writing(session):
+            if fresh := await taps.first(session, **tap_of(query), now=clock.now()):
+                await followups.set_next_step(
+                    session,
+                    contact,
+                    actor=user,
+                    text=data.get("what"),
+                    due=due,
+                    reason=None,
+                    now=clock.now(),
+                    rules=followups.Rules.of(settings),
+                )
+        if not fresh:
+            return  # saved by the first tap
         await state.clear()
         await drop_keyboard(query.message)
         await show_card(

@@ -22,7 +22,7 @@ from bot.rendering import h
 from bot.sender import Guard, SendResult, SendStatus
 from core.cadence import effective_cadence, is_going_cold
 from core.nextstep import format_local
-from services import duework, followups
+from services import duework, followups, taps
 from storage.models import Contact, Team, Touch, User
 from storage.uow import end_read, write_session, writing
 
@@ -695,7 +695,8 @@ async def _send_composed(
 
 
 async def daily_scan(cw: Clockwork) -> dict[str, int]:
-    """Going-cold and stale-data checks; the scan writes in short batches of its own."""
+    """Going-cold and stale-data checks; the scan writes in short batches of its own. The
+    ledger of creating buttons (services.taps) is trimmed to two days on the same run."""
     async with cw.session_factory() as session:
         counts = await followups.scan(
             session,
@@ -705,4 +706,8 @@ async def daily_scan(cw: Clockwork) -> dict[str, int]:
             default_tz=cw.settings.default_timezone,
         )
         await end_read(session)
+    async with cw.session_factory() as session:
+        forgotten = await taps.forget_old(session, now=cw.clock.now())
+    if forgotten:
+        log.info("daily scan: %s old button taps forgotten", forgotten)
     return counts

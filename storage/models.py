@@ -530,3 +530,20 @@ class RollupLastTouch(Base):
     day: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (Index("ix_rollup_last_touch_day", "day", "contact_id"),)
+
+
+class ButtonTap(Base):
+    """A button that creates something, once per message (services.taps): the same button
+    tapped twice, or twenty times at once, does its work once."""
+
+    __tablename__ = "button_taps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", "data", name="uq_button_taps_chat_message_data"),
+    )

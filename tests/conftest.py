@@ -14,7 +14,13 @@ from core.clock import FrozenClock
 from storage.db import create_engine
 from storage.migrate import upgrade
 from tests import schema
-from tests.services import create_pg_database, drop_pg_database
+from tests.services import (
+    REDIS_URL,
+    create_pg_database,
+    delete_test_keys,
+    drop_pg_database,
+    unavailable,
+)
 
 ADMIN_ID = 1001
 
@@ -102,3 +108,23 @@ async def tg(
         yield runner
     finally:
         await runner.stop()
+
+
+@pytest.fixture
+async def redis_db() -> AsyncIterator[object]:
+    """The test Redis, with this run's keys (TEST_REDIS_PREFIX) deleted before and after: the
+    database may be shared, so nothing else in it is touched."""
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        await client.aclose()
+        unavailable(f"Redis at {REDIS_URL}", exc)
+    await delete_test_keys(client)  # a fixed TEST_REDIS_PREFIX may have keys from a killed run
+    try:
+        yield client
+    finally:
+        await delete_test_keys(client)
+        await client.aclose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +23,7 @@ from storage.models import Contact, DueWork, Touch, User
 from storage.uow import write_session
 from tests.conftest import fast_limiter, no_wait
 from tests.helpers import team_with_rep
-from tests.services import REDIS_URL, unavailable
+from tests.services import REDIS_PREFIX, REDIS_URL
 
 STEP_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 15:00, the rep's hours are 09–19 UTC
 CHOICES = {
@@ -152,30 +151,12 @@ async def test_done_tapped_twice_logs_one_touch_and_a_snooze_after_reopens(tg, e
 
 
 # ------------------------------------------------------------------------------ 20 at once
-@pytest.fixture
-async def redis_client() -> AsyncIterator[object]:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        await client.aclose()
-        unavailable(f"Redis at {REDIS_URL}", exc)
-    await client.flushdb()
-    try:
-        yield client
-    finally:
-        await client.flushdb()
-        await client.aclose()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def fsm_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     """The FSM in memory (one process) or in Redis (several replicas)."""
     if request.param == "redis":
-        request.getfixturevalue("redis_client")
-        return settings.model_copy(update={"redis_url": REDIS_URL})
+        request.getfixturevalue("redis_db")
+        return settings.model_copy(update={"redis_url": REDIS_URL, "redis_prefix": REDIS_PREFIX})
     return settings
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
@@ -16,27 +14,9 @@ from core.clock import FrozenClock
 from storage.repo import users as users_repo
 from tests.conftest import ADMIN_ID
 from tests.helpers import token_of
-from tests.services import REDIS_PREFIX, REDIS_URL, delete_test_keys, unavailable
+from tests.services import REDIS_PREFIX, REDIS_URL, delete_test_keys
 
 TOKEN = "123456:not-used-no-request-is-made"
-
-
-@pytest.fixture
-async def redis_db() -> AsyncIterator[object]:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        await client.aclose()
-        unavailable(f"Redis at {REDIS_URL}", exc)
-    await delete_test_keys(client)  # a fixed TEST_REDIS_PREFIX may have keys from a killed run
-    try:
-        yield client
-    finally:
-        await delete_test_keys(client)
-        await client.aclose()
 
 
 @pytest.fixture
