@@ -27,6 +27,7 @@ from bot.middlewares import (
     DbSessionMiddleware,
     UpdateLogMiddleware,
     UserMiddleware,
+    ViewerMiddleware,
 )
 from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
@@ -139,6 +140,7 @@ def build_app(
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
+    dp.update.outer_middleware(ViewerMiddleware())
     dp.message.outer_middleware(CommandLeavesDialogue())
     dp.include_routers(*get_routers())
 

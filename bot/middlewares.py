@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.roles import effective_role
+from services.viewer import Viewer
 from storage import uow
 from storage.repo import users as users_repo
 
@@ -128,3 +129,22 @@ def _command_of(event: TelegramObject) -> str | None:
     if not any(e.type == "bot_command" and e.offset == 0 for e in entities):
         return None
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+class ViewerMiddleware(BaseMiddleware):
+    """Builds the request's :class:`~services.viewer.Viewer` once (after the user, the role and
+    the language are known) and injects it as ``viewer``; ``None`` for someone with no role."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user, role = data.get("user"), data.get("role")
+        data["viewer"] = (
+            Viewer.of(
+                user,
+                role,
+                default_tz=data["settings"].default_timezone,
+                lang=data["i18n"].current_locale,
+            )
+            if user is not None and role is not None
+            else None
+        )
+        return await handler(event, data)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,13 +24,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CardCb, DupCb, ListCb, PickCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import N_, _
-from bot.labels import LABELS, label, label_text
-from bot.rendering import answer_long, drop_keyboard, edit_text, h, tap_of
-from bot.views import card_keyboard, card_text, contact_line, timeline_text
 from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
 from core.enums import Influence, InfluenceSource, Kind, Source, Stage, Status
@@ -39,8 +34,14 @@ from core.quickadd import parse_quick_add
 from core.roles import LEADS, Role
 from services import contacts as svc
 from services import followups, taps
-from storage.models import Contact, Touch, User
+from services.cards import card_data
+from services.viewer import Viewer
+from storage.models import Contact, User
 from storage.uow import writing
+from views.callbacks import CardCb, DupCb, ListCb, PickCb
+from views.contacts import contact_line, show_card, timeline_text
+from views.labels import LABELS, label, label_text
+from views.rendering import answer_long, drop_keyboard, edit_text, h, tap_of
 
 log = logging.getLogger(__name__)
 
@@ -121,56 +122,6 @@ class MergeForm(StatesGroup):
     query = State()
 
 
-def scope_of(user: User, role: Role) -> svc.Scope:
-    return svc.Scope.of(user, role)
-
-
-def user_tz(user: User, settings: Settings) -> str:
-    return followups.user_tz(user, settings.default_timezone)
-
-
-async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
-    return await session.scalar(
-        select(Touch)
-        .where(Touch.contact_id == contact_id)
-        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
-        .limit(1)
-    )
-
-
-async def show_card(
-    target: Message,
-    session: AsyncSession,
-    contact: Contact,
-    user: User,
-    settings: Settings,
-    i18n: I18n,
-    *,
-    edit: bool = False,
-    prefix: str = "",
-) -> None:
-    owner = await session.get(User, contact.owner_id) if contact.owner_id != user.id else None
-    introducer = (
-        await session.get(Contact, contact.introduced_by_id) if contact.introduced_by_id else None
-    )
-    text = prefix + card_text(
-        contact,
-        await last_touch(session, contact.id),
-        user_tz(user, settings),
-        i18n.current_locale,
-        owner=owner.display_name if owner else None,
-        introduced_by=introducer.name if introducer else None,
-    )
-    markup = card_keyboard(contact)
-    if edit and len(text) <= 4000:
-        try:
-            await edit_text(target, text, reply_markup=markup)
-            return
-        except TelegramBadRequest as exc:  # e.g. too old to edit: send the card anew
-            log.debug("card edit refused: %s", exc.message)
-    await answer_long(target, text, reply_markup=markup)
-
-
 def missing_fields_keyboard(c: Contact) -> InlineKeyboardMarkup | None:
     kb = InlineKeyboardBuilder()
     labels = {
@@ -247,10 +198,11 @@ async def save_or_ask_duplicate(
     clock: Clock,
     settings: Settings,
     i18n: I18n,
+    viewer: Viewer,
     notice: str = "",
 ) -> None:
     """Every add goes through here: a possible duplicate is shown before anything is saved."""
-    scope = scope_of(user, role)
+    scope = viewer.scope
     found = await svc.duplicates(
         session,
         scope,
@@ -294,6 +246,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         await state.clear()
         if command.args:
@@ -325,6 +278,7 @@ def create_router() -> Router:
                 clock=clock,
                 settings=settings,
                 i18n=i18n,
+                viewer=viewer,
                 notice=problems_text(parsed.problems),
             )
             return
@@ -489,7 +443,7 @@ def create_router() -> Router:
             await next_step(query.message, state, step, **_deps(deps))
 
     def _deps(deps: dict[str, Any]) -> dict[str, Any]:
-        keys = ("session", "user", "role", "clock", "settings", "i18n")
+        keys = ("session", "user", "role", "clock", "settings", "i18n", "viewer")
         return {k: deps[k] for k in keys if k in deps}
 
     # ------------------------------------------------------------------ shared contacts, picks
@@ -524,7 +478,12 @@ def create_router() -> Router:
     # ------------------------------------------------------------------ forwarded messages
     @router.message(F.forward_origin)
     async def forwarded(
-        message: Message, session: AsyncSession, user: User, role: Role, state: FSMContext
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
+        viewer: Viewer,
     ) -> None:
         origin = message.forward_origin
         data: dict[str, Any]
@@ -541,7 +500,7 @@ def create_router() -> Router:
         await state.clear()
         await state.update_data(pending=data, pending_tags=[], fwd_summary=summary)
         existing = await svc.duplicates(
-            session, scope_of(user, role), name=data["name"], tg_user_id=data.get("tg_user_id")
+            session, viewer.scope, name=data["name"], tg_user_id=data.get("tg_user_id")
         )
         kb = InlineKeyboardBuilder()
         for c in existing[:3]:
@@ -570,19 +529,20 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
         data = await state.get_data()
         pending = data.get("pending")
-        scope = scope_of(user, role)
+        scope = viewer.scope
         if callback_data.a == "open":
             contact = await svc.get(session, scope, callback_data.id)
             if contact is None:
                 await query.message.answer(_("Contact not found."))
                 return
-            await show_card(query.message, session, contact, user, settings, i18n)
+            await show_card(query.message, await card_data(session, contact, viewer))
             return
         if not pending:
             await query.message.answer(_("This choice has expired. Add the contact again."))
@@ -629,7 +589,7 @@ def create_router() -> Router:
                 return  # merged by the first tap
             await state.clear()
             await show_card(
-                query.message, session, keep, user, settings, i18n, prefix=_("Merged.") + "\n\n"
+                query.message, await card_data(session, keep, viewer), prefix=_("Merged.") + "\n\n"
             )
 
     # ------------------------------------------------------------------ card actions
@@ -644,13 +604,14 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
         bot: Bot,
     ) -> None:
         if not isinstance(query.message, Message):
             await query.answer()
             return
         msg = query.message
-        contact = await svc.get(session, scope_of(user, role), callback_data.id)
+        contact = await svc.get(session, viewer.scope, callback_data.id)
         if contact is None:
             await query.answer(_("Contact not found."), show_alert=True)
             return
@@ -658,7 +619,7 @@ def create_router() -> Router:
         rules = followups.Rules.of(settings)
         if a == "open":
             await query.answer()
-            await show_card(msg, session, contact, user, settings, i18n)
+            await show_card(msg, await card_data(session, contact, viewer))
         elif a in ("status", "stage", "ask"):
             field = a if a != "ask" else callback_data.v
             if field not in ENUM_FIELDS:
@@ -678,7 +639,7 @@ def create_router() -> Router:
                 session, contact, actor=user, now=now, rules=rules, **{field: value}
             )
             await query.answer(_("Saved."))
-            await show_card(msg, session, contact, user, settings, i18n, edit=True)
+            await show_card(msg, await card_data(session, contact, viewer), edit=True)
         elif a in ("arch", "restore"):
             async with writing(session):
                 fresh = await taps.first(session, **tap_of(query), now=now)
@@ -690,15 +651,13 @@ def create_router() -> Router:
                 await query.answer(_("Already done."))
                 return
             await query.answer(_("Archived.") if a == "arch" else _("Restored."))
-            await show_card(msg, session, contact, user, settings, i18n, edit=True)
+            await show_card(msg, await card_data(session, contact, viewer), edit=True)
         elif a == "tl":
             await query.answer()
             page = int(callback_data.v or 0) if (callback_data.v or "0").isdigit() else 0
             items, more = await svc.timeline(session, contact.id, page)
             names = await _actor_names(session, {i.actor_id for i in items if i.actor_id})
-            text = timeline_text(
-                contact, items, names, user_tz(user, settings), i18n.current_locale
-            )
+            text = timeline_text(contact, items, names, viewer.tz, viewer.lang)
             kb = InlineKeyboardBuilder()
             if page > 0:
                 kb.button(
@@ -736,7 +695,7 @@ def create_router() -> Router:
             )
         elif a == "mrgw":
             other_id = int(callback_data.v) if callback_data.v.isdigit() else 0
-            other = await svc.get(session, scope_of(user, role), other_id)
+            other = await svc.get(session, viewer.scope, other_id)
             if other is None or other.id == contact.id:
                 await query.answer(_("Contact not found."), show_alert=True)
                 return
@@ -744,10 +703,10 @@ def create_router() -> Router:
             await followups.merge(session, contact, other, actor=user, now=now, rules=rules)
             await state.clear()
             await show_card(
-                msg, session, contact, user, settings, i18n, prefix=_("Merged.") + "\n\n"
+                msg, await card_data(session, contact, viewer), prefix=_("Merged.") + "\n\n"
             )
         elif a == "own":
-            people = await svc.owner_candidates(session, scope_of(user, role), contact)
+            people = await svc.owner_candidates(session, viewer.scope, contact)
             if role not in LEADS or not people:
                 await query.answer(_("There is nobody to hand this card to."), show_alert=True)
                 return
@@ -766,7 +725,7 @@ def create_router() -> Router:
                 reply_markup=kb.as_markup(),
             )
         elif a == "ownto":
-            people = await svc.owner_candidates(session, scope_of(user, role), contact)
+            people = await svc.owner_candidates(session, viewer.scope, contact)
             chosen = next((p for p in people if str(p.id) == callback_data.v), None)
             if role not in LEADS or chosen is None:
                 await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -775,11 +734,7 @@ def create_router() -> Router:
             await query.answer(_("Saved."))
             await show_card(
                 msg,
-                session,
-                contact,
-                user,
-                settings,
-                i18n,
+                await card_data(session, contact, viewer),
                 prefix=_("{name} now owns this card.").format(name=h(chosen.display_name)) + "\n\n",
             )
         elif a == "ef":
@@ -833,12 +788,17 @@ def create_router() -> Router:
 
     @router.message(StateFilter(MergeForm.query), F.text & ~F.text.startswith("/"))
     async def merge_pick(
-        message: Message, session: AsyncSession, user: User, role: Role, state: FSMContext
+        message: Message,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        state: FSMContext,
+        viewer: Viewer,
     ) -> None:
         cid = int((await state.get_data()).get("cid", 0))
         found = [
             c
-            for c in await svc.search(session, scope_of(user, role), (message.text or "")[:200])
+            for c in await svc.search(session, viewer.scope, (message.text or "")[:200])
             if c.id != cid
         ]
         if not found:
@@ -865,10 +825,11 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         assert message.text is not None
         data = await state.get_data()
-        contact = await svc.get(session, scope_of(user, role), int(data.get("cid", 0)))
+        contact = await svc.get(session, viewer.scope, int(data.get("cid", 0)))
         field = data.get("field", "")
         if contact is None or field not in TEXT_FIELDS:
             await state.clear()
@@ -898,7 +859,7 @@ def create_router() -> Router:
         )
         await state.clear()
         await show_card(
-            message, session, contact, user, settings, i18n, prefix=_("Saved.") + "\n\n"
+            message, await card_data(session, contact, viewer), prefix=_("Saved.") + "\n\n"
         )
 
     # ------------------------------------------------------------------ list and search
@@ -910,6 +871,7 @@ def create_router() -> Router:
         user: User,
         role: Role,
         state: FSMContext,
+        viewer: Viewer,
     ) -> None:
         await state.clear()
         arg = (command.args or "").strip()
@@ -927,12 +889,17 @@ def create_router() -> Router:
                     )
                 )
                 return
-        text, kb = await _list_view(session, scope_of(user, role), 0, flt)
+        text, kb = await _list_view(session, viewer.scope, 0, flt)
         await message.answer(text, reply_markup=kb)
 
     @router.callback_query(ListCb.filter())
     async def list_page(
-        query: CallbackQuery, callback_data: ListCb, session: AsyncSession, user: User, role: Role
+        query: CallbackQuery,
+        callback_data: ListCb,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        viewer: Viewer,
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
@@ -955,7 +922,7 @@ def create_router() -> Router:
             await edit_text(query.message, _("Choose:"), reply_markup=kb.as_markup())
             return
         text, kb = await _list_view(
-            session, scope_of(user, role), max(0, callback_data.page), callback_data.f
+            session, viewer.scope, max(0, callback_data.page), callback_data.f
         )
         await edit_text(query.message, text, reply_markup=kb)
 
@@ -990,16 +957,17 @@ async def _search_and_show(
     role: Role,
     settings: Settings,
     i18n: I18n,
+    viewer: Viewer,
     **_rest: Any,
 ) -> None:
-    found = await svc.search(session, scope_of(user, role), query[:200])
+    found = await svc.search(session, viewer.scope, query[:200])
     if not found:
         await message.answer(
             _("Nothing found for “{query}”. /add creates a contact.").format(query=h(query[:100]))
         )
         return
     if len(found) == 1:
-        await show_card(message, session, found[0], user, settings, i18n)
+        await show_card(message, await card_data(session, found[0], viewer))
         return
     kb = InlineKeyboardBuilder()
     for c in found:

@@ -18,12 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
-from bot.keyboards import InlineKeyboard
-from bot.rendering import answer_long, h
 from core import metrics as m
 from core.clock import Clock
 from core.roles import LEADS, Role
-from handlers.contacts import user_tz
 from scheduler.delivery import Composed, Rendered
 from scheduler.digest import (
     DigestCb,
@@ -37,7 +34,10 @@ from scheduler.digest import (
 )
 from services import digest as dg
 from services import metrics as mx
+from services.viewer import Viewer
 from storage.models import Team, User
+from views.keyboards import InlineKeyboard
+from views.rendering import answer_long, h
 
 __all__ = ["DigestCb", "StatsCb", "create_router"]
 
@@ -95,10 +95,11 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
         state: FSMContext,
     ) -> None:
         await state.clear()
-        now, tz = clock.now(), user_tz(user, settings)
+        now, tz = clock.now(), viewer.tz
         since = await dg.since_for(session, user.id, now)
         composed = await compose_digest(
             session,
@@ -108,7 +109,7 @@ def create_router() -> Router:
             since=since,
             settings=settings,
             tz=tz,
-            lang=i18n.current_locale,
+            lang=viewer.lang,
             with_chart=is_monday(now, tz),
         )
         await send_composed(message, composed)
@@ -125,7 +126,7 @@ def create_router() -> Router:
         settings: Settings,
         lang: str,
     ) -> None:
-        tz = user_tz(user, settings)
+        tz = user.timezone or settings.default_timezone
         scope = mx.MetricScope.rep(rep.id) if rep is not None else dg.scope_of(user, role)
         stats = await compute_stats(
             session, scope, period=period, now=now, tz=tz, settings=settings
@@ -160,6 +161,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
         state: FSMContext,
     ) -> None:
         await state.clear()
@@ -177,7 +179,7 @@ def create_router() -> Router:
             return
         now = clock.now()
         if request.chart:
-            await send_chart(message, session, user, role, now, user_tz(user, settings))
+            await send_chart(message, session, user, role, now, viewer.tz)
             return
         if request.pick:
             text, markup = await picker(session, user, role, request.period)
@@ -202,7 +204,7 @@ def create_router() -> Router:
             rep=rep,
             now=now,
             settings=settings,
-            lang=i18n.current_locale,
+            lang=viewer.lang,
         )
 
     @router.callback_query(StatsCb.filter())
@@ -215,6 +217,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         message = query.message
         period = callback_data.p if callback_data.p in m.PERIODS else "30d"
@@ -227,7 +230,7 @@ def create_router() -> Router:
             await message.answer(text, reply_markup=markup)
         elif callback_data.a == "chart":
             await query.answer()
-            await send_chart(message, session, user, role, clock.now(), user_tz(user, settings))
+            await send_chart(message, session, user, role, clock.now(), viewer.tz)
         elif callback_data.a == "rep":
             rep = await dg.find_rep(session, user, role, callback_data.r)
             if rep is None:
@@ -243,7 +246,7 @@ def create_router() -> Router:
                 rep=rep,
                 now=clock.now(),
                 settings=settings,
-                lang=i18n.current_locale,
+                lang=viewer.lang,
             )
         else:
             await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -258,6 +261,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         message = query.message
         if callback_data.u != user.id or role not in LEADS or not isinstance(message, Message):
@@ -271,7 +275,7 @@ def create_router() -> Router:
             text, markup = await picker(session, user, role, "30d")
             await message.answer(text, reply_markup=markup)
             return
-        now, tz = clock.now(), user_tz(user, settings)
+        now, tz = clock.now(), viewer.tz
         since = datetime.fromtimestamp(callback_data.t, tz=UTC)
         items = await dg.section_items(
             session,
@@ -293,7 +297,7 @@ def create_router() -> Router:
                 everyone=everyone,
                 since=since,
                 tz=tz,
-                lang=i18n.current_locale,
+                lang=viewer.lang,
             ),
         )
 

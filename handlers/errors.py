@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _, user_language
 from bot.reliability import CallbackAnswers
-from bot.rendering import is_not_modified
 from storage.repo import users as users_repo
+from views.rendering import is_not_modified
 
 log = logging.getLogger("bot.errors")
 

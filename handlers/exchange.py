@@ -26,15 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _, ngettext
-from bot.keyboards import InlineKeyboard
-from bot.rendering import drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.exchange import CSV_COLUMNS
 from core.roles import Role
-from handlers.contacts import user_tz
 from services import contacts as contacts_svc
 from services import exchange as svc
 from storage.models import User
+from views.keyboards import InlineKeyboard
+from views.rendering import drop_keyboard, edit_text, h
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +260,7 @@ def _file_kind(document: Document) -> str | None:
 
 def _timezone(user: User, settings: Settings) -> tzinfo:
     try:
-        return ZoneInfo(user_tz(user, settings))
+        return ZoneInfo(user.timezone or settings.default_timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
 

@@ -9,18 +9,18 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import InviteCb
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
-from bot.keyboards import InlineKeyboard
-from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.roles import Role
 from handlers.start import role_name
 from services.access import InviteProblem, create_invite
 from storage.models import User
 from storage.repo import users as users_repo
+from views.callbacks import InviteCb
+from views.keyboards import InlineKeyboard
+from views.rendering import answer_long, edit_text, h
 
 
 def _role_keyboard(role: Role) -> InlineKeyboardMarkup:

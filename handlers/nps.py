@@ -14,23 +14,23 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CardCb, CaseCb, NpsCb
 from bot.config import Settings
 from bot.filters import leads, staff
 from bot.i18n import _
-from bot.nps_texts import question, review_line, score_keyboard
-from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.enums import TouchType
 from core.nextstep import format_local
 from core.nps import Category, format_nps
 from core.roles import Role
-from handlers.contacts import scope_of, user_tz
 from scheduler.nps_jobs import case_keyboard, case_text, forward_text
 from services import contacts as svc
 from services import followups, nps, taps
+from services.viewer import Viewer
 from storage.models import Contact, Survey, Team, User
 from storage.uow import writing
+from views.callbacks import CardCb, CaseCb, NpsCb
+from views.nps_texts import question, review_line, score_keyboard
+from views.rendering import answer_long, edit_text, h
 
 
 class ResolveForm(StatesGroup):
@@ -93,7 +93,9 @@ async def service_delivered(
         return
     survey = planned.survey
     assert survey is not None
-    when = format_local(survey.scheduled_for, user_tz(rep, settings), i18n.current_locale)
+    when = format_local(
+        survey.scheduled_for, followups.user_tz(rep, settings.default_timezone), i18n.current_locale
+    )
     if planned.direct:
         await target.answer(
             _("📋 The NPS question goes to {name} on {when}.").format(
@@ -108,7 +110,11 @@ async def service_delivered(
             "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
         ).format(
             name=h(contact.name),
-            until=format_local(survey.expires_at, user_tz(rep, settings), i18n.current_locale),
+            until=format_local(
+                survey.expires_at,
+                followups.user_tz(rep, settings.default_timezone),
+                i18n.current_locale,
+            ),
         )
     )
     await target.answer(forward_text(link, settings.company_name))
@@ -288,6 +294,7 @@ def create_staff_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
         bot: Bot,
         state: FSMContext,
     ) -> None:
@@ -297,7 +304,7 @@ def create_staff_router() -> Router:
                 _("Whose service was delivered? /delivered Name — or use the button on the card.")
             )
             return
-        found = await svc.search(session, scope_of(user, role), command.args[:200], limit=6)
+        found = await svc.search(session, viewer.scope, command.args[:200], limit=6)
         if not found:
             await message.answer(
                 _("Nothing found for “{query}”.").format(query=h(command.args[:100]))
@@ -391,6 +398,7 @@ def create_staff_router() -> Router:
         user: User,
         role: Role,
         clock: Clock,
+        viewer: Viewer,
     ) -> None:
         days = 90
         arg = (command.args or "").strip().lower().removesuffix("d")
@@ -400,7 +408,7 @@ def create_staff_router() -> Router:
                 return
             days = int(arg)
         now = clock.now()
-        scope = scope_of(user, role)
+        scope = viewer.scope
         start = now - timedelta(days=days)
         lines = [_("<b>NPS</b>, last {days} days").format(days=days)]
         groups = [("all", None)]

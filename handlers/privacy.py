@@ -7,15 +7,15 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import ForgetCb
 from bot.i18n import _, ngettext
-from bot.keyboards import InlineKeyboard
-from bot.rendering import edit_text, h
 from core.clock import Clock
 from core.roles import LEADS, STAFF, Role
 from services import contacts as svc
 from services import privacy
 from storage.models import Contact, User
+from views.callbacks import ForgetCb
+from views.keyboards import InlineKeyboard
+from views.rendering import edit_text, h
 
 
 def _confirm(contact_id: int, yes: str) -> InlineKeyboardMarkup:

@@ -13,21 +13,23 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CardCb, RemindCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
-from bot.labels import label
-from bot.rendering import answer_long, drop_keyboard, edit_text, h
 from core.clock import Clock
 from core.nextstep import format_local
 from core.roles import Role
 from core.workhours import snooze_until
-from handlers.contacts import scope_of, show_card, user_tz
 from handlers.touches import NextForm, start_next_step, start_touch_log
 from services import contacts as svc
 from services import followups, today
+from services.cards import card_data
+from services.viewer import Viewer
 from storage.models import User
+from views.callbacks import CardCb, RemindCb
+from views.contacts import show_card
+from views.labels import label
+from views.rendering import answer_long, drop_keyboard, edit_text, h
 
 SNOOZE = {"s1h": "1h", "stom": "tomorrow", "swk": "week"}
 
@@ -54,13 +56,14 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
-        contact = await svc.get(session, scope_of(user, role), callback_data.id)
+        contact = await svc.get(session, viewer.scope, callback_data.id)
         if contact is None or not isinstance(query.message, Message):
             await query.answer(_("Contact not found."), show_alert=True)
             return
         a, now, msg = callback_data.a, clock.now(), query.message
-        tz = user_tz(user, settings)
+        tz = viewer.tz
         rules = followups.Rules.of(settings)
         if a in SNOOZE:
             due = snooze_until(SNOOZE[a], now, tz, followups.user_hours(user))
@@ -70,7 +73,7 @@ def create_router() -> Router:
             if moved is followups.Moved.OUTDATED:
                 await query.answer(outdated_text(), show_alert=True)
                 return
-            when = format_local(due, tz, i18n.current_locale)
+            when = format_local(due, tz, viewer.lang)
             await query.answer(_("Snoozed until {when}.").format(when=when))
             if moved is followups.Moved.MOVED:  # a repeated tap changes nothing: the toast only
                 await drop_keyboard(msg)
@@ -118,7 +121,7 @@ def create_router() -> Router:
         elif a == "next":
             await start_next_step(msg, state, contact)
         elif a == "open":
-            await show_card(msg, session, contact, user, settings, i18n)
+            await show_card(msg, await card_data(session, contact, viewer))
         elif a == "vyes":
             await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
             await edit_text(
@@ -143,10 +146,11 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
         state: FSMContext,
     ) -> None:
         await state.clear()
-        tz = user_tz(user, settings)
+        tz = viewer.tz
         now = clock.now()
         local = now.astimezone(ZoneInfo(tz))
         end_of_day = datetime.combine(
@@ -154,12 +158,12 @@ def create_router() -> Router:
         )
         day = await today.build(
             session,
-            scope_of(user, role),
+            viewer.scope,
             now=now,
             end_of_day=end_of_day,
             settings_cadence=settings.cadence_days,
         )
-        lang = i18n.current_locale
+        lang = viewer.lang
         sections = [
             (_("🔴 Overdue"), day.overdue),
             (_("📅 Due today"), day.due_today),

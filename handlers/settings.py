@@ -13,21 +13,20 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import LangCb, SettingsCb, TzCb
 from bot.commands import set_user_commands
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, _
-from bot.labels import label
-from bot.rendering import edit_text, h
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, resolve_timezone
 from core.workhours import WorkHours, parse_work_hours
-from handlers.contacts import user_tz
 from services import followups
 from storage.models import Team, User
 from storage.uow import writing
+from views.callbacks import LangCb, SettingsCb, TzCb
+from views.labels import label
+from views.rendering import edit_text, h
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
@@ -75,7 +74,7 @@ async def _summary(
 ) -> str:
     team = await session.get(Team, user.team_id) if user.team_id else None
     team_cadence = team.cadence if team else None
-    tz = user_tz(user, settings)
+    tz = user.timezone or settings.default_timezone
     local = clock.now().astimezone(ZoneInfo(tz))
     text = (
         _("<b>Settings</b>")

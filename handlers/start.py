@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_user_commands
 from bot.i18n import _, user_language
-from bot.rendering import h
 from bot.sender import Sender
 from core.clock import Clock
 from core.roles import Role
 from services.access import InviteProblem, accept_invite
 from storage.models import User
+from views.rendering import h
 
 
 def role_name(role: Role | None) -> str:

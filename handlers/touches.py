@@ -14,22 +14,24 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CardCb, PickCb
 from bot.config import Settings
 from bot.filters import staff
 from bot.i18n import _
-from bot.labels import label, label_text
-from bot.rendering import drop_keyboard, edit_text, h, tap_of
 from core.clock import Clock
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when
 from core.roles import Role
 from core.workhours import shift_into
-from handlers.contacts import scope_of, show_card, user_tz
 from services import contacts as svc
 from services import followups, taps
+from services.cards import card_data
+from services.viewer import Viewer
 from storage.models import Contact, User
 from storage.uow import writing
+from views.callbacks import CardCb, PickCb
+from views.contacts import show_card
+from views.labels import label, label_text
+from views.rendering import drop_keyboard, edit_text, h, tap_of
 
 NO_STEP_REASONS = ("lost", "not_fit", "done", "other")
 
@@ -124,7 +126,7 @@ def create_router() -> Router:
         cid = data.get("cid")
         if not cid:
             return None
-        return await svc.get(session, scope_of(user, role), int(cid))
+        return await svc.get(session, svc.Scope.of(user, role), int(cid))
 
     @router.message(Command("log"))
     async def log_cmd(
@@ -134,10 +136,11 @@ def create_router() -> Router:
         session: AsyncSession,
         user: User,
         role: Role,
+        viewer: Viewer,
     ) -> None:
         await state.clear()
         if command.args:
-            await pick_contact(message, command.args, state, session, user, role)
+            await pick_contact(message, command.args, state, session, user, role, viewer)
             return
         await state.set_state(LogForm.contact)
         await message.answer(_("Touch with whom? Send a name, phone or company."))
@@ -149,8 +152,9 @@ def create_router() -> Router:
         session: AsyncSession,
         user: User,
         role: Role,
+        viewer: Viewer,
     ) -> None:
-        found = await svc.search(session, scope_of(user, role), query[:200], limit=6)
+        found = await svc.search(session, viewer.scope, query[:200], limit=6)
         if not found:
             await state.set_state(LogForm.contact)
             await message.answer(
@@ -174,9 +178,14 @@ def create_router() -> Router:
 
     @router.message(StateFilter(LogForm.contact), F.text & ~F.text.startswith("/"))
     async def log_contact_text(
-        message: Message, state: FSMContext, session: AsyncSession, user: User, role: Role
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        user: User,
+        role: Role,
+        viewer: Viewer,
     ) -> None:
-        await pick_contact(message, message.text or "", state, session, user, role)
+        await pick_contact(message, message.text or "", state, session, user, role, viewer)
 
     @router.callback_query(StateFilter(LogForm.type), PickCb.filter(F.f == "tt"))
     async def log_type(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
@@ -338,6 +347,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         contact = await load(state, session, user, role)
         if contact is None:
@@ -363,11 +373,7 @@ def create_router() -> Router:
         await state.clear()
         await show_card(
             target,
-            session,
-            contact,
-            user,
-            settings,
-            i18n,
+            await card_data(session, contact, viewer),
             prefix=_("No next step: {reason}.").format(reason=h(reason)) + "\n\n",
         )
 
@@ -401,8 +407,9 @@ def create_router() -> Router:
         settings: Settings,
         clock: Clock,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
-        tz, lang, now = user_tz(user, settings), i18n.current_locale, clock.now()
+        tz, lang, now = viewer.tz, viewer.lang, clock.now()
         when = read_when(text, now=now, tz=tz, lang_hint=lang)
         if when.due is None:
             span = {
@@ -479,6 +486,7 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
+        viewer: Viewer,
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
@@ -512,11 +520,7 @@ def create_router() -> Router:
         await drop_keyboard(query.message)
         await show_card(
             query.message,
-            session,
-            contact,
-            user,
-            settings,
-            i18n,
+            await card_data(session, contact, viewer),
             prefix=_("✅ Next step saved.") + "\n\n",
         )
 
@@ -524,5 +528,5 @@ def create_router() -> Router:
 
 
 def _pick(deps: dict[str, Any]) -> dict[str, Any]:
-    keys = ("session", "user", "role", "clock", "settings", "i18n")
+    keys = ("session", "user", "role", "clock", "settings", "i18n", "viewer")
     return {k: deps[k] for k in keys}

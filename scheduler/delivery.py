@@ -14,17 +14,17 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import RemindCb
 from bot.i18n import _, user_language
-from bot.keyboards import InlineKeyboard
-from bot.labels import label
-from bot.rendering import h
 from bot.sender import Guard, SendResult, SendStatus
 from core.cadence import effective_cadence, is_going_cold
 from core.nextstep import format_local
 from services import duework, followups, taps
 from storage.models import Contact, Team, Touch, User
 from storage.uow import end_read, write_session, writing
+from views.callbacks import RemindCb
+from views.keyboards import InlineKeyboard
+from views.labels import label
+from views.rendering import h
 
 if TYPE_CHECKING:
     from scheduler import Clockwork

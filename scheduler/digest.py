@@ -19,9 +19,6 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, _
-from bot.keyboards import InlineKeyboard
-from bot.labels import label, label_text
-from bot.rendering import h
 from core import metrics as m
 from core.nextstep import format_local
 from core.roles import LEADS, Role, effective_role
@@ -32,6 +29,9 @@ from services import duework
 from services import metrics as mx
 from storage.models import User
 from storage.uow import write_session
+from views.keyboards import InlineKeyboard
+from views.labels import label, label_text
+from views.rendering import h
 
 if TYPE_CHECKING:
     from bot.config import Settings

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CardCb, CaseCb
 from bot.i18n import _
-from bot.keyboards import InlineKeyboard
-from bot.nps_texts import question, score_keyboard
-from bot.rendering import h
 from bot.sender import SendStatus
 from core.nps import category
 from scheduler.delivery import AFTER_SEND, Rendered, renderer
 from services import duework, nps
 from storage.models import Contact, NpsCase, Survey, User
 from storage.uow import writing
+from views.callbacks import CardCb, CaseCb
+from views.keyboards import InlineKeyboard
+from views.nps_texts import question, score_keyboard
+from views.rendering import h
 
 if TYPE_CHECKING:
     from scheduler import Clockwork

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import (
+from core.enums import Influence, InfluenceSource, Source, Stage, Status, TouchType
+from core.timezones import COMMON_ZONES
+from scheduler.digest import DigestCb, StatsCb
+from views.callbacks import (
     CardCb,
     CaseCb,
     DupCb,
@@ -17,9 +20,6 @@ from bot.callbacks import (
     SettingsCb,
     TzCb,
 )
-from core.enums import Influence, InfluenceSource, Source, Stage, Status, TouchType
-from core.timezones import COMMON_ZONES
-from scheduler.digest import DigestCb, StatsCb
 
 BIG = 2**31 - 1  # the largest id either database hands out for these tables
 LONGEST_ENUM = max(

@@ -41,7 +41,6 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text
 
 import scheduler.nps_jobs  # noqa: F401 - the NPS renderers, as the app registers them
-from bot.callbacks import RemindCb
 from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.sender import SendResult, SendStatus
@@ -57,6 +56,7 @@ from storage.migrate import upgrade
 from storage.models import Base, Contact, DueWork, Team, User
 from storage.uow import write_session
 from tests.services import create_pg_database, drop_pg_database
+from views.callbacks import RemindCb
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 RULES = followups.Rules(

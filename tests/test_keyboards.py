@@ -7,8 +7,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import CardCb
-from bot.keyboards import InlineKeyboard
+from views.callbacks import CardCb
+from views.keyboards import InlineKeyboard
 
 ops = st.lists(
     st.one_of(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import NpsCb
 from bot.i18n import _
-from bot.keyboards import InlineKeyboard
-from bot.rendering import h
+from views.callbacks import NpsCb
+from views.keyboards import InlineKeyboard
+from views.rendering import h
 
 
 def question(company: str | None) -> str:

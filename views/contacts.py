@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardMarkup
+import logging
 
-from bot.callbacks import CardCb
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, Message
+
 from bot.i18n import _
-from bot.keyboards import InlineKeyboard
-from bot.labels import label
-from bot.rendering import h
 from core.nextstep import format_local
+from services.cards import CardData
 from services.contacts import TimelineItem, tag_list
 from storage.models import Contact, Touch
+from views.callbacks import CardCb
+from views.keyboards import InlineKeyboard
+from views.labels import label
+from views.rendering import answer_long, edit_text, h
+
+log = logging.getLogger(__name__)
 
 
 def contact_line(c: Contact) -> str:
@@ -139,3 +145,30 @@ def timeline_text(
             body = ""
         lines.append(head + (f" — {who}" if who else "") + body)
     return "\n".join(lines)
+
+
+def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """The card message: its text (with an optional line before it) and its buttons."""
+    text = prefix + card_text(
+        data.contact,
+        data.last_touch,
+        data.tz,
+        data.lang,
+        owner=data.owner,
+        introduced_by=data.introduced_by,
+    )
+    return text, card_keyboard(data.contact)
+
+
+async def show_card(
+    target: Message, data: CardData, *, edit: bool = False, prefix: str = ""
+) -> None:
+    """Show a card: edit ``target`` in place when asked and possible, else send it anew."""
+    text, markup = card(data, prefix=prefix)
+    if edit and len(text) <= 4000:
+        try:
+            await edit_text(target, text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:  # e.g. too old to edit: send the card anew
+            log.debug("card edit refused: %s", exc.message)
+    await answer_long(target, text, reply_markup=markup)

@@ -1,0 +1,48 @@
+"""What a card shows, read in one place: the contact, its last touch, the owner's name (for
+someone who is not the owner) and who introduced them. Views render it; nobody else queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.viewer import Viewer
+from storage.models import Contact, Touch, User
+
+
+@dataclass(frozen=True, slots=True)
+class CardData:
+    contact: Contact
+    last_touch: Touch | None
+    owner: str | None  # the owner's name, when the viewer is not the owner
+    introduced_by: str | None
+    tz: str
+    lang: str
+
+
+async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
+    return await session.scalar(
+        select(Touch)
+        .where(Touch.contact_id == contact_id)
+        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+        .limit(1)
+    )
+
+
+async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> CardData:
+    owner = (
+        await session.get(User, contact.owner_id) if contact.owner_id != viewer.user_id else None
+    )
+    introducer = (
+        await session.get(Contact, contact.introduced_by_id) if contact.introduced_by_id else None
+    )
+    return CardData(
+        contact,
+        await last_touch(session, contact.id),
+        owner.display_name if owner else None,
+        introducer.name if introducer else None,
+        viewer.tz,
+        viewer.lang,
+    )
