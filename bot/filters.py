@@ -25,3 +25,10 @@ def staff() -> RoleFilter:
 
 def leads() -> RoleFilter:
     return RoleFilter(LEADS)
+
+
+class NotStaff(Filter):
+    """Someone outside the team: a client, a referred person, a stranger."""
+
+    async def __call__(self, event: TelegramObject, role: Role | None = None) -> bool:
+        return role not in STAFF

@@ -15,12 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import _
 from core.roles import effective_role
+from services import contacts as contacts_svc
 from services.viewer import Viewer
 from storage import uow
 from storage.repo import users as users_repo
@@ -147,4 +149,29 @@ class ViewerMiddleware(BaseMiddleware):
             if user is not None and role is not None
             else None
         )
+        return await handler(event, data)
+
+
+class CardInScope(BaseMiddleware):
+    """For a router's card buttons: loads the card named by the callback data's ``id`` within
+    the viewer's scope (an id in callback data is never trusted), injects it as ``contact``,
+    and answers "Contact not found." for a card the viewer may not see (or that is gone)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        callback_data = data.get("callback_data")
+        if not isinstance(event, CallbackQuery) or callback_data is None:
+            return await handler(event, data)
+        if not isinstance(event.message, Message):
+            await event.answer()
+            return None
+        viewer: Viewer | None = data.get("viewer")
+        contact = (
+            await contacts_svc.get(data["session"], viewer.scope, callback_data.id)
+            if viewer is not None
+            else None
+        )
+        if contact is None:
+            await event.answer(_("Contact not found."), show_alert=True)
+            return None
+        data["contact"] = contact
         return await handler(event, data)

@@ -7,13 +7,15 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from handlers import (
+        adding,
+        cards,
         common,
-        contacts,
         digest,
         errors,
         exchange,
         inbound,
         invite,
+        lists,
         nps,
         privacy,
         reminders,
@@ -34,7 +36,10 @@ def get_routers() -> list[Router]:
         touches.create_router(),
         nps.create_staff_router(),
         exchange.create_router(),
-        contacts.create_router(),
+        adding.create_router(),
+        cards.create_router(),
+        cards.create_dialogue_router(),
+        lists.create_router(),
         digest.create_router(),
         inbound.create_router(),
         common.create_fallback_router(),

@@ -1,23 +1,18 @@
-"""People who are on someone's contact list and write to the bot: an inbound touch, not a chat."""
+"""People who are on someone's contact list and write to the bot: an inbound touch, not a chat.
+(A client's text while their survey waits is its answer: handlers.nps takes it first.)"""
 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Filter, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters import NotStaff
 from bot.i18n import _
 from core.clock import Clock
-from core.roles import STAFF, Role
-from handlers.nps import client_text
 from services import followups
-
-
-class NotStaff(Filter):
-    async def __call__(self, message: Message, role: Role | None = None) -> bool:
-        return role not in STAFF
 
 
 def create_router() -> Router:
@@ -28,8 +23,6 @@ def create_router() -> Router:
         message: Message, session: AsyncSession, clock: Clock, settings: Settings
     ) -> None:
         assert message.from_user is not None and message.text is not None
-        if await client_text(message, session, clock, settings):
-            return
         count = await followups.contact_wrote(
             session,
             tg_id=message.from_user.id,

@@ -14,12 +14,12 @@ from bot.filters import leads
 from bot.i18n import _
 from core.clock import Clock
 from core.roles import Role
-from handlers.start import role_name
 from services.access import InviteProblem, create_invite
 from storage.models import User
 from storage.repo import users as users_repo
 from views.callbacks import InviteCb
 from views.keyboards import InlineKeyboard
+from views.labels import role_name
 from views.rendering import answer_long, edit_text, h
 
 

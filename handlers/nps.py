@@ -11,24 +11,22 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters import leads, staff
+from bot.filters import NotStaff, leads, staff
 from bot.i18n import _
 from core.clock import Clock
-from core.enums import TouchType
-from core.nextstep import format_local
 from core.nps import Category, format_nps
 from core.roles import Role
-from scheduler.nps_jobs import case_keyboard, case_text, forward_text
+from scheduler.nps_jobs import case_keyboard, case_text
 from services import contacts as svc
-from services import followups, nps, taps
+from services import delivered, followups, nps
 from services.viewer import Viewer
-from storage.models import Contact, Survey, Team, User
-from storage.uow import writing
-from views.callbacks import CardCb, CaseCb, NpsCb
+from storage.models import Survey, Team, User
+from views import delivered as delivered_views
+from views.callbacks import CaseCb, NpsCb
+from views.delivered import pick_delivered
 from views.nps_texts import question, review_line, score_keyboard
 from views.rendering import answer_long, edit_text, h
 
@@ -53,71 +51,6 @@ class NpsLink(Filter):
 
 def _sla(settings: Settings) -> timedelta:
     return timedelta(hours=settings.nps_case_sla_hours)
-
-
-async def service_delivered(
-    target: Message,
-    *,
-    session: AsyncSession,
-    contact: Contact,
-    rep: User,
-    touch_id: int | None,
-    clock: Clock,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
-) -> None:
-    """After a "service delivered" touch: plan the survey and tell the rep how it will go."""
-    planned = await nps.plan_survey(
-        session,
-        contact,
-        rep=rep,
-        touch_id=touch_id,
-        now=clock.now(),
-        delay=timedelta(hours=settings.nps_delay_hours),
-        min_interval=timedelta(days=settings.nps_min_interval_days),
-        expiry=timedelta(days=settings.nps_expiry_days),
-        default_tz=settings.default_timezone,
-    )
-    if planned.skipped is nps.Skip.STOPPED:
-        await target.answer(
-            _("{name} asked for no surveys (/stop), so none is sent.").format(name=h(contact.name))
-        )
-        return
-    if planned.skipped is nps.Skip.TOO_SOON:
-        await target.answer(
-            _("{name} had a survey less than {days} days ago; no new one is sent.").format(
-                name=h(contact.name), days=settings.nps_min_interval_days
-            )
-        )
-        return
-    survey = planned.survey
-    assert survey is not None
-    when = format_local(
-        survey.scheduled_for, followups.user_tz(rep, settings.default_timezone), i18n.current_locale
-    )
-    if planned.direct:
-        await target.answer(
-            _("📋 The NPS question goes to {name} on {when}.").format(
-                name=h(contact.name), when=when
-            )
-        )
-        return
-    me = await bot.me()
-    link = f"https://t.me/{me.username}?start={survey.token}"
-    await target.answer(
-        _(
-            "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
-        ).format(
-            name=h(contact.name),
-            until=format_local(
-                survey.expires_at,
-                followups.user_tz(rep, settings.default_timezone),
-                i18n.current_locale,
-            ),
-        )
-    )
-    await target.answer(forward_text(link, settings.company_name))
 
 
 async def route_answer(
@@ -256,27 +189,45 @@ def create_client_router() -> Router:
         await nps.stop(session, message.from_user.id, now=clock.now())
         await message.answer(_("Done — you won't receive any more surveys from us. Thank you!"))
 
-    return router
-
-
-async def client_text(
-    message: Message, session: AsyncSession, clock: Clock, settings: Settings
-) -> bool:
-    """A client's free text while a survey is open: the open answer, or a nudge to tap a number.
-    Returns False when no survey is waiting (the text is then an ordinary inbound message)."""
-    assert message.from_user is not None and message.text is not None
-    now = clock.now()
-    waiting = await nps.awaiting_comment(session, message.from_user.id, now)
-    if waiting is not None:
-        cat = await nps.add_comment(session, waiting, message.text, now=now)
+    @router.message(
+        NotStaff(), StateFilter(None), F.text & ~F.text.startswith("/"), SurveyWaiting()
+    )
+    async def client_text(
+        message: Message,
+        session: AsyncSession,
+        clock: Clock,
+        settings: Settings,
+        waiting: Survey | None,
+    ) -> None:
+        """The open answer to a survey, or a nudge to tap a number."""
+        assert message.text is not None
+        if waiting is None:
+            await message.answer(_("Please tap a number from 0 to 10 above."))
+            return
+        cat = await nps.add_comment(session, waiting, message.text, now=clock.now())
         gated = settings.review_gating and cat is not Category.PROMOTER
         review = "" if gated or cat is Category.PROMOTER else review_line(settings.review_url)
         await message.answer(_("Thank you for your answer — it has been passed on.") + review)
-        return True
-    if await nps.awaiting_score(session, message.from_user.id, now) is not None:
-        await message.answer(_("Please tap a number from 0 to 10 above."))
-        return True
-    return False
+
+    return router
+
+
+class SurveyWaiting(Filter):
+    """A client's free text while a survey of theirs waits for a comment (``waiting``) or for
+    a score (``waiting`` is None); anything else is an ordinary inbound message."""
+
+    async def __call__(
+        self, message: Message, session: AsyncSession, clock: Clock
+    ) -> bool | dict[str, Any]:
+        if message.from_user is None:
+            return False
+        now = clock.now()
+        waiting = await nps.awaiting_comment(session, message.from_user.id, now)
+        if waiting is not None:
+            return {"waiting": waiting}
+        if await nps.awaiting_score(session, message.from_user.id, now) is not None:
+            return {"waiting": None}
+        return False
 
 
 def create_staff_router() -> Router:
@@ -285,7 +236,7 @@ def create_staff_router() -> Router:
     router.callback_query.filter(staff())
 
     @router.message(Command("delivered"))
-    async def delivered(
+    async def delivered_cmd(
         message: Message,
         command: CommandObject,
         session: AsyncSession,
@@ -311,24 +262,20 @@ def create_staff_router() -> Router:
             )
             return
         if len(found) > 1:
-            kb = InlineKeyboardBuilder()
-            for c in found:
-                kb.button(
-                    text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-                    callback_data=CardCb(a="deliv", id=c.id),
-                )
-            kb.adjust(1)
-            await message.answer(_("Which one?"), reply_markup=kb.as_markup())
+            await message.answer(_("Which one?"), reply_markup=pick_delivered(found))
             return
-        await mark_delivered(
-            message,
-            found[0],
-            session=session,
-            user=user,
-            clock=clock,
-            settings=settings,
-            i18n=i18n,
-            bot=bot,
+        contact = found[0]
+        done = await delivered.deliver(
+            session,
+            contact,
+            actor=user,
+            now=clock.now(),
+            follow=followups.Rules.of(settings),
+            rules=delivered.SurveyRules.of(settings),
+        )
+        await message.answer(delivered_views.logged(contact))
+        await delivered_views.tell(
+            message, done, contact, bot=bot, settings=settings, lang=viewer.lang
         )
 
     @router.callback_query(CaseCb.filter(), leads())
@@ -468,53 +415,3 @@ async def _group_names(session: AsyncSession) -> dict[tuple[str, str], str]:
     names[("kind", "b2b")] = "B2B"
     names[("kind", "b2c")] = "B2C"
     return names
-
-
-async def mark_delivered(
-    target: Message,
-    contact: Contact,
-    *,
-    session: AsyncSession,
-    user: User,
-    clock: Clock,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
-    tap: dict[str, Any] | None = None,
-) -> None:
-    """/delivered and the card's button: a "service delivered" touch, then the survey. The card's
-    open next step stays open, and so does its reminder. ``tap`` (the button's): once per card
-    message, however often it is tapped."""
-    now = clock.now()
-    async with writing(session):
-        if tap is not None and not await taps.first(session, **tap, now=now):
-            touch = None
-        else:
-            touch = await followups.log_touch(
-                session,
-                contact,
-                author=user,
-                type_=TouchType.SERVICE.value,
-                direction="out",
-                summary="",
-                now=now,
-                rules=followups.Rules.of(settings),
-            )
-    if touch is None:
-        await target.answer(
-            _("This delivery of {name} is logged already.").format(name=h(contact.name))
-        )
-        return
-    await target.answer(_("✅ Service delivered to {name} is logged.").format(name=h(contact.name)))
-    owner = await session.get(User, contact.owner_id) or user
-    await service_delivered(
-        target,
-        session=session,
-        contact=contact,
-        rep=owner,
-        touch_id=touch.id,
-        clock=clock,
-        settings=settings,
-        i18n=i18n,
-        bot=bot,
-    )

@@ -20,7 +20,6 @@ from core.clock import Clock
 from core.nextstep import format_local
 from core.roles import Role
 from core.workhours import snooze_until
-from handlers.touches import NextForm, start_next_step, start_touch_log
 from services import contacts as svc
 from services import followups, today
 from services.cards import card_data
@@ -30,6 +29,8 @@ from views.callbacks import CardCb, RemindCb
 from views.contacts import show_card
 from views.labels import label
 from views.rendering import answer_long, drop_keyboard, edit_text, h
+from views.states import NextForm
+from views.touches import start_next_step, start_touch_log
 
 SNOOZE = {"s1h": "1h", "stom": "tomorrow", "swk": "week"}
 
@@ -129,7 +130,7 @@ def create_router() -> Router:
             )
         elif a == "vno":
             kb = InlineKeyboardBuilder()
-            kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=contact.id))
+            kb.button(text=_("✏️ Edit"), callback_data=CardCb(action="edit", id=contact.id))
             await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
             await edit_text(
                 msg,
@@ -187,7 +188,7 @@ def create_router() -> Router:
                 lines.append(f"• {h(c.name)}" + (f", {h(c.company)}" if c.company else "") + when)
                 kb.button(
                     text=f"{title.split()[0]} {c.name[:40]}",
-                    callback_data=CardCb(a="open", id=c.id),
+                    callback_data=CardCb(action="open", id=c.id),
                 )
             if len(items) > 10:
                 lines.append(_("…and {count} more").format(count=len(items) - 10))

@@ -16,17 +16,8 @@ from core.clock import Clock
 from core.roles import Role
 from services.access import InviteProblem, accept_invite
 from storage.models import User
+from views.labels import role_name
 from views.rendering import h
-
-
-def role_name(role: Role | None) -> str:
-    return {
-        Role.ADMIN: _("admin"),
-        Role.MANAGER: _("manager"),
-        Role.REP: _("sales rep"),
-        Role.CLIENT: _("client"),
-        None: _("guest"),
-    }[role]
 
 
 def help_text(role: Role | None) -> str:

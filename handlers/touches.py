@@ -8,10 +8,8 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -23,95 +21,30 @@ from core.nextstep import Reading, format_day, format_local, is_past, read_when
 from core.roles import Role
 from core.workhours import shift_into
 from services import contacts as svc
-from services import followups, taps
+from services import delivered, followups, taps
 from services.cards import card_data
 from services.viewer import Viewer
 from storage.models import Contact, User
 from storage.uow import writing
-from views.callbacks import CardCb, PickCb
+from views import delivered as delivered_views
+from views.callbacks import PickCb
 from views.contacts import show_card
-from views.labels import label, label_text
 from views.rendering import drop_keyboard, edit_text, h, tap_of
-
-NO_STEP_REASONS = ("lost", "not_fit", "done", "other")
-
-
-class LogForm(StatesGroup):
-    contact = State()
-    type = State()
-    direction = State()
-    summary = State()
-
-
-class NextForm(StatesGroup):
-    what = State()
-    when = State()
-    confirm = State()
-    reason = State()
-
-
-def _reason_label(code: str) -> str:
-    return {
-        "lost": _("lost"),
-        "not_fit": _("not a fit"),
-        "done": _("deal closed, nothing planned"),
-        "other": _("other (type it)"),
-    }[code]
-
-
-def _type_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for t in TouchType:
-        kb.button(text=label_text("touch", t.value), callback_data=PickCb(f="tt", v=t.value))
-    kb.adjust(3)
-    return kb.as_markup()
-
-
-async def start_touch_log(
-    target: Message, state: FSMContext, contact: Contact, summary: str = ""
-) -> None:
-    await state.clear()
-    await state.set_state(LogForm.type)
-    await state.update_data(cid=contact.id, summary=summary)
-    await target.answer(
-        _("Touch with <b>{name}</b>. What kind?").format(name=h(contact.name)),
-        reply_markup=_type_keyboard(),
-    )
-
-
-def _what_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v="none"))
-    return kb.as_markup()
-
-
-async def start_next_step(
-    target: Message, state: FSMContext, contact: Contact, prefix: str = ""
-) -> None:
-    await state.set_state(NextForm.what)
-    await state.update_data(cid=contact.id)
-    await target.answer(
-        prefix
-        + _("What is the next step with <b>{name}</b>? (e.g. “send the proposal”)").format(
-            name=h(contact.name)
-        ),
-        reply_markup=_what_keyboard(),
-    )
-
-
-QUICK_WHEN = {"t10": "tomorrow 10:00", "d3": "in 3 days", "w1": "in 1 week"}
-
-
-def _when_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for code, text in (
-        ("t10", _("Tomorrow 10:00")),
-        ("d3", _("In 3 days")),
-        ("w1", _("In a week")),
-    ):
-        kb.button(text=text, callback_data=PickCb(f="wh", v=code))
-    kb.adjust(3)
-    return kb.as_markup()
+from views.states import LogForm, NextForm
+from views.touches import (
+    NO_STEP_REASONS,
+    QUICK_WHEN,
+    confirm_keyboard,
+    direction_question,
+    pick_for_log,
+    reason_label,
+    reasons_keyboard,
+    start_next_step,
+    start_touch_log,
+    summary_question,
+    when_keyboard,
+    when_question,
+)
 
 
 def create_router() -> Router:
@@ -166,15 +99,8 @@ def create_router() -> Router:
         if len(found) == 1:
             await start_touch_log(message, state, found[0])
             return
-        kb = InlineKeyboardBuilder()
-        for c in found:
-            kb.button(
-                text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-                callback_data=CardCb(a="log", id=c.id),
-            )
-        kb.adjust(1)
         await state.clear()
-        await message.answer(_("Which one?"), reply_markup=kb.as_markup())
+        await message.answer(_("Which one?"), reply_markup=pick_for_log(found))
 
     @router.message(StateFilter(LogForm.contact), F.text & ~F.text.startswith("/"))
     async def log_contact_text(
@@ -196,18 +122,8 @@ def create_router() -> Router:
             return
         await state.update_data(type=callback_data.v)
         await state.set_state(LogForm.direction)
-        kb = InlineKeyboardBuilder()
-        for d in Direction:
-            kb.button(
-                text=label_text("direction", d.value), callback_data=PickCb(f="td", v=d.value)
-            )
-        await edit_text(
-            query.message,
-            _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
-                type=label("touch", callback_data.v)
-            ),
-            reply_markup=kb.as_markup(),
-        )
+        text, markup = direction_question(callback_data.v)
+        await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(StateFilter(LogForm.direction), PickCb.filter(F.f == "td"))
     async def log_direction(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
@@ -219,13 +135,8 @@ def create_router() -> Router:
         await state.update_data(direction=callback_data.v)
         await state.set_state(LogForm.summary)
         summary = (await state.get_data()).get("summary") or ""
-        kb = InlineKeyboardBuilder()
-        if summary:
-            kb.button(text=_("Use the forwarded text"), callback_data=PickCb(f="ts", v="fwd"))
-        kb.button(text=_("Skip"), callback_data=PickCb(f="ts", v="skip"))
-        await edit_text(
-            query.message, _("A short summary of the touch? (or Skip)"), reply_markup=kb.as_markup()
-        )
+        text, markup = summary_question(forwarded=bool(summary))
+        await edit_text(query.message, text, reply_markup=markup)
 
     async def save_touch(
         target: Message,
@@ -245,30 +156,33 @@ def create_router() -> Router:
             await state.clear()
             await target.answer(_("Contact not found."))
             return
-        touch = await followups.log_touch(
-            session,
-            contact,
-            author=user,
-            type_=data.get("type", "other"),
-            direction=data.get("direction", "out"),
-            summary=summary[:4000],
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
-        )
-        if touch.type == TouchType.SERVICE.value:
-            from handlers.nps import service_delivered
-
-            owner = await session.get(User, contact.owner_id) or user
-            await service_delivered(
-                target,
-                session=session,
-                contact=contact,
-                rep=owner,
-                touch_id=touch.id,
-                clock=clock,
-                settings=settings,
-                i18n=i18n,
-                bot=bot,
+        now = clock.now()
+        async with writing(session):
+            touch = await followups.log_touch(
+                session,
+                contact,
+                author=user,
+                type_=data.get("type", "other"),
+                direction=data.get("direction", "out"),
+                summary=summary[:4000],
+                now=now,
+                rules=followups.Rules.of(settings),
+            )
+            done = (
+                await delivered.plan_after(
+                    session,
+                    contact,
+                    touch,
+                    actor=user,
+                    now=now,
+                    rules=delivered.SurveyRules.of(settings),
+                )
+                if touch.type == TouchType.SERVICE.value
+                else None
+            )
+        if done is not None:
+            await delivered_views.tell(
+                target, done, contact, bot=bot, settings=settings, lang=i18n.current_locale
             )
         await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
 
@@ -315,10 +229,7 @@ def create_router() -> Router:
     async def next_what(message: Message, state: FSMContext) -> None:
         await state.update_data(what=(message.text or "").strip()[:512])
         await state.set_state(NextForm.when)
-        await message.answer(
-            _("When? E.g. “tomorrow 10:00”, “in 3 days”, “next friday”, “через 2 недели”."),
-            reply_markup=_when_keyboard(),
-        )
+        await message.answer(when_question(), reply_markup=when_keyboard())
 
     @router.callback_query(StateFilter(NextForm.what), PickCb.filter(F.f == "nx"))
     async def next_none(query: CallbackQuery, state: FSMContext) -> None:
@@ -326,14 +237,10 @@ def create_router() -> Router:
         if not isinstance(query.message, Message):
             return
         await state.set_state(NextForm.reason)
-        kb = InlineKeyboardBuilder()
-        for code in NO_STEP_REASONS:
-            kb.button(text=_reason_label(code), callback_data=PickCb(f="nr", v=code))
-        kb.adjust(2)
         await edit_text(
             query.message,
             _("A next step can be skipped only with a reason:"),
-            reply_markup=kb.as_markup(),
+            reply_markup=reasons_keyboard(),
         )
 
     async def save_no_step(
@@ -388,7 +295,7 @@ def create_router() -> Router:
             await edit_text(query.message, _("Type the reason:"))
             return
         await save_no_step(
-            query.message, _reason_label(callback_data.v), callback_data.v, state, **_pick(deps)
+            query.message, reason_label(callback_data.v), callback_data.v, state, **_pick(deps)
         )
 
     @router.message(StateFilter(NextForm.reason), F.text & ~F.text.startswith("/"))
@@ -429,14 +336,11 @@ def create_router() -> Router:
                     "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."
                 ).format(text=h(text[:100]))
             await state.set_state(NextForm.when)  # the quick buttons work again
-            await target.answer(refusal, reply_markup=_when_keyboard())
+            await target.answer(refusal, reply_markup=when_keyboard())
             return
         due = when.due
         await state.update_data(due=due.isoformat())
         await state.set_state(NextForm.confirm)
-        kb = InlineKeyboardBuilder()
-        kb.button(text=_("✅ Confirm"), callback_data=PickCb(f="nc", v="ok"))
-        kb.button(text=_("Change"), callback_data=PickCb(f="nc", v="change"))
         shown = format_local(due, tz, lang)
         if is_past(due, now):
             question = _("⚠️ {when} is in the past. Save it anyway?").format(when=shown)
@@ -461,7 +365,7 @@ def create_router() -> Router:
                 ).format(
                     when=shown, name=h(owner.display_name), reminder=format_local(remind, tz, lang)
                 )
-        await target.answer(question, reply_markup=kb.as_markup())
+        await target.answer(question, reply_markup=confirm_keyboard())
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))
     async def next_when_text(message: Message, state: FSMContext, **deps: Any) -> None:
@@ -493,7 +397,7 @@ def create_router() -> Router:
             return
         if callback_data.v == "change":
             await state.set_state(NextForm.when)
-            await edit_text(query.message, _("When, then?"), reply_markup=_when_keyboard())
+            await edit_text(query.message, _("When, then?"), reply_markup=when_keyboard())
             return
         data = await state.get_data()
         contact = await load(state, session, user, role)

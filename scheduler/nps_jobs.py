@@ -16,6 +16,7 @@ from services import duework, nps
 from storage.models import Contact, NpsCase, Survey, User
 from storage.uow import writing
 from views.callbacks import CardCb, CaseCb
+from views.delivered import forward_text
 from views.keyboards import InlineKeyboard
 from views.nps_texts import question, score_keyboard
 from views.rendering import h
@@ -29,15 +30,6 @@ log = logging.getLogger(__name__)
 async def survey_link(cw: Clockwork, survey: Survey) -> str:
     me = await cw.sender.bot.me()
     return f"https://t.me/{me.username}?start={survey.token}"
-
-
-def forward_text(link: str, company: str | None) -> str:
-    """The ready text a rep forwards to the client."""
-    who = h(company) if company else _("us")
-    return _(
-        "Thank you for working with {who}! Could you answer one short question? "
-        "It takes ten seconds: {link}"
-    ).format(who=who, link=h(link))
 
 
 @renderer(nps.NPS_SEND)
@@ -123,7 +115,7 @@ def case_keyboard(case_row: NpsCase):  # noqa: ANN201
         kb.button(text=_("📞 Client contacted"), callback_data=CaseCb(a="cont", id=case_row.id))
     if case_row.status != "resolved":
         kb.button(text=_("✅ Resolve"), callback_data=CaseCb(a="res", id=case_row.id))
-    kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=case_row.contact_id))
+    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=case_row.contact_id))
     kb.adjust(2, 2)
     return kb.as_markup()
 
@@ -204,7 +196,7 @@ async def render_referral(
     if contact is None or promoter is None:
         return None
     kb = InlineKeyboard()
-    kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=contact.id))
+    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=contact.id))
     return (
         _("🎁 <b>New referral</b>: {name}, introduced by {promoter}. Get in touch soon!").format(
             name=h(contact.name), promoter=h(promoter.name)
@@ -238,7 +230,7 @@ async def render_notice(
         if survey is None or contact is None or survey.score is None or not survey.comment:
             return None
         kb = InlineKeyboard()
-        kb.button(text=_("Open card"), callback_data=CardCb(a="open", id=contact.id))
+        kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=contact.id))
         return (
             _("💬 {name} answered {score}/10 and wrote: «{text}»").format(
                 name=h(contact.name), score=survey.score, text=h(survey.comment[:2000])

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import contacts
+from services.contacts import TimelineItem
 from services.viewer import Viewer
 from storage.models import Contact, Touch, User
 
@@ -46,3 +48,24 @@ async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> 
         viewer.tz,
         viewer.lang,
     )
+
+
+async def actor_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """The people named in a timeline, by user id."""
+    if not ids:
+        return {}
+    rows = await session.scalars(select(User).where(User.id.in_(ids)))
+    return {u.id: u.display_name for u in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    items: list[TimelineItem]
+    more: bool
+    names: dict[int, str]
+
+
+async def timeline_page(session: AsyncSession, contact: Contact, page: int) -> TimelinePage:
+    items, more = await contacts.timeline(session, contact.id, page)
+    names = await actor_names(session, {i.actor_id for i in items if i.actor_id})
+    return TimelinePage(items, more, names)

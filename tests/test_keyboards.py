@@ -26,7 +26,7 @@ def test_same_layout_as_aiogram(steps) -> None:  # noqa: ANN001
     for op, arg in steps:
         if op == "button":
             for kb in (ours, theirs):
-                kb.button(text=f"b{arg}", callback_data=CardCb(a="open", id=arg))
+                kb.button(text=f"b{arg}", callback_data=CardCb(action="open", id=arg))
         elif op == "row":
             buttons = [InlineKeyboardButton(text=f"r{i}", callback_data=f"r{i}") for i in arg]
             ours.row(*buttons)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -22,12 +24,36 @@ class SettingsCb(CallbackData, prefix="set"):
     action: str
 
 
+class CardAction(StrEnum):
+    """What a card's button does; each has its own handler (packed as the short value)."""
+
+    OPEN = "open"
+    STATUS = "status"
+    STAGE = "stage"
+    ASK = "ask"  # choose a value for the field in ``value`` (the missing-fields keyboard)
+    SET = "set"  # ``value`` is "field=value"
+    ARCHIVE = "arch"
+    RESTORE = "restore"
+    TIMELINE = "tl"  # ``value`` is the page
+    EDIT = "edit"
+    EDIT_FIELD = "ef"  # ``value`` is the field
+    MERGE = "mrg"
+    MERGE_WITH = "mrgw"  # ``value`` is the other card's id
+    OWNER = "own"
+    OWNER_TO = "ownto"  # ``value`` is the new owner's user id
+    VERIFY = "verify"
+    DELIVERED = "deliv"
+    LOG = "log"
+    FORWARD_LOG = "fwdlog"  # log the forwarded message as a touch
+    NEXT = "next"
+
+
 class CardCb(CallbackData, prefix="cc"):
     """An action on a contact card; the id is always re-checked against the user's scope."""
 
-    a: str
+    action: CardAction
     id: int
-    v: str = ""
+    value: str = ""
 
 
 class ListCb(CallbackData, prefix="cl"):
@@ -35,8 +61,16 @@ class ListCb(CallbackData, prefix="cl"):
     f: str = ""  # filter as field=value, e.g. "status=lead"
 
 
+class DupAction(StrEnum):
+    OPEN = "open"
+    MERGE = "merge"
+    ADD = "add"
+
+
 class DupCb(CallbackData, prefix="dup"):
-    a: str  # open | merge | add
+    """A choice on the "possible duplicate" prompt; ``id`` is re-checked against the scope."""
+
+    action: DupAction
     id: int = 0
 
 

@@ -1,23 +1,36 @@
-"""Rendering of cards, lists and timelines (HTML, user text escaped)."""
+"""Contacts on screen: the card, its menus, the add dialogue's questions, duplicates, the
+timeline and /contacts. Views take loaded data and return text and buttons (user text
+escaped)."""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    Message,
+    ReplyKeyboardMarkup,
+)
 
 from bot.i18n import _
+from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
 from core.nextstep import format_local
 from services.cards import CardData
 from services.contacts import TimelineItem, tag_list
-from storage.models import Contact, Touch
-from views.callbacks import CardCb
+from storage.models import Contact, Touch, User
+from views.callbacks import CardAction, CardCb, DupAction, DupCb, ListCb, PickCb
 from views.keyboards import InlineKeyboard
-from views.labels import label
+from views.labels import LABELS, label, label_text
 from views.rendering import answer_long, edit_text, h
 
 log = logging.getLogger(__name__)
+
+PICK_USERS_REQUEST_ID = 1
 
 
 def contact_line(c: Contact) -> str:
@@ -105,17 +118,17 @@ def card_text(
 
 def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
-    kb.button(text=_("📝 Log touch"), callback_data=CardCb(a="log", id=c.id))
-    kb.button(text=_("⏭ Next step"), callback_data=CardCb(a="next", id=c.id))
-    kb.button(text=_("Status"), callback_data=CardCb(a="status", id=c.id))
-    kb.button(text=_("Stage"), callback_data=CardCb(a="stage", id=c.id))
-    kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=c.id))
-    kb.button(text=_("🕓 Timeline"), callback_data=CardCb(a="tl", id=c.id))
-    kb.button(text=_("🤝 Service delivered"), callback_data=CardCb(a="deliv", id=c.id))
+    kb.button(text=_("📝 Log touch"), callback_data=CardCb(action="log", id=c.id))
+    kb.button(text=_("⏭ Next step"), callback_data=CardCb(action="next", id=c.id))
+    kb.button(text=_("Status"), callback_data=CardCb(action="status", id=c.id))
+    kb.button(text=_("Stage"), callback_data=CardCb(action="stage", id=c.id))
+    kb.button(text=_("✏️ Edit"), callback_data=CardCb(action="edit", id=c.id))
+    kb.button(text=_("🕓 Timeline"), callback_data=CardCb(action="tl", id=c.id))
+    kb.button(text=_("🤝 Service delivered"), callback_data=CardCb(action="deliv", id=c.id))
     if c.archived_at:
-        kb.button(text=_("Restore"), callback_data=CardCb(a="restore", id=c.id))
+        kb.button(text=_("Restore"), callback_data=CardCb(action="restore", id=c.id))
     else:
-        kb.button(text=_("🗄 Archive"), callback_data=CardCb(a="arch", id=c.id))
+        kb.button(text=_("🗄 Archive"), callback_data=CardCb(action="arch", id=c.id))
     kb.adjust(2, 2, 2, 2)
     return kb.as_markup()
 
@@ -172,3 +185,392 @@ async def show_card(
         except TelegramBadRequest as exc:  # e.g. too old to edit: send the card anew
             log.debug("card edit refused: %s", exc.message)
     await answer_long(target, text, reply_markup=markup)
+
+
+# ----------------------------------------------------------------------------- adding
+def add_prompt() -> tuple[str, ReplyKeyboardMarkup]:
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[
+            [
+                KeyboardButton(
+                    text=_("👤 Pick from Telegram"),
+                    request_users=KeyboardButtonRequestUsers(
+                        request_id=PICK_USERS_REQUEST_ID,
+                        user_is_bot=False,
+                        max_quantity=1,
+                        request_name=True,
+                        request_username=True,
+                    ),
+                )
+            ]
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    text = _(
+        "New contact. Send the name, share a Telegram contact, or pick a person below. "
+        "/cancel to leave.\n\nTip: next time try /add Anna Smirnova, Acme, CTO, "
+        "+7 999 123-45-67, anna@acme.io #event"
+    )
+    return text, keyboard
+
+
+def quick_add_needs_name() -> str:
+    return _("A contact needs a name first: /add Anna Smirnova, Acme, CTO, +7 999 123-45-67")
+
+
+def skip_keyboard() -> InlineKeyboardMarkup:
+    return (
+        InlineKeyboard().button(text=_("Skip"), callback_data=PickCb(f="skip", v="1")).as_markup()
+    )
+
+
+def enum_pick_keyboard(field: str, kind: str | None = None) -> InlineKeyboardMarkup:
+    """A wizard step's choices (and Skip)."""
+    kb = InlineKeyboard()
+    group = LABEL_GROUP.get(field, field)
+    for value in enum_choices(field, kind):
+        kb.button(text=label_text(group, value), callback_data=PickCb(f=field, v=value))
+    kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def wizard_question(field: str, kind: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """The /add dialogue's question for a field."""
+    typed = {
+        "company": lambda: _("Company? (or Skip)"),
+        "position": lambda: _("Position? (or Skip)"),
+        "phone": lambda: _("Phone? (or Skip)"),
+        "email": lambda: _("E-mail? (or Skip)"),
+    }
+    if field in typed:
+        return typed[field](), skip_keyboard()
+    if field == "kind":
+        return _("B2B or B2C?"), enum_pick_keyboard("kind")
+    if field == "source":
+        return _("Where does the contact come from?"), enum_pick_keyboard("source")
+    question = _("What influences their choice?") if kind == "b2c" else _("Role in the decision?")
+    return question, enum_pick_keyboard("influence", kind)
+
+
+def wizard_bad_value(field: str, raw: str) -> str:
+    if field == "phone":
+        return _(
+            "“{value}” is not a valid phone number. Send it with the country code, "
+            "e.g. +7 999 123-45-67, or Skip."
+        ).format(value=h(raw[:64]))
+    return _("“{value}” is not a valid e-mail. Try again, or Skip.").format(value=h(raw[:64]))
+
+
+def problems_text(problems: tuple[tuple[str, str], ...]) -> str:
+    """What quick add could not read, line by line."""
+    texts = {
+        "bad_phone": _("⚠️ “{value}” is not a valid phone number; it was not saved."),
+        "bad_email": _("⚠️ “{value}” is not a valid e-mail; it was not saved."),
+        "bad_username": _("⚠️ “{value}” is not a valid Telegram username; it was not saved."),
+        "bad_tag": _("⚠️ “{value}” is not a valid tag; it was not saved."),
+        "extra_phone": _("⚠️ A second phone “{value}” was ignored."),
+        "extra_email": _("⚠️ A second e-mail “{value}” was ignored."),
+        "extra_username": _("⚠️ A second username “{value}” was ignored."),
+    }
+    lines = [texts[code].format(value=h(raw)) for code, raw in problems if code in texts]
+    return "\n".join(lines)
+
+
+def with_notice(notice: str, text: str) -> str:
+    return (notice + "\n\n" if notice else "") + text
+
+
+def saved(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
+    """A new card is saved: what it is, and the key fields still to fill."""
+    text = (
+        _("✅ Saved: {contact}").format(contact=contact_line(contact))
+        + "\n"
+        + _("Fill in the key fields, or open the card:")
+    )
+    return text, missing_fields_keyboard(contact)
+
+
+def missing_fields_keyboard(c: Contact) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for name in ("source", "influence", "kind"):
+        if getattr(c, name) is None:
+            kb.button(
+                text=field_title(name),
+                callback_data=CardCb(action=CardAction.ASK, id=c.id, value=name),
+            )
+    if c.icp_fit == "unknown":
+        kb.button(
+            text=field_title("icp_fit"),
+            callback_data=CardCb(action=CardAction.ASK, id=c.id, value="icp_fit"),
+        )
+    kb.button(text=_("Status"), callback_data=CardCb(action=CardAction.STATUS, id=c.id))
+    kb.button(text=_("Stage"), callback_data=CardCb(action=CardAction.STAGE, id=c.id))
+    kb.button(text=_("Open card"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def duplicate_prompt(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Possible duplicate</b>:")]
+    kb = InlineKeyboard()
+    for c in found[:3]:
+        lines.append("• " + contact_line(c) + (f" · {h(c.phone)}" if c.phone else ""))
+        kb.button(
+            text=_("Open {name}").format(name=c.name[:30]),
+            callback_data=DupCb(action=DupAction.OPEN, id=c.id),
+        )
+        kb.button(
+            text=_("Merge into {name}").format(name=c.name[:30]),
+            callback_data=DupCb(action=DupAction.MERGE, id=c.id),
+        )
+    kb.button(text=_("Add anyway"), callback_data=DupCb(action=DupAction.ADD))
+    kb.adjust(2)
+    return "\n".join(lines), kb.as_markup()
+
+
+def forwarded_prompt(name: str, existing: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    """A forwarded message: log it on a card that may be this person, or add them."""
+    kb = InlineKeyboard()
+    for c in existing[:3]:
+        kb.button(
+            text=_("Log touch: {name}").format(name=c.name[:40]),
+            callback_data=CardCb(action=CardAction.FORWARD_LOG, id=c.id),
+        )
+    kb.button(
+        text=_("➕ Add {name}").format(name=name[:40]),
+        callback_data=DupCb(action=DupAction.ADD),
+    )
+    kb.adjust(1)
+    text = _("Message from <b>{name}</b>. What shall I do?").format(name=h(name))
+    return text, kb.as_markup()
+
+
+def forward_not_from_a_person() -> str:
+    return _("Forward a message from a person to add them or log a touch.")
+
+
+# ----------------------------------------------------------------------------- the card's menus
+def field_title(field: str) -> str:
+    titles = {
+        "name": _("Name"),
+        "company": _("Company"),
+        "position": _("Position"),
+        "phone": _("Phone"),
+        "email": _("E-mail"),
+        "tg_username": _("Telegram"),
+        "segment": _("Segment"),
+        "icp_criterion": _("ICP criterion"),
+        "source_detail": _("Source detail"),
+        "notes": _("Notes"),
+        "tags": _("Tags"),
+        "status": _("Status"),
+        "stage": _("Stage"),
+        "source": _("Source"),
+        "kind": _("B2B / B2C"),
+        "influence": _("Role"),
+        "icp_fit": _("ICP fit"),
+    }
+    return titles.get(field, field)
+
+
+def choose_value(c: Contact, field: str) -> tuple[str, InlineKeyboardMarkup]:
+    """A field's values for a card, each a button that sets it."""
+    kb = InlineKeyboard()
+    group = LABEL_GROUP.get(field, field)
+    for value in enum_choices(field, c.kind):
+        kb.button(
+            text=label_text(group, value),
+            callback_data=CardCb(action=CardAction.SET, id=c.id, value=f"{field}={value}"),
+        )
+    kb.button(text=_("« Back"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(2)
+    text = _("{field} for {name}:").format(field=field_title(field), name=h(c.name))
+    return text, kb.as_markup()
+
+
+def timeline(
+    c: Contact,
+    items: list[TimelineItem],
+    names: dict[int, str],
+    *,
+    page: int,
+    more: bool,
+    tz: str,
+    lang: str,
+) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    if page > 0:
+        kb.button(
+            text=_("« Newer"),
+            callback_data=CardCb(action=CardAction.TIMELINE, id=c.id, value=str(page - 1)),
+        )
+    if more:
+        kb.button(
+            text=_("Older »"),
+            callback_data=CardCb(action=CardAction.TIMELINE, id=c.id, value=str(page + 1)),
+        )
+    kb.button(text=_("Open card"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(2, 1)
+    return timeline_text(c, items, names, tz, lang), kb.as_markup()
+
+
+def edit_menu(c: Contact, *, leads: bool) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for name in TEXT_FIELDS:
+        kb.button(
+            text=field_title(name),
+            callback_data=CardCb(action=CardAction.EDIT_FIELD, id=c.id, value=name),
+        )
+    kb.button(text=_("🔀 Merge with…"), callback_data=CardCb(action=CardAction.MERGE, id=c.id))
+    if leads:
+        kb.button(text=_("👤 Owner"), callback_data=CardCb(action=CardAction.OWNER, id=c.id))
+    kb.button(text=_("« Back"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(3)
+    return _("What do you want to change?"), kb.as_markup()
+
+
+def edit_prompt(field: str, current: str | None) -> str:
+    return _("Send the new {field}. Now: {value}\nSend “-” to clear it. /cancel to leave.").format(
+        field=field_title(field), value=h(current or "—")
+    )
+
+
+def bad_typed_value(field: str, raw: str) -> str:
+    problems = {
+        "phone": _("“{value}” is not a valid phone number. Try again, or /cancel."),
+        "email": _("“{value}” is not a valid e-mail. Try again, or /cancel."),
+        "tg_username": _("“{value}” is not a valid Telegram username. Try again, or /cancel."),
+    }
+    return problems[field].format(value=h(raw[:64]))
+
+
+def merge_prompt(c: Contact) -> str:
+    return _(
+        "Which card is the same person as {name}? Send a name, phone or e-mail. "
+        "Its touches and history move into this card. /cancel to leave."
+    ).format(name=h(c.name))
+
+
+def merge_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for c in found[:6]:
+        kb.button(
+            text=title_of(c),
+            callback_data=CardCb(action=CardAction.MERGE_WITH, id=contact_id, value=str(c.id)),
+        )
+    kb.adjust(1)
+    return _("Merge which one into this card?"), kb.as_markup()
+
+
+def owner_picker(c: Contact, people: list[User]) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for person in people:
+        mark = "✓ " if person.id == c.owner_id else ""
+        kb.button(
+            text=(mark + person.display_name)[:60],
+            callback_data=CardCb(action=CardAction.OWNER_TO, id=c.id, value=str(person.id)),
+        )
+    kb.button(text=_("« Back"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(1)
+    return _("Who owns {name} from now on?").format(name=h(c.name)), kb.as_markup()
+
+
+def nothing_found(query: str, *, retry: bool) -> str:
+    if retry:
+        return _("Nothing found for “{query}”. Try again, or /cancel.").format(query=h(query[:100]))
+    return _("Nothing found for “{query}”. /add creates a contact.").format(query=h(query[:100]))
+
+
+def title_of(c: Contact) -> str:
+    """A card's name (and company) on a button."""
+    return (c.name + (f" · {c.company}" if c.company else ""))[:60]
+
+
+def found_list(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for c in found:
+        kb.button(text=title_of(c), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(1)
+    return _("Found {count}:").format(count=len(found)), kb.as_markup()
+
+
+# ----------------------------------------------------------------------------- /contacts
+def filter_menu() -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    kb.button(text=_("Status"), callback_data=ListCb(page=0, f="status=?"))
+    kb.button(text=_("Stage"), callback_data=ListCb(page=0, f="stage=?"))
+    kb.button(text=_("Source"), callback_data=ListCb(page=0, f="source=?"))
+    kb.button(text=_("Archived"), callback_data=ListCb(page=0, f="archived=1"))
+    kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
+    kb.adjust(3, 2)
+    return _("Filter by:"), kb.as_markup()
+
+
+def filter_values(field: str) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for value in ENUM_FIELDS[field]:
+        kb.button(text=label_text(field, value), callback_data=ListCb(page=0, f=f"{field}={value}"))
+    kb.button(text=_("« Back"), callback_data=ListCb(page=0, f=""))
+    kb.adjust(2)
+    return _("Choose:"), kb.as_markup()
+
+
+def filter_fits(flt: str) -> bool:
+    """Whether a filter still fits the list's page buttons (64 bytes of callback data)."""
+    try:
+        ListCb(page=99_999, f=flt).pack()
+    except ValueError:
+        return False
+    return True
+
+
+def filter_too_long() -> str:
+    return _("This tag is too long to filter by; try /find #tag.")
+
+
+def filter_help() -> str:
+    return _(
+        "Filter with a #tag or a status, stage or source code, e.g. "
+        "/contacts #event, /contacts lead, /contacts webinar."
+    )
+
+
+def find_prompt() -> str:
+    return _("Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag.")
+
+
+def contact_list(
+    rows: list[Contact], *, total: int, page: int, page_size: int, f: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    pages = max(1, (total + page_size - 1) // page_size)
+    title = _("<b>Contacts</b>: {total}").format(total=total)
+    if f:
+        fld, _sep, value = f.partition("=")
+        shown = (
+            _("archived")
+            if fld == "archived"
+            else (label(fld, value) if fld in LABELS else h(value))
+        )
+        title += " · " + shown
+    if total:
+        title += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
+    else:
+        title += "\n" + _("No contacts here yet. /add creates one.")
+    kb = InlineKeyboard()
+    for c in rows:
+        kb.row(_button(title_of(c), CardCb(action=CardAction.OPEN, id=c.id)))
+    nav = []
+    if page > 0:
+        nav.append(_button("«", ListCb(page=page - 1, f=f)))
+    if page + 1 < pages:
+        nav.append(_button("»", ListCb(page=page + 1, f=f)))
+    if nav:
+        kb.row(*nav)
+    kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
+    return title, kb.as_markup()
+
+
+def _button(text: str, cb: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=cb.pack())

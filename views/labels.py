@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.i18n import N_, _
+from core.roles import Role
 
 LABELS: dict[str, dict[str, str]] = {
     "kind": {"b2b": N_("B2B"), "b2c": N_("B2C")},
@@ -86,3 +87,13 @@ def label_text(group: str, code: str | None) -> str:
 def label(group: str, code: str | None) -> str:
     """The translated label, HTML-escaped for messages ("retention &amp; referral")."""
     return escape(label_text(group, code), quote=False)
+
+
+def role_name(role: Role | None) -> str:
+    return {
+        Role.ADMIN: _("admin"),
+        Role.MANAGER: _("manager"),
+        Role.REP: _("sales rep"),
+        Role.CLIENT: _("client"),
+        None: _("guest"),
+    }[role]

@@ -1,0 +1,378 @@
+"""Adding a contact: quick add, the /add dialogue, a shared contact or a picked person, a
+forwarded message, and the "possible duplicate" choice every add goes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import staff
+from bot.i18n import _
+from core.clock import Clock
+from core.contactdata import normalize_email, normalize_phone
+from core.contactfields import is_valid_choice
+from core.quickadd import parse_quick_add
+from services import cards, followups, taps
+from services import contacts as svc
+from services.viewer import Viewer
+from storage.uow import writing
+from views import contacts as views
+from views.callbacks import DupAction, DupCb, PickCb
+from views.rendering import drop_keyboard, edit_text, h, tap_of
+from views.states import AddForm
+
+ORDER = [
+    AddForm.name,
+    AddForm.company,
+    AddForm.position,
+    AddForm.phone,
+    AddForm.email,
+    AddForm.kind,
+    AddForm.source,
+    AddForm.influence,
+]
+TYPED = (AddForm.company, AddForm.position, AddForm.phone, AddForm.email)
+PICKED = (*TYPED, AddForm.kind, AddForm.source, AddForm.influence)
+
+
+def field_of(step: State) -> str:
+    assert step.state is not None
+    return step.state.split(":")[1]
+
+
+async def save_or_ask_duplicate(
+    target: Message,
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    data: dict[str, Any],
+    tags: list[str],
+    state: FSMContext,
+    clock: Clock,
+    notice: str = "",
+) -> None:
+    """Every add goes through here: a possible duplicate is shown before anything is saved."""
+    found = await svc.duplicates(
+        session,
+        viewer.scope,
+        name=data.get("name"),
+        company=data.get("company"),
+        phone=data.get("phone"),
+        email=data.get("email"),
+        tg_user_id=data.get("tg_user_id"),
+    )
+    if found:
+        await state.set_state(None)
+        await state.update_data(pending=data, pending_tags=tags)
+        text, markup = views.duplicate_prompt(found)
+        await target.answer(views.with_notice(notice, text), reply_markup=markup)
+        return
+    contact = await svc.create(session, owner=viewer.user, data=data, tags=tags, now=clock.now())
+    await state.clear()
+    text, markup = views.saved(contact)
+    await target.answer(views.with_notice(notice, text), reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = Router(name="adding")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+
+    @router.message(Command("add"))
+    async def add(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        state: FSMContext,
+        clock: Clock,
+        settings: Settings,
+        viewer: Viewer,
+    ) -> None:
+        await state.clear()
+        if not command.args:
+            await state.set_state(AddForm.name)
+            await state.update_data(form={})
+            text, keyboard = views.add_prompt()
+            await message.answer(text, reply_markup=keyboard)
+            return
+        parsed = parse_quick_add(command.args, settings.default_phone_region)
+        if not parsed.name:
+            await message.answer(views.quick_add_needs_name())
+            return
+        data = {
+            "name": parsed.name,
+            "company": parsed.company,
+            "position": parsed.position,
+            "phone": parsed.phone,
+            "email": parsed.email,
+            "tg_username": parsed.username,
+            "notes": parsed.notes,
+        }
+        await save_or_ask_duplicate(
+            message,
+            session=session,
+            viewer=viewer,
+            data=data,
+            tags=list(parsed.tags),
+            state=state,
+            clock=clock,
+            notice=views.problems_text(parsed.problems),
+        )
+
+    async def next_question(
+        target: Message,
+        state: FSMContext,
+        current: State,
+        *,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+    ) -> None:
+        nxt = ORDER[ORDER.index(current) + 1] if current is not ORDER[-1] else None
+        if nxt is None:
+            form = (await state.get_data()).get("form", {})
+            await save_or_ask_duplicate(
+                target,
+                session=session,
+                viewer=viewer,
+                data=form,
+                tags=[],
+                state=state,
+                clock=clock,
+            )
+            return
+        await state.set_state(nxt)
+        kind = (await state.get_data()).get("form", {}).get("kind")
+        text, markup = views.wizard_question(field_of(nxt), kind)
+        await target.answer(text, reply_markup=markup)
+
+    @router.message(AddForm.name, F.text & ~F.text.startswith("/"))
+    async def wizard_name(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+    ) -> None:
+        assert message.text is not None
+        name = " ".join(message.text.split())[:256]
+        await state.update_data(form={"name": name})
+        await message.answer(
+            _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
+        )
+        await next_question(
+            message, state, AddForm.name, session=session, viewer=viewer, clock=clock
+        )
+
+    @router.message(StateFilter(*TYPED), F.text & ~F.text.startswith("/"))
+    async def wizard_text(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        assert message.text is not None
+        current = await state.get_state()
+        step = next(s for s in ORDER if s.state == current)
+        field = field_of(step)
+        value: str | None = " ".join(message.text.split())
+        if field == "phone":
+            value = normalize_phone(message.text, settings.default_phone_region)
+        elif field == "email":
+            value = normalize_email(message.text)
+        if value is None:
+            await message.answer(
+                views.wizard_bad_value(field, message.text), reply_markup=views.skip_keyboard()
+            )
+            return
+        form = (await state.get_data()).get("form", {})
+        form[field] = value
+        await state.update_data(form=form)
+        await next_question(message, state, step, session=session, viewer=viewer, clock=clock)
+
+    @router.callback_query(StateFilter(*PICKED), PickCb.filter())
+    async def wizard_pick(
+        query: CallbackQuery,
+        callback_data: PickCb,
+        state: FSMContext,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+    ) -> None:
+        await query.answer()
+        current = await state.get_state()
+        step = next(s for s in ORDER if s.state == current)
+        field = field_of(step)
+        if callback_data.f != "skip":
+            if callback_data.f != field or not is_valid_choice(field, callback_data.v):
+                return  # a button from an earlier step: ignore
+            form = (await state.get_data()).get("form", {})
+            form[field] = callback_data.v
+            await state.update_data(form=form)
+        if isinstance(query.message, Message):
+            await drop_keyboard(query.message)
+            await next_question(
+                query.message, state, step, session=session, viewer=viewer, clock=clock
+            )
+
+    # ------------------------------------------------------------------ shared contacts, picks
+    @router.message(F.contact)
+    async def shared_contact(
+        message: Message,
+        state: FSMContext,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        assert message.contact is not None
+        c = message.contact
+        data = {
+            "name": " ".join(x for x in (c.first_name, c.last_name) if x),
+            "phone": normalize_phone(c.phone_number, settings.default_phone_region),
+            "tg_user_id": c.user_id,
+        }
+        await message.answer(_("Contact card received."), reply_markup=ReplyKeyboardRemove())
+        await save_or_ask_duplicate(
+            message, session=session, viewer=viewer, data=data, tags=[], state=state, clock=clock
+        )
+
+    @router.message(F.users_shared)
+    async def picked_user(
+        message: Message, state: FSMContext, session: AsyncSession, viewer: Viewer, clock: Clock
+    ) -> None:
+        assert message.users_shared is not None
+        shared = message.users_shared.users[0]
+        name = " ".join(x for x in (shared.first_name, shared.last_name) if x) or (
+            f"@{shared.username}" if shared.username else str(shared.user_id)
+        )
+        data = {"name": name, "tg_user_id": shared.user_id, "tg_username": shared.username}
+        await message.answer(_("Person picked."), reply_markup=ReplyKeyboardRemove())
+        await save_or_ask_duplicate(
+            message, session=session, viewer=viewer, data=data, tags=[], state=state, clock=clock
+        )
+
+    # ------------------------------------------------------------------ forwarded messages
+    @router.message(F.forward_origin)
+    async def forwarded(
+        message: Message, session: AsyncSession, state: FSMContext, viewer: Viewer
+    ) -> None:
+        origin = message.forward_origin
+        data: dict[str, Any]
+        if origin.type == "user":  # type: ignore[union-attr]
+            sender = origin.sender_user  # type: ignore[union-attr]
+            name = " ".join(x for x in (sender.first_name, sender.last_name) if x)
+            data = {"name": name, "tg_user_id": sender.id, "tg_username": sender.username}
+        elif origin.type == "hidden_user":  # type: ignore[union-attr]
+            data = {"name": origin.sender_user_name}  # type: ignore[union-attr]
+        else:
+            await message.answer(views.forward_not_from_a_person())
+            return
+        summary = (message.text or message.caption or "")[:1000]
+        await state.clear()
+        await state.update_data(pending=data, pending_tags=[], fwd_summary=summary)
+        existing = await svc.duplicates(
+            session, viewer.scope, name=data["name"], tg_user_id=data.get("tg_user_id")
+        )
+        text, markup = views.forwarded_prompt(data["name"], existing)
+        await message.answer(text, reply_markup=markup)
+
+    # ------------------------------------------------------------------ duplicates
+    @router.callback_query(DupCb.filter(F.action == DupAction.OPEN))
+    async def duplicate_open(
+        query: CallbackQuery, callback_data: DupCb, session: AsyncSession, viewer: Viewer
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        contact = await svc.get(session, viewer.scope, callback_data.id)
+        if contact is None:
+            await query.message.answer(_("Contact not found."))
+            return
+        await views.show_card(query.message, await cards.card_data(session, contact, viewer))
+
+    @router.callback_query(DupCb.filter(F.action == DupAction.ADD))
+    async def duplicate_add(
+        query: CallbackQuery,
+        session: AsyncSession,
+        state: FSMContext,
+        viewer: Viewer,
+        clock: Clock,
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        data = await state.get_data()
+        pending = data.get("pending")
+        if not pending:
+            await query.message.answer(_("This choice has expired. Add the contact again."))
+            return
+        now = clock.now()
+        async with writing(session):
+            if fresh := await taps.first(session, **tap_of(query), now=now):
+                contact = await svc.create(
+                    session,
+                    owner=viewer.user,
+                    data=pending,
+                    tags=data.get("pending_tags", []),
+                    now=now,
+                )
+        if not fresh:
+            return  # added by the first tap
+        await state.clear()
+        text, markup = views.saved(contact)
+        await edit_text(query.message, text, reply_markup=markup)
+
+    @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))
+    async def duplicate_merge(
+        query: CallbackQuery,
+        callback_data: DupCb,
+        session: AsyncSession,
+        state: FSMContext,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        data = await state.get_data()
+        pending = data.get("pending")
+        if not pending:
+            await query.message.answer(_("This choice has expired. Add the contact again."))
+            return
+        keep = await svc.get(session, viewer.scope, callback_data.id)
+        if keep is None:
+            await query.message.answer(_("Contact not found."))
+            return
+        now = clock.now()
+        async with writing(session):
+            if fresh := await taps.first(session, **tap_of(query), now=now):
+                await followups.merge_into(
+                    session,
+                    keep,
+                    pending,
+                    tags=data.get("pending_tags", []),
+                    actor=viewer.user,
+                    now=now,
+                    rules=followups.Rules.of(settings),
+                )
+        if not fresh:
+            return  # merged by the first tap
+        await state.clear()
+        await views.show_card(
+            query.message,
+            await cards.card_data(session, keep, viewer),
+            prefix=_("Merged.") + "\n\n",
+        )
+
+    return router

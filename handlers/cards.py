@@ -1,0 +1,385 @@
+"""A contact card's buttons: one handler per action, routed by CardCb's action.
+
+Every handler gets the card already checked against the viewer's scope (bot.middlewares
+.CardInScope); it parses the rest of the button, calls one service and renders a view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters import staff
+from bot.i18n import _
+from bot.middlewares import CardInScope
+from core.clock import Clock
+from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
+from services import cards, delivered, followups, taps
+from services import contacts as svc
+from services.viewer import Viewer
+from storage.models import Contact
+from storage.uow import writing
+from views import contacts as views
+from views import delivered as delivered_views
+from views.callbacks import CardAction, CardCb
+from views.rendering import answer_long, tap_of
+from views.states import EditForm, MergeForm
+from views.touches import start_next_step, start_touch_log
+
+
+def on(*actions: CardAction) -> Any:
+    return CardCb.filter(F.action.in_(set(actions)))
+
+
+def create_router() -> Router:
+    router = Router(name="cards")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+    router.callback_query.middleware(CardInScope())
+
+    async def show(
+        message: Message,
+        session: AsyncSession,
+        contact: Contact,
+        viewer: Viewer,
+        *,
+        edit: bool = False,
+        prefix: str = "",
+    ) -> None:
+        await views.show_card(
+            message, await cards.card_data(session, contact, viewer), edit=edit, prefix=prefix
+        )
+
+    @router.callback_query(on(CardAction.OPEN))
+    async def open_card(
+        query: CallbackQuery, contact: Contact, session: AsyncSession, viewer: Viewer
+    ) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await show(query.message, session, contact, viewer)
+
+    @router.callback_query(on(CardAction.STATUS, CardAction.STAGE, CardAction.ASK))
+    async def choose_value(query: CallbackQuery, callback_data: CardCb, contact: Contact) -> None:
+        field = callback_data.value if callback_data.action is CardAction.ASK else None
+        field = field or callback_data.action.value
+        if field not in ENUM_FIELDS:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await query.answer()
+        assert isinstance(query.message, Message)
+        text, markup = views.choose_value(contact, field)
+        await query.message.answer(text, reply_markup=markup)
+
+    @router.callback_query(on(CardAction.SET))
+    async def set_value(
+        query: CallbackQuery,
+        callback_data: CardCb,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        field, _sep, value = callback_data.value.partition("=")
+        if not is_valid_choice(field, value):
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await followups.change(
+            session,
+            contact,
+            actor=viewer.user,
+            now=clock.now(),
+            rules=followups.Rules.of(settings),
+            **{field: value},
+        )
+        await query.answer(_("Saved."))
+        assert isinstance(query.message, Message)
+        await show(query.message, session, contact, viewer, edit=True)
+
+    @router.callback_query(on(CardAction.ARCHIVE, CardAction.RESTORE))
+    async def archive_or_restore(
+        query: CallbackQuery,
+        callback_data: CardCb,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        now, rules = clock.now(), followups.Rules.of(settings)
+        archive = callback_data.action is CardAction.ARCHIVE
+        async with writing(session):
+            if fresh := await taps.first(session, **tap_of(query), now=now):
+                if archive:
+                    await followups.archive(
+                        session, contact, actor=viewer.user, now=now, rules=rules
+                    )
+                else:
+                    await followups.restore(
+                        session, contact, actor=viewer.user, now=now, rules=rules
+                    )
+        if not fresh:
+            await query.answer(_("Already done."))
+            return
+        await query.answer(_("Archived.") if archive else _("Restored."))
+        assert isinstance(query.message, Message)
+        await show(query.message, session, contact, viewer, edit=True)
+
+    @router.callback_query(on(CardAction.TIMELINE))
+    async def timeline(
+        query: CallbackQuery,
+        callback_data: CardCb,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+    ) -> None:
+        await query.answer()
+        page = int(callback_data.value) if callback_data.value.isdigit() else 0
+        found = await cards.timeline_page(session, contact, page)
+        text, markup = views.timeline(
+            contact,
+            found.items,
+            found.names,
+            page=page,
+            more=found.more,
+            tz=viewer.tz,
+            lang=viewer.lang,
+        )
+        assert isinstance(query.message, Message)
+        await answer_long(query.message, text, reply_markup=markup)
+
+    @router.callback_query(on(CardAction.EDIT))
+    async def edit_menu(query: CallbackQuery, contact: Contact, viewer: Viewer) -> None:
+        await query.answer()
+        text, markup = views.edit_menu(contact, leads=viewer.leads)
+        assert isinstance(query.message, Message)
+        await query.message.answer(text, reply_markup=markup)
+
+    @router.callback_query(on(CardAction.EDIT_FIELD))
+    async def edit_field(
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, state: FSMContext
+    ) -> None:
+        field = callback_data.value
+        if field not in TEXT_FIELDS:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await query.answer()
+        await state.set_state(EditForm.value)
+        await state.update_data(cid=contact.id, field=field)
+        current = (
+            getattr(contact, field)
+            if field != "tags"
+            else " ".join("#" + t for t in svc.tag_list(contact.tags))
+        )
+        assert isinstance(query.message, Message)
+        await query.message.answer(views.edit_prompt(field, current))
+
+    @router.callback_query(on(CardAction.MERGE))
+    async def merge_ask(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        await query.answer()
+        await state.set_state(MergeForm.query)
+        await state.update_data(cid=contact.id)
+        assert isinstance(query.message, Message)
+        await query.message.answer(views.merge_prompt(contact))
+
+    @router.callback_query(on(CardAction.MERGE_WITH))
+    async def merge_with(
+        query: CallbackQuery,
+        callback_data: CardCb,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+        state: FSMContext,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        other_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+        other = await svc.get(session, viewer.scope, other_id)
+        if other is None or other.id == contact.id:
+            await query.answer(_("Contact not found."), show_alert=True)
+            return
+        await query.answer()
+        await followups.merge(
+            session,
+            contact,
+            other,
+            actor=viewer.user,
+            now=clock.now(),
+            rules=followups.Rules.of(settings),
+        )
+        await state.clear()
+        assert isinstance(query.message, Message)
+        await show(query.message, session, contact, viewer, prefix=_("Merged.") + "\n\n")
+
+    @router.callback_query(on(CardAction.OWNER))
+    async def owner_pick(
+        query: CallbackQuery, contact: Contact, session: AsyncSession, viewer: Viewer
+    ) -> None:
+        people = await svc.owner_candidates(session, viewer.scope, contact)
+        if not viewer.leads or not people:
+            await query.answer(_("There is nobody to hand this card to."), show_alert=True)
+            return
+        await query.answer()
+        text, markup = views.owner_picker(contact, people)
+        assert isinstance(query.message, Message)
+        await query.message.answer(text, reply_markup=markup)
+
+    @router.callback_query(on(CardAction.OWNER_TO))
+    async def owner_to(
+        query: CallbackQuery,
+        callback_data: CardCb,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        people = await svc.owner_candidates(session, viewer.scope, contact)
+        chosen = next((p for p in people if str(p.id) == callback_data.value), None)
+        if not viewer.leads or chosen is None:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await followups.change_owner(
+            session,
+            contact,
+            chosen,
+            actor=viewer.user,
+            now=clock.now(),
+            rules=followups.Rules.of(settings),
+        )
+        await query.answer(_("Saved."))
+        assert isinstance(query.message, Message)
+        prefix = _("{name} now owns this card.").format(name=views.h(chosen.display_name))
+        await show(query.message, session, contact, viewer, prefix=prefix + "\n\n")
+
+    @router.callback_query(on(CardAction.VERIFY))
+    async def verify(
+        query: CallbackQuery,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        now = clock.now()
+        async with writing(session):
+            if fresh := await taps.first(session, **tap_of(query), now=now):
+                await followups.mark_verified(
+                    session, contact, actor=viewer.user, now=now, rules=followups.Rules.of(settings)
+                )
+        await query.answer(_("Marked as verified.") if fresh else _("Already done."))
+
+    @router.callback_query(on(CardAction.DELIVERED))
+    async def deliver(
+        query: CallbackQuery,
+        contact: Contact,
+        session: AsyncSession,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+        bot: Bot,
+    ) -> None:
+        await query.answer()
+        done = await delivered.deliver(
+            session,
+            contact,
+            actor=viewer.user,
+            now=clock.now(),
+            follow=followups.Rules.of(settings),
+            rules=delivered.SurveyRules.of(settings),
+            tap=tap_of(query),
+        )
+        assert isinstance(query.message, Message)
+        if done.touch is None:
+            await query.message.answer(delivered_views.already_logged(contact))
+            return
+        await query.message.answer(delivered_views.logged(contact))
+        await delivered_views.tell(
+            query.message, done, contact, bot=bot, settings=settings, lang=viewer.lang
+        )
+
+    @router.callback_query(on(CardAction.LOG, CardAction.FORWARD_LOG))
+    async def log_touch(
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, state: FSMContext
+    ) -> None:
+        await query.answer()
+        forwarded = callback_data.action is CardAction.FORWARD_LOG
+        summary = (await state.get_data()).get("fwd_summary", "") if forwarded else ""
+        assert isinstance(query.message, Message)
+        await start_touch_log(query.message, state, contact, summary=summary)
+
+    @router.callback_query(on(CardAction.NEXT))
+    async def next_step(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await start_next_step(query.message, state, contact)
+
+    return router
+
+
+def create_dialogue_router() -> Router:
+    """The card's typed answers: a new value for a field, the card to merge with."""
+    router = Router(name="card-dialogues")
+    router.message.filter(staff())
+
+    @router.message(MergeForm.query, F.text & ~F.text.startswith("/"))
+    async def merge_pick(
+        message: Message, session: AsyncSession, state: FSMContext, viewer: Viewer
+    ) -> None:
+        cid = int((await state.get_data()).get("cid", 0))
+        text = (message.text or "")[:200]
+        found = [c for c in await svc.search(session, viewer.scope, text) if c.id != cid]
+        if not found:
+            await message.answer(views.nothing_found(text, retry=True))
+            return
+        question, markup = views.merge_candidates(cid, found)
+        await message.answer(question, reply_markup=markup)
+
+    @router.message(EditForm.value, F.text)
+    async def edit_value(
+        message: Message,
+        session: AsyncSession,
+        state: FSMContext,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        assert message.text is not None
+        data = await state.get_data()
+        contact = await svc.get(session, viewer.scope, int(data.get("cid", 0)))
+        field = data.get("field", "")
+        if contact is None or field not in TEXT_FIELDS:
+            await state.clear()
+            await message.answer(_("Contact not found."))
+            return
+        raw = message.text.strip()
+        value: Any = None if raw == "-" else raw
+        if field == "name" and value is None:
+            await message.answer(_("The name cannot be empty. Send a name, or /cancel."))
+            return
+        check = TYPED_CHECKS.get(field)
+        if value is not None and check is not None:
+            value = check(raw, settings.default_phone_region)
+            if value is None:
+                await message.answer(views.bad_typed_value(field, raw))
+                return
+        if field == "tags":
+            value = [t for t in raw.replace(",", " ").split() if t] if value else []
+        await followups.change(
+            session,
+            contact,
+            actor=viewer.user,
+            now=clock.now(),
+            rules=followups.Rules.of(settings),
+            **{field: value},
+        )
+        await state.clear()
+        await views.show_card(
+            message, await cards.card_data(session, contact, viewer), prefix=_("Saved.") + "\n\n"
+        )
+
+    return router

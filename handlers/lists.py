@@ -1,0 +1,140 @@
+"""/contacts (a filtered, paged list) and /find."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.filters import staff
+from core.contactdata import normalize_tag
+from core.contactfields import ENUM_FIELDS, LIST_FILTERS
+from services import cards
+from services import contacts as svc
+from services.viewer import Viewer
+from views import contacts as views
+from views.callbacks import ListCb
+from views.rendering import edit_text
+from views.states import FindForm
+
+PAGE_SIZE = 8
+
+
+def filter_from_text(arg: str) -> str:
+    """ "#event" -> "tag=event"; "lead" -> "status=lead"; "" when it is neither."""
+    if arg.startswith("#"):
+        tag = normalize_tag(arg)
+        return f"tag={tag}" if tag else ""
+    code = arg.lower()
+    for field in LIST_FILTERS:
+        if code in ENUM_FIELDS[field]:
+            return f"{field}={code}"
+    return ""
+
+
+def parse_filter(f: str) -> svc.ContactFilter:
+    flt = svc.ContactFilter()
+    field, _sep, value = f.partition("=")
+    if field in LIST_FILTERS and value in ENUM_FIELDS.get(field, ()):
+        setattr(flt, field, value)
+    elif field == "tag" and value:
+        flt.tag = value
+    elif field == "archived":
+        flt.archived = True
+    return flt
+
+
+async def list_view(session: AsyncSession, viewer: Viewer, page: int, f: str):  # noqa: ANN201
+    rows, total = await svc.list_page(session, viewer.scope, parse_filter(f), page, PAGE_SIZE)
+    return views.contact_list(rows, total=total, page=page, page_size=PAGE_SIZE, f=f)
+
+
+async def search_and_show(
+    message: Message, query: str, session: AsyncSession, viewer: Viewer
+) -> None:
+    found = await svc.search(session, viewer.scope, query[:200])
+    if not found:
+        await message.answer(views.nothing_found(query, retry=False))
+    elif len(found) == 1:
+        await views.show_card(message, await cards.card_data(session, found[0], viewer))
+    else:
+        text, markup = views.found_list(found)
+        await message.answer(text, reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = Router(name="lists")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+
+    @router.message(Command("contacts"))
+    async def list_contacts(
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        state: FSMContext,
+        viewer: Viewer,
+    ) -> None:
+        await state.clear()
+        arg = (command.args or "").strip()
+        flt = filter_from_text(arg) if arg else ""
+        if arg and flt and not views.filter_fits(flt):
+            await message.answer(views.filter_too_long())
+            return
+        if arg and not flt:
+            await message.answer(views.filter_help())
+            return
+        text, markup = await list_view(session, viewer, 0, flt)
+        await message.answer(text, reply_markup=markup)
+
+    @router.callback_query(ListCb.filter(F.f == "menu"))
+    async def filter_menu(query: CallbackQuery) -> None:
+        await query.answer()
+        if isinstance(query.message, Message):
+            text, markup = views.filter_menu()
+            await edit_text(query.message, text, reply_markup=markup)
+
+    @router.callback_query(ListCb.filter(F.f.endswith("=?")))
+    async def filter_values(query: CallbackQuery, callback_data: ListCb) -> None:
+        await query.answer()
+        field = callback_data.f[:-2]
+        if field in LIST_FILTERS and isinstance(query.message, Message):
+            text, markup = views.filter_values(field)
+            await edit_text(query.message, text, reply_markup=markup)
+
+    @router.callback_query(ListCb.filter())
+    async def list_page(
+        query: CallbackQuery, callback_data: ListCb, session: AsyncSession, viewer: Viewer
+    ) -> None:
+        await query.answer()
+        if isinstance(query.message, Message):
+            text, markup = await list_view(
+                session, viewer, max(0, callback_data.page), callback_data.f
+            )
+            await edit_text(query.message, text, reply_markup=markup)
+
+    @router.message(Command("find"))
+    async def find(
+        message: Message,
+        command: CommandObject,
+        state: FSMContext,
+        session: AsyncSession,
+        viewer: Viewer,
+    ) -> None:
+        if not command.args:
+            await state.set_state(FindForm.query)
+            await message.answer(views.find_prompt())
+            return
+        await state.clear()
+        await search_and_show(message, command.args, session, viewer)
+
+    @router.message(FindForm.query, F.text & ~F.text.startswith("/"))
+    async def find_text(
+        message: Message, state: FSMContext, session: AsyncSession, viewer: Viewer
+    ) -> None:
+        await state.clear()
+        await search_and_show(message, message.text or "", session, viewer)
+
+    return router

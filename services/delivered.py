@@ -1,0 +1,98 @@
+"""A service was delivered: one use case for /delivered, the card's button and a "service"
+touch logged by hand. The touch and the survey it plans are written in one transaction, so
+what the rep is then told is what was saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.enums import Direction, TouchType
+from services import followups, nps, taps
+from storage.models import Contact, Touch, User
+from storage.uow import writing
+
+
+@dataclass(frozen=True)
+class SurveyRules:
+    """The NPS settings a delivery depends on."""
+
+    delay: timedelta
+    min_interval: timedelta
+    expiry: timedelta
+    default_tz: str
+
+    @classmethod
+    def of(cls, settings: Any) -> SurveyRules:
+        return cls(
+            delay=timedelta(hours=settings.nps_delay_hours),
+            min_interval=timedelta(days=settings.nps_min_interval_days),
+            expiry=timedelta(days=settings.nps_expiry_days),
+            default_tz=settings.default_timezone,
+        )
+
+
+@dataclass(frozen=True)
+class Delivered:
+    touch: Touch | None  # None: this button was tapped before, nothing new is logged
+    planned: nps.Planned | None
+    owner: User  # the card's owner: the survey is theirs, times are shown in their zone
+
+
+async def plan_after(
+    session: AsyncSession,
+    contact: Contact,
+    touch: Touch,
+    *,
+    actor: User,
+    now: datetime,
+    rules: SurveyRules,
+) -> Delivered:
+    """A "service" touch is saved: plan the client's survey (the rule lives here, once)."""
+    owner = await session.get(User, contact.owner_id) or actor
+    async with writing(session):
+        planned = await nps.plan_survey(
+            session,
+            contact,
+            rep=owner,
+            touch_id=touch.id,
+            now=now,
+            delay=rules.delay,
+            min_interval=rules.min_interval,
+            expiry=rules.expiry,
+            default_tz=rules.default_tz,
+        )
+    return Delivered(touch, planned, owner)
+
+
+async def deliver(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    now: datetime,
+    follow: followups.Rules,
+    rules: SurveyRules,
+    tap: dict[str, Any] | None = None,
+) -> Delivered:
+    """/delivered and the card's button: a "service delivered" touch and the survey, together.
+    The card's open next step stays open, and so does its reminder. ``tap`` (the button's):
+    once per card message, however often it is tapped."""
+    owner = await session.get(User, contact.owner_id) or actor
+    async with writing(session):
+        if tap is not None and not await taps.first(session, **tap, now=now):
+            return Delivered(None, None, owner)
+        touch = await followups.log_touch(
+            session,
+            contact,
+            author=actor,
+            type_=TouchType.SERVICE.value,
+            direction=Direction.OUT.value,
+            summary="",
+            now=now,
+            rules=follow,
+        )
+        return await plan_after(session, contact, touch, actor=actor, now=now, rules=rules)

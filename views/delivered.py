@@ -1,0 +1,114 @@
+"""What the rep is told after a service is delivered: the touch is logged, and how the client's
+NPS question will go (directly, via a link to forward, or not at all and why)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.deep_linking import create_start_link
+
+from bot.i18n import _
+from core.nextstep import format_local
+from services.delivered import Delivered
+from services.nps import Skip
+from storage.models import Contact
+from views.callbacks import CardAction, CardCb
+from views.keyboards import InlineKeyboard
+from views.rendering import h
+
+
+def forward_text(link: str, company: str | None) -> str:
+    """The ready text a rep forwards to the client."""
+    who = h(company) if company else _("us")
+    return _(
+        "Thank you for working with {who}! Could you answer one short question? "
+        "It takes ten seconds: {link}"
+    ).format(who=who, link=h(link))
+
+
+def already_logged(contact: Contact) -> str:
+    return _("This delivery of {name} is logged already.").format(name=h(contact.name))
+
+
+def logged(contact: Contact) -> str:
+    return _("✅ Service delivered to {name} is logged.").format(name=h(contact.name))
+
+
+def survey_plan(
+    done: Delivered,
+    contact: Contact,
+    *,
+    tz: str,
+    lang: str,
+    min_interval_days: int,
+    link: str | None,
+    company: str | None,
+) -> list[str]:
+    """The messages that say what happens to the survey (``link``: when it must be forwarded)."""
+    planned = done.planned
+    if planned is None:
+        return []
+    if planned.skipped is Skip.STOPPED:
+        return [
+            _("{name} asked for no surveys (/stop), so none is sent.").format(name=h(contact.name))
+        ]
+    if planned.skipped is Skip.TOO_SOON:
+        return [
+            _("{name} had a survey less than {days} days ago; no new one is sent.").format(
+                name=h(contact.name), days=min_interval_days
+            )
+        ]
+    survey = planned.survey
+    assert survey is not None
+
+    def when(at: datetime) -> str:
+        return format_local(at, tz, lang)
+
+    if planned.direct or link is None:
+        return [
+            _("📋 The NPS question goes to {name} on {when}.").format(
+                name=h(contact.name), when=when(survey.scheduled_for)
+            )
+        ]
+    return [
+        _(
+            "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
+        ).format(name=h(contact.name), until=when(survey.expires_at)),
+        forward_text(link, company),
+    ]
+
+
+async def tell(
+    target: Message, done: Delivered, contact: Contact, *, bot: Bot, settings: Any, lang: str
+) -> None:
+    """Say what a delivery saved and how the survey goes (the link, when it must be forwarded)."""
+    planned = done.planned
+    link = None
+    if planned is not None and planned.survey is not None and not planned.direct:
+        link = await create_start_link(bot, planned.survey.token)
+    texts = survey_plan(
+        done,
+        contact,
+        tz=done.owner.timezone or settings.default_timezone,
+        lang=lang,
+        min_interval_days=settings.nps_min_interval_days,
+        link=link,
+        company=settings.company_name,
+    )
+    for text in texts:
+        await target.answer(text)
+
+
+def pick_delivered(found: list[Contact]) -> InlineKeyboardMarkup:
+    """/delivered matched several cards: which one."""
+    kb = InlineKeyboard()
+    for c in found:
+        kb.button(
+            text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
+            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id),
+        )
+    kb.adjust(1)
+    return kb.as_markup()

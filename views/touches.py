@@ -1,0 +1,133 @@
+"""Touches and next steps on screen: the touch log's and the next step's questions, their
+buttons, and the two entry points other features open these dialogues with."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import InlineKeyboardMarkup, Message
+
+from bot.i18n import _
+from core.enums import Direction, TouchType
+from storage.models import Contact
+from views.callbacks import CardAction, CardCb, PickCb
+from views.keyboards import InlineKeyboard
+from views.labels import label, label_text
+from views.rendering import h
+from views.states import LogForm, NextForm
+
+NO_STEP_REASONS = ("lost", "not_fit", "done", "other")
+QUICK_WHEN = {"t10": "tomorrow 10:00", "d3": "in 3 days", "w1": "in 1 week"}
+
+
+def reason_label(code: str) -> str:
+    return {
+        "lost": _("lost"),
+        "not_fit": _("not a fit"),
+        "done": _("deal closed, nothing planned"),
+        "other": _("other (type it)"),
+    }[code]
+
+
+def type_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for t in TouchType:
+        kb.button(text=label_text("touch", t.value), callback_data=PickCb(f="tt", v=t.value))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def direction_question(touch_type: str) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for d in Direction:
+        kb.button(text=label_text("direction", d.value), callback_data=PickCb(f="td", v=d.value))
+    text = _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
+        type=label("touch", touch_type)
+    )
+    return text, kb.as_markup()
+
+
+def summary_question(*, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    if forwarded:
+        kb.button(text=_("Use the forwarded text"), callback_data=PickCb(f="ts", v="fwd"))
+    kb.button(text=_("Skip"), callback_data=PickCb(f="ts", v="skip"))
+    return _("A short summary of the touch? (or Skip)"), kb.as_markup()
+
+
+def what_keyboard() -> InlineKeyboardMarkup:
+    return (
+        InlineKeyboard()
+        .button(text=_("No next step"), callback_data=PickCb(f="nx", v="none"))
+        .as_markup()
+    )
+
+
+def when_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for code, text in (
+        ("t10", _("Tomorrow 10:00")),
+        ("d3", _("In 3 days")),
+        ("w1", _("In a week")),
+    ):
+        kb.button(text=text, callback_data=PickCb(f="wh", v=code))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def when_question() -> str:
+    return _("When? E.g. “tomorrow 10:00”, “in 3 days”, “next friday”, “через 2 недели”.")
+
+
+def reasons_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for code in NO_STEP_REASONS:
+        kb.button(text=reason_label(code), callback_data=PickCb(f="nr", v=code))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def confirm_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    kb.button(text=_("✅ Confirm"), callback_data=PickCb(f="nc", v="ok"))
+    kb.button(text=_("Change"), callback_data=PickCb(f="nc", v="change"))
+    return kb.as_markup()
+
+
+async def start_touch_log(
+    target: Message, state: FSMContext, contact: Contact, summary: str = ""
+) -> None:
+    """Open the touch log for a card (``summary``: a forwarded message's text to offer)."""
+    await state.clear()
+    await state.set_state(LogForm.type)
+    await state.update_data(cid=contact.id, summary=summary)
+    await target.answer(
+        _("Touch with <b>{name}</b>. What kind?").format(name=h(contact.name)),
+        reply_markup=type_keyboard(),
+    )
+
+
+async def start_next_step(
+    target: Message, state: FSMContext, contact: Contact, prefix: str = ""
+) -> None:
+    """Ask for a card's next step (``prefix``: what was just done, on the line before)."""
+    await state.set_state(NextForm.what)
+    await state.update_data(cid=contact.id)
+    await target.answer(
+        prefix
+        + _("What is the next step with <b>{name}</b>? (e.g. “send the proposal”)").format(
+            name=h(contact.name)
+        ),
+        reply_markup=what_keyboard(),
+    )
+
+
+def pick_for_log(found: list[Contact]) -> InlineKeyboardMarkup:
+    """Several cards match: which one to log a touch with."""
+    kb = InlineKeyboard()
+    for c in found:
+        kb.button(
+            text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
+            callback_data=CardCb(action=CardAction.LOG, id=c.id),
+        )
+    kb.adjust(1)
+    return kb.as_markup()
