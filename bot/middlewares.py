@@ -20,6 +20,7 @@ from aiogram.types import User as TgUser
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.context import Ctx
 from bot.i18n import _
 from core.roles import effective_role
 from services import contacts as contacts_svc
@@ -139,7 +140,7 @@ class ViewerMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user, role = data.get("user"), data.get("role")
-        data["viewer"] = (
+        viewer = (
             Viewer.of(
                 user,
                 role,
@@ -147,6 +148,12 @@ class ViewerMiddleware(BaseMiddleware):
                 lang=data["i18n"].current_locale,
             )
             if user is not None and role is not None
+            else None
+        )
+        data["viewer"] = viewer
+        data["ctx"] = (
+            Ctx(data["session"], viewer, data["clock"], data["settings"])
+            if viewer is not None
             else None
         )
         return await handler(event, data)

@@ -10,18 +10,15 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone
 from core.contactfields import is_valid_choice
 from core.quickadd import parse_quick_add
 from services import cards, followups, taps
 from services import contacts as svc
-from services.viewer import Viewer
 from storage.uow import writing
 from views import contacts as views
 from views.callbacks import DupAction, DupCb, PickCb
@@ -50,18 +47,16 @@ def field_of(step: State) -> str:
 async def save_or_ask_duplicate(
     target: Message,
     *,
-    session: AsyncSession,
-    viewer: Viewer,
+    ctx: Ctx,
     data: dict[str, Any],
     tags: list[str],
     state: FSMContext,
-    clock: Clock,
     notice: str = "",
 ) -> None:
     """Every add goes through here: a possible duplicate is shown before anything is saved."""
     found = await svc.duplicates(
-        session,
-        viewer.scope,
+        ctx.session,
+        ctx.viewer.scope,
         name=data.get("name"),
         company=data.get("company"),
         phone=data.get("phone"),
@@ -74,7 +69,7 @@ async def save_or_ask_duplicate(
         text, markup = views.duplicate_prompt(found)
         await target.answer(views.with_notice(notice, text), reply_markup=markup)
         return
-    contact = await svc.create(session, owner=viewer.user, data=data, tags=tags, now=clock.now())
+    contact = await svc.create(ctx.session, owner=ctx.user, data=data, tags=tags, now=ctx.now())
     await state.clear()
     text, markup = views.saved(contact)
     await target.answer(views.with_notice(notice, text), reply_markup=markup)
@@ -86,15 +81,7 @@ def create_router() -> Router:
     router.callback_query.filter(staff())
 
     @router.message(Command("add"))
-    async def add(
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        state: FSMContext,
-        clock: Clock,
-        settings: Settings,
-        viewer: Viewer,
-    ) -> None:
+    async def add(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:
         await state.clear()
         if not command.args:
             await state.set_state(AddForm.name)
@@ -102,7 +89,7 @@ def create_router() -> Router:
             text, keyboard = views.add_prompt()
             await message.answer(text, reply_markup=keyboard)
             return
-        parsed = parse_quick_add(command.args, settings.default_phone_region)
+        parsed = parse_quick_add(command.args, ctx.settings.default_phone_region)
         if not parsed.name:
             await message.answer(views.quick_add_needs_name())
             return
@@ -117,36 +104,20 @@ def create_router() -> Router:
         }
         await save_or_ask_duplicate(
             message,
-            session=session,
-            viewer=viewer,
+            ctx=ctx,
             data=data,
             tags=list(parsed.tags),
             state=state,
-            clock=clock,
             notice=views.problems_text(parsed.problems),
         )
 
     async def next_question(
-        target: Message,
-        state: FSMContext,
-        current: State,
-        *,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
+        target: Message, state: FSMContext, current: State, *, ctx: Ctx
     ) -> None:
         nxt = ORDER[ORDER.index(current) + 1] if current is not ORDER[-1] else None
         if nxt is None:
             form = (await state.get_data()).get("form", {})
-            await save_or_ask_duplicate(
-                target,
-                session=session,
-                viewer=viewer,
-                data=form,
-                tags=[],
-                state=state,
-                clock=clock,
-            )
+            await save_or_ask_duplicate(target, ctx=ctx, data=form, tags=[], state=state)
             return
         await state.set_state(nxt)
         kind = (await state.get_data()).get("form", {}).get("kind")
@@ -154,39 +125,24 @@ def create_router() -> Router:
         await target.answer(text, reply_markup=markup)
 
     @router.message(AddForm.name, F.text & ~F.text.startswith("/"))
-    async def wizard_name(
-        message: Message,
-        state: FSMContext,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-    ) -> None:
+    async def wizard_name(message: Message, state: FSMContext, ctx: Ctx) -> None:
         assert message.text is not None
         name = " ".join(message.text.split())[:256]
         await state.update_data(form={"name": name})
         await message.answer(
             _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
         )
-        await next_question(
-            message, state, AddForm.name, session=session, viewer=viewer, clock=clock
-        )
+        await next_question(message, state, AddForm.name, ctx=ctx)
 
     @router.message(StateFilter(*TYPED), F.text & ~F.text.startswith("/"))
-    async def wizard_text(
-        message: Message,
-        state: FSMContext,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
-    ) -> None:
+    async def wizard_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
         assert message.text is not None
         current = await state.get_state()
         step = next(s for s in ORDER if s.state == current)
         field = field_of(step)
         value: str | None = " ".join(message.text.split())
         if field == "phone":
-            value = normalize_phone(message.text, settings.default_phone_region)
+            value = normalize_phone(message.text, ctx.settings.default_phone_region)
         elif field == "email":
             value = normalize_email(message.text)
         if value is None:
@@ -197,16 +153,11 @@ def create_router() -> Router:
         form = (await state.get_data()).get("form", {})
         form[field] = value
         await state.update_data(form=form)
-        await next_question(message, state, step, session=session, viewer=viewer, clock=clock)
+        await next_question(message, state, step, ctx=ctx)
 
     @router.callback_query(StateFilter(*PICKED), PickCb.filter())
     async def wizard_pick(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        state: FSMContext,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
         await query.answer()
         current = await state.get_state()
@@ -220,36 +171,23 @@ def create_router() -> Router:
             await state.update_data(form=form)
         if isinstance(query.message, Message):
             await drop_keyboard(query.message)
-            await next_question(
-                query.message, state, step, session=session, viewer=viewer, clock=clock
-            )
+            await next_question(query.message, state, step, ctx=ctx)
 
     # ------------------------------------------------------------------ shared contacts, picks
     @router.message(F.contact)
-    async def shared_contact(
-        message: Message,
-        state: FSMContext,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
-    ) -> None:
+    async def shared_contact(message: Message, state: FSMContext, ctx: Ctx) -> None:
         assert message.contact is not None
         c = message.contact
         data = {
             "name": " ".join(x for x in (c.first_name, c.last_name) if x),
-            "phone": normalize_phone(c.phone_number, settings.default_phone_region),
+            "phone": normalize_phone(c.phone_number, ctx.settings.default_phone_region),
             "tg_user_id": c.user_id,
         }
         await message.answer(_("Contact card received."), reply_markup=ReplyKeyboardRemove())
-        await save_or_ask_duplicate(
-            message, session=session, viewer=viewer, data=data, tags=[], state=state, clock=clock
-        )
+        await save_or_ask_duplicate(message, ctx=ctx, data=data, tags=[], state=state)
 
     @router.message(F.users_shared)
-    async def picked_user(
-        message: Message, state: FSMContext, session: AsyncSession, viewer: Viewer, clock: Clock
-    ) -> None:
+    async def picked_user(message: Message, state: FSMContext, ctx: Ctx) -> None:
         assert message.users_shared is not None
         shared = message.users_shared.users[0]
         name = " ".join(x for x in (shared.first_name, shared.last_name) if x) or (
@@ -257,15 +195,11 @@ def create_router() -> Router:
         )
         data = {"name": name, "tg_user_id": shared.user_id, "tg_username": shared.username}
         await message.answer(_("Person picked."), reply_markup=ReplyKeyboardRemove())
-        await save_or_ask_duplicate(
-            message, session=session, viewer=viewer, data=data, tags=[], state=state, clock=clock
-        )
+        await save_or_ask_duplicate(message, ctx=ctx, data=data, tags=[], state=state)
 
     # ------------------------------------------------------------------ forwarded messages
     @router.message(F.forward_origin)
-    async def forwarded(
-        message: Message, session: AsyncSession, state: FSMContext, viewer: Viewer
-    ) -> None:
+    async def forwarded(message: Message, state: FSMContext, ctx: Ctx) -> None:
         origin = message.forward_origin
         data: dict[str, Any]
         if origin.type == "user":  # type: ignore[union-attr]
@@ -281,33 +215,27 @@ def create_router() -> Router:
         await state.clear()
         await state.update_data(pending=data, pending_tags=[], fwd_summary=summary)
         existing = await svc.duplicates(
-            session, viewer.scope, name=data["name"], tg_user_id=data.get("tg_user_id")
+            ctx.session, ctx.viewer.scope, name=data["name"], tg_user_id=data.get("tg_user_id")
         )
         text, markup = views.forwarded_prompt(data["name"], existing)
         await message.answer(text, reply_markup=markup)
 
     # ------------------------------------------------------------------ duplicates
     @router.callback_query(DupCb.filter(F.action == DupAction.OPEN))
-    async def duplicate_open(
-        query: CallbackQuery, callback_data: DupCb, session: AsyncSession, viewer: Viewer
-    ) -> None:
+    async def duplicate_open(query: CallbackQuery, callback_data: DupCb, ctx: Ctx) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
-        contact = await svc.get(session, viewer.scope, callback_data.id)
+        contact = await svc.get(ctx.session, ctx.viewer.scope, callback_data.id)
         if contact is None:
             await query.message.answer(_("Contact not found."))
             return
-        await views.show_card(query.message, await cards.card_data(session, contact, viewer))
+        await views.show_card(
+            query.message, await cards.card_data(ctx.session, contact, ctx.viewer)
+        )
 
     @router.callback_query(DupCb.filter(F.action == DupAction.ADD))
-    async def duplicate_add(
-        query: CallbackQuery,
-        session: AsyncSession,
-        state: FSMContext,
-        viewer: Viewer,
-        clock: Clock,
-    ) -> None:
+    async def duplicate_add(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
@@ -316,12 +244,12 @@ def create_router() -> Router:
         if not pending:
             await query.message.answer(_("This choice has expired. Add the contact again."))
             return
-        now = clock.now()
-        async with writing(session):
-            if fresh := await taps.first(session, **tap_of(query), now=now):
+        now = ctx.now()
+        async with writing(ctx.session):
+            if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
                 contact = await svc.create(
-                    session,
-                    owner=viewer.user,
+                    ctx.session,
+                    owner=ctx.user,
                     data=pending,
                     tags=data.get("pending_tags", []),
                     now=now,
@@ -334,13 +262,7 @@ def create_router() -> Router:
 
     @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))
     async def duplicate_merge(
-        query: CallbackQuery,
-        callback_data: DupCb,
-        session: AsyncSession,
-        state: FSMContext,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
+        query: CallbackQuery, callback_data: DupCb, ctx: Ctx, state: FSMContext
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
@@ -350,28 +272,28 @@ def create_router() -> Router:
         if not pending:
             await query.message.answer(_("This choice has expired. Add the contact again."))
             return
-        keep = await svc.get(session, viewer.scope, callback_data.id)
+        keep = await svc.get(ctx.session, ctx.viewer.scope, callback_data.id)
         if keep is None:
             await query.message.answer(_("Contact not found."))
             return
-        now = clock.now()
-        async with writing(session):
-            if fresh := await taps.first(session, **tap_of(query), now=now):
+        now = ctx.now()
+        async with writing(ctx.session):
+            if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
                 await followups.merge_into(
-                    session,
+                    ctx.session,
                     keep,
                     pending,
                     tags=data.get("pending_tags", []),
-                    actor=viewer.user,
+                    actor=ctx.user,
                     now=now,
-                    rules=followups.Rules.of(settings),
+                    rules=ctx.rules,
                 )
         if not fresh:
             return  # merged by the first tap
         await state.clear()
         await views.show_card(
             query.message,
-            await cards.card_data(session, keep, viewer),
+            await cards.card_data(ctx.session, keep, ctx.viewer),
             prefix=_("Merged.") + "\n\n",
         )
 

@@ -10,13 +10,11 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
-from core.clock import Clock
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
 from services import cards, delivered, followups, taps
 from services import contacts as svc
@@ -42,25 +40,20 @@ def create_router() -> Router:
     router.callback_query.middleware(CardInScope())
 
     async def show(
-        message: Message,
-        session: AsyncSession,
-        contact: Contact,
-        viewer: Viewer,
-        *,
-        edit: bool = False,
-        prefix: str = "",
+        message: Message, ctx: Ctx, contact: Contact, *, edit: bool = False, prefix: str = ""
     ) -> None:
         await views.show_card(
-            message, await cards.card_data(session, contact, viewer), edit=edit, prefix=prefix
+            message,
+            await cards.card_data(ctx.session, contact, ctx.viewer),
+            edit=edit,
+            prefix=prefix,
         )
 
     @router.callback_query(on(CardAction.OPEN))
-    async def open_card(
-        query: CallbackQuery, contact: Contact, session: AsyncSession, viewer: Viewer
-    ) -> None:
+    async def open_card(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
         await query.answer()
         assert isinstance(query.message, Message)
-        await show(query.message, session, contact, viewer)
+        await show(query.message, ctx, contact)
 
     @router.callback_query(on(CardAction.STATUS, CardAction.STAGE, CardAction.ASK))
     async def choose_value(query: CallbackQuery, callback_data: CardCb, contact: Contact) -> None:
@@ -76,78 +69,57 @@ def create_router() -> Router:
 
     @router.callback_query(on(CardAction.SET))
     async def set_value(
-        query: CallbackQuery,
-        callback_data: CardCb,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
     ) -> None:
         field, _sep, value = callback_data.value.partition("=")
         if not is_valid_choice(field, value):
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
         await followups.change(
-            session,
-            contact,
-            actor=viewer.user,
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
-            **{field: value},
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **{field: value}
         )
         await query.answer(_("Saved."))
         assert isinstance(query.message, Message)
-        await show(query.message, session, contact, viewer, edit=True)
+        await show(query.message, ctx, contact, edit=True)
 
     @router.callback_query(on(CardAction.ARCHIVE, CardAction.RESTORE))
     async def archive_or_restore(
-        query: CallbackQuery,
-        callback_data: CardCb,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
     ) -> None:
-        now, rules = clock.now(), followups.Rules.of(settings)
+        now, rules = ctx.now(), ctx.rules
         archive = callback_data.action is CardAction.ARCHIVE
-        async with writing(session):
-            if fresh := await taps.first(session, **tap_of(query), now=now):
+        async with writing(ctx.session):
+            if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
                 if archive:
                     await followups.archive(
-                        session, contact, actor=viewer.user, now=now, rules=rules
+                        ctx.session, contact, actor=ctx.user, now=now, rules=rules
                     )
                 else:
                     await followups.restore(
-                        session, contact, actor=viewer.user, now=now, rules=rules
+                        ctx.session, contact, actor=ctx.user, now=now, rules=rules
                     )
         if not fresh:
             await query.answer(_("Already done."))
             return
         await query.answer(_("Archived.") if archive else _("Restored."))
         assert isinstance(query.message, Message)
-        await show(query.message, session, contact, viewer, edit=True)
+        await show(query.message, ctx, contact, edit=True)
 
     @router.callback_query(on(CardAction.TIMELINE))
     async def timeline(
-        query: CallbackQuery,
-        callback_data: CardCb,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
     ) -> None:
         await query.answer()
         page = int(callback_data.value) if callback_data.value.isdigit() else 0
-        found = await cards.timeline_page(session, contact, page)
+        found = await cards.timeline_page(ctx.session, contact, page)
         text, markup = views.timeline(
             contact,
             found.items,
             found.names,
             page=page,
             more=found.more,
-            tz=viewer.tz,
-            lang=viewer.lang,
+            tz=ctx.viewer.tz,
+            lang=ctx.viewer.lang,
         )
         assert isinstance(query.message, Message)
         await answer_long(query.message, text, reply_markup=markup)
@@ -188,39 +160,25 @@ def create_router() -> Router:
 
     @router.callback_query(on(CardAction.MERGE_WITH))
     async def merge_with(
-        query: CallbackQuery,
-        callback_data: CardCb,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
-        state: FSMContext,
-        clock: Clock,
-        settings: Settings,
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, state: FSMContext
     ) -> None:
         other_id = int(callback_data.value) if callback_data.value.isdigit() else 0
-        other = await svc.get(session, viewer.scope, other_id)
+        other = await svc.get(ctx.session, ctx.viewer.scope, other_id)
         if other is None or other.id == contact.id:
             await query.answer(_("Contact not found."), show_alert=True)
             return
         await query.answer()
         await followups.merge(
-            session,
-            contact,
-            other,
-            actor=viewer.user,
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
+            ctx.session, contact, other, actor=ctx.user, now=ctx.now(), rules=ctx.rules
         )
         await state.clear()
         assert isinstance(query.message, Message)
-        await show(query.message, session, contact, viewer, prefix=_("Merged.") + "\n\n")
+        await show(query.message, ctx, contact, prefix=_("Merged.") + "\n\n")
 
     @router.callback_query(on(CardAction.OWNER))
-    async def owner_pick(
-        query: CallbackQuery, contact: Contact, session: AsyncSession, viewer: Viewer
-    ) -> None:
-        people = await svc.owner_candidates(session, viewer.scope, contact)
-        if not viewer.leads or not people:
+    async def owner_pick(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
+        people = await svc.owner_candidates(ctx.session, ctx.viewer.scope, contact)
+        if not ctx.viewer.leads or not people:
             await query.answer(_("There is nobody to hand this card to."), show_alert=True)
             return
         await query.answer()
@@ -230,67 +188,41 @@ def create_router() -> Router:
 
     @router.callback_query(on(CardAction.OWNER_TO))
     async def owner_to(
-        query: CallbackQuery,
-        callback_data: CardCb,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
     ) -> None:
-        people = await svc.owner_candidates(session, viewer.scope, contact)
+        people = await svc.owner_candidates(ctx.session, ctx.viewer.scope, contact)
         chosen = next((p for p in people if str(p.id) == callback_data.value), None)
-        if not viewer.leads or chosen is None:
+        if not ctx.viewer.leads or chosen is None:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
         await followups.change_owner(
-            session,
-            contact,
-            chosen,
-            actor=viewer.user,
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
+            ctx.session, contact, chosen, actor=ctx.user, now=ctx.now(), rules=ctx.rules
         )
         await query.answer(_("Saved."))
         assert isinstance(query.message, Message)
         prefix = _("{name} now owns this card.").format(name=views.h(chosen.display_name))
-        await show(query.message, session, contact, viewer, prefix=prefix + "\n\n")
+        await show(query.message, ctx, contact, prefix=prefix + "\n\n")
 
     @router.callback_query(on(CardAction.VERIFY))
-    async def verify(
-        query: CallbackQuery,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
-    ) -> None:
-        now = clock.now()
-        async with writing(session):
-            if fresh := await taps.first(session, **tap_of(query), now=now):
+    async def verify(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
+        now = ctx.now()
+        async with writing(ctx.session):
+            if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
                 await followups.mark_verified(
-                    session, contact, actor=viewer.user, now=now, rules=followups.Rules.of(settings)
+                    ctx.session, contact, actor=ctx.user, now=now, rules=ctx.rules
                 )
         await query.answer(_("Marked as verified.") if fresh else _("Already done."))
 
     @router.callback_query(on(CardAction.DELIVERED))
-    async def deliver(
-        query: CallbackQuery,
-        contact: Contact,
-        session: AsyncSession,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
-        bot: Bot,
-    ) -> None:
+    async def deliver(query: CallbackQuery, contact: Contact, ctx: Ctx, bot: Bot) -> None:
         await query.answer()
         done = await delivered.deliver(
-            session,
+            ctx.session,
             contact,
-            actor=viewer.user,
-            now=clock.now(),
-            follow=followups.Rules.of(settings),
-            rules=delivered.SurveyRules.of(settings),
+            actor=ctx.user,
+            now=ctx.now(),
+            follow=ctx.rules,
+            rules=delivered.SurveyRules.of(ctx.settings),
             tap=tap_of(query),
         )
         assert isinstance(query.message, Message)
@@ -299,7 +231,7 @@ def create_router() -> Router:
             return
         await query.message.answer(delivered_views.logged(contact))
         await delivered_views.tell(
-            query.message, done, contact, bot=bot, settings=settings, lang=viewer.lang
+            query.message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
         )
 
     @router.callback_query(on(CardAction.LOG, CardAction.FORWARD_LOG))
@@ -327,12 +259,10 @@ def create_dialogue_router() -> Router:
     router.message.filter(staff())
 
     @router.message(MergeForm.query, F.text & ~F.text.startswith("/"))
-    async def merge_pick(
-        message: Message, session: AsyncSession, state: FSMContext, viewer: Viewer
-    ) -> None:
+    async def merge_pick(message: Message, state: FSMContext, ctx: Ctx) -> None:
         cid = int((await state.get_data()).get("cid", 0))
         text = (message.text or "")[:200]
-        found = [c for c in await svc.search(session, viewer.scope, text) if c.id != cid]
+        found = [c for c in await svc.search(ctx.session, ctx.viewer.scope, text) if c.id != cid]
         if not found:
             await message.answer(views.nothing_found(text, retry=True))
             return
@@ -340,17 +270,10 @@ def create_dialogue_router() -> Router:
         await message.answer(question, reply_markup=markup)
 
     @router.message(EditForm.value, F.text)
-    async def edit_value(
-        message: Message,
-        session: AsyncSession,
-        state: FSMContext,
-        viewer: Viewer,
-        clock: Clock,
-        settings: Settings,
-    ) -> None:
+    async def edit_value(message: Message, ctx: Ctx, state: FSMContext) -> None:
         assert message.text is not None
         data = await state.get_data()
-        contact = await svc.get(session, viewer.scope, int(data.get("cid", 0)))
+        contact = await svc.get(ctx.session, ctx.viewer.scope, int(data.get("cid", 0)))
         field = data.get("field", "")
         if contact is None or field not in TEXT_FIELDS:
             await state.clear()
@@ -363,23 +286,20 @@ def create_dialogue_router() -> Router:
             return
         check = TYPED_CHECKS.get(field)
         if value is not None and check is not None:
-            value = check(raw, settings.default_phone_region)
+            value = check(raw, ctx.settings.default_phone_region)
             if value is None:
                 await message.answer(views.bad_typed_value(field, raw))
                 return
         if field == "tags":
             value = [t for t in raw.replace(",", " ").split() if t] if value else []
         await followups.change(
-            session,
-            contact,
-            actor=viewer.user,
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
-            **{field: value},
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **{field: value}
         )
         await state.clear()
         await views.show_card(
-            message, await cards.card_data(session, contact, viewer), prefix=_("Saved.") + "\n\n"
+            message,
+            await cards.card_data(ctx.session, contact, ctx.viewer),
+            prefix=_("Saved.") + "\n\n",
         )
 
     return router

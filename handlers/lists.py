@@ -5,15 +5,14 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.context import Ctx
 from bot.filters import staff
 from core.contactdata import normalize_tag
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
 from services import cards
 from services import contacts as svc
-from services.viewer import Viewer
 from views import contacts as views
 from views.callbacks import ListCb
 from views.rendering import edit_text
@@ -46,19 +45,19 @@ def parse_filter(f: str) -> svc.ContactFilter:
     return flt
 
 
-async def list_view(session: AsyncSession, viewer: Viewer, page: int, f: str):  # noqa: ANN201
-    rows, total = await svc.list_page(session, viewer.scope, parse_filter(f), page, PAGE_SIZE)
+async def list_view(ctx: Ctx, page: int, f: str) -> tuple[str, InlineKeyboardMarkup]:
+    rows, total = await svc.list_page(
+        ctx.session, ctx.viewer.scope, parse_filter(f), page, PAGE_SIZE
+    )
     return views.contact_list(rows, total=total, page=page, page_size=PAGE_SIZE, f=f)
 
 
-async def search_and_show(
-    message: Message, query: str, session: AsyncSession, viewer: Viewer
-) -> None:
-    found = await svc.search(session, viewer.scope, query[:200])
+async def search_and_show(message: Message, query: str, ctx: Ctx) -> None:
+    found = await svc.search(ctx.session, ctx.viewer.scope, query[:200])
     if not found:
         await message.answer(views.nothing_found(query, retry=False))
     elif len(found) == 1:
-        await views.show_card(message, await cards.card_data(session, found[0], viewer))
+        await views.show_card(message, await cards.card_data(ctx.session, found[0], ctx.viewer))
     else:
         text, markup = views.found_list(found)
         await message.answer(text, reply_markup=markup)
@@ -71,11 +70,7 @@ def create_router() -> Router:
 
     @router.message(Command("contacts"))
     async def list_contacts(
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        state: FSMContext,
-        viewer: Viewer,
+        message: Message, command: CommandObject, ctx: Ctx, state: FSMContext
     ) -> None:
         await state.clear()
         arg = (command.args or "").strip()
@@ -86,7 +81,7 @@ def create_router() -> Router:
         if arg and not flt:
             await message.answer(views.filter_help())
             return
-        text, markup = await list_view(session, viewer, 0, flt)
+        text, markup = await list_view(ctx, 0, flt)
         await message.answer(text, reply_markup=markup)
 
     @router.callback_query(ListCb.filter(F.f == "menu"))
@@ -105,36 +100,24 @@ def create_router() -> Router:
             await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(ListCb.filter())
-    async def list_page(
-        query: CallbackQuery, callback_data: ListCb, session: AsyncSession, viewer: Viewer
-    ) -> None:
+    async def list_page(query: CallbackQuery, callback_data: ListCb, ctx: Ctx) -> None:
         await query.answer()
         if isinstance(query.message, Message):
-            text, markup = await list_view(
-                session, viewer, max(0, callback_data.page), callback_data.f
-            )
+            text, markup = await list_view(ctx, max(0, callback_data.page), callback_data.f)
             await edit_text(query.message, text, reply_markup=markup)
 
     @router.message(Command("find"))
-    async def find(
-        message: Message,
-        command: CommandObject,
-        state: FSMContext,
-        session: AsyncSession,
-        viewer: Viewer,
-    ) -> None:
+    async def find(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
         if not command.args:
             await state.set_state(FindForm.query)
             await message.answer(views.find_prompt())
             return
         await state.clear()
-        await search_and_show(message, command.args, session, viewer)
+        await search_and_show(message, command.args, ctx)
 
     @router.message(FindForm.query, F.text & ~F.text.startswith("/"))
-    async def find_text(
-        message: Message, state: FSMContext, session: AsyncSession, viewer: Viewer
-    ) -> None:
+    async def find_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
         await state.clear()
-        await search_and_show(message, message.text or "", session, viewer)
+        await search_and_show(message, message.text or "", ctx)
 
     return router

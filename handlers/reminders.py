@@ -1,202 +1,168 @@
-"""Buttons on reminders and checks, and /today."""
+"""Buttons on reminders and checks (one handler per action), and /today."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from core.clock import Clock
+from bot.middlewares import CardInScope
 from core.nextstep import format_local
-from core.roles import Role
 from core.workhours import snooze_until
-from services import contacts as svc
-from services import followups, today
-from services.cards import card_data
-from services.viewer import Viewer
-from storage.models import User
-from views.callbacks import CardCb, RemindCb
+from services import cards, followups, today
+from storage.models import Contact
+from views import today as views
+from views.callbacks import RemindCb
 from views.contacts import show_card
-from views.labels import label
-from views.rendering import answer_long, drop_keyboard, edit_text, h
+from views.rendering import answer_long, drop_keyboard, edit_text
 from views.states import NextForm
 from views.touches import start_next_step, start_touch_log
 
 SNOOZE = {"s1h": "1h", "stom": "tomorrow", "swk": "week"}
 
 
-def outdated_text() -> str:
-    return _(
-        "This reminder is out of date: its step was changed or closed. Open the card to see it."
-    )
+def on(*actions: str) -> Any:
+    return RemindCb.filter(F.a.in_(set(actions)))
 
 
 def create_router() -> Router:
     router = Router(name="reminders")
     router.message.filter(staff())
     router.callback_query.filter(staff())
+    router.callback_query.middleware(CardInScope())
 
-    @router.callback_query(RemindCb.filter())
-    async def on_button(
+    @router.callback_query(on(*SNOOZE))
+    async def snooze(
+        query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx
+    ) -> None:
+        now = ctx.now()
+        due = snooze_until(
+            SNOOZE[callback_data.a], now, ctx.viewer.tz, followups.user_hours(ctx.user)
+        )
+        moved = await followups.move_step(
+            ctx.session,
+            contact,
+            actor=ctx.user,
+            due=due,
+            stamp=callback_data.t,
+            now=now,
+            rules=ctx.rules,
+        )
+        if moved is followups.Moved.OUTDATED:
+            await query.answer(views.outdated(), show_alert=True)
+            return
+        when = format_local(due, ctx.viewer.tz, ctx.viewer.lang)
+        await query.answer(_("Snoozed until {when}.").format(when=when))
+        if moved is followups.Moved.MOVED:  # a repeated tap changes nothing: the toast only
+            assert isinstance(query.message, Message)
+            await drop_keyboard(query.message)
+            await query.message.answer(views.snoozed(contact, when))
+
+    @router.callback_query(on("ok"))
+    async def done(
+        query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx, state: FSMContext
+    ) -> None:
+        result = await followups.complete_step(
+            ctx.session,
+            contact,
+            actor=ctx.user,
+            stamp=callback_data.t,
+            now=ctx.now(),
+            rules=ctx.rules,
+        )
+        if result.outdated:
+            await query.answer(views.outdated(), show_alert=True)
+            return
+        if result.touch is None:
+            await query.answer(_("Already done."))
+            return
+        await query.answer(_("✅ Done."))
+        assert isinstance(query.message, Message)
+        await drop_keyboard(query.message)
+        await state.clear()
+        logged = views.done_logged(result.touch.type, result.step)
+        await start_next_step(query.message, state, contact, prefix=logged + "\n\n")
+
+    @router.callback_query(on("resch"))
+    async def reschedule(
         query: CallbackQuery,
         callback_data: RemindCb,
+        contact: Contact,
         session: AsyncSession,
-        user: User,
-        role: Role,
         state: FSMContext,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        viewer: Viewer,
     ) -> None:
-        contact = await svc.get(session, viewer.scope, callback_data.id)
-        if contact is None or not isinstance(query.message, Message):
-            await query.answer(_("Contact not found."), show_alert=True)
-            return
-        a, now, msg = callback_data.a, clock.now(), query.message
-        tz = viewer.tz
-        rules = followups.Rules.of(settings)
-        if a in SNOOZE:
-            due = snooze_until(SNOOZE[a], now, tz, followups.user_hours(user))
-            moved = await followups.move_step(
-                session, contact, actor=user, due=due, stamp=callback_data.t, now=now, rules=rules
-            )
-            if moved is followups.Moved.OUTDATED:
-                await query.answer(outdated_text(), show_alert=True)
-                return
-            when = format_local(due, tz, viewer.lang)
-            await query.answer(_("Snoozed until {when}.").format(when=when))
-            if moved is followups.Moved.MOVED:  # a repeated tap changes nothing: the toast only
-                await drop_keyboard(msg)
-                await msg.answer(
-                    _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)
-                )
-            return
-        if a == "ok":
-            done = await followups.complete_step(
-                session, contact, actor=user, stamp=callback_data.t, now=now, rules=rules
-            )
-            if done.outdated:
-                await query.answer(outdated_text(), show_alert=True)
-                return
-            if done.touch is None:
-                await query.answer(_("Already done."))
-                return
-            await query.answer(_("✅ Done."))
-            await drop_keyboard(msg)
-            await state.clear()
-            logged = _("✅ Logged: {type} — {step}.").format(
-                type=label("touch", done.touch.type), step=h(done.step or "—")
-            )
-            await start_next_step(msg, state, contact, prefix=logged + "\n\n")
-            return
-        if a == "resch":
-            step = await followups.step_for_stamp(session, contact, callback_data.t)
-            if step is None:
-                await query.answer(outdated_text(), show_alert=True)
-                return
-            await query.answer()
-            await state.clear()
-            await state.set_state(NextForm.when)
-            await state.update_data(cid=contact.id, what=step)
-            await msg.answer(
-                _(
-                    "When should I remind you about {name}? E.g. “friday 15:00”, “in 2 days”."
-                ).format(name=h(contact.name))
-            )
+        step = await followups.step_for_stamp(session, contact, callback_data.t)
+        if step is None:
+            await query.answer(views.outdated(), show_alert=True)
             return
         await query.answer()
-        if a == "done":  # "Log touch" / "Log reply" on a check or an inbound alert
-            await drop_keyboard(msg)
-            await start_touch_log(msg, state, contact)
-        elif a == "next":
-            await start_next_step(msg, state, contact)
-        elif a == "open":
-            await show_card(msg, await card_data(session, contact, viewer))
-        elif a == "vyes":
-            await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
-            await edit_text(
-                msg, _("✅ {name}: data confirmed. Thank you!").format(name=h(contact.name))
-            )
-        elif a == "vno":
-            kb = InlineKeyboardBuilder()
-            kb.button(text=_("✏️ Edit"), callback_data=CardCb(action="edit", id=contact.id))
-            await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
-            await edit_text(
-                msg,
-                _("What changed for {name}? Choose a field to edit:").format(name=h(contact.name)),
-                reply_markup=kb.as_markup(),
-            )
+        await state.clear()
+        await state.set_state(NextForm.when)
+        await state.update_data(cid=contact.id, what=step)
+        assert isinstance(query.message, Message)
+        await query.message.answer(views.reschedule_question(contact))
+
+    @router.callback_query(on("done"))
+    async def log_touch(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        """ "Log touch" / "Log reply" on a check or an inbound alert."""
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await drop_keyboard(query.message)
+        await start_touch_log(query.message, state, contact)
+
+    @router.callback_query(on("next"))
+    async def next_step(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await start_next_step(query.message, state, contact)
+
+    @router.callback_query(on("open"))
+    async def open_card(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await show_card(query.message, await cards.card_data(ctx.session, contact, ctx.viewer))
+
+    @router.callback_query(on("vyes", "vno"))
+    async def verified(
+        query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx
+    ) -> None:
+        """The stale-data check: "still right" confirms; "changed" confirms and offers Edit."""
+        await query.answer()
+        await followups.mark_verified(
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules
+        )
+        assert isinstance(query.message, Message)
+        if callback_data.a == "vyes":
+            await edit_text(query.message, views.data_confirmed(contact))
+        else:
+            text, markup = views.what_changed(contact)
+            await edit_text(query.message, text, reply_markup=markup)
 
     @router.message(Command("today"))
-    async def today_cmd(
-        message: Message,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        viewer: Viewer,
-        state: FSMContext,
-    ) -> None:
+    async def today_cmd(message: Message, ctx: Ctx, state: FSMContext) -> None:
         await state.clear()
-        tz = viewer.tz
-        now = clock.now()
-        local = now.astimezone(ZoneInfo(tz))
+        now = ctx.now()
+        zone = ZoneInfo(ctx.viewer.tz)
         end_of_day = datetime.combine(
-            local.date() + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)
+            now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone
         )
-        day = await today.build(
-            session,
-            viewer.scope,
+        found = await today.build(
+            ctx.session,
+            ctx.viewer.scope,
             now=now,
             end_of_day=end_of_day,
-            settings_cadence=settings.cadence_days,
+            settings_cadence=ctx.settings.cadence_days,
         )
-        lang = viewer.lang
-        sections = [
-            (_("🔴 Overdue"), day.overdue),
-            (_("📅 Due today"), day.due_today),
-            (_("🥶 Going cold"), day.cold),
-            (_("📥 Waiting for your reply"), day.inbound),
-        ]
-        lines = [
-            _("<b>Your day</b>, {date}").format(date=format_local(now, tz, lang).rsplit(",", 1)[0])
-        ]
-        kb = InlineKeyboardBuilder()
-        empty = True
-        for title, items in sections:
-            if not items:
-                continue
-            empty = False
-            lines.append("")
-            lines.append(f"<b>{title}</b> ({len(items)})")
-            for item in items[:10]:
-                c = item.contact
-                when = f" — {format_local(item.when, tz, lang)}" if item.when else ""
-                lines.append(f"• {h(c.name)}" + (f", {h(c.company)}" if c.company else "") + when)
-                kb.button(
-                    text=f"{title.split()[0]} {c.name[:40]}",
-                    callback_data=CardCb(action="open", id=c.id),
-                )
-            if len(items) > 10:
-                lines.append(_("…and {count} more").format(count=len(items) - 10))
-        if empty:
-            lines.append("")
-            lines.append(_("Nothing is due. A good day to add new contacts!"))
-        kb.adjust(1)
-        markup: InlineKeyboardMarkup | None = kb.as_markup() if not empty else None
-        await answer_long(message, "\n".join(lines), reply_markup=markup)
+        text, markup = views.day(found, now=now, tz=ctx.viewer.tz, lang=ctx.viewer.lang)
+        await answer_long(message, text, reply_markup=markup)
 
     return router

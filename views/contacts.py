@@ -339,8 +339,7 @@ def forwarded_prompt(name: str, existing: list[Contact]) -> tuple[str, InlineKey
             callback_data=CardCb(action=CardAction.FORWARD_LOG, id=c.id),
         )
     kb.button(
-        text=_("➕ Add {name}").format(name=name[:40]),
-        callback_data=DupCb(action=DupAction.ADD),
+        text=_("➕ Add {name}").format(name=name[:40]), callback_data=DupCb(action=DupAction.ADD)
     )
     kb.adjust(1)
     text = _("Message from <b>{name}</b>. What shall I do?").format(name=h(name))

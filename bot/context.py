@@ -1,0 +1,35 @@
+"""What a handler works with, in one object: the update's session, who is asking, the clock and
+the settings. Built once per update by middleware and injected as ``ctx``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from core.clock import Clock
+from services import followups
+from services.viewer import Viewer
+from storage.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    session: AsyncSession
+    viewer: Viewer
+    clock: Clock
+    settings: Settings
+
+    @property
+    def user(self) -> User:
+        return self.viewer.user
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def rules(self) -> followups.Rules:
+        """The settings due work depends on (services.followups)."""
+        return followups.Rules.of(self.settings)

@@ -1,0 +1,86 @@
+"""The rep's day: /today, and what the buttons on reminders and checks answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.i18n import _
+from core.nextstep import format_local
+from services.today import Day
+from storage.models import Contact
+from views.callbacks import CardAction, CardCb
+from views.keyboards import InlineKeyboard
+from views.labels import label
+from views.rendering import h
+
+SHOWN = 10  # items a section lists before "…and N more"
+
+
+def outdated() -> str:
+    return _(
+        "This reminder is out of date: its step was changed or closed. Open the card to see it."
+    )
+
+
+def snoozed(contact: Contact, when: str) -> str:
+    return _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)
+
+
+def done_logged(touch_type: str, step: str | None) -> str:
+    return _("✅ Logged: {type} — {step}.").format(
+        type=label("touch", touch_type), step=h(step or "—")
+    )
+
+
+def reschedule_question(contact: Contact) -> str:
+    return _("When should I remind you about {name}? E.g. “friday 15:00”, “in 2 days”.").format(
+        name=h(contact.name)
+    )
+
+
+def data_confirmed(contact: Contact) -> str:
+    return _("✅ {name}: data confirmed. Thank you!").format(name=h(contact.name))
+
+
+def what_changed(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    kb.button(text=_("✏️ Edit"), callback_data=CardCb(action=CardAction.EDIT, id=contact.id))
+    text = _("What changed for {name}? Choose a field to edit:").format(name=h(contact.name))
+    return text, kb.as_markup()
+
+
+def day(day: Day, *, now: datetime, tz: str, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    sections = [
+        (_("🔴 Overdue"), day.overdue),
+        (_("📅 Due today"), day.due_today),
+        (_("🥶 Going cold"), day.cold),
+        (_("📥 Waiting for your reply"), day.inbound),
+    ]
+    lines = [
+        _("<b>Your day</b>, {date}").format(date=format_local(now, tz, lang).rsplit(",", 1)[0])
+    ]
+    kb = InlineKeyboard()
+    empty = True
+    for title, items in sections:
+        if not items:
+            continue
+        empty = False
+        lines.append("")
+        lines.append(f"<b>{title}</b> ({len(items)})")
+        for item in items[:SHOWN]:
+            c = item.contact
+            when = f" — {format_local(item.when, tz, lang)}" if item.when else ""
+            lines.append(f"• {h(c.name)}" + (f", {h(c.company)}" if c.company else "") + when)
+            kb.button(
+                text=f"{title.split()[0]} {c.name[:40]}",
+                callback_data=CardCb(action=CardAction.OPEN, id=c.id),
+            )
+        if len(items) > SHOWN:
+            lines.append(_("…and {count} more").format(count=len(items) - SHOWN))
+    if empty:
+        lines.append("")
+        lines.append(_("Nothing is due. A good day to add new contacts!"))
+    kb.adjust(1)
+    return "\n".join(lines), (kb.as_markup() if not empty else None)
