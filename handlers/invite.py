@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
 from bot.keyboards import InlineKeyboard
+from bot.links import start_link
 from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.roles import Role
@@ -77,8 +78,7 @@ def create_router() -> Router:
         if result.problem is not None or result.invite is None:
             await target.answer(_("You cannot invite a {role}.").format(role=role_name(invited)))
             return
-        me = await bot.me()
-        link = f"https://t.me/{me.username}?start={result.invite.token}"
+        link = await start_link(bot, result.invite.token)
         await target.answer(
             _(
                 "Invite for a {role}. Send this link to the person; it works once and expires "

@@ -18,7 +18,7 @@ from bot.callbacks import CardCb, CaseCb, NpsCb
 from bot.config import Settings
 from bot.filters import leads, staff
 from bot.i18n import _
-from bot.nps_texts import question, review_line, score_keyboard
+from bot.links import start_link
 from bot.rendering import answer_long, edit_text, h
 from core.clock import Clock
 from core.enums import TouchType
@@ -26,11 +26,11 @@ from core.nextstep import format_local
 from core.nps import Category, format_nps
 from core.roles import Role
 from handlers.contacts import scope_of, user_tz
-from scheduler.nps_jobs import case_keyboard, case_text, forward_text
 from services import contacts as svc
-from services import followups, nps, taps
+from services import followups, nps, nps_cards, taps
 from storage.models import Contact, Survey, Team, User
 from storage.uow import writing
+from views.nps import case_keyboard, case_text, forward_text, question, review_line, score_keyboard
 
 
 class ResolveForm(StatesGroup):
@@ -101,8 +101,7 @@ async def service_delivered(
             )
         )
         return
-    me = await bot.me()
-    link = f"https://t.me/{me.username}?start={survey.token}"
+    link = await start_link(bot, survey.token)
     await target.answer(
         _(
             "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
@@ -126,9 +125,8 @@ async def route_answer(
         )
         return
     if result.category is Category.PROMOTER:
-        me = await bot.me()
         assert result.referral is not None
-        link = f"https://t.me/{me.username}?start={result.referral.token}"
+        link = await start_link(bot, result.referral.token)
         await message.answer(
             _(
                 "Thank you so much! 🙏 If someone you know could use our help, share this personal link with them — we'll take good care of them:"
@@ -355,9 +353,8 @@ def create_staff_router() -> Router:
             return
         await nps.move_case(session, case_row, move, actor=user, now=clock.now())
         await query.answer(_("Saved."))
-        await edit_text(
-            query.message, await case_text(session, case_row), reply_markup=case_keyboard(case_row)
-        )
+        card = await nps_cards.case_card(session, case_row)
+        await edit_text(query.message, case_text(card), reply_markup=case_keyboard(card))
 
     @router.callback_query(CaseCb.filter())
     async def case_button_denied(query: CallbackQuery) -> None:

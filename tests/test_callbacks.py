@@ -19,7 +19,7 @@ from bot.callbacks import (
 )
 from core.enums import Influence, InfluenceSource, Source, Stage, Status, TouchType
 from core.timezones import COMMON_ZONES
-from scheduler.digest import DigestCb, StatsCb
+from views.digest import DigestCb, StatsCb
 
 BIG = 2**31 - 1  # the largest id either database hands out for these tables
 LONGEST_ENUM = max(

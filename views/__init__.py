@@ -1,0 +1,1 @@
+"""Presentation: texts, keyboards and CallbackData, built from plain data (never a session)."""
