@@ -48,6 +48,7 @@ from bot.i18n import create_i18n  # noqa: E402
 from core.roles import Role  # noqa: E402
 from services import digest as dg  # noqa: E402
 from services import metrics as mx  # noqa: E402
+from services import reports  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -403,12 +404,12 @@ async def measure(engine: AsyncEngine, label: str, runs: int) -> list[tuple[str,
                 settings_cadence=settings.cadence_days,
                 stale_days=settings.stale_after_days,
             )
-            composed = await view.compose(dg.Prepared(digest, None), "UTC", "en")
+            composed = await view.compose(reports.Prepared(digest, None), "UTC", "en")
             assert composed.parts
 
     def stats(period: str) -> Callable[[AsyncSession], Awaitable[Any]]:
         async def run(s: AsyncSession) -> None:
-            await dg.stats_for(
+            await reports.stats_for(
                 s,
                 scope,
                 period=period,

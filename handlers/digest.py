@@ -24,6 +24,7 @@ from core.roles import LEADS, Role
 from handlers.contacts import user_tz
 from services import digest as dg
 from services import metrics as mx
+from services import reports
 from storage.models import User
 from views import digest as view
 from views.digest import DigestCb, StatsCb
@@ -44,7 +45,7 @@ async def scope_name(session: AsyncSession, scope: mx.MetricScope, rep: User | N
     """Who the figures are about, HTML-escaped."""
     team = None
     if rep is None and scope.team_id is not None:
-        team = await dg.team_name(session, scope.team_id)
+        team = await reports.team_name(session, scope.team_id)
     return view.scope_name(
         rep_name=rep.display_name if rep is not None else None,
         team_name=team,
@@ -76,7 +77,7 @@ def create_router() -> Router:
         await state.clear()
         now, tz = clock.now(), user_tz(user, settings)
         since = await dg.since_for(session, user.id, now)
-        prepared = await dg.prepare(
+        prepared = await reports.prepare(
             session,
             user,
             role,
@@ -102,7 +103,7 @@ def create_router() -> Router:
     ) -> None:
         tz = user_tz(user, settings)
         scope = mx.MetricScope.rep(rep.id) if rep is not None else dg.scope_of(user, role)
-        stats = await dg.stats_for(
+        stats = await reports.stats_for(
             session,
             scope,
             period=period,
@@ -126,7 +127,7 @@ def create_router() -> Router:
         message: Message, session: AsyncSession, user: User, role: Role, now: datetime, tz: str
     ) -> None:
         scope = dg.scope_of(user, role)
-        png = await view.chart(await dg.chart_data(session, scope, now=now), tz)
+        png = await view.chart(await reports.chart_data(session, scope, now=now), tz)
         caption = view.chart_caption(await scope_name(session, scope, None))
         await message.answer_photo(BufferedInputFile(png, filename="chart.png"), caption=caption)
 

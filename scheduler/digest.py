@@ -12,7 +12,7 @@ from core.roles import LEADS, effective_role
 from scheduler import RendererSpec
 from scheduler.delivery import _lang, _tz
 from services import digest as dg
-from services import duework
+from services import duework, reports
 from storage.models import User
 from storage.uow import write_session
 from views import digest as view
@@ -37,7 +37,7 @@ async def render_digest(
     if now.astimezone(zone).date() != item.due_at.astimezone(zone).date():
         return None  # yesterday's digest (the bot was down): today's comes on its own
     since = await dg.since_for(session, user.id, now, exclude_id=item.id)
-    prepared = await dg.prepare(
+    prepared = await reports.prepare(
         session,
         user,
         role,

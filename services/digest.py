@@ -1,8 +1,8 @@
 """The manager's daily digest: what it contains, the lists behind its sections, and its schedule.
 
 The figures come from services/metrics.py (SQL aggregates); this module only assembles them for
-one manager (their team, per rep) or an admin (all teams, per team). Rendering is the bot's job
-(scheduler/digest.py).
+one manager (their team, per rep) or an admin (all teams, per team), as plain data that
+views/digest.py renders (through services/reports.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.enums import Source
-from core.metrics import period_bounds
 from core.roles import Role
 from core.workhours import WorkHours
 from services import duework, followups
@@ -538,83 +537,3 @@ async def find_rep(session: AsyncSession, user: User, role: Role, key: int | str
     if role is not Role.ADMIN:
         stmt = stmt.where(and_(User.team_id == user.team_id, User.team_id.is_not(None)))
     return await session.scalar(stmt.limit(1))
-
-
-async def team_name(session: AsyncSession, team_id: int) -> str | None:
-    return await session.scalar(select(Team.name).where(Team.id == team_id))
-
-
-# ------------------------------------------------------------------- prepared for the views
-@dataclass(frozen=True)
-class Chart:
-    """What the chart draws: NPS by week (oldest first) and the active cards by stage."""
-
-    weeks: list[mx.WeekNps]
-    funnel: list[tuple[str, int]]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A digest ready to render: its figures, and the chart on Mondays."""
-
-    digest: Digest
-    chart: Chart | None
-
-
-def is_monday(now: datetime, tz: str) -> bool:
-    return now.astimezone(ZoneInfo(tz)).isoweekday() == 1
-
-
-async def chart_data(session: AsyncSession, scope: mx.MetricScope, *, now: datetime) -> Chart:
-    weeks = await mx.nps_by_week(session, scope, end=now)
-    return Chart(weeks=weeks, funnel=await mx.funnel_by_stage(session, scope))
-
-
-async def prepare(
-    session: AsyncSession,
-    user: User,
-    role: Role,
-    *,
-    since: datetime,
-    now: datetime,
-    tz: str,
-    settings_cadence: str,
-    stale_days: int,
-) -> Prepared:
-    """The digest for ``user`` since ``since``; the chart too when it is Monday in ``tz``."""
-    digest = await build(
-        session,
-        user,
-        role,
-        since=since,
-        now=now,
-        settings_cadence=settings_cadence,
-        stale_days=stale_days,
-    )
-    chart = await chart_data(session, scope_of(user, role), now=now) if is_monday(now, tz) else None
-    return Prepared(digest, chart)
-
-
-async def stats_for(
-    session: AsyncSession,
-    scope: mx.MetricScope,
-    *,
-    period: str,
-    now: datetime,
-    tz: str,
-    settings_cadence: str,
-    stale_days: int,
-    reply_hours: float,
-) -> mx.Stats:
-    """/stats: the method's measures over ``period`` (see core.metrics.period_bounds)."""
-    start, end = period_bounds(period, now, tz)
-    return await mx.stats(
-        session,
-        scope,
-        start,
-        end,
-        now=now,
-        settings_cadence=settings_cadence,
-        stale_days=stale_days,
-        reply_hours=reply_hours,
-    )

@@ -29,6 +29,7 @@ from views.rendered import Composed, Rendered
 if TYPE_CHECKING:
     from services import digest as dg
     from services import metrics as mx
+    from services import reports
 
 
 class DigestCb(CallbackData, prefix="dg"):
@@ -348,7 +349,7 @@ def chart_png(
     return buf.getvalue()
 
 
-async def chart(data: dg.Chart, tz: str) -> bytes:
+async def chart(data: reports.Chart, tz: str) -> bytes:
     """The chart with its labels in the current language; drawn off the event loop."""
     zone = ZoneInfo(tz)
     return await asyncio.to_thread(
@@ -371,7 +372,7 @@ def chart_caption(scope: str | None = None) -> str:
 
 
 # ------------------------------------------------------------------------------ composing
-async def compose(prepared: dg.Prepared, tz: str, lang: str) -> Composed:
+async def compose(prepared: reports.Prepared, tz: str, lang: str) -> Composed:
     """The digest as messages (whole sections each, their buttons under them) and, when the
     service prepared one, the chart."""
     digest = prepared.digest
