@@ -46,9 +46,9 @@ from bench import bench_contacts as bc  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.i18n import create_i18n  # noqa: E402
 from core.roles import Role  # noqa: E402
-from scheduler.digest import compose_digest, compute_stats  # noqa: E402
 from services import digest as dg  # noqa: E402
 from services import metrics as mx  # noqa: E402
+from services import reports  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -61,6 +61,7 @@ from storage.models import (  # noqa: E402
     Touch,
     User,
 )
+from views import digest as view  # noqa: E402
 
 BATCH = 10_000
 REPS = 12
@@ -394,22 +395,30 @@ async def measure(engine: AsyncEngine, label: str, runs: int) -> list[tuple[str,
     async def whole(s: AsyncSession) -> None:
         with i18n.context(), i18n.use_locale("en"):
             since_ = await dg.since_for(s, manager.id, NOW)
-            composed = await compose_digest(
+            digest = await dg.build(
                 s,
                 manager,
                 Role.MANAGER,
-                now=NOW,
                 since=since_,
-                settings=settings,
-                tz="UTC",
-                lang="en",
-                with_chart=False,
+                now=NOW,
+                settings_cadence=settings.cadence_days,
+                stale_days=settings.stale_after_days,
             )
+            composed = await view.compose(reports.Prepared(digest, None), "UTC", "en")
             assert composed.parts
 
     def stats(period: str) -> Callable[[AsyncSession], Awaitable[Any]]:
         async def run(s: AsyncSession) -> None:
-            await compute_stats(s, scope, period=period, now=NOW, tz="UTC", settings=settings)
+            await reports.stats_for(
+                s,
+                scope,
+                period=period,
+                now=NOW,
+                tz="UTC",
+                settings_cadence=settings.cadence_days,
+                stale_days=settings.stale_after_days,
+                reply_hours=settings.inbound_reply_hours,
+            )
 
         return run
 

@@ -32,7 +32,7 @@ from bot.middlewares import (
 from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
-from scheduler import Clockwork
+from scheduler import Clockwork, delivery, digest, nps_jobs
 from storage.db import create_engine, create_session_factory
 from storage.repo import users as users_repo
 from storage.uow import write_session
@@ -82,6 +82,22 @@ class App:
         await self.engine.dispose()
 
 
+def register_renderers(clockwork: Clockwork) -> None:
+    """Every kind of due work the services schedule gets its renderer (tests check that none
+    is missing: a kind without one stays pending and fails loudly, it is never marked done)."""
+    for module in (delivery, nps_jobs, digest):
+        clockwork.register_renderers(module.renderers())
+
+
+def register_jobs(clockwork: Clockwork) -> None:
+    """The renderers, and the clock's jobs: on each tick the digests are planned and what is
+    due is delivered; once a day the follow-up scan runs."""
+    register_renderers(clockwork)
+    clockwork.register(digest.plan_digest_work)
+    clockwork.register(delivery.deliver_due)
+    clockwork.register_daily(delivery.daily_scan)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -117,13 +133,7 @@ def build_app(
         settings=settings,
         interval_seconds=settings.scheduler_interval_seconds,
     )
-    import scheduler.nps_jobs  # noqa: F401 - registers the NPS renderers
-    from scheduler.delivery import daily_scan, deliver_due
-    from scheduler.digest import plan_digest_work  # registers the digest renderer too
-
-    clockwork.register(plan_digest_work)
-    clockwork.register(deliver_due)
-    clockwork.register_daily(daily_scan)
+    register_jobs(clockwork)
     storage, isolation = create_fsm(settings)
     dp = Dispatcher(
         storage=storage,

@@ -1,6 +1,6 @@
 """/digest, /stats and the digest's section buttons — for managers and admins only.
 
-Thin: parse the request, ask services/ for the figures, render with scheduler/digest.py.
+Thin: parse the request, ask services/ for the figures, render with views/digest.py.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -21,22 +20,13 @@ from bot.i18n import _
 from core import metrics as m
 from core.clock import Clock
 from core.roles import LEADS, Role
-from scheduler.delivery import Composed, Rendered
-from scheduler.digest import (
-    DigestCb,
-    StatsCb,
-    chart_for,
-    compose_digest,
-    compute_stats,
-    is_monday,
-    list_text,
-    stats_text,
-)
 from services import digest as dg
 from services import metrics as mx
-from services.viewer import Viewer
-from storage.models import Team, User
-from views.keyboards import InlineKeyboard
+from services import reports
+from storage.models import User
+from views import digest as view
+from views.digest import DigestCb, StatsCb
+from views.rendered import Composed, Rendered
 from views.rendering import answer_long, h
 
 __all__ = ["DigestCb", "StatsCb", "create_router"]
@@ -52,33 +42,19 @@ async def send_composed(message: Message, composed: Composed) -> None:
 
 async def scope_name(session: AsyncSession, scope: mx.MetricScope, rep: User | None) -> str:
     """Who the figures are about, HTML-escaped."""
-    if rep is not None:
-        return h(rep.display_name)
-    if scope.team_id is not None:
-        name = await session.scalar(select(Team.name).where(Team.id == scope.team_id))
-        return _("team {name}").format(name=h(name))
-    if scope.rep_id is not None:
-        return _("your contacts")
-    return _("all teams")
-
-
-def stats_keyboard(period: str, *, with_picker: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboard()
-    if with_picker:
-        kb.button(text=_("👤 One rep…"), callback_data=StatsCb(a="pick", p=period))
-    kb.button(text=_("📈 Chart"), callback_data=StatsCb(a="chart", p=period))
-    return kb.as_markup()
+    team = None
+    if rep is None and scope.team_id is not None:
+        team = await reports.team_name(session, scope.team_id)
+    return view.scope_name(
+        rep_name=rep.display_name if rep is not None else None,
+        team_name=team,
+        own=scope.rep_id is not None,
+    )
 
 
 async def picker(session: AsyncSession, user: User, role: Role, period: str) -> Rendered:
     reps = await dg.reps_of(session, user, role)
-    if not reps:
-        return _("There is nobody in your team yet. /invite adds a rep."), None
-    kb = InlineKeyboard()
-    for rep in reps:
-        kb.button(text=rep.display_name[:40], callback_data=StatsCb(a="rep", r=rep.id, p=period))
-    kb.adjust(2)
-    return _("Whose metrics?"), kb.as_markup()
+    return view.picker([(rep.id, rep.display_name) for rep in reps], period)
 
 
 def create_router() -> Router:
@@ -95,24 +71,22 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
-        viewer: Viewer,
         state: FSMContext,
     ) -> None:
         await state.clear()
-        now, tz = clock.now(), viewer.tz
+        now, tz = clock.now(), (user.timezone or settings.default_timezone)
         since = await dg.since_for(session, user.id, now)
-        composed = await compose_digest(
+        prepared = await reports.prepare(
             session,
             user,
             role,
-            now=now,
             since=since,
-            settings=settings,
+            now=now,
             tz=tz,
-            lang=viewer.lang,
-            with_chart=is_monday(now, tz),
+            settings_cadence=settings.cadence_days,
+            stale_days=settings.stale_after_days,
         )
-        await send_composed(message, composed)
+        await send_composed(message, await view.compose(prepared, tz, i18n.current_locale))
 
     async def show_stats(
         message: Message,
@@ -128,10 +102,17 @@ def create_router() -> Router:
     ) -> None:
         tz = user.timezone or settings.default_timezone
         scope = mx.MetricScope.rep(rep.id) if rep is not None else dg.scope_of(user, role)
-        stats = await compute_stats(
-            session, scope, period=period, now=now, tz=tz, settings=settings
+        stats = await reports.stats_for(
+            session,
+            scope,
+            period=period,
+            now=now,
+            tz=tz,
+            settings_cadence=settings.cadence_days,
+            stale_days=settings.stale_after_days,
+            reply_hours=settings.inbound_reply_hours,
         )
-        text = stats_text(
+        text = view.stats_text(
             stats,
             scope_name=await scope_name(session, scope, rep),
             period=period,
@@ -139,16 +120,14 @@ def create_router() -> Router:
             lang=lang,
             reply_hours=settings.inbound_reply_hours,
         )
-        await answer_long(message, text, stats_keyboard(period, with_picker=rep is None))
+        await answer_long(message, text, view.stats_keyboard(period, with_picker=rep is None))
 
     async def send_chart(
         message: Message, session: AsyncSession, user: User, role: Role, now: datetime, tz: str
     ) -> None:
         scope = dg.scope_of(user, role)
-        png = await chart_for(session, scope, now=now, tz=tz)
-        caption = _("📈 NPS by week and the funnel by stage — {scope}").format(
-            scope=await scope_name(session, scope, None)
-        )
+        png = await view.chart(await reports.chart_data(session, scope, now=now), tz)
+        caption = view.chart_caption(await scope_name(session, scope, None))
         await message.answer_photo(BufferedInputFile(png, filename="chart.png"), caption=caption)
 
     @router.message(Command("stats"))
@@ -161,7 +140,6 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
-        viewer: Viewer,
         state: FSMContext,
     ) -> None:
         await state.clear()
@@ -179,7 +157,9 @@ def create_router() -> Router:
             return
         now = clock.now()
         if request.chart:
-            await send_chart(message, session, user, role, now, viewer.tz)
+            await send_chart(
+                message, session, user, role, now, (user.timezone or settings.default_timezone)
+            )
             return
         if request.pick:
             text, markup = await picker(session, user, role, request.period)
@@ -204,7 +184,7 @@ def create_router() -> Router:
             rep=rep,
             now=now,
             settings=settings,
-            lang=viewer.lang,
+            lang=i18n.current_locale,
         )
 
     @router.callback_query(StatsCb.filter())
@@ -217,7 +197,6 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
-        viewer: Viewer,
     ) -> None:
         message = query.message
         period = callback_data.p if callback_data.p in m.PERIODS else "30d"
@@ -230,7 +209,14 @@ def create_router() -> Router:
             await message.answer(text, reply_markup=markup)
         elif callback_data.a == "chart":
             await query.answer()
-            await send_chart(message, session, user, role, clock.now(), viewer.tz)
+            await send_chart(
+                message,
+                session,
+                user,
+                role,
+                clock.now(),
+                (user.timezone or settings.default_timezone),
+            )
         elif callback_data.a == "rep":
             rep = await dg.find_rep(session, user, role, callback_data.r)
             if rep is None:
@@ -246,7 +232,7 @@ def create_router() -> Router:
                 rep=rep,
                 now=clock.now(),
                 settings=settings,
-                lang=viewer.lang,
+                lang=i18n.current_locale,
             )
         else:
             await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -261,7 +247,6 @@ def create_router() -> Router:
         clock: Clock,
         settings: Settings,
         i18n: I18n,
-        viewer: Viewer,
     ) -> None:
         message = query.message
         if callback_data.u != user.id or role not in LEADS or not isinstance(message, Message):
@@ -275,7 +260,7 @@ def create_router() -> Router:
             text, markup = await picker(session, user, role, "30d")
             await message.answer(text, reply_markup=markup)
             return
-        now, tz = clock.now(), viewer.tz
+        now, tz = clock.now(), (user.timezone or settings.default_timezone)
         since = datetime.fromtimestamp(callback_data.t, tz=UTC)
         items = await dg.section_items(
             session,
@@ -291,13 +276,13 @@ def create_router() -> Router:
         everyone = scope.team_id is None and scope.rep_id is None
         await answer_long(
             message,
-            list_text(
+            view.list_text(
                 callback_data.s,
                 items,
                 everyone=everyone,
                 since=since,
                 tz=tz,
-                lang=viewer.lang,
+                lang=i18n.current_locale,
             ),
         )
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import leads
 from bot.i18n import _
+from bot.links import start_link
 from core.clock import Clock
 from core.roles import Role
 from services.access import InviteProblem, create_invite
@@ -77,8 +78,7 @@ def create_router() -> Router:
         if result.problem is not None or result.invite is None:
             await target.answer(_("You cannot invite a {role}.").format(role=role_name(invited)))
             return
-        me = await bot.me()
-        link = f"https://t.me/{me.username}?start={result.invite.token}"
+        link = await start_link(bot, result.invite.token)
         await target.answer(
             _(
                 "Invite for a {role}. Send this link to the person; it works once and expires "

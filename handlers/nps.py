@@ -16,18 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import NotStaff, leads, staff
 from bot.i18n import _
+from bot.links import start_link
 from core.clock import Clock
 from core.nps import Category, format_nps
 from core.roles import Role
-from scheduler.nps_jobs import case_keyboard, case_text
 from services import contacts as svc
-from services import delivered, followups, nps
+from services import delivered, followups, nps, nps_cards
 from services.viewer import Viewer
 from storage.models import Survey, Team, User
 from views import delivered as delivered_views
 from views.callbacks import CaseCb, NpsCb
 from views.delivered import pick_delivered
-from views.nps_texts import question, review_line, score_keyboard
+from views.nps import case_keyboard, case_text, question, review_line, score_keyboard
 from views.rendering import answer_long, edit_text, h
 
 
@@ -65,9 +65,8 @@ async def route_answer(
         )
         return
     if result.category is Category.PROMOTER:
-        me = await bot.me()
         assert result.referral is not None
-        link = f"https://t.me/{me.username}?start={result.referral.token}"
+        link = await start_link(bot, result.referral.token)
         await message.answer(
             _(
                 "Thank you so much! 🙏 If someone you know could use our help, share this personal link with them — we'll take good care of them:"
@@ -309,9 +308,8 @@ def create_staff_router() -> Router:
             return
         await nps.move_case(session, case_row, move, actor=user, now=clock.now())
         await query.answer(_("Saved."))
-        await edit_text(
-            query.message, await case_text(session, case_row), reply_markup=case_keyboard(case_row)
-        )
+        card = await nps_cards.case_card(session, case_row)
+        await edit_text(query.message, case_text(card), reply_markup=case_keyboard(card))
 
     @router.callback_query(CaseCb.filter())
     async def case_button_denied(query: CallbackQuery) -> None:

@@ -5,6 +5,9 @@ piece of due work lives in the database and is claimed atomically, one row at a 
 delivery loop with bounded concurrency (scheduler.delivery.DeliveryPool), so a restart loses
 nothing and a slow row delays no other. The daily jobs claim their day in the database
 (table job_runs), so they run once a day in total, however many replicas run.
+
+What renders each kind of due work, and which jobs run, is registered on the Clockwork by the
+app factory (bot.app.register_jobs); a kind nobody registered is never marked done.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +31,36 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.config import Settings
-    from bot.sender import Sender
+    from bot.sender import Sender, SendStatus
     from core.clock import Clock
     from scheduler.delivery import DeliveryPool
+    from storage.models import User
+    from views.rendered import Composed, Rendered
 
 log = logging.getLogger(__name__)
 
 Worker = Callable[["Clockwork"], Awaitable[Any]]
 Sleep = Callable[[float], Awaitable[Any]]
+# (session, claimed row, its user, clockwork) -> what to send, or None: nothing (the row is done)
+Renderer = Callable[
+    ["AsyncSession", duework.Claimed, "User | None", "Clockwork"],
+    Awaitable["Rendered | Composed | None"],
+]
+# what happens after a send, by kind (in the closing write block): e.g. a survey marked delivered
+AfterSend = Callable[["AsyncSession", duework.Claimed, "SendStatus", "Clockwork"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RendererSpec:
+    """How one kind of due work is rendered. Renderers read (a read session, before the send);
+    one that writes — a fan-out into other rows — says ``writes=True`` and runs in a write
+    block that first checks the claim is still held."""
+
+    kind: str
+    render: Renderer
+    writes: bool = False
+    after_send: AfterSend | None = None
+
 
 # a daily run still "running" after this long lost its runner (a crash): it is run again
 DAILY_RUN_STALE = timedelta(hours=1)
@@ -75,6 +101,7 @@ class Clockwork:
         self.sleep = sleep
         self.workers: list[Worker] = []
         self.daily: list[Worker] = []
+        self.renderers: dict[str, RendererSpec] = {}
         self.scheduler: AsyncIOScheduler | None = None
         self._pool: DeliveryPool | None = None
         # identifies this process's claims; a restarted process gets a new one
@@ -91,6 +118,25 @@ class Clockwork:
 
             self._pool = DeliveryPool(self, self.concurrency)
         return self._pool
+
+    def register_renderer(
+        self,
+        kind: str,
+        render: Renderer,
+        *,
+        writes: bool = False,
+        after_send: AfterSend | None = None,
+    ) -> None:
+        """The renderer of one kind of due work; a kind is registered once."""
+        if kind in self.renderers:
+            raise ValueError(f"a renderer for due work of kind {kind!r} is already registered")
+        self.renderers[kind] = RendererSpec(kind, render, writes, after_send)
+
+    def register_renderers(self, specs: Iterable[RendererSpec]) -> None:
+        for spec in specs:
+            self.register_renderer(
+                spec.kind, spec.render, writes=spec.writes, after_send=spec.after_send
+            )
 
     def register(self, worker: Worker) -> None:
         self.workers.append(worker)

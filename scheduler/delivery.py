@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +16,14 @@ from bot.i18n import _, user_language
 from bot.sender import Guard, SendResult, SendStatus
 from core.cadence import effective_cadence, is_going_cold
 from core.nextstep import format_local
+from scheduler import RendererSpec
 from services import duework, followups, taps
 from storage.models import Contact, Team, Touch, User
 from storage.uow import end_read, write_session, writing
 from views.callbacks import RemindCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
+from views.rendered import Composed, Rendered
 from views.rendering import h
 
 if TYPE_CHECKING:
@@ -32,43 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=15)
-Rendered = tuple[str, InlineKeyboardMarkup | None]
-
-
-@dataclass
-class Composed:
-    """Several messages (text + keyboard each) and an optional photo (PNG bytes, caption)."""
-
-    parts: list[Rendered] = field(default_factory=list)
-    photo: tuple[bytes, str | None] | None = None
-
-
-Renderer = Callable[
-    [AsyncSession, duework.Claimed, User | None, "Clockwork"],
-    Awaitable[Rendered | Composed | None],
-]
-RENDERERS: dict[str, Renderer] = {}
-# kinds whose renderer writes (fans out into other rows): it runs inside a write block
-WRITING_KINDS: set[str] = set()
-# what happens after a send, by kind: (session, item, status, cw) — e.g. a survey marked delivered
-AfterSend = Callable[[AsyncSession, duework.Claimed, SendStatus, "Clockwork"], Awaitable[None]]
-AFTER_SEND: dict[str, AfterSend] = {}
-
-
-def renderer(kind: str, *, writes: bool = False) -> Callable[[Renderer], Renderer]:
-    """Register the renderer of a kind of due work. Renderers read (a read session, no write
-    block, before the send); one that writes — a fan-out into other rows — says ``writes=True``
-    and runs in a write block that first checks the claim is still held."""
-
-    def register(fn: Renderer) -> Renderer:
-        RENDERERS[kind] = fn
-        if writes:
-            WRITING_KINDS.add(kind)
-        else:
-            WRITING_KINDS.discard(kind)
-        return fn
-
-    return register
 
 
 def _tz(user: User | None, cw: Clockwork) -> str:
@@ -111,7 +74,6 @@ def _context(c: Contact, last: Touch | None, tz: str, lang: str) -> list[str]:
     return lines
 
 
-@renderer(followups.REMINDER)
 async def render_reminder(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -146,7 +108,6 @@ async def render_reminder(
     return "\n".join(lines), kb.as_markup()
 
 
-@renderer(followups.COLD)
 async def render_cold(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -175,7 +136,6 @@ async def render_cold(
     return "\n".join(lines), kb.as_markup()
 
 
-@renderer(followups.STALE)
 async def render_stale(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -198,7 +158,6 @@ async def render_stale(
     return _("🔎 Data check.") + " " + q, kb.as_markup()
 
 
-@renderer(followups.INBOUND_REP)
 async def render_inbound_rep(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -218,7 +177,6 @@ async def render_inbound_rep(
     return text, kb.as_markup()
 
 
-@renderer(followups.INBOUND_MGR)
 async def render_inbound_mgr(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -240,7 +198,6 @@ async def render_inbound_mgr(
     )
 
 
-@renderer(followups.NOTICE)
 async def render_notice(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -268,6 +225,18 @@ async def render_notice(
             kb.as_markup(),
         )
     return None
+
+
+def renderers() -> list[RendererSpec]:
+    """The follow-ups' kinds of due work (registered by the app factory)."""
+    return [
+        RendererSpec(followups.REMINDER, render_reminder),
+        RendererSpec(followups.COLD, render_cold),
+        RendererSpec(followups.STALE, render_stale),
+        RendererSpec(followups.INBOUND_REP, render_inbound_rep),
+        RendererSpec(followups.INBOUND_MGR, render_inbound_mgr),
+        RendererSpec(followups.NOTICE, render_notice),
+    ]
 
 
 # ------------------------------------------------------------------------------- delivery
@@ -587,8 +556,8 @@ async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None
 
 
 async def _deliver(cw: Clockwork, item: duework.Claimed, hold: Hold) -> SendStatus | None:
-    render = RENDERERS.get(item.kind)
-    if render is None:
+    spec = cw.renderers.get(item.kind)
+    if spec is None:
         log.error(
             "due work %s has a kind nobody renders (%r): left pending for a later try",
             item.id,
@@ -602,7 +571,7 @@ async def _deliver(cw: Clockwork, item: duework.Claimed, hold: Hold) -> SendStat
         user = await session.get(User, item.user_id) if item.user_id else None
         lang = _lang(user, cw)
         with cw.i18n.context(), cw.i18n.use_locale(lang):
-            if item.kind in WRITING_KINDS:
+            if spec.writes:
                 # it writes (a fan-out into other rows): one write block that checks the claim
                 async with writing(session):
                     if not await duework.renew(
@@ -610,13 +579,13 @@ async def _deliver(cw: Clockwork, item: duework.Claimed, hold: Hold) -> SendStat
                     ):
                         hold.lose()
                         return SendStatus.ABORTED
-                    rendered = await render(session, item, user, cw)
+                    rendered = await spec.render(session, item, user, cw)
                     if rendered is None:
                         await hold.stop()
                         await hold.finish(session, duework.DONE)
                         return None
             else:
-                rendered = await render(session, item, user, cw)
+                rendered = await spec.render(session, item, user, cw)
                 await end_read(session)
     if rendered is None:
         await hold.stop()
@@ -669,7 +638,8 @@ async def _after_send(
 ) -> None:
     """The kind's after-send step, in the closing write block; if it fails, the message still
     counts as sent (a savepoint keeps the close): a bug there must never send it twice."""
-    hook = AFTER_SEND.get(item.kind)
+    spec = cw.renderers.get(item.kind)
+    hook = spec.after_send if spec is not None else None
     if hook is None:
         return
     try:

@@ -1,25 +1,24 @@
-"""Delivery of the NPS loop's due work: the question, its reminder, case alerts and notices."""
+"""Delivery of the NPS loop's due work: the question, its reminder, case alerts and notices.
+
+Each renderer reads plain data from services (services.nps_cards), renders it with views.nps,
+and hands it back to the delivery loop to send."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import _
+from bot.links import start_link
 from bot.sender import SendStatus
-from core.nps import category
-from scheduler.delivery import AFTER_SEND, Rendered, renderer
-from services import duework, nps
-from storage.models import Contact, NpsCase, Survey, User
+from scheduler import RendererSpec
+from services import duework, nps, nps_cards
+from storage.models import NpsCase, Survey, User
 from storage.uow import writing
-from views.callbacks import CardCb, CaseCb
-from views.delivered import forward_text
-from views.keyboards import InlineKeyboard
-from views.nps_texts import question, score_keyboard
-from views.rendering import h
+from views import nps as view
+from views.rendered import Rendered
 
 if TYPE_CHECKING:
     from scheduler import Clockwork
@@ -27,19 +26,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def survey_link(cw: Clockwork, survey: Survey) -> str:
-    me = await cw.sender.bot.me()
-    return f"https://t.me/{me.username}?start={survey.token}"
-
-
-@renderer(nps.NPS_SEND)
 async def render_send(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    survey = await session.get(Survey, item.ref_id) if item.ref_id else None
+    survey = await nps_cards.survey_card(session, item.ref_id)
     if survey is None or survey.status != "scheduled" or cw.clock.now() >= survey.expires_at:
         return None
-    return question(cw.settings.company_name), score_keyboard(survey.id)
+    return view.survey(cw.settings.company_name, survey.id)
 
 
 async def after_send(
@@ -50,7 +43,10 @@ async def after_send(
     now = cw.clock.now()
     if status is SendStatus.SENT:
         await nps.mark_delivered(
-            session, item.ref_id, now=now, remind_after=_hours(cw.settings.nps_reminder_hours)
+            session,
+            item.ref_id,
+            now=now,
+            remind_after=timedelta(hours=cw.settings.nps_reminder_hours),
         )
     elif status is SendStatus.UNREACHABLE:
         survey = await nps.fall_back_to_link(session, item.ref_id, now=now)
@@ -69,30 +65,15 @@ async def after_send(
                 )
 
 
-AFTER_SEND[nps.NPS_SEND] = after_send
-
-
-def _hours(value: float):  # noqa: ANN202
-    from datetime import timedelta
-
-    return timedelta(hours=value)
-
-
-@renderer(nps.NPS_REMIND)
 async def render_remind(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    survey = await session.get(Survey, item.ref_id) if item.ref_id else None
-    if survey is None or survey.answered_at is not None or survey.status != "sent":
+    survey = await nps_cards.survey_card(session, item.ref_id)
+    if survey is None or survey.answered or survey.status != "sent":
         return None
     if cw.clock.now() >= survey.expires_at:
         return None
-    return (
-        _("A gentle reminder — your opinion matters to us.")
-        + "\n\n"
-        + question(cw.settings.company_name),
-        score_keyboard(survey.id),
-    )
+    return view.survey_reminder(cw.settings.company_name, survey.id)
 
 
 async def after_remind(
@@ -104,49 +85,15 @@ async def after_remind(
             survey.reminded_at = cw.clock.now()
 
 
-AFTER_SEND[nps.NPS_REMIND] = after_remind
-
-
-def case_keyboard(case_row: NpsCase):  # noqa: ANN201
-    kb = InlineKeyboard()
-    if case_row.status == "open":
-        kb.button(text=_("🙋 Take it"), callback_data=CaseCb(a="take", id=case_row.id))
-    if case_row.status in ("open", "taken"):
-        kb.button(text=_("📞 Client contacted"), callback_data=CaseCb(a="cont", id=case_row.id))
-    if case_row.status != "resolved":
-        kb.button(text=_("✅ Resolve"), callback_data=CaseCb(a="res", id=case_row.id))
-    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=case_row.contact_id))
-    kb.adjust(2, 2)
-    return kb.as_markup()
-
-
-async def case_text(session: AsyncSession, case_row: NpsCase) -> str:
-    survey = await session.get(Survey, case_row.survey_id)
-    contact = await session.get(Contact, case_row.contact_id)
-    rep = await session.get(User, case_row.rep_id)
-    lines = [
-        _("🚨 <b>Detractor</b>: {name} gave {score}/10.").format(
-            name=h(contact.name if contact else "?"), score=survey.score if survey else "?"
-        ),
-        _("Rep: {rep}").format(rep=h(rep.display_name if rep else "?")),
-    ]
-    if survey is not None and survey.comment:
-        lines.append(_("What went wrong: «{text}»").format(text=h(survey.comment[:1500])))
-    return "\n".join(lines)
-
-
-@renderer(nps.CASE_ALERT)
 async def render_case_alert(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    case_row = await session.get(NpsCase, item.ref_id) if item.ref_id else None
-    if case_row is None or case_row.status == "resolved":
+    card = await nps_cards.case_card_by_id(session, item.ref_id)
+    if card is None or card.resolved:
         return None
-    sla = _("Resolve within {hours} h.").format(hours=f"{cw.settings.nps_case_sla_hours:g}")
-    return (await case_text(session, case_row)) + "\n" + sla, case_keyboard(case_row)
+    return view.case_alert(card, cw.settings.nps_case_sla_hours)
 
 
-@renderer(nps.CASE_DUE, writes=True)
 async def render_case_due(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -161,7 +108,6 @@ async def render_case_due(
     return None
 
 
-@renderer(nps.CASE_ESCALATE, writes=True)
 async def render_case_escalate(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
@@ -170,10 +116,7 @@ async def render_case_escalate(
     if case_row is None or case_row.status == "resolved":
         return None
     now = cw.clock.now()
-    admins = {
-        u.tg_id: u
-        for u in await session.scalars(select(User).where(User.tg_id.in_(cw.settings.admin_ids)))
-    }
+    admins = await nps_cards.users_by_tg(session, cw.settings.admin_ids)
     people = [
         (tg_id, admins[tg_id].id if tg_id in admins else None)
         for tg_id in sorted(cw.settings.admin_ids)
@@ -187,97 +130,52 @@ async def render_case_escalate(
     return None
 
 
-@renderer(nps.REFERRAL_NEW)
 async def render_referral(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    contact = await session.get(Contact, item.contact_id) if item.contact_id else None
-    promoter = await session.get(Contact, item.ref_id) if item.ref_id else None
-    if contact is None or promoter is None:
+    names = await nps_cards.contact_names(session, item.contact_id, item.ref_id)
+    if names is None or item.contact_id is None:
         return None
-    kb = InlineKeyboard()
-    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=contact.id))
-    return (
-        _("🎁 <b>New referral</b>: {name}, introduced by {promoter}. Get in touch soon!").format(
-            name=h(contact.name), promoter=h(promoter.name)
-        ),
-        kb.as_markup(),
-    )
+    name, promoter = names
+    return view.referral(item.contact_id, name, promoter)
 
 
-@renderer(nps.NPS_NOTICE)
 async def render_notice(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
     what = item.payload.get("what")
-    if what == "link":
-        survey = await session.get(Survey, item.ref_id) if item.ref_id else None
-        contact = await session.get(Contact, item.contact_id) if item.contact_id else None
-        if survey is None or contact is None or survey.answered_at is not None:
+    if what in ("link", "comment", "score"):
+        survey = await nps_cards.survey_card(session, item.ref_id, item.contact_id)
+        if survey is None or survey.contact_id is None or survey.contact_name is None:
             return None
-        link = await survey_link(cw, survey)
-        return (
-            _(
-                "📋 {name} can't get the survey from me directly (they haven't started the bot). Forward them this text:"
-            ).format(name=h(contact.name))
-            + "\n\n"
-            + forward_text(link, cw.settings.company_name),
-            None,
-        )
-    if what == "comment":
-        survey = await session.get(Survey, item.ref_id) if item.ref_id else None
-        contact = await session.get(Contact, item.contact_id) if item.contact_id else None
-        if survey is None or contact is None or survey.score is None or not survey.comment:
+        if what == "link":
+            if survey.answered:
+                return None
+            link = await start_link(cw.sender.bot, survey.token)
+            return view.link_notice(survey.contact_name, link, cw.settings.company_name)
+        if survey.score is None:
             return None
-        kb = InlineKeyboard()
-        kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=contact.id))
-        return (
-            _("💬 {name} answered {score}/10 and wrote: «{text}»").format(
-                name=h(contact.name), score=survey.score, text=h(survey.comment[:2000])
-            ),
-            kb.as_markup(),
-        )
-    if what == "score":
-        survey = await session.get(Survey, item.ref_id) if item.ref_id else None
-        contact = await session.get(Contact, item.contact_id) if item.contact_id else None
-        if survey is None or contact is None or survey.score is None:
-            return None
-        labels = {"promoter": _("promoter"), "passive": _("passive"), "detractor": _("detractor")}
-        return (
-            _("📊 {name} answered the survey: {score}/10 ({category}).").format(
-                name=h(contact.name),
-                score=survey.score,
-                category=labels[category(survey.score).value],
-            ),
-            None,
-        )
-    case_row = await session.get(NpsCase, item.ref_id) if item.ref_id else None
-    if case_row is None:
+        if what == "comment":
+            if not survey.comment:
+                return None
+            return view.comment_notice(
+                survey.contact_id, survey.contact_name, survey.score, survey.comment
+            )
+        return view.score_notice(survey.contact_name, survey.score)
+    card = await nps_cards.case_card_by_id(session, item.ref_id)
+    if card is None or not isinstance(what, str):
         return None
-    text = await case_text(session, case_row)
-    if what == "case_opened":
-        return _("A case was opened for your client; the manager is on it.") + "\n" + text, None
-    if what == "case_due":
-        if case_row.status == "resolved":
-            return None
-        return _("⏳ The case's deadline is close.") + "\n" + text, case_keyboard(case_row)
-    if what == "case_escalated":
-        if case_row.status == "resolved":
-            return None
-        return _(
-            "⛔ The case missed its deadline and is escalated to you."
-        ) + "\n" + text, case_keyboard(case_row)
-    if what == "case_moved":
-        status = {
-            "open": _("open"),
-            "taken": _("taken by the manager"),
-            "contacted": _("client contacted"),
-            "resolved": _("resolved"),
-        }[case_row.status]
-        extra = ""
-        if case_row.escalated_at and case_row.status != "resolved":
-            extra = "\n" + _("It is escalated to the administrators.")
-        if case_row.resolution:
-            extra += "\n" + _("Resolution: {text}").format(text=h(case_row.resolution))
-        return _("Case update: {status}.").format(status=status) + extra + "\n" + text, None
-    return None
+    return view.case_notice(what, card)
+
+
+def renderers() -> list[RendererSpec]:
+    """The NPS loop's kinds of due work (registered by the app factory)."""
+    return [
+        RendererSpec(nps.NPS_SEND, render_send, after_send=after_send),
+        RendererSpec(nps.NPS_REMIND, render_remind, after_send=after_remind),
+        RendererSpec(nps.CASE_ALERT, render_case_alert),
+        RendererSpec(nps.CASE_DUE, render_case_due, writes=True),
+        RendererSpec(nps.CASE_ESCALATE, render_case_escalate, writes=True),
+        RendererSpec(nps.REFERRAL_NEW, render_referral),
+        RendererSpec(nps.NPS_NOTICE, render_notice),
+    ]

@@ -1,8 +1,8 @@
 """The manager's daily digest: what it contains, the lists behind its sections, and its schedule.
 
 The figures come from services/metrics.py (SQL aggregates); this module only assembles them for
-one manager (their team, per rep) or an admin (all teams, per team). Rendering is the bot's job
-(scheduler/digest.py).
+one manager (their team, per rep) or an admin (all teams, per team), as plain data that
+views/digest.py renders (through services/reports.py).
 """
 
 from __future__ import annotations

@@ -20,15 +20,21 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# where the alembic CLI finds the database when no connection is handed in (migrations/env.py)
+DATABASE_URL_ENV = "DATABASE_URL"
 _REVISION = re.compile(r'^revision = "([^"]+)"', re.M)
 _DOWN = re.compile(r'^down_revision = (?:"([^"]+)"|None)', re.M)
 
 
-def alembic_config() -> Config:
+def alembic_config(url: str | None = None) -> Config:
+    """The migrations' config; with ``url``, alembic's own commands connect to that database
+    (otherwise a connection is handed in through ``cfg.attributes["connection"]``)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 

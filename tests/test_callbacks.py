@@ -6,7 +6,6 @@ import pytest
 
 from core.enums import Influence, InfluenceSource, Source, Stage, Status, TouchType
 from core.timezones import COMMON_ZONES
-from scheduler.digest import DigestCb, StatsCb
 from views.callbacks import (
     CardCb,
     CaseCb,
@@ -20,6 +19,7 @@ from views.callbacks import (
     SettingsCb,
     TzCb,
 )
+from views.digest import DigestCb, StatsCb
 
 BIG = 2**31 - 1  # the largest id either database hands out for these tables
 LONGEST_ENUM = max(

@@ -250,7 +250,7 @@ async def test_digest_scheduling_is_idempotent_and_skips_unreachable(tg, emu, cl
 
 
 async def test_chart_labels_follow_the_managers_language(tg, emu, monkeypatch) -> None:
-    import scheduler.digest as view
+    import views.digest as view
 
     drawn: list[dict] = []
     real = view.chart_png
@@ -276,7 +276,7 @@ async def test_chart_labels_follow_the_managers_language(tg, emu, monkeypatch) -
 
 
 def test_pack_keeps_sections_whole_and_cuts_only_one_too_long_for_a_message() -> None:
-    from scheduler.digest import pack
+    from views.digest import pack
 
     sections = [("a", "A" * 3000), ("b", "B" * 900), ("c", "C" * 9000), ("d", "D" * 10)]
     parts = pack("Head", sections, lambda key: (key.upper(), f"dg:{key}:1:0"), limit=4096)

@@ -40,7 +40,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select, text
 
-import scheduler.nps_jobs  # noqa: F401 - the NPS renderers, as the app registers them
+from bot.app import register_renderers
 from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.sender import SendResult, SendStatus
@@ -246,6 +246,7 @@ class FollowUps(RuleBasedStateMachine):
             i18n=create_i18n("en"),
             settings=bot_settings,
         )
+        register_renderers(self.cw)  # as the app factory does
         self.model = Model()
         self.users: dict[int, int] = {}  # tg id -> user id
         self.run(self._seed())

@@ -5,6 +5,7 @@ escaped)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
@@ -22,11 +23,13 @@ from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choic
 from core.nextstep import format_local
 from services.cards import CardData
 from services.contacts import TimelineItem, tag_list
-from storage.models import Contact, Touch, User
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, ListCb, PickCb
 from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
 from views.rendering import answer_long, edit_text, h
+
+if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
+    from storage.models import Contact, Touch, User
 
 log = logging.getLogger(__name__)
 

@@ -4,29 +4,23 @@ NPS question will go (directly, via a link to forward, or not at all and why).""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup, Message
-from aiogram.utils.deep_linking import create_start_link
 
 from bot.i18n import _
+from bot.links import start_link
 from core.nextstep import format_local
 from services.delivered import Delivered
 from services.nps import Skip
-from storage.models import Contact
 from views.callbacks import CardAction, CardCb
 from views.keyboards import InlineKeyboard
+from views.nps import forward_text
 from views.rendering import h
 
-
-def forward_text(link: str, company: str | None) -> str:
-    """The ready text a rep forwards to the client."""
-    who = h(company) if company else _("us")
-    return _(
-        "Thank you for working with {who}! Could you answer one short question? "
-        "It takes ten seconds: {link}"
-    ).format(who=who, link=h(link))
+if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
+    from storage.models import Contact
 
 
 def already_logged(contact: Contact) -> str:
@@ -88,7 +82,7 @@ async def tell(
     planned = done.planned
     link = None
     if planned is not None and planned.survey is not None and not planned.direct:
-        link = await create_start_link(bot, planned.survey.token)
+        link = await start_link(bot, planned.survey.token)
     texts = survey_plan(
         done,
         contact,

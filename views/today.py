@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _
 from core.nextstep import format_local
 from services.today import Day
-from storage.models import Contact
 from views.callbacks import CardAction, CardCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
 from views.rendering import h
+
+if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
+    from storage.models import Contact
 
 SHOWN = 10  # items a section lists before "…and N more"
 

@@ -3,17 +3,21 @@ buttons, and the two entry points other features open these dialogues with."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.i18n import _
 from core.enums import Direction, TouchType
-from storage.models import Contact
 from views.callbacks import CardAction, CardCb, PickCb
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
 from views.rendering import h
 from views.states import LogForm, NextForm
+
+if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
+    from storage.models import Contact
 
 NO_STEP_REASONS = ("lost", "not_fit", "done", "other")
 QUICK_WHEN = {"t10": "tomorrow 10:00", "d3": "in 3 days", "w1": "in 1 week"}

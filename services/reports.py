@@ -1,0 +1,98 @@
+"""Reports ready to render, as plain data for views/digest.py: the digest with its Monday chart,
+the chart alone, /stats. The figures come from services.digest and services.metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.metrics import period_bounds
+from core.roles import Role
+from services import digest as dg
+from services import metrics as mx
+from storage.models import Team, User
+
+
+async def team_name(session: AsyncSession, team_id: int) -> str | None:
+    return await session.scalar(select(Team.name).where(Team.id == team_id))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What the chart draws: NPS by week (oldest first) and the active cards by stage."""
+
+    weeks: list[mx.WeekNps]
+    funnel: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A digest ready to render: its figures, and the chart on Mondays."""
+
+    digest: dg.Digest
+    chart: Chart | None
+
+
+def is_monday(now: datetime, tz: str) -> bool:
+    return now.astimezone(ZoneInfo(tz)).isoweekday() == 1
+
+
+async def chart_data(session: AsyncSession, scope: mx.MetricScope, *, now: datetime) -> Chart:
+    weeks = await mx.nps_by_week(session, scope, end=now)
+    return Chart(weeks=weeks, funnel=await mx.funnel_by_stage(session, scope))
+
+
+async def prepare(
+    session: AsyncSession,
+    user: User,
+    role: Role,
+    *,
+    since: datetime,
+    now: datetime,
+    tz: str,
+    settings_cadence: str,
+    stale_days: int,
+) -> Prepared:
+    """The digest for ``user`` since ``since``; the chart too when it is Monday in ``tz``."""
+    digest = await dg.build(
+        session,
+        user,
+        role,
+        since=since,
+        now=now,
+        settings_cadence=settings_cadence,
+        stale_days=stale_days,
+    )
+    chart = (
+        await chart_data(session, dg.scope_of(user, role), now=now) if is_monday(now, tz) else None
+    )
+    return Prepared(digest, chart)
+
+
+async def stats_for(
+    session: AsyncSession,
+    scope: mx.MetricScope,
+    *,
+    period: str,
+    now: datetime,
+    tz: str,
+    settings_cadence: str,
+    stale_days: int,
+    reply_hours: float,
+) -> mx.Stats:
+    """/stats: the method's measures over ``period`` (see core.metrics.period_bounds)."""
+    start, end = period_bounds(period, now, tz)
+    return await mx.stats(
+        session,
+        scope,
+        start,
+        end,
+        now=now,
+        settings_cadence=settings_cadence,
+        stale_days=stale_days,
+        reply_hours=reply_hours,
+    )

@@ -1,0 +1,181 @@
+"""The app factory wires the scheduler explicitly, and the layers import only what they may."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_app, create_bot
+from bot.config import Settings
+from scheduler import Clockwork
+from services import digest as dg
+from services import followups, nps
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_of(path: Path) -> Any:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return importlib.import_module(".".join(parts))
+
+
+def _value(node: ast.expr | None, module: Any) -> str | None:
+    """A string constant, a module constant (``NOTICE``) or one of another module
+    (``followups.NOTICE``); None for anything else (a parameter, say)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        value = getattr(module, node.id, None)
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        value = getattr(getattr(module, node.value.id, None), node.attr, None)
+    else:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def scheduled_kinds() -> set[str]:
+    """Every kind of due work the services write: ``kind=...`` in a call, ``"kind": ...`` in a
+    row, the default of a ``kind`` parameter, read from the source of services/."""
+    kinds: set[str] = set()
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        module = _module_of(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found: list[ast.expr | None] = []
+            if isinstance(node, ast.Call):
+                found += [k.value for k in node.keywords if k.arg == "kind"]
+            elif isinstance(node, ast.Dict):
+                found += [
+                    v
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and k.value == "kind"
+                ]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args
+                positional = args.posonlyargs + args.args
+                defaults = dict(zip(positional[::-1], args.defaults[::-1], strict=False))
+                defaults |= dict(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+                found += [d for a, d in defaults.items() if a.arg == "kind"]
+            kinds |= {v for v in (_value(n, module) for n in found) if v is not None}
+    return kinds
+
+
+def test_the_scan_finds_the_kinds_the_services_name() -> None:
+    kinds = scheduled_kinds()
+    assert set(followups.FOLLOWUP_KINDS) <= kinds
+    assert {dg.DIGEST, nps.NPS_SEND, nps.NPS_REMIND, nps.NPS_NOTICE, nps.CASE_DUE} <= kinds
+
+
+async def test_building_the_app_registers_a_renderer_for_every_kind_the_services_schedule(
+    settings: Settings,
+) -> None:
+    app = build_app(settings, bot=create_bot(settings, token="42:TEST"), start_clockwork=False)
+    try:
+        registered = set(app.clockwork.renderers)
+        assert scheduled_kinds() - registered == set()  # none would stay pending for ever
+        assert registered - scheduled_kinds() == set()  # and no renderer for nothing
+        writing = {k for k, spec in app.clockwork.renderers.items() if spec.writes}
+        assert writing == {nps.CASE_DUE, nps.CASE_ESCALATE}  # the fan-outs
+        assert [w.__name__ for w in app.clockwork.workers] == ["plan_digest_work", "deliver_due"]
+        assert [w.__name__ for w in app.clockwork.daily] == ["daily_scan"]
+    finally:
+        await app.close()
+
+
+async def test_a_kind_has_one_renderer(settings: Settings) -> None:
+    app = build_app(settings, bot=create_bot(settings, token="42:TEST"), start_clockwork=False)
+    try:
+        cw: Clockwork = app.clockwork
+        before = cw.renderers[dg.DIGEST]
+
+        async def other(*_args: Any) -> None:
+            return None
+
+        with pytest.raises(ValueError, match="digest"):
+            cw.register_renderer(dg.DIGEST, other)
+        assert cw.renderers[dg.DIGEST] is before
+    finally:
+        await app.close()
+
+
+# ------------------------------------------------------------------------------------ layers
+def _imports(path: Path) -> set[str]:
+    """Modules a file imports when it runs (``from a.b import c`` gives ``a.b`` and ``a.b.c``);
+    names imported under ``if TYPE_CHECKING:`` only annotate and are left out."""
+    found: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            node.body = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _offenders(folder: str, banned: tuple[str, ...]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        bad = sorted(
+            name
+            for name in _imports(path)
+            if any(name == b or name.startswith(b + ".") for b in banned)
+        )
+        if bad:
+            out[str(path.relative_to(ROOT))] = bad
+    return out
+
+
+def test_handlers_import_nothing_from_the_scheduler() -> None:
+    assert _offenders("handlers", ("scheduler",)) == {}
+
+
+def test_views_take_plain_data_and_storage_does_not_depend_on_the_bot() -> None:
+    # a view never gets a session or runs a query; storage (migrations too) never reads bot/
+    assert _offenders("views", ("sqlalchemy", "storage", "scheduler", "handlers")) == {}
+    assert _offenders("storage", ("bot", "handlers", "scheduler", "views")) == {}
+
+
+def test_the_scheduler_builds_no_keyboards() -> None:
+    keyboards = ("aiogram.types.InlineKeyboardMarkup", "aiogram.filters.callback_data")
+    keyboards += ("aiogram.utils.keyboard", "views.keyboards", "views.callbacks")
+    # scheduler/delivery.py still renders the follow-ups' reminders itself: they move to
+    # views/ when delivery becomes a package (issue 11)
+    assert set(_offenders("scheduler", keyboards)) <= {"scheduler/delivery.py"}
+
+
+def test_the_alembic_cli_takes_the_url_from_its_caller(tmp_path: Path) -> None:
+    """``alembic upgrade head`` with alembic.ini and DATABASE_URL: the bot's settings are never
+    loaded (no .env, no bot/ import)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    script = (
+        "import sys\n"
+        "from alembic.config import main\n"
+        "main(['-c', 'alembic.ini', '-x', 'unused=1', 'upgrade', 'head'])\n"
+        "assert not [m for m in sys.modules if m == 'bot' or m.startswith('bot.')]\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cli.db").stat().st_size > 0
+    missing = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode != 0 and "no database URL" in missing.stderr

@@ -1,0 +1,564 @@
+"""The digest, /stats and the section lists as the chat shows them: titles, message packing by
+section, the buttons, and the Monday chart. Everything here takes plain data prepared by
+services.digest and services.metrics (never a session); handlers/digest.py and the scheduled
+digest (scheduler/digest.py) render through the same functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.i18n import N_, _
+from core import metrics as m
+from core.nextstep import format_local
+from core.textsplit import TELEGRAM_LIMIT, split_html, utf16_len
+from views.keyboards import InlineKeyboard
+from views.labels import label, label_text
+from views.rendered import Composed, Rendered
+from views.rendering import h
+
+if TYPE_CHECKING:
+    from services import digest as dg
+    from services import metrics as mx
+    from services import reports
+
+
+class DigestCb(CallbackData, prefix="dg"):
+    """A section's list: ``s`` the section, ``u`` the recipient's user id (checked on tap),
+    ``t`` the start of the digest's period (Unix seconds)."""
+
+    s: str
+    u: int
+    t: int
+
+
+class StatsCb(CallbackData, prefix="st"):
+    """/stats buttons: ``a`` pick (the rep picker) | rep (one rep's figures) | chart."""
+
+    a: str
+    r: int = 0
+    p: str = "30d"
+
+
+TITLES = {
+    "touches": N_("📞 Touches"),
+    "new": N_("🆕 New contacts"),
+    "steps": N_("✅ Next steps"),
+    "overdue": N_("🔴 Overdue now"),
+    "funnel": N_("🔀 Stage moves and status changes"),
+    "cold": N_("🥶 Going cold"),
+    "stale": N_("🔎 Stale data"),
+    "inbound": N_("📥 Inbound requests that missed the reply window"),
+    "nps": N_("⭐ NPS"),
+    "cases": N_("🚨 Open detractor cases"),
+    "referrals": N_("🤝 Referrals received"),
+    "reps": N_("👥 By rep"),
+}
+TEAMS_TITLE = N_("👥 By team")
+BUTTONS = {
+    "touches": N_("📞 Touches"),
+    "new": N_("🆕 New"),
+    "steps": N_("✅ Steps"),
+    "overdue": N_("🔴 Overdue"),
+    "funnel": N_("🔀 Moves"),
+    "cold": N_("🥶 Cold"),
+    "stale": N_("🔎 Stale"),
+    "inbound": N_("📥 Missed replies"),
+    "nps": N_("⭐ NPS answers"),
+    "cases": N_("🚨 Cases"),
+    "referrals": N_("🤝 Referrals"),
+    "reps": N_("👥 One rep's stats"),
+}
+CASE_STATUS = {"open": N_("open"), "taken": N_("taken"), "contacted": N_("client contacted")}
+PERIOD_NAMES = {
+    "7d": N_("the last 7 days"),
+    "30d": N_("the last 30 days"),
+    "90d": N_("the last 90 days"),
+    "month": N_("this month"),
+}
+
+
+def title(key: str, everyone: bool = False) -> str:
+    """A section's title, HTML-escaped."""
+    return h(_(TEAMS_TITLE) if key == "reps" and everyone else _(TITLES[key]))
+
+
+# ------------------------------------------------------------------------------ formatting
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return m.DASH
+    days, hours, minutes = m.split_duration(seconds)
+    if days:
+        return _("{days} d {hours} h").format(days=days, hours=hours)
+    if hours:
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return _("{minutes} min").format(minutes=minutes)
+
+
+def who(item: dg.Item) -> str:
+    return f"{h(item.name)}" + (f", {h(item.company)}" if item.company else "")
+
+
+def _counts(
+    pairs: Sequence[tuple[str | None, int]], group: str, none_label: str | None = None
+) -> str:
+    if not pairs:
+        return _("none")
+    return " · ".join(
+        f"{label(group, code) if code else none_label or m.DASH} {n}" for code, n in pairs
+    )
+
+
+def _nps_line(f: mx.NpsFigures) -> str:
+    return _(
+        "{answers} answers: {promoters} promoters, {passives} passives, {detractors} detractors"
+    ).format(answers=f.answers, promoters=f.promoters, passives=f.passives, detractors=f.detractors)
+
+
+def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
+    """(section key, HTML) in the digest's order; every user-entered value is escaped."""
+
+    def head(key: str, count: int | str | None = None) -> str:
+        text = f"<b>{title(key, d.everyone)}</b>"
+        return text if count is None else f"{text}: {count}"
+
+    def when(dt: datetime | None) -> str:
+        return format_local(dt, tz, lang) if dt else m.DASH
+
+    out: list[tuple[str, str]] = []
+    out.append(("touches", head("touches", d.touches_total) + "\n" + _counts(d.touches, "touch")))
+    out.append(
+        (
+            "new",
+            head("new", d.new_total) + "\n" + _counts(d.new, "source", _("no source")),
+        )
+    )
+    out.append(
+        (
+            "steps",
+            head("steps", _("{done} of {due} done").format(done=d.steps.done, due=d.steps.due)),
+        )
+    )
+    lines = [head("overdue", d.overdue)]
+    if d.overdue_oldest:
+        lines.append(_("The oldest:"))
+    for item in d.overdue_oldest:
+        lines.append(
+            _("• {who} — due {when} ({rep})").format(
+                who=who(item), when=when(item.when), rep=h(item.extra)
+            )
+        )
+    out.append(("overdue", "\n".join(lines)))
+    stages = " → ".join(f"{label('stage', s)} +{n}" for s, n in d.moves.stages) or _("none")
+    statuses = " · ".join(f"{label('status', s)} +{n}" for s, n in d.moves.statuses) or _("none")
+    out.append(
+        (
+            "funnel",
+            head("funnel")
+            + "\n"
+            + _("Into stages: {moves}").format(moves=stages)
+            + "\n"
+            + _("New statuses: {changes}").format(changes=statuses),
+        )
+    )
+    out.append(("cold", head("cold", d.cold)))
+    out.append(("stale", head("stale", d.stale)))
+    out.append(("inbound", head("inbound", d.missed)))
+    change = m.nps_change(d.nps_30.score, d.nps_prev.score)
+    out.append(
+        (
+            "nps",
+            head("nps")
+            + "\n"
+            + _("Since the last digest: {line}").format(line=_nps_line(d.nps_since))
+            + "\n"
+            + _(
+                "Last 30 days: NPS {nps} ({answers} answers), {change} against the 30 days before"
+            ).format(
+                nps=m.fmt_nps(d.nps_30.score), answers=d.nps_30.answers, change=m.fmt_change(change)
+            ),
+        )
+    )
+    lines = [head("cases", d.cases)]
+    for item in d.cases_oldest:
+        age = (d.now - item.when).total_seconds() if item.when else None
+        lines.append(
+            _("• {who} — open for {age} ({status})").format(
+                who=who(item),
+                age=fmt_duration(age),
+                status=h(_(CASE_STATUS.get(item.code or "", item.code or ""))),
+            )
+        )
+    out.append(("cases", "\n".join(lines)))
+    lines = [head("referrals", d.referrals)]
+    for item in d.referrals_latest:
+        lines.append(
+            _("• {who}, introduced by {by}").format(who=who(item), by=h(item.extra))
+            if item.extra
+            else f"• {who(item)}"
+        )
+    out.append(("referrals", "\n".join(lines)))
+    if d.lines:
+        lines = [head("reps")]
+        for line in d.lines:
+            lines.append(
+                _(
+                    "<b>{name}</b>: touches {touches}, new {new}, steps {done}/{due}, "
+                    "overdue {overdue}, cold {cold}, stale {stale}, missed replies {missed}"
+                ).format(
+                    name=h(line.name),
+                    touches=line.touches,
+                    new=line.new,
+                    done=line.steps_done,
+                    due=line.steps_due,
+                    overdue=line.overdue,
+                    cold=line.cold,
+                    stale=line.stale,
+                    missed=line.missed,
+                )
+            )
+        out.append(("reps", "\n".join(lines)))
+    return out
+
+
+def header(d: dg.Digest, tz: str, lang: str) -> str:
+    scope = (
+        _("all teams")
+        if d.everyone
+        else _("team {name}").format(name=h(d.title))
+        if d.title
+        else _("your contacts")
+    )
+    return _("<b>📰 Digest</b> — {scope}\nSince {since}").format(
+        scope=scope, since=format_local(d.since, tz, lang)
+    )
+
+
+def section_button(key: str, d: dg.Digest) -> tuple[str, str]:
+    cb = DigestCb(s=key, u=d.user_id, t=int(d.since.timestamp()))
+    return _(BUTTONS[key]), cb.pack()
+
+
+def pack(
+    head: str,
+    sections: list[tuple[str, str]],
+    button: Callable[[str], tuple[str, str]],
+    limit: int = TELEGRAM_LIMIT,
+) -> list[Rendered]:
+    """Whole sections per message, as many as fit in ``limit``; a section alone too long is cut
+    (split_html), its button on the last piece. Each message carries its sections' buttons."""
+
+    def markup(keys: list[str]) -> InlineKeyboardMarkup | None:
+        if not keys:
+            return None
+        kb = InlineKeyboard()
+        for key in keys:
+            text, data = button(key)
+            kb.button(text=text, callback_data=data)
+        kb.adjust(2)
+        return kb.as_markup()
+
+    messages: list[Rendered] = []
+    texts: list[str] = [head] if head else []
+    keys: list[str] = []
+
+    def flush() -> None:
+        if texts:
+            messages.append(("\n\n".join(texts), markup(keys)))
+        texts.clear()
+        keys.clear()
+
+    for key, text in sections:
+        if utf16_len("\n\n".join([*texts, text])) <= limit:
+            texts.append(text)
+            keys.append(key)
+            continue
+        if keys or (texts and utf16_len(text) <= limit):
+            flush()
+        if utf16_len("\n\n".join([*texts, text])) <= limit:
+            texts.append(text)
+            keys.append(key)
+            continue
+        # a section that does not fit a message on its own: cut it, the button goes last
+        pieces = split_html("\n\n".join([*texts, text]), limit)
+        texts.clear()
+        for piece in pieces[:-1]:
+            messages.append((piece, None))
+        texts.append(pieces[-1])  # the next sections may still join its last piece
+        keys.append(key)
+    flush()
+    return messages
+
+
+# --------------------------------------------------------------------------------- charts
+def chart_png(
+    weeks: list[mx.WeekNps],
+    funnel: list[tuple[str, int]],
+    *,
+    nps_title: str,
+    funnel_title: str,
+    no_answers: str,
+    stage_labels: list[str],
+    date_labels: list[str],
+) -> bytes:
+    """NPS by week (a line; gaps for weeks without answers) and the funnel by stage (bars).
+    Matplotlib's object API on the Agg canvas: no display, no global pyplot state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(10, 4.2), dpi=100)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    values = [w.figures.score for w in weeks]
+    ys = [math.nan if v is None else v for v in values]
+    xs = list(range(len(weeks)))
+    left.plot(xs, ys, marker="o", color="#2a7ae2")
+    left.axhline(0, color="#999999", linewidth=0.8)
+    left.set_ylim(-100, 100)
+    left.set_xticks(xs)
+    left.set_xticklabels(date_labels, rotation=45, fontsize=8)
+    left.set_title(nps_title)
+    left.grid(True, alpha=0.3)
+    for x, v in zip(xs, values, strict=True):
+        if v is not None:
+            left.annotate(str(v), (x, v), textcoords="offset points", xytext=(0, 6), ha="center")
+    if all(v is None for v in values):
+        left.text(0.5, 0.6, no_answers, ha="center", va="center", transform=left.transAxes)
+    counts = [n for _, n in funnel]
+    positions = list(range(len(funnel)))[::-1]
+    right.barh(positions, counts, color="#5cb85c")
+    right.set_yticks(positions)
+    right.set_yticklabels(stage_labels, fontsize=9)
+    right.set_title(funnel_title)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for y, n in zip(positions, counts, strict=True):
+        right.annotate(str(n), (n, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+async def chart(data: reports.Chart, tz: str) -> bytes:
+    """The chart with its labels in the current language; drawn off the event loop."""
+    zone = ZoneInfo(tz)
+    return await asyncio.to_thread(
+        chart_png,
+        data.weeks,
+        data.funnel,
+        nps_title=_("NPS by week"),
+        funnel_title=_("Funnel by stage (active cards)"),
+        no_answers=_("no answers yet"),
+        stage_labels=[label_text("stage", s) for s, _n in data.funnel],
+        date_labels=[f"{w.start.astimezone(zone):%d.%m}" for w in data.weeks],
+    )
+
+
+def chart_caption(scope: str | None = None) -> str:
+    """The chart's caption: in the digest (no ``scope``), or for /stats (``scope`` escaped)."""
+    if scope is None:
+        return _("📈 NPS by week and the funnel by stage")
+    return _("📈 NPS by week and the funnel by stage — {scope}").format(scope=scope)
+
+
+# ------------------------------------------------------------------------------ composing
+async def compose(prepared: reports.Prepared, tz: str, lang: str) -> Composed:
+    """The digest as messages (whole sections each, their buttons under them) and, when the
+    service prepared one, the chart."""
+    digest = prepared.digest
+    parts = pack(
+        header(digest, tz, lang),
+        section_texts(digest, tz, lang),
+        lambda key: section_button(key, digest),
+    )
+    photo = None
+    if prepared.chart is not None:
+        photo = (await chart(prepared.chart, tz), chart_caption())
+    return Composed(parts, photo)
+
+
+# ---------------------------------------------------------------------------------- /stats
+def scope_name(*, rep_name: str | None, team_name: str | None, own: bool) -> str:
+    """Who the figures are about, HTML-escaped: one rep, a team, one's own cards, or all."""
+    if rep_name is not None:
+        return h(rep_name)
+    if team_name is not None:
+        return _("team {name}").format(name=h(team_name))
+    if own:
+        return _("your contacts")
+    return _("all teams")
+
+
+def stats_keyboard(period: str, *, with_picker: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    if with_picker:
+        kb.button(text=_("👤 One rep…"), callback_data=StatsCb(a="pick", p=period))
+    kb.button(text=_("📈 Chart"), callback_data=StatsCb(a="chart", p=period))
+    return kb.as_markup()
+
+
+def picker(reps: Sequence[tuple[int, str]], period: str) -> Rendered:
+    """Whose /stats to show: ``reps`` are (user id, display name) pairs."""
+    if not reps:
+        return _("There is nobody in your team yet. /invite adds a rep."), None
+    kb = InlineKeyboard()
+    for rep_id, name in reps:
+        kb.button(text=name[:40], callback_data=StatsCb(a="rep", r=rep_id, p=period))
+    kb.adjust(2)
+    return _("Whose metrics?"), kb.as_markup()
+
+
+def stats_text(
+    s: mx.Stats, *, scope_name: str, period: str, tz: str, lang: str, reply_hours: float
+) -> str:
+    """The method's measures for /stats (``scope_name`` is already escaped)."""
+    lines = [
+        _("<b>📊 Metrics</b> — {scope}, {period}").format(
+            scope=scope_name, period=h(_(PERIOD_NAMES.get(period, period)))
+        ),
+        _("{start} — {end}").format(
+            start=format_local(s.start, tz, lang), end=format_local(s.end, tz, lang)
+        ),
+        "",
+        _("<b>Reach</b>: {n} (distinct contacts touched)").format(n=s.reach),
+        _("<b>Touch frequency</b> (per contact reached, against the stage's cadence):"),
+    ]
+    for f in s.frequency:
+        if not f.contacts and f.expected is None:
+            continue
+        lines.append(
+            _("• {stage}: {actual} per contact, {contacts} reached, expected {expected}").format(
+                stage=label("stage", f.stage),
+                actual=m.fmt_ratio(f.per_contact),
+                contacts=f.contacts,
+                expected=m.fmt_ratio(f.expected),
+            )
+        )
+    c = s.conversion
+    lines += [
+        _(
+            "<b>Conversion</b> of {n} new contacts: to lead {lead}, to client {client}, "
+            "to a meeting {meeting}"
+        ).format(
+            n=c.cohort,
+            lead=m.fmt_percent(c.lead, c.cohort),
+            client=m.fmt_percent(c.client, c.cohort),
+            meeting=m.fmt_percent(c.meeting, c.cohort),
+        ),
+        _(
+            "<b>Referral share</b>: {new} of new contacts ({a}/{b}), {clients} of new clients "
+            "({c}/{d})"
+        ).format(
+            new=m.fmt_percent(s.referral.new_referral, s.referral.new),
+            a=s.referral.new_referral,
+            b=s.referral.new,
+            clients=m.fmt_percent(s.referral.clients_referral, s.referral.clients),
+            c=s.referral.clients_referral,
+            d=s.referral.clients,
+        ),
+        _("<b>Retention</b>: {share} of clients touched ({a}/{b})").format(
+            share=m.fmt_percent(s.retention.retained, s.retention.clients),
+            a=s.retention.retained,
+            b=s.retention.clients,
+        ),
+        _("<b>NPS</b>: {nps} ({answers} answers; response rate {rate})").format(
+            nps=m.fmt_nps(s.nps.score),
+            answers=s.nps.answers,
+            rate=m.fmt_percent(s.nps.answers, s.nps.delivered),
+        ),
+        _("<b>Reply to inbound</b>: median {median}; within {hours} h: {share} ({a}/{b})").format(
+            median=fmt_duration(s.reply.median_seconds),
+            hours=m.fmt_ratio(reply_hours).removesuffix(".0"),
+            share=m.fmt_percent(s.reply.within, s.reply.inbound),
+            a=s.reply.within,
+            b=s.reply.inbound,
+        ),
+        _("<b>Fresh data</b>: {share} of active cards verified in time ({a}/{b})").format(
+            share=m.fmt_percent(s.freshness.fresh, s.freshness.active),
+            a=s.freshness.fresh,
+            b=s.freshness.active,
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def list_text(
+    section: str, items: list[dg.Item], *, everyone: bool, since: datetime, tz: str, lang: str
+) -> str:
+    """The list behind a section's button (at most services.digest.LIST_LIMIT lines)."""
+
+    def when(dt: datetime | None) -> str:
+        return format_local(dt, tz, lang) if dt else m.DASH
+
+    head = _("<b>{title}</b> — since {since}").format(
+        title=title(section, everyone), since=format_local(since, tz, lang)
+    )
+    if not items:
+        return head + "\n" + _("Nothing here.")
+    lines = [head]
+    for it in items:
+        if section == "touches":
+            text = _("• {who} — {type}, {when} ({rep})").format(
+                who=who(it), type=label("touch", it.code), when=when(it.when), rep=h(it.extra)
+            )
+        elif section == "new":
+            text = _("• {who} — {source}, {when} ({rep})").format(
+                who=who(it),
+                source=label("source", it.code) if it.code else _("no source"),
+                when=when(it.when),
+                rep=h(it.extra),
+            )
+        elif section == "steps":
+            mark = "✅" if it.number else "❌"
+            text = f"{mark} " + _("{who} — due {when}").format(who=who(it), when=when(it.when))
+        elif section == "overdue":
+            text = _("• {who} — due {when} ({rep})").format(
+                who=who(it), when=when(it.when), rep=h(it.extra)
+            ) + (f"\n  {h(it.new)}" if it.new else "")
+        elif section == "funnel":
+            group = "stage" if it.code == "stage" else "status"
+            text = _("• {who}: {old} → {new}, {when}").format(
+                who=who(it), old=label(group, it.old), new=label(group, it.new), when=when(it.when)
+            )
+        elif section == "cold":
+            text = _("• {who} — {stage}, last touch {when} ({rep})").format(
+                who=who(it), stage=label("stage", it.code), when=when(it.when), rep=h(it.extra)
+            )
+        elif section == "stale":
+            text = _("• {who} — verified {when} ({rep})").format(
+                who=who(it), when=when(it.when), rep=h(it.extra)
+            )
+        elif section == "inbound":
+            text = _("• {who} wrote {when}").format(who=who(it), when=when(it.when)) + (
+                f"\n  «{h((it.extra or '')[:200])}»" if it.extra else ""
+            )
+        elif section == "nps":
+            text = _("• {who}: {score}, {when}").format(
+                who=who(it), score=it.number, when=when(it.when)
+            ) + (f"\n  «{h((it.extra or '')[:300])}»" if it.extra else "")
+        elif section == "cases":
+            text = _("• {who} — opened {when} ({status})").format(
+                who=who(it),
+                when=when(it.when),
+                status=h(_(CASE_STATUS.get(it.code or "", it.code or ""))),
+            )
+        elif section == "referrals":
+            text = (
+                _("• {who}, introduced by {by}").format(who=who(it), by=h(it.extra))
+                if it.extra
+                else f"• {who(it)}"
+            )
+        else:
+            text = f"• {who(it)}"
+        lines.append(text)
+    return "\n".join(lines)

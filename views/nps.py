@@ -1,0 +1,180 @@
+"""The NPS loop in the chat: what clients see (never any CRM data) and the keyboards they tap,
+the text a rep forwards, detractor cases and the loop's notices to the team.
+
+Everything here takes plain data (services.nps_cards); handlers/nps.py and the scheduled due
+work (scheduler/nps_jobs.py) render through the same functions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.i18n import _
+from core.nps import category
+from views.callbacks import CardCb, CaseCb, NpsCb
+from views.keyboards import InlineKeyboard
+from views.rendered import Rendered
+from views.rendering import h
+
+if TYPE_CHECKING:
+    from services.nps_cards import CaseCard
+
+
+# --------------------------------------------------------------------------- the client's side
+def question(company: str | None) -> str:
+    if company:
+        return _(
+            "How likely are you to recommend {company} to a friend or colleague? "
+            "Tap a number: 0 — not at all likely, 10 — extremely likely."
+        ).format(company=h(company))
+    return _(
+        "How likely are you to recommend us to a friend or colleague? "
+        "Tap a number: 0 — not at all likely, 10 — extremely likely."
+    )
+
+
+def score_keyboard(survey_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for score in range(11):
+        kb.button(text=str(score), callback_data=NpsCb(s=survey_id, v=score))
+    kb.adjust(6, 5)
+    return kb.as_markup()
+
+
+def survey(company: str | None, survey_id: int) -> Rendered:
+    return question(company), score_keyboard(survey_id)
+
+
+def survey_reminder(company: str | None, survey_id: int) -> Rendered:
+    return (
+        _("A gentle reminder — your opinion matters to us.") + "\n\n" + question(company),
+        score_keyboard(survey_id),
+    )
+
+
+def review_line(url: str | None) -> str:
+    if not url:
+        return ""
+    return "\n\n" + _("If you have a minute, a public review would help us a lot: {url}").format(
+        url=h(url)
+    )
+
+
+def forward_text(link: str, company: str | None) -> str:
+    """The ready text a rep forwards to the client."""
+    who = h(company) if company else _("us")
+    return _(
+        "Thank you for working with {who}! Could you answer one short question? "
+        "It takes ten seconds: {link}"
+    ).format(who=who, link=h(link))
+
+
+# ------------------------------------------------------------------------------------- cases
+def case_keyboard(card: CaseCard) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    if card.status == "open":
+        kb.button(text=_("🙋 Take it"), callback_data=CaseCb(a="take", id=card.id))
+    if card.status in ("open", "taken"):
+        kb.button(text=_("📞 Client contacted"), callback_data=CaseCb(a="cont", id=card.id))
+    if card.status != "resolved":
+        kb.button(text=_("✅ Resolve"), callback_data=CaseCb(a="res", id=card.id))
+    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=card.contact_id))
+    kb.adjust(2, 2)
+    return kb.as_markup()
+
+
+def case_text(card: CaseCard) -> str:
+    lines = [
+        _("🚨 <b>Detractor</b>: {name} gave {score}/10.").format(
+            name=h(card.contact_name or "?"), score=card.score if card.score is not None else "?"
+        ),
+        _("Rep: {rep}").format(rep=h(card.rep_name or "?")),
+    ]
+    if card.comment:
+        lines.append(_("What went wrong: «{text}»").format(text=h(card.comment[:1500])))
+    return "\n".join(lines)
+
+
+def case_alert(card: CaseCard, sla_hours: float) -> Rendered:
+    sla = _("Resolve within {hours} h.").format(hours=f"{sla_hours:g}")
+    return case_text(card) + "\n" + sla, case_keyboard(card)
+
+
+def case_notice(what: str, card: CaseCard) -> Rendered | None:
+    """A case's notice to a rep, a manager or an admin; None when it no longer applies."""
+    text = case_text(card)
+    if what == "case_opened":
+        return _("A case was opened for your client; the manager is on it.") + "\n" + text, None
+    if what == "case_due":
+        if card.resolved:
+            return None
+        return _("⏳ The case's deadline is close.") + "\n" + text, case_keyboard(card)
+    if what == "case_escalated":
+        if card.resolved:
+            return None
+        return _(
+            "⛔ The case missed its deadline and is escalated to you."
+        ) + "\n" + text, case_keyboard(card)
+    if what == "case_moved":
+        status = {
+            "open": _("open"),
+            "taken": _("taken by the manager"),
+            "contacted": _("client contacted"),
+            "resolved": _("resolved"),
+        }[card.status]
+        extra = ""
+        if card.escalated and not card.resolved:
+            extra = "\n" + _("It is escalated to the administrators.")
+        if card.resolution:
+            extra += "\n" + _("Resolution: {text}").format(text=h(card.resolution))
+        return _("Case update: {status}.").format(status=status) + extra + "\n" + text, None
+    return None
+
+
+# ---------------------------------------------------------------------------- notices to reps
+def open_card_keyboard(contact_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=contact_id))
+    return kb.as_markup()
+
+
+def referral(contact_id: int, name: str, promoter: str) -> Rendered:
+    return (
+        _("🎁 <b>New referral</b>: {name}, introduced by {promoter}. Get in touch soon!").format(
+            name=h(name), promoter=h(promoter)
+        ),
+        open_card_keyboard(contact_id),
+    )
+
+
+def link_notice(name: str, link: str, company: str | None) -> Rendered:
+    """The survey could not be sent directly: the rep forwards the link."""
+    return (
+        _(
+            "📋 {name} can't get the survey from me directly (they haven't started the bot). Forward them this text:"
+        ).format(name=h(name))
+        + "\n\n"
+        + forward_text(link, company),
+        None,
+    )
+
+
+def comment_notice(contact_id: int, name: str, score: int, comment: str) -> Rendered:
+    return (
+        _("💬 {name} answered {score}/10 and wrote: «{text}»").format(
+            name=h(name), score=score, text=h(comment[:2000])
+        ),
+        open_card_keyboard(contact_id),
+    )
+
+
+def score_notice(name: str, score: int) -> Rendered:
+    labels = {"promoter": _("promoter"), "passive": _("passive"), "detractor": _("detractor")}
+    return (
+        _("📊 {name} answered the survey: {score}/10 ({category}).").format(
+            name=h(name), score=score, category=labels[category(score).value]
+        ),
+        None,
+    )
