@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from core.clock import Clock
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when
-from core.roles import Role
 from core.workhours import shift_into
 from services import contacts as svc
 from services import delivered, followups, taps
 from services.cards import card_data
-from services.viewer import Viewer
 from storage.models import Contact, User
 from storage.uow import writing
 from views import delivered as delivered_views
@@ -52,42 +46,26 @@ def create_router() -> Router:
     router.message.filter(staff())
     router.callback_query.filter(staff())
 
-    async def load(
-        state: FSMContext, session: AsyncSession, user: User, role: Role
-    ) -> Contact | None:
+    async def load(state: FSMContext, ctx: Ctx) -> Contact | None:
         data = await state.get_data()
         cid = data.get("cid")
         if not cid:
             return None
-        return await svc.get(session, svc.Scope.of(user, role), int(cid))
+        return await svc.get(ctx.session, ctx.viewer.scope, int(cid))
 
     @router.message(Command("log"))
     async def log_cmd(
-        message: Message,
-        command: CommandObject,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        viewer: Viewer,
+        message: Message, command: CommandObject, state: FSMContext, ctx: Ctx
     ) -> None:
         await state.clear()
         if command.args:
-            await pick_contact(message, command.args, state, session, user, role, viewer)
+            await pick_contact(message, command.args, state, ctx)
             return
         await state.set_state(LogForm.contact)
         await message.answer(_("Touch with whom? Send a name, phone or company."))
 
-    async def pick_contact(
-        message: Message,
-        query: str,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        viewer: Viewer,
-    ) -> None:
-        found = await svc.search(session, viewer.scope, query[:200], limit=6)
+    async def pick_contact(message: Message, query: str, state: FSMContext, ctx: Ctx) -> None:
+        found = await svc.search(ctx.session, ctx.viewer.scope, query[:200], limit=6)
         if not found:
             await state.set_state(LogForm.contact)
             await message.answer(
@@ -103,15 +81,8 @@ def create_router() -> Router:
         await message.answer(_("Which one?"), reply_markup=pick_for_log(found))
 
     @router.message(StateFilter(LogForm.contact), F.text & ~F.text.startswith("/"))
-    async def log_contact_text(
-        message: Message,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        viewer: Viewer,
-    ) -> None:
-        await pick_contact(message, message.text or "", state, session, user, role, viewer)
+    async def log_contact_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        await pick_contact(message, message.text or "", state, ctx)
 
     @router.callback_query(StateFilter(LogForm.type), PickCb.filter(F.f == "tt"))
     async def log_type(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
@@ -139,90 +110,58 @@ def create_router() -> Router:
         await edit_text(query.message, text, reply_markup=markup)
 
     async def save_touch(
-        target: Message,
-        summary: str,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        bot: Bot,
+        target: Message, summary: str, state: FSMContext, ctx: Ctx, bot: Bot
     ) -> None:
-        contact = await load(state, session, user, role)
+        contact = await load(state, ctx)
         data = await state.get_data()
         if contact is None:
             await state.clear()
             await target.answer(_("Contact not found."))
             return
-        now = clock.now()
-        async with writing(session):
+        now = ctx.now()
+        async with writing(ctx.session):
             touch = await followups.log_touch(
-                session,
+                ctx.session,
                 contact,
-                author=user,
+                author=ctx.user,
                 type_=data.get("type", "other"),
                 direction=data.get("direction", "out"),
                 summary=summary[:4000],
                 now=now,
-                rules=followups.Rules.of(settings),
+                rules=ctx.rules,
             )
             done = (
                 await delivered.plan_after(
-                    session,
+                    ctx.session,
                     contact,
                     touch,
-                    actor=user,
+                    actor=ctx.user,
                     now=now,
-                    rules=delivered.SurveyRules.of(settings),
+                    rules=delivered.SurveyRules.of(ctx.settings),
                 )
                 if touch.type == TouchType.SERVICE.value
                 else None
             )
         if done is not None:
             await delivered_views.tell(
-                target, done, contact, bot=bot, settings=settings, lang=i18n.current_locale
+                target, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
             )
         await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
 
     @router.message(StateFilter(LogForm.summary), F.text & ~F.text.startswith("/"))
-    async def log_summary(
-        message: Message,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        bot: Bot,
-    ) -> None:
-        await save_touch(
-            message, message.text or "", state, session, user, role, clock, settings, i18n, bot
-        )
+    async def log_summary(message: Message, state: FSMContext, ctx: Ctx, bot: Bot) -> None:
+        await save_touch(message, message.text or "", state, ctx, bot)
 
     @router.callback_query(StateFilter(LogForm.summary), PickCb.filter(F.f == "ts"))
     async def log_summary_button(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        bot: Bot,
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx, bot: Bot
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
         summary = (await state.get_data()).get("summary", "") if callback_data.v == "fwd" else ""
         await drop_keyboard(query.message)
-        await save_touch(
-            query.message, summary, state, session, user, role, clock, settings, i18n, bot
-        )
+        await save_touch(query.message, summary, state, ctx, bot)
 
     # ------------------------------------------------------------------ next step
     @router.message(StateFilter(NextForm.what), F.text & ~F.text.startswith("/"))
@@ -244,29 +183,19 @@ def create_router() -> Router:
         )
 
     async def save_no_step(
-        target: Message,
-        reason: str,
-        code: str,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        viewer: Viewer,
+        target: Message, reason: str, code: str, state: FSMContext, ctx: Ctx
     ) -> None:
-        contact = await load(state, session, user, role)
+        contact = await load(state, ctx)
         if contact is None:
             await state.clear()
             await target.answer(_("Contact not found."))
             return
-        now = clock.now()
-        rules = followups.Rules.of(settings)
+        now = ctx.now()
+        rules = ctx.rules
         await followups.set_next_step(
-            session,
+            ctx.session,
             contact,
-            actor=user,
+            actor=ctx.user,
             text=None,
             due=None,
             reason=reason,
@@ -275,18 +204,18 @@ def create_router() -> Router:
         )
         if code == "lost":
             await followups.change(
-                session, contact, actor=user, now=now, rules=rules, status=Status.LOST.value
+                ctx.session, contact, actor=ctx.user, now=now, rules=rules, status=Status.LOST.value
             )
         await state.clear()
         await show_card(
             target,
-            await card_data(session, contact, viewer),
+            await card_data(ctx.session, contact, ctx.viewer),
             prefix=_("No next step: {reason}.").format(reason=h(reason)) + "\n\n",
         )
 
     @router.callback_query(StateFilter(NextForm.reason), PickCb.filter(F.f == "nr"))
     async def next_reason(
-        query: CallbackQuery, callback_data: PickCb, state: FSMContext, **deps: Any
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
         await query.answer()
         if callback_data.v not in NO_STEP_REASONS or not isinstance(query.message, Message):
@@ -295,28 +224,15 @@ def create_router() -> Router:
             await edit_text(query.message, _("Type the reason:"))
             return
         await save_no_step(
-            query.message, reason_label(callback_data.v), callback_data.v, state, **_pick(deps)
+            query.message, reason_label(callback_data.v), callback_data.v, state, ctx=ctx
         )
 
     @router.message(StateFilter(NextForm.reason), F.text & ~F.text.startswith("/"))
-    async def next_reason_text(message: Message, state: FSMContext, **deps: Any) -> None:
-        await save_no_step(
-            message, (message.text or "").strip()[:256], "other", state, **_pick(deps)
-        )
+    async def next_reason_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        await save_no_step(message, (message.text or "").strip()[:256], "other", state, ctx=ctx)
 
-    async def propose(
-        target: Message,
-        text: str,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        viewer: Viewer,
-    ) -> None:
-        tz, lang, now = viewer.tz, viewer.lang, clock.now()
+    async def propose(target: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
+        tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
         when = read_when(text, now=now, tz=tz, lang_hint=lang)
         if when.due is None:
             span = {
@@ -346,16 +262,16 @@ def create_router() -> Router:
             question = _("⚠️ {when} is in the past. Save it anyway?").format(when=shown)
         else:
             # the reminder goes to the contact's owner, inside their working hours
-            contact = await load(state, session, user, role)
-            owner = (await session.get(User, contact.owner_id) if contact else None) or user
+            contact = await load(state, ctx)
+            owner = (await ctx.session.get(User, contact.owner_id) if contact else None) or ctx.user
             remind = shift_into(
                 due,
-                followups.user_tz(owner, settings.default_timezone),
+                followups.user_tz(owner, ctx.settings.default_timezone),
                 followups.user_hours(owner),
             )
             if remind == due:
                 question = _("Next step on {when}. Right?").format(when=shown)
-            elif owner.id == user.id:
+            elif owner.id == ctx.user.id:
                 question = _(
                     "Next step on {when}. The reminder will come on {reminder}, in your working hours. Right?"
                 ).format(when=shown, reminder=format_local(remind, tz, lang))
@@ -368,29 +284,20 @@ def create_router() -> Router:
         await target.answer(question, reply_markup=confirm_keyboard())
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))
-    async def next_when_text(message: Message, state: FSMContext, **deps: Any) -> None:
-        await propose(message, message.text or "", state, **_pick(deps))
+    async def next_when_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        await propose(message, message.text or "", state, ctx=ctx)
 
     @router.callback_query(StateFilter(NextForm.when), PickCb.filter(F.f == "wh"))
     async def next_when_button(
-        query: CallbackQuery, callback_data: PickCb, state: FSMContext, **deps: Any
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
         await query.answer()
         if isinstance(query.message, Message):
-            await propose(query.message, QUICK_WHEN.get(callback_data.v, ""), state, **_pick(deps))
+            await propose(query.message, QUICK_WHEN.get(callback_data.v, ""), state, ctx=ctx)
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        viewer: Viewer,
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
@@ -400,23 +307,23 @@ def create_router() -> Router:
             await edit_text(query.message, _("When, then?"), reply_markup=when_keyboard())
             return
         data = await state.get_data()
-        contact = await load(state, session, user, role)
+        contact = await load(state, ctx)
         if contact is None or "due" not in data:
             await state.clear()
             await query.message.answer(_("Contact not found."))
             return
         due = datetime.fromisoformat(data["due"])
-        async with writing(session):
-            if fresh := await taps.first(session, **tap_of(query), now=clock.now()):
+        async with writing(ctx.session):
+            if fresh := await taps.first(ctx.session, **tap_of(query), now=ctx.now()):
                 await followups.set_next_step(
-                    session,
+                    ctx.session,
                     contact,
-                    actor=user,
+                    actor=ctx.user,
                     text=data.get("what"),
                     due=due,
                     reason=None,
-                    now=clock.now(),
-                    rules=followups.Rules.of(settings),
+                    now=ctx.now(),
+                    rules=ctx.rules,
                 )
         if not fresh:
             return  # saved by the first tap
@@ -424,13 +331,8 @@ def create_router() -> Router:
         await drop_keyboard(query.message)
         await show_card(
             query.message,
-            await card_data(session, contact, viewer),
+            await card_data(ctx.session, contact, ctx.viewer),
             prefix=_("✅ Next step saved.") + "\n\n",
         )
 
     return router
-
-
-def _pick(deps: dict[str, Any]) -> dict[str, Any]:
-    keys = ("session", "user", "role", "clock", "settings", "i18n", "viewer")
-    return {k: deps[k] for k in keys}
