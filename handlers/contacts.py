@@ -31,6 +31,7 @@ from bot.filters import staff
 from bot.i18n import N_, _
 from bot.labels import LABELS, label, label_text
 from bot.rendering import answer_long, drop_keyboard, edit_text, h, tap_of
+from bot.teamcards import duplicate_prompt, left_out_text, refused_as_taken
 from bot.views import card_keyboard, card_text, contact_line, timeline_text
 from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
@@ -249,8 +250,12 @@ async def save_or_ask_duplicate(
     i18n: I18n,
     notice: str = "",
 ) -> None:
-    """Every add goes through here: a possible duplicate is shown before anything is saved."""
+    """Every add goes through here: a possible duplicate, or a card of the team with the same
+    phone, e-mail or Telegram id, is shown before anything is saved."""
     scope = scope_of(user, role)
+    conflicts = await svc.team_conflicts(
+        session, team_id=user.team_id, owner_id=user.id, values=data, viewer=scope
+    )
     found = await svc.duplicates(
         session,
         scope,
@@ -260,13 +265,19 @@ async def save_or_ask_duplicate(
         email=data.get("email"),
         tg_user_id=data.get("tg_user_id"),
     )
-    if found:
+    added = None
+    if not conflicts and not found:
+        added = await svc.add(
+            session, owner=user, data=data, tags=tags, now=clock.now(), viewer=scope
+        )
+        conflicts = added.conflicts  # a card with its phone was saved a moment before
+    if added is None or added.contact is None:
         await state.set_state(None)
         await state.update_data(pending=data, pending_tags=tags)
-        text, kb = duplicate_text_and_keyboard(found)
+        text, kb = duplicate_prompt(conflicts, found)
         await target.answer((notice + "\n\n" if notice else "") + text, reply_markup=kb)
         return
-    contact = await svc.create(session, owner=user, data=data, tags=tags, now=clock.now())
+    contact = added.contact
     await state.clear()
     await target.answer(
         (notice + "\n\n" if notice else "")
@@ -591,19 +602,25 @@ def create_router() -> Router:
         if callback_data.a == "add":
             async with writing(session):
                 if fresh := await taps.first(session, **tap_of(query), now=now):
-                    contact = await svc.create(
+                    added = await svc.add(
                         session,
                         owner=user,
                         data=pending,
                         tags=data.get("pending_tags", []),
                         now=now,
+                        viewer=scope,
+                        anyway=True,
                     )
             if not fresh:
                 return  # added by the first tap
             await state.clear()
+            contact = added.contact
+            assert contact is not None
+            left_out = left_out_text(added.left_out, pending)
             await edit_text(
                 query.message,
                 _("✅ Saved: {contact}").format(contact=contact_line(contact))
+                + ("\n" + left_out if left_out else "")
                 + "\n"
                 + _("Fill in the key fields, or open the card:"),
                 reply_markup=missing_fields_keyboard(contact),
@@ -680,12 +697,17 @@ def create_router() -> Router:
             await query.answer(_("Saved."))
             await show_card(msg, session, contact, user, settings, i18n, edit=True)
         elif a in ("arch", "restore"):
-            async with writing(session):
-                fresh = await taps.first(session, **tap_of(query), now=now)
-                if fresh and a == "arch":
-                    await followups.archive(session, contact, actor=user, now=now, rules=rules)
-                elif fresh:
-                    await followups.restore(session, contact, actor=user, now=now, rules=rules)
+            try:
+                async with writing(session):
+                    fresh = await taps.first(session, **tap_of(query), now=now)
+                    if fresh and a == "arch":
+                        await followups.archive(session, contact, actor=user, now=now, rules=rules)
+                    elif fresh:
+                        await followups.restore(session, contact, actor=user, now=now, rules=rules)
+            except svc.AlreadyInTeam as taken:
+                await query.answer()
+                await msg.answer(refused_as_taken(taken.cards))
+                return
             if not fresh:
                 await query.answer(_("Already done."))
                 return
@@ -771,7 +793,14 @@ def create_router() -> Router:
             if role not in LEADS or chosen is None:
                 await query.answer(_("This button is no longer valid."), show_alert=True)
                 return
-            await followups.change_owner(session, contact, chosen, actor=user, now=now, rules=rules)
+            try:
+                await followups.change_owner(
+                    session, contact, chosen, actor=user, now=now, rules=rules
+                )
+            except svc.AlreadyInTeam as taken:
+                await query.answer()
+                await msg.answer(refused_as_taken(taken.cards))
+                return
             await query.answer(_("Saved."))
             await show_card(
                 msg,
@@ -888,14 +917,19 @@ def create_router() -> Router:
                 return
         if field == "tags":
             value = [t for t in raw.replace(",", " ").split() if t] if value else []
-        await followups.change(
-            session,
-            contact,
-            actor=user,
-            now=clock.now(),
-            rules=followups.Rules.of(settings),
-            **{field: value},
-        )
+        try:
+            await followups.change(
+                session,
+                contact,
+                actor=user,
+                now=clock.now(),
+                rules=followups.Rules.of(settings),
+                **{field: value},
+            )
+        except svc.AlreadyInTeam as taken:
+            await state.clear()
+            await message.answer(refused_as_taken(taken.cards))
+            return
         await state.clear()
         await show_card(
             message, session, contact, user, settings, i18n, prefix=_("Saved.") + "\n\n"
