@@ -167,3 +167,78 @@ async def test_two_adds_of_one_phone_at_once_make_one_card(db_settings, emu, clo
         assert all("Add anyway" in [b["text"] for b in buttons_of(m)] for m in asked)
     finally:
         await tg.stop()
+
+
+# ------------------------------------------------------------------------- the migration
+async def test_migration_keeps_existing_duplicates_and_marks_the_later_ones(engine) -> None:
+    """A database from before the rule, with duplicates in it: every card stays as it was, the
+    oldest of each group stays in the rule, the later ones are marked (out of the indexes), and
+    the rule then holds for new cards. On SQLite and PostgreSQL."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.migrate import downgrade, upgrade
+
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    await downgrade(engine, "0012")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', :t)"), {"t": t0}
+        )
+        for uid, team in ((1, 1), (2, 1), (3, None)):
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, tg_id, first_name, team_id, reachable, created_at, "
+                    "last_seen_at) VALUES (:id, :tg, 'U', :team, true, :t, :t)"
+                ),
+                {"id": uid, "tg": uid, "team": team, "t": t0},
+            )
+        # (id, owner, team, phone, email, tg id, archived, created minutes)
+        rows = [
+            (10, 1, 1, "+79990000001", None, None, False, 5),  # the oldest with this phone
+            (11, 2, 1, "+79990000001", "a@x.io", None, False, 9),  # a teammate's later copy
+            (12, 2, 1, None, "a@x.io", 77, False, 1),  # oldest with this e-mail: keeps it
+            (13, 1, 1, "+79990000001", None, None, True, 0),  # archived: out of the rule
+            (14, 3, None, "+79990000001", None, None, False, 3),  # no team: its owner's scope
+            (15, 3, None, "+79990000001", None, 77, False, 4),  # the same owner, later
+            (16, 1, 1, None, None, 77, False, 7),  # same Telegram id as 12
+        ]
+        for cid, owner, team, phone, email, tg_user, archived, minutes in rows:
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (id, owner_id, team_id, name, icp_fit, status, stage, "
+                    "phone, email, tg_user_id, tags, search_text, created_at, updated_at, "
+                    "verified_at, archived_at) VALUES (:id, :o, :team, :name, 'unknown', "
+                    "'contact', 'identification', :p, :e, :g, '', '', :t, :t, :t, :a)"
+                ),
+                {
+                    "id": cid,
+                    "o": owner,
+                    "team": team,
+                    "name": f"card {cid}",
+                    "p": phone,
+                    "e": email,
+                    "g": tg_user,
+                    "t": t0 + timedelta(minutes=minutes),
+                    "a": t0 if archived else None,
+                },
+            )
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        got = {
+            r.id: (r.phone, r.email, r.tg_user_id, r.duplicate_of)
+            for r in await conn.execute(
+                text("SELECT id, phone, email, tg_user_id, duplicate_of FROM contacts")
+            )
+        }
+    assert got == {
+        10: ("+79990000001", None, None, None),
+        11: ("+79990000001", "a@x.io", None, 10),  # kept whole, marked: a copy of 10
+        12: (None, "a@x.io", 77, None),
+        13: ("+79990000001", None, None, None),  # archived: left alone
+        14: ("+79990000001", None, None, None),
+        15: ("+79990000001", None, 77, 14),
+        16: (None, None, 77, 12),
+    }
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE contacts SET archived_at = NULL WHERE id = 13"))
