@@ -18,6 +18,23 @@ from tests.test_taps import db_settings  # noqa: F401
 PHONE = "+7 999 123-45-67"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def chat_settings(request: pytest.FixtureRequest, settings):  # noqa: ANN001, ANN201
+    if request.param == "postgresql":
+        return settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
+    return settings
+
+
+@pytest.fixture
+async def chat(chat_settings, emu, clock):  # noqa: ANN001, ANN201
+    """The bot on SQLite or PostgreSQL (where storage matters)."""
+    runner = await started(chat_settings, emu, clock, tasks=False)
+    try:
+        yield runner
+    finally:
+        await runner.stop()
+
+
 async def cards(tg) -> list[Contact]:  # noqa: ANN001
     async with tg.app.session_factory() as s:
         return list(await s.scalars(select(Contact).order_by(Contact.id)))
@@ -242,3 +259,39 @@ async def test_migration_keeps_existing_duplicates_and_marks_the_later_ones(engi
     with pytest.raises(IntegrityError):
         async with engine.begin() as conn:
             await conn.execute(text("UPDATE contacts SET archived_at = NULL WHERE id = 13"))
+
+
+# --------------------------------------------------------------------------------- /import
+async def test_import_skips_rows_a_teammate_holds_and_says_whose(chat) -> None:
+    _admin, manager, rita = await team_with_rep(chat)
+    bob = await another_rep(chat, manager, 3004, "Bob")
+    await rita.send(f"/add Anna Smirnova, Acme, {PHONE}, anna@acme.io")
+    await bob.send("/add Boris Bobrov, +79990000001")
+    data = (
+        b"name,phone,email,company\n"
+        b"Anna S.,+79991234567,,Beta\n"  # Rita's phone
+        b"Somebody,,anna@acme.io,\n"  # Rita's e-mail
+        b"Boris Bobrov,+79990000001,boris@b.io,\n"  # Bob's own card: an update
+        b"Vera New,+79990000002,,\n"
+    )
+    reply = await bob.send_document("team.csv", data)
+    assert "1 new, 1 update, 2 skipped" in reply.text, reply.text
+    assert "line 2 (Anna S.): already in the team: Anna Smirnova, owned by Rita" in reply.text
+    assert "line 3 (Somebody): already in the team: Anna Smirnova, owned by Rita" in reply.text
+    assert "Acme" not in reply.text
+    reply = await bob.click("Import")
+    assert "Imported" in reply.text
+    found = await cards(chat)
+    assert sorted(c.name for c in found) == ["Anna Smirnova", "Boris Bobrov", "Vera New"]
+    assert [c.email for c in found if c.name == "Boris Bobrov"] == ["boris@b.io"]
+
+
+async def test_import_refuses_when_a_teammate_took_a_value_after_the_preview(chat) -> None:
+    _admin, manager, rita = await team_with_rep(chat)
+    bob = await another_rep(chat, manager, 3004, "Bob")
+    reply = await bob.send_document("late.csv", b"name,phone\nLate Larry,+79990000009\n")
+    assert "1 new" in reply.text
+    await rita.send("/add Larry Early, +79990000009")
+    reply = await bob.click("Import", reply.last)
+    assert "changed after this preview" in reply.text
+    assert [c.name for c in await cards(chat)] == ["Larry Early"]
