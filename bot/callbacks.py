@@ -70,5 +70,5 @@ class CaseCb(CallbackData, prefix="cs"):
 class ForgetCb(CallbackData, prefix="fg"):
     """Erasing personal data: a card (``id``, re-checked against the scope) or oneself (0)."""
 
-    a: str  # ask | do | no
+    a: str  # ask | card (from a card's 🗑 Forget) | do | no
     id: int = 0

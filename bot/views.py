@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.callbacks import CardCb
+from bot.callbacks import CardCb, ForgetCb
 from bot.i18n import _
 from bot.keyboards import InlineKeyboard
 from bot.labels import label
 from bot.rendering import h
 from core.nextstep import format_local
+from core.textsplit import excerpt
 from services.contacts import TimelineItem, tag_list
 from storage.models import Contact, Touch
 
@@ -93,11 +95,46 @@ def card_text(
     )
     if c.notes:
         lines.append("")
-        lines.append(_("Notes:") + "\n" + h(c.notes))
+        lines.append(_("Notes:") + "\n" + notes_on_card(c.notes))
     return "\n".join(lines)
 
 
-def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
+# notes longer than this show an excerpt on the card, and a button for the whole text
+NOTES_ON_CARD = 1000
+
+
+def notes_are_long(notes: str | None) -> bool:
+    return len(notes or "") > NOTES_ON_CARD
+
+
+def notes_on_card(notes: str) -> str:
+    """The notes, or their start and a pointer to 📄 Full notes (the card stays one message)."""
+    head, cut = excerpt(notes, NOTES_ON_CARD)
+    if not cut:
+        return h(notes)
+    return (
+        h(head)
+        + "…\n"
+        + _("<i>({count} characters in all: 📄 Full notes)</i>").format(count=len(notes))
+    )
+
+
+def edit_prompt_value(current: str | None) -> str:
+    """A field's value quoted in Edit's question: long notes by their start (the question must
+    fit one message; the whole text is one tap away, 📄 Full notes)."""
+    if not current:
+        return "—"
+    return notes_on_card(current) if notes_are_long(current) else h(current)
+
+
+def full_notes_text(c: Contact) -> str:
+    """The whole notes, to be sent in as many messages as they need (bot.rendering.answer_long)."""
+    return _("<b>Notes</b> — {name}").format(name=h(c.name)) + "\n\n" + h(c.notes or "")
+
+
+def card_keyboard(c: Contact, *, can_forget: bool = False) -> InlineKeyboardMarkup:
+    """The card's buttons; ``can_forget`` (a manager or an admin): 🗑 Forget, to /forget's
+    preview. A card with long notes gets 📄 Full notes (its text shows an excerpt)."""
     kb = InlineKeyboard()
     kb.button(text=_("📝 Log touch"), callback_data=CardCb(a="log", id=c.id))
     kb.button(text=_("⏭ Next step"), callback_data=CardCb(a="next", id=c.id))
@@ -110,8 +147,20 @@ def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
         kb.button(text=_("Restore"), callback_data=CardCb(a="restore", id=c.id))
     else:
         kb.button(text=_("🗄 Archive"), callback_data=CardCb(a="arch", id=c.id))
-    kb.adjust(2, 2, 2, 2)
+    extra = card_extra_buttons(c, can_forget=can_forget)
+    for text, data in extra:
+        kb.button(text=text, callback_data=data)
+    kb.adjust(2, 2, 2, 2, *([len(extra)] if extra else []))
     return kb.as_markup()
+
+
+def card_extra_buttons(c: Contact, *, can_forget: bool) -> list[tuple[str, CallbackData]]:
+    buttons: list[tuple[str, CallbackData]] = []
+    if notes_are_long(c.notes):
+        buttons.append((_("📄 Full notes"), CardCb(a="notes", id=c.id)))
+    if can_forget and c.forgotten_at is None:
+        buttons.append((_("🗑 Forget"), ForgetCb(a="card", id=c.id)))
+    return buttons
 
 
 def timeline_text(

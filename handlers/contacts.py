@@ -32,12 +32,19 @@ from bot.i18n import N_, _
 from bot.labels import LABELS, label, label_text
 from bot.rendering import answer_long, drop_keyboard, edit_text, h, tap_of
 from bot.teamcards import duplicate_prompt, left_out_text, refused_as_taken
-from bot.views import card_keyboard, card_text, contact_line, timeline_text
+from bot.views import (
+    card_keyboard,
+    card_text,
+    contact_line,
+    edit_prompt_value,
+    full_notes_text,
+    timeline_text,
+)
 from core.clock import Clock
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
 from core.enums import Influence, InfluenceSource, Kind, Source, Stage, Status
 from core.quickadd import parse_quick_add
-from core.roles import LEADS, Role
+from core.roles import LEADS, Role, effective_role
 from services import contacts as svc
 from services import followups, taps
 from storage.models import Contact, Touch, User
@@ -162,7 +169,8 @@ async def show_card(
         owner=owner.display_name if owner else None,
         introduced_by=introducer.name if introducer else None,
     )
-    markup = card_keyboard(contact)
+    can_forget = effective_role(user.role, user.tg_id, settings.admin_ids) in LEADS
+    markup = card_keyboard(contact, can_forget=can_forget)
     if edit and len(text) <= 4000:
         try:
             await edit_text(target, text, reply_markup=markup)
@@ -826,8 +834,11 @@ def create_router() -> Router:
             await msg.answer(
                 _(
                     "Send the new {field}. Now: {value}\nSend “-” to clear it. /cancel to leave."
-                ).format(field=_field_title(callback_data.v), value=h(current or "—"))
+                ).format(field=_field_title(callback_data.v), value=edit_prompt_value(current))
             )
+        elif a == "notes":
+            await query.answer()
+            await answer_long(msg, full_notes_text(contact))
         elif a == "verify":
             async with writing(session):
                 if fresh := await taps.first(session, **tap_of(query), now=now):

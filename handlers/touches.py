@@ -20,6 +20,7 @@ from bot.filters import staff
 from bot.i18n import _
 from bot.labels import label, label_text
 from bot.rendering import drop_keyboard, edit_text, h, tap_of
+from core import limits
 from core.clock import Clock
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when
@@ -110,6 +111,13 @@ def _when_keyboard() -> InlineKeyboardMarkup:
         kb.button(text=text, callback_data=PickCb(f="wh", v=code))
     kb.adjust(3)
     return kb.as_markup()
+
+
+def summary_too_long(text: str) -> str:
+    return _(
+        "This summary has {count} characters; a touch summary holds up to {limit}. Shorten it "
+        "and send it again (or put the details in the card's notes), or /cancel."
+    ).format(count=len(limits.clean("summary", text)), limit=limits.limit_of("summary"))
 
 
 def create_router() -> Router:
@@ -275,6 +283,9 @@ def create_router() -> Router:
         i18n: I18n,
         bot: Bot,
     ) -> None:
+        if limits.too_long("summary", message.text or ""):
+            await message.answer(summary_too_long(message.text or ""))
+            return  # still asked for the summary
         await save_touch(
             message, message.text or "", state, session, user, role, clock, settings, i18n, bot
         )
