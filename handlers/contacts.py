@@ -38,6 +38,7 @@ from bot.views import (
     contact_line,
     edit_prompt_value,
     full_notes_text,
+    notes_are_long,
     timeline_text,
 )
 from core.clock import Clock
@@ -942,6 +943,8 @@ def create_router() -> Router:
             await message.answer(refused_as_taken(taken.cards))
             return
         await state.clear()
+        if field == "notes" and notes_are_long(contact.notes):
+            await answer_long(message, full_notes_text(contact))  # what was saved, in full
         await show_card(
             message, session, contact, user, settings, i18n, prefix=_("Saved.") + "\n\n"
         )
