@@ -73,3 +73,17 @@ def split_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if rest.strip():
         parts.append(rest)
     return parts
+
+
+def excerpt(text: str, limit: int) -> tuple[str, bool]:
+    """The start of ``text``, at most ``limit`` characters, cut at a line or word boundary when
+    one is near; True when something was left out."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit]
+    for sep in ("\n", " "):
+        pos = head.rfind(sep)
+        if pos > limit * 3 // 4:
+            head = head[:pos]
+            break
+    return head.rstrip(), True

@@ -24,6 +24,7 @@ from views import contacts as views
 from views.callbacks import DupAction, DupCb, PickCb
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import AddForm
+from views.teamcards import duplicate_prompt, left_out_text
 
 ORDER = [
     AddForm.name,
@@ -53,25 +54,35 @@ async def save_or_ask_duplicate(
     state: FSMContext,
     notice: str = "",
 ) -> None:
-    """Every add goes through here: a possible duplicate is shown before anything is saved."""
+    """Every add goes through here: a possible duplicate, or a card of the team with the same
+    phone, e-mail or Telegram id, is shown before anything is saved."""
+    scope = ctx.viewer.scope
+    conflicts = await svc.team_conflicts(
+        ctx.session, team_id=ctx.user.team_id, owner_id=ctx.user.id, values=data, viewer=scope
+    )
     found = await svc.duplicates(
         ctx.session,
-        ctx.viewer.scope,
+        scope,
         name=data.get("name"),
         company=data.get("company"),
         phone=data.get("phone"),
         email=data.get("email"),
         tg_user_id=data.get("tg_user_id"),
     )
-    if found:
+    added = None
+    if not conflicts and not found:
+        added = await svc.add(
+            ctx.session, owner=ctx.user, data=data, tags=tags, now=ctx.now(), viewer=scope
+        )
+        conflicts = added.conflicts  # a card with its phone was saved a moment before
+    if added is None or added.contact is None:
         await state.set_state(None)
         await state.update_data(pending=data, pending_tags=tags)
-        text, markup = views.duplicate_prompt(found)
+        text, markup = duplicate_prompt(conflicts, found)
         await target.answer(views.with_notice(notice, text), reply_markup=markup)
         return
-    contact = await svc.create(ctx.session, owner=ctx.user, data=data, tags=tags, now=ctx.now())
     await state.clear()
-    text, markup = views.saved(contact)
+    text, markup = views.saved(added.contact)
     await target.answer(views.with_notice(notice, text), reply_markup=markup)
 
 
@@ -247,17 +258,20 @@ def create_router() -> Router:
         now = ctx.now()
         async with writing(ctx.session):
             if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
-                contact = await svc.create(
+                added = await svc.add(
                     ctx.session,
                     owner=ctx.user,
                     data=pending,
                     tags=data.get("pending_tags", []),
                     now=now,
+                    viewer=ctx.viewer.scope,
+                    anyway=True,
                 )
         if not fresh:
             return  # added by the first tap
         await state.clear()
-        text, markup = views.saved(contact)
+        assert added.contact is not None
+        text, markup = views.saved(added.contact, left_out=left_out_text(added.left_out, pending))
         await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))

@@ -26,11 +26,19 @@ from views import delivered as delivered_views
 from views.callbacks import CardAction, CardCb
 from views.rendering import answer_long, tap_of
 from views.states import EditForm, MergeForm
+from views.teamcards import refused_as_taken
 from views.touches import start_next_step, start_touch_log
 
 
 def on(*actions: CardAction) -> Any:
     return CardCb.filter(F.action.in_(set(actions)))
+
+
+async def refuse(query: CallbackQuery, taken: svc.AlreadyInTeam) -> None:
+    """A change refused because another live card of the team holds the phone (or e-mail)."""
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await query.message.answer(refused_as_taken(taken.cards))
 
 
 def create_router() -> Router:
@@ -88,16 +96,20 @@ def create_router() -> Router:
     ) -> None:
         now, rules = ctx.now(), ctx.rules
         archive = callback_data.action is CardAction.ARCHIVE
-        async with writing(ctx.session):
-            if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
-                if archive:
-                    await followups.archive(
-                        ctx.session, contact, actor=ctx.user, now=now, rules=rules
-                    )
-                else:
-                    await followups.restore(
-                        ctx.session, contact, actor=ctx.user, now=now, rules=rules
-                    )
+        try:
+            async with writing(ctx.session):
+                if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
+                    if archive:
+                        await followups.archive(
+                            ctx.session, contact, actor=ctx.user, now=now, rules=rules
+                        )
+                    else:
+                        await followups.restore(
+                            ctx.session, contact, actor=ctx.user, now=now, rules=rules
+                        )
+        except svc.AlreadyInTeam as taken:  # restored: a live teammate's card has its phone
+            await refuse(query, taken)
+            return
         if not fresh:
             await query.answer(_("Already done."))
             return
@@ -195,13 +207,23 @@ def create_router() -> Router:
         if not ctx.viewer.leads or chosen is None:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
-        await followups.change_owner(
-            ctx.session, contact, chosen, actor=ctx.user, now=ctx.now(), rules=ctx.rules
-        )
+        try:
+            await followups.change_owner(
+                ctx.session, contact, chosen, actor=ctx.user, now=ctx.now(), rules=ctx.rules
+            )
+        except svc.AlreadyInTeam as taken:
+            await refuse(query, taken)
+            return
         await query.answer(_("Saved."))
         assert isinstance(query.message, Message)
         prefix = _("{name} now owns this card.").format(name=views.h(chosen.display_name))
         await show(query.message, ctx, contact, prefix=prefix + "\n\n")
+
+    @router.callback_query(on(CardAction.NOTES))
+    async def full_notes(query: CallbackQuery, contact: Contact) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await answer_long(query.message, views.full_notes_text(contact))
 
     @router.callback_query(on(CardAction.VERIFY))
     async def verify(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
@@ -292,10 +314,22 @@ def create_dialogue_router() -> Router:
                 return
         if field == "tags":
             value = [t for t in raw.replace(",", " ").split() if t] if value else []
-        await followups.change(
-            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **{field: value}
-        )
+        try:
+            await followups.change(
+                ctx.session,
+                contact,
+                actor=ctx.user,
+                now=ctx.now(),
+                rules=ctx.rules,
+                **{field: value},
+            )
+        except svc.AlreadyInTeam as taken:
+            await state.clear()
+            await message.answer(refused_as_taken(taken.cards))
+            return
         await state.clear()
+        if field == "notes" and views.notes_are_long(contact.notes):
+            await answer_long(message, views.full_notes_text(contact))  # what was saved, in full
         await views.show_card(
             message,
             await cards.card_data(ctx.session, contact, ctx.viewer),

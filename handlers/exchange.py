@@ -92,6 +92,14 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             for name, ref in issue.matches
         )
         return _("matches several existing contacts: {names}").format(names=names)
+    if code == "in_team":
+        return _("already in the team: {card}, owned by {owner}").format(
+            card=h(issue.detail[:40]), owner=h((value or "")[:40])
+        )
+    if code == "cut":
+        return _("{column} longer than {limit} characters: cut").format(
+            column=issue.column, limit=issue.detail
+        )
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -201,12 +209,22 @@ def _preview_text(preview: svc.Preview) -> str:
         listed = _bullets(preview.issues, preview.skipped, budget * 2 // 3)
         budget -= sum(len(line) + 1 for line in listed)
         lines += listed
+    if preview.cut:
+        lines.append(cut_summary(preview.cut))
     if preview.notes:
         lines += ["", _("<b>Notes</b>")]
         lines += _bullets(preview.notes, len(preview.notes), max(budget, 200))
     if preview.import_id is not None:
         lines += ["", _("Nothing is written until you tap Import.")]
     return "\n".join(lines)
+
+
+def cut_summary(count: int) -> str:
+    return ngettext(
+        "✂️ {count} value was longer than its field allows and was cut (see the notes).",
+        "✂️ {count} values were longer than their fields allow and were cut (see the notes).",
+        count,
+    ).format(count=count)
 
 
 def _buttons(import_id: int, *, cancel: bool = True) -> InlineKeyboardMarkup:

@@ -145,14 +145,15 @@ def create_router() -> Router:
         if contact is None or contact.forgotten_at is not None:
             await query.answer(_("Contact not found."), show_alert=True)
             return
-        if callback_data.a == "ask":
+        if callback_data.a in ("ask", "card"):
             await query.answer()
             preview = await privacy.footprint(session, [contact.id])
-            await edit_text(
-                msg,
-                card_preview(contact, preview),
-                reply_markup=_confirm(contact.id, _("🗑 Forget for good")),
-            )
+            text = card_preview(contact, preview)
+            markup = _confirm(contact.id, _("🗑 Forget for good"))
+            if callback_data.a == "card":  # 🗑 Forget on a card: the card stays as it is
+                await msg.answer(text, reply_markup=markup)
+            else:
+                await edit_text(msg, text, reply_markup=markup)
             return
         erased = await privacy.forget_card(session, contact, actor=user, now=clock.now())
         await query.answer()

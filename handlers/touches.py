@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
+from core import limits
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when
 from core.workhours import shift_into
@@ -36,6 +37,7 @@ from views.touches import (
     start_next_step,
     start_touch_log,
     summary_question,
+    summary_too_long,
     when_keyboard,
     when_question,
 )
@@ -150,6 +152,9 @@ def create_router() -> Router:
 
     @router.message(StateFilter(LogForm.summary), F.text & ~F.text.startswith("/"))
     async def log_summary(message: Message, state: FSMContext, ctx: Ctx, bot: Bot) -> None:
+        if limits.too_long("summary", message.text or ""):
+            await message.answer(summary_too_long(message.text or ""))
+            return  # still asked for the summary
         await save_touch(message, message.text or "", state, ctx, bot)
 
     @router.callback_query(StateFilter(LogForm.summary), PickCb.filter(F.f == "ts"))

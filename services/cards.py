@@ -22,6 +22,7 @@ class CardData:
     introduced_by: str | None
     tz: str
     lang: str
+    can_forget: bool = False  # a manager or an admin may erase the person (/forget)
 
 
 async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
@@ -47,6 +48,7 @@ async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> 
         introducer.name if introducer else None,
         viewer.tz,
         viewer.lang,
+        viewer.leads,
     )
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Select,
+    and_,
+    case,
     delete,
     func,
     literal,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
@@ -31,8 +34,8 @@ from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
 from services import search as search_engine
-from storage.models import Base, Contact, ContactEvent, Touch, User
-from storage.uow import transactional
+from storage.models import IDENTITY_COLUMNS, Base, Contact, ContactEvent, Touch, User
+from storage.uow import transactional, writing
 
 EDITABLE = (
     "name",
@@ -154,6 +157,176 @@ async def create(
         )
     )
     return contact
+
+
+# ------------------------------------------------------------------ one card per person, per team
+# A phone, an e-mail or a Telegram id belongs to one live card of a team (a card without a team:
+# of its owner). The database holds the rule (partial unique indexes, migration 0013); these
+# functions ask first, so that a person gets an answer rather than an error, and turn the
+# database's refusal, when a race gets past the question, into the same answer.
+
+
+@dataclass(frozen=True)
+class TeamCard:
+    """A live card of the team that already holds a phone, e-mail or Telegram id. Someone whose
+    scope does not cover it (a rep, a teammate's card) is told only its name and its owner:
+    ``contact`` is then None."""
+
+    id: int
+    name: str
+    owner: str
+    field: str  # phone | email | tg_user_id
+    contact: Contact | None = None
+
+    @property
+    def visible(self) -> bool:
+        return self.contact is not None
+
+
+class AlreadyInTeam(Exception):
+    """A change would give a card a phone, e-mail or Telegram id another live card of the team
+    holds: nothing was changed."""
+
+    def __init__(self, cards: list[TeamCard]) -> None:
+        super().__init__(", ".join(f"{c.field} of #{c.id}" for c in cards))
+        self.cards = cards
+
+
+def team_of(team_id: int | None, owner_id: int) -> ColumnElement[bool]:
+    """The cards among which the rule holds: the team's, or the owner's when there is no team."""
+    if team_id is not None:
+        return Contact.team_id == team_id
+    return and_(Contact.team_id.is_(None), Contact.owner_id == owner_id)
+
+
+def _rule_key(team_id: int | None, owner_id: int) -> tuple[str, int]:
+    return ("team", team_id) if team_id is not None else ("own", owner_id)
+
+
+def live() -> ColumnElement[bool]:
+    return and_(Contact.archived_at.is_(None), Contact.forgotten_at.is_(None))
+
+
+async def team_conflicts(
+    session: AsyncSession,
+    *,
+    team_id: int | None,
+    owner_id: int,
+    values: Mapping[str, Any],
+    viewer: Scope | None = None,
+    exclude_id: int | None = None,
+) -> list[TeamCard]:
+    """The live cards of the team (``team_id``, or ``owner_id``'s own without a team) that hold
+    one of ``values``' phone, e-mail or Telegram id, each with the first field it shares. The
+    cards in ``viewer``'s scope come with the card; the others with their name and owner only."""
+    exact = [getattr(Contact, c) == values[c] for c in IDENTITY_COLUMNS if values.get(c)]
+    if not exact:
+        return []
+    seen = case((viewer.condition(), 1), else_=0) if viewer is not None else literal(0)
+    stmt = (
+        select(Contact, User, seen)
+        .join(User, User.id == Contact.owner_id)
+        .where(team_of(team_id, owner_id), live(), or_(*exact))
+        .order_by(Contact.created_at, Contact.id)
+        .limit(5)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Contact.id != exclude_id)
+    found = []
+    for card, owner, visible in (await session.execute(stmt)).all():
+        shared = next(
+            c for c in IDENTITY_COLUMNS if values.get(c) and getattr(card, c) == values[c]
+        )
+        found.append(
+            TeamCard(card.id, card.name, owner.display_name, shared, card if visible else None)
+        )
+    return found
+
+
+@dataclass
+class Added:
+    """What :func:`add` did: the new card, or (``contact`` None) the cards that already hold its
+    phone, e-mail or Telegram id. ``left_out``: the values not saved because other cards hold
+    them (when asked to add anyway)."""
+
+    contact: Contact | None = None
+    conflicts: list[TeamCard] = field(default_factory=list)
+    left_out: list[TeamCard] = field(default_factory=list)
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    owner: User,
+    data: Mapping[str, Any],
+    now: datetime,
+    tags: Iterable[str] = (),
+    viewer: Scope | None = None,
+    anyway: bool = False,
+) -> Added:
+    """A new card, unless the team has a live card with its phone, e-mail or Telegram id: then
+    the answer names them and nothing is saved (``anyway``: it is saved without those values).
+
+    The question is asked inside the write transaction, and the insert runs in a savepoint: when
+    two adds of one phone race (PostgreSQL lets both ask before either commits), the unique
+    index makes the loser's insert fail, and the loser asks again and gets the winner's card."""
+    values, tags = dict(data), list(tags)
+    left_out: list[TeamCard] = []
+    async with writing(session):
+        for _attempt in range(3):
+            conflicts = await team_conflicts(
+                session, team_id=owner.team_id, owner_id=owner.id, values=values, viewer=viewer
+            )
+            if conflicts and not anyway:
+                return Added(conflicts=conflicts)
+            for card in conflicts:
+                values[card.field] = None
+                left_out.append(card)
+            try:
+                async with session.begin_nested():
+                    contact = await create(session, owner=owner, data=values, tags=tags, now=now)
+            except IntegrityError:
+                continue  # a card with the same value was committed meanwhile: ask again
+            return Added(contact=contact, left_out=left_out)
+    raise RuntimeError("a card could not be added: its values kept being taken")
+
+
+async def _check_identity(
+    session: AsyncSession, contact: Contact, changes: Mapping[str, Any]
+) -> None:
+    """Raise :class:`AlreadyInTeam` when ``changes`` give the card a value another holds."""
+    values = {c: changes[c] for c in IDENTITY_COLUMNS if changes.get(c) is not None}
+    if not values or contact.archived_at is not None or contact.forgotten_at is not None:
+        return
+    cards = await team_conflicts(
+        session,
+        team_id=contact.team_id,
+        owner_id=contact.owner_id,
+        values=values,
+        exclude_id=contact.id,
+    )
+    if cards:
+        raise AlreadyInTeam(cards)
+
+
+async def _flush_checked(
+    session: AsyncSession, contact: Contact, values: Mapping[str, Any]
+) -> None:
+    """Flush in a savepoint: a value taken by a concurrent transaction is refused as
+    :class:`AlreadyInTeam` (whose cards are read again), not as a database error."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        with session.no_autoflush:
+            cards = await team_conflicts(
+                session,
+                team_id=contact.team_id,
+                owner_id=contact.owner_id,
+                values=values,
+                exclude_id=contact.id,
+            )
+        raise AlreadyInTeam(cards) from None
 
 
 async def get(session: AsyncSession, scope: Scope, contact_id: int) -> Contact | None:
@@ -279,7 +452,17 @@ async def change(
     now: datetime,
     **changes: Any,
 ) -> list[str]:
-    """Apply field changes; status and stage changes are recorded with who and when."""
+    """Apply field changes; status and stage changes are recorded with who and when. A phone,
+    e-mail or Telegram id another live card of the team holds raises :class:`AlreadyInTeam`."""
+    await _check_identity(
+        session,
+        contact,
+        {
+            k: _clip(k, v)
+            for k, v in changes.items()
+            if k in IDENTITY_COLUMNS and v != getattr(contact, k)
+        },
+    )
     changed = []
     for name, value in changes.items():
         if name not in EDITABLE and name != "tags":
@@ -302,6 +485,8 @@ async def change(
     if changed:
         contact.updated_at = now
         contact.search_text = build_search_text(contact)
+    if set(changed) & set(IDENTITY_COLUMNS):
+        await _flush_checked(session, contact, {c: getattr(contact, c) for c in IDENTITY_COLUMNS})
     return changed
 
 
@@ -326,6 +511,18 @@ async def archive(session: AsyncSession, contact: Contact, actor: User, now: dat
 
 @transactional
 async def restore(session: AsyncSession, contact: Contact, actor: User, now: datetime) -> None:
+    """Back from the archive, unless a live card of the team holds its phone, e-mail or Telegram
+    id by now (:class:`AlreadyInTeam`: merge them instead)."""
+    if contact.forgotten_at is None:
+        cards = await team_conflicts(
+            session,
+            team_id=contact.team_id,
+            owner_id=contact.owner_id,
+            values={c: getattr(contact, c) for c in IDENTITY_COLUMNS},
+            exclude_id=contact.id,
+        )
+        if cards:
+            raise AlreadyInTeam(cards)
     contact.archived_at = None
     contact.updated_at = now
     await record_event(
@@ -461,9 +658,17 @@ async def merge(
     """
     if keep.id == drop.id:
         raise ValueError("a card cannot be merged into itself")
+    dropped = {name: getattr(drop, name) for name in EDITABLE}
+    # the dropped card lets go of its phone, e-mail and Telegram id first: one live card per
+    # value in a team (migration 0013), and the kept card may be about to take them
+    for name in IDENTITY_COLUMNS:
+        setattr(drop, name, None)
+    await session.flush()
     for name in EDITABLE:
-        if getattr(keep, name) in (None, "") and getattr(drop, name) not in (None, ""):
-            setattr(keep, name, getattr(drop, name))
+        if getattr(keep, name) in (None, "") and dropped[name] not in (None, ""):
+            setattr(keep, name, dropped[name])
+    if keep.duplicate_of == drop.id:
+        keep.duplicate_of = None  # the card it repeated is now itself
     if keep.introduced_by_id in (keep.id, drop.id):
         keep.introduced_by_id = None  # introduced by the card it now is
     keep.tags = join_tags(tag_list(keep.tags) + tag_list(drop.tags))
@@ -495,10 +700,16 @@ async def merge(
         left = await session.scalar(select(func.count()).where(column == drop.id))
         if left:  # pragma: no cover - the loop above moved them all
             raise RuntimeError(f"{column.table.name}.{column.name} still points at the card")
+    await session.execute(
+        update(Contact)
+        .where(Contact.duplicate_of == drop.id, Contact.id != keep.id)
+        .values(duplicate_of=keep.id)
+        .execution_options(synchronize_session=False)
+    )
     await record_event(
         session, keep, actor_id=actor.id, field="merged", old=drop.name, new=keep.name, now=now
     )
-    await session.flush()
+    await _flush_checked(session, keep, {c: getattr(keep, c) for c in IDENTITY_COLUMNS})
     await session.execute(delete(Contact).where(Contact.id == drop.id))
     session.expunge(drop)
     return keep
@@ -521,6 +732,10 @@ async def merge_into(
         for k, v in data.items()
         if v and k in EDITABLE and getattr(keep, k, None) in (None, "")
     }
+    for card in await team_conflicts(  # a value another card of the team holds stays there
+        session, team_id=keep.team_id, owner_id=keep.owner_id, values=fill, exclude_id=keep.id
+    ):
+        fill.pop(card.field, None)
     await change(session, keep, actor=actor, now=now, **fill)
     tags = list(tags)
     if tags:
@@ -544,6 +759,17 @@ async def change_owner(
     """Hand the card to another person (and their team); False when nothing changes."""
     if contact.owner_id == owner.id:
         return False
+    moves = _rule_key(owner.team_id, owner.id) != _rule_key(contact.team_id, contact.owner_id)
+    if moves and contact.archived_at is None and contact.forgotten_at is None:
+        cards = await team_conflicts(  # into another team: its cards must not hold its values
+            session,
+            team_id=owner.team_id,
+            owner_id=owner.id,
+            values={c: getattr(contact, c) for c in IDENTITY_COLUMNS},
+            exclude_id=contact.id,
+        )
+        if cards:
+            raise AlreadyInTeam(cards)
     previous = await session.get(User, contact.owner_id)
     contact.owner_id = owner.id
     contact.team_id = owner.team_id

@@ -44,6 +44,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
@@ -63,7 +64,16 @@ from core.exchange import (
 from core.roles import Role
 from services import contacts as contacts_svc
 from services import followups
-from storage.models import Contact, ContactEvent, Import, ImportRow, Survey, Touch, User
+from storage.models import (
+    IDENTITY_COLUMNS,
+    Contact,
+    ContactEvent,
+    Import,
+    ImportRow,
+    Survey,
+    Touch,
+    User,
+)
 from storage.types import UTCDateTime
 from storage.uow import end_read, writing
 
@@ -129,6 +139,7 @@ class Preview:
     notes: list[Issue] = field(default_factory=list)
     broken: list[Issue] = field(default_factory=list)  # the file's structure: nothing was read
     too_many: int = 0  # the file has more rows than this (MAX_ROWS): nothing was staged
+    cut: int = 0  # values cut to their field's length (each is also a note, the first ones)
 
 
 @dataclass
@@ -498,9 +509,11 @@ class _Stager:
             except _Skip as skip:
                 self.skip(record.line, record.row.get("name"), skip.code, **skip.details)
                 continue
+            self._note_cuts(record, parsed)
             parsed_rows.append((record, parsed, current))
 
         keyed = await self._cards_by_key([p for _r, p, c in parsed_rows if c is None])
+        taken = await self._team_holders([p for _r, p, _c in parsed_rows])
         introducers = {
             p.fields["introduced_by_id"]
             for _r, p, _c in parsed_rows
@@ -535,6 +548,10 @@ class _Stager:
             if isinstance(target, int):  # a row of an earlier batch: read it back
                 target = await self._reload(target)
                 touched.append(target)
+            holder = _held_elsewhere(parsed, target, taken)
+            if holder is not None:  # one live card per phone, e-mail, Telegram id in a team
+                self.skip(record.line, name, "in_team", value=holder[2], detail=holder[1])
+                continue
             introduced = parsed.fields.get("introduced_by_id")
             if introduced is not None:
                 target_id = target.id if isinstance(target, Contact) else None
@@ -588,6 +605,45 @@ class _Stager:
                 value = getattr(card, column)
                 if value is not None and value in wanted:
                     found.setdefault((column, value), []).append(card)
+        return found
+
+    def _note_cuts(self, record: Record, parsed: _Parsed) -> None:
+        """Values longer than their field (core.limits) are cut: each one is told, by row and
+        column, and counted."""
+        cells = [*parsed.fields.items(), ("next_step", parsed.next_step)]
+        for column, value in cells:
+            if isinstance(value, str) and limits.fit(column, value).cut:
+                self.preview.cut += 1
+                limit = limits.limit_of(column)
+                self.note(
+                    record.line, record.row.get("name"), "cut", column=column, detail=str(limit)
+                )
+
+    async def _team_holders(self, parsed: list[_Parsed]) -> dict[tuple[str, Any], _Holder]:
+        """The live cards of the uploader's team (in their scope or not: a teammate's) that hold
+        the rows' phones, e-mails and Telegram ids: (card id, its name, its owner's name)."""
+        keys: dict[str, set[Any]] = {c: set() for c in IDENTITY_COLUMNS}
+        for p in parsed:
+            for column, wanted in keys.items():
+                if p.fields.get(column):
+                    wanted.add(p.fields[column])
+        conditions = [getattr(Contact, col).in_(vals) for col, vals in keys.items() if vals]
+        found: dict[tuple[str, Any], _Holder] = {}
+        if not conditions:
+            return found
+        rule = contacts_svc.team_of(self.scope.team_id, self.scope.user_id)
+        rows = await self.session.execute(
+            select(Contact.id, Contact.name, User.first_name, User.last_name, *_IDENTITY)
+            .join(User, User.id == Contact.owner_id)
+            .where(rule, contacts_svc.live(), or_(*conditions))
+            .order_by(Contact.created_at, Contact.id)
+        )
+        for row in rows:
+            owner = " ".join(p for p in (row.first_name, row.last_name) if p)
+            for column, wanted in keys.items():
+                value = getattr(row, column)
+                if value is not None and value in wanted:
+                    found.setdefault((column, value), (row.id, row.name, owner))
         return found
 
     def _matches(
@@ -710,6 +766,26 @@ class _Stager:
             base_updated_at=slot.base_updated_at,
         )
         return row
+
+
+_Holder = tuple[int, str, str]  # a card of the team: id, name, owner's name
+_IDENTITY = tuple(getattr(Contact, c) for c in IDENTITY_COLUMNS)
+
+
+def _held_elsewhere(
+    parsed: _Parsed, target: Contact | _Slot | None, taken: dict[tuple[str, Any], _Holder]
+) -> _Holder | None:
+    """A card of the team other than the row's own that holds its phone, e-mail or Telegram id
+    (the row would make a second live card of a person, or give a card another's value)."""
+    own = target.id if isinstance(target, Contact) else None
+    if isinstance(target, _Slot) and target.action == UPDATE:
+        own = target.contact_id
+    for column in IDENTITY_COLUMNS:
+        value = parsed.fields.get(column)
+        holder = taken.get((column, value)) if value else None
+        if holder is not None and holder[0] != own:
+            return holder
+    return None
 
 
 def _target_key(target: Contact | _Slot | int) -> tuple[str, int]:
@@ -892,7 +968,7 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
         .outerjoin(introducer, introducer.c.id == ImportRow.introduced_by_id)
         .where(mine, ImportRow.introduced_by_id.is_not(None), introducer.c.id.is_(None))
     )
-    if stale or gone:
+    if stale or gone or await _taken_meanwhile(session, imp, user):
         return STALE
 
     at = literal(now, UTCDateTime())
@@ -983,6 +1059,35 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
     return APPLIED
 
 
+async def _taken_meanwhile(session: AsyncSession, imp: Import, user: User) -> bool:
+    """A staged row's phone, e-mail or Telegram id is now held by another live card of the team
+    (added since the preview): the swap would make a second card of a person."""
+    holder = Contact.__table__.alias("holder")
+    if imp.team_id is not None:
+        rule = holder.c.team_id == imp.team_id
+    else:
+        rule = and_(holder.c.team_id.is_(None), holder.c.owner_id == user.id)
+    for column in IDENTITY_COLUMNS:
+        clash = await session.scalar(
+            select(ImportRow.id)
+            .join(
+                holder,
+                and_(
+                    holder.c[column] == getattr(ImportRow, column),
+                    rule,
+                    holder.c.archived_at.is_(None),
+                    holder.c.forgotten_at.is_(None),
+                    or_(ImportRow.contact_id.is_(None), holder.c.id != ImportRow.contact_id),
+                ),
+            )
+            .where(ImportRow.import_id == imp.id)
+            .limit(1)
+        )
+        if clash is not None:
+            return True
+    return False
+
+
 async def _plan_due_work(
     session: AsyncSession, contact: Contact, *, default_tz: str, now: datetime
 ) -> None:
@@ -1048,6 +1153,20 @@ async def apply(
                     imp.status = why = EXPIRED
                 elif await _swap(session, imp, user, role, now) == STALE:
                     imp.status = why = STALE
+    except IntegrityError:
+        # a phone, e-mail or Telegram id taken in the instant between the check and the swap
+        # (one live card per person in a team): nothing went live; as a stale preview
+        log.info("import %s of user %s: a value was taken meanwhile", import_id, user_id)
+        await session.rollback()
+        async with writing(session):
+            await session.execute(
+                update(Import)
+                .where(Import.id == import_id, Import.user_id == user_id, Import.status == STAGED)
+                .values(status=STALE, finished_at=now)
+            )
+        await _purge(session, import_id)
+        await end_read(session)
+        return Outcome(STALE)
     except Exception as exc:
         log.exception("import %s of user %s failed", import_id, user_id)
         raise ImportFailed from exc

@@ -91,6 +91,40 @@ class Invite(Base):
     )
 
 
+# One live card per phone, e-mail and Telegram id in a team (a card without a team: per owner),
+# held by partial unique indexes (migration 0013), so that no race can make two cards. Archived
+# and forgotten cards, and the duplicates found by the migration, are out of the rule.
+LIVE_CARD = "archived_at IS NULL AND forgotten_at IS NULL AND duplicate_of IS NULL"
+IDENTITY_COLUMNS = ("phone", "email", "tg_user_id")
+
+
+def _unique_in_team(column: str) -> tuple[Index, Index]:
+    live = f"{column} IS NOT NULL AND {LIVE_CARD}"
+    team = f"team_id IS NOT NULL AND {live}"
+    own = f"team_id IS NULL AND {live}"
+    return (
+        Index(
+            f"ux_contacts_team_{column}",
+            "team_id",
+            column,
+            unique=True,
+            sqlite_where=text(team),
+            postgresql_where=text(team),
+        ),
+        Index(
+            f"ux_contacts_own_{column}",
+            "owner_id",
+            column,
+            unique=True,
+            sqlite_where=text(own),
+            postgresql_where=text(own),
+        ),
+    )
+
+
+UNIQUE_IN_TEAM = tuple(ix for column in IDENTITY_COLUMNS for ix in _unique_in_team(column))
+
+
 class Contact(Base):
     """A contact card (the method's minimal record)."""
 
@@ -138,8 +172,13 @@ class Contact(Base):
     nps_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # personal data erased (/forget); the row stays for anonymous counts
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # a card that migration 0013 found sharing a phone, e-mail or Telegram id with an older live
+    # card of its team (that card's id): kept whole, but left out of the uniqueness rule below
+    # until the two are merged. New cards never get it: the rule refuses them instead.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
+        *UNIQUE_IN_TEAM,
         Index("ix_contacts_owner_name", "owner_id", "archived_at", "name"),
         Index("ix_contacts_owner_due", "owner_id", "next_step_due"),
         # covering indexes for /find: SQLite checks LIKE '%…%' inside the index. Not on

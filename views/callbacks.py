@@ -46,6 +46,7 @@ class CardAction(StrEnum):
     LOG = "log"
     FORWARD_LOG = "fwdlog"  # log the forwarded message as a touch
     NEXT = "next"
+    NOTES = "notes"  # the whole notes, when the card shows an excerpt
 
 
 class CardCb(CallbackData, prefix="cc"):
@@ -104,5 +105,5 @@ class CaseCb(CallbackData, prefix="cs"):
 class ForgetCb(CallbackData, prefix="fg"):
     """Erasing personal data: a card (``id``, re-checked against the scope) or oneself (0)."""
 
-    a: str  # ask | do | no
+    a: str  # ask | card (from a card's 🗑 Forget) | do | no
     id: int = 0

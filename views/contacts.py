@@ -21,9 +21,10 @@ from aiogram.types import (
 from bot.i18n import _
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
 from core.nextstep import format_local
+from core.textsplit import excerpt
 from services.cards import CardData
 from services.contacts import TimelineItem, tag_list
-from views.callbacks import CardAction, CardCb, DupAction, DupCb, ListCb, PickCb
+from views.callbacks import CardAction, CardCb, DupAction, DupCb, ForgetCb, ListCb, PickCb
 from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
 from views.rendering import answer_long, edit_text, h
@@ -115,11 +116,46 @@ def card_text(
     )
     if c.notes:
         lines.append("")
-        lines.append(_("Notes:") + "\n" + h(c.notes))
+        lines.append(_("Notes:") + "\n" + notes_on_card(c.notes))
     return "\n".join(lines)
 
 
-def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
+# notes longer than this show an excerpt on the card, and a button for the whole text
+NOTES_ON_CARD = 1000
+
+
+def notes_are_long(notes: str | None) -> bool:
+    return len(notes or "") > NOTES_ON_CARD
+
+
+def notes_on_card(notes: str) -> str:
+    """The notes, or their start and a pointer to 📄 Full notes (the card stays one message)."""
+    head, cut = excerpt(notes, NOTES_ON_CARD)
+    if not cut:
+        return h(notes)
+    return (
+        h(head)
+        + "…\n"
+        + _("<i>({count} characters in all: 📄 Full notes)</i>").format(count=len(notes))
+    )
+
+
+def edit_prompt_value(current: str | None) -> str:
+    """A field's value quoted in Edit's question: long notes by their start (the question must
+    fit one message; the whole text is one tap away, 📄 Full notes)."""
+    if not current:
+        return "—"
+    return notes_on_card(current) if notes_are_long(current) else h(current)
+
+
+def full_notes_text(c: Contact) -> str:
+    """The whole notes, to be sent in as many messages as they need (views.rendering.answer_long)."""
+    return _("<b>Notes</b> — {name}").format(name=h(c.name)) + "\n\n" + h(c.notes or "")
+
+
+def card_keyboard(c: Contact, *, can_forget: bool = False) -> InlineKeyboardMarkup:
+    """The card's buttons; ``can_forget`` (a manager or an admin): 🗑 Forget, to /forget's
+    preview. A card with long notes gets 📄 Full notes (its text shows an excerpt)."""
     kb = InlineKeyboard()
     kb.button(text=_("📝 Log touch"), callback_data=CardCb(action="log", id=c.id))
     kb.button(text=_("⏭ Next step"), callback_data=CardCb(action="next", id=c.id))
@@ -132,8 +168,20 @@ def card_keyboard(c: Contact) -> InlineKeyboardMarkup:
         kb.button(text=_("Restore"), callback_data=CardCb(action="restore", id=c.id))
     else:
         kb.button(text=_("🗄 Archive"), callback_data=CardCb(action="arch", id=c.id))
-    kb.adjust(2, 2, 2, 2)
+    extra = card_extra_buttons(c, can_forget=can_forget)
+    for text, data in extra:
+        kb.button(text=text, callback_data=data)
+    kb.adjust(2, 2, 2, 2, *([len(extra)] if extra else []))
     return kb.as_markup()
+
+
+def card_extra_buttons(c: Contact, *, can_forget: bool) -> list[tuple[str, CallbackData]]:
+    buttons: list[tuple[str, CallbackData]] = []
+    if notes_are_long(c.notes):
+        buttons.append((_("📄 Full notes"), CardCb(action=CardAction.NOTES, id=c.id)))
+    if can_forget and c.forgotten_at is None:
+        buttons.append((_("🗑 Forget"), ForgetCb(a="card", id=c.id)))
+    return buttons
 
 
 def timeline_text(
@@ -173,7 +221,7 @@ def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup
         owner=data.owner,
         introduced_by=data.introduced_by,
     )
-    return text, card_keyboard(data.contact)
+    return text, card_keyboard(data.contact, can_forget=data.can_forget)
 
 
 async def show_card(
@@ -285,10 +333,12 @@ def with_notice(notice: str, text: str) -> str:
     return (notice + "\n\n" if notice else "") + text
 
 
-def saved(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
-    """A new card is saved: what it is, and the key fields still to fill."""
+def saved(contact: Contact, *, left_out: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """A new card is saved: what it is (``left_out``: values a teammate's card holds), and the
+    key fields still to fill."""
     text = (
         _("✅ Saved: {contact}").format(contact=contact_line(contact))
+        + ("\n" + left_out if left_out else "")
         + "\n"
         + _("Fill in the key fields, or open the card:")
     )
@@ -313,24 +363,6 @@ def missing_fields_keyboard(c: Contact) -> InlineKeyboardMarkup:
     kb.button(text=_("Open card"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
     kb.adjust(3)
     return kb.as_markup()
-
-
-def duplicate_prompt(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [_("<b>Possible duplicate</b>:")]
-    kb = InlineKeyboard()
-    for c in found[:3]:
-        lines.append("• " + contact_line(c) + (f" · {h(c.phone)}" if c.phone else ""))
-        kb.button(
-            text=_("Open {name}").format(name=c.name[:30]),
-            callback_data=DupCb(action=DupAction.OPEN, id=c.id),
-        )
-        kb.button(
-            text=_("Merge into {name}").format(name=c.name[:30]),
-            callback_data=DupCb(action=DupAction.MERGE, id=c.id),
-        )
-    kb.button(text=_("Add anyway"), callback_data=DupCb(action=DupAction.ADD))
-    kb.adjust(2)
-    return "\n".join(lines), kb.as_markup()
 
 
 def forwarded_prompt(name: str, existing: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
@@ -435,7 +467,7 @@ def edit_menu(c: Contact, *, leads: bool) -> tuple[str, InlineKeyboardMarkup]:
 
 def edit_prompt(field: str, current: str | None) -> str:
     return _("Send the new {field}. Now: {value}\nSend “-” to clear it. /cancel to leave.").format(
-        field=field_title(field), value=h(current or "—")
+        field=field_title(field), value=edit_prompt_value(current)
     )
 
 

@@ -9,6 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.i18n import _
+from core import limits
 from core.enums import Direction, TouchType
 from views.callbacks import CardAction, CardCb, PickCb
 from views.keyboards import InlineKeyboard
@@ -135,3 +136,10 @@ def pick_for_log(found: list[Contact]) -> InlineKeyboardMarkup:
         )
     kb.adjust(1)
     return kb.as_markup()
+
+
+def summary_too_long(text: str) -> str:
+    return _(
+        "This summary has {count} characters; a touch summary holds up to {limit}. Shorten it "
+        "and send it again (or put the details in the card's notes), or /cancel."
+    ).format(count=len(limits.clean("summary", text)), limit=limits.limit_of("summary"))
