@@ -1,0 +1,193 @@
+"""The scope of a measure (a team, one rep, everyone) and the SQL pieces the measures share:
+periods, dialect helpers, "active", "going cold", "stale" and the status history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from core.cadence import Cadence, effective_cadence
+from core.enums import Status
+from storage.models import Contact, ContactEvent, NpsCase, Survey, Team, User
+
+
+# ------------------------------------------------------------------------------------ scope
+@dataclass(frozen=True)
+class MetricScope:
+    """A team (``team_id``), one rep (``rep_id``), or everyone (neither)."""
+
+    team_id: int | None = None
+    rep_id: int | None = None
+
+    @classmethod
+    def team(cls, team_id: int) -> MetricScope:
+        return cls(team_id=team_id)
+
+    @classmethod
+    def rep(cls, rep_id: int) -> MetricScope:
+        return cls(rep_id=rep_id)
+
+    @classmethod
+    def everyone(cls) -> MetricScope:
+        return cls()
+
+    def contacts(self, c: Any = Contact, *, unindexed: bool = False) -> ColumnElement[bool]:
+        """The scope's cards. ``unindexed`` (see ``by_time``) writes the test as ``col + 0`` so
+        that no index on the column can drive the query."""
+        for col, value in ((c.owner_id, self.rep_id), (c.team_id, self.team_id)):
+            if value is not None:
+                return (col + 0 if unindexed else col) == value
+        return true()
+
+    def surveys(self) -> ColumnElement[bool]:
+        if self.rep_id is not None:
+            return Survey.rep_id == self.rep_id
+        if self.team_id is not None:
+            return Survey.team_id == self.team_id
+        return true()
+
+    def cases(self) -> ColumnElement[bool]:
+        if self.rep_id is not None:
+            return NpsCase.rep_id == self.rep_id
+        if self.team_id is not None:
+            return NpsCase.team_id == self.team_id
+        return true()
+
+
+def between(col: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(col >= start, col < end)
+
+
+def as_int(value: Any) -> int:
+    return int(value or 0)
+
+
+def count_if(cond: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def by_time(session: AsyncSession, scope: MetricScope) -> ColumnElement[bool]:
+    """The scope's condition for a query that another table should drive: a short period of
+    touches, events or due work (through their time indexes), or a list of card ids, each
+    joined to its card by primary key.
+
+    SQLite keeps no statistics (the bot never runs ANALYZE), so it guesses that "team_id = ?"
+    picks a handful of cards and drives the join from that index: a probe for every card of a
+    100,000-card team. Written unindexed, the test leaves SQLite the selective index.
+    PostgreSQL plans from its statistics and gets the plain condition."""
+    return scope.contacts(unindexed=on_sqlite(session))
+
+
+def on_sqlite(session: AsyncSession) -> bool:
+    return dialect(session) == "sqlite"
+
+
+def seconds_between(session: AsyncSession, earlier: Any, later: Any) -> Any:
+    """later − earlier in whole seconds, on either backend."""
+    if dialect(session) == "postgresql":
+        return func.round(func.extract("epoch", later - earlier))
+    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0)
+
+
+def active() -> ColumnElement[bool]:
+    """A card in play: not archived, not lost."""
+    return and_(Contact.archived_at.is_(None), Contact.status != Status.LOST.value)
+
+
+async def cadence_for(session: AsyncSession, scope: MetricScope, settings_cadence: str) -> Cadence:
+    """The stage cadence that applies to the scope's team (the settings' for everyone)."""
+    team_id = scope.team_id
+    if scope.rep_id is not None:
+        team_id = await session.scalar(select(User.team_id).where(User.id == scope.rep_id))
+    team_cadence = (
+        await session.scalar(select(Team.cadence).where(Team.id == team_id)) if team_id else None
+    )
+    return effective_cadence(settings_cadence, team_cadence)
+
+
+async def cold_condition(
+    session: AsyncSession, scope: MetricScope, *, now: datetime, settings_cadence: str
+) -> ColumnElement[bool]:
+    """Going cold, as followups.scan and /today define it: an active card with no next step and
+    no touch (or creation) within its stage's cadence — each team's own cadence for everyone."""
+    last = func.coalesce(Contact.last_touch_at, Contact.created_at)
+
+    def for_cadence(cadence: Cadence) -> list[ColumnElement[bool]]:
+        return [
+            and_(Contact.stage == stage, last < now - timedelta(days=days))
+            for stage, days in cadence.items()
+        ]
+
+    if scope.team_id is not None or scope.rep_id is not None:
+        conds = for_cadence(await cadence_for(session, scope, settings_cadence))
+    else:
+        teams = (await session.execute(select(Team.id, Team.cadence))).all()
+        groups: dict[str | None, list[int]] = {}
+        for team_id, cadence_text in teams:
+            groups.setdefault(cadence_text, []).append(team_id)
+        conds = []
+        default = for_cadence(effective_cadence(settings_cadence, None))
+        custom_ids = [t for text, ids in groups.items() if text for t in ids]
+        outside = Contact.team_id.is_(None)
+        if custom_ids:
+            outside = or_(outside, Contact.team_id.not_in(custom_ids))
+        conds.append(and_(outside, or_(*default) if default else false()))
+        for text, ids in groups.items():
+            if not text:
+                continue
+            own = for_cadence(effective_cadence(settings_cadence, text))
+            conds.append(and_(Contact.team_id.in_(ids), or_(*own) if own else false()))
+    if not conds:
+        return false()
+    return and_(active(), Contact.next_step_due.is_(None), or_(*conds))
+
+
+def stale_condition(now: datetime, stale_days: int) -> ColumnElement[bool]:
+    """Stale data, as followups.scan defines it: an active card not verified within the window."""
+    return and_(active(), Contact.verified_at < now - timedelta(days=stale_days))
+
+
+# ---------------------------------------------------------------------------- status history
+def _first_status_old_value() -> Any:
+    """The status a card was created with: the old value of its first status change."""
+    ev = aliased(ContactEvent)
+    return (
+        select(ev.old_value)
+        .where(ev.contact_id == Contact.id, ev.field == "status")
+        .order_by(ev.at, ev.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def initial_status() -> Any:
+    """The card's status at creation (its current status when it never changed)."""
+    return func.coalesce(_first_status_old_value(), Contact.status)
+
+
+def reached_status_by(values: Iterable[str], end: datetime) -> ColumnElement[bool]:
+    """The card held one of ``values`` at some moment before ``end``: created with it, or moved
+    into it by a status change before ``end``. (For a card created before ``end``.)"""
+    values = list(values)
+    ev = aliased(ContactEvent)
+    moved = (
+        exists()
+        .where(
+            ev.contact_id == Contact.id,
+            ev.field == "status",
+            ev.new_value.in_(values),
+            ev.at < end,
+        )
+        .correlate(Contact)
+    )
+    return or_(moved, initial_status().in_(values))
