@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.sender import Guard, SendResult, SendStatus
 
 # the follow-ups' renderers register on import; their daily scan is a job of this loop's app
+from core.roles import TEAM_ROLES
 from scheduler.followup_jobs import daily_scan
 from scheduler.registry import (
     AFTER_SEND,
@@ -440,7 +441,7 @@ async def _close(
             if (
                 closed
                 and user is not None
-                and user.role in ("rep", "manager")
+                and user.role in TEAM_ROLES
                 and item.kind != followups.NOTICE
             ):
                 user.reachable = False

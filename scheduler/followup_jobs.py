@@ -15,11 +15,11 @@ from bot.i18n import _
 from bot.keyboards import InlineKeyboard
 from bot.labels import label
 from bot.rendering import h
-from core.cadence import effective_cadence, is_going_cold
 from core.nextstep import format_local
 from scheduler.registry import LATE_AFTER, Rendered, _lang, _tz, renderer
 from services import duework, followups, taps
-from storage.models import Contact, Team, Touch, User
+from storage.conditions import is_card_going_cold
+from storage.models import Contact, Touch, User
 from storage.uow import end_read
 
 if TYPE_CHECKING:
@@ -99,14 +99,8 @@ async def render_cold(
     c = await session.get(Contact, item.contact_id) if item.contact_id else None
     if c is None or c.archived_at is not None:
         return None
-    team = await session.get(Team, c.team_id) if c.team_id else None
-    still_cold = is_going_cold(
-        stage=c.stage,
-        last_touch_at=c.last_touch_at,
-        created_at=c.created_at,
-        next_step_due=c.next_step_due,
-        now=cw.clock.now(),
-        cadence=effective_cadence(cw.settings.cadence_days, team.cadence if team else None),
+    still_cold = await is_card_going_cold(
+        session, c, settings_cadence=cw.settings.cadence_days, now=cw.clock.now()
     )
     if not still_cold:
         return None  # touched, planned or moved to another stage since the scan

@@ -3,14 +3,13 @@ batches."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cadence import effective_cadence
-from core.enums import Status
+from core.roles import STAFF
 from core.workhours import shift_into
 from services import duework
 from services.followups.rules import (
@@ -20,7 +19,8 @@ from services.followups.rules import (
     user_hours,
     user_tz,
 )
-from storage.models import Contact, Team, User
+from storage import conditions
+from storage.models import Contact, User
 from storage.uow import writing
 
 
@@ -29,7 +29,6 @@ async def scan(
 ) -> dict[str, int]:
     """Daily work: contacts going cold and cards with stale data get one check each."""
     counts = {"cold": 0, "stale": 0}
-    teams = {t.id: t.cadence for t in await session.scalars(select(Team))}
     owners: dict[int, User] = {}
 
     async def owner_of(c: Contact) -> User | None:
@@ -40,51 +39,23 @@ async def scan(
             owners[c.owner_id] = u
         return owners[c.owner_id]
 
-    groups: dict[str | None, list[int | None]] = {}
-    for team_id, cadence in teams.items():
-        groups.setdefault(cadence, []).append(team_id)
-    groups.setdefault(None, []).append(None)
-    for team_cadence, team_ids in groups.items():
-        cadence = effective_cadence(settings_cadence, team_cadence)
-        in_teams = Contact.team_id.in_([t for t in team_ids if t is not None])
-        team_cond = in_teams if None not in team_ids else (in_teams | Contact.team_id.is_(None))
-        for stage, days in cadence.items():
-            cutoff = now - timedelta(days=days)
-            last = func.coalesce(Contact.last_touch_at, Contact.created_at)
-            stmt = (
-                select(Contact)
-                .where(
-                    team_cond,
-                    Contact.stage == stage,
-                    Contact.archived_at.is_(None),
-                    Contact.status != Status.LOST.value,
-                    Contact.next_step_due.is_(None),
-                    last < cutoff,
-                )
-                .order_by(Contact.id)
-            )
-            counts["cold"] += await _schedule_each(
-                session,
-                stmt,
-                now,
-                default_tz,
-                owner_of,
-                kind=COLD,
-                key=lambda c: f"cold:{c.id}:{ts(c.last_touch_at or c.created_at)}",
-            )
-    stale_cutoff = now - timedelta(days=stale_days)
-    stmt = (
-        select(Contact)
-        .where(
-            Contact.archived_at.is_(None),
-            Contact.status != Status.LOST.value,
-            Contact.verified_at < stale_cutoff,
-        )
-        .order_by(Contact.id)
+    default, per_team = await conditions.team_cadences(session, settings_cadence)
+    cold = select(Contact).where(
+        conditions.active(), conditions.going_cold(default, now, per_team=per_team)
     )
+    counts["cold"] = await _schedule_each(
+        session,
+        cold.order_by(Contact.id),
+        now,
+        default_tz,
+        owner_of,
+        kind=COLD,
+        key=lambda c: f"cold:{c.id}:{ts(c.last_touch_at or c.created_at)}",
+    )
+    stale = select(Contact).where(conditions.active(), conditions.stale(now, stale_days))
     counts["stale"] = await _schedule_each(
         session,
-        stmt,
+        stale.order_by(Contact.id),
         now,
         default_tz,
         owner_of,
@@ -114,7 +85,7 @@ async def _schedule_each(
         async with writing(session):  # one short write per batch, never one long one
             for c in rows:
                 owner = await owner_of(c)
-                if owner is None or owner.role not in ("rep", "manager", "admin"):
+                if owner is None or owner.role not in STAFF:
                     continue
                 due = shift_into(now, user_tz(owner, default_tz), user_hours(owner))
                 if await duework.schedule(

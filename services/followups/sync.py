@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cadence import effective_cadence, is_going_cold
 from core.enums import Direction, Status
 from core.tokens import new_token
 from core.workhours import WorkHours, is_working_time, shift_into
@@ -35,7 +34,9 @@ from services.followups.rules import (
     user_hours,
     user_tz,
 )
-from storage.models import PENDING_REMINDER, Contact, DueWork, Team, Touch, User
+from storage.conditions import is_card_going_cold
+from storage.models import PENDING_REMINDER, Contact, DueWork, Touch, User
+from storage.repo import users as users_repo
 from storage.uow import transactional
 
 
@@ -253,15 +254,7 @@ async def _sync_cold(
         and contact.next_step_due is None
     )
     if right and rules.cadence is not None:
-        team = await session.get(Team, contact.team_id) if contact.team_id else None
-        right = is_going_cold(
-            stage=contact.stage,
-            last_touch_at=contact.last_touch_at,
-            created_at=contact.created_at,
-            next_step_due=contact.next_step_due,
-            now=now,
-            cadence=effective_cadence(rules.cadence, team.cadence if team else None),
-        )
+        right = await is_card_going_cold(session, contact, settings_cadence=rules.cadence, now=now)
     tz, hours = user_tz(owner, rules.default_tz), user_hours(owner)
     for i, row in enumerate(pending):
         touched = contact.last_touch_at is not None and contact.last_touch_at >= row.created_at
@@ -341,11 +334,7 @@ async def is_answered(session: AsyncSession, contact_id: int, touch: Touch) -> b
 
 
 async def manager_of(session: AsyncSession, user: User) -> User | None:
+    """The manager of the user's team (not the user themselves)."""
     if user.team_id is None:
         return None
-    return await session.scalar(
-        select(User)
-        .where(User.team_id == user.team_id, User.role == "manager", User.id != user.id)
-        .order_by(User.id)
-        .limit(1)
-    )
+    return await users_repo.team_manager(session, user.team_id, besides=user.id)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import STAGE_ORDER, Status
+from core.nps import OPEN_CASES
 from services import duework, followups, rollups
 from services.metrics.scope import (
     MetricScope,
@@ -28,7 +29,7 @@ from services.metrics.scope import (
 )
 from storage.models import Contact, ContactEvent, DueWork, NpsCase, Touch
 
-OPEN_CASE = ("open", "taken", "contacted")
+OPEN_CASE = OPEN_CASES  # the name the digest reads
 
 
 # --------------------------------------------------------------------------- digest figures
@@ -297,7 +298,7 @@ async def open_cases(session: AsyncSession, scope: MetricScope) -> int:
     """Detractor cases not resolved yet."""
     return as_int(
         await session.scalar(
-            select(func.count(NpsCase.id)).where(scope.cases(), NpsCase.status.in_(OPEN_CASE))
+            select(func.count(NpsCase.id)).where(scope.cases(), NpsCase.status.in_(OPEN_CASES))
         )
     )
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from core.cadence import Cadence, effective_cadence
-from core.enums import Status
-from storage.models import Contact, ContactEvent, NpsCase, Survey, Team, User
+from core.cadence import Cadence
+from storage import conditions
+from storage.conditions import active
+from storage.models import Contact, ContactEvent, NpsCase, Survey, User
 
 
 # ------------------------------------------------------------------------------------ scope
@@ -99,62 +100,30 @@ def seconds_between(session: AsyncSession, earlier: Any, later: Any) -> Any:
     return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0)
 
 
-def active() -> ColumnElement[bool]:
-    """A card in play: not archived, not lost."""
-    return and_(Contact.archived_at.is_(None), Contact.status != Status.LOST.value)
-
-
 async def cadence_for(session: AsyncSession, scope: MetricScope, settings_cadence: str) -> Cadence:
     """The stage cadence that applies to the scope's team (the settings' for everyone)."""
     team_id = scope.team_id
     if scope.rep_id is not None:
         team_id = await session.scalar(select(User.team_id).where(User.id == scope.rep_id))
-    team_cadence = (
-        await session.scalar(select(Team.cadence).where(Team.id == team_id)) if team_id else None
-    )
-    return effective_cadence(settings_cadence, team_cadence)
+    return await conditions.team_cadence(session, team_id, settings_cadence)
 
 
 async def cold_condition(
     session: AsyncSession, scope: MetricScope, *, now: datetime, settings_cadence: str
 ) -> ColumnElement[bool]:
-    """Going cold, as followups.scan and /today define it: an active card with no next step and
-    no touch (or creation) within its stage's cadence — each team's own cadence for everyone."""
-    last = func.coalesce(Contact.last_touch_at, Contact.created_at)
-
-    def for_cadence(cadence: Cadence) -> list[ColumnElement[bool]]:
-        return [
-            and_(Contact.stage == stage, last < now - timedelta(days=days))
-            for stage, days in cadence.items()
-        ]
-
+    """Live cards going cold (storage.conditions.going_cold) — for everyone, each team's cards by
+    its own cadence."""
     if scope.team_id is not None or scope.rep_id is not None:
-        conds = for_cadence(await cadence_for(session, scope, settings_cadence))
+        cold = conditions.going_cold(await cadence_for(session, scope, settings_cadence), now)
     else:
-        teams = (await session.execute(select(Team.id, Team.cadence))).all()
-        groups: dict[str | None, list[int]] = {}
-        for team_id, cadence_text in teams:
-            groups.setdefault(cadence_text, []).append(team_id)
-        conds = []
-        default = for_cadence(effective_cadence(settings_cadence, None))
-        custom_ids = [t for text, ids in groups.items() if text for t in ids]
-        outside = Contact.team_id.is_(None)
-        if custom_ids:
-            outside = or_(outside, Contact.team_id.not_in(custom_ids))
-        conds.append(and_(outside, or_(*default) if default else false()))
-        for text, ids in groups.items():
-            if not text:
-                continue
-            own = for_cadence(effective_cadence(settings_cadence, text))
-            conds.append(and_(Contact.team_id.in_(ids), or_(*own) if own else false()))
-    if not conds:
-        return false()
-    return and_(active(), Contact.next_step_due.is_(None), or_(*conds))
+        default, per_team = await conditions.team_cadences(session, settings_cadence)
+        cold = conditions.going_cold(default, now, per_team=per_team)
+    return and_(active(), cold)
 
 
 def stale_condition(now: datetime, stale_days: int) -> ColumnElement[bool]:
-    """Stale data, as followups.scan defines it: an active card not verified within the window."""
-    return and_(active(), Contact.verified_at < now - timedelta(days=stale_days))
+    """Live cards with stale data (storage.conditions.stale)."""
+    return and_(active(), conditions.stale(now, stale_days))
 
 
 # ---------------------------------------------------------------------------- status history

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
+from core.nps import CaseStatus
 from core.roles import Role
 from services import contacts as contacts_svc
 from services import duework
@@ -26,7 +27,7 @@ async def open_case(
         contact_id=survey.contact_id,
         rep_id=survey.rep_id,
         team_id=survey.team_id,
-        status="open",
+        status=CaseStatus.OPEN,
         opened_at=now,
         deadline_at=now + sla,
     )
@@ -94,18 +95,18 @@ async def move_case(
     now: datetime,
     note: str | None = None,
 ) -> bool:
-    if case_row.status == "resolved":
+    if case_row.status == CaseStatus.RESOLVED:
         return False
     if move is CaseMove.TAKE:
-        case_row.status = "taken"
+        case_row.status = CaseStatus.TAKEN
         case_row.taken_by_id = actor.id
         case_row.taken_at = now
     elif move is CaseMove.CONTACTED:
-        case_row.status = "contacted"
+        case_row.status = CaseStatus.CONTACTED
         case_row.contacted_at = now
         case_row.taken_by_id = case_row.taken_by_id or actor.id
     else:
-        case_row.status = "resolved"
+        case_row.status = CaseStatus.RESOLVED
         case_row.resolved_at = now
         case_row.resolution = limits.fit("resolution", note).value or ""
         await duework.cancel(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
-from core.nps import Category, category
+from core.nps import Category, SurveyStatus, category
 from core.roles import STAFF, Role
 from core.tokens import new_token
 from core.workhours import shift_into
@@ -69,7 +69,7 @@ async def plan_survey(
         return Planned(skipped=Skip.STOPPED)
     last = await session.scalar(
         select(func.max(Survey.created_at)).where(
-            Survey.contact_id == contact.id, Survey.status != "cancelled"
+            Survey.contact_id == contact.id, Survey.status != SurveyStatus.CANCELLED
         )
     )
     if last is not None and now - last < min_interval:
@@ -85,7 +85,7 @@ async def plan_survey(
         touch_id=touch_id,
         token=new_token(18),
         client_tg_id=contact.tg_user_id if direct else None,
-        status="scheduled" if direct else "link",
+        status=SurveyStatus.SCHEDULED if direct else SurveyStatus.LINK,
         scheduled_for=send_at,
         expires_at=send_at + expiry,
         language=contact.language or (client.language or client.tg_language if client else None),
@@ -139,7 +139,7 @@ async def open_link(
         return Open.STAFF
     if survey.client_tg_id is not None and survey.client_tg_id != client.tg_id:
         return Open.NOT_YOURS
-    if survey.status == "cancelled":
+    if survey.status == SurveyStatus.CANCELLED:
         return Open.CANCELLED
     if survey.answered_at is not None:
         return Open.ANSWERED
@@ -149,7 +149,7 @@ async def open_link(
     if contact is None:
         return Open.CANCELLED
     survey.client_tg_id = client.tg_id
-    survey.status = "sent"
+    survey.status = SurveyStatus.SENT
     survey.delivered_at = survey.delivered_at or now
     if contact.tg_user_id is None:
         contact.tg_user_id = client.tg_id
@@ -185,7 +185,7 @@ async def mark_delivered(
     survey = await session.get(Survey, survey_id)
     if survey is None:
         return
-    survey.status = "sent"
+    survey.status = SurveyStatus.SENT
     survey.delivered_at = survey.delivered_at or now
     client = await session.scalar(select(User).where(User.tg_id == survey.client_tg_id))
     if client is not None:
@@ -200,7 +200,7 @@ async def fall_back_to_link(
     survey = await session.get(Survey, survey_id)
     if survey is None:
         return None
-    survey.status = "link"
+    survey.status = SurveyStatus.LINK
     survey.client_tg_id = None
     return survey
 
@@ -242,10 +242,14 @@ async def answer(
     if client_role in STAFF:
         return Answered(Answer.NOT_YOURS)
     survey = await session.get(Survey, survey_id)
-    if survey is None or survey.client_tg_id != client_tg_id or survey.status == "cancelled":
+    if (
+        survey is None
+        or survey.client_tg_id != client_tg_id
+        or survey.status == SurveyStatus.CANCELLED
+    ):
         return Answered(Answer.NOT_YOURS)
     if survey.answered_at is None and now >= survey.expires_at:
-        survey.status = "expired"
+        survey.status = SurveyStatus.EXPIRED
         return Answered(Answer.EXPIRED, survey)
     first = survey.answered_at is None
     if not first and now - survey.answered_at > CHANGE_WINDOW:  # type: ignore[operator]
@@ -253,7 +257,7 @@ async def answer(
     old = survey.score
     survey.score = score
     survey.answered_at = survey.answered_at or now
-    survey.status = "answered"
+    survey.status = SurveyStatus.ANSWERED
     await duework.cancel(session, kinds=[NPS_REMIND], contact_id=survey.contact_id)
     contact = await session.get(Contact, survey.contact_id)
     assert contact is not None
@@ -354,7 +358,7 @@ async def awaiting_score(session: AsyncSession, client_tg_id: int, now: datetime
         select(Survey)
         .where(
             Survey.client_tg_id == client_tg_id,
-            Survey.status == "sent",
+            Survey.status == SurveyStatus.SENT,
             Survey.answered_at.is_(None),
             Survey.expires_at > now,
         )
@@ -377,5 +381,5 @@ async def stop(session: AsyncSession, tg_id: int, *, now: datetime) -> int:
     for s in await session.scalars(
         select(Survey).where(Survey.client_tg_id == tg_id, Survey.answered_at.is_(None))
     ):
-        s.status = "cancelled"
+        s.status = SurveyStatus.CANCELLED
     return len(cards)
