@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+async def _live_card(session: AsyncSession, item: duework.Claimed) -> Contact | None:
+    """The card the due work is about, unless it is gone or archived."""
+    c = await session.get(Contact, item.contact_id) if item.contact_id else None
+    return None if c is None or c.archived_at is not None else c
+
+
 async def _last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
     return await session.scalar(
         select(Touch)
@@ -61,8 +67,8 @@ def _context(c: Contact, last: Touch | None, tz: str, lang: str) -> list[str]:
 async def render_reminder(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    c = await session.get(Contact, item.contact_id) if item.contact_id else None
-    if c is None or c.archived_at is not None or c.next_step_due is None:
+    c = await _live_card(session, item)
+    if c is None or c.next_step_due is None:
         return None
     if item.payload.get("step_due") != c.next_step_due.isoformat():
         return None  # the step was moved since: that reminder is obsolete
@@ -96,8 +102,8 @@ async def render_reminder(
 async def render_cold(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    c = await session.get(Contact, item.contact_id) if item.contact_id else None
-    if c is None or c.archived_at is not None:
+    c = await _live_card(session, item)
+    if c is None:
         return None
     still_cold = await is_card_going_cold(
         session, c, settings_cadence=cw.settings.cadence_days, now=cw.clock.now()
@@ -119,8 +125,8 @@ async def render_cold(
 async def render_stale(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    c = await session.get(Contact, item.contact_id) if item.contact_id else None
-    if c is None or c.archived_at is not None:
+    c = await _live_card(session, item)
+    if c is None:
         return None
     if cw.clock.now() - c.verified_at < timedelta(days=cw.settings.stale_after_days):
         return None

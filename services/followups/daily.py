@@ -40,28 +40,24 @@ async def scan(
         return owners[c.owner_id]
 
     default, per_team = await conditions.team_cadences(session, settings_cadence)
-    cold = select(Contact).where(
-        conditions.active(), conditions.going_cold(default, now, per_team=per_team)
+    checks = (
+        (
+            COLD,
+            conditions.going_cold(default, now, per_team=per_team),
+            lambda c: f"cold:{c.id}:{ts(c.last_touch_at or c.created_at)}",
+        ),
+        (STALE, conditions.stale(now, stale_days), lambda c: f"stale:{c.id}:{ts(c.verified_at)}"),
     )
-    counts["cold"] = await _schedule_each(
-        session,
-        cold.order_by(Contact.id),
-        now,
-        default_tz,
-        owner_of,
-        kind=COLD,
-        key=lambda c: f"cold:{c.id}:{ts(c.last_touch_at or c.created_at)}",
-    )
-    stale = select(Contact).where(conditions.active(), conditions.stale(now, stale_days))
-    counts["stale"] = await _schedule_each(
-        session,
-        stale.order_by(Contact.id),
-        now,
-        default_tz,
-        owner_of,
-        kind=STALE,
-        key=lambda c: f"stale:{c.id}:{ts(c.verified_at)}",
-    )
+    for kind, cond, key in checks:
+        counts[kind] = await _schedule_each(
+            session,
+            select(Contact).where(conditions.active(), cond).order_by(Contact.id),
+            now,
+            default_tz,
+            owner_of,
+            kind=kind,
+            key=key,
+        )
     return counts
 
 

@@ -77,8 +77,8 @@ async def sync_due_work(
     await _sync_reminder(session, contact, owner, of[REMINDER], now=now, rules=rules, renew=renew)
     if owner is None:
         return
-    await _sync_cold(session, contact, owner, of[COLD], now=now, rules=rules)
-    await _sync_stale(session, contact, owner, of[STALE], now=now, rules=rules)
+    for kind in (COLD, STALE):
+        await _sync_check(session, contact, owner, of[kind], kind=kind, now=now, rules=rules)
     await _sync_inbound(session, contact, owner, of[INBOUND_REP] + of[INBOUND_MGR], rules=rules)
     await session.flush()
 
@@ -236,53 +236,55 @@ def _readdress(row: DueWork, person: User, tz: str, hours: WorkHours) -> None:
         row.due_at = shift_into(row.due_at, tz, hours)
 
 
-async def _sync_cold(
+async def _still_cold(
+    session: AsyncSession, contact: Contact, *, now: datetime, rules: Rules
+) -> bool:
+    if contact.next_step_due is not None:
+        return False
+    if rules.cadence is None:
+        return True  # the rhythm is not known here: leave the check be
+    return await is_card_going_cold(session, contact, settings_cadence=rules.cadence, now=now)
+
+
+async def _still_stale(
+    session: AsyncSession, contact: Contact, *, now: datetime, rules: Rules
+) -> bool:
+    if rules.stale_days is None:
+        return True  # the window is not known here: leave the check be
+    return contact.verified_at < now - timedelta(days=rules.stale_days)
+
+
+async def _sync_check(
     session: AsyncSession,
     contact: Contact,
     owner: User,
     rows: list[DueWork],
     *,
+    kind: str,
     now: datetime,
     rules: Rules,
 ) -> None:
+    """A going-cold or stale-data check: the first pending one stays, addressed to the owner in
+    their hours, while the card still qualifies; the others (and a cold check on a card touched
+    since it was planned) are void."""
     pending = [r for r in rows if r.status == duework.PENDING]
     if not pending:
         return
+    still = _still_cold if kind == COLD else _still_stale
     right = (
         contact.archived_at is None
         and contact.status != Status.LOST.value
-        and contact.next_step_due is None
+        and await still(session, contact, now=now, rules=rules)
     )
-    if right and rules.cadence is not None:
-        right = await is_card_going_cold(session, contact, settings_cadence=rules.cadence, now=now)
     tz, hours = user_tz(owner, rules.default_tz), user_hours(owner)
     for i, row in enumerate(pending):
-        touched = contact.last_touch_at is not None and contact.last_touch_at >= row.created_at
+        touched = (
+            kind == COLD
+            and contact.last_touch_at is not None
+            and contact.last_touch_at >= row.created_at
+        )
         if not right or touched or i > 0:
-            row.status = duework.DONE  # touched, planned, archived or lost: the check is void
-        else:
-            _readdress(row, owner, tz, hours)
-
-
-async def _sync_stale(
-    session: AsyncSession,
-    contact: Contact,
-    owner: User,
-    rows: list[DueWork],
-    *,
-    now: datetime,
-    rules: Rules,
-) -> None:
-    pending = [r for r in rows if r.status == duework.PENDING]
-    if not pending:
-        return
-    right = contact.archived_at is None and contact.status != Status.LOST.value
-    if right and rules.stale_days is not None:
-        right = contact.verified_at < now - timedelta(days=rules.stale_days)
-    tz, hours = user_tz(owner, rules.default_tz), user_hours(owner)
-    for i, row in enumerate(pending):
-        if not right or i > 0:
-            row.status = duework.DONE
+            row.status = duework.DONE  # touched, planned, verified, archived or lost: void
         else:
             _readdress(row, owner, tz, hours)
 

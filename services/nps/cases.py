@@ -46,26 +46,21 @@ async def open_case(
             now=now,
         )
     await notify_rep(session, case_row, what="case_opened", key_suffix="opened", now=now)
-    await duework.schedule(
-        session,
-        kind=CASE_DUE,
-        key=f"casedue:{case_row.id}",
-        chat_id=0,
-        contact_id=survey.contact_id,
-        ref_id=case_row.id,
-        due_at=now + sla * 0.75,
-        now=now,
-    )
-    await duework.schedule(
-        session,
-        kind=CASE_ESCALATE,
-        key=f"caseesc:{case_row.id}",
-        chat_id=0,
-        contact_id=survey.contact_id,
-        ref_id=case_row.id,
-        due_at=now + sla,
-        now=now,
-    )
+    # the deadline reminder at three quarters of the time, the escalation at the deadline
+    for kind, key, due_at in (
+        (CASE_DUE, f"casedue:{case_row.id}", now + sla * 0.75),
+        (CASE_ESCALATE, f"caseesc:{case_row.id}", now + sla),
+    ):
+        await duework.schedule(
+            session,
+            kind=kind,
+            key=key,
+            chat_id=0,
+            contact_id=survey.contact_id,
+            ref_id=case_row.id,
+            due_at=due_at,
+            now=now,
+        )
     return case_row
 
 
