@@ -32,7 +32,7 @@ from bot.middlewares import (
 from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
-from scheduler import Clockwork, delivery, digest, nps_jobs
+from scheduler import Clockwork, delivery, digest, followup_jobs, nps_jobs
 from storage.db import create_engine, create_session_factory
 from storage.repo import users as users_repo
 from storage.uow import write_session
@@ -85,7 +85,7 @@ class App:
 def register_renderers(clockwork: Clockwork) -> None:
     """Every kind of due work the services schedule gets its renderer (tests check that none
     is missing: a kind without one stays pending and fails loudly, it is never marked done)."""
-    for module in (delivery, nps_jobs, digest):
+    for module in (followup_jobs, nps_jobs, digest):
         clockwork.register_renderers(module.renderers())
 
 
@@ -95,7 +95,7 @@ def register_jobs(clockwork: Clockwork) -> None:
     register_renderers(clockwork)
     clockwork.register(digest.plan_digest_work)
     clockwork.register(delivery.deliver_due)
-    clockwork.register_daily(delivery.daily_scan)
+    clockwork.register_daily(followup_jobs.daily_scan)
 
 
 def build_app(

@@ -40,6 +40,18 @@ def encode_cadence(cadence: Cadence) -> str:
     return ",".join(f"{k}={v}" for k, v in cadence.items())
 
 
+def quiet_since(last_touch_at: datetime | None, created_at: datetime) -> datetime:
+    """Since when a card has been quiet: its last touch, or its creation if never touched."""
+    return last_touch_at or created_at
+
+
+def cold_cutoffs(cadence: Cadence, now: datetime) -> dict[str, datetime]:
+    """Going cold, the one definition: a live card with no next step planned is going cold when
+    it has been quiet since before its stage's cutoff (now − the stage's cadence in days).
+    A stage without a cadence never goes cold. (The SQL form: storage.conditions.going_cold.)"""
+    return {stage: now - timedelta(days=days) for stage, days in cadence.items() if days}
+
+
 def is_going_cold(
     *,
     stage: str,
@@ -49,9 +61,8 @@ def is_going_cold(
     now: datetime,
     cadence: Cadence,
 ) -> bool:
-    """No touch within the stage's cadence and no planned step."""
-    days = cadence.get(stage)
-    if not days or next_step_due is not None:
+    """No touch within the stage's cadence and no planned step (see :func:`cold_cutoffs`)."""
+    cutoff = cold_cutoffs(cadence, now).get(stage)
+    if cutoff is None or next_step_due is not None:
         return False
-    since = last_touch_at or created_at
-    return now - since > timedelta(days=days)
+    return quiet_since(last_touch_at, created_at) < cutoff

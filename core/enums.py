@@ -96,3 +96,23 @@ DEFAULT_CADENCE_DAYS: dict[Stage, int | None] = {
     Stage.COMMERCIAL: 3,
     Stage.RETENTION: 30,
 }
+
+# The contact fields whose values are one of these codes. A B2B contact's influence is its role
+# in the decision (Influence), a B2C contact's what influences it (InfluenceSource).
+ENUM_FIELDS: dict[str, tuple[type[StrEnum], ...]] = {
+    "kind": (Kind,),
+    "icp_fit": (IcpFit,),
+    "influence": (Influence, InfluenceSource),
+    "source": (Source,),
+    "status": (Status,),
+    "stage": (Stage,),
+}
+
+
+def field_choices(field: str, kind: str | None = None) -> tuple[str, ...]:
+    """The codes a field takes (``kind``: a B2C contact's influence is InfluenceSource, a B2B or
+    unknown contact's Influence); () for a field that is not an enum."""
+    enums = ENUM_FIELDS.get(field, ())
+    if field == "influence":
+        enums = (InfluenceSource,) if kind == Kind.B2C.value else (Influence,)
+    return tuple(member.value for enum in enums for member in enum)

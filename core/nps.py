@@ -6,6 +6,30 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 
+class SurveyStatus(StrEnum):
+    """Where a survey is (stored as its value in surveys.status)."""
+
+    SCHEDULED = "scheduled"  # to be sent to the client directly
+    LINK = "link"  # the rep forwards a personal link
+    SENT = "sent"  # reached the client (or the client opened the link)
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"  # the client sent /stop
+
+
+class CaseStatus(StrEnum):
+    """Where a detractor case is (stored as its value in nps_cases.status)."""
+
+    OPEN = "open"
+    TAKEN = "taken"
+    CONTACTED = "contacted"
+    RESOLVED = "resolved"
+
+
+# a case someone still has to act on
+OPEN_CASES = (CaseStatus.OPEN, CaseStatus.TAKEN, CaseStatus.CONTACTED)
+
+
 class Category(StrEnum):
     PROMOTER = "promoter"
     PASSIVE = "passive"

@@ -14,6 +14,8 @@ class Role(StrEnum):
 
 STAFF = frozenset({Role.ADMIN, Role.MANAGER, Role.REP})
 LEADS = frozenset({Role.ADMIN, Role.MANAGER})
+# the roles stored on a team member (an admin comes from the settings, not from a team)
+TEAM_ROLES = frozenset({Role.MANAGER, Role.REP})
 
 
 def effective_role(stored: str | None, tg_id: int, admin_ids: frozenset[int]) -> Role | None:

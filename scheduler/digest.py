@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.roles import LEADS, effective_role
 from scheduler import RendererSpec
-from scheduler.delivery import _lang, _tz
+from scheduler.recipients import recipient_lang, recipient_tz
 from services import digest as dg
 from services import duework, reports
 from storage.models import User
@@ -32,7 +32,7 @@ async def render_digest(
         return None  # no longer a manager: nothing to report
     assert role is not None
     now = cw.clock.now()
-    tz, lang = _tz(user, cw), _lang(user, cw)
+    tz, lang = recipient_tz(user, cw), recipient_lang(user, cw)
     zone = ZoneInfo(tz)
     if now.astimezone(zone).date() != item.due_at.astimezone(zone).date():
         return None  # yesterday's digest (the bot was down): today's comes on its own

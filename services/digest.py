@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.enums import Source
-from core.roles import Role
+from core.roles import TEAM_ROLES, Role
 from core.workhours import WorkHours
 from services import duework, followups
 from services import metrics as mx
@@ -468,7 +468,7 @@ async def plan_digests(
     leads = list(
         await session.scalars(
             select(User).where(
-                or_(User.role == Role.MANAGER.value, User.tg_id.in_(list(admin_ids))),
+                or_(User.role == Role.MANAGER, User.tg_id.in_(list(admin_ids))),
                 User.reachable.is_(True),
             )
         )
@@ -524,7 +524,7 @@ async def since_for(
 
 async def reps_of(session: AsyncSession, user: User, role: Role) -> list[User]:
     """Whom a lead may look at in /stats: their team's reps (every rep for an admin)."""
-    stmt = select(User).where(User.role.in_([Role.REP.value, Role.MANAGER.value]))
+    stmt = select(User).where(User.role.in_(sorted(TEAM_ROLES)))
     if role is not Role.ADMIN:
         stmt = stmt.where(User.team_id == user.team_id, User.team_id.is_not(None))
     return list(await session.scalars(stmt.order_by(User.first_name, User.id).limit(60)))
@@ -533,7 +533,7 @@ async def reps_of(session: AsyncSession, user: User, role: Role) -> list[User]:
 async def find_rep(session: AsyncSession, user: User, role: Role, key: int | str) -> User | None:
     """A rep by id or @username, only within the lead's reach."""
     cond = User.id == key if isinstance(key, int) else func.lower(User.username) == key.lower()
-    stmt = select(User).where(cond, User.role.in_([Role.REP.value, Role.MANAGER.value]))
+    stmt = select(User).where(cond, User.role.in_(sorted(TEAM_ROLES)))
     if role is not Role.ADMIN:
         stmt = stmt.where(and_(User.team_id == user.team_id, User.team_id.is_not(None)))
     return await session.scalar(stmt.limit(1))

@@ -214,15 +214,20 @@ def _held(item_id: int, token: str) -> Any:
     return and_(DueWork.id == item_id, DueWork.status == CLAIMED, DueWork.claim_token == token)
 
 
-async def renew(session: AsyncSession, item_id: int, *, token: str, now: datetime) -> bool:
-    """The heartbeat: extend the lease; False when the claim was lost (taken over, cancelled)."""
+async def _update_held(session: AsyncSession, item_id: int, token: str, **values: Any) -> bool:
+    """Update a claimed row only under the current claim's token; False when the claim was lost."""
     result = await session.execute(
         update(DueWork)
         .where(_held(item_id, token))
-        .values(claimed_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def renew(session: AsyncSession, item_id: int, *, token: str, now: datetime) -> bool:
+    """The heartbeat: extend the lease; False when the claim was lost (taken over, cancelled)."""
+    return await _update_held(session, item_id, token, claimed_at=now)
 
 
 async def finish(
@@ -235,18 +240,15 @@ async def finish(
     late: bool = False,
 ) -> bool:
     """Close a claimed row — only with the current claim's token; False when the claim was lost."""
-    result = await session.execute(
-        update(DueWork)
-        .where(_held(item_id, token))
-        .values(
-            status=status,
-            sent_at=now if status == SENT else None,
-            late=late,
-            claim_token=None,
-        )
-        .execution_options(synchronize_session=False)
+    return await _update_held(
+        session,
+        item_id,
+        token,
+        status=status,
+        sent_at=now if status == SENT else None,
+        late=late,
+        claim_token=None,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def release(
@@ -272,13 +274,7 @@ async def release(
     }
     if retry_at is not None:
         values["due_at"] = retry_at
-    result = await session.execute(
-        update(DueWork)
-        .where(_held(item_id, token))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await _update_held(session, item_id, token, **values)
 
 
 # ------------------------------------------------------------------ once-per-period job runs

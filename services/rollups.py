@@ -22,15 +22,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cadence import Cadence, effective_cadence
+from core.cadence import Cadence
 from core.enums import Status
+from storage.conditions import team_cadences
 from storage.models import (
     Contact,
     RollupCards,
     RollupLastTouch,
     RollupTouches,
     RollupTouchHours,
-    Team,
     Touch,
 )
 
@@ -167,15 +167,6 @@ async def _live(
         .group_by(Contact.owner_id, team_key, Contact.stage)
     )
     return [(o, t, s, int(n or 0)) for o, t, s, n in rows.all()]
-
-
-async def team_cadences(
-    session: AsyncSession, settings_cadence: str
-) -> tuple[Cadence, dict[int, Cadence]]:
-    """The default cadence and each team's own (for everyone's cold cards)."""
-    default = effective_cadence(settings_cadence, None)
-    teams = (await session.execute(select(Team.id, Team.cadence))).all()
-    return default, {t: effective_cadence(settings_cadence, text) for t, text in teams if text}
 
 
 async def card_counts(

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cadence import effective_cadence
-from core.enums import Status
 from services import duework, followups
 from services.contacts import Scope
-from storage.models import Contact, DueWork, Team, Touch
+from storage import conditions
+from storage.models import Contact, DueWork, Touch
 
 LIMIT = 50
 
@@ -40,9 +39,7 @@ async def build(
     settings_cadence: str,
 ) -> Day:
     day = Day()
-    active = select(Contact).where(
-        scope.condition(), Contact.archived_at.is_(None), Contact.status != Status.LOST.value
-    )
+    active = select(Contact).where(scope.condition(), conditions.active())
     for c in await session.scalars(
         active.where(Contact.next_step_due < now).order_by(Contact.next_step_due).limit(LIMIT)
     ):
@@ -53,23 +50,17 @@ async def build(
         .limit(LIMIT)
     ):
         day.due_today.append(Item(c, c.next_step_due))
-    team_cadence = None
     if scope.team_id is not None:
-        team = await session.get(Team, scope.team_id)
-        team_cadence = team.cadence if team else None
-    cadence = effective_cadence(settings_cadence, team_cadence)
-    last = func.coalesce(Contact.last_touch_at, Contact.created_at)
-    cold_conds = [
-        (Contact.stage == stage) & (last < now - timedelta(days=days))
-        for stage, days in cadence.items()
-    ]
-    if cold_conds:
-        for c in await session.scalars(
-            active.where(Contact.next_step_due.is_(None), or_(*cold_conds))
-            .order_by(last)
-            .limit(LIMIT)
-        ):
-            day.cold.append(Item(c, c.last_touch_at))
+        cold = conditions.going_cold(
+            await conditions.team_cadence(session, scope.team_id, settings_cadence), now
+        )
+    else:
+        default, per_team = await conditions.team_cadences(session, settings_cadence)
+        cold = conditions.going_cold(default, now, per_team=per_team)
+    for c in await session.scalars(
+        active.where(cold).order_by(conditions.quiet_since()).limit(LIMIT)
+    ):
+        day.cold.append(Item(c, c.last_touch_at))
     inbound = (
         select(Contact, Touch.occurred_at)
         .join(DueWork, DueWork.contact_id == Contact.id)

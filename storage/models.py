@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.nps import CaseStatus, SurveyStatus
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -332,7 +333,7 @@ class Survey(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     client_tg_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     # scheduled | sent | link | answered | expired | cancelled
-    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    status: Mapped[str] = mapped_column(String(12), default=SurveyStatus.SCHEDULED.value)
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -366,7 +367,7 @@ class NpsCase(Base):
         ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True
     )
     # open | taken | contacted | resolved
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=CaseStatus.OPEN.value)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
     taken_by_id: Mapped[int | None] = mapped_column(

@@ -26,8 +26,9 @@ from bot.config import Settings
 from bot.sender import RateLimiter, SendStatus
 from core.clock import FrozenClock
 from scheduler import Clockwork
-from scheduler.delivery import daily_scan
+from scheduler.followup_jobs import daily_scan
 from services import duework, followups
+from services.followups import daily as followups_daily
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import Contact, DueWork, JobRun, Team, User
@@ -549,7 +550,9 @@ async def test_the_daily_scan_writes_in_short_batches(
             ],
         )
     # batches of 10 instead of 1000, so a few rows show it
-    monkeypatch.setattr(followups, "_schedule_each", partial(followups._schedule_each, batch=10))
+    monkeypatch.setattr(
+        followups_daily, "_schedule_each", partial(followups_daily._schedule_each, batch=10)
+    )
     write_blocks: list[str] = []
 
     @event.listens_for(app.engine.sync_engine, "before_cursor_execute")

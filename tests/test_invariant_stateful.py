@@ -760,7 +760,7 @@ class FollowUps(RuleBasedStateMachine):
                         DueWork.kind == followups.REMINDER, DueWork.status == "pending"
                     )
                 ):
-                    payload = followups._payload(r)
+                    payload = followups.payload_of(r)
                     rows[r.contact_id] = (payload["step_due"], payload["step"], r.user_id)
                 return cards, rows
 

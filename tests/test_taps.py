@@ -79,7 +79,7 @@ async def test_the_same_button_on_a_new_card_message_works_again(tg) -> None:
 async def test_the_daily_scan_forgets_taps_older_than_two_days(tg, clock) -> None:
     from datetime import timedelta
 
-    from scheduler.delivery import daily_scan
+    from scheduler.followup_jobs import daily_scan
     from services import taps
     from storage.models import ButtonTap
     from storage.uow import write_session

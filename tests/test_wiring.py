@@ -48,7 +48,17 @@ def scheduled_kinds() -> set[str]:
     kinds: set[str] = set()
     for path in sorted((ROOT / "services").rglob("*.py")):
         module = _module_of(path)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for loop in ast.walk(tree):  # ``for kind in (COLD, STALE)``, ``for kind, key in ((..),)``
+            if isinstance(loop, ast.For | ast.AsyncFor) and isinstance(loop.iter, ast.Tuple):
+                for item in loop.iter.elts:
+                    if isinstance(loop.target, ast.Name) and loop.target.id == "kind":
+                        kinds |= {v for v in [_value(item, module)] if v is not None}
+                    elif isinstance(loop.target, ast.Tuple) and isinstance(item, ast.Tuple):
+                        for name, element in zip(loop.target.elts, item.elts, strict=False):
+                            if isinstance(name, ast.Name) and name.id == "kind":
+                                kinds |= {v for v in [_value(element, module)] if v is not None}
+        for node in ast.walk(tree):
             found: list[ast.expr | None] = []
             if isinstance(node, ast.Call):
                 found += [k.value for k in node.keywords if k.arg == "kind"]
@@ -150,9 +160,16 @@ def test_views_take_plain_data_and_storage_does_not_depend_on_the_bot() -> None:
 def test_the_scheduler_builds_no_keyboards() -> None:
     keyboards = ("aiogram.types.InlineKeyboardMarkup", "aiogram.filters.callback_data")
     keyboards += ("aiogram.utils.keyboard", "views.keyboards", "views.callbacks")
-    # scheduler/delivery.py still renders the follow-ups' reminders itself: they move to
-    # views/ when delivery becomes a package (issue 11)
-    assert set(_offenders("scheduler", keyboards)) <= {"scheduler/delivery.py"}
+    assert _offenders("scheduler", keyboards) == {}
+
+
+def test_handlers_import_no_other_handler() -> None:
+    found = {
+        path: [m for m in mods if m.startswith("handlers.") and m != "handlers"]
+        for path, mods in _offenders("handlers", ("handlers",)).items()
+        if path != "handlers/__init__.py"
+    }
+    assert {path: mods for path, mods in found.items() if mods} == {}
 
 
 def test_the_alembic_cli_takes_the_url_from_its_caller(tmp_path: Path) -> None:

@@ -23,100 +23,28 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import random
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.html import HtmlError, parse_html, utf16_len
+from bot.emulator.methods import BotApiMethods
+from bot.emulator.wire import (
+    ApiError,
+    Bucket,
+    ChatState,
+    RateLimits,
+    Recorded,
+    coerce_params,
+    html_error_page,
+)
 
-JSON_FIELDS = {
-    "reply_markup",
-    "entities",
-    "caption_entities",
-    "commands",
-    "scope",
-    "allowed_updates",
-    "link_preview_options",
-    "reply_parameters",
-    "media",
-    "menu_button",
-}
-INT_FIELDS = {
-    "chat_id",
-    "message_id",
-    "offset",
-    "limit",
-    "timeout",
-    "user_id",
-    "cache_time",
-    "from_chat_id",
-    "message_thread_id",
-}
-BOOL_VALUES = {"true": True, "false": False}
-# free-text fields: a user's "true" or "123" stays the string it is
-STRING_FIELDS = {
-    "text",
-    "caption",
-    "description",
-    "short_description",
-    "name",
-    "title",
-    "query",
-    "callback_query_id",
-    "file_id",
-    "url",
-    "emoji",
-    "question",
-    "explanation",
-    "inline_message_id",
-    "custom_title",
-    "payload",
-    "start_parameter",
-    "message_effect_id",
-    "business_connection_id",
-    "language_code",
-}
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-
-@dataclass
-class Recorded:
-    """One request. ``at`` is when it took effect (after the outbound half of the round trip
-    and any hang); ``chat_id`` the chat it was addressed to (for answerCallbackQuery, the user
-    who tapped); ``lost`` that it took effect but the bot got an HTML error page instead."""
-
-    method: str
-    params: dict[str, Any]
-    ok: bool
-    result: Any = None
-    error: str | None = None
-    at: float = 0.0
-    chat_id: int | None = None
-    lost: bool = False
-
-
-def html_error_page(status: int) -> str:
-    """The page an nginx in front of the Bot API answers with when the upstream fails."""
-    title = f"{status} {HTTPStatus(status).phrase}"
-    return (
-        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
-        "</body>\r\n</html>\r\n"
-    )
+# names other modules import from here
+__all__ = ["ApiError", "ChatState", "FakeTelegram", "RateLimits", "Recorded", "html_error_page"]
 
 
 @dataclass
@@ -125,39 +53,10 @@ class _Hang:
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-@dataclass
-class ChatState:
-    user: dict[str, Any]
-    started: bool = False
-    blocked: bool = False
-    next_message_id: int = 1
-    reply_keyboard: dict[str, Any] | None = None
-    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+class FakeTelegram(BotApiMethods):
+    """The emulator: its users and chats, the HTTP server, and the faults it plays on demand
+    (the Bot API methods themselves are in :class:`~bot.emulator.methods.BotApiMethods`)."""
 
-
-@dataclass
-class RateLimits:
-    global_per_second: float = 30.0
-    global_burst: float = 30.0
-    chat_per_second: float = 1.0
-    chat_burst: float = 3.0
-    retry_after: int = 1
-
-
-class _Bucket:
-    def __init__(self, rate: float, burst: float, now: float) -> None:
-        self.rate, self.burst, self.tokens, self.updated = rate, burst, burst, now
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
-class FakeTelegram:
     def __init__(
         self,
         *,
@@ -183,8 +82,8 @@ class FakeTelegram:
         }
         self.now = now
         self.rate_limits = rate_limits
-        self._global_bucket: _Bucket | None = None
-        self._chat_buckets: dict[int, _Bucket] = {}
+        self._global_bucket: Bucket | None = None
+        self._chat_buckets: dict[int, Bucket] = {}
         self.chats: dict[int, ChatState] = {}
         self.updates: deque[dict[str, Any]] = deque()
         self.next_update_id = 1
@@ -267,19 +166,6 @@ class FakeTelegram:
             chat.user = user
             chat.started = chat.started or started
         return chat
-
-    def chat_json(self, user_id: int) -> dict[str, Any]:
-        user = self.chats[user_id].user
-        chat = {"id": user_id, "type": "private", "first_name": user["first_name"]}
-        for key in ("last_name", "username"):
-            if key in user:
-                chat[key] = user[key]
-        return chat
-
-    def _new_message_id(self, chat: ChatState) -> int:
-        mid = chat.next_message_id
-        chat.next_message_id += 1
-        return mid
 
     async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         async with self._cond:
@@ -462,15 +348,7 @@ class FakeTelegram:
             post = await request.post()
             for key, value in post.items():
                 params[key] = value if isinstance(value, str) else value.file.read()  # type: ignore[union-attr]
-        for key, value in list(params.items()):
-            if not isinstance(value, str):
-                continue
-            if key in JSON_FIELDS:
-                params[key] = json.loads(value)
-            elif key in INT_FIELDS and value.lstrip("-").isdigit():
-                params[key] = int(value)
-            elif value in BOOL_VALUES and key not in STRING_FIELDS:
-                params[key] = BOOL_VALUES[value]
+        coerce_params(params)
         for key, value in params.items():
             if isinstance(value, str) and value.startswith("attach://"):
                 files[key] = files.get(value.removeprefix("attach://"), ("file", b""))
@@ -555,341 +433,3 @@ class FakeTelegram:
             if name == path:
                 return web.Response(body=content)
         raise web.HTTPNotFound()
-
-    # ------------------------------------------------------------------ checks
-    def _chat_for_send(self, params: dict[str, Any]) -> ChatState:
-        chat_id = params.get("chat_id")
-        if not isinstance(chat_id, int):
-            raise ApiError(400, "Bad Request: chat not found")
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            raise ApiError(400, "Bad Request: chat not found")
-        if chat.blocked:
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-        if not chat.started:
-            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        self._rate_limit(chat_id)
-        return chat
-
-    def _rate_limit(self, chat_id: int) -> None:
-        limits = self.rate_limits
-        if limits is None:
-            return
-        now = time.monotonic()
-        if self._global_bucket is None:
-            self._global_bucket = _Bucket(limits.global_per_second, limits.global_burst, now)
-        bucket = self._chat_buckets.get(chat_id)
-        if bucket is None:
-            bucket = self._chat_buckets[chat_id] = _Bucket(
-                limits.chat_per_second, limits.chat_burst, now
-            )
-        if not bucket.take(now) or not self._global_bucket.take(now):
-            raise ApiError(
-                429,
-                f"Too Many Requests: retry after {limits.retry_after}",
-                retry_after=limits.retry_after,
-            )
-
-    def _check_text(self, text: Any, parse_mode: Any, *, caption: bool = False) -> str:
-        limit = 1024 if caption else 4096
-        if not isinstance(text, str) or (not text.strip() and not caption):
-            raise ApiError(400, "Bad Request: message text is empty")
-        plain = text
-        if parse_mode == "HTML":
-            try:
-                plain = parse_html(text)
-            except HtmlError as exc:
-                raise ApiError(400, f"Bad Request: {exc}") from None
-        elif parse_mode not in (None, ""):
-            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode}")
-        if not caption and not plain.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(plain) > limit:
-            what = "message caption" if caption else "message"
-            raise ApiError(400, f"Bad Request: {what} is too long")
-        return plain
-
-    def _check_markup(self, markup: Any) -> None:
-        if markup is None:
-            return
-        if not isinstance(markup, dict):
-            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-        if "inline_keyboard" in markup:
-            rows = markup["inline_keyboard"]
-            if not isinstance(rows, list):
-                raise ApiError(400, 'Bad Request: field "inline_keyboard" must be an Array')
-            for row in rows:
-                for button in row:
-                    if not str(button.get("text", "")).strip():
-                        raise ApiError(
-                            400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                        )
-                    data = button.get("callback_data")
-                    if data is not None and not 1 <= len(data.encode()) <= 64:
-                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-                    kinds = {
-                        "callback_data",
-                        "url",
-                        "switch_inline_query",
-                        "copy_text",
-                        "web_app",
-                        "login_url",
-                        "switch_inline_query_current_chat",
-                        "switch_inline_query_chosen_chat",
-                        "callback_game",
-                        "pay",
-                    }
-                    if not kinds & button.keys():
-                        raise ApiError(
-                            400,
-                            'Bad Request: can\'t find field "callback_data" in the inline keyboard button',
-                        )
-        elif "keyboard" in markup:
-            for row in markup["keyboard"]:
-                for button in row:
-                    text = button if isinstance(button, str) else button.get("text", "")
-                    if not str(text).strip():
-                        raise ApiError(400, "Bad Request: keyboard button text is empty")
-
-    def _bot_message(self, chat: ChatState, **content: Any) -> dict[str, Any]:
-        markup = content.get("reply_markup")
-        if markup is not None and "inline_keyboard" not in markup:
-            # reply keyboards stay on the user's screen; a Message carries only inline ones
-            chat.reply_keyboard = None if markup.get("remove_keyboard") else markup
-            content["reply_markup"] = None
-        message = {
-            "message_id": self._new_message_id(chat),
-            "date": int(self.now()),
-            "chat": self.chat_json(chat.user["id"]),
-            "from": self.bot_user,
-            **{k: v for k, v in content.items() if v is not None},
-        }
-        chat.messages[message["message_id"]] = message
-        for listener in self.listeners:
-            listener(chat.user["id"], message)
-        return message
-
-    def _existing_bot_message(self, params: dict[str, Any]) -> tuple[ChatState, dict[str, Any]]:
-        if "inline_message_id" in params:
-            raise ApiError(400, "Bad Request: inline messages are not supported here")
-        chat_id = params.get("chat_id")
-        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
-        if chat is None:
-            raise ApiError(400, "Bad Request: chat not found")
-        message = chat.messages.get(params.get("message_id"))  # type: ignore[arg-type]
-        if message is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        if message["from"]["id"] != self.bot_id:
-            raise ApiError(400, "Bad Request: message can't be edited")
-        return chat, message
-
-    # ------------------------------------------------------------------ methods
-    async def m_getMe(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        return self.bot_user
-
-    async def m_logOut(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        return True
-
-    async def m_close(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        return True
-
-    async def m_deleteWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        return True
-
-    async def m_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        offset = int(params.get("offset") or 0)
-        limit = max(1, min(100, int(params.get("limit") or 100)))
-        timeout = max(0, min(50, int(params.get("timeout") or 0)))
-        async with self._cond:
-            if offset:
-                while self.updates and self.updates[0]["update_id"] < offset:
-                    self.updates.popleft()
-                if offset > self.confirmed_offset:
-                    self.confirmed_offset = offset
-                    self._cond.notify_all()
-            if not self.updates and timeout:
-                try:
-                    await asyncio.wait_for(
-                        self._cond.wait_for(lambda: bool(self.updates) or self._closing),
-                        timeout,
-                    )
-                except TimeoutError:
-                    pass
-            return list(itertools.islice(self.updates, limit))
-
-    async def m_setMyCommands(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        commands = params.get("commands")
-        if not isinstance(commands, list) or len(commands) > 100:
-            raise ApiError(400, "Bad Request: commands must be a list of at most 100 items")
-        for c in commands:
-            name, desc = c.get("command", ""), c.get("description", "")
-            if (
-                not (1 <= len(name) <= 32)
-                or not name.replace("_", "").isalnum()
-                or name.lower() != name
-            ):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            if not (1 <= len(desc) <= 256):
-                raise ApiError(400, "Bad Request: command description is invalid")
-        scope = params.get("scope") or {"type": "default"}
-        if scope.get("type") == "chat" and scope.get("chat_id") not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
-        key = json.dumps(scope, sort_keys=True) + "|" + str(params.get("language_code") or "")
-        self.commands[key] = commands
-        return True
-
-    async def m_deleteMyCommands(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        return True
-
-    async def m_sendChatAction(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        self._chat_for_send(params)
-        return True
-
-    async def m_sendMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat = self._chat_for_send(params)
-        self._check_text(params.get("text"), params.get("parse_mode"))
-        self._check_markup(params.get("reply_markup"))
-        return self._bot_message(chat, text=params["text"], reply_markup=params.get("reply_markup"))
-
-    async def m_editMessageText(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat, message = self._existing_bot_message(params)
-        self._check_text(params.get("text"), params.get("parse_mode"))
-        self._check_markup(params.get("reply_markup"))
-        markup = params.get("reply_markup")
-        if message.get("text") == params["text"] and message.get("reply_markup") == markup:
-            raise ApiError(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message",
-            )
-        message["text"] = params["text"]
-        if markup is None:
-            message.pop("reply_markup", None)
-        else:
-            message["reply_markup"] = markup
-        message["edit_date"] = int(self.now())
-        return message
-
-    async def m_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat, message = self._existing_bot_message(params)
-        markup = params.get("reply_markup")
-        self._check_markup(markup)
-        if message.get("reply_markup") == markup:
-            raise ApiError(400, "Bad Request: message is not modified")
-        if markup is None:
-            message.pop("reply_markup", None)
-        else:
-            message["reply_markup"] = markup
-        return message
-
-    async def m_deleteMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat, message = self._existing_bot_message(params)
-        chat.messages.pop(message["message_id"], None)
-        return True
-
-    async def m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        query_id = str(params.get("callback_query_id", ""))
-        if query_id not in self.callback_answers:
-            raise ApiError(
-                400,
-                "Bad Request: query is too old and response timeout expired or query ID is invalid",
-            )
-        if self.callback_answers[query_id] is not None:
-            raise ApiError(
-                400,
-                "Bad Request: query is too old and response timeout expired or query ID is invalid",
-            )
-        text = params.get("text")
-        if text is not None and len(text) > 200:
-            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
-        self.callback_answers[query_id] = {
-            "text": text,
-            "show_alert": bool(params.get("show_alert")),
-        }
-        return True
-
-    def _store_file(
-        self, files: dict[str, tuple[str, bytes]], key: str, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        existing = params.get(key)
-        if key not in files and isinstance(existing, str) and existing in self.files:
-            # sent again by file_id, as Telegram allows
-            path, content = self.files[existing]
-            return {
-                "file_id": existing,
-                "file_unique_id": existing,
-                "file_name": path.split("_", 1)[1] if "_" in path else path,
-                "file_size": len(content),
-            }
-        if key not in files:
-            raise ApiError(400, f"Bad Request: there is no {key} in the request")
-        name, content = files[key]
-        if not content:
-            raise ApiError(400, "Bad Request: file must be non-empty")
-        file_id = f"F{next(self._file_ids)}"
-        self.files[file_id] = (f"documents/{file_id}_{name}", content)
-        return {
-            "file_id": file_id,
-            "file_unique_id": file_id,
-            "file_name": name,
-            "file_size": len(content),
-        }
-
-    async def m_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat = self._chat_for_send(params)
-        if params.get("caption"):
-            self._check_text(params["caption"], params.get("parse_mode"), caption=True)
-        self._check_markup(params.get("reply_markup"))
-        document = self._store_file(files, "document", params)
-        return self._bot_message(
-            chat,
-            document=document,
-            caption=params.get("caption"),
-            reply_markup=params.get("reply_markup"),
-        )
-
-    async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat = self._chat_for_send(params)
-        if params.get("caption"):
-            self._check_text(params["caption"], params.get("parse_mode"), caption=True)
-        self._check_markup(params.get("reply_markup"))
-        stored = self._store_file(files, "photo", params)
-        photo = [
-            {
-                "file_id": stored["file_id"],
-                "file_unique_id": stored["file_unique_id"],
-                "width": 1280,
-                "height": 720,
-                "file_size": stored["file_size"],
-            }
-        ]
-        return self._bot_message(
-            chat,
-            photo=photo,
-            caption=params.get("caption"),
-            reply_markup=params.get("reply_markup"),
-        )
-
-    async def m_getFile(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        file_id = params.get("file_id")
-        if file_id not in self.files:
-            raise ApiError(400, "Bad Request: invalid file_id")
-        path, content = self.files[file_id]
-        return {
-            "file_id": file_id,
-            "file_unique_id": file_id,
-            "file_size": len(content),
-            "file_path": path,
-        }
-
-    # ------------------------------------------------------------------ helpers for users
-    def upload(self, filename: str, content: bytes) -> dict[str, Any]:
-        """A file a user sends: stored so the bot can getFile and download it."""
-        file_id = f"U{next(self._file_ids)}"
-        self.files[file_id] = (f"documents/{file_id}_{filename}", content)
-        return {
-            "file_id": file_id,
-            "file_unique_id": file_id,
-            "file_name": filename,
-            "file_size": len(content),
-        }

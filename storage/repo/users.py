@@ -6,6 +6,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.roles import Role
 from storage.models import Team, User
 
 
@@ -79,10 +80,14 @@ async def team_members(session: AsyncSession, team_id: int) -> list[User]:
     return list(rows)
 
 
-async def team_manager(session: AsyncSession, team_id: int) -> User | None:
-    return await session.scalar(
-        select(User).where(User.team_id == team_id, User.role == "manager").order_by(User.id)
-    )
+async def team_manager(
+    session: AsyncSession, team_id: int, *, besides: int | None = None
+) -> User | None:
+    """The team's first manager (``besides``: other than that user)."""
+    stmt = select(User).where(User.team_id == team_id, User.role == Role.MANAGER)
+    if besides is not None:
+        stmt = stmt.where(User.id != besides)
+    return await session.scalar(stmt.order_by(User.id).limit(1))
 
 
 async def create_team(session: AsyncSession, name: str, now: datetime) -> Team:

@@ -1,4 +1,4 @@
-"""Due times for next steps: dates as people write them, in English and Russian.
+"""Reading due times for next steps: dates as people write them, in English and Russian.
 
 :func:`read_when` reads a phrase ("tomorrow 10:00", "01.12 15:00", "10 декабря 14", "в пятницу
 в 15:00", "через 2 недели", "next friday") in the owner's time zone and says what came of it:
@@ -24,11 +24,25 @@ from __future__ import annotations
 import re
 import warnings
 from calendar import monthrange
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from core.nextstep.showing import aware
+from core.nextstep.vocabulary import (
+    CALENDAR_UNITS,
+    DAY_WORDS,
+    END,
+    MINUTE_UNITS,
+    MONTHS,
+    NUMBER_WORDS,
+    PARTS,
+    SPAN_WORDS,
+    WEEKDAYS,
+    Clock,
+    alternation,
+)
 
 DEFAULT_TIME = time(10, 0)
 PAST_YEARS = 1
@@ -84,228 +98,11 @@ class _Ctx:
         return self.local_now.date()
 
 
-@dataclass(frozen=True, slots=True)
-class _Clock:
-    hour: int
-    minute: int
-
-
-# ---------------------------------------------------------------------------- vocabulary
-
-_WEEKDAYS: dict[str, int] = {
-    "monday": 0,
-    "mon": 0,
-    "tuesday": 1,
-    "tue": 1,
-    "tues": 1,
-    "wednesday": 2,
-    "wed": 2,
-    "thursday": 3,
-    "thu": 3,
-    "thur": 3,
-    "thurs": 3,
-    "friday": 4,
-    "fri": 4,
-    "saturday": 5,
-    "sat": 5,
-    "sunday": 6,
-    "sun": 6,
-    "понедельник": 0,
-    "пн": 0,
-    "вторник": 1,
-    "вт": 1,
-    "среда": 2,
-    "среду": 2,
-    "ср": 2,
-    "четверг": 3,
-    "чт": 3,
-    "пятница": 4,
-    "пятницу": 4,
-    "пт": 4,
-    "суббота": 5,
-    "субботу": 5,
-    "сб": 5,
-    "воскресенье": 6,
-    "вс": 6,
-}
-
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "january jan январь января янв",
-        "february feb февраль февраля февр фев",
-        "march mar март марта мар",
-        "april apr апрель апреля апр",
-        "may май мая",
-        "june jun июнь июня июн",
-        "july jul июль июля июл",
-        "august aug август августа авг",
-        "september sept sep сентябрь сентября сент сен",
-        "october oct октябрь октября окт",
-        "november nov ноябрь ноября нояб ноя",
-        "december dec декабрь декабря дек",
-    ),
-    start=1,
-):
-    for _name in _names.split():
-        _MONTHS[_name] = _number
-
-_DAY_WORDS: dict[str, int] = {
-    "today": 0,
-    "tonight": 0,
-    "tomorrow": 1,
-    "tmrw": 1,
-    "tmr": 1,
-    "day after tomorrow": 2,
-    "the day after tomorrow": 2,
-    "сегодня": 0,
-    "завтра": 1,
-    "послезавтра": 2,
-}
-
-_NUMBER_WORDS: dict[str, int] = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "a couple of": 2,
-    "a couple": 2,
-    "couple of": 2,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "один": 1,
-    "одну": 1,
-    "одна": 1,
-    "пару": 2,
-    "два": 2,
-    "две": 2,
-    "три": 3,
-    "четыре": 4,
-    "пять": 5,
-    "шесть": 6,
-    "семь": 7,
-    "восемь": 8,
-    "девять": 9,
-    "десять": 10,
-}
-
-# unit word -> minutes in it (days and longer are counted in calendar units below)
-_MINUTE_UNITS: dict[str, float] = {
-    "second": 1 / 60,
-    "seconds": 1 / 60,
-    "sec": 1 / 60,
-    "secs": 1 / 60,
-    "секунду": 1 / 60,
-    "секунды": 1 / 60,
-    "секунд": 1 / 60,
-    "сек": 1 / 60,
-    "minute": 1,
-    "minutes": 1,
-    "min": 1,
-    "mins": 1,
-    "минута": 1,
-    "минуту": 1,
-    "минуты": 1,
-    "минут": 1,
-    "мин": 1,
-    "hour": 60,
-    "hours": 60,
-    "hr": 60,
-    "hrs": 60,
-    "h": 60,
-    "час": 60,
-    "часа": 60,
-    "часов": 60,
-    "ч": 60,
-}
-# unit word -> (days, months) in it
-_CALENDAR_UNITS: dict[str, tuple[int, int]] = {
-    "day": (1, 0),
-    "days": (1, 0),
-    "d": (1, 0),
-    "день": (1, 0),
-    "дня": (1, 0),
-    "дней": (1, 0),
-    "дн": (1, 0),
-    "сутки": (1, 0),
-    "суток": (1, 0),
-    "week": (7, 0),
-    "weeks": (7, 0),
-    "wk": (7, 0),
-    "wks": (7, 0),
-    "неделя": (7, 0),
-    "неделю": (7, 0),
-    "недели": (7, 0),
-    "недель": (7, 0),
-    "нед": (7, 0),
-    "month": (0, 1),
-    "months": (0, 1),
-    "месяц": (0, 1),
-    "месяца": (0, 1),
-    "месяцев": (0, 1),
-    "мес": (0, 1),
-    "year": (0, 12),
-    "years": (0, 12),
-    "yr": (0, 12),
-    "yrs": (0, 12),
-    "год": (0, 12),
-    "года": (0, 12),
-    "лет": (0, 12),
-}
-# whole phrases that are an amount and a unit at once, in minutes
-_SPAN_WORDS: dict[str, int] = {
-    "полчаса": 30,
-    "полтора часа": 90,
-    "half an hour": 30,
-    "an hour and a half": 90,
-}
-
-# part of the day -> the time it stands for, and whether a clock time with it is p.m.
-_PARTS: dict[str, tuple[_Clock, bool | None]] = {
-    "morning": (_Clock(9, 0), False),
-    "in the morning": (_Clock(9, 0), False),
-    "утром": (_Clock(9, 0), False),
-    "с утра": (_Clock(9, 0), False),
-    "noon": (_Clock(12, 0), None),
-    "at noon": (_Clock(12, 0), None),
-    "midday": (_Clock(12, 0), None),
-    "полдень": (_Clock(12, 0), None),
-    "в полдень": (_Clock(12, 0), None),
-    "lunchtime": (_Clock(13, 0), None),
-    "at lunchtime": (_Clock(13, 0), None),
-    "at lunch": (_Clock(13, 0), None),
-    "в обед": (_Clock(13, 0), None),
-    "afternoon": (_Clock(14, 0), True),
-    "in the afternoon": (_Clock(14, 0), True),
-    "днем": (_Clock(14, 0), True),
-    "evening": (_Clock(18, 0), True),
-    "in the evening": (_Clock(18, 0), True),
-    "вечером": (_Clock(18, 0), True),
-    "tonight": (_Clock(18, 0), True),
-    "night": (_Clock(22, 0), True),
-    "at night": (_Clock(22, 0), True),
-    "ночью": (_Clock(22, 0), True),
-}
-
-
-def _alternation(words: Iterable[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-# Digits are written [0-9] throughout: \d would take any script's digits.
-_END = r"(?![a-zа-я0-9])"
-
 # ---------------------------------------------------------------------------- clock times
 
 _CLOCK_PREFIX = r"(?:(?:at|around|by|about|в|во|к|около|на)\s+)"
 _CLOCK_RE = re.compile(
-    r"^(?:(?P<pre_part>" + _alternation(_PARTS) + r")\s+)?"
+    r"^(?:(?P<pre_part>" + alternation(PARTS) + r")\s+)?"
     r"(?P<prefix>" + _CLOCK_PREFIX + r")?"
     r"(?P<hour>[0-9]{1,2})(?:\s*(?P<sep>[:.h])\s*(?P<minute>[0-9]{2}))?"
     r"(?:\s*(?P<unit>o'?clock|часов|часа|час|ч)\.?)?"
@@ -313,10 +110,10 @@ _CLOCK_RE = re.compile(
     r"(?:\s+(?P<post_part>утра|дня|вечера|ночи|in the morning|in the afternoon|in the evening|"
     r"at night))?$"
 )
-_PART_RE = re.compile(r"^(?P<part>" + _alternation(_PARTS) + r")$")
+_PART_RE = re.compile(r"^(?P<part>" + alternation(PARTS) + r")$")
 
 
-def _clock(text: str, *, strict: bool, evening: bool = False) -> _Clock | None:
+def _clock(text: str, *, strict: bool, evening: bool = False) -> Clock | None:
     """A time of day filling all of ``text``, or None.
 
     ``strict`` (a time standing alone) wants some sign it is a time: a colon, am/pm, "at", "в"…;
@@ -328,7 +125,7 @@ def _clock(text: str, *, strict: bool, evening: bool = False) -> _Clock | None:
         return None
     part = _PART_RE.match(text)
     if part is not None:
-        return _PARTS[part.group("part")][0]
+        return PARTS[part.group("part")][0]
     match = _CLOCK_RE.match(text)
     if match is None:
         return None
@@ -345,7 +142,7 @@ def _clock(text: str, *, strict: bool, evening: bool = False) -> _Clock | None:
             return None
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     else:
-        pm = _PARTS[pre][1] if pre else evening
+        pm = PARTS[pre][1] if pre else evening
         if post in ("дня", "вечера", "in the afternoon", "in the evening"):
             pm = True
         elif post in ("утра", "in the morning"):
@@ -358,21 +155,21 @@ def _clock(text: str, *, strict: bool, evening: bool = False) -> _Clock | None:
             hour += 12
     if hour > 23 or minute > 59:
         return None
-    return _Clock(hour, minute)
+    return Clock(hour, minute)
 
 
 # ---------------------------------------------------------------------------- days
 
 _WEEKDAY_RE = re.compile(
     r"^(?:(?:on|в|во|на)\s+)?(?:(?:next|this|coming|this coming|следующ\w*|след\.?|эт\w*|"
-    r"ближайш\w*)\s+)?(?P<day>" + _alternation(_WEEKDAYS) + r")\.?" + _END + r"(?P<rest>.*)$"
+    r"ближайш\w*)\s+)?(?P<day>" + alternation(WEEKDAYS) + r")\.?" + END + r"(?P<rest>.*)$"
 )
 _DAY_WORD_RE = re.compile(
-    r"^(?:(?:on|на)\s+)?(?P<word>" + _alternation(_DAY_WORDS) + r")" + _END + r"(?P<rest>.*)$"
+    r"^(?:(?:on|на)\s+)?(?P<word>" + alternation(DAY_WORDS) + r")" + END + r"(?P<rest>.*)$"
 )
 _NEXT_PERIOD_RE = re.compile(
     r"^(?:(?P<week>next week|на следующей неделе|на след\.? неделе)|"
-    r"(?P<month>next month|в следующем месяце|в след\.? месяце))" + _END + r"(?P<rest>.*)$"
+    r"(?P<month>next month|в следующем месяце|в след\.? месяце))" + END + r"(?P<rest>.*)$"
 )
 _ISO_RE = re.compile(
     r"^(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9])"
@@ -382,8 +179,8 @@ _NUMERIC_RE = re.compile(
     r"^(?:(?:on|на)\s+)?(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})"
     r"(?:(?P=sep)(?P<y>[0-9]+))?\.?(?![0-9])(?P<rest>.*)$"
 )
-_MONTH_WORD = r"(?P<mon>" + _alternation(_MONTHS) + r")\.?" + _END
-_YEAR_TAIL = r"(?:\s+(?P<y>[0-9]{4,})(?:\s*(?:г|года|год)\.?" + _END + r")?(?![0-9:]))?"
+_MONTH_WORD = r"(?P<mon>" + alternation(MONTHS) + r")\.?" + END
+_YEAR_TAIL = r"(?:\s+(?P<y>[0-9]{4,})(?:\s*(?:г|года|год)\.?" + END + r")?(?![0-9:]))?"
 _DAY_MONTH_RE = re.compile(
     r"^(?:(?:on|the|on the)\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-?го|-?е)?"
     r"(?:\s+of)?\s*" + _MONTH_WORD + _YEAR_TAIL + r"(?P<rest>.*)$"
@@ -401,7 +198,7 @@ _MONTH_DAY_RE = re.compile(
 class _Day:
     day: date
     rest: str
-    part: _Clock | None = None  # "tonight": the evening; "tonight 8" is 20:00
+    part: Clock | None = None  # "tonight": the evening; "tonight 8" is 20:00
 
 
 def _add_years(day: date, years: int) -> date:
@@ -470,11 +267,11 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
     match = _DAY_WORD_RE.match(text)
     if match:
         word = match.group("word")
-        part = _PARTS["tonight"][0] if word == "tonight" else None
-        found.append(_Day(today + timedelta(days=_DAY_WORDS[word]), match.group("rest"), part))
+        part = PARTS["tonight"][0] if word == "tonight" else None
+        found.append(_Day(today + timedelta(days=DAY_WORDS[word]), match.group("rest"), part))
     match = _WEEKDAY_RE.match(text)
     if match:
-        ahead = (_WEEKDAYS[match.group("day")] - today.weekday()) % 7 or 7
+        ahead = (WEEKDAYS[match.group("day")] - today.weekday()) % 7 or 7
         found.append(_Day(today + timedelta(days=ahead), match.group("rest")))
     match = _NEXT_PERIOD_RE.match(text)
     if match:
@@ -499,13 +296,13 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
     for pattern in (_DAY_MONTH_RE, _MONTH_DAY_RE):
         match = pattern.match(text)
         if match:
-            day = _date(int(match.group("d")), _MONTHS[match.group("mon")], match.group("y"), ctx)
+            day = _date(int(match.group("d")), MONTHS[match.group("mon")], match.group("y"), ctx)
             if day is not None:
                 found.append(_Day(day, match.group("rest")))
     return found
 
 
-def _at(day: date, clock: _Clock | None, ctx: _Ctx) -> datetime:
+def _at(day: date, clock: Clock | None, ctx: _Ctx) -> datetime:
     """``day`` at ``clock`` (10:00 when none) in the zone; "today" past 10:00 is now."""
     if clock is None and day == ctx.today:
         default = datetime.combine(day, DEFAULT_TIME, tzinfo=ctx.zone)
@@ -552,9 +349,9 @@ def _time_only(text: str, ctx: _Ctx) -> datetime | None:
 
 # ---------------------------------------------------------------------------- relative
 
-_AMOUNT = r"(?P<num>[0-9]+(?:[.,][0-9]+)?|" + _alternation(_NUMBER_WORDS) + r")"
-_UNIT = r"(?P<unit>" + _alternation({**_MINUTE_UNITS, **_CALENDAR_UNITS}) + r")\.?" + _END
-_SPAN = r"(?P<span>" + _alternation(_SPAN_WORDS) + r")" + _END
+_AMOUNT = r"(?P<num>[0-9]+(?:[.,][0-9]+)?|" + alternation(NUMBER_WORDS) + r")"
+_UNIT = r"(?P<unit>" + alternation({**MINUTE_UNITS, **CALENDAR_UNITS}) + r")\.?" + END
+_SPAN = r"(?P<span>" + alternation(SPAN_WORDS) + r")" + END
 _AHEAD_RE = re.compile(
     r"^(?:in|within|after|через|спустя)\s+(?:" + _SPAN + r"|(?:" + _AMOUNT + r"\s*)?" + _UNIT + r")"
     r"(?:\s+(?:later|позже))?(?P<rest>.*)$"
@@ -572,8 +369,8 @@ def _amount(num: str | None) -> float:
     """ "3", "1,5", "two", "пару"; absurdly long numbers are infinity, never a huge int."""
     if num is None:
         return 1
-    if num in _NUMBER_WORDS:
-        return _NUMBER_WORDS[num]
+    if num in NUMBER_WORDS:
+        return NUMBER_WORDS[num]
     whole = num.replace(",", ".").split(".")[0]
     if len(whole.lstrip("0")) > 9:
         return float("inf")
@@ -591,20 +388,20 @@ def _relative(text: str, ctx: _Ctx) -> datetime | None:
     rest = match.group("rest").strip()
     span = match.groupdict().get("span")
     if span:
-        minutes: float | None = _SPAN_WORDS[span]
+        minutes: float | None = SPAN_WORDS[span]
         days = months = 0
     else:
         amount = _amount(match.group("num"))
         if amount > _FAR_DAYS * 1440:
             raise _OutOfRange(late=sign > 0)  # more minutes than the window has, whatever the unit
         unit = match.group("unit")
-        if unit in _MINUTE_UNITS:
-            minutes, days, months = amount * _MINUTE_UNITS[unit], 0, 0
+        if unit in MINUTE_UNITS:
+            minutes, days, months = amount * MINUTE_UNITS[unit], 0, 0
         else:
             if amount != int(amount):
                 raise _Unreadable  # "1.5 weeks": not a calendar date anyone means
             minutes = None
-            per_days, per_months = _CALENDAR_UNITS[unit]
+            per_days, per_months = CALENDAR_UNITS[unit]
             days, months = int(amount) * per_days, int(amount) * per_months
     if minutes is not None:
         if rest:
@@ -682,12 +479,8 @@ def _normalize(text: str) -> str:
 
 def window(now: datetime, tz: str) -> tuple[date, date]:
     """The first and last local days a due time may fall on."""
-    today = _aware(now).astimezone(ZoneInfo(tz)).date()
+    today = aware(now).astimezone(ZoneInfo(tz)).date()
     return _add_years(today, -PAST_YEARS), _add_years(today, FUTURE_YEARS)
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def read_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = None) -> When:
@@ -697,7 +490,7 @@ def read_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = None
     languages.
     """
     zone = ZoneInfo(tz)
-    local_now = _aware(now).astimezone(zone)
+    local_now = aware(now).astimezone(zone)
     earliest, latest = window(now, tz)
     ctx = _Ctx(local_now, zone, (lang_hint or "").lower(), earliest, latest)
     cleaned = _normalize(text) if len(text) <= 4 * MAX_TEXT else ""
@@ -728,52 +521,3 @@ def parse_when(
 ) -> datetime | None:
     """The due time :func:`read_when` finds (aware, UTC), or None for any refusal."""
     return read_when(text, now=now, tz=tz, lang_hint=lang_hint).due
-
-
-# ---------------------------------------------------------------------------- showing
-
-_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_RU_WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-_RU_MONTHS = (
-    "янв.",
-    "февр.",
-    "мар.",
-    "апр.",
-    "мая",
-    "июн.",
-    "июл.",
-    "авг.",
-    "сент.",
-    "окт.",
-    "нояб.",
-    "дек.",
-)
-
-
-def format_day(day: date, lang: str) -> str:
-    """ "Mon, 30 Nov 2026" (en) or "пн, 30 нояб. 2026" (ru)."""
-    if lang.lower().startswith("ru"):
-        weekdays, months = _RU_WEEKDAYS, _RU_MONTHS
-    else:
-        weekdays, months = _EN_WEEKDAYS, _EN_MONTHS
-    return f"{weekdays[day.weekday()]}, {day.day} {months[day.month - 1]} {day.year}"
-
-
-def format_local(dt_utc: datetime, tz: str, lang: str) -> str:
-    """ "Mon, 30 Nov 2026, 10:00" (en) or "пн, 30 нояб. 2026, 10:00" (ru) in the zone ``tz``.
-
-    A moment at the very edge of the calendar, which has no local time in ``tz``, is shown as
-    it is stored rather than failing.
-    """
-    dt_utc = _aware(dt_utc)
-    try:
-        local = dt_utc.astimezone(ZoneInfo(tz))
-    except OverflowError:
-        local = dt_utc
-    return f"{format_day(local.date(), lang)}, {local.hour:02d}:{local.minute:02d}"
-
-
-def is_past(dt: datetime, now: datetime) -> bool:
-    """True when ``dt`` is strictly before ``now`` (naive values are taken as UTC)."""
-    return _aware(dt) < _aware(now)

@@ -1,0 +1,37 @@
+"""Due times for next steps: dates as people write them, in English and Russian.
+
+- ``reading``: :func:`read_when` and :func:`parse_when` (the rules of reading are in its
+  docstring);
+- ``vocabulary``: the words and regex pieces the rules are built from;
+- ``showing``: :func:`format_local`, :func:`format_day`, :func:`is_past`.
+"""
+
+from core.nextstep.reading import (
+    DEFAULT_TIME,
+    FUTURE_YEARS,
+    MAX_TEXT,
+    PAST_YEARS,
+    RECENT_DAYS,
+    Reading,
+    When,
+    parse_when,
+    read_when,
+    window,
+)
+from core.nextstep.showing import format_day, format_local, is_past
+
+__all__ = [
+    "DEFAULT_TIME",
+    "FUTURE_YEARS",
+    "MAX_TEXT",
+    "PAST_YEARS",
+    "RECENT_DAYS",
+    "Reading",
+    "When",
+    "format_day",
+    "format_local",
+    "is_past",
+    "parse_when",
+    "read_when",
+    "window",
+]

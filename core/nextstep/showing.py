@@ -1,0 +1,58 @@
+"""Showing due times: "Mon, 30 Nov 2026, 10:00" (en) or "пн, 30 нояб. 2026, 10:00" (ru)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def aware(dt: datetime) -> datetime:
+    """Naive values are taken as UTC."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_RU_WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+_RU_MONTHS = (
+    "янв.",
+    "февр.",
+    "мар.",
+    "апр.",
+    "мая",
+    "июн.",
+    "июл.",
+    "авг.",
+    "сент.",
+    "окт.",
+    "нояб.",
+    "дек.",
+)
+
+
+def format_day(day: date, lang: str) -> str:
+    """ "Mon, 30 Nov 2026" (en) or "пн, 30 нояб. 2026" (ru)."""
+    if lang.lower().startswith("ru"):
+        weekdays, months = _RU_WEEKDAYS, _RU_MONTHS
+    else:
+        weekdays, months = _EN_WEEKDAYS, _EN_MONTHS
+    return f"{weekdays[day.weekday()]}, {day.day} {months[day.month - 1]} {day.year}"
+
+
+def format_local(dt_utc: datetime, tz: str, lang: str) -> str:
+    """ "Mon, 30 Nov 2026, 10:00" (en) or "пн, 30 нояб. 2026, 10:00" (ru) in the zone ``tz``.
+
+    A moment at the very edge of the calendar, which has no local time in ``tz``, is shown as
+    it is stored rather than failing.
+    """
+    dt_utc = aware(dt_utc)
+    try:
+        local = dt_utc.astimezone(ZoneInfo(tz))
+    except OverflowError:
+        local = dt_utc
+    return f"{format_day(local.date(), lang)}, {local.hour:02d}:{local.minute:02d}"
+
+
+def is_past(dt: datetime, now: datetime) -> bool:
+    """True when ``dt`` is strictly before ``now`` (naive values are taken as UTC)."""
+    return aware(dt) < aware(now)

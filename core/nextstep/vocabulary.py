@@ -1,0 +1,225 @@
+"""The words of due times, in English and Russian: weekdays, months, day words ("tomorrow",
+"послезавтра"), number words, units, spans and parts of the day, and the regex pieces built from
+them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    hour: int
+    minute: int
+
+
+WEEKDAYS: dict[str, int] = {
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
+    "понедельник": 0,
+    "пн": 0,
+    "вторник": 1,
+    "вт": 1,
+    "среда": 2,
+    "среду": 2,
+    "ср": 2,
+    "четверг": 3,
+    "чт": 3,
+    "пятница": 4,
+    "пятницу": 4,
+    "пт": 4,
+    "суббота": 5,
+    "субботу": 5,
+    "сб": 5,
+    "воскресенье": 6,
+    "вс": 6,
+}
+
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan январь января янв",
+        "february feb февраль февраля февр фев",
+        "march mar март марта мар",
+        "april apr апрель апреля апр",
+        "may май мая",
+        "june jun июнь июня июн",
+        "july jul июль июля июл",
+        "august aug август августа авг",
+        "september sept sep сентябрь сентября сент сен",
+        "october oct октябрь октября окт",
+        "november nov ноябрь ноября нояб ноя",
+        "december dec декабрь декабря дек",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS[_name] = _number
+
+DAY_WORDS: dict[str, int] = {
+    "today": 0,
+    "tonight": 0,
+    "tomorrow": 1,
+    "tmrw": 1,
+    "tmr": 1,
+    "day after tomorrow": 2,
+    "the day after tomorrow": 2,
+    "сегодня": 0,
+    "завтра": 1,
+    "послезавтра": 2,
+}
+
+NUMBER_WORDS: dict[str, int] = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "a couple of": 2,
+    "a couple": 2,
+    "couple of": 2,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "один": 1,
+    "одну": 1,
+    "одна": 1,
+    "пару": 2,
+    "два": 2,
+    "две": 2,
+    "три": 3,
+    "четыре": 4,
+    "пять": 5,
+    "шесть": 6,
+    "семь": 7,
+    "восемь": 8,
+    "девять": 9,
+    "десять": 10,
+}
+
+# unit word -> minutes in it (days and longer are counted in calendar units below)
+MINUTE_UNITS: dict[str, float] = {
+    "second": 1 / 60,
+    "seconds": 1 / 60,
+    "sec": 1 / 60,
+    "secs": 1 / 60,
+    "секунду": 1 / 60,
+    "секунды": 1 / 60,
+    "секунд": 1 / 60,
+    "сек": 1 / 60,
+    "minute": 1,
+    "minutes": 1,
+    "min": 1,
+    "mins": 1,
+    "минута": 1,
+    "минуту": 1,
+    "минуты": 1,
+    "минут": 1,
+    "мин": 1,
+    "hour": 60,
+    "hours": 60,
+    "hr": 60,
+    "hrs": 60,
+    "h": 60,
+    "час": 60,
+    "часа": 60,
+    "часов": 60,
+    "ч": 60,
+}
+# unit word -> (days, months) in it
+CALENDAR_UNITS: dict[str, tuple[int, int]] = {
+    "day": (1, 0),
+    "days": (1, 0),
+    "d": (1, 0),
+    "день": (1, 0),
+    "дня": (1, 0),
+    "дней": (1, 0),
+    "дн": (1, 0),
+    "сутки": (1, 0),
+    "суток": (1, 0),
+    "week": (7, 0),
+    "weeks": (7, 0),
+    "wk": (7, 0),
+    "wks": (7, 0),
+    "неделя": (7, 0),
+    "неделю": (7, 0),
+    "недели": (7, 0),
+    "недель": (7, 0),
+    "нед": (7, 0),
+    "month": (0, 1),
+    "months": (0, 1),
+    "месяц": (0, 1),
+    "месяца": (0, 1),
+    "месяцев": (0, 1),
+    "мес": (0, 1),
+    "year": (0, 12),
+    "years": (0, 12),
+    "yr": (0, 12),
+    "yrs": (0, 12),
+    "год": (0, 12),
+    "года": (0, 12),
+    "лет": (0, 12),
+}
+# whole phrases that are an amount and a unit at once, in minutes
+SPAN_WORDS: dict[str, int] = {
+    "полчаса": 30,
+    "полтора часа": 90,
+    "half an hour": 30,
+    "an hour and a half": 90,
+}
+
+# part of the day -> the time it stands for, and whether a clock time with it is p.m.
+PARTS: dict[str, tuple[Clock, bool | None]] = {
+    "morning": (Clock(9, 0), False),
+    "in the morning": (Clock(9, 0), False),
+    "утром": (Clock(9, 0), False),
+    "с утра": (Clock(9, 0), False),
+    "noon": (Clock(12, 0), None),
+    "at noon": (Clock(12, 0), None),
+    "midday": (Clock(12, 0), None),
+    "полдень": (Clock(12, 0), None),
+    "в полдень": (Clock(12, 0), None),
+    "lunchtime": (Clock(13, 0), None),
+    "at lunchtime": (Clock(13, 0), None),
+    "at lunch": (Clock(13, 0), None),
+    "в обед": (Clock(13, 0), None),
+    "afternoon": (Clock(14, 0), True),
+    "in the afternoon": (Clock(14, 0), True),
+    "днем": (Clock(14, 0), True),
+    "evening": (Clock(18, 0), True),
+    "in the evening": (Clock(18, 0), True),
+    "вечером": (Clock(18, 0), True),
+    "tonight": (Clock(18, 0), True),
+    "night": (Clock(22, 0), True),
+    "at night": (Clock(22, 0), True),
+    "ночью": (Clock(22, 0), True),
+}
+
+
+def alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# Digits are written [0-9] throughout: \d would take any script's digits.
+END = r"(?![a-zа-я0-9])"

@@ -1,0 +1,466 @@
+"""The use cases that change what a card implies — a next step, snooze and reschedule, Done, a
+touch, an edit, archive, restore, a new owner, merge, new working hours, a contact writing in —
+each ending in :func:`~services.followups.sync.sync_due_work`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.enums import Direction, TouchType
+from services import contacts as contacts_svc
+from services import duework
+from services.followups.rules import (
+    CARD_KINDS,
+    INBOUND_MGR,
+    INBOUND_REP,
+    NOTICE,
+    REMINDER,
+    Rules,
+    payload_of,
+    sla_times,
+    step_stamp,
+    user_hours,
+    user_tz,
+)
+from services.followups.sync import (
+    lock_card,
+    manager_of,
+    sync_due_work,
+)
+from storage.models import Contact, DueWork, Touch, User
+from storage.uow import transactional
+
+
+@transactional
+async def plan_reminder(
+    session: AsyncSession, contact: Contact, *, default_tz: str, now: datetime
+) -> None:
+    """The card's step was set elsewhere (an import): bring its reminder in line."""
+    await sync_due_work(session, contact, now=now, rules=Rules(default_tz=default_tz))
+
+
+@transactional
+async def set_next_step(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    text: str | None,
+    due: datetime | None,
+    reason: str | None,
+    now: datetime,
+    rules: Rules,
+) -> bool:
+    """A next step with its due time, or none with a reason. False when nothing changed (a
+    repeated tap): the reminder is already where this call would put it."""
+    await lock_card(session, contact)
+    same = (
+        due is not None
+        and contact.next_step_due == due
+        and contact.next_step == ((text or "").strip()[:512] or None)
+        and await _pending_reminder(session, contact.id) is not None
+    )
+    if same:
+        await sync_due_work(session, contact, now=now, rules=rules)
+        return False
+    await contacts_svc.set_next_step(
+        session, contact, actor=actor, text=text, due=due, reason=reason, now=now
+    )
+    await sync_due_work(session, contact, now=now, rules=rules, renew=True)
+    return True
+
+
+async def _pending_reminder(session: AsyncSession, contact_id: int) -> DueWork | None:
+    return await session.scalar(
+        select(DueWork).where(
+            DueWork.contact_id == contact_id,
+            DueWork.kind == REMINDER,
+            DueWork.status == duework.PENDING,
+        )
+    )
+
+
+class Moved(StrEnum):
+    MOVED = "moved"
+    UNCHANGED = "unchanged"  # a repeated tap: already there
+    OUTDATED = "outdated"  # the button belongs to a step that was replaced or dropped
+
+
+async def step_for_stamp(session: AsyncSession, contact: Contact, stamp: int) -> str | None:
+    """The step a reminder button (``stamp``) acts on: the open one, or the one just closed as
+    done (a snooze after Done re-opens it); None when the step was replaced or dropped since.
+    ``stamp`` 0 (a button without one) means the open step."""
+    if contact.next_step_due is not None and stamp in (0, step_stamp(contact.next_step)):
+        return contact.next_step or ""
+    closed = await contacts_svc.closed_step(session, contact.id)
+    if closed is not None and contact.next_step_due is None and stamp == step_stamp(closed):
+        return closed
+    return None
+
+
+@transactional
+async def move_step(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    due: datetime,
+    stamp: int,
+    now: datetime,
+    rules: Rules,
+) -> Moved:
+    """Snooze and reschedule: the step the button belongs to comes back at ``due``. Any number
+    of taps in any order leaves one reminder, at the last chosen time."""
+    await lock_card(session, contact)
+    step = await step_for_stamp(session, contact, stamp)
+    if step is None:
+        return Moved.OUTDATED
+    changed = await set_next_step(
+        session, contact, actor=actor, text=step, due=due, reason=None, now=now, rules=rules
+    )
+    return Moved.MOVED if changed else Moved.UNCHANGED
+
+
+_TYPE_WORDS: tuple[tuple[TouchType, tuple[str, ...]], ...] = (
+    (TouchType.MEETING, ("meet", "встреч", "visit", "lunch", "coffee", "кофе", "обед")),
+    (TouchType.CALL, ("call", "phone", "звон", "созвон")),
+    (TouchType.WEBINAR, ("webinar", "вебинар")),
+    (TouchType.EVENT, ("event", "conference", "мероприят", "конференц", "выставк")),
+    (TouchType.MESSAGE, ("message", "telegram", "whatsapp", "сообщ", "чат")),
+    (TouchType.EMAIL, ("mail", "почт", "письм", "proposal", "предложен", "send", "отправ")),
+)
+
+
+def touch_type_for(step: str | None) -> str:
+    """The kind of touch a step most likely was ("call Anna" → call), "other" if unclear."""
+    words = (step or "").casefold()
+    for kind, stems in _TYPE_WORDS:
+        if any(stem in words for stem in stems):
+            return kind.value
+    return TouchType.OTHER.value
+
+
+@dataclass(frozen=True)
+class Completed:
+    touch: Touch | None  # None: nothing to close (a repeated tap, or an outdated button)
+    step: str | None = None
+    outdated: bool = False
+
+
+@transactional
+async def complete_step(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    stamp: int,
+    now: datetime,
+    rules: Rules,
+) -> Completed:
+    """Done on a reminder: the step becomes a touch (its kind guessed from the step, the step
+    as the summary) and leaves the card. Repeated taps close it once."""
+    await lock_card(session, contact)
+    if contact.next_step_due is None or stamp not in (0, step_stamp(contact.next_step)):
+        closed = await contacts_svc.closed_step(session, contact.id)
+        already = closed is not None and stamp in (0, step_stamp(closed))
+        return Completed(None, closed if already else None, outdated=not already)
+    step = contact.next_step or ""
+    touch = await contacts_svc.log_touch(
+        session,
+        contact,
+        author=actor,
+        type_=touch_type_for(step),
+        direction=Direction.OUT.value,
+        summary=step,
+        now=now,
+    )
+    await _answer_inbound(session, contact)
+    await contacts_svc.close_step(session, contact, actor=actor, now=now)
+    await sync_due_work(session, contact, now=now, rules=rules)
+    return Completed(touch, step)
+
+
+async def _answer_inbound(session: AsyncSession, contact: Contact) -> None:
+    """An outbound touch answers the card's inbound requests (also alerts already sent)."""
+    await duework.cancel(
+        session,
+        kinds=[INBOUND_REP, INBOUND_MGR],
+        contact_id=contact.id,
+        status=duework.DONE,
+        include_sent=True,
+    )
+
+
+@transactional
+async def log_touch(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    author: User,
+    type_: str,
+    direction: str,
+    summary: str,
+    now: datetime,
+    rules: Rules,
+) -> Touch:
+    """A touch resets the cold clock; an inbound one starts the reply SLA, an outbound one
+    answers it. The open next step stays open — and keeps its reminder — until the next step is
+    chosen (the touch dialogue asks for it at once)."""
+    touch = await contacts_svc.log_touch(
+        session, contact, author=author, type_=type_, direction=direction, summary=summary, now=now
+    )
+    if direction == Direction.OUT.value:
+        await _answer_inbound(session, contact)
+    elif rules.inbound_reply_hours is not None:
+        await plan_inbound_sla(session, contact, touch, now=now, rules=rules)
+    await sync_due_work(session, contact, now=now, rules=rules)
+    return touch
+
+
+@transactional
+async def plan_inbound_sla(
+    session: AsyncSession, contact: Contact, touch: Touch, *, now: datetime, rules: Rules
+) -> None:
+    owner = await session.get(User, contact.owner_id)
+    if owner is None or rules.inbound_reply_hours is None:
+        return
+    tz, wh = user_tz(owner, rules.default_tz), user_hours(owner)
+    first, second = sla_times(touch.occurred_at, tz, wh, rules.inbound_reply_hours)
+    await duework.schedule(
+        session,
+        kind=INBOUND_REP,
+        key=f"inb:{touch.id}",
+        chat_id=owner.tg_id,
+        user_id=owner.id,
+        contact_id=contact.id,
+        ref_id=touch.id,
+        due_at=first,
+        now=now,
+    )
+    manager = await manager_of(session, owner)
+    if manager is not None:
+        await duework.schedule(
+            session,
+            kind=INBOUND_MGR,
+            key=f"inbm:{touch.id}",
+            chat_id=manager.tg_id,
+            user_id=manager.id,
+            contact_id=contact.id,
+            ref_id=touch.id,
+            due_at=second,
+            now=now,
+            payload={"rep_id": owner.id},
+        )
+
+
+@transactional
+async def change(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    actor: User,
+    now: datetime,
+    rules: Rules,
+    **changes: Any,
+) -> list[str]:
+    """Field edits (status, stage… decide whether the card is going cold)."""
+    changed = await contacts_svc.change(session, contact, actor=actor, now=now, **changes)
+    if changed:
+        await sync_due_work(session, contact, now=now, rules=rules)
+    return changed
+
+
+@transactional
+async def mark_verified(
+    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
+) -> None:
+    await contacts_svc.mark_verified(session, contact, actor, now)
+    await sync_due_work(session, contact, now=now, rules=rules)
+
+
+@transactional
+async def archive(
+    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
+) -> None:
+    await contacts_svc.archive(session, contact, actor, now)
+    await sync_due_work(session, contact, now=now, rules=rules)
+
+
+@transactional
+async def restore(
+    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
+) -> None:
+    """Back from the archive: its open step is reminded of again, unless that already happened."""
+    await contacts_svc.restore(session, contact, actor, now)
+    await sync_due_work(session, contact, now=now, rules=rules)
+
+
+@transactional
+async def change_owner(
+    session: AsyncSession,
+    contact: Contact,
+    owner: User,
+    *,
+    actor: User,
+    now: datetime,
+    rules: Rules,
+) -> bool:
+    """A new owner: the reminder and the checks go to them, in their hours."""
+    changed = await contacts_svc.change_owner(session, contact, owner, actor=actor, now=now)
+    if changed:
+        await sync_due_work(session, contact, now=now, rules=rules)
+    return changed
+
+
+@transactional
+async def merge(
+    session: AsyncSession,
+    keep: Contact,
+    drop: Contact,
+    *,
+    actor: User,
+    now: datetime,
+    rules: Rules,
+) -> Contact:
+    """Merge two cards (see ``services.contacts.merge``): everything of ``drop`` moves to
+    ``keep``, and ``keep``'s step — its own, or the one it inherits — gets its reminder.
+
+    One step survives: ``keep``'s, else ``drop``'s. The reminders of the card whose step does not
+    survive stay in the history, marked ``merged``: they say nothing about whether the surviving
+    step was reminded of (its own reminders do), and its pending one gives way.
+    """
+    await lock_card(session, keep)
+    await lock_card(session, drop)
+    if keep.next_step_due is not None:
+        gone: Contact | None = drop
+    else:
+        gone = keep if drop.next_step_due is not None else None
+    if gone is not None:
+        for row in await session.scalars(
+            select(DueWork).where(DueWork.contact_id == gone.id, DueWork.kind == REMINDER)
+        ):
+            row.payload = json.dumps({**payload_of(row), "merged": True})
+            if row.status == duework.PENDING:
+                row.status = duework.CANCELLED
+        await session.flush()
+    await contacts_svc.merge(session, keep, drop, actor=actor, now=now)
+    await sync_due_work(session, keep, now=now, rules=rules)
+    return keep
+
+
+@transactional
+async def merge_into(
+    session: AsyncSession,
+    keep: Contact,
+    data: Any,
+    *,
+    tags: Iterable[str] = (),
+    actor: User,
+    now: datetime,
+    rules: Rules,
+) -> Contact:
+    """A card being added is ``keep`` after all (see ``services.contacts.merge_into``)."""
+    await contacts_svc.merge_into(session, keep, data, tags=tags, actor=actor, now=now)
+    await sync_due_work(session, keep, now=now, rules=rules)
+    return keep
+
+
+@transactional
+async def replan_owner(session: AsyncSession, owner: User, *, now: datetime, rules: Rules) -> int:
+    """The owner changed their time zone or working hours: everything pending on their cards
+    moves into the new hours (the reply alert to their manager is counted in their hours too).
+    Returns the number of cards re-planned."""
+    await session.flush()
+    ids = list(
+        await session.scalars(
+            select(DueWork.contact_id)
+            .join(Contact, Contact.id == DueWork.contact_id)
+            .where(
+                Contact.owner_id == owner.id,
+                DueWork.kind.in_(CARD_KINDS),
+                DueWork.status == duework.PENDING,
+            )
+            .distinct()
+        )
+    )
+    for contact_id in sorted(ids):
+        contact = await session.get(Contact, contact_id)
+        if contact is not None:
+            await sync_due_work(session, contact, now=now, rules=rules)
+    return len(ids)
+
+
+@transactional
+async def notify_manager_unreachable(session: AsyncSession, user: User, *, now: datetime) -> bool:
+    """A rep who blocked the bot misses reminders: their manager is told once a day."""
+    manager = await manager_of(session, user)
+    if manager is None:
+        return False
+    return await duework.schedule(
+        session,
+        kind=NOTICE,
+        key=f"unreach:{user.id}:{now.date().isoformat()}",
+        chat_id=manager.tg_id,
+        user_id=manager.id,
+        ref_id=user.id,
+        due_at=now,
+        now=now,
+        payload={"what": "unreachable"},
+    )
+
+
+@transactional
+async def contact_wrote(
+    session: AsyncSession,
+    *,
+    tg_id: int,
+    text: str,
+    now: datetime,
+    default_tz: str,
+    inbound_reply_hours: float,
+    rules: Rules | None = None,
+) -> int:
+    """A person on someone's contact list writes to the bot: an inbound touch on each card that
+    carries their Telegram id (it starts the reply SLA; the open step keeps its reminder), and a
+    notice to the card's owner. Returns the number of cards touched."""
+    rules = rules or Rules(default_tz=default_tz, inbound_reply_hours=inbound_reply_hours)
+    cards = list(
+        await session.scalars(
+            select(Contact).where(Contact.tg_user_id == tg_id, Contact.archived_at.is_(None))
+        )
+    )
+    for contact in cards:
+        owner = await session.get(User, contact.owner_id)
+        if owner is None:
+            continue
+        touch = await log_touch(
+            session,
+            contact,
+            author=owner,
+            type_="message",
+            direction=Direction.IN.value,
+            summary=text[:4000],
+            now=now,
+            rules=rules,
+        )
+        await duework.schedule(
+            session,
+            kind=NOTICE,
+            key=f"wrote:{touch.id}",
+            chat_id=owner.tg_id,
+            user_id=owner.id,
+            contact_id=contact.id,
+            ref_id=touch.id,
+            due_at=now,
+            now=now,
+            payload={"what": "contact_wrote"},
+        )
+    return len(cards)

@@ -1,0 +1,136 @@
+"""Detractor cases: opened on a low score, taken, contacted, resolved; who may see one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import limits
+from core.nps import CaseStatus
+from core.roles import Role
+from services import contacts as contacts_svc
+from services import duework
+from services.nps.notices import CASE_ALERT, CASE_DUE, CASE_ESCALATE, notify_rep
+from storage.models import Contact, NpsCase, Survey, User
+from storage.uow import transactional
+
+
+@transactional
+async def open_case(
+    session: AsyncSession, survey: Survey, *, now: datetime, sla: timedelta
+) -> NpsCase:
+    case_row = NpsCase(
+        survey_id=survey.id,
+        contact_id=survey.contact_id,
+        rep_id=survey.rep_id,
+        team_id=survey.team_id,
+        status=CaseStatus.OPEN,
+        opened_at=now,
+        deadline_at=now + sla,
+    )
+    session.add(case_row)
+    await session.flush()
+    for manager in await case_managers(session, case_row):
+        await duework.schedule(
+            session,
+            kind=CASE_ALERT,
+            key=f"case:{case_row.id}:{manager.id}",
+            chat_id=manager.tg_id,
+            user_id=manager.id,
+            contact_id=survey.contact_id,
+            ref_id=case_row.id,
+            due_at=now,
+            now=now,
+        )
+    await notify_rep(session, case_row, what="case_opened", key_suffix="opened", now=now)
+    # the deadline reminder at three quarters of the time, the escalation at the deadline
+    for kind, key, due_at in (
+        (CASE_DUE, f"casedue:{case_row.id}", now + sla * 0.75),
+        (CASE_ESCALATE, f"caseesc:{case_row.id}", now + sla),
+    ):
+        await duework.schedule(
+            session,
+            kind=kind,
+            key=key,
+            chat_id=0,
+            contact_id=survey.contact_id,
+            ref_id=case_row.id,
+            due_at=due_at,
+            now=now,
+        )
+    return case_row
+
+
+async def case_managers(session: AsyncSession, case_row: NpsCase) -> list[User]:
+    if case_row.team_id is None:
+        return []
+    return list(
+        await session.scalars(
+            select(User).where(User.team_id == case_row.team_id, User.role == Role.MANAGER.value)
+        )
+    )
+
+
+class CaseMove(StrEnum):
+    TAKE = "take"
+    CONTACTED = "contacted"
+    RESOLVE = "resolve"
+
+
+@transactional
+async def move_case(
+    session: AsyncSession,
+    case_row: NpsCase,
+    move: CaseMove,
+    *,
+    actor: User,
+    now: datetime,
+    note: str | None = None,
+) -> bool:
+    if case_row.status == CaseStatus.RESOLVED:
+        return False
+    if move is CaseMove.TAKE:
+        case_row.status = CaseStatus.TAKEN
+        case_row.taken_by_id = actor.id
+        case_row.taken_at = now
+    elif move is CaseMove.CONTACTED:
+        case_row.status = CaseStatus.CONTACTED
+        case_row.contacted_at = now
+        case_row.taken_by_id = case_row.taken_by_id or actor.id
+    else:
+        case_row.status = CaseStatus.RESOLVED
+        case_row.resolved_at = now
+        case_row.resolution = limits.fit("resolution", note).value or ""
+        await duework.cancel(
+            session, kinds=[CASE_DUE, CASE_ESCALATE], contact_id=case_row.contact_id
+        )
+    contact = await session.get(Contact, case_row.contact_id)
+    if contact is not None:
+        await contacts_svc.record_event(
+            session,
+            contact,
+            actor_id=actor.id,
+            field="nps_case",
+            old=None,
+            new=f"{case_row.status}: {note}" if note else case_row.status,
+            now=now,
+        )
+    if case_row.rep_id != actor.id:
+        await notify_rep(session, case_row, what="case_moved", key_suffix=case_row.status, now=now)
+    return True
+
+
+async def get_case_for(
+    session: AsyncSession, case_id: int, user: User, role: Role
+) -> NpsCase | None:
+    case_row = await session.get(NpsCase, case_id)
+    if case_row is None:
+        return None
+    if role is Role.ADMIN:
+        return case_row
+    if role is Role.MANAGER and case_row.team_id is not None and case_row.team_id == user.team_id:
+        return case_row
+    return None

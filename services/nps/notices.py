@@ -1,0 +1,118 @@
+"""The NPS loop's kinds of due work and its notices: one queued message per person, rendered
+by scheduler.nps_jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.workhours import WorkHours
+from services import duework
+from storage.models import NpsCase, User
+from storage.uow import transactional
+
+NPS_SEND = "nps_send"
+NPS_REMIND = "nps_remind"
+CASE_ALERT = "case_alert"
+CASE_DUE = "case_due"
+CASE_ESCALATE = "case_escalate"
+REFERRAL_NEW = "referral_new"
+NPS_NOTICE = "nps_notice"
+CHANGE_WINDOW = timedelta(minutes=10)
+CLIENT_DAYTIME = WorkHours(time(10, 0), time(20, 0), frozenset(range(1, 8)))
+REF_PREFIX = "ref_"
+
+
+@transactional
+async def notify(
+    session: AsyncSession,
+    *,
+    key: str,
+    what: str,
+    chat_id: int,
+    user_id: int | None,
+    contact_id: int,
+    ref_id: int,
+    now: datetime,
+    kind: str = NPS_NOTICE,
+) -> bool:
+    """Queue a notice of the loop (rendered by scheduler.nps_jobs) for one person, once."""
+    return await duework.schedule(
+        session,
+        kind=kind,
+        key=key,
+        chat_id=chat_id,
+        user_id=user_id,
+        contact_id=contact_id,
+        ref_id=ref_id,
+        due_at=now,
+        now=now,
+        payload={"what": what},
+    )
+
+
+@transactional
+async def notify_user(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    key: str,
+    what: str,
+    contact_id: int,
+    ref_id: int,
+    now: datetime,
+) -> None:
+    """A notice for one user (the survey's or the case's rep), if they still exist."""
+    user = await session.get(User, user_id)
+    if user is not None:
+        await notify(
+            session,
+            key=key,
+            what=what,
+            chat_id=user.tg_id,
+            user_id=user.id,
+            contact_id=contact_id,
+            ref_id=ref_id,
+            now=now,
+        )
+
+
+@transactional
+async def notify_rep(
+    session: AsyncSession, case_row: NpsCase, *, what: str, key_suffix: str, now: datetime
+) -> None:
+    """The rep is kept informed of their client's case."""
+    await notify_user(
+        session,
+        case_row.rep_id,
+        key=f"caserep:{case_row.id}:{key_suffix}",
+        what=what,
+        contact_id=case_row.contact_id,
+        ref_id=case_row.id,
+        now=now,
+    )
+
+
+@transactional
+async def notify_people(
+    session: AsyncSession,
+    case_row: NpsCase,
+    people: list[tuple[int, int | None]],
+    *,
+    what: str,
+    key: str,
+    now: datetime,
+) -> None:
+    """One notice per (chat id, user id) about a case: managers before the deadline, admins after."""
+    for chat_id, user_id in people:
+        await notify(
+            session,
+            key=f"{key}:{case_row.id}:{chat_id}",
+            what=what,
+            chat_id=chat_id,
+            user_id=user_id,
+            contact_id=case_row.contact_id,
+            ref_id=case_row.id,
+            now=now,
+        )

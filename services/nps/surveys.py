@@ -1,0 +1,385 @@
+"""A survey's life: planned after a service, delivered (or a link), opened, answered, commented,
+stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import limits
+from core.nps import Category, SurveyStatus, category
+from core.roles import STAFF, Role
+from core.tokens import new_token
+from core.workhours import shift_into
+from services import contacts as contacts_svc
+from services import duework
+from services.nps.cases import case_managers, open_case
+from services.nps.notices import (
+    CASE_ALERT,
+    CHANGE_WINDOW,
+    CLIENT_DAYTIME,
+    NPS_REMIND,
+    NPS_SEND,
+    notify,
+    notify_user,
+)
+from services.nps.referrals import referral_link_for
+from storage.models import Contact, NpsCase, ReferralLink, Survey, User
+from storage.uow import transactional
+
+
+class Skip(StrEnum):
+    STOPPED = "stopped"
+    TOO_SOON = "too_soon"
+
+
+@dataclass(frozen=True)
+class Planned:
+    survey: Survey | None = None
+    skipped: Skip | None = None
+    direct: bool = False  # the client has started the bot: the survey goes to them directly
+
+
+async def _client_user(session: AsyncSession, contact: Contact) -> User | None:
+    if contact.tg_user_id is None:
+        return None
+    return await session.scalar(select(User).where(User.tg_id == contact.tg_user_id))
+
+
+@transactional
+async def plan_survey(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    rep: User,
+    touch_id: int | None,
+    now: datetime,
+    delay: timedelta,
+    min_interval: timedelta,
+    expiry: timedelta,
+    default_tz: str,
+) -> Planned:
+    """A service was delivered: the NPS question goes out after ``delay``, in the client's
+    daytime (10:00–20:00 in their zone; the rep's if unknown), at most once per interval."""
+    if contact.nps_stopped_at is not None:
+        return Planned(skipped=Skip.STOPPED)
+    last = await session.scalar(
+        select(func.max(Survey.created_at)).where(
+            Survey.contact_id == contact.id, Survey.status != SurveyStatus.CANCELLED
+        )
+    )
+    if last is not None and now - last < min_interval:
+        return Planned(skipped=Skip.TOO_SOON)
+    tz = contact.timezone or rep.timezone or default_tz
+    send_at = shift_into(now + delay, tz, CLIENT_DAYTIME)
+    client = await _client_user(session, contact)
+    direct = client is not None and client.reachable
+    survey = Survey(
+        contact_id=contact.id,
+        rep_id=contact.owner_id,
+        team_id=contact.team_id,
+        touch_id=touch_id,
+        token=new_token(18),
+        client_tg_id=contact.tg_user_id if direct else None,
+        status=SurveyStatus.SCHEDULED if direct else SurveyStatus.LINK,
+        scheduled_for=send_at,
+        expires_at=send_at + expiry,
+        language=contact.language or (client.language or client.tg_language if client else None),
+        created_at=now,
+    )
+    session.add(survey)
+    await session.flush()
+    if direct:
+        assert client is not None
+        await duework.schedule(
+            session,
+            kind=NPS_SEND,
+            key=f"nps:{survey.id}",
+            chat_id=client.tg_id,
+            user_id=client.id,
+            contact_id=contact.id,
+            ref_id=survey.id,
+            due_at=send_at,
+            now=now,
+        )
+    return Planned(survey=survey, direct=direct)
+
+
+async def survey_by_token(session: AsyncSession, token: str) -> Survey | None:
+    return await session.scalar(select(Survey).where(Survey.token == token))
+
+
+class Open(StrEnum):
+    OK = "ok"
+    EXPIRED = "expired"
+    NOT_YOURS = "not_yours"
+    STAFF = "staff"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+
+
+@transactional
+async def open_link(
+    session: AsyncSession,
+    survey: Survey,
+    *,
+    client: User,
+    client_role: Role | None,
+    now: datetime,
+) -> Open:
+    """The client opened their personal link: the survey starts and their account is linked.
+
+    A survey link is bound to the client: staff (who could rate their own work, and whose
+    account would be linked to the client's card) are refused and nothing changes."""
+    if client_role in STAFF:
+        return Open.STAFF
+    if survey.client_tg_id is not None and survey.client_tg_id != client.tg_id:
+        return Open.NOT_YOURS
+    if survey.status == SurveyStatus.CANCELLED:
+        return Open.CANCELLED
+    if survey.answered_at is not None:
+        return Open.ANSWERED
+    if now >= survey.expires_at:
+        return Open.EXPIRED
+    contact = await session.get(Contact, survey.contact_id)
+    if contact is None:
+        return Open.CANCELLED
+    survey.client_tg_id = client.tg_id
+    survey.status = SurveyStatus.SENT
+    survey.delivered_at = survey.delivered_at or now
+    if contact.tg_user_id is None:
+        contact.tg_user_id = client.tg_id
+    if client.role is None:
+        client.role = Role.CLIENT.value
+    await duework.cancel(session, kinds=[NPS_SEND], contact_id=contact.id)
+    await _plan_reminder(session, survey, client, now, after=timedelta(hours=24))
+    return Open.OK
+
+
+@transactional
+async def _plan_reminder(
+    session: AsyncSession, survey: Survey, client: User, now: datetime, *, after: timedelta
+) -> None:
+    """The client is reminded of an unanswered survey ``after`` (before it expires), once."""
+    await duework.schedule(
+        session,
+        kind=NPS_REMIND,
+        key=f"npsr:{survey.id}",
+        chat_id=client.tg_id,
+        user_id=client.id,
+        contact_id=survey.contact_id,
+        ref_id=survey.id,
+        due_at=min(now + after, survey.expires_at),
+        now=now,
+    )
+
+
+@transactional
+async def mark_delivered(
+    session: AsyncSession, survey_id: int, *, now: datetime, remind_after: timedelta
+) -> None:
+    survey = await session.get(Survey, survey_id)
+    if survey is None:
+        return
+    survey.status = SurveyStatus.SENT
+    survey.delivered_at = survey.delivered_at or now
+    client = await session.scalar(select(User).where(User.tg_id == survey.client_tg_id))
+    if client is not None:
+        await _plan_reminder(session, survey, client, now, after=remind_after)
+
+
+@transactional
+async def fall_back_to_link(
+    session: AsyncSession, survey_id: int, *, now: datetime
+) -> Survey | None:
+    """Sending failed with 403: the survey becomes a link for the rep to forward."""
+    survey = await session.get(Survey, survey_id)
+    if survey is None:
+        return None
+    survey.status = SurveyStatus.LINK
+    survey.client_tg_id = None
+    return survey
+
+
+class Answer(StrEnum):
+    OK = "ok"
+    CHANGED = "changed"
+    NOT_YOURS = "not_yours"
+    EXPIRED = "expired"
+    TOO_LATE = "too_late"
+    BAD = "bad"
+
+
+@dataclass(frozen=True)
+class Answered:
+    result: Answer
+    survey: Survey | None = None
+    category: Category | None = None
+    case: NpsCase | None = None
+    referral: ReferralLink | None = None
+    first: bool = False
+
+
+@transactional
+async def answer(
+    session: AsyncSession,
+    *,
+    survey_id: int,
+    score: int,
+    client_tg_id: int,
+    client_role: Role | None,
+    now: datetime,
+    case_sla: timedelta,
+) -> Answered:
+    """Accepted only from that client for that survey; a second tap within 10 minutes changes
+    the answer, later ones are refused."""
+    if not 0 <= score <= 10:
+        return Answered(Answer.BAD)
+    if client_role in STAFF:
+        return Answered(Answer.NOT_YOURS)
+    survey = await session.get(Survey, survey_id)
+    if (
+        survey is None
+        or survey.client_tg_id != client_tg_id
+        or survey.status == SurveyStatus.CANCELLED
+    ):
+        return Answered(Answer.NOT_YOURS)
+    if survey.answered_at is None and now >= survey.expires_at:
+        survey.status = SurveyStatus.EXPIRED
+        return Answered(Answer.EXPIRED, survey)
+    first = survey.answered_at is None
+    if not first and now - survey.answered_at > CHANGE_WINDOW:  # type: ignore[operator]
+        return Answered(Answer.TOO_LATE, survey)
+    old = survey.score
+    survey.score = score
+    survey.answered_at = survey.answered_at or now
+    survey.status = SurveyStatus.ANSWERED
+    await duework.cancel(session, kinds=[NPS_REMIND], contact_id=survey.contact_id)
+    contact = await session.get(Contact, survey.contact_id)
+    assert contact is not None
+    cat = category(score)
+    await contacts_svc.record_event(
+        session, contact, actor_id=None, field="nps", old=old, new=score, now=now
+    )
+    case_row: NpsCase | None = None
+    referral: ReferralLink | None = None
+    existing_case = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
+    if cat is Category.DETRACTOR and existing_case is None:
+        case_row = await open_case(session, survey, now=now, sla=case_sla)
+    elif existing_case is not None:
+        case_row = existing_case
+    if cat is Category.PROMOTER:
+        referral = await referral_link_for(session, survey, now=now)
+    if first:
+        await notify_user(
+            session,
+            survey.rep_id,
+            key=f"npsscore:{survey.id}",
+            what="score",
+            contact_id=survey.contact_id,
+            ref_id=survey.id,
+            now=now,
+        )
+    return Answered(
+        Answer.OK if first else Answer.CHANGED,
+        survey,
+        cat,
+        case_row,
+        referral,
+        first,
+    )
+
+
+@transactional
+async def add_comment(
+    session: AsyncSession, survey: Survey, text: str, *, now: datetime
+) -> Category:
+    """The open answer goes into the card's history and on to who acts on it: a passive's to the
+    rep, a detractor's to the managers handling the case."""
+    survey.comment = limits.fit("comment", text).value
+    survey.commented_at = now
+    contact = await session.get(Contact, survey.contact_id)
+    if contact is not None:
+        await contacts_svc.record_event(
+            session, contact, actor_id=None, field="nps_comment", old=None, new=text[:500], now=now
+        )
+    cat = category(survey.score or 0)
+    if cat is Category.PASSIVE:
+        await notify_user(
+            session,
+            survey.rep_id,
+            key=f"npscomment:{survey.id}:rep",
+            what="comment",
+            contact_id=survey.contact_id,
+            ref_id=survey.id,
+            now=now,
+        )
+    elif cat is Category.DETRACTOR:
+        case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
+        if case_row is not None:
+            for manager in await case_managers(session, case_row):
+                await notify(
+                    session,
+                    kind=CASE_ALERT,
+                    key=f"npscomment:{survey.id}:{manager.id}",
+                    what="comment",
+                    chat_id=manager.tg_id,
+                    user_id=manager.id,
+                    contact_id=survey.contact_id,
+                    ref_id=case_row.id,
+                    now=now,
+                )
+    return cat
+
+
+async def awaiting_comment(
+    session: AsyncSession, client_tg_id: int, now: datetime
+) -> Survey | None:
+    """The client's survey that has a score and waits for the open answer (for a day)."""
+    return await session.scalar(
+        select(Survey)
+        .where(
+            Survey.client_tg_id == client_tg_id,
+            Survey.answered_at.is_not(None),
+            Survey.comment.is_(None),
+            Survey.answered_at > now - timedelta(days=1),
+        )
+        .order_by(Survey.answered_at.desc())
+        .limit(1)
+    )
+
+
+async def awaiting_score(session: AsyncSession, client_tg_id: int, now: datetime) -> Survey | None:
+    return await session.scalar(
+        select(Survey)
+        .where(
+            Survey.client_tg_id == client_tg_id,
+            Survey.status == SurveyStatus.SENT,
+            Survey.answered_at.is_(None),
+            Survey.expires_at > now,
+        )
+        .order_by(Survey.created_at.desc())
+        .limit(1)
+    )
+
+
+@transactional
+async def stop(session: AsyncSession, tg_id: int, *, now: datetime) -> int:
+    """The client sent /stop: no more surveys, recorded on every card that carries them."""
+    cards = list(await session.scalars(select(Contact).where(Contact.tg_user_id == tg_id)))
+    for c in cards:
+        if c.nps_stopped_at is None:
+            c.nps_stopped_at = now
+            await contacts_svc.record_event(
+                session, c, actor_id=None, field="nps_stop", old=None, new=None, now=now
+            )
+        await duework.cancel(session, kinds=[NPS_SEND, NPS_REMIND], contact_id=c.id)
+    for s in await session.scalars(
+        select(Survey).where(Survey.client_tg_id == tg_id, Survey.answered_at.is_(None))
+    ):
+        s.status = SurveyStatus.CANCELLED
+    return len(cards)
