@@ -14,10 +14,12 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.callbacks import RemindCb
 from bot.i18n import _, user_language
 from bot.keyboards import InlineKeyboard
 from bot.labels import label
+from bot.logs import current_due_work_id
 from bot.rendering import h
 from bot.sender import Guard, SendResult, SendStatus
 from core.cadence import effective_cadence, is_going_cold
@@ -329,6 +331,7 @@ class Hold:
         if self.lost:
             return
         self.lost = True
+        metrics.LEASE_EXPIRIES.labels("due_work").inc()
         log.warning(
             "the claim on due work %s (%s) was lost (taken over or settled): not sending it",
             self.item.id,
@@ -560,6 +563,7 @@ async def deliver_due(cw: Clockwork) -> int:
 async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None:
     """Render, send and close one claimed row; never raises but for cancellation, when the row
     goes back to pending at once (a shutdown)."""
+    current_due_work_id.set(item.id)  # this task's log records carry it (LOG_FORMAT=json)
     hold = Hold(cw, item)
     hold.start()
     try:
