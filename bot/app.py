@@ -59,7 +59,9 @@ def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
             settings.redis_url,
             key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True),
         )
-        return storage, storage.create_isolation()
+        # a replica that died or stalled holding a user's lock frees it after the update lease
+        lock = {"timeout": max(settings.update_lease_seconds, 5)}
+        return storage, storage.create_isolation(lock_kwargs=lock)
     return MemoryStorage(), SimpleEventIsolation()
 
 
