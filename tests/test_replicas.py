@@ -382,7 +382,7 @@ async def test_three_replicas_exactly_once_through_a_kill_and_a_stall(
         "WEB_HOST": "127.0.0.1",
         "LOG_LEVEL": os.environ.get("REPLICA_LOG_LEVEL", "WARNING"),
         "CLAIM_LEASE_SECONDS": "10",
-        "UPDATE_LEASE_SECONDS": "5",
+        "UPDATE_LEASE_SECONDS": "8",
         "SCHEDULER_INTERVAL_SECONDS": "1",
     }
     proxy_port = free_port()
@@ -418,7 +418,7 @@ async def test_three_replicas_exactly_once_through_a_kill_and_a_stall(
             await strike(killed, signal.SIGKILL)
             await asyncio.sleep(0.5)
             await strike(stalled, signal.SIGSTOP)
-            await asyncio.sleep(12)  # past the claim lease (10 s) and the update lease (5 s)
+            await asyncio.sleep(12)  # past the claim lease (10 s) and the update lease (8 s)
             stalled.signal(signal.SIGCONT)
 
         # these fall due while the faults strike
