@@ -1,4 +1,4 @@
-"""Entry points: `python -m bot` (long polling), `python -m bot migrate`, `python -m bot sandbox`.
+"""Entry points: `python -m bot` (long polling, or webhooks with WEBHOOK_URL), `python -m bot migrate`, `python -m bot sandbox`.
 
 Exit codes: 0 when stopped, 2 when a setting must be fixed (one line says which), 1 on an
 unexpected error (one line; the traceback only with LOG_LEVEL=DEBUG, redacted like every log).
@@ -37,6 +37,50 @@ To try the bot without a token or network, run:  python -m bot sandbox
 
 log = logging.getLogger("bot")
 
+SHUTDOWN_GRACE = 10.0  # seconds the updates in flight get to finish when the bot stops
+
+
+async def _set_webhook(app: App) -> None:
+    settings = app.settings
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    await app.bot.set_webhook(
+        settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+        drop_pending_updates=False,
+    )
+    log.info("webhook set; taking updates on port %s", settings.listen_port)
+
+
+async def _stop_polling_when(app: App) -> None:
+    await app.stopping.wait()
+    await app.dispatcher.stop_polling()
+
+
+async def _serve_webhook(app: App, web: Any, *, handle_signals: bool) -> None:
+    """Webhook mode: start-up hooks, the web server until stopped, then a graceful stop: no new
+    updates (503: Telegram resends them to another replica), the ones in flight finish, the
+    clockwork stops (rows in flight go back to the queue), the app closes."""
+    import signal
+
+    dp = app.dispatcher
+    workflow = {"dispatcher": dp, "bots": [app.bot], **dp.workflow_data}
+    await dp.emit_startup(bot=app.bot, **workflow)
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, app.stopping.set)
+    try:
+        await web.start()
+        await app.stopping.wait()
+        log.info("stopping: finishing the updates in flight")
+        await web.drain(SHUTDOWN_GRACE)
+    finally:
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await dp.emit_shutdown(bot=app.bot, **workflow)
+
 
 async def _migrate(settings: Settings) -> None:
     from storage.db import create_engine
@@ -68,6 +112,8 @@ async def serve(
 
     if settings.bot_token is not None:
         logs.REDACTOR.add_secret(settings.bot_token.get_secret_value())
+    if settings.webhook_secret is not None:
+        logs.REDACTOR.add_secret(settings.webhook_secret.get_secret_value())
     app = build_app(settings, **app_kwargs)
     retry = StartupRetry(settings.telegram_api_base, sleep=sleep or asyncio.sleep)
     app.bot.session.middleware(retry)
@@ -81,21 +127,39 @@ async def serve(
             on_ready(app)
 
         dp.startup.register(ready)
+    web = None
     try:
         await upgrade(app.engine)
         me = await app.bot.me()  # cached: polling does not ask again
         log.info("signed in to Telegram as @%s", me.username)
-        await app.bot.delete_webhook(drop_pending_updates=False)
+        if settings.webhook_mode:
+            await _set_webhook(app)
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+        if settings.listen_port is not None:
+            from bot.web import WebServer
+
+            web = WebServer(app, webhook=settings.webhook_mode)
         # what start-up built (aiogram's types, the routers, the catalogues) lives as long as
         # the process: out of the collector's sight, full collections stop pausing the bot
         gc.collect()
         gc.freeze()
-        await dp.start_polling(
-            app.bot,
-            close_bot_session=False,
-            handle_signals=handle_signals,
-            handle_as_tasks=handle_as_tasks,
-        )
+        if settings.webhook_mode:
+            assert web is not None
+            await _serve_webhook(app, web, handle_signals=handle_signals)
+        else:
+            if web is not None:
+                await web.start()
+            stopper = asyncio.ensure_future(_stop_polling_when(app))
+            try:
+                await dp.start_polling(
+                    app.bot,
+                    close_bot_session=False,
+                    handle_signals=handle_signals,
+                    handle_as_tasks=handle_as_tasks,
+                )
+            finally:
+                stopper.cancel()
     except StartupRefused as exc:
         print(redact(str(exc)), file=sys.stderr)
         return 2
@@ -103,7 +167,9 @@ async def serve(
         # let updates that are still being handled finish before the HTTP session closes
         pending = set(getattr(dp, "_handle_update_tasks", ()))
         if pending:
-            await asyncio.wait(pending, timeout=10)
+            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
+        if web is not None:
+            await web.stop()
         await app.close()
     return 0
 
@@ -119,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
-    with logs.configured(settings.log_level, secrets=[token]):
+    secrets = [
+        token,
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+    ]
+    with logs.configured(settings.log_level, secrets=secrets, fmt=settings.log_format):
         try:
             return _command(args, settings)
         except KeyboardInterrupt:

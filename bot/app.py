@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -18,10 +18,11 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import reliability
+from bot import dedup, metrics, reliability
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import LocaleMiddleware, create_i18n
+from bot.limiter import SharedReplyLimit, create_limiter
 from bot.middlewares import (
     CommandLeavesDialogue,
     DbSessionMiddleware,
@@ -59,7 +60,9 @@ def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
             settings.redis_url,
             key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True),
         )
-        return storage, storage.create_isolation()
+        # a replica that died or stalled holding a user's lock frees it after the update lease
+        lock = {"timeout": max(settings.update_lease_seconds, 5)}
+        return storage, storage.create_isolation(lock_kwargs=lock)
     return MemoryStorage(), SimpleEventIsolation()
 
 
@@ -74,8 +77,15 @@ class App:
     clock: Clock
     sender: Sender
     clockwork: Clockwork
+    gate: dedup.UpdateGate = field(default_factory=dedup.MemoryUpdateGate)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set to stop ``serve()`` (the webhook mode's signal handlers set it too)."""
 
     async def close(self) -> None:
+        await self.gate.close()
+        close_limiter = getattr(self.sender.limiter, "close", None)
+        if close_limiter is not None:
+            await close_limiter()
         await self.dispatcher.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
         await self.bot.session.close()
@@ -115,6 +125,12 @@ def build_app(
     session_factory = create_session_factory(engine)
     bot = bot or create_bot(settings)
     reliability.install(bot, sleep=request_sleep or asyncio.sleep)
+    limiter = limiter or (sender.limiter if sender is not None else create_limiter(settings))
+    # below the retries, so each attempt is fenced, limited and counted
+    bot.session.middleware(dedup.FenceRequests())
+    bot.session.middleware(SharedReplyLimit(limiter))
+    bot.session.middleware(metrics.CountRequests())
+    dedup.fence_commits()
     i18n = create_i18n(settings.default_language)
 
     async def mark_unreachable(chat_id: int) -> None:
@@ -145,6 +161,9 @@ def build_app(
         sender=sender,
         clockwork=clockwork,
     )
+    gate = dedup.create_gate(settings)
+    dedup.install(dp, gate)
+    dp.update.outer_middleware(metrics.UpdateMetrics())
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(reliability.CallbackAnswersAlongside())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
@@ -174,4 +193,5 @@ def build_app(
         clock=clock,
         sender=sender,
         clockwork=clockwork,
+        gate=gate,
     )

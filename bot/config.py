@@ -6,7 +6,7 @@ import zoneinfo
 from datetime import time
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_DEFAULT_API = "https://api.telegram.org"
@@ -42,6 +42,61 @@ class Settings(BaseSettings):
     review_url: str | None = None
     company_name: str | None = None
     review_gating: bool = False
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    update_lease_seconds: int = Field(default=30, ge=5, le=600)
+
+    @field_validator("webhook_url", "web_port", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("expected the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        import re
+
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("1-256 characters: letters, digits, '_' and '-' (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL: every request is checked against it"
+            )
+        return self
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the web server takes updates on: WEBHOOK_URL's own path."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.webhook_url or "").path or "/webhook"
+
+    @property
+    def listen_port(self) -> int | None:
+        """WEB_PORT; 8080 in webhook mode when it is not set."""
+        if self.web_port is not None:
+            return self.web_port
+        return 8080 if self.webhook_mode else None
 
     @field_validator("cadence_days")
     @classmethod

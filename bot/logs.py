@@ -35,11 +35,14 @@ How no record can carry one, in layers, each enough for the cases it names:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 MARK = "[redacted]"
@@ -185,6 +188,47 @@ class RedactingFormatter(logging.Formatter):
         return self.redactor.redact(super().format(record))
 
 
+current_update_id: ContextVar[int | None] = ContextVar("current_update_id", default=None)
+"""The update being handled in this task (set by bot.dedup for every update)."""
+current_due_work_id: ContextVar[int | None] = ContextVar("current_due_work_id", default=None)
+"""The due-work row being delivered in this task (set by scheduler.delivery)."""
+
+
+class JsonFormatter(logging.Formatter):
+    """LOG_FORMAT=json: one JSON object a line, with the update id and the due-work id of the
+    task that logged, when there is one. Redacted like the text format: the record was redacted
+    at creation, and the finished line is redacted once more."""
+
+    def __init__(self, redactor: Redactor = REDACTOR) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        update_id = getattr(record, "update_id", None)
+        if update_id is None:
+            update_id = current_update_id.get()
+        if update_id is not None:
+            out["update_id"] = update_id
+        due = getattr(record, "due_work_id", None)
+        if due is None:
+            due = current_due_work_id.get()
+        if due is not None:
+            out["due_work_id"] = due
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        if record.stack_info:
+            out["stack"] = record.stack_info
+        return self.redactor.redact(json.dumps(out, ensure_ascii=False, default=str))
+
+
 class _RedactingFactory:
     def __init__(self, inner: Any, redactor: Redactor) -> None:
         self.inner = inner
@@ -261,15 +305,20 @@ def redacting(secrets: Iterable[str | None] = (), redactor: Redactor = REDACTOR)
 
 @contextlib.contextmanager
 def configured(
-    level: str | int, *, secrets: Iterable[str | None] = (), stream: Any = None
+    level: str | int,
+    *,
+    secrets: Iterable[str | None] = (),
+    stream: Any = None,
+    fmt: str = "text",
 ) -> Iterator[logging.Handler]:
-    """The bot's logging: redaction (:func:`redacting`) and one handler on stderr at ``level``.
+    """The bot's logging: redaction (:func:`redacting`) and one handler on stderr at ``level``;
+    ``fmt="json"`` writes JSON lines (:class:`JsonFormatter`) instead of text.
 
     Everything is put back on exit, so the entry points can be called in-process (tests).
     """
     root = logging.getLogger()
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(RedactingFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter())
     old_level = root.level
     with redacting(secrets):
         root.addHandler(handler)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import time
 from collections import OrderedDict
@@ -116,6 +117,8 @@ class RateLimiter:
         global_burst: float = 25.0,
         chat_rate: float = 1.0,
         chat_burst: float = 2.0,
+        group_rate: float | None = None,
+        group_burst: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         max_chats: int = 10_000,
@@ -125,6 +128,9 @@ class RateLimiter:
         self.global_bucket = TokenBucket(global_rate, global_burst, monotonic)
         self.chat_rate = chat_rate
         self.chat_burst = chat_burst
+        # a group (negative chat id) may get 20 messages a minute: a third of a private chat's
+        self.group_rate = chat_rate / 3 if group_rate is None else group_rate
+        self.group_burst = chat_burst if group_burst is None else group_burst
         self.chats: OrderedDict[int, TokenBucket] = OrderedDict()
         self.max_chats = max_chats
         self._penalties: dict[int, float] = {}  # chat id → end of its 429 wait (monotonic)
@@ -132,7 +138,10 @@ class RateLimiter:
     def _chat_bucket(self, chat_id: int) -> TokenBucket:
         bucket = self.chats.get(chat_id)
         if bucket is None:
-            bucket = TokenBucket(self.chat_rate, self.chat_burst, self.monotonic)
+            if chat_id < 0:
+                bucket = TokenBucket(self.group_rate, self.group_burst, self.monotonic)
+            else:
+                bucket = TokenBucket(self.chat_rate, self.chat_burst, self.monotonic)
             self.chats[chat_id] = bucket
             if len(self.chats) > self.max_chats:
                 self.chats.popitem(last=False)
@@ -143,6 +152,10 @@ class RateLimiter:
     async def acquire(self, chat_id: int) -> None:
         if (delay := self._chat_bucket(chat_id).reserve()) > 0:
             await self.sleep(delay)
+        await self.acquire_global()
+
+    async def acquire_global(self) -> None:
+        """A slot of the overall limit only (a direct reply: its chat is the one talking)."""
         if (delay := self.global_bucket.reserve()) > 0:
             await self.sleep(delay)
 
@@ -249,7 +262,9 @@ class Sender:
             except TelegramRetryAfter as exc:
                 self.stats["retry_after"] += 1
                 log.warning("429 for chat %s: waiting %s s", chat_id, exc.retry_after)
-                self.limiter.penalize(exc.retry_after, chat_id)
+                penalty = self.limiter.penalize(exc.retry_after, chat_id)
+                if inspect.isawaitable(penalty):  # the limiter shared in Redis
+                    await penalty
                 if attempt >= self.max_attempts * 2:
                     return SendResult(SendStatus.FAILED, error="retry_after")
                 await self.sleep(exc.retry_after)

@@ -53,7 +53,7 @@ Sleep = Callable[[float], Awaitable[Any]]
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=60.0, factor=2.0, jitter=0.1)
 COMMANDS_ATTEMPTS = 3
-ESSENTIAL = frozenset({"getMe", "deleteWebhook"})
+ESSENTIAL = frozenset({"getMe", "deleteWebhook", "setWebhook"})
 """Without these the bot cannot poll: retried until they succeed."""
 COMMANDS = "setMyCommands"
 

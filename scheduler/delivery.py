@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
+from bot.logs import current_due_work_id
 from bot.sender import Guard, SendResult, SendStatus
 from core.roles import TEAM_ROLES
 from scheduler.recipients import LATE_AFTER, recipient_lang
@@ -89,6 +91,7 @@ class Hold:
         if self.lost:
             return
         self.lost = True
+        metrics.LEASE_EXPIRIES.labels("due_work").inc()
         log.warning(
             "the claim on due work %s (%s) was lost (taken over or settled): not sending it",
             self.item.id,
@@ -320,6 +323,7 @@ async def deliver_due(cw: Clockwork) -> int:
 async def deliver_one(cw: Clockwork, item: duework.Claimed) -> SendStatus | None:
     """Render, send and close one claimed row; never raises but for cancellation, when the row
     goes back to pending at once (a shutdown)."""
+    current_due_work_id.set(item.id)  # this task's log records carry it (LOG_FORMAT=json)
     hold = Hold(cw, item)
     hold.start()
     try:

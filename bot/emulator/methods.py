@@ -126,7 +126,27 @@ class BotApiMethods:
         return True
 
     async def m_deleteWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook = None
         return True
+
+    async def m_setWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        url = params.get("url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ApiError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        self.webhook = {
+            "url": url,
+            "secret_token": params.get("secret_token"),
+            "allowed_updates": params.get("allowed_updates"),
+        }
+        return True
+
+    async def m_getWebhookInfo(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        hook = self.webhook or {}
+        return {
+            "url": hook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
 
     async def m_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)

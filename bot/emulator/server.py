@@ -94,6 +94,7 @@ class FakeTelegram(BotApiMethods):
         self.callback_answers: dict[str, dict[str, Any] | None] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.webhook: dict[str, Any] | None = None  # setWebhook's url, secret_token, updates
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self.listeners: list[Callable[[int, dict[str, Any]], None]] = []
