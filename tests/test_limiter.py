@@ -9,7 +9,7 @@ import pytest
 from aiogram import Bot
 
 from bot.emulator import FakeTelegram
-from bot.emulator.server import _Bucket
+from bot.emulator.wire import Bucket
 from bot.limiter import RedisRateLimiter
 from bot.sender import RateLimiter, Sender
 from tests.services import REDIS_PREFIX
@@ -49,11 +49,11 @@ def refused_by_telegram(emu: FakeTelegram, *, rate: float, burst: float, chat: b
     """How many of the sends Telegram's buckets (the emulator's: 30/s overall with bursts of
     30, 1/s a chat with bursts of 3) would have answered with a 429."""
     sends = [r for r in emu.requests if r.method == "sendMessage" and r.ok]
-    buckets: dict[int, _Bucket] = {}
+    buckets: dict[int, Bucket] = {}
     refused = 0
     for r in sends:
         key = r.params["chat_id"] if chat else 0
-        bucket = buckets.setdefault(key, _Bucket(rate, burst, r.at))
+        bucket = buckets.setdefault(key, Bucket(rate, burst, r.at))
         if not bucket.take(r.at):
             refused += 1
     return refused
