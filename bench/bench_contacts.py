@@ -44,6 +44,7 @@ from core.contactdata import translit  # noqa: E402
 from core.roles import Role  # noqa: E402
 from services import contacts as contacts_svc  # noqa: E402
 from services import rollups  # noqa: E402
+from services import timeline as timeline_svc  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Base, Contact, ContactEvent, Team, Touch, User  # noqa: E402
@@ -412,7 +413,7 @@ async def _measure(
     last_touch = select(Touch)
     for cid in cards:
         get_ms = await _timed(factory, lambda s, cid=cid: contacts_svc.get(s, rep_scope, cid))
-        tl_ms = await _timed(factory, lambda s, cid=cid: contacts_svc.timeline(s, cid, 0))
+        tl_ms = await _timed(factory, lambda s, cid=cid: timeline_svc.timeline(s, cid, 0))
         lt_ms = await _timed(
             factory,
             lambda s, cid=cid: s.scalar(
@@ -424,7 +425,7 @@ async def _measure(
 
         async def whole(s: AsyncSession, cid: int = cid) -> None:
             await contacts_svc.get(s, rep_scope, cid)
-            await contacts_svc.timeline(s, cid, 0)
+            await timeline_svc.timeline(s, cid, 0)
             await s.scalar(
                 last_touch.where(Touch.contact_id == cid)
                 .order_by(Touch.occurred_at.desc(), Touch.id.desc())

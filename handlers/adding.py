@@ -20,6 +20,7 @@ from core.quickadd import parse_quick_add
 from services import cards, followups, taps
 from services import contacts as svc
 from storage.uow import writing
+from views import adding as adding_views
 from views import contacts as views
 from views.callbacks import DupAction, DupCb, PickCb
 from views.rendering import drop_keyboard, edit_text, h, tap_of
@@ -79,11 +80,11 @@ async def save_or_ask_duplicate(
         await state.set_state(None)
         await state.update_data(pending=data, pending_tags=tags)
         text, markup = duplicate_prompt(conflicts, found)
-        await target.answer(views.with_notice(notice, text), reply_markup=markup)
+        await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
         return
     await state.clear()
-    text, markup = views.saved(added.contact)
-    await target.answer(views.with_notice(notice, text), reply_markup=markup)
+    text, markup = adding_views.saved(added.contact)
+    await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
 
 
 def create_router() -> Router:
@@ -97,12 +98,12 @@ def create_router() -> Router:
         if not command.args:
             await state.set_state(AddForm.name)
             await state.update_data(form={})
-            text, keyboard = views.add_prompt()
+            text, keyboard = adding_views.add_prompt()
             await message.answer(text, reply_markup=keyboard)
             return
         parsed = parse_quick_add(command.args, ctx.settings.default_phone_region)
         if not parsed.name:
-            await message.answer(views.quick_add_needs_name())
+            await message.answer(adding_views.quick_add_needs_name())
             return
         data = {
             "name": parsed.name,
@@ -119,7 +120,7 @@ def create_router() -> Router:
             data=data,
             tags=list(parsed.tags),
             state=state,
-            notice=views.problems_text(parsed.problems),
+            notice=adding_views.problems_text(parsed.problems),
         )
 
     async def next_question(
@@ -132,7 +133,7 @@ def create_router() -> Router:
             return
         await state.set_state(nxt)
         kind = (await state.get_data()).get("form", {}).get("kind")
-        text, markup = views.wizard_question(field_of(nxt), kind)
+        text, markup = adding_views.wizard_question(field_of(nxt), kind)
         await target.answer(text, reply_markup=markup)
 
     @router.message(AddForm.name, F.text & ~F.text.startswith("/"))
@@ -158,7 +159,8 @@ def create_router() -> Router:
             value = normalize_email(message.text)
         if value is None:
             await message.answer(
-                views.wizard_bad_value(field, message.text), reply_markup=views.skip_keyboard()
+                adding_views.wizard_bad_value(field, message.text),
+                reply_markup=adding_views.skip_keyboard(),
             )
             return
         form = (await state.get_data()).get("form", {})
@@ -220,7 +222,7 @@ def create_router() -> Router:
         elif origin.type == "hidden_user":  # type: ignore[union-attr]
             data = {"name": origin.sender_user_name}  # type: ignore[union-attr]
         else:
-            await message.answer(views.forward_not_from_a_person())
+            await message.answer(adding_views.forward_not_from_a_person())
             return
         summary = (message.text or message.caption or "")[:1000]
         await state.clear()
@@ -228,7 +230,7 @@ def create_router() -> Router:
         existing = await svc.duplicates(
             ctx.session, ctx.viewer.scope, name=data["name"], tg_user_id=data.get("tg_user_id")
         )
-        text, markup = views.forwarded_prompt(data["name"], existing)
+        text, markup = adding_views.forwarded_prompt(data["name"], existing)
         await message.answer(text, reply_markup=markup)
 
     # ------------------------------------------------------------------ duplicates
@@ -271,7 +273,9 @@ def create_router() -> Router:
             return  # added by the first tap
         await state.clear()
         assert added.contact is not None
-        text, markup = views.saved(added.contact, left_out=left_out_text(added.left_out, pending))
+        text, markup = adding_views.saved(
+            added.contact, left_out=left_out_text(added.left_out, pending)
+        )
         await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import contacts
-from services.contacts import TimelineItem
+from services.timeline import TimelineItem, timeline
 from services.viewer import Viewer
 from storage.models import Contact, Touch, User
 
@@ -68,6 +67,6 @@ class TimelinePage:
 
 
 async def timeline_page(session: AsyncSession, contact: Contact, page: int) -> TimelinePage:
-    items, more = await contacts.timeline(session, contact.id, page)
+    items, more = await timeline(session, contact.id, page)
     names = await actor_names(session, {i.actor_id for i in items if i.actor_id})
     return TimelinePage(items, more, names)

@@ -8,22 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Select,
-    and_,
-    case,
-    delete,
     func,
-    literal,
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +28,15 @@ from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
 from services import search as search_engine
-from storage.models import IDENTITY_COLUMNS, Base, Contact, ContactEvent, Touch, User
+from services.teamcards import (
+    AlreadyInTeam,
+    TeamCard,
+    check_identity,
+    flush_checked,
+    rule_key,
+    team_conflicts,
+)
+from storage.models import IDENTITY_COLUMNS, Contact, ContactEvent, Touch, User
 from storage.uow import transactional, writing
 
 EDITABLE = (
@@ -166,83 +168,6 @@ async def create(
 # database's refusal, when a race gets past the question, into the same answer.
 
 
-@dataclass(frozen=True)
-class TeamCard:
-    """A live card of the team that already holds a phone, e-mail or Telegram id. Someone whose
-    scope does not cover it (a rep, a teammate's card) is told only its name and its owner:
-    ``contact`` is then None."""
-
-    id: int
-    name: str
-    owner: str
-    field: str  # phone | email | tg_user_id
-    contact: Contact | None = None
-
-    @property
-    def visible(self) -> bool:
-        return self.contact is not None
-
-
-class AlreadyInTeam(Exception):
-    """A change would give a card a phone, e-mail or Telegram id another live card of the team
-    holds: nothing was changed."""
-
-    def __init__(self, cards: list[TeamCard]) -> None:
-        super().__init__(", ".join(f"{c.field} of #{c.id}" for c in cards))
-        self.cards = cards
-
-
-def team_of(team_id: int | None, owner_id: int) -> ColumnElement[bool]:
-    """The cards among which the rule holds: the team's, or the owner's when there is no team."""
-    if team_id is not None:
-        return Contact.team_id == team_id
-    return and_(Contact.team_id.is_(None), Contact.owner_id == owner_id)
-
-
-def _rule_key(team_id: int | None, owner_id: int) -> tuple[str, int]:
-    return ("team", team_id) if team_id is not None else ("own", owner_id)
-
-
-def live() -> ColumnElement[bool]:
-    return and_(Contact.archived_at.is_(None), Contact.forgotten_at.is_(None))
-
-
-async def team_conflicts(
-    session: AsyncSession,
-    *,
-    team_id: int | None,
-    owner_id: int,
-    values: Mapping[str, Any],
-    viewer: Scope | None = None,
-    exclude_id: int | None = None,
-) -> list[TeamCard]:
-    """The live cards of the team (``team_id``, or ``owner_id``'s own without a team) that hold
-    one of ``values``' phone, e-mail or Telegram id, each with the first field it shares. The
-    cards in ``viewer``'s scope come with the card; the others with their name and owner only."""
-    exact = [getattr(Contact, c) == values[c] for c in IDENTITY_COLUMNS if values.get(c)]
-    if not exact:
-        return []
-    seen = case((viewer.condition(), 1), else_=0) if viewer is not None else literal(0)
-    stmt = (
-        select(Contact, User, seen)
-        .join(User, User.id == Contact.owner_id)
-        .where(team_of(team_id, owner_id), live(), or_(*exact))
-        .order_by(Contact.created_at, Contact.id)
-        .limit(5)
-    )
-    if exclude_id is not None:
-        stmt = stmt.where(Contact.id != exclude_id)
-    found = []
-    for card, owner, visible in (await session.execute(stmt)).all():
-        shared = next(
-            c for c in IDENTITY_COLUMNS if values.get(c) and getattr(card, c) == values[c]
-        )
-        found.append(
-            TeamCard(card.id, card.name, owner.display_name, shared, card if visible else None)
-        )
-    return found
-
-
 @dataclass
 class Added:
     """What :func:`add` did: the new card, or (``contact`` None) the cards that already hold its
@@ -289,44 +214,6 @@ async def add(
                 continue  # a card with the same value was committed meanwhile: ask again
             return Added(contact=contact, left_out=left_out)
     raise RuntimeError("a card could not be added: its values kept being taken")
-
-
-async def _check_identity(
-    session: AsyncSession, contact: Contact, changes: Mapping[str, Any]
-) -> None:
-    """Raise :class:`AlreadyInTeam` when ``changes`` give the card a value another holds."""
-    values = {c: changes[c] for c in IDENTITY_COLUMNS if changes.get(c) is not None}
-    if not values or contact.archived_at is not None or contact.forgotten_at is not None:
-        return
-    cards = await team_conflicts(
-        session,
-        team_id=contact.team_id,
-        owner_id=contact.owner_id,
-        values=values,
-        exclude_id=contact.id,
-    )
-    if cards:
-        raise AlreadyInTeam(cards)
-
-
-async def _flush_checked(
-    session: AsyncSession, contact: Contact, values: Mapping[str, Any]
-) -> None:
-    """Flush in a savepoint: a value taken by a concurrent transaction is refused as
-    :class:`AlreadyInTeam` (whose cards are read again), not as a database error."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        with session.no_autoflush:
-            cards = await team_conflicts(
-                session,
-                team_id=contact.team_id,
-                owner_id=contact.owner_id,
-                values=values,
-                exclude_id=contact.id,
-            )
-        raise AlreadyInTeam(cards) from None
 
 
 async def get(session: AsyncSession, scope: Scope, contact_id: int) -> Contact | None:
@@ -454,7 +341,7 @@ async def change(
 ) -> list[str]:
     """Apply field changes; status and stage changes are recorded with who and when. A phone,
     e-mail or Telegram id another live card of the team holds raises :class:`AlreadyInTeam`."""
-    await _check_identity(
+    await check_identity(
         session,
         contact,
         {
@@ -486,7 +373,7 @@ async def change(
         contact.updated_at = now
         contact.search_text = build_search_text(contact)
     if set(changed) & set(IDENTITY_COLUMNS):
-        await _flush_checked(session, contact, {c: getattr(contact, c) for c in IDENTITY_COLUMNS})
+        await flush_checked(session, contact, {c: getattr(contact, c) for c in IDENTITY_COLUMNS})
     return changed
 
 
@@ -583,175 +470,6 @@ async def set_next_step(
     )
 
 
-@dataclass
-class TimelineItem:
-    kind: str  # "touch" or an event field
-    at: datetime
-    actor_id: int | None
-    a: str | None = None  # touch type / old value
-    b: str | None = None  # direction / new value
-    text: str | None = None  # touch summary
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-async def timeline(
-    session: AsyncSession, contact_id: int, page: int, page_size: int = 10
-) -> tuple[list[TimelineItem], bool]:
-    """Touches and changes, newest first; returns (items, has_more)."""
-    touches = select(
-        literal("touch").label("kind"),
-        Touch.occurred_at.label("at"),
-        Touch.author_id.label("actor_id"),
-        Touch.type.label("a"),
-        Touch.direction.label("b"),
-        Touch.summary.label("text"),
-        Touch.id.label("id"),
-    ).where(Touch.contact_id == contact_id)
-    events = select(
-        ContactEvent.field.label("kind"),
-        ContactEvent.at.label("at"),
-        ContactEvent.actor_id.label("actor_id"),
-        ContactEvent.old_value.label("a"),
-        ContactEvent.new_value.label("b"),
-        literal(None).label("text"),
-        ContactEvent.id.label("id"),
-    ).where(ContactEvent.contact_id == contact_id)
-    union = touches.union_all(events).subquery()
-    rows = await session.execute(
-        select(union)
-        .order_by(union.c.at.desc(), union.c.id.desc())
-        .offset(page * page_size)
-        .limit(page_size + 1)
-    )
-    items = []
-    for row in rows.all():
-        at = row.at
-        if isinstance(at, str):  # SQLite gives back text from a UNION
-            at = datetime.fromisoformat(at)
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        items.append(TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text))
-    return items[:page_size], len(items) > page_size
-
-
-def contact_references() -> list[Column[Any]]:
-    """Every column that points at a contact card (from the models' metadata, so a new table
-    with a foreign key to contacts is moved by :func:`merge` without anyone remembering to)."""
-    found = []
-    for table in Base.metadata.sorted_tables:
-        for fk in table.foreign_keys:
-            if fk.column.table.name == Contact.__tablename__ and fk.column.name == "id":
-                found.append(fk.parent)
-    return found
-
-
-@transactional
-async def merge(
-    session: AsyncSession, keep: Contact, drop: Contact, *, actor: User, now: datetime
-) -> Contact:
-    """Merge ``drop`` into ``keep``: both histories stay, empty fields are filled, tags united.
-
-    Everything that hangs off the dropped card — touches, events, surveys, referral links, NPS
-    cases, due work, the cards it introduced — moves to the kept card before the dropped card
-    is deleted, so nothing is lost to an ``ON DELETE CASCADE``. The due work is re-planned by
-    ``services.followups.merge``, the use case that calls this.
-    """
-    if keep.id == drop.id:
-        raise ValueError("a card cannot be merged into itself")
-    dropped = {name: getattr(drop, name) for name in EDITABLE}
-    # the dropped card lets go of its phone, e-mail and Telegram id first: one live card per
-    # value in a team (migration 0013), and the kept card may be about to take them
-    for name in IDENTITY_COLUMNS:
-        setattr(drop, name, None)
-    await session.flush()
-    for name in EDITABLE:
-        if getattr(keep, name) in (None, "") and dropped[name] not in (None, ""):
-            setattr(keep, name, dropped[name])
-    if keep.duplicate_of == drop.id:
-        keep.duplicate_of = None  # the card it repeated is now itself
-    if keep.introduced_by_id in (keep.id, drop.id):
-        keep.introduced_by_id = None  # introduced by the card it now is
-    keep.tags = join_tags(tag_list(keep.tags) + tag_list(drop.tags))
-    if drop.notes and keep.notes and drop.notes not in keep.notes:
-        keep.notes = f"{keep.notes}\n\n{drop.notes}"
-    if drop.last_touch_at and (not keep.last_touch_at or drop.last_touch_at > keep.last_touch_at):
-        keep.last_touch_at = drop.last_touch_at
-    if drop.next_step_due and not keep.next_step_due:
-        keep.next_step, keep.next_step_due = drop.next_step, drop.next_step_due
-        keep.no_next_step_reason = None
-    keep.timezone = keep.timezone or drop.timezone
-    keep.language = keep.language or drop.language
-    if drop.nps_stopped_at and not keep.nps_stopped_at:
-        keep.nps_stopped_at = drop.nps_stopped_at  # the client's /stop holds for the person
-    keep.verified_at = max(keep.verified_at, drop.verified_at)
-    keep.created_at = min(keep.created_at, drop.created_at)
-    keep.updated_at = now
-    keep.search_text = build_search_text(keep)
-    await session.flush()
-    references = contact_references()
-    for column in references:
-        stmt = update(column.table).where(column == drop.id)
-        if column.table is Contact.__table__:
-            stmt = stmt.where(column.table.c.id != keep.id)
-        await session.execute(
-            stmt.values({column.name: keep.id}).execution_options(synchronize_session=False)
-        )
-    for column in references:
-        left = await session.scalar(select(func.count()).where(column == drop.id))
-        if left:  # pragma: no cover - the loop above moved them all
-            raise RuntimeError(f"{column.table.name}.{column.name} still points at the card")
-    await session.execute(
-        update(Contact)
-        .where(Contact.duplicate_of == drop.id, Contact.id != keep.id)
-        .values(duplicate_of=keep.id)
-        .execution_options(synchronize_session=False)
-    )
-    await record_event(
-        session, keep, actor_id=actor.id, field="merged", old=drop.name, new=keep.name, now=now
-    )
-    await _flush_checked(session, keep, {c: getattr(keep, c) for c in IDENTITY_COLUMNS})
-    await session.execute(delete(Contact).where(Contact.id == drop.id))
-    session.expunge(drop)
-    return keep
-
-
-@transactional
-async def merge_into(
-    session: AsyncSession,
-    keep: Contact,
-    data: Mapping[str, Any],
-    *,
-    tags: Iterable[str] = (),
-    actor: User,
-    now: datetime,
-) -> Contact:
-    """A card being added turns out to be ``keep``: its details fill the empty fields, its tags
-    join, and the merge is recorded (nothing is created)."""
-    fill = {
-        k: v
-        for k, v in data.items()
-        if v and k in EDITABLE and getattr(keep, k, None) in (None, "")
-    }
-    for card in await team_conflicts(  # a value another card of the team holds stays there
-        session, team_id=keep.team_id, owner_id=keep.owner_id, values=fill, exclude_id=keep.id
-    ):
-        fill.pop(card.field, None)
-    await change(session, keep, actor=actor, now=now, **fill)
-    tags = list(tags)
-    if tags:
-        await change(session, keep, actor=actor, now=now, tags=tag_list(keep.tags) + tags)
-    await record_event(
-        session,
-        keep,
-        actor_id=actor.id,
-        field="merged",
-        old=data.get("name"),
-        new=keep.name,
-        now=now,
-    )
-    return keep
-
-
 @transactional
 async def change_owner(
     session: AsyncSession, contact: Contact, owner: User, *, actor: User, now: datetime
@@ -759,7 +477,7 @@ async def change_owner(
     """Hand the card to another person (and their team); False when nothing changes."""
     if contact.owner_id == owner.id:
         return False
-    moves = _rule_key(owner.team_id, owner.id) != _rule_key(contact.team_id, contact.owner_id)
+    moves = rule_key(owner.team_id, owner.id) != rule_key(contact.team_id, contact.owner_id)
     if moves and contact.archived_at is None and contact.forgotten_at is None:
         cards = await team_conflicts(  # into another team: its cards must not hold its values
             session,

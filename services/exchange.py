@@ -63,7 +63,7 @@ from core.exchange import (
 )
 from core.roles import Role
 from services import contacts as contacts_svc
-from services import followups
+from services import followups, teamcards
 from storage.models import (
     IDENTITY_COLUMNS,
     Contact,
@@ -631,11 +631,11 @@ class _Stager:
         found: dict[tuple[str, Any], _Holder] = {}
         if not conditions:
             return found
-        rule = contacts_svc.team_of(self.scope.team_id, self.scope.user_id)
+        rule = teamcards.team_of(self.scope.team_id, self.scope.user_id)
         rows = await self.session.execute(
             select(Contact.id, Contact.name, User.first_name, User.last_name, *_IDENTITY)
             .join(User, User.id == Contact.owner_id)
-            .where(rule, contacts_svc.live(), or_(*conditions))
+            .where(rule, teamcards.live(), or_(*conditions))
             .order_by(Contact.created_at, Contact.id)
         )
         for row in rows:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from services import contacts as svc
-from services import followups
+from services import followups, merging
 from storage.db import create_session_factory
 from storage.migrate import downgrade, upgrade
 from storage.models import (
@@ -246,7 +246,7 @@ async def test_merge_moves_every_row_that_points_at_the_dropped_card(engine) -> 
         keep = await svc.create(s, owner=rep, data={"name": "Keep"}, now=NOW)
         drop = await svc.create(s, owner=rep, data={"name": "Drop"}, now=NOW)
         samples = await _sample_rows(s, keep, drop, rep)
-    references = svc.contact_references()
+    references = merging.contact_references()
     names = {f"{c.table.name}.{c.name}" for c in references}
     missing = names - set(samples)
     assert not missing, f"add a sample row for {sorted(missing)} to this test"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _
-from services.contacts import TeamCard
+from services.teamcards import TeamCard
 from views.callbacks import DupCb
 from views.contacts import contact_line
 from views.keyboards import InlineKeyboard

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import Direction, TouchType
 from services import contacts as contacts_svc
-from services import duework
+from services import duework, merging
 from services.followups.rules import (
     CARD_KINDS,
     INBOUND_MGR,
@@ -330,7 +330,7 @@ async def merge(
     now: datetime,
     rules: Rules,
 ) -> Contact:
-    """Merge two cards (see ``services.contacts.merge``): everything of ``drop`` moves to
+    """Merge two cards (see ``services.merging.merge``): everything of ``drop`` moves to
     ``keep``, and ``keep``'s step — its own, or the one it inherits — gets its reminder.
 
     One step survives: ``keep``'s, else ``drop``'s. The reminders of the card whose step does not
@@ -351,7 +351,7 @@ async def merge(
             if row.status == duework.PENDING:
                 row.status = duework.CANCELLED
         await session.flush()
-    await contacts_svc.merge(session, keep, drop, actor=actor, now=now)
+    await merging.merge(session, keep, drop, actor=actor, now=now)
     await sync_due_work(session, keep, now=now, rules=rules)
     return keep
 
@@ -367,8 +367,8 @@ async def merge_into(
     now: datetime,
     rules: Rules,
 ) -> Contact:
-    """A card being added is ``keep`` after all (see ``services.contacts.merge_into``)."""
-    await contacts_svc.merge_into(session, keep, data, tags=tags, actor=actor, now=now)
+    """A card being added is ``keep`` after all (see ``services.merging.merge_into``)."""
+    await merging.merge_into(session, keep, data, tags=tags, actor=actor, now=now)
     await sync_due_work(session, keep, now=now, rules=rules)
     return keep
 

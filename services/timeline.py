@@ -1,0 +1,63 @@
+"""A card's history, newest first: touches and the events of its fields, one page at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ContactEvent, Touch
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # "touch" or an event field
+    at: datetime
+    actor_id: int | None
+    a: str | None = None  # touch type / old value
+    b: str | None = None  # direction / new value
+    text: str | None = None  # touch summary
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def timeline(
+    session: AsyncSession, contact_id: int, page: int, page_size: int = 10
+) -> tuple[list[TimelineItem], bool]:
+    """Touches and changes, newest first; returns (items, has_more)."""
+    touches = select(
+        literal("touch").label("kind"),
+        Touch.occurred_at.label("at"),
+        Touch.author_id.label("actor_id"),
+        Touch.type.label("a"),
+        Touch.direction.label("b"),
+        Touch.summary.label("text"),
+        Touch.id.label("id"),
+    ).where(Touch.contact_id == contact_id)
+    events = select(
+        ContactEvent.field.label("kind"),
+        ContactEvent.at.label("at"),
+        ContactEvent.actor_id.label("actor_id"),
+        ContactEvent.old_value.label("a"),
+        ContactEvent.new_value.label("b"),
+        literal(None).label("text"),
+        ContactEvent.id.label("id"),
+    ).where(ContactEvent.contact_id == contact_id)
+    union = touches.union_all(events).subquery()
+    rows = await session.execute(
+        select(union)
+        .order_by(union.c.at.desc(), union.c.id.desc())
+        .offset(page * page_size)
+        .limit(page_size + 1)
+    )
+    items = []
+    for row in rows.all():
+        at = row.at
+        if isinstance(at, str):  # SQLite gives back text from a UNION
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        items.append(TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text))
+    return items[:page_size], len(items) > page_size

@@ -1,0 +1,172 @@
+"""Adding a contact on screen: the /add dialogue's questions, quick add's notices, the saved
+card's next fields, a forwarded message's choices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    ReplyKeyboardMarkup,
+)
+
+from bot.i18n import _
+from core.contactfields import LABEL_GROUP, enum_choices
+from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb
+from views.contacts import contact_line, field_title
+from views.keyboards import InlineKeyboard
+from views.labels import label_text
+from views.rendering import h
+
+if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
+    from storage.models import Contact
+
+PICK_USERS_REQUEST_ID = 1
+
+
+def add_prompt() -> tuple[str, ReplyKeyboardMarkup]:
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[
+            [
+                KeyboardButton(
+                    text=_("👤 Pick from Telegram"),
+                    request_users=KeyboardButtonRequestUsers(
+                        request_id=PICK_USERS_REQUEST_ID,
+                        user_is_bot=False,
+                        max_quantity=1,
+                        request_name=True,
+                        request_username=True,
+                    ),
+                )
+            ]
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    text = _(
+        "New contact. Send the name, share a Telegram contact, or pick a person below. "
+        "/cancel to leave.\n\nTip: next time try /add Anna Smirnova, Acme, CTO, "
+        "+7 999 123-45-67, anna@acme.io #event"
+    )
+    return text, keyboard
+
+
+def quick_add_needs_name() -> str:
+    return _("A contact needs a name first: /add Anna Smirnova, Acme, CTO, +7 999 123-45-67")
+
+
+def skip_keyboard() -> InlineKeyboardMarkup:
+    return (
+        InlineKeyboard().button(text=_("Skip"), callback_data=PickCb(f="skip", v="1")).as_markup()
+    )
+
+
+def enum_pick_keyboard(field: str, kind: str | None = None) -> InlineKeyboardMarkup:
+    """A wizard step's choices (and Skip)."""
+    kb = InlineKeyboard()
+    group = LABEL_GROUP.get(field, field)
+    for value in enum_choices(field, kind):
+        kb.button(text=label_text(group, value), callback_data=PickCb(f=field, v=value))
+    kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def wizard_question(field: str, kind: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """The /add dialogue's question for a field."""
+    typed = {
+        "company": lambda: _("Company? (or Skip)"),
+        "position": lambda: _("Position? (or Skip)"),
+        "phone": lambda: _("Phone? (or Skip)"),
+        "email": lambda: _("E-mail? (or Skip)"),
+    }
+    if field in typed:
+        return typed[field](), skip_keyboard()
+    if field == "kind":
+        return _("B2B or B2C?"), enum_pick_keyboard("kind")
+    if field == "source":
+        return _("Where does the contact come from?"), enum_pick_keyboard("source")
+    question = _("What influences their choice?") if kind == "b2c" else _("Role in the decision?")
+    return question, enum_pick_keyboard("influence", kind)
+
+
+def wizard_bad_value(field: str, raw: str) -> str:
+    if field == "phone":
+        return _(
+            "“{value}” is not a valid phone number. Send it with the country code, "
+            "e.g. +7 999 123-45-67, or Skip."
+        ).format(value=h(raw[:64]))
+    return _("“{value}” is not a valid e-mail. Try again, or Skip.").format(value=h(raw[:64]))
+
+
+def problems_text(problems: tuple[tuple[str, str], ...]) -> str:
+    """What quick add could not read, line by line."""
+    texts = {
+        "bad_phone": _("⚠️ “{value}” is not a valid phone number; it was not saved."),
+        "bad_email": _("⚠️ “{value}” is not a valid e-mail; it was not saved."),
+        "bad_username": _("⚠️ “{value}” is not a valid Telegram username; it was not saved."),
+        "bad_tag": _("⚠️ “{value}” is not a valid tag; it was not saved."),
+        "extra_phone": _("⚠️ A second phone “{value}” was ignored."),
+        "extra_email": _("⚠️ A second e-mail “{value}” was ignored."),
+        "extra_username": _("⚠️ A second username “{value}” was ignored."),
+    }
+    lines = [texts[code].format(value=h(raw)) for code, raw in problems if code in texts]
+    return "\n".join(lines)
+
+
+def with_notice(notice: str, text: str) -> str:
+    return (notice + "\n\n" if notice else "") + text
+
+
+def saved(contact: Contact, *, left_out: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """A new card is saved: what it is (``left_out``: values a teammate's card holds), and the
+    key fields still to fill."""
+    text = (
+        _("✅ Saved: {contact}").format(contact=contact_line(contact))
+        + ("\n" + left_out if left_out else "")
+        + "\n"
+        + _("Fill in the key fields, or open the card:")
+    )
+    return text, missing_fields_keyboard(contact)
+
+
+def missing_fields_keyboard(c: Contact) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for name in ("source", "influence", "kind"):
+        if getattr(c, name) is None:
+            kb.button(
+                text=field_title(name),
+                callback_data=CardCb(action=CardAction.ASK, id=c.id, value=name),
+            )
+    if c.icp_fit == "unknown":
+        kb.button(
+            text=field_title("icp_fit"),
+            callback_data=CardCb(action=CardAction.ASK, id=c.id, value="icp_fit"),
+        )
+    kb.button(text=_("Status"), callback_data=CardCb(action=CardAction.STATUS, id=c.id))
+    kb.button(text=_("Stage"), callback_data=CardCb(action=CardAction.STAGE, id=c.id))
+    kb.button(text=_("Open card"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def forwarded_prompt(name: str, existing: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    """A forwarded message: log it on a card that may be this person, or add them."""
+    kb = InlineKeyboard()
+    for c in existing[:3]:
+        kb.button(
+            text=_("Log touch: {name}").format(name=c.name[:40]),
+            callback_data=CardCb(action=CardAction.FORWARD_LOG, id=c.id),
+        )
+    kb.button(
+        text=_("➕ Add {name}").format(name=name[:40]), callback_data=DupCb(action=DupAction.ADD)
+    )
+    kb.adjust(1)
+    text = _("Message from <b>{name}</b>. What shall I do?").format(name=h(name))
+    return text, kb.as_markup()
+
+
+def forward_not_from_a_person() -> str:
+    return _("Forward a message from a person to add them or log a touch.")
