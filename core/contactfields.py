@@ -6,19 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.contactdata import normalize_email, normalize_phone, normalize_username
-from core.enums import IcpFit, Influence, InfluenceSource, Kind, Source, Stage, Status
+from core.enums import ENUM_FIELDS as ENUM_TYPES
+from core.enums import Kind, field_choices
 
-# fields picked from a list: field -> the values offered (a B2C card's influence is its
-# source of influence, see enum_choices)
-ENUM_FIELDS: dict[str, tuple[str, ...]] = {
-    "kind": tuple(k.value for k in Kind),
-    "source": tuple(s.value for s in Source),
-    "status": tuple(s.value for s in Status),
-    "stage": tuple(s.value for s in Stage),
-    "influence": tuple(i.value for i in Influence),
-    "icp_fit": tuple(f.value for f in IcpFit),
-}
-B2C_INFLUENCE = tuple(i.value for i in InfluenceSource)
+# fields picked from a list: field -> the codes offered (derived from core.enums.ENUM_FIELDS,
+# the one definition; a B2C card's influence is its source of influence, see enum_choices)
+ENUM_FIELDS: dict[str, tuple[str, ...]] = {field: field_choices(field) for field in ENUM_TYPES}
+B2C_INFLUENCE = field_choices("influence", Kind.B2C.value)
 # the label group (views.labels) of a field whose labels are not named after it
 LABEL_GROUP = {"influence": "influence", "icp_fit": "icp_fit"}
 # fields typed as text on Edit
@@ -41,9 +35,7 @@ LIST_FILTERS = ("status", "stage", "source")
 
 def enum_choices(field: str, kind: str | None = None) -> tuple[str, ...]:
     """The values offered for a field: a B2C contact's influence is its source of influence."""
-    if field == "influence" and kind == Kind.B2C.value:
-        return B2C_INFLUENCE
-    return ENUM_FIELDS[field]
+    return field_choices(field, kind)
 
 
 def is_valid_choice(field: str, value: str) -> bool:

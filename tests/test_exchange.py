@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 
 import services.contacts as contacts_svc
 import services.exchange as exchange_svc
+import services.exchange.staging as exchange_staging
+import services.exchange.swap as exchange_swap
 from bot.config import Settings
 from bot.emulator.client import UserClient
 from bot.emulator.runner import EmulatedBot
@@ -287,7 +289,7 @@ async def test_broken_rows_are_skipped_with_reasons(tg) -> None:  # noqa: ANN001
 
 async def test_rows_of_one_file_about_one_person_make_one_card(tg, monkeypatch) -> None:  # noqa: ANN001
     """Matching also looks at the file's earlier rows, across staging batches."""
-    monkeypatch.setattr(exchange_svc, "STAGE_BATCH", 2)
+    monkeypatch.setattr(exchange_staging, "STAGE_BATCH", 2)
     _manager, rep, _other = await _team(tg)
     [anna_id] = await _seed(tg, REP_ID, [({"name": "Anna", "phone": "+79120000001"}, [])])
     data = (
@@ -352,8 +354,8 @@ async def test_a_structurally_broken_csv_imports_nothing(tg, data: bytes, expect
 
 
 async def test_a_file_with_too_many_rows_is_refused(tg, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(exchange_svc, "MAX_ROWS", 3)
-    monkeypatch.setattr(exchange_svc, "STAGE_BATCH", 2)
+    monkeypatch.setattr(exchange_staging, "MAX_ROWS", 3)
+    monkeypatch.setattr(exchange_staging, "STAGE_BATCH", 2)
     _manager, rep, _other = await _team(tg)
     reply = await rep.send_document("four.csv", b"name\nAnna\nBoris\nVera\nGleb\n")
     assert "“four.csv” has more than 3 rows, so nothing was imported." in reply.text, reply.text
@@ -511,7 +513,7 @@ async def test_another_reps_add_gets_in_while_a_big_import_is_staged(tg, monkeyp
     swap. (The chat runs one update at a time, so the other rep's /add is played by its use
     case, in a session of its own, as a second update would.)"""
     _manager, rep, other = await _team(tg)
-    monkeypatch.setattr(exchange_svc, "STAGE_BATCH", 100)
+    monkeypatch.setattr(exchange_staging, "STAGE_BATCH", 100)
     order: list[str] = []
     first_batch = asyncio.Event()
     real_write = exchange_svc._Stager._write
@@ -546,7 +548,7 @@ async def test_another_reps_add_gets_in_while_a_big_import_is_staged(tg, monkeyp
 async def test_a_failure_during_staging_imports_nothing(tg, monkeypatch) -> None:  # noqa: ANN001
     _manager, rep, _other = await _team(tg)
     await _seed(tg, REP_ID, SAMPLES[:1])
-    monkeypatch.setattr(exchange_svc, "STAGE_BATCH", 2)
+    monkeypatch.setattr(exchange_staging, "STAGE_BATCH", 2)
     real_write = exchange_svc._Stager._write
     calls = 0
 
@@ -597,7 +599,7 @@ async def test_a_failed_swap_shows_a_short_clear_message(tg, monkeypatch) -> Non
             "UPDATE contacts SET name=? FROM import_rows", {}, "database is locked"
         )
 
-    monkeypatch.setattr(exchange_svc, "_swap", broken_swap)
+    monkeypatch.setattr(exchange_swap, "_swap", broken_swap)
     reply = await rep.click("Import")
     assert reply.text == (
         "The import failed, so nothing was imported and your contacts are as they were. "
@@ -606,7 +608,7 @@ async def test_a_failed_swap_shows_a_short_clear_message(tg, monkeypatch) -> Non
     assert await _count(tg) == 0
     assert await _count(tg, ContactEvent) == 0 and await _count(tg, DueWork) == 0
 
-    monkeypatch.setattr(exchange_svc, "_swap", real_swap)
+    monkeypatch.setattr(exchange_swap, "_swap", real_swap)
     reply = await rep.click("Import")  # the preview's button still works
     assert "Imported “two.csv”" in reply.text
     assert await _count(tg) == 1

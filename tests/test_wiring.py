@@ -196,3 +196,14 @@ def test_the_alembic_cli_takes_the_url_from_its_caller(tmp_path: Path) -> None:
         text=True,
     )
     assert missing.returncode != 0 and "no database URL" in missing.stderr
+
+
+def test_no_production_module_is_over_600_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for folder in ("bot", "core", "handlers", "scheduler", "services", "storage", "views")
+        for path in (ROOT / folder).rglob("*.py")
+        if "migrations" not in path.parts
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert long == {}

@@ -14,15 +14,13 @@ from core.exchange import (
     RowError,
     check_csv,
     iter_csv,
-    iter_vcard,
     neutralize,
     read_csv,
-    read_vcard,
     restore,
     split_tags,
     write_csv,
-    write_vcard,
 )
+from core.vcard import iter_vcard, read_vcard, write_vcard
 
 TRICKY_ROWS: list[dict[str, str | None]] = [
     {

@@ -1,0 +1,181 @@
+"""A file's row read into a card's values: parsing, checks and what an update changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from types import SimpleNamespace
+from typing import Any
+
+from core import limits
+from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
+from core.enums import IcpFit, Stage, Status
+from core.exchange import (
+    split_tags,
+)
+from services import contacts as contacts_svc
+from services.exchange.common import CARD_COLUMNS, ENUM_FIELDS, MAX_ROW_ID, MAX_TG_ID, TEXT_FIELDS
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------ row parsing
+
+
+class _Skip(Exception):
+    def __init__(self, code: str, **details: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass
+class _Parsed:
+    fields: dict[str, Any] = field(default_factory=dict)  # EDITABLE name -> value
+    tags: list[str] | None = None
+    next_step: str | None = None
+    next_step_due: datetime | None = None
+    verified_at: datetime | None = None
+
+
+def _parse_int(value: str, limit: int = MAX_ROW_ID) -> int | None:
+    """A positive integer that fits the column, else None (so no query can overflow)."""
+    digits = value.strip().removeprefix("+")
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    number = int(digits)
+    return number if 0 < number <= limit else None
+
+
+def _parse_when(value: str, column: str, tz: tzinfo) -> datetime:
+    raw = value.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise _Skip("invalid_date", column=column, value=value) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def _same(current: Any, attr: str, value: str) -> bool:
+    """The cell repeats what the card already holds (exported as is): nothing to check."""
+    if current is None:
+        return False
+    stored = getattr(current, attr)
+    return stored is not None and str(stored) == value
+
+
+def _parse_row(row: Mapping[str, str | None], *, region: str, tz: tzinfo, current: Any) -> _Parsed:
+    name = (row.get("name") or "").strip()
+    if not name:
+        raise _Skip("missing_name")
+    parsed = _Parsed()
+    parsed.fields["name"] = name
+    for column in TEXT_FIELDS:
+        if row.get(column) is not None:
+            parsed.fields[column] = row[column]
+    for column, enums in ENUM_FIELDS.items():
+        value = row.get(column)
+        if value is None:
+            continue
+        code = value.strip().lower()
+        same = _same(current, column, value)
+        if not same and not any(code in set(e) for e in enums):
+            raise _Skip("invalid_value", column=column, value=value)
+        parsed.fields[column] = value if same else code
+    if (value := row.get("introduced_by")) is not None:
+        ref = _parse_int(value)
+        if ref is None:
+            raise _Skip("invalid_value", column="introduced_by", value=value)
+        parsed.fields["introduced_by_id"] = ref
+    if (value := row.get("phone")) is not None:
+        phone = value if _same(current, "phone", value) else normalize_phone(value, region)
+        if phone is None:
+            raise _Skip("invalid_phone", value=value)
+        parsed.fields["phone"] = phone
+    if (value := row.get("email")) is not None:
+        email = value if _same(current, "email", value) else normalize_email(value)
+        if email is None:
+            raise _Skip("invalid_email", value=value)
+        parsed.fields["email"] = email
+    if (value := row.get("tg_username")) is not None:
+        username = value if _same(current, "tg_username", value) else normalize_username(value)
+        if username is None:
+            raise _Skip("invalid_username", value=value)
+        parsed.fields["tg_username"] = username
+    if (value := row.get("tg_user_id")) is not None:
+        tg_user_id = _parse_int(value, MAX_TG_ID)
+        if tg_user_id is None:
+            raise _Skip("invalid_value", column="tg_user_id", value=value)
+        parsed.fields["tg_user_id"] = tg_user_id
+    if (value := row.get("tags")) is not None:
+        parsed.tags = split_tags(value)
+        if len({t for t in map(normalize_tag, parsed.tags) if t}) > limits.TAG_MAX_COUNT:
+            raise _Skip("too_many_tags")
+    parsed.next_step = row.get("next_step")
+    if (value := row.get("next_step_due")) is not None:
+        parsed.next_step_due = _parse_when(value, "next_step_due", tz)
+    if (value := row.get("verified_at")) is not None:
+        parsed.verified_at = _parse_when(value, "verified_at", tz)
+    return parsed
+
+
+def _clip(name: str, value: Any) -> Any:
+    """As services.contacts stores a value: cleaned and fitted (core.limits), "" is None."""
+    return limits.fit(name, value).value if isinstance(value, str) else value
+
+
+def _next_step_event(step: str | None, due: datetime | None, reason: str | None) -> str:
+    """The "next_step" event's text, as services.contacts.set_next_step writes it."""
+    return f"{step or ''} @ {due.isoformat()}" if due else f"- {reason or ''}"
+
+
+def _card_values(parsed: _Parsed, current: Any, now: datetime) -> dict[str, Any]:
+    """The staged cells: for a new card (``current`` None) all its values, else only those that
+    differ from ``current`` (empty when nothing changes). Mirrors contacts.create / change and
+    set_next_step, without touching the database."""
+    values: dict[str, Any] = {}
+    for name, raw in parsed.fields.items():
+        value = _clip(name, raw)
+        if value is None or (current is not None and getattr(current, name) == value):
+            continue
+        values[name] = value
+    if parsed.tags is not None:
+        tags = contacts_svc.join_tags(parsed.tags)
+        if current is None or tags != current.tags:
+            values["tags"] = tags
+    if parsed.next_step is not None or parsed.next_step_due is not None:
+        old_step = current.next_step if current is not None else None
+        old_due = current.next_step_due if current is not None else None
+        step = parsed.next_step if parsed.next_step is not None else old_step
+        step = (step or "").strip()[:512] or None
+        due = parsed.next_step_due if parsed.next_step_due is not None else old_due
+        if (step, due) != (old_step, old_due):
+            reason = current.no_next_step_reason if current is not None else None
+            values["next_step"], values["next_step_due"] = step, due
+            values["next_step_event"] = _next_step_event(step, due, reason)[:512]
+    if parsed.verified_at is not None and (
+        current is None or parsed.verified_at != current.verified_at
+    ):
+        values["verified_at"] = parsed.verified_at
+    if current is None:
+        values.setdefault("status", Status.CONTACT.value)
+        values.setdefault("stage", Stage.IDENTIFICATION.value)
+        values.setdefault("icp_fit", IcpFit.UNKNOWN.value)
+        values.setdefault("tags", "")
+        values.setdefault("verified_at", now)
+    return values
+
+
+def _merged(current: Any, values: Mapping[str, Any]) -> SimpleNamespace:
+    """``current`` (a card or a staged new card) with ``values`` applied, as a card-like object."""
+    base = {c: getattr(current, c, None) for c in (*CARD_COLUMNS, "no_next_step_reason")}
+    if current is None:
+        base["tags"] = ""
+    base.update({k: v for k, v in values.items() if v is not None})
+    return SimpleNamespace(**base)

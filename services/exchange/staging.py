@@ -1,0 +1,495 @@
+"""Import, step 1: check the file, match and stage its rows a batch per write block."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import (
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import limits
+from core.exchange import (
+    Record,
+    RowError,
+    check_csv,
+    iter_csv,
+)
+from core.roles import Role
+from core.vcard import iter_vcard
+from services import contacts as contacts_svc
+from services import teamcards
+from services.exchange.common import (
+    CANCELLED,
+    CARD_COLUMNS,
+    CREATE,
+    EMPTY,
+    MAX_KEPT_ISSUES,
+    MAX_ROWS,
+    STAGE_BATCH,
+    STAGED,
+    STAGING,
+    UPDATE,
+    ImportFailed,
+    Issue,
+    Preview,
+)
+from services.exchange.housekeeping import _give_up, _purge, _retire
+from services.exchange.rows import _card_values, _merged, _parse_int, _parse_row, _Parsed, _Skip
+from storage.models import (
+    IDENTITY_COLUMNS,
+    Contact,
+    Import,
+    ImportRow,
+    User,
+)
+from storage.uow import end_read, writing
+
+log = logging.getLogger(__name__)
+
+
+# -------------------------------------------------------------------------------- staging
+
+
+@dataclass(eq=False)
+class _Slot:
+    """A staged row while its batch is being built: a new card or the changes to one card."""
+
+    action: str
+    line: int
+    values: dict[str, Any]
+    base: Any = None  # update: the card as read (create: None)
+    contact_id: int | None = None
+    base_updated_at: datetime | None = None
+    seq: int | None = None
+    staged: bool = False  # written (a staged row is known by its line within the import)
+
+
+@dataclass
+class _Stager:
+    session: AsyncSession
+    import_id: int
+    scope: contacts_svc.Scope
+    region: str
+    tz: tzinfo
+    now: datetime
+    preview: Preview
+    # the file's earlier rows, by the card they change and by their phone / e-mail / Telegram id:
+    # a _Slot while its batch is being built, then the staged row's line (its key)
+    by_card: dict[int, _Slot | int] = field(default_factory=dict)
+    by_key: dict[tuple[str, Any], _Slot | int] = field(default_factory=dict)
+    seq: int = 0
+
+    def skip(self, line: int, name: str | None, code: str, **details: Any) -> None:
+        self.preview.skipped += 1
+        if len(self.preview.issues) < MAX_KEPT_ISSUES:
+            self.preview.issues.append(Issue(line, code, name=name, **details))
+
+    def note(self, line: int, name: str | None, code: str, **details: Any) -> None:
+        if len(self.preview.notes) < MAX_KEPT_ISSUES:
+            self.preview.notes.append(Issue(line, code, name=name, **details))
+
+    async def run(self, records: Iterator[Record | RowError]) -> bool:
+        """Stage every row; False (and stop) when the file has more than MAX_ROWS rows."""
+        batch: list[Record] = []
+        count = 0
+        for item in records:
+            if isinstance(item, RowError):
+                self.skip(item.line, None, item.reason, detail=item.detail)
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                return False
+            batch.append(item)
+            if len(batch) >= STAGE_BATCH:
+                await self.stage_batch(batch)
+                batch = []
+        if batch:
+            await self.stage_batch(batch)
+        return True
+
+    # ---------------------------------------------------------------------- one batch
+    async def stage_batch(self, records: list[Record]) -> None:
+        session, scope = self.session, self.scope
+        refs = {r.line: _parse_int(r.row["id"]) if r.row.get("id") else None for r in records}
+        wanted = {ref for ref in refs.values() if ref is not None}
+        by_id: dict[int, Contact] = {}
+        if wanted:
+            found = await session.scalars(
+                select(Contact).where(Contact.id.in_(wanted), scope.condition())
+            )
+            by_id = {c.id: c for c in found}
+
+        parsed_rows: list[tuple[Record, _Parsed, Contact | None]] = []
+        for record in records:
+            ref = refs[record.line]
+            current = by_id.get(ref) if ref is not None else None
+            try:
+                parsed = _parse_row(record.row, region=self.region, tz=self.tz, current=current)
+            except _Skip as skip:
+                self.skip(record.line, record.row.get("name"), skip.code, **skip.details)
+                continue
+            self._note_cuts(record, parsed)
+            parsed_rows.append((record, parsed, current))
+
+        keyed = await self._cards_by_key([p for _r, p, c in parsed_rows if c is None])
+        taken = await self._team_holders([p for _r, p, _c in parsed_rows])
+        introducers = {
+            p.fields["introduced_by_id"]
+            for _r, p, _c in parsed_rows
+            if p.fields.get("introduced_by_id") is not None
+        }
+        in_scope: set[int] = set()
+        if introducers:
+            in_scope = set(
+                await session.scalars(
+                    select(Contact.id).where(Contact.id.in_(introducers), scope.condition())
+                )
+            )
+
+        fresh: list[_Slot] = []  # written in this batch
+        touched: list[_Slot] = []  # staged in an earlier batch, changed again now
+        for record, parsed, current in parsed_rows:
+            name = record.row.get("name")
+            target: _Slot | int | Contact | None = current
+            if current is not None and current.id in self.by_card:
+                target = self.by_card[current.id]
+            elif current is None:
+                matches = self._matches(parsed, keyed)
+                if len(matches) > 1:
+                    self.skip(
+                        record.line,
+                        name,
+                        "ambiguous",
+                        matches=tuple(await self._describe(m) for m in matches),
+                    )
+                    continue
+                target = matches[0] if matches else None
+            if isinstance(target, int):  # a row of an earlier batch: read it back
+                target = await self._reload(target)
+                touched.append(target)
+            holder = _held_elsewhere(parsed, target, taken)
+            if holder is not None:  # one live card per phone, e-mail, Telegram id in a team
+                self.skip(record.line, name, "in_team", value=holder[2], detail=holder[1])
+                continue
+            introduced = parsed.fields.get("introduced_by_id")
+            if introduced is not None:
+                target_id = target.id if isinstance(target, Contact) else None
+                if isinstance(target, _Slot):
+                    target_id = target.contact_id if target.action == UPDATE else None
+                if introduced == target_id or introduced not in in_scope:
+                    del parsed.fields["introduced_by_id"]
+                    self.note(record.line, name, "introduced_by_dropped", value=str(introduced))
+            if isinstance(target, _Slot):
+                self._merge(target, parsed)
+                continue
+            if target is None:
+                self.seq += 1
+                slot = _Slot(CREATE, record.line, _card_values(parsed, None, self.now))
+                slot.seq = self.seq
+                self.preview.creates += 1
+            else:
+                values = _card_values(parsed, target, self.now)
+                slot = _Slot(UPDATE, record.line, values, base=target, contact_id=target.id)
+                slot.base_updated_at = target.updated_at
+                self.by_card[target.id] = slot
+                if values:
+                    self.preview.updates += 1
+                else:  # matched, nothing to change (a later row may still change the card)
+                    self.preview.unchanged += 1
+            fresh.append(slot)
+            self._index(slot)
+        await self._write(fresh, touched)
+        loaded = [*by_id.values(), *(c for cs in keyed.values() for c in cs)]
+        for contact in loaded + [s.base for s in touched if s.base is not None]:
+            if contact in session:  # the identity map does not grow with the file
+                session.expunge(contact)
+
+    async def _cards_by_key(self, parsed: list[_Parsed]) -> dict[tuple[str, Any], list[Contact]]:
+        keys: dict[str, set[Any]] = {"phone": set(), "email": set(), "tg_user_id": set()}
+        for p in parsed:
+            for column, wanted in keys.items():
+                if p.fields.get(column):
+                    wanted.add(p.fields[column])
+        conditions = [getattr(Contact, col).in_(vals) for col, vals in keys.items() if vals]
+        found: dict[tuple[str, Any], list[Contact]] = {}
+        if not conditions:
+            return found
+        cards = await self.session.scalars(
+            select(Contact)
+            .where(self.scope.condition(), Contact.archived_at.is_(None), or_(*conditions))
+            .order_by(Contact.id)
+        )
+        for card in cards:
+            for column, wanted in keys.items():
+                value = getattr(card, column)
+                if value is not None and value in wanted:
+                    found.setdefault((column, value), []).append(card)
+        return found
+
+    def _note_cuts(self, record: Record, parsed: _Parsed) -> None:
+        """Values longer than their field (core.limits) are cut: each one is told, by row and
+        column, and counted."""
+        cells = [*parsed.fields.items(), ("next_step", parsed.next_step)]
+        for column, value in cells:
+            if isinstance(value, str) and limits.fit(column, value).cut:
+                self.preview.cut += 1
+                limit = limits.limit_of(column)
+                self.note(
+                    record.line, record.row.get("name"), "cut", column=column, detail=str(limit)
+                )
+
+    async def _team_holders(self, parsed: list[_Parsed]) -> dict[tuple[str, Any], _Holder]:
+        """The live cards of the uploader's team (in their scope or not: a teammate's) that hold
+        the rows' phones, e-mails and Telegram ids: (card id, its name, its owner's name)."""
+        keys: dict[str, set[Any]] = {c: set() for c in IDENTITY_COLUMNS}
+        for p in parsed:
+            for column, wanted in keys.items():
+                if p.fields.get(column):
+                    wanted.add(p.fields[column])
+        conditions = [getattr(Contact, col).in_(vals) for col, vals in keys.items() if vals]
+        found: dict[tuple[str, Any], _Holder] = {}
+        if not conditions:
+            return found
+        rule = teamcards.team_of(self.scope.team_id, self.scope.user_id)
+        rows = await self.session.execute(
+            select(Contact.id, Contact.name, User.first_name, User.last_name, *_IDENTITY)
+            .join(User, User.id == Contact.owner_id)
+            .where(rule, teamcards.live(), or_(*conditions))
+            .order_by(Contact.created_at, Contact.id)
+        )
+        for row in rows:
+            owner = " ".join(p for p in (row.first_name, row.last_name) if p)
+            for column, wanted in keys.items():
+                value = getattr(row, column)
+                if value is not None and value in wanted:
+                    found.setdefault((column, value), (row.id, row.name, owner))
+        return found
+
+    def _matches(
+        self, parsed: _Parsed, keyed: dict[tuple[str, Any], list[Contact]]
+    ) -> list[Contact | _Slot | int]:
+        """Distinct cards (or earlier rows of the file) with this row's phone, e-mail or id."""
+        found: list[Contact | _Slot | int] = []
+        for column in ("phone", "email", "tg_user_id"):
+            value = parsed.fields.get(column)
+            if not value:
+                continue
+            for card in keyed.get((column, value), []):
+                earlier = self.by_card.get(card.id)
+                candidate: Contact | _Slot | int = earlier if earlier is not None else card
+                if _target_key(candidate) not in {_target_key(f) for f in found}:
+                    found.append(candidate)
+            earlier = self.by_key.get((column, value))
+            if earlier is not None and _target_key(earlier) not in {_target_key(f) for f in found}:
+                found.append(earlier)
+        return found
+
+    async def _describe(self, match: Contact | _Slot | int) -> tuple[str, int]:
+        """(name, card id) of a match; an earlier new row of the file is (name, -its line)."""
+        if isinstance(match, int):
+            match = await self._reload(match)
+        if isinstance(match, Contact):
+            return (match.name, match.id)
+        if match.contact_id is not None:
+            return (match.base.name if match.base is not None else "?", match.contact_id)
+        return (match.values.get("name") or "?", -match.line)
+
+    def _index(self, slot: _Slot) -> None:
+        for column in ("phone", "email", "tg_user_id"):
+            value = slot.values.get(column)
+            if value:
+                self.by_key.setdefault((column, value), slot)
+
+    def _merge(self, slot: _Slot, parsed: _Parsed) -> None:
+        """A later row for the same card (or the same new card): applied on top, in file order."""
+        changes = _card_values(parsed, _merged(slot.base, slot.values), self.now)
+        if slot.action == UPDATE and changes and not slot.values:
+            self.preview.unchanged -= 1
+            self.preview.updates += 1
+        slot.values.update(changes)
+        self._index(slot)
+
+    async def _reload(self, line: int) -> _Slot:
+        """A row staged in an earlier batch, back as a _Slot (a later row changes it again)."""
+        row = await self.session.scalar(
+            select(ImportRow).where(ImportRow.import_id == self.import_id, ImportRow.line == line)
+        )
+        assert row is not None
+        values = {c: getattr(row, c) for c in (*CARD_COLUMNS, "next_step_event")}
+        values = {k: v for k, v in values.items() if v is not None}
+        slot = _Slot(row.action, row.line, values, contact_id=row.contact_id, seq=row.seq)
+        slot.staged, slot.base_updated_at = True, row.base_updated_at
+        if row.action == UPDATE and row.contact_id is not None:
+            slot.base = await self.session.get(Contact, row.contact_id)
+        self.session.expunge(row)
+        if row.action == UPDATE and slot.contact_id is not None:
+            self.by_card[slot.contact_id] = slot
+        return slot
+
+    async def _write(self, fresh: list[_Slot], touched: list[_Slot]) -> None:
+        """One short write block: the batch's new staged rows, and earlier ones changed again
+        (the rows are built before it: no work but the writes holds the lock)."""
+        slots = [s for s in fresh if s.values]
+        rows = [self._row(s) for s in slots]
+        again = [(s.line, self._row(s)) for s in touched]
+        new_cards = [i for i, s in enumerate(slots) if s.action == CREATE]
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        async with writing(self.session):
+            if new_cards and postgres:
+                # new cards get their ids now, from the sequence (nothing else can take them)
+                ids = await self.session.scalars(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) "
+                        "FROM generate_series(1, :n)"
+                    ),
+                    {"n": len(new_cards)},
+                )
+                for index, new_id in zip(new_cards, ids, strict=True):
+                    slots[index].contact_id = rows[index]["contact_id"] = new_id
+            if rows:  # executemany: one statement, a few hundred rows
+                await self.session.execute(insert(ImportRow.__table__), rows)
+            for line, row in again:
+                await self.session.execute(
+                    update(ImportRow)
+                    .where(ImportRow.import_id == self.import_id, ImportRow.line == line)
+                    .values(**row)
+                )
+        for slot in slots:
+            slot.staged = True
+        # the batch is written: the index keeps the staged rows' lines only, not the rows
+        for slot in fresh + touched:
+            if not slot.staged and not slot.values and slot.contact_id is not None:
+                # matched, unchanged: nothing staged; a later row starts from the card again
+                self.by_card.pop(slot.contact_id, None)
+                continue
+            ref = slot.line
+            if slot.contact_id is not None and slot.action == UPDATE:
+                self.by_card[slot.contact_id] = ref
+            for column in ("phone", "email", "tg_user_id"):
+                key = (column, slot.values.get(column))
+                if self.by_key.get(key) is slot:
+                    self.by_key[key] = ref
+
+    def _row(self, slot: _Slot) -> dict[str, Any]:
+        values = slot.values
+        row: dict[str, Any] = {c: values.get(c) for c in CARD_COLUMNS}
+        row["next_step_event"] = values.get("next_step_event")
+        card = _merged(slot.base, values)
+        row["search_text"] = contacts_svc.build_search_text(card)
+        row.update(
+            import_id=self.import_id,
+            line=slot.line,
+            action=slot.action,
+            seq=slot.seq,
+            contact_id=slot.contact_id,
+            base_updated_at=slot.base_updated_at,
+        )
+        return row
+
+
+_Holder = tuple[int, str, str]  # a card of the team: id, name, owner's name
+_IDENTITY = tuple(getattr(Contact, c) for c in IDENTITY_COLUMNS)
+
+
+def _held_elsewhere(
+    parsed: _Parsed, target: Contact | _Slot | None, taken: dict[tuple[str, Any], _Holder]
+) -> _Holder | None:
+    """A card of the team other than the row's own that holds its phone, e-mail or Telegram id
+    (the row would make a second live card of a person, or give a card another's value)."""
+    own = target.id if isinstance(target, Contact) else None
+    if isinstance(target, _Slot) and target.action == UPDATE:
+        own = target.contact_id
+    for column in IDENTITY_COLUMNS:
+        value = parsed.fields.get(column)
+        holder = taken.get((column, value)) if value else None
+        if holder is not None and holder[0] != own:
+            return holder
+    return None
+
+
+def _target_key(target: Contact | _Slot | int) -> tuple[str, int]:
+    """What a match stands for: a card, a staged row (by its line), or a row of this batch."""
+    if isinstance(target, Contact):
+        return ("card", target.id)
+    if isinstance(target, int):
+        return ("row", target)
+    if target.staged:
+        return ("row", target.line)
+    if target.action == UPDATE and target.contact_id is not None:
+        return ("card", target.contact_id)
+    return ("slot", id(target))
+
+
+async def stage(
+    session: AsyncSession,
+    *,
+    user: User,
+    role: Role,
+    data: bytes,
+    kind: str,
+    filename: str,
+    region: str,
+    tz: tzinfo,
+    now: datetime,
+) -> Preview:
+    """Check, parse, match and stage a file ("csv" or "vcard"); returns the preview. Raises
+    :class:`ImportFailed` if the database fails (whatever was staged is dropped)."""
+    preview = Preview(filename=filename)
+    if kind == "csv":
+        broken = check_csv(data)
+        if broken:
+            preview.broken = [Issue(e.line, e.reason, detail=e.detail) for e in broken]
+            return preview
+        records = iter_csv(data)
+    else:
+        records = iter_vcard(data)
+    # a failed write block expires the session's objects: ids are kept as plain values
+    user_id, scope = user.id, contacts_svc.Scope.of(user, role)
+    import_id: int | None = None
+    try:
+        await end_read(session)
+        async with writing(session):
+            await _retire(session, user_id=user_id, now=now)
+            imp = Import(
+                user_id=user_id,
+                role=role.value,
+                team_id=user.team_id,
+                filename=filename[:256],
+                status=STAGING,
+                created_at=now,
+            )
+            session.add(imp)
+            await session.flush()
+            import_id = imp.id
+        await _purge(session)
+        stager = _Stager(session, import_id, scope, region, tz, now, preview)
+        whole = await stager.run(records)
+        async with writing(session):
+            imp.creates, imp.updates = preview.creates, preview.updates
+            imp.unchanged, imp.skipped = preview.unchanged, preview.skipped
+            imp.status = STAGED if preview.creates or preview.updates else EMPTY
+            if not whole:
+                imp.status, preview = CANCELLED, Preview(filename=filename, too_many=MAX_ROWS)
+        if imp.status == STAGED:
+            preview.import_id = import_id
+        else:
+            await _purge(session, import_id)
+        await end_read(session)
+    except Exception as exc:
+        log.exception("staging import %s of user %s failed", import_id, user_id)
+        if import_id is not None:
+            await _give_up(session, import_id)
+        raise ImportFailed from exc
+    preview.issues.sort(key=lambda i: i.line)
+    preview.notes.sort(key=lambda i: i.line)
+    return preview
