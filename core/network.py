@@ -1,0 +1,682 @@
+"""Network intelligence: the method's theory of weak ties and brokers, turned into weekly advice.
+
+Pure analysis over plain rows (no database, no aiogram): services/network.py loads the rows,
+runs :func:`analyse` (off the event loop) and stores the results.
+
+- **The network.** Contacts are nodes. Edges: introductions (``introduced_by``, referral links),
+  colleagues at the same company, people met at the same event or community (the source detail of
+  an event/community/webinar source, or an ``event…`` tag). The team's own ties to each contact
+  (touch frequency and recency) are kept beside the graph: they are the anchors of warm paths.
+- **Brokers** (Burt): contacts through whom (almost) all the links between two otherwise separate
+  clusters run. Found by the share of the cut between two clusters that passes through the node,
+  then described by Burt's constraint and effective size and by betweenness inside the clusters
+  it bridges (sampled with ``k`` sources when those are big).
+- **Dormant weak ties** (Granovetter) into ICP segments where the team has few clients.
+- **Warm introduction paths**: the shortest chain from a contact the team holds a strong tie with
+  to a target, preferring fresh, strong links (:func:`intro_paths`).
+- **Buying-role coverage** of B2B accounts in the commercial stage.
+- **Touch patterns and later NPS**, with Wilson intervals; an association, never a cause.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.nps import nps
+
+# edge kinds, as stored
+INTRO, COLLEAGUE, EVENT = "intro", "colleague", "event"
+EDGE_BASE = {INTRO: 1.0, COLLEAGUE: 0.8, EVENT: 0.4}
+EVENT_SOURCES = frozenset({"event", "community", "webinar"})
+EVENT_TAG_PREFIXES = ("event", "conf", "meetup")
+CLIQUE_MAX = 12  # a group bigger than this is joined as a ring lattice (linear in its size)
+RING_K = 3  # each member of a big group is linked to this many next members on each side
+
+MIN_CLUSTER = 4  # clusters smaller than this are not "clusters" a broker bridges
+BROKER_SHARE = 0.5  # a broker carries at least this share of the links between two clusters
+OTHERWISE_SEPARATE = 0.1  # links not through it, per member of the smaller cluster, at most
+BROKER_DETAIL = 50  # constraint/effective size/betweenness are computed for this many candidates
+BETWEENNESS_EXACT = 600  # above this many nodes, betweenness samples k sources
+BETWEENNESS_K = 64
+
+STRONG_TIE = 1.5  # tie strength (weighted touches) from which a tie is strong
+FRESH_DAYS = 365.0  # an introduction or a verification fades over about a year
+
+KEY_ROLES = ("initiator", "decision_maker", "procurement", "user")
+CLIENT_STATUSES = frozenset({"client", "partner"})
+FEW_CLIENTS_SHARE = 0.05  # a segment is un-reached with clients ≤ max(1, 5% of its contacts)
+
+MIN_ANSWERS = 8  # a touch pattern is shown from this many answers on each side
+WINDOW_BEFORE = timedelta(days=90)  # touches looked at before a delivery
+SPARSE_TOUCHES = 3  # fewer touches than this in the window: "sparse" (less than monthly)
+SLOW_REPLY_HOURS = 24.0
+Z95 = 1.959963984540054
+
+
+# ----------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    owner_id: int
+    name: str = ""
+    company: str | None = None
+    segment: str | None = None
+    icp_fit: str = "unknown"
+    influence: str | None = None
+    kind: str | None = None
+    source: str | None = None
+    source_detail: str | None = None
+    tags: str = ""
+    stage: str = "identification"
+    status: str = "contact"
+    introduced_by: int | None = None
+    created_at: datetime | None = None
+    verified_at: datetime | None = None
+    last_touch_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TieRow:
+    """The team's touches with one contact: counts in the last 30 days, 30–90, 90–365."""
+
+    contact_id: int
+    recent: int = 0
+    months: int = 0
+    year: int = 0
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    """An answered NPS survey, with the contact's touches before the delivery."""
+
+    contact_id: int
+    rep_id: int
+    score: int
+    delivered_at: datetime
+    segment: str | None = None
+    touches: tuple[tuple[datetime, str], ...] = ()  # (occurred_at, direction) before delivery
+
+
+@dataclass
+class NetworkInput:
+    contacts: list[ContactRow]
+    now: datetime
+    cadence: Mapping[str, int]
+    stale_days: int = 180
+    ties: list[TieRow] = field(default_factory=list)
+    surveys: list[SurveyRow] = field(default_factory=list)
+    positive: dict[int, str] = field(default_factory=dict)  # contact -> "step" | "nps"
+    changed_job: set[int] = field(default_factory=set)  # the stale check was answered "No"
+    referrals: list[tuple[int, int]] = field(default_factory=list)  # (promoter, referred)
+
+
+# ---------------------------------------------------------------------------------- outputs
+@dataclass(frozen=True)
+class Cluster:
+    id: int
+    size: int
+    label_kind: str  # segment | company | none
+    label: str | None
+
+
+@dataclass(frozen=True)
+class Broker:
+    contact_id: int
+    owner_id: int
+    score: float
+    clusters: tuple[int, ...]
+    constraint: float | None = None
+    effective_size: float | None = None
+    betweenness: float | None = None
+
+
+@dataclass(frozen=True)
+class StrongTie:
+    contact_id: int
+    owner_id: int
+    strength: float
+    shared: int  # neighbours the team is also close to: how embedded the tie is
+
+
+@dataclass(frozen=True)
+class DormantTie:
+    contact_id: int
+    owner_id: int
+    score: float
+    segments: tuple[str, ...]
+    days_quiet: int
+    reason: str  # step | nps
+
+
+@dataclass(frozen=True)
+class Account:
+    company: str
+    owner_id: int
+    contact_ids: tuple[int, ...]
+    known: tuple[str, ...]
+    missing: tuple[str, ...]
+    single_threaded: bool
+    changed_job: tuple[int, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class Interval:
+    n: int
+    nps: int | None
+    detractors: int
+    low: float
+    high: float
+
+    @property
+    def share(self) -> float:
+        return self.detractors / self.n if self.n else 0.0
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Answers after a touch pattern versus the other answers of the team: an association."""
+
+    dimension: str  # rep | segment
+    key: str  # the rep's user id or the segment
+    measure: str  # touches | reply
+    bucket: str  # sparse | regular | slow | fast
+    group: Interval
+    rest: Interval
+
+    @property
+    def gap(self) -> float:
+        """How far the two detractor-share intervals are apart (positive: separate)."""
+        return max(self.group.low - self.rest.high, self.rest.low - self.group.high)
+
+
+@dataclass
+class Analysis:
+    contacts: int
+    edges: list[tuple[int, int, str, float]]
+    clusters: dict[int, Cluster]
+    node_cluster: dict[int, int]
+    ties: dict[int, float]
+    owners: dict[int, int]
+    brokers: list[Broker]
+    strong: list[StrongTie]
+    dormant: list[DormantTie]
+    accounts: list[Account]
+    patterns: list[Pattern]
+
+
+# ------------------------------------------------------------------------------------ utils
+def norm_key(text: str | None) -> str | None:
+    if not text:
+        return None
+    key = " ".join(text.casefold().replace("ё", "е").split())
+    return key or None
+
+
+def freshness(at: datetime | None, now: datetime) -> float:
+    """1 for today, fading over about a year; a missing date counts as half faded."""
+    if at is None:
+        return 0.5
+    days = max(0.0, (now - at).total_seconds() / 86400)
+    return math.exp(-days / FRESH_DAYS)
+
+
+def tie_strength(t: TieRow) -> float:
+    """Touches weighted by recency: the last month counts fully, then half, then a little."""
+    return t.recent * 1.0 + t.months * 0.5 + t.year * 0.15
+
+
+def event_keys(c: ContactRow) -> list[str]:
+    keys = []
+    if c.source in EVENT_SOURCES and (key := norm_key(c.source_detail)):
+        keys.append(key)
+    for tag in (c.tags or "").split(";"):
+        tag = norm_key(tag.lstrip("#")) or ""
+        if any(tag.startswith(p) and len(tag) > len(p) + 1 for p in EVENT_TAG_PREFIXES):
+            keys.append("#" + tag)
+    return keys
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion; (0, 1) with no observations."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def interval(scores: Sequence[int]) -> Interval:
+    n = len(scores)
+    det = sum(1 for s in scores if s <= 6)
+    pro = sum(1 for s in scores if s >= 9)
+    low, high = wilson(det, n)
+    return Interval(n=n, nps=nps(pro, det, n), detractors=det, low=low, high=high)
+
+
+# ------------------------------------------------------------------------------------ graph
+def build_edges(inp: NetworkInput) -> dict[tuple[int, int], tuple[str, float]]:
+    """Undirected edges (a < b) -> (kind, weight); the strongest kind wins a pair."""
+    now = inp.now
+    by_id = {c.id: c for c in inp.contacts}
+    edges: dict[tuple[int, int], tuple[str, float]] = {}
+
+    def add(a: int, b: int, kind: str, w: float) -> None:
+        if a == b:
+            return
+        key = (a, b) if a < b else (b, a)
+        old = edges.get(key)
+        if old is None or old[1] < w:
+            edges[key] = (kind, w)
+
+    def fresh(c: ContactRow) -> float:
+        return 0.3 if c.id in inp.changed_job else freshness(c.verified_at, now)
+
+    for c in inp.contacts:
+        if c.introduced_by is not None and c.introduced_by in by_id:
+            add(c.id, c.introduced_by, INTRO, EDGE_BASE[INTRO] * (0.5 + 0.5 * freshness(c.created_at, now)))
+    for promoter, referred in inp.referrals:
+        if promoter in by_id and referred in by_id:
+            add(promoter, referred, INTRO, EDGE_BASE[INTRO] * (0.5 + 0.5 * freshness(by_id[referred].created_at, now)))
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for c in inp.contacts:
+        if c.id not in inp.changed_job and (key := norm_key(c.company)):
+            groups[(COLLEAGUE, key)].append(c.id)
+        for key in event_keys(c):
+            groups[(EVENT, key)].append(c.id)
+    for (kind, _key), members in groups.items():
+        if len(members) < 2:
+            continue
+        members.sort()
+        base = EDGE_BASE[kind]
+        pairs: Iterable[tuple[int, int]]
+        if len(members) <= CLIQUE_MAX:
+            pairs = ((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+        else:
+            n = len(members)
+            pairs = ((members[i], members[(i + j) % n]) for i in range(n) for j in range(1, RING_K + 1))
+        for a, b in pairs:
+            w = base * (0.5 + 0.5 * min(fresh(by_id[a]), fresh(by_id[b])))
+            add(a, b, kind, w)
+    return edges
+
+
+def _clusters(graph, contacts: Mapping[int, ContactRow], seed: int):  # noqa: ANN001, ANN202
+    import networkx as nx
+
+    node_cluster: dict[int, int] = {}
+    members: list[list[int]] = []
+    for component in nx.connected_components(graph):
+        if len(component) < MIN_CLUSTER:
+            continue
+        sub = graph.subgraph(component)
+        if len(component) <= 2 * MIN_CLUSTER:
+            parts = [set(component)]
+        else:
+            parts = nx.community.louvain_communities(sub, weight="w", seed=seed, threshold=1e-4)
+        for part in parts:
+            cid = len(members)
+            members.append(sorted(part))
+            for v in part:
+                node_cluster[v] = cid
+    clusters: dict[int, Cluster] = {}
+    for cid, nodes in enumerate(members):
+        clusters[cid] = name_cluster(cid, [contacts[v] for v in nodes])
+    return node_cluster, members, clusters
+
+
+def name_cluster(cid: int, rows: Sequence[ContactRow]) -> Cluster:
+    """Named by its dominant segment, else its dominant company, else by nothing."""
+    size = len(rows)
+    segments = Counter(c.segment.strip() for c in rows if c.segment and c.segment.strip())
+    companies = Counter(c.company.strip() for c in rows if c.company and c.company.strip())
+    if segments:
+        seg, n = segments.most_common(1)[0]
+        if n >= 0.5 * size:
+            return Cluster(cid, size, "segment", seg)
+    if companies:
+        comp, n = companies.most_common(1)[0]
+        if n >= 0.3 * size:
+            return Cluster(cid, size, "company", comp)
+    if segments:
+        seg, n = segments.most_common(1)[0]
+        if n >= 0.3 * size:
+            return Cluster(cid, size, "segment", seg)
+    return Cluster(cid, size, "none", None)
+
+
+def find_brokers(
+    graph,  # noqa: ANN001 - a networkx Graph with weights "w"
+    node_cluster: Mapping[int, int],
+    members: Sequence[Sequence[int]],
+    owners: Mapping[int, int],
+    *,
+    seed: int = 7,
+    limit: int = 20,
+) -> list[Broker]:
+    """Nodes that carry most of the links between two clusters otherwise apart."""
+    import networkx as nx
+
+    cut: Counter[tuple[int, int]] = Counter()
+    through: dict[tuple[int, int], Counter[int]] = defaultdict(Counter)
+    for a, b in graph.edges():
+        ca, cb = node_cluster.get(a), node_cluster.get(b)
+        if ca is None or cb is None or ca == cb:
+            continue
+        if len(members[ca]) < MIN_CLUSTER or len(members[cb]) < MIN_CLUSTER:
+            continue
+        pair = (ca, cb) if ca < cb else (cb, ca)
+        cut[pair] += 1
+        through[pair][a] += 1
+        through[pair][b] += 1
+    access: dict[int, float] = defaultdict(float)
+    bridged: dict[int, set[int]] = defaultdict(set)
+    for pair, total in cut.items():
+        smaller = min(len(members[pair[0]]), len(members[pair[1]]))
+        for v, n in through[pair].items():
+            if n / total < BROKER_SHARE or (total - n) > OTHERWISE_SEPARATE * smaller:
+                continue
+            # the node sits in one of the two clusters; it must reach into the other with
+            # more than one link, or be the only link (then both ends are named: keep its own)
+            access[v] += smaller
+            bridged[v].update(pair)
+    ranked = sorted(access, key=lambda v: (-access[v], v))[:BROKER_DETAIL]
+    result = []
+    for v in ranked:
+        nodes = [u for cid in sorted(bridged[v]) for u in members[cid]]
+        sub = graph.subgraph(nodes)
+        k = None if len(nodes) <= BETWEENNESS_EXACT else BETWEENNESS_K
+        btw = nx.betweenness_centrality(sub, k=k, seed=seed, weight=None)[v]
+        constraint = nx.constraint(graph, nodes=[v], weight="w")[v]
+        eff = nx.effective_size(graph, nodes=[v], weight="w")[v]
+        result.append(
+            Broker(
+                contact_id=v,
+                owner_id=owners[v],
+                score=access[v] * (1 + btw),
+                clusters=tuple(sorted(bridged[v])),
+                constraint=None if math.isnan(constraint) else round(constraint, 4),
+                effective_size=None if math.isnan(eff) else round(eff, 3),
+                betweenness=round(btw, 4),
+            )
+        )
+    result.sort(key=lambda b: (-b.score, b.constraint or 1.0, b.contact_id))
+    return result[:limit]
+
+
+# --------------------------------------------------------------------------------- analysis
+def analyse(inp: NetworkInput, *, seed: int = 7, limit: int = 20) -> Analysis:
+    import networkx as nx
+
+    contacts = {c.id: c for c in inp.contacts}
+    owners = {c.id: c.owner_id for c in inp.contacts}
+    edges = build_edges(inp)
+    graph = nx.Graph()
+    graph.add_nodes_from(contacts)
+    graph.add_weighted_edges_from(((a, b, kw[1]) for (a, b), kw in edges.items()), weight="w")
+    node_cluster, members, clusters = _clusters(graph, contacts, seed)
+    ties = {t.contact_id: round(tie_strength(t), 3) for t in inp.ties if t.contact_id in contacts}
+    brokers = find_brokers(graph, node_cluster, members, owners, seed=seed, limit=limit)
+    strong = strong_ties(graph, ties, owners, limit=limit)
+    dormant = dormant_ties(inp, graph, limit=limit)
+    accounts = account_coverage(inp, limit=limit)
+    patterns = touch_patterns(inp.surveys, limit=limit)
+    return Analysis(
+        contacts=len(contacts),
+        edges=[(a, b, k, round(w, 3)) for (a, b), (k, w) in edges.items()],
+        clusters=clusters,
+        node_cluster=node_cluster,
+        ties=ties,
+        owners=owners,
+        brokers=brokers,
+        strong=strong,
+        dormant=dormant,
+        accounts=accounts,
+        patterns=patterns,
+    )
+
+
+def strong_ties(graph, ties: Mapping[int, float], owners: Mapping[int, int], *, limit: int = 20):  # noqa: ANN001, ANN201
+    strong = {v for v, s in ties.items() if s >= STRONG_TIE}
+    result = []
+    for v in strong:
+        shared = sum(1 for u in graph.adj[v] if u in strong)
+        result.append(StrongTie(v, owners[v], ties[v], shared))
+    result.sort(key=lambda t: (-(t.strength * (1 + 0.25 * t.shared)), t.contact_id))
+    return result[:limit]
+
+
+def unreached_segments(contacts: Iterable[ContactRow]) -> set[str]:
+    """ICP segments (some contact in them fits the ICP) where the team has few clients."""
+    size: Counter[str] = Counter()
+    fits: Counter[str] = Counter()
+    clients: Counter[str] = Counter()
+    for c in contacts:
+        if not (seg := norm_key(c.segment)):
+            continue
+        size[seg] += 1
+        fits[seg] += c.icp_fit == "fits"
+        clients[seg] += c.status in CLIENT_STATUSES
+    return {s for s in size if fits[s] and clients[s] <= max(1, FEW_CLIENTS_SHARE * size[s])}
+
+
+def dormant_ties(inp: NetworkInput, graph, *, limit: int = 20) -> list[DormantTie]:  # noqa: ANN001
+    """Past positive interaction, quiet for more than twice the stage's cadence, bridging into
+    an un-reached ICP segment."""
+    unreached = unreached_segments(inp.contacts)
+    if not unreached:
+        return []
+    by_id = {c.id: c for c in inp.contacts}
+
+    def into(c: ContactRow) -> bool:
+        return c.icp_fit == "fits" and norm_key(c.segment) in unreached
+
+    result = []
+    for cid, reason in inp.positive.items():
+        c = by_id.get(cid)
+        if c is None or c.status == "lost":
+            continue
+        days = inp.cadence.get(c.stage)
+        if not days:
+            continue
+        last = c.last_touch_at or c.created_at
+        if last is None or inp.now - last <= timedelta(days=2 * days):
+            continue
+        reach = [by_id[u] for u in graph.adj[cid] if into(by_id[u])]
+        if into(c):
+            reach.append(c)
+        if not reach:
+            continue
+        segments = Counter((r.segment or "").strip() for r in reach)
+        result.append(
+            DormantTie(
+                contact_id=cid,
+                owner_id=c.owner_id,
+                score=float(len(reach)),
+                segments=tuple(s for s, _n in segments.most_common(3)),
+                days_quiet=(inp.now - last).days,
+                reason=reason,
+            )
+        )
+    result.sort(key=lambda d: (-d.score, -d.days_quiet, d.contact_id))
+    return result[:limit]
+
+
+def account_coverage(inp: NetworkInput, *, limit: int = 20) -> list[Account]:
+    """B2B accounts with a contact in the commercial stage: roles known and fresh; flags."""
+    accounts: dict[str, list[ContactRow]] = defaultdict(list)
+    for c in inp.contacts:
+        if c.kind == "b2c" or c.status == "lost" or not (key := norm_key(c.company)):
+            continue
+        accounts[key].append(c)
+    stale = timedelta(days=inp.stale_days)
+    result = []
+    for rows in accounts.values():
+        if not any(c.stage == "commercial" for c in rows):
+            continue
+        current = [c for c in rows if c.id not in inp.changed_job]
+        fresh_roles = {
+            c.influence
+            for c in current
+            if c.influence and c.verified_at is not None and inp.now - c.verified_at <= stale
+        }
+        known = tuple(r for r in KEY_ROLES if r in fresh_roles)
+        missing = tuple(r for r in KEY_ROLES if r not in fresh_roles)
+        moved = tuple(sorted(c.id for c in rows if c.id in inp.changed_job))
+        single = len(current) <= 1
+        score = 3.0 * ("decision_maker" in missing) + len(missing) + 2.0 * single + 2.0 * bool(moved)
+        if not missing and not single and not moved:
+            continue
+        owner = Counter(c.owner_id for c in rows).most_common(1)[0][0]
+        company = Counter(c.company.strip() for c in rows if c.company).most_common(1)[0][0]
+        result.append(
+            Account(
+                company=company,
+                owner_id=owner,
+                contact_ids=tuple(sorted(c.id for c in rows)),
+                known=known,
+                missing=missing,
+                single_threaded=single,
+                changed_job=moved,
+                score=score,
+            )
+        )
+    result.sort(key=lambda a: (-a.score, a.company.casefold()))
+    return result[:limit]
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def reply_hours(touches: Sequence[tuple[datetime, str]]) -> float | None:
+    """Median time from an inbound touch to the next outbound one, in hours."""
+    ordered = sorted(touches)
+    waits = []
+    for i, (at, direction) in enumerate(ordered):
+        if direction != "in":
+            continue
+        nxt = next((t for t, d in ordered[i + 1 :] if d == "out"), None)
+        if nxt is not None:
+            waits.append((nxt - at).total_seconds() / 3600)
+    return _median(waits)
+
+
+def buckets(s: SurveyRow) -> dict[str, str]:
+    window = [(t, d) for t, d in s.touches if s.delivered_at - WINDOW_BEFORE <= t < s.delivered_at]
+    out = {"touches": "sparse" if len(window) < SPARSE_TOUCHES else "regular"}
+    hours = reply_hours(window)
+    if hours is not None:
+        out["reply"] = "slow" if hours > SLOW_REPLY_HOURS else "fast"
+    return out
+
+
+def touch_patterns(surveys: Sequence[SurveyRow], *, limit: int = 20) -> list[Pattern]:
+    """Per rep and per segment: answers after each touch pattern versus all the team's other
+    answers. Kept only with enough answers on both sides and separate Wilson intervals."""
+    if not surveys:
+        return []
+    tagged = [(s, buckets(s)) for s in surveys]
+    groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    for i, (s, b) in enumerate(tagged):
+        for measure, bucket in b.items():
+            groups[("rep", str(s.rep_id), measure, bucket)].append(i)
+            if seg := (s.segment or "").strip():
+                groups[("segment", seg, measure, bucket)].append(i)
+    result = []
+    seen: set[frozenset[int]] = set()
+    for (dim, key, measure, bucket), idx in sorted(groups.items(), key=lambda kv: len(kv[1])):
+        inside = set(idx)
+        if len(inside) < MIN_ANSWERS:
+            continue
+        rest = [s.score for i, (s, _b) in enumerate(tagged) if i not in inside]
+        if len(rest) < MIN_ANSWERS:
+            continue
+        if frozenset(range(len(tagged))) - inside in seen:
+            continue  # the mirror image of a pattern already kept (its complement)
+        seen.add(frozenset(inside))
+        p = Pattern(dim, key, measure, bucket, interval([tagged[i][0].score for i in idx]), interval(rest))
+        if p.gap > 0:
+            result.append(p)
+    result.sort(key=lambda p: (-p.gap, p.dimension, p.key, p.measure, p.bucket))
+    return result[:limit]
+
+
+# ------------------------------------------------------------------------------- intro paths
+@dataclass(frozen=True)
+class IntroPath:
+    target: int
+    nodes: tuple[int, ...]  # from the anchor (the team's strong tie) to the target
+    kinds: tuple[str, ...]  # the kind of each link along the path
+    cost: float
+
+
+def intro_paths(
+    targets: Iterable[int],
+    edges: Iterable[tuple[int, int, str, float]],
+    anchors: Mapping[int, float],
+    *,
+    limit: int = 3,
+) -> list[IntroPath]:
+    """Shortest chains from an anchor (a contact the team has a strong tie with, and its
+    strength) to each target, preferring fresh strong links: a link costs 1 plus up to a half
+    for weakness, so fewer hops always win and strength decides between equally short ones."""
+    adj: dict[int, list[tuple[int, str, float]]] = defaultdict(list)
+    for a, b, kind, w in edges:
+        adj[a].append((b, kind, w))
+        adj[b].append((a, kind, w))
+    dist: dict[int, float] = {}
+    prev: dict[int, tuple[int, str]] = {}
+    heap: list[tuple[float, int]] = []
+    for v, strength in anchors.items():
+        d = 0.5 * (1 - min(1.0, strength / (strength + 1)))
+        if d < dist.get(v, math.inf):
+            dist[v] = d
+            heapq.heappush(heap, (d, v))
+    while heap:
+        d, v = heapq.heappop(heap)
+        if d > dist.get(v, math.inf):
+            continue
+        for u, kind, w in adj.get(v, ()):
+            nd = d + 1 + 0.5 * (1 - min(1.0, w))
+            if nd < dist.get(u, math.inf):
+                dist[u] = nd
+                prev[u] = (v, kind)
+                heapq.heappush(heap, (nd, u))
+    paths = []
+    for t in set(targets):
+        if t not in dist:
+            continue
+        nodes, kinds, v = [t], [], t
+        while v in prev:
+            v, kind = prev[v]
+            nodes.append(v)
+            kinds.append(kind)
+        paths.append(IntroPath(t, tuple(reversed(nodes)), tuple(reversed(kinds)), round(dist[t], 4)))
+    paths.sort(key=lambda p: (p.cost, p.target))
+    return paths[:limit]
+
+
+def sample_nodes(members: Sequence[Sequence[int]], keep: set[int], limit: int, seed: int = 7) -> set[int]:
+    """A drawable subset: the ``keep`` nodes first, then the biggest clusters, sampled."""
+    rnd = random.Random(seed)
+    chosen = set(list(keep)[:limit])
+    for nodes in sorted(members, key=len, reverse=True):
+        room = limit - len(chosen)
+        if room <= 0:
+            break
+        pick = list(nodes) if len(nodes) <= room else rnd.sample(list(nodes), room)
+        chosen.update(pick)
+    return chosen
