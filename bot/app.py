@@ -123,6 +123,9 @@ def build_app(
     clockwork.register(plan_digest_work)
     clockwork.register(deliver_due)
     clockwork.register_daily(daily_scan)
+    from scheduler.network import network_weekly
+
+    clockwork.register_daily(network_weekly)  # renews each scope's analysis once a week
     storage, isolation = create_fsm(settings)
     dp = Dispatcher(
         storage=storage,
@@ -140,7 +143,13 @@ def build_app(
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
     dp.message.outer_middleware(CommandLeavesDialogue())
-    dp.include_routers(*get_routers())
+    routers = get_routers()
+    from handlers import network as network_handlers
+
+    # /network and /intro: before the inbound and fallback routers, which take any message
+    at = next(i for i, r in enumerate(routers) if r.name in ("inbound", "fallback"))
+    routers.insert(at, network_handlers.create_router())
+    dp.include_routers(*routers)
 
     async def on_startup(bot: Bot) -> None:
         await set_default_commands(bot, i18n)

@@ -251,7 +251,9 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)
+    high = 1.0 if successes >= n else min(1.0, centre + half)
+    return low, high
 
 
 def interval(scores: Sequence[int]) -> Interval:
@@ -282,10 +284,20 @@ def build_edges(inp: NetworkInput) -> dict[tuple[int, int], tuple[str, float]]:
 
     for c in inp.contacts:
         if c.introduced_by is not None and c.introduced_by in by_id:
-            add(c.id, c.introduced_by, INTRO, EDGE_BASE[INTRO] * (0.5 + 0.5 * freshness(c.created_at, now)))
+            add(
+                c.id,
+                c.introduced_by,
+                INTRO,
+                EDGE_BASE[INTRO] * (0.5 + 0.5 * freshness(c.created_at, now)),
+            )
     for promoter, referred in inp.referrals:
         if promoter in by_id and referred in by_id:
-            add(promoter, referred, INTRO, EDGE_BASE[INTRO] * (0.5 + 0.5 * freshness(by_id[referred].created_at, now)))
+            add(
+                promoter,
+                referred,
+                INTRO,
+                EDGE_BASE[INTRO] * (0.5 + 0.5 * freshness(by_id[referred].created_at, now)),
+            )
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for c in inp.contacts:
         if c.id not in inp.changed_job and (key := norm_key(c.company)):
@@ -302,7 +314,9 @@ def build_edges(inp: NetworkInput) -> dict[tuple[int, int], tuple[str, float]]:
             pairs = ((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
         else:
             n = len(members)
-            pairs = ((members[i], members[(i + j) % n]) for i in range(n) for j in range(1, RING_K + 1))
+            pairs = (
+                (members[i], members[(i + j) % n]) for i in range(n) for j in range(1, RING_K + 1)
+            )
         for a, b in pairs:
             w = base * (0.5 + 0.5 * min(fresh(by_id[a]), fresh(by_id[b])))
             add(a, b, kind, w)
@@ -321,7 +335,9 @@ def _clusters(graph, contacts: Mapping[int, ContactRow], seed: int):  # noqa: AN
         if len(component) <= 2 * MIN_CLUSTER:
             parts = [set(component)]
         else:
-            parts = nx.community.louvain_communities(sub, weight="w", seed=seed, threshold=1e-4)
+            parts = _merge_small(
+                sub, nx.community.louvain_communities(sub, weight="w", seed=seed, threshold=1e-4)
+            )
         for part in parts:
             cid = len(members)
             members.append(sorted(part))
@@ -331,6 +347,23 @@ def _clusters(graph, contacts: Mapping[int, ContactRow], seed: int):  # noqa: AN
     for cid, nodes in enumerate(members):
         clusters[cid] = name_cluster(cid, [contacts[v] for v in nodes])
     return node_cluster, members, clusters
+
+
+def _merge_small(graph, parts: list[set[int]]) -> list[set[int]]:  # noqa: ANN001
+    """Communities too small to be clusters join the neighbouring one they have most links to."""
+    big = [set(p) for p in parts if len(p) >= MIN_CLUSTER]
+    if not big:
+        return [set().union(*parts)]
+    where = {v: i for i, p in enumerate(big) for v in p}
+    for part in sorted((p for p in parts if len(p) < MIN_CLUSTER), key=len, reverse=True):
+        links: Counter[int] = Counter(
+            where[u] for v in part for u in graph.adj[v] if u in where and u not in part
+        )
+        target = links.most_common(1)[0][0] if links else 0
+        big[target].update(part)
+        for v in part:
+            where[v] = target
+    return big
 
 
 def name_cluster(cid: int, rows: Sequence[ContactRow]) -> Cluster:
@@ -532,7 +565,9 @@ def account_coverage(inp: NetworkInput, *, limit: int = 20) -> list[Account]:
         missing = tuple(r for r in KEY_ROLES if r not in fresh_roles)
         moved = tuple(sorted(c.id for c in rows if c.id in inp.changed_job))
         single = len(current) <= 1
-        score = 3.0 * ("decision_maker" in missing) + len(missing) + 2.0 * single + 2.0 * bool(moved)
+        score = (
+            3.0 * ("decision_maker" in missing) + len(missing) + 2.0 * single + 2.0 * bool(moved)
+        )
         if not missing and not single and not moved:
             continue
         owner = Counter(c.owner_id for c in rows).most_common(1)[0][0]
@@ -607,7 +642,9 @@ def touch_patterns(surveys: Sequence[SurveyRow], *, limit: int = 20) -> list[Pat
         if frozenset(range(len(tagged))) - inside in seen:
             continue  # the mirror image of a pattern already kept (its complement)
         seen.add(frozenset(inside))
-        p = Pattern(dim, key, measure, bucket, interval([tagged[i][0].score for i in idx]), interval(rest))
+        p = Pattern(
+            dim, key, measure, bucket, interval([tagged[i][0].score for i in idx]), interval(rest)
+        )
         if p.gap > 0:
             result.append(p)
     result.sort(key=lambda p: (-p.gap, p.dimension, p.key, p.measure, p.bucket))
@@ -664,12 +701,16 @@ def intro_paths(
             v, kind = prev[v]
             nodes.append(v)
             kinds.append(kind)
-        paths.append(IntroPath(t, tuple(reversed(nodes)), tuple(reversed(kinds)), round(dist[t], 4)))
+        paths.append(
+            IntroPath(t, tuple(reversed(nodes)), tuple(reversed(kinds)), round(dist[t], 4))
+        )
     paths.sort(key=lambda p: (p.cost, p.target))
     return paths[:limit]
 
 
-def sample_nodes(members: Sequence[Sequence[int]], keep: set[int], limit: int, seed: int = 7) -> set[int]:
+def sample_nodes(
+    members: Sequence[Sequence[int]], keep: set[int], limit: int, seed: int = 7
+) -> set[int]:
     """A drawable subset: the ``keep`` nodes first, then the biggest clusters, sampled."""
     rnd = random.Random(seed)
     chosen = set(list(keep)[:limit])

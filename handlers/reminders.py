@@ -26,7 +26,7 @@ from core.workhours import snooze_until
 from handlers.contacts import scope_of, show_card, user_tz
 from handlers.touches import NextForm, start_next_step, start_touch_log
 from services import contacts as svc
-from services import followups, today
+from services import followups, network, today
 from storage.models import User
 
 SNOOZE = {"s1h": "1h", "stom": "tomorrow", "swk": "week"}
@@ -128,6 +128,7 @@ def create_router() -> Router:
             kb = InlineKeyboardBuilder()
             kb.button(text=_("✏️ Edit"), callback_data=CardCb(a="edit", id=contact.id))
             await followups.mark_verified(session, contact, actor=user, now=now, rules=rules)
+            await network.note_data_changed(session, contact, actor=user, now=now)
             await edit_text(
                 msg,
                 _("What changed for {name}? Choose a field to edit:").format(name=h(contact.name)),

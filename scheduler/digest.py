@@ -405,6 +405,12 @@ async def compose_digest(
         section_texts(digest, tz, lang),
         lambda key: section_button(key, digest),
     )
+    if is_monday(now, tz):  # the weekly "Network" section (services/network.py)
+        from services import network as network_svc
+        from views.network import digest_section
+
+        network = await network_svc.digest_overview(session, user, role)
+        parts.append((digest_section(network), None))
     photo = None
     if with_chart:
         png = await chart_for(session, dg.scope_of(user, role), now=now, tz=tz)

@@ -113,7 +113,7 @@ class TeamGen:
         answers = []
         for i in range(planted):
             company = f"{segment} Hospital {i}"
-            for j in range(2):
+            for _j in range(2):
                 self.add(company=company, segment=segment, icp_fit="fits", stage="identification")
             cid = self.add(
                 company=company,
@@ -183,9 +183,7 @@ class TeamGen:
                     touches = ((delivered - timedelta(days=50), "out"),)
                     score = (2, 4, 5, 6, 8, 3, 6, 5)[i % 8]
                 else:
-                    touches = tuple(
-                        (delivered - timedelta(days=7 * k), "out") for k in range(1, 7)
-                    )
+                    touches = tuple((delivered - timedelta(days=7 * k), "out") for k in range(1, 7))
                     score = (9, 10, 8, 9, 7, 10, 6, 9)[i % 8]
                 self.surveys.append(
                     SurveyRow(cid, rep, score, delivered, segment="Mixed", touches=touches)
@@ -198,6 +196,6 @@ class TeamGen:
             for i in range(answers):
                 delivered = self.now - timedelta(days=10 + i)
                 cid = self.add(owner_id=rep, status="client", stage="retention")
-                k = 1 if i % 2 else 6
+                k = 1 if (i // 10) % 2 else 6  # each pattern sees the same mix of scores
                 touches = tuple((delivered - timedelta(days=7 * j), "out") for j in range(1, k + 1))
                 self.surveys.append(SurveyRow(cid, rep, scores[i % 10], delivered, touches=touches))

@@ -79,9 +79,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_network_findings")),
     )
-    op.create_index(
-        "ix_network_findings_run_kind", "network_findings", ["run_id", "kind", "rank"]
-    )
+    op.create_index("ix_network_findings_run_kind", "network_findings", ["run_id", "kind", "rank"])
 
 
 def downgrade() -> None:
