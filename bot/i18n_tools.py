@@ -16,7 +16,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("bot", "handlers", "services", "scheduler", "core")
+SOURCE_DIRS = ("bot", "handlers", "services", "scheduler", "core", "views")
 KEYWORDS = {"_": None, "__": None, "N_": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
 LOCALES = ROOT / "bot" / "locales"
 SOURCE_LANGUAGE = "en"

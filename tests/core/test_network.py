@@ -110,7 +110,7 @@ def test_fully_covered_accounts_raise_nothing_but_stale_or_moved_ones_do() -> No
     g = TeamGen()
     g.plant_full_accounts(6)
     assert net.analyse(g.input()).accounts == []
-    stale = g.account("Old Co", ("initiator", "decision_maker", "procurement", "user"), stale=True)
+    g.account("Old Co", ("initiator", "decision_maker", "procurement", "user"), stale=True)
     moved = g.account("Moved Co", ("initiator", "decision_maker", "procurement", "user"))
     g.changed_job.add(moved[1])  # the decision maker answered "No" to the data check
     single = g.account("Solo Co", ("decision_maker",))
