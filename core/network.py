@@ -41,9 +41,9 @@ RING_K = 3  # each member of a big group is linked to this many next members on 
 MIN_CLUSTER = 4  # clusters smaller than this are not "clusters" a broker bridges
 BROKER_SHARE = 0.5  # a broker carries at least this share of the links between two clusters
 OTHERWISE_SEPARATE = 0.1  # links not through it, per member of the smaller cluster, at most
-BROKER_DETAIL = 50  # constraint/effective size/betweenness are computed for this many candidates
-BETWEENNESS_EXACT = 600  # above this many nodes, betweenness samples k sources
-BETWEENNESS_K = 64
+BROKER_DETAIL = 30  # constraint/effective size/betweenness are computed for this many candidates
+BETWEENNESS_EXACT = 100  # above this many nodes, betweenness samples k sources
+BETWEENNESS_K = 24
 
 STRONG_TIE = 1.5  # tie strength (weighted touches) from which a tie is strong
 FRESH_DAYS = 365.0  # an introduction or a verification fades over about a year
@@ -410,12 +410,26 @@ def find_brokers(
         cut[pair] += 1
         through[pair][a] += 1
         through[pair][b] += 1
+    near: dict[int, set[int]] = defaultdict(set)  # clusters linked to each cluster
+    for x, y in cut:
+        near[x].add(y)
+        near[y].add(x)
+
+    def linked(x: int, y: int, v: int) -> bool:
+        """Clusters x and y have a link that does not pass through v."""
+        pair = (x, y) if x < y else (y, x)
+        return cut.get(pair, 0) - through[pair].get(v, 0) > 0
+
     access: dict[int, float] = defaultdict(float)
     bridged: dict[int, set[int]] = defaultdict(set)
     for pair, total in cut.items():
         smaller = min(len(members[pair[0]]), len(members[pair[1]]))
         for v, n in through[pair].items():
-            if n / total < BROKER_SHARE or (total - n) > OTHERWISE_SEPARATE * smaller:
+            if n / total <= BROKER_SHARE or (total - n) > OTHERWISE_SEPARATE * smaller:
+                continue
+            x, y = pair
+            # otherwise separate: no third cluster links them without v either
+            if any(linked(x, c, v) and linked(c, y, v) for c in near[x] & near[y]):
                 continue
             # the node sits in one of the two clusters; it must reach into the other with
             # more than one link, or be the only link (then both ends are named: keep its own)
@@ -428,8 +442,7 @@ def find_brokers(
         sub = graph.subgraph(nodes)
         k = None if len(nodes) <= BETWEENNESS_EXACT else BETWEENNESS_K
         btw = nx.betweenness_centrality(sub, k=k, seed=seed, weight=None)[v]
-        constraint = nx.constraint(graph, nodes=[v], weight="w")[v]
-        eff = nx.effective_size(graph, nodes=[v], weight="w")[v]
+        constraint, eff = structural_holes(graph, v)
         result.append(
             Broker(
                 contact_id=v,
@@ -443,6 +456,38 @@ def find_brokers(
         )
     result.sort(key=lambda b: (-b.score, b.constraint or 1.0, b.contact_id))
     return result[:limit]
+
+
+def structural_holes(graph, v: int) -> tuple[float, float]:  # noqa: ANN001
+    """Burt's constraint and effective size of ``v`` on the weighted undirected graph — the
+    formulas of networkx's ``constraint`` and ``effective_size``, with each neighbour's total
+    weight computed once (networkx recomputes it for every pair: too slow for hubs).
+    tests/core/test_network.py checks both against networkx."""
+    adj = graph.adj
+    nbrs = [u for u in adj[v] if u != v]
+    if not nbrs:
+        return math.nan, math.nan
+    total: dict[int, float] = {}
+    top: dict[int, float] = {}
+
+    def w(a: int, b: int) -> float:
+        d = adj[a].get(b)
+        return d.get("w", 1.0) if d is not None else 0.0
+
+    for u in [v, *nbrs]:
+        ws = [d.get("w", 1.0) for x, d in adj[u].items() if x != u]
+        total[u] = sum(ws)
+        top[u] = max(ws) if ws else 0.0
+    # normalized mutual weight: (w_uv + w_vu) / sum_k (w_uk + w_ku) = w_uv / total_u here
+    p = {u: w(v, u) / total[v] for u in nbrs}
+    constraint = 0.0
+    effective = 0.0
+    for j in nbrs:
+        indirect = sum(p[q] * w(q, j) / total[q] for q in nbrs if q != j and j in adj[q])
+        constraint += (p[j] + indirect) ** 2
+        redundancy = sum(p[q] * w(j, q) / top[j] for q in nbrs if q != j and q in adj[j])
+        effective += 1 - redundancy
+    return constraint, effective
 
 
 # --------------------------------------------------------------------------------- analysis

@@ -182,3 +182,20 @@ def test_edges_from_introductions_colleagues_and_events() -> None:
     g.changed_job.add(b)
     assert net.build_edges(g.input())[(a, b)][0] == "intro"  # who introduced whom stays
     assert NOW - timedelta(days=1) < NOW
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(3, 25), p=st.floats(0.1, 0.9), seed=st.integers(0, 10_000))
+def test_property_structural_holes_agree_with_networkx(n: int, p: float, seed: int) -> None:
+    import random
+
+    graph = nx.gnp_random_graph(n, p, seed=seed)
+    rnd = random.Random(seed)
+    for a, b in graph.edges():
+        graph[a][b]["w"] = rnd.choice((0.2, 0.4, 0.8, 1.0))
+    for v in graph:
+        if not graph.adj[v]:
+            continue
+        constraint, effective = net.structural_holes(graph, v)
+        assert abs(constraint - nx.constraint(graph, [v], weight="w")[v]) < 1e-9
+        assert abs(effective - nx.effective_size(graph, [v], weight="w")[v]) < 1e-9
