@@ -193,7 +193,7 @@ def build(url: str, n: int, plan_path: Path) -> None:
             company = f"R{region} Co {j}"
             for _k in range(min(rnd.randint(3, 4), size - j)):
                 status = "client" if rnd.random() < 0.1 else "contact"
-                event = f"r{region}-ev{rnd.randint(0, 9)}" if rnd.random() < 0.7 else None
+                event = f"r{region}-ev{rnd.randint(0, 9)}" if rnd.random() < 0.55 else None
                 intro = rnd.choice(members) if members and rnd.random() < 0.15 else None
                 cid = add(
                     company=company,
@@ -205,7 +205,10 @@ def build(url: str, n: int, plan_path: Path) -> None:
                     introduced_by_id=intro,
                 )
                 members.append(cid)
-                if rnd.random() < 0.3:
+                if rnd.random() < 0.05:  # a strong tie: touched three times this month
+                    for days in (2, 9, 20):
+                        touch(cid, contacts[-1]["owner_id"], days)
+                elif rnd.random() < 0.3:
                     touch(cid, contacts[-1]["owner_id"], rnd.randint(1, 300))
                 j += 1
         region += 1
@@ -267,7 +270,7 @@ def query(url: str, plan_path: Path) -> None:
         factory = create_session_factory(engine)
         scope = svc.NetScope("t1", team_id=1)
         times: dict[str, list[float]] = {"network": [], "intro": []}
-        targets = ["Planted", "Account 3", "R7 Co", "Health Org 5", "Person 4242"]
+        targets = ["Pl3A Co", "Account 3", "R7 Co", "Health Org 5", "Person 4242"]
         stats: dict = {}
         with i18n.context(), i18n.use_locale("en"):
             for i in range(50):

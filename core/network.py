@@ -428,14 +428,37 @@ def find_brokers(
             if n / total <= BROKER_SHARE or (total - n) > OTHERWISE_SEPARATE * smaller:
                 continue
             x, y = pair
-            # otherwise separate: no third cluster links them without v either
+            # otherwise separate: no third cluster links them without v either, and no short
+            # path avoids v (a bounded search: within SEPARATE_HOPS links, SEPARATE_VISITS nodes)
             if any(linked(x, c, v) and linked(c, y, v) for c in near[x] & near[y]):
+                continue
+            if _reachable_without(graph, members[x], members[y], v):
                 continue
             # the node sits in one of the two clusters; it must reach into the other with
             # more than one link, or be the only link (then both ends are named: keep its own)
             access[v] += smaller
             bridged[v].update(pair)
-    ranked = sorted(access, key=lambda v: (-access[v], v))[:BROKER_DETAIL]
+    # what v alone gives access to: the bridged clusters split into sides that only v joins;
+    # everything but the biggest side (a hub that cuts off one small group scores that group)
+    for v in list(access):
+        clusters = sorted(bridged[v])
+        side = {c: c for c in clusters}
+
+        def find(c: int) -> int:
+            while side[c] != c:
+                c = side[c]
+            return c
+
+        for i, x in enumerate(clusters):
+            for y in clusters[i + 1 :]:
+                if find(x) != find(y) and _reachable_without(graph, members[x], members[y], v):
+                    side[find(y)] = find(x)
+        sizes: Counter[int] = Counter()
+        for c in clusters:
+            sizes[find(c)] += len(members[c])
+        access[v] = float(sum(sizes.values()) - max(sizes.values()))
+    ranked = sorted((v for v in access if access[v] > 0), key=lambda v: (-access[v], v))
+    ranked = ranked[:BROKER_DETAIL]
     result = []
     for v in ranked:
         nodes = [u for cid in sorted(bridged[v]) for u in members[cid]]
@@ -456,6 +479,31 @@ def find_brokers(
         )
     result.sort(key=lambda b: (-b.score, b.constraint or 1.0, b.contact_id))
     return result[:limit]
+
+
+SEPARATE_HOPS = 6
+SEPARATE_VISITS = 3000
+
+
+def _reachable_without(graph, src: Sequence[int], dst: Sequence[int], v: int) -> bool:  # noqa: ANN001
+    """Whether some node of ``dst`` is within SEPARATE_HOPS of ``src`` in the graph without v."""
+    target = set(dst) - {v}
+    seen = set(src) - {v}
+    frontier = list(seen)
+    for _hop in range(SEPARATE_HOPS):
+        nxt = []
+        for a in frontier:
+            for b in graph.adj[a]:
+                if b == v or b in seen:
+                    continue
+                if b in target:
+                    return True
+                seen.add(b)
+                nxt.append(b)
+        if not nxt or len(seen) > SEPARATE_VISITS:
+            return False
+        frontier = nxt
+    return False
 
 
 def structural_holes(graph, v: int) -> tuple[float, float]:  # noqa: ANN001
