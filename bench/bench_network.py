@@ -40,6 +40,7 @@ REGION = 200
 def build(url: str, n: int, plan_path: Path) -> None:
     from sqlalchemy import insert
 
+    from core.contactdata import search_key
     from storage.db import create_engine, create_session_factory
     from storage.migrate import upgrade
     from storage.models import Contact, DueWork, Survey, Team, Touch, User
@@ -80,7 +81,7 @@ def build(url: str, n: int, plan_path: Path) -> None:
             "introduced_by_id": None,
         }
         row.update(kw)
-        row["search_text"] = " ".join(x for x in (row["name"], row["company"]) if x).casefold()
+        row["search_text"] = search_key(" ".join(x for x in (row["name"], row["company"]) if x))
         contacts.append(row)
         return cid
 
@@ -223,7 +224,12 @@ def build(url: str, n: int, plan_path: Path) -> None:
             for rep in reps:
                 s.add(User(id=rep, tg_id=10_000 + rep, first_name=f"Rep{rep}", role="rep",
                            team_id=1, created_at=NOW, last_seen_at=NOW))  # fmt: skip
-        for model, rows in ((Contact, contacts), (Touch, touches), (DueWork, due), (Survey, surveys)):
+        for model, rows in (
+            (Contact, contacts),
+            (Touch, touches),
+            (DueWork, due),
+            (Survey, surveys),
+        ):
             for i in range(0, len(rows), 20_000):
                 async with write_session(factory) as s:
                     await s.execute(insert(model), rows[i : i + 20_000])
@@ -256,7 +262,9 @@ def analyse(url: str) -> None:
 
 def query(url: str, plan_path: Path) -> None:
     from bot.i18n import create_i18n
+    from core.roles import Role
     from services import network as svc
+    from services.contacts import Scope
     from storage.db import create_engine, create_session_factory
     from storage.models import NetworkFinding
     from storage.uow import end_read
@@ -269,6 +277,7 @@ def query(url: str, plan_path: Path) -> None:
         engine = create_engine(url)
         factory = create_session_factory(engine)
         scope = svc.NetScope("t1", team_id=1)
+        who = Scope(user_id=1, role=Role.MANAGER, team_id=1)
         times: dict[str, list[float]] = {"network": [], "intro": []}
         targets = ["Pl3A Co", "Account 3", "R7 Co", "Health Org 5", "Person 4242"]
         stats: dict = {}
@@ -284,7 +293,9 @@ def query(url: str, plan_path: Path) -> None:
                 started = time.perf_counter()
                 async with factory() as session:
                     run = await svc.latest_run(session, scope)
-                    res = await svc.intro(session, run, targets[i % len(targets)], owner=None)
+                    res = await svc.intro(
+                        session, run, targets[i % len(targets)], who=who, owner=None
+                    )
                     await end_read(session)
                 views.intro_text(targets[i % len(targets)], res)
                 times["intro"].append(time.perf_counter() - started)
@@ -310,7 +321,9 @@ def query(url: str, plan_path: Path) -> None:
             elif r.kind == "account" and "decision_maker" in data["missing"]:
                 found["account"].append(data["company"])
             elif r.kind == "pattern":
-                found["pattern"].append([data["dimension"], data["key"], data["measure"], data["bucket"]])
+                found["pattern"].append(
+                    [data["dimension"], data["key"], data["measure"], data["bucket"]]
+                )
         for kind, planted in (
             ("broker", plan["brokers"]),
             ("dormant", plan["dormant"]),
@@ -353,7 +366,16 @@ def main() -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
     def phase(name: str) -> str:
-        cmd = [sys.executable, __file__, "--phase", name, "--contacts", str(args.contacts), "--db", str(db)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--phase",
+            name,
+            "--contacts",
+            str(args.contacts),
+            "--db",
+            str(db),
+        ]
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
 
     print(phase("build"))
@@ -361,7 +383,9 @@ def main() -> None:
     print(f"weekly analysis: {analysed['seconds']:.1f} s, peak RSS {analysed['rss_mb']:.0f} MB")
     stats = json.loads(phase("query").splitlines()[-1])
     print(f"graph: {stats['contacts']} contacts, {stats['edges']} edges")
-    print(f"/network p95 {stats['network_p95_ms']:.1f} ms; /intro p95 {stats['intro_p95_ms']:.1f} ms")
+    print(
+        f"/network p95 {stats['network_p95_ms']:.1f} ms; /intro p95 {stats['intro_p95_ms']:.1f} ms"
+    )
     for kind in ("broker", "dormant", "account", "pattern"):
         s = stats[kind]
         print(

@@ -444,7 +444,7 @@ def find_brokers(
         clusters = sorted(bridged[v])
         side = {c: c for c in clusters}
 
-        def find(c: int) -> int:
+        def find(c: int, side: dict[int, int] = side) -> int:
             while side[c] != c:
                 c = side[c]
             return c

@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.roles import Role
 from services import followups
 from services import network as svc
+from services.contacts import Scope
 from storage.models import NetworkRun, Team, User
 from storage.uow import end_read
 from views import network as views
@@ -118,7 +119,7 @@ def create_router() -> Router:
             await end_read(session)
             await message.answer(views.no_run_text())
             return
-        result = await svc.intro(session, run, query, owner=scope.owner)
+        result = await svc.intro(session, run, query, who=Scope.of(user, role), owner=scope.owner)
         await end_read(session)
         text, markup = views.intro_text(query, result)
         await answer_long(message, text, reply_markup=markup)

@@ -23,14 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import network as net
 from core.cadence import effective_cadence
-from core.contactdata import search_key
 from core.roles import Role
-from services import duework, followups
+from services import duework, followups, search
+from services.contacts import Scope
 from storage.models import (
     Contact,
     ContactEvent,
     DueWork,
-    NetworkEdge,
     NetworkFinding,
     NetworkNode,
     NetworkRun,
@@ -52,6 +51,17 @@ STORED_PER_KIND = 200
 DATA_CHECK = "data_check"  # a contact event: the stale check was answered "No"
 SURVEY_YEARS = timedelta(days=365)
 PICTURE_NODES = 300
+KIND_CODE = {net.INTRO: "i", net.COLLEAGUE: "c", net.EVENT: "e"}
+CODE_KIND = {v: k for k, v in KIND_CODE.items()}
+
+
+def parse_links(text: str) -> list[tuple[int, str, float]]:
+    """A node's stored links: (other contact, kind, weight)."""
+    out = []
+    for item in text.split(";") if text else ():
+        other, code, weight = item.split(":")
+        out.append((int(other), CODE_KIND[code], float(weight)))
+    return out
 
 
 # ------------------------------------------------------------------------------------ scopes
@@ -317,6 +327,11 @@ async def store(
         session.add(run)
         await session.flush()
         run_id = run.id
+    links: dict[int, list[str]] = defaultdict(list)
+    for a, b, kind, w in analysis.edges:
+        code = KIND_CODE[kind]
+        links[a].append(f"{b}:{code}:{w:.2f}")
+        links[b].append(f"{a}:{code}:{w:.2f}")
     nodes = [
         {
             "run_id": run_id,
@@ -324,16 +339,13 @@ async def store(
             "owner_id": owner,
             "cluster": analysis.node_cluster.get(cid, -1),
             "tie": analysis.ties.get(cid, 0.0),
+            "links": ";".join(links.pop(cid, ())),
         }
         for cid, owner in analysis.owners.items()
     ]
+    del links
     await _insert(factory, NetworkNode, nodes)
     del nodes
-    edges = [
-        {"run_id": run_id, "a": a, "b": b, "kind": k, "weight": w} for a, b, k, w in analysis.edges
-    ]
-    await _insert(factory, NetworkEdge, edges)
-    del edges
     await _insert(factory, NetworkFinding, [{"run_id": run_id, **f} for f in findings_of(analysis)])
     async with write_session(factory) as session:
         await session.execute(
@@ -352,7 +364,7 @@ async def store(
             )
         ).all()
         if old:
-            for model in (NetworkEdge, NetworkNode, NetworkFinding):
+            for model in (NetworkNode, NetworkFinding):
                 await session.execute(delete(model).where(model.run_id.in_(old)))
             await session.execute(delete(NetworkRun).where(NetworkRun.id.in_(old)))
     return run_id
@@ -544,31 +556,24 @@ class IntroResult:
 
 
 async def intro(
-    session: AsyncSession, run: NetworkRun, query: str, *, owner: int | None, limit: int = 3
+    session: AsyncSession,
+    run: NetworkRun,
+    query: str,
+    *,
+    who: Scope,
+    owner: int | None,
+    limit: int = 3,
 ) -> IntroResult:
-    """Warm paths to people matching ``query`` (a company or a name): the shortest chains from
-    a strong tie, fetched level by level from the targets outwards over the stored links."""
-    key = search_key(query)
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    stmt = (
-        select(NetworkNode.contact_id, NetworkNode.tie)
-        .join(Contact, Contact.id == NetworkNode.contact_id)
-        .where(
-            NetworkNode.run_id == run.id,
-            Contact.search_text.like(f"%{escaped}%", escape="\\"),
-            Contact.archived_at.is_(None),
-            Contact.forgotten_at.is_(None),
-        )
-        .limit(50)
-    )
-    if owner is not None:
-        stmt = stmt.where(NetworkNode.owner_id == owner)
-    found = (await session.execute(stmt)).all()
-    targets = {cid for cid, _tie in found}
-    already_ids = [cid for cid, tie in found if tie >= net.STRONG_TIE]
+    """Warm paths to people matching ``query`` (a company or a name, found as /find finds them):
+    the shortest chains from a strong tie, read level by level from the targets outwards over
+    the stored links (a rep in a team: over their own contacts only)."""
+    found = [c.id for c in await search.find(session, who, query, limit=50)]
+    nodes = await _nodes(session, run.id, found)
+    targets = {c for c in found if c in nodes and (owner is None or nodes[c][0] == owner)}
     if not targets:
         return IntroResult(0, [], [])
-    anchors: dict[int, float] = {cid: tie for cid, tie in found if tie >= net.STRONG_TIE}
+    anchors = {c: nodes[c][1] for c in targets if nodes[c][1] >= net.STRONG_TIE}
+    already_ids = sorted(anchors, key=lambda c: -anchors[c])
     edges: list[tuple[int, int, str, float]] = []
     seen = set(targets)
     frontier = sorted(targets)
@@ -576,32 +581,27 @@ async def intro(
         if anchors or not frontier:
             break
         new: set[int] = set()
-        for chunk in _chunks(frontier):
-            for col, other in ((NetworkEdge.a, NetworkEdge.b), (NetworkEdge.b, NetworkEdge.a)):
-                rows = await session.execute(
-                    select(col, other, NetworkEdge.kind, NetworkEdge.weight).where(
-                        NetworkEdge.run_id == run.id, col.in_(chunk)
-                    )
-                )
-                for x, y, kind, w in rows:
-                    edges.append((x, y, kind, w))
-                    if y not in seen:
-                        new.add(y)
+        for cid in frontier:
+            for other, kind, w in nodes[cid][2]:
+                edges.append((cid, other, kind, w))
+                if other not in seen:
+                    new.add(other)
         if not new:
             break
-        nodes = await _nodes(session, run.id, sorted(new))
+        nodes.update(await _nodes(session, run.id, sorted(new)))
         if owner is not None:
-            new = {c for c in new if nodes.get(c, (None, 0.0))[0] == owner}
-            edges = [e for e in edges if e[0] in seen | new and e[1] in seen | new]
-        for cid in new:
-            tie = nodes.get(cid, (None, 0.0))[1]
-            if tie >= net.STRONG_TIE:
-                anchors[cid] = tie
+            new = {c for c in new if c in nodes and nodes[c][0] == owner}
+        else:
+            new = {c for c in new if c in nodes}
         seen |= new
+        edges = [e for e in edges if e[1] in seen]
+        for cid in new:
+            if nodes[cid][1] >= net.STRONG_TIE:
+                anchors[cid] = nodes[cid][1]
         frontier = sorted(new)
-    paths = (
-        net.intro_paths(targets - set(already_ids), edges, anchors, limit=limit) if anchors else []
-    )
+    paths = []
+    if anchors:
+        paths = net.intro_paths(targets - set(already_ids), edges, anchors, limit=limit)
     people = await _people(session, [*already_ids, *(v for p in paths for v in p.nodes)])
     result = IntroResult(len(targets), [], [people[c] for c in already_ids[:limit] if c in people])
     for p in paths:
@@ -612,16 +612,17 @@ async def intro(
 
 async def _nodes(
     session: AsyncSession, run_id: int, ids: Sequence[int]
-) -> dict[int, tuple[int, float]]:
-    out: dict[int, tuple[int, float]] = {}
+) -> dict[int, tuple[int, float, list[tuple[int, str, float]]]]:
+    """Stored nodes: owner, tie strength, links."""
+    out: dict[int, tuple[int, float, list[tuple[int, str, float]]]] = {}
     for chunk in _chunks(ids):
         rows = await session.execute(
-            select(NetworkNode.contact_id, NetworkNode.owner_id, NetworkNode.tie).where(
-                NetworkNode.run_id == run_id, NetworkNode.contact_id.in_(chunk)
-            )
+            select(
+                NetworkNode.contact_id, NetworkNode.owner_id, NetworkNode.tie, NetworkNode.links
+            ).where(NetworkNode.run_id == run_id, NetworkNode.contact_id.in_(chunk))
         )
-        for cid, own, tie in rows:
-            out[cid] = (own, tie)
+        for cid, own, tie, links in rows:
+            out[cid] = (own, tie, parse_links(links))
     return out
 
 
@@ -651,28 +652,41 @@ async def picture(
     labels = {c["id"]: c["label"] for c in clusters if c["label"]}
     wanted = [c["id"] for c in sorted(clusters, key=lambda c: -c["size"])]
     members: dict[int, list[int]] = defaultdict(list)
+    links: dict[int, str] = {}
     for chunk in _chunks(wanted, 50):
-        q = select(NetworkNode.contact_id, NetworkNode.cluster).where(
+        q = select(NetworkNode.contact_id, NetworkNode.cluster, NetworkNode.links).where(
             NetworkNode.run_id == run.id, NetworkNode.cluster.in_(chunk)
         )
         if owner is not None:
             q = q.where(NetworkNode.owner_id == owner)
-        for cid, cl in await session.execute(q.limit(limit * 4)):
+        for cid, cl, text in await session.execute(q.limit(limit * 4)):
             members[cl].append(cid)
+            links[cid] = text
     chosen = net.sample_nodes([members[c] for c in wanted if c in members], brokers, limit)
+    missing = sorted(chosen - set(links))
+    for cid, text in (await _links(session, run.id, missing)).items():
+        links[cid] = text
     cluster_of = {cid: cl for cl, ids in members.items() for cid in ids}
     nodes = {cid: cluster_of.get(cid, -1) for cid in chosen}
-    edges: list[tuple[int, int]] = []
-    ids = sorted(chosen)
-    for chunk in _chunks(ids):
-        for a, b in await session.execute(
-            select(NetworkEdge.a, NetworkEdge.b).where(
-                NetworkEdge.run_id == run.id, NetworkEdge.a.in_(chunk)
-            )
-        ):
-            if b in chosen:
-                edges.append((a, b))
+    edges = [
+        (a, b)
+        for a in sorted(chosen)
+        for b, _kind, _w in parse_links(links.get(a, ""))
+        if a < b and b in chosen
+    ]
     return Picture(nodes, edges, brokers & chosen, labels)
+
+
+async def _links(session: AsyncSession, run_id: int, ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        rows = await session.execute(
+            select(NetworkNode.contact_id, NetworkNode.links).where(
+                NetworkNode.run_id == run_id, NetworkNode.contact_id.in_(chunk)
+            )
+        )
+        out.update(dict(rows.tuples().all()))
+    return out
 
 
 # ----------------------------------------------------------------------------- data checks

@@ -568,7 +568,8 @@ class NetworkRun(Base):
 
 
 class NetworkNode(Base):
-    """A contact in a run: its cluster (-1: none) and the team's tie strength with it."""
+    """A contact in a run: its cluster (-1: none), the team's tie strength with it, and its links
+    ("<contact id>:<i|c|e>:<weight>" joined by ";": introduction, colleague, event)."""
 
     __tablename__ = "network_nodes"
 
@@ -579,24 +580,9 @@ class NetworkNode(Base):
     owner_id: Mapped[int] = mapped_column(Integer)
     cluster: Mapped[int] = mapped_column(Integer, default=-1)
     tie: Mapped[float] = mapped_column(Float, default=0.0)
+    links: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_network_nodes_run_cluster", "run_id", "cluster"),)
-
-
-class NetworkEdge(Base):
-    """A link between two contacts in a run, stored once (a < b): intro | colleague | event."""
-
-    __tablename__ = "network_edges"
-
-    run_id: Mapped[int] = mapped_column(
-        ForeignKey("network_runs.id", ondelete="CASCADE"), primary_key=True
-    )
-    a: Mapped[int] = mapped_column(Integer, primary_key=True)
-    b: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(12))
-    weight: Mapped[float] = mapped_column(Float)
-
-    __table_args__ = (Index("ix_network_edges_run_b", "run_id", "b"),)
 
 
 class NetworkFinding(Base):

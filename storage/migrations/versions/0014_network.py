@@ -1,4 +1,4 @@
-"""network analysis results: runs, nodes, edges, findings
+"""network analysis results: runs, nodes (with their links), findings
 
 Revision ID: 0014
 Revises: 0012
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("cluster", sa.Integer(), nullable=False),
         sa.Column("tie", sa.Float(), nullable=False),
+        sa.Column("links", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["network_runs.id"],
@@ -45,22 +46,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "contact_id", name=op.f("pk_network_nodes")),
     )
     op.create_index("ix_network_nodes_run_cluster", "network_nodes", ["run_id", "cluster"])
-    op.create_table(
-        "network_edges",
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("a", sa.Integer(), nullable=False),
-        sa.Column("b", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=12), nullable=False),
-        sa.Column("weight", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["network_runs.id"],
-            name=op.f("fk_network_edges_run_id_network_runs"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("run_id", "a", "b", name=op.f("pk_network_edges")),
-    )
-    op.create_index("ix_network_edges_run_b", "network_edges", ["run_id", "b"])
     op.create_table(
         "network_findings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,8 +70,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_network_findings_run_kind", table_name="network_findings")
     op.drop_table("network_findings")
-    op.drop_index("ix_network_edges_run_b", table_name="network_edges")
-    op.drop_table("network_edges")
     op.drop_index("ix_network_nodes_run_cluster", table_name="network_nodes")
     op.drop_table("network_nodes")
     op.drop_index("ix_network_runs_scope_time", table_name="network_runs")
