@@ -168,7 +168,11 @@ async def load_input(
         )
         .group_by(ContactEvent.contact_id, ContactEvent.field)
     ):
-        if cid not in changed or changed[cid][0] <= at:
+        # the "No" is written right after the verification of the same tap: it wins a tie
+        if cid not in changed or (changed[cid][0], changed[cid][1] == DATA_CHECK) < (
+            at,
+            fld == DATA_CHECK,
+        ):
             changed[cid] = (at, fld)
     changed_job = {cid for cid, (_at, fld) in changed.items() if fld == DATA_CHECK}
     surveys = await _surveys(session, scope, now)

@@ -156,3 +156,32 @@ async def test_the_monday_digest_has_a_network_section(tg, emu, clock) -> None:
     # the job does not run again within the week
     clock.set(datetime(2026, 12, 1, 0, 5, tzinfo=UTC))
     assert (await tg.app.clockwork.run_daily())["network_weekly"] == 0
+
+
+async def test_a_champion_who_answered_no_to_the_data_check_is_flagged(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    async with write_session(tg.app.session_factory) as s:
+        owner = await s.scalar(select(User).where(User.tg_id == rep.id))
+        for name, role in (("Gina", "decision_maker"), ("Hal", "initiator")):
+            await svc.create(
+                s,
+                owner=owner,
+                data={"name": name, "company": "Omega", "kind": "b2b", "influence": role,
+                      "position": "CTO", "stage": "commercial"},
+                now=clock.now(),
+            )  # fmt: skip
+    clock.advance(timedelta(days=182))
+    await tg.app.clockwork.run_daily()
+    await tg.app.clockwork.tick()
+    checks = [
+        m for m in sent(emu, 0, rep.id) if "Is Gina still CTO at Omega" in plain(m.get("text", ""))
+    ]
+    assert len(checks) == 1
+    await rep.click("No, edit", checks[0])
+    # the daily job analysed the network before the answer: next week's run sees it
+    clock.advance(timedelta(days=8))
+    reply = await manager.send("/network")
+    text = plain(reply.text)
+    # Hal was not verified again (stale), Gina may have left: no fresh role at Omega
+    assert "Omega — missing: initiator, decision maker, procurement, user" in text
+    assert "a champion may have changed jobs" in text
