@@ -123,9 +123,6 @@ def build_app(
     clockwork.register(plan_digest_work)
     clockwork.register(deliver_due)
     clockwork.register_daily(daily_scan)
-    from scheduler.network import network_weekly
-
-    clockwork.register_daily(network_weekly)  # renews each scope's analysis once a week
     storage, isolation = create_fsm(settings)
     dp = Dispatcher(
         storage=storage,
@@ -155,6 +152,9 @@ def build_app(
         await set_default_commands(bot, i18n)
         if start_clockwork:
             clockwork.start()
+            from scheduler.network import schedule_weekly
+
+            schedule_weekly(clockwork)  # the network analysis: an hourly look, a weekly run
 
     async def on_shutdown() -> None:
         await clockwork.shutdown()

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.emulator.client import plain
+from scheduler.network import network_weekly
 from services import contacts as svc
-from storage.models import Touch, User
+from storage.models import JobRun, Touch, User
 from storage.uow import write_session
 from tests.helpers import team_with_rep
 from tests.test_digest_chat import digests, sent
@@ -135,16 +136,22 @@ async def test_a_rep_sees_only_their_own_contacts(tg, emu, clock) -> None:
 
 async def test_the_monday_digest_has_a_network_section(tg, emu, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
-    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # a Tuesday
     await seed_network(tg, rep.id, clock.now())
+    # the hourly look finds the team never analysed: it runs (Monday 23 Nov, ISO week 48)
+    assert await network_weekly(tg.app.clockwork) == 1
+    async with tg.app.session_factory() as s:
+        runs = (await s.execute(select(JobRun.job, JobRun.period, JobRun.status))).all()
+    assert runs == [("network_weekly", "2026-W48", "done")]
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # a Tuesday: no Network section
     reply = await manager.send("/digest")
     assert "Network (weekly)" not in plain(reply.text)
-    # Monday: the daily job has analysed the network before the digest goes out
-    clock.set(datetime(2026, 11, 30, 0, 5, tzinfo=UTC))
-    done = await tg.app.clockwork.run_daily()
-    assert done["network_weekly"] == 1
+    clock.set(datetime(2026, 11, 30, 6, 0, tzinfo=UTC))
+    assert await network_weekly(tg.app.clockwork) == 0  # not a week old yet
+    clock.set(datetime(2026, 11, 30, 6, 30, tzinfo=UTC))
+    assert await network_weekly(tg.app.clockwork) == 0  # looked half an hour ago
     start = len(emu.requests)
-    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # a week on: renewed, then the digest
+    assert await network_weekly(tg.app.clockwork) == 1
     await tg.app.clockwork.tick()
     messages = sent(emu, start, manager.id)
     assert len(digests(messages)) == 1
@@ -153,9 +160,6 @@ async def test_the_monday_digest_has_a_network_section(tg, emu, clock) -> None:
     assert "🌉 Broker: Boris Broker — bridges" in text
     assert "🧩 Delta Corp: missing decision maker, procurement" in text
     assert all(len(m["text"]) <= 4096 for m in messages)
-    # the job does not run again within the week
-    clock.set(datetime(2026, 12, 1, 0, 5, tzinfo=UTC))
-    assert (await tg.app.clockwork.run_daily())["network_weekly"] == 0
 
 
 async def test_a_champion_who_answered_no_to_the_data_check_is_flagged(tg, emu, clock) -> None:
@@ -178,7 +182,7 @@ async def test_a_champion_who_answered_no_to_the_data_check_is_flagged(tg, emu, 
     ]
     assert len(checks) == 1
     await rep.click("No, edit", checks[0])
-    # the daily job analysed the network before the answer: next week's run sees it
+    # a week later, the answer is in the analysis (computed on demand: none is fresh)
     clock.advance(timedelta(days=8))
     reply = await manager.send("/network")
     text = plain(reply.text)
