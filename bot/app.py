@@ -34,6 +34,7 @@ from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
 from scheduler import Clockwork, delivery, digest, followup_jobs, nps_jobs
+from scheduler import network as network_jobs
 from storage.db import create_engine, create_session_factory
 from storage.repo import users as users_repo
 from storage.uow import write_session
@@ -177,6 +178,7 @@ def build_app(
         await set_default_commands(bot, i18n)
         if start_clockwork:
             clockwork.start()
+            network_jobs.schedule_weekly(clockwork)  # the network analysis: hourly look, weekly run
 
     async def on_shutdown() -> None:
         await clockwork.shutdown()

@@ -34,6 +34,8 @@ DESCRIPTIONS: dict[str, str] = {
     "delivered": N_("Service delivered: log it and ask the client for NPS"),
     "nps": N_("NPS by team, rep, segment"),
     "forget": N_("Erase personal data"),
+    "network": N_("Network: brokers, ties to revive, accounts missing roles"),
+    "intro": N_("A warm path to a company or a person"),
 }
 
 

@@ -41,7 +41,7 @@ def can_invite(inviter: Role | None, role: Role) -> bool:
 
 
 # Commands by role, in menu order. Names only; descriptions are translated in the bot layer.
-_CONTACT_WORK = ("add", "find", "contacts", "log", "today", "delivered")
+_CONTACT_WORK = ("add", "find", "contacts", "log", "today", "delivered", "network", "intro")
 _DATA_AND_HELP = ("export", "import", "settings", "help", "cancel")
 _LEADS = (
     *_CONTACT_WORK,

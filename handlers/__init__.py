@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         inbound,
         invite,
         lists,
+        network,
         nps,
         privacy,
         reminders,
@@ -41,6 +42,7 @@ def get_routers() -> list[Router]:
         cards.create_dialogue_router(),
         lists.create_router(),
         digest.create_router(),
+        network.create_router(),  # before inbound and the fallback, which take any message
         inbound.create_router(),
         common.create_fallback_router(),
     ]

@@ -18,7 +18,7 @@ from bot.i18n import _
 from bot.middlewares import CardInScope
 from core.nextstep import format_local
 from core.workhours import snooze_until
-from services import cards, followups, today
+from services import cards, followups, network, today
 from storage.models import Contact
 from views import today as views
 from views.callbacks import RemindCb
@@ -140,6 +140,8 @@ def create_router() -> Router:
         await followups.mark_verified(
             ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules
         )
+        if callback_data.a == "vno":  # they may have changed jobs: /network flags the account
+            await network.note_data_changed(ctx.session, contact, actor=ctx.user, now=ctx.now())
         assert isinstance(query.message, Message)
         if callback_data.a == "vyes":
             await edit_text(query.message, views.data_confirmed(contact))

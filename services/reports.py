@@ -14,6 +14,7 @@ from core.metrics import period_bounds
 from core.roles import Role
 from services import digest as dg
 from services import metrics as mx
+from services import network as network_svc
 from storage.models import Team, User
 
 
@@ -35,6 +36,8 @@ class Prepared:
 
     digest: dg.Digest
     chart: Chart | None
+    weekly: bool = False  # Monday: the chart and the "Network" section
+    network: network_svc.Overview | None = None
 
 
 def is_monday(now: datetime, tz: str) -> bool:
@@ -67,10 +70,10 @@ async def prepare(
         settings_cadence=settings_cadence,
         stale_days=stale_days,
     )
-    chart = (
-        await chart_data(session, dg.scope_of(user, role), now=now) if is_monday(now, tz) else None
-    )
-    return Prepared(digest, chart)
+    if not is_monday(now, tz):
+        return Prepared(digest, None)
+    chart = await chart_data(session, dg.scope_of(user, role), now=now)
+    return Prepared(digest, chart, True, await network_svc.digest_overview(session, user, role))
 
 
 async def stats_for(

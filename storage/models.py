@@ -587,3 +587,11 @@ class ButtonTap(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "message_id", "data", name="uq_button_taps_chat_message_data"),
     )
+
+
+# the network analysis's result tables (declared on the same Base, so migrations see them)
+from storage.network_models import (  # noqa: E402, F401
+    NetworkFinding,
+    NetworkNode,
+    NetworkRun,
+)

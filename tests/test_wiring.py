@@ -50,7 +50,15 @@ def scheduled_kinds() -> set[str]:
         module = _module_of(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for loop in ast.walk(tree):  # ``for kind in (COLD, STALE)``, ``for kind, key in ((..),)``
-            if isinstance(loop, ast.For | ast.AsyncFor) and isinstance(loop.iter, ast.Tuple):
+            passes_kind = isinstance(loop, ast.For | ast.AsyncFor) and any(
+                isinstance(call, ast.Call)
+                and any(
+                    k.arg == "kind" and isinstance(k.value, ast.Name) and k.value.id == "kind"
+                    for k in call.keywords
+                )
+                for call in ast.walk(loop)
+            )  # the loop's ``kind`` is handed on as a kind of due work (``kind=kind``)
+            if passes_kind and isinstance(loop.iter, ast.Tuple):
                 for item in loop.iter.elts:
                     if isinstance(loop.target, ast.Name) and loop.target.id == "kind":
                         kinds |= {v for v in [_value(item, module)] if v is not None}

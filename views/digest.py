@@ -23,6 +23,7 @@ from core.nextstep import format_local
 from core.textsplit import TELEGRAM_LIMIT, split_html, utf16_len
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
+from views.network import digest_section
 from views.rendered import Composed, Rendered
 from views.rendering import h
 
@@ -381,6 +382,8 @@ async def compose(prepared: reports.Prepared, tz: str, lang: str) -> Composed:
         section_texts(digest, tz, lang),
         lambda key: section_button(key, digest),
     )
+    if prepared.weekly:  # the weekly "Network" section (services/network.py)
+        parts.append((digest_section(prepared.network), None))
     photo = None
     if prepared.chart is not None:
         photo = (await chart(prepared.chart, tz), chart_caption())
