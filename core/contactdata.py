@@ -87,6 +87,18 @@ def normalize_phone(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(stored: str) -> str:
+    """A stored (E.164) phone in international format, "+7 999 123-45-67", which Telegram
+    shows as a tappable number; anything unreadable is returned as it is."""
+    try:
+        number = phonenumbers.parse(stored, None)
+    except phonenumbers.NumberParseException:
+        return stored
+    if not phonenumbers.is_possible_number(number):
+        return stored
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def normalize_email(raw: str) -> str | None:
     """Strip, lower-case the domain and validate; None if it is not an e-mail address."""
     text = raw.strip()

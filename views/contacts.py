@@ -5,6 +5,7 @@ escaped)."""
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramBadRequest
@@ -19,6 +20,7 @@ from aiogram.types import (
 )
 
 from bot.i18n import _
+from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
 from core.nextstep import format_local
 from core.textsplit import excerpt
@@ -80,9 +82,7 @@ def card_text(
         lines.append(_("Source: {source}").format(source=src))
     if introduced_by:
         lines.append(_("Introduced by: {name}").format(name=h(introduced_by)))
-    contacts = [h(x) for x in (c.phone, c.email) if x]
-    if c.tg_username:
-        contacts.append("@" + h(c.tg_username))
+    contacts = contact_links(c)
     if contacts:
         lines.append(" · ".join(contacts))
     tags = tag_list(c.tags)
@@ -118,6 +118,20 @@ def card_text(
         lines.append("")
         lines.append(_("Notes:") + "\n" + notes_on_card(c.notes))
     return "\n".join(lines)
+
+
+def contact_links(c: Contact) -> list[str]:
+    """The card's ways to reach the person, each tappable: the phone in international format
+    (Telegram links it), the e-mail as a mailto: link, the username as a t.me link."""
+    links = []
+    if c.phone:
+        links.append(h(display_phone(c.phone)))
+    if c.email:
+        links.append(f'<a href="mailto:{escape(c.email, quote=True)}">{h(c.email)}</a>')
+    if c.tg_username:
+        name = escape(c.tg_username, quote=True)
+        links.append(f'<a href="https://t.me/{name}">@{h(c.tg_username)}</a>')
+    return links
 
 
 # notes longer than this show an excerpt on the card, and a button for the whole text
