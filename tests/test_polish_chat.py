@@ -18,3 +18,60 @@ async def test_card_phone_email_and_telegram_are_tappable(tg, language) -> None:
     assert '<a href="mailto:anna&amp;co@acme.io">anna&amp;co@acme.io</a>' in reply.html
     assert '<a href="https://t.me/anna_s">@anna_s</a>' in reply.html
     assert "+79991234567" not in reply.text
+
+
+async def _detractor_with_resolved_case(tg, clock, rep, manager) -> None:
+    """Dan, a client on the rep's card, answers 3 with a comment; the manager resolves the case."""
+    client = tg.user(9004, "Dan")
+    await client.send("/start")
+    await rep.share_contact("+79995550011", "Dan", "Client", user_id=client.id)
+    await rep.send("/delivered Dan")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("3")
+    await client.send("Nobody called me back")
+    await tg.app.clockwork.tick()
+    await manager.click(1)  # Take it
+    await manager.click(2)  # Resolve
+    await manager.send("Called, refunded the visit")
+    await tg.app.clockwork.tick()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "⭐ NPS answer: 3",
+                "💬 NPS comment:\nNobody called me back",
+                "🩹 Detractor case: resolved — Called, refunded the visit",
+                "⏭ Next step: send the proposal, due Wed, 25 Nov 2026, 12:00",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "⭐ Оценка NPS: 3",
+                "💬 Комментарий к NPS:\nNobody called me back",
+                "🩹 Случай недовольного клиента: решён — Called, refunded the visit",
+                "⏭ Следующий шаг: send the proposal, срок ср, 25 нояб. 2026, 12:00",
+            ],
+        ),
+    ],
+)
+async def test_timeline_shows_nps_answers_cases_and_local_due_dates(
+    tg, clock, language, expected
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg, language=language)
+    await _detractor_with_resolved_case(tg, clock, rep, manager)
+    await rep.send("/find Dan")
+    await rep.click("⏭")
+    await rep.send("send the proposal")
+    await rep.send("25.11 12:00")
+    await rep.click("✅")
+    await rep.send("/find Dan")
+    reply = await rep.click("🕓")
+    for line in expected:
+        assert line in reply.text
+    assert "+00:00" not in reply.text and "2026-11-25" not in reply.text

@@ -214,8 +214,12 @@ def timeline_text(
             head = f"{when} · {label('field', it.kind)}: {label(it.kind, it.a)} → {label(it.kind, it.b)}"
             body = ""
         elif it.kind == "next_step":
-            head = f"{when} · {label('field', it.kind)}: {h(it.b)}"
+            head = f"{when} · {next_step_event(it.extra, it.b, tz, lang)}"
             body = ""
+        elif it.kind in NPS_EVENTS:
+            head, body = f"{when} · {nps_event(it)}", ""
+            if it.kind == "nps_comment" and it.b:
+                body = f"\n{h(it.b)}"
         else:
             head = f"{when} · {label('field', it.kind)}"
             if it.kind == "merged" and it.a:
@@ -223,6 +227,44 @@ def timeline_text(
             body = ""
         lines.append(head + (f" — {who}" if who else "") + body)
     return "\n".join(lines)
+
+
+NPS_EVENTS = ("nps", "nps_comment", "nps_case", "nps_stop")
+
+
+def next_step_event(extra: dict, stored: str | None, tz: str, lang: str) -> str:
+    """A next step in the timeline: planned for a local date, done, or none with a reason."""
+    if extra.get("due") is not None:
+        return _("⏭ Next step: {step}, due {when}").format(
+            step=h(extra.get("step") or "—"), when=format_local(extra["due"], tz, lang)
+        )
+    if extra.get("done"):
+        return _("✅ Next step done: {step}").format(step=h(extra.get("step") or "—"))
+    if "reason" in extra:
+        return _("No next step: {reason}").format(reason=h(extra["reason"] or "—"))
+    return _("⏭ Next step: {step}").format(step=h(extra.get("step", stored) or "—"))
+
+
+def nps_event(it: TimelineItem) -> str:
+    """A survey answer (its score, or the change of it), a comment, a case move or a stop."""
+    if it.kind == "nps":
+        if it.a is not None and it.a != it.b:
+            return _("⭐ NPS answer changed: {old} → {new}").format(old=h(it.a), new=h(it.b))
+        return _("⭐ NPS answer: {score}").format(score=h(it.b))
+    if it.kind == "nps_comment":
+        return _("💬 NPS comment:")
+    if it.kind == "nps_case":
+        status = it.extra.get("status") or ""
+        names = {
+            "open": _("open"),
+            "taken": _("taken by the manager"),
+            "contacted": _("client contacted"),
+            "resolved": _("resolved"),
+        }
+        text = _("🩹 Detractor case: {status}").format(status=h(names.get(status, status)))
+        note = it.extra.get("note")
+        return text + (f" — {h(note)}" if note else "")
+    return _("🔕 The client stopped the surveys")
 
 
 def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup]:
