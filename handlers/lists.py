@@ -52,8 +52,29 @@ async def list_view(ctx: Ctx, page: int, f: str) -> tuple[str, InlineKeyboardMar
     return views.contact_list(rows, total=total, page=page, page_size=PAGE_SIZE, f=f)
 
 
-async def search_and_show(message: Message, query: str, ctx: Ctx) -> None:
-    found = await svc.search(ctx.session, ctx.viewer.scope, query[:200])
+ARCHIVED_FLAGS = ("-a", "--archived")
+
+
+def find_args(text: str) -> tuple[str, bool]:
+    """ "-a anna" -> ("anna", True): archived cards are searched only when asked for."""
+    head, _sep, rest = text.strip().partition(" ")
+    if head.lower() in ARCHIVED_FLAGS:
+        return rest.strip(), True
+    return text.strip(), False
+
+
+async def search_and_show(message: Message, text: str, ctx: Ctx) -> None:
+    query, archived = find_args(text)
+    if not query:
+        await message.answer(views.find_prompt())
+        return
+    scope = ctx.viewer.scope
+    found = await svc.search(ctx.session, scope, query[:200], archived=archived)
+    if not found and not archived:
+        hidden = await svc.search(ctx.session, scope, query[:200], archived=True)
+        if hidden:
+            await message.answer(views.only_archived_found(query, len(hidden)))
+            return
     if not found:
         await message.answer(views.nothing_found(query, retry=False))
     elif len(found) == 1:

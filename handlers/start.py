@@ -39,6 +39,7 @@ def help_text(role: Role | None) -> str:
         _("<b>Contacts</b>"),
         _("/add — add a contact (or /add Name, Company, +phone, e-mail @username #tag)"),
         _("/find text — search by name, company, phone, e-mail, @username or #tag"),
+        _("/find -a text — the same, archived cards included (/find leaves them out)"),
         _("/contacts — your contacts, with filters"),
         _("Share a Telegram contact with me to add it in one tap."),
         "",

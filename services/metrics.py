@@ -744,14 +744,20 @@ async def touches_by_type(
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
+def not_archived() -> ColumnElement[bool]:
+    """A card archived since it was added is no new contact (the digest's "new")."""
+    return Contact.archived_at.is_(None)
+
+
 async def new_by_source(
     session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
 ) -> list[tuple[str | None, int]]:
-    """Contacts created in [start, end) by source (None: no source given), most first."""
+    """Contacts created in [start, end) and not archived, by source (None: no source given),
+    most first."""
     n = func.count(Contact.id)
     rows = await session.execute(
         select(Contact.source, n)
-        .where(scope.contacts(), between(Contact.created_at, start, end))
+        .where(scope.contacts(), between(Contact.created_at, start, end), not_archived())
         .group_by(Contact.source)
         .order_by(n.desc(), Contact.source)
     )
@@ -975,7 +981,7 @@ async def breakdown(
         k: _n(v)
         for k, v in await session.execute(
             select(key, func.count(Contact.id))
-            .where(scope.contacts(), between(Contact.created_at, start, end))
+            .where(scope.contacts(), between(Contact.created_at, start, end), not_archived())
             .group_by(key)
         )
     }

@@ -75,3 +75,47 @@ async def test_timeline_shows_nps_answers_cases_and_local_due_dates(
     for line in expected:
         assert line in reply.text
     assert "+00:00" not in reply.text and "2026-11-25" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("language", "hint", "help_line"),
+    [
+        (
+            "en",
+            "Nothing active found for “Olga”, but 1 archived card matches: /find -a Olga",
+            "/find -a text",
+        ),
+        (
+            "ru",
+            "Среди активных карточек «Olga» не нашлось, но есть 1 архивная: /find -a Olga",
+            "/find -a текст",
+        ),
+    ],
+)
+async def test_find_leaves_archived_cards_out_unless_asked(tg, language, hint, help_line) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Olga Old, Beta")
+    await rep.send("/find Olga")
+    await rep.click("🗄")
+    reply = await rep.send("/find Olga")
+    assert reply.text == hint and reply.buttons == []
+    reply = await rep.send("/find -a Olga")
+    assert "Olga Old" in reply.text and "🗄" in reply.text  # the card, marked archived
+    reply = await rep.send("/find Nobody")
+    assert "/find -a" not in reply.text
+    reply = await rep.send("/help")
+    assert help_line in reply.text
+
+
+async def test_digest_does_not_count_archived_cards_as_new(tg, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Boris Petrov, Beta")
+    await rep.send("/add Olga Old, Omega")
+    await rep.send("/find Olga")
+    await rep.click("🗄")
+    clock.advance(hours=1)
+    reply = await manager.send("/digest")
+    assert "🆕 New contacts: 1" in reply.text
+    assert "Rita: touches 0, new 1" in reply.text
+    listing = await manager.click("🆕 New")
+    assert "Boris Petrov" in listing.text and "Olga" not in listing.text

@@ -19,7 +19,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
 from core.nextstep import format_local
@@ -573,6 +573,15 @@ def nothing_found(query: str, *, retry: bool) -> str:
     return _("Nothing found for “{query}”. /add creates a contact.").format(query=h(query[:100]))
 
 
+def only_archived_found(query: str, count: int) -> str:
+    """/find hides archived cards; say so when only they match, and how to see them."""
+    return ngettext(
+        "Nothing active found for “{query}”, but {count} archived card matches: /find -a {query}",
+        "Nothing active found for “{query}”, but {count} archived cards match: /find -a {query}",
+        count,
+    ).format(query=h(query[:100]), count=count)
+
+
 def title_of(c: Contact) -> str:
     """A card's name (and company) on a button."""
     return (c.name + (f" · {c.company}" if c.company else ""))[:60]
@@ -628,7 +637,10 @@ def filter_help() -> str:
 
 
 def find_prompt() -> str:
-    return _("Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag.")
+    return _(
+        "Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag. "
+        "Archived cards too: start with -a."
+    )
 
 
 def contact_list(
