@@ -24,7 +24,7 @@ from storage.uow import writing
 from views import contacts as views
 from views import delivered as delivered_views
 from views.callbacks import CardAction, CardCb
-from views.rendering import answer_long, tap_of
+from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
 from views.states import EditForm, MergeForm
 from views.teamcards import refused_as_taken
 from views.touches import start_next_step, start_touch_log
@@ -251,10 +251,25 @@ def create_router() -> Router:
         if done.touch is None:
             await query.message.answer(delivered_views.already_logged(contact))
             return
-        await query.message.answer(delivered_views.logged(contact))
+        await query.message.answer(
+            delivered_views.logged(contact), reply_markup=delivered_views.logged_keyboard(contact)
+        )
         await delivered_views.tell(
             query.message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
         )
+
+    @router.callback_query(on(CardAction.CLIENT))
+    async def make_client(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
+        changed = await delivered.make_client(
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), follow=ctx.rules
+        )
+        assert isinstance(query.message, Message)
+        if not changed:
+            await query.answer(delivered_views.not_marked_client(contact))
+            await drop_keyboard(query.message)
+            return
+        await query.answer(_("Saved."))
+        await edit_text(query.message, delivered_views.marked_client(contact))
 
     @router.callback_query(on(CardAction.LOG, CardAction.FORWARD_LOG))
     async def log_touch(

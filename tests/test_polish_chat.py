@@ -4,7 +4,10 @@ out of the way, a client after the service, /contacts filters, wording and the c
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from bot.emulator.client import buttons_of
+from storage.models import Contact, ContactEvent
 from tests.helpers import team_with_rep
 
 
@@ -119,3 +122,47 @@ async def test_digest_does_not_count_archived_cards_as_new(tg, clock) -> None:
     assert "Rita: touches 0, new 1" in reply.text
     listing = await manager.click("🆕 New")
     assert "Boris Petrov" in listing.text and "Olga" not in listing.text
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "done", "again"),
+    [
+        (
+            "en",
+            "⭐ Mark as client",
+            "⭐ Boris Petrov is a client now",
+            "Boris Petrov is client already.",
+        ),
+        (
+            "ru",
+            "⭐ Отметить как клиента",
+            "⭐ Boris Petrov теперь клиент",
+            "Boris Petrov — уже клиент.",
+        ),
+    ],
+)
+async def test_service_delivered_offers_to_mark_the_contact_a_client(
+    tg, language, button, done, again
+) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Boris Petrov, Beta")
+    await rep.send("/find Boris")
+    reply = await rep.click("🤝")
+    offer = next(m for m in reply.messages if buttons_of(m))
+    assert [b["text"] for b in buttons_of(offer)] == [button]
+    data = buttons_of(offer)[0]["callback_data"]
+    reply = await rep.click(button, offer)
+    assert done in reply.text and reply.buttons == []
+    async with tg.app.session_factory() as s:
+        c = await s.scalar(select(Contact))
+        assert c.status == "client"
+        event = await s.scalar(select(ContactEvent).where(ContactEvent.field == "status"))
+        assert (event.old_value, event.new_value) == ("contact", "client")
+    reply = await rep.tap_data(data, offer)  # a second tap (another copy)
+    assert reply.answer["text"] == again
+    # a client is not offered it again; /delivered offers it too
+    reply = await rep.send("/delivered Boris")
+    assert all(button not in (b["text"] for b in buttons_of(m)) for m in reply.messages)
+    await rep.send("/add Vera Lead, Gamma")
+    reply = await rep.send("/delivered Vera")
+    assert button in reply.buttons
