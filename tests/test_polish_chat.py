@@ -166,3 +166,67 @@ async def test_service_delivered_offers_to_mark_the_contact_a_client(
     await rep.send("/add Vera Lead, Gamma")
     reply = await rep.send("/delivered Vera")
     assert button in reply.buttons
+
+
+def names_in(reply) -> list[str]:
+    """The cards listed by /contacts, in order (their buttons)."""
+    return [b.split(" · ")[0] for b in reply.buttons if b.split(" · ")[0] in NAMES]
+
+
+NAMES = {"Anna Active", "Boris Late", "Carl Quiet", "Mike Manager"}
+
+
+@pytest.mark.parametrize(
+    ("language", "overdue", "cold", "sorted_", "owner"),
+    [
+        ("en", "overdue", "going cold", "by last touch", "owner Rita"),
+        ("ru", "просрочено", "остывают", "по последнему касанию", "владелец Rita"),
+    ],
+)
+async def test_contacts_filter_overdue_cold_owner_and_sort_by_last_touch(
+    tg, clock, language, overdue, cold, sorted_, owner
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Carl Quiet, Gamma")
+    await rep.click(6)  # Stage (the missing-fields keyboard)
+    reply = await rep.click(2)  # connection: 7 days without a touch is going cold
+    assert "Carl Quiet" in reply.text
+    await rep.send("/add Boris Late, Beta")
+    await rep.send("/find Boris")
+    await rep.click("⏭")
+    await rep.send("call back")
+    await rep.send("25.11 10:00")
+    await rep.click("✅")
+    await rep.send("/add Anna Active, Acme")
+    await rep.send("/find Anna")
+    await rep.click("📝")
+    await rep.click(1)  # call
+    await rep.click(1)  # outbound
+    await rep.send("said hello")
+    await rep.send("/cancel")
+    await manager.send("/add Mike Manager, Mu")
+    clock.advance(days=10)
+
+    reply = await rep.send("/contacts overdue")
+    assert names_in(reply) == ["Boris Late"] and overdue in reply.text
+    reply = await rep.send("/contacts cold")
+    assert names_in(reply) == ["Carl Quiet"] and cold in reply.text
+    reply = await rep.send("/contacts")
+    assert names_in(reply) == ["Anna Active", "Boris Late", "Carl Quiet"]
+    reply = await rep.click("🕓")
+    assert names_in(reply) == ["Carl Quiet", "Boris Late", "Anna Active"]  # untouched first
+    assert sorted_ in reply.text
+    reply = await rep.click("🔎")
+    assert "🔴" in " ".join(reply.buttons) and "👤" not in " ".join(reply.buttons)
+    reply = await rep.click("🥶")
+    assert names_in(reply) == ["Carl Quiet"]
+
+    reply = await manager.send("/contacts")
+    assert names_in(reply) == ["Anna Active", "Boris Late", "Carl Quiet", "Mike Manager"]
+    await manager.click("🔎")
+    reply = await manager.click("👤")
+    assert {"Maria", "Rita"} <= set(reply.buttons)
+    reply = await manager.click("Rita")
+    assert names_in(reply) == ["Anna Active", "Boris Late", "Carl Quiet"]
+    reply = await manager.click("🕓")
+    assert names_in(reply) == ["Carl Quiet", "Boris Late", "Anna Active"]

@@ -596,15 +596,36 @@ def found_list(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
 
 
 # ----------------------------------------------------------------------------- /contacts
-def filter_menu() -> tuple[str, InlineKeyboardMarkup]:
+# the list's filter travels in its buttons as "field=value", with this suffix when the list is
+# sorted by last touch (the longest untouched first) instead of by name
+SORT_BY_TOUCH = "~t"
+
+
+def filter_menu(*, by_owner: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """/contacts' filters; ``by_owner`` (a manager or an admin): 👤 Owner too."""
     kb = InlineKeyboard()
     kb.button(text=_("Status"), callback_data=ListCb(page=0, f="status=?"))
     kb.button(text=_("Stage"), callback_data=ListCb(page=0, f="stage=?"))
     kb.button(text=_("Source"), callback_data=ListCb(page=0, f="source=?"))
+    kb.button(text=_("🔴 Overdue"), callback_data=ListCb(page=0, f="overdue=1"))
+    kb.button(text=_("🥶 Going cold"), callback_data=ListCb(page=0, f="cold=1"))
+    if by_owner:
+        kb.button(text=_("👤 Owner"), callback_data=ListCb(page=0, f="owner=?"))
     kb.button(text=_("Archived"), callback_data=ListCb(page=0, f="archived=1"))
     kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
-    kb.adjust(3, 2)
+    kb.adjust(3, 3 if by_owner else 2, 2)
     return _("Filter by:"), kb.as_markup()
+
+
+def owner_filter(people: list[User]) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for person in people:
+        kb.button(
+            text=person.display_name[:60], callback_data=ListCb(page=0, f=f"owner={person.id}")
+        )
+    kb.button(text=_("« Back"), callback_data=ListCb(page=0, f="menu"))
+    kb.adjust(2)
+    return _("Whose contacts?"), kb.as_markup()
 
 
 def filter_values(field: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -632,7 +653,8 @@ def filter_too_long() -> str:
 def filter_help() -> str:
     return _(
         "Filter with a #tag or a status, stage or source code, e.g. "
-        "/contacts #event, /contacts lead, /contacts webinar."
+        "/contacts #event, /contacts lead, /contacts webinar; "
+        "/contacts overdue and /contacts cold show overdue steps and contacts going cold."
     )
 
 
@@ -643,19 +665,37 @@ def find_prompt() -> str:
     )
 
 
+def filter_title(f: str, owner: str | None) -> str:
+    fld, _sep, value = f.partition("=")
+    special = {
+        "archived": lambda: _("archived"),
+        "overdue": lambda: _("overdue"),
+        "cold": lambda: _("going cold"),
+        "owner": lambda: _("owner {name}").format(name=h(owner or "—")),
+    }
+    if fld in special:
+        return special[fld]()
+    return label(fld, value) if fld in LABELS else h(value)
+
+
 def contact_list(
-    rows: list[Contact], *, total: int, page: int, page_size: int, f: str
+    rows: list[Contact],
+    *,
+    total: int,
+    page: int,
+    page_size: int,
+    f: str,
+    by_touch: bool = False,
+    owner: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of /contacts; ``f`` is the filter, ``by_touch``: sorted by last touch (the
+    longest untouched first) rather than by name."""
     pages = max(1, (total + page_size - 1) // page_size)
     title = _("<b>Contacts</b>: {total}").format(total=total)
     if f:
-        fld, _sep, value = f.partition("=")
-        shown = (
-            _("archived")
-            if fld == "archived"
-            else (label(fld, value) if fld in LABELS else h(value))
-        )
-        title += " · " + shown
+        title += " · " + filter_title(f, owner)
+    if by_touch:
+        title += " · " + _("by last touch")
     if total:
         title += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
     else:
@@ -663,14 +703,23 @@ def contact_list(
     kb = InlineKeyboard()
     for c in rows:
         kb.row(_button(title_of(c), CardCb(action=CardAction.OPEN, id=c.id)))
+    packed = f + (SORT_BY_TOUCH if by_touch else "")
     nav = []
     if page > 0:
-        nav.append(_button("«", ListCb(page=page - 1, f=f)))
+        nav.append(_button("«", ListCb(page=page - 1, f=packed)))
     if page + 1 < pages:
-        nav.append(_button("»", ListCb(page=page + 1, f=f)))
+        nav.append(_button("»", ListCb(page=page + 1, f=packed)))
     if nav:
         kb.row(*nav)
-    kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
+    sort = (
+        _button(_("🔤 By name"), ListCb(page=0, f=f))
+        if by_touch
+        else _button(_("🕓 By last touch"), ListCb(page=0, f=f + SORT_BY_TOUCH))
+    )
+    if filter_fits(f + SORT_BY_TOUCH):
+        kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")), sort)
+    else:
+        kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
     return title, kb.as_markup()
 
 
