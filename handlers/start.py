@@ -141,17 +141,23 @@ def create_router() -> Router:
 
     @router.message(CommandStart())
     async def start(
-        message: Message, role: Role | None, bot: Bot, i18n: I18n, state: FSMContext
+        message: Message,
+        role: Role | None,
+        bot: Bot,
+        i18n: I18n,
+        state: FSMContext,
+        first_visit: bool = False,
     ) -> None:
         await state.clear()
         if role is None:
             await message.answer(_("Hello!") + " " + help_text(None))
             return
-        await message.answer(
-            _("Hello again! You are signed in as {role}.").format(role=role_name(role))
-            + "\n\n"
-            + help_text(role)
+        greeting = (
+            _("Welcome! You are signed in as {role}.")  # an admin (from ADMIN_IDS), first time
+            if first_visit
+            else _("Hello again! You are signed in as {role}.")
         )
+        await message.answer(greeting.format(role=role_name(role)) + "\n\n" + help_text(role))
         await set_user_commands(bot, i18n, message.chat.id, role, i18n.current_locale)
 
     @router.message(Command("help"))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.emulator.client import buttons_of
 from storage.models import Contact, ContactEvent
+from tests.conftest import ADMIN_ID
 from tests.helpers import team_with_rep
 
 
@@ -230,3 +231,69 @@ async def test_contacts_filter_overdue_cold_owner_and_sort_by_last_touch(
     assert names_in(reply) == ["Anna Active", "Boris Late", "Carl Quiet"]
     reply = await manager.click("🕓")
     assert names_in(reply) == ["Carl Quiet", "Boris Late", "Anna Active"]
+
+
+@pytest.mark.parametrize(
+    ("language", "welcome", "again"),
+    [
+        ("en", "Welcome! You are signed in as admin.", "Hello again!"),
+        ("ru", "Добро пожаловать! Вы вошли как администратор.", "Снова здравствуйте!"),
+    ],
+)
+async def test_the_admins_first_start_is_a_welcome(tg, language, welcome, again) -> None:
+    admin = tg.user(ADMIN_ID, "Ada", language_code=language)
+    reply = await admin.send("/start")
+    assert welcome in reply.text and again not in reply.text
+    reply = await admin.send("/start")
+    assert again in reply.text and welcome not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "shown"),
+    [("en", "Time zone", "Time zone: UTC+3 (now 12:00)"), ("ru", "Часовой пояс", "UTC+3")],
+)
+async def test_a_time_zone_typed_as_an_offset_is_shown_as_typed(
+    tg, language, button, shown
+) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/settings")
+    await rep.click(button)
+    reply = await rep.send("UTC+3")
+    assert shown in reply.text and "Etc/GMT" not in reply.text
+    reply = await rep.send("/settings")
+    assert shown in reply.text and "Etc/GMT" not in reply.text
+
+
+async def test_an_emoji_tag_is_a_tag(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/add Hanna Hot, Acme #🔥hot #event.")
+    assert "not a valid tag" not in reply.text
+    reply = await rep.send("/find #🔥HOT")
+    assert "Hanna Hot" in reply.text and "#🔥hot #event" in reply.text
+    reply = await rep.send("/contacts #🔥hot")
+    assert "Hanna Hot" in " ".join(reply.buttons)
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "1 answer: 1 promoter, 0 passives, 0 detractors"),
+        ("ru", "1 ответ: 1 промоутер, 0 нейтралов, 0 критиков"),
+    ],
+)
+async def test_digest_counts_answers_in_plural_forms(tg, clock, language, line) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    client = tg.user(9001, "Carl")
+    await client.send("/start")
+    await rep.share_contact("+79995550011", "Carl", "Client", user_id=client.id)
+    await rep.send("/delivered Carl")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("10")
+    await tg.app.clockwork.tick()
+    clock.advance(minutes=5)
+    await manager.send("/settings")
+    await manager.click("Language")
+    await manager.click({"en": "English", "ru": "Русский"}[language])
+    reply = await manager.send("/digest")
+    assert line in reply.text
