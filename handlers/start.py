@@ -153,7 +153,9 @@ def create_router() -> Router:
             await message.answer(_("Hello!") + " " + help_text(None))
             return
         greeting = (
-            _("Welcome! You are signed in as {role}.")  # an admin (from ADMIN_IDS), first time
+            _(
+                "Hello and welcome! You are signed in as {role}."
+            )  # an admin (from ADMIN_IDS), first time
             if first_visit
             else _("Hello again! You are signed in as {role}.")
         )

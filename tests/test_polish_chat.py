@@ -236,8 +236,12 @@ async def test_contacts_filter_overdue_cold_owner_and_sort_by_last_touch(
 @pytest.mark.parametrize(
     ("language", "welcome", "again"),
     [
-        ("en", "Welcome! You are signed in as admin.", "Hello again!"),
-        ("ru", "Добро пожаловать! Вы вошли как администратор.", "Снова здравствуйте!"),
+        ("en", "Hello and welcome! You are signed in as admin.", "Hello again!"),
+        (
+            "ru",
+            "Здравствуйте и добро пожаловать! Вы вошли как администратор.",
+            "Снова здравствуйте!",
+        ),
     ],
 )
 async def test_the_admins_first_start_is_a_welcome(tg, language, welcome, again) -> None:
