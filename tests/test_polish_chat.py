@@ -126,47 +126,52 @@ async def test_digest_does_not_count_archived_cards_as_new(tg, clock) -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "button", "done", "again"),
+    ("language", "button", "done", "again", "status"),
     [
         (
             "en",
             "⭐ Mark as client",
             "⭐ Boris Petrov is a client now",
             "Boris Petrov is client already.",
+            "Status: client",
         ),
         (
             "ru",
             "⭐ Отметить как клиента",
             "⭐ Boris Petrov теперь клиент",
             "Boris Petrov — уже клиент.",
+            "Статус: клиент",
         ),
     ],
 )
 async def test_service_delivered_offers_to_mark_the_contact_a_client(
-    tg, language, button, done, again
+    tg, language, button, done, again, status
 ) -> None:
     *_, rep = await team_with_rep(tg, language=language)
     await rep.send("/add Boris Petrov, Beta")
     await rep.send("/find Boris")
     reply = await rep.click("🤝")
-    offer = next(m for m in reply.messages if buttons_of(m))
-    assert [b["text"] for b in buttons_of(offer)] == [button]
-    data = buttons_of(offer)[0]["callback_data"]
-    reply = await rep.click(button, offer)
-    assert done in reply.text and reply.buttons == []
+    card = rep.last_with_buttons()  # the card, shown again with the offer on top
+    assert buttons_of(card)[0]["text"] == button and card in reply.edited
+    assert all(not buttons_of(m) for m in reply.messages)  # "logged" and the survey plan
+    data = buttons_of(card)[0]["callback_data"]
+    reply = await rep.click(button, card)
+    assert status in reply.text and button not in reply.buttons
     async with tg.app.session_factory() as s:
         c = await s.scalar(select(Contact))
         assert c.status == "client"
         event = await s.scalar(select(ContactEvent).where(ContactEvent.field == "status"))
         assert (event.old_value, event.new_value) == ("contact", "client")
-    reply = await rep.tap_data(data, offer)  # a second tap (another copy)
+    reply = await rep.tap_data(data, card)  # a second tap (another copy)
     assert reply.answer["text"] == again
-    # a client is not offered it again; /delivered offers it too
+    # a client is not offered it again; /delivered offers it on its message
     reply = await rep.send("/delivered Boris")
     assert all(button not in (b["text"] for b in buttons_of(m)) for m in reply.messages)
     await rep.send("/add Vera Lead, Gamma")
     reply = await rep.send("/delivered Vera")
-    assert button in reply.buttons
+    assert reply.buttons == [button]
+    reply = await rep.click(button)
+    assert done.replace("Boris Petrov", "Vera Lead") in reply.text and reply.buttons == []
 
 
 def names_in(reply) -> list[str]:

@@ -167,10 +167,18 @@ def full_notes_text(c: Contact) -> str:
     return _("<b>Notes</b> — {name}").format(name=h(c.name)) + "\n\n" + h(c.notes or "")
 
 
-def card_keyboard(c: Contact, *, can_forget: bool = False) -> InlineKeyboardMarkup:
+def card_keyboard(
+    c: Contact, *, can_forget: bool = False, offer_client: bool = False
+) -> InlineKeyboardMarkup:
     """The card's buttons; ``can_forget`` (a manager or an admin): 🗑 Forget, to /forget's
-    preview. A card with long notes gets 📄 Full notes (its text shows an excerpt)."""
+    preview. A card with long notes gets 📄 Full notes (its text shows an excerpt).
+    ``offer_client`` (just after 🤝 Service delivered): ⭐ Mark as client first."""
     kb = InlineKeyboard()
+    if offer_client:
+        kb.button(
+            text=_("⭐ Mark as client"),
+            callback_data=CardCb(action=CardAction.CLIENT, id=c.id, value=ON_CARD),
+        )
     kb.button(text=_("📝 Log touch"), callback_data=CardCb(action="log", id=c.id))
     kb.button(text=_("⏭ Next step"), callback_data=CardCb(action="next", id=c.id))
     kb.button(text=_("Status"), callback_data=CardCb(action="status", id=c.id))
@@ -185,7 +193,7 @@ def card_keyboard(c: Contact, *, can_forget: bool = False) -> InlineKeyboardMark
     extra = card_extra_buttons(c, can_forget=can_forget)
     for text, data in extra:
         kb.button(text=text, callback_data=data)
-    kb.adjust(2, 2, 2, 2, *([len(extra)] if extra else []))
+    kb.adjust(*([1] if offer_client else []), 2, 2, 2, 2, *([len(extra)] if extra else []))
     return kb.as_markup()
 
 
@@ -267,7 +275,13 @@ def nps_event(it: TimelineItem) -> str:
     return _("🔕 The client stopped the surveys")
 
 
-def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup]:
+# CardCb value of a button on the card itself (the card is re-rendered in place after it)
+ON_CARD = "card"
+
+
+def card(
+    data: CardData, *, prefix: str = "", offer_client: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
     """The card message: its text (with an optional line before it) and its buttons."""
     text = prefix + card_text(
         data.contact,
@@ -277,14 +291,19 @@ def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup
         owner=data.owner,
         introduced_by=data.introduced_by,
     )
-    return text, card_keyboard(data.contact, can_forget=data.can_forget)
+    return text, card_keyboard(data.contact, can_forget=data.can_forget, offer_client=offer_client)
 
 
 async def show_card(
-    target: Message, data: CardData, *, edit: bool = False, prefix: str = ""
+    target: Message,
+    data: CardData,
+    *,
+    edit: bool = False,
+    prefix: str = "",
+    offer_client: bool = False,
 ) -> None:
     """Show a card: edit ``target`` in place when asked and possible, else send it anew."""
-    text, markup = card(data, prefix=prefix)
+    text, markup = card(data, prefix=prefix, offer_client=offer_client)
     if edit and len(text) <= 4000:
         try:
             await edit_text(target, text, reply_markup=markup)

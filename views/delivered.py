@@ -128,13 +128,17 @@ async def tell(
         await target.answer(text)
 
 
+# CardCb value of 🤝 on /delivered's "Which one?" list (not on a card to re-render)
+PICKED = "pick"
+
+
 def pick_delivered(found: list[Contact]) -> InlineKeyboardMarkup:
     """/delivered matched several cards: which one."""
     kb = InlineKeyboard()
     for c in found:
         kb.button(
             text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id),
+            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED),
         )
     kb.adjust(1)
     return kb.as_markup()
