@@ -97,6 +97,11 @@ class RedisRateLimiter:
         if (delay := await self.reserve(self._key("global"), self.global_cell)) > 0:
             await self.sleep(delay)
 
+    async def note_global(self) -> None:
+        """A direct reply takes its slot of the shared overall limit without waiting for it:
+        the replicas' bulk sends wait behind it instead."""
+        await self.reserve(self._key("global"), self.global_cell)
+
     async def penalize(self, seconds: float, chat_id: int | None = None) -> None:
         """After a 429: the chat waits ``seconds``; the whole bot too when there is no chat, or
         when another chat met a 429 within the same window (the flood is the bot's)."""
@@ -134,8 +139,9 @@ def create_limiter(settings: Any) -> Any:
 
 
 class SharedReplyLimit:
-    """Request middleware: a direct reply (not the Sender's) takes a slot of the overall limit,
-    so replies and notifications of every replica together stay under Telegram's 30/s."""
+    """Request middleware: a direct reply (not the Sender's) counts against the overall limit,
+    so the bulk notifications of every replica make room for it and the total stays under
+    Telegram's 30/s; the reply itself never waits (someone is waiting for it)."""
 
     METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText"})
 
@@ -146,5 +152,5 @@ class SharedReplyLimit:
         from bot.sender import sender_managed
 
         if not sender_managed.get() and getattr(method, "__api_method__", "") in self.METHODS:
-            await self.limiter.acquire_global()
+            await self.limiter.note_global()
         return await make_request(bot, method)

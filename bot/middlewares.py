@@ -70,11 +70,13 @@ class UserMiddleware(BaseMiddleware):
         tg_user: TgUser | None = data.get("event_from_user")
         data["user"] = None
         data["role"] = None
+        data["first_visit"] = False  # True: this update is the first the bot has of them
         if tg_user is not None and not tg_user.is_bot:
             session: AsyncSession = data["session"]
             settings = data["settings"]
             now = data["clock"].now()
             user = await users_repo.get_by_tg_id(session, tg_user.id)
+            data["first_visit"] = user is None
             if user is None or users_repo.is_outdated(
                 user, tg_user, now=now, resolution=LAST_SEEN_RESOLUTION
             ):

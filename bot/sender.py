@@ -155,9 +155,16 @@ class RateLimiter:
         await self.acquire_global()
 
     async def acquire_global(self) -> None:
-        """A slot of the overall limit only (a direct reply: its chat is the one talking)."""
+        """A slot of the overall limit only, waiting for it."""
         if (delay := self.global_bucket.reserve()) > 0:
             await self.sleep(delay)
+
+    async def note_global(self) -> None:
+        """A direct reply counts against the overall limit but never waits for it (the person
+        is waiting for the answer): the Sender's bulk sends behind it wait instead. The debt a
+        burst of replies leaves is capped at one burst, so bulk is delayed by a second at most."""
+        self.global_bucket.reserve()
+        self.global_bucket.tokens = max(self.global_bucket.tokens, -self.global_bucket.burst)
 
     def penalize(self, seconds: float, chat_id: int | None = None) -> None:
         """After a 429: ``chat_id`` waits ``retry_after`` seconds, the others go on.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -19,7 +20,10 @@ _USERNAME_URL_RE = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?P<name>[^/?#\s]+)/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
-_TAG_RE = re.compile(rf"^[\w-]{{1,{MAX_TAG_LEN}}}$")
+_WORD_RE = re.compile(r"\w")
+# emoji: symbols (So), their skin-tone modifiers (Sk), variation selectors (Mn), the joiner
+_EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn"})
+_EMOJI_JOINERS = frozenset({"\u200d", "\ufe0f"})
 _WS_RE = re.compile(r"\s+")
 
 _TRANSLIT: dict[str, str] = {
@@ -87,6 +91,18 @@ def normalize_phone(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(stored: str) -> str:
+    """A stored (E.164) phone in international format, "+7 999 123-45-67", which Telegram
+    shows as a tappable number; anything unreadable is returned as it is."""
+    try:
+        number = phonenumbers.parse(stored, None)
+    except phonenumbers.NumberParseException:
+        return stored
+    if not phonenumbers.is_possible_number(number):
+        return stored
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def normalize_email(raw: str) -> str | None:
     """Strip, lower-case the domain and validate; None if it is not an e-mail address."""
     text = raw.strip()
@@ -120,10 +136,18 @@ def normalize_username(raw: str) -> str | None:
     return text
 
 
+def _tag_char(ch: str) -> bool:
+    """Letters (any script), digits, "_", "-", and emoji (with their joiners and modifiers)."""
+    if ch == "-" or _WORD_RE.match(ch):
+        return True
+    return unicodedata.category(ch) in _EMOJI_CATEGORIES or ch in _EMOJI_JOINERS
+
+
 def normalize_tag(raw: str) -> str | None:
-    """ "#Event" -> "event". Letters (any script), digits, "_" and "-"; 1-32 chars."""
+    """ "#Event" -> "event", "#🔥Hot" -> "🔥hot". Letters (any script), digits, "_", "-" and
+    emoji; 1-32 characters."""
     text = raw.strip().lstrip("#").strip().casefold()
-    if not _TAG_RE.match(text):
+    if not 1 <= len(text) <= MAX_TAG_LEN or not all(_tag_char(ch) for ch in text):
         return None
     return text
 

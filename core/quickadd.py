@@ -24,7 +24,7 @@ _TME_CAND_RE = re.compile(
     re.IGNORECASE,
 )
 _USERNAME_CAND_RE = re.compile(r"(?<![^\s,;(])@[A-Za-z0-9_]+(?=$|[\s,;.!?)])")
-_TAG_CAND_RE = re.compile(r"(?<![^\s,;(])#[\w-]+")
+_TAG_CAND_RE = re.compile(r"(?<![^\s,;(])#[^\s,;#.!?()\[\]{}<>\"'«»:]+")
 # Optional "+", then digits mixed with spaces, dashes, dots and parentheses.
 _PHONE_CAND_RE = re.compile(r"(?<![\w+])\(?\+?\(?\d[\d\s().\-]*\d\)?(?!\w)")
 # "+" and a digit is meant as a phone, however short or broken ("+7 999 12", "+7 abc")

@@ -69,6 +69,15 @@ def _zones() -> dict[str, str]:
     return index
 
 
+def zone_label(name: str) -> str:
+    """A zone as people write it: "Etc/GMT-3" (POSIX, sign inverted) is "UTC+3", the offset the
+    person typed; any other zone by its name."""
+    m = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", name)
+    if m is None:
+        return name
+    return f"UTC{'+' if m.group(1) == '-' else '-'}{int(m.group(2))}"
+
+
 def resolve_timezone(text: str) -> str | None:
     value = " ".join(text.strip().split())
     if not value or len(value) > 64:

@@ -24,7 +24,7 @@ from storage.uow import writing
 from views import contacts as views
 from views import delivered as delivered_views
 from views.callbacks import CardAction, CardCb
-from views.rendering import answer_long, tap_of
+from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
 from views.states import EditForm, MergeForm
 from views.teamcards import refused_as_taken
 from views.touches import start_next_step, start_touch_log
@@ -236,7 +236,9 @@ def create_router() -> Router:
         await query.answer(_("Marked as verified.") if fresh else _("Already done."))
 
     @router.callback_query(on(CardAction.DELIVERED))
-    async def deliver(query: CallbackQuery, contact: Contact, ctx: Ctx, bot: Bot) -> None:
+    async def deliver(
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, bot: Bot
+    ) -> None:
         await query.answer()
         done = await delivered.deliver(
             ctx.session,
@@ -251,10 +253,38 @@ def create_router() -> Router:
         if done.touch is None:
             await query.message.answer(delivered_views.already_logged(contact))
             return
-        await query.message.answer(delivered_views.logged(contact))
+        on_card = callback_data.value != delivered_views.PICKED
+        offer = delivered.may_become_client(contact)
+        await query.message.answer(
+            delivered_views.logged(contact),
+            reply_markup=None if on_card else delivered_views.logged_keyboard(contact),
+        )
         await delivered_views.tell(
             query.message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
         )
+        if on_card and offer:  # the card itself offers ⭐ Mark as client (and shows the touch)
+            data = await cards.card_data(ctx.session, contact, ctx.viewer)
+            await views.show_card(query.message, data, edit=True, offer_client=True)
+
+    @router.callback_query(on(CardAction.CLIENT))
+    async def make_client(
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
+    ) -> None:
+        changed = await delivered.make_client(
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), follow=ctx.rules
+        )
+        assert isinstance(query.message, Message)
+        on_card = callback_data.value == views.ON_CARD
+        if not changed:
+            await query.answer(delivered_views.not_marked_client(contact))
+        else:
+            await query.answer(_("Saved."))
+        if on_card:  # the card again, without the offer (and with the new status)
+            await show(query.message, ctx, contact, edit=True)
+        elif changed:
+            await edit_text(query.message, delivered_views.marked_client(contact))
+        else:
+            await drop_keyboard(query.message)
 
     @router.callback_query(on(CardAction.LOG, CardAction.FORWARD_LOG))
     async def log_touch(

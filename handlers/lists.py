@@ -11,8 +11,9 @@ from bot.context import Ctx
 from bot.filters import staff
 from core.contactdata import normalize_tag
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
-from services import cards
+from services import cards, listing
 from services import contacts as svc
+from storage.models import User
 from views import contacts as views
 from views.callbacks import ListCb
 from views.rendering import edit_text
@@ -21,20 +22,35 @@ from views.states import FindForm
 PAGE_SIZE = 8
 
 
+SORT_BY_TOUCH = views.SORT_BY_TOUCH
+FLAGS = ("overdue", "cold")  # filters without a value ("overdue=1")
+
+
+def split_sort(f: str) -> tuple[str, bool]:
+    """ "status=lead~t" -> ("status=lead", True)."""
+    if f.endswith(SORT_BY_TOUCH):
+        return f[: -len(SORT_BY_TOUCH)], True
+    return f, False
+
+
 def filter_from_text(arg: str) -> str:
-    """ "#event" -> "tag=event"; "lead" -> "status=lead"; "" when it is neither."""
+    """ "#event" -> "tag=event"; "lead" -> "status=lead"; "overdue" -> "overdue=1"; "" when it
+    is none of these."""
     if arg.startswith("#"):
         tag = normalize_tag(arg)
         return f"tag={tag}" if tag else ""
     code = arg.lower()
+    if code in FLAGS:
+        return f"{code}=1"
     for field in LIST_FILTERS:
         if code in ENUM_FIELDS[field]:
             return f"{field}={code}"
     return ""
 
 
-def parse_filter(f: str) -> svc.ContactFilter:
-    flt = svc.ContactFilter()
+def parse_filter(f: str) -> listing.ContactFilter:
+    f, by_touch = split_sort(f)
+    flt = listing.ContactFilter(by_touch=by_touch)
     field, _sep, value = f.partition("=")
     if field in LIST_FILTERS and value in ENUM_FIELDS.get(field, ()):
         setattr(flt, field, value)
@@ -42,18 +58,60 @@ def parse_filter(f: str) -> svc.ContactFilter:
         flt.tag = value
     elif field == "archived":
         flt.archived = True
+    elif field in FLAGS:
+        setattr(flt, field, True)
+    elif field == "owner" and value.isdigit():
+        flt.owner_id = int(value)  # only cards in the viewer's scope are ever listed
     return flt
 
 
 async def list_view(ctx: Ctx, page: int, f: str) -> tuple[str, InlineKeyboardMarkup]:
-    rows, total = await svc.list_page(
-        ctx.session, ctx.viewer.scope, parse_filter(f), page, PAGE_SIZE
+    flt = parse_filter(f)
+    rows, total = await listing.list_page(
+        ctx.session,
+        ctx.viewer.scope,
+        flt,
+        page,
+        PAGE_SIZE,
+        now=ctx.now(),
+        settings_cadence=ctx.settings.cadence_days,
     )
-    return views.contact_list(rows, total=total, page=page, page_size=PAGE_SIZE, f=f)
+    owner = await ctx.session.get(User, flt.owner_id) if flt.owner_id is not None else None
+    shown, by_touch = split_sort(f)
+    return views.contact_list(
+        rows,
+        total=total,
+        page=page,
+        page_size=PAGE_SIZE,
+        f=shown,
+        by_touch=by_touch,
+        owner=owner.display_name if owner is not None else None,
+    )
 
 
-async def search_and_show(message: Message, query: str, ctx: Ctx) -> None:
-    found = await svc.search(ctx.session, ctx.viewer.scope, query[:200])
+ARCHIVED_FLAGS = ("-a", "--archived")
+
+
+def find_args(text: str) -> tuple[str, bool]:
+    """ "-a anna" -> ("anna", True): archived cards are searched only when asked for."""
+    head, _sep, rest = text.strip().partition(" ")
+    if head.lower() in ARCHIVED_FLAGS:
+        return rest.strip(), True
+    return text.strip(), False
+
+
+async def search_and_show(message: Message, text: str, ctx: Ctx) -> None:
+    query, archived = find_args(text)
+    if not query:
+        await message.answer(views.find_prompt())
+        return
+    scope = ctx.viewer.scope
+    found = await svc.search(ctx.session, scope, query[:200], archived=archived)
+    if not found and not archived:
+        hidden = await svc.search(ctx.session, scope, query[:200], archived=True)
+        if hidden:
+            await message.answer(views.only_archived_found(query, len(hidden)))
+            return
     if not found:
         await message.answer(views.nothing_found(query, retry=False))
     elif len(found) == 1:
@@ -85,17 +143,23 @@ def create_router() -> Router:
         await message.answer(text, reply_markup=markup)
 
     @router.callback_query(ListCb.filter(F.f == "menu"))
-    async def filter_menu(query: CallbackQuery) -> None:
+    async def filter_menu(query: CallbackQuery, ctx: Ctx) -> None:
         await query.answer()
         if isinstance(query.message, Message):
-            text, markup = views.filter_menu()
+            text, markup = views.filter_menu(by_owner=ctx.viewer.leads)
             await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(ListCb.filter(F.f.endswith("=?")))
-    async def filter_values(query: CallbackQuery, callback_data: ListCb) -> None:
+    async def filter_values(query: CallbackQuery, callback_data: ListCb, ctx: Ctx) -> None:
         await query.answer()
         field = callback_data.f[:-2]
-        if field in LIST_FILTERS and isinstance(query.message, Message):
+        if not isinstance(query.message, Message):
+            return
+        if field == "owner":
+            people = await listing.owners_in_scope(ctx.session, ctx.viewer.scope)
+            text, markup = views.owner_filter(people)
+            await edit_text(query.message, text, reply_markup=markup)
+        elif field in LIST_FILTERS:
             text, markup = views.filter_values(field)
             await edit_text(query.message, text, reply_markup=markup)
 

@@ -272,7 +272,9 @@ def create_staff_router() -> Router:
             follow=followups.Rules.of(settings),
             rules=delivered.SurveyRules.of(settings),
         )
-        await message.answer(delivered_views.logged(contact))
+        await message.answer(
+            delivered_views.logged(contact), reply_markup=delivered_views.logged_keyboard(contact)
+        )
         await delivered_views.tell(
             message, done, contact, bot=bot, settings=settings, lang=viewer.lang
         )

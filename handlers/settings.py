@@ -19,7 +19,7 @@ from bot.i18n import LANGUAGES, N_, _
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
-from core.timezones import COMMON_ZONES, resolve_timezone
+from core.timezones import COMMON_ZONES, resolve_timezone, zone_label
 from core.workhours import WorkHours, parse_work_hours
 from services import followups
 from storage.models import Team, User
@@ -81,7 +81,9 @@ async def _summary(
         + "\n"
         + _("Language: {language}").format(language=LANGUAGE_NAMES.get(lang, lang))
         + "\n"
-        + _("Time zone: {tz} (now {time})").format(tz=h(tz), time=local.strftime("%H:%M"))
+        + _("Time zone: {tz} (now {time})").format(
+            tz=h(zone_label(tz)), time=local.strftime("%H:%M")
+        )
     )
     if _is_staff(user, settings):
         text += "\n" + _("Working hours: {hours}").format(

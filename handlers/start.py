@@ -39,6 +39,7 @@ def help_text(role: Role | None) -> str:
         _("<b>Contacts</b>"),
         _("/add — add a contact (or /add Name, Company, +phone, e-mail @username #tag)"),
         _("/find text — search by name, company, phone, e-mail, @username or #tag"),
+        _("/find -a text — the same, archived cards included (/find leaves them out)"),
         _("/contacts — your contacts, with filters"),
         _("Share a Telegram contact with me to add it in one tap."),
         "",
@@ -140,17 +141,25 @@ def create_router() -> Router:
 
     @router.message(CommandStart())
     async def start(
-        message: Message, role: Role | None, bot: Bot, i18n: I18n, state: FSMContext
+        message: Message,
+        role: Role | None,
+        bot: Bot,
+        i18n: I18n,
+        state: FSMContext,
+        first_visit: bool = False,
     ) -> None:
         await state.clear()
         if role is None:
             await message.answer(_("Hello!") + " " + help_text(None))
             return
-        await message.answer(
-            _("Hello again! You are signed in as {role}.").format(role=role_name(role))
-            + "\n\n"
-            + help_text(role)
+        greeting = (
+            _(
+                "Hello and welcome! You are signed in as {role}."
+            )  # an admin (from ADMIN_IDS), first time
+            if first_visit
+            else _("Hello again! You are signed in as {role}.")
         )
+        await message.answer(greeting.format(role=role_name(role)) + "\n\n" + help_text(role))
         await set_user_commands(bot, i18n, message.chat.id, role, i18n.current_locale)
 
     @router.message(Command("help"))

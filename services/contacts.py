@@ -13,8 +13,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
-    func,
     or_,
     select,
     true,
@@ -78,15 +76,6 @@ class Scope:
         if self.role is Role.MANAGER and self.team_id is not None:
             return or_(Contact.team_id == self.team_id, Contact.owner_id == self.user_id)
         return Contact.owner_id == self.user_id
-
-
-@dataclass
-class ContactFilter:
-    status: str | None = None
-    stage: str | None = None
-    source: str | None = None
-    tag: str | None = None
-    archived: bool = False
 
 
 def join_tags(tags: Iterable[str]) -> str:
@@ -258,35 +247,6 @@ async def duplicates(
                 if len(found) >= limit:
                     break
     return list(found.values())[:limit]
-
-
-def _apply_filter(stmt: Select[Any], flt: ContactFilter) -> Select[Any]:
-    if flt.archived:
-        stmt = stmt.where(Contact.archived_at.is_not(None))
-    else:
-        stmt = stmt.where(Contact.archived_at.is_(None))
-    if flt.status:
-        stmt = stmt.where(Contact.status == flt.status)
-    if flt.stage:
-        stmt = stmt.where(Contact.stage == flt.stage)
-    if flt.source:
-        stmt = stmt.where(Contact.source == flt.source)
-    if flt.tag:
-        stmt = stmt.where(Contact.tags.like(f"%;{flt.tag};%"))
-    return stmt
-
-
-async def list_page(
-    session: AsyncSession, scope: Scope, flt: ContactFilter, page: int, page_size: int = 8
-) -> tuple[list[Contact], int]:
-    base = _apply_filter(select(Contact).where(scope.condition()), flt)
-    total = await session.scalar(
-        _apply_filter(select(func.count(Contact.id)).where(scope.condition()), flt)
-    )
-    rows = await session.scalars(
-        base.order_by(Contact.name, Contact.id).offset(page * page_size).limit(page_size)
-    )
-    return list(rows), int(total or 0)
 
 
 async def search(

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.enums import Direction, TouchType
+from core.enums import Direction, Status, TouchType
 from services import followups, nps, taps
 from storage.models import Contact, Touch, User
 from storage.uow import writing
@@ -33,6 +33,30 @@ class SurveyRules:
             expiry=timedelta(days=settings.nps_expiry_days),
             default_tz=settings.default_timezone,
         )
+
+
+# after a delivery, the rep is offered to make these a client (a partner stays a partner)
+BECOME_CLIENT_FROM = frozenset({Status.CONTACT.value, Status.LEAD.value, Status.LOST.value})
+
+
+def may_become_client(contact: Contact) -> bool:
+    """Whether "service delivered" offers to mark the contact a client (conversion and
+    retention count clients, so a delivered service should not leave them a lead)."""
+    return contact.status in BECOME_CLIENT_FROM and contact.archived_at is None
+
+
+async def make_client(
+    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, follow: Any
+) -> bool:
+    """The contact becomes a client (through followups.change: the cadence follows); False when
+    nothing changed (a second tap, or the card moved on meanwhile)."""
+    if not may_become_client(contact):
+        return False
+    async with writing(session):
+        changed = await followups.change(
+            session, contact, actor=actor, now=now, rules=follow, status=Status.CLIENT.value
+        )
+    return bool(changed)
 
 
 @dataclass(frozen=True)

@@ -324,7 +324,7 @@ async def section_items(
         rows = await session.execute(
             select(Contact, owner)
             .join(owner, owner.id == Contact.owner_id)
-            .where(scope.contacts(), mx.between(Contact.created_at, since, now))
+            .where(scope.contacts(), mx.between(Contact.created_at, since, now), mx.not_archived())
             .order_by(Contact.created_at.desc(), Contact.id.desc())
             .limit(limit)
         )

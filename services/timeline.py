@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contacts import DONE_MARK
 from storage.models import ContactEvent, Touch
 
 
@@ -59,5 +60,33 @@ async def timeline(
             at = datetime.fromisoformat(at)
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
-        items.append(TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text))
+        item = TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text)
+        item.extra = event_details(item.kind, item.b)
+        items.append(item)
     return items[:page_size], len(items) > page_size
+
+
+def event_details(kind: str, value: str | None) -> dict[str, Any]:
+    """What a stored event value means, for the timeline to show it in words.
+
+    A next step is stored as "text @ <ISO due>", "- <reason>" (none planned) or "✓ text"
+    (done): ``{"step", "due"}``, ``{"reason"}`` or ``{"step", "done": True}``. A case move is
+    "status" or "status: note": ``{"status", "note"}``. Anything else: ``{}``."""
+    value = value or ""
+    if kind == "next_step":
+        if value.startswith(DONE_MARK):
+            return {"step": value[len(DONE_MARK) :], "done": True}
+        if value.startswith("- "):
+            return {"reason": value[2:]}
+        step, sep, when = value.rpartition(" @ ")
+        if sep:
+            try:
+                due = datetime.fromisoformat(when)
+            except ValueError:
+                return {"step": value}
+            return {"step": step, "due": due if due.tzinfo else due.replace(tzinfo=UTC)}
+        return {"step": value}
+    if kind == "nps_case":
+        status, _sep, note = value.partition(": ")
+        return {"status": status, "note": note}
+    return {}

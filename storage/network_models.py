@@ -1,5 +1,5 @@
 """The network analysis's results (services.network): runs, their nodes and their findings.
-Declared on storage.models' Base; storage.models imports this module, so every table is known
+Declared on storage.base's Base; storage.models imports this module, so every table is known
 wherever the models are."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.base import Base
 from storage.types import UTCDateTime
 
 

@@ -508,3 +508,15 @@ async def test_a_send_inside_a_write_block_is_refused(
                 await sender_for(bot, fake).send(USER, "commit, then talk")
     finally:
         await engine.dispose()
+
+
+async def test_direct_replies_never_wait_for_the_overall_limit_bulk_sends_do(
+    fake: FakeTime,
+) -> None:
+    limiter = telegram_limiter(fake)
+    for _ in range(100):  # a burst of replies far over 30/s: none of them waits
+        await limiter.note_global()
+    assert fake.sleeps == []
+    await limiter.acquire(7)  # a notification after them waits behind them, at most a burst
+    burst, rate = limiter.global_bucket.burst, limiter.global_bucket.rate
+    assert 0 < fake.elapsed <= (burst + 1) / rate + 0.01

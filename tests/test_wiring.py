@@ -215,3 +215,43 @@ def test_no_production_module_is_over_600_lines() -> None:
         and (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
     }
     assert long == {}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycles_between_our_modules() -> None:
+    """Module-level imports only (those inside a function or under TYPE_CHECKING do not run at
+    import time); a cycle would need a function-level import to break it."""
+    folders = ("bot", "core", "handlers", "scheduler", "services", "storage", "views")
+    paths = [p for f in folders for p in (ROOT / f).rglob("*.py") if "migrations" not in p.parts]
+    modules = {_module_name(p): p for p in paths}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in tree.body:  # the module's own top level, not functions
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycles.append([*path[path.index(name) :], name])
+            return
+        if name in done:
+            return
+        for nxt in sorted(graph[name]):
+            visit(nxt, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert cycles == []

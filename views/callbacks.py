@@ -43,6 +43,7 @@ class CardAction(StrEnum):
     OWNER_TO = "ownto"  # ``value`` is the new owner's user id
     VERIFY = "verify"
     DELIVERED = "deliv"
+    CLIENT = "client"  # mark the contact a client (offered after a delivery)
     LOG = "log"
     FORWARD_LOG = "fwdlog"  # log the forwarded message as a touch
     NEXT = "next"

@@ -5,6 +5,7 @@ escaped)."""
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramBadRequest
@@ -15,7 +16,8 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
+from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
 from core.nextstep import format_local
 from core.textsplit import excerpt
@@ -76,9 +78,7 @@ def card_text(
         lines.append(_("Source: {source}").format(source=src))
     if introduced_by:
         lines.append(_("Introduced by: {name}").format(name=h(introduced_by)))
-    contacts = [h(x) for x in (c.phone, c.email) if x]
-    if c.tg_username:
-        contacts.append("@" + h(c.tg_username))
+    contacts = contact_links(c)
     if contacts:
         lines.append(" · ".join(contacts))
     tags = tag_list(c.tags)
@@ -116,6 +116,20 @@ def card_text(
     return "\n".join(lines)
 
 
+def contact_links(c: Contact) -> list[str]:
+    """The card's ways to reach the person, each tappable: the phone in international format
+    (Telegram links it), the e-mail as a mailto: link, the username as a t.me link."""
+    links = []
+    if c.phone:
+        links.append(h(display_phone(c.phone)))
+    if c.email:
+        links.append(f'<a href="mailto:{escape(c.email, quote=True)}">{h(c.email)}</a>')
+    if c.tg_username:
+        name = escape(c.tg_username, quote=True)
+        links.append(f'<a href="https://t.me/{name}">@{h(c.tg_username)}</a>')
+    return links
+
+
 # notes longer than this show an excerpt on the card, and a button for the whole text
 NOTES_ON_CARD = 1000
 
@@ -149,10 +163,18 @@ def full_notes_text(c: Contact) -> str:
     return _("<b>Notes</b> — {name}").format(name=h(c.name)) + "\n\n" + h(c.notes or "")
 
 
-def card_keyboard(c: Contact, *, can_forget: bool = False) -> InlineKeyboardMarkup:
+def card_keyboard(
+    c: Contact, *, can_forget: bool = False, offer_client: bool = False
+) -> InlineKeyboardMarkup:
     """The card's buttons; ``can_forget`` (a manager or an admin): 🗑 Forget, to /forget's
-    preview. A card with long notes gets 📄 Full notes (its text shows an excerpt)."""
+    preview. A card with long notes gets 📄 Full notes (its text shows an excerpt).
+    ``offer_client`` (just after 🤝 Service delivered): ⭐ Mark as client first."""
     kb = InlineKeyboard()
+    if offer_client:
+        kb.button(
+            text=_("⭐ Mark as client"),
+            callback_data=CardCb(action=CardAction.CLIENT, id=c.id, value=ON_CARD),
+        )
     kb.button(text=_("📝 Log touch"), callback_data=CardCb(action="log", id=c.id))
     kb.button(text=_("⏭ Next step"), callback_data=CardCb(action="next", id=c.id))
     kb.button(text=_("Status"), callback_data=CardCb(action="status", id=c.id))
@@ -167,7 +189,7 @@ def card_keyboard(c: Contact, *, can_forget: bool = False) -> InlineKeyboardMark
     extra = card_extra_buttons(c, can_forget=can_forget)
     for text, data in extra:
         kb.button(text=text, callback_data=data)
-    kb.adjust(2, 2, 2, 2, *([len(extra)] if extra else []))
+    kb.adjust(*([1] if offer_client else []), 2, 2, 2, 2, *([len(extra)] if extra else []))
     return kb.as_markup()
 
 
@@ -196,8 +218,12 @@ def timeline_text(
             head = f"{when} · {label('field', it.kind)}: {label(it.kind, it.a)} → {label(it.kind, it.b)}"
             body = ""
         elif it.kind == "next_step":
-            head = f"{when} · {label('field', it.kind)}: {h(it.b)}"
+            head = f"{when} · {next_step_event(it.extra, it.b, tz, lang)}"
             body = ""
+        elif it.kind in NPS_EVENTS:
+            head, body = f"{when} · {nps_event(it)}", ""
+            if it.kind == "nps_comment" and it.b:
+                body = f"\n{h(it.b)}"
         else:
             head = f"{when} · {label('field', it.kind)}"
             if it.kind == "merged" and it.a:
@@ -207,7 +233,51 @@ def timeline_text(
     return "\n".join(lines)
 
 
-def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup]:
+NPS_EVENTS = ("nps", "nps_comment", "nps_case", "nps_stop")
+
+
+def next_step_event(extra: dict, stored: str | None, tz: str, lang: str) -> str:
+    """A next step in the timeline: planned for a local date, done, or none with a reason."""
+    if extra.get("due") is not None:
+        return _("⏭ Next step: {step}, due {when}").format(
+            step=h(extra.get("step") or "—"), when=format_local(extra["due"], tz, lang)
+        )
+    if extra.get("done"):
+        return _("✅ Next step done: {step}").format(step=h(extra.get("step") or "—"))
+    if "reason" in extra:
+        return _("No next step: {reason}").format(reason=h(extra["reason"] or "—"))
+    return _("⏭ Next step: {step}").format(step=h(extra.get("step", stored) or "—"))
+
+
+def nps_event(it: TimelineItem) -> str:
+    """A survey answer (its score, or the change of it), a comment, a case move or a stop."""
+    if it.kind == "nps":
+        if it.a is not None and it.a != it.b:
+            return _("⭐ NPS answer changed: {old} → {new}").format(old=h(it.a), new=h(it.b))
+        return _("⭐ NPS answer: {score}").format(score=h(it.b))
+    if it.kind == "nps_comment":
+        return _("💬 NPS comment:")
+    if it.kind == "nps_case":
+        status = it.extra.get("status") or ""
+        names = {
+            "open": _("open"),
+            "taken": _("taken by the manager"),
+            "contacted": _("client contacted"),
+            "resolved": _("resolved"),
+        }
+        text = _("🩹 Detractor case: {status}").format(status=h(names.get(status, status)))
+        note = it.extra.get("note")
+        return text + (f" — {h(note)}" if note else "")
+    return _("🔕 The client stopped the surveys")
+
+
+# CardCb value of a button on the card itself (the card is re-rendered in place after it)
+ON_CARD = "card"
+
+
+def card(
+    data: CardData, *, prefix: str = "", offer_client: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
     """The card message: its text (with an optional line before it) and its buttons."""
     text = prefix + card_text(
         data.contact,
@@ -217,14 +287,19 @@ def card(data: CardData, *, prefix: str = "") -> tuple[str, InlineKeyboardMarkup
         owner=data.owner,
         introduced_by=data.introduced_by,
     )
-    return text, card_keyboard(data.contact, can_forget=data.can_forget)
+    return text, card_keyboard(data.contact, can_forget=data.can_forget, offer_client=offer_client)
 
 
 async def show_card(
-    target: Message, data: CardData, *, edit: bool = False, prefix: str = ""
+    target: Message,
+    data: CardData,
+    *,
+    edit: bool = False,
+    prefix: str = "",
+    offer_client: bool = False,
 ) -> None:
     """Show a card: edit ``target`` in place when asked and possible, else send it anew."""
-    text, markup = card(data, prefix=prefix)
+    text, markup = card(data, prefix=prefix, offer_client=offer_client)
     if edit and len(text) <= 4000:
         try:
             await edit_text(target, text, reply_markup=markup)
@@ -366,6 +441,15 @@ def nothing_found(query: str, *, retry: bool) -> str:
     return _("Nothing found for “{query}”. /add creates a contact.").format(query=h(query[:100]))
 
 
+def only_archived_found(query: str, count: int) -> str:
+    """/find hides archived cards; say so when only they match, and how to see them."""
+    return ngettext(
+        "Nothing active found for “{query}”, but {count} archived card matches: /find -a {query}",
+        "Nothing active found for “{query}”, but {count} archived cards match: /find -a {query}",
+        count,
+    ).format(query=h(query[:100]), count=count)
+
+
 def title_of(c: Contact) -> str:
     """A card's name (and company) on a button."""
     return (c.name + (f" · {c.company}" if c.company else ""))[:60]
@@ -380,15 +464,36 @@ def found_list(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
 
 
 # ----------------------------------------------------------------------------- /contacts
-def filter_menu() -> tuple[str, InlineKeyboardMarkup]:
+# the list's filter travels in its buttons as "field=value", with this suffix when the list is
+# sorted by last touch (the longest untouched first) instead of by name
+SORT_BY_TOUCH = "~t"
+
+
+def filter_menu(*, by_owner: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """/contacts' filters; ``by_owner`` (a manager or an admin): 👤 Owner too."""
     kb = InlineKeyboard()
     kb.button(text=_("Status"), callback_data=ListCb(page=0, f="status=?"))
     kb.button(text=_("Stage"), callback_data=ListCb(page=0, f="stage=?"))
     kb.button(text=_("Source"), callback_data=ListCb(page=0, f="source=?"))
+    kb.button(text=_("🔴 Overdue"), callback_data=ListCb(page=0, f="overdue=1"))
+    kb.button(text=_("🥶 Going cold"), callback_data=ListCb(page=0, f="cold=1"))
+    if by_owner:
+        kb.button(text=_("👤 Owner"), callback_data=ListCb(page=0, f="owner=?"))
     kb.button(text=_("Archived"), callback_data=ListCb(page=0, f="archived=1"))
     kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
-    kb.adjust(3, 2)
+    kb.adjust(3, 3 if by_owner else 2, 2)
     return _("Filter by:"), kb.as_markup()
+
+
+def owner_filter(people: list[User]) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for person in people:
+        kb.button(
+            text=person.display_name[:60], callback_data=ListCb(page=0, f=f"owner={person.id}")
+        )
+    kb.button(text=_("« Back"), callback_data=ListCb(page=0, f="menu"))
+    kb.adjust(2)
+    return _("Whose contacts?"), kb.as_markup()
 
 
 def filter_values(field: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -416,27 +521,49 @@ def filter_too_long() -> str:
 def filter_help() -> str:
     return _(
         "Filter with a #tag or a status, stage or source code, e.g. "
-        "/contacts #event, /contacts lead, /contacts webinar."
+        "/contacts #event, /contacts lead, /contacts webinar; "
+        "/contacts overdue and /contacts cold show overdue steps and contacts going cold."
     )
 
 
 def find_prompt() -> str:
-    return _("Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag.")
+    return _(
+        "Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag. "
+        "Archived cards too: start with -a."
+    )
+
+
+def filter_title(f: str, owner: str | None) -> str:
+    fld, _sep, value = f.partition("=")
+    special = {
+        "archived": lambda: _("archived"),
+        "overdue": lambda: _("overdue"),
+        "cold": lambda: _("going cold"),
+        "owner": lambda: _("owner {name}").format(name=h(owner or "—")),
+    }
+    if fld in special:
+        return special[fld]()
+    return label(fld, value) if fld in LABELS else h(value)
 
 
 def contact_list(
-    rows: list[Contact], *, total: int, page: int, page_size: int, f: str
+    rows: list[Contact],
+    *,
+    total: int,
+    page: int,
+    page_size: int,
+    f: str,
+    by_touch: bool = False,
+    owner: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of /contacts; ``f`` is the filter, ``by_touch``: sorted by last touch (the
+    longest untouched first) rather than by name."""
     pages = max(1, (total + page_size - 1) // page_size)
     title = _("<b>Contacts</b>: {total}").format(total=total)
     if f:
-        fld, _sep, value = f.partition("=")
-        shown = (
-            _("archived")
-            if fld == "archived"
-            else (label(fld, value) if fld in LABELS else h(value))
-        )
-        title += " · " + shown
+        title += " · " + filter_title(f, owner)
+    if by_touch:
+        title += " · " + _("by last touch")
     if total:
         title += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
     else:
@@ -444,14 +571,23 @@ def contact_list(
     kb = InlineKeyboard()
     for c in rows:
         kb.row(_button(title_of(c), CardCb(action=CardAction.OPEN, id=c.id)))
+    packed = f + (SORT_BY_TOUCH if by_touch else "")
     nav = []
     if page > 0:
-        nav.append(_button("«", ListCb(page=page - 1, f=f)))
+        nav.append(_button("«", ListCb(page=page - 1, f=packed)))
     if page + 1 < pages:
-        nav.append(_button("»", ListCb(page=page + 1, f=f)))
+        nav.append(_button("»", ListCb(page=page + 1, f=packed)))
     if nav:
         kb.row(*nav)
-    kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
+    sort = (
+        _button(_("🔤 By name"), ListCb(page=0, f=f))
+        if by_touch
+        else _button(_("🕓 By last touch"), ListCb(page=0, f=f + SORT_BY_TOUCH))
+    )
+    if filter_fits(f + SORT_BY_TOUCH):
+        kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")), sort)
+    else:
+        kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
     return title, kb.as_markup()
 
 

@@ -12,10 +12,11 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from bot.i18n import _
 from bot.links import start_link
 from core.nextstep import format_local
-from services.delivered import Delivered
+from services.delivered import Delivered, may_become_client
 from services.nps import Skip
 from views.callbacks import CardAction, CardCb
 from views.keyboards import InlineKeyboard
+from views.labels import label_text
 from views.nps import forward_text
 from views.rendering import h
 
@@ -29,6 +30,37 @@ def already_logged(contact: Contact) -> str:
 
 def logged(contact: Contact) -> str:
     return _("✅ Service delivered to {name} is logged.").format(name=h(contact.name))
+
+
+def logged_keyboard(contact: Contact) -> InlineKeyboardMarkup | None:
+    """After a delivery: ⭐ Mark as client, when the contact is not one yet."""
+    if not may_become_client(contact):
+        return None
+    return (
+        InlineKeyboard()
+        .button(
+            text=_("⭐ Mark as client"),
+            callback_data=CardCb(action=CardAction.CLIENT, id=contact.id),
+        )
+        .as_markup()
+    )
+
+
+def marked_client(contact: Contact) -> str:
+    return (
+        logged(contact)
+        + "\n"
+        + _("⭐ {name} is a client now: conversion and retention count them.").format(
+            name=h(contact.name)
+        )
+    )
+
+
+def not_marked_client(contact: Contact) -> str:
+    """A callback's answer (plain text): the card is no lead to convert any more."""
+    return _("{name} is {status} already.").format(
+        name=contact.name[:60], status=label_text("status", contact.status)
+    )
 
 
 def survey_plan(
@@ -96,13 +128,17 @@ async def tell(
         await target.answer(text)
 
 
+# CardCb value of 🤝 on /delivered's "Which one?" list (not on a card to re-render)
+PICKED = "pick"
+
+
 def pick_delivered(found: list[Contact]) -> InlineKeyboardMarkup:
     """/delivered matched several cards: which one."""
     kb = InlineKeyboard()
     for c in found:
         kb.button(
             text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id),
+            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED),
         )
     kb.adjust(1)
     return kb.as_markup()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from core import metrics as m
 from core.nextstep import format_local
 from core.textsplit import TELEGRAM_LIMIT, split_html, utf16_len
@@ -119,10 +119,17 @@ def _counts(
     )
 
 
+def answers_count(n: int) -> str:
+    return ngettext("{n} answer", "{n} answers", n).format(n=n)
+
+
 def _nps_line(f: mx.NpsFigures) -> str:
-    return _(
-        "{answers} answers: {promoters} promoters, {passives} passives, {detractors} detractors"
-    ).format(answers=f.answers, promoters=f.promoters, passives=f.passives, detractors=f.detractors)
+    return _("{answers}: {promoters}, {passives}, {detractors}").format(
+        answers=answers_count(f.answers),
+        promoters=ngettext("{n} promoter", "{n} promoters", f.promoters).format(n=f.promoters),
+        passives=ngettext("{n} passive", "{n} passives", f.passives).format(n=f.passives),
+        detractors=ngettext("{n} detractor", "{n} detractors", f.detractors).format(n=f.detractors),
+    )
 
 
 def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
@@ -182,10 +189,10 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
             + "\n"
             + _("Since the last digest: {line}").format(line=_nps_line(d.nps_since))
             + "\n"
-            + _(
-                "Last 30 days: NPS {nps} ({answers} answers), {change} against the 30 days before"
-            ).format(
-                nps=m.fmt_nps(d.nps_30.score), answers=d.nps_30.answers, change=m.fmt_change(change)
+            + _("Last 30 days: NPS {nps} ({answers}), {change} against the 30 days before").format(
+                nps=m.fmt_nps(d.nps_30.score),
+                answers=answers_count(d.nps_30.answers),
+                change=m.fmt_change(change),
             ),
         )
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _
+from core.contactdata import display_phone
 from services.teamcards import TeamCard
 from views.callbacks import DupCb
 from views.contacts import contact_line
@@ -29,7 +30,7 @@ def team_card_line(card: TeamCard) -> str:
     and owner."""
     if card.contact is not None:
         c = card.contact
-        return contact_line(c) + (f" · {h(c.phone)}" if c.phone else "")
+        return contact_line(c) + (f" · {h(display_phone(c.phone))}" if c.phone else "")
     return _("<b>{name}</b>, owned by {owner}").format(name=h(card.name), owner=h(card.owner))
 
 
@@ -63,7 +64,8 @@ def duplicate_prompt(
     if similar:
         lines = [_("<b>Possible duplicate</b>:")]
         lines += [
-            "• " + contact_line(c) + (f" · {h(c.phone)}" if c.phone else "") for c in similar[:3]
+            "• " + contact_line(c) + (f" · {h(display_phone(c.phone))}" if c.phone else "")
+            for c in similar[:3]
         ]
         parts.append("\n".join(lines))
     openable = [card.contact for card in conflicts if card.contact is not None] + similar

@@ -25,6 +25,7 @@ from services.metrics.figures import (
     missed_inbound_rows,
     moves,
     new_by_source,
+    not_archived,
     open_cases,
     step_rows,
     steps,
@@ -73,6 +74,7 @@ from services.metrics.scope import (
 )
 
 __all__ = [
+    "not_archived",
     "LEAD_OR_LATER",
     "OPEN_CASE",
     "Breakdown",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import STAGE_ORDER, Status
@@ -103,6 +103,11 @@ async def touches_by_type(
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
+def not_archived() -> ColumnElement[bool]:
+    """A card archived since it was added is no new contact (the digest's "new")."""
+    return Contact.archived_at.is_(None)
+
+
 async def new_by_source(
     session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
 ) -> list[tuple[str | None, int]]:
@@ -110,7 +115,7 @@ async def new_by_source(
     n = func.count(Contact.id)
     rows = await session.execute(
         select(Contact.source, n)
-        .where(scope.contacts(), between(Contact.created_at, start, end))
+        .where(scope.contacts(), between(Contact.created_at, start, end), not_archived())
         .group_by(Contact.source)
         .order_by(n.desc(), Contact.source)
     )
@@ -336,7 +341,7 @@ async def breakdown(
         k: as_int(v)
         for k, v in await session.execute(
             select(key, func.count(Contact.id))
-            .where(scope.contacts(), between(Contact.created_at, start, end))
+            .where(scope.contacts(), between(Contact.created_at, start, end), not_archived())
             .group_by(key)
         )
     }
