@@ -264,7 +264,7 @@ def query(url: str, plan_path: Path) -> None:
     from bot.i18n import create_i18n
     from core.roles import Role
     from services import network as svc
-    from services.contacts import Scope
+    from services.scope import Scope
     from storage.db import create_engine, create_session_factory
     from storage.models import NetworkFinding
     from storage.uow import end_read

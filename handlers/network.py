@@ -19,7 +19,7 @@ from core.clock import Clock
 from core.roles import Role
 from services import followups
 from services import network as svc
-from services.contacts import Scope
+from services.scope import Scope
 from storage.models import NetworkRun, User
 from storage.uow import end_read
 from views import network as views

@@ -15,7 +15,6 @@ from sqlalchemy import (
     ColumnElement,
     or_,
     select,
-    true,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +25,7 @@ from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
 from services import search as search_engine
+from services.scope import Scope
 from services.teamcards import (
     AlreadyInTeam,
     TeamCard,
@@ -58,24 +58,6 @@ EDITABLE = (
     "notes",
 )
 TRACKED = ("status", "stage")
-
-
-@dataclass(frozen=True)
-class Scope:
-    user_id: int
-    role: Role
-    team_id: int | None
-
-    @classmethod
-    def of(cls, user: User, role: Role) -> Scope:
-        return cls(user.id, role, user.team_id)
-
-    def condition(self) -> ColumnElement[bool]:
-        if self.role is Role.ADMIN:
-            return true()
-        if self.role is Role.MANAGER and self.team_id is not None:
-            return or_(Contact.team_id == self.team_id, Contact.owner_id == self.user_id)
-        return Contact.owner_id == self.user_id
 
 
 def join_tags(tags: Iterable[str]) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.cadence import effective_cadence, is_going_cold
 from core.enums import Status
 from core.roles import Role
-from services.contacts import Scope
+from services.scope import Scope
 from storage.models import Contact, Team, User
 
 

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import network as net
 from core.roles import Role
 from services import search
-from services.contacts import Scope
 from services.network_compute import (
     DATA_CHECK,
     FRESH_FOR,
@@ -37,6 +36,7 @@ from services.network_compute import (
     scopes_to_refresh,
     store,
 )
+from services.scope import Scope
 from storage.models import (
     Contact,
     ContactEvent,

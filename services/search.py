@@ -51,7 +51,7 @@ from core.roles import Role
 from storage.models import Contact
 
 if TYPE_CHECKING:
-    from services.contacts import Scope
+    from services.scope import Scope
 
 FTS_TABLE = "contacts_fts"
 CANDIDATES = 200  # rows one probe may read

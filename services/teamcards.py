@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import IDENTITY_COLUMNS, Contact, User
 
 if TYPE_CHECKING:
-    from services.contacts import Scope
+    from services.scope import Scope
 
 
 @dataclass(frozen=True)

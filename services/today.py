@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import duework, followups
-from services.contacts import Scope
+from services.scope import Scope
 from storage import conditions
 from storage.models import Contact, DueWork, Touch
 

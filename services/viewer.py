@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.roles import LEADS, STAFF, Role
-from services.contacts import Scope
+from services.scope import Scope
 from storage.models import User
 
 

@@ -13,8 +13,8 @@ from core.roles import Role
 from core.tokens import new_token
 from services import contacts as contacts_svc
 from services import duework
-from services.contacts import Scope
 from services.nps.notices import REF_PREFIX, REFERRAL_NEW
+from services.scope import Scope
 from storage.models import Contact, ReferralLink, Survey, User
 from storage.uow import transactional
 

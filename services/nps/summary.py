@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.nps import nps
-from services.contacts import Scope
+from services.scope import Scope
 from storage.models import Contact, Survey
 
 
