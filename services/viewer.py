@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.roles import LEADS, STAFF, Role
+from core.roles import LEADS, Role
 from services.scope import Scope
 from storage.models import User
 
@@ -35,10 +35,6 @@ class Viewer:
     @property
     def team_id(self) -> int | None:
         return self.user.team_id
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF
 
     @property
     def leads(self) -> bool:

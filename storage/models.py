@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.nps import CaseStatus, SurveyStatus
-from storage.base import NAMING, Base  # noqa: E402, F401 - the declarative base, shared
+from storage.base import Base
 from storage.types import UTCDateTime
 
 
