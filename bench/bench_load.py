@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import gc
 import logging
 import math
@@ -503,8 +504,12 @@ def instrument_dispatcher() -> None:
     """Report ``D <update_id>`` when the dispatcher has finished with an update (its handlers,
     middlewares and error handler; what a polling task runs)."""
     original = Dispatcher.feed_update
+    profiler = PROFILER
 
     async def feed_update(self: Dispatcher, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        if profiler is not None and not PROFILING:
+            PROFILING.append(True)
+            profiler.enable()
         try:
             return await original(self, bot, update, **kwargs)
         finally:
@@ -515,6 +520,21 @@ def instrument_dispatcher() -> None:
 
 async def child(kind: str) -> None:
     """The bot (or the echo bot) in its own process; settings come from the environment."""
+    try:
+        await _child(kind)
+    finally:
+        if PROFILER is not None and PROFILING:
+            PROFILER.disable()
+            PROFILER.dump_stats(f"{os.environ['BENCH_PROFILE']}.{kind}")
+
+
+# BENCH_PROFILE=<path>: the child profiles itself (cProfile) from its first update to its stop
+# and writes <path>.bot / <path>.echo; read them with pstats.
+PROFILER = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+PROFILING: list[bool] = []
+
+
+async def _child(kind: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [ReportErrors()]
     root.setLevel(logging.WARNING)

@@ -37,6 +37,7 @@ from services.network_compute import (
     store,
 )
 from services.scope import Scope
+from storage.inline_sqlite import offload
 from storage.models import (
     Contact,
     ContactEvent,
@@ -184,6 +185,7 @@ class IntroResult:
     already: list[Person]  # targets the team already holds a strong tie with
 
 
+@offload
 async def intro(
     session: AsyncSession,
     run: NetworkRun,
@@ -264,6 +266,7 @@ class Picture:
     labels: dict[int, str]  # cluster -> its label (segment or company), when named
 
 
+@offload
 async def picture(
     session: AsyncSession, run: NetworkRun, *, owner: int | None, limit: int = PICTURE_NODES
 ) -> Picture:

@@ -22,6 +22,7 @@ from core import network as net
 from core.cadence import effective_cadence
 from core.roles import Role
 from services import duework, followups
+from storage.inline_sqlite import offload
 from storage.models import (
     Contact,
     ContactEvent,
@@ -376,6 +377,7 @@ async def _insert(factory: async_sessionmaker[AsyncSession], model: Any, rows: l
             await session.execute(insert(model), rows[i : i + BATCH])
 
 
+@offload
 async def compute(
     factory: async_sessionmaker[AsyncSession],
     scope: NetScope,

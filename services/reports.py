@@ -15,6 +15,7 @@ from core.roles import Role
 from services import digest as dg
 from services import metrics as mx
 from services import network as network_svc
+from storage.inline_sqlite import offload
 from storage.models import Team, User
 
 
@@ -44,11 +45,13 @@ def is_monday(now: datetime, tz: str) -> bool:
     return now.astimezone(ZoneInfo(tz)).isoweekday() == 1
 
 
+@offload
 async def chart_data(session: AsyncSession, scope: mx.MetricScope, *, now: datetime) -> Chart:
     weeks = await mx.nps_by_week(session, scope, end=now)
     return Chart(weeks=weeks, funnel=await mx.funnel_by_stage(session, scope))
 
 
+@offload
 async def prepare(
     session: AsyncSession,
     user: User,
@@ -76,6 +79,7 @@ async def prepare(
     return Prepared(digest, chart, True, await network_svc.digest_overview(session, user, role))
 
 
+@offload
 async def stats_for(
     session: AsyncSession,
     scope: mx.MetricScope,

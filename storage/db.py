@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import uow
+from storage.inline_sqlite import InlineConnection
+from storage.inline_sqlite import creator as inline_creator
 
 # A writer of another process (a migration, a bench, a second bot) may hold SQLite's lock for
 # a while; our own writers queue in-process (storage.uow), so this wait is only for theirs.
@@ -22,10 +24,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # an inline connection waits for locks itself, without blocking the loop (busy_timeout 0)
+    inline = isinstance(getattr(dbapi_connection, "_connection", None), InlineConnection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={0 if inline else SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -44,6 +48,8 @@ def create_engine(url: str, *, strict: bool = False, **kwargs: Any) -> AsyncEngi
             # readers hold a connection only between Telegram round trips (storage.uow)
             kwargs.setdefault("pool_size", 20)
             kwargs.setdefault("max_overflow", 20)
+            # statements run in the loop's thread, long reads on a thread (storage.inline_sqlite)
+            kwargs.setdefault("async_creator", inline_creator(parsed.database))
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:

@@ -19,6 +19,7 @@ from core.exchange import (
 from core.vcard import write_vcard
 from services import contacts as contacts_svc
 from services.exchange.common import Export
+from storage.inline_sqlite import offload
 from storage.models import (
     Contact,
     ContactEvent,
@@ -67,6 +68,7 @@ def contact_row(c: Contact) -> dict[str, Any]:
     }
 
 
+@offload
 async def export(session: AsyncSession, scope: contacts_svc.Scope) -> Export | None:
     """Everything in the scope: the contacts as CSV (cells a spreadsheet would run are
     neutralized) and vCard, and their history (touches, card changes, NPS answers) as CSV;

@@ -45,6 +45,7 @@ from services.exchange.common import (
 )
 from services.exchange.housekeeping import _give_up, _purge, _retire
 from services.exchange.rows import _card_values, _merged, _parse_int, _parse_row, _Parsed, _Skip
+from storage.inline_sqlite import offload
 from storage.models import (
     IDENTITY_COLUMNS,
     Contact,
@@ -430,6 +431,7 @@ def _target_key(target: Contact | _Slot | int) -> tuple[str, int]:
     return ("slot", id(target))
 
 
+@offload
 async def stage(
     session: AsyncSession,
     *,

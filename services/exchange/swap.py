@@ -40,6 +40,7 @@ from services.exchange.common import (
     Outcome,
 )
 from services.exchange.housekeeping import _purge
+from storage.inline_sqlite import offload
 from storage.models import (
     IDENTITY_COLUMNS,
     Contact,
@@ -269,6 +270,7 @@ async def _plan_reminders(
         imp.status = DONE
 
 
+@offload
 async def apply(
     session: AsyncSession,
     *,
