@@ -18,7 +18,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import dedup, metrics, reliability
+from bot import dedup, inline_filters, metrics, reliability
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import LocaleMiddleware, create_i18n
@@ -173,6 +173,7 @@ def build_app(
     dp.update.outer_middleware(ViewerMiddleware())
     dp.message.outer_middleware(CommandLeavesDialogue())
     dp.include_routers(*get_routers())
+    inline_filters.run_inline(dp)  # F.text & co. in the loop, not through to_thread
 
     async def on_startup(bot: Bot) -> None:
         await set_default_commands(bot, i18n)

@@ -218,7 +218,8 @@ def creator(database: str) -> Callable[[], Any]:
 
     async def connect() -> InlineConnection:
         # as aiosqlite opens it; storage.db sets the pragmas (busy_timeout 0: waits are ours)
-        conn = sqlite3.connect(database, check_same_thread=False)
+        # timeout=0: SQLite never sleeps in its busy handler here, not even in the pragmas
+        conn = sqlite3.connect(database, timeout=0, check_same_thread=False)
         return InlineConnection(conn)
 
     return connect
