@@ -35,16 +35,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 
 from bot import metrics
 from bot.logs import current_update_id
+from bot.request_types import BaseRequestMiddleware, Method, Next, Response, T
 
 log = logging.getLogger(__name__)
 
@@ -270,12 +265,7 @@ def install(dp: Dispatcher, gate: UpdateGate) -> None:
 class FenceRequests(BaseRequestMiddleware):
     """No Telegram request of an update whose hold lapsed."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         fence = current_fence.get()
         if fence is not None:
             fence.check(getattr(method, "__api_method__", "a request"))

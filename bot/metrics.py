@@ -15,13 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,6 +27,8 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.request_types import BaseRequestMiddleware, Method, Next, Response, T
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -88,12 +84,7 @@ SEND_METHODS = frozenset(
 class CountRequests(BaseRequestMiddleware):
     """Messages sent, 429s and 403s: every attempt, on the bot's HTTP session."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         name = getattr(method, "__api_method__", "")
         try:
             response = await make_request(bot, method)

@@ -19,10 +19,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramBadRequest,
@@ -48,10 +44,10 @@ from aiogram.methods import (
     SetWebhook,
     TelegramMethod,
 )
-from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 
 from bot.middlewares import update_session
+from bot.request_types import BaseRequestMiddleware, Method, Next, T
 from bot.sender import sender_managed  # the Sender waits on 429s and retries by its own rules
 from storage import uow
 
@@ -76,12 +72,7 @@ def method_name(method: TelegramMethod[Any]) -> str:
 
 
 class CommitThenTalk(BaseRequestMiddleware):
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         uow.assert_no_open_write(method_name(method))
         session = update_session.get()
         if session is not None:
@@ -107,12 +98,7 @@ class TolerantCallbackAnswers(BaseRequestMiddleware):
     alongside the update's other requests instead of before them, and its failure is logged,
     never raised. The update is finished only once its answers are out."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         if not isinstance(method, AnswerCallbackQuery):
             return await make_request(bot, method)
         answers = _current.get()
@@ -122,9 +108,7 @@ class TolerantCallbackAnswers(BaseRequestMiddleware):
         answers.pending.append(asyncio.ensure_future(self._answer(make_request, bot, method)))
         return Response[bool](ok=True, result=True)  # type: ignore[return-value]
 
-    async def _answer(
-        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: Any
-    ) -> Response[Any]:
+    async def _answer(self, make_request: Next[Any], bot: Bot, method: Any) -> Response[Any]:
         try:
             return await make_request(bot, method)
         except (TelegramBadRequest, *TRANSIENT) as exc:
@@ -166,12 +150,7 @@ class ReplyRetry(BaseRequestMiddleware):
         self.max_retry_after = max_retry_after
         self.sleep = sleep
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         if sender_managed.get() or isinstance(method, NOT_RETRIED):
             return await make_request(bot, method)
         attempt = 0

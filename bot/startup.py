@@ -27,10 +27,6 @@ from typing import Any
 
 import aiohttp
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
 from aiogram.exceptions import (
     AiogramError,
     ClientDecodeError,
@@ -42,10 +38,10 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.logs import one_line
+from bot.request_types import BaseRequestMiddleware, Method, Next, Response, T
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +147,7 @@ class StartupRetry(BaseRequestMiddleware):
             delay = float(exc.retry_after)  # Telegram's own number, not ours
         return delay
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         name = method.__api_method__
         if not self.starting or (name not in ESSENTIAL and name != COMMANDS):
             return await make_request(bot, method)
