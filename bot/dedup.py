@@ -31,7 +31,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -39,7 +39,7 @@ from aiogram.types import Update
 
 from bot import metrics
 from bot.logs import current_update_id
-from bot.request_types import BaseRequestMiddleware, Method, Next, Response, T
+from bot.middleware_types import BaseRequestMiddleware, Method, Next, Response, T
 
 log = logging.getLogger(__name__)
 
@@ -140,25 +140,19 @@ return 0
 """
 
 
+@dataclass(eq=False)
 class RedisUpdateGate(UpdateGate):
-    def __init__(
-        self,
-        client: Any,
-        prefix: str,
-        *,
-        lease: float = 30.0,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Any] = asyncio.sleep,
-        owns_client: bool = False,
-    ) -> None:
-        self.client = client
-        self.prefix = prefix
-        self.lease = lease
-        self.monotonic = monotonic
-        self.sleep = sleep
-        self.owns_client = owns_client
-        self._renew = client.register_script(_RENEW)
-        self._finish = client.register_script(_FINISH)
+    client: Any
+    prefix: str
+    _: KW_ONLY
+    lease: float = 30.0
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Any] = asyncio.sleep
+    owns_client: bool = False
+
+    def __post_init__(self) -> None:
+        self._renew = self.client.register_script(_RENEW)
+        self._finish = self.client.register_script(_FINISH)
 
     def key(self, update_id: int) -> str:
         return f"{self.prefix}:update:{update_id}"

@@ -10,7 +10,6 @@ Due work (pending, overdue, claims past their lease) is read from the database w
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +27,7 @@ from prometheus_client import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.request_types import BaseRequestMiddleware, Method, Next, Response, T
+from bot.middleware_types import BaseRequestMiddleware, Data, Handler, Method, Next, Response, T
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -102,12 +101,7 @@ class CountRequests(BaseRequestMiddleware):
 class UpdateMetrics(BaseMiddleware):
     """Outer update middleware: updates by type and the time each took."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         kind = event.event_type if isinstance(event, Update) else type(event).__name__
         started = time.perf_counter()
         try:

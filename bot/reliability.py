@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -46,8 +47,8 @@ from aiogram.methods import (
 )
 from aiogram.types import TelegramObject
 
+from bot.middleware_types import BaseRequestMiddleware, Data, Handler, Method, Next, T
 from bot.middlewares import update_session
-from bot.request_types import BaseRequestMiddleware, Method, Next, T
 from bot.sender import sender_managed  # the Sender waits on 429s and retries by its own rules
 from storage import uow
 
@@ -120,12 +121,7 @@ class CallbackAnswersAlongside(BaseMiddleware):
     """Outer update middleware: callback answers started by the handler run alongside its other
     requests, and are awaited before the update counts as handled."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         answers = data["callback_answers"] = CallbackAnswers()
         token = _current.set(answers)
         try:
@@ -153,9 +149,7 @@ class ReplyRetry(BaseRequestMiddleware):
     async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         if sender_managed.get() or isinstance(method, NOT_RETRIED):
             return await make_request(bot, method)
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,7 +42,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.logs import one_line
-from bot.request_types import BaseRequestMiddleware, Method, Next, Response, T
+from bot.middleware_types import BaseRequestMiddleware, Method, Next, Response, T
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,7 @@ class StartupRetry(BaseRequestMiddleware):
         # once the menu has failed for good at start-up, the rest of it is deferred at once
         attempts = None if essential else (1 if self.deferred else self.commands_attempts)
         backoff = Backoff(self.backoff)
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
             try:
                 return await make_request(bot, method)
             except Exception as exc:
