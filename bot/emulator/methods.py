@@ -14,6 +14,19 @@ from typing import Any
 from bot.emulator.wire import ApiError, Bucket, ChatState, RateLimits, check_markup, check_text
 
 
+def _photo_sizes(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stored file as a photo: one size."""
+    return [
+        {
+            "file_id": stored["file_id"],
+            "file_unique_id": stored["file_unique_id"],
+            "width": 1280,
+            "height": 720,
+            "file_size": stored["file_size"],
+        }
+    ]
+
+
 class BotApiMethods:
     """Mixed into :class:`~bot.emulator.server.FakeTelegram`: a method ``m_<name>`` answers the Bot
     API method ``<name>`` with the request's params and uploaded files."""
@@ -287,40 +300,28 @@ class BotApiMethods:
             "file_size": len(content),
         }
 
-    async def m_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+    def _send_file(
+        self, params: dict[str, Any], files: dict[str, Any], key: str, shape: Any = None
+    ) -> Any:
+        """sendDocument and sendPhoto: the caption and keyboard checked, the file stored, the
+        message sent with it under ``key`` (``shape`` turns the stored file into that field)."""
         chat = self._chat_for_send(params)
         if params.get("caption"):
             check_text(params["caption"], params.get("parse_mode"), caption=True)
         check_markup(params.get("reply_markup"))
-        document = self._store_file(files, "document", params)
-        return self._bot_message(
-            chat,
-            document=document,
-            caption=params.get("caption"),
-            reply_markup=params.get("reply_markup"),
-        )
+        stored = self._store_file(files, key, params)
+        content = {
+            key: shape(stored) if shape else stored,
+            "caption": params.get("caption"),
+            "reply_markup": params.get("reply_markup"),
+        }
+        return self._bot_message(chat, **content)
+
+    async def m_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        return self._send_file(params, files, "document")
 
     async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat = self._chat_for_send(params)
-        if params.get("caption"):
-            check_text(params["caption"], params.get("parse_mode"), caption=True)
-        check_markup(params.get("reply_markup"))
-        stored = self._store_file(files, "photo", params)
-        photo = [
-            {
-                "file_id": stored["file_id"],
-                "file_unique_id": stored["file_unique_id"],
-                "width": 1280,
-                "height": 720,
-                "file_size": stored["file_size"],
-            }
-        ]
-        return self._bot_message(
-            chat,
-            photo=photo,
-            caption=params.get("caption"),
-            reply_markup=params.get("reply_markup"),
-        )
+        return self._send_file(params, files, "photo", _photo_sizes)
 
     async def m_getFile(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         file_id = params.get("file_id")
