@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
 from core.contactdata import digits_only, normalize_tag, search_key
+from core.contactfields import PROFILE_FIELDS, STATE_AND_REACH_FIELDS
 from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
@@ -37,26 +38,7 @@ from services.teamcards import (
 from storage.models import IDENTITY_COLUMNS, Contact, ContactEvent, Touch, User
 from storage.uow import transactional, writing
 
-EDITABLE = (
-    "name",
-    "company",
-    "position",
-    "kind",
-    "segment",
-    "icp_fit",
-    "icp_criterion",
-    "influence",
-    "source",
-    "source_detail",
-    "introduced_by_id",
-    "status",
-    "stage",
-    "phone",
-    "email",
-    "tg_username",
-    "tg_user_id",
-    "notes",
-)
+EDITABLE = (*PROFILE_FIELDS, "introduced_by_id", *STATE_AND_REACH_FIELDS, "notes")
 TRACKED = ("status", "stage")
 
 
@@ -357,6 +339,24 @@ async def restore(session: AsyncSession, contact: Contact, actor: User, now: dat
     await record_event(
         session, contact, actor_id=actor.id, field="restored", old=None, new=None, now=now
     )
+
+
+class NewTouch(TypedDict):
+    """A touch as it is logged (services.followups.log_touch passes it on as it is)."""
+
+    author: User
+    type_: str
+    direction: str
+    summary: str
+
+
+class NextStep(TypedDict):
+    """A next step with its due time, or none with a reason."""
+
+    actor: User
+    text: str | None
+    due: datetime | None
+    reason: str | None
 
 
 @transactional
