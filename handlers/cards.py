@@ -9,10 +9,10 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
@@ -40,6 +40,12 @@ def message_of(query: CallbackQuery) -> Message:
     return query.message
 
 
+async def reply(query: CallbackQuery, rendered: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    """Answer under the card with a rendered text and its keyboard."""
+    text, markup = rendered
+    await message_of(query).answer(text, reply_markup=markup)
+
+
 async def refuse(query: CallbackQuery, taken: svc.AlreadyInTeam) -> None:
     """A change refused because another live card of the team holds the phone (or e-mail)."""
     await query.answer()
@@ -47,9 +53,7 @@ async def refuse(query: CallbackQuery, taken: svc.AlreadyInTeam) -> None:
 
 
 def create_router() -> Router:
-    router = Router(name="cards")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("cards", staff())
     router.callback_query.middleware(CardInScope())
 
     async def show(
@@ -75,8 +79,7 @@ def create_router() -> Router:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
         await query.answer()
-        text, markup = views.choose_value(contact, field)
-        await message_of(query).answer(text, reply_markup=markup)
+        await reply(query, views.choose_value(contact, field))
 
     @router.callback_query(on(CardAction.SET))
     async def set_value(
@@ -139,8 +142,7 @@ def create_router() -> Router:
     @router.callback_query(on(CardAction.EDIT))
     async def edit_menu(query: CallbackQuery, contact: Contact, viewer: Viewer) -> None:
         await query.answer()
-        text, markup = views.edit_menu(contact, leads=viewer.leads)
-        await message_of(query).answer(text, reply_markup=markup)
+        await reply(query, views.edit_menu(contact, leads=viewer.leads))
 
     @router.callback_query(on(CardAction.EDIT_FIELD))
     async def edit_field(
@@ -190,8 +192,7 @@ def create_router() -> Router:
             await query.answer(_("There is nobody to hand this card to."), show_alert=True)
             return
         await query.answer()
-        text, markup = views.owner_picker(contact, people)
-        await message_of(query).answer(text, reply_markup=markup)
+        await reply(query, views.owner_picker(contact, people))
 
     @router.callback_query(on(CardAction.OWNER_TO))
     async def owner_to(
