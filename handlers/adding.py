@@ -12,7 +12,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _
 from core.contactdata import normalize_email, normalize_phone
 from core.contactfields import is_valid_choice
@@ -103,9 +103,7 @@ async def _pending_choice(
 
 
 def create_router() -> Router:
-    router = Router(name="adding")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("adding", staff())
 
     @router.message(Command("add"))
     async def add(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:

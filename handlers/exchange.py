@@ -23,7 +23,7 @@ from aiogram.types import (
 )
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _, ngettext
 from core.exchange import CSV_COLUMNS
 from services import exchange as svc
@@ -285,9 +285,7 @@ def _too_large() -> str:
 
 
 def create_router() -> Router:
-    router = Router(name="exchange")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("exchange", staff())
 
     @router.message(Command("export"))
     async def export(message: Message, ctx: Ctx) -> None:

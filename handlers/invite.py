@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
-from bot.filters import leads
+from bot.filters import leads, router_for
 from bot.i18n import _
 from bot.links import start_link
 from core.roles import Role
@@ -46,9 +46,7 @@ async def _teams_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
 
 
 def create_router() -> Router:
-    router = Router(name="invite")
-    router.message.filter(leads())
-    router.callback_query.filter(leads())
+    router = router_for("invite", leads())
 
     async def issue(
         target: Message, ctx: Ctx, bot: Bot, invited: Role, team_id: int | None

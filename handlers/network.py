@@ -12,7 +12,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _
 from core.roles import Role
 from services import network as svc
@@ -57,9 +57,7 @@ async def fresh_run(
 
 
 def create_router() -> Router:
-    router = Router(name="network")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("network", staff())
 
     @router.message(Command("network"))
     async def network_cmd(
