@@ -142,26 +142,18 @@ def build_app(
                 user.reachable = False
 
     sender = sender or Sender(bot, limiter, on_unreachable=mark_unreachable)
-    clockwork = Clockwork(
-        session_factory=session_factory,
-        clock=clock,
-        sender=sender,
-        i18n=i18n,
-        settings=settings,
-        interval_seconds=settings.scheduler_interval_seconds,
-    )
+    # what the scheduler and the handlers (as workflow data) are both given
+    shared = {
+        "session_factory": session_factory,
+        "clock": clock,
+        "sender": sender,
+        "i18n": i18n,
+        "settings": settings,
+    }
+    clockwork = Clockwork(**shared, interval_seconds=settings.scheduler_interval_seconds)
     register_jobs(clockwork)
     storage, isolation = create_fsm(settings)
-    dp = Dispatcher(
-        storage=storage,
-        events_isolation=isolation,
-        settings=settings,
-        session_factory=session_factory,
-        clock=clock,
-        i18n=i18n,
-        sender=sender,
-        clockwork=clockwork,
-    )
+    dp = Dispatcher(storage=storage, events_isolation=isolation, **shared, clockwork=clockwork)
     gate = dedup.create_gate(settings)
     dedup.install(dp, gate)
     dp.update.outer_middleware(metrics.UpdateMetrics())

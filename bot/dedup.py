@@ -31,20 +31,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 
 from bot import metrics
 from bot.logs import current_update_id
+from bot.middleware_types import BaseRequestMiddleware, Method, Next, Response, T
 
 log = logging.getLogger(__name__)
 
@@ -145,25 +140,19 @@ return 0
 """
 
 
+@dataclass(eq=False)
 class RedisUpdateGate(UpdateGate):
-    def __init__(
-        self,
-        client: Any,
-        prefix: str,
-        *,
-        lease: float = 30.0,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Any] = asyncio.sleep,
-        owns_client: bool = False,
-    ) -> None:
-        self.client = client
-        self.prefix = prefix
-        self.lease = lease
-        self.monotonic = monotonic
-        self.sleep = sleep
-        self.owns_client = owns_client
-        self._renew = client.register_script(_RENEW)
-        self._finish = client.register_script(_FINISH)
+    client: Any
+    prefix: str
+    _: KW_ONLY
+    lease: float = 30.0
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Any] = asyncio.sleep
+    owns_client: bool = False
+
+    def __post_init__(self) -> None:
+        self._renew = self.client.register_script(_RENEW)
+        self._finish = self.client.register_script(_FINISH)
 
     def key(self, update_id: int) -> str:
         return f"{self.prefix}:update:{update_id}"
@@ -270,12 +259,7 @@ def install(dp: Dispatcher, gate: UpdateGate) -> None:
 class FenceRequests(BaseRequestMiddleware):
     """No Telegram request of an update whose hold lapsed."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         fence = current_fence.get()
         if fence is not None:
             fence.check(getattr(method, "__api_method__", "a request"))

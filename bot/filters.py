@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
@@ -32,3 +33,11 @@ class NotStaff(Filter):
 
     async def __call__(self, event: TelegramObject, role: Role | None = None) -> bool:
         return role not in STAFF
+
+
+def router_for(name: str, allowed: Filter) -> Router:
+    """A feature's router whose messages and buttons pass only ``allowed`` (staff(), leads())."""
+    router = Router(name=name)
+    router.message.filter(allowed)
+    router.callback_query.filter(allowed)
+    return router

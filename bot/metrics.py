@@ -10,18 +10,11 @@ Due work (pending, overdue, claims past their lease) is read from the database w
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,6 +26,8 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.middleware_types import BaseRequestMiddleware, Data, Handler, Method, Next, Response, T
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -88,12 +83,7 @@ SEND_METHODS = frozenset(
 class CountRequests(BaseRequestMiddleware):
     """Messages sent, 429s and 403s: every attempt, on the bot's HTTP session."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         name = getattr(method, "__api_method__", "")
         try:
             response = await make_request(bot, method)
@@ -111,12 +101,7 @@ class CountRequests(BaseRequestMiddleware):
 class UpdateMetrics(BaseMiddleware):
     """Outer update middleware: updates by type and the time each took."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         kind = event.event_type if isinstance(event, Update) else type(event).__name__
         started = time.perf_counter()
         try:

@@ -13,16 +13,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramBadRequest,
@@ -48,9 +45,9 @@ from aiogram.methods import (
     SetWebhook,
     TelegramMethod,
 )
-from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 
+from bot.middleware_types import BaseRequestMiddleware, Data, Handler, Method, Next, T
 from bot.middlewares import update_session
 from bot.sender import sender_managed  # the Sender waits on 429s and retries by its own rules
 from storage import uow
@@ -76,12 +73,7 @@ def method_name(method: TelegramMethod[Any]) -> str:
 
 
 class CommitThenTalk(BaseRequestMiddleware):
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         uow.assert_no_open_write(method_name(method))
         session = update_session.get()
         if session is not None:
@@ -107,12 +99,7 @@ class TolerantCallbackAnswers(BaseRequestMiddleware):
     alongside the update's other requests instead of before them, and its failure is logged,
     never raised. The update is finished only once its answers are out."""
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         if not isinstance(method, AnswerCallbackQuery):
             return await make_request(bot, method)
         answers = _current.get()
@@ -122,9 +109,7 @@ class TolerantCallbackAnswers(BaseRequestMiddleware):
         answers.pending.append(asyncio.ensure_future(self._answer(make_request, bot, method)))
         return Response[bool](ok=True, result=True)  # type: ignore[return-value]
 
-    async def _answer(
-        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: Any
-    ) -> Response[Any]:
+    async def _answer(self, make_request: Next[Any], bot: Bot, method: Any) -> Response[Any]:
         try:
             return await make_request(bot, method)
         except (TelegramBadRequest, *TRANSIENT) as exc:
@@ -136,12 +121,7 @@ class CallbackAnswersAlongside(BaseMiddleware):
     """Outer update middleware: callback answers started by the handler run alongside its other
     requests, and are awaited before the update counts as handled."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         answers = data["callback_answers"] = CallbackAnswers()
         token = _current.set(answers)
         try:
@@ -166,17 +146,10 @@ class ReplyRetry(BaseRequestMiddleware):
         self.max_retry_after = max_retry_after
         self.sleep = sleep
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         if sender_managed.get() or isinstance(method, NOT_RETRIED):
             return await make_request(bot, method)
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:

@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
 from aiogram.exceptions import (
     AiogramError,
     ClientDecodeError,
@@ -42,10 +39,10 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.logs import one_line
+from bot.middleware_types import BaseRequestMiddleware, Method, Next, Response, T
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +148,7 @@ class StartupRetry(BaseRequestMiddleware):
             delay = float(exc.retry_after)  # Telegram's own number, not ours
         return delay
 
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+    async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         name = method.__api_method__
         if not self.starting or (name not in ESSENTIAL and name != COMMANDS):
             return await make_request(bot, method)
@@ -164,9 +156,7 @@ class StartupRetry(BaseRequestMiddleware):
         # once the menu has failed for good at start-up, the rest of it is deferred at once
         attempts = None if essential else (1 if self.deferred else self.commands_attempts)
         backoff = Backoff(self.backoff)
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
             try:
                 return await make_request(bot, method)
             except Exception as exc:

@@ -9,6 +9,21 @@ from core.contactdata import normalize_email, normalize_phone, normalize_usernam
 from core.enums import ENUM_FIELDS as ENUM_TYPES
 from core.enums import Kind, field_choices
 
+# the card's own fields in the order export and editing list them, in two runs: who the person
+# is and where they came from, then (after who introduced them) the card's state and reach
+PROFILE_FIELDS = (
+    "name",
+    "company",
+    "position",
+    "kind",
+    "segment",
+    "icp_fit",
+    "icp_criterion",
+    "influence",
+    "source",
+    "source_detail",
+)
+STATE_AND_REACH_FIELDS = ("status", "stage", "phone", "email", "tg_username", "tg_user_id")
 # fields picked from a list: field -> the codes offered (derived from core.enums.ENUM_FIELDS,
 # the one definition; a B2C card's influence is its source of influence, see enum_choices)
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {field: field_choices(field) for field in ENUM_TYPES}

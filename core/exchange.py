@@ -16,25 +16,13 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+from core.contactfields import PROFILE_FIELDS, STATE_AND_REACH_FIELDS
+
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
-    "name",
-    "company",
-    "position",
-    "kind",
-    "segment",
-    "icp_fit",
-    "icp_criterion",
-    "influence",
-    "source",
-    "source_detail",
+    *PROFILE_FIELDS,
     "introduced_by",
-    "status",
-    "stage",
-    "phone",
-    "email",
-    "tg_username",
-    "tg_user_id",
+    *STATE_AND_REACH_FIELDS,
     "tags",
     "notes",
     "next_step",

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _
 from core.contactdata import normalize_email, normalize_phone
 from core.contactfields import is_valid_choice
@@ -87,10 +87,23 @@ async def save_or_ask_duplicate(
     await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
 
 
+async def _pending_choice(
+    query: CallbackQuery, state: FSMContext
+) -> tuple[Message, dict[str, Any]] | None:
+    """The message and the dialogue data of a choice on a possible duplicate; None (the reader
+    told when the choice has expired) when there is nothing to choose for any more."""
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return None
+    data = await state.get_data()
+    if not data.get("pending"):
+        await query.message.answer(_("This choice has expired. Add the contact again."))
+        return None
+    return query.message, data
+
+
 def create_router() -> Router:
-    router = Router(name="adding")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("adding", staff())
 
     @router.message(Command("add"))
     async def add(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:
@@ -249,14 +262,11 @@ def create_router() -> Router:
 
     @router.callback_query(DupCb.filter(F.action == DupAction.ADD))
     async def duplicate_add(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
-        await query.answer()
-        if not isinstance(query.message, Message):
+        chosen = await _pending_choice(query, state)
+        if chosen is None:
             return
-        data = await state.get_data()
-        pending = data.get("pending")
-        if not pending:
-            await query.message.answer(_("This choice has expired. Add the contact again."))
-            return
+        message, data = chosen
+        pending = data["pending"]
         now = ctx.now()
         async with writing(ctx.session):
             if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
@@ -276,23 +286,20 @@ def create_router() -> Router:
         text, markup = adding_views.saved(
             added.contact, left_out=left_out_text(added.left_out, pending)
         )
-        await edit_text(query.message, text, reply_markup=markup)
+        await edit_text(message, text, reply_markup=markup)
 
     @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))
     async def duplicate_merge(
         query: CallbackQuery, callback_data: DupCb, ctx: Ctx, state: FSMContext
     ) -> None:
-        await query.answer()
-        if not isinstance(query.message, Message):
+        chosen = await _pending_choice(query, state)
+        if chosen is None:
             return
-        data = await state.get_data()
-        pending = data.get("pending")
-        if not pending:
-            await query.message.answer(_("This choice has expired. Add the contact again."))
-            return
+        message, data = chosen
+        pending = data["pending"]
         keep = await svc.get(ctx.session, ctx.viewer.scope, callback_data.id)
         if keep is None:
-            await query.message.answer(_("Contact not found."))
+            await message.answer(_("Contact not found."))
             return
         now = ctx.now()
         async with writing(ctx.session):
@@ -310,7 +317,7 @@ def create_router() -> Router:
             return  # merged by the first tap
         await state.clear()
         await views.show_card(
-            query.message,
+            message,
             await cards.card_data(ctx.session, keep, ctx.viewer),
             prefix=_("Merged.") + "\n\n",
         )

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
@@ -34,17 +34,26 @@ def on(*actions: CardAction) -> Any:
     return CardCb.filter(F.action.in_(set(actions)))
 
 
+def message_of(query: CallbackQuery) -> Message:
+    """The message a card's button is on (a card is never sent as an inline message)."""
+    assert isinstance(query.message, Message)
+    return query.message
+
+
+async def reply(query: CallbackQuery, rendered: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    """Answer under the card with a rendered text and its keyboard."""
+    text, markup = rendered
+    await message_of(query).answer(text, reply_markup=markup)
+
+
 async def refuse(query: CallbackQuery, taken: svc.AlreadyInTeam) -> None:
     """A change refused because another live card of the team holds the phone (or e-mail)."""
     await query.answer()
-    assert isinstance(query.message, Message)
-    await query.message.answer(refused_as_taken(taken.cards))
+    await message_of(query).answer(refused_as_taken(taken.cards))
 
 
 def create_router() -> Router:
-    router = Router(name="cards")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("cards", staff())
     router.callback_query.middleware(CardInScope())
 
     async def show(
@@ -60,8 +69,7 @@ def create_router() -> Router:
     @router.callback_query(on(CardAction.OPEN))
     async def open_card(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
         await query.answer()
-        assert isinstance(query.message, Message)
-        await show(query.message, ctx, contact)
+        await show(message_of(query), ctx, contact)
 
     @router.callback_query(on(CardAction.STATUS, CardAction.STAGE, CardAction.ASK))
     async def choose_value(query: CallbackQuery, callback_data: CardCb, contact: Contact) -> None:
@@ -71,9 +79,7 @@ def create_router() -> Router:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
         await query.answer()
-        assert isinstance(query.message, Message)
-        text, markup = views.choose_value(contact, field)
-        await query.message.answer(text, reply_markup=markup)
+        await reply(query, views.choose_value(contact, field))
 
     @router.callback_query(on(CardAction.SET))
     async def set_value(
@@ -87,8 +93,7 @@ def create_router() -> Router:
             ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **{field: value}
         )
         await query.answer(_("Saved."))
-        assert isinstance(query.message, Message)
-        await show(query.message, ctx, contact, edit=True)
+        await show(message_of(query), ctx, contact, edit=True)
 
     @router.callback_query(on(CardAction.ARCHIVE, CardAction.RESTORE))
     async def archive_or_restore(
@@ -114,8 +119,7 @@ def create_router() -> Router:
             await query.answer(_("Already done."))
             return
         await query.answer(_("Archived.") if archive else _("Restored."))
-        assert isinstance(query.message, Message)
-        await show(query.message, ctx, contact, edit=True)
+        await show(message_of(query), ctx, contact, edit=True)
 
     @router.callback_query(on(CardAction.TIMELINE))
     async def timeline(
@@ -133,15 +137,12 @@ def create_router() -> Router:
             tz=ctx.viewer.tz,
             lang=ctx.viewer.lang,
         )
-        assert isinstance(query.message, Message)
-        await answer_long(query.message, text, reply_markup=markup)
+        await answer_long(message_of(query), text, reply_markup=markup)
 
     @router.callback_query(on(CardAction.EDIT))
     async def edit_menu(query: CallbackQuery, contact: Contact, viewer: Viewer) -> None:
         await query.answer()
-        text, markup = views.edit_menu(contact, leads=viewer.leads)
-        assert isinstance(query.message, Message)
-        await query.message.answer(text, reply_markup=markup)
+        await reply(query, views.edit_menu(contact, leads=viewer.leads))
 
     @router.callback_query(on(CardAction.EDIT_FIELD))
     async def edit_field(
@@ -159,16 +160,14 @@ def create_router() -> Router:
             if field != "tags"
             else " ".join("#" + t for t in svc.tag_list(contact.tags))
         )
-        assert isinstance(query.message, Message)
-        await query.message.answer(views.edit_prompt(field, current))
+        await message_of(query).answer(views.edit_prompt(field, current))
 
     @router.callback_query(on(CardAction.MERGE))
     async def merge_ask(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
         await query.answer()
         await state.set_state(MergeForm.query)
         await state.update_data(cid=contact.id)
-        assert isinstance(query.message, Message)
-        await query.message.answer(views.merge_prompt(contact))
+        await message_of(query).answer(views.merge_prompt(contact))
 
     @router.callback_query(on(CardAction.MERGE_WITH))
     async def merge_with(
@@ -184,8 +183,7 @@ def create_router() -> Router:
             ctx.session, contact, other, actor=ctx.user, now=ctx.now(), rules=ctx.rules
         )
         await state.clear()
-        assert isinstance(query.message, Message)
-        await show(query.message, ctx, contact, prefix=_("Merged.") + "\n\n")
+        await show(message_of(query), ctx, contact, prefix=_("Merged.") + "\n\n")
 
     @router.callback_query(on(CardAction.OWNER))
     async def owner_pick(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
@@ -194,9 +192,7 @@ def create_router() -> Router:
             await query.answer(_("There is nobody to hand this card to."), show_alert=True)
             return
         await query.answer()
-        text, markup = views.owner_picker(contact, people)
-        assert isinstance(query.message, Message)
-        await query.message.answer(text, reply_markup=markup)
+        await reply(query, views.owner_picker(contact, people))
 
     @router.callback_query(on(CardAction.OWNER_TO))
     async def owner_to(
@@ -215,15 +211,13 @@ def create_router() -> Router:
             await refuse(query, taken)
             return
         await query.answer(_("Saved."))
-        assert isinstance(query.message, Message)
         prefix = _("{name} now owns this card.").format(name=views.h(chosen.display_name))
-        await show(query.message, ctx, contact, prefix=prefix + "\n\n")
+        await show(message_of(query), ctx, contact, prefix=prefix + "\n\n")
 
     @router.callback_query(on(CardAction.NOTES))
     async def full_notes(query: CallbackQuery, contact: Contact) -> None:
         await query.answer()
-        assert isinstance(query.message, Message)
-        await answer_long(query.message, views.full_notes_text(contact))
+        await answer_long(message_of(query), views.full_notes_text(contact))
 
     @router.callback_query(on(CardAction.VERIFY))
     async def verify(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
@@ -249,22 +243,22 @@ def create_router() -> Router:
             rules=delivered.SurveyRules.of(ctx.settings),
             tap=tap_of(query),
         )
-        assert isinstance(query.message, Message)
+        message = message_of(query)
         if done.touch is None:
-            await query.message.answer(delivered_views.already_logged(contact))
+            await message.answer(delivered_views.already_logged(contact))
             return
         on_card = callback_data.value != delivered_views.PICKED
         offer = delivered.may_become_client(contact)
-        await query.message.answer(
+        await message.answer(
             delivered_views.logged(contact),
             reply_markup=None if on_card else delivered_views.logged_keyboard(contact),
         )
         await delivered_views.tell(
-            query.message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
+            message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
         )
         if on_card and offer:  # the card itself offers ⭐ Mark as client (and shows the touch)
             data = await cards.card_data(ctx.session, contact, ctx.viewer)
-            await views.show_card(query.message, data, edit=True, offer_client=True)
+            await views.show_card(message, data, edit=True, offer_client=True)
 
     @router.callback_query(on(CardAction.CLIENT))
     async def make_client(
@@ -273,18 +267,18 @@ def create_router() -> Router:
         changed = await delivered.make_client(
             ctx.session, contact, actor=ctx.user, now=ctx.now(), follow=ctx.rules
         )
-        assert isinstance(query.message, Message)
+        message = message_of(query)
         on_card = callback_data.value == views.ON_CARD
         if not changed:
             await query.answer(delivered_views.not_marked_client(contact))
         else:
             await query.answer(_("Saved."))
         if on_card:  # the card again, without the offer (and with the new status)
-            await show(query.message, ctx, contact, edit=True)
+            await show(message, ctx, contact, edit=True)
         elif changed:
-            await edit_text(query.message, delivered_views.marked_client(contact))
+            await edit_text(message, delivered_views.marked_client(contact))
         else:
-            await drop_keyboard(query.message)
+            await drop_keyboard(message)
 
     @router.callback_query(on(CardAction.LOG, CardAction.FORWARD_LOG))
     async def log_touch(
@@ -293,14 +287,12 @@ def create_router() -> Router:
         await query.answer()
         forwarded = callback_data.action is CardAction.FORWARD_LOG
         summary = (await state.get_data()).get("fwd_summary", "") if forwarded else ""
-        assert isinstance(query.message, Message)
-        await start_touch_log(query.message, state, contact, summary=summary)
+        await start_touch_log(message_of(query), state, contact, summary=summary)
 
     @router.callback_query(on(CardAction.NEXT))
     async def next_step(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
         await query.answer()
-        assert isinstance(query.message, Message)
-        await start_next_step(query.message, state, contact)
+        await start_next_step(message_of(query), state, contact)
 
     return router
 

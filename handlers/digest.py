@@ -11,11 +11,11 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters import leads
+from bot.context import Ctx
+from bot.filters import leads, router_for
 from bot.i18n import _
 from core import metrics as m
 from core.clock import Clock
@@ -57,22 +57,17 @@ async def picker(session: AsyncSession, user: User, role: Role, period: str) -> 
     return view.picker([(rep.id, rep.display_name) for rep in reps], period)
 
 
+def _parts(ctx: Ctx) -> tuple[AsyncSession, User, Role, Clock, Settings]:
+    """The request's session, reader, role, clock and settings, as the helpers here take them."""
+    return ctx.session, ctx.user, ctx.viewer.role, ctx.clock, ctx.settings
+
+
 def create_router() -> Router:
-    router = Router(name="digest")
-    router.message.filter(leads())
-    router.callback_query.filter(leads())
+    router = router_for("digest", leads())
 
     @router.message(Command("digest"))
-    async def digest_cmd(
-        message: Message,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        state: FSMContext,
-    ) -> None:
+    async def digest_cmd(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        session, user, role, clock, settings = _parts(ctx)
         await state.clear()
         now, tz = clock.now(), (user.timezone or settings.default_timezone)
         since = await dg.since_for(session, user.id, now)
@@ -86,7 +81,7 @@ def create_router() -> Router:
             settings_cadence=settings.cadence_days,
             stale_days=settings.stale_after_days,
         )
-        await send_composed(message, await view.compose(prepared, tz, i18n.current_locale))
+        await send_composed(message, await view.compose(prepared, tz, ctx.viewer.lang))
 
     async def show_stats(
         message: Message,
@@ -132,16 +127,9 @@ def create_router() -> Router:
 
     @router.message(Command("stats"))
     async def stats_cmd(
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        state: FSMContext,
+        message: Message, command: CommandObject, ctx: Ctx, state: FSMContext
     ) -> None:
+        session, user, role, clock, settings = _parts(ctx)
         await state.clear()
         request = m.parse_stats_args(command.args)
         if request is None:
@@ -184,20 +172,12 @@ def create_router() -> Router:
             rep=rep,
             now=now,
             settings=settings,
-            lang=i18n.current_locale,
+            lang=ctx.viewer.lang,
         )
 
     @router.callback_query(StatsCb.filter())
-    async def on_stats_button(
-        query: CallbackQuery,
-        callback_data: StatsCb,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-    ) -> None:
+    async def on_stats_button(query: CallbackQuery, callback_data: StatsCb, ctx: Ctx) -> None:
+        session, user, role, clock, settings = _parts(ctx)
         message = query.message
         period = callback_data.p if callback_data.p in m.PERIODS else "30d"
         if not isinstance(message, Message):
@@ -232,22 +212,14 @@ def create_router() -> Router:
                 rep=rep,
                 now=clock.now(),
                 settings=settings,
-                lang=i18n.current_locale,
+                lang=ctx.viewer.lang,
             )
         else:
             await query.answer(_("This button is no longer valid."), show_alert=True)
 
     @router.callback_query(DigestCb.filter())
-    async def on_section(
-        query: CallbackQuery,
-        callback_data: DigestCb,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-    ) -> None:
+    async def on_section(query: CallbackQuery, callback_data: DigestCb, ctx: Ctx) -> None:
+        session, user, role, clock, settings = _parts(ctx)
         message = query.message
         if callback_data.u != user.id or role not in LEADS or not isinstance(message, Message):
             await query.answer(_("This list is not available to you."), show_alert=True)
@@ -282,7 +254,7 @@ def create_router() -> Router:
                 everyone=everyone,
                 since=since,
                 tz=tz,
-                lang=i18n.current_locale,
+                lang=ctx.viewer.lang,
             ),
         )
 

@@ -21,17 +21,12 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.filters import staff
+from bot.context import Ctx
+from bot.filters import router_for, staff
 from bot.i18n import _, ngettext
-from core.clock import Clock
 from core.exchange import CSV_COLUMNS
-from core.roles import Role
-from services import contacts as contacts_svc
 from services import exchange as svc
-from storage.models import User
 from views.keyboards import InlineKeyboard
 from views.rendering import drop_keyboard, edit_text, h
 
@@ -276,9 +271,9 @@ def _file_kind(document: Document) -> str | None:
     return None
 
 
-def _timezone(user: User, settings: Settings) -> tzinfo:
+def _timezone(name: str) -> tzinfo:
     try:
-        return ZoneInfo(user.timezone or settings.default_timezone)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
 
@@ -290,13 +285,11 @@ def _too_large() -> str:
 
 
 def create_router() -> Router:
-    router = Router(name="exchange")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("exchange", staff())
 
     @router.message(Command("export"))
-    async def export(message: Message, session: AsyncSession, user: User, role: Role) -> None:
-        files = await svc.export(session, contacts_svc.Scope.of(user, role))
+    async def export(message: Message, ctx: Ctx) -> None:
+        files = await svc.export(ctx.session, ctx.viewer.scope)
         if files is None:
             await message.answer(_("You have no contacts to export yet. /add creates one."))
             return
@@ -339,15 +332,7 @@ def create_router() -> Router:
         )
 
     @router.message(F.document)
-    async def import_file(
-        message: Message,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        bot: Bot,
-    ) -> None:
+    async def import_file(message: Message, ctx: Ctx, bot: Bot) -> None:
         document = message.document
         assert document is not None
         filename = document.file_name or "file"
@@ -378,15 +363,15 @@ def create_router() -> Router:
             return
         try:
             preview = await svc.stage(
-                session,
-                user=user,
-                role=role,
+                ctx.session,
+                user=ctx.user,
+                role=ctx.viewer.role,
                 data=data,
                 kind=kind,
                 filename=filename,
-                region=settings.default_phone_region,
-                tz=_timezone(user, settings),
-                now=clock.now(),
+                region=ctx.settings.default_phone_region,
+                tz=_timezone(ctx.viewer.tz),
+                now=ctx.now(),
             )
         except svc.ImportFailed:
             await message.answer(_failed())
@@ -395,19 +380,11 @@ def create_router() -> Router:
         await message.answer(_preview_text(preview), reply_markup=markup)
 
     @router.callback_query(ImportCb.filter())
-    async def on_button(
-        query: CallbackQuery,
-        callback_data: ImportCb,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-    ) -> None:
+    async def on_button(query: CallbackQuery, callback_data: ImportCb, ctx: Ctx) -> None:
         msg = query.message if isinstance(query.message, Message) else None
         if callback_data.a == "no":
             outcome = await svc.cancel(
-                session, import_id=callback_data.id, user=user, now=clock.now()
+                ctx.session, import_id=callback_data.id, user=ctx.user, now=ctx.now()
             )
             if outcome.status == "not_found":
                 await query.answer(_("Import not found."), show_alert=True)
@@ -419,12 +396,12 @@ def create_router() -> Router:
         await query.answer()  # the spinner stops now; a big import may take a while
         try:
             outcome = await svc.apply(
-                session,
+                ctx.session,
                 import_id=callback_data.id,
-                user=user,
-                role=role,
-                now=clock.now(),
-                default_tz=settings.default_timezone,
+                user=ctx.user,
+                role=ctx.viewer.role,
+                now=ctx.now(),
+                default_tz=ctx.settings.default_timezone,
             )
         except svc.ImportFailed:
             if msg is not None:

@@ -9,11 +9,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.filters import leads
+from bot.context import Ctx
+from bot.filters import leads, router_for
 from bot.i18n import _
 from bot.links import start_link
-from core.clock import Clock
 from core.roles import Role
 from services.access import InviteProblem, create_invite
 from storage.models import User
@@ -47,30 +46,19 @@ async def _teams_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
 
 
 def create_router() -> Router:
-    router = Router(name="invite")
-    router.message.filter(leads())
-    router.callback_query.filter(leads())
+    router = router_for("invite", leads())
 
     async def issue(
-        *,
-        target: Message,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        invited: Role,
-        team_id: int | None,
-        clock: Clock,
-        settings: Settings,
-        bot: Bot,
+        target: Message, ctx: Ctx, bot: Bot, invited: Role, team_id: int | None
     ) -> None:
         result = await create_invite(
-            session,
-            inviter=user,
-            inviter_role=role,
+            ctx.session,
+            inviter=ctx.user,
+            inviter_role=ctx.viewer.role,
             role=invited,
             team_id=team_id,
-            now=clock.now(),
-            ttl=timedelta(days=settings.invite_ttl_days),
+            now=ctx.now(),
+            ttl=timedelta(days=ctx.settings.invite_ttl_days),
         )
         if result.problem is InviteProblem.NO_TEAM:
             await target.answer(_("There is no such team. Invite a manager first: /invite"))
@@ -83,20 +71,12 @@ def create_router() -> Router:
             _(
                 "Invite for a {role}. Send this link to the person; it works once and expires "
                 "in {days} days:\n\n{link}"
-            ).format(role=role_name(invited), days=settings.invite_ttl_days, link=h(link))
+            ).format(role=role_name(invited), days=ctx.settings.invite_ttl_days, link=h(link))
         )
 
     @router.message(Command("invite"))
-    async def invite(
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        bot: Bot,
-    ) -> None:
+    async def invite(message: Message, command: CommandObject, ctx: Ctx, bot: Bot) -> None:
+        role = ctx.viewer.role
         arg = (command.args or "").strip().lower()
         wanted = {"manager": Role.MANAGER, "rep": Role.REP}.get(arg)
         if wanted is None and arg:
@@ -106,33 +86,13 @@ def create_router() -> Router:
             if wanted is Role.MANAGER:
                 await message.answer(_("Only an administrator can invite managers."))
                 return
-            await issue(
-                target=message,
-                session=session,
-                user=user,
-                role=role,
-                invited=Role.REP,
-                team_id=user.team_id,
-                clock=clock,
-                settings=settings,
-                bot=bot,
-            )
+            await issue(message, ctx, bot, Role.REP, ctx.user.team_id)
             return
         if wanted is Role.MANAGER:
-            await issue(
-                target=message,
-                session=session,
-                user=user,
-                role=role,
-                invited=Role.MANAGER,
-                team_id=None,
-                clock=clock,
-                settings=settings,
-                bot=bot,
-            )
+            await issue(message, ctx, bot, Role.MANAGER, None)
             return
         if wanted is Role.REP:
-            kb = await _teams_keyboard(session)
+            kb = await _teams_keyboard(ctx.session)
             if kb is None:
                 await message.answer(_("There are no teams yet. Invite a manager first."))
                 return
@@ -141,16 +101,7 @@ def create_router() -> Router:
         await message.answer(_("Whom do you want to invite?"), reply_markup=_role_keyboard(role))
 
     @router.callback_query(InviteCb.filter())
-    async def invite_cb(
-        query: CallbackQuery,
-        callback_data: InviteCb,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        bot: Bot,
-    ) -> None:
+    async def invite_cb(query: CallbackQuery, callback_data: InviteCb, ctx: Ctx, bot: Bot) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
             return
@@ -158,24 +109,14 @@ def create_router() -> Router:
         if invited is None:
             await query.message.answer(_("This button is no longer valid."))
             return
-        if role is Role.ADMIN and invited is Role.REP and not callback_data.team_id:
-            kb = await _teams_keyboard(session)
+        if ctx.viewer.role is Role.ADMIN and invited is Role.REP and not callback_data.team_id:
+            kb = await _teams_keyboard(ctx.session)
             if kb is None:
                 await query.message.answer(_("There are no teams yet. Invite a manager first."))
                 return
             await edit_text(query.message, _("Into which team?"), reply_markup=kb)
             return
-        await issue(
-            target=query.message,
-            session=session,
-            user=user,
-            role=role,
-            invited=invited,
-            team_id=callback_data.team_id or None,
-            clock=clock,
-            settings=settings,
-            bot=bot,
-        )
+        await issue(query.message, ctx, bot, invited, callback_data.team_id or None)
 
     @router.message(Command("team"))
     async def team(message: Message, session: AsyncSession, user: User, role: Role) -> None:

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from core.contactdata import normalize_tag
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
 from services import cards, listing
@@ -122,9 +122,7 @@ async def search_and_show(message: Message, text: str, ctx: Ctx) -> None:
 
 
 def create_router() -> Router:
-    router = Router(name="lists")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("lists", staff())
 
     @router.message(Command("contacts"))
     async def list_contacts(

@@ -9,17 +9,13 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.filters import staff
+from bot.context import Ctx
+from bot.filters import router_for, staff
 from bot.i18n import _
-from core.clock import Clock
 from core.roles import Role
-from services import followups
 from services import network as svc
-from services.scope import Scope
 from storage.models import NetworkRun, User
 from storage.uow import end_read
 from views import network as views
@@ -36,73 +32,57 @@ async def scope_title(session: AsyncSession, scope: svc.NetScope) -> str:
 
 
 async def fresh_run(
-    message: Message,
-    session: AsyncSession,
-    factory: async_sessionmaker[AsyncSession],
-    scope: svc.NetScope,
-    *,
-    clock: Clock,
-    settings: Settings,
+    message: Message, ctx: Ctx, factory: async_sessionmaker[AsyncSession], scope: svc.NetScope
 ) -> NetworkRun | None:
-    """The scope's stored run, computed now (with a progress message) when none is fresh."""
+    """The scope's stored run, computed now (with a progress message) when none is fresh; None
+    (the reader told so) when there is still none."""
+    session = ctx.session
     run = await svc.latest_run(session, scope)
-    if svc.is_fresh(run, clock.now()):
+    if svc.is_fresh(run, ctx.now()):
         return run
     await end_read(session)
     await message.answer(views.computing_text())
     await svc.compute(
         factory,
         scope,
-        now=clock.now(),
-        settings_cadence=settings.cadence_days,
-        stale_days=settings.stale_after_days,
+        now=ctx.now(),
+        settings_cadence=ctx.settings.cadence_days,
+        stale_days=ctx.settings.stale_after_days,
     )
-    return await svc.latest_run(session, scope)
+    run = await svc.latest_run(session, scope)
+    if run is None:
+        await end_read(session)
+        await message.answer(views.no_run_text())
+    return run
 
 
 def create_router() -> Router:
-    router = Router(name="network")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("network", staff())
 
     @router.message(Command("network"))
     async def network_cmd(
         message: Message,
-        session: AsyncSession,
+        ctx: Ctx,
         session_factory: async_sessionmaker[AsyncSession],
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
         state: FSMContext,
     ) -> None:
         await state.clear()
-        scope = svc.scope_for(user, role)
-        run = await fresh_run(
-            message, session, session_factory, scope, clock=clock, settings=settings
-        )
+        scope = svc.scope_for(ctx.user, ctx.viewer.role)
+        run = await fresh_run(message, ctx, session_factory, scope)
         if run is None:
-            await end_read(session)
-            await message.answer(views.no_run_text())
             return
-        ov = await svc.overview(session, run, owner=scope.owner)
-        title = await scope_title(session, scope)
-        await end_read(session)
-        tz = followups.user_tz(user, settings.default_timezone)
-        text, markup = views.overview_text(ov, scope=title, tz=tz, lang=i18n.current_locale)
+        ov = await svc.overview(ctx.session, run, owner=scope.owner)
+        title = await scope_title(ctx.session, scope)
+        await end_read(ctx.session)
+        text, markup = views.overview_text(ov, scope=title, tz=ctx.viewer.tz, lang=ctx.viewer.lang)
         await answer_long(message, text, reply_markup=markup)
 
     @router.message(Command("intro"))
     async def intro_cmd(
         message: Message,
         command: CommandObject,
-        session: AsyncSession,
+        ctx: Ctx,
         session_factory: async_sessionmaker[AsyncSession],
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
         state: FSMContext,
     ) -> None:
         await state.clear()
@@ -110,16 +90,12 @@ def create_router() -> Router:
         if not query:
             await message.answer(views.intro_usage())
             return
-        scope = svc.scope_for(user, role)
-        run = await fresh_run(
-            message, session, session_factory, scope, clock=clock, settings=settings
-        )
+        scope = svc.scope_for(ctx.user, ctx.viewer.role)
+        run = await fresh_run(message, ctx, session_factory, scope)
         if run is None:
-            await end_read(session)
-            await message.answer(views.no_run_text())
             return
-        result = await svc.intro(session, run, query, who=Scope.of(user, role), owner=scope.owner)
-        await end_read(session)
+        result = await svc.intro(ctx.session, run, query, who=ctx.viewer.scope, owner=scope.owner)
+        await end_read(ctx.session)
         text, markup = views.intro_text(query, result)
         await answer_long(message, text, reply_markup=markup)
 

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
-from bot.filters import staff
+from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
 from core.nextstep import format_local
@@ -35,9 +35,7 @@ def on(*actions: str) -> Any:
 
 
 def create_router() -> Router:
-    router = Router(name="reminders")
-    router.message.filter(staff())
-    router.callback_query.filter(staff())
+    router = router_for("reminders", staff())
     router.callback_query.middleware(CardInScope())
 
     @router.callback_query(on(*SNOOZE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -107,6 +108,107 @@ def _keyboard(user: User, settings: Settings) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@dataclass(frozen=True)
+class _Me:
+    """Whose settings these are, with what reads and changes them."""
+
+    user: User
+    settings: Settings
+    clock: Clock
+    session: AsyncSession
+
+    async def replan(self) -> None:
+        """Everything pending for this person moves into their (new) hours and zone."""
+        await followups.replan_owner(
+            self.session, self.user, now=self.clock.now(), rules=followups.Rules.of(self.settings)
+        )
+
+
+class _Refused(Exception):
+    """A typed setting that was not saved: ``text`` says why; ``leave`` ends the step."""
+
+    def __init__(self, text: str, *, leave: bool = False) -> None:
+        super().__init__(text)
+        self.text = text
+        self.leave = leave
+
+
+async def _store_timezone(name: str, me: _Me) -> str:
+    async with writing(me.session):
+        me.user.timezone = name
+        await me.replan()
+    return _("Time zone saved.")
+
+
+async def _save_timezone(text: str, me: _Me) -> str:
+    name = resolve_timezone(text)
+    if name is None:
+        raise _Refused(
+            _(
+                "I don't know the time zone “{text}”. Try a city (Moscow), a zone "
+                "(Europe/Moscow) or an offset (UTC+3)."
+            ).format(text=h(text[:64]))
+        )
+    return await _store_timezone(name, me)
+
+
+async def _save_hours(text: str, me: _Me) -> str:
+    wh = parse_work_hours(text)
+    if wh is None:
+        raise _Refused(
+            _("I can't read “{text}”. Try “Mon-Fri 09:00-19:00”.").format(text=h(text[:64]))
+        )
+    async with writing(me.session):
+        me.user.work_hours = wh.encode()
+        await me.replan()
+    return _("Working hours saved.")
+
+
+async def _save_cadence(text: str, me: _Me) -> str:
+    team = await me.session.get(Team, me.user.team_id) if me.user.team_id else None
+    if me.user.role != Role.MANAGER or team is None:
+        raise _Refused(_("Only a team's manager can change its rhythm."), leave=True)
+    parsed = parse_cadence(text)
+    if not parsed:
+        raise _Refused(
+            _("I can't read “{text}”. Use stage=days pairs, e.g. “commercial=3”.").format(
+                text=h(text[:100])
+            )
+        )
+    async with writing(me.session):
+        current = parse_cadence(team.cadence) or {}
+        current.update(parsed)
+        team.cadence = encode_cadence(current)
+    return _("Team's touch rhythm saved.")
+
+
+# what a typed answer in each step saves
+SAVERS = {
+    SettingsForm.timezone.state: _save_timezone,
+    SettingsForm.work_hours.state: _save_hours,
+    SettingsForm.cadence.state: _save_cadence,
+}
+# the settings asked for as typed text: who may change it, its step, the prompt
+ASKS = {
+    "hours": (
+        _is_staff,
+        SettingsForm.work_hours,
+        N_(
+            "Send your working hours, e.g. “Mon-Fri 09:00-19:00” or “пн-сб 10-18”. "
+            "Reminders arrive only within them. /cancel to leave."
+        ),
+    ),
+    "cadence": (
+        lambda user, _settings: user.role == Role.MANAGER,
+        SettingsForm.cadence,
+        N_(
+            "Minimum touch frequency by stage, in days. Send the stages to change, e.g. "
+            "“connection=7, development=14, commercial=3, retention=30”. /cancel to leave."
+        ),
+    ),
+}
+
+
 def create_router() -> Router:
     router = Router(name="settings")
 
@@ -180,28 +282,6 @@ def create_router() -> Router:
                 reply_markup=kb.as_markup(),
             )
 
-    async def save_timezone(
-        name: str,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        state: FSMContext,
-        session: AsyncSession,
-    ) -> str:
-        async with writing(session):
-            user.timezone = name
-            # everything pending for this person moves into their hours in the new zone
-            await followups.replan_owner(
-                session, user, now=clock.now(), rules=followups.Rules.of(settings)
-            )
-        await state.clear()
-        return (
-            _("Time zone saved.")
-            + "\n\n"
-            + await _summary(user, settings, clock, i18n.current_locale, session)
-        )
-
     @router.callback_query(TzCb.filter())
     async def set_timezone_button(
         query: CallbackQuery,
@@ -218,52 +298,29 @@ def create_router() -> Router:
             await query.answer(_("Unknown time zone."), show_alert=True)
             return
         await query.answer()
-        text = await save_timezone(name, user, settings, clock, i18n, state, session)
+        saved = await _store_timezone(name, _Me(user, settings, clock, session))
+        await state.clear()
+        text = saved + "\n\n" + await _summary(user, settings, clock, i18n.current_locale, session)
         if isinstance(query.message, Message):
             await edit_text(query.message, text, reply_markup=_keyboard(user, settings))
 
-    @router.message(StateFilter(SettingsForm.timezone), F.text)
-    async def set_timezone_text(
-        message: Message,
+    @router.callback_query(SettingsCb.filter(F.action.in_(tuple(ASKS))))
+    async def ask(
+        query: CallbackQuery,
+        callback_data: SettingsCb,
+        state: FSMContext,
         user: User,
         settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        state: FSMContext,
-        session: AsyncSession,
-    ) -> None:
-        assert message.text is not None
-        name = resolve_timezone(message.text)
-        if name is None:
-            await message.answer(
-                _(
-                    "I don't know the time zone “{text}”. Try a city (Moscow), a zone "
-                    "(Europe/Moscow) or an offset (UTC+3)."
-                ).format(text=h(message.text[:64]))
-            )
-            return
-        await message.answer(
-            await save_timezone(name, user, settings, clock, i18n, state, session),
-            reply_markup=_keyboard(user, settings),
-        )
-
-    @router.callback_query(SettingsCb.filter(F.action == "hours"))
-    async def ask_hours(
-        query: CallbackQuery, state: FSMContext, user: User, settings: Settings
     ) -> None:
         await query.answer()
-        if not _is_staff(user, settings) or not isinstance(query.message, Message):
+        allowed, step, prompt = ASKS[callback_data.action]
+        if not allowed(user, settings) or not isinstance(query.message, Message):
             return
-        await state.set_state(SettingsForm.work_hours)
-        await query.message.answer(
-            _(
-                "Send your working hours, e.g. “Mon-Fri 09:00-19:00” or “пн-сб 10-18”. "
-                "Reminders arrive only within them. /cancel to leave."
-            )
-        )
+        await state.set_state(step)
+        await query.message.answer(_(prompt))
 
-    @router.message(StateFilter(SettingsForm.work_hours), F.text)
-    async def set_hours(
+    @router.message(StateFilter(*SettingsForm.__states__), F.text)
+    async def set_typed(
         message: Message,
         state: FSMContext,
         user: User,
@@ -272,74 +329,17 @@ def create_router() -> Router:
         i18n: I18n,
         session: AsyncSession,
     ) -> None:
-        wh = parse_work_hours(message.text or "")
-        if wh is None:
-            await message.answer(
-                _("I can't read “{text}”. Try “Mon-Fri 09:00-19:00”.").format(
-                    text=h((message.text or "")[:64])
-                )
-            )
+        save = SAVERS[str(await state.get_state())]
+        try:
+            saved = await save(message.text or "", _Me(user, settings, clock, session))
+        except _Refused as refused:
+            if refused.leave:
+                await state.clear()
+            await message.answer(refused.text)
             return
-        async with writing(session):
-            user.work_hours = wh.encode()
-            await followups.replan_owner(
-                session, user, now=clock.now(), rules=followups.Rules.of(settings)
-            )
         await state.clear()
         await message.answer(
-            _("Working hours saved.")
-            + "\n\n"
-            + await _summary(user, settings, clock, i18n.current_locale, session),
-            reply_markup=_keyboard(user, settings),
-        )
-
-    @router.callback_query(SettingsCb.filter(F.action == "cadence"))
-    async def ask_cadence(
-        query: CallbackQuery, state: FSMContext, user: User, settings: Settings
-    ) -> None:
-        await query.answer()
-        if user.role != Role.MANAGER or not isinstance(query.message, Message):
-            return
-        await state.set_state(SettingsForm.cadence)
-        await query.message.answer(
-            _(
-                "Minimum touch frequency by stage, in days. Send the stages to change, e.g. "
-                "“connection=7, development=14, commercial=3, retention=30”. /cancel to leave."
-            )
-        )
-
-    @router.message(StateFilter(SettingsForm.cadence), F.text)
-    async def set_cadence(
-        message: Message,
-        state: FSMContext,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        session: AsyncSession,
-    ) -> None:
-        team = await session.get(Team, user.team_id) if user.team_id else None
-        if user.role != Role.MANAGER or team is None:
-            await state.clear()
-            await message.answer(_("Only a team's manager can change its rhythm."))
-            return
-        parsed = parse_cadence(message.text or "")
-        if not parsed:
-            await message.answer(
-                _("I can't read “{text}”. Use stage=days pairs, e.g. “commercial=3”.").format(
-                    text=h((message.text or "")[:100])
-                )
-            )
-            return
-        async with writing(session):
-            current = parse_cadence(team.cadence) or {}
-            current.update(parsed)
-            team.cadence = encode_cadence(current)
-        await state.clear()
-        await message.answer(
-            _("Team's touch rhythm saved.")
-            + "\n\n"
-            + await _summary(user, settings, clock, i18n.current_locale, session),
+            saved + "\n\n" + await _summary(user, settings, clock, i18n.current_locale, session),
             reply_markup=_keyboard(user, settings),
         )
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,7 @@ class RendererSpec:
 DAILY_RUN_STALE = timedelta(hours=1)
 
 
+@dataclass(kw_only=True, eq=False)
 class Clockwork:
     """Owns the scheduler, the delivery loop, and the workers run on every tick and daily.
 
@@ -75,37 +76,23 @@ class Clockwork:
     inject a virtual one).
     """
 
-    def __init__(
-        self,
-        *,
-        session_factory: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        sender: Sender,
-        i18n: I18n,
-        settings: Settings,
-        interval_seconds: int = 30,
-        concurrency: int = 32,
-        poll_seconds: float = 2.0,
-        grace_seconds: float = 5.0,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self.session_factory = session_factory
-        self.clock = clock
-        self.sender = sender
-        self.i18n = i18n
-        self.settings = settings
-        self.interval_seconds = interval_seconds
-        self.concurrency = concurrency
-        self.poll_seconds = poll_seconds
-        self.grace_seconds = grace_seconds
-        self.sleep = sleep
-        self.workers: list[Worker] = []
-        self.daily: list[Worker] = []
-        self.renderers: dict[str, RendererSpec] = {}
-        self.scheduler: AsyncIOScheduler | None = None
-        self._pool: DeliveryPool | None = None
-        # identifies this process's claims; a restarted process gets a new one
-        self.worker_id = f"{uuid.uuid4().hex[:12]}"
+    session_factory: async_sessionmaker[AsyncSession]
+    clock: Clock
+    sender: Sender
+    i18n: I18n
+    settings: Settings
+    interval_seconds: int = 30
+    concurrency: int = 32
+    poll_seconds: float = 2.0
+    grace_seconds: float = 5.0
+    sleep: Sleep = asyncio.sleep
+    workers: list[Worker] = field(default_factory=list, init=False)
+    daily: list[Worker] = field(default_factory=list, init=False)
+    renderers: dict[str, RendererSpec] = field(default_factory=dict, init=False)
+    scheduler: AsyncIOScheduler | None = field(default=None, init=False)
+    _pool: DeliveryPool | None = field(default=None, init=False, repr=False)
+    # identifies this process's claims; a restarted process gets a new one
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12], init=False)
 
     @property
     def lease(self) -> timedelta:

@@ -87,24 +87,28 @@ async def render_stale(
     return views.data_check(c)
 
 
+async def _inbound(session: AsyncSession, item: duework.Claimed) -> tuple[Contact, Touch] | None:
+    """The card and the inbound touch an alert is about; None when either is gone."""
+    c = await session.get(Contact, item.contact_id) if item.contact_id else None
+    touch = await session.get(Touch, item.ref_id) if item.ref_id else None
+    return (c, touch) if c is not None and touch is not None else None
+
+
 async def render_inbound_rep(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    c = await session.get(Contact, item.contact_id) if item.contact_id else None
-    touch = await session.get(Touch, item.ref_id) if item.ref_id else None
-    if c is None or touch is None:
+    if (found := await _inbound(session, item)) is None:
         return None
     tz, lang = recipient_tz(user, cw), recipient_lang(user, cw)
-    return views.waiting_for_reply(c, touch, tz=tz, lang=lang)
+    return views.waiting_for_reply(*found, tz=tz, lang=lang)
 
 
 async def render_inbound_mgr(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    c = await session.get(Contact, item.contact_id) if item.contact_id else None
-    touch = await session.get(Touch, item.ref_id) if item.ref_id else None
-    if c is None or touch is None:
+    if (found := await _inbound(session, item)) is None:
         return None
+    c, touch = found
     rep = await session.get(User, c.owner_id)
     tz, lang = recipient_tz(user, cw), recipient_lang(user, cw)
     return views.unanswered_for_manager(c, touch, rep, tz=tz, lang=lang)

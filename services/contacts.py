@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,42 +21,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
 from core.contactdata import digits_only, normalize_tag, search_key
+from core.contactfields import PROFILE_FIELDS, STATE_AND_REACH_FIELDS
 from core.dedupe import is_close_match
 from core.enums import Stage, Status
 from core.roles import Role
 from services import search as search_engine
 from services.scope import Scope
+from services.teamcards import AlreadyInTeam as AlreadyInTeam  # handlers catch it from here
 from services.teamcards import (
-    AlreadyInTeam,
     TeamCard,
     check_identity,
     flush_checked,
+    refuse_held,
     rule_key,
     team_conflicts,
 )
 from storage.models import IDENTITY_COLUMNS, Contact, ContactEvent, Touch, User
 from storage.uow import transactional, writing
 
-EDITABLE = (
-    "name",
-    "company",
-    "position",
-    "kind",
-    "segment",
-    "icp_fit",
-    "icp_criterion",
-    "influence",
-    "source",
-    "source_detail",
-    "introduced_by_id",
-    "status",
-    "stage",
-    "phone",
-    "email",
-    "tg_username",
-    "tg_user_id",
-    "notes",
-)
+EDITABLE = (*PROFILE_FIELDS, "introduced_by_id", *STATE_AND_REACH_FIELDS, "notes")
 TRACKED = ("status", "stage")
 
 
@@ -231,22 +214,10 @@ async def duplicates(
     return list(found.values())[:limit]
 
 
-async def search(
-    session: AsyncSession,
-    scope: Scope,
-    query: str,
-    limit: int = 10,
-    *,
-    archived: bool = False,
-    forgotten: bool = False,
-) -> list[Contact]:
-    """Name, company, phone (any format), e-mail, @username, #tag; tolerant of typos and of
-    Cyrillic/Latin; best first. Archived and forgotten cards only when asked for.
-
-    Through the text indexes (services/search.py: SQLite FTS5 trigram, PostgreSQL pg_trgm)."""
-    return await search_engine.find(
-        session, scope, query, limit, archived=archived, forgotten=forgotten
-    )
+# Name, company, phone (any format), e-mail, @username, #tag; tolerant of typos and of
+# Cyrillic/Latin; best first. Archived and forgotten cards only when asked for. Through the text
+# indexes (services/search.py: SQLite FTS5 trigram, PostgreSQL pg_trgm).
+search = search_engine.find
 
 
 @transactional
@@ -343,20 +314,30 @@ async def restore(session: AsyncSession, contact: Contact, actor: User, now: dat
     """Back from the archive, unless a live card of the team holds its phone, e-mail or Telegram
     id by now (:class:`AlreadyInTeam`: merge them instead)."""
     if contact.forgotten_at is None:
-        cards = await team_conflicts(
-            session,
-            team_id=contact.team_id,
-            owner_id=contact.owner_id,
-            values={c: getattr(contact, c) for c in IDENTITY_COLUMNS},
-            exclude_id=contact.id,
-        )
-        if cards:
-            raise AlreadyInTeam(cards)
+        await refuse_held(session, contact)
     contact.archived_at = None
     contact.updated_at = now
     await record_event(
         session, contact, actor_id=actor.id, field="restored", old=None, new=None, now=now
     )
+
+
+class NewTouch(TypedDict):
+    """A touch as it is logged (services.followups.log_touch passes it on as it is)."""
+
+    author: User
+    type_: str
+    direction: str
+    summary: str
+
+
+class NextStep(TypedDict):
+    """A next step with its due time, or none with a reason."""
+
+    actor: User
+    text: str | None
+    due: datetime | None
+    reason: str | None
 
 
 @transactional
@@ -421,15 +402,8 @@ async def change_owner(
         return False
     moves = rule_key(owner.team_id, owner.id) != rule_key(contact.team_id, contact.owner_id)
     if moves and contact.archived_at is None and contact.forgotten_at is None:
-        cards = await team_conflicts(  # into another team: its cards must not hold its values
-            session,
-            team_id=owner.team_id,
-            owner_id=owner.id,
-            values={c: getattr(contact, c) for c in IDENTITY_COLUMNS},
-            exclude_id=contact.id,
-        )
-        if cards:
-            raise AlreadyInTeam(cards)
+        # into another team: its cards must not hold its values
+        await refuse_held(session, contact, into=owner)
     previous = await session.get(User, contact.owner_id)
     contact.owner_id = owner.id
     contact.team_id = owner.team_id

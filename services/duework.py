@@ -49,6 +49,20 @@ class Claimed:
     claimed_at: datetime | None = None  # when this claim's lease started
 
 
+# the columns a claim returns as they are (due_at goes through UTCDateTime: aware UTC)
+_RETURNED = (
+    "id",
+    "kind",
+    "key",
+    "chat_id",
+    "user_id",
+    "contact_id",
+    "ref_id",
+    "due_at",
+    "attempts",
+)
+
+
 async def schedule(
     session: AsyncSession,
     *,
@@ -160,33 +174,14 @@ async def claim(
             claim_token=token,
             attempts=DueWork.attempts + 1,
         )
-        .returning(
-            DueWork.id,
-            DueWork.kind,
-            DueWork.key,
-            DueWork.chat_id,
-            DueWork.user_id,
-            DueWork.contact_id,
-            DueWork.ref_id,
-            DueWork.payload,
-            DueWork.due_at,
-            DueWork.attempts,
-        )
+        .returning(*(getattr(DueWork, c) for c in _RETURNED), DueWork.payload)
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(stmt)).all()
     claimed = [
         Claimed(
-            id=r.id,
-            kind=r.kind,
-            key=r.key,
-            chat_id=r.chat_id,
-            user_id=r.user_id,
-            contact_id=r.contact_id,
-            ref_id=r.ref_id,
+            **{c: getattr(r, c) for c in _RETURNED},
             payload=json.loads(r.payload) if r.payload else {},
-            due_at=r.due_at,  # RETURNING goes through UTCDateTime: aware UTC
-            attempts=r.attempts,
             token=token,
             claimed_at=now,
         )

@@ -95,6 +95,38 @@ async def team_conflicts(
     return found
 
 
+async def held_elsewhere(
+    session: AsyncSession,
+    contact: Contact,
+    values: Mapping[str, Any] | None = None,
+    *,
+    into: User | None = None,
+) -> list[TeamCard]:
+    """The other live cards of the card's team (of ``into``'s, when the card moves to that
+    person) that hold one of ``values``' phone, e-mail or Telegram id (by default its own)."""
+    return await team_conflicts(
+        session,
+        team_id=into.team_id if into is not None else contact.team_id,
+        owner_id=into.id if into is not None else contact.owner_id,
+        values=values if values is not None else {c: getattr(contact, c) for c in IDENTITY_COLUMNS},
+        exclude_id=contact.id,
+    )
+
+
+async def refuse_held(
+    session: AsyncSession,
+    contact: Contact,
+    values: Mapping[str, Any] | None = None,
+    *,
+    into: User | None = None,
+) -> None:
+    """Raise :class:`AlreadyInTeam` when another card holds one of the values
+    (:func:`held_elsewhere`)."""
+    cards = await held_elsewhere(session, contact, values, into=into)
+    if cards:
+        raise AlreadyInTeam(cards)
+
+
 async def check_identity(
     session: AsyncSession, contact: Contact, changes: Mapping[str, Any]
 ) -> None:
@@ -102,15 +134,7 @@ async def check_identity(
     values = {c: changes[c] for c in IDENTITY_COLUMNS if changes.get(c) is not None}
     if not values or contact.archived_at is not None or contact.forgotten_at is not None:
         return
-    cards = await team_conflicts(
-        session,
-        team_id=contact.team_id,
-        owner_id=contact.owner_id,
-        values=values,
-        exclude_id=contact.id,
-    )
-    if cards:
-        raise AlreadyInTeam(cards)
+    await refuse_held(session, contact, values)
 
 
 async def flush_checked(session: AsyncSession, contact: Contact, values: Mapping[str, Any]) -> None:
@@ -121,11 +145,5 @@ async def flush_checked(session: AsyncSession, contact: Contact, values: Mapping
             await session.flush()
     except IntegrityError:
         with session.no_autoflush:
-            cards = await team_conflicts(
-                session,
-                team_id=contact.team_id,
-                owner_id=contact.owner_id,
-                values=values,
-                exclude_id=contact.id,
-            )
+            cards = await held_elsewhere(session, contact, values)
         raise AlreadyInTeam(cards) from None

@@ -89,6 +89,15 @@ def pattern_line(f: Finding, reps: dict[int, str]) -> str:
     )
 
 
+def _next_step_button(kb: InlineKeyboard, person: Person | None, label: str) -> None:
+    """A button that plans a next step with ``person`` (``label`` names them as {name})."""
+    assert person is not None
+    kb.button(
+        text=label.format(name=_short(person.name)),
+        callback_data=RemindCb(a="next", id=person.id),
+    )
+
+
 def overview_text(ov: Overview, *, scope: str, tz: str, lang: str) -> Rendered:
     """The /network answer: brokers and strong ties, ties to reactivate, accounts missing roles,
     touch patterns; each with a one-tap action."""
@@ -121,11 +130,7 @@ def overview_text(ov: Overview, *, scope: str, tz: str, lang: str) -> Rendered:
             if f.person and f.person.owner:
                 line += f" · {h(f.person.owner)}"
             lines.append(line)
-            assert f.person is not None
-            kb.button(
-                text=_("🤝 Ask {name} for an intro").format(name=_short(f.person.name)),
-                callback_data=RemindCb(a="next", id=f.person.id),
-            )
+            _next_step_button(kb, f.person, _("🤝 Ask {name} for an intro"))
         sizes += [1] * len(ov.brokers)
     if ov.strong:
         lines += [
@@ -164,11 +169,7 @@ def overview_text(ov: Overview, *, scope: str, tz: str, lang: str) -> Rendered:
                     segments=segs or "—",
                 )
             )
-            assert f.person is not None
-            kb.button(
-                text=_("📅 Plan a touch: {name}").format(name=_short(f.person.name)),
-                callback_data=RemindCb(a="next", id=f.person.id),
-            )
+            _next_step_button(kb, f.person, _("📅 Plan a touch: {name}"))
         sizes += [1] * len(ov.dormant)
     if ov.accounts:
         lines += ["", _("<b>🧩 Accounts in the commercial stage missing roles</b>")]

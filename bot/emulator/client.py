@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.emulator.server import FakeTelegram
+from bot.emulator.wire import present
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -133,13 +134,11 @@ class UserClient:
         user_id: int | None = None,
         vcard: str | None = None,
     ) -> Reply:
-        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
-        if last_name:
-            contact["last_name"] = last_name
-        if user_id:
-            contact["user_id"] = user_id
-        if vcard:
-            contact["vcard"] = vcard
+        contact: dict[str, Any] = {
+            "phone_number": phone,
+            "first_name": first_name,
+            **present(last_name=last_name, user_id=user_id, vcard=vcard),
+        }
         start = len(self.emu.requests)
         update_id, _ = await self.emu.user_message(self.id, contact=contact)
         await self.emu.wait_processed(update_id)

@@ -14,6 +14,28 @@ from typing import Any
 from bot.emulator.wire import ApiError, Bucket, ChatState, RateLimits, check_markup, check_text
 
 
+def _file_json(file_id: str, name: str, content: bytes) -> dict[str, Any]:
+    return {
+        "file_id": file_id,
+        "file_unique_id": file_id,
+        "file_name": name,
+        "file_size": len(content),
+    }
+
+
+def _photo_sizes(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stored file as a photo: one size."""
+    return [
+        {
+            "file_id": stored["file_id"],
+            "file_unique_id": stored["file_unique_id"],
+            "width": 1280,
+            "height": 720,
+            "file_size": stored["file_size"],
+        }
+    ]
+
+
 class BotApiMethods:
     """Mixed into :class:`~bot.emulator.server.FakeTelegram`: a method ``m_<name>`` answers the Bot
     API method ``<name>`` with the request's params and uploaded files."""
@@ -267,60 +289,42 @@ class BotApiMethods:
         if key not in files and isinstance(existing, str) and existing in self.files:
             # sent again by file_id, as Telegram allows
             path, content = self.files[existing]
-            return {
-                "file_id": existing,
-                "file_unique_id": existing,
-                "file_name": path.split("_", 1)[1] if "_" in path else path,
-                "file_size": len(content),
-            }
+            return _file_json(existing, path.split("_", 1)[1] if "_" in path else path, content)
         if key not in files:
             raise ApiError(400, f"Bad Request: there is no {key} in the request")
         name, content = files[key]
         if not content:
             raise ApiError(400, "Bad Request: file must be non-empty")
-        file_id = f"F{next(self._file_ids)}"
+        return self._keep("F", name, content)
+
+    def _keep(self, prefix: str, name: str, content: bytes) -> dict[str, Any]:
+        """Store a file under a new id (``prefix``: F sent by the bot, U by a user)."""
+        file_id = f"{prefix}{next(self._file_ids)}"
         self.files[file_id] = (f"documents/{file_id}_{name}", content)
-        return {
-            "file_id": file_id,
-            "file_unique_id": file_id,
-            "file_name": name,
-            "file_size": len(content),
+        return _file_json(file_id, name, content)
+
+    def _send_file(
+        self, params: dict[str, Any], files: dict[str, Any], key: str, shape: Any = None
+    ) -> Any:
+        """sendDocument and sendPhoto: the caption and keyboard checked, the file stored, the
+        message sent with it under ``key`` (``shape`` turns the stored file into that field)."""
+        chat = self._chat_for_send(params)
+        if params.get("caption"):
+            check_text(params["caption"], params.get("parse_mode"), caption=True)
+        check_markup(params.get("reply_markup"))
+        stored = self._store_file(files, key, params)
+        content = {
+            key: shape(stored) if shape else stored,
+            "caption": params.get("caption"),
+            "reply_markup": params.get("reply_markup"),
         }
+        return self._bot_message(chat, **content)
 
     async def m_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat = self._chat_for_send(params)
-        if params.get("caption"):
-            check_text(params["caption"], params.get("parse_mode"), caption=True)
-        check_markup(params.get("reply_markup"))
-        document = self._store_file(files, "document", params)
-        return self._bot_message(
-            chat,
-            document=document,
-            caption=params.get("caption"),
-            reply_markup=params.get("reply_markup"),
-        )
+        return self._send_file(params, files, "document")
 
     async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
-        chat = self._chat_for_send(params)
-        if params.get("caption"):
-            check_text(params["caption"], params.get("parse_mode"), caption=True)
-        check_markup(params.get("reply_markup"))
-        stored = self._store_file(files, "photo", params)
-        photo = [
-            {
-                "file_id": stored["file_id"],
-                "file_unique_id": stored["file_unique_id"],
-                "width": 1280,
-                "height": 720,
-                "file_size": stored["file_size"],
-            }
-        ]
-        return self._bot_message(
-            chat,
-            photo=photo,
-            caption=params.get("caption"),
-            reply_markup=params.get("reply_markup"),
-        )
+        return self._send_file(params, files, "photo", _photo_sizes)
 
     async def m_getFile(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         file_id = params.get("file_id")
@@ -337,11 +341,4 @@ class BotApiMethods:
     # ------------------------------------------------------------------ helpers for users
     def upload(self, filename: str, content: bytes) -> dict[str, Any]:
         """A file a user sends: stored so the bot can getFile and download it."""
-        file_id = f"U{next(self._file_ids)}"
-        self.files[file_id] = (f"documents/{file_id}_{filename}", content)
-        return {
-            "file_id": file_id,
-            "file_unique_id": file_id,
-            "file_name": filename,
-            "file_size": len(content),
-        }
+        return self._keep("U", filename, content)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from aiogram import Router
 
@@ -13,6 +13,7 @@ from bot.app import App, build_app, create_bot
 from bot.config import Settings
 from bot.emulator.client import UserClient
 from bot.emulator.server import FakeTelegram
+from bot.emulator.wire import Profile
 from core.clock import Clock
 from storage.migrate import upgrade
 
@@ -112,22 +113,6 @@ class EmulatedBot:
         await self.app.close()
         self.app = None
 
-    def user(
-        self,
-        user_id: int,
-        first_name: str,
-        *,
-        last_name: str | None = None,
-        username: str | None = None,
-        language_code: str | None = "en",
-        started: bool = False,
-    ) -> UserClient:
-        self.emu.add_user(
-            user_id,
-            first_name,
-            last_name=last_name,
-            username=username,
-            language_code=language_code,
-            started=started,
-        )
+    def user(self, user_id: int, first_name: str, **profile: Unpack[Profile]) -> UserClient:
+        self.emu.add_user(user_id, first_name, **profile)
         return UserClient(self.emu, user_id)

@@ -41,6 +41,7 @@ from bot.emulator.wire import (
     Recorded,
     coerce_params,
     html_error_page,
+    present,
 )
 
 # names other modules import from here
@@ -152,13 +153,12 @@ class FakeTelegram(BotApiMethods):
         language_code: str | None = "en",
         started: bool = False,
     ) -> ChatState:
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-        if last_name:
-            user["last_name"] = last_name
-        if username:
-            user["username"] = username
-        if language_code:
-            user["language_code"] = language_code
+        user: dict[str, Any] = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            **present(last_name=last_name, username=username, language_code=language_code),
+        }
         chat = self.chats.get(user_id)
         if chat is None:
             chat = ChatState(user=user, started=started)

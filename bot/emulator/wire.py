@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.emulator.html import HtmlError, parse_html, utf16_len
 
@@ -101,6 +101,20 @@ class ChatState:
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+class Profile(TypedDict, total=False):
+    """What a user may have besides an id and a first name (FakeTelegram.add_user)."""
+
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+    started: bool
+
+
+def present(**fields: Any) -> dict[str, Any]:
+    """The fields that have a value (Telegram leaves the empty ones out)."""
+    return {k: v for k, v in fields.items() if v}
 
 
 @dataclass

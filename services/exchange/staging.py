@@ -75,6 +75,10 @@ class _Slot:
     staged: bool = False  # written (a staged row is known by its line within the import)
 
 
+# what a staged row takes from its slot as it is
+_SLOT_COLUMNS = ("line", "action", "seq", "contact_id", "base_updated_at")
+
+
 @dataclass
 class _Stager:
     session: AsyncSession
@@ -387,14 +391,7 @@ class _Stager:
         row["next_step_event"] = values.get("next_step_event")
         card = _merged(slot.base, values)
         row["search_text"] = contacts_svc.build_search_text(card)
-        row.update(
-            import_id=self.import_id,
-            line=slot.line,
-            action=slot.action,
-            seq=slot.seq,
-            contact_id=slot.contact_id,
-            base_updated_at=slot.base_updated_at,
-        )
+        row.update({c: getattr(slot, c) for c in _SLOT_COLUMNS}, import_id=self.import_id)
         return row
 
 

@@ -164,36 +164,18 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
             list(new_cards), select(*new_cards.values()).where(creates).order_by(ImportRow.line)
         )
     )
-    await session.execute(
-        insert(ContactEvent).from_select(
-            event_columns,
-            select(
-                new_id,
-                literal(user.id, Integer),
-                literal("created"),
-                literal(None),
-                ImportRow.name,
-                at,
-            )
-            .where(creates)
-            .order_by(ImportRow.line),
+    for field, new_value, where in (
+        ("created", ImportRow.name, (creates,)),
+        ("next_step", ImportRow.next_step_event, (mine, ImportRow.next_step_event.is_not(None))),
+    ):  # the new cards' events: created, and their next step
+        events = select(
+            new_id, literal(user.id, Integer), literal(field), literal(None), new_value, at
         )
-    )
-    await session.execute(
-        insert(ContactEvent).from_select(
-            event_columns,
-            select(
-                new_id,
-                literal(user.id, Integer),
-                literal("next_step"),
-                literal(None),
-                ImportRow.next_step_event,
-                at,
+        await session.execute(
+            insert(ContactEvent).from_select(
+                event_columns, events.where(*where).order_by(ImportRow.line)
             )
-            .where(mine, ImportRow.next_step_event.is_not(None))
-            .order_by(ImportRow.line),
         )
-    )
     imp.status, imp.finished_at = APPLIED, now
     return APPLIED
 

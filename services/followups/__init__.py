@@ -37,19 +37,15 @@ The package, by what each part does:
 from services.followups.audit import audit
 from services.followups.daily import scan
 from services.followups.rules import (
-    CARD_KINDS,
     COLD,
-    DELIVERED,
     FOLLOWUP_KINDS,
     INBOUND_MGR,
     INBOUND_REP,
     NOTICE,
-    OPEN,
     REMINDER,
     STALE,
     Rules,
     payload_of,
-    reminder_due,
     step_stamp,
     user_hours,
     user_tz,

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,28 +52,24 @@ async def set_next_step(
     session: AsyncSession,
     contact: Contact,
     *,
-    actor: User,
-    text: str | None,
-    due: datetime | None,
-    reason: str | None,
     now: datetime,
     rules: Rules,
+    **step: Unpack[contacts_svc.NextStep],
 ) -> bool:
     """A next step with its due time, or none with a reason. False when nothing changed (a
     repeated tap): the reminder is already where this call would put it."""
     await lock_card(session, contact)
+    due = step["due"]
     same = (
         due is not None
         and contact.next_step_due == due
-        and contact.next_step == ((text or "").strip()[:512] or None)
+        and contact.next_step == ((step["text"] or "").strip()[:512] or None)
         and await _pending_reminder(session, contact.id) is not None
     )
     if same:
         await sync_due_work(session, contact, now=now, rules=rules)
         return False
-    await contacts_svc.set_next_step(
-        session, contact, actor=actor, text=text, due=due, reason=reason, now=now
-    )
+    await contacts_svc.set_next_step(session, contact, now=now, **step)
     await sync_due_work(session, contact, now=now, rules=rules, renew=True)
     return True
 
@@ -204,20 +200,15 @@ async def log_touch(
     session: AsyncSession,
     contact: Contact,
     *,
-    author: User,
-    type_: str,
-    direction: str,
-    summary: str,
     now: datetime,
     rules: Rules,
+    **new: Unpack[contacts_svc.NewTouch],
 ) -> Touch:
     """A touch resets the cold clock; an inbound one starts the reply SLA, an outbound one
     answers it. The open next step stays open — and keeps its reminder — until the next step is
     chosen (the touch dialogue asks for it at once)."""
-    touch = await contacts_svc.log_touch(
-        session, contact, author=author, type_=type_, direction=direction, summary=summary, now=now
-    )
-    if direction == Direction.OUT.value:
+    touch = await contacts_svc.log_touch(session, contact, now=now, **new)
+    if new["direction"] == Direction.OUT.value:
         await _answer_inbound(session, contact)
     elif rules.inbound_reply_hours is not None:
         await plan_inbound_sla(session, contact, touch, now=now, rules=rules)
