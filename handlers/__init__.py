@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         adding,
         cards,
+        cases,
         common,
         digest,
         errors,
@@ -35,6 +36,7 @@ def get_routers() -> list[Router]:
         invite.create_router(),
         reminders.create_router(),
         touches.create_router(),
+        cases.create_router(),  # before the NPS staff router, which takes the other case taps
         nps.create_staff_router(),
         exchange.create_router(),
         adding.create_router(),
