@@ -23,6 +23,7 @@ def get_routers() -> list[Router]:
         reminders,
         settings,
         start,
+        team,
         touches,
     )
 
@@ -34,6 +35,7 @@ def get_routers() -> list[Router]:
         privacy.create_router(),
         settings.create_router(),
         invite.create_router(),
+        team.create_router(),
         reminders.create_router(),
         touches.create_router(),
         cases.create_router(),  # before the NPS staff router, which takes the other case taps

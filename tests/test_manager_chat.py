@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.emulator.client import buttons_of, plain
-from storage.models import NpsCase
+from storage.models import Contact, DueWork, NpsCase, User
 from tests.conftest import ADMIN_ID
-from tests.helpers import team_with_rep, token_of
+from tests.helpers import another_rep, team_with_rep, token_of
 
 
-def sent_to(emu, chat_id: int, needle: str) -> list[dict]:
+def sent_to(emu, chat_id: int, needle: str, start: int = 0) -> list[dict]:
     return [
         r.params
-        for r in emu.requests
+        for r in emu.requests[start:]
         if r.method == "sendMessage"
         and r.ok
         and r.params["chat_id"] == chat_id
@@ -175,3 +175,134 @@ async def another_team_manager(tg, admin):
     other = tg.user(2100, "Oleg")
     await other.send(f"/start {token_of(reply.text)}")
     return other
+
+
+async def step(rep, name: str, what: str, when: str) -> None:
+    await rep.send(f"/add {name}")
+    await rep.click("Open card")
+    await rep.click("Next step")
+    await rep.send(what)
+    await rep.send(when)
+    await rep.click("Confirm")
+
+
+async def touched(rep, name: str) -> None:
+    await rep.send(f"/add {name}")
+    await rep.click("Open card")
+    await rep.click("Log touch")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("talked")
+    await rep.click("No next step")
+    await rep.click("other")
+    await rep.send("later")
+
+
+TEAM = {
+    "en": {
+        "head": "Your team: Maria",
+        "rita": "• Rita (sales rep): touches 1 · overdue 1 · going cold 0 · NPS — (0 answers)",
+        "boris": "• Boris (sales rep): touches 0 · overdue 0 · going cold 0 · NPS — (0 answers)",
+        "renamed": "✅ The team is now called “North & Co”.",
+        "new head": "Your team: North & Co",
+    },
+    "ru": {
+        "head": "Ваша команда: Maria",
+        "rita": "• Rita (менеджер по продажам): касаний 1 · просрочено 1 · остывают 0 · "
+        "NPS — (0 ответов)",
+        "boris": "• Boris (менеджер по продажам): касаний 0 · просрочено 0 · остывают 0 · "
+        "NPS — (0 ответов)",
+        "renamed": "✅ Теперь команда называется «North & Co».",
+        "new head": "Ваша команда: North & Co",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_team_shows_each_reps_numbers_and_can_be_renamed(tg, clock, language) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await another_rep(tg, manager, 3004, "Boris")
+    t = TEAM[language]
+    await step(rep, "Anna Smirnova, Acme", "call back", "today 10:00")
+    await touched(rep, "Carl Touch, Gamma")
+    clock.advance(hours=2)
+    await set_language(manager, language)
+    reply = await manager.send("/team")
+    for key in ("head", "rita", "boris"):
+        assert t[key] in reply.text, (key, reply.text)
+    reply = await manager.send("/team name North & Co")
+    assert reply.text == t["renamed"]
+    assert t["new head"] in (await manager.send("/team")).text
+    # by the button and a dialogue
+    await manager.click("✏️")
+    reply = await manager.send("   ")
+    assert "/cancel" in reply.text
+    reply = await manager.send("South")
+    assert "South" in reply.text
+    assert "South" in (await manager.send("/team")).text
+
+
+HANDOVER = {
+    "en": {
+        "confirm": "Deactivate Rita? Boris gets 3 contacts, 2 open next steps, 2 pending reminders "
+        "and notices, 0 open cases. Rita can no longer use the bot.",
+        "done": "✅ Rita is deactivated. Boris got 3 contacts, 2 open next steps, 2 pending "
+        "reminders and notices, 0 open cases and is told.",
+        "heir": "📦 Maria handed you Rita's work: 3 contacts, 2 open next steps, 2 pending "
+        "reminders and notices, 0 open cases. /contacts and /today show them.",
+        "off": "Maria deactivated your access to the team; your contacts are now with Boris.",
+    },
+    "ru": {
+        "confirm": "Отключить Rita? Boris получит 3 контакта, 2 открытых следующих шага, "
+        "2 ожидающих напоминания и уведомления, 0 открытых случаев. Rita больше не сможет "
+        "пользоваться ботом.",
+        "done": "✅ Rita отключён(а). Boris получил(а) 3 контакта, 2 открытых следующих шага, "
+        "2 ожидающих напоминания и уведомления, 0 открытых случаев, ему(ей) сообщено.",
+        "heir": "📦 Maria передал(а) вам работу Rita: 3 контакта, 2 открытых следующих шага, "
+        "2 ожидающих напоминания и уведомления, 0 открытых случаев. Они в /contacts и /today.",
+        "off": "Maria отключил(а) ваш доступ к команде; ваши контакты теперь у Boris.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock, language) -> None:
+    _admin, manager, rep = await team_with_rep(tg, language=language)
+    boris = await another_rep(tg, manager, 3004, "Boris")
+    await set_language(boris, language)
+    t = HANDOVER[language]
+    await step(rep, "Anna Smirnova, Acme", "call back", "today 10:00")
+    await step(rep, "Pavel Plan, Beta", "send the offer", "tomorrow 12:00")
+    await touched(rep, "Carl Touch, Gamma")
+    await set_language(manager, language)
+    reply = await manager.send("/team")
+    reply = await manager.click("🚪")
+    assert reply.buttons[:2] == ["Boris", "Rita"]  # reps only, not the manager herself
+    reply = await manager.click("Rita")
+    assert reply.buttons[:2] == ["Maria", "Boris"]
+    reply = await manager.click("Boris")
+    assert reply.text == t["confirm"]
+    confirm = reply.last
+    reply = await manager.click(1, confirm)
+    assert reply.text == t["done"]
+    again = await manager.click(1, confirm)  # tapped twice: nothing more
+    assert again.answer["show_alert"]
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, boris.id, t["heir"])) == 1
+    assert len(sent_to(emu, rep.id, t["off"])) == 1
+    # the cards, their reminders and checks are Boris's; Rita is no one
+    async with tg.app.session_factory() as s:
+        owners = set(await s.scalars(select(Contact.owner_id)))
+        rita = await s.scalar(select(User).where(User.tg_id == rep.id))
+        b = await s.scalar(select(User).where(User.tg_id == boris.id))
+        pending = list(await s.scalars(select(DueWork).where(DueWork.status == "pending")))
+    assert owners == {b.id} and rita.role is None and rita.team_id is None
+    assert {w.chat_id for w in pending if w.contact_id} == {boris.id}
+    assert "Anna" not in (await rep.send("/find Anna")).text  # Rita has no access any more
+    reply = await boris.send("/find Anna")
+    assert "Anna Smirnova" in reply.text
+    start = len(emu.requests)
+    clock.set(clock.now().replace(day=24, hour=12))
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, boris.id, "send the offer", start)) == 1  # the reminder: to Boris
+    assert sent_to(emu, rep.id, "send the offer", start) == []
