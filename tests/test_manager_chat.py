@@ -306,3 +306,46 @@ async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock
     await tg.app.clockwork.tick()
     assert len(sent_to(emu, boris.id, "send the offer", start)) == 1  # the reminder: to Boris
     assert sent_to(emu, rep.id, "send the offer", start) == []
+
+
+DIGEST = {
+    "en": {
+        "steps": "✅ Next steps: 0 of 0 done\nSteps that fell due in this period. “Overdue now” "
+        "counts every open step past its date, however long ago it fell due.",
+        "overdue": "🔴 Overdue now: 1",
+        "overdue button": "🔴 Overdue",
+        "cases button": "🚨 Cases",
+        "card": "Anna Smirnova",
+    },
+    "ru": {
+        "steps": "✅ Следующие шаги: выполнено 0 из 0\nШаги, срок которых пришёлся на этот период. "
+        "«Просрочено сейчас» — все открытые шаги с прошедшим сроком, как бы давно он ни прошёл.",
+        "overdue": "🔴 Просрочено сейчас: 1",
+        "overdue button": "🔴 Просрочено",
+        "cases button": "🚨 Случаи",
+        "card": "Anna Smirnova",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_the_digests_lists_open_with_buttons_and_steps_are_explained(
+    tg, clock, language
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    t = DIGEST[language]
+    await step(rep, "Anna Smirnova, Acme", "call back", "today 10:00")
+    await detractor(tg, clock, rep, 9004, "Dan")  # 11:00; Anna's step is overdue
+    clock.advance(days=2)  # the step fell due before the period: 0 of 0, yet overdue
+    await set_language(manager, language)
+    await manager.send("/digest")  # the first: the last 24 hours
+    reply = await manager.send("/digest")
+    assert t["steps"] in reply.text and t["overdue"] in reply.text
+    listing = await manager.click(t["overdue button"], reply.messages[0])
+    assert "Anna Smirnova" in listing.buttons
+    card = await manager.click("Anna Smirnova", listing.last)
+    assert "call back" in card.text and "Acme" in card.text
+    listing = await manager.click(t["cases button"], reply.last)
+    assert listing.buttons == ["Dan Client"]
+    case = await manager.click("Dan Client", listing.last)
+    assert "3/10" in case.text and len(case.buttons) == 4
