@@ -61,11 +61,11 @@ CASES = {
         "head": "🚨 2 открытых случая недовольных клиентов",
         "sla": "Случай нужно решить за 24 часа после ответа клиента.",
         "overdue": "⚠️ Просрочен 1.",
-        "dan": "1. Dan Client — 3/10 · менеджер Rita · взял Maria · открыт 1 д 3 ч · "
+        "dan": "1. Dan Client — 3/10 · менеджер Rita · в работе у Maria · открыт 1 д 3 ч · "
         "⚠️ просрочен на 3 ч",
         "eli": "2. Eli Client — 0/10 · менеджер Rita · никто не взял · открыт 1 ч 0 мин · "
         "осталось 23 ч 0 мин",
-        "status": "Статус: 🙋 взял Maria",
+        "status": "Статус: 🙋 в работе у Maria",
         "late": "⚠️ Просрочен на 3 ч 0 мин: срок был вт, 24 нояб. 2026, 11:00.",
         "open": "Статус: 🆕 открыт, никто не взял",
         "left": "⏳ Открыт 1 ч 0 мин; решить до ср, 25 нояб. 2026, 13:00 (осталось 23 ч 0 мин).",
@@ -113,9 +113,9 @@ NEWS = {
         "resolution": "Resolution: Refunded &lt;all&gt;",
     },
     "ru": {
-        "took": "Новое по случаю: 🙋 Maria взяла случай Dan Client.",
+        "took": "Новое по случаю: 🙋 Случай Dan Client взят в работу: Maria.",
         "escalated": "Новое по случаю: ⛔ Случай Dan Client просрочен и передан администраторам.",
-        "resolved": "Новое по случаю: ✅ Ada (администратор) решила случай Dan Client.",
+        "resolved": "Новое по случаю: ✅ Случай Dan Client решён: Ada (администратор).",
         "status": "Статус: ✅ решён",
         "resolution": "Решение: Refunded &lt;all&gt;",
     },
@@ -256,24 +256,25 @@ HANDOVER = {
         "confirm": "Отключить Rita? Boris получит 3 контакта, 2 открытых следующих шага, "
         "2 ожидающих напоминания и уведомления, 0 открытых случаев. Rita больше не сможет "
         "пользоваться ботом.",
-        "done": "✅ Rita отключён(а). Boris получил(а) 3 контакта, 2 открытых следующих шага, "
-        "2 ожидающих напоминания и уведомления, 0 открытых случаев, ему(ей) сообщено.",
-        "heir": "📦 Maria передал(а) вам работу Rita: 3 контакта, 2 открытых следующих шага, "
+        "done": "✅ Rita: доступ отключён. Boris: переданы 3 контакта, 2 открытых следующих "
+        "шага, 2 ожидающих напоминания и уведомления, 0 открытых случаев, уведомление отправлено.",
+        "heir": "📦 Maria передаёт вам дела Rita: 3 контакта, 2 открытых следующих шага, "
         "2 ожидающих напоминания и уведомления, 0 открытых случаев. Они в /contacts и /today.",
-        "off": "Maria отключил(а) ваш доступ к команде; ваши контакты теперь у Boris.",
+        "off": "Maria отключает ваш доступ к команде; ваши контакты теперь у Boris.",
     },
 }
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock, language) -> None:
-    _admin, manager, rep = await team_with_rep(tg, language=language)
+    _admin, manager, rep = await team_with_rep(tg)
     boris = await another_rep(tg, manager, 3004, "Boris")
     await set_language(boris, language)
     t = HANDOVER[language]
     await step(rep, "Anna Smirnova, Acme", "call back", "today 10:00")
     await step(rep, "Pavel Plan, Beta", "send the offer", "tomorrow 12:00")
     await touched(rep, "Carl Touch, Gamma")
+    await set_language(rep, language)
     await set_language(manager, language)
     reply = await manager.send("/team")
     reply = await manager.click("🚪")
@@ -322,7 +323,7 @@ DIGEST = {
         "«Просрочено сейчас» — все открытые шаги с прошедшим сроком, как бы давно он ни прошёл.",
         "overdue": "🔴 Просрочено сейчас: 1",
         "overdue button": "🔴 Просрочено",
-        "cases button": "🚨 Случаи",
+        "cases button": "🚨 Кейсы",
         "card": "Anna Smirnova",
     },
 }
