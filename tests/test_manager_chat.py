@@ -311,8 +311,8 @@ async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock
 
 DIGEST = {
     "en": {
-        "steps": "✅ Next steps: 0 of 0 done\nSteps that fell due in this period. “Overdue now” "
-        "counts every open step past its date, however long ago it fell due.",
+        "steps": "✅ Next steps: 0 of 0 done\nSteps that fell due in this period. The overdue "
+        "count below takes every open step past its date, however long ago it fell due.",
         "overdue": "🔴 Overdue now: 1",
         "overdue button": "🔴 Overdue",
         "cases button": "🚨 Cases",
@@ -320,7 +320,7 @@ DIGEST = {
     },
     "ru": {
         "steps": "✅ Следующие шаги: выполнено 0 из 0\nШаги, срок которых пришёлся на этот период. "
-        "«Просрочено сейчас» — все открытые шаги с прошедшим сроком, как бы давно он ни прошёл.",
+        "В просроченных ниже — все открытые шаги с прошедшим сроком, как бы давно он ни прошёл.",
         "overdue": "🔴 Просрочено сейчас: 1",
         "overdue button": "🔴 Просрочено",
         "cases button": "🚨 Кейсы",

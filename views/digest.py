@@ -156,8 +156,8 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
             head("steps", _("{done} of {due} done").format(done=d.steps.done, due=d.steps.due))
             + "\n"
             + _(
-                "Steps that fell due in this period. “Overdue now” counts every open step "
-                "past its date, however long ago it fell due."
+                "Steps that fell due in this period. The overdue count below takes every open "
+                "step past its date, however long ago it fell due."
             ),
         )
     )
