@@ -142,7 +142,7 @@ async def test_the_manager_hears_when_an_admin_resolves_an_escalated_case(
     # the admin resolves it from the escalation
     await admin.click("Resolve", admin.last_with_buttons())
     reply = await admin.send("Refunded <all>")
-    assert "Case resolved" in reply.text
+    assert "Case resolved" in reply.text and "Status: ✅ resolved" in reply.text
     await tg.app.clockwork.tick()
     for person in (manager, rep):
         [news] = sent_to(emu, person.id, t["resolved"])
