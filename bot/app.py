@@ -34,7 +34,9 @@ from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
 from scheduler import Clockwork, delivery, digest, followup_jobs, nps_jobs
+from scheduler import cases as case_jobs
 from scheduler import network as network_jobs
+from scheduler import team as team_jobs
 from storage.db import create_engine, create_session_factory
 from storage.repo import users as users_repo
 from storage.uow import write_session
@@ -96,7 +98,7 @@ class App:
 def register_renderers(clockwork: Clockwork) -> None:
     """Every kind of due work the services schedule gets its renderer (tests check that none
     is missing: a kind without one stays pending and fails loudly, it is never marked done)."""
-    for module in (followup_jobs, nps_jobs, digest):
+    for module in (followup_jobs, nps_jobs, digest, case_jobs, team_jobs):
         clockwork.register_renderers(module.renderers())
 
 

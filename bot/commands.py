@@ -33,6 +33,7 @@ DESCRIPTIONS: dict[str, str] = {
     "cancel": N_("Leave the current dialogue"),
     "delivered": N_("Service delivered: log it and ask the client for NPS"),
     "nps": N_("NPS by team, rep, segment"),
+    "cases": N_("Open detractor cases"),
     "forget": N_("Erase personal data"),
     "network": N_("Network: brokers, ties to revive, accounts missing roles"),
     "intro": N_("A warm path to a company or a person"),

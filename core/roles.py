@@ -46,6 +46,7 @@ _DATA_AND_HELP = ("export", "import", "settings", "help", "cancel")
 _LEADS = (
     *_CONTACT_WORK,
     "nps",
+    "cases",
     "digest",
     "stats",
     "team",

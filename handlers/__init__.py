@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         adding,
         cards,
+        cases,
         common,
         digest,
         errors,
@@ -22,6 +23,7 @@ def get_routers() -> list[Router]:
         reminders,
         settings,
         start,
+        team,
         touches,
     )
 
@@ -33,8 +35,10 @@ def get_routers() -> list[Router]:
         privacy.create_router(),
         settings.create_router(),
         invite.create_router(),
+        team.create_router(),
         reminders.create_router(),
         touches.create_router(),
+        cases.create_router(),  # before the NPS staff router, which takes the other case taps
         nps.create_staff_router(),
         exchange.create_router(),
         adding.create_router(),

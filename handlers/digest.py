@@ -26,6 +26,7 @@ from services import reports
 from storage.models import User
 from views import digest as view
 from views.digest import DigestCb, StatsCb
+from views.digest_lists import list_keyboard
 from views.rendered import Composed, Rendered
 from views.rendering import answer_long, h
 
@@ -256,6 +257,7 @@ def create_router() -> Router:
                 tz=tz,
                 lang=ctx.viewer.lang,
             ),
+            list_keyboard(items),
         )
 
     return router

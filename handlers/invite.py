@@ -1,4 +1,4 @@
-"""/invite and /team for admins and managers."""
+"""/invite for admins and managers."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from storage.repo import users as users_repo
 from views.callbacks import InviteCb
 from views.keyboards import InlineKeyboard
 from views.labels import role_name
-from views.rendering import answer_long, edit_text, h
+from views.rendering import edit_text, h
 
 
 def _role_keyboard(role: Role) -> InlineKeyboardMarkup:
@@ -117,28 +117,6 @@ def create_router() -> Router:
             await edit_text(query.message, _("Into which team?"), reply_markup=kb)
             return
         await issue(query.message, ctx, bot, invited, callback_data.team_id or None)
-
-    @router.message(Command("team"))
-    async def team(message: Message, session: AsyncSession, user: User, role: Role) -> None:
-        if role is Role.ADMIN:
-            teams = await users_repo.list_teams(session)
-            if not teams:
-                await message.answer(_("No teams yet. /invite manager creates one."))
-                return
-            lines = [_("<b>Teams</b>")]
-            lines += [
-                _("{name}: {count} members").format(name=h(t.name), count=c) for t, c in teams
-            ]
-            await answer_long(message, "\n".join(lines))
-            return
-        if user.team_id is None:
-            await message.answer(_("You are not in a team."))
-            return
-        members = await users_repo.team_members(session, user.team_id)
-        lines = [_("<b>Your team</b>")]
-        for m in members:
-            lines.append(f"• {h(m.display_name)} — {role_name(Role(m.role)) if m.role else ''}")
-        await answer_long(message, "\n".join(lines))
 
     @router.callback_query(F.data.startswith("inv:"))
     async def stale(query: CallbackQuery) -> None:  # malformed invite buttons

@@ -335,7 +335,8 @@ def create_staff_router() -> Router:
         await nps.move_case(
             session, case_row, nps.CaseMove.RESOLVE, actor=user, now=clock.now(), note=message.text
         )
-        await message.answer(_("✅ Case resolved. The rep is informed."))
+        card = await nps_cards.case_card(session, case_row)
+        await message.answer(_("✅ Case resolved. The rep is informed.") + "\n\n" + case_text(card))
 
     @router.message(Command("nps"), leads())
     async def nps_cmd(

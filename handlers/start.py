@@ -55,9 +55,10 @@ def help_text(role: Role | None) -> str:
         lines += [
             "",
             _("<b>Team</b>"),
-            _("/team — members of your team"),
+            _("/team — your team: each rep's numbers, rename, hand over a rep's work"),
             _("/digest — the daily digest now · /stats 30d — the method's measures"),
             _("/nps — NPS by team, rep, segment, with comments"),
+            _("/cases — open detractor cases: owner, age, deadline, actions"),
             _("/forget Name — erase a contact's personal data (logged)"),
         ]
         if role is Role.ADMIN:

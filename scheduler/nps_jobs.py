@@ -126,7 +126,7 @@ async def render_case_escalate(
         await nps.notify_people(
             session, case_row, people, what="case_escalated", key="caseesc", now=now
         )
-        await nps.notify_rep(session, case_row, what="case_moved", key_suffix="escalated", now=now)
+        await nps.tell_about(session, case_row, "escalated", actor_id=None, now=now)
     return None
 
 

@@ -68,6 +68,7 @@ class Item:
     new: str | None = None
     extra: str | None = None  # who (rep), a comment, a summary, who introduced
     number: int | None = None  # an NPS score; 1/0 for a step done/not done
+    case_id: int | None = None  # the detractor case (the cases' list)
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,10 @@ async def _cases(session: AsyncSession, scope: mx.MetricScope, limit: int) -> li
         .order_by(NpsCase.opened_at, NpsCase.id)
         .limit(limit)
     )
-    return [Item(c.id, c.name, c.company, k.opened_at, code=k.status) for k, c in rows.all()]
+    return [
+        Item(c.id, c.name, c.company, k.opened_at, code=k.status, case_id=k.id)
+        for k, c in rows.all()
+    ]
 
 
 async def _referrals(

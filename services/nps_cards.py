@@ -26,10 +26,18 @@ class CaseCard:
     comment: str | None
     escalated: bool
     resolution: str | None
+    taken_by_name: str | None = None
+    opened_at: datetime | None = None
+    deadline_at: datetime | None = None
+    company: str | None = None
 
     @property
     def resolved(self) -> bool:
         return self.status == "resolved"
+
+    def overdue(self, now: datetime) -> bool:
+        """Past its deadline (the SLA, ``NPS_CASE_SLA_HOURS``) and not resolved."""
+        return not self.resolved and self.deadline_at is not None and self.deadline_at <= now
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ async def case_card(session: AsyncSession, case_row: NpsCase) -> CaseCard:
     survey = await session.get(Survey, case_row.survey_id)
     contact = await session.get(Contact, case_row.contact_id)
     rep = await session.get(User, case_row.rep_id)
+    taker = await session.get(User, case_row.taken_by_id) if case_row.taken_by_id else None
     return CaseCard(
         id=case_row.id,
         contact_id=case_row.contact_id,
@@ -61,6 +70,10 @@ async def case_card(session: AsyncSession, case_row: NpsCase) -> CaseCard:
         comment=survey.comment if survey else None,
         escalated=case_row.escalated_at is not None,
         resolution=case_row.resolution,
+        taken_by_name=taker.display_name if taker else None,
+        opened_at=case_row.opened_at,
+        deadline_at=case_row.deadline_at,
+        company=contact.company if contact else None,
     )
 
 

@@ -314,7 +314,7 @@ async def test_manager_invite_puts_rep_into_managers_team(tg) -> None:
 
     reply = await manager.send("/team")
     assert "Your team" in reply.text
-    assert "Maria — manager" in reply.text and "Rita — sales rep" in reply.text
+    assert "Maria (manager)" in reply.text and "Rita (sales rep)" in reply.text
 
     reply = await admin.send("/team")
     assert "Teams" in reply.text and "2 members" in reply.text

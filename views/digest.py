@@ -153,7 +153,12 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
     out.append(
         (
             "steps",
-            head("steps", _("{done} of {due} done").format(done=d.steps.done, due=d.steps.due)),
+            head("steps", _("{done} of {due} done").format(done=d.steps.done, due=d.steps.due))
+            + "\n"
+            + _(
+                "Steps that fell due in this period. The overdue count below takes every open "
+                "step past its date, however long ago it fell due."
+            ),
         )
     )
     lines = [head("overdue", d.overdue)]

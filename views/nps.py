@@ -85,7 +85,27 @@ def case_keyboard(card: CaseCard) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+def case_status(card: CaseCard) -> str:
+    """Where the case is, with who took it; an escalation and a resolution on their own lines."""
+    who = h(card.taken_by_name or "?")
+    if card.status == "taken":
+        status = _("🙋 taken by {name}").format(name=who)
+    elif card.status == "contacted":
+        status = _("📞 client contacted ({name})").format(name=who)
+    elif card.status == "resolved":
+        status = _("✅ resolved")
+    else:
+        status = _("🆕 open, nobody has taken it yet")
+    lines = [_("Status: {status}").format(status=status)]
+    if card.escalated and not card.resolved:
+        lines.append(_("⛔ Escalated to the administrators: the deadline was missed."))
+    if card.resolved and card.resolution:
+        lines.append(_("Resolution: {text}").format(text=h(card.resolution[:1500])))
+    return "\n".join(lines)
+
+
 def case_text(card: CaseCard) -> str:
+    """A case as every message about it shows it: always with its status."""
     lines = [
         _("🚨 <b>Detractor</b>: {name} gave {score}/10.").format(
             name=h(card.contact_name or "?"), score=card.score if card.score is not None else "?"
@@ -94,6 +114,7 @@ def case_text(card: CaseCard) -> str:
     ]
     if card.comment:
         lines.append(_("What went wrong: «{text}»").format(text=h(card.comment[:1500])))
+    lines.append(case_status(card))
     return "\n".join(lines)
 
 
@@ -117,19 +138,8 @@ def case_notice(what: str, card: CaseCard) -> Rendered | None:
         return _(
             "⛔ The case missed its deadline and is escalated to you."
         ) + "\n" + text, case_keyboard(card)
-    if what == "case_moved":
-        status = {
-            "open": _("open"),
-            "taken": _("taken by the manager"),
-            "contacted": _("client contacted"),
-            "resolved": _("resolved"),
-        }[card.status]
-        extra = ""
-        if card.escalated and not card.resolved:
-            extra = "\n" + _("It is escalated to the administrators.")
-        if card.resolution:
-            extra += "\n" + _("Resolution: {text}").format(text=h(card.resolution))
-        return _("Case update: {status}.").format(status=status) + extra + "\n" + text, None
+    if what == "case_moved":  # queued before case news (views.cases.news) took its place
+        return _("Case update.") + "\n" + text, None
     return None
 
 

@@ -8,11 +8,13 @@
 """
 
 from services.nps.cases import (
+    CASE_NEWS,
     CaseMove,
     case_managers,
     get_case_for,
     move_case,
     open_case,
+    tell_about,
 )
 from services.nps.notices import (
     CASE_ALERT,
@@ -65,6 +67,7 @@ __all__ = [
     "CASE_ALERT",
     "CASE_DUE",
     "CASE_ESCALATE",
+    "CASE_NEWS",
     "CHANGE_WINDOW",
     "CLIENT_DAYTIME",
     "CaseMove",
@@ -100,5 +103,6 @@ __all__ = [
     "referral_link_for",
     "stop",
     "summary",
+    "tell_about",
     "survey_by_token",
 ]

@@ -17,6 +17,9 @@ from services.nps.notices import CASE_ALERT, CASE_DUE, CASE_ESCALATE, notify_rep
 from storage.models import Contact, NpsCase, Survey, User
 from storage.uow import transactional
 
+# a case's news to the people it concerns: what changed and who did it (scheduler/cases.py)
+CASE_NEWS = "case_news"
+
 
 @transactional
 async def open_case(
@@ -118,9 +121,36 @@ async def move_case(
             new=f"{case_row.status}: {note}" if note else case_row.status,
             now=now,
         )
-    if case_row.rep_id != actor.id:
-        await notify_rep(session, case_row, what="case_moved", key_suffix=case_row.status, now=now)
+    await tell_about(session, case_row, move.value, actor_id=actor.id, now=now)
     return True
+
+
+@transactional
+async def tell_about(
+    session: AsyncSession, case_row: NpsCase, move: str, *, actor_id: int | None, now: datetime
+) -> None:
+    """The news of a case (``move``: take | contacted | resolve | escalated) for its rep and the
+    team's managers, each but the one who made it: the manager hears when an administrator acts
+    on an escalated case, and the rep what changed and who changed it."""
+    people = {m.id: m for m in await case_managers(session, case_row)}
+    rep = await session.get(User, case_row.rep_id)
+    if rep is not None:
+        people[rep.id] = rep
+    for person in people.values():
+        if person.id == actor_id:
+            continue
+        await duework.schedule(
+            session,
+            kind=CASE_NEWS,
+            key=f"casenews:{case_row.id}:{move}:{person.id}",
+            chat_id=person.tg_id,
+            user_id=person.id,
+            contact_id=case_row.contact_id,
+            ref_id=case_row.id,
+            due_at=now,
+            now=now,
+            payload={"move": move, "by": actor_id, "rep": person.id == case_row.rep_id},
+        )
 
 
 async def get_case_for(
