@@ -15,7 +15,6 @@ from bot.i18n import _
 from bot.links import start_link
 from core.roles import Role
 from services.access import InviteProblem, create_invite
-from storage.models import User
 from storage.repo import users as users_repo
 from views.callbacks import InviteCb
 from views.keyboards import InlineKeyboard
