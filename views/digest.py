@@ -119,16 +119,21 @@ def _counts(
     )
 
 
-def answers_count(n: int) -> str:
-    return ngettext("{n} answer", "{n} answers", n).format(n=n)
+def answers_count(n: int, lang: str = "en") -> str:
+    return ngettext("{n} answer", "{n} answers", n).format(n=m.fmt_number(n, lang))
 
 
-def _nps_line(f: mx.NpsFigures) -> str:
+def _nps_line(f: mx.NpsFigures, lang: str) -> str:
+    def num(n: int) -> str:
+        return m.fmt_number(n, lang)
+
     return _("{answers}: {promoters}, {passives}, {detractors}").format(
-        answers=answers_count(f.answers),
-        promoters=ngettext("{n} promoter", "{n} promoters", f.promoters).format(n=f.promoters),
-        passives=ngettext("{n} passive", "{n} passives", f.passives).format(n=f.passives),
-        detractors=ngettext("{n} detractor", "{n} detractors", f.detractors).format(n=f.detractors),
+        answers=answers_count(f.answers, lang),
+        promoters=ngettext("{n} promoter", "{n} promoters", f.promoters).format(n=num(f.promoters)),
+        passives=ngettext("{n} passive", "{n} passives", f.passives).format(n=num(f.passives)),
+        detractors=ngettext("{n} detractor", "{n} detractors", f.detractors).format(
+            n=num(f.detractors)
+        ),
     )
 
 
@@ -137,6 +142,8 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
 
     def head(key: str, count: int | str | None = None) -> str:
         text = f"<b>{title(key, d.everyone)}</b>"
+        if isinstance(count, int):
+            count = m.fmt_number(count, lang)
         return text if count is None else f"{text}: {count}"
 
     def when(dt: datetime | None) -> str:
@@ -187,11 +194,11 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
             "nps",
             head("nps")
             + "\n"
-            + _("Since the last digest: {line}").format(line=_nps_line(d.nps_since))
+            + _("Since the last digest: {line}").format(line=_nps_line(d.nps_since, lang))
             + "\n"
             + _("Last 30 days: NPS {nps} ({answers}), {change} against the 30 days before").format(
                 nps=m.fmt_nps(d.nps_30.score),
-                answers=answers_count(d.nps_30.answers),
+                answers=answers_count(d.nps_30.answers, lang),
                 change=m.fmt_change(change),
             ),
         )
@@ -431,7 +438,18 @@ def picker(reps: Sequence[tuple[int, str]], period: str) -> Rendered:
 def stats_text(
     s: mx.Stats, *, scope_name: str, period: str, tz: str, lang: str, reply_hours: float
 ) -> str:
-    """The method's measures for /stats (``scope_name`` is already escaped)."""
+    """The method's measures for /stats (``scope_name`` is already escaped); numbers and
+    percentages as the language writes them ("1,3", "45 %" in Russian)."""
+
+    def num(n: int | float) -> str:
+        return m.fmt_number(n, lang)
+
+    def pct(part: int, whole: int) -> str:
+        return m.fmt_percent(part, whole, lang)
+
+    def ratio(value: object) -> str:
+        return m.fmt_ratio(value, lang=lang)  # type: ignore[arg-type]
+
     lines = [
         _("<b>📊 Metrics</b> — {scope}, {period}").format(
             scope=scope_name, period=h(_(PERIOD_NAMES.get(period, period)))
@@ -440,7 +458,7 @@ def stats_text(
             start=format_local(s.start, tz, lang), end=format_local(s.end, tz, lang)
         ),
         "",
-        _("<b>Reach</b>: {n} (distinct contacts touched)").format(n=s.reach),
+        _("<b>Reach</b>: {n} (distinct contacts touched)").format(n=num(s.reach)),
         _("<b>Touch frequency</b> (per contact reached, against the stage's cadence):"),
     ]
     for f in s.frequency:
@@ -449,54 +467,57 @@ def stats_text(
         lines.append(
             _("• {stage}: {actual} per contact, {contacts} reached, expected {expected}").format(
                 stage=label("stage", f.stage),
-                actual=m.fmt_ratio(f.per_contact),
-                contacts=f.contacts,
-                expected=m.fmt_ratio(f.expected),
+                actual=ratio(f.per_contact),
+                contacts=num(f.contacts),
+                expected=ratio(f.expected),
             )
         )
     c = s.conversion
     lines += [
-        _(
+        ngettext(
+            "<b>Conversion</b> of {n} new contact: to lead {lead}, to client {client}, "
+            "to a meeting {meeting}",
             "<b>Conversion</b> of {n} new contacts: to lead {lead}, to client {client}, "
-            "to a meeting {meeting}"
+            "to a meeting {meeting}",
+            c.cohort,
         ).format(
-            n=c.cohort,
-            lead=m.fmt_percent(c.lead, c.cohort),
-            client=m.fmt_percent(c.client, c.cohort),
-            meeting=m.fmt_percent(c.meeting, c.cohort),
+            n=num(c.cohort),
+            lead=pct(c.lead, c.cohort),
+            client=pct(c.client, c.cohort),
+            meeting=pct(c.meeting, c.cohort),
         ),
         _(
             "<b>Referral share</b>: {new} of new contacts ({a}/{b}), {clients} of new clients "
             "({c}/{d})"
         ).format(
-            new=m.fmt_percent(s.referral.new_referral, s.referral.new),
-            a=s.referral.new_referral,
-            b=s.referral.new,
-            clients=m.fmt_percent(s.referral.clients_referral, s.referral.clients),
-            c=s.referral.clients_referral,
-            d=s.referral.clients,
+            new=pct(s.referral.new_referral, s.referral.new),
+            a=num(s.referral.new_referral),
+            b=num(s.referral.new),
+            clients=pct(s.referral.clients_referral, s.referral.clients),
+            c=num(s.referral.clients_referral),
+            d=num(s.referral.clients),
         ),
         _("<b>Retention</b>: {share} of clients touched ({a}/{b})").format(
-            share=m.fmt_percent(s.retention.retained, s.retention.clients),
-            a=s.retention.retained,
-            b=s.retention.clients,
+            share=pct(s.retention.retained, s.retention.clients),
+            a=num(s.retention.retained),
+            b=num(s.retention.clients),
         ),
-        _("<b>NPS</b>: {nps} ({answers} answers; response rate {rate})").format(
+        _("<b>NPS</b>: {nps} ({answers}; response rate {rate})").format(
             nps=m.fmt_nps(s.nps.score),
-            answers=s.nps.answers,
-            rate=m.fmt_percent(s.nps.answers, s.nps.delivered),
+            answers=answers_count(s.nps.answers, lang),
+            rate=pct(s.nps.answers, s.nps.delivered),
         ),
         _("<b>Reply to inbound</b>: median {median}; within {hours} h: {share} ({a}/{b})").format(
             median=fmt_duration(s.reply.median_seconds),
-            hours=m.fmt_ratio(reply_hours).removesuffix(".0"),
-            share=m.fmt_percent(s.reply.within, s.reply.inbound),
-            a=s.reply.within,
-            b=s.reply.inbound,
+            hours=num(reply_hours),
+            share=pct(s.reply.within, s.reply.inbound),
+            a=num(s.reply.within),
+            b=num(s.reply.inbound),
         ),
         _("<b>Fresh data</b>: {share} of active cards verified in time ({a}/{b})").format(
-            share=m.fmt_percent(s.freshness.fresh, s.freshness.active),
-            a=s.freshness.fresh,
-            b=s.freshness.active,
+            share=pct(s.freshness.fresh, s.freshness.active),
+            a=num(s.freshness.fresh),
+            b=num(s.freshness.active),
         ),
     ]
     return "\n".join(lines)

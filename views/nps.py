@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _
-from core.nps import category
+from bot.i18n import _, current_language, ngettext
+from core import metrics as m
+from core.nps import category, format_nps
 from views.callbacks import CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
 from views.rendered import Rendered
 from views.rendering import h
 
 if TYPE_CHECKING:
+    from services.nps import Row
     from services.nps_cards import CaseCard
 
 
@@ -98,7 +100,7 @@ def case_text(card: CaseCard) -> str:
 
 
 def case_alert(card: CaseCard, sla_hours: float) -> Rendered:
-    sla = _("Resolve within {hours} h.").format(hours=f"{sla_hours:g}")
+    sla = _("Resolve within {hours} h.").format(hours=m.fmt_number(sla_hours, current_language()))
     return case_text(card) + "\n" + sla, case_keyboard(card)
 
 
@@ -178,3 +180,32 @@ def score_notice(name: str, score: int) -> Rendered:
         ),
         None,
     )
+
+
+# -------------------------------------------------------------------------------------- /nps
+def report_head(days: int) -> str:
+    return ngettext("<b>NPS</b>, last {n} day", "<b>NPS</b>, last {n} days", days).format(
+        n=m.fmt_number(days, current_language())
+    )
+
+
+def summary_line(row: Row, label: str | None = None) -> str:
+    """One group's figures: NPS, answers (promoters, detractors), response rate; ``label`` is
+    the group's name, already escaped."""
+    lang = current_language()
+
+    def num(n: int) -> str:
+        return m.fmt_number(n, lang)
+
+    line = _("NPS {score} · {answers} ({promoters}, {detractors}) · response rate {rate}").format(
+        score=format_nps(row.score),
+        answers=ngettext("{n} answer", "{n} answers", row.answers).format(n=num(row.answers)),
+        promoters=ngettext("{n} promoter", "{n} promoters", row.promoters).format(
+            n=num(row.promoters)
+        ),
+        detractors=ngettext("{n} detractor", "{n} detractors", row.detractors).format(
+            n=num(row.detractors)
+        ),
+        rate=m.fmt_percent(row.answers, row.delivered, lang),
+    )
+    return f"{label}: {line}" if label else line
