@@ -13,6 +13,7 @@ from storage.uow import write_session
 from tests.helpers import team_with_rep
 
 NBSP = "\u00a0"
+THIN = "\u2009"  # Babel's date intervals: "Nov 9 – 16"
 
 
 async def speak(tg, person, language: str) -> None:
@@ -207,3 +208,50 @@ async def test_a_too_long_summary_counts_characters_in_plural_forms(
     await speak(tg, rep, language)
     reply = await rep.send("x" * size)
     assert text in reply.text
+
+
+@pytest.mark.parametrize(
+    ("language", "axes", "weeks", "point"),
+    [
+        (
+            "en",
+            (("Week", "NPS, −100 to +100"), ("Active cards", "Stage")),
+            [f"Sep 28{THIN}–{THIN}Oct 5", f"Nov 9{THIN}–{THIN}16", f"Nov 16{THIN}–{THIN}23"],
+            "+100\n1 answer",
+        ),
+        (
+            "ru",
+            (("Неделя", "NPS, от −100 до +100"), ("Активные карточки", "Этап")),
+            ["28 сент. — 5 окт.", "9—16 нояб.", "16—23 нояб."],
+            "+100\n1 ответ",
+        ),
+    ],
+)
+async def test_the_chart_has_axis_titles_answer_counts_and_weeks_by_their_dates(
+    tg, clock, monkeypatch, language, axes, weeks, point
+) -> None:
+    import sys
+
+    import views.charts as charts
+
+    drawn: list[dict] = []
+    real = charts.chart_png
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        drawn.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "chart_png", spy)
+    _admin, manager, rep = await team_with_rep(tg)
+    await answered(tg, clock, rep, 9001, "Carl", 10)  # Monday 23 Nov, 11:00 UTC
+    clock.advance(hours=1)
+    await speak(tg, manager, language)
+    reply = await manager.send("/stats chart")
+    assert reply.photos
+    [kwargs] = drawn
+    assert (kwargs["nps_axes"], kwargs["funnel_axes"]) == axes
+    labels = kwargs["date_labels"]  # eight 7-day weeks, the last ending now (Mon 12:00)
+    assert len(labels) == 8 and [labels[0], labels[-2], labels[-1]] == weeks
+    assert kwargs["point_labels"] == [None] * 7 + [point]
+    # matplotlib is loaded only to draw
+    assert "matplotlib" in sys.modules

@@ -1,18 +1,14 @@
 """The digest, /stats and the section lists as the chat shows them: titles, message packing by
-section, the buttons, and the Monday chart. Everything here takes plain data prepared by
+section, the buttons; the Monday chart comes from views.charts. Everything here takes plain data prepared by
 services.digest and services.metrics (never a session); handlers/digest.py and the scheduled
 digest (scheduler/digest.py) render through the same functions.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
-import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -21,8 +17,9 @@ from bot.i18n import N_, _, ngettext
 from core import metrics as m
 from core.nextstep import format_local
 from core.textsplit import TELEGRAM_LIMIT, split_html, utf16_len
+from views.charts import answers_count, chart, chart_caption
 from views.keyboards import InlineKeyboard
-from views.labels import label, label_text
+from views.labels import label
 from views.network import digest_section
 from views.rendered import Composed, Rendered
 from views.rendering import h
@@ -117,10 +114,6 @@ def _counts(
     return " · ".join(
         f"{label(group, code) if code else none_label or m.DASH} {n}" for code, n in pairs
     )
-
-
-def answers_count(n: int, lang: str = "en") -> str:
-    return ngettext("{n} answer", "{n} answers", n).format(n=m.fmt_number(n, lang))
 
 
 def _nps_line(f: mx.NpsFigures, lang: str) -> str:
@@ -312,78 +305,6 @@ def pack(
         keys.append(key)
     flush()
     return messages
-
-
-# --------------------------------------------------------------------------------- charts
-def chart_png(
-    weeks: list[mx.WeekNps],
-    funnel: list[tuple[str, int]],
-    *,
-    nps_title: str,
-    funnel_title: str,
-    no_answers: str,
-    stage_labels: list[str],
-    date_labels: list[str],
-) -> bytes:
-    """NPS by week (a line; gaps for weeks without answers) and the funnel by stage (bars).
-    Matplotlib's object API on the Agg canvas: no display, no global pyplot state."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    fig = Figure(figsize=(10, 4.2), dpi=100)
-    FigureCanvasAgg(fig)
-    left, right = fig.subplots(1, 2)
-    values = [w.figures.score for w in weeks]
-    ys = [math.nan if v is None else v for v in values]
-    xs = list(range(len(weeks)))
-    left.plot(xs, ys, marker="o", color="#2a7ae2")
-    left.axhline(0, color="#999999", linewidth=0.8)
-    left.set_ylim(-100, 100)
-    left.set_xticks(xs)
-    left.set_xticklabels(date_labels, rotation=45, fontsize=8)
-    left.set_title(nps_title)
-    left.grid(True, alpha=0.3)
-    for x, v in zip(xs, values, strict=True):
-        if v is not None:
-            left.annotate(str(v), (x, v), textcoords="offset points", xytext=(0, 6), ha="center")
-    if all(v is None for v in values):
-        left.text(0.5, 0.6, no_answers, ha="center", va="center", transform=left.transAxes)
-    counts = [n for _, n in funnel]
-    positions = list(range(len(funnel)))[::-1]
-    right.barh(positions, counts, color="#5cb85c")
-    right.set_yticks(positions)
-    right.set_yticklabels(stage_labels, fontsize=9)
-    right.set_title(funnel_title)
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for y, n in zip(positions, counts, strict=True):
-        right.annotate(str(n), (n, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-async def chart(data: reports.Chart, tz: str) -> bytes:
-    """The chart with its labels in the current language; drawn off the event loop."""
-    zone = ZoneInfo(tz)
-    return await asyncio.to_thread(
-        chart_png,
-        data.weeks,
-        data.funnel,
-        nps_title=_("NPS by week"),
-        funnel_title=_("Funnel by stage (active cards)"),
-        no_answers=_("no answers yet"),
-        stage_labels=[label_text("stage", s) for s, _n in data.funnel],
-        date_labels=[f"{w.start.astimezone(zone):%d.%m}" for w in data.weeks],
-    )
-
-
-def chart_caption(scope: str | None = None) -> str:
-    """The chart's caption: in the digest (no ``scope``), or for /stats (``scope`` escaped)."""
-    if scope is None:
-        return _("📈 NPS by week and the funnel by stage")
-    return _("📈 NPS by week and the funnel by stage — {scope}").format(scope=scope)
 
 
 # ------------------------------------------------------------------------------ composing
