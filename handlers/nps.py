@@ -28,7 +28,14 @@ from views import delivered as delivered_views
 from views import nps as nps_views
 from views.callbacks import CaseCb, NpsCb
 from views.delivered import pick_delivered
-from views.nps import case_keyboard, case_text, question, review_line, score_keyboard
+from views.nps import (
+    answered_survey,
+    case_keyboard,
+    case_text,
+    question,
+    review_line,
+    score_keyboard,
+)
 from views.rendering import answer_long, edit_text, h
 
 
@@ -61,10 +68,14 @@ async def route_answer(
     survey = result.survey
     assert survey is not None
     if result.result is nps.Answer.CHANGED:
+        if result.previous == survey.score:
+            return  # the same number again
         await message.answer(
             _("Your answer is changed to {score}. Thank you!").format(score=survey.score)
         )
-        return
+        if not result.category_changed:
+            return
+        # another category now (8 -> 10): its own follow-up, the referral link for a promoter
     if result.category is Category.PROMOTER:
         assert result.referral is not None
         link = await start_link(bot, result.referral.token)
@@ -176,6 +187,8 @@ def create_client_router() -> Router:
         await query.answer(_("Thank you!"))
         survey = result.survey
         assert survey is not None and isinstance(query.message, Message)
+        text, markup = answered_survey(settings.company_name, survey.id, callback_data.v)
+        await edit_text(query.message, text, reply_markup=markup)
         await route_answer(query.message, result, settings, bot)
 
     @router.message(Command("stop"))

@@ -105,7 +105,7 @@ def survey_plan(
         _(
             "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
         ).format(name=h(contact.name), until=when(survey.expires_at)),
-        forward_text(link, company),
+        forward_text(link, company, survey.language),
     ]
 
 
