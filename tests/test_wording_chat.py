@@ -255,3 +255,23 @@ async def test_the_chart_has_axis_titles_answer_counts_and_weeks_by_their_dates(
     assert kwargs["point_labels"] == [None] * 7 + [point]
     # matplotlib is loaded only to draw
     assert "matplotlib" in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("language", "decimal"),
+    [
+        ("en", r"\(constraint 0\.\d\d, effective size \d+\.\d\)"),
+        ("ru", r"\(ограничение 0,\d\d, эффективный размер \d+,\d\)"),
+    ],
+)
+async def test_network_figures_follow_the_language(tg, clock, language, decimal) -> None:
+    import re
+
+    from bot.emulator.client import plain
+    from tests.test_network_chat import seed_network
+
+    _admin, manager, rep = await team_with_rep(tg)
+    await seed_network(tg, rep.id, clock.now())
+    await speak(tg, manager, language)
+    reply = await manager.send("/network")
+    assert re.search(decimal, plain(reply.text))
