@@ -13,7 +13,7 @@ from typing import Any
 
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import I18n, I18nMiddleware, get_i18n
 from aiogram.utils.i18n import gettext as _gettext
 from aiogram.utils.i18n import lazy_gettext as _lazy_gettext
 from babel.messages.mofile import write_mo
@@ -38,6 +38,14 @@ N_ = gettext_noop
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The plural form for ``n`` in the current language (Russian has three)."""
     return _gettext(singular, plural, n)
+
+
+def current_language(default: str = "en") -> str:
+    """The language the current update (or scheduled message) is rendered in."""
+    try:
+        return get_i18n().current_locale
+    except LookupError:
+        return default
 
 
 def compile_catalogs(path: Path = LOCALES_DIR) -> dict[str, std_gettext.GNUTranslations]:

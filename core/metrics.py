@@ -14,6 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal, format_percent
+
+from core.locales import babel_locale
 from core.nps import nps, round_half_away
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "expected_touches",
     "fmt_change",
     "fmt_nps",
+    "fmt_number",
     "fmt_percent",
     "fmt_ratio",
     "median",
@@ -58,9 +62,18 @@ def percent(part: int, whole: int) -> int | None:
     return round_half_away(Decimal(value.numerator * 100) / Decimal(value.denominator))
 
 
-def fmt_percent(part: int, whole: int) -> str:
+def fmt_percent(part: int, whole: int, lang: str = "en") -> str:
+    """A share in whole percent as the language writes it ("45%", ru "45\u00a0%"); "—" for an
+    empty base."""
     value = percent(part, whole)
-    return DASH if value is None else f"{value}%"
+    if value is None:
+        return DASH
+    return format_percent(Decimal(value) / 100, locale=babel_locale(lang))
+
+
+def fmt_number(value: int | float | Decimal, lang: str = "en") -> str:
+    """A count or a plain number as the language writes it ("12,345", ru "12\u00a0345", "1,5")."""
+    return format_decimal(value, locale=babel_locale(lang))
 
 
 def ratio(numerator: int | Fraction, denominator: int | Fraction) -> Fraction | None:
@@ -70,8 +83,8 @@ def ratio(numerator: int | Fraction, denominator: int | Fraction) -> Fraction | 
     return Fraction(numerator) / Fraction(denominator)
 
 
-def fmt_ratio(value: Fraction | float | None, digits: int = 1) -> str:
-    """One decimal by default, half away from zero ("2.25" -> "2.3"); "—" for None."""
+def fmt_ratio(value: Fraction | float | None, digits: int = 1, lang: str = "en") -> str:
+    """One decimal by default, half away from zero ("2.25" -> "2.3"; ru "2,3"); "—" for None."""
     if value is None:
         return DASH
     exact = (
@@ -80,7 +93,9 @@ def fmt_ratio(value: Fraction | float | None, digits: int = 1) -> str:
         else Decimal(str(value))
     )
     quantum = Decimal(1).scaleb(-digits)
-    return str(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+    rounded = exact.quantize(quantum, rounding=ROUND_HALF_UP)
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(rounded, format=pattern, locale=babel_locale(lang))
 
 
 def expected_touches(period_days: Fraction | int, cadence_days: int | None) -> Fraction | None:

@@ -24,6 +24,7 @@ from services import digest as dg
 from services import metrics as mx
 from services import reports
 from storage.models import User
+from views import charts
 from views import digest as view
 from views.digest import DigestCb, StatsCb
 from views.digest_lists import list_keyboard
@@ -122,8 +123,8 @@ def create_router() -> Router:
         message: Message, session: AsyncSession, user: User, role: Role, now: datetime, tz: str
     ) -> None:
         scope = dg.scope_of(user, role)
-        png = await view.chart(await reports.chart_data(session, scope, now=now), tz)
-        caption = view.chart_caption(await scope_name(session, scope, None))
+        png = await charts.chart(await reports.chart_data(session, scope, now=now), tz)
+        caption = charts.chart_caption(await scope_name(session, scope, None))
         await message.answer_photo(BufferedInputFile(png, filename="chart.png"), caption=caption)
 
     @router.message(Command("stats"))

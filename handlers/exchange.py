@@ -92,9 +92,12 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             card=h(issue.detail[:40]), owner=h((value or "")[:40])
         )
     if code == "cut":
-        return _("{column} longer than {limit} characters: cut").format(
-            column=issue.column, limit=issue.detail
-        )
+        limit = int(issue.detail) if str(issue.detail).isdigit() else 0
+        return ngettext(
+            "{column} longer than {limit} character: cut",
+            "{column} longer than {limit} characters: cut",
+            limit,
+        ).format(column=issue.column, limit=issue.detail)
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -295,16 +298,21 @@ def create_router() -> Router:
             return
         await message.answer_document(
             BufferedInputFile(files.csv, filename="contacts.csv"),
-            caption=_(
+            caption=ngettext(
+                "{count} contact as CSV (UTF-8). Edit it in a spreadsheet and send it back: "
+                "/import explains how.",
                 "{count} contacts as CSV (UTF-8). Edit it in a spreadsheet and send it back: "
-                "/import explains how."
+                "/import explains how.",
+                files.count,
             ).format(count=files.count),
         )
         await message.answer_document(
             BufferedInputFile(files.vcard, filename="contacts.vcf"),
-            caption=_("{count} contacts as vCard, for a phone or a mail app.").format(
-                count=files.count
-            ),
+            caption=ngettext(
+                "{count} contact as vCard, for a phone or a mail app.",
+                "{count} contacts as vCard, for a phone or a mail app.",
+                files.count,
+            ).format(count=files.count),
         )
         await message.answer_document(
             BufferedInputFile(files.history, filename="history.csv"),

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
 from bot.filters import leads, router_for
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.links import start_link
 from core.roles import Role
 from services.access import InviteProblem, create_invite
@@ -67,9 +67,12 @@ def create_router() -> Router:
             return
         link = await start_link(bot, result.invite.token)
         await target.answer(
-            _(
+            ngettext(
                 "Invite for a {role}. Send this link to the person; it works once and expires "
-                "in {days} days:\n\n{link}"
+                "in {days} day:\n\n{link}",
+                "Invite for a {role}. Send this link to the person; it works once and expires "
+                "in {days} days:\n\n{link}",
+                ctx.settings.invite_ttl_days,
             ).format(role=role_name(invited), days=ctx.settings.invite_ttl_days, link=h(link))
         )
 

@@ -18,16 +18,24 @@ from bot.filters import NotStaff, leads, staff
 from bot.i18n import _
 from bot.links import start_link
 from core.clock import Clock
-from core.nps import Category, format_nps
+from core.nps import Category
 from core.roles import Role
 from services import contacts as svc
 from services import delivered, followups, nps, nps_cards
 from services.viewer import Viewer
 from storage.models import Survey, Team, User
 from views import delivered as delivered_views
+from views import nps as nps_views
 from views.callbacks import CaseCb, NpsCb
 from views.delivered import pick_delivered
-from views.nps import case_keyboard, case_text, question, review_line, score_keyboard
+from views.nps import (
+    answered_survey,
+    case_keyboard,
+    case_text,
+    question,
+    review_line,
+    score_keyboard,
+)
 from views.rendering import answer_long, edit_text, h
 
 
@@ -60,10 +68,14 @@ async def route_answer(
     survey = result.survey
     assert survey is not None
     if result.result is nps.Answer.CHANGED:
+        if result.previous == survey.score:
+            return  # the same number again
         await message.answer(
             _("Your answer is changed to {score}. Thank you!").format(score=survey.score)
         )
-        return
+        if not result.category_changed:
+            return
+        # another category now (8 -> 10): its own follow-up, the referral link for a promoter
     if result.category is Category.PROMOTER:
         assert result.referral is not None
         link = await start_link(bot, result.referral.token)
@@ -175,6 +187,8 @@ def create_client_router() -> Router:
         await query.answer(_("Thank you!"))
         survey = result.survey
         assert survey is not None and isinstance(query.message, Message)
+        text, markup = answered_survey(settings.company_name, survey.id, callback_data.v)
+        await edit_text(query.message, text, reply_markup=markup)
         await route_answer(query.message, result, settings, bot)
 
     @router.message(Command("stop"))
@@ -358,7 +372,7 @@ def create_staff_router() -> Router:
         now = clock.now()
         scope = viewer.scope
         start = now - timedelta(days=days)
-        lines = [_("<b>NPS</b>, last {days} days").format(days=days)]
+        lines = [nps_views.report_head(days)]
         groups = [("all", None)]
         if role is Role.ADMIN:
             groups.append(("team", _("By team")))
@@ -378,23 +392,11 @@ def create_staff_router() -> Router:
                 continue
             for row in rows:
                 label = (
-                    ""
+                    None
                     if group == "all"
-                    else h(names.get((group, row.label), row.label) or _("not set")) + ": "
+                    else h(names.get((group, row.label), row.label) or _("not set"))
                 )
-                rate = "—" if row.response_rate is None else f"{row.response_rate:.0%}"
-                lines.append(
-                    label
-                    + _(
-                        "NPS {score} · {answers} answers ({promoters} promoters, {detractors} detractors) · response rate {rate}"
-                    ).format(
-                        score=format_nps(row.score),
-                        answers=row.answers,
-                        promoters=row.promoters,
-                        detractors=row.detractors,
-                        rate=rate,
-                    )
-                )
+                lines.append(nps_views.summary_line(row, label))
         comments = await nps.latest_comments(session, scope)
         if comments:
             lines += ["", _("<b>Latest comments</b>")]

@@ -144,7 +144,7 @@ async def render_notice(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
     what = item.payload.get("what")
-    if what in ("link", "comment", "score"):
+    if what in ("link", "comment", "score", "changed"):
         survey = await nps_cards.survey_card(session, item.ref_id, item.contact_id)
         if survey is None or survey.contact_id is None or survey.contact_name is None:
             return None
@@ -152,7 +152,9 @@ async def render_notice(
             if survey.answered:
                 return None
             link = await start_link(cw.sender.bot, survey.token)
-            return view.link_notice(survey.contact_name, link, cw.settings.company_name)
+            return view.link_notice(
+                survey.contact_name, link, cw.settings.company_name, survey.language
+            )
         if survey.score is None:
             return None
         if what == "comment":
@@ -161,6 +163,11 @@ async def render_notice(
             return view.comment_notice(
                 survey.contact_id, survey.contact_name, survey.score, survey.comment
             )
+        if what == "changed":
+            old, new = item.payload.get("old"), item.payload.get("new")
+            if not isinstance(old, int) or not isinstance(new, int):
+                return None
+            return view.change_notice(survey.contact_id, survey.contact_name, old, new)
         return view.score_notice(survey.contact_name, survey.score)
     card = await nps_cards.case_card_by_id(session, item.ref_id)
     if card is None or not isinstance(what, str):

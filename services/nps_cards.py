@@ -53,6 +53,7 @@ class SurveyCard:
     comment: str | None
     contact_id: int | None = None
     contact_name: str | None = None
+    language: str | None = None  # the client's, when the card or their Telegram tells it
 
 
 async def case_card(session: AsyncSession, case_row: NpsCase) -> CaseCard:
@@ -105,6 +106,7 @@ async def survey_card(
         comment=survey.comment,
         contact_id=contact_id,
         contact_name=name,
+        language=survey.language,
     )
 
 

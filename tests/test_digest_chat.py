@@ -250,7 +250,7 @@ async def test_digest_scheduling_is_idempotent_and_skips_unreachable(tg, emu, cl
 
 
 async def test_chart_labels_follow_the_managers_language(tg, emu, monkeypatch) -> None:
-    import views.digest as view
+    import views.charts as view
 
     drawn: list[dict] = []
     real = view.chart_png

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from storage.models import Contact, ContactEvent, NpsCase, Survey
+from storage.uow import write_session
 from tests.conftest import ADMIN_ID
 from tests.helpers import team_with_rep
 
@@ -260,7 +261,8 @@ async def test_service_touch_triggers_survey_and_nps_command(tg, emu, clock) -> 
     await tg.app.clockwork.tick()
     await client.click("10")
     reply = await manager.send("/nps")
-    assert "NPS +100 · 1 answers (1 promoters, 0 detractors) · response rate 100%" in reply.text
+    assert "NPS +100 · 1 answer (1 promoter, 0 detractors) · response rate 100%" in reply.text
+    assert "<b>NPS</b>, last 90 days" in reply.html
     reply = await rep.send("/nps")
     assert "not available" in reply.text
 
@@ -348,3 +350,127 @@ async def test_staff_cannot_open_or_answer_a_clients_survey(tg, emu, clock, who)
     reply = await client.click("9")
     async with tg.app.session_factory() as s:
         assert (await s.scalar(select(Survey))).score == 9
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "changed", "notice"),
+    [
+        (
+            "en",
+            "✅ Your answer: {}/10",
+            "Your answer is changed to 10",
+            "changed their survey answer: 8/10 → 10/10 (promoter).\nThey got the referral link.",
+        ),
+        (
+            "ru",
+            "✅ Ваша оценка: {}/10",
+            "Ваш ответ изменён на 10",
+            "ответ на опрос изменён — 8/10 → 10/10 (промоутер).\nКлиент получил реферальную ссылку.",
+        ),
+    ],
+)
+async def test_the_survey_shows_the_score_and_a_change_to_promoter_gets_the_referral(
+    tg, emu, clock, language, shown, changed, notice
+) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    client = tg.user(9020, "Vic", language_code=language)
+    await client.send("/start")
+    await rep.share_contact("+79995550020", "Vic", "Client", user_id=client.id)
+    await rep.send("/delivered Vic")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    question = client.last_with_buttons()
+    reply = await client.click("8", question)
+    [edited] = reply.edited  # the question itself now shows the score
+    assert shown.format(8) in edited["text"]
+    marked = [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row]
+    assert marked == [f"✅ {i}" if i == 8 else str(i) for i in range(11)]
+    assert "start=ref_" not in reply.text
+    await tg.app.clockwork.tick()
+    clock.advance(minutes=3)
+    reply = await client.click("10", question)
+    assert shown.format(10) in reply.edited[0]["text"]
+    assert changed in reply.text and "start=ref_" in reply.text  # the promoter's follow-up
+    await tg.app.clockwork.tick()
+    [note] = sent_to(emu, rep.id, notice)
+    assert "Vic Client" in note["text"]
+    # the same number again: nothing new for the rep or the client
+    before = len(sent_to(emu, rep.id, ""))
+    clock.advance(minutes=1)
+    reply = await client.click("10", question)
+    assert reply.messages == []
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, rep.id, "")) == before
+
+
+async def test_a_change_to_detractor_asks_what_went_wrong_and_opens_a_case(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9021, "Wes")
+    await rep.send("/delivered Wes")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    question = client.last_with_buttons()
+    await client.click("9", question)
+    clock.advance(minutes=2)
+    reply = await client.click("4", question)
+    assert "changed to 4" in reply.text and "What went wrong" in reply.text
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, manager.id, "Wes Client gave 4/10")) == 1
+    assert len(sent_to(emu, rep.id, "9/10 → 4/10 (detractor)")) == 1
+
+
+async def test_a_promoters_comment_reaches_the_rep(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9022, "Xena")
+    await rep.send("/delivered Xena")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("10")
+    reply = await client.send("Great team, <fast> & kind")
+    assert "passed on" in reply.text
+    await tg.app.clockwork.tick()
+    [note] = sent_to(emu, rep.id, "wrote: «Great team, &lt;fast&gt; &amp; kind»")
+    assert "Xena Client answered 10/10" in note["text"]
+
+
+EN_FORWARD = "Thank you for working with Acme Consulting! Could you answer one short question?"
+RU_FORWARD = "Спасибо, что работаете с Acme Consulting! Ответите на один короткий вопрос?"
+
+
+@pytest.mark.parametrize("rep_language", ["en", "ru"])
+async def test_the_text_to_forward_is_in_both_languages_when_the_card_does_not_know(
+    tg, rep_language
+) -> None:
+    *_, rep = await team_with_rep(tg, language=rep_language)
+    await rep.send("/add Paula Passive, Beta")
+    reply = await rep.send("/delivered Paula")
+    forward = reply.messages[-1]["text"]
+    assert EN_FORWARD in forward and RU_FORWARD in forward
+    assert forward.count("?start=") == 2  # the same personal link in each
+    explanation = reply.messages[-2]["text"]
+    assert ("hasn't started the bot" in explanation) is (rep_language == "en")
+
+
+@pytest.mark.parametrize(("language", "text", "other"), [("ru", RU_FORWARD, EN_FORWARD)])
+async def test_the_text_to_forward_is_in_the_clients_language_when_the_card_knows_it(
+    tg, emu, clock, language, text, other
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Paula Passive, Beta")
+    async with write_session(tg.app.session_factory) as s:
+        (await s.scalar(select(Contact))).language = language
+    reply = await rep.send("/delivered Paula")
+    assert "hasn't started the bot" in reply.text  # the rep's own language around it
+    forward = reply.messages[-1]["text"]
+    assert text in forward and other not in forward
+    # a client who blocked the bot: their Telegram language chooses the text in the notice
+    client = tg.user(9023, "Yana", language_code=language)
+    await client.send("/start")
+    await rep.share_contact("+79995550023", "Yana", "Client", user_id=client.id)
+    await rep.send("/delivered Yana")
+    emu.chats[client.id].blocked = True
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await tg.app.clockwork.tick()
+    [note] = sent_to(emu, rep.id, "can't get the survey from me directly")
+    assert text in note["text"] and other not in note["text"]

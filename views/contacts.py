@@ -146,7 +146,11 @@ def notes_on_card(notes: str) -> str:
     return (
         h(head)
         + "…\n"
-        + _("<i>({count} characters in all: 📄 Full notes)</i>").format(count=len(notes))
+        + ngettext(
+            "<i>({count} character in all: 📄 Full notes)</i>",
+            "<i>({count} characters in all: 📄 Full notes)</i>",
+            len(notes),
+        ).format(count=len(notes))
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup, Message
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.links import start_link
 from core.nextstep import format_local
 from services.delivered import Delivered, may_become_client
@@ -83,9 +83,11 @@ def survey_plan(
         ]
     if planned.skipped is Skip.TOO_SOON:
         return [
-            _("{name} had a survey less than {days} days ago; no new one is sent.").format(
-                name=h(contact.name), days=min_interval_days
-            )
+            ngettext(
+                "{name} had a survey less than {days} day ago; no new one is sent.",
+                "{name} had a survey less than {days} days ago; no new one is sent.",
+                min_interval_days,
+            ).format(name=h(contact.name), days=min_interval_days)
         ]
     survey = planned.survey
     assert survey is not None
@@ -103,7 +105,7 @@ def survey_plan(
         _(
             "📋 {name} hasn't started the bot, so I can't write to them. Forward them this text (the link is personal and works until {until}):"
         ).format(name=h(contact.name), until=when(survey.expires_at)),
-        forward_text(link, company),
+        forward_text(link, company, survey.language),
     ]
 
 

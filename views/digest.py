@@ -1,18 +1,14 @@
 """The digest, /stats and the section lists as the chat shows them: titles, message packing by
-section, the buttons, and the Monday chart. Everything here takes plain data prepared by
+section, the buttons; the Monday chart comes from views.charts. Everything here takes plain data prepared by
 services.digest and services.metrics (never a session); handlers/digest.py and the scheduled
 digest (scheduler/digest.py) render through the same functions.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
-import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -21,8 +17,9 @@ from bot.i18n import N_, _, ngettext
 from core import metrics as m
 from core.nextstep import format_local
 from core.textsplit import TELEGRAM_LIMIT, split_html, utf16_len
+from views.charts import answers_count, chart, chart_caption
 from views.keyboards import InlineKeyboard
-from views.labels import label, label_text
+from views.labels import label
 from views.network import digest_section
 from views.rendered import Composed, Rendered
 from views.rendering import h
@@ -119,16 +116,17 @@ def _counts(
     )
 
 
-def answers_count(n: int) -> str:
-    return ngettext("{n} answer", "{n} answers", n).format(n=n)
+def _nps_line(f: mx.NpsFigures, lang: str) -> str:
+    def num(n: int) -> str:
+        return m.fmt_number(n, lang)
 
-
-def _nps_line(f: mx.NpsFigures) -> str:
     return _("{answers}: {promoters}, {passives}, {detractors}").format(
-        answers=answers_count(f.answers),
-        promoters=ngettext("{n} promoter", "{n} promoters", f.promoters).format(n=f.promoters),
-        passives=ngettext("{n} passive", "{n} passives", f.passives).format(n=f.passives),
-        detractors=ngettext("{n} detractor", "{n} detractors", f.detractors).format(n=f.detractors),
+        answers=answers_count(f.answers, lang),
+        promoters=ngettext("{n} promoter", "{n} promoters", f.promoters).format(n=num(f.promoters)),
+        passives=ngettext("{n} passive", "{n} passives", f.passives).format(n=num(f.passives)),
+        detractors=ngettext("{n} detractor", "{n} detractors", f.detractors).format(
+            n=num(f.detractors)
+        ),
     )
 
 
@@ -137,6 +135,8 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
 
     def head(key: str, count: int | str | None = None) -> str:
         text = f"<b>{title(key, d.everyone)}</b>"
+        if isinstance(count, int):
+            count = m.fmt_number(count, lang)
         return text if count is None else f"{text}: {count}"
 
     def when(dt: datetime | None) -> str:
@@ -192,11 +192,11 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
             "nps",
             head("nps")
             + "\n"
-            + _("Since the last digest: {line}").format(line=_nps_line(d.nps_since))
+            + _("Since the last digest: {line}").format(line=_nps_line(d.nps_since, lang))
             + "\n"
             + _("Last 30 days: NPS {nps} ({answers}), {change} against the 30 days before").format(
                 nps=m.fmt_nps(d.nps_30.score),
-                answers=answers_count(d.nps_30.answers),
+                answers=answers_count(d.nps_30.answers, lang),
                 change=m.fmt_change(change),
             ),
         )
@@ -312,78 +312,6 @@ def pack(
     return messages
 
 
-# --------------------------------------------------------------------------------- charts
-def chart_png(
-    weeks: list[mx.WeekNps],
-    funnel: list[tuple[str, int]],
-    *,
-    nps_title: str,
-    funnel_title: str,
-    no_answers: str,
-    stage_labels: list[str],
-    date_labels: list[str],
-) -> bytes:
-    """NPS by week (a line; gaps for weeks without answers) and the funnel by stage (bars).
-    Matplotlib's object API on the Agg canvas: no display, no global pyplot state."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    fig = Figure(figsize=(10, 4.2), dpi=100)
-    FigureCanvasAgg(fig)
-    left, right = fig.subplots(1, 2)
-    values = [w.figures.score for w in weeks]
-    ys = [math.nan if v is None else v for v in values]
-    xs = list(range(len(weeks)))
-    left.plot(xs, ys, marker="o", color="#2a7ae2")
-    left.axhline(0, color="#999999", linewidth=0.8)
-    left.set_ylim(-100, 100)
-    left.set_xticks(xs)
-    left.set_xticklabels(date_labels, rotation=45, fontsize=8)
-    left.set_title(nps_title)
-    left.grid(True, alpha=0.3)
-    for x, v in zip(xs, values, strict=True):
-        if v is not None:
-            left.annotate(str(v), (x, v), textcoords="offset points", xytext=(0, 6), ha="center")
-    if all(v is None for v in values):
-        left.text(0.5, 0.6, no_answers, ha="center", va="center", transform=left.transAxes)
-    counts = [n for _, n in funnel]
-    positions = list(range(len(funnel)))[::-1]
-    right.barh(positions, counts, color="#5cb85c")
-    right.set_yticks(positions)
-    right.set_yticklabels(stage_labels, fontsize=9)
-    right.set_title(funnel_title)
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for y, n in zip(positions, counts, strict=True):
-        right.annotate(str(n), (n, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-async def chart(data: reports.Chart, tz: str) -> bytes:
-    """The chart with its labels in the current language; drawn off the event loop."""
-    zone = ZoneInfo(tz)
-    return await asyncio.to_thread(
-        chart_png,
-        data.weeks,
-        data.funnel,
-        nps_title=_("NPS by week"),
-        funnel_title=_("Funnel by stage (active cards)"),
-        no_answers=_("no answers yet"),
-        stage_labels=[label_text("stage", s) for s, _n in data.funnel],
-        date_labels=[f"{w.start.astimezone(zone):%d.%m}" for w in data.weeks],
-    )
-
-
-def chart_caption(scope: str | None = None) -> str:
-    """The chart's caption: in the digest (no ``scope``), or for /stats (``scope`` escaped)."""
-    if scope is None:
-        return _("📈 NPS by week and the funnel by stage")
-    return _("📈 NPS by week and the funnel by stage — {scope}").format(scope=scope)
-
-
 # ------------------------------------------------------------------------------ composing
 async def compose(prepared: reports.Prepared, tz: str, lang: str) -> Composed:
     """The digest as messages (whole sections each, their buttons under them) and, when the
@@ -436,7 +364,18 @@ def picker(reps: Sequence[tuple[int, str]], period: str) -> Rendered:
 def stats_text(
     s: mx.Stats, *, scope_name: str, period: str, tz: str, lang: str, reply_hours: float
 ) -> str:
-    """The method's measures for /stats (``scope_name`` is already escaped)."""
+    """The method's measures for /stats (``scope_name`` is already escaped); numbers and
+    percentages as the language writes them ("1,3", "45 %" in Russian)."""
+
+    def num(n: int | float) -> str:
+        return m.fmt_number(n, lang)
+
+    def pct(part: int, whole: int) -> str:
+        return m.fmt_percent(part, whole, lang)
+
+    def ratio(value: object) -> str:
+        return m.fmt_ratio(value, lang=lang)  # type: ignore[arg-type]
+
     lines = [
         _("<b>📊 Metrics</b> — {scope}, {period}").format(
             scope=scope_name, period=h(_(PERIOD_NAMES.get(period, period)))
@@ -445,7 +384,7 @@ def stats_text(
             start=format_local(s.start, tz, lang), end=format_local(s.end, tz, lang)
         ),
         "",
-        _("<b>Reach</b>: {n} (distinct contacts touched)").format(n=s.reach),
+        _("<b>Reach</b>: {n} (distinct contacts touched)").format(n=num(s.reach)),
         _("<b>Touch frequency</b> (per contact reached, against the stage's cadence):"),
     ]
     for f in s.frequency:
@@ -454,54 +393,57 @@ def stats_text(
         lines.append(
             _("• {stage}: {actual} per contact, {contacts} reached, expected {expected}").format(
                 stage=label("stage", f.stage),
-                actual=m.fmt_ratio(f.per_contact),
-                contacts=f.contacts,
-                expected=m.fmt_ratio(f.expected),
+                actual=ratio(f.per_contact),
+                contacts=num(f.contacts),
+                expected=ratio(f.expected),
             )
         )
     c = s.conversion
     lines += [
-        _(
+        ngettext(
+            "<b>Conversion</b> of {n} new contact: to lead {lead}, to client {client}, "
+            "to a meeting {meeting}",
             "<b>Conversion</b> of {n} new contacts: to lead {lead}, to client {client}, "
-            "to a meeting {meeting}"
+            "to a meeting {meeting}",
+            c.cohort,
         ).format(
-            n=c.cohort,
-            lead=m.fmt_percent(c.lead, c.cohort),
-            client=m.fmt_percent(c.client, c.cohort),
-            meeting=m.fmt_percent(c.meeting, c.cohort),
+            n=num(c.cohort),
+            lead=pct(c.lead, c.cohort),
+            client=pct(c.client, c.cohort),
+            meeting=pct(c.meeting, c.cohort),
         ),
         _(
             "<b>Referral share</b>: {new} of new contacts ({a}/{b}), {clients} of new clients "
             "({c}/{d})"
         ).format(
-            new=m.fmt_percent(s.referral.new_referral, s.referral.new),
-            a=s.referral.new_referral,
-            b=s.referral.new,
-            clients=m.fmt_percent(s.referral.clients_referral, s.referral.clients),
-            c=s.referral.clients_referral,
-            d=s.referral.clients,
+            new=pct(s.referral.new_referral, s.referral.new),
+            a=num(s.referral.new_referral),
+            b=num(s.referral.new),
+            clients=pct(s.referral.clients_referral, s.referral.clients),
+            c=num(s.referral.clients_referral),
+            d=num(s.referral.clients),
         ),
         _("<b>Retention</b>: {share} of clients touched ({a}/{b})").format(
-            share=m.fmt_percent(s.retention.retained, s.retention.clients),
-            a=s.retention.retained,
-            b=s.retention.clients,
+            share=pct(s.retention.retained, s.retention.clients),
+            a=num(s.retention.retained),
+            b=num(s.retention.clients),
         ),
-        _("<b>NPS</b>: {nps} ({answers} answers; response rate {rate})").format(
+        _("<b>NPS</b>: {nps} ({answers}; response rate {rate})").format(
             nps=m.fmt_nps(s.nps.score),
-            answers=s.nps.answers,
-            rate=m.fmt_percent(s.nps.answers, s.nps.delivered),
+            answers=answers_count(s.nps.answers, lang),
+            rate=pct(s.nps.answers, s.nps.delivered),
         ),
         _("<b>Reply to inbound</b>: median {median}; within {hours} h: {share} ({a}/{b})").format(
             median=fmt_duration(s.reply.median_seconds),
-            hours=m.fmt_ratio(reply_hours).removesuffix(".0"),
-            share=m.fmt_percent(s.reply.within, s.reply.inbound),
-            a=s.reply.within,
-            b=s.reply.inbound,
+            hours=num(reply_hours),
+            share=pct(s.reply.within, s.reply.inbound),
+            a=num(s.reply.within),
+            b=num(s.reply.inbound),
         ),
         _("<b>Fresh data</b>: {share} of active cards verified in time ({a}/{b})").format(
-            share=m.fmt_percent(s.freshness.fresh, s.freshness.active),
-            a=s.freshness.fresh,
-            b=s.freshness.active,
+            share=pct(s.freshness.fresh, s.freshness.active),
+            a=num(s.freshness.fresh),
+            b=num(s.freshness.active),
         ),
     ]
     return "\n".join(lines)

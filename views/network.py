@@ -11,8 +11,11 @@ from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
+from babel.numbers import format_percent
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, current_language, ngettext
+from core import metrics as m
+from core.locales import babel_locale
 from core.nextstep import format_local
 from core.nps import format_nps
 from services.network import Finding, IntroResult, Overview, Person, Picture
@@ -53,7 +56,8 @@ def cluster_name(clusters: dict[int, dict[str, Any]], cid: int) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{round(100 * x)}%"
+    """A share in whole percent as the language writes it ("45%", ru "45\u00a0%")."""
+    return format_percent(x, locale=babel_locale(current_language()))
 
 
 def pattern_line(f: Finding, reps: dict[int, str]) -> str:
@@ -124,8 +128,9 @@ def overview_text(ov: Overview, *, scope: str, tz: str, lang: str) -> Rendered:
                 who=_who(f.person), groups=_(" and ").join(bridged)
             )
             if f.data.get("constraint") is not None:
-                line += " " + _("(constraint {c:.2f}, effective size {e:.1f})").format(
-                    c=f.data["constraint"], e=f.data.get("effective_size") or 0.0
+                line += " " + _("(constraint {c}, effective size {e})").format(
+                    c=m.fmt_ratio(f.data["constraint"], 2, lang),
+                    e=m.fmt_ratio(f.data.get("effective_size") or 0.0, 1, lang),
                 )
             if f.person and f.person.owner:
                 line += f" · {h(f.person.owner)}"

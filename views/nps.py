@@ -10,15 +10,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 
-from bot.i18n import _
-from core.nps import category
+from bot.i18n import LANGUAGES, _, current_language, ngettext, normalize_language
+from core import metrics as m
+from core.nps import Category, category, format_nps
 from views.callbacks import CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
 from views.rendered import Rendered
 from views.rendering import h
 
 if TYPE_CHECKING:
+    from services.nps import Row
     from services.nps_cards import CaseCard
 
 
@@ -35,16 +38,26 @@ def question(company: str | None) -> str:
     )
 
 
-def score_keyboard(survey_id: int) -> InlineKeyboardMarkup:
+def score_keyboard(survey_id: int, chosen: int | None = None) -> InlineKeyboardMarkup:
+    """0 to 10; the ``chosen`` score marked (it can still be changed for a few minutes)."""
     kb = InlineKeyboard()
     for score in range(11):
-        kb.button(text=str(score), callback_data=NpsCb(s=survey_id, v=score))
+        text = f"✅ {score}" if score == chosen else str(score)
+        kb.button(text=text, callback_data=NpsCb(s=survey_id, v=score))
     kb.adjust(6, 5)
     return kb.as_markup()
 
 
 def survey(company: str | None, survey_id: int) -> Rendered:
     return question(company), score_keyboard(survey_id)
+
+
+def answered_survey(company: str | None, survey_id: int, score: int) -> Rendered:
+    """The question after the tap: it shows the chosen score."""
+    return (
+        question(company) + "\n\n" + _("✅ Your answer: {score}/10").format(score=score),
+        score_keyboard(survey_id, chosen=score),
+    )
 
 
 def survey_reminder(company: str | None, survey_id: int) -> Rendered:
@@ -62,13 +75,24 @@ def review_line(url: str | None) -> str:
     )
 
 
-def forward_text(link: str, company: str | None) -> str:
-    """The ready text a rep forwards to the client."""
+def _forward_text(link: str, company: str | None) -> str:
     who = h(company) if company else _("us")
     return _(
         "Thank you for working with {who}! Could you answer one short question? "
         "It takes ten seconds: {link}"
     ).format(who=who, link=h(link))
+
+
+def forward_text(link: str, company: str | None, language: str | None = None) -> str:
+    """The ready text a rep forwards to the client: in the client's ``language`` when the card
+    knows it, otherwise in each of the bot's languages, one after the other."""
+    known = normalize_language(language, "") if language else ""
+    i18n = get_i18n()
+    texts = []
+    for code in [known] if known else LANGUAGES:
+        with i18n.use_locale(code):
+            texts.append(_forward_text(link, company))
+    return "\n\n".join(texts)
 
 
 # ------------------------------------------------------------------------------------- cases
@@ -119,7 +143,7 @@ def case_text(card: CaseCard) -> str:
 
 
 def case_alert(card: CaseCard, sla_hours: float) -> Rendered:
-    sla = _("Resolve within {hours} h.").format(hours=f"{sla_hours:g}")
+    sla = _("Resolve within {hours} h.").format(hours=m.fmt_number(sla_hours, current_language()))
     return case_text(card) + "\n" + sla, case_keyboard(card)
 
 
@@ -159,14 +183,15 @@ def referral(contact_id: int, name: str, promoter: str) -> Rendered:
     )
 
 
-def link_notice(name: str, link: str, company: str | None) -> Rendered:
-    """The survey could not be sent directly: the rep forwards the link."""
+def link_notice(name: str, link: str, company: str | None, language: str | None = None) -> Rendered:
+    """The survey could not be sent directly: the rep forwards the link (the text in the
+    client's ``language`` when known)."""
     return (
         _(
             "📋 {name} can't get the survey from me directly (they haven't started the bot). Forward them this text:"
         ).format(name=h(name))
         + "\n\n"
-        + forward_text(link, company),
+        + forward_text(link, company, language),
         None,
     )
 
@@ -180,11 +205,54 @@ def comment_notice(contact_id: int, name: str, score: int, comment: str) -> Rend
     )
 
 
-def score_notice(name: str, score: int) -> Rendered:
+def _category_name(score: int) -> str:
     labels = {"promoter": _("promoter"), "passive": _("passive"), "detractor": _("detractor")}
+    return labels[category(score).value]
+
+
+def score_notice(name: str, score: int) -> Rendered:
     return (
         _("📊 {name} answered the survey: {score}/10 ({category}).").format(
-            name=h(name), score=score, category=labels[category(score).value]
+            name=h(name), score=score, category=_category_name(score)
         ),
         None,
     )
+
+
+def change_notice(contact_id: int, name: str, old: int, new: int) -> Rendered:
+    """The client changed their answer (within the minutes allowed)."""
+    text = _("🔁 {name} changed their survey answer: {old}/10 → {new}/10 ({category}).").format(
+        name=h(name), old=old, new=new, category=_category_name(new)
+    )
+    if category(new) is Category.PROMOTER and category(old) is not Category.PROMOTER:
+        text += "\n" + _("They got the referral link.")
+    return text, open_card_keyboard(contact_id)
+
+
+# -------------------------------------------------------------------------------------- /nps
+def report_head(days: int) -> str:
+    return ngettext("<b>NPS</b>, last {n} day", "<b>NPS</b>, last {n} days", days).format(
+        n=m.fmt_number(days, current_language())
+    )
+
+
+def summary_line(row: Row, label: str | None = None) -> str:
+    """One group's figures: NPS, answers (promoters, detractors), response rate; ``label`` is
+    the group's name, already escaped."""
+    lang = current_language()
+
+    def num(n: int) -> str:
+        return m.fmt_number(n, lang)
+
+    line = _("NPS {score} · {answers} ({promoters}, {detractors}) · response rate {rate}").format(
+        score=format_nps(row.score),
+        answers=ngettext("{n} answer", "{n} answers", row.answers).format(n=num(row.answers)),
+        promoters=ngettext("{n} promoter", "{n} promoters", row.promoters).format(
+            n=num(row.promoters)
+        ),
+        detractors=ngettext("{n} detractor", "{n} detractors", row.detractors).format(
+            n=num(row.detractors)
+        ),
+        rate=m.fmt_percent(row.answers, row.delivered, lang),
+    )
+    return f"{label}: {line}" if label else line

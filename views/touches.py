@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
 from views.callbacks import CardAction, CardCb, PickCb
@@ -139,7 +139,11 @@ def pick_for_log(found: list[Contact]) -> InlineKeyboardMarkup:
 
 
 def summary_too_long(text: str) -> str:
-    return _(
+    count = len(limits.clean("summary", text))
+    return ngettext(
+        "This summary has {count} character; a touch summary holds up to {limit}. Shorten it "
+        "and send it again (or put the details in the card's notes), or /cancel.",
         "This summary has {count} characters; a touch summary holds up to {limit}. Shorten it "
-        "and send it again (or put the details in the card's notes), or /cancel."
-    ).format(count=len(limits.clean("summary", text)), limit=limits.limit_of("summary"))
+        "and send it again (or put the details in the card's notes), or /cancel.",
+        count,
+    ).format(count=count, limit=limits.limit_of("summary"))

@@ -5,38 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
+from core.locales import babel_locale
+
 
 def aware(dt: datetime) -> datetime:
     """Naive values are taken as UTC."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
-_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_RU_WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-_RU_MONTHS = (
-    "янв.",
-    "февр.",
-    "мар.",
-    "апр.",
-    "мая",
-    "июн.",
-    "июл.",
-    "авг.",
-    "сент.",
-    "окт.",
-    "нояб.",
-    "дек.",
-)
-
-
 def format_day(day: date, lang: str) -> str:
-    """ "Mon, 30 Nov 2026" (en) or "пн, 30 нояб. 2026" (ru)."""
-    if lang.lower().startswith("ru"):
-        weekdays, months = _RU_WEEKDAYS, _RU_MONTHS
-    else:
-        weekdays, months = _EN_WEEKDAYS, _EN_MONTHS
-    return f"{weekdays[day.weekday()]}, {day.day} {months[day.month - 1]} {day.year}"
+    """ "Mon, 30 Nov 2026" (en) or "пн, 30 нояб. 2026" (ru): Babel's names for the language."""
+    return format_date(day, "EEE, d MMM y", locale=babel_locale(lang))
 
 
 def format_local(dt_utc: datetime, tz: str, lang: str) -> str:

@@ -36,8 +36,10 @@ async def notify(
     ref_id: int,
     now: datetime,
     kind: str = NPS_NOTICE,
+    extra: dict[str, int | str | None] | None = None,
 ) -> bool:
-    """Queue a notice of the loop (rendered by scheduler.nps_jobs) for one person, once."""
+    """Queue a notice of the loop (rendered by scheduler.nps_jobs) for one person, once;
+    ``extra`` rides in the payload next to ``what``."""
     return await duework.schedule(
         session,
         kind=kind,
@@ -48,7 +50,7 @@ async def notify(
         ref_id=ref_id,
         due_at=now,
         now=now,
-        payload={"what": what},
+        payload={"what": what, **(extra or {})},
     )
 
 
@@ -62,6 +64,7 @@ async def notify_user(
     contact_id: int,
     ref_id: int,
     now: datetime,
+    extra: dict[str, int | str | None] | None = None,
 ) -> None:
     """A notice for one user (the survey's or the case's rep), if they still exist."""
     user = await session.get(User, user_id)
@@ -75,6 +78,7 @@ async def notify_user(
             contact_id=contact_id,
             ref_id=ref_id,
             now=now,
+            extra=extra,
         )
 
 

@@ -222,6 +222,16 @@ class Answered:
     case: NpsCase | None = None
     referral: ReferralLink | None = None
     first: bool = False
+    previous: int | None = None  # the score before a change
+
+    @property
+    def category_changed(self) -> bool:
+        """A changed answer that moved to another category (8 -> 10: passive to promoter)."""
+        return (
+            self.result is Answer.CHANGED
+            and self.previous is not None
+            and self.category is not category(self.previous)
+        )
 
 
 @transactional
@@ -236,7 +246,7 @@ async def answer(
     case_sla: timedelta,
 ) -> Answered:
     """Accepted only from that client for that survey; a second tap within 10 minutes changes
-    the answer, later ones are refused."""
+    the answer (the rep is told), later ones are refused."""
     if not 0 <= score <= 10:
         return Answered(Answer.BAD)
     if client_role in STAFF:
@@ -284,6 +294,17 @@ async def answer(
             ref_id=survey.id,
             now=now,
         )
+    elif old != score:
+        await notify_user(
+            session,
+            survey.rep_id,
+            key=f"npschange:{survey.id}:{old}:{score}",
+            what="changed",
+            contact_id=survey.contact_id,
+            ref_id=survey.id,
+            now=now,
+            extra={"old": old, "new": score},
+        )
     return Answered(
         Answer.OK if first else Answer.CHANGED,
         survey,
@@ -291,6 +312,7 @@ async def answer(
         case_row,
         referral,
         first,
+        previous=old,
     )
 
 
@@ -298,8 +320,8 @@ async def answer(
 async def add_comment(
     session: AsyncSession, survey: Survey, text: str, *, now: datetime
 ) -> Category:
-    """The open answer goes into the card's history and on to who acts on it: a passive's to the
-    rep, a detractor's to the managers handling the case."""
+    """The open answer goes into the card's history and on to who acts on it: a promoter's and a
+    passive's to the rep, a detractor's to the managers handling the case."""
     survey.comment = limits.fit("comment", text).value
     survey.commented_at = now
     contact = await session.get(Contact, survey.contact_id)
@@ -308,7 +330,7 @@ async def add_comment(
             session, contact, actor_id=None, field="nps_comment", old=None, new=text[:500], now=now
         )
     cat = category(survey.score or 0)
-    if cat is Category.PASSIVE:
+    if cat in (Category.PROMOTER, Category.PASSIVE):
         await notify_user(
             session,
             survey.rep_id,
