@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, func, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RollupMark, RollupMarkDays
@@ -332,23 +332,22 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-async def counts(
-    session: AsyncSession,
-    *,
+def _parts(
     team_id: int | None,
     rep_id: int | None,
     kinds: Iterable[str],
     lo: datetime | None,
     hi: datetime,
-) -> dict[str, int]:
-    """{kind: marks with lo <= at < hi} (``lo`` None: every mark before ``hi``): the whole UTC
-    days from ``rollup_mark_days``, the partial days at the ends from ``rollup_marks``
-    through its (kind, scope, at) index."""
+) -> list[Any]:
+    """Selects of (kind, n) that add up to the marks with lo <= at < hi (``lo`` None: every
+    mark before ``hi``): the whole UTC days from ``rollup_mark_days``, the partial days at the
+    ends from ``rollup_marks`` through its (kind, scope, at) index."""
     kinds = list(kinds)
     in_marks, in_days, index = _scope(team_id, rep_id)
     stop = hi.astimezone(UTC).date()
+    first: date | None = None
+    whole = True
     if lo is None:
-        first: date | None = None
         live = [(_day_start(stop), hi)]
     else:
         first = lo.astimezone(UTC).date()
@@ -357,49 +356,43 @@ async def counts(
         if first < stop:
             live = [(lo, _day_start(first)), (_day_start(stop), hi)]
         else:
-            live, stop = [(lo, hi)], first
-    found: dict[str, int] = defaultdict(int)
-    if first is None or first < stop:
+            live, whole = [(lo, hi)], False
+    parts: list[Any] = []
+    if whole:
         cond: list[ColumnElement[bool]] = [RollupMarkDays.kind.in_(kinds), in_days]
         cond.append(RollupMarkDays.day < stop)
         if first is not None:
             cond.append(RollupMarkDays.day >= first)
-        rows = await session.execute(
-            select(RollupMarkDays.kind, func.sum(RollupMarkDays.n))
+        parts.append(
+            select(RollupMarkDays.kind, func.sum(RollupMarkDays.n).label("n"))
             .where(*cond)
             .group_by(RollupMarkDays.kind)
         )
-        for kind, n in rows.all():
-            found[kind] += int(n or 0)
     for a, b in live:
-        if a >= b:
-            continue
-        rows = await session.execute(
-            select(RollupMark.kind, func.count())
-            .with_hint(RollupMark, f"INDEXED BY ix_rollup_marks_{index}", "sqlite")
-            .where(RollupMark.kind.in_(kinds), in_marks, RollupMark.at >= a, RollupMark.at < b)
-            .group_by(RollupMark.kind)
-        )
-        for kind, n in rows.all():
-            found[kind] += int(n or 0)
-    return {k: found.get(k, 0) for k in kinds}
+        if a < b:
+            parts.append(
+                select(RollupMark.kind, func.count().label("n"))
+                .with_hint(RollupMark, f"INDEXED BY ix_rollup_marks_{index}", "sqlite")
+                .where(RollupMark.kind.in_(kinds), in_marks, RollupMark.at >= a, RollupMark.at < b)
+                .group_by(RollupMark.kind)
+            )
+    return parts
 
 
-async def _aux_since(
-    session: AsyncSession,
+def _aux_since(
     team_id: int | None,
     rep_id: int | None,
     kinds: list[str],
     since: datetime,
     lo: datetime,
     hi: datetime,
-) -> dict[str, int]:
-    """{kind: marks with lo <= at < hi whose aux is at or after ``since``} — read through the
-    (kind, aux) index: the few cards that changed after a period's end (or arrived at client
-    twice in it)."""
+) -> Any:
+    """A select of (kind, −n): the marks with lo <= at < hi whose aux is at or after
+    ``since``, read through the (kind, aux) index — the few cards that changed after a
+    period's end (or arrived at client twice in it)."""
     in_marks, _days_cond, _index = _scope(team_id, rep_id)
-    rows = await session.execute(
-        select(RollupMark.kind, func.count())
+    return (
+        select(RollupMark.kind, (-func.count()).label("n"))
         .with_hint(RollupMark, "INDEXED BY ix_rollup_marks_aux", "sqlite")
         .where(
             RollupMark.kind.in_(kinds),
@@ -410,7 +403,29 @@ async def _aux_since(
         )
         .group_by(RollupMark.kind)
     )
-    return {k: int(n or 0) for k, n in rows.all()}
+
+
+async def _sum(session: AsyncSession, parts: list[Any], kinds: Iterable[str]) -> dict[str, int]:
+    """The parts' (kind, n) added up, read in one statement."""
+    found: dict[str, int] = defaultdict(int)
+    rows = await session.execute(union_all(*parts)) if len(parts) > 1 else None
+    for kind, n in (rows or await session.execute(parts[0])).all():
+        found[kind] += int(n or 0)
+    return {k: found.get(k, 0) for k in kinds}
+
+
+async def counts(
+    session: AsyncSession,
+    *,
+    team_id: int | None,
+    rep_id: int | None,
+    kinds: Iterable[str],
+    lo: datetime | None,
+    hi: datetime,
+) -> dict[str, int]:
+    """{kind: marks with lo <= at < hi} (``lo`` None: every mark before ``hi``)."""
+    kinds = list(kinds)
+    return await _sum(session, _parts(team_id, rep_id, kinds, lo, hi), kinds)
 
 
 async def cohort(
@@ -423,25 +438,17 @@ async def cohort(
 ) -> dict[str, int]:
     """The cards created in [start, end): ``new``, ``new_ref`` (referral), ``new_lead``,
     ``new_cli``, ``new_meet`` (reached lead or later / client / had a meeting, by ``end``); and
-    the cards that arrived at client status in the period: ``arrive``, ``arr_ref``."""
-    found = await counts(
-        session,
-        team_id=team_id,
-        rep_id=rep_id,
-        kinds=("new", "new_ref", "new_lead", "new_cli", "new_meet", "arrive", "arr_ref"),
-        lo=start,
-        hi=end,
-    )
+    the cards that arrived at client status in the period: ``arrive``, ``arr_ref``. One
+    statement."""
+    kinds = ("new", "new_ref", "new_lead", "new_cli", "new_meet", "arrive", "arr_ref")
+    parts = _parts(team_id, rep_id, kinds, start, end)
     # reached only after the period's end: not by its end
-    later = await _aux_since(
-        session, team_id, rep_id, ["new_lead", "new_cli", "new_meet"], end, start, end
-    )
+    reached = ["new_lead", "new_cli", "new_meet"]
+    parts.append(_aux_since(team_id, rep_id, reached, end, start, end))
     # a card that arrived twice in the period counts once: its repeat arrivals have their
     # previous arrival in the period too
-    again = await _aux_since(session, team_id, rep_id, ["arrive", "arr_ref"], start, start, end)
-    for kind, n in (*later.items(), *again.items()):
-        found[kind] -= n
-    return found
+    parts.append(_aux_since(team_id, rep_id, ["arrive", "arr_ref"], start, start, end))
+    return await _sum(session, parts, kinds)
 
 
 async def clients_at(

@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, func, literal_column, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RollupReply, RollupReplyDays
@@ -222,40 +222,42 @@ async def reply_figures(
         first += timedelta(days=1)
     stop = end.astimezone(UTC).date()
     live = [(start, end)]
+    parts: list[Any] = []
     if first < stop:
         live = [(start, _day_start(first)), (_day_start(stop), end)]
-        rows = await session.execute(
-            select(RollupReplyDays.band, func.sum(RollupReplyDays.n))
+        parts.append(
+            select(
+                literal_column("0").label("late"), RollupReplyDays.band, func.sum(RollupReplyDays.n)
+            )
             .where(in_days, RollupReplyDays.day >= first, RollupReplyDays.day < stop)
             .group_by(RollupReplyDays.band)
         )
-        for band, n in rows.all():
-            bands[band] += int(n or 0)
     for a, b in live:
         if a < b:
-            rows = await session.execute(
-                select(RollupReply.band, func.count())
+            parts.append(
+                select(literal_column("0").label("late"), RollupReply.band, func.count())
                 .with_hint(RollupReply, hint, "sqlite")
                 .where(in_rows, RollupReply.at >= a, RollupReply.at < b)
                 .group_by(RollupReply.band)
             )
-            for band, n in rows.all():
-                bands[band] += int(n or 0)
     # replies after now do not count yet: those requests are unanswered as of now
     period = and_(in_rows, RollupReply.at >= start, RollupReply.at < end)
-    late = (
-        await session.execute(
-            select(RollupReply.band)
-            .with_hint(RollupReply, "INDEXED BY ix_rollup_replies_reply_at", "sqlite")
-            .where(RollupReply.reply_at > now, period)
-            .limit(LIMIT + 1)
-        )
-    ).all()
-    if len(late) > LIMIT:
+    parts.append(
+        select(literal_column("1").label("late"), RollupReply.band, func.count())
+        .with_hint(RollupReply, "INDEXED BY ix_rollup_replies_reply_at", "sqlite")
+        .where(RollupReply.reply_at > now, period)
+        .group_by(RollupReply.band)
+    )
+    late = 0
+    for is_late, band, n in (await session.execute(union_all(*parts))).all():
+        if is_late:
+            late += int(n or 0)
+            bands[band] -= int(n or 0)
+            bands[UNANSWERED] += int(n or 0)
+        else:
+            bands[band] += int(n or 0)
+    if late > LIMIT:
         return None
-    for (band,) in late:
-        bands[band] -= 1
-        bands[UNANSWERED] += 1
     inbound = sum(bands.values())
     answered = inbound - bands[UNANSWERED]
 
