@@ -91,4 +91,7 @@ class RollupReplyDays(Base):
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_reply_days_owner", "owner_id", "day"),)
+    __table_args__ = (
+        Index("ix_rollup_reply_days_owner", "owner_id", "day"),
+        Index("ix_rollup_reply_days_day", "day"),  # everyone's
+    )

@@ -6,7 +6,8 @@
   teams and stages, archived, lost, given steps, verified, deleted; touches logged, moved by a
   merge, deleted; bulk inserts), the trigger-kept rollup tables equal a rebuild from scratch,
   and the measures equal the direct queries.
-- The rollup queries' plans are the same before and after ANALYZE.
+- On SQLite, the statements behind conversion, referral share, retention and reply speed read
+  the rollups through indexes, with the same plans before and after ANALYZE.
 """
 
 from __future__ import annotations
@@ -345,3 +346,55 @@ def test_rollups_follow_every_write(prop_db, steps, now_days) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+# ------------------------------------------------------------------------------ the plans
+async def test_sqlite_plans_read_indexes_before_and_after_analyze(metrics_db) -> None:
+    """The statements behind conversion, referral share, retention and reply speed read the
+    rollups through their indexes (no table scan), with or without ANALYZE's statistics."""
+    from sqlalchemy import event
+
+    if metrics_db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics")
+    seen: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, tuple(params)))
+
+    event.listen(metrics_db.sync_engine, "before_cursor_execute", record)
+    try:
+        async with create_session_factory(metrics_db)() as session:
+            for scope in (mx.MetricScope.team(1), mx.MetricScope.rep(2), mx.MetricScope()):
+                for start, end in ((START, END), (START + timedelta(hours=5), END)):
+                    await mx.conversion(session, scope, start, end)
+                    await mx.referral_share(session, scope, start, end)
+                    await mx.retention(session, scope, start, end)
+                    await mx.reply_speed(session, scope, start, end, now=END, window_hours=2)
+    finally:
+        event.remove(metrics_db.sync_engine, "before_cursor_execute", record)
+    assert seen
+
+    async def plans() -> list[str]:
+        out = []
+        async with metrics_db.connect() as conn:
+            for sql, params in seen:
+                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+                out.append("\n".join(str(r[-1]) for r in rows.all()))
+        return out
+
+    before = await plans()
+    for (sql, _), p in zip(seen, before, strict=True):
+        for line in p.splitlines():
+            if line.startswith("SCAN") and "rollup_" in line:
+                assert "INDEX" in line, (sql, p)
+            assert not (line.startswith("SCAN") and line.split()[1] in ("touches", "contacts")), (
+                sql,
+                p,
+            )
+    async with metrics_db.connect() as conn:
+        await conn.exec_driver_sql("ANALYZE")
+        await conn.commit()
+    after = await plans()
+    for (sql, _), b, a in zip(seen, before, after, strict=True):
+        assert a == b, (sql, b, a)

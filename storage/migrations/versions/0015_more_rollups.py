@@ -94,6 +94,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_rollup_reply_days_owner", "rollup_reply_days", ["owner_id", "day"])
+    op.create_index("ix_rollup_reply_days_day", "rollup_reply_days", ["day"])
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         triggers = rm.sqlite_triggers() + rr.sqlite_triggers()
