@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E40
 from core.contactdata import translit  # noqa: E402
 from core.roles import Role  # noqa: E402
 from services import contacts as contacts_svc  # noqa: E402
-from services import rollups  # noqa: E402
+from services import rollup_marks, rollup_replies, rollups  # noqa: E402
 from services import timeline as timeline_svc  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -557,7 +557,8 @@ async def copy_to_postgres(sqlite_path: Path, admin_url: str, name: str) -> None
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                         f"(SELECT max(id) FROM {table.name}))"
                     )
-        for sql in rollups.rebuild_sql("postgresql"):
+        rebuild = rollups.rebuild_sql("postgresql") + rollup_marks.rebuild_sql("postgresql")
+        for sql in rebuild + rollup_replies.rebuild_sql("postgresql"):
             await conn.execute(sql)
         await conn.execute("SET session_replication_role = DEFAULT")
         await conn.execute("VACUUM ANALYZE")

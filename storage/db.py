@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,17 @@ from storage.inline_sqlite import creator as inline_creator
 # A writer of another process (a migration, a bench, a second bot) may hold SQLite's lock for
 # a while; our own writers queue in-process (storage.uow), so this wait is only for theirs.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_from_hint(_compiler: Any, _table: Any, text: str | None) -> str | None:
+    return text
+
+
+# ``select().with_hint(Table, "INDEXED BY ix", "sqlite")`` pins a query's plan on SQLite, where
+# ANALYZE's statistics would otherwise change it (services.rollups, rollup_marks,
+# rollup_replies, digest). SQLAlchemy's SQLite compiler drops table hints (its default
+# get_from_hint_text returns None): render them after the table name, as SQLite reads them.
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

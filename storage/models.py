@@ -583,3 +583,9 @@ from storage.network_models import (  # noqa: E402, F401
     NetworkNode,
     NetworkRun,
 )
+from storage.rollup_models import (  # noqa: E402, F401
+    RollupMark,
+    RollupMarkDays,
+    RollupReply,
+    RollupReplyDays,
+)

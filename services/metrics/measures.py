@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from sqlalchemy.orm import aliased
 from core import metrics as m
 from core.cadence import Cadence
 from core.enums import STAGE_ORDER, Direction, Source, Status, TouchType
-from services import rollups
+from services import rollup_marks, rollup_replies, rollups
 from services.metrics.scope import (
     MetricScope,
     active,
@@ -133,6 +134,23 @@ class Conversion:
 async def conversion(
     session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
 ) -> Conversion:
+    """As :func:`conversion_direct` defines it, from the per-card marks (services.rollup_marks:
+    sums over creation days, less the few cards that got there after ``end``)."""
+    c = await _cohort(session, scope, start, end)
+    return Conversion(c["new"], c["new_lead"], c["new_cli"], c["new_meet"])
+
+
+async def _cohort(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> dict[str, int]:
+    return await rollup_marks.cohort(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end
+    )
+
+
+async def conversion_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> Conversion:
     """The cohort of contacts created in [start, end): how many reached lead or later (lead,
     client, partner), how many reached client, and how many had a meeting, all by ``end``.
     "Reached" uses the status history, so a lead that was lost since still counts."""
@@ -164,6 +182,14 @@ class ReferralShare:
 
 
 async def referral_share(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> ReferralShare:
+    """As :func:`referral_share_direct` defines it, from the per-card marks."""
+    c = await _cohort(session, scope, start, end)
+    return ReferralShare(c["new"], c["new_ref"], c["arrive"], c["arr_ref"])
+
+
+async def referral_share_direct(
     session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
 ) -> ReferralShare:
     """New contacts with source = referral / all new contacts in [start, end); the same for the
@@ -207,6 +233,35 @@ class Retention:
 async def retention(
     session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
 ) -> Retention:
+    """As :func:`retention_direct` defines it, from the client intervals among the per-card
+    marks (services.rollup_marks.clients_at): clients at ``start`` and those touched since.
+    A card touched only after ``end`` is not retained: when there are a few touches after
+    ``end``, their cards are checked directly; with many (a period well in the past), the whole
+    measure is counted directly."""
+    later = await session.scalar(
+        select(func.count()).select_from(
+            select(Touch.id)
+            .where(Touch.occurred_at >= end)
+            .limit(rollups.LATER_LIMIT + 1)
+            .subquery()
+        )
+    )
+    if later and later > rollups.LATER_LIMIT:
+        return await retention_direct(session, scope, start, end)
+    clients, touched = await rollup_marks.clients_at(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start
+    )
+    if later:
+        # counted as touched since start, but touched only after the end
+        after = select(Touch.contact_id).where(Touch.occurred_at >= end)
+        wrong = await _retention_row(session, scope, start, end, only=after)
+        touched -= wrong.clients - wrong.retained
+    return Retention(clients, touched)
+
+
+async def retention_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> Retention:
     """Of the contacts that were clients at ``start`` (from the status history), how many had a
     touch of any type in [start, end).
 
@@ -214,6 +269,18 @@ async def retention(
     ``start``, or its current status when it has not changed since. So the candidates are the
     current clients and the cards that left client status since ``start`` (a union of two
     index lookups), not every card of the scope with its history probed."""
+    return await _retention_row(session, scope, start, end)
+
+
+async def _retention_row(
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    only: Any = None,
+) -> Retention:
+    """The direct count, over the cards ``only`` selects (a select of ids) if given."""
     ev = aliased(ContactEvent)
     since_start = and_(ev.contact_id == Contact.id, ev.field == "status", ev.at >= start)
     status_at_start = func.coalesce(
@@ -246,6 +313,8 @@ async def retention(
         Contact.created_at < start,
         status_at_start == Status.CLIENT.value,
     )
+    if only is not None:
+        stmt = stmt.where(Contact.id.in_(only))
     row = (await session.execute(stmt)).one()
     return Retention(as_int(row[0]), as_int(row[1]))
 
@@ -335,6 +404,35 @@ class ReplySpeed:
 
 
 async def reply_speed(
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    window_hours: float,
+) -> ReplySpeed:
+    """As :func:`reply_speed_direct` defines it, from the first replies kept per inbound touch
+    (services.rollup_replies: counts per day and delay band, the exact median from the one band
+    it falls in)."""
+    got = await rollup_replies.reply_figures(
+        session,
+        team_id=scope.team_id,
+        rep_id=scope.rep_id,
+        start=start,
+        end=end,
+        now=now,
+        window_seconds=window_hours * 3600,
+    )
+    if got is None:
+        return await reply_speed_direct(
+            session, scope, start, end, now=now, window_hours=window_hours
+        )
+    inbound, answered, within, middles = got
+    return ReplySpeed(inbound, answered, within, m.median(middles), window_hours)
+
+
+async def reply_speed_direct(
     session: AsyncSession,
     scope: MetricScope,
     start: datetime,
@@ -471,6 +569,7 @@ async def stats(
     """All the method's measures for /stats."""
     cadence = await cadence_for(session, scope, settings_cadence)
     frequency = await touch_frequency(session, scope, start, end, cadence=cadence)
+    c = await _cohort(session, scope, start, end)
     return Stats(
         start=start,
         end=end,
@@ -478,8 +577,9 @@ async def stats(
         # figure as reach(), without scanning the period's touches twice)
         reach=sum(f.contacts for f in frequency),
         frequency=frequency,
-        conversion=await conversion(session, scope, start, end),
-        referral=await referral_share(session, scope, start, end),
+        # conversion and referral share from one reading of the marks
+        conversion=Conversion(c["new"], c["new_lead"], c["new_cli"], c["new_meet"]),
+        referral=ReferralShare(c["new"], c["new_ref"], c["arrive"], c["arr_ref"]),
         retention=await retention(session, scope, start, end),
         nps=await nps(session, scope, start, end),
         reply=await reply_speed(session, scope, start, end, now=now, window_hours=reply_hours),
