@@ -322,6 +322,25 @@ class BotApiMethods:
             reply_markup=params.get("reply_markup"),
         )
 
+    async def m_sendVoice(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat = self._chat_for_send(params)
+        if params.get("caption"):
+            check_text(params["caption"], params.get("parse_mode"), caption=True)
+        check_markup(params.get("reply_markup"))
+        stored = self._store_file(files, "voice", params)
+        voice = {
+            "file_id": stored["file_id"],
+            "file_unique_id": stored["file_unique_id"],
+            "duration": 1,
+            "file_size": stored["file_size"],
+        }
+        return self._bot_message(
+            chat,
+            voice=voice,
+            caption=params.get("caption"),
+            reply_markup=params.get("reply_markup"),
+        )
+
     async def m_getFile(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         file_id = params.get("file_id")
         if file_id not in self.files:
