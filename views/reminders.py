@@ -13,6 +13,7 @@ from core.nextstep import format_local
 from views.callbacks import RemindCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
+from views.relay import reply_button
 from views.rendered import Rendered
 from views.rendering import h
 
@@ -133,4 +134,7 @@ def contact_wrote(c: Contact, touch: Touch) -> Rendered:
     text = (
         _("💬 <b>{name}</b> wrote to me:").format(name=h(c.name)) + f"\n«{h(touch.summary[:1000])}»"
     )
-    return text, _reply_buttons(c)
+    markup = _reply_buttons(c)
+    if c.tg_user_id:  # a person who started the bot: the rep can answer from here
+        markup.inline_keyboard.insert(0, [reply_button(c.id)])
+    return text, markup
