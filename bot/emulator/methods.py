@@ -85,12 +85,14 @@ class BotApiMethods:
 
     def _bot_message(self, chat: ChatState, **content: Any) -> dict[str, Any]:
         markup = content.get("reply_markup")
+        message_id = self._new_message_id(chat)
         if markup is not None and "inline_keyboard" not in markup:
             # reply keyboards stay on the user's screen; a Message carries only inline ones
             chat.reply_keyboard = None if markup.get("remove_keyboard") else markup
+            chat.reply_keyboard_of = message_id if chat.reply_keyboard else None
             content["reply_markup"] = None
         message = {
-            "message_id": self._new_message_id(chat),
+            "message_id": message_id,
             "date": int(self.now()),
             "chat": self.chat_json(chat.user["id"]),
             "from": self.bot_user,
