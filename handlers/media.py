@@ -44,10 +44,11 @@ def create_router() -> Router:
         contact = await svc.get(ctx.session, ctx.viewer.scope, int(data.get("cid") or 0))
         if found is None or contact is None:
             return
+        cid, touch_id = data.get("touch_for") or (None, None)  # the touch just saved, if any
         await media_svc.attach(
             ctx.session,
             contact_id=contact.id,
-            touch_id=data.get("touch_id"),
+            touch_id=touch_id if cid == contact.id else None,
             author_id=ctx.user.id,
             media=[found],
             now=ctx.now(),

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.context import Ctx
 from bot.filters import staff
+from bot.i18n import _
 from bot.middlewares import CardInScope
 from bot.sender import Sender, SendStatus
 from core import limits
@@ -48,8 +49,11 @@ def create_router() -> Router:
         cid = (await state.get_data()).get("cid")
         contact = await svc.get(ctx.session, ctx.viewer.scope, int(cid or 0))
         await state.clear()  # the window closes whatever happens next
-        if contact is None or not contact.tg_user_id:
-            await message.answer(views.no_telegram(contact.name if contact else "?"))
+        if contact is None:
+            await message.answer(_("Contact not found."))
+            return
+        if not contact.tg_user_id:
+            await message.answer(views.no_telegram(contact.name))
             return
         touch = await relay.log_reply(
             ctx.session, contact, author=ctx.user, text=text, now=ctx.now(), rules=ctx.rules

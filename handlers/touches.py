@@ -159,7 +159,7 @@ def create_router() -> Router:
                 target, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
             )
         await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
-        await state.update_data(touch_id=touch.id, media=[])  # a file sent now goes on it
+        await state.update_data(touch_for=[contact.id, touch.id], media=[])  # a file now: on it
 
     @router.message(StateFilter(LogForm.summary), F.voice | F.photo | F.document)
     async def log_summary_media(message: Message, state: FSMContext, ctx: Ctx, bot: Bot) -> None:

@@ -197,3 +197,13 @@ async def test_the_rep_replies_to_a_client_from_the_bot(
     async with tg.app.session_factory() as s:
         last = await s.scalar(select(Touch).order_by(Touch.id.desc()))
         assert last.summary.startswith("⚠️") and "Are you there?" in last.summary
+
+
+async def test_forgetting_a_card_erases_its_kept_files(tg) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send_photo(caption="/add Boris Petrov, Beta")
+    reply = await manager.send("/forget Boris")
+    reply = await manager.click("Forget for good")
+    assert "Erased" in reply.text
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(TouchMedia)) is None

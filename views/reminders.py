@@ -95,9 +95,12 @@ def data_check(c: Contact) -> Rendered:
 
 
 def _reply_buttons(c: Contact) -> InlineKeyboardMarkup:
+    """Log the reply, open the card; and ↩️ Reply for a person the bot can write to."""
     kb = InlineKeyboard()
     kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="done", id=c.id))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
+    if c.tg_user_id:
+        kb.row(reply_button(c.id))
     return kb.as_markup()
 
 
@@ -134,7 +137,4 @@ def contact_wrote(c: Contact, touch: Touch) -> Rendered:
     text = (
         _("💬 <b>{name}</b> wrote to me:").format(name=h(c.name)) + f"\n«{h(touch.summary[:1000])}»"
     )
-    markup = _reply_buttons(c)
-    if c.tg_user_id:  # a person who started the bot: the rep can answer from here
-        markup.inline_keyboard.insert(0, [reply_button(c.id)])
-    return text, markup
+    return text, _reply_buttons(c)
