@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, describe_validation_error
-from bot.emulator.client import Reply, UserClient, buttons_of, plain
+from bot.emulator.client import Reply, UserClient, buttons_of
 from bot.emulator.server import FakeTelegram
+from bot.sandbox_tools import (
+    ShiftedClock,
+    button_numbers,
+    invite_payload,
+    parse_duration,
+    read_line,
+    render_html,
+    save_file,
+    shown_offset,
+)
 
 if TYPE_CHECKING:
     from bot.emulator.runner import EmulatedBot
@@ -42,41 +52,17 @@ COMMANDS = """\
   :share PHONE First [Last] [ID]    send a contact card (:share +79991234567 Ivan Petrov)
   :file PATH                        send a document, e.g. a CSV for /import
   :buttons                          show the latest message with buttons again
-  N                                 tap button N of the latest message with buttons
+  N                                 tap button N of the latest message with buttons (a score's
+                                    button by its score: 7 taps "7")
+  :tap MSG N                        tap button N of an older message (its number: "#MSG")
+  :pick ID [Name]                   answer "pick a person" with that Telegram user
+  :later 2h                         move the clock on (30m, 2h, 1d) and deliver what is due, e.g.
+                                    the NPS question after /delivered
   :say TEXT                         send TEXT as it is (a bare number, or text starting with ':')
   :who                              list the users
   :help                             this list
   :quit                             leave (Ctrl-D and Ctrl-C work too)
 Anything else is sent as a message from the current user; a pasted t.me/...?start= link opens it."""
-
-_BOLD = re.compile(r"<(b|strong)(\s[^>]*)?>(.*?)</\1>", re.S)
-_ITALIC = re.compile(r"<(i|em)(\s[^>]*)?>(.*?)</\1>", re.S)
-_LINK = re.compile(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
-
-
-def render_html(text: str | None, *, color: bool = False) -> str:
-    """Bot HTML as terminal text: tags dropped, link targets shown, bold/italic in ANSI if asked."""
-
-    def link(match: re.Match[str]) -> str:
-        href, label = match.group(1), match.group(2)
-        shown, target = plain(label), plain(href)
-        if not target or target == shown or target.startswith("tg://"):
-            return label
-        return f"{label} ({href})"
-
-    text = _LINK.sub(link, text or "")
-    if color:
-        text = _BOLD.sub(lambda m: f"\033[1m{m.group(3)}\033[22m", text)
-        text = _ITALIC.sub(lambda m: f"\033[3m{m.group(3)}\033[23m", text)
-    return plain(text)
-
-
-def _invite_payload(line: str, bot_username: str) -> str | None:
-    """A pasted deep link to this bot, as Telegram would open it: the /start payload."""
-    match = re.fullmatch(
-        rf"(?:https?://)?t\.me/{re.escape(bot_username)}\?start=([\w-]+)", line, re.I
-    )
-    return match.group(1) if match else None
 
 
 class Sandbox:
@@ -108,6 +94,7 @@ class Sandbox:
         self.color = (write is None and sys.stdout.isatty()) if color is None else color
         self.files_dir = Path(files_dir)
         self.start_clockwork = start_clockwork
+        self.clock = ShiftedClock()
         self.emu: FakeTelegram | None = None
         self.runner: EmulatedBot | None = None
         self.current: UserClient | None = None
@@ -136,7 +123,9 @@ class Sandbox:
         self.emu = emu
         emu.listeners.append(self._on_bot_message)
         try:
-            self.runner = EmulatedBot(self.settings, emu, start_clockwork=self.start_clockwork)
+            self.runner = EmulatedBot(
+                self.settings, emu, clock=self.clock, start_clockwork=self.start_clockwork
+            )
             await self.runner.start()
             await self._restore_users()
         except BaseException:
@@ -208,6 +197,9 @@ class Sandbox:
                 "share": self._cmd_share,
                 "file": self._cmd_file,
                 "buttons": self._cmd_buttons,
+                "tap": self._cmd_tap,
+                "pick": self._cmd_pick,
+                "later": self._cmd_later,
                 "who": self._cmd_who,
                 "help": self._cmd_help,
                 "say": self._cmd_say,
@@ -222,7 +214,7 @@ class Sandbox:
             await self._tap(int(line))
             return True
         assert self.emu is not None
-        payload = _invite_payload(line, self.emu.bot_user["username"])
+        payload = invite_payload(line, self.emu.bot_user["username"])
         await self._send(f"/start {payload}" if payload else line)
         return True
 
@@ -234,6 +226,7 @@ class Sandbox:
         except TimeoutError:
             self._notice("the bot did not finish handling this within 10 s")
             return
+        await self._deliver_due()  # what is due "at once" (a notice to the owner) comes now
         seen: dict[int, dict[str, Any]] = {}
         for message in reply.edited:
             seen[message["message_id"]] = message
@@ -253,23 +246,37 @@ class Sandbox:
         assert client is not None
         await self._act(lambda: client.send(text))
 
-    async def _tap(self, number: int) -> None:
+    async def _deliver_due(self) -> None:
+        app = self.runner.app if self.runner is not None else None
+        if app is None:
+            return
+        await app.clockwork.tick()  # plans what is due; delivers it when no loop runs
+        pool = app.clockwork.pool
+        if pool.running:  # the loop would look again only after its poll interval
+            await pool.drain()
+            if pool.inflight:
+                await asyncio.wait(set(pool.inflight), timeout=10)
+
+    async def _tap(self, number: int, target: dict[str, Any] | None = None) -> None:
         client = self.current
         assert client is not None
-        target = self._buttons_message(client)
-        found = buttons_of(target)
+        target = target or self._buttons_message(client)
+        found = buttons_of(self._with_keyboard(target))
         if target is None or not found:
             self._notice("no message with buttons in this chat yet")
             return
-        if not 0 < number <= len(found):
+        numbers = button_numbers(found)
+        if number not in numbers:
             self._notice(f"there is no button {number}; the latest message has {len(found)}")
             return
-        button = found[number - 1]
+        button = found[numbers.index(number)]
         if "callback_data" in button:
             await self._act(lambda: client.tap_data(button["callback_data"], target))
         elif "url" in button:
             self._notice(f"this button opens {button['url']}")
-        elif set(button) == {"text"} and "keyboard" in (target.get("reply_markup") or {}):
+        elif set(button) == {"text"} and "keyboard" in (
+            self._with_keyboard(target).get("reply_markup") or {}
+        ):
             # a reply-keyboard button just sends its text
             await self._send(button["text"])
         else:
@@ -280,9 +287,22 @@ class Sandbox:
         """The latest message with buttons as the person saw it: an edit that added buttons to
         an older message counts as latest; if its buttons are gone, the newest one that has some."""
         focused = client.chat.messages.get(self._focus.get(client.id, -1))
-        if focused is not None and buttons_of(focused):
+        if focused is not None and buttons_of(self._with_keyboard(focused)):
             return focused
-        return client.last_with_buttons()
+        for message in reversed(client.bot_messages):
+            if buttons_of(self._with_keyboard(message)):
+                return message
+        return None
+
+    def _with_keyboard(self, message: dict[str, Any] | None) -> dict[str, Any]:
+        """The message as the person sees it: with the reply keyboard it brought, if that is
+        still on the screen (the emulator keeps reply keyboards on the chat, not the message)."""
+        if message is None:
+            return {}
+        chat = self.emu.chats.get(message["chat"]["id"]) if self.emu is not None else None
+        if chat and chat.reply_keyboard and chat.reply_keyboard_of == message.get("message_id"):
+            return {**message, "reply_markup": chat.reply_keyboard}
+        return message
 
     # ------------------------------------------------------------------ sandbox commands
     async def _cmd_as(self, rest: str) -> None:
@@ -337,6 +357,54 @@ class Sandbox:
             self._notice(f"{path} is empty; Telegram does not send empty files")
             return
         await self._act(lambda: client.send_document(path.name, content))
+
+    async def _cmd_tap(self, rest: str) -> None:
+        client = self.current
+        assert client is not None
+        parts = rest.lstrip("#").split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            self._notice("usage: :tap MSG N, e.g. :tap 12 3 (the message's number is shown as #12)")
+            return
+        message = client.chat.messages.get(int(parts[0]))
+        if message is None or message["from"]["id"] != self.emu.bot_id:  # type: ignore[union-attr]
+            self._notice(f"there is no message #{parts[0]} from the bot in this chat")
+            return
+        if not buttons_of(self._with_keyboard(message)):
+            self._notice(f"message #{parts[0]} has no buttons (any more)")
+            return
+        await self._tap(int(parts[1]), message)
+
+    async def _cmd_pick(self, rest: str) -> None:
+        """Answer a "pick a person" (request_users) button with a Telegram user."""
+        client = self.current
+        assert client is not None and self.emu is not None
+        parts = rest.split()
+        if not parts or not parts[0].isdigit():
+            self._notice("usage: :pick ID [Name], e.g. :pick 5005 Boris")
+            return
+        keyboard = client.chat.reply_keyboard or {}
+        requests = [
+            b["request_users"]["request_id"]
+            for row in keyboard.get("keyboard", [])
+            for b in row
+            if isinstance(b, dict) and "request_users" in b
+        ]
+        if not requests:
+            self._notice("no 'pick a person' button on the screen; /add shows one")
+            return
+        known = self.emu.chats.get(int(parts[0]))
+        first = " ".join(parts[1:]) or (known.user["first_name"] if known else f"User{parts[0]}")
+        person = {"id": int(parts[0]), "first_name": first}
+        await self._act(lambda: client.pick_users(requests[0], person))
+
+    async def _cmd_later(self, rest: str) -> None:
+        delta = parse_duration(rest)
+        if delta is None or delta <= timedelta():
+            self._notice("usage: :later DURATION, e.g. :later 2h (m, h and d can be combined)")
+            return
+        self.clock.offset += delta
+        self._notice(f"the clock is now {shown_offset(self.clock.offset)} ahead of real time")
+        await self._deliver_due()
 
     async def _cmd_buttons(self, rest: str) -> None:
         assert self.current is not None
@@ -401,14 +469,18 @@ class Sandbox:
         lines: list[str] = []
         if "document" in message:
             lines.append(self._save_file("document", message["document"]))
+        if "voice" in message:
+            lines.append(self._save_file("voice", message["voice"]))
         if "photo" in message:
             lines.append(self._save_file("photo", message["photo"][-1]))
         body = message.get("text") or message.get("caption")
         if body:
             lines.extend(render_html(body, color=self.color).splitlines() or [""])
-        rows = self._button_rows(message)
+        rows = self._button_rows(self._with_keyboard(message))
         if rows and not again:
             self._focus[chat_id] = message["message_id"]
+        if rows:
+            rows[-1] += f"  · #{message['message_id']}"
         lines.extend(rows)
         if self.color:
             label = f"\033[2m{label}:\033[22m"
@@ -419,77 +491,32 @@ class Sandbox:
         self.write(text)
         self._shown += 1
 
+    def _save_file(self, kind: str, file: dict[str, Any]) -> str:
+        assert self.emu is not None
+        return save_file(self.files_dir, self.emu.files.get(file.get("file_id", "")), kind, file)
+
     def _button_rows(self, message: dict[str, Any]) -> list[str]:
         markup = message.get("reply_markup") or {}
         rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
-        out, number = [], 0
+        numbers = iter(button_numbers(buttons_of(message)))
+        out = []
         for row in rows:
             cells = []
             for button in row:
-                number += 1
                 button = button if isinstance(button, dict) else {"text": button}
-                cell = f"[{number}] {button.get('text', '')}"
+                cell = f"[{next(numbers)}] {button.get('text', '')}"
                 if "url" in button:
                     cell += f" ({button['url']})"
+                if "request_users" in button:
+                    cell += " (:pick ID [Name])"
+                elif "request_contact" in button:
+                    cell += " (:share PHONE First)"
                 cells.append(cell)
             out.append("  ".join(cells))
         return out
 
-    def _save_file(self, kind: str, file: dict[str, Any]) -> str:
-        assert self.emu is not None
-        stored = self.emu.files.get(file.get("file_id", ""))
-        size = file.get("file_size") or (len(stored[1]) if stored else 0)
-        name = file.get("file_name") or (
-            Path(stored[0]).name if stored else f"{file.get('file_id')}.jpg"
-        )
-        name = Path(name).name or "file"
-        if kind == "photo" and not Path(name).suffix:
-            name += ".jpg"
-        shown = (
-            f"[{kind}: {name}, {size} bytes]" if kind == "document" else f"[photo, {size} bytes]"
-        )
-        if stored is None:
-            return shown
-        try:
-            self.files_dir.mkdir(parents=True, exist_ok=True)
-            path = self.files_dir / name
-            stem, suffix, n = path.stem, path.suffix, 1
-            while path.exists():
-                path = self.files_dir / f"{stem}-{n}{suffix}"
-                n += 1
-            path.write_bytes(stored[1])
-        except OSError as exc:
-            return f"{shown} (not saved: {exc.strerror or exc})"
-        return f"{shown} saved to {path}"
-
 
 # ---------------------------------------------------------------------- the terminal loop
-async def _read_line(read: Callable[[str], str], prompt: str) -> str:
-    """`read(prompt)` in a daemon thread: the event loop keeps running, and a read still blocked
-    at exit (Ctrl-C at the prompt) does not hold the process open as a pool thread would."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[str] = loop.create_future()
-
-    def settle(value: str | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value or "")
-
-    def worker() -> None:
-        try:
-            value, error = read(prompt), None
-        except Exception as exc:  # noqa: BLE001 - handed over to the awaiting task
-            value, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop is already closed
-            loop.call_soon_threadsafe(settle, value, error)
-
-    threading.Thread(target=worker, name="sandbox-input", daemon=True).start()
-    return await future
-
-
 async def run_sandbox(
     settings: Settings,
     db_url: str | None = None,
@@ -540,7 +567,7 @@ async def run_sandbox(
         while True:
             sandbox.waiting_for_input = True
             try:
-                line = await _read_line(read, sandbox.prompt)
+                line = await read_line(read, sandbox.prompt)
             except (EOFError, KeyboardInterrupt):
                 out("")
                 break

@@ -17,9 +17,11 @@ def get_routers() -> list[Router]:
         inbound,
         invite,
         lists,
+        media,
         network,
         nps,
         privacy,
+        relay,
         reminders,
         settings,
         start,
@@ -39,6 +41,8 @@ def get_routers() -> list[Router]:
         reminders.create_router(),
         touches.create_router(),
         cases.create_router(),  # before the NPS staff router, which takes the other case taps
+        media.create_router(),  # before /import, which takes any document
+        relay.create_router(),
         nps.create_staff_router(),
         exchange.create_router(),
         adding.create_router(),

@@ -16,12 +16,16 @@ from bot.filters import router_for, staff
 from bot.i18n import _
 from core.contactdata import normalize_email, normalize_phone
 from core.contactfields import is_valid_choice
+from core.contactpaste import looks_like_contact
 from core.quickadd import parse_quick_add
 from services import cards, followups, taps
 from services import contacts as svc
+from services import media as media_svc
 from storage.uow import writing
 from views import adding as adding_views
 from views import contacts as views
+from views import media as media_views
+from views import paste as paste_views
 from views.callbacks import DupAction, DupCb, PickCb
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import AddForm
@@ -72,9 +76,11 @@ async def save_or_ask_duplicate(
     )
     added = None
     if not conflicts and not found:
-        added = await svc.add(
-            ctx.session, owner=ctx.user, data=data, tags=tags, now=ctx.now(), viewer=scope
-        )
+        async with writing(ctx.session):
+            added = await svc.add(
+                ctx.session, owner=ctx.user, data=data, tags=tags, now=ctx.now(), viewer=scope
+            )
+            photo = await attach_card_photo(added.contact, state, ctx)
         conflicts = added.conflicts  # a card with its phone was saved a moment before
     if added is None or added.contact is None:
         await state.set_state(None)
@@ -84,6 +90,8 @@ async def save_or_ask_duplicate(
         return
     await state.clear()
     text, markup = adding_views.saved(added.contact)
+    if photo:
+        text += "\n" + media_views.attached_to_card(added.contact.name)
     await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
 
 
@@ -102,15 +110,41 @@ async def _pending_choice(
     return query.message, data
 
 
+async def attach_card_photo(contact: Any, state: FSMContext, ctx: Ctx) -> bool:
+    """A business card's photo sent while adding goes on the new (or kept) card."""
+    photo = media_svc.from_state([(await state.get_data()).get("card_photo") or {}])
+    if contact is None or not photo:
+        return False
+    await media_svc.attach(
+        ctx.session,
+        contact_id=contact.id,
+        touch_id=None,
+        author_id=ctx.user.id,
+        media=photo,
+        now=ctx.now(),
+    )
+    return True
+
+
+async def pasted_contact(message: Message, ctx: Ctx) -> dict[str, Any] | bool:
+    """A filter: the fields of a plain text that looks like a contact."""
+    found = looks_like_contact(message.text or "", ctx.settings.default_phone_region)
+    return {"pasted": found} if found is not None else False
+
+
 def create_router() -> Router:
     router = router_for("adding", staff())
 
     @router.message(Command("add"))
     async def add(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:
         await state.clear()
+        if message.photo and (photo := media_views.incoming(message)):  # "/add …" as a caption
+            await state.update_data(card_photo=photo.as_dict())
         if not command.args:
             await state.set_state(AddForm.name)
             await state.update_data(form={})
+            if message.photo:
+                await message.answer(media_views.kept_for_card())
             text, keyboard = adding_views.add_prompt()
             await message.answer(text, reply_markup=keyboard)
             return
@@ -246,6 +280,42 @@ def create_router() -> Router:
         text, markup = adding_views.forwarded_prompt(data["name"], existing)
         await message.answer(text, reply_markup=markup)
 
+    # ------------------------------------------------------------------ a pasted contact
+    @router.message(StateFilter(None), F.text & ~F.text.startswith("/"), pasted_contact)
+    async def pasted(message: Message, pasted: Any, state: FSMContext) -> None:
+        data = {
+            "name": pasted.name,
+            "company": pasted.company,
+            "position": pasted.position,
+            "phone": pasted.phone,
+            "email": pasted.email,
+            "tg_username": pasted.username,
+        }
+        text, markup = paste_views.offer(data, list(pasted.tags))
+        sent = await message.answer(text, reply_markup=markup)
+        await state.update_data(paste={"mid": sent.message_id, "data": data, "tags": pasted.tags})
+
+    @router.callback_query(paste_views.PasteCb.filter())
+    async def paste_answer(
+        query: CallbackQuery, callback_data: paste_views.PasteCb, ctx: Ctx, state: FSMContext
+    ) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        paste = (await state.get_data()).get("paste") or {}
+        if paste.get("mid") != query.message.message_id:
+            await drop_keyboard(query.message)
+            await query.message.answer(paste_views.expired())
+            return
+        await state.update_data(paste=None)
+        await drop_keyboard(query.message)
+        if callback_data.a != "add":
+            await query.message.answer(paste_views.not_added())
+            return
+        await save_or_ask_duplicate(
+            query.message, ctx=ctx, data=paste["data"], tags=list(paste["tags"]), state=state
+        )
+
     # ------------------------------------------------------------------ duplicates
     @router.callback_query(DupCb.filter(F.action == DupAction.OPEN))
     async def duplicate_open(query: CallbackQuery, callback_data: DupCb, ctx: Ctx) -> None:
@@ -279,6 +349,7 @@ def create_router() -> Router:
                     viewer=ctx.viewer.scope,
                     anyway=True,
                 )
+                photo = await attach_card_photo(added.contact, state, ctx)
         if not fresh:
             return  # added by the first tap
         await state.clear()
@@ -286,6 +357,8 @@ def create_router() -> Router:
         text, markup = adding_views.saved(
             added.contact, left_out=left_out_text(added.left_out, pending)
         )
+        if photo:
+            text += "\n" + media_views.attached_to_card(added.contact.name)
         await edit_text(message, text, reply_markup=markup)
 
     @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))
@@ -313,6 +386,7 @@ def create_router() -> Router:
                     now=now,
                     rules=ctx.rules,
                 )
+                await attach_card_photo(keep, state, ctx)
         if not fresh:
             return  # merged by the first tap
         await state.clear()

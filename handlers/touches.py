@@ -18,10 +18,12 @@ from core.nextstep import Reading, format_day, format_local, is_past, read_when
 from core.workhours import shift_into
 from services import contacts as svc
 from services import delivered, followups, taps
+from services import media as media_svc
 from services.cards import card_data
 from storage.models import Contact, User
 from storage.uow import writing
 from views import delivered as delivered_views
+from views import media as media_views
 from views.callbacks import PickCb
 from views.contacts import show_card
 from views.rendering import drop_keyboard, edit_text, h, tap_of
@@ -132,6 +134,14 @@ def create_router() -> Router:
                 now=now,
                 rules=ctx.rules,
             )
+            await media_svc.attach(
+                ctx.session,
+                contact_id=contact.id,
+                touch_id=touch.id,
+                author_id=ctx.user.id,
+                media=media_svc.from_state(data.get("media")),
+                now=now,
+            )
             done = (
                 await delivered.plan_after(
                     ctx.session,
@@ -149,6 +159,17 @@ def create_router() -> Router:
                 target, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
             )
         await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
+        await state.update_data(touch_for=[contact.id, touch.id], media=[])  # a file now: on it
+
+    @router.message(StateFilter(LogForm.summary), F.voice | F.photo | F.document)
+    async def log_summary_media(message: Message, state: FSMContext, ctx: Ctx, bot: Bot) -> None:
+        """A voice note, photo or document instead of the summary: kept on the touch (its
+        caption is the summary)."""
+        found = media_views.incoming(message)
+        assert found is not None
+        media = [*(await state.get_data()).get("media", []), found.as_dict()]
+        await state.update_data(media=media)
+        await save_touch(message, (message.caption or "")[:4000], state, ctx, bot)
 
     @router.message(StateFilter(LogForm.summary), F.text & ~F.text.startswith("/"))
     async def log_summary(message: Message, state: FSMContext, ctx: Ctx, bot: Bot) -> None:

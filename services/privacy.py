@@ -30,6 +30,7 @@ from storage.models import (
     ReferralLink,
     Survey,
     Touch,
+    TouchMedia,
     User,
 )
 from storage.uow import transactional
@@ -142,6 +143,9 @@ async def _scrub_cards(session: AsyncSession, ids: list[int], now: datetime) -> 
         contact.archived_at = contact.archived_at or now
         contact.updated_at = now
     await session.execute(update(Touch).where(Touch.contact_id.in_(ids)).values(summary=""))
+    await session.execute(
+        delete(TouchMedia).where(TouchMedia.contact_id.in_(ids))
+    )  # voices, photos
     await session.execute(
         update(ContactEvent)
         .where(ContactEvent.contact_id.in_(ids), ContactEvent.field.not_in(KEPT_EVENT_VALUES))

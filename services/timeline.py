@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import media as media_svc
 from services.contacts import DONE_MARK
-from storage.models import ContactEvent, Touch
+from storage.models import ContactEvent, Touch, TouchMedia
 
 
 @dataclass
@@ -22,6 +23,7 @@ class TimelineItem:
     b: str | None = None  # direction / new value
     text: str | None = None  # touch summary
     extra: dict[str, Any] = field(default_factory=dict)
+    ref: int | None = None  # the touch's (or the kept file's) id
 
 
 async def timeline(
@@ -46,7 +48,16 @@ async def timeline(
         literal(None).label("text"),
         ContactEvent.id.label("id"),
     ).where(ContactEvent.contact_id == contact_id)
-    union = touches.union_all(events).subquery()
+    on_card = select(  # files kept on the card itself (a business card's photo)
+        literal("media").label("kind"),
+        TouchMedia.at.label("at"),
+        TouchMedia.author_id.label("actor_id"),
+        TouchMedia.kind.label("a"),
+        TouchMedia.file_name.label("b"),
+        literal(None).label("text"),
+        TouchMedia.id.label("id"),
+    ).where(TouchMedia.contact_id == contact_id, TouchMedia.touch_id.is_(None))
+    union = touches.union_all(events, on_card).subquery()
     rows = await session.execute(
         select(union)
         .order_by(union.c.at.desc(), union.c.id.desc())
@@ -60,9 +71,18 @@ async def timeline(
             at = datetime.fromisoformat(at)
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
-        item = TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text)
+        item = TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text, ref=row.id)
         item.extra = event_details(item.kind, item.b)
         items.append(item)
+    items = items[: page_size + 1]
+    kept = await media_svc.on_touches(
+        session, (i.ref for i in items if i.kind == "touch" and i.ref)
+    )
+    for item in items:
+        if item.kind == "touch" and item.ref in kept:
+            item.extra["media"] = [(m.id, m.kind) for m in kept[item.ref]]
+        elif item.kind == "media" and item.ref:
+            item.extra["media"] = [(item.ref, item.a)]
     return items[:page_size], len(items) > page_size
 
 

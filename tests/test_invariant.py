@@ -28,6 +28,7 @@ from storage.models import (
     Survey,
     Team,
     Touch,
+    TouchMedia,
     User,
 )
 from storage.uow import write_session
@@ -218,9 +219,11 @@ async def _sample_rows(s, keep: Contact, drop: Contact, rep: User) -> dict[str, 
         verified_at=NOW,
     )
     erased = PrivacyLog(contact_id=drop.id, actor_id=rep.id, action="forget", counts="{}", at=NOW)
-    s.add_all([case, link, work, introduced, erased])
+    kept = TouchMedia(contact_id=drop.id, touch_id=touch.id, kind="voice", file_id="V1", at=NOW)
+    s.add_all([case, link, work, introduced, erased, kept])
     await s.flush()
     return {
+        "touch_media.contact_id": kept.id,
         "privacy_log.contact_id": erased.id,
         "touches.contact_id": touch.id,
         "contact_events.contact_id": event.id,

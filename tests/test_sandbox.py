@@ -263,4 +263,64 @@ def test_no_token_prints_botfather_help(tmp_path) -> None:
     assert proc.returncode == 2
     assert "@BotFather" in proc.stderr
     assert "python -m bot sandbox" in proc.stderr
+    # your own Telegram id into ADMIN_IDS, and how to find it
+    assert "ADMIN_IDS=" in proc.stderr and "@userinfobot" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+async def test_reply_keyboards_scores_older_messages_notices_and_later(sandbox) -> None:
+    """Issue 14: the sandbox shows reply keyboards ("pick a person"), numbers a survey's buttons
+    by their score, taps a button of an older message, delivers "at once" notices at once, and
+    `:later` brings the NPS question now."""
+    sb, screen = sandbox
+    await sb.handle_line("/start")
+    await sb.handle_line(":as 9004 Dan")
+    await sb.handle_line("/start")
+    await sb.handle_line(":as 1001")
+    screen.new()
+    await sb.handle_line("/add")
+    shown = screen.new()
+    assert "[1] 👤 Pick from Telegram (:pick ID [Name])" in shown
+    await sb.handle_line(":pick 5005 Boris")
+    assert "Person picked" in screen.new()
+
+    await sb.handle_line(":share +79995550011 Dan Client 9004")
+    screen.new()
+    # "at once": Dan writes, and the owner's notice is shown in answer to that very line
+    await sb.handle_line(":as 9004")
+    await sb.handle_line("Hello, any news?")
+    shown = screen.new()
+    assert "bot -> You (1001): 💬 Dan Client wrote to me:" in shown
+    await sb.handle_line(":as 1001")
+
+    # an older message's button: the invite's first message, after newer ones with buttons
+    await sb.handle_line("/invite")
+    invite = next(line for line in screen.new().splitlines() if "[2] Sales rep" in line)
+    older = int(invite.rsplit("#", 1)[1])
+    await sb.handle_line("/find Dan")
+    screen.new()
+    await sb.handle_line(f":tap {older} 1")  # Manager (new team)
+    assert "?start=" in screen.new()
+
+    await sb.handle_line("/delivered Dan")
+    screen.new()
+    await sb.handle_line(":later 1d")
+    shown = screen.new()
+    assert "ahead of real time" in shown
+    assert "bot -> Dan (9004):" in shown
+    assert "[0] 0  [1] 1" in shown and "[10] 10" in shown  # numbered by score
+    await sb.handle_line(":as 9004")
+    await sb.handle_line("7")
+    assert "7" in screen.new()
+    assert sb.runner is not None and sb.runner.app is not None
+    from sqlalchemy import select
+
+    from storage.models import Survey
+
+    async with sb.runner.app.session_factory() as session:
+        survey = await session.scalar(select(Survey))
+        assert survey is not None and survey.score == 7
+    await sb.handle_line(":later soon")
+    assert "usage: :later" in screen.new()
+    await sb.handle_line(":tap 999 1")
+    assert "no message #999" in screen.new()

@@ -24,6 +24,7 @@ from core.textsplit import excerpt
 from services.cards import CardData
 from services.contacts import tag_list
 from services.timeline import TimelineItem
+from views import media as media_views
 from views.callbacks import CardAction, CardCb, ForgetCb, ListCb
 from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
@@ -217,7 +218,9 @@ def timeline_text(
         who = h(names.get(it.actor_id or 0, ""))
         if it.kind == "touch":
             head = f"{when} · {label('touch', it.a)} ({label('direction', it.b)})"
-            body = f"\n{h(it.text)}" if it.text else ""
+            body = (f"\n{h(it.text)}" if it.text else "") + media_views.note(it, items)
+        elif it.kind == "media":
+            head, body = f"{when} · {media_views.on_card(it, items)}", ""
         elif it.kind in ("status", "stage"):
             head = f"{when} · {label('field', it.kind)}: {label(it.kind, it.a)} → {label(it.kind, it.b)}"
             body = ""
@@ -373,8 +376,7 @@ def timeline(
             text=_("Older »"),
             callback_data=CardCb(action=CardAction.TIMELINE, id=c.id, value=str(page + 1)),
         )
-    kb.button(text=_("Open card"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
-    kb.adjust(2, 1)
+    media_views.add_rows(kb, items, open_card=CardCb(action=CardAction.OPEN, id=c.id))
     return timeline_text(c, items, names, tz, lang), kb.as_markup()
 
 

@@ -13,6 +13,7 @@ from core.nextstep import format_local
 from views.callbacks import RemindCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
+from views.relay import reply_button
 from views.rendered import Rendered
 from views.rendering import h
 
@@ -94,9 +95,12 @@ def data_check(c: Contact) -> Rendered:
 
 
 def _reply_buttons(c: Contact) -> InlineKeyboardMarkup:
+    """Log the reply, open the card; and ↩️ Reply for a person the bot can write to."""
     kb = InlineKeyboard()
     kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="done", id=c.id))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
+    if c.tg_user_id:
+        kb.row(reply_button(c.id))
     return kb.as_markup()
 
 

@@ -18,7 +18,7 @@ from bot.emulator.wire import present
 
 _TAG = re.compile(r"<[^>]+>")
 
-SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto"}
+SEND_METHODS = {"sendMessage", "sendDocument", "sendPhoto", "sendVoice"}
 EDIT_METHODS = {"editMessageText", "editMessageReplyMarkup"}
 
 
@@ -181,10 +181,35 @@ class UserClient:
         await self.emu.wait_processed(update_id)
         return self._collect(start)
 
-    async def send_photo(self) -> Reply:
-        photo = [{"file_id": "PH1", "file_unique_id": "PH1", "width": 90, "height": 90}]
+    async def send_photo(self, caption: str | None = None) -> Reply:
+        """A photo (stored, so the bot can send it again by its file id)."""
+        stored = self.emu.upload("photo.jpg", b"\xff\xd8 a photo")
+        photo = [
+            {
+                "file_id": stored["file_id"],
+                "file_unique_id": stored["file_unique_id"],
+                "width": 90,
+                "height": 90,
+            }
+        ]
+        extra: dict[str, Any] = {"photo": photo}
+        if caption:
+            extra["caption"] = caption
         start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, photo=photo)
+        update_id, _ = await self.emu.user_message(self.id, **extra)
+        await self.emu.wait_processed(update_id)
+        return self._collect(start)
+
+    async def send_voice(self, seconds: int = 3) -> Reply:
+        """A voice note (stored, so the bot can send it again by its file id)."""
+        stored = self.emu.upload("voice.ogg", b"OggS a voice note")
+        voice = {
+            "file_id": stored["file_id"],
+            "file_unique_id": stored["file_unique_id"],
+            "duration": seconds,
+        }
+        start = len(self.emu.requests)
+        update_id, _ = await self.emu.user_message(self.id, voice=voice)
         await self.emu.wait_processed(update_id)
         return self._collect(start)
 

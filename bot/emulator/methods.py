@@ -107,12 +107,14 @@ class BotApiMethods:
 
     def _bot_message(self, chat: ChatState, **content: Any) -> dict[str, Any]:
         markup = content.get("reply_markup")
+        message_id = self._new_message_id(chat)
         if markup is not None and "inline_keyboard" not in markup:
             # reply keyboards stay on the user's screen; a Message carries only inline ones
             chat.reply_keyboard = None if markup.get("remove_keyboard") else markup
+            chat.reply_keyboard_of = message_id if chat.reply_keyboard else None
             content["reply_markup"] = None
         message = {
-            "message_id": self._new_message_id(chat),
+            "message_id": message_id,
             "date": int(self.now()),
             "chat": self.chat_json(chat.user["id"]),
             "from": self.bot_user,
@@ -325,6 +327,25 @@ class BotApiMethods:
 
     async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         return self._send_file(params, files, "photo", _photo_sizes)
+
+    async def m_sendVoice(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat = self._chat_for_send(params)
+        if params.get("caption"):
+            check_text(params["caption"], params.get("parse_mode"), caption=True)
+        check_markup(params.get("reply_markup"))
+        stored = self._store_file(files, "voice", params)
+        voice = {
+            "file_id": stored["file_id"],
+            "file_unique_id": stored["file_unique_id"],
+            "duration": 1,
+            "file_size": stored["file_size"],
+        }
+        return self._bot_message(
+            chat,
+            voice=voice,
+            caption=params.get("caption"),
+            reply_markup=params.get("reply_markup"),
+        )
 
     async def m_getFile(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         file_id = params.get("file_id")

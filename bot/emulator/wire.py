@@ -100,6 +100,7 @@ class ChatState:
     blocked: bool = False
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None
+    reply_keyboard_of: int | None = None  # the message that brought the reply keyboard
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 

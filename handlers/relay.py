@@ -1,0 +1,69 @@
+"""Replying to a client's message from the bot: ↩️ Reply under "X wrote to me" opens a reply
+window; the rep's next text is logged as an outbound touch, committed, then relayed to the
+client, and the window closes."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.context import Ctx
+from bot.filters import staff
+from bot.i18n import _
+from bot.middlewares import CardInScope
+from bot.sender import Sender, SendStatus
+from core import limits
+from services import contacts as svc
+from services import relay
+from storage.models import Contact
+from views import relay as views
+from views.touches import summary_too_long
+
+
+def create_router() -> Router:
+    router = Router(name="relay")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+    router.callback_query.middleware(CardInScope())
+
+    @router.callback_query(views.RelayCb.filter())
+    async def open_window(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        if not contact.tg_user_id:
+            await query.message.answer(views.no_telegram(contact.name))
+            return
+        await state.clear()
+        await state.set_state(views.RelayForm.text)
+        await state.update_data(cid=contact.id)
+        await query.message.answer(views.window(contact.name))
+
+    @router.message(StateFilter(views.RelayForm.text), F.text & ~F.text.startswith("/"))
+    async def reply(message: Message, state: FSMContext, ctx: Ctx, sender: Sender) -> None:
+        text = message.text or ""
+        if limits.too_long("summary", text):
+            await message.answer(summary_too_long(text))
+            return  # the window stays open
+        cid = (await state.get_data()).get("cid")
+        contact = await svc.get(ctx.session, ctx.viewer.scope, int(cid or 0))
+        await state.clear()  # the window closes whatever happens next
+        if contact is None:
+            await message.answer(_("Contact not found."))
+            return
+        if not contact.tg_user_id:
+            await message.answer(views.no_telegram(contact.name))
+            return
+        touch = await relay.log_reply(
+            ctx.session, contact, author=ctx.user, text=text, now=ctx.now(), rules=ctx.rules
+        )
+        result = await sender.send(contact.tg_user_id, views.to_client(ctx.user.display_name, text))
+        if result.status is SendStatus.SENT:
+            await message.answer(views.sent(contact.name))
+            return
+        await relay.not_delivered(ctx.session, touch)
+        unreachable = result.status is SendStatus.UNREACHABLE
+        await message.answer((views.not_sent if unreachable else views.failed)(contact.name))
+
+    return router
