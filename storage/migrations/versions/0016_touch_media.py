@@ -1,7 +1,7 @@
 """media kept on touches and cards: voice notes, photos, documents by Telegram file id
 
-Revision ID: 0015_touch_media
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0015_touch_media"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
