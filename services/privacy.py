@@ -24,6 +24,7 @@ from services import duework
 from storage.models import (
     Contact,
     ContactEvent,
+    Deal,
     DueWork,
     NpsCase,
     PrivacyLog,
@@ -142,6 +143,8 @@ async def _scrub_cards(session: AsyncSession, ids: list[int], now: datetime) -> 
         contact.archived_at = contact.archived_at or now
         contact.updated_at = now
     await session.execute(update(Touch).where(Touch.contact_id.in_(ids)).values(summary=""))
+    # a deal's amount, currency and dates are counts (pipeline, won); its title is what was said
+    await session.execute(update(Deal).where(Deal.contact_id.in_(ids)).values(title=""))
     await session.execute(
         update(ContactEvent)
         .where(ContactEvent.contact_id.in_(ids), ContactEvent.field.not_in(KEPT_EVENT_VALUES))
