@@ -21,6 +21,7 @@ from storage.migrate import downgrade, upgrade
 from storage.models import (
     Contact,
     ContactEvent,
+    Deal,
     DueWork,
     NpsCase,
     PrivacyLog,
@@ -218,7 +219,8 @@ async def _sample_rows(s, keep: Contact, drop: Contact, rep: User) -> dict[str, 
         verified_at=NOW,
     )
     erased = PrivacyLog(contact_id=drop.id, actor_id=rep.id, action="forget", counts="{}", at=NOW)
-    s.add_all([case, link, work, introduced, erased])
+    deal = Deal(contact_id=drop.id, amount=100, currency="RUB", created_at=NOW, updated_at=NOW)
+    s.add_all([case, link, work, introduced, erased, deal])
     await s.flush()
     return {
         "privacy_log.contact_id": erased.id,
@@ -229,6 +231,7 @@ async def _sample_rows(s, keep: Contact, drop: Contact, rep: User) -> dict[str, 
         "referral_links.promoter_contact_id": link.id,
         "due_work.contact_id": work.id,
         "contacts.introduced_by_id": introduced.id,
+        "deals.contact_id": deal.id,
     }
 
 
