@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.roles import Role
 from core.tokens import new_token
 from services import duework
+from services.network_forget import forget_in_network
 from storage.models import (
     Contact,
     ContactEvent,
@@ -118,7 +119,9 @@ async def person_footprint(session: AsyncSession, person: User) -> Footprint:
 
 
 async def _scrub_cards(session: AsyncSession, ids: list[int], now: datetime) -> None:
-    for contact in await session.scalars(select(Contact).where(Contact.id.in_(ids))):
+    cards = list(await session.scalars(select(Contact).where(Contact.id.in_(ids))))
+    await forget_in_network(session, cards)  # the stored findings at once (their company too)
+    for contact in cards:
         contact.name = f"#{contact.id}"
         for name in (
             "company",
