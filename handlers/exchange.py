@@ -349,6 +349,11 @@ def create_router() -> Router:
                 "First you see what will change and which rows are skipped; nothing is "
                 "written until you tap Import, and then all of it or nothing."
             ).format(columns=h(", ".join(CSV_COLUMNS)))
+            + "\n\n"
+            + _(
+                "“introduced_by”: the id of one of your contacts, or the name or e-mail of "
+                "another row of the same file, so a whole network comes in at once."
+            )
         )
 
     @router.message(F.document)

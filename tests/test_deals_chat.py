@@ -156,7 +156,7 @@ async def test_stats_and_digest_show_pipeline_and_won_per_currency(
         await manager.send("/settings")
         await manager.click("Language")
         await manager.click("Русский")
-    clock.advance(minutes=5)
+    clock.advance(hours=20)  # Tuesday: the digest without the Monday chart and network
     reply = await manager.send("/stats 30d")
     for line in lines:
         assert line in reply.text

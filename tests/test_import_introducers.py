@@ -95,6 +95,8 @@ async def test_the_file_is_read_again_only_when_it_names_introducers(engine, mon
 
 async def test_the_preview_tells_what_was_left_out(tg) -> None:
     *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/import")
+    assert "the name or e-mail of another row of the same file" in reply.text
     data = (
         b"name,email,introduced_by\n"
         b"Anna,anna@acme.io,\n"

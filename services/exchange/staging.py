@@ -187,6 +187,8 @@ class _Stager:
                 continue
             if parsed.introduced_ref is not None and self.introducers is not None:
                 self.introducers.refer(record.line, name, parsed)
+            elif parsed.introduced_ref is not None:  # not a CSV: no rows to name
+                self.note(record.line, name, "introduced_by_unknown", value=parsed.introduced_ref)
             introduced = parsed.fields.get("introduced_by_id")
             if introduced is not None and introduced > 0:
                 target_id = target.id if isinstance(target, Contact) else None
