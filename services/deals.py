@@ -2,7 +2,7 @@
 lost; a deal moves its contact along the cycle (core.deals). And the deal figures for /stats
 and the digest: pipeline and won values per currency (never summed across currencies), and
 conversion "to a deal" — of the contacts created in a period, the share with a deal by its end
-(the cohort of the method's conversion, shares/domain.md)."""
+(the cohort of the method's conversion, shared/domain.md)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ sums are per currency, never added across currencies."""
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -165,10 +164,6 @@ def deal_saved() -> str:
 
 def closed_text(won: bool) -> str:
     return _("🏆 Won!") if won else _("Marked as lost.")
-
-
-def day_text(day: date | None, lang: str) -> str:
-    return format_day(day, lang) if day else m.DASH
 
 
 # ---------------------------------------------------------------------- /stats and the digest
