@@ -140,7 +140,8 @@ def write_csv(
     return buffer.getvalue().encode("utf-8-sig")
 
 
-# a contact's history as exported: touches, changes on the card and NPS answers, oldest first
+# a contact's history as exported: touches, changes on the card, NPS answers and deals (at
+# their opening; ``type`` their status, ``amount`` a plain decimal in ``currency``), oldest first
 HISTORY_COLUMNS: tuple[str, ...] = (
     "contact_id",
     "contact",
@@ -152,6 +153,9 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "old",
     "new",
     "score",
+    "amount",
+    "currency",
+    "close_on",
 )
 
 

@@ -11,6 +11,7 @@ def get_routers() -> list[Router]:
         cards,
         cases,
         common,
+        deals,
         digest,
         errors,
         exchange,
@@ -48,6 +49,8 @@ def get_routers() -> list[Router]:
         adding.create_router(),
         cards.create_router(),
         cards.create_dialogue_router(),
+        deals.create_router(),
+        deals.create_dialogue_router(),
         lists.create_router(),
         digest.create_router(),
         network.create_router(),  # before inbound and the fallback, which take any message

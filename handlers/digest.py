@@ -25,6 +25,7 @@ from services import metrics as mx
 from services import reports
 from storage.models import User
 from views import charts
+from views import deals as deal_views
 from views import digest as view
 from views.digest import DigestCb, StatsCb
 from views.digest_lists import list_keyboard
@@ -117,6 +118,8 @@ def create_router() -> Router:
             lang=lang,
             reply_hours=settings.inbound_reply_hours,
         )
+        deals = await reports.deal_stats_for(session, scope, period=period, now=now, tz=tz)
+        text += "\n" + deal_views.stats_lines(deals, lang)
         await answer_long(message, text, view.stats_keyboard(period, with_picker=rep is None))
 
     async def send_chart(

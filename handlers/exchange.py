@@ -98,6 +98,19 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             "{column} longer than {limit} characters: cut",
             limit,
         ).format(column=issue.column, limit=issue.detail)
+    if code == "introduced_by_unknown":
+        return _(
+            "introduced_by {value}: no other row of this file imported with that name or e-mail; "
+            "left out"
+        ).format(value=_quoted(value))
+    if code == "introduced_by_ambiguous":
+        lines = ", ".join(
+            _("{name} (line {line})").format(name=h(name[:40]), line=-ref)
+            for name, ref in issue.matches
+        )
+        return _("introduced_by {value} matches several rows: {rows}; left out").format(
+            value=_quoted(value), rows=lines
+        )
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -337,6 +350,11 @@ def create_router() -> Router:
                 "First you see what will change and which rows are skipped; nothing is "
                 "written until you tap Import, and then all of it or nothing."
             ).format(columns=h(", ".join(CSV_COLUMNS)))
+            + "\n\n"
+            + _(
+                "“introduced_by”: the id of one of your contacts, or the name or e-mail of "
+                "another row of the same file, so a whole network comes in at once."
+            )
         )
 
     @router.message(F.document)

@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.roles import Role
 from core.tokens import new_token
 from services import duework
+from services.network_forget import forget_in_network
 from storage.models import (
     Contact,
     ContactEvent,
+    Deal,
     DueWork,
     NpsCase,
     PrivacyLog,
@@ -118,7 +120,9 @@ async def person_footprint(session: AsyncSession, person: User) -> Footprint:
 
 
 async def _scrub_cards(session: AsyncSession, ids: list[int], now: datetime) -> None:
-    for contact in await session.scalars(select(Contact).where(Contact.id.in_(ids))):
+    cards = list(await session.scalars(select(Contact).where(Contact.id.in_(ids))))
+    await forget_in_network(session, cards)  # the stored findings at once (their company too)
+    for contact in cards:
         contact.name = f"#{contact.id}"
         for name in (
             "company",
@@ -143,6 +147,8 @@ async def _scrub_cards(session: AsyncSession, ids: list[int], now: datetime) -> 
         contact.archived_at = contact.archived_at or now
         contact.updated_at = now
     await session.execute(update(Touch).where(Touch.contact_id.in_(ids)).values(summary=""))
+    # a deal's amount, currency and dates are counts (pipeline, won); its title is what was said
+    await session.execute(update(Deal).where(Deal.contact_id.in_(ids)).values(title=""))
     await session.execute(
         delete(TouchMedia).where(TouchMedia.contact_id.in_(ids))
     )  # voices, photos

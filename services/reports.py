@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.metrics import period_bounds
 from core.roles import Role
+from services import deals as deals_svc
 from services import digest as dg
 from services import metrics as mx
 from services import network as network_svc
@@ -39,6 +40,7 @@ class Prepared:
     chart: Chart | None
     weekly: bool = False  # Monday: the chart and the "Network" section
     network: network_svc.Overview | None = None
+    deals: deals_svc.DealFigures | None = None  # pipeline now, won since the last digest
 
 
 def is_monday(now: datetime, tz: str) -> bool:
@@ -73,10 +75,12 @@ async def prepare(
         settings_cadence=settings_cadence,
         stale_days=stale_days,
     )
+    deals = await deals_svc.figures(session, dg.scope_of(user, role), since, now)
     if not is_monday(now, tz):
-        return Prepared(digest, None)
+        return Prepared(digest, None, deals=deals)
     chart = await chart_data(session, dg.scope_of(user, role), now=now)
-    return Prepared(digest, chart, True, await network_svc.digest_overview(session, user, role))
+    overview = await network_svc.digest_overview(session, user, role)
+    return Prepared(digest, chart, True, overview, deals=deals)
 
 
 @offload
@@ -103,3 +107,11 @@ async def stats_for(
         stale_days=stale_days,
         reply_hours=reply_hours,
     )
+
+
+async def deal_stats_for(
+    session: AsyncSession, scope: mx.MetricScope, *, period: str, now: datetime, tz: str
+) -> deals_svc.DealFigures:
+    """/stats' deal lines: pipeline, won and conversion to a deal over ``period``."""
+    start, end = period_bounds(period, now, tz)
+    return await deals_svc.figures(session, scope, start, end)

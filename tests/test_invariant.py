@@ -21,6 +21,7 @@ from storage.migrate import downgrade, upgrade
 from storage.models import (
     Contact,
     ContactEvent,
+    Deal,
     DueWork,
     NpsCase,
     PrivacyLog,
@@ -220,7 +221,8 @@ async def _sample_rows(s, keep: Contact, drop: Contact, rep: User) -> dict[str, 
     )
     erased = PrivacyLog(contact_id=drop.id, actor_id=rep.id, action="forget", counts="{}", at=NOW)
     kept = TouchMedia(contact_id=drop.id, touch_id=touch.id, kind="voice", file_id="V1", at=NOW)
-    s.add_all([case, link, work, introduced, erased, kept])
+    deal = Deal(contact_id=drop.id, amount=100, currency="RUB", created_at=NOW, updated_at=NOW)
+    s.add_all([case, link, work, introduced, erased, kept, deal])
     await s.flush()
     return {
         "touch_media.contact_id": kept.id,
@@ -232,6 +234,7 @@ async def _sample_rows(s, keep: Contact, drop: Contact, rep: User) -> dict[str, 
         "referral_links.promoter_contact_id": link.id,
         "due_work.contact_id": work.id,
         "contacts.introduced_by_id": introduced.id,
+        "deals.contact_id": deal.id,
     }
 
 

@@ -26,6 +26,7 @@ from services.contacts import tag_list
 from services.timeline import TimelineItem
 from views import media as media_views
 from views.callbacks import CardAction, CardCb, ForgetCb, ListCb
+from views.deals import DealAction, DealCb
 from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
 from views.rendering import answer_long, edit_text, h
@@ -199,7 +200,7 @@ def card_keyboard(
 
 
 def card_extra_buttons(c: Contact, *, can_forget: bool) -> list[tuple[str, CallbackData]]:
-    buttons: list[tuple[str, CallbackData]] = []
+    buttons: list[tuple[str, CallbackData]] = [(_("💼 Deals"), DealCb(a=DealAction.LIST, id=c.id))]
     if notes_are_long(c.notes):
         buttons.append((_("📄 Full notes"), CardCb(action=CardAction.NOTES, id=c.id)))
     if can_forget and c.forgotten_at is None:

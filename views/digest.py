@@ -18,6 +18,7 @@ from core import metrics as m
 from core.nextstep import format_local
 from core.textsplit import TELEGRAM_LIMIT, split_html, utf16_len
 from views.charts import answers_count, chart, chart_caption
+from views.deals import digest_section as deals_section
 from views.keyboards import InlineKeyboard
 from views.labels import label
 from views.network import digest_section
@@ -322,6 +323,8 @@ async def compose(prepared: reports.Prepared, tz: str, lang: str) -> Composed:
         section_texts(digest, tz, lang),
         lambda key: section_button(key, digest),
     )
+    if prepared.deals is not None and not prepared.deals.empty:  # views/deals.py
+        parts.append((deals_section(prepared.deals, lang), None))
     if prepared.weekly:  # the weekly "Network" section (services/network.py)
         parts.append((digest_section(prepared.network), None))
     photo = None

@@ -12,6 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.deals import from_minor
 from core.exchange import (
     HISTORY_COLUMNS,
     write_csv,
@@ -23,6 +24,7 @@ from storage.inline_sqlite import offload
 from storage.models import (
     Contact,
     ContactEvent,
+    Deal,
     Survey,
     Touch,
 )
@@ -128,6 +130,17 @@ async def _history(
                     sv.id,
                     {"contact_id": sv.contact_id, "what": "nps_answer", "score": sv.score}
                     | {"text": sv.comment, "at": _iso(sv.answered_at)},
+                )
+            )
+        for d in await session.scalars(select(Deal).where(Deal.contact_id.in_(chunk))):
+            found.append(
+                (
+                    d.created_at,
+                    d.id,
+                    {"contact_id": d.contact_id, "what": "deal", "type": d.status}
+                    | {"text": d.title or None, "at": _iso(d.created_at)}
+                    | {"amount": str(from_minor(d.amount, d.currency)), "currency": d.currency}
+                    | {"close_on": d.close_on.isoformat() if d.close_on else None},
                 )
             )
         for _at, _id, row in sorted(found, key=lambda item: (item[2]["contact_id"], item[0])):

@@ -38,6 +38,8 @@ class _Parsed:
     next_step: str | None = None
     next_step_due: datetime | None = None
     verified_at: datetime | None = None
+    # "introduced_by" given as a name or an e-mail: another row of the file (staging resolves it)
+    introduced_ref: str | None = None
 
 
 def _parse_int(value: str, limit: int = MAX_ROW_ID) -> int | None:
@@ -90,9 +92,12 @@ def _parse_row(row: Mapping[str, str | None], *, region: str, tz: tzinfo, curren
         parsed.fields[column] = value if same else code
     if (value := row.get("introduced_by")) is not None:
         ref = _parse_int(value)
-        if ref is None:
+        if ref is not None:
+            parsed.fields["introduced_by_id"] = ref
+        elif value.strip().lstrip("#").isdigit():  # an id that cannot be one
             raise _Skip("invalid_value", column="introduced_by", value=value)
-        parsed.fields["introduced_by_id"] = ref
+        else:
+            parsed.introduced_ref = value.strip()
     if (value := row.get("phone")) is not None:
         phone = value if _same(current, "phone", value) else normalize_phone(value, region)
         if phone is None:

@@ -44,6 +44,7 @@ from services.exchange.common import (
     Preview,
 )
 from services.exchange.housekeeping import _give_up, _purge, _retire
+from services.exchange.introducers import Introducers
 from services.exchange.rows import _card_values, _merged, _parse_int, _parse_row, _Parsed, _Skip
 from storage.inline_sqlite import offload
 from storage.models import (
@@ -93,6 +94,9 @@ class _Stager:
     by_card: dict[int, _Slot | int] = field(default_factory=dict)
     by_key: dict[tuple[str, Any], _Slot | int] = field(default_factory=dict)
     seq: int = 0
+    # "introduced_by" by name or e-mail (services.exchange.introducers): the file's rows by
+    # name and e-mail (read when first needed), and what each line became
+    introducers: Introducers | None = None
 
     def skip(self, line: int, name: str | None, code: str, **details: Any) -> None:
         self.preview.skipped += 1
@@ -151,7 +155,7 @@ class _Stager:
         introducers = {
             p.fields["introduced_by_id"]
             for _r, p, _c in parsed_rows
-            if p.fields.get("introduced_by_id") is not None
+            if (p.fields.get("introduced_by_id") or 0) > 0
         }
         in_scope: set[int] = set()
         if introducers:
@@ -186,8 +190,12 @@ class _Stager:
             if holder is not None:  # one live card per phone, e-mail, Telegram id in a team
                 self.skip(record.line, name, "in_team", value=holder[2], detail=holder[1])
                 continue
+            if parsed.introduced_ref is not None and self.introducers is not None:
+                self.introducers.refer(record.line, name, parsed)
+            elif parsed.introduced_ref is not None:  # not a CSV: no rows to name
+                self.note(record.line, name, "introduced_by_unknown", value=parsed.introduced_ref)
             introduced = parsed.fields.get("introduced_by_id")
-            if introduced is not None:
+            if introduced is not None and introduced > 0:
                 target_id = target.id if isinstance(target, Contact) else None
                 if isinstance(target, _Slot):
                     target_id = target.contact_id if target.action == UPDATE else None
@@ -196,6 +204,7 @@ class _Stager:
                     self.note(record.line, name, "introduced_by_dropped", value=str(introduced))
             if isinstance(target, _Slot):
                 self._merge(target, parsed)
+                self._became(record.line, target)
                 continue
             if target is None:
                 self.seq += 1
@@ -213,11 +222,18 @@ class _Stager:
                     self.preview.unchanged += 1
             fresh.append(slot)
             self._index(slot)
+            self._became(record.line, slot)
         await self._write(fresh, touched)
         loaded = [*by_id.values(), *(c for cs in keyed.values() for c in cs)]
         for contact in loaded + [s.base for s in touched if s.base is not None]:
             if contact in session:  # the identity map does not grow with the file
                 session.expunge(contact)
+
+    def _became(self, line: int, slot: _Slot) -> None:
+        """What the row on ``line`` became: a card (an update) or a new card (its slot's line)."""
+        if self.introducers is not None:
+            card = slot.contact_id if slot.action == UPDATE else None
+            self.introducers.became(line, ("card", card) if card else ("row", slot.line))
 
     async def _cards_by_key(self, parsed: list[_Parsed]) -> dict[tuple[str, Any], list[Contact]]:
         keys: dict[str, set[Any]] = {"phone": set(), "email": set(), "tg_user_id": set()}
@@ -472,7 +488,11 @@ async def stage(
             import_id = imp.id
         await _purge(session)
         stager = _Stager(session, import_id, scope, region, tz, now, preview)
+        if kind == "csv":
+            stager.introducers = Introducers(lambda: iter_csv(data), stager.note)
         whole = await stager.run(records)
+        if whole and stager.introducers is not None:
+            await stager.introducers.resolve(session, import_id)
         async with writing(session):
             imp.creates, imp.updates = preview.creates, preview.updates
             imp.unchanged, imp.skipped = preview.unchanged, preview.skipped

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.roles import Role
 from services import contacts as contacts_svc
@@ -105,7 +106,7 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
         select(func.count())
         .select_from(ImportRow)
         .outerjoin(introducer, introducer.c.id == ImportRow.introduced_by_id)
-        .where(mine, ImportRow.introduced_by_id.is_not(None), introducer.c.id.is_(None))
+        .where(mine, ImportRow.introduced_by_id > 0, introducer.c.id.is_(None))
     )
     if stale or gone or await _taken_meanwhile(session, imp, user):
         return STALE
@@ -131,6 +132,9 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
             )
         )
     changed = {c: func.coalesce(getattr(ImportRow, c), getattr(Contact, c)) for c in CARD_COLUMNS}
+    # a new card of the file as the introducer (-its line): set once the new cards exist
+    introduced = case((ImportRow.introduced_by_id < 0, None), else_=ImportRow.introduced_by_id)
+    changed["introduced_by_id"] = func.coalesce(introduced, Contact.introduced_by_id)
     sets_step = and_(
         ImportRow.next_step_event.is_not(None),
         func.coalesce(ImportRow.next_step_due, Contact.next_step_due).is_not(None),
@@ -155,6 +159,7 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
         "owner_id": literal(user.id, Integer),
         "team_id": literal(imp.team_id, Integer),
         **{c: getattr(ImportRow, c) for c in CARD_COLUMNS},
+        "introduced_by_id": introduced,
         "search_text": ImportRow.search_text,
         "created_at": at,
         "updated_at": at,
@@ -176,8 +181,36 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
                 event_columns, events.where(*where).order_by(ImportRow.line)
             )
         )
+    await _link_new_introducers(session, imp, dialect)
     imp.status, imp.finished_at = APPLIED, now
     return APPLIED
+
+
+async def _link_new_introducers(session: AsyncSession, imp: Import, dialect: str) -> None:
+    """Rows introduced by a new card of the same file (``introduced_by_id`` = -its line, see
+    services.exchange.introducers) point at that card, now that it exists."""
+    source, target = aliased(ImportRow), aliased(ImportRow)
+
+    def card_of(row: Any) -> Any:  # an update's card, or a new card's id (as _new_id)
+        if dialect == "postgresql":
+            return row.contact_id
+        return func.coalesce(row.contact_id, literal(imp.id_base or 0, Integer) + row.seq)
+
+    linked = (
+        select(card_of(target))
+        .select_from(source)
+        .join(
+            target,
+            and_(target.import_id == source.import_id, target.line == -source.introduced_by_id),
+        )
+        .where(source.import_id == imp.id, source.introduced_by_id < 0)
+    )
+    await session.execute(
+        update(Contact)
+        .where(Contact.id.in_(linked.with_only_columns(card_of(source))))
+        .values(introduced_by_id=linked.where(card_of(source) == Contact.id).scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _taken_meanwhile(session: AsyncSession, imp: Import, user: User) -> bool:

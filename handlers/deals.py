@@ -1,0 +1,200 @@
+"""A contact's deals: the card's 💼 Deals button, a new deal (amount, then the expected close
+date), and on a deal: its amount, its close date, won or lost.
+
+Thin: every button gets the card already checked against the viewer's scope (CardInScope) and
+the deal is looked up only among that card's deals; one service call; render through views."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.context import Ctx
+from bot.filters import staff
+from bot.i18n import _
+from bot.middlewares import CardInScope
+from core.deals import default_currency, parse_money, read_close_on
+from services import contacts as contacts_svc
+from services import deals as svc
+from storage.models import Contact, Deal
+from views import deals as views
+from views.deals import DealAction, DealCb, DealForm
+from views.rendering import edit_text
+
+
+def on(*actions: DealAction):  # noqa: ANN201
+    return DealCb.filter(F.a.in_(set(actions)))
+
+
+async def _currency(ctx: Ctx) -> str:
+    return default_currency(ctx.viewer.lang, await svc.last_currency(ctx.session, ctx.user.id))
+
+
+def create_router() -> Router:
+    router = Router(name="deals")
+    router.message.filter(staff())
+    router.callback_query.filter(staff())
+    router.callback_query.middleware(CardInScope())
+
+    async def show_list(message: Message, ctx: Ctx, contact: Contact, *, prefix: str = "") -> None:
+        deals = await svc.deals_of(ctx.session, contact)
+        text, markup = views.deals_list(contact, deals, ctx.viewer.lang, prefix=prefix)
+        await message.answer(text, reply_markup=markup)
+
+    async def deal_of(query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx):  # noqa: ANN202
+        deal = await svc.get(ctx.session, contact, callback_data.d)
+        if deal is None:
+            await query.answer(_("This deal is gone."), show_alert=True)
+        return deal
+
+    @router.callback_query(on(DealAction.LIST))
+    async def deals_list(
+        query: CallbackQuery, contact: Contact, ctx: Ctx, state: FSMContext
+    ) -> None:
+        await query.answer()
+        await state.clear()
+        assert isinstance(query.message, Message)
+        await show_list(query.message, ctx, contact)
+
+    @router.callback_query(on(DealAction.NEW))
+    async def new_deal(query: CallbackQuery, contact: Contact, ctx: Ctx, state: FSMContext) -> None:
+        await query.answer()
+        await state.set_state(DealForm.amount)
+        await state.update_data(cid=contact.id)
+        assert isinstance(query.message, Message)
+        await query.message.answer(views.ask_amount(contact, await _currency(ctx)))
+
+    @router.callback_query(on(DealAction.OPEN))
+    async def open_deal(
+        query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx
+    ) -> None:
+        if (deal := await deal_of(query, callback_data, contact, ctx)) is None:
+            return
+        await query.answer()
+        assert isinstance(query.message, Message)
+        text, markup = views.deal_card(contact, deal, ctx.viewer.lang)
+        await query.message.answer(text, reply_markup=markup)
+
+    @router.callback_query(on(DealAction.AMOUNT, DealAction.CLOSE_ON))
+    async def edit_deal(
+        query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx, state: FSMContext
+    ) -> None:
+        if (deal := await deal_of(query, callback_data, contact, ctx)) is None:
+            return
+        await query.answer()
+        amount = callback_data.a is DealAction.AMOUNT
+        await state.set_state(DealForm.edit_amount if amount else DealForm.edit_close_on)
+        await state.update_data(cid=contact.id, did=deal.id)
+        assert isinstance(query.message, Message)
+        await query.message.answer(
+            views.ask_new_amount(deal, ctx.viewer.lang) if amount else views.ask_close_on()
+        )
+
+    @router.callback_query(on(DealAction.WON, DealAction.LOST))
+    async def close_deal(
+        query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx
+    ) -> None:
+        if (deal := await deal_of(query, callback_data, contact, ctx)) is None:
+            return
+        won = callback_data.a is DealAction.WON
+        closed = await svc.close(
+            ctx.session, deal, contact, won=won, actor=ctx.user, now=ctx.now(), rules=ctx.rules
+        )
+        await query.answer(views.closed_text(won) if closed else _("Already done."))
+        assert isinstance(query.message, Message)
+        text, markup = views.deal_card(contact, deal, ctx.viewer.lang)
+        await edit_text(query.message, text, reply_markup=markup)
+
+    return router
+
+
+def create_dialogue_router() -> Router:
+    """The typed answers: a new deal's amount and close date; a deal's new amount or date."""
+    router = Router(name="deal-dialogues")
+    router.message.filter(staff())
+
+    async def card_and_deal(ctx: Ctx, state: FSMContext) -> tuple[Contact | None, Deal | None]:
+        data = await state.get_data()
+        contact = await contacts_svc.get(ctx.session, ctx.viewer.scope, int(data.get("cid", 0)))
+        deal = None
+        if contact is not None and data.get("did"):
+            deal = await svc.get(ctx.session, contact, int(data["did"]))
+        return contact, deal
+
+    async def gone(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        await message.answer(_("Contact not found."))
+
+    @router.message(DealForm.amount, F.text & ~F.text.startswith("/"))
+    async def new_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        raw = message.text or ""
+        found = parse_money(raw, lang=ctx.viewer.lang, default_currency=await _currency(ctx))
+        if found is None:
+            await message.answer(views.bad_amount(raw))
+            return
+        money, title = found
+        await state.update_data(amount=str(money.amount), currency=money.currency, title=title)
+        await state.set_state(DealForm.close_on)
+        await message.answer(views.ask_close_on())
+
+    @router.message(DealForm.close_on, F.text & ~F.text.startswith("/"))
+    async def new_close_on(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        raw = message.text or ""
+        ok, day = read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
+        if not ok:
+            await message.answer(views.bad_close_on(raw))
+            return
+        contact, _deal = await card_and_deal(ctx, state)
+        data = await state.get_data()
+        if contact is None:
+            await gone(message, state)
+            return
+        await svc.create(
+            ctx.session,
+            contact,
+            money=svc.money_of(data["amount"], data["currency"]),
+            title=data.get("title", ""),
+            close_on=day,
+            actor=ctx.user,
+            now=ctx.now(),
+            rules=ctx.rules,
+        )
+        await state.clear()
+        deals = await svc.deals_of(ctx.session, contact)
+        text, markup = views.deals_list(contact, deals, ctx.viewer.lang, prefix=views.deal_saved())
+        await message.answer(text, reply_markup=markup)
+
+    @router.message(DealForm.edit_amount, F.text & ~F.text.startswith("/"))
+    async def edit_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        contact, deal = await card_and_deal(ctx, state)
+        if contact is None or deal is None:
+            await gone(message, state)
+            return
+        raw = message.text or ""
+        found = parse_money(raw, lang=ctx.viewer.lang, default_currency=deal.currency)
+        if found is None:
+            await message.answer(views.bad_amount(raw))
+            return
+        await svc.set_amount(ctx.session, deal, found[0], now=ctx.now())
+        await state.clear()
+        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, prefix=views.deal_saved())
+        await message.answer(text, reply_markup=markup)
+
+    @router.message(DealForm.edit_close_on, F.text & ~F.text.startswith("/"))
+    async def edit_close_on(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        contact, deal = await card_and_deal(ctx, state)
+        if contact is None or deal is None:
+            await gone(message, state)
+            return
+        raw = message.text or ""
+        ok, day = read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
+        if not ok:
+            await message.answer(views.bad_close_on(raw))
+            return
+        await svc.set_close_on(ctx.session, deal, day, now=ctx.now())
+        await state.clear()
+        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, prefix=views.deal_saved())
+        await message.answer(text, reply_markup=markup)
+
+    return router

@@ -1,0 +1,193 @@
+"""Deals (issue 14): a contact's deals with an amount, a currency and an expected close date, open
+→ won | lost, moving the contact along the cycle; pipeline and won value per currency and
+conversion to a deal in /stats and the digest; deals in merge, /forget and /export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Contact, Deal
+from tests.helpers import another_rep, team_with_rep
+
+NB = "\u00a0"  # Babel's Russian group and currency separators
+
+
+async def add_deal(rep, name: str, amount: str, close: str = "-") -> object:
+    await rep.send(f"/find {name}")
+    await rep.click("💼")
+    await rep.click("➕")
+    await rep.send(amount)
+    return await rep.send(close)
+
+
+async def card_of(tg, name: str) -> Contact:
+    async with tg.app.session_factory() as s:
+        return await s.scalar(select(Contact).where(Contact.name == name))
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "shown", "title", "close", "close_shown", "new", "new_shown"),
+    [
+        (
+            "en",
+            "1.5k EUR audit",
+            "€1,500",
+            "audit",
+            "31.12",
+            "close by Thu, 31 Dec 2026",
+            "2,500.50",
+            "€2,500.50",
+        ),
+        (
+            "ru",
+            "12 000 ₽ редизайн сайта",
+            f"12{NB}000{NB}₽",
+            "редизайн сайта",
+            "31.12",
+            "закрытие до чт, 31 дек. 2026",
+            "15 000,5",
+            f"15{NB}000,50{NB}₽",
+        ),
+    ],
+)
+async def test_a_deal_is_added_edited_and_won_from_the_card(
+    tg, language, amount, shown, title, close, close_shown, new, new_shown
+) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Anna Smirnova, Acme")
+    reply = await rep.send("/find Anna")
+    assert "💼" in " ".join(reply.buttons)
+    reply = await rep.click("💼")
+    assert "No deals yet." in reply.text or "Сделок пока нет." in reply.text
+    reply = await rep.click("➕")
+    assert ("RUB" if language == "ru" else "USD") in reply.text  # the default currency
+    reply = await rep.send("twelve")
+    assert "12 000" in reply.text  # what to type instead
+    await rep.send(amount)
+    reply = await rep.send("someday maybe")
+    assert "31.12" in reply.text  # a date it could not read: asked again
+    reply = await rep.send(close)
+    assert shown in reply.text and title in reply.text and close_shown in reply.text
+    anna = await card_of(tg, "Anna Smirnova")
+    assert (anna.status, anna.stage) == ("lead", "commercial")  # the deal moved the contact
+    reply = await rep.click(shown)  # the open deal
+    reply = await rep.click("💰")
+    reply = await rep.send(new)
+    assert new_shown in reply.text
+    reply = await rep.click("📅")
+    reply = await rep.send("-")
+    assert "—" in reply.text and "31" not in reply.text.split("\n")[-2]
+    reply = await rep.click("🏆")
+    assert "🏆" in reply.text
+    assert ("closed won" if language == "en" else "выиграна") in reply.text
+    assert (await card_of(tg, "Anna Smirnova")).status == "client"
+    assert reply.buttons == ["« Deals" if language == "en" else "« Сделки"]  # closed: no actions
+
+
+async def test_a_lost_deal_leaves_the_contact_as_it_is(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Boris, Beta")
+    await add_deal(rep, "Boris", "5000 RUB pilot")
+    await rep.click("RUB5,000")
+    reply = await rep.click("Lost")
+    assert "Marked as lost." in reply.text and "closed lost" in reply.text
+    assert (await card_of(tg, "Boris")).status == "lead"
+
+
+async def test_deal_buttons_are_checked_against_the_scope(tg) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Anna, Acme")
+    await add_deal(rep, "Anna", "100 USD")
+    reply = await rep.send("/find Anna")
+    await rep.click("💼")
+    anna = await card_of(tg, "Anna")
+    async with tg.app.session_factory() as s:
+        deal = await s.scalar(select(Deal))
+    oleg = await another_rep(tg, manager, 3004, "Oleg")
+    await oleg.send("/add Olga, Omega")
+    reply = await oleg.send("/find Olga")
+    olga = await card_of(tg, "Olga")
+    # another rep's card, forged: not found; a deal of another card under one's own: gone
+    reply = await oleg.tap_data(f"dl:won:{anna.id}:{deal.id}")
+    assert reply.answer["text"] == "Contact not found."
+    reply = await oleg.tap_data(f"dl:won:{olga.id}:{deal.id}")
+    assert reply.answer["text"] == "This deal is gone."
+    async with tg.app.session_factory() as s:
+        assert (await s.get(Deal, deal.id)).status == "open"
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        (
+            "en",
+            [
+                "Pipeline: €1,500 · RUB12,000 (2 open deals)",
+                "Won: $700 (1 deal) in the period",
+                "Conversion to a deal of 4 new contacts: 75% (3/4)",
+            ],
+        ),
+        (
+            "ru",
+            [
+                f"Воронка сделок: 1{NB}500{NB}€ · 12{NB}000{NB}₽ (2 открытые сделки)",
+                f"Выиграно: 700{NB}$ (1 сделка) за период",
+                "Конверсия в сделку новых контактов (4): 75% (3/4)",
+            ],
+        ),
+    ],
+)
+async def test_stats_and_digest_show_pipeline_and_won_per_currency(
+    tg, clock, language, lines
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    for name in ("Anna", "Boris", "Vera", "Gleb"):
+        await rep.send(f"/add {name}, Acme")
+    await add_deal(rep, "Anna", "12 000 ₽")
+    await add_deal(rep, "Boris", "1.5k EUR")
+    await add_deal(rep, "Vera", "$700")
+    await rep.click("$700")
+    await rep.click("Won")
+    if language == "ru":
+        await manager.send("/settings")
+        await manager.click("Language")
+        await manager.click("Русский")
+    clock.advance(hours=20)  # Tuesday: the digest without the Monday chart and network
+    reply = await manager.send("/stats 30d")
+    for line in lines:
+        assert line in reply.text
+    reply = await manager.send("/digest")
+    assert lines[0] in reply.text
+    assert (
+        lines[1]
+        .replace("in the period", "since the last digest")
+        .replace("за период", "с прошлого дайджеста")
+        in reply.text
+    )
+
+
+async def test_forget_erases_the_deal_title_and_keeps_its_figures(tg) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Zina, Quasar")
+    await add_deal(rep, "Zina", "9 000 RUB secret merger pilot")
+    await manager.send("/forget Zina")
+    await manager.click("Forget for good")
+    async with tg.app.session_factory() as s:
+        deal = await s.scalar(select(Deal))
+    assert deal.title == "" and (deal.amount, deal.currency) == (900000, "RUB")
+
+
+async def test_export_history_lists_the_deals(tg, emu) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna, Acme")
+    await add_deal(rep, "Anna", "12 000,50 ₽ website", "31.12")
+    reply = await rep.send("/export")
+    [history] = [d for d in reply.documents if d["file_name"] == "history.csv"]
+    rows = list(csv.DictReader(io.StringIO(emu.files[history["file_id"]][1].decode("utf-8-sig"))))
+    [deal] = [r for r in rows if r["what"] == "deal"]
+    assert (deal["contact"], deal["type"], deal["text"]) == ("Anna", "open", "website")
+    assert (deal["amount"], deal["currency"], deal["close_on"]) == ("12000.5", "RUB", "2026-12-31")
