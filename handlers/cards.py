@@ -23,6 +23,7 @@ from storage.models import Contact
 from storage.uow import writing
 from views import contacts as views
 from views import delivered as delivered_views
+from views import timeline as timeline_views
 from views.callbacks import CardAction, CardCb
 from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
 from views.states import EditForm, MergeForm
@@ -128,7 +129,7 @@ def create_router() -> Router:
         await query.answer()
         page = int(callback_data.value) if callback_data.value.isdigit() else 0
         found = await cards.timeline_page(ctx.session, contact, page)
-        text, markup = views.timeline(
+        text, markup = timeline_views.timeline(
             contact,
             found.items,
             found.names,
