@@ -199,9 +199,11 @@ def stats_lines(f: DealFigures, lang: str) -> str:
         [
             pipeline_line(f, lang),
             won_line(f, lang) + " " + _("in the period"),
-            _("<b>Conversion to a deal</b> of {n} new contacts: {share} ({a}/{n})").format(
-                n=f.cohort, share=m.fmt_percent(f.with_deal, f.cohort), a=f.with_deal
-            ),
+            ngettext(
+                "<b>Conversion to a deal</b> of {n} new contact: {share} ({a}/{n})",
+                "<b>Conversion to a deal</b> of {n} new contacts: {share} ({a}/{n})",
+                f.cohort,
+            ).format(n=f.cohort, share=m.fmt_percent(f.with_deal, f.cohort, lang), a=f.with_deal),
         ]
     )
 
