@@ -530,7 +530,7 @@ async def child(kind: str) -> None:
 
 # BENCH_PROFILE=<path>: the child profiles itself (cProfile) from its first update to its stop
 # and writes <path>.bot / <path>.echo; read them with pstats.
-PROFILER = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+PROFILER = cProfile.Profile(time.process_time) if os.environ.get("BENCH_PROFILE") else None
 PROFILING: list[bool] = []
 
 
