@@ -349,13 +349,12 @@ def test_rollups_follow_every_write(prop_db, steps, now_days) -> None:
 
 
 # ------------------------------------------------------------------------------ the plans
+@pytest.mark.parametrize("metrics_db", ["sqlite"], indirect=True)  # PostgreSQL plans by statistics
 async def test_sqlite_plans_read_indexes_before_and_after_analyze(metrics_db) -> None:
     """The statements behind conversion, referral share, retention and reply speed read the
     rollups through their indexes (no table scan), with or without ANALYZE's statistics."""
     from sqlalchemy import event
 
-    if metrics_db.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL plans from its statistics")
     seen: list[tuple[str, tuple]] = []
 
     def record(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
