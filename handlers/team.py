@@ -27,8 +27,8 @@ def create_router() -> Router:
     router.message.filter(leads())
     router.callback_query.filter(leads())
 
-    async def show(message: Message, ctx: Ctx, team_id: int) -> None:
-        found = await svc.team_view(
+    async def team_view(ctx: Ctx, team_id: int) -> svc.TeamView | None:
+        return await svc.team_view(
             ctx.session,
             team_id,
             now=ctx.now(),
@@ -36,6 +36,9 @@ def create_router() -> Router:
             settings_cadence=ctx.settings.cadence_days,
             stale_days=ctx.settings.stale_after_days,
         )
+
+    async def show(message: Message, ctx: Ctx, team_id: int) -> None:
+        found = await team_view(ctx, team_id)
         if found is None:
             await message.answer(view.not_found())
             return
@@ -83,14 +86,7 @@ def create_router() -> Router:
         await show(message, ctx, team_id)
 
     async def start_naming(message: Message, ctx: Ctx, state: FSMContext, team_id: int) -> None:
-        found = await svc.team_view(
-            ctx.session,
-            team_id,
-            now=ctx.now(),
-            tz=ctx.viewer.tz,
-            settings_cadence=ctx.settings.cadence_days,
-            stale_days=ctx.settings.stale_after_days,
-        )
+        found = await team_view(ctx, team_id)
         if found is None or not svc.may_manage(ctx.user, ctx.viewer.role, team_id):
             await message.answer(view.not_found())
             return
