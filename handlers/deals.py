@@ -6,6 +6,9 @@ the deal is looked up only among that card's deals; one service call; render thr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -165,36 +168,42 @@ def create_dialogue_router() -> Router:
         text, markup = views.deals_list(contact, deals, ctx.viewer.lang, prefix=views.deal_saved())
         await message.answer(text, reply_markup=markup)
 
-    @router.message(DealForm.edit_amount, F.text & ~F.text.startswith("/"))
-    async def edit_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
+    async def edit_deal(
+        message: Message,
+        ctx: Ctx,
+        state: FSMContext,
+        read: Callable[[str, Deal], tuple[bool, Any]],
+        bad: Callable[[str], str],
+        save: Callable[..., Awaitable[object]],
+    ) -> None:
+        """One field of a deal typed in: read it, or say why not; save it; show the deal."""
         contact, deal = await card_and_deal(ctx, state)
         if contact is None or deal is None:
             await gone(message, state)
             return
         raw = message.text or ""
-        found = parse_money(raw, lang=ctx.viewer.lang, default_currency=deal.currency)
-        if found is None:
-            await message.answer(views.bad_amount(raw))
+        ok, value = read(raw, deal)
+        if not ok:
+            await message.answer(bad(raw))
             return
-        await svc.set_amount(ctx.session, deal, found[0], now=ctx.now())
+        await save(ctx.session, deal, value, now=ctx.now())
         await state.clear()
         text, markup = views.deal_card(contact, deal, ctx.viewer.lang, prefix=views.deal_saved())
         await message.answer(text, reply_markup=markup)
 
+    @router.message(DealForm.edit_amount, F.text & ~F.text.startswith("/"))
+    async def edit_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        def read(raw: str, deal: Deal) -> tuple[bool, Any]:
+            found = parse_money(raw, lang=ctx.viewer.lang, default_currency=deal.currency)
+            return found is not None, found[0] if found is not None else None
+
+        await edit_deal(message, ctx, state, read, views.bad_amount, svc.set_amount)
+
     @router.message(DealForm.edit_close_on, F.text & ~F.text.startswith("/"))
     async def edit_close_on(message: Message, ctx: Ctx, state: FSMContext) -> None:
-        contact, deal = await card_and_deal(ctx, state)
-        if contact is None or deal is None:
-            await gone(message, state)
-            return
-        raw = message.text or ""
-        ok, day = read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
-        if not ok:
-            await message.answer(views.bad_close_on(raw))
-            return
-        await svc.set_close_on(ctx.session, deal, day, now=ctx.now())
-        await state.clear()
-        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, prefix=views.deal_saved())
-        await message.answer(text, reply_markup=markup)
+        def read(raw: str, _deal: Deal) -> tuple[bool, Any]:
+            return read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
+
+        await edit_deal(message, ctx, state, read, views.bad_close_on, svc.set_close_on)
 
     return router
