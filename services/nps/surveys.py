@@ -284,26 +284,16 @@ async def answer(
         case_row = existing_case
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
-    if first:
+    if first or old != score:  # the rep hears of a first score, and of a changed one
         await notify_user(
             session,
             survey.rep_id,
-            key=f"npsscore:{survey.id}",
-            what="score",
+            key=f"npsscore:{survey.id}" if first else f"npschange:{survey.id}:{old}:{score}",
+            what="score" if first else "changed",
             contact_id=survey.contact_id,
             ref_id=survey.id,
             now=now,
-        )
-    elif old != score:
-        await notify_user(
-            session,
-            survey.rep_id,
-            key=f"npschange:{survey.id}:{old}:{score}",
-            what="changed",
-            contact_id=survey.contact_id,
-            ref_id=survey.id,
-            now=now,
-            extra={"old": old, "new": score},
+            extra=None if first else {"old": old, "new": score},
         )
     return Answered(
         Answer.OK if first else Answer.CHANGED,
