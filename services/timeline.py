@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import media as media_svc
@@ -26,37 +26,28 @@ class TimelineItem:
     ref: int | None = None  # the touch's (or the kept file's) id
 
 
+_COLUMNS = ("kind", "at", "actor_id", "a", "b", "text", "id")
+
+
+def _rows(kind: Any, model: Any, names: str) -> Select[Any]:
+    """One source of the timeline: ``kind``, then the model's columns named in ``names`` (at,
+    actor_id, a, b, text, id; "-" for none), labelled as the union wants them."""
+    columns = [kind, *(literal(None) if n == "-" else getattr(model, n) for n in names.split())]
+    return select(*(c.label(name) for c, name in zip(columns, _COLUMNS, strict=True)))
+
+
 async def timeline(
     session: AsyncSession, contact_id: int, page: int, page_size: int = 10
 ) -> tuple[list[TimelineItem], bool]:
     """Touches and changes, newest first; returns (items, has_more)."""
-    touches = select(
-        literal("touch").label("kind"),
-        Touch.occurred_at.label("at"),
-        Touch.author_id.label("actor_id"),
-        Touch.type.label("a"),
-        Touch.direction.label("b"),
-        Touch.summary.label("text"),
-        Touch.id.label("id"),
-    ).where(Touch.contact_id == contact_id)
-    events = select(
-        ContactEvent.field.label("kind"),
-        ContactEvent.at.label("at"),
-        ContactEvent.actor_id.label("actor_id"),
-        ContactEvent.old_value.label("a"),
-        ContactEvent.new_value.label("b"),
-        literal(None).label("text"),
-        ContactEvent.id.label("id"),
-    ).where(ContactEvent.contact_id == contact_id)
-    on_card = select(  # files kept on the card itself (a business card's photo)
-        literal("media").label("kind"),
-        TouchMedia.at.label("at"),
-        TouchMedia.author_id.label("actor_id"),
-        TouchMedia.kind.label("a"),
-        TouchMedia.file_name.label("b"),
-        literal(None).label("text"),
-        TouchMedia.id.label("id"),
-    ).where(TouchMedia.contact_id == contact_id, TouchMedia.touch_id.is_(None))
+    touches = _rows(literal("touch"), Touch, "occurred_at author_id type direction summary id")
+    events = _rows(ContactEvent.field, ContactEvent, "at actor_id old_value new_value - id")
+    on_card = _rows(literal("media"), TouchMedia, "at author_id kind file_name - id")
+    touches = touches.where(Touch.contact_id == contact_id)
+    events = events.where(ContactEvent.contact_id == contact_id)
+    on_card = on_card.where(  # files kept on the card itself (a business card's photo)
+        TouchMedia.contact_id == contact_id, TouchMedia.touch_id.is_(None)
+    )
     union = touches.union_all(events, on_card).subquery()
     rows = await session.execute(
         select(union)
