@@ -5,7 +5,7 @@ each ending in :func:`~services.followups.sync.sync_due_work`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -269,29 +269,28 @@ async def change(
     return changed
 
 
-@transactional
-async def mark_verified(
-    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
-) -> None:
-    await contacts_svc.mark_verified(session, contact, actor, now)
-    await sync_due_work(session, contact, now=now, rules=rules)
+def _then_sync(
+    step: Callable[[AsyncSession, Contact, User, datetime], Awaitable[None]], doc: str
+) -> Callable[..., Awaitable[None]]:
+    """A card-wide step of services.contacts, then the card's reminders brought in line."""
+
+    async def run(
+        session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
+    ) -> None:
+        await step(session, contact, actor, now)
+        await sync_due_work(session, contact, now=now, rules=rules)
+
+    run.__name__ = run.__qualname__ = step.__name__
+    run.__doc__ = doc
+    return transactional(run)
 
 
-@transactional
-async def archive(
-    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
-) -> None:
-    await contacts_svc.archive(session, contact, actor, now)
-    await sync_due_work(session, contact, now=now, rules=rules)
-
-
-@transactional
-async def restore(
-    session: AsyncSession, contact: Contact, *, actor: User, now: datetime, rules: Rules
-) -> None:
-    """Back from the archive: its open step is reminded of again, unless that already happened."""
-    await contacts_svc.restore(session, contact, actor, now)
-    await sync_due_work(session, contact, now=now, rules=rules)
+mark_verified = _then_sync(contacts_svc.mark_verified, "The card's data is confirmed as current.")
+archive = _then_sync(contacts_svc.archive, "Into the archive: its reminders stop.")
+restore = _then_sync(
+    contacts_svc.restore,
+    "Back from the archive: its open step is reminded of again, unless that already happened.",
+)
 
 
 @transactional
