@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 
 from bot.context import Ctx
@@ -88,27 +90,37 @@ def create_router() -> Router:
     async def log_contact_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
         await pick_contact(message, message.text or "", state, ctx)
 
-    @router.callback_query(StateFilter(LogForm.type), PickCb.filter(F.f == "tt"))
-    async def log_type(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
+    async def picked(
+        query: CallbackQuery,
+        callback_data: PickCb,
+        state: FSMContext,
+        key: str,
+        choices: type[StrEnum],
+        then: State,
+    ) -> bool:
+        """A button of the touch form: one of ``choices`` is kept under ``key``, on to ``then``."""
         await query.answer()
-        if callback_data.v not in {t.value for t in TouchType} or not isinstance(
+        if callback_data.v not in {c.value for c in choices} or not isinstance(
             query.message, Message
         ):
+            return False
+        await state.update_data({key: callback_data.v})
+        await state.set_state(then)
+        return True
+
+    @router.callback_query(StateFilter(LogForm.type), PickCb.filter(F.f == "tt"))
+    async def log_type(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
+        if not await picked(query, callback_data, state, "type", TouchType, LogForm.direction):
             return
-        await state.update_data(type=callback_data.v)
-        await state.set_state(LogForm.direction)
+        assert isinstance(query.message, Message)
         text, markup = direction_question(callback_data.v)
         await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(StateFilter(LogForm.direction), PickCb.filter(F.f == "td"))
     async def log_direction(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
-        await query.answer()
-        if callback_data.v not in {d.value for d in Direction} or not isinstance(
-            query.message, Message
-        ):
+        if not await picked(query, callback_data, state, "direction", Direction, LogForm.summary):
             return
-        await state.update_data(direction=callback_data.v)
-        await state.set_state(LogForm.summary)
+        assert isinstance(query.message, Message)
         summary = (await state.get_data()).get("summary") or ""
         text, markup = summary_question(forwarded=bool(summary))
         await edit_text(query.message, text, reply_markup=markup)
