@@ -51,18 +51,15 @@ async def after_send(
     elif status is SendStatus.UNREACHABLE:
         survey = await nps.fall_back_to_link(session, item.ref_id, now=now)
         if survey is not None:
-            rep = await session.get(User, survey.rep_id)
-            if rep is not None:
-                await nps.notify(
-                    session,
-                    key=f"npslink:{survey.id}",
-                    what="link",
-                    chat_id=rep.tg_id,
-                    user_id=rep.id,
-                    contact_id=survey.contact_id,
-                    ref_id=survey.id,
-                    now=now,
-                )
+            await nps.notify_user(
+                session,
+                survey.rep_id,
+                key=f"npslink:{survey.id}",
+                what="link",
+                contact_id=survey.contact_id,
+                ref_id=survey.id,
+                now=now,
+            )
 
 
 async def render_remind(
