@@ -102,6 +102,13 @@ class UserClient:
         await self.emu.wait_processed(update_id)
         return self._collect(start)
 
+    async def _message(self, **content: Any) -> Reply:
+        """The user sends a message of ``content``; the bot's answers to it."""
+        start = len(self.emu.requests)
+        update_id, _ = await self.emu.user_message(self.id, **content)
+        await self.emu.wait_processed(update_id)
+        return self._collect(start)
+
     def _collect(self, start: int) -> Reply:
         reply = Reply()
         for rec in self.emu.requests[start:]:
@@ -117,14 +124,11 @@ class UserClient:
         return reply
 
     async def send(self, text: str, **extra: Any) -> Reply:
-        start = len(self.emu.requests)
         content: dict[str, Any] = {"text": text, **extra}
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        update_id, _ = await self.emu.user_message(self.id, **content)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(**content)
 
     async def share_contact(
         self,
@@ -139,20 +143,14 @@ class UserClient:
             "first_name": first_name,
             **present(last_name=last_name, user_id=user_id, vcard=vcard),
         }
-        start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, contact=contact)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(contact=contact)
 
     async def pick_users(self, request_id: int, *users: dict[str, Any]) -> Reply:
         """Answer a request_users keyboard button."""
-        start = len(self.emu.requests)
         shared = {"request_id": request_id, "users": [{"user_id": u["id"], **u} for u in users]}
         for u in shared["users"]:
             u.pop("id", None)
-        update_id, _ = await self.emu.user_message(self.id, users_shared=shared)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(users_shared=shared)
 
     async def send_document(
         self, filename: str, content: bytes, caption: str | None = None
@@ -161,10 +159,7 @@ class UserClient:
         extra: dict[str, Any] = {"document": document}
         if caption:
             extra["caption"] = caption
-        start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, **extra)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(**extra)
 
     async def send_sticker(self) -> Reply:
         sticker = {
@@ -176,10 +171,7 @@ class UserClient:
             "is_animated": False,
             "is_video": False,
         }
-        start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, sticker=sticker)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(sticker=sticker)
 
     async def send_photo(self, caption: str | None = None) -> Reply:
         """A photo (stored, so the bot can send it again by its file id)."""
@@ -195,10 +187,7 @@ class UserClient:
         extra: dict[str, Any] = {"photo": photo}
         if caption:
             extra["caption"] = caption
-        start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, **extra)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(**extra)
 
     async def send_voice(self, seconds: int = 3) -> Reply:
         """A voice note (stored, so the bot can send it again by its file id)."""
@@ -208,10 +197,7 @@ class UserClient:
             "file_unique_id": stored["file_unique_id"],
             "duration": seconds,
         }
-        start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, voice=voice)
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(voice=voice)
 
     async def forward(
         self, text: str, *, origin: UserClient | None = None, hidden_name: str | None = None
@@ -224,12 +210,7 @@ class UserClient:
                 "date": 0,
                 "sender_user_name": hidden_name or "?",
             }
-        start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(
-            self.id, text=text, forward_origin=forward_origin
-        )
-        await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        return await self._message(text=text, forward_origin=forward_origin)
 
     async def click(self, button: str | int, message: dict[str, Any] | None = None) -> Reply:
         """Tap an inline button by (part of) its text, or by its number counted from 1."""
