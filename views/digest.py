@@ -379,6 +379,10 @@ def stats_text(
     def ratio(value: object) -> str:
         return m.fmt_ratio(value, lang=lang)  # type: ignore[arg-type]
 
+    def _share(part: int, whole: int) -> dict[str, str]:
+        """A share and its two counts: {share} ({a}/{b})."""
+        return {"share": pct(part, whole), "a": num(part), "b": num(whole)}
+
     lines = [
         _("<b>📊 Metrics</b> — {scope}, {period}").format(
             scope=scope_name, period=h(_(PERIOD_NAMES.get(period, period)))
@@ -427,9 +431,7 @@ def stats_text(
             d=num(s.referral.clients),
         ),
         _("<b>Retention</b>: {share} of clients touched ({a}/{b})").format(
-            share=pct(s.retention.retained, s.retention.clients),
-            a=num(s.retention.retained),
-            b=num(s.retention.clients),
+            **_share(s.retention.retained, s.retention.clients)
         ),
         _("<b>NPS</b>: {nps} ({answers}; response rate {rate})").format(
             nps=m.fmt_nps(s.nps.score),
@@ -439,14 +441,10 @@ def stats_text(
         _("<b>Reply to inbound</b>: median {median}; within {hours} h: {share} ({a}/{b})").format(
             median=fmt_duration(s.reply.median_seconds),
             hours=num(reply_hours),
-            share=pct(s.reply.within, s.reply.inbound),
-            a=num(s.reply.within),
-            b=num(s.reply.inbound),
+            **_share(s.reply.within, s.reply.inbound),
         ),
         _("<b>Fresh data</b>: {share} of active cards verified in time ({a}/{b})").format(
-            share=pct(s.freshness.fresh, s.freshness.active),
-            a=num(s.freshness.fresh),
-            b=num(s.freshness.active),
+            **_share(s.freshness.fresh, s.freshness.active)
         ),
     ]
     return "\n".join(lines)
