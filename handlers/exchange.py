@@ -309,32 +309,31 @@ def create_router() -> Router:
         if files is None:
             await message.answer(_("You have no contacts to export yet. /add creates one."))
             return
-        await message.answer_document(
-            BufferedInputFile(files.csv, filename="contacts.csv"),
-            caption=ngettext(
-                "{count} contact as CSV (UTF-8). Edit it in a spreadsheet and send it back: "
-                "/import explains how.",
-                "{count} contacts as CSV (UTF-8). Edit it in a spreadsheet and send it back: "
-                "/import explains how.",
-                files.count,
-            ).format(count=files.count),
+        csv_caption = ngettext(
+            "{count} contact as CSV (UTF-8). Edit it in a spreadsheet and send it back: "
+            "/import explains how.",
+            "{count} contacts as CSV (UTF-8). Edit it in a spreadsheet and send it back: "
+            "/import explains how.",
+            files.count,
         )
-        await message.answer_document(
-            BufferedInputFile(files.vcard, filename="contacts.vcf"),
-            caption=ngettext(
-                "{count} contact as vCard, for a phone or a mail app.",
-                "{count} contacts as vCard, for a phone or a mail app.",
-                files.count,
-            ).format(count=files.count),
+        vcard_caption = ngettext(
+            "{count} contact as vCard, for a phone or a mail app.",
+            "{count} contacts as vCard, for a phone or a mail app.",
+            files.count,
         )
-        await message.answer_document(
-            BufferedInputFile(files.history, filename="history.csv"),
-            caption=ngettext(
-                "Their history: {count} touch, change or NPS answer, oldest first.",
-                "Their history: {count} touches, changes and NPS answers, oldest first.",
-                files.events,
-            ).format(count=files.events),
+        history_caption = ngettext(
+            "Their history: {count} touch, change or NPS answer, oldest first.",
+            "Their history: {count} touches, changes and NPS answers, oldest first.",
+            files.events,
         )
+        for content, filename, caption, count in (
+            (files.csv, "contacts.csv", csv_caption, files.count),
+            (files.vcard, "contacts.vcf", vcard_caption, files.count),
+            (files.history, "history.csv", history_caption, files.events),
+        ):
+            await message.answer_document(
+                BufferedInputFile(content, filename=filename), caption=caption.format(count=count)
+            )
 
     @router.message(Command("import"))
     async def import_help(message: Message) -> None:
