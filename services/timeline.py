@@ -29,20 +29,23 @@ class TimelineItem:
 _COLUMNS = ("kind", "at", "actor_id", "a", "b", "text", "id")
 
 
-def _rows(kind: Any, model: Any, names: str) -> Select[Any]:
-    """One source of the timeline: ``kind``, then the model's columns named in ``names`` (at,
-    actor_id, a, b, text, id; "-" for none), labelled as the union wants them."""
-    columns = [kind, *(literal(None) if n == "-" else getattr(model, n) for n in names.split())]
-    return select(*(c.label(name) for c, name in zip(columns, _COLUMNS, strict=True)))
+def _rows(kind: Any, *columns: Any) -> Select[Any]:
+    """One source of the timeline: ``kind``, then its columns for at, actor_id, a, b, text and
+    id (None for none), labelled as the union wants them."""
+    values = [kind, *(literal(None) if c is None else c for c in columns)]
+    return select(*(c.label(name) for c, name in zip(values, _COLUMNS, strict=True)))
 
 
 async def timeline(
     session: AsyncSession, contact_id: int, page: int, page_size: int = 10
 ) -> tuple[list[TimelineItem], bool]:
     """Touches and changes, newest first; returns (items, has_more)."""
-    touches = _rows(literal("touch"), Touch, "occurred_at author_id type direction summary id")
-    events = _rows(ContactEvent.field, ContactEvent, "at actor_id old_value new_value - id")
-    on_card = _rows(literal("media"), TouchMedia, "at author_id kind file_name - id")
+    t, e, m = Touch, ContactEvent, TouchMedia
+    touches = _rows(
+        literal("touch"), t.occurred_at, t.author_id, t.type, t.direction, t.summary, t.id
+    )
+    events = _rows(e.field, e.at, e.actor_id, e.old_value, e.new_value, None, e.id)
+    on_card = _rows(literal("media"), m.at, m.author_id, m.kind, m.file_name, None, m.id)
     touches = touches.where(Touch.contact_id == contact_id)
     events = events.where(ContactEvent.contact_id == contact_id)
     on_card = on_card.where(  # files kept on the card itself (a business card's photo)
