@@ -108,7 +108,7 @@ async def serve(
     """
     from bot.app import build_app
     from bot.startup import StartupRefused, StartupRetry
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_in_child
 
     if settings.bot_token is not None:
         logs.REDACTOR.add_secret(settings.bot_token.get_secret_value())
@@ -129,7 +129,7 @@ async def serve(
         dp.startup.register(ready)
     web = None
     try:
-        await upgrade(app.engine)
+        await upgrade_in_child(app.engine, settings.database_url)
         me = await app.bot.me()  # cached: polling does not ask again
         log.info("signed in to Telegram as @%s", me.username)
         if settings.webhook_mode:

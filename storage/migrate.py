@@ -2,15 +2,22 @@
 
 Alembic itself is imported only when there is something to migrate: a bot that starts on a
 database already at the head never loads it (it is a long-lived process; every import stays).
+At start-up the bot migrates in a child process (:func:`upgrade_in_child`, ``python -m
+storage.migrate``), so not even its first start keeps alembic and the migration modules
+(about 11 MB) for the rest of its life.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -68,6 +75,59 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await conn.run_sync(_upgrade_sync, revision)
 
 
+class MigrationFailed(RuntimeError):
+    """The child process could not bring the database to the head (its last line says why)."""
+
+
+def _shared_between_processes(url: str) -> bool:
+    """False for an in-memory SQLite database: only the process that opened it sees it."""
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("sqlite"):
+        return True
+    database = parsed.database or ""
+    return database not in ("", ":memory:") and "mode=memory" not in str(parsed.query)
+
+
+async def upgrade_in_child(engine: AsyncEngine, url: str) -> None:
+    """Bring the database at ``url`` (the one ``engine`` is connected to) to the head, in a
+    child process when there is anything to do. The URL goes to the child through its
+    environment, never its command line; a failure raises :class:`MigrationFailed` with the
+    child's one-line reason."""
+    if await current_revision(engine) == head_revision():
+        return
+    if not _shared_between_processes(url):
+        await upgrade(engine)
+        return
+    await engine.dispose()  # no pooled SQLite connection of ours in the child's way
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "storage.migrate",
+        env={**os.environ, DATABASE_URL_ENV: url},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise MigrationFailed(lines[-1] if lines else f"exit code {proc.returncode}")
+
+
+async def _child_main(url: str) -> int:
+    from storage.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    except Exception as exc:  # noqa: BLE001 - one line for the parent, no traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"{type(exc).__name__}: {first}"[:500], file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def _upgrade_sync(connection, revision: str) -> None:  # noqa: ANN001 - alembic API
     from alembic import command
 
@@ -104,3 +164,7 @@ def include_object_for(dialect: str):  # noqa: ANN201 - alembic hook
         return True
 
     return include_object
+
+
+if __name__ == "__main__":  # the start-up's child process (upgrade_in_child)
+    raise SystemExit(asyncio.run(_child_main(os.environ[DATABASE_URL_ENV])))

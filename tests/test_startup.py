@@ -410,10 +410,10 @@ def test_an_unexpected_error_at_start_up_is_one_redacted_line(
 ) -> None:
     token = "123456789:SECRET-part-of-the-token-xyz"
 
-    async def broken_upgrade(engine: object) -> None:
+    async def broken_upgrade(engine: object, url: str) -> None:
         raise RuntimeError(f"cannot reach https://api.telegram.org/bot{token}/getMe\nmore")
 
-    monkeypatch.setattr("storage.migrate.upgrade", broken_upgrade)
+    monkeypatch.setattr("storage.migrate.upgrade_in_child", broken_upgrade)
     assert run_main(monkeypatch, tmp_path, BOT_TOKEN=token, LOG_LEVEL=level) == 1
     err = capsys.readouterr().err
     line = "python -m bot run: RuntimeError: cannot reach https://api.telegram.org/bot123456789:[redacted]/getMe"

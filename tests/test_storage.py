@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -132,3 +133,61 @@ async def test_a_database_at_the_head_is_not_migrated_again(engine) -> None:
     assert await current_revision(engine) == head_revision()
     await upgrade(engine)  # nothing to do: returns without loading alembic's machinery
     assert await current_revision(engine) == head_revision()
+
+
+async def test_start_up_migrates_in_a_child_process_on_both_backends(db_url: str) -> None:
+    """The bot's own process never loads alembic: the child brings a new database to the head,
+    and a database already there is left alone without starting a child."""
+    import asyncio
+    import os
+    import sys
+
+    from storage.db import create_engine
+    from storage.migrate import current_revision, head_revision, upgrade_in_child
+
+    eng = create_engine(db_url)
+    try:
+        assert await current_revision(eng) is None
+        await upgrade_in_child(eng, db_url)
+        assert await current_revision(eng) == head_revision()
+        await upgrade_in_child(eng, db_url)  # at the head: nothing to do
+        assert await current_revision(eng) == head_revision()
+    finally:
+        await eng.dispose()
+    # what `python -m bot` does at start, in a process of its own: alembic never imported
+    code = (
+        "import asyncio, os, sys\n"
+        "from storage.db import create_engine\n"
+        "from storage.migrate import upgrade_in_child\n"
+        "url = os.environ['T_URL']\n"
+        "eng = create_engine(url)\n"
+        "asyncio.run(upgrade_in_child(eng, url))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    if db_url.startswith("sqlite"):
+        fresh = db_url.replace("bot.db", "fresh.db")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            code,
+            env={**os.environ, "T_URL": fresh},
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0
+        assert out.decode().strip() == "False"
+
+
+async def test_a_failed_child_migration_says_why_in_one_line(tmp_path) -> None:
+    from storage.db import create_engine
+    from storage.migrate import MigrationFailed, upgrade_in_child
+
+    (tmp_path / "ro").mkdir()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ro'}"  # a directory, not a database file
+    eng = create_engine(url)
+    try:
+        with pytest.raises(MigrationFailed) as caught:
+            await upgrade_in_child(eng, url)
+    finally:
+        await eng.dispose()
+    assert "\n" not in str(caught.value)
