@@ -12,11 +12,54 @@ The table is filled from the existing cards here (services.rollups.REBUILD).
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.ops import Table, create_tables, drop_tables
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+TABLES = (
+    Table(
+        "rollup_cards",
+        ("kind", sa.String(8)),
+        ("team_key", sa.Integer),
+        ("day", sa.Date),
+        ("owner_id", sa.Integer),
+        ("stage", sa.String(32)),
+        ("n", sa.Integer),
+        key=("kind", "team_key", "day", "owner_id", "stage"),
+        indexes=[("ix_rollup_cards_owner", ["kind", "owner_id", "day"])],
+    ),
+    Table(
+        "rollup_touches",
+        ("team_key", sa.Integer),
+        ("day", sa.Date),
+        ("owner_id", sa.Integer),
+        ("stage", sa.String(32)),
+        ("n", sa.Integer),
+        key=("team_key", "day", "owner_id", "stage"),
+        indexes=[("ix_rollup_touches_owner", ["owner_id", "day"])],
+    ),
+    Table(
+        "rollup_touch_hours",
+        ("team_key", sa.Integer),
+        ("hour", sa.String(13)),
+        ("owner_id", sa.Integer),
+        ("stage", sa.String(32)),
+        ("type", sa.String(24)),
+        ("n", sa.Integer),
+        key=("team_key", "hour", "owner_id", "stage", "type"),
+        indexes=[("ix_rollup_touch_hours_owner", ["owner_id", "hour"])],
+    ),
+    Table(
+        "rollup_last_touch",
+        ("contact_id", sa.Integer),
+        ("day", sa.Date),
+        key=("contact_id",),
+        indexes=[("ix_rollup_last_touch_day", ["day", "contact_id"])],
+    ),
+)
 # the columns whose change moves a card between rollup rows
 WATCHED = (
     "owner_id",
@@ -340,51 +383,7 @@ SQLITE_DOWN = (
 def upgrade() -> None:
     from services.rollups import rebuild_sql
 
-    op.create_table(
-        "rollup_cards",
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "kind", "team_key", "day", "owner_id", "stage", name=op.f("pk_rollup_cards")
-        ),
-    )
-    op.create_index("ix_rollup_cards_owner", "rollup_cards", ["kind", "owner_id", "day"])
-    op.create_table(
-        "rollup_touches",
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "team_key", "day", "owner_id", "stage", name=op.f("pk_rollup_touches")
-        ),
-    )
-    op.create_index("ix_rollup_touches_owner", "rollup_touches", ["owner_id", "day"])
-    op.create_table(
-        "rollup_touch_hours",
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("hour", sa.String(length=13), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("type", sa.String(length=24), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "team_key", "hour", "owner_id", "stage", "type", name=op.f("pk_rollup_touch_hours")
-        ),
-    )
-    op.create_index("ix_rollup_touch_hours_owner", "rollup_touch_hours", ["owner_id", "hour"])
-    op.create_table(
-        "rollup_last_touch",
-        sa.Column("contact_id", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_rollup_last_touch")),
-    )
-    op.create_index("ix_rollup_last_touch_day", "rollup_last_touch", ["day", "contact_id"])
+    create_tables(*TABLES)
     for name, column in INDEXES:
         op.create_index(name, "contacts", [column])
     for name, columns in SURVEY_INDEXES:
@@ -403,7 +402,4 @@ def downgrade() -> None:
         op.drop_index(name, table_name="contacts")
     for name, _columns in reversed(SURVEY_INDEXES):
         op.drop_index(name, table_name="surveys")
-    op.drop_table("rollup_last_touch")
-    op.drop_table("rollup_touch_hours")
-    op.drop_table("rollup_touches")
-    op.drop_table("rollup_cards")
+    drop_tables(*TABLES, indexes=False)
