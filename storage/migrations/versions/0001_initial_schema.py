@@ -12,8 +12,6 @@ from storage.types import UTCDateTime
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 TABLES = (
     Table("teams", ("name", sa.String(128)), ("created_at", UTCDateTime)),

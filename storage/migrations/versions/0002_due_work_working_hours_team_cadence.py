@@ -13,8 +13,6 @@ from storage.types import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 DUE_WORK = Table(
     "due_work",

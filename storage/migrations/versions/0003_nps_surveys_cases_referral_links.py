@@ -13,8 +13,6 @@ from storage.types import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 TABLES = (
     Table(

@@ -17,8 +17,6 @@ from storage.types import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 TABLES = (
     Table(

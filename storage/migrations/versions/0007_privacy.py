@@ -13,8 +13,6 @@ from storage.types import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 PRIVACY_LOG = Table(
     "privacy_log",

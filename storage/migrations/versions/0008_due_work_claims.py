@@ -17,8 +17,6 @@ from storage.types import UTCDateTime
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 JOB_RUNS = Table(
     "job_runs",

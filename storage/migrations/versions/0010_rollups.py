@@ -16,8 +16,6 @@ from storage.migrations.ops import Table, create_tables, drop_tables
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 TABLES = (
     Table(

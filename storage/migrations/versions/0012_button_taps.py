@@ -12,8 +12,6 @@ from storage.types import UTCDateTime
 
 revision = "0012"
 down_revision = "0011"
-branch_labels = None
-depends_on = None
 
 BUTTON_TAPS = Table(
     "button_taps",

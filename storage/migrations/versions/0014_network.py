@@ -12,8 +12,6 @@ from storage.types import UTCDateTime
 
 revision = "0014"
 down_revision = "0013"
-branch_labels = None
-depends_on = None
 
 TABLES = (
     Table(

@@ -19,8 +19,6 @@ from storage.types import UTCDateTime
 
 revision = "0015"
 down_revision = "0014"
-branch_labels = None
-depends_on = None
 
 TABLES = (
     Table(

@@ -12,8 +12,6 @@ from storage.types import UTCDateTime
 
 revision = "0016"
 down_revision = "0015"
-branch_labels = None
-depends_on = None
 
 TOUCH_MEDIA = Table(
     "touch_media",

@@ -12,8 +12,6 @@ from storage.types import UTCDateTime
 
 revision = "0017"
 down_revision = "0016"
-branch_labels = None
-depends_on = None
 
 DEALS = Table(
     "deals",
