@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.ops import Table, create_tables, drop_tables
+from storage.plpgsql import old_then_new, per_contact, trigger_function
 
 revision = "0010"
 down_revision = "0009"
@@ -194,6 +195,8 @@ def _sqlite_up() -> list[str]:
     ]
 
 
+# the PL/pgSQL functions' text as PostgreSQL keeps it (storage.plpgsql)
+INDENT = " " * 4
 PG_UP = (
     """
     CREATE FUNCTION rollup_cards_add(r contacts, sign integer) RETURNS void AS $$
@@ -218,19 +221,11 @@ PG_UP = (
     END
     $$ LANGUAGE plpgsql
     """,
-    """
-    CREATE FUNCTION rollup_cards_trigger() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_cards_add(OLD, -1);
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            PERFORM rollup_cards_add(NEW, 1);
-        END IF;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    trigger_function(
+        "rollup_cards_trigger",
+        old_then_new("rollup_cards_add(OLD, -1)", "rollup_cards_add(NEW, 1)"),
+        INDENT,
+    ),
     "CREATE TRIGGER rollup_cards_change AFTER INSERT OR DELETE ON contacts "
     "FOR EACH ROW EXECUTE FUNCTION rollup_cards_trigger()",
     "CREATE TRIGGER rollup_cards_update AFTER UPDATE ON contacts FOR EACH ROW WHEN ("
@@ -286,25 +281,17 @@ PG_TOUCHES = (
     END
     $$ LANGUAGE plpgsql
     """,
-    """
-    CREATE FUNCTION rollup_touches_trigger() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_touch_add(OLD.contact_id, OLD.occurred_at, OLD.type, -1);
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            PERFORM rollup_touch_add(NEW.contact_id, NEW.occurred_at, NEW.type, 1);
-        END IF;
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_touch_refresh(OLD.contact_id);
-        END IF;
-        IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.contact_id <> OLD.contact_id) THEN
-            PERFORM rollup_touch_refresh(NEW.contact_id);
-        END IF;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    trigger_function(
+        "rollup_touches_trigger",
+        [
+            *old_then_new(
+                "rollup_touch_add(OLD.contact_id, OLD.occurred_at, OLD.type, -1)",
+                "rollup_touch_add(NEW.contact_id, NEW.occurred_at, NEW.type, 1)",
+            ),
+            *per_contact("rollup_touch_refresh"),
+        ],
+        INDENT,
+    ),
     """
     CREATE FUNCTION rollup_card_touches(r contacts, sign integer) RETURNS void AS $$
     BEGIN
@@ -325,19 +312,18 @@ PG_TOUCHES = (
     END
     $$ LANGUAGE plpgsql
     """,
-    """
-    CREATE FUNCTION rollup_card_move_trigger() RETURNS trigger AS $$
-    BEGIN
-        PERFORM rollup_card_touches(OLD, -1);
-        IF TG_OP = 'DELETE' THEN
-            DELETE FROM rollup_last_touch WHERE contact_id = OLD.id;
-            RETURN OLD;
-        END IF;
-        PERFORM rollup_card_touches(NEW, 1);
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    trigger_function(
+        "rollup_card_move_trigger",
+        [
+            "PERFORM rollup_card_touches(OLD, -1);",
+            "IF TG_OP = 'DELETE' THEN",
+            "    DELETE FROM rollup_last_touch WHERE contact_id = OLD.id;",
+            "    RETURN OLD;",
+            "END IF;",
+            "PERFORM rollup_card_touches(NEW, 1);",
+        ],
+        INDENT,
+    ),
     "CREATE TRIGGER rollup_touches_change AFTER INSERT OR DELETE ON touches "
     "FOR EACH ROW EXECUTE FUNCTION rollup_touches_trigger()",
     "CREATE TRIGGER rollup_touches_update AFTER UPDATE ON touches FOR EACH ROW WHEN ("
