@@ -8,8 +8,9 @@ they run must not change: a change here or to a revision is checked against fres
 PostgreSQL databases migrated up, down and up again before and after it (same schema, same
 statements).
 
-A column is ``(name, type)``, NOT NULL, or ``(name, type, NULL)``; the type is a SQLAlchemy type
-(class or instance). A foreign key's ``ondelete`` is the SQL words ("CASCADE", "SET NULL"…).
+A column is ``(name, type)``, NOT NULL; ``(name, type, NULL)``; or ``(name, type, KEY)``, one of
+the primary key's columns (in their order). The type is a SQLAlchemy type (class or instance);
+a foreign key's ``ondelete`` the SQL words ("CASCADE", "SET NULL", "RESTRICT").
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ import sqlalchemy as sa
 from alembic import op
 
 NULL = "NULL"
+KEY = "KEY"
+# the key of the rollup tables that count per day (0010, 0015): team (0 for none), day, owner
+TEAM_DAY_OWNER = (
+    ("team_key", sa.Integer, KEY),
+    ("day", sa.Date, KEY),
+    ("owner_id", sa.Integer, KEY),
+)
 
 
 def column(name: str, type_: Any, *flags: str) -> sa.Column:
@@ -31,25 +39,27 @@ def column(name: str, type_: Any, *flags: str) -> sa.Column:
 class Table:
     """A table as the migration that creates it declared it.
 
-    ``key``: the primary key's columns; the default ``("id",)`` also puts an integer ``id``
-    column first. ``refs``: ``(column, table, ondelete)`` foreign keys to ``table.id``, in the
-    order the table was created with. ``unique``: a column name (the constraint named by the
-    convention) or ``(constraint name, *columns)``. ``indexes``: ``(name, columns)`` or
-    ``(name, columns, keyword arguments)``, created after the table in this order.
+    A table none of whose columns is a ``KEY`` has an integer ``id`` first, its primary key.
+    ``refs``: ``(column, table, ondelete)`` foreign keys to ``table.id``, in the order the table
+    was created with. ``unique``: a column name (the constraint named by the convention) or
+    ``(constraint name, *columns)``. ``indexes``: ``(name, columns)`` or ``(name, columns,
+    keyword arguments)``, created after the table in this order.
     """
 
     def __init__(
         self,
         name: str,
         *columns: tuple[Any, ...],
-        key: tuple[str, ...] = ("id",),
         refs: Iterable[tuple[str, str, str]] = (),
         unique: Iterable[str | tuple[str, ...]] = (),
         indexes: Iterable[tuple[Any, ...]] = (),
     ) -> None:
         self.name = name
-        self.columns = (("id", sa.Integer), *columns) if key == ("id",) else columns
-        self.key = key
+        self.key = tuple(c[0] for c in columns if KEY in c[2:])
+        if not self.key:
+            columns = (("id", sa.Integer), *columns)
+            self.key = ("id",)
+        self.columns = columns
         self.refs = tuple(refs)
         self.unique = tuple(unique)
         self.indexes = tuple(indexes)
@@ -58,9 +68,9 @@ class Table:
         t = self.name
         found: list[sa.Constraint] = [
             sa.ForeignKeyConstraint(
-                [column], [f"{target}.id"], name=op.f(f"fk_{t}_{column}_{target}"), ondelete=on
+                [col], [f"{target}.id"], name=op.f(f"fk_{t}_{col}_{target}"), ondelete=on
             )
-            for column, target, on in self.refs
+            for col, target, on in self.refs
         ]
         found.append(sa.PrimaryKeyConstraint(*self.key, name=op.f(f"pk_{t}")))
         for unique in self.unique:

@@ -18,6 +18,7 @@ from storage.types import UTCDateTime
 revision = "0008"
 down_revision = "0007"
 
+CLAIM_TOKEN = ("claim_token", sa.String(32), NULL)
 JOB_RUNS = Table(
     "job_runs",
     ("job", sa.String(64)),
@@ -33,7 +34,7 @@ JOB_RUNS = Table(
 
 def upgrade() -> None:
     with op.batch_alter_table("due_work", schema=None) as batch_op:
-        batch_op.add_column(column("claim_token", sa.String(32), NULL))
+        batch_op.add_column(column(*CLAIM_TOKEN))
     JOB_RUNS.create()
 
 

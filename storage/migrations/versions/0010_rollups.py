@@ -12,53 +12,12 @@ The table is filled from the existing cards here (services.rollups.REBUILD).
 import sqlalchemy as sa
 from alembic import op
 
-from storage.migrations.ops import Table, create_tables, drop_tables
+from storage.migrations.ops import KEY, TEAM_DAY_OWNER, Table, create_tables, drop_tables
 from storage.plpgsql import old_then_new, per_contact, trigger_function
 
 revision = "0010"
 down_revision = "0009"
 
-TABLES = (
-    Table(
-        "rollup_cards",
-        ("kind", sa.String(8)),
-        ("team_key", sa.Integer),
-        ("day", sa.Date),
-        ("owner_id", sa.Integer),
-        ("stage", sa.String(32)),
-        ("n", sa.Integer),
-        key=("kind", "team_key", "day", "owner_id", "stage"),
-        indexes=[("ix_rollup_cards_owner", ["kind", "owner_id", "day"])],
-    ),
-    Table(
-        "rollup_touches",
-        ("team_key", sa.Integer),
-        ("day", sa.Date),
-        ("owner_id", sa.Integer),
-        ("stage", sa.String(32)),
-        ("n", sa.Integer),
-        key=("team_key", "day", "owner_id", "stage"),
-        indexes=[("ix_rollup_touches_owner", ["owner_id", "day"])],
-    ),
-    Table(
-        "rollup_touch_hours",
-        ("team_key", sa.Integer),
-        ("hour", sa.String(13)),
-        ("owner_id", sa.Integer),
-        ("stage", sa.String(32)),
-        ("type", sa.String(24)),
-        ("n", sa.Integer),
-        key=("team_key", "hour", "owner_id", "stage", "type"),
-        indexes=[("ix_rollup_touch_hours_owner", ["owner_id", "hour"])],
-    ),
-    Table(
-        "rollup_last_touch",
-        ("contact_id", sa.Integer),
-        ("day", sa.Date),
-        key=("contact_id",),
-        indexes=[("ix_rollup_last_touch_day", ["day", "contact_id"])],
-    ),
-)
 # the columns whose change moves a card between rollup rows
 WATCHED = (
     "owner_id",
@@ -361,6 +320,40 @@ SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS rollup_cards_update",
     "DROP TRIGGER IF EXISTS rollup_cards_delete",
     "DROP TRIGGER IF EXISTS rollup_cards_insert",
+)
+
+TABLES = (
+    Table(
+        "rollup_cards",
+        ("kind", sa.String(8), KEY),
+        *TEAM_DAY_OWNER,
+        ("stage", sa.String(32), KEY),
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_cards_owner", ["kind", "owner_id", "day"])],
+    ),
+    Table(
+        "rollup_touches",
+        *TEAM_DAY_OWNER,
+        ("stage", sa.String(32), KEY),
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_touches_owner", ["owner_id", "day"])],
+    ),
+    Table(
+        "rollup_touch_hours",
+        ("team_key", sa.Integer, KEY),
+        ("hour", sa.String(13), KEY),
+        ("owner_id", sa.Integer, KEY),
+        ("stage", sa.String(32), KEY),
+        ("type", sa.String(24), KEY),
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_touch_hours_owner", ["owner_id", "hour"])],
+    ),
+    Table(
+        "rollup_last_touch",
+        ("contact_id", sa.Integer, KEY),
+        ("day", sa.Date),
+        indexes=[("ix_rollup_last_touch_day", ["day", "contact_id"])],
+    ),
 )
 
 

@@ -7,7 +7,7 @@ Create Date: 2026-11-30
 
 import sqlalchemy as sa
 
-from storage.migrations.ops import NULL, Table, create_tables, drop_tables
+from storage.migrations.ops import KEY, NULL, Table, create_tables, drop_tables
 from storage.types import UTCDateTime
 
 revision = "0014"
@@ -26,13 +26,12 @@ TABLES = (
     ),
     Table(
         "network_nodes",
-        ("run_id", sa.Integer),
-        ("contact_id", sa.Integer),
+        ("run_id", sa.Integer, KEY),
+        ("contact_id", sa.Integer, KEY),
         ("owner_id", sa.Integer),
         ("cluster", sa.Integer),
         ("tie", sa.Float),
         ("links", sa.Text),
-        key=("run_id", "contact_id"),
         refs=[("run_id", "network_runs", "CASCADE")],
         indexes=[("ix_network_nodes_run_cluster", ["run_id", "cluster"])],
     ),

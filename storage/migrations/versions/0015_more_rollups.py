@@ -14,7 +14,7 @@ row. Filled from the existing data here.
 import sqlalchemy as sa
 from alembic import op
 
-from storage.migrations.ops import NULL, Table, create_tables, drop_tables
+from storage.migrations.ops import KEY, NULL, TEAM_DAY_OWNER, Table, create_tables, drop_tables
 from storage.types import UTCDateTime
 
 revision = "0015"
@@ -23,14 +23,13 @@ down_revision = "0014"
 TABLES = (
     Table(
         "rollup_marks",
-        ("contact_id", sa.Integer),
-        ("kind", sa.String(10)),
-        ("seq", sa.Integer),
+        ("contact_id", sa.Integer, KEY),
+        ("kind", sa.String(10), KEY),
+        ("seq", sa.Integer, KEY),
         ("team_key", sa.Integer),
         ("owner_id", sa.Integer),
         ("at", UTCDateTime),
         ("aux", UTCDateTime, NULL),
-        key=("contact_id", "kind", "seq"),
         indexes=[
             ("ix_rollup_marks_team_at", ["kind", "team_key", "at"]),
             ("ix_rollup_marks_owner_at", ["kind", "owner_id", "at"]),
@@ -40,17 +39,14 @@ TABLES = (
     ),
     Table(
         "rollup_mark_days",
-        ("kind", sa.String(10)),
-        ("team_key", sa.Integer),
-        ("day", sa.Date),
-        ("owner_id", sa.Integer),
+        ("kind", sa.String(10), KEY),
+        *TEAM_DAY_OWNER,
         ("n", sa.Integer),
-        key=("kind", "team_key", "day", "owner_id"),
         indexes=[("ix_rollup_mark_days_owner", ["kind", "owner_id", "day"])],
     ),
     Table(
         "rollup_replies",
-        ("touch_id", sa.Integer),
+        ("touch_id", sa.Integer, KEY),
         ("contact_id", sa.Integer),
         ("team_key", sa.Integer),
         ("owner_id", sa.Integer),
@@ -58,7 +54,6 @@ TABLES = (
         ("reply_at", UTCDateTime, NULL),
         ("delay", sa.Integer, NULL),
         ("band", sa.Integer),
-        key=("touch_id",),
         indexes=[
             ("ix_rollup_replies_contact", ["contact_id", "at"]),
             ("ix_rollup_replies_team", ["team_key", "at"]),
@@ -72,12 +67,9 @@ TABLES = (
     ),
     Table(
         "rollup_reply_days",
-        ("team_key", sa.Integer),
-        ("day", sa.Date),
-        ("owner_id", sa.Integer),
-        ("band", sa.Integer),
+        *TEAM_DAY_OWNER,
+        ("band", sa.Integer, KEY),
         ("n", sa.Integer),
-        key=("team_key", "day", "owner_id", "band"),
         indexes=[
             ("ix_rollup_reply_days_owner", ["owner_id", "day"]),
             ("ix_rollup_reply_days_day", ["day"]),
