@@ -41,6 +41,7 @@ from sqlalchemy import ColumnElement, func, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RollupMark, RollupMarkDays
+from storage.plpgsql import per_contact, trigger_function
 
 # ------------------------------------------------------------------------------ building
 KINDS = (
@@ -252,6 +253,10 @@ SQLITE_TRIGGERS = (
 )
 
 
+# the text of migration 0015's PL/pgSQL functions as PostgreSQL keeps it (storage.plpgsql)
+INDENT = " " * 8
+
+
 def pg_up() -> list[str]:
     body = " ".join(s + ";" for s in refresh_sql("postgresql", "p_card"))
     changed = lambda cols: " OR ".join(  # noqa: E731
@@ -260,31 +265,18 @@ def pg_up() -> list[str]:
     return [
         "CREATE FUNCTION rollup_marks_refresh(p_card integer) RETURNS void AS $$ "
         f"BEGIN {body} END $$ LANGUAGE plpgsql",
-        """
-        CREATE FUNCTION rollup_marks_card_trigger() RETURNS trigger AS $$
-        BEGIN
-            IF TG_OP = 'DELETE' THEN
-                PERFORM rollup_marks_refresh(OLD.id);
-            ELSE
-                PERFORM rollup_marks_refresh(NEW.id);
-            END IF;
-            RETURN NULL;
-        END
-        $$ LANGUAGE plpgsql
-        """,
-        """
-        CREATE FUNCTION rollup_marks_row_trigger() RETURNS trigger AS $$
-        BEGIN
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                PERFORM rollup_marks_refresh(OLD.contact_id);
-            END IF;
-            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.contact_id <> OLD.contact_id) THEN
-                PERFORM rollup_marks_refresh(NEW.contact_id);
-            END IF;
-            RETURN NULL;
-        END
-        $$ LANGUAGE plpgsql
-        """,
+        trigger_function(
+            "rollup_marks_card_trigger",
+            [
+                "IF TG_OP = 'DELETE' THEN",
+                "    PERFORM rollup_marks_refresh(OLD.id);",
+                "ELSE",
+                "    PERFORM rollup_marks_refresh(NEW.id);",
+                "END IF;",
+            ],
+            INDENT,
+        ),
+        trigger_function("rollup_marks_row_trigger", per_contact("rollup_marks_refresh"), INDENT),
         "CREATE TRIGGER rollup_marks_card_change AFTER INSERT OR DELETE ON contacts "
         "FOR EACH ROW EXECUTE FUNCTION rollup_marks_card_trigger()",
         "CREATE TRIGGER rollup_marks_card_update AFTER UPDATE ON contacts FOR EACH ROW WHEN ("

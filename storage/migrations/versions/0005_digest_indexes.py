@@ -12,8 +12,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 INDEXES = (
     ("ix_contacts_team_created", "contacts", ["team_id", "created_at"]),

@@ -11,86 +11,74 @@ bench/bench_import.py.
 """
 
 import sqlalchemy as sa
-from alembic import op
 
-import storage.types
+from storage.migrations.ops import NULL, Table, create_tables, drop_tables
+from storage.types import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
+
+TABLES = (
+    Table(
+        "imports",
+        ("user_id", sa.Integer),
+        ("role", sa.String(16)),
+        ("team_id", sa.Integer, NULL),
+        ("filename", sa.String(256)),
+        ("status", sa.String(12)),
+        ("creates", sa.Integer),
+        ("updates", sa.Integer),
+        ("unchanged", sa.Integer),
+        ("skipped", sa.Integer),
+        ("reminders", sa.Integer),
+        ("id_base", sa.Integer, NULL),
+        ("planned_upto", sa.Integer),
+        ("created_at", UTCDateTime),
+        ("finished_at", UTCDateTime, NULL),
+        refs=[("user_id", "users", "CASCADE")],
+        indexes=[("ix_imports_user_id", ["user_id"])],
+    ),
+    Table(
+        "import_rows",
+        ("import_id", sa.Integer),
+        ("line", sa.Integer),
+        ("action", sa.String(8)),
+        ("seq", sa.Integer, NULL),
+        ("contact_id", sa.Integer, NULL),
+        ("base_updated_at", UTCDateTime, NULL),
+        ("name", sa.String(256), NULL),
+        ("company", sa.String(256), NULL),
+        ("position", sa.String(256), NULL),
+        ("kind", sa.String(8), NULL),
+        ("segment", sa.String(128), NULL),
+        ("icp_fit", sa.String(16), NULL),
+        ("icp_criterion", sa.String(512), NULL),
+        ("influence", sa.String(32), NULL),
+        ("source", sa.String(32), NULL),
+        ("source_detail", sa.String(256), NULL),
+        ("introduced_by_id", sa.Integer, NULL),
+        ("status", sa.String(16), NULL),
+        ("stage", sa.String(32), NULL),
+        ("phone", sa.String(32), NULL),
+        ("email", sa.String(256), NULL),
+        ("tg_username", sa.String(64), NULL),
+        ("tg_user_id", sa.BigInteger, NULL),
+        ("tags", sa.String(1024), NULL),
+        ("notes", sa.Text, NULL),
+        ("next_step", sa.String(512), NULL),
+        ("next_step_due", UTCDateTime, NULL),
+        ("verified_at", UTCDateTime, NULL),
+        ("search_text", sa.Text, NULL),
+        ("next_step_event", sa.String(512), NULL),
+        refs=[("import_id", "imports", "CASCADE")],
+        indexes=[("ix_import_rows_import_line", ["import_id", "line"], {"unique": True})],
+    ),
+)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "imports",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=True),
-        sa.Column("filename", sa.String(length=256), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("creates", sa.Integer(), nullable=False),
-        sa.Column("updates", sa.Integer(), nullable=False),
-        sa.Column("unchanged", sa.Integer(), nullable=False),
-        sa.Column("skipped", sa.Integer(), nullable=False),
-        sa.Column("reminders", sa.Integer(), nullable=False),
-        sa.Column("id_base", sa.Integer(), nullable=True),
-        sa.Column("planned_upto", sa.Integer(), nullable=False),
-        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_imports_user_id_users"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
-    )
-    op.create_index(op.f("ix_imports_user_id"), "imports", ["user_id"], unique=False)
-    op.create_table(
-        "import_rows",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("import_id", sa.Integer(), nullable=False),
-        sa.Column("line", sa.Integer(), nullable=False),
-        sa.Column("action", sa.String(length=8), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=True),
-        sa.Column("contact_id", sa.Integer(), nullable=True),
-        sa.Column("base_updated_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("name", sa.String(length=256), nullable=True),
-        sa.Column("company", sa.String(length=256), nullable=True),
-        sa.Column("position", sa.String(length=256), nullable=True),
-        sa.Column("kind", sa.String(length=8), nullable=True),
-        sa.Column("segment", sa.String(length=128), nullable=True),
-        sa.Column("icp_fit", sa.String(length=16), nullable=True),
-        sa.Column("icp_criterion", sa.String(length=512), nullable=True),
-        sa.Column("influence", sa.String(length=32), nullable=True),
-        sa.Column("source", sa.String(length=32), nullable=True),
-        sa.Column("source_detail", sa.String(length=256), nullable=True),
-        sa.Column("introduced_by_id", sa.Integer(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=True),
-        sa.Column("stage", sa.String(length=32), nullable=True),
-        sa.Column("phone", sa.String(length=32), nullable=True),
-        sa.Column("email", sa.String(length=256), nullable=True),
-        sa.Column("tg_username", sa.String(length=64), nullable=True),
-        sa.Column("tg_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("tags", sa.String(length=1024), nullable=True),
-        sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column("next_step", sa.String(length=512), nullable=True),
-        sa.Column("next_step_due", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("verified_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("search_text", sa.Text(), nullable=True),
-        sa.Column("next_step_event", sa.String(length=512), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["import_id"],
-            ["imports.id"],
-            name=op.f("fk_import_rows_import_id_imports"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_rows")),
-    )
-    op.create_index("ix_import_rows_import_line", "import_rows", ["import_id", "line"], unique=True)
+    create_tables(*TABLES)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_import_rows_import_line", table_name="import_rows")
-    op.drop_table("import_rows")
-    op.drop_index(op.f("ix_imports_user_id"), table_name="imports")
-    op.drop_table("imports")
+    drop_tables(*TABLES)

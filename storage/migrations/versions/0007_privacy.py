@@ -8,42 +8,30 @@ Create Date: 2026-11-27
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.ops import NULL, Table, column
 from storage.types import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
+
+PRIVACY_LOG = Table(
+    "privacy_log",
+    ("contact_id", sa.Integer, NULL),
+    ("actor_id", sa.Integer, NULL),
+    ("action", sa.String(16)),
+    ("counts", sa.Text),
+    ("at", UTCDateTime),
+    refs=[("contact_id", "contacts", "SET NULL"), ("actor_id", "users", "SET NULL")],
+)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("contacts") as batch:
-        batch.add_column(sa.Column("forgotten_at", UTCDateTime(), nullable=True))
-    op.create_table(
-        "privacy_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("contact_id", sa.Integer(), nullable=True),
-        sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("counts", sa.Text(), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_privacy_log_contact_id_contacts"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["actor_id"],
-            ["users.id"],
-            name=op.f("fk_privacy_log_actor_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_log")),
-    )
+        batch.add_column(column("forgotten_at", UTCDateTime, NULL))
+    PRIVACY_LOG.create()
 
 
 def downgrade() -> None:
-    op.drop_table("privacy_log")
+    PRIVACY_LOG.drop()
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("forgotten_at")

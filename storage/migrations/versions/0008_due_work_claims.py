@@ -12,33 +12,33 @@ jobs claim (job, period) in job_runs, so they run once per day in total, not onc
 import sqlalchemy as sa
 from alembic import op
 
-import storage.types
+from storage.migrations.ops import NULL, Table, column
+from storage.types import UTCDateTime
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
+
+CLAIM_TOKEN = ("claim_token", sa.String(32), NULL)
+JOB_RUNS = Table(
+    "job_runs",
+    ("job", sa.String(64)),
+    ("period", sa.String(32)),
+    ("status", sa.String(12)),
+    ("token", sa.String(32)),
+    ("claimed_by", sa.String(64), NULL),
+    ("started_at", UTCDateTime),
+    ("finished_at", UTCDateTime, NULL),
+    unique=[("uq_job_runs_job_period", "job", "period")],
+)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("due_work", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
-    op.create_table(
-        "job_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("job", sa.String(length=64), nullable=False),
-        sa.Column("period", sa.String(length=32), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("token", sa.String(length=32), nullable=False),
-        sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("started_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
-        sa.UniqueConstraint("job", "period", name="uq_job_runs_job_period"),
-    )
+        batch_op.add_column(column(*CLAIM_TOKEN))
+    JOB_RUNS.create()
 
 
 def downgrade() -> None:
-    op.drop_table("job_runs")
+    JOB_RUNS.drop()
     with op.batch_alter_table("due_work", schema=None) as batch_op:
         batch_op.drop_column("claim_token")

@@ -18,8 +18,6 @@ from alembic import op
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 SQLITE_UP = (
     "CREATE VIRTUAL TABLE contacts_fts USING fts5("

@@ -12,10 +12,11 @@ The table is filled from the existing cards here (services.rollups.REBUILD).
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.ops import KEY, TEAM_DAY_OWNER, Table, create_tables, drop_tables
+from storage.plpgsql import old_then_new, per_contact, trigger_function
+
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 # the columns whose change moves a card between rollup rows
 WATCHED = (
@@ -153,6 +154,8 @@ def _sqlite_up() -> list[str]:
     ]
 
 
+# the PL/pgSQL functions' text as PostgreSQL keeps it (storage.plpgsql)
+INDENT = " " * 4
 PG_UP = (
     """
     CREATE FUNCTION rollup_cards_add(r contacts, sign integer) RETURNS void AS $$
@@ -177,19 +180,11 @@ PG_UP = (
     END
     $$ LANGUAGE plpgsql
     """,
-    """
-    CREATE FUNCTION rollup_cards_trigger() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_cards_add(OLD, -1);
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            PERFORM rollup_cards_add(NEW, 1);
-        END IF;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    trigger_function(
+        "rollup_cards_trigger",
+        old_then_new("rollup_cards_add(OLD, -1)", "rollup_cards_add(NEW, 1)"),
+        INDENT,
+    ),
     "CREATE TRIGGER rollup_cards_change AFTER INSERT OR DELETE ON contacts "
     "FOR EACH ROW EXECUTE FUNCTION rollup_cards_trigger()",
     "CREATE TRIGGER rollup_cards_update AFTER UPDATE ON contacts FOR EACH ROW WHEN ("
@@ -245,25 +240,17 @@ PG_TOUCHES = (
     END
     $$ LANGUAGE plpgsql
     """,
-    """
-    CREATE FUNCTION rollup_touches_trigger() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_touch_add(OLD.contact_id, OLD.occurred_at, OLD.type, -1);
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            PERFORM rollup_touch_add(NEW.contact_id, NEW.occurred_at, NEW.type, 1);
-        END IF;
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM rollup_touch_refresh(OLD.contact_id);
-        END IF;
-        IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.contact_id <> OLD.contact_id) THEN
-            PERFORM rollup_touch_refresh(NEW.contact_id);
-        END IF;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    trigger_function(
+        "rollup_touches_trigger",
+        [
+            *old_then_new(
+                "rollup_touch_add(OLD.contact_id, OLD.occurred_at, OLD.type, -1)",
+                "rollup_touch_add(NEW.contact_id, NEW.occurred_at, NEW.type, 1)",
+            ),
+            *per_contact("rollup_touch_refresh"),
+        ],
+        INDENT,
+    ),
     """
     CREATE FUNCTION rollup_card_touches(r contacts, sign integer) RETURNS void AS $$
     BEGIN
@@ -284,19 +271,18 @@ PG_TOUCHES = (
     END
     $$ LANGUAGE plpgsql
     """,
-    """
-    CREATE FUNCTION rollup_card_move_trigger() RETURNS trigger AS $$
-    BEGIN
-        PERFORM rollup_card_touches(OLD, -1);
-        IF TG_OP = 'DELETE' THEN
-            DELETE FROM rollup_last_touch WHERE contact_id = OLD.id;
-            RETURN OLD;
-        END IF;
-        PERFORM rollup_card_touches(NEW, 1);
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
+    trigger_function(
+        "rollup_card_move_trigger",
+        [
+            "PERFORM rollup_card_touches(OLD, -1);",
+            "IF TG_OP = 'DELETE' THEN",
+            "    DELETE FROM rollup_last_touch WHERE contact_id = OLD.id;",
+            "    RETURN OLD;",
+            "END IF;",
+            "PERFORM rollup_card_touches(NEW, 1);",
+        ],
+        INDENT,
+    ),
     "CREATE TRIGGER rollup_touches_change AFTER INSERT OR DELETE ON touches "
     "FOR EACH ROW EXECUTE FUNCTION rollup_touches_trigger()",
     "CREATE TRIGGER rollup_touches_update AFTER UPDATE ON touches FOR EACH ROW WHEN ("
@@ -336,55 +322,45 @@ SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS rollup_cards_insert",
 )
 
+TABLES = (
+    Table(
+        "rollup_cards",
+        ("kind", sa.String(8), KEY),
+        *TEAM_DAY_OWNER,
+        ("stage", sa.String(32), KEY),
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_cards_owner", ["kind", "owner_id", "day"])],
+    ),
+    Table(
+        "rollup_touches",
+        *TEAM_DAY_OWNER,
+        ("stage", sa.String(32), KEY),
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_touches_owner", ["owner_id", "day"])],
+    ),
+    Table(
+        "rollup_touch_hours",
+        ("team_key", sa.Integer, KEY),
+        ("hour", sa.String(13), KEY),
+        ("owner_id", sa.Integer, KEY),
+        ("stage", sa.String(32), KEY),
+        ("type", sa.String(24), KEY),
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_touch_hours_owner", ["owner_id", "hour"])],
+    ),
+    Table(
+        "rollup_last_touch",
+        ("contact_id", sa.Integer, KEY),
+        ("day", sa.Date),
+        indexes=[("ix_rollup_last_touch_day", ["day", "contact_id"])],
+    ),
+)
+
 
 def upgrade() -> None:
     from services.rollups import rebuild_sql
 
-    op.create_table(
-        "rollup_cards",
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "kind", "team_key", "day", "owner_id", "stage", name=op.f("pk_rollup_cards")
-        ),
-    )
-    op.create_index("ix_rollup_cards_owner", "rollup_cards", ["kind", "owner_id", "day"])
-    op.create_table(
-        "rollup_touches",
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "team_key", "day", "owner_id", "stage", name=op.f("pk_rollup_touches")
-        ),
-    )
-    op.create_index("ix_rollup_touches_owner", "rollup_touches", ["owner_id", "day"])
-    op.create_table(
-        "rollup_touch_hours",
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("hour", sa.String(length=13), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=32), nullable=False),
-        sa.Column("type", sa.String(length=24), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "team_key", "hour", "owner_id", "stage", "type", name=op.f("pk_rollup_touch_hours")
-        ),
-    )
-    op.create_index("ix_rollup_touch_hours_owner", "rollup_touch_hours", ["owner_id", "hour"])
-    op.create_table(
-        "rollup_last_touch",
-        sa.Column("contact_id", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_rollup_last_touch")),
-    )
-    op.create_index("ix_rollup_last_touch_day", "rollup_last_touch", ["day", "contact_id"])
+    create_tables(*TABLES)
     for name, column in INDEXES:
         op.create_index(name, "contacts", [column])
     for name, columns in SURVEY_INDEXES:
@@ -403,7 +379,4 @@ def downgrade() -> None:
         op.drop_index(name, table_name="contacts")
     for name, _columns in reversed(SURVEY_INDEXES):
         op.drop_index(name, table_name="surveys")
-    op.drop_table("rollup_last_touch")
-    op.drop_table("rollup_touch_hours")
-    op.drop_table("rollup_touches")
-    op.drop_table("rollup_cards")
+    drop_tables(*TABLES, indexes=False)

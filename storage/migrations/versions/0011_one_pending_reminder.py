@@ -16,8 +16,6 @@ from alembic import op
 
 revision = "0011"
 down_revision = "0010"
-branch_labels = None
-depends_on = None
 
 INDEX = "ux_due_work_one_pending_reminder"
 WHERE = "kind = 'reminder' AND status = 'pending'"

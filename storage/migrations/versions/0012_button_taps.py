@@ -6,32 +6,27 @@ Create Date: 2026-11-27
 """
 
 import sqlalchemy as sa
-from alembic import op
 
+from storage.migrations.ops import Table
 from storage.types import UTCDateTime
 
 revision = "0012"
 down_revision = "0011"
-branch_labels = None
-depends_on = None
+
+BUTTON_TAPS = Table(
+    "button_taps",
+    ("chat_id", sa.BigInteger),
+    ("message_id", sa.Integer),
+    ("data", sa.String(64)),
+    ("at", UTCDateTime),
+    unique=[("uq_button_taps_chat_message_data", "chat_id", "message_id", "data")],
+    indexes=[("ix_button_taps_at", ["at"])],
+)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "button_taps",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("chat_id", sa.BigInteger(), nullable=False),
-        sa.Column("message_id", sa.Integer(), nullable=False),
-        sa.Column("data", sa.String(length=64), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_button_taps")),
-        sa.UniqueConstraint(
-            "chat_id", "message_id", "data", name="uq_button_taps_chat_message_data"
-        ),
-    )
-    op.create_index(op.f("ix_button_taps_at"), "button_taps", ["at"])
+    BUTTON_TAPS.create()
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_button_taps_at"), table_name="button_taps")
-    op.drop_table("button_taps")
+    BUTTON_TAPS.drop()

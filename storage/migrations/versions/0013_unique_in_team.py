@@ -29,8 +29,6 @@ from alembic import op
 
 revision = "0013"
 down_revision = "0012"
-branch_labels = None
-depends_on = None
 
 LIVE = "archived_at IS NULL AND forgotten_at IS NULL AND duplicate_of IS NULL"
 COLUMNS = ("phone", "email", "tg_user_id")

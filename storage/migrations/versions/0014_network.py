@@ -6,71 +6,53 @@ Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
-from alembic import op
 
+from storage.migrations.ops import KEY, NULL, Table, create_tables, drop_tables
 from storage.types import UTCDateTime
 
 revision = "0014"
 down_revision = "0013"
-branch_labels = None
-depends_on = None
+
+TABLES = (
+    Table(
+        "network_runs",
+        ("scope", sa.String(24)),
+        ("status", sa.String(12)),
+        ("computed_at", UTCDateTime),
+        ("contacts", sa.Integer),
+        ("edges", sa.Integer),
+        ("millis", sa.Integer),
+        indexes=[("ix_network_runs_scope_time", ["scope", "computed_at"])],
+    ),
+    Table(
+        "network_nodes",
+        ("run_id", sa.Integer, KEY),
+        ("contact_id", sa.Integer, KEY),
+        ("owner_id", sa.Integer),
+        ("cluster", sa.Integer),
+        ("tie", sa.Float),
+        ("links", sa.Text),
+        refs=[("run_id", "network_runs", "CASCADE")],
+        indexes=[("ix_network_nodes_run_cluster", ["run_id", "cluster"])],
+    ),
+    Table(
+        "network_findings",
+        ("run_id", sa.Integer),
+        ("kind", sa.String(12)),
+        ("rank", sa.Integer),
+        ("contact_id", sa.Integer, NULL),
+        ("owner_id", sa.Integer, NULL),
+        ("score", sa.Float),
+        ("data", sa.Text),
+        refs=[("run_id", "network_runs", "CASCADE")],
+        indexes=[("ix_network_findings_run_kind", ["run_id", "kind", "rank"])],
+    ),
+)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "network_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("scope", sa.String(length=24), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("computed_at", UTCDateTime(), nullable=False),
-        sa.Column("contacts", sa.Integer(), nullable=False),
-        sa.Column("edges", sa.Integer(), nullable=False),
-        sa.Column("millis", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_network_runs")),
-    )
-    op.create_index("ix_network_runs_scope_time", "network_runs", ["scope", "computed_at"])
-    op.create_table(
-        "network_nodes",
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("contact_id", sa.Integer(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("cluster", sa.Integer(), nullable=False),
-        sa.Column("tie", sa.Float(), nullable=False),
-        sa.Column("links", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["network_runs.id"],
-            name=op.f("fk_network_nodes_run_id_network_runs"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("run_id", "contact_id", name=op.f("pk_network_nodes")),
-    )
-    op.create_index("ix_network_nodes_run_cluster", "network_nodes", ["run_id", "cluster"])
-    op.create_table(
-        "network_findings",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=12), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("contact_id", sa.Integer(), nullable=True),
-        sa.Column("owner_id", sa.Integer(), nullable=True),
-        sa.Column("score", sa.Float(), nullable=False),
-        sa.Column("data", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["network_runs.id"],
-            name=op.f("fk_network_findings_run_id_network_runs"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_network_findings")),
-    )
-    op.create_index("ix_network_findings_run_kind", "network_findings", ["run_id", "kind", "rank"])
+    create_tables(*TABLES)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_network_findings_run_kind", table_name="network_findings")
-    op.drop_table("network_findings")
-    op.drop_index("ix_network_nodes_run_cluster", table_name="network_nodes")
-    op.drop_table("network_nodes")
-    op.drop_index("ix_network_runs_scope_time", table_name="network_runs")
-    op.drop_table("network_runs")
+    drop_tables(*TABLES)

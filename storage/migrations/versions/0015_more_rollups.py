@@ -14,28 +14,67 @@ row. Filled from the existing data here.
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.ops import KEY, NULL, TEAM_DAY_OWNER, Table, create_tables, drop_tables
 from storage.types import UTCDateTime
 
 revision = "0015"
 down_revision = "0014"
-branch_labels = None
-depends_on = None
 
-MARK_INDEXES = (
-    ("ix_rollup_marks_team_at", ["kind", "team_key", "at"]),
-    ("ix_rollup_marks_owner_at", ["kind", "owner_id", "at"]),
-    ("ix_rollup_marks_at", ["kind", "at"]),
-    ("ix_rollup_marks_aux", ["kind", "aux"]),
-)
-REPLY_INDEXES = (
-    ("ix_rollup_replies_contact", ["contact_id", "at"]),
-    ("ix_rollup_replies_team", ["team_key", "at"]),
-    ("ix_rollup_replies_owner", ["owner_id", "at"]),
-    ("ix_rollup_replies_at", ["at"]),
-    ("ix_rollup_replies_team_band", ["team_key", "band", "at"]),
-    ("ix_rollup_replies_owner_band", ["owner_id", "band", "at"]),
-    ("ix_rollup_replies_at_band", ["band", "at"]),
-    ("ix_rollup_replies_reply_at", ["reply_at"]),
+TABLES = (
+    Table(
+        "rollup_marks",
+        ("contact_id", sa.Integer, KEY),
+        ("kind", sa.String(10), KEY),
+        ("seq", sa.Integer, KEY),
+        ("team_key", sa.Integer),
+        ("owner_id", sa.Integer),
+        ("at", UTCDateTime),
+        ("aux", UTCDateTime, NULL),
+        indexes=[
+            ("ix_rollup_marks_team_at", ["kind", "team_key", "at"]),
+            ("ix_rollup_marks_owner_at", ["kind", "owner_id", "at"]),
+            ("ix_rollup_marks_at", ["kind", "at"]),
+            ("ix_rollup_marks_aux", ["kind", "aux"]),
+        ],
+    ),
+    Table(
+        "rollup_mark_days",
+        ("kind", sa.String(10), KEY),
+        *TEAM_DAY_OWNER,
+        ("n", sa.Integer),
+        indexes=[("ix_rollup_mark_days_owner", ["kind", "owner_id", "day"])],
+    ),
+    Table(
+        "rollup_replies",
+        ("touch_id", sa.Integer, KEY),
+        ("contact_id", sa.Integer),
+        ("team_key", sa.Integer),
+        ("owner_id", sa.Integer),
+        ("at", UTCDateTime),
+        ("reply_at", UTCDateTime, NULL),
+        ("delay", sa.Integer, NULL),
+        ("band", sa.Integer),
+        indexes=[
+            ("ix_rollup_replies_contact", ["contact_id", "at"]),
+            ("ix_rollup_replies_team", ["team_key", "at"]),
+            ("ix_rollup_replies_owner", ["owner_id", "at"]),
+            ("ix_rollup_replies_at", ["at"]),
+            ("ix_rollup_replies_team_band", ["team_key", "band", "at"]),
+            ("ix_rollup_replies_owner_band", ["owner_id", "band", "at"]),
+            ("ix_rollup_replies_at_band", ["band", "at"]),
+            ("ix_rollup_replies_reply_at", ["reply_at"]),
+        ],
+    ),
+    Table(
+        "rollup_reply_days",
+        *TEAM_DAY_OWNER,
+        ("band", sa.Integer, KEY),
+        ("n", sa.Integer),
+        indexes=[
+            ("ix_rollup_reply_days_owner", ["owner_id", "day"]),
+            ("ix_rollup_reply_days_day", ["day"]),
+        ],
+    ),
 )
 
 
@@ -43,58 +82,7 @@ def upgrade() -> None:
     from services import rollup_marks as rm
     from services import rollup_replies as rr
 
-    op.create_table(
-        "rollup_marks",
-        sa.Column("contact_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
-        sa.Column("aux", UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("contact_id", "kind", "seq", name=op.f("pk_rollup_marks")),
-    )
-    for name, columns in MARK_INDEXES:
-        op.create_index(name, "rollup_marks", columns)
-    op.create_table(
-        "rollup_mark_days",
-        sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "kind", "team_key", "day", "owner_id", name=op.f("pk_rollup_mark_days")
-        ),
-    )
-    op.create_index("ix_rollup_mark_days_owner", "rollup_mark_days", ["kind", "owner_id", "day"])
-    op.create_table(
-        "rollup_replies",
-        sa.Column("touch_id", sa.Integer(), nullable=False),
-        sa.Column("contact_id", sa.Integer(), nullable=False),
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
-        sa.Column("reply_at", UTCDateTime(), nullable=True),
-        sa.Column("delay", sa.Integer(), nullable=True),
-        sa.Column("band", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("touch_id", name=op.f("pk_rollup_replies")),
-    )
-    for name, columns in REPLY_INDEXES:
-        op.create_index(name, "rollup_replies", columns)
-    op.create_table(
-        "rollup_reply_days",
-        sa.Column("team_key", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("band", sa.Integer(), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "team_key", "day", "owner_id", "band", name=op.f("pk_rollup_reply_days")
-        ),
-    )
-    op.create_index("ix_rollup_reply_days_owner", "rollup_reply_days", ["owner_id", "day"])
-    op.create_index("ix_rollup_reply_days_day", "rollup_reply_days", ["day"])
+    create_tables(*TABLES)
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         triggers = rm.sqlite_triggers() + rr.sqlite_triggers()
@@ -114,7 +102,4 @@ def downgrade() -> None:
     else:
         for sql in rm.PG_DOWN + rr.PG_DOWN:
             op.execute(sql)
-    op.drop_table("rollup_reply_days")
-    op.drop_table("rollup_replies")
-    op.drop_table("rollup_mark_days")
-    op.drop_table("rollup_marks")
+    drop_tables(*TABLES, indexes=False)

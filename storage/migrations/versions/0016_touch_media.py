@@ -6,53 +6,38 @@ Create Date: 2026-11-28
 """
 
 import sqlalchemy as sa
-from alembic import op
 
+from storage.migrations.ops import NULL, Table
 from storage.types import UTCDateTime
 
 revision = "0016"
 down_revision = "0015"
-branch_labels = None
-depends_on = None
+
+TOUCH_MEDIA = Table(
+    "touch_media",
+    ("contact_id", sa.Integer),
+    ("touch_id", sa.Integer, NULL),
+    ("author_id", sa.Integer, NULL),
+    ("kind", sa.String(12)),
+    ("file_id", sa.String(256)),
+    ("file_unique_id", sa.String(64)),
+    ("file_name", sa.String(256), NULL),
+    ("at", UTCDateTime),
+    refs=[
+        ("contact_id", "contacts", "CASCADE"),
+        ("touch_id", "touches", "CASCADE"),
+        ("author_id", "users", "SET NULL"),
+    ],
+    indexes=[
+        ("ix_touch_media_contact_time", ["contact_id", "at"]),
+        ("ix_touch_media_touch", ["touch_id"]),
+    ],
+)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "touch_media",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("contact_id", sa.Integer(), nullable=False),
-        sa.Column("touch_id", sa.Integer(), nullable=True),
-        sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("kind", sa.String(length=12), nullable=False),
-        sa.Column("file_id", sa.String(length=256), nullable=False),
-        sa.Column("file_unique_id", sa.String(length=64), nullable=False),
-        sa.Column("file_name", sa.String(length=256), nullable=True),
-        sa.Column("at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["contact_id"],
-            ["contacts.id"],
-            name=op.f("fk_touch_media_contact_id_contacts"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["touch_id"],
-            ["touches.id"],
-            name=op.f("fk_touch_media_touch_id_touches"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["author_id"],
-            ["users.id"],
-            name=op.f("fk_touch_media_author_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_touch_media")),
-    )
-    op.create_index("ix_touch_media_contact_time", "touch_media", ["contact_id", "at"])
-    op.create_index("ix_touch_media_touch", "touch_media", ["touch_id"])
+    TOUCH_MEDIA.create()
 
 
 def downgrade() -> None:
-    op.drop_index("ix_touch_media_touch", table_name="touch_media")
-    op.drop_index("ix_touch_media_contact_time", table_name="touch_media")
-    op.drop_table("touch_media")
+    TOUCH_MEDIA.drop()
