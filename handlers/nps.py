@@ -268,12 +268,7 @@ def create_staff_router() -> Router:
             return
         contact = found[0]
         done = await delivered.deliver(
-            ctx.session,
-            contact,
-            actor=ctx.user,
-            now=ctx.now(),
-            follow=ctx.rules,
-            rules=delivered.SurveyRules.of(ctx.settings),
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.survey_rules
         )
         await message.answer(
             delivered_views.logged(contact), reply_markup=delivered_views.logged_keyboard(contact)
