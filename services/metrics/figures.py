@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
@@ -226,37 +227,26 @@ async def card_counts(
     settings_cadence: str,
     stale_days: int,
     by: str | None = None,
+    direct: bool = False,
 ) -> dict[Any, CardCounts]:
     """Overdue next steps, cards going cold and cards with stale data, now — totals (key 0) or
-    per rep / team: from the per-day rollup plus the boundary days (services.rollups), the same
-    answers as :func:`card_counts_direct` without reading every card of the scope."""
-    everyone = scope.team_id is None and scope.rep_id is None
-    cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
-    found = await rollups.card_counts(
-        session,
-        team_id=scope.team_id,
-        rep_id=scope.rep_id,
-        now=now,
-        cadence=cadence,
-        settings_cadence=settings_cadence,
-        stale_days=stale_days,
-        by=by,
-    )
-    return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
-
-
-async def card_counts_direct(
-    session: AsyncSession,
-    scope: MetricScope,
-    *,
-    now: datetime,
-    settings_cadence: str,
-    stale_days: int,
-    by: str | None = None,
-) -> dict[Any, CardCounts]:
-    """Overdue next steps, cards going cold and cards with stale data, now — one pass over the
-    scope's cards, totals (key 0) or per rep / team. (The definition; card_counts answers from
-    the rollup.)"""
+    per rep / team: from the per-day rollup plus the boundary days (services.rollups), without
+    reading every card of the scope. ``direct`` (:data:`card_counts_direct`): one pass over the
+    scope's cards — the definition, which the rollup's answers must equal."""
+    if not direct:
+        everyone = scope.team_id is None and scope.rep_id is None
+        cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
+        found = await rollups.card_counts(
+            session,
+            team_id=scope.team_id,
+            rep_id=scope.rep_id,
+            now=now,
+            cadence=cadence,
+            settings_cadence=settings_cadence,
+            stale_days=stale_days,
+            by=by,
+        )
+        return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
     cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
     key = _group_col(by)
     stmt = (
@@ -272,6 +262,9 @@ async def card_counts_direct(
     return {
         k: CardCounts(as_int(a), as_int(b), as_int(c)) for k, a, b, c in await session.execute(stmt)
     }
+
+
+card_counts_direct = partial(card_counts, direct=True)  # the definition (see card_counts)
 
 
 def missed_inbound_rows(
