@@ -50,11 +50,22 @@ async def touch_counts(
     end: datetime,
     *,
     by: str | None = None,
+    direct: bool = False,
 ) -> dict[tuple[str, Any], int]:
     """Touches in [start, end) by (type, group): one reading serves both the digest's types
     and its per-rep (or per-team) lines — whole hours from the rollup, the ends live
-    (services.rollups.touch_counts; :func:`touch_counts_direct` counts the touches). Memoised
-    on the session for the same arguments, since the digest asks twice."""
+    (services.rollups.touch_counts). Memoised on the session for the same arguments, since the
+    digest asks twice. ``direct`` (:data:`touch_counts_direct`): counted over the touches — the
+    definition, which the rollup's answers must equal."""
+    if direct:
+        key = _group_col(by)
+        rows = await session.execute(
+            select(Touch.type, key, func.count(Touch.id))
+            .join(Contact, Contact.id == Touch.contact_id)
+            .where(by_time(session, scope), between(Touch.occurred_at, start, end))
+            .group_by(Touch.type, key)
+        )
+        return {(t, k): as_int(n) for t, k, n in rows.all()}
     memo_key = ("touch_counts", scope, start, end, by)
     memo = session.info.setdefault("metrics_memo", {})
     if memo_key in memo:
@@ -65,23 +76,7 @@ async def touch_counts(
     return found
 
 
-async def touch_counts_direct(
-    session: AsyncSession,
-    scope: MetricScope,
-    start: datetime,
-    end: datetime,
-    *,
-    by: str | None = None,
-) -> dict[tuple[str, Any], int]:
-    """{(type, group): touches} in [start, end), counted over the touches."""
-    key = _group_col(by)
-    rows = await session.execute(
-        select(Touch.type, key, func.count(Touch.id))
-        .join(Contact, Contact.id == Touch.contact_id)
-        .where(by_time(session, scope), between(Touch.occurred_at, start, end))
-        .group_by(Touch.type, key)
-    )
-    return {(t, k): as_int(n) for t, k, n in rows.all()}
+touch_counts_direct = partial(touch_counts, direct=True)  # the definition (see touch_counts)
 
 
 def forget_memo(session: AsyncSession) -> None:
