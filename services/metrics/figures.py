@@ -228,35 +228,34 @@ async def card_counts(
     per rep / team: from the per-day rollup plus the boundary days (services.rollups), without
     reading every card of the scope. ``direct`` (:data:`card_counts_direct`): one pass over the
     scope's cards — the definition, which the rollup's answers must equal."""
-    if not direct:
-        everyone = scope.team_id is None and scope.rep_id is None
-        cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
-        found = await rollups.card_counts(
-            session,
-            team_id=scope.team_id,
-            rep_id=scope.rep_id,
-            now=now,
-            cadence=cadence,
-            settings_cadence=settings_cadence,
-            stale_days=stale_days,
-            by=by,
+    if direct:
+        cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
+        key = _group_col(by)
+        stmt = (
+            select(
+                key,
+                count_if(and_(active(), Contact.next_step_due < now)),
+                count_if(cold),
+                count_if(stale_condition(now, stale_days)),
+            )
+            .where(scope.contacts(), Contact.archived_at.is_(None))
+            .group_by(key)
         )
-        return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
-    cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
-    key = _group_col(by)
-    stmt = (
-        select(
-            key,
-            count_if(and_(active(), Contact.next_step_due < now)),
-            count_if(cold),
-            count_if(stale_condition(now, stale_days)),
-        )
-        .where(scope.contacts(), Contact.archived_at.is_(None))
-        .group_by(key)
+        rows = await session.execute(stmt)
+        return {k: CardCounts(as_int(a), as_int(b), as_int(c)) for k, a, b, c in rows}
+    everyone = scope.team_id is None and scope.rep_id is None
+    cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
+    found = await rollups.card_counts(
+        session,
+        team_id=scope.team_id,
+        rep_id=scope.rep_id,
+        now=now,
+        cadence=cadence,
+        settings_cadence=settings_cadence,
+        stale_days=stale_days,
+        by=by,
     )
-    return {
-        k: CardCounts(as_int(a), as_int(b), as_int(c)) for k, a, b, c in await session.execute(stmt)
-    }
+    return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
 
 
 card_counts_direct = partial(card_counts, direct=True)  # the definition (see card_counts)
