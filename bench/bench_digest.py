@@ -49,6 +49,7 @@ from core.roles import Role  # noqa: E402
 from services import digest as dg  # noqa: E402
 from services import metrics as mx  # noqa: E402
 from services import reports, rollup_marks, rollup_replies  # noqa: E402
+from services.followups import Rules  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -415,9 +416,7 @@ async def measure(engine: AsyncEngine, label: str, runs: int) -> list[tuple[str,
                 period=period,
                 now=NOW,
                 tz="UTC",
-                settings_cadence=settings.cadence_days,
-                stale_days=settings.stale_after_days,
-                reply_hours=settings.inbound_reply_hours,
+                rules=Rules.of(settings),
             )
 
         return run

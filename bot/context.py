@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from core.clock import Clock
-from services import followups
+from services import delivered, followups
 from services.viewer import Viewer
 from storage.models import User
 
@@ -33,3 +33,8 @@ class Ctx:
     def rules(self) -> followups.Rules:
         """The settings due work depends on (services.followups)."""
         return followups.Rules.of(self.settings)
+
+    @property
+    def survey_rules(self) -> delivered.SurveyRules:
+        """The settings a delivery depends on (services.delivered)."""
+        return delivered.SurveyRules.of(self.settings)

@@ -54,6 +54,18 @@ class QuickAdd:
     def problem_codes(self) -> tuple[str, ...]:
         return tuple(code for code, _ in self.problems)
 
+    def card_fields(self) -> dict[str, str | None]:
+        """The card's fields as the text gives them (the username is the card's Telegram one)."""
+        return {
+            "name": self.name,
+            "company": self.company,
+            "position": self.position,
+            "phone": self.phone,
+            "email": self.email,
+            "tg_username": self.username,
+            "notes": self.notes,
+        }
+
 
 def _clean(text: str) -> str:
     text = _EMPTY_BRACKETS_RE.sub(" ", text)

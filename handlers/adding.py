@@ -17,7 +17,7 @@ from bot.i18n import _
 from core.contactdata import normalize_email, normalize_phone
 from core.contactfields import is_valid_choice
 from core.contactpaste import looks_like_contact
-from core.quickadd import parse_quick_add
+from core.quickadd import QuickAdd, parse_quick_add
 from services import cards, followups, taps
 from services import contacts as svc
 from services import media as media_svc
@@ -152,19 +152,10 @@ def create_router() -> Router:
         if not parsed.name:
             await message.answer(adding_views.quick_add_needs_name())
             return
-        data = {
-            "name": parsed.name,
-            "company": parsed.company,
-            "position": parsed.position,
-            "phone": parsed.phone,
-            "email": parsed.email,
-            "tg_username": parsed.username,
-            "notes": parsed.notes,
-        }
         await save_or_ask_duplicate(
             message,
             ctx=ctx,
-            data=data,
+            data=parsed.card_fields(),
             tags=list(parsed.tags),
             state=state,
             notice=adding_views.problems_text(parsed.problems),
@@ -282,15 +273,8 @@ def create_router() -> Router:
 
     # ------------------------------------------------------------------ a pasted contact
     @router.message(StateFilter(None), F.text & ~F.text.startswith("/"), pasted_contact)
-    async def pasted(message: Message, pasted: Any, state: FSMContext) -> None:
-        data = {
-            "name": pasted.name,
-            "company": pasted.company,
-            "position": pasted.position,
-            "phone": pasted.phone,
-            "email": pasted.email,
-            "tg_username": pasted.username,
-        }
+    async def pasted(message: Message, pasted: QuickAdd, state: FSMContext) -> None:
+        data = pasted.card_fields()  # no notes: a text with any reads as a message
         text, markup = paste_views.offer(data, list(pasted.tags))
         sent = await message.answer(text, reply_markup=markup)
         await state.update_data(paste={"mid": sent.message_id, "data": data, "tags": pasted.tags})

@@ -42,9 +42,15 @@ def message_of(query: CallbackQuery) -> Message:
 
 
 async def reply(query: CallbackQuery, rendered: tuple[str, InlineKeyboardMarkup | None]) -> None:
-    """Answer under the card with a rendered text and its keyboard."""
+    """Answer the tap, and under the card with a rendered text and its keyboard."""
     text, markup = rendered
+    await query.answer()
     await message_of(query).answer(text, reply_markup=markup)
+
+
+async def stale(query: CallbackQuery) -> None:
+    """A button whose choice no longer holds (the field, the value or the person is gone)."""
+    await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
 async def refuse(query: CallbackQuery, taken: svc.AlreadyInTeam) -> None:
@@ -77,9 +83,8 @@ def create_router() -> Router:
         field = callback_data.value if callback_data.action is CardAction.ASK else None
         field = field or callback_data.action.value
         if field not in ENUM_FIELDS:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query)
             return
-        await query.answer()
         await reply(query, views.choose_value(contact, field))
 
     @router.callback_query(on(CardAction.SET))
@@ -88,7 +93,7 @@ def create_router() -> Router:
     ) -> None:
         field, _sep, value = callback_data.value.partition("=")
         if not is_valid_choice(field, value):
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query)
             return
         await followups.change(
             ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **{field: value}
@@ -142,7 +147,6 @@ def create_router() -> Router:
 
     @router.callback_query(on(CardAction.EDIT))
     async def edit_menu(query: CallbackQuery, contact: Contact, viewer: Viewer) -> None:
-        await query.answer()
         await reply(query, views.edit_menu(contact, leads=viewer.leads))
 
     @router.callback_query(on(CardAction.EDIT_FIELD))
@@ -151,7 +155,7 @@ def create_router() -> Router:
     ) -> None:
         field = callback_data.value
         if field not in TEXT_FIELDS:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query)
             return
         await query.answer()
         await state.set_state(EditForm.value)
@@ -192,7 +196,6 @@ def create_router() -> Router:
         if not ctx.viewer.leads or not people:
             await query.answer(_("There is nobody to hand this card to."), show_alert=True)
             return
-        await query.answer()
         await reply(query, views.owner_picker(contact, people))
 
     @router.callback_query(on(CardAction.OWNER_TO))
@@ -202,7 +205,7 @@ def create_router() -> Router:
         people = await svc.owner_candidates(ctx.session, ctx.viewer.scope, contact)
         chosen = next((p for p in people if str(p.id) == callback_data.value), None)
         if not ctx.viewer.leads or chosen is None:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query)
             return
         try:
             await followups.change_owner(
@@ -240,8 +243,7 @@ def create_router() -> Router:
             contact,
             actor=ctx.user,
             now=ctx.now(),
-            follow=ctx.rules,
-            rules=delivered.SurveyRules.of(ctx.settings),
+            rules=ctx.survey_rules,
             tap=tap_of(query),
         )
         message = message_of(query)

@@ -23,6 +23,7 @@ from core.roles import LEADS, Role
 from services import digest as dg
 from services import metrics as mx
 from services import reports
+from services.followups import Rules
 from storage.models import User
 from views import charts
 from views import deals as deal_views
@@ -73,17 +74,7 @@ def create_router() -> Router:
         session, user, role, clock, settings = _parts(ctx)
         await state.clear()
         now, tz = clock.now(), (user.timezone or settings.default_timezone)
-        since = await dg.since_for(session, user.id, now)
-        prepared = await reports.prepare(
-            session,
-            user,
-            role,
-            since=since,
-            now=now,
-            tz=tz,
-            settings_cadence=settings.cadence_days,
-            stale_days=settings.stale_after_days,
-        )
+        prepared = await reports.prepare(session, user, role, now=now, tz=tz, rules=ctx.rules)
         await send_composed(message, await view.compose(prepared, tz, ctx.viewer.lang))
 
     async def show_stats(
@@ -101,14 +92,7 @@ def create_router() -> Router:
         tz = user.timezone or settings.default_timezone
         scope = mx.MetricScope.rep(rep.id) if rep is not None else dg.scope_of(user, role)
         stats = await reports.stats_for(
-            session,
-            scope,
-            period=period,
-            now=now,
-            tz=tz,
-            settings_cadence=settings.cadence_days,
-            stale_days=settings.stale_after_days,
-            reply_hours=settings.inbound_reply_hours,
+            session, scope, period=period, now=now, tz=tz, rules=Rules.of(settings)
         )
         text = view.stats_text(
             stats,

@@ -162,14 +162,21 @@ def _bullets(issues: list[svc.Issue], total: int, budget: int) -> list[str]:
     return lines
 
 
-def _counts(creates: int, updates: int, skipped: int) -> str:
-    return ", ".join(
+def _head(title: str, result: svc.Preview | svc.Outcome, more: str | None) -> list[str]:
+    """The first lines of a preview or of an outcome: its title, the cards new, updated and
+    skipped, and one more line when there is something more to say."""
+    counts = ", ".join(
         (
-            ngettext("{count} new", "{count} new", creates).format(count=creates),
-            ngettext("{count} update", "{count} updates", updates).format(count=updates),
-            ngettext("{count} skipped", "{count} skipped", skipped).format(count=skipped),
+            ngettext("{count} new", "{count} new", result.creates).format(count=result.creates),
+            ngettext("{count} update", "{count} updates", result.updates).format(
+                count=result.updates
+            ),
+            ngettext("{count} skipped", "{count} skipped", result.skipped).format(
+                count=result.skipped
+            ),
         )
     )
+    return [title, counts] if more is None else [title, counts, more]
 
 
 def _preview_text(preview: svc.Preview) -> str:
@@ -202,18 +209,13 @@ def _preview_text(preview: svc.Preview) -> str:
             ).format(count=preview.unchanged, file=file)
         ]
     else:
-        lines = [
-            _("<b>Ready to import</b> “{file}”").format(file=file),
-            _counts(preview.creates, preview.updates, preview.skipped),
-        ]
-        if preview.unchanged:
-            lines.append(
-                ngettext(
-                    "{count} more row already matches its card: nothing to change there.",
-                    "{count} more rows already match their cards: nothing to change there.",
-                    preview.unchanged,
-                ).format(count=preview.unchanged)
-            )
+        unchanged = ngettext(
+            "{count} more row already matches its card: nothing to change there.",
+            "{count} more rows already match their cards: nothing to change there.",
+            preview.unchanged,
+        ).format(count=preview.unchanged)
+        title = _("<b>Ready to import</b> “{file}”").format(file=file)
+        lines = _head(title, preview, unchanged if preview.unchanged else None)
     budget = MESSAGE_BUDGET - sum(len(line) + 1 for line in lines) - 200
     if preview.issues:
         lines += ["", _("<b>Skipped rows</b>")]
@@ -247,19 +249,13 @@ def _buttons(import_id: int, *, cancel: bool = True) -> InlineKeyboardMarkup:
 
 
 def _result_text(outcome: svc.Outcome) -> str:
-    lines = [
-        _("<b>Imported</b> “{file}”").format(file=h(outcome.filename[:100])),
-        _counts(outcome.creates, outcome.updates, outcome.skipped),
-    ]
-    if outcome.reminders:
-        lines.append(
-            ngettext(
-                "⏰ {count} reminder planned for the imported next steps.",
-                "⏰ {count} reminders planned for the imported next steps.",
-                outcome.reminders,
-            ).format(count=outcome.reminders)
-        )
-    return "\n".join(lines)
+    reminders = ngettext(
+        "⏰ {count} reminder planned for the imported next steps.",
+        "⏰ {count} reminders planned for the imported next steps.",
+        outcome.reminders,
+    ).format(count=outcome.reminders)
+    title = _("<b>Imported</b> “{file}”").format(file=h(outcome.filename[:100]))
+    return "\n".join(_head(title, outcome, reminders if outcome.reminders else None))
 
 
 def _failed() -> str:

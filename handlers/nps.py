@@ -10,10 +10,10 @@ from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateF
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.context import Ctx
 from bot.filters import NotStaff, leads, staff
 from bot.i18n import _
 from bot.links import start_link
@@ -21,8 +21,7 @@ from core.clock import Clock
 from core.nps import Category
 from core.roles import Role
 from services import contacts as svc
-from services import delivered, followups, nps, nps_cards
-from services.viewer import Viewer
+from services import delivered, nps, nps_cards
 from storage.models import Survey, Team, User
 from views import delivered as delivered_views
 from views import nps as nps_views
@@ -250,17 +249,7 @@ def create_staff_router() -> Router:
 
     @router.message(Command("delivered"))
     async def delivered_cmd(
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        settings: Settings,
-        i18n: I18n,
-        viewer: Viewer,
-        bot: Bot,
-        state: FSMContext,
+        message: Message, command: CommandObject, ctx: Ctx, bot: Bot, state: FSMContext
     ) -> None:
         await state.clear()
         if not command.args:
@@ -268,7 +257,7 @@ def create_staff_router() -> Router:
                 _("Whose service was delivered? /delivered Name — or use the button on the card.")
             )
             return
-        found = await svc.search(session, viewer.scope, command.args[:200], limit=6)
+        found = await svc.search(ctx.session, ctx.viewer.scope, command.args[:200], limit=6)
         if not found:
             await message.answer(
                 _("Nothing found for “{query}”.").format(query=h(command.args[:100]))
@@ -279,31 +268,21 @@ def create_staff_router() -> Router:
             return
         contact = found[0]
         done = await delivered.deliver(
-            session,
-            contact,
-            actor=user,
-            now=clock.now(),
-            follow=followups.Rules.of(settings),
-            rules=delivered.SurveyRules.of(settings),
+            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.survey_rules
         )
         await message.answer(
             delivered_views.logged(contact), reply_markup=delivered_views.logged_keyboard(contact)
         )
         await delivered_views.tell(
-            message, done, contact, bot=bot, settings=settings, lang=viewer.lang
+            message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
         )
 
     @router.callback_query(CaseCb.filter(), leads())
     async def case_button(
-        query: CallbackQuery,
-        callback_data: CaseCb,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        state: FSMContext,
+        query: CallbackQuery, callback_data: CaseCb, ctx: Ctx, state: FSMContext
     ) -> None:
-        case_row = await nps.get_case_for(session, callback_data.id, user, role)
+        session = ctx.session
+        case_row = await nps.get_case_for(session, callback_data.id, ctx.user, ctx.viewer.role)
         if case_row is None or not isinstance(query.message, Message):
             await query.answer(_("Case not found."), show_alert=True)
             return
@@ -322,7 +301,7 @@ def create_staff_router() -> Router:
         if move is None:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
-        await nps.move_case(session, case_row, move, actor=user, now=clock.now())
+        await nps.move_case(session, case_row, move, actor=ctx.user, now=ctx.now())
         await query.answer(_("Saved."))
         card = await nps_cards.case_card(session, case_row)
         await edit_text(query.message, case_text(card), reply_markup=case_keyboard(card))
@@ -332,36 +311,25 @@ def create_staff_router() -> Router:
         await query.answer(_("Case not found."), show_alert=True)
 
     @router.message(StateFilter(ResolveForm.note), F.text & ~F.text.startswith("/"), leads())
-    async def resolve_note(
-        message: Message,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        state: FSMContext,
-    ) -> None:
+    async def resolve_note(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        session, user = ctx.session, ctx.user
         data = await state.get_data()
-        case_row = await nps.get_case_for(session, int(data.get("case_id", 0)), user, role)
+        case_row = await nps.get_case_for(
+            session, int(data.get("case_id", 0)), user, ctx.viewer.role
+        )
         await state.clear()
         if case_row is None:
             await message.answer(_("Case not found."))
             return
         await nps.move_case(
-            session, case_row, nps.CaseMove.RESOLVE, actor=user, now=clock.now(), note=message.text
+            session, case_row, nps.CaseMove.RESOLVE, actor=user, now=ctx.now(), note=message.text
         )
         card = await nps_cards.case_card(session, case_row)
         await message.answer(_("✅ Case resolved. The rep is informed.") + "\n\n" + case_text(card))
 
     @router.message(Command("nps"), leads())
-    async def nps_cmd(
-        message: Message,
-        command: CommandObject,
-        session: AsyncSession,
-        user: User,
-        role: Role,
-        clock: Clock,
-        viewer: Viewer,
-    ) -> None:
+    async def nps_cmd(message: Message, command: CommandObject, ctx: Ctx) -> None:
+        session = ctx.session
         days = 90
         arg = (command.args or "").strip().lower().removesuffix("d")
         if arg:
@@ -369,12 +337,12 @@ def create_staff_router() -> Router:
                 await message.answer(_("Use /nps, or /nps 30d for another period."))
                 return
             days = int(arg)
-        now = clock.now()
-        scope = viewer.scope
+        now = ctx.now()
+        scope = ctx.viewer.scope
         start = now - timedelta(days=days)
         lines = [nps_views.report_head(days)]
         groups = [("all", None)]
-        if role is Role.ADMIN:
+        if ctx.viewer.role is Role.ADMIN:
             groups.append(("team", _("By team")))
         groups += [("rep", _("By rep")), ("segment", _("By segment")), ("kind", _("B2B / B2C"))]
         names = await _group_names(session)

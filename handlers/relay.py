@@ -59,11 +59,10 @@ def create_router() -> Router:
             ctx.session, contact, author=ctx.user, text=text, now=ctx.now(), rules=ctx.rules
         )
         result = await sender.send(contact.tg_user_id, views.to_client(ctx.user.display_name, text))
-        if result.status is SendStatus.SENT:
-            await message.answer(views.sent(contact.name))
-            return
-        await relay.not_delivered(ctx.session, touch)
+        sent = result.status is SendStatus.SENT
+        if not sent:
+            await relay.not_delivered(ctx.session, touch)
         unreachable = result.status is SendStatus.UNREACHABLE
-        await message.answer((views.not_sent if unreachable else views.failed)(contact.name))
+        await message.answer(views.outcome(contact.name, sent=sent, unreachable=unreachable))
 
     return router

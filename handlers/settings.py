@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import set_user_commands
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, _
+from bot.middlewares import Handler
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
@@ -110,18 +112,35 @@ def _keyboard(user: User, settings: Settings) -> InlineKeyboardMarkup:
 
 @dataclass(frozen=True)
 class _Me:
-    """Whose settings these are, with what reads and changes them."""
+    """Whose settings these are, with what reads and changes them (built once per update by
+    :func:`_with_me`, injected as ``me``)."""
 
     user: User
     settings: Settings
     clock: Clock
     session: AsyncSession
+    lang: str  # the language this update is answered in
 
     async def replan(self) -> None:
         """Everything pending for this person moves into their (new) hours and zone."""
         await followups.replan_owner(
             self.session, self.user, now=self.clock.now(), rules=followups.Rules.of(self.settings)
         )
+
+    async def summary(self, lang: str | None = None) -> str:
+        return await _summary(self.user, self.settings, self.clock, lang or self.lang, self.session)
+
+    def keyboard(self) -> InlineKeyboardMarkup:
+        return _keyboard(self.user, self.settings)
+
+
+async def _with_me(handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+    user = data.get("user")
+    if user is None:
+        return None  # not a person (a bot, a channel): nobody's settings to show
+    lang = data["i18n"].current_locale
+    data["me"] = _Me(user, data["settings"], data["clock"], data["session"], lang)
+    return await handler(event, data)
 
 
 class _Refused(Exception):
@@ -211,22 +230,13 @@ ASKS = {
 
 def create_router() -> Router:
     router = Router(name="settings")
+    router.message.middleware(_with_me)
+    router.callback_query.middleware(_with_me)
 
     @router.message(Command("settings"))
-    async def show(
-        message: Message,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        state: FSMContext,
-        session: AsyncSession,
-    ) -> None:
+    async def show(message: Message, me: _Me, state: FSMContext) -> None:
         await state.clear()
-        await message.answer(
-            await _summary(user, settings, clock, i18n.current_locale, session),
-            reply_markup=_keyboard(user, settings),
-        )
+        await message.answer(await me.summary(), reply_markup=me.keyboard())
 
     @router.callback_query(SettingsCb.filter(F.action == "lang"))
     async def pick_language(query: CallbackQuery) -> None:
@@ -241,28 +251,25 @@ def create_router() -> Router:
     async def set_language(
         query: CallbackQuery,
         callback_data: LangCb,
-        user: User,
+        me: _Me,
         role: Role | None,
-        settings: Settings,
-        clock: Clock,
         i18n: I18n,
         bot: Bot,
-        session: AsyncSession,
     ) -> None:
         if callback_data.code not in LANGUAGES:
             await query.answer(_("Unknown language."), show_alert=True)
             return
-        async with writing(session):
-            user.language = callback_data.code
+        async with writing(me.session):
+            me.user.language = callback_data.code
         with i18n.use_locale(callback_data.code):
             await query.answer(_("Language saved."))
             if isinstance(query.message, Message):
                 await edit_text(
                     query.message,
-                    await _summary(user, settings, clock, callback_data.code, session),
-                    reply_markup=_keyboard(user, settings),
+                    await me.summary(callback_data.code),
+                    reply_markup=me.keyboard(),
                 )
-        await set_user_commands(bot, i18n, user.tg_id, role, callback_data.code)
+        await set_user_commands(bot, i18n, me.user.tg_id, role, callback_data.code)
 
     @router.callback_query(SettingsCb.filter(F.action == "tz"))
     async def pick_timezone(query: CallbackQuery, state: FSMContext) -> None:
@@ -284,63 +291,41 @@ def create_router() -> Router:
 
     @router.callback_query(TzCb.filter())
     async def set_timezone_button(
-        query: CallbackQuery,
-        callback_data: TzCb,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        state: FSMContext,
-        session: AsyncSession,
+        query: CallbackQuery, callback_data: TzCb, me: _Me, state: FSMContext
     ) -> None:
         name = resolve_timezone(callback_data.name)
         if name is None:
             await query.answer(_("Unknown time zone."), show_alert=True)
             return
         await query.answer()
-        saved = await _store_timezone(name, _Me(user, settings, clock, session))
+        saved = await _store_timezone(name, me)
         await state.clear()
-        text = saved + "\n\n" + await _summary(user, settings, clock, i18n.current_locale, session)
         if isinstance(query.message, Message):
-            await edit_text(query.message, text, reply_markup=_keyboard(user, settings))
+            text = saved + "\n\n" + await me.summary()
+            await edit_text(query.message, text, reply_markup=me.keyboard())
 
     @router.callback_query(SettingsCb.filter(F.action.in_(tuple(ASKS))))
     async def ask(
-        query: CallbackQuery,
-        callback_data: SettingsCb,
-        state: FSMContext,
-        user: User,
-        settings: Settings,
+        query: CallbackQuery, callback_data: SettingsCb, state: FSMContext, me: _Me
     ) -> None:
         await query.answer()
         allowed, step, prompt = ASKS[callback_data.action]
-        if not allowed(user, settings) or not isinstance(query.message, Message):
+        if not allowed(me.user, me.settings) or not isinstance(query.message, Message):
             return
         await state.set_state(step)
         await query.message.answer(_(prompt))
 
     @router.message(StateFilter(*SettingsForm.__states__), F.text)
-    async def set_typed(
-        message: Message,
-        state: FSMContext,
-        user: User,
-        settings: Settings,
-        clock: Clock,
-        i18n: I18n,
-        session: AsyncSession,
-    ) -> None:
+    async def set_typed(message: Message, state: FSMContext, me: _Me) -> None:
         save = SAVERS[str(await state.get_state())]
         try:
-            saved = await save(message.text or "", _Me(user, settings, clock, session))
+            saved = await save(message.text or "", me)
         except _Refused as refused:
             if refused.leave:
                 await state.clear()
             await message.answer(refused.text)
             return
         await state.clear()
-        await message.answer(
-            saved + "\n\n" + await _summary(user, settings, clock, i18n.current_locale, session),
-            reply_markup=_keyboard(user, settings),
-        )
+        await message.answer(saved + "\n\n" + await me.summary(), reply_markup=me.keyboard())
 
     return router

@@ -161,7 +161,7 @@ def create_router() -> Router:
                     touch,
                     actor=ctx.user,
                     now=now,
-                    rules=delivered.SurveyRules.of(ctx.settings),
+                    rules=ctx.survey_rules,
                 )
                 if touch.type == TouchType.SERVICE.value
                 else None

@@ -13,6 +13,7 @@ from scheduler import RendererSpec
 from scheduler.recipients import recipient_lang, recipient_tz
 from services import digest as dg
 from services import duework, reports
+from services.followups import Rules
 from storage.models import User
 from storage.uow import write_session
 from views import digest as view
@@ -36,16 +37,8 @@ async def render_digest(
     zone = ZoneInfo(tz)
     if now.astimezone(zone).date() != item.due_at.astimezone(zone).date():
         return None  # yesterday's digest (the bot was down): today's comes on its own
-    since = await dg.since_for(session, user.id, now, exclude_id=item.id)
     prepared = await reports.prepare(
-        session,
-        user,
-        role,
-        since=since,
-        now=now,
-        tz=tz,
-        settings_cadence=cw.settings.cadence_days,
-        stale_days=cw.settings.stale_after_days,
+        session, user, role, now=now, tz=tz, rules=Rules.of(cw.settings), exclude_id=item.id
     )
     return await view.compose(prepared, tz, lang)
 

@@ -51,15 +51,7 @@ async def after_send(
     elif status is SendStatus.UNREACHABLE:
         survey = await nps.fall_back_to_link(session, item.ref_id, now=now)
         if survey is not None:
-            await nps.notify_user(
-                session,
-                survey.rep_id,
-                key=f"npslink:{survey.id}",
-                what="link",
-                contact_id=survey.contact_id,
-                ref_id=survey.id,
-                now=now,
-            )
+            await nps.notify_rep(session, survey, key=f"npslink:{survey.id}", what="link", now=now)
 
 
 async def render_remind(

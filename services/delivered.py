@@ -4,7 +4,7 @@ what the rep is then told is what was saved."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,12 +18,14 @@ from storage.uow import writing
 
 @dataclass(frozen=True)
 class SurveyRules:
-    """The NPS settings a delivery depends on."""
+    """The settings a delivery depends on: the NPS survey's, and the follow-ups' for the touch it
+    logs."""
 
     delay: timedelta
     min_interval: timedelta
     expiry: timedelta
     default_tz: str
+    follow: followups.Rules = field(default_factory=followups.Rules)
 
     @classmethod
     def of(cls, settings: Any) -> SurveyRules:
@@ -32,6 +34,7 @@ class SurveyRules:
             min_interval=timedelta(days=settings.nps_min_interval_days),
             expiry=timedelta(days=settings.nps_expiry_days),
             default_tz=settings.default_timezone,
+            follow=followups.Rules.of(settings),
         )
 
 
@@ -98,7 +101,6 @@ async def deliver(
     *,
     actor: User,
     now: datetime,
-    follow: followups.Rules,
     rules: SurveyRules,
     tap: dict[str, Any] | None = None,
 ) -> Delivered:
@@ -117,6 +119,6 @@ async def deliver(
             direction=Direction.OUT.value,
             summary="",
             now=now,
-            rules=follow,
+            rules=rules.follow,
         )
         return await plan_after(session, contact, touch, actor=actor, now=now, rules=rules)

@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from core.enums import Source
 from core.roles import TEAM_ROLES, Role
@@ -279,7 +279,7 @@ async def _referrals(
     session: AsyncSession, scope: mx.MetricScope, since: datetime, now: datetime, limit: int
 ) -> list[Item]:
     introducer = aliased(Contact)
-    rows = await session.execute(
+    stmt = (
         select(Contact, introducer.name)
         .outerjoin(introducer, introducer.id == Contact.introduced_by_id)
         .where(
@@ -287,9 +287,8 @@ async def _referrals(
             Contact.source == Source.REFERRAL.value,
             mx.between(Contact.created_at, since, now),
         )
-        .order_by(Contact.created_at.desc(), Contact.id.desc())
-        .limit(limit)
     )
+    rows = await session.execute(_newest(stmt, Contact.created_at, limit))
     return [
         Item(c.id, c.name, c.company, c.created_at, extra=by or c.source_detail)
         for c, by in rows.all()
@@ -312,26 +311,24 @@ async def section_items(
     scope = scope_of(user, role)
     owner = _owner()
     if section == "touches":
-        rows = await session.execute(
+        stmt = (
             select(Touch, Contact, owner)
             .join(Contact, Contact.id == Touch.contact_id)
             .join(owner, owner.id == Touch.author_id)
             .where(mx.by_time(session, scope), mx.between(Touch.occurred_at, since, now))
-            .order_by(Touch.occurred_at.desc(), Touch.id.desc())
-            .limit(limit)
         )
+        rows = await session.execute(_newest(stmt, Touch.occurred_at, limit))
         return [
             Item(c.id, c.name, c.company, t.occurred_at, code=t.type, extra=u.display_name)
             for t, c, u in rows.all()
         ]
     if section == "new":
-        rows = await session.execute(
+        stmt = (
             select(Contact, owner)
             .join(owner, owner.id == Contact.owner_id)
             .where(scope.contacts(), mx.between(Contact.created_at, since, now), mx.not_archived())
-            .order_by(Contact.created_at.desc(), Contact.id.desc())
-            .limit(limit)
         )
+        rows = await session.execute(_newest(stmt, Contact.created_at, limit))
         return [
             Item(c.id, c.name, c.company, c.created_at, code=c.source, extra=u.display_name)
             for c, u in rows.all()
@@ -351,7 +348,7 @@ async def section_items(
     if section == "overdue":
         return await _overdue(session, scope, now, limit)
     if section == "funnel":
-        rows = await session.execute(
+        stmt = (
             select(ContactEvent, Contact)
             .join(Contact, Contact.id == ContactEvent.contact_id)
             .where(
@@ -359,9 +356,8 @@ async def section_items(
                 ContactEvent.field.in_(["stage", "status"]),
                 mx.between(ContactEvent.at, since, now),
             )
-            .order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
-            .limit(limit)
         )
+        rows = await session.execute(_newest(stmt, ContactEvent.at, limit))
         return [
             Item(c.id, c.name, c.company, e.at, code=e.field, old=e.old_value, new=e.new_value)
             for e, c in rows.all()
@@ -409,7 +405,7 @@ async def section_items(
             for c, t in rows.all()
         ]
     if section == "nps":
-        rows = await session.execute(
+        stmt = (
             select(Survey, Contact)
             .join(Contact, Contact.id == Survey.contact_id)
             .where(
@@ -417,9 +413,8 @@ async def section_items(
                 Survey.score.is_not(None),
                 mx.between(Survey.answered_at, since, now),
             )
-            .order_by(Survey.answered_at.desc(), Survey.id.desc())
-            .limit(limit)
         )
+        rows = await session.execute(_newest(stmt, Survey.answered_at, limit))
         return [
             Item(c.id, c.name, c.company, s.answered_at, extra=s.comment, number=s.score)
             for s, c in rows.all()
@@ -429,6 +424,11 @@ async def section_items(
     if section == "referrals":
         return await _referrals(session, scope, since, now, limit)
     raise ValueError(f"unknown section {section!r}")
+
+
+def _newest(stmt: Select[Any], at: InstrumentedAttribute[Any], limit: int) -> Select[Any]:
+    """The first ``limit`` rows of ``stmt``, the latest by ``at`` first (ties: the later row)."""
+    return stmt.order_by(at.desc(), at.class_.id.desc()).limit(limit)
 
 
 def _aware(value: Any) -> datetime | None:

@@ -58,16 +58,10 @@ async def attach(
     now: datetime,
 ) -> list[TouchMedia]:
     """Keep ``media`` on a touch (or, ``touch_id`` None, on the card itself)."""
+    # the file as Telegram described it (its kind, id and name) is what the row keeps of it
     rows = [
         TouchMedia(
-            contact_id=contact_id,
-            touch_id=touch_id,
-            author_id=author_id,
-            kind=m.kind,
-            file_id=m.file_id,
-            file_unique_id=m.file_unique_id,
-            file_name=m.file_name,
-            at=now,
+            contact_id=contact_id, touch_id=touch_id, author_id=author_id, at=now, **m.as_dict()
         )
         for m in media
     ]

@@ -16,6 +16,7 @@ from services import deals as deals_svc
 from services import digest as dg
 from services import metrics as mx
 from services import network as network_svc
+from services.followups import Rules
 from storage.inline_sqlite import offload
 from storage.models import Team, User
 
@@ -59,20 +60,22 @@ async def prepare(
     user: User,
     role: Role,
     *,
-    since: datetime,
     now: datetime,
     tz: str,
-    settings_cadence: str,
-    stale_days: int,
+    rules: Rules,
+    exclude_id: int | None = None,
 ) -> Prepared:
-    """The digest for ``user`` since ``since``; the chart too when it is Monday in ``tz``."""
+    """The digest for ``user`` since their last one (``exclude_id``: the digest being sent now,
+    which is not "the last one"); the chart too when it is Monday in ``tz``."""
+    cadence, stale_days = _card_rules(rules)
+    since = await dg.since_for(session, user.id, now, exclude_id=exclude_id)
     digest = await dg.build(
         session,
         user,
         role,
         since=since,
         now=now,
-        settings_cadence=settings_cadence,
+        settings_cadence=cadence,
         stale_days=stale_days,
     )
     deals = await deals_svc.figures(session, dg.scope_of(user, role), since, now)
@@ -83,6 +86,13 @@ async def prepare(
     return Prepared(digest, chart, True, overview, deals=deals)
 
 
+def _card_rules(rules: Rules) -> tuple[str, int]:
+    """The cadence and the stale-data days a report judges cards by (the bot's settings give both:
+    ``Rules.of``)."""
+    assert rules.cadence is not None and rules.stale_days is not None
+    return rules.cadence, rules.stale_days
+
+
 @offload
 async def stats_for(
     session: AsyncSession,
@@ -91,21 +101,21 @@ async def stats_for(
     period: str,
     now: datetime,
     tz: str,
-    settings_cadence: str,
-    stale_days: int,
-    reply_hours: float,
+    rules: Rules,
 ) -> mx.Stats:
     """/stats: the method's measures over ``period`` (see core.metrics.period_bounds)."""
     start, end = period_bounds(period, now, tz)
+    cadence, stale_days = _card_rules(rules)
+    assert rules.inbound_reply_hours is not None
     return await mx.stats(
         session,
         scope,
         start,
         end,
         now=now,
-        settings_cadence=settings_cadence,
+        settings_cadence=cadence,
         stale_days=stale_days,
-        reply_hours=reply_hours,
+        reply_hours=rules.inbound_reply_hours,
     )
 
 

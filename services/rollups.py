@@ -181,7 +181,7 @@ async def card_counts(
     by: str | None = None,
 ) -> dict[Any, Counts]:
     """Overdue next steps, cards going cold and cards with stale data now, as
-    services.metrics.card_counts defines them, from the rollup plus the boundary days.
+    services.metrics.card_counts_direct defines them, from the rollup plus the boundary days.
 
     ``cadence``: the scope's stage cadence (a team or a rep); None for everyone, where each
     team's own cadence applies to its cards."""

@@ -222,26 +222,26 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
         )
     out.append(("referrals", "\n".join(lines)))
     if d.lines:
-        lines = [head("reps")]
-        for line in d.lines:
-            lines.append(
-                _(
-                    "<b>{name}</b>: touches {touches}, new {new}, steps {done}/{due}, "
-                    "overdue {overdue}, cold {cold}, stale {stale}, missed replies {missed}"
-                ).format(
-                    name=h(line.name),
-                    touches=line.touches,
-                    new=line.new,
-                    done=line.steps_done,
-                    due=line.steps_due,
-                    overdue=line.overdue,
-                    cold=line.cold,
-                    stale=line.stale,
-                    missed=line.missed,
-                )
-            )
-        out.append(("reps", "\n".join(lines)))
+        out.append(("reps", "\n".join([head("reps"), *map(_rep_line, d.lines)])))
     return out
+
+
+def _rep_line(line: dg.Line) -> str:
+    """One rep's (or one team's) figures in the digest's "reps" section."""
+    return _(
+        "<b>{name}</b>: touches {touches}, new {new}, steps {done}/{due}, "
+        "overdue {overdue}, cold {cold}, stale {stale}, missed replies {missed}"
+    ).format(
+        name=h(line.name),
+        touches=line.touches,
+        new=line.new,
+        done=line.steps_done,
+        due=line.steps_due,
+        overdue=line.overdue,
+        cold=line.cold,
+        stale=line.stale,
+        missed=line.missed,
+    )
 
 
 def header(d: dg.Digest, tz: str, lang: str) -> str:

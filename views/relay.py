@@ -39,26 +39,26 @@ def to_client(rep: str, text: str) -> str:
     return f"💬 <b>{h(rep)}</b>\n{h(text)}"
 
 
-def sent(name: str) -> str:
-    return _(
-        "✅ Sent to <b>{name}</b> and logged as a touch. The reply window is closed; tap ↩️ Reply "
-        "again to write more."
-    ).format(name=h(name))
-
-
-def not_sent(name: str) -> str:
-    return _(
-        "⚠️ Not delivered: <b>{name}</b> has blocked the bot or never started it, so Telegram "
-        "refused the message. The touch is logged and marked as not delivered; reach them another "
-        "way. The reply window is closed."
-    ).format(name=h(name))
-
-
-def failed(name: str) -> str:
-    return _(
-        "⚠️ Telegram did not take the message to <b>{name}</b> just now. The touch is logged and "
-        "marked as not delivered; try ↩️ Reply again later. The reply window is closed."
-    ).format(name=h(name))
+def outcome(name: str, *, sent: bool, unreachable: bool = False) -> str:
+    """How the relay went: sent; refused for good (``unreachable``: blocked, or never started);
+    or not taken just now. The window is closed whichever it was."""
+    if sent:
+        text = _(
+            "✅ Sent to <b>{name}</b> and logged as a touch. The reply window is closed; tap ↩️ "
+            "Reply again to write more."
+        )
+    elif unreachable:
+        text = _(
+            "⚠️ Not delivered: <b>{name}</b> has blocked the bot or never started it, so Telegram "
+            "refused the message. The touch is logged and marked as not delivered; reach them "
+            "another way. The reply window is closed."
+        )
+    else:
+        text = _(
+            "⚠️ Telegram did not take the message to <b>{name}</b> just now. The touch is logged "
+            "and marked as not delivered; try ↩️ Reply again later. The reply window is closed."
+        )
+    return text.format(name=h(name))
 
 
 class RelayForm(StatesGroup):

@@ -20,7 +20,7 @@ from views.rendered import Rendered
 from views.rendering import h
 
 if TYPE_CHECKING:
-    from services.team import Handover, TeamView
+    from services.team import Handover, MemberLine, TeamView
 
 
 class TeamCb(CallbackData, prefix="tm"):
@@ -54,22 +54,24 @@ def team_text(view: TeamView, *, own: bool, tz: str, lang: str) -> str:
     ]
     if not view.members:
         lines.append(_("Nobody in the team yet. /invite adds a rep."))
-    for m in view.members:
-        lines.append(
-            _(
-                "• <b>{name}</b> ({role}): touches {touches} · overdue {overdue} · "
-                "going cold {cold} · NPS {nps} ({answers})"
-            ).format(
-                name=h(m.name),
-                role=_role(m.role),
-                touches=m.touches,
-                overdue=m.overdue,
-                cold=m.cold,
-                nps=format_nps(m.nps),
-                answers=ngettext("{n} answer", "{n} answers", m.answers).format(n=m.answers),
-            )
-        )
+    lines += [_member_line(m) for m in view.members]
     return "\n".join(lines)
+
+
+def _member_line(m: MemberLine) -> str:
+    answers = ngettext("{n} answer", "{n} answers", m.answers).format(n=m.answers)
+    return _(
+        "• <b>{name}</b> ({role}): touches {touches} · overdue {overdue} · "
+        "going cold {cold} · NPS {nps} ({answers})"
+    ).format(
+        name=h(m.name),
+        role=_role(m.role),
+        touches=m.touches,
+        overdue=m.overdue,
+        cold=m.cold,
+        nps=format_nps(m.nps),
+        answers=answers,
+    )
 
 
 def team_keyboard(team_id: int, *, can_hand_over: bool) -> InlineKeyboardMarkup:

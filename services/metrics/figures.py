@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
@@ -49,11 +50,22 @@ async def touch_counts(
     end: datetime,
     *,
     by: str | None = None,
+    direct: bool = False,
 ) -> dict[tuple[str, Any], int]:
     """Touches in [start, end) by (type, group): one reading serves both the digest's types
     and its per-rep (or per-team) lines — whole hours from the rollup, the ends live
-    (services.rollups.touch_counts; :func:`touch_counts_direct` counts the touches). Memoised
-    on the session for the same arguments, since the digest asks twice."""
+    (services.rollups.touch_counts). Memoised on the session for the same arguments, since the
+    digest asks twice. ``direct`` (:data:`touch_counts_direct`): counted over the touches — the
+    definition, which the rollup's answers must equal."""
+    if direct:
+        key = _group_col(by)
+        rows = await session.execute(
+            select(Touch.type, key, func.count(Touch.id))
+            .join(Contact, Contact.id == Touch.contact_id)
+            .where(by_time(session, scope), between(Touch.occurred_at, start, end))
+            .group_by(Touch.type, key)
+        )
+        return {(t, k): as_int(n) for t, k, n in rows.all()}
     memo_key = ("touch_counts", scope, start, end, by)
     memo = session.info.setdefault("metrics_memo", {})
     if memo_key in memo:
@@ -64,23 +76,7 @@ async def touch_counts(
     return found
 
 
-async def touch_counts_direct(
-    session: AsyncSession,
-    scope: MetricScope,
-    start: datetime,
-    end: datetime,
-    *,
-    by: str | None = None,
-) -> dict[tuple[str, Any], int]:
-    """{(type, group): touches} in [start, end), counted over the touches."""
-    key = _group_col(by)
-    rows = await session.execute(
-        select(Touch.type, key, func.count(Touch.id))
-        .join(Contact, Contact.id == Touch.contact_id)
-        .where(by_time(session, scope), between(Touch.occurred_at, start, end))
-        .group_by(Touch.type, key)
-    )
-    return {(t, k): as_int(n) for t, k, n in rows.all()}
+touch_counts_direct = partial(touch_counts, direct=True)  # the definition (see touch_counts)
 
 
 def forget_memo(session: AsyncSession) -> None:
@@ -226,10 +222,27 @@ async def card_counts(
     settings_cadence: str,
     stale_days: int,
     by: str | None = None,
+    direct: bool = False,
 ) -> dict[Any, CardCounts]:
     """Overdue next steps, cards going cold and cards with stale data, now — totals (key 0) or
-    per rep / team: from the per-day rollup plus the boundary days (services.rollups), the same
-    answers as :func:`card_counts_direct` without reading every card of the scope."""
+    per rep / team: from the per-day rollup plus the boundary days (services.rollups), without
+    reading every card of the scope. ``direct`` (:data:`card_counts_direct`): one pass over the
+    scope's cards — the definition, which the rollup's answers must equal."""
+    if direct:
+        cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
+        key = _group_col(by)
+        stmt = (
+            select(
+                key,
+                count_if(and_(active(), Contact.next_step_due < now)),
+                count_if(cold),
+                count_if(stale_condition(now, stale_days)),
+            )
+            .where(scope.contacts(), Contact.archived_at.is_(None))
+            .group_by(key)
+        )
+        rows = await session.execute(stmt)
+        return {k: CardCounts(as_int(a), as_int(b), as_int(c)) for k, a, b, c in rows}
     everyone = scope.team_id is None and scope.rep_id is None
     cadence = None if everyone else await cadence_for(session, scope, settings_cadence)
     found = await rollups.card_counts(
@@ -245,33 +258,7 @@ async def card_counts(
     return {k: CardCounts(c.overdue, c.cold, c.stale) for k, c in found.items()}
 
 
-async def card_counts_direct(
-    session: AsyncSession,
-    scope: MetricScope,
-    *,
-    now: datetime,
-    settings_cadence: str,
-    stale_days: int,
-    by: str | None = None,
-) -> dict[Any, CardCounts]:
-    """Overdue next steps, cards going cold and cards with stale data, now — one pass over the
-    scope's cards, totals (key 0) or per rep / team. (The definition; card_counts answers from
-    the rollup.)"""
-    cold = await cold_condition(session, scope, now=now, settings_cadence=settings_cadence)
-    key = _group_col(by)
-    stmt = (
-        select(
-            key,
-            count_if(and_(active(), Contact.next_step_due < now)),
-            count_if(cold),
-            count_if(stale_condition(now, stale_days)),
-        )
-        .where(scope.contacts(), Contact.archived_at.is_(None))
-        .group_by(key)
-    )
-    return {
-        k: CardCounts(as_int(a), as_int(b), as_int(c)) for k, a, b, c in await session.execute(stmt)
-    }
+card_counts_direct = partial(card_counts, direct=True)  # the definition (see card_counts)
 
 
 def missed_inbound_rows(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, func, or_, select, union
@@ -411,40 +412,30 @@ async def reply_speed(
     *,
     now: datetime,
     window_hours: float,
-) -> ReplySpeed:
-    """As :func:`reply_speed_direct` defines it, from the first replies kept per inbound touch
-    (services.rollup_replies: counts per day and delay band, the exact median from the one band
-    it falls in)."""
-    got = await rollup_replies.reply_figures(
-        session,
-        team_id=scope.team_id,
-        rep_id=scope.rep_id,
-        start=start,
-        end=end,
-        now=now,
-        window_seconds=window_hours * 3600,
-    )
-    if got is None:
-        return await reply_speed_direct(
-            session, scope, start, end, now=now, window_hours=window_hours
-        )
-    inbound, answered, within, middles = got
-    return ReplySpeed(inbound, answered, within, m.median(middles), window_hours)
-
-
-async def reply_speed_direct(
-    session: AsyncSession,
-    scope: MetricScope,
-    start: datetime,
-    end: datetime,
-    *,
-    now: datetime,
-    window_hours: float,
+    direct: bool = False,
 ) -> ReplySpeed:
     """For inbound touches in [start, end): the time to the next outbound touch with the same
     contact (up to ``now``). The median is over the answered ones; the share within the window
     is over all of them (an unanswered request is not within it). The window is
-    ``settings.inbound_reply_hours`` in plain hours, not working hours."""
+    ``settings.inbound_reply_hours`` in plain hours, not working hours.
+
+    From the first replies kept per inbound touch (services.rollup_replies: counts per day and
+    delay band, the exact median from the one band it falls in); counted directly from the
+    touches when the rollup cannot answer, or ``direct`` (:data:`reply_speed_direct`: the
+    definition, which the rollup's answers must equal)."""
+    if not direct:
+        got = await rollup_replies.reply_figures(
+            session,
+            team_id=scope.team_id,
+            rep_id=scope.rep_id,
+            start=start,
+            end=end,
+            now=now,
+            window_seconds=window_hours * 3600,
+        )
+        if got is not None:
+            inbound_n, answered, within, middles = got
+            return ReplySpeed(inbound_n, answered, within, m.median(middles), window_hours)
     out = aliased(Touch)
     # ORDER BY … LIMIT 1 rather than MIN(): the (contact_id, occurred_at) index is walked from
     # the request on and stops at the first outbound touch, even on a card with thousands
@@ -507,6 +498,9 @@ async def reply_speed_direct(
     return ReplySpeed(
         as_int(row[0]), as_int(row[1]), as_int(row[2]), m.median(middles), window_hours
     )
+
+
+reply_speed_direct = partial(reply_speed, direct=True)  # the definition (see reply_speed)
 
 
 @dataclass(frozen=True)

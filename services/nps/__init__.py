@@ -30,7 +30,6 @@ from services.nps.notices import (
     notify,
     notify_people,
     notify_rep,
-    notify_user,
 )
 from services.nps.referrals import (
     Referral,
@@ -95,7 +94,6 @@ __all__ = [
     "notify",
     "notify_people",
     "notify_rep",
-    "notify_user",
     "open_case",
     "open_link",
     "open_referral",

@@ -48,7 +48,9 @@ async def open_case(
             due_at=now,
             now=now,
         )
-    await notify_rep(session, case_row, what="case_opened", key_suffix="opened", now=now)
+    await notify_rep(
+        session, case_row, key=f"caserep:{case_row.id}:opened", what="case_opened", now=now
+    )
     # the deadline reminder at three quarters of the time, the escalation at the deadline
     for kind, key, due_at in (
         (CASE_DUE, f"casedue:{case_row.id}", now + sla * 0.75),

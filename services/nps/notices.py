@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.workhours import WorkHours
 from services import duework
-from storage.models import NpsCase, User
+from storage.models import NpsCase, Survey, User
 from storage.uow import transactional
 
 NPS_SEND = "nps_send"
@@ -55,46 +55,30 @@ async def notify(
 
 
 @transactional
-async def notify_user(
+async def notify_rep(
     session: AsyncSession,
-    user_id: int,
+    about: Survey | NpsCase,
     *,
     key: str,
     what: str,
-    contact_id: int,
-    ref_id: int,
     now: datetime,
     extra: dict[str, int | str | None] | None = None,
 ) -> None:
-    """A notice for one user (the survey's or the case's rep), if they still exist."""
-    user = await session.get(User, user_id)
-    if user is not None:
-        await notify(
-            session,
-            key=key,
-            what=what,
-            chat_id=user.tg_id,
-            user_id=user.id,
-            contact_id=contact_id,
-            ref_id=ref_id,
-            now=now,
-            extra=extra,
-        )
-
-
-@transactional
-async def notify_rep(
-    session: AsyncSession, case_row: NpsCase, *, what: str, key_suffix: str, now: datetime
-) -> None:
-    """The rep is kept informed of their client's case."""
-    await notify_user(
+    """The rep of a survey or of a case hears of it (a score, a comment, a case opened…), if
+    they still exist; the notice points at the survey or the case."""
+    rep = await session.get(User, about.rep_id)
+    if rep is None:
+        return
+    await notify(
         session,
-        case_row.rep_id,
-        key=f"caserep:{case_row.id}:{key_suffix}",
+        key=key,
         what=what,
-        contact_id=case_row.contact_id,
-        ref_id=case_row.id,
+        chat_id=rep.tg_id,
+        user_id=rep.id,
+        contact_id=about.contact_id,
+        ref_id=about.id,
         now=now,
+        extra=extra,
     )
 
 

@@ -25,7 +25,7 @@ from services.nps.notices import (
     NPS_REMIND,
     NPS_SEND,
     notify,
-    notify_user,
+    notify_rep,
 )
 from services.nps.referrals import referral_link_for
 from storage.models import Contact, NpsCase, ReferralLink, Survey, User
@@ -285,13 +285,11 @@ async def answer(
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
     if first or old != score:  # the rep hears of a first score, and of a changed one
-        await notify_user(
+        await notify_rep(
             session,
-            survey.rep_id,
+            survey,
             key=f"npsscore:{survey.id}" if first else f"npschange:{survey.id}:{old}:{score}",
             what="score" if first else "changed",
-            contact_id=survey.contact_id,
-            ref_id=survey.id,
             now=now,
             extra=None if first else {"old": old, "new": score},
         )
@@ -321,14 +319,8 @@ async def add_comment(
         )
     cat = category(survey.score or 0)
     if cat in (Category.PROMOTER, Category.PASSIVE):
-        await notify_user(
-            session,
-            survey.rep_id,
-            key=f"npscomment:{survey.id}:rep",
-            what="comment",
-            contact_id=survey.contact_id,
-            ref_id=survey.id,
-            now=now,
+        await notify_rep(
+            session, survey, key=f"npscomment:{survey.id}:rep", what="comment", now=now
         )
     elif cat is Category.DETRACTOR:
         case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
