@@ -991,6 +991,12 @@ async def run_db(
                     notes.append(f"msg/s >= {TARGET_RATIO:g}x echo: {mark(r >= TARGET_RATIO)}")
                     if r < TARGET_RATIO:
                         misses.append(f"{tag} {n} users {rtt} ms: throughput {r:.2f}x echo")
+                if rtt > 0:
+                    steps = ", ".join(
+                        f"{kind} {s.pct(50, v):.0f}/{s.pct(95, v):.0f}"
+                        for kind, v in sorted(s.by_kind.items())
+                    )
+                    print(f"        by step, p50/p95 ms: {steps}")
                 if n == 50 and rtt > 0:
                     bound = TARGET_P95_RTTS * rtt
                     notes.append(f"p95 <= {bound:.0f} ms: {mark(s.pct(95) <= bound)}")

@@ -129,7 +129,12 @@ async def serve(
         dp.startup.register(ready)
     web = None
     try:
-        await upgrade_in_child(app.engine, settings.database_url)
+        await upgrade_in_child(
+            app.engine,
+            settings.database_url,
+            module="bot.migrating",
+            env={"LOG_LEVEL": str(settings.log_level), "LOG_FORMAT": settings.log_format},
+        )
         me = await app.bot.me()  # cached: polling does not ask again
         log.info("signed in to Telegram as @%s", me.username)
         if settings.webhook_mode:

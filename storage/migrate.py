@@ -88,10 +88,17 @@ def _shared_between_processes(url: str) -> bool:
     return database not in ("", ":memory:") and "mode=memory" not in str(parsed.query)
 
 
-async def upgrade_in_child(engine: AsyncEngine, url: str) -> None:
+async def upgrade_in_child(
+    engine: AsyncEngine,
+    url: str,
+    *,
+    module: str = "storage.migrate",
+    env: dict[str, str] | None = None,
+) -> None:
     """Bring the database at ``url`` (the one ``engine`` is connected to) to the head, in a
-    child process when there is anything to do. The URL goes to the child through its
-    environment, never its command line; a failure raises :class:`MigrationFailed` with the
+    child process (``python -m <module>``, which calls :func:`child_main`) when there is
+    anything to do. The URL goes to the child through its environment, never its command
+    line; the child logs to the same stderr; a failure raises :class:`MigrationFailed` with the
     child's one-line reason."""
     if await current_revision(engine) == head_revision():
         return
@@ -102,18 +109,24 @@ async def upgrade_in_child(engine: AsyncEngine, url: str) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "storage.migrate",
-        env={**os.environ, DATABASE_URL_ENV: url},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        module,
+        env={**os.environ, **(env or {}), DATABASE_URL_ENV: url, "PYTHONPATH": _code_path()},
+        stdout=asyncio.subprocess.PIPE,
     )
-    _, err = await proc.communicate()
+    out, _ = await proc.communicate()
     if proc.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
+        lines = out.decode(errors="replace").strip().splitlines()
         raise MigrationFailed(lines[-1] if lines else f"exit code {proc.returncode}")
 
 
-async def _child_main(url: str) -> int:
+def _code_path() -> str:
+    """The child imports this very code, wherever the parent was started from."""
+    root = str(Path(__file__).resolve().parents[1])
+    return os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+
+
+async def child_main(url: str) -> int:
+    """The child's work: migrate, and on failure print one line (its reason) on stdout."""
     from storage.db import create_engine
 
     engine = create_engine(url)
@@ -121,7 +134,7 @@ async def _child_main(url: str) -> int:
         await upgrade(engine)
     except Exception as exc:  # noqa: BLE001 - one line for the parent, no traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"{type(exc).__name__}: {first}"[:500], file=sys.stderr)
+        print(f"{type(exc).__name__}: {first}"[:500], flush=True)
         return 1
     finally:
         await engine.dispose()
@@ -167,4 +180,4 @@ def include_object_for(dialect: str):  # noqa: ANN201 - alembic hook
 
 
 if __name__ == "__main__":  # the start-up's child process (upgrade_in_child)
-    raise SystemExit(asyncio.run(_child_main(os.environ[DATABASE_URL_ENV])))
+    raise SystemExit(asyncio.run(child_main(os.environ[DATABASE_URL_ENV])))

@@ -410,7 +410,7 @@ def test_an_unexpected_error_at_start_up_is_one_redacted_line(
 ) -> None:
     token = "123456789:SECRET-part-of-the-token-xyz"
 
-    async def broken_upgrade(engine: object, url: str) -> None:
+    async def broken_upgrade(engine: object, url: str, **child: object) -> None:
         raise RuntimeError(f"cannot reach https://api.telegram.org/bot{token}/getMe\nmore")
 
     monkeypatch.setattr("storage.migrate.upgrade_in_child", broken_upgrade)
