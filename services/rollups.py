@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadence import Cadence
@@ -263,19 +263,6 @@ async def card_counts(
     return {k: Counts(overdue[k], cold[k], stale[k]) for k in keys}
 
 
-async def _before_count(
-    session: AsyncSession, scope: ColumnElement[bool], kind: str, day: date
-) -> int:
-    return int(
-        await session.scalar(
-            select(func.coalesce(func.sum(RollupCards.n), 0)).where(
-                RollupCards.kind == kind, scope, RollupCards.day < day
-            )
-        )
-        or 0
-    )
-
-
 async def freshness(
     session: AsyncSession,
     *,
@@ -286,16 +273,16 @@ async def freshness(
 ) -> tuple[int, int]:
     """(active cards, verified within ``stale_days`` of now), as services.metrics.freshness."""
     in_rollup = _scope_rollup(team_id, rep_id)
-    active = int(
-        await session.scalar(
-            select(func.coalesce(func.sum(RollupCards.n), 0)).where(
+    cutoff = now - timedelta(days=stale_days)
+    before = case((RollupCards.day < _utc_day(cutoff), RollupCards.n), else_=0)
+    row = (
+        await session.execute(
+            select(func.sum(RollupCards.n), func.sum(before)).where(
                 RollupCards.kind == "verified", in_rollup
             )
         )
-        or 0
-    )
-    cutoff = now - timedelta(days=stale_days)
-    stale = await _before_count(session, in_rollup, "verified", _utc_day(cutoff))
+    ).one()
+    active, stale = int(row[0] or 0), int(row[1] or 0)  # one pass over the days
     window = and_(Contact.verified_at >= _day_start(cutoff), Contact.verified_at < cutoff)
     live = await _live(session, _scope_cards(team_id, rep_id), window, "ix_contacts_verified_at")
     stale += sum(n for *_, n in live)

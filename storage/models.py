@@ -502,7 +502,10 @@ class RollupCards(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),)
+    __table_args__ = (
+        Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),
+        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
+    )
 
 
 # the NPS figures' surveys delivered in a period (0010)
@@ -528,7 +531,10 @@ class RollupTouches(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"),)
+    __table_args__ = (
+        Index("ix_rollup_touches_owner", "owner_id", "day"),
+        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
+    )
 
 
 class RollupTouchHours(Base):
@@ -545,7 +551,10 @@ class RollupTouchHours(Base):
     type: Mapped[str] = mapped_column(String(24), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"),)
+    __table_args__ = (
+        Index("ix_rollup_touch_hours_owner", "owner_id", "hour"),
+        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
+    )
 
 
 class RollupLastTouch(Base):

@@ -49,7 +49,10 @@ class RollupMarkDays(Base):
     owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_mark_days_owner", "kind", "owner_id", "day"),)
+    __table_args__ = (
+        Index("ix_rollup_mark_days_owner", "kind", "owner_id", "day"),
+        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
+    )
 
 
 class RollupReply(Base):
@@ -94,4 +97,5 @@ class RollupReplyDays(Base):
     __table_args__ = (
         Index("ix_rollup_reply_days_owner", "owner_id", "day"),
         Index("ix_rollup_reply_days_day", "day"),  # everyone's
+        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
     )
