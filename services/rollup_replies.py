@@ -90,6 +90,16 @@ def _insert(dialect: str, where: str) -> str:
     )
 
 
+def band_sql(delay: str) -> str:
+    """The band of ``delay`` (an SQL expression; NULL: no reply)."""
+    return _band(delay)
+
+
+def days_sql(dialect: str) -> str:
+    """Add every row of ``rollup_replies`` to the (emptied) day counts."""
+    return _days(dialect, "1 = 1", "")
+
+
 def refresh_sql(dialect: str, card: str, moment: str | None) -> list[str]:
     """Recompute the rows of card ``card`` that a touch at ``moment`` can change (the
     requests at or before it not answered before it); every row of the card when None."""

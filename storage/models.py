@@ -482,6 +482,9 @@ SEARCH_TABLES = frozenset(
 SEARCH_INDEXES = frozenset({"ix_contacts_search_prefix"})
 
 
+CLUSTERED = {"sqlite_with_rowid": False}  # rollup tables, clustered by their key (0018)
+
+
 class RollupCards(Base):
     """How many active cards (not archived, not lost) have each kind of date on each UTC day,
     per owner, team (``team_key`` 0: none) and stage — kept by database triggers on
@@ -502,10 +505,7 @@ class RollupCards(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (
-        Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),
-        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
-    )
+    __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"), CLUSTERED)
 
 
 # the NPS figures' surveys delivered in a period (0010)
@@ -531,10 +531,7 @@ class RollupTouches(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (
-        Index("ix_rollup_touches_owner", "owner_id", "day"),
-        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
-    )
+    __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"), CLUSTERED)
 
 
 class RollupTouchHours(Base):
@@ -551,10 +548,7 @@ class RollupTouchHours(Base):
     type: Mapped[str] = mapped_column(String(24), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (
-        Index("ix_rollup_touch_hours_owner", "owner_id", "hour"),
-        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
-    )
+    __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"), CLUSTERED)
 
 
 class RollupLastTouch(Base):
@@ -597,6 +591,7 @@ from storage.network_models import (  # noqa: E402, F401
 from storage.rollup_models import (  # noqa: E402, F401
     RollupMark,
     RollupMarkDays,
+    RollupMoveHours,
     RollupReply,
     RollupReplyDays,
 )

@@ -17,8 +17,9 @@ swapped with ``legacy_alter_table`` on, so SQLite does not re-check those bodies
 Reply speed's delay bands (services.rollup_replies.BANDS) go from 32 to 200 — each second
 under a minute, then 10% wide — so the band the median falls in holds a few hundredth of the
 period's requests, not a fifth, and a one-second band gives its delay without reading rows.
-The first-reply triggers (which write the band) are made again and the rollup rebuilt, on both
-backends; downgrading keeps the bands of the code that runs it.
+The first-reply triggers (which write the band) are made again and the bands and day counts
+recomputed from the kept delays, on both backends; downgrading keeps the bands of the code that
+runs it.
 """
 
 from alembic import op
@@ -78,7 +79,13 @@ def _rebands() -> None:
         create = rr.sqlite_triggers()
     else:
         drop, create = list(rr.PG_DOWN), rr.pg_up()
-    for sql in drop + create + rr.rebuild_sql(dialect):
+    # the delays stand; only their bands and the per-day counts change
+    recount = [
+        f"UPDATE rollup_replies SET band = {rr.band_sql('delay')}",
+        "DELETE FROM rollup_reply_days",
+        rr.days_sql(dialect),
+    ]
+    for sql in drop + create + recount:
         op.execute(sql)
 
 
