@@ -16,12 +16,13 @@ through the events' time index.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.rollups import hour_sql, hour_start
 from storage.models import Contact, ContactEvent, RollupMoveHours
 
 FIELDS = "('stage', 'status')"
@@ -29,12 +30,6 @@ UPSERT = "ON CONFLICT (team_key, hour, owner_id, field, value) DO UPDATE SET n =
 
 
 # ------------------------------------------------------------------------------ building
-def _hour(dialect: str, col: str) -> str:
-    if dialect == "sqlite":
-        return f"substr({col}, 1, 13)"
-    return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
-
-
 def _table(dialect: str) -> tuple[str, str]:
     if dialect == "sqlite":
         return "rollup_move_hours", UPSERT.format(n="n")
@@ -47,7 +42,7 @@ def _event(dialect: str, row: str, sign: str) -> str:
     table, upsert = _table(dialect)
     return (
         f"INSERT INTO {table} (team_key, hour, owner_id, field, value, n) "
-        f"SELECT coalesce(c.team_id, 0), {_hour(dialect, f'{row}.at')}, c.owner_id, "
+        f"SELECT coalesce(c.team_id, 0), {hour_sql(dialect, f'{row}.at')}, c.owner_id, "
         f"{row}.field, coalesce({row}.new_value, ''), {sign}1 FROM contacts AS c "
         f"WHERE c.id = {row}.contact_id AND {row}.field IN {FIELDS} {upsert}"
     )
@@ -56,7 +51,7 @@ def _event(dialect: str, row: str, sign: str) -> str:
 def _card(dialect: str, row: str, sign: str) -> str:
     """Add (sign "") or take away (sign "-") card ``row``'s moves under its keys in ``row``."""
     table, upsert = _table(dialect)
-    hour = _hour(dialect, "e.at")
+    hour = hour_sql(dialect, "e.at")
     return (
         f"INSERT INTO {table} (team_key, hour, owner_id, field, value, n) "
         f"SELECT coalesce({row}.team_id, 0), {hour}, {row}.owner_id, e.field, "
@@ -68,7 +63,7 @@ def _card(dialect: str, row: str, sign: str) -> str:
 
 def rebuild_sql(dialect: str) -> list[str]:
     """Fill the rollup from scratch (migration 0019, repairs, benches)."""
-    hour = _hour(dialect, "e.at")
+    hour = hour_sql(dialect, "e.at")
     return [
         "DELETE FROM rollup_move_hours",
         "INSERT INTO rollup_move_hours (team_key, hour, owner_id, field, value, n) "
@@ -156,10 +151,6 @@ def _scope(team_id: int | None, rep_id: int | None) -> tuple[Any, ColumnElement[
     return true(), true()
 
 
-def _hour_start(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
 async def move_counts(
     session: AsyncSession,
     *,
@@ -171,10 +162,10 @@ async def move_counts(
     """{(field, new value): events} of kind stage/status in [start, end), in one statement:
     the whole hours from the rollup, the partial hours at the ends through the time index."""
     in_rollup, in_cards = _scope(team_id, rep_id)
-    first = _hour_start(start)
+    first = hour_start(start)
     if first < start:
         first += timedelta(hours=1)
-    stop = _hour_start(end)
+    stop = hour_start(end)
     edges = [(start, end)]
     parts: list[Any] = []
     if first < stop:

@@ -42,7 +42,7 @@ def _day_sql(dialect: str, col: str) -> str:
     return f"({col} AT TIME ZONE 'UTC')::date"
 
 
-def _hour_sql(dialect: str, col: str) -> str:
+def hour_sql(dialect: str, col: str) -> str:
     if dialect == "sqlite":
         return f"substr({col}, 1, 13)"
     return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
@@ -69,7 +69,7 @@ def rebuild_sql(dialect: str) -> list[str]:
         f"SELECT coalesce(c.team_id, 0), c.owner_id, c.stage, {_day_sql(dialect, 't.occurred_at')}, "
         "count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id GROUP BY 1, 2, 3, 4",
         "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, stage, type, n) "
-        f"SELECT coalesce(c.team_id, 0), {_hour_sql(dialect, 't.occurred_at')}, c.owner_id, "
+        f"SELECT coalesce(c.team_id, 0), {hour_sql(dialect, 't.occurred_at')}, c.owner_id, "
         "c.stage, t.type, count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id "
         "GROUP BY 1, 2, 3, 4, 5",
         "INSERT INTO rollup_last_touch (contact_id, day) "
@@ -405,7 +405,7 @@ def _hour_key(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H")
 
 
-def _hour_start(moment: datetime) -> datetime:
+def hour_start(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
@@ -420,10 +420,10 @@ async def touch_counts(
 ) -> dict[tuple[str, Any], int]:
     """{(type, group): touches} in [start, end), as services.metrics.touch_counts counts them:
     the whole hours from ``rollup_touch_hours``, the two partial hours at the ends live."""
-    first = _hour_start(start)
+    first = hour_start(start)
     if first < start:
         first += timedelta(hours=1)
-    stop = _hour_start(end)
+    stop = hour_start(end)
     found: dict[tuple[str, Any], int] = defaultdict(int)
     if first >= stop:
         edges = [(start, end)]
@@ -470,10 +470,10 @@ async def _stage_touches(
     found: dict[str, int] = defaultdict(int)
     if lo >= hi:
         return found
-    first = _hour_start(lo)
+    first = hour_start(lo)
     if first < lo:
         first += timedelta(hours=1)
-    stop = _hour_start(hi)
+    stop = hour_start(hi)
     edges = [(lo, hi)] if first >= stop else [(lo, first), (stop, hi)]
     if first < stop:
         rows = await session.execute(
