@@ -139,16 +139,16 @@ def _group(by: str | None, owner: Any, team_key: Any) -> Any:
 async def _before(
     session: AsyncSession, scope: ColumnElement[bool], kind: str, day: date
 ) -> list[tuple[int, int, str, int]]:
-    """(owner, team_key, stage, n): the rollup's whole days before ``day``."""
+    """(owner, team_key, stage, n): the rollup's whole days before ``day``.
+
+    Grouped by ``owner_id + 0``: grouped by the plain column, SQLite (no statistics) reads the
+    (kind, owner, day) index for kind alone and looks every row up for its count — at 1M cards
+    a team's "verified" days took 107 ms instead of 32 through the key (kind, team, day)."""
+    owner = RollupCards.owner_id + 0
     rows = await session.execute(
-        select(
-            RollupCards.owner_id,
-            RollupCards.team_key,
-            RollupCards.stage,
-            func.sum(RollupCards.n),
-        )
+        select(owner, RollupCards.team_key, RollupCards.stage, func.sum(RollupCards.n))
         .where(RollupCards.kind == kind, scope, RollupCards.day < day)
-        .group_by(RollupCards.owner_id, RollupCards.team_key, RollupCards.stage)
+        .group_by(owner, RollupCards.team_key, RollupCards.stage)
     )
     return [(o, t, s, int(n or 0)) for o, t, s, n in rows.all()]
 
@@ -353,17 +353,24 @@ async def touches_by_stage(
     )
     for stage, n in rows.all():
         contacts[stage] += int(n or 0)
-    rows = await session.execute(
-        select(Contact.stage, func.count(func.distinct(Touch.contact_id)))
-        .join(Contact, Contact.id == Touch.contact_id)
-        .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
-        .join(RollupLastTouch, RollupLastTouch.contact_id == Touch.contact_id)
+    # the cards last touched on start's own day, touched on it at or after start: driven by
+    # those cards (the last touch's day index), not by that day's touches (ten times as many)
+    on_head_day = (
+        select(Touch.id)
         .where(
-            in_cards,
+            Touch.contact_id == RollupLastTouch.contact_id,
             Touch.occurred_at >= start,
             Touch.occurred_at < head_end,
-            RollupLastTouch.day == _utc_day(start),
         )
+        .correlate(RollupLastTouch)
+        .exists()
+    )
+    rows = await session.execute(
+        select(Contact.stage, func.count())
+        .select_from(RollupLastTouch)
+        .with_hint(RollupLastTouch, "INDEXED BY ix_rollup_last_touch_day", "sqlite")
+        .join(Contact, Contact.id == RollupLastTouch.contact_id)
+        .where(in_cards, RollupLastTouch.day == _utc_day(start), on_head_day)
         .group_by(Contact.stage)
     )
     for stage, n in rows.all():

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.nps import CaseStatus, SurveyStatus
-from storage.base import Base
+from storage.base import CLUSTERED, Base
 from storage.types import UTCDateTime
 
 
@@ -335,8 +335,8 @@ class Survey(Base):
 
     __table_args__ = (
         Index("ix_surveys_contact_created", "contact_id", "created_at"),
-        Index("ix_surveys_team_answered", "team_id", "answered_at"),
-        Index("ix_surveys_rep_answered", "rep_id", "answered_at"),
+        Index("ix_surveys_team_answered", "team_id", "answered_at", "score"),  # covering (0020)
+        Index("ix_surveys_rep_answered", "rep_id", "answered_at", "score"),
     )
 
 
@@ -482,9 +482,6 @@ SEARCH_TABLES = frozenset(
 SEARCH_INDEXES = frozenset({"ix_contacts_search_prefix"})
 
 
-CLUSTERED = {"sqlite_with_rowid": False}  # rollup tables, clustered by their key (0018)
-
-
 class RollupCards(Base):
     """How many active cards (not archived, not lost) have each kind of date on each UTC day,
     per owner, team (``team_key`` 0: none) and stage — kept by database triggers on
@@ -513,7 +510,11 @@ Index("ix_surveys_team_delivered", Survey.team_id, Survey.delivered_at)
 Index("ix_surveys_rep_delivered", Survey.rep_id, Survey.delivered_at)
 # the live part of the card counts (the day a boundary falls in) is read through these (0010)
 Index("ix_contacts_next_step_due", Contact.next_step_due)
-Index("ix_contacts_last_touch_at", Contact.last_touch_at)
+Index(  # covering the boundary day's "going cold" count (0021)
+    "ix_contacts_last_touch_at",
+    *(Contact.last_touch_at, Contact.team_id, Contact.owner_id, Contact.stage, Contact.status),
+    *(Contact.archived_at, Contact.next_step_due),
+)
 Index("ix_contacts_created_at", Contact.created_at)
 Index("ix_contacts_verified_at", Contact.verified_at)
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base
+from storage.base import CLUSTERED, Base
 from storage.types import UTCDateTime
 
 
@@ -51,7 +51,7 @@ class RollupMarkDays(Base):
 
     __table_args__ = (
         Index("ix_rollup_mark_days_owner", "kind", "owner_id", "day"),
-        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
+        CLUSTERED,
     )
 
 
@@ -97,7 +97,7 @@ class RollupReplyDays(Base):
     __table_args__ = (
         Index("ix_rollup_reply_days_owner", "owner_id", "day"),
         Index("ix_rollup_reply_days_day", "day"),  # everyone's
-        {"sqlite_with_rowid": False},  # clustered by the key (migration 0018)
+        CLUSTERED,
     )
 
 
@@ -118,5 +118,5 @@ class RollupMoveHours(Base):
     __table_args__ = (
         Index("ix_rollup_move_hours_owner", "owner_id", "hour"),
         Index("ix_rollup_move_hours_hour", "hour"),  # everyone's
-        {"sqlite_with_rowid": False},
+        CLUSTERED,
     )
