@@ -79,6 +79,9 @@ def _insert(dialect: str, where: str) -> str:
         "AND o.direction = 'out' AND o.occurred_at >= t.occurred_at)"
     )
     delay = _delay(dialect, "x.at", "x.reply_at")
+    # OFFSET 0 keeps each subquery whole: flattened, both backends copied the reply's
+    # correlated subquery into every branch of the band's CASE (a lookup per band per row)
+    fence = " LIMIT -1 OFFSET 0" if dialect == "sqlite" else " OFFSET 0"
     return (
         "INSERT INTO rollup_replies (touch_id, contact_id, team_key, owner_id, at, reply_at, "
         "delay, band) SELECT y.id, y.contact_id, y.team_key, y.owner_id, y.at, y.reply_at, "
@@ -86,7 +89,7 @@ def _insert(dialect: str, where: str) -> str:
         "t.contact_id, coalesce(c.team_id, 0) AS team_key, c.owner_id, t.occurred_at AS at, "
         f"{reply} AS reply_at FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id "
         f"WHERE t.direction = 'in' AND {where} AND NOT EXISTS (SELECT 1 FROM rollup_replies "
-        "AS r WHERE r.touch_id = t.id)) AS x) AS y"
+        f"AS r WHERE r.touch_id = t.id){fence}) AS x{fence}) AS y"
     )
 
 
