@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -253,13 +252,7 @@ async def retention(
     )
     if later:
         # counted as touched since start, but touched only after the end
-        # through the time's index (a DISTINCT would walk the (card, time) index whole)
-        after = (
-            select(Touch.contact_id.label("id"))
-            .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
-            .where(Touch.occurred_at >= end)
-        )
-        wrong = await _retention_row(session, scope, start, end, only=after)
+        wrong = await _retention_row(session, scope, start, end, after=end)
         touched -= wrong.clients - wrong.retained
     return Retention(clients, touched)
 
@@ -283,10 +276,10 @@ async def _retention_row(
     start: datetime,
     end: datetime,
     *,
-    only: Any = None,
+    after: datetime | None = None,
 ) -> Retention:
-    """The direct count, over the cards ``only`` selects (a select of ids) if given: then
-    those few cards are the candidates (read by primary key), not the scope's clients."""
+    """The direct count; with ``after``, over the few cards touched at or after it only (found
+    through the time's index — a DISTINCT walked the whole (card, time) index)."""
     ev = aliased(ContactEvent)
     since_start = and_(ev.contact_id == Contact.id, ev.field == "status", ev.at >= start)
     status_at_start = func.coalesce(
@@ -298,10 +291,12 @@ async def _retention_row(
         .scalar_subquery(),
         Contact.status,
     )
-    candidates = (
-        only.subquery()
-        if only is not None
-        else union(
+    if after is not None:
+        hint = "INDEXED BY ix_touches_time_direction"
+        ids = select(Touch.contact_id.label("id")).with_hint(Touch, hint, "sqlite")
+        candidates = ids.where(Touch.occurred_at >= after).subquery()
+    else:
+        candidates = union(
             select(Contact.id.label("id")).where(
                 scope.contacts(), Contact.status == Status.CLIENT.value
             ),
@@ -311,7 +306,6 @@ async def _retention_row(
                 ContactEvent.at >= start,
             ),
         ).subquery()
-    )
     touched = (
         exists()
         .where(Touch.contact_id == Contact.id, between(Touch.occurred_at, start, end))
