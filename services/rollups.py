@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadence import Cadence
@@ -42,7 +42,7 @@ def _day_sql(dialect: str, col: str) -> str:
     return f"({col} AT TIME ZONE 'UTC')::date"
 
 
-def _hour_sql(dialect: str, col: str) -> str:
+def hour_sql(dialect: str, col: str) -> str:
     if dialect == "sqlite":
         return f"substr({col}, 1, 13)"
     return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
@@ -69,7 +69,7 @@ def rebuild_sql(dialect: str) -> list[str]:
         f"SELECT coalesce(c.team_id, 0), c.owner_id, c.stage, {_day_sql(dialect, 't.occurred_at')}, "
         "count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id GROUP BY 1, 2, 3, 4",
         "INSERT INTO rollup_touch_hours (team_key, hour, owner_id, stage, type, n) "
-        f"SELECT coalesce(c.team_id, 0), {_hour_sql(dialect, 't.occurred_at')}, c.owner_id, "
+        f"SELECT coalesce(c.team_id, 0), {hour_sql(dialect, 't.occurred_at')}, c.owner_id, "
         "c.stage, t.type, count(*) FROM touches AS t JOIN contacts AS c ON c.id = t.contact_id "
         "GROUP BY 1, 2, 3, 4, 5",
         "INSERT INTO rollup_last_touch (contact_id, day) "
@@ -139,16 +139,16 @@ def _group(by: str | None, owner: Any, team_key: Any) -> Any:
 async def _before(
     session: AsyncSession, scope: ColumnElement[bool], kind: str, day: date
 ) -> list[tuple[int, int, str, int]]:
-    """(owner, team_key, stage, n): the rollup's whole days before ``day``."""
+    """(owner, team_key, stage, n): the rollup's whole days before ``day``.
+
+    Grouped by ``owner_id + 0``: grouped by the plain column, SQLite (no statistics) reads the
+    (kind, owner, day) index for kind alone and looks every row up for its count — at 1M cards
+    a team's "verified" days took 107 ms instead of 32 through the key (kind, team, day)."""
+    owner = RollupCards.owner_id + 0
     rows = await session.execute(
-        select(
-            RollupCards.owner_id,
-            RollupCards.team_key,
-            RollupCards.stage,
-            func.sum(RollupCards.n),
-        )
+        select(owner, RollupCards.team_key, RollupCards.stage, func.sum(RollupCards.n))
         .where(RollupCards.kind == kind, scope, RollupCards.day < day)
-        .group_by(RollupCards.owner_id, RollupCards.team_key, RollupCards.stage)
+        .group_by(owner, RollupCards.team_key, RollupCards.stage)
     )
     return [(o, t, s, int(n or 0)) for o, t, s, n in rows.all()]
 
@@ -263,19 +263,6 @@ async def card_counts(
     return {k: Counts(overdue[k], cold[k], stale[k]) for k in keys}
 
 
-async def _before_count(
-    session: AsyncSession, scope: ColumnElement[bool], kind: str, day: date
-) -> int:
-    return int(
-        await session.scalar(
-            select(func.coalesce(func.sum(RollupCards.n), 0)).where(
-                RollupCards.kind == kind, scope, RollupCards.day < day
-            )
-        )
-        or 0
-    )
-
-
 async def freshness(
     session: AsyncSession,
     *,
@@ -286,16 +273,16 @@ async def freshness(
 ) -> tuple[int, int]:
     """(active cards, verified within ``stale_days`` of now), as services.metrics.freshness."""
     in_rollup = _scope_rollup(team_id, rep_id)
-    active = int(
-        await session.scalar(
-            select(func.coalesce(func.sum(RollupCards.n), 0)).where(
+    cutoff = now - timedelta(days=stale_days)
+    before = case((RollupCards.day < _utc_day(cutoff), RollupCards.n), else_=0)
+    row = (
+        await session.execute(
+            select(func.sum(RollupCards.n), func.sum(before)).where(
                 RollupCards.kind == "verified", in_rollup
             )
         )
-        or 0
-    )
-    cutoff = now - timedelta(days=stale_days)
-    stale = await _before_count(session, in_rollup, "verified", _utc_day(cutoff))
+    ).one()
+    active, stale = int(row[0] or 0), int(row[1] or 0)  # one pass over the days
     window = and_(Contact.verified_at >= _day_start(cutoff), Contact.verified_at < cutoff)
     live = await _live(session, _scope_cards(team_id, rep_id), window, "ix_contacts_verified_at")
     stale += sum(n for *_, n in live)
@@ -366,17 +353,24 @@ async def touches_by_stage(
     )
     for stage, n in rows.all():
         contacts[stage] += int(n or 0)
-    rows = await session.execute(
-        select(Contact.stage, func.count(func.distinct(Touch.contact_id)))
-        .join(Contact, Contact.id == Touch.contact_id)
-        .with_hint(Touch, "INDEXED BY ix_touches_time_direction", "sqlite")
-        .join(RollupLastTouch, RollupLastTouch.contact_id == Touch.contact_id)
+    # the cards last touched on start's own day, touched on it at or after start: driven by
+    # those cards (the last touch's day index), not by that day's touches (ten times as many)
+    on_head_day = (
+        select(Touch.id)
         .where(
-            in_cards,
+            Touch.contact_id == RollupLastTouch.contact_id,
             Touch.occurred_at >= start,
             Touch.occurred_at < head_end,
-            RollupLastTouch.day == _utc_day(start),
         )
+        .correlate(RollupLastTouch)
+        .exists()
+    )
+    rows = await session.execute(
+        select(Contact.stage, func.count())
+        .select_from(RollupLastTouch)
+        .with_hint(RollupLastTouch, "INDEXED BY ix_rollup_last_touch_day", "sqlite")
+        .join(Contact, Contact.id == RollupLastTouch.contact_id)
+        .where(in_cards, RollupLastTouch.day == _utc_day(start), on_head_day)
         .group_by(Contact.stage)
     )
     for stage, n in rows.all():
@@ -418,7 +412,7 @@ def _hour_key(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H")
 
 
-def _hour_start(moment: datetime) -> datetime:
+def hour_start(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
@@ -433,10 +427,10 @@ async def touch_counts(
 ) -> dict[tuple[str, Any], int]:
     """{(type, group): touches} in [start, end), as services.metrics.touch_counts counts them:
     the whole hours from ``rollup_touch_hours``, the two partial hours at the ends live."""
-    first = _hour_start(start)
+    first = hour_start(start)
     if first < start:
         first += timedelta(hours=1)
-    stop = _hour_start(end)
+    stop = hour_start(end)
     found: dict[tuple[str, Any], int] = defaultdict(int)
     if first >= stop:
         edges = [(start, end)]
@@ -483,10 +477,10 @@ async def _stage_touches(
     found: dict[str, int] = defaultdict(int)
     if lo >= hi:
         return found
-    first = _hour_start(lo)
+    first = hour_start(lo)
     if first < lo:
         first += timedelta(hours=1)
-    stop = _hour_start(hi)
+    stop = hour_start(hi)
     edges = [(lo, hi)] if first >= stop else [(lo, first), (stop, hi)]
     if first < stop:
         rows = await session.execute(

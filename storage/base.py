@@ -17,3 +17,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+# the rollup tables' options: clustered by their key on SQLite (WITHOUT ROWID, migration 0018)
+CLUSTERED = {"sqlite_with_rowid": False}

@@ -68,6 +68,12 @@ def create_engine(url: str, *, strict: bool = False, **kwargs: Any) -> AsyncEngi
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
+        if parsed.get_driver_name() == "asyncpg":
+            # asyncpg prepares every statement; after five runs PostgreSQL may switch to a
+            # generic plan, blind to the period's dates: the rollups' day-range reads then
+            # took 130–200 ms instead of 10 at 1M cards. Planned for each run's values instead.
+            settings = {"plan_cache_mode": "force_custom_plan"}
+            kwargs.setdefault("connect_args", {}).setdefault("server_settings", settings)
         engine = create_async_engine(url, **kwargs)
     uow.install(engine, strict=strict)
     return engine

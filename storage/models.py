@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.nps import CaseStatus, SurveyStatus
-from storage.base import Base
+from storage.base import CLUSTERED, Base
 from storage.types import UTCDateTime
 
 
@@ -335,8 +335,8 @@ class Survey(Base):
 
     __table_args__ = (
         Index("ix_surveys_contact_created", "contact_id", "created_at"),
-        Index("ix_surveys_team_answered", "team_id", "answered_at"),
-        Index("ix_surveys_rep_answered", "rep_id", "answered_at"),
+        Index("ix_surveys_team_answered", "team_id", "answered_at", "score"),  # covering (0020)
+        Index("ix_surveys_rep_answered", "rep_id", "answered_at", "score"),
     )
 
 
@@ -502,7 +502,7 @@ class RollupCards(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"),)
+    __table_args__ = (Index("ix_rollup_cards_owner", "kind", "owner_id", "day"), CLUSTERED)
 
 
 # the NPS figures' surveys delivered in a period (0010)
@@ -510,7 +510,11 @@ Index("ix_surveys_team_delivered", Survey.team_id, Survey.delivered_at)
 Index("ix_surveys_rep_delivered", Survey.rep_id, Survey.delivered_at)
 # the live part of the card counts (the day a boundary falls in) is read through these (0010)
 Index("ix_contacts_next_step_due", Contact.next_step_due)
-Index("ix_contacts_last_touch_at", Contact.last_touch_at)
+Index(  # covering the boundary day's "going cold" count (0021)
+    "ix_contacts_last_touch_at",
+    *(Contact.last_touch_at, Contact.team_id, Contact.owner_id, Contact.stage, Contact.status),
+    *(Contact.archived_at, Contact.next_step_due),
+)
 Index("ix_contacts_created_at", Contact.created_at)
 Index("ix_contacts_verified_at", Contact.verified_at)
 
@@ -528,7 +532,7 @@ class RollupTouches(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"),)
+    __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"), CLUSTERED)
 
 
 class RollupTouchHours(Base):
@@ -545,7 +549,7 @@ class RollupTouchHours(Base):
     type: Mapped[str] = mapped_column(String(24), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"),)
+    __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"), CLUSTERED)
 
 
 class RollupLastTouch(Base):
@@ -588,6 +592,7 @@ from storage.network_models import (  # noqa: E402, F401
 from storage.rollup_models import (  # noqa: E402, F401
     RollupMark,
     RollupMarkDays,
+    RollupMoveHours,
     RollupReply,
     RollupReplyDays,
 )

@@ -4,10 +4,11 @@
   direct count, for several moments and periods (the metric tests themselves run unchanged).
 - A Hypothesis property: after any sequence of writes (cards added, moved between owners,
   teams and stages, archived, lost, given steps, verified, deleted; touches logged, moved by a
-  merge, deleted; bulk inserts), the trigger-kept rollup tables equal a rebuild from scratch,
+  merge, deleted; status and stage events added, corrected, deleted; bulk inserts), the
+  trigger-kept rollup tables equal a rebuild from scratch,
   and the measures equal the direct queries.
-- On SQLite, the statements behind conversion, referral share, retention and reply speed read
-  the rollups through indexes, with the same plans before and after ANALYZE.
+- On SQLite, the statements behind conversion, referral share, retention, reply speed and the
+  digest's stage moves read the rollups through indexes, with the same plans before and after ANALYZE.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select, text, update
 
 from services import metrics as mx
-from services import rollup_marks, rollup_replies, rollups
+from services import rollup_marks, rollup_moves, rollup_replies, rollups
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import (
@@ -32,6 +33,7 @@ from storage.models import (
     RollupLastTouch,
     RollupMark,
     RollupMarkDays,
+    RollupMoveHours,
     RollupReply,
     RollupReplyDays,
     RollupTouches,
@@ -52,7 +54,8 @@ BASE = datetime(2026, 11, 1, tzinfo=UTC)
 async def snapshot(session) -> dict[str, set[tuple]]:
     out = {}
     models = (RollupCards, RollupTouches, RollupTouchHours, RollupLastTouch)
-    for model in (*models, RollupMark, RollupMarkDays, RollupReply, RollupReplyDays):
+    more = (RollupMark, RollupMarkDays, RollupReply, RollupReplyDays, RollupMoveHours)
+    for model in (*models, *more):
         rows = (await session.execute(select(model.__table__))).all()
         out[model.__tablename__] = {
             tuple(str(v) for v in r) for r in rows if getattr(r, "n", 1) != 0
@@ -64,6 +67,7 @@ async def assert_rollups_rebuild_alike(session) -> None:
     kept = await snapshot(session)
     dialect = session.bind.dialect.name
     rebuild = rollups.rebuild_sql(dialect) + rollup_marks.rebuild_sql(dialect)
+    rebuild += rollup_moves.rebuild_sql(dialect)
     for sql in rebuild + rollup_replies.rebuild_sql(dialect):
         await session.execute(text(sql))
     assert kept == await snapshot(session)
@@ -116,6 +120,9 @@ async def assert_measures_agree(
             assert await mx.reach(session, scope, start, end) == (
                 await mx.reach_direct(session, scope, start, end)
             )
+            assert await mx.moves(session, scope, start, end) == (
+                await mx.moves_direct(session, scope, start, end)
+            ), (scope, start, end)
             for by in ("owner", "team"):
                 mx.forget_memo(session)
                 got = await mx.touch_counts(session, scope, start, end, by=by)
@@ -196,6 +203,10 @@ ops = st.lists(
         st.tuples(st.just("drop_card"), st.integers(0, 30)),
         st.tuples(st.just("drop_touch"), st.integers(0, 500)),
         st.tuples(st.just("event"), event_op),
+        st.tuples(
+            st.just("stage_event"),
+            st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 60 * 24 * 45)),
+        ),
         st.tuples(st.just("drop_event"), st.integers(0, 500)),
     ),
     min_size=1,
@@ -288,6 +299,23 @@ async def apply(session, steps) -> None:
                     new_value=new, at=BASE - timedelta(days=25) + timedelta(minutes=minutes),
                 )
             )  # fmt: skip
+        elif kind == "stage_event":  # a stage move; or an event's time or value corrected
+            i, k, minutes = arg
+            when = BASE - timedelta(days=25) + timedelta(minutes=minutes)
+            ids = list(await session.scalars(select(ContactEvent.id).order_by(ContactEvent.id)))
+            if k % 4 == 3 and ids:
+                await session.execute(
+                    update(ContactEvent)
+                    .where(ContactEvent.id == ids[i % len(ids)], ContactEvent.field == "stage")
+                    .values(at=when, new_value=STAGES[k % len(STAGES)])
+                )
+                continue
+            await session.execute(
+                insert(ContactEvent).values(
+                    contact_id=cards[i % len(cards)], field="stage", old_value=None,
+                    new_value=STAGES[k % len(STAGES)] if k % 7 else None, at=when,
+                )
+            )  # fmt: skip
         elif kind == "drop_event":
             ids = list(await session.scalars(select(ContactEvent.id).order_by(ContactEvent.id)))
             if ids:
@@ -351,8 +379,8 @@ def test_rollups_follow_every_write(prop_db, steps, now_days) -> None:
 # ------------------------------------------------------------------------------ the plans
 @pytest.mark.parametrize("metrics_db", ["sqlite"], indirect=True)  # PostgreSQL plans by statistics
 async def test_sqlite_plans_read_indexes_before_and_after_analyze(metrics_db) -> None:
-    """The statements behind conversion, referral share, retention and reply speed read the
-    rollups through their indexes (no table scan), with or without ANALYZE's statistics."""
+    """The statements behind conversion, referral share, retention, reply speed and the stage
+    moves read the rollups through their indexes (no table scan), with or without ANALYZE's statistics."""
     from sqlalchemy import event
 
     seen: list[tuple[str, tuple]] = []
@@ -370,6 +398,7 @@ async def test_sqlite_plans_read_indexes_before_and_after_analyze(metrics_db) ->
                     await mx.referral_share(session, scope, start, end)
                     await mx.retention(session, scope, start, end)
                     await mx.reply_speed(session, scope, start, end, now=END, window_hours=2)
+                    await mx.moves(session, scope, start, end)
     finally:
         event.remove(metrics_db.sync_engine, "before_cursor_execute", record)
     assert seen

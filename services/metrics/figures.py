@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import STAGE_ORDER, Status
 from core.nps import OPEN_CASES
-from services import duework, followups, rollups
+from services import duework, followups, rollup_moves, rollups
 from services.metrics.scope import (
     MetricScope,
     active,
@@ -178,6 +178,16 @@ class Moves:
 
 
 async def moves(session: AsyncSession, scope: MetricScope, start: datetime, end: datetime) -> Moves:
+    """As :func:`moves_direct` counts them, from the hourly rollup (services.rollup_moves)."""
+    found = await rollup_moves.move_counts(
+        session, team_id=scope.team_id, rep_id=scope.rep_id, start=start, end=end
+    )
+    return _moves(found)
+
+
+async def moves_direct(
+    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+) -> Moves:
     """Stage moves and status changes in [start, end), counted by the new value."""
     rows = await session.execute(
         select(ContactEvent.field, ContactEvent.new_value, func.count(ContactEvent.id))
@@ -189,7 +199,11 @@ async def moves(session: AsyncSession, scope: MetricScope, start: datetime, end:
         )
         .group_by(ContactEvent.field, ContactEvent.new_value)
     )
-    found = {(f, v): as_int(n) for f, v, n in rows.all()}
+    return _moves({(f, v): as_int(n) for f, v, n in rows.all()})
+
+
+def _moves(found: dict[tuple[str, Any], int]) -> Moves:
+    found = {k: n for k, n in found.items() if n}
     stages = [
         (s.value, found[("stage", s.value)]) for s in STAGE_ORDER if ("stage", s.value) in found
     ]
