@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, func, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RollupMark, RollupMarkDays
-from storage.plpgsql import per_contact, trigger_function
+from storage.plpgsql import any_changed, per_contact, trigger_function
 
 # ------------------------------------------------------------------------------ building
 KINDS = (
@@ -259,9 +259,6 @@ INDENT = " " * 8
 
 def pg_up() -> list[str]:
     body = " ".join(s + ";" for s in refresh_sql("postgresql", "p_card"))
-    changed = lambda cols: " OR ".join(  # noqa: E731
-        f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in cols
-    )
     return [
         "CREATE FUNCTION rollup_marks_refresh(p_card integer) RETURNS void AS $$ "
         f"BEGIN {body} END $$ LANGUAGE plpgsql",
@@ -280,19 +277,19 @@ def pg_up() -> list[str]:
         "CREATE TRIGGER rollup_marks_card_change AFTER INSERT OR DELETE ON contacts "
         "FOR EACH ROW EXECUTE FUNCTION rollup_marks_card_trigger()",
         "CREATE TRIGGER rollup_marks_card_update AFTER UPDATE ON contacts FOR EACH ROW WHEN ("
-        + changed(CARD_COLUMNS)
+        + any_changed(CARD_COLUMNS, "postgresql")
         + ") EXECUTE FUNCTION rollup_marks_card_trigger()",
         "CREATE TRIGGER rollup_marks_event_insert AFTER INSERT ON contact_events FOR EACH ROW "
         "WHEN (NEW.field = 'status') EXECUTE FUNCTION rollup_marks_row_trigger()",
         "CREATE TRIGGER rollup_marks_event_delete AFTER DELETE ON contact_events FOR EACH ROW "
         "WHEN (OLD.field = 'status') EXECUTE FUNCTION rollup_marks_row_trigger()",
         "CREATE TRIGGER rollup_marks_event_update AFTER UPDATE ON contact_events FOR EACH ROW "
-        f"WHEN ((OLD.field = 'status' OR NEW.field = 'status') AND ({changed(EVENT_COLUMNS)})) "
+        f"WHEN ((OLD.field = 'status' OR NEW.field = 'status') AND ({any_changed(EVENT_COLUMNS, 'postgresql')})) "
         "EXECUTE FUNCTION rollup_marks_row_trigger()",
         "CREATE TRIGGER rollup_marks_touch_change AFTER INSERT OR DELETE ON touches "
         "FOR EACH ROW EXECUTE FUNCTION rollup_marks_row_trigger()",
         "CREATE TRIGGER rollup_marks_touch_update AFTER UPDATE ON touches FOR EACH ROW "
-        f"WHEN ({changed(TOUCH_COLUMNS)}) EXECUTE FUNCTION rollup_marks_row_trigger()",
+        f"WHEN ({any_changed(TOUCH_COLUMNS, 'postgresql')}) EXECUTE FUNCTION rollup_marks_row_trigger()",
     ]
 
 

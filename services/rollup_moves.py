@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.rollups import hour_sql, hour_start
 from storage.models import Contact, ContactEvent, RollupMoveHours
+from storage.plpgsql import any_changed, sqlite_on_update
 
 FIELDS = "('stage', 'status')"
 UPSERT = "ON CONFLICT (team_key, hour, owner_id, field, value) DO UPDATE SET n = {n} + excluded.n"
@@ -87,18 +88,16 @@ SQLITE_TRIGGERS = (
 
 
 def sqlite_triggers() -> list[str]:
-    ev_changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in EVENT_COLUMNS)
-    card_changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in CARD_COLUMNS)
     return [
         "CREATE TRIGGER rollup_moves_event_insert AFTER INSERT ON contact_events "
         f"WHEN new.field IN {FIELDS} BEGIN {_event('sqlite', 'new', '')}; END",
         "CREATE TRIGGER rollup_moves_event_delete AFTER DELETE ON contact_events "
         f"WHEN old.field IN {FIELDS} BEGIN {_event('sqlite', 'old', '-')}; END",
-        f"CREATE TRIGGER rollup_moves_event_update AFTER UPDATE OF {', '.join(EVENT_COLUMNS)} "
-        f"ON contact_events WHEN {ev_changed} BEGIN {_event('sqlite', 'old', '-')}; "
+        "CREATE TRIGGER rollup_moves_event_update "
+        f"{sqlite_on_update('contact_events', EVENT_COLUMNS)} BEGIN {_event('sqlite', 'old', '-')}; "
         f"{_event('sqlite', 'new', '')}; END",
-        f"CREATE TRIGGER rollup_moves_card_move AFTER UPDATE OF {', '.join(CARD_COLUMNS)} "
-        f"ON contacts WHEN {card_changed} BEGIN {_card('sqlite', 'old', '-')}; "
+        "CREATE TRIGGER rollup_moves_card_move "
+        f"{sqlite_on_update('contacts', CARD_COLUMNS)} BEGIN {_card('sqlite', 'old', '-')}; "
         f"{_card('sqlite', 'new', '')}; END",
         # before the cascade deletes its events (whose triggers then find no card)
         "CREATE TRIGGER rollup_moves_card_delete BEFORE DELETE ON contacts BEGIN "
@@ -107,8 +106,8 @@ def sqlite_triggers() -> list[str]:
 
 
 def pg_up() -> list[str]:
-    ev_changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in EVENT_COLUMNS)
-    card_changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in CARD_COLUMNS)
+    ev_changed = any_changed(EVENT_COLUMNS, "postgresql")
+    card_changed = any_changed(CARD_COLUMNS, "postgresql")
     return [
         "CREATE FUNCTION rollup_moves_event_trigger() RETURNS trigger AS $$ BEGIN "
         f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_event('postgresql', 'OLD', '-')}; END IF; "

@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, literal_column, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RollupReply, RollupReplyDays
+from storage.plpgsql import any_changed, sqlite_on_update
 
 
 def _bands() -> tuple[int, ...]:
@@ -144,27 +145,25 @@ def _body(*refreshes: tuple[str, str | None]) -> str:
 
 
 def sqlite_triggers() -> list[str]:
-    touch_changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in TOUCH_COLUMNS)
-    card_changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in CARD_COLUMNS)
     return [
         "CREATE TRIGGER rollup_replies_touch_insert AFTER INSERT ON touches BEGIN "
         f"{_body(('new.contact_id', 'new.occurred_at'))} END",
         "CREATE TRIGGER rollup_replies_touch_delete AFTER DELETE ON touches BEGIN "
         f"{_body(('old.contact_id', 'old.occurred_at'))} END",
-        f"CREATE TRIGGER rollup_replies_touch_update AFTER UPDATE OF {', '.join(TOUCH_COLUMNS)} "
-        f"ON touches WHEN {touch_changed} BEGIN "
+        "CREATE TRIGGER rollup_replies_touch_update "
+        f"{sqlite_on_update('touches', TOUCH_COLUMNS)} BEGIN "
         f"{_body(('old.contact_id', 'old.occurred_at'), ('new.contact_id', 'new.occurred_at'))}"
         " END",
-        f"CREATE TRIGGER rollup_replies_card_update AFTER UPDATE OF {', '.join(CARD_COLUMNS)} "
-        f"ON contacts WHEN {card_changed} BEGIN {_body(('new.id', None))} END",
+        "CREATE TRIGGER rollup_replies_card_update "
+        f"{sqlite_on_update('contacts', CARD_COLUMNS)} BEGIN {_body(('new.id', None))} END",
     ]
 
 
 def pg_up() -> list[str]:
     some = " ".join(s + ";" for s in refresh_sql("postgresql", "p_card", "p_at"))
     every = " ".join(s + ";" for s in refresh_sql("postgresql", "p_card", None))
-    touch_changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in TOUCH_COLUMNS)
-    card_changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in CARD_COLUMNS)
+    touch_changed = any_changed(TOUCH_COLUMNS, "postgresql")
+    card_changed = any_changed(CARD_COLUMNS, "postgresql")
     return [
         "CREATE FUNCTION rollup_replies_refresh(p_card integer, p_at timestamptz) "
         "RETURNS void AS $$ BEGIN IF p_at IS NULL THEN "

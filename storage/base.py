@@ -3,8 +3,8 @@ with the constraint naming convention the migrations rely on."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -21,3 +21,13 @@ class Base(DeclarativeBase):
 
 # the rollup tables' options: clustered by their key on SQLite (WITHOUT ROWID, migration 0018)
 CLUSTERED = {"sqlite_with_rowid": False}
+
+
+class HourRollup:
+    """The key an hourly rollup starts with — team (0: none), UTC hour ('YYYY-MM-DD HH'), owner —
+    and its count ``n`` last; a table adds the rest of its key between them."""
+
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-3)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True, sort_order=-2)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    n: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.nps import CaseStatus, SurveyStatus
-from storage.base import CLUSTERED, Base
+from storage.base import CLUSTERED, Base, HourRollup
 from storage.types import UTCDateTime
 
 
@@ -535,19 +535,15 @@ class RollupTouches(Base):
     __table_args__ = (Index("ix_rollup_touches_owner", "owner_id", "day"), CLUSTERED)
 
 
-class RollupTouchHours(Base):
+class RollupTouchHours(HourRollup, Base):
     """Touches per UTC hour ('YYYY-MM-DD HH') and type, under their card's current owner, team
     and stage, kept by the same triggers: the digest's period (since the last digest) is whole
     hours but for its two ends, and so are the partial days at the ends of a /stats period."""
 
     __tablename__ = "rollup_touch_hours"
 
-    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
-    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     type: Mapped[str] = mapped_column(String(24), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_rollup_touch_hours_owner", "owner_id", "hour"), CLUSTERED)
 

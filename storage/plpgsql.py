@@ -8,6 +8,21 @@ the source had where it stood.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+
+def any_changed(columns: Iterable[str], dialect: str) -> str:
+    """A row trigger's condition, in either dialect: any of ``columns`` differs between the old
+    row and the new."""
+    if dialect == "sqlite":
+        return " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+    return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+
+
+def sqlite_on_update(table: str, columns: tuple[str, ...]) -> str:
+    """A SQLite trigger's event: an update of ``columns`` of ``table`` that changes any."""
+    return f"AFTER UPDATE OF {', '.join(columns)} ON {table} WHEN {any_changed(columns, 'sqlite')}"
+
 
 def trigger_function(name: str, body: list[str], indent: str) -> str:
     """``CREATE FUNCTION name() RETURNS trigger``: ``body``'s lines, then ``RETURN NULL``."""

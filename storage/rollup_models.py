@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import CLUSTERED, Base
+from storage.base import CLUSTERED, Base, HourRollup
 from storage.types import UTCDateTime
 
 
@@ -101,19 +101,15 @@ class RollupReplyDays(Base):
     )
 
 
-class RollupMoveHours(Base):
+class RollupMoveHours(HourRollup, Base):
     """Stage and status events counted per UTC hour ('YYYY-MM-DD HH'), field and new value
     ('' for none), under their card's current owner and team (``team_key`` 0: none); kept by
     triggers on contact_events and contacts (migration 0019, services.rollup_moves)."""
 
     __tablename__ = "rollup_move_hours"
 
-    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
-    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     field: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(512), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         Index("ix_rollup_move_hours_owner", "owner_id", "hour"),
