@@ -3,8 +3,8 @@
 - :class:`CommitThenTalk` refuses a request made while a write transaction is open (a message
   must never report a write that could still be rolled back, and no lock is held across a round
   trip), and ends the update's read transaction before the round trip.
-- :class:`TolerantCallbackAnswers`: a failed ``answerCallbackQuery`` ("query is too old") only
-  stops a spinner; it never aborts the button's action.
+- :class:`TolerantCallbackAnswers`: a callback answer and taking a message's buttons off go out
+  alongside the update's reply; a failed one ("query is too old") never aborts the action.
 - :class:`ReplyRetry`: a direct reply that meets a 429 waits ``retry_after`` and is sent; a 5xx,
   an HTML error page (aiogram's ``ClientDecodeError``) or a network error is retried with
   back-off. The Sender (bulk messages) has its own policy and is left alone.
@@ -95,17 +95,20 @@ _current: ContextVar[CallbackAnswers | None] = ContextVar("callback_answers", de
 
 
 class TolerantCallbackAnswers(BaseRequestMiddleware):
-    """A callback answer only stops the button's spinner (or shows a short notice): it goes out
-    alongside the update's other requests instead of before them, and its failure is logged,
-    never raised. The update is finished only once its answers are out."""
+    """Side requests of an update — a callback answer (it only stops the button's spinner or
+    shows a short notice) and taking the buttons off a message whose buttons have done their
+    job (``editMessageReplyMarkup`` with no markup) — go out alongside the update's other
+    requests instead of before them, so the user waits one round trip for the answer, not two;
+    their failure is logged, never raised. The update is finished only once they are out."""
 
     async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
-        if not isinstance(method, AnswerCallbackQuery):
+        if not _is_side_request(method):
             return await make_request(bot, method)
         answers = _current.get()
         if answers is None:
             return await self._answer(make_request, bot, method)  # type: ignore[return-value]
-        answers.answered.add(method.callback_query_id)
+        if isinstance(method, AnswerCallbackQuery):
+            answers.answered.add(method.callback_query_id)
         answers.pending.append(asyncio.ensure_future(self._answer(make_request, bot, method)))
         return Response[bool](ok=True, result=True)  # type: ignore[return-value]
 
@@ -113,8 +116,16 @@ class TolerantCallbackAnswers(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         except (TelegramBadRequest, *TRANSIENT) as exc:
-            log.info("callback answer not delivered (%s); the action goes on", type(exc).__name__)
+            log.info(
+                "%s not delivered (%s); the action goes on", method_name(method), type(exc).__name__
+            )
             return Response[bool](ok=True, result=True)
+
+
+def _is_side_request(method: TelegramMethod[Any]) -> bool:
+    if isinstance(method, AnswerCallbackQuery):
+        return True
+    return isinstance(method, EditMessageReplyMarkup) and method.reply_markup is None
 
 
 class CallbackAnswersAlongside(BaseMiddleware):

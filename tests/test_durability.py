@@ -201,6 +201,42 @@ async def test_a_callback_answer_that_fails_does_not_abort_the_action(tg, emu) -
     assert ivan.status == "client"
 
 
+async def test_buttons_taken_off_go_out_alongside_the_next_message(tg, emu) -> None:
+    """Confirming a next step takes the buttons off the question and sends the card: side by
+    side, so the user waits one round trip for the card, not two. A failure to take them off
+    (the message too old to edit) does not stop the card."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Nina Sidebyside, Acme")
+    await rep.click("Open card")
+    await rep.click("Log touch")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Talked about the pilot")
+    await rep.send("send the proposal")
+    await rep.click("In 3 days")
+    emu.set_round_trip(0.4)
+    try:
+        start = len(emu.requests)
+        reply = await rep.click("Confirm")
+    finally:
+        emu.set_round_trip(0)
+    assert "Next step saved" in reply.text
+    done = {r.method: r.at for r in emu.requests[start:] if r.ok}
+    assert "editMessageReplyMarkup" in done and "sendMessage" in done
+    assert abs(done["sendMessage"] - done["editMessageReplyMarkup"]) < 0.2  # not 0.4 apart
+    # the same flow once more, the edit refused: the card still comes, no apology
+    await rep.click("Log touch")  # on the card just sent
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Sent it")
+    await rep.send("call back")
+    await rep.click("In 3 days")
+    emu.fail_next("editMessageReplyMarkup", 400, "Bad Request: message can't be edited")
+    reply = await rep.click("Confirm")
+    assert "Next step saved" in reply.text
+    assert "something went wrong" not in reply.text
+
+
 async def test_a_callback_answer_goes_out_alongside_the_reply_not_before_it(tg, emu) -> None:
     """With a round trip, a button's answer and the message it brings run side by side: the
     user waits one round trip for the card, not two."""
