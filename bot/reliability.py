@@ -76,7 +76,10 @@ class CommitThenTalk(BaseRequestMiddleware):
     async def __call__(self, make_request: Next[T], bot: Bot, method: Method[T]) -> Response[T]:
         uow.assert_no_open_write(method_name(method))
         session = update_session.get()
-        if session is not None:
+        # a side request goes out alongside (TolerantCallbackAnswers): nobody waits for it, so
+        # the read transaction need not end for it
+        alongside = _current.get() is not None and _is_side_request(method)
+        if session is not None and not alongside:
             await uow.end_read(session)
         return await make_request(bot, method)
 
