@@ -122,11 +122,21 @@ def _fast_writes(engine: Any) -> None:
 
 
 def _email_local(name: str, n: int) -> str:
-    return translit(name).lower().replace(" ", ".").replace("'", "") + str(n % 1000)
+    # the card's number keeps it unique in the team (migration 0013: one phone, one e-mail a team)
+    return translit(name).lower().replace(" ", ".").replace("'", "") + str(n)
+
+
+def _new_phone(rng: random.Random, used: set[str]) -> str:
+    """A random phone no other card of the seed has (at 1M cards random ones would repeat)."""
+    while (phone := f"+79{rng.randrange(10**9):09d}") in used:
+        pass
+    used.add(phone)
+    return phone
 
 
 async def _seed(url: str, n_contacts: int, n_touches: int, seed: int) -> None:
     rng = random.Random(seed)
+    phones: set[str] = set()
     engine = create_engine(url)
     _fast_writes(engine)
     await upgrade(engine)
@@ -196,7 +206,7 @@ async def _seed(url: str, n_contacts: int, n_touches: int, seed: int) -> None:
                     "icp_fit": rng.choice(("fits", "not_fit", "unknown")),
                     "status": rng.choice(STATUSES),
                     "stage": rng.choice(STAGES),
-                    "phone": f"+79{rng.randrange(10**9):09d}" if rng.random() < 0.8 else None,
+                    "phone": _new_phone(rng, phones) if rng.random() < 0.8 else None,
                     "email": (
                         f"{_email_local(name, cid)}@example.com" if rng.random() < 0.6 else None
                     ),
