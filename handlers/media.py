@@ -105,13 +105,8 @@ def create_router() -> Router:
         if contact is None or not files:
             await query.answer(views.nothing_to_attach(), show_alert=True)
             return
-        await media_svc.attach(
-            ctx.session,
-            contact_id=contact.id,
-            touch_id=None,
-            author_id=ctx.user.id,
-            media=files,
-            now=ctx.now(),
+        await media_svc.keep_on_card(
+            ctx.session, contact, author_id=ctx.user.id, media=files, now=ctx.now()
         )
         await state.update_data(loose_files=[])
         await query.answer()

@@ -80,6 +80,16 @@ async def attach(
     return rows
 
 
+async def keep_on_card(
+    session: AsyncSession, contact: Contact, *, author_id: int, media: list[NewMedia], now: datetime
+) -> list[TouchMedia]:
+    """Keep ``media`` on the card itself (a business card's photo, a file sent outside a
+    dialogue), not on one of its touches."""
+    return await attach(
+        session, contact_id=contact.id, touch_id=None, author_id=author_id, media=media, now=now
+    )
+
+
 async def on_touches(
     session: AsyncSession, touch_ids: Iterable[int]
 ) -> dict[int, list[TouchMedia]]:

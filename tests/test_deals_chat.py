@@ -262,52 +262,23 @@ async def test_the_timeline_reads_deals_on_both_backends(engine) -> None:
         team = Team(name="Sales", created_at=now)
         s.add(team)
         await s.flush()
-        rep = User(
-            tg_id=1,
-            first_name="Rita",
-            role="rep",
-            team_id=team.id,
-            created_at=now,
-            last_seen_at=now,
-        )
+        rep = User(tg_id=1, first_name="Rita", role="rep", team_id=team.id)
+        rep.created_at = rep.last_seen_at = now
         s.add(rep)
         await s.flush()
-        anna = Contact(
-            owner_id=rep.id,
-            team_id=team.id,
-            name="Anna",
-            created_at=now,
-            updated_at=now,
-            verified_at=now,
-        )
+        anna = Contact(owner_id=rep.id, team_id=team.id, name="Anna")
+        anna.created_at = anna.updated_at = anna.verified_at = now
         s.add(anna)
         await s.flush()
         later = now + timedelta(hours=1)
-        s.add_all(
-            [
-                Deal(
-                    contact_id=anna.id,
-                    author_id=rep.id,
-                    title="audit",
-                    amount=150000,
-                    currency="EUR",
-                    status="won",
-                    created_at=now,
-                    updated_at=later,
-                    closed_at=later,
-                ),
-                Deal(
-                    contact_id=anna.id,
-                    author_id=rep.id,
-                    title="",
-                    amount=9,
-                    currency="RUB",
-                    status="open",
-                    created_at=now + timedelta(minutes=1),
-                    updated_at=now,
-                ),
-            ]
-        )
+        for title, amount, currency, status, opened, closed in (
+            ("audit", 150000, "EUR", "won", now, later),
+            ("", 9, "RUB", "open", now + timedelta(minutes=1), None),
+        ):
+            deal = Deal(contact_id=anna.id, author_id=rep.id, title=title, amount=amount)
+            deal.currency, deal.status, deal.closed_at = currency, status, closed
+            deal.created_at, deal.updated_at = opened, closed or opened
+            s.add(deal)
         await s.commit()
         items, more = await timeline(s, anna.id, 0)
     assert not more
