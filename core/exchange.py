@@ -327,3 +327,32 @@ def read_csv(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:
         else:
             errors.append(item)
     return rows, errors
+
+
+# ----------------------------------------------------------------------- files sent to import
+CSV_EXTENSIONS = (".csv",)
+VCARD_EXTENSIONS = (".vcf", ".vcard")
+CSV_MIME = frozenset({"text/csv"})
+VCARD_MIME = frozenset({"text/vcard", "text/x-vcard"})
+SPREADSHEET_EXTENSIONS = (".xlsx", ".xls", ".ods", ".numbers")
+
+
+def file_kind(file_name: str | None, mime_type: str | None) -> str | None:
+    """ "csv", "vcard" or None, by the file name's extension, else by its MIME type."""
+    name = (file_name or "").lower()
+    if name.endswith(CSV_EXTENSIONS):
+        return "csv"
+    if name.endswith(VCARD_EXTENSIONS):
+        return "vcard"
+    mime = (mime_type or "").lower()
+    if mime in CSV_MIME:
+        return "csv"
+    if mime in VCARD_MIME:
+        return "vcard"
+    return None
+
+
+def for_import(file_name: str | None, mime_type: str | None) -> bool:
+    """A CSV or vCard to import, or a spreadsheet meant as one (/import says how to save it)."""
+    name = (file_name or "").lower()
+    return file_kind(file_name, mime_type) is not None or name.endswith(SPREADSHEET_EXTENSIONS)

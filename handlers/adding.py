@@ -115,13 +115,8 @@ async def attach_card_photo(contact: Any, state: FSMContext, ctx: Ctx) -> bool:
     photo = media_svc.from_state([(await state.get_data()).get("card_photo") or {}])
     if contact is None or not photo:
         return False
-    await media_svc.attach(
-        ctx.session,
-        contact_id=contact.id,
-        touch_id=None,
-        author_id=ctx.user.id,
-        media=photo,
-        now=ctx.now(),
+    await media_svc.keep_on_card(
+        ctx.session, contact, author_id=ctx.user.id, media=photo, now=ctx.now()
     )
     return True
 

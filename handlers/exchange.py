@@ -17,7 +17,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    Document,
     InlineKeyboardMarkup,
     Message,
 )
@@ -25,19 +24,15 @@ from aiogram.types import (
 from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _, ngettext
-from core.exchange import CSV_COLUMNS
+from core.exchange import CSV_COLUMNS, SPREADSHEET_EXTENSIONS, file_kind
 from services import exchange as svc
+from views import media as media_views
 from views.keyboards import InlineKeyboard
 from views.rendering import drop_keyboard, edit_text, h
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-CSV_EXTENSIONS = (".csv",)
-VCARD_EXTENSIONS = (".vcf", ".vcard")
-CSV_MIME = frozenset({"text/csv"})
-VCARD_MIME = frozenset({"text/vcard", "text/x-vcard"})
-SPREADSHEET_EXTENSIONS = (".xlsx", ".xls", ".ods", ".numbers")
 MESSAGE_BUDGET = 3800  # a preview stays one message (under Telegram's 4096), keyboard included
 MAX_LISTED = 15  # skipped rows listed in a preview; the rest are counted
 
@@ -268,21 +263,6 @@ def _failed() -> str:
 # ----------------------------------------------------------------------------------- router
 
 
-def _file_kind(document: Document) -> str | None:
-    """ "csv", "vcard" or None, by the file name's extension, else by its MIME type."""
-    name = (document.file_name or "").lower()
-    if name.endswith(CSV_EXTENSIONS):
-        return "csv"
-    if name.endswith(VCARD_EXTENSIONS):
-        return "vcard"
-    mime = (document.mime_type or "").lower()
-    if mime in CSV_MIME:
-        return "csv"
-    if mime in VCARD_MIME:
-        return "vcard"
-    return None
-
-
 def _timezone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
@@ -357,7 +337,7 @@ def create_router() -> Router:
         document = message.document
         assert document is not None
         filename = document.file_name or "file"
-        kind = _file_kind(document)
+        kind = file_kind(document.file_name, document.mime_type)
         if kind is None:
             if filename.lower().endswith(SPREADSHEET_EXTENSIONS):
                 await message.answer(
@@ -367,12 +347,7 @@ def create_router() -> Router:
                     )
                 )
             else:
-                await message.answer(
-                    _(
-                        "I can import only .csv and .vcf files; “{file}” is neither. "
-                        "/import explains the format."
-                    ).format(file=h(filename[:100]))
-                )
+                await message.answer(media_views.not_importable(filename))
             return
         if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
             await message.answer(_too_large())

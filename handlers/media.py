@@ -1,6 +1,7 @@
 """Voice notes, photos and documents sent on a card's dialogue: kept on the touch (while it is
 logged, or right after, while the next step is asked), a business card's photo while adding;
-and the timeline's buttons that send a kept file again."""
+a voice note or document out of any dialogue offered to the rep's latest cards; and the
+timeline's buttons that send a kept file again."""
 
 from __future__ import annotations
 
@@ -12,13 +13,24 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.context import Ctx
 from bot.filters import staff
+from core.exchange import for_import
 from services import contacts as svc
 from services import media as media_svc
 from views import adding as adding_views
 from views import media as views
+from views.callbacks import CardAction, CardCb
+from views.rendering import edit_text
 from views.states import AddForm, LogForm, NextForm
 
 MEDIA = F.voice | F.photo | F.document
+
+
+def loose(message: Message) -> bool:
+    """A voice note, or a document that is not for /import (a CSV, a vCard, a spreadsheet)."""
+    document = message.document
+    return message.voice is not None or (
+        document is not None and not for_import(document.file_name, document.mime_type)
+    )
 
 
 def create_router() -> Router:
@@ -71,6 +83,38 @@ def create_router() -> Router:
         await state.update_data(form={}, card_photo=found.as_dict())
         text, keyboard = adding_views.add_prompt()
         await message.answer(views.kept_for_card() + "\n\n" + text, reply_markup=keyboard)
+
+    @router.message(StateFilter(None), loose)
+    async def loose_file(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        """A voice note or a document out of any dialogue: kept waiting, with the latest cards
+        offered to put it on."""
+        found = views.incoming(message)
+        assert found is not None
+        waiting = (await state.get_data()).get("loose_files")
+        await state.update_data(loose_files=media_svc.loose(waiting, found))
+        cards = await media_svc.recent_cards(ctx.session, ctx.viewer.scope, ctx.user.id)
+        text, markup = views.attach_offer(found, cards)
+        await message.answer(text, reply_markup=markup)
+
+    @router.callback_query(views.AttachCb.filter())
+    async def attach_loose(
+        query: CallbackQuery, callback_data: views.AttachCb, state: FSMContext, ctx: Ctx
+    ) -> None:
+        contact = await svc.get(ctx.session, ctx.viewer.scope, callback_data.id)
+        files = media_svc.from_state((await state.get_data()).get("loose_files"))
+        if contact is None or not files:
+            await query.answer(views.nothing_to_attach(), show_alert=True)
+            return
+        await media_svc.keep_on_card(
+            ctx.session, contact, author_id=ctx.user.id, media=files, now=ctx.now()
+        )
+        await state.update_data(loose_files=[])
+        await query.answer()
+        text, markup = views.attached(
+            contact.name, len(files), CardCb(action=CardAction.OPEN, id=contact.id)
+        )
+        assert isinstance(query.message, Message)
+        await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(views.MediaCb.filter())
     async def send_again(

@@ -35,9 +35,21 @@ def _counts(found: privacy.Footprint) -> str:
             found.referral_links,
             ngettext("{n} referral link", "{n} referral links", found.referral_links),
         ),
+        (found.deals, ngettext("{n} deal title", "{n} deal titles", found.deals)),
     )
     parts = [text.format(n=n) for n, text in counted if n]
     return ", ".join(parts) if parts else _("no notes or answers")
+
+
+def _deals_kept(found: privacy.Footprint) -> str:
+    """What stays of the deals: their amounts and dates, which the pipeline figures count."""
+    if not found.deals:
+        return ""
+    return "\n\n" + ngettext(
+        "💼 {n} deal keeps only its amount and dates, for the pipeline figures.",
+        "💼 {n} deals keep only their amounts and dates, for the pipeline figures.",
+        found.deals,
+    ).format(n=found.deals)
 
 
 def card_preview(contact: Contact, found: privacy.Footprint) -> str:
@@ -47,7 +59,7 @@ def card_preview(contact: Contact, found: privacy.Footprint) -> str:
         "Survey links stop working and nothing more is planned for them.\n\nWhat the metrics "
         "count stays, without the person: that the card, its touches and its scores existed. "
         "The erasure is logged with your name."
-    ).format(name=h(contact.name), counts=_counts(found))
+    ).format(name=h(contact.name), counts=_counts(found)) + _deals_kept(found)
 
 
 def self_preview(found: privacy.Footprint) -> str:

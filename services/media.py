@@ -9,14 +9,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scope import Scope
-from storage.models import Contact, TouchMedia
+from storage.models import Contact, Touch, TouchMedia
 from storage.uow import writing
 
 KINDS = ("voice", "photo", "document")
+LOOSE_LIMIT = 10  # files sent outside a dialogue, waiting for the card they go on
+RECENT_CARDS = 4  # the cards offered for them
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,16 @@ async def attach(
     return rows
 
 
+async def keep_on_card(
+    session: AsyncSession, contact: Contact, *, author_id: int, media: list[NewMedia], now: datetime
+) -> list[TouchMedia]:
+    """Keep ``media`` on the card itself (a business card's photo, a file sent outside a
+    dialogue), not on one of its touches."""
+    return await attach(
+        session, contact_id=contact.id, touch_id=None, author_id=author_id, media=media, now=now
+    )
+
+
 async def on_touches(
     session: AsyncSession, touch_ids: Iterable[int]
 ) -> dict[int, list[TouchMedia]]:
@@ -96,3 +108,26 @@ async def get(session: AsyncSession, scope: Scope, media_id: int) -> TouchMedia 
         .join(Contact, Contact.id == TouchMedia.contact_id)
         .where(TouchMedia.id == media_id, scope.condition())
     )
+
+
+def loose(waiting: Iterable[Mapping[str, Any]] | None, new: NewMedia) -> list[dict[str, Any]]:
+    """The files sent outside any dialogue, waiting for a card, with ``new`` added (the
+    latest ``LOOSE_LIMIT``), as dialogue state keeps them."""
+    return [m.as_dict() for m in [*from_state(waiting), new][-LOOSE_LIMIT:]]
+
+
+async def recent_cards(session: AsyncSession, scope: Scope, user_id: int) -> list[Contact]:
+    """The cards a file sent outside a dialogue most likely goes on: the user's own or ones
+    they logged a touch on, live, in their scope, the latest changed first."""
+    touched = exists().where(Touch.contact_id == Contact.id, Touch.author_id == user_id)
+    rows = await session.scalars(
+        select(Contact)
+        .where(
+            scope.condition(),
+            Contact.archived_at.is_(None),
+            or_(Contact.owner_id == user_id, touched),
+        )
+        .order_by(Contact.updated_at.desc(), Contact.id.desc())
+        .limit(RECENT_CARDS)
+    )
+    return list(rows)

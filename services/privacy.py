@@ -54,6 +54,7 @@ class Footprint:
     referral_links: int = 0
     due_work: int = 0
     account: bool = False
+    deals: int = 0  # their titles go; amounts, currencies and dates stay (pipeline, won)
 
     def __add__(self, other: Footprint) -> Footprint:
         return Footprint(
@@ -65,6 +66,7 @@ class Footprint:
             self.referral_links + other.referral_links,
             self.due_work + other.due_work,
             self.account or other.account,
+            self.deals + other.deals,
         )
 
 
@@ -103,6 +105,7 @@ async def footprint(session: AsyncSession, contact_ids: list[int]) -> Footprint:
                 DueWork.contact_id.in_(ids), DueWork.status.in_(OPEN_WORK)
             ),
         ),
+        deals=await _count(session, select(func.count(Deal.id)).where(Deal.contact_id.in_(ids))),
     )
 
 

@@ -1,4 +1,4 @@
-"""A card's history, newest first: touches and the events of its fields, one page at a time."""
+"""A card's history, newest first: touches, the events of its fields, files and deals, a page at a time."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, literal, select
+from sqlalchemy import Select, String, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.deals import DealStatus
 from services import media as media_svc
 from services.contacts import DONE_MARK
-from storage.models import ContactEvent, Touch, TouchMedia
+from storage.models import ContactEvent, Deal, Touch, TouchMedia
 
 
 @dataclass
@@ -39,19 +40,33 @@ def _rows(kind: Any, *columns: Any) -> Select[Any]:
 async def timeline(
     session: AsyncSession, contact_id: int, page: int, page_size: int = 10
 ) -> tuple[list[TimelineItem], bool]:
-    """Touches and changes, newest first; returns (items, has_more)."""
-    t, e, m = Touch, ContactEvent, TouchMedia
+    """Touches, changes, files kept on the card and deals (opened; won or lost), newest first;
+    returns (items, has_more)."""
+    t, e, m, d = Touch, ContactEvent, TouchMedia, Deal
     touches = _rows(
         literal("touch"), t.occurred_at, t.author_id, t.type, t.direction, t.summary, t.id
     )
     events = _rows(e.field, e.at, e.actor_id, e.old_value, e.new_value, None, e.id)
     on_card = _rows(literal("media"), m.at, m.author_id, m.kind, m.file_name, None, m.id)
+    # a deal: "deal" when it was opened, "deal_won" / "deal_lost" when it was closed;
+    # a = its currency, b = its amount in minor units, text = what it is for
+    amount = cast(d.amount, String)
+    opened = _rows(literal("deal"), d.created_at, d.author_id, d.currency, amount, d.title, d.id)
+    closed = _rows(
+        literal("deal_").concat(d.status), d.closed_at, None, d.currency, amount, d.title, d.id
+    )
+    opened = opened.where(Deal.contact_id == contact_id)
+    closed = closed.where(
+        Deal.contact_id == contact_id,
+        Deal.closed_at.is_not(None),
+        Deal.status != DealStatus.OPEN.value,
+    )
     touches = touches.where(Touch.contact_id == contact_id)
     events = events.where(ContactEvent.contact_id == contact_id)
     on_card = on_card.where(  # files kept on the card itself (a business card's photo)
         TouchMedia.contact_id == contact_id, TouchMedia.touch_id.is_(None)
     )
-    union = touches.union_all(events, on_card).subquery()
+    union = touches.union_all(events, on_card, opened, closed).subquery()
     rows = await session.execute(
         select(union)
         .order_by(union.c.at.desc(), union.c.id.desc())

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from storage.models import Contact, Deal
+from services.timeline import timeline
+from storage.db import create_session_factory
+from storage.models import Contact, Deal, Team, User
 from tests.helpers import another_rep, team_with_rep
 
 NB = "\u00a0"  # Babel's Russian group and currency separators
@@ -191,3 +194,97 @@ async def test_export_history_lists_the_deals(tg, emu) -> None:
     [deal] = [r for r in rows if r["what"] == "deal"]
     assert (deal["contact"], deal["type"], deal["text"]) == ("Anna", "open", "website")
     assert (deal["amount"], deal["currency"], deal["close_on"]) == ("12000.5", "RUB", "2026-12-31")
+
+
+@pytest.mark.parametrize(
+    ("language", "opened", "won", "lost", "stage", "timeline", "older"),
+    [
+        (
+            "en",
+            "💼 New deal: €1,500 — audit",
+            "🏆 Deal won: €1,500 — audit",
+            "✖️ Deal lost: RUB5,000 — pilot",
+            "stage: identification → commercial",
+            "Timeline",
+            "Older »",
+        ),
+        (
+            "ru",
+            f"💼 Новая сделка: 1{NB}500{NB}€ — audit",
+            f"🏆 Сделка выиграна: 1{NB}500{NB}€ — audit",
+            f"✖️ Сделка проиграна: 5{NB}000{NB}₽ — pilot",
+            "этап: идентификация → коммерческое взаимодействие",
+            "История",
+            "Старые »",
+        ),
+    ],
+)
+async def test_deals_are_on_the_card_timeline(
+    tg, clock, language, opened, won, lost, stage, timeline, older
+) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Anna, Acme")
+    clock.advance(minutes=5)
+    await add_deal(rep, "Anna", "1.5k EUR audit")
+    clock.advance(minutes=5)
+    await add_deal(rep, "Anna", "5000 RUB pilot")
+    clock.advance(minutes=5)
+    await rep.click("audit")
+    await rep.click("🏆")
+    clock.advance(minutes=5)
+    await rep.send("/find Anna")
+    await rep.click("💼")
+    await rep.click("pilot")
+    await rep.click("✖️")
+    await rep.send("/find Anna")
+    reply = await rep.click("🕓")
+    assert timeline in reply.text
+    for line in (opened, won, lost, stage):
+        assert line in reply.text
+    text = reply.text
+    assert text.index(lost) < text.index(won) < text.index(opened)  # newest first
+    # more deals push the older history onto the next page, which still holds it
+    for n in range(8):
+        clock.advance(minutes=1)
+        await add_deal(rep, "Anna", f"{n + 1}00 EUR")
+    await rep.send("/find Anna")
+    reply = await rep.click("🕓")
+    assert opened not in reply.text and older in reply.buttons
+    reply = await rep.click(older)
+    assert opened in reply.text
+
+
+async def test_the_timeline_reads_deals_on_both_backends(engine) -> None:
+    """The union of the timeline's sources (a deal's amount cast to text, "deal_" and its status
+    joined) on SQLite and PostgreSQL alike."""
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    async with create_session_factory(engine)() as s:
+        team = Team(name="Sales", created_at=now)
+        s.add(team)
+        await s.flush()
+        rep = User(tg_id=1, first_name="Rita", role="rep", team_id=team.id)
+        rep.created_at = rep.last_seen_at = now
+        s.add(rep)
+        await s.flush()
+        anna = Contact(owner_id=rep.id, team_id=team.id, name="Anna")
+        anna.created_at = anna.updated_at = anna.verified_at = now
+        s.add(anna)
+        await s.flush()
+        later = now + timedelta(hours=1)
+        for title, amount, currency, status, opened, closed in (
+            ("audit", 150000, "EUR", "won", now, later),
+            ("", 9, "RUB", "open", now + timedelta(minutes=1), None),
+        ):
+            deal = Deal(contact_id=anna.id, author_id=rep.id, title=title, amount=amount)
+            deal.currency, deal.status, deal.closed_at = currency, status, closed
+            deal.created_at, deal.updated_at = opened, closed or opened
+            s.add(deal)
+        await s.commit()
+        items, more = await timeline(s, anna.id, 0)
+    assert not more
+    assert [(i.kind, i.a, i.b, i.text) for i in items] == [
+        ("deal_won", "EUR", "150000", "audit"),
+        ("deal", "RUB", "9", ""),
+        ("deal", "EUR", "150000", "audit"),
+    ]
+    assert items[0].at == later and items[0].actor_id is None and items[1].actor_id == rep.id

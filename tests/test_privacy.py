@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.config import Settings
-from storage.models import Base, Contact, PrivacyLog, Survey, Touch, User
+from storage.models import Base, Contact, Deal, PrivacyLog, Survey, Touch, User
 from tests.conftest import ADMIN_ID
 from tests.helpers import team_with_rep
+from tests.test_deals_chat import add_deal
 
 PHONE = "+79995550123"
 SECRETS = [
@@ -135,3 +136,36 @@ async def test_a_forged_forget_button_outside_the_scope_erases_nothing(tg, emu, 
     assert "not found" in (reply.answer or {}).get("text", "")
     async with tg.app.session_factory() as s:
         assert (await s.scalar(select(Contact))).name == "Yuri Safe"
+
+
+@pytest.mark.parametrize(
+    ("language", "deals", "counted", "kept"),
+    [
+        ("en", 1, "1 deal title", "💼 1 deal keeps only its amount and dates"),
+        ("en", 2, "2 deal titles", "💼 2 deals keep only their amounts and dates"),
+        ("ru", 1, "1 название сделки", "💼 1 сделка сохранит только сумму и даты"),
+        ("ru", 3, "3 названия сделок", "💼 3 сделки сохранят только суммы и даты"),
+        ("ru", 5, "5 названий сделок", "💼 5 сделок сохранят только суммы и даты"),
+    ],
+)
+async def test_the_forget_preview_counts_the_deals_and_forget_erases_their_titles(
+    tg, language, deals, counted, kept
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Zinaida Quartzova, Quasar Ltd")
+    for n in range(deals):
+        await add_deal(rep, "Zinaida", f"{n + 1}000 RUB secret merger {n}")
+    if language == "ru":
+        await manager.send("/settings")
+        await manager.click("Language")
+        await manager.click("Русский")
+    reply = await manager.send("/forget Zinaida")
+    assert counted in reply.text and kept in reply.text
+    reply = await manager.click("🗑")
+    async with tg.app.session_factory() as s:
+        found = list(await s.scalars(select(Deal).order_by(Deal.id)))
+        [entry] = list(await s.scalars(select(PrivacyLog)))
+    assert [(d.title, d.amount) for d in found] == [("", (n + 1) * 100000) for n in range(deals)]
+    assert f'"deals": {deals}' in entry.counts
+    leftovers = [v for v in await every_text_value(tg) if "secret merger" in v]
+    assert leftovers == []

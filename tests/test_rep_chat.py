@@ -207,3 +207,77 @@ async def test_forgetting_a_card_erases_its_kept_files(tg) -> None:
     assert "Erased" in reply.text
     async with tg.app.session_factory() as s:
         assert await s.scalar(select(TouchMedia)) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "got_voice", "which", "kept", "on_timeline", "none_open", "no_cards"),
+    [
+        (
+            "en",
+            "🎤 Got the voice note. Which card should it go on?",
+            "Or open the card (/find name), tap 📝 Log touch and send the file there.",
+            "📎 2 files kept on the card of Anna Smirnova",
+            ["📎 voice note kept on the card", "📎 document kept on the card"],
+            "Nothing is waiting to be attached",
+            "📄 Got the document. To keep it on a card: open the card (/find name)",
+        ),
+        (
+            "ru",
+            "🎤 Получено: голосовое сообщение. К какой карточке его прикрепить?",
+            "Или откройте карточку (/find имя), нажмите 📝 Записать касание",
+            "📎 2 файла сохранены в карточке Anna Smirnova",
+            ["📎 голосовое сообщение: сохранено в карточке", "📎 документ: сохранено в карточке"],
+            "Прикреплять нечего",
+            "📄 Получено: документ. Чтобы сохранить его в карточке: откройте карточку",
+        ),
+    ],
+)
+async def test_a_loose_voice_note_or_document_is_offered_to_the_latest_cards(
+    tg, clock, language, got_voice, which, kept, on_timeline, none_open, no_cards
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Anna Smirnova, Acme")
+    clock.advance(minutes=1)
+    await rep.send("/add Boris Petrov, Beta")
+    reply = await rep.send_voice()  # no dialogue open
+    assert got_voice in reply.text and which in reply.text
+    assert reply.buttons == ["📎 Boris Petrov · Beta", "📎 Anna Smirnova · Acme"]
+    offer = rep.last_with_buttons()
+    reply = await rep.send_document("contract.pdf", b"%PDF a contract")
+    assert "Anna Smirnova" in " ".join(reply.buttons)
+    assert ".csv" in reply.text and "contract.pdf" in reply.text  # in case it was for /import
+    reply = await rep.click("Anna Smirnova")
+    assert kept in reply.text
+    async with tg.app.session_factory() as s:
+        anna = await s.scalar(select(Contact).where(Contact.name == "Anna Smirnova"))
+        media = list(await s.scalars(select(TouchMedia).order_by(TouchMedia.id)))
+    assert [(m.contact_id, m.touch_id, m.kind) for m in media] == [
+        (anna.id, None, "voice"),
+        (anna.id, None, "document"),
+    ]
+    assert media[1].file_name == "contract.pdf"
+    reply = await rep.click(1)  # Open card
+    reply = await rep.click("🕓")
+    assert all(line in reply.text for line in on_timeline)
+    reply = await rep.click("📄 1")
+    assert [m for m in reply.messages if "document" in m]
+    reply = await rep.click("Boris", offer)  # the first offer: its file is on Anna's card
+    assert none_open in reply.answer["text"]
+    # a CSV is still an import, and a photo still starts an add
+    reply = await rep.send_document("people.csv", b"name\nCarl\n")
+    assert "Anna" not in " ".join(reply.buttons) and "📎" not in reply.text
+    await rep.send("/cancel")
+    reply = await rep.send_photo()
+    assert "📇" in reply.text
+    # a rep with no cards yet is told how; a card out of the viewer's scope gets nothing
+    oleg = await another_rep(tg, manager, 3004, "Oleg")
+    if language == "ru":
+        await oleg.send("/settings")
+        await oleg.click("Language")
+        await oleg.click("Русский")
+    reply = await oleg.send_document("notes.txt", b"notes")
+    assert no_cards in reply.text and reply.buttons == []
+    reply = await oleg.tap_data(f"ma:{anna.id}")
+    assert none_open in reply.answer["text"]
+    async with tg.app.session_factory() as s:
+        assert len(list(await s.scalars(select(TouchMedia)))) == 2

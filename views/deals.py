@@ -218,3 +218,20 @@ def digest_section(f: DealFigures, lang: str) -> str:
             ngettext("{n} new deal", "{n} new deals", f.new).format(n=f.new),
         ]
     )
+
+
+# ------------------------------------------------------------------------------ the timeline
+TIMELINE_EVENTS = ("deal", "deal_won", "deal_lost")  # services.timeline's deal items
+
+
+def timeline_event(
+    kind: str, currency: str | None, minor: str | None, title: str | None, lang: str
+) -> str:
+    """A deal on the card's timeline: opened, won or lost, with its amount and what it is for."""
+    texts = {
+        "deal": _("💼 New deal: {amount}"),
+        "deal_won": _("🏆 Deal won: {amount}"),
+        "deal_lost": _("✖️ Deal lost: {amount}"),
+    }
+    amount = h(format_minor(int(minor or 0), currency or "", lang))
+    return texts[kind].format(amount=amount) + (f" — {h(title)}" if title else "")

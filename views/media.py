@@ -8,18 +8,28 @@ from typing import TYPE_CHECKING
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, Message
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from services.media import NewMedia
 from views.callbacks import CardCb
 from views.keyboards import InlineKeyboard
 from views.rendering import h
 
 if TYPE_CHECKING:
+    from aiogram.types import InlineKeyboardMarkup
+
     from services.timeline import TimelineItem
+    from storage.models import Contact
 
 
 class MediaCb(CallbackData, prefix="md"):
     """Send a kept file again; ``id`` is re-checked against the viewer's scope."""
+
+    id: int
+
+
+class AttachCb(CallbackData, prefix="ma"):
+    """Put the files sent outside a dialogue on this card; ``id`` is re-checked against the
+    viewer's scope."""
 
     id: int
 
@@ -116,3 +126,49 @@ def attached_to_card(name: str) -> str:
 
 def gone() -> str:
     return _("This file is no longer available.")
+
+
+def not_importable(file_name: str) -> str:
+    return _(
+        "I can import only .csv and .vcf files; “{file}” is neither. /import explains the format."
+    ).format(file=h(file_name[:100]))
+
+
+def attach_offer(found: NewMedia, cards: list[Contact]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A voice note or a document sent outside any dialogue: which card should it go on? (A
+    document may have been meant for /import: what it takes is said too.)"""
+    text, markup = _attach_offer(found.kind, cards)
+    if found.kind == "document":
+        text += "\n\n" + not_importable(found.file_name or "file")
+    return text, markup
+
+
+def _attach_offer(kind: str, cards: list[Contact]) -> tuple[str, InlineKeyboardMarkup | None]:
+    got = _("{icon} Got the {kind}.").format(icon=ICONS.get(kind, "📎"), kind=kind_name(kind))
+    how = _("Or open the card (/find name), tap 📝 Log touch and send the file there.")
+    if not cards:
+        return got + " " + _(
+            "To keep it on a card: open the card (/find name), tap 📝 Log touch and send the "
+            "file there."
+        ), None
+    kb = InlineKeyboard()
+    for c in cards:
+        title = c.name + (f" · {c.company}" if c.company else "")
+        kb.button(text="📎 " + title[:56], callback_data=AttachCb(id=c.id))
+    kb.adjust(1)
+    return got + " " + _("Which card should it go on?") + "\n" + how, kb.as_markup()
+
+
+def attached(name: str, count: int, open_card: CardCb) -> tuple[str, InlineKeyboardMarkup]:
+    text = ngettext(
+        "📎 {n} file kept on the card of <b>{name}</b>: its 🕓 Timeline sends it again.",
+        "📎 {n} files kept on the card of <b>{name}</b>: its 🕓 Timeline sends them again.",
+        count,
+    ).format(n=count, name=h(name))
+    kb = InlineKeyboard()
+    kb.button(text=_("Open card"), callback_data=open_card)
+    return text, kb.as_markup()
+
+
+def nothing_to_attach() -> str:
+    return _("Nothing is waiting to be attached: send the file again.")

@@ -13,6 +13,7 @@ from aiogram.types import (
 from bot.i18n import _
 from core.nextstep import format_local
 from services.timeline import TimelineItem
+from views import deals as deal_views
 from views import media as media_views
 from views.callbacks import CardAction, CardCb
 from views.keyboards import InlineKeyboard
@@ -44,6 +45,9 @@ def timeline_text(
             body = ""
         elif it.kind == "next_step":
             head = f"{when} · {next_step_event(it.extra, it.b, tz, lang)}"
+            body = ""
+        elif it.kind in deal_views.TIMELINE_EVENTS:
+            head = f"{when} · {deal_views.timeline_event(it.kind, it.a, it.b, it.text, lang)}"
             body = ""
         elif it.kind in NPS_EVENTS:
             head, body = f"{when} · {nps_event(it)}", ""
