@@ -39,16 +39,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession  # noqa: E402
 
 from bench import bench_contacts as bc  # noqa: E402
+from bench.bulkload import bulk_loaded  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.i18n import create_i18n  # noqa: E402
 from core.roles import Role  # noqa: E402
 from services import digest as dg  # noqa: E402
 from services import metrics as mx  # noqa: E402
-from services import reports, rollup_marks, rollup_moves, rollup_replies, rollups  # noqa: E402
+from services import reports, rollup_moves  # noqa: E402
 from services.followups import Rules  # noqa: E402
 from storage.db import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -546,62 +547,10 @@ SEEDED = ("contacts", "contact_events", "touches", "surveys", "nps_cases", "due_
 
 
 async def _seed_sqlite(path: Path, n_contacts: int, n_touches: int) -> None:
-    """Bulk-loaded as a restore would be: the seeded tables' indexes and triggers (the text
-    index's, the rollups') are dropped first and the rows written without a journal, then the
-    indexes are built once each, the text index and every rollup rebuilt by their set-based
-    statements (as the migrations do on an existing database), and the triggers put back.
-    Keeping them during the load maintained a dozen B-trees and four rollups row by row: 100k
-    cards took minutes, 1M would take hours."""
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    await upgrade(engine)
-    await engine.dispose()
-    engine = create_engine(f"sqlite+aiosqlite:///{path}", pool_size=1, max_overflow=0)
-
-    def unjournaled(dbapi_conn: Any, _record: Any) -> None:
-        cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-400000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    event.listen(engine.sync_engine, "connect", unjournaled)
-    names = ", ".join(f"'{t}'" for t in SEEDED)
-    async with engine.connect() as conn:
-        schema = (
-            await conn.execute(
-                text(
-                    "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                    f"AND sql IS NOT NULL AND tbl_name IN ({names})"  # noqa: S608
-                )
-            )
-        ).all()
-        for kind, name, _sql in schema:
-            await conn.execute(text(f'DROP {kind.upper()} "{name}"'))
-        await conn.commit()
-    await seed(engine, n_contacts, n_touches, last_touches=False)
-    t0 = time.perf_counter()
-    async with engine.connect() as conn:
-        for kind, _name, sql in schema:
-            if kind == "index":
-                await conn.execute(text(sql))
-        await conn.commit()
-        t1 = time.perf_counter()
-        print(f"  indexes built: {t1 - t0:.1f} s", flush=True)
-        await set_last_touches(conn)
-        rebuild = rollups.rebuild_sql("sqlite") + rollup_marks.rebuild_sql("sqlite")
-        rebuild += rollup_replies.rebuild_sql("sqlite") + rollup_moves.rebuild_sql("sqlite")
-        rebuild += ["INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')"]
-        for sql in rebuild:
-            await conn.execute(text(sql))
-        for kind, _name, sql in schema:
-            if kind == "trigger":
-                await conn.execute(text(sql))
-        await conn.commit()
-        print(f"  last touches, rollups, text index: {time.perf_counter() - t1:.1f} s", flush=True)
-    await engine.dispose()
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    async with engine.connect():  # back to WAL, as the bot opens it
-        pass
-    await engine.dispose()
+    """Bulk-loaded (bench/bulkload.py): the seeded tables' indexes and triggers off during the
+    load, built back once after it, the rollups and the text index rebuilt."""
+    async with bulk_loaded(path, SEEDED, before_rebuild=set_last_touches) as engine:
+        await seed(engine, n_contacts, n_touches, last_touches=False)
 
 
 async def _prepare(path: Path, admin_url: str | None, pg_name: str, reuse: bool) -> None:
