@@ -62,9 +62,8 @@ async def save_or_ask_duplicate(
     """Every add goes through here: a possible duplicate, or a card of the team with the same
     phone, e-mail or Telegram id, is shown before anything is saved."""
     scope = ctx.viewer.scope
-    conflicts = await svc.team_conflicts(
-        ctx.session, team_id=ctx.user.team_id, owner_id=ctx.user.id, values=data, viewer=scope
-    )
+    # the team's cards are read last: on PostgreSQL each statement sees the latest commits, so
+    # a teammate's card that the look-alike search saw is then named as in the team, too
     found = await svc.duplicates(
         ctx.session,
         scope,
@@ -73,6 +72,9 @@ async def save_or_ask_duplicate(
         phone=data.get("phone"),
         email=data.get("email"),
         tg_user_id=data.get("tg_user_id"),
+    )
+    conflicts = await svc.team_conflicts(
+        ctx.session, team_id=ctx.user.team_id, owner_id=ctx.user.id, values=data, viewer=scope
     )
     added = None
     if not conflicts and not found:

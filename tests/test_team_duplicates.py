@@ -295,3 +295,45 @@ async def test_import_refuses_when_a_teammate_took_a_value_after_the_preview(cha
     reply = await bob.click("Import", reply.last)
     assert "changed after this preview" in reply.text
     assert [c.name for c in await cards(chat)] == ["Larry Early"]
+
+
+async def test_a_teammates_card_saved_between_the_two_checks_is_named_as_in_the_team(
+    chat,  # noqa: ANN001
+) -> None:
+    """A teammate's card with the phone is committed while the add is being checked, after the
+    first of its two reads: on PostgreSQL (each statement sees the latest commits) the second
+    read sees it. The one being added is still told it is already in the team (the check that
+    names it runs last), never only that it looks like a possible duplicate. (Found as a flaky
+    run of the race test above: 5 of 6 told "Already in the team".)"""
+    from sqlalchemy import event
+    from sqlalchemy.util import await_
+
+    from storage.models import User
+
+    _admin, manager, rita = await team_with_rep(chat)
+    engine = chat.app.engine.sync_engine
+    fired: list[str] = []
+
+    async def rival_card() -> None:
+        async with chat.app.session_factory() as s, writing(s):
+            owner = await s.scalar(select(User).where(User.tg_id == rita.id))
+            assert owner is not None
+            anna = Contact(
+                owner_id=owner.id, team_id=owner.team_id, name="Anna", phone="+79991234567"
+            )
+            anna.created_at = anna.updated_at = anna.verified_at = chat.clock.now()
+            s.add(anna)
+
+    def after(_conn, _cursor, statement: str, *_args) -> None:  # noqa: ANN001
+        if not fired and "FROM contacts" in statement and statement.lstrip().startswith("SELECT"):
+            fired.append(statement)
+            await_(rival_card())
+
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        reply = await manager.send(f"/add Anna, {PHONE}")
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+    assert fired
+    assert "Already in the team" in reply.text and "same phone" in reply.text
+    assert [c.phone for c in await cards(chat)] == ["+79991234567"]
