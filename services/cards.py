@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.timeline import TimelineItem, timeline
@@ -24,13 +24,18 @@ class CardData:
     can_forget: bool = False  # a manager or an admin may erase the person (/forget)
 
 
+# built once: every card shown runs them
+_LAST_TOUCH = (
+    select(Touch)
+    .where(Touch.contact_id == bindparam("contact_id"))
+    .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+    .limit(1)
+)
+_USERS = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
-    return await session.scalar(
-        select(Touch)
-        .where(Touch.contact_id == contact_id)
-        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
-        .limit(1)
-    )
+    return await session.scalar(_LAST_TOUCH, {"contact_id": contact_id})
 
 
 async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> CardData:
@@ -55,7 +60,7 @@ async def actor_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     """The people named in a timeline, by user id."""
     if not ids:
         return {}
-    rows = await session.scalars(select(User).where(User.id.in_(ids)))
+    rows = await session.scalars(_USERS, {"ids": list(ids)})
     return {u.id: u.display_name for u in rows}
 
 

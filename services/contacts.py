@@ -6,6 +6,7 @@ an admin everything; a card outside the scope is simply "not found".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,8 @@ from typing import Any, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
+    bindparam,
     or_,
     select,
 )
@@ -170,8 +173,13 @@ async def add(
     raise RuntimeError("a card could not be added: its values kept being taken")
 
 
+@functools.cache
+def _get_in(kind: str) -> Select[tuple[Contact]]:
+    return select(Contact).where(Contact.id == bindparam("contact_id"), Scope.bound_condition(kind))
+
+
 async def get(session: AsyncSession, scope: Scope, contact_id: int) -> Contact | None:
-    return await session.scalar(select(Contact).where(Contact.id == contact_id, scope.condition()))
+    return await session.scalar(_get_in(scope.kind), {"contact_id": contact_id, **scope.params})
 
 
 async def duplicates(

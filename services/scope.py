@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy import ColumnElement, bindparam, or_, true
 
 from core.roles import Role
 from storage.models import Contact, User
@@ -28,3 +28,26 @@ class Scope:
         if self.role is Role.MANAGER and self.team_id is not None:
             return or_(Contact.team_id == self.team_id, Contact.owner_id == self.user_id)
         return Contact.owner_id == self.user_id
+
+    # A statement run on every update is built once (building one and its cache key costs as
+    # much as running it): with the condition of the scope's kind in bound parameters, and
+    # ``params`` as their values.
+    @property
+    def kind(self) -> str:
+        if self.role is Role.ADMIN:
+            return "all"
+        return "team" if self.role is Role.MANAGER and self.team_id is not None else "own"
+
+    @property
+    def params(self) -> dict[str, int | None]:
+        return {"scope_user": self.user_id, "scope_team": self.team_id}
+
+    @staticmethod
+    def bound_condition(kind: str) -> ColumnElement[bool]:
+        """:meth:`condition` of a scope of ``kind``, its values bound to :attr:`params`."""
+        user, team = bindparam("scope_user"), bindparam("scope_team")
+        if kind == "all":
+            return true()
+        if kind == "team":
+            return or_(Contact.team_id == team, Contact.owner_id == user)
+        return Contact.owner_id == user

@@ -8,9 +8,11 @@ the second of two concurrent taps find the first (on PostgreSQL it waits for it 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,13 +29,24 @@ async def first(
     """True for the first tap of this button on this message (call it inside a write block)."""
     if not in_write():
         raise RuntimeError("record a tap in the write block of the work it guards")
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
-        insert(ButtonTap)
-        .values(chat_id=chat_id, message_id=message_id, data=data[:64], at=now)
-        .on_conflict_do_nothing(index_elements=["chat_id", "message_id", "data"])
+        _record_tap(session.bind.dialect.name),
+        {"chat_id": chat_id, "message_id": message_id, "data": data[:64], "at": now},
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _record_tap(dialect: str) -> Any:
+    """Built once per dialect: every button tap runs it."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = ("chat_id", "message_id", "data", "at")
+    table = ButtonTap.__table__  # not the entity: that would make it an ORM bulk insert
+    return (
+        insert(table)
+        .values({n: bindparam(n, type_=table.c[n].type) for n in columns})
+        .on_conflict_do_nothing(index_elements=["chat_id", "message_id", "data"])
+    )
 
 
 async def forget_old(session: AsyncSession, *, now: datetime) -> int:

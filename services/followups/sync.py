@@ -3,11 +3,12 @@ package docstring, ``services/followups/__init__.py``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,19 +61,7 @@ async def sync_due_work(
         return  # merged away meanwhile
     contact = locked
     owner = await session.get(User, contact.owner_id)
-    rows = list(
-        await session.scalars(
-            select(DueWork)
-            .where(
-                DueWork.contact_id == contact.id,
-                DueWork.kind.in_(CARD_KINDS),
-                DueWork.status.in_(OPEN),
-            )
-            .order_by(DueWork.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    rows = list(await session.scalars(_OPEN_ROWS, {"contact_id": contact.id}))
     of = {k: [r for r in rows if r.kind == k] for k in CARD_KINDS}
     await _sync_reminder(session, contact, owner, of[REMINDER], now=now, rules=rules, renew=renew)
     if owner is None:
@@ -87,18 +76,37 @@ async def lock_card(session: AsyncSession, contact: Contact) -> Contact | None:
     """The card's row, locked for this unit of work (PostgreSQL; SQLite's writer lock already
     serialises) and read afresh: concurrent taps apply one after another."""
     await session.flush()
-    return await session.scalar(
-        select(Contact)
-        .where(Contact.id == contact.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return await session.scalar(_LOCK_CARD, {"contact_id": contact.id})
+
+
+# Every touch, step and tap runs these: built once (building a statement and its cache key
+# costs about as much as running it), the values bound at each run.
+_LOCK_CARD = (
+    select(Contact)
+    .where(Contact.id == bindparam("contact_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_OPEN_ROWS = (
+    select(DueWork)
+    .where(
+        DueWork.contact_id == bindparam("contact_id"),
+        DueWork.kind.in_(CARD_KINDS),
+        DueWork.status.in_(OPEN),
     )
+    .order_by(DueWork.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_TOUCHED_SINCE = (
+    select(Touch.id)
+    .where(Touch.contact_id == bindparam("contact_id"), Touch.occurred_at >= bindparam("since"))
+    .limit(1)
+)
 
 
 async def _touched_since(session: AsyncSession, contact_id: int, since: datetime) -> bool:
-    found = await session.scalar(
-        select(Touch.id).where(Touch.contact_id == contact_id, Touch.occurred_at >= since).limit(1)
-    )
+    found = await session.scalar(_TOUCHED_SINCE, {"contact_id": contact_id, "since": since})
     return found is not None
 
 
@@ -213,10 +221,19 @@ async def _upsert_reminder(
         "created_at": now,
     }
     dialect = session.bind.dialect.name if session.bind else "sqlite"
+    await session.execute(_upsert(dialect, tuple(values)), values)
+
+
+@functools.cache
+def _upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """The reminder's upsert for ``dialect``, built once (its values bound at each run)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(DueWork).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[DueWork.contact_id],
+    # the table, not the entity: with values given at run time, an entity's insert would be
+    # an ORM bulk insert
+    table = DueWork.__table__
+    stmt = insert(table).values({n: bindparam(n, type_=table.c[n].type) for n in columns})
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.contact_id],
         index_where=text(PENDING_REMINDER),
         set_={
             "due_at": stmt.excluded.due_at,
@@ -227,7 +244,6 @@ async def _upsert_reminder(
             "late": False,
         },
     )
-    await session.execute(stmt)
 
 
 def _readdress(row: DueWork, person: User, tz: str, hours: WorkHours) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.roles import Role
@@ -65,8 +65,11 @@ async def upsert_from_telegram(
     return user
 
 
+_BY_TG_ID = select(User).where(User.tg_id == bindparam("tg_id"))  # every update: built once
+
+
 async def get_by_tg_id(session: AsyncSession, tg_id: int) -> User | None:
-    return await session.scalar(select(User).where(User.tg_id == tg_id))
+    return await session.scalar(_BY_TG_ID, {"tg_id": tg_id})
 
 
 async def get(session: AsyncSession, user_id: int) -> User | None:
