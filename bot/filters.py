@@ -4,6 +4,7 @@ from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
+from bot.routing import FeatureRouter
 from core.roles import LEADS, STAFF, Role
 
 
@@ -37,7 +38,7 @@ class NotStaff(Filter):
 
 def router_for(name: str, allowed: Filter) -> Router:
     """A feature's router whose messages and buttons pass only ``allowed`` (staff(), leads())."""
-    router = Router(name=name)
+    router = FeatureRouter(name=name)
     router.message.filter(allowed)
     router.callback_query.filter(allowed)
     return router

@@ -15,6 +15,7 @@ from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
+from bot.routing import FeatureRouter
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
 from services import cards, delivered, followups, taps
 from services import contacts as svc
@@ -302,7 +303,7 @@ def create_router() -> Router:
 
 def create_dialogue_router() -> Router:
     """The card's typed answers: a new value for a field, the card to merge with."""
-    router = Router(name="card-dialogues")
+    router = FeatureRouter(name="card-dialogues")
     router.message.filter(staff())
 
     @router.message(MergeForm.query, F.text & ~F.text.startswith("/"))

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.context import Ctx
 from bot.filters import leads
 from bot.i18n import _
+from bot.routing import FeatureRouter
 from services import cases, nps, nps_cards
 from views import cases as view
 from views.callbacks import CaseCb
@@ -20,7 +21,7 @@ from views.rendering import answer_long
 
 
 def create_router() -> Router:
-    router = Router(name="cases")
+    router = FeatureRouter(name="cases")
     router.message.filter(leads())
     router.callback_query.filter(leads())
 

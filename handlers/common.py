@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
+from bot.routing import FeatureRouter
 from core.roles import ALL_COMMANDS, Role, allowed_commands
 from storage.models import User
 from storage.uow import writing
@@ -16,7 +17,7 @@ from storage.uow import writing
 
 def create_cancel_router() -> Router:
     """Registered first, so /cancel wins over any dialogue step."""
-    router = Router(name="cancel")
+    router = FeatureRouter(name="cancel")
 
     @router.message(Command("cancel"))
     async def cancel(message: Message, state: FSMContext) -> None:
@@ -43,7 +44,7 @@ def create_cancel_router() -> Router:
 
 def create_fallback_router() -> Router:
     """Registered last: whatever no feature handled gets a short, clear answer."""
-    router = Router(name="fallback")
+    router = FeatureRouter(name="fallback")
 
     @router.message(F.text.startswith("/"))
     async def unknown_command(message: Message, role: Role | None) -> None:

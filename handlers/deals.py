@@ -17,6 +17,7 @@ from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
+from bot.routing import FeatureRouter
 from core.deals import default_currency, parse_money, read_close_on
 from services import contacts as contacts_svc
 from services import deals as svc
@@ -35,7 +36,7 @@ async def _currency(ctx: Ctx) -> str:
 
 
 def create_router() -> Router:
-    router = Router(name="deals")
+    router = FeatureRouter(name="deals")
     router.message.filter(staff())
     router.callback_query.filter(staff())
     router.callback_query.middleware(CardInScope())
@@ -114,7 +115,7 @@ def create_router() -> Router:
 
 def create_dialogue_router() -> Router:
     """The typed answers: a new deal's amount and close date; a deal's new amount or date."""
-    router = Router(name="deal-dialogues")
+    router = FeatureRouter(name="deal-dialogues")
     router.message.filter(staff())
 
     async def card_and_deal(ctx: Ctx, state: FSMContext) -> tuple[Contact | None, Deal | None]:

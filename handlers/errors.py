@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _, user_language
 from bot.reliability import CallbackAnswers
+from bot.routing import FeatureRouter
 from storage.repo import users as users_repo
 from views.rendering import is_not_modified
 
@@ -35,7 +36,7 @@ async def _saved_language(
 
 
 def create_router() -> Router:
-    router = Router(name="errors")
+    router = FeatureRouter(name="errors")
 
     @router.errors()
     async def on_error(

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters import NotStaff
 from bot.i18n import _
+from bot.routing import FeatureRouter
 from core.clock import Clock
 from services import followups
 
 
 def create_router() -> Router:
-    router = Router(name="inbound")
+    router = FeatureRouter(name="inbound")
 
     @router.message(NotStaff(), StateFilter(None), F.text & ~F.text.startswith("/"))
     async def contact_writes(

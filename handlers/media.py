@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.context import Ctx
 from bot.filters import staff
+from bot.routing import FeatureRouter
 from core.exchange import for_import
 from services import contacts as svc
 from services import media as media_svc
@@ -35,7 +36,7 @@ def loose(message: Message) -> bool:
 
 def create_router() -> Router:
     """Registered before /import's document handler: a file inside these dialogues is theirs."""
-    router = Router(name="media")
+    router = FeatureRouter(name="media")
     router.message.filter(staff())
     router.callback_query.filter(staff())
 

@@ -17,6 +17,7 @@ from bot.context import Ctx
 from bot.filters import NotStaff, leads, staff
 from bot.i18n import _
 from bot.links import start_link
+from bot.routing import FeatureRouter
 from core.clock import Clock
 from core.nps import Category
 from core.roles import Role
@@ -99,7 +100,7 @@ async def route_answer(
 
 def create_client_router() -> Router:
     """Deep links and taps that come from clients (and anyone who opens a referral link)."""
-    router = Router(name="nps-client")
+    router = FeatureRouter(name="nps-client")
 
     @router.message(CommandStart(deep_link=True), NpsLink())
     async def open_link(
@@ -243,7 +244,7 @@ class SurveyWaiting(Filter):
 
 
 def create_staff_router() -> Router:
-    router = Router(name="nps-staff")
+    router = FeatureRouter(name="nps-staff")
     router.message.filter(staff())
     router.callback_query.filter(staff())
 

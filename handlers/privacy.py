@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, ngettext
+from bot.routing import FeatureRouter
 from core.clock import Clock
 from core.roles import LEADS, STAFF, Role
 from services import contacts as svc
@@ -73,7 +74,7 @@ def self_preview(found: privacy.Footprint) -> str:
 
 
 def create_router() -> Router:
-    router = Router(name="privacy")
+    router = FeatureRouter(name="privacy")
 
     @router.message(Command("forget"))
     async def forget(

@@ -13,6 +13,7 @@ from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
+from bot.routing import FeatureRouter
 from bot.sender import Sender, SendStatus
 from core import limits
 from services import contacts as svc
@@ -23,7 +24,7 @@ from views.touches import summary_too_long
 
 
 def create_router() -> Router:
-    router = Router(name="relay")
+    router = FeatureRouter(name="relay")
     router.message.filter(staff())
     router.callback_query.filter(staff())
     router.callback_query.middleware(CardInScope())

@@ -19,6 +19,7 @@ from bot.commands import set_user_commands
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, _
 from bot.middlewares import Handler
+from bot.routing import FeatureRouter
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
@@ -229,7 +230,7 @@ ASKS = {
 
 
 def create_router() -> Router:
-    router = Router(name="settings")
+    router = FeatureRouter(name="settings")
     router.message.middleware(_with_me)
     router.callback_query.middleware(_with_me)
 

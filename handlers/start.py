@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_user_commands
 from bot.i18n import _, user_language
+from bot.routing import FeatureRouter
 from bot.sender import Sender
 from core.clock import Clock
 from core.roles import Role
@@ -74,7 +75,7 @@ def help_text(role: Role | None) -> str:
 
 
 def create_router() -> Router:
-    router = Router(name="start")
+    router = FeatureRouter(name="start")
 
     @router.message(CommandStart(deep_link=True))
     async def start_with_payload(

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.context import Ctx
 from bot.filters import leads
+from bot.routing import FeatureRouter
 from core.roles import Role
 from services import team as svc
 from views import team as view
@@ -23,7 +24,7 @@ class TeamForm(StatesGroup):
 
 
 def create_router() -> Router:
-    router = Router(name="team")
+    router = FeatureRouter(name="team")
     router.message.filter(leads())
     router.callback_query.filter(leads())
 

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
+from bot.routing import FeatureRouter
 from core import limits
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when
@@ -48,7 +49,7 @@ from views.touches import (
 
 
 def create_router() -> Router:
-    router = Router(name="touches")
+    router = FeatureRouter(name="touches")
     router.message.filter(staff())
     router.callback_query.filter(staff())
 
