@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, cast, literal, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deals import DealStatus
@@ -37,12 +38,13 @@ def _rows(kind: Any, *columns: Any) -> Select[Any]:
     return select(*(c.label(name) for c, name in zip(values, _COLUMNS, strict=True)))
 
 
-async def timeline(
-    session: AsyncSession, contact_id: int, page: int, page_size: int = 10
-) -> tuple[list[TimelineItem], bool]:
-    """Touches, changes, files kept on the card and deals (opened; won or lost), newest first;
-    returns (items, has_more)."""
+@functools.cache
+def _page() -> Select[Any]:
+    """The page's statement, built once (it is run for every timeline shown; building this
+    union and its cache key cost more than running it): ``contact_id``, ``offset`` and
+    ``limit`` are bound at each run."""
     t, e, m, d = Touch, ContactEvent, TouchMedia, Deal
+    contact_id = bindparam("contact_id")
     touches = _rows(
         literal("touch"), t.occurred_at, t.author_id, t.type, t.direction, t.summary, t.id
     )
@@ -67,11 +69,21 @@ async def timeline(
         TouchMedia.contact_id == contact_id, TouchMedia.touch_id.is_(None)
     )
     union = touches.union_all(events, on_card, opened, closed).subquery()
-    rows = await session.execute(
+    return (
         select(union)
         .order_by(union.c.at.desc(), union.c.id.desc())
-        .offset(page * page_size)
-        .limit(page_size + 1)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def timeline(
+    session: AsyncSession, contact_id: int, page: int, page_size: int = 10
+) -> tuple[list[TimelineItem], bool]:
+    """Touches, changes, files kept on the card and deals (opened; won or lost), newest first;
+    returns (items, has_more)."""
+    rows = await session.execute(
+        _page(), {"contact_id": contact_id, "offset": page * page_size, "limit": page_size + 1}
     )
     items = []
     for row in rows.all():
