@@ -37,7 +37,9 @@ def test_every_feature_router_is_a_leaf_that_can_decline() -> None:
     assert routers and all(isinstance(r, FeatureRouter) for r in routers)
     assert not any(r.sub_routers for r in routers)
     # the shortcut is used: most routers decline a callback they have no CallbackData for
-    declining = [r.name for r in routers if not gate(r, "callback_query").may_take(callback("zz:1"))]
+    declining = [
+        r.name for r in routers if not gate(r, "callback_query").may_take(callback("zz:1"))
+    ]
     assert len(declining) >= len(routers) // 2, declining
 
 
