@@ -29,13 +29,26 @@ class TimelineItem:
 
 
 _COLUMNS = ("kind", "at", "actor_id", "a", "b", "text", "id")
+# a source's missing column: a typed NULL (in a subquery, PostgreSQL takes a bare NULL as text)
+_NULLS = {"actor_id": Integer, "a": String, "b": String, "text": String, "id": Integer}
 
 
 def _rows(kind: Any, *columns: Any) -> Select[Any]:
     """One source of the timeline: ``kind``, then its columns for at, actor_id, a, b, text and
     id (None for none), labelled as the union wants them."""
-    values = [kind, *(literal(None) if c is None else c for c in columns)]
+    values = [
+        cast(literal(None), _NULLS[name]) if c is None else c
+        for c, name in zip((kind, *columns), _COLUMNS, strict=True)
+    ]
     return select(*(c.label(name) for c, name in zip(values, _COLUMNS, strict=True)))
+
+
+def _newest(source: Select[Any], at: Any, key: Any) -> Select[Any]:
+    """A source's own newest rows, no more than the page can show (``upto``: offset + limit),
+    read backwards along its (contact, time) index: a card with thousands of touches has its
+    page from a dozen rows of each source, not from a sort of all of them."""
+    inner = source.order_by(at.desc(), key.desc()).limit(bindparam("upto", type_=Integer))
+    return select(inner.subquery())
 
 
 @functools.cache
@@ -68,7 +81,16 @@ def _page() -> Select[Any]:
     on_card = on_card.where(  # files kept on the card itself (a business card's photo)
         TouchMedia.contact_id == contact_id, TouchMedia.touch_id.is_(None)
     )
-    union = touches.union_all(events, on_card, opened, closed).subquery()
+    union = (
+        _newest(touches, t.occurred_at, t.id)
+        .union_all(
+            _newest(events, e.at, e.id),
+            _newest(on_card, m.at, m.id),
+            _newest(opened, d.created_at, d.id),
+            _newest(closed, d.closed_at, d.id),
+        )
+        .subquery()
+    )
     return (
         select(union)
         .order_by(union.c.at.desc(), union.c.id.desc())
@@ -83,7 +105,13 @@ async def timeline(
     """Touches, changes, files kept on the card and deals (opened; won or lost), newest first;
     returns (items, has_more)."""
     rows = await session.execute(
-        _page(), {"contact_id": contact_id, "offset": page * page_size, "limit": page_size + 1}
+        _page(),
+        {
+            "contact_id": contact_id,
+            "offset": page * page_size,
+            "limit": page_size + 1,
+            "upto": (page + 1) * page_size + 1,
+        },
     )
     items = []
     for row in rows.all():
