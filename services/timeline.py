@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, cast, literal, select
+from sqlalchemy import Boolean, Integer, Select, String, bindparam, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deals import DealStatus
@@ -28,14 +28,21 @@ class TimelineItem:
     ref: int | None = None  # the touch's (or the kept file's) id
 
 
-_COLUMNS = ("kind", "at", "actor_id", "a", "b", "text", "id")
+_COLUMNS = ("kind", "at", "actor_id", "a", "b", "text", "id", "media")
 # a source's missing column: a typed NULL (in a subquery, PostgreSQL takes a bare NULL as text)
-_NULLS = {"actor_id": Integer, "a": String, "b": String, "text": String, "id": Integer}
+_NULLS = {
+    "actor_id": Integer,
+    "a": String,
+    "b": String,
+    "text": String,
+    "id": Integer,
+    "media": Boolean,
+}
 
 
 def _rows(kind: Any, *columns: Any) -> Select[Any]:
-    """One source of the timeline: ``kind``, then its columns for at, actor_id, a, b, text and
-    id (None for none), labelled as the union wants them."""
+    """One source of the timeline: ``kind``, then its columns for at, actor_id, a, b, text, id
+    and media (whether files are kept on it; None for none), labelled as the union wants them."""
     values = [
         cast(literal(None), _NULLS[name]) if c is None else c
         for c, name in zip((kind, *columns), _COLUMNS, strict=True)
@@ -58,17 +65,29 @@ def _page() -> Select[Any]:
     ``limit`` are bound at each run."""
     t, e, m, d = Touch, ContactEvent, TouchMedia, Deal
     contact_id = bindparam("contact_id")
+    # whether a touch has files kept on it: asked of the page's touches only, so that the
+    # files are read (a second statement) only when there are some
+    kept = select(m.id).where(m.touch_id == t.id).exists()
     touches = _rows(
-        literal("touch"), t.occurred_at, t.author_id, t.type, t.direction, t.summary, t.id
+        literal("touch"), t.occurred_at, t.author_id, t.type, t.direction, t.summary, t.id, kept
     )
-    events = _rows(e.field, e.at, e.actor_id, e.old_value, e.new_value, None, e.id)
-    on_card = _rows(literal("media"), m.at, m.author_id, m.kind, m.file_name, None, m.id)
+    events = _rows(e.field, e.at, e.actor_id, e.old_value, e.new_value, None, e.id, None)
+    on_card = _rows(literal("media"), m.at, m.author_id, m.kind, m.file_name, None, m.id, None)
     # a deal: "deal" when it was opened, "deal_won" / "deal_lost" when it was closed;
     # a = its currency, b = its amount in minor units, text = what it is for
     amount = cast(d.amount, String)
-    opened = _rows(literal("deal"), d.created_at, d.author_id, d.currency, amount, d.title, d.id)
+    opened = _rows(
+        literal("deal"), d.created_at, d.author_id, d.currency, amount, d.title, d.id, None
+    )
     closed = _rows(
-        literal("deal_").concat(d.status), d.closed_at, None, d.currency, amount, d.title, d.id
+        literal("deal_").concat(d.status),
+        d.closed_at,
+        None,
+        d.currency,
+        amount,
+        d.title,
+        d.id,
+        None,
     )
     opened = opened.where(Deal.contact_id == contact_id)
     closed = closed.where(
@@ -114,7 +133,10 @@ async def timeline(
         },
     )
     items = []
-    for row in rows.all():
+    with_media = []
+    for row in rows.all()[: page_size + 1]:
+        if row.kind == "touch" and row.media:
+            with_media.append(row.id)
         at = row.at
         if isinstance(at, str):  # SQLite gives back text from a UNION
             at = datetime.fromisoformat(at)
@@ -123,10 +145,7 @@ async def timeline(
         item = TimelineItem(row.kind, at, row.actor_id, row.a, row.b, row.text, ref=row.id)
         item.extra = event_details(item.kind, item.b)
         items.append(item)
-    items = items[: page_size + 1]
-    kept = await media_svc.on_touches(
-        session, (i.ref for i in items if i.kind == "touch" and i.ref)
-    )
+    kept = await media_svc.on_touches(session, with_media)
     for item in items:
         if item.kind == "touch" and item.ref in kept:
             item.extra["media"] = [(m.id, m.kind) for m in kept[item.ref]]
