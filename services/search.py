@@ -291,7 +291,8 @@ async def _find_ids(
         # fill the page, no other card can rank before them
         starting = [c for stmt in head for c in (await session.execute(stmt)).all()]
         starting = list({c.id: c for c in starting}.values())
-        if sum(name_tier(c.name, variants) <= 1 for c in starting) >= limit:
+        tiers = _tiers(starting, variants)
+        if sum(tiers[c.name] <= 1 for c in starting) >= limit:
             return [c.id for c in _rank(starting, variants, limit)[:limit]]
     # the query's words anywhere, in any order (in either script) ...
     rows = await _probe(session, where, [v.split() for v in variants])
@@ -309,18 +310,30 @@ async def _find_ids(
 
 def _rank(rows: list[Any], variants: tuple[str, ...], limit: int) -> list[Any]:
     """By tier, then closeness (rapidfuzz's plain ratio to the name), name and id; closeness
-    is computed only for the tiers that reach into the first ``limit``."""
-    tiers = sorted((name_tier(c.name, variants), c) for c in rows)
-    cut = tiers[min(limit, len(tiers)) - 1][0] if tiers else 0
-    shown = [(t, c) for t, c in tiers if t <= cut]
+    is computed only for the tiers that reach into the first ``limit``, and each once a name
+    (the candidates of a common query share a few names)."""
+    tiers = _tiers(rows, variants)
+    ordered = sorted(tiers[c.name] for c in rows)
+    cut = ordered[min(limit, len(ordered)) - 1] if ordered else 0
+    closeness: dict[str, float] = {}
 
-    def key(item: tuple[int, Any]) -> tuple[int, float, str, int]:
-        tier, c = item
-        name = search_key(c.name)
-        closeness = max(fuzz.ratio(v, name) for v in variants)  # WRatio: ~60 µs a name
-        return tier, -closeness, c.name.casefold(), c.id
+    def key(c: Any) -> tuple[int, float, str, int]:
+        near = closeness.get(c.name)
+        if near is None:
+            name = search_key(c.name)
+            near = closeness[c.name] = max(fuzz.ratio(v, name) for v in variants)  # not WRatio
+        return tiers[c.name], -near, c.name.casefold(), c.id
 
-    return [c for _, c in sorted(shown, key=key)]
+    return sorted((c for c in rows if tiers[c.name] <= cut), key=key)
+
+
+def _tiers(rows: list[Any], variants: tuple[str, ...]) -> dict[str, int]:
+    """Each candidate name's tier (core.contactdata.name_tier), once a name."""
+    tiers: dict[str, int] = {}
+    for c in rows:
+        if c.name not in tiers:
+            tiers[c.name] = name_tier(c.name, variants)
+    return tiers
 
 
 async def _typos(
