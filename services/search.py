@@ -13,6 +13,15 @@ drive instead (``col + 0``), and each probe stops at a fixed number of candidate
 answered by many cards costs those candidates; a miss or a typo costs a few index pages, never
 a scan of the scope's cards. Plans don't depend on statistics (ANALYZE or not).
 
+Names that start with the query come first (tiers 0 and 1 below): they are read through a
+B-tree that holds the scope's column before the text (``head_statement``), so a rep's cards
+starting with "anna" are one index range however many cards other reps have. When those fill
+the page, nothing else is read: the text index is asked only when fewer names start with the
+query (a last name, a company, a typo, a miss). Cards that start with the query only in their
+transliteration (a Cyrillic name found by its Latin spelling) are then not looked at; they rank
+after the names typed in the query's own script anyway (their name key holds both scripts, so
+it is longer, and closeness falls with length).
+
 Ranking (core.contactdata.name_tier): the name itself first, then names that start with the
 query, a word of the name that does, the query inside the name, elsewhere on the card; typos
 last. Within a tier, the closer name (rapidfuzz) first.
@@ -110,8 +119,47 @@ def _prefix_range(prefix: str, *, sqlite: bool = False) -> ColumnElement[bool]:
         head: Any = func.substr(Contact.search_text, literal_column("1"), chars)
     else:
         head = func.left(Contact.search_text, chars).collate("C")
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(head >= prefix, head < upper)
+    return and_(head >= prefix, head < _after(prefix))
+
+
+def head_statement(
+    session: AsyncSession,
+    scope: Scope,
+    prefix: str,
+    *,
+    archived: bool = False,
+    forgotten: bool = False,
+    limit: int = CANDIDATES,
+) -> Select[Any]:
+    """Cards of ``scope`` whose search text starts with ``prefix`` (at most PREFIX_CHARS long),
+    at most ``limit``: the scope's column and the text's head are one range of a B-tree. SQLite:
+    ix_contacts_owner_search / ix_contacts_team_search (owner or team, archived_at, search_text;
+    0004), for live cards; PostgreSQL: ix_contacts_owner_prefix / ix_contacts_team_prefix (owner
+    or team, the text's first characters; 0022). An admin's, and on SQLite an archive search,
+    read the global ix_contacts_search_prefix. One prefix a statement: a single range is a plan
+    that does not depend on statistics."""
+    sqlite = on_sqlite(session)
+    hidden = visible(archived=archived, forgotten=forgotten)
+    if scope.role is Role.ADMIN or (sqlite and archived):
+        cond = _prefix_range(prefix, sqlite=sqlite)
+        return select(*HIT).where(cond, scope_condition(scope), hidden).limit(limit)
+    if scope.role is Role.MANAGER and scope.team_id is not None:
+        owned: ColumnElement[bool] = or_(
+            Contact.team_id == scope.team_id, Contact.owner_id == scope.user_id
+        )
+    else:
+        owned = Contact.owner_id == scope.user_id
+    if sqlite:  # the full text is the index's third column, after archived_at
+        live = Contact.archived_at.is_(None)
+        rest = true() if forgotten else Contact.forgotten_at.is_(None)
+        text_range = and_(Contact.search_text >= prefix, Contact.search_text < _after(prefix))
+        return select(*HIT).where(owned, live, text_range, rest).limit(limit)
+    return select(*HIT).where(owned, _prefix_range(prefix), hidden).limit(limit)
+
+
+def _after(prefix: str) -> str:
+    """The least string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def probe_statement(
@@ -189,7 +237,13 @@ async def find(
     if parsed is None:
         return []
     where = and_(scope_condition(scope), visible(archived=archived, forgotten=forgotten))
-    return await _load(session, await _find_ids(session, where, parsed, limit))
+    head = None
+    if parsed.kind == "text" and all(len(v) <= PREFIX_CHARS for v in parsed.variants):
+        head = [
+            head_statement(session, scope, v, archived=archived, forgotten=forgotten)
+            for v in parsed.variants
+        ]
+    return await _load(session, await _find_ids(session, where, parsed, limit, head))
 
 
 async def _load(session: AsyncSession, ids: list[int]) -> list[Contact]:
@@ -201,7 +255,11 @@ async def _load(session: AsyncSession, ids: list[int]) -> list[Contact]:
 
 
 async def _find_ids(
-    session: AsyncSession, where: ColumnElement[bool], parsed: SearchQuery, limit: int
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    parsed: SearchQuery,
+    limit: int,
+    head: list[Select[Any]] | None = None,
 ) -> list[int]:
     found: dict[int, Any] = {}
 
@@ -227,13 +285,24 @@ async def _find_ids(
             rows = [c for c in rows if f";{parsed.tag};" in (c.tags or "")]
         return [c.id for c in rows[:limit]]
     variants = parsed.variants
+    starting: list[Any] | None = None
+    if head is not None:
+        # names that start with the query (the search text starts with the name): when they
+        # fill the page, no other card can rank before them
+        starting = [c for stmt in head for c in (await session.execute(stmt)).all()]
+        starting = list({c.id: c for c in starting}.values())
+        tiers = _tiers(starting, variants)
+        if sum(tiers[c.name] <= 1 for c in starting) >= limit:
+            return [c.id for c in _rank(starting, variants, limit)[:limit]]
     # the query's words anywhere, in any order (in either script) ...
     rows = await _probe(session, where, [v.split() for v in variants])
     add(rows)
     if len(rows) >= CANDIDATES:
-        # ... and, when that many cards answer, those whose name starts with the query (the
-        # search text starts with the name), so that the best are among the candidates
-        add(await _probe(session, where, [[v] for v in variants], start=True))
+        # ... and, when that many cards answer, those whose name starts with the query, so
+        # that the best are among the candidates
+        if starting is None:
+            starting = await _probe(session, where, [[v] for v in variants], start=True)
+        add(starting)
     if found:
         return [c.id for c in _rank(list(found.values()), variants, limit)[:limit]]
     return [c.id for c in (await _typos(session, where, variants, limit))[:limit]]
@@ -241,18 +310,30 @@ async def _find_ids(
 
 def _rank(rows: list[Any], variants: tuple[str, ...], limit: int) -> list[Any]:
     """By tier, then closeness (rapidfuzz's plain ratio to the name), name and id; closeness
-    is computed only for the tiers that reach into the first ``limit``."""
-    tiers = sorted((name_tier(c.name, variants), c) for c in rows)
-    cut = tiers[min(limit, len(tiers)) - 1][0] if tiers else 0
-    shown = [(t, c) for t, c in tiers if t <= cut]
+    is computed only for the tiers that reach into the first ``limit``, and each once a name
+    (the candidates of a common query share a few names)."""
+    tiers = _tiers(rows, variants)
+    ordered = sorted(tiers[c.name] for c in rows)
+    cut = ordered[min(limit, len(ordered)) - 1] if ordered else 0
+    closeness: dict[str, float] = {}
 
-    def key(item: tuple[int, Any]) -> tuple[int, float, str, int]:
-        tier, c = item
-        name = search_key(c.name)
-        closeness = max(fuzz.ratio(v, name) for v in variants)  # WRatio: ~60 µs a name
-        return tier, -closeness, c.name.casefold(), c.id
+    def key(c: Any) -> tuple[int, float, str, int]:
+        near = closeness.get(c.name)
+        if near is None:
+            name = search_key(c.name)
+            near = closeness[c.name] = max(fuzz.ratio(v, name) for v in variants)  # not WRatio
+        return tiers[c.name], -near, c.name.casefold(), c.id
 
-    return [c for _, c in sorted(shown, key=key)]
+    return sorted((c for c in rows if tiers[c.name] <= cut), key=key)
+
+
+def _tiers(rows: list[Any], variants: tuple[str, ...]) -> dict[str, int]:
+    """Each candidate name's tier (core.contactdata.name_tier), once a name."""
+    tiers: dict[str, int] = {}
+    for c in rows:
+        if c.name not in tiers:
+            tiers[c.name] = name_tier(c.name, variants)
+    return tiers
 
 
 async def _typos(
