@@ -5,6 +5,7 @@ is simply "not found"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, or_, true
 
@@ -23,11 +24,7 @@ class Scope:
         return cls(user.id, role, user.team_id)
 
     def condition(self) -> ColumnElement[bool]:
-        if self.role is Role.ADMIN:
-            return true()
-        if self.role is Role.MANAGER and self.team_id is not None:
-            return or_(Contact.team_id == self.team_id, Contact.owner_id == self.user_id)
-        return Contact.owner_id == self.user_id
+        return _condition(self.kind, self.user_id, self.team_id)
 
     # A statement run on every update is built once (building one and its cache key costs as
     # much as running it): with the condition of the scope's kind in bound parameters, and
@@ -45,9 +42,12 @@ class Scope:
     @staticmethod
     def bound_condition(kind: str) -> ColumnElement[bool]:
         """:meth:`condition` of a scope of ``kind``, its values bound to :attr:`params`."""
-        user, team = bindparam("scope_user"), bindparam("scope_team")
-        if kind == "all":
-            return true()
-        if kind == "team":
-            return or_(Contact.team_id == team, Contact.owner_id == user)
-        return Contact.owner_id == user
+        return _condition(kind, bindparam("scope_user"), bindparam("scope_team"))
+
+
+def _condition(kind: str, user: Any, team: Any) -> ColumnElement[bool]:
+    if kind == "all":
+        return true()
+    if kind == "team":
+        return or_(Contact.team_id == team, Contact.owner_id == user)
+    return Contact.owner_id == user

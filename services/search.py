@@ -143,12 +143,7 @@ def head_statement(
     if scope.role is Role.ADMIN or (sqlite and archived):
         cond = _prefix_range(prefix, sqlite=sqlite)
         return select(*HIT).where(cond, scope_condition(scope), hidden).limit(limit)
-    if scope.role is Role.MANAGER and scope.team_id is not None:
-        owned: ColumnElement[bool] = or_(
-            Contact.team_id == scope.team_id, Contact.owner_id == scope.user_id
-        )
-    else:
-        owned = Contact.owner_id == scope.user_id
+    owned = scope.condition()  # plain columns: the scope's index drives the range
     if sqlite:  # the full text is the index's third column, after archived_at
         live = Contact.archived_at.is_(None)
         rest = true() if forgotten else Contact.forgotten_at.is_(None)
