@@ -29,14 +29,18 @@ last. Within a tier, the closer name (rapidfuzz) first.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
+    bindparam,
     column,
     func,
     literal_column,
@@ -56,11 +60,8 @@ from core.contactdata import (
     search_key,
     typo_pieces,
 )
-from core.roles import Role
+from services.scope import Scope
 from storage.models import Contact
-
-if TYPE_CHECKING:
-    from services.scope import Scope
 
 FTS_TABLE = "contacts_fts"
 CANDIDATES = 200  # rows one probe may read
@@ -77,13 +78,27 @@ def on_sqlite(session: AsyncSession) -> bool:
     return session.bind is None or session.bind.dialect.name == "sqlite"
 
 
+# Statements are built once per shape and run with bound parameters: building a statement
+# and its cache key cost as much as running it (a /find ran 2–4 of them). The shape of a
+# probe is the scope's kind, what is hidden, the database and the number of pieces; the
+# scope's ids, the pieces and the ranges are the parameters (``Scope.params`` and the names
+# below).
+_USER = bindparam("scope_user", type_=Integer)
+_TEAM = bindparam("scope_team", type_=Integer)
+
+
+def _scope_where(kind: str, user: Any, team: Any) -> ColumnElement[bool]:
+    """The scope's cards, written ``col + 0`` so that no index on the card drives the query."""
+    if kind == "all":
+        return true()
+    if kind == "team":
+        return or_(Contact.team_id + 0 == team, Contact.owner_id + 0 == user)
+    return Contact.owner_id + 0 == user
+
+
 def scope_condition(scope: Scope) -> ColumnElement[bool]:
     """The scope's cards, written ``col + 0`` so that no index on the card drives the query."""
-    if scope.role is Role.ADMIN:
-        return true()
-    if scope.role is Role.MANAGER and scope.team_id is not None:
-        return or_(Contact.team_id + 0 == scope.team_id, Contact.owner_id + 0 == scope.user_id)
-    return Contact.owner_id + 0 == scope.user_id
+    return _scope_where(scope.kind, scope.user_id, scope.team_id)
 
 
 def visible(*, archived: bool, forgotten: bool) -> ColumnElement[bool]:
@@ -99,27 +114,55 @@ def visible(*, archived: bool, forgotten: bool) -> ColumnElement[bool]:
     return func.coalesce(*hidden, hidden[0]).is_(None)
 
 
+@dataclass(frozen=True)
+class Where:
+    """Which cards a search may return: the scope's kind and what it shows (a statement's
+    shape), with the scope's ids as parameters."""
+
+    kind: str
+    archived: bool = False
+    forgotten: bool = False
+
+    def condition(self) -> ColumnElement[bool]:
+        return _where(self.kind, self.archived, self.forgotten)
+
+
+@functools.cache
+def _where(kind: str, archived: bool, forgotten: bool) -> ColumnElement[bool]:
+    return and_(_scope_where(kind, _USER, _TEAM), visible(archived=archived, forgotten=forgotten))
+
+
 def _phrase(piece: str, *, start: bool) -> str:
     return ("^" if start else "") + '"' + piece.replace('"', '""') + '"'
 
 
-def _like(piece: str, *, start: bool) -> ColumnElement[bool]:
+def _like_pattern(piece: str, *, start: bool) -> str:
     escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Contact.search_text.like(escaped + "%" if start else f"%{escaped}%", escape="\\")
+    return escaped + "%" if start else f"%{escaped}%"
 
 
-def _prefix_range(prefix: str, *, sqlite: bool = False) -> ColumnElement[bool]:
+def _prefix_range(prefix: Any, *, sqlite: bool = False, after: Any = None) -> ColumnElement[bool]:
     """The search text starts with ``prefix``, as a range on the B-tree of its first
     PREFIX_CHARS characters (ix_contacts_search_prefix, byte order): a text index can't anchor
     a prefix cheaply (FTS5 checks every document holding the text, pg_trgm rechecks every row),
-    and a range, unlike a LIKE pattern, serves a bound parameter in a generic plan."""
+    and a range, unlike a LIKE pattern, serves a bound parameter in a generic plan.
+    ``prefix`` and ``after`` may be bound parameters (``after``: the range's end)."""
     # the numbers as literals: the expression must be the index's, not left(text, $1)
     chars = literal_column(str(PREFIX_CHARS))
     if sqlite:
         head: Any = func.substr(Contact.search_text, literal_column("1"), chars)
     else:
         head = func.left(Contact.search_text, chars).collate("C")
-    return and_(head >= prefix, head < _after(prefix))
+    return and_(head >= prefix, head < (_after(prefix) if after is None else after))
+
+
+def _range_params(name: str, prefix: str) -> dict[str, str]:
+    return {f"{name}_lo": prefix, f"{name}_hi": _after(prefix)}
+
+
+def _bound_range(name: str, *, sqlite: bool) -> ColumnElement[bool]:
+    lo, hi = bindparam(f"{name}_lo", type_=String), bindparam(f"{name}_hi", type_=String)
+    return _prefix_range(lo, sqlite=sqlite, after=hi)
 
 
 def head_statement(
@@ -131,25 +174,41 @@ def head_statement(
     forgotten: bool = False,
     limit: int = CANDIDATES,
 ) -> Select[Any]:
-    """Cards of ``scope`` whose search text starts with ``prefix`` (at most PREFIX_CHARS long),
+    """:func:`_head` with its parameters bound (what a test compiles or explains)."""
+    stmt, params = _head(on_sqlite(session), scope, prefix, archived, forgotten, limit)
+    return stmt.params(params)
+
+
+def _head(
+    sqlite: bool, scope: Scope, prefix: str, archived: bool, forgotten: bool, limit: int
+) -> tuple[Select[Any], dict[str, Any]]:
+    params = {**scope.params, **_range_params("head", prefix)}
+    return _head_statement(sqlite, scope.kind, archived, forgotten, limit), params
+
+
+@functools.cache
+def _head_statement(
+    sqlite: bool, kind: str, archived: bool, forgotten: bool, limit: int
+) -> Select[Any]:
+    """Cards of the scope whose search text starts with a prefix (at most PREFIX_CHARS long),
     at most ``limit``: the scope's column and the text's head are one range of a B-tree. SQLite:
     ix_contacts_owner_search / ix_contacts_team_search (owner or team, archived_at, search_text;
     0004), for live cards; PostgreSQL: ix_contacts_owner_prefix / ix_contacts_team_prefix (owner
     or team, the text's first characters; 0022). An admin's, and on SQLite an archive search,
     read the global ix_contacts_search_prefix. One prefix a statement: a single range is a plan
     that does not depend on statistics."""
-    sqlite = on_sqlite(session)
     hidden = visible(archived=archived, forgotten=forgotten)
-    if scope.role is Role.ADMIN or (sqlite and archived):
-        cond = _prefix_range(prefix, sqlite=sqlite)
-        return select(*HIT).where(cond, scope_condition(scope), hidden).limit(limit)
-    owned = scope.condition()  # plain columns: the scope's index drives the range
+    if kind == "all" or (sqlite and archived):
+        cond = _bound_range("head", sqlite=sqlite)
+        return select(*HIT).where(cond, _scope_where(kind, _USER, _TEAM), hidden).limit(limit)
+    owned = Scope.bound_condition(kind)  # plain columns: the scope's index drives the range
     if sqlite:  # the full text is the index's third column, after archived_at
         live = Contact.archived_at.is_(None)
         rest = true() if forgotten else Contact.forgotten_at.is_(None)
-        text_range = and_(Contact.search_text >= prefix, Contact.search_text < _after(prefix))
+        lo, hi = bindparam("head_lo", type_=String), bindparam("head_hi", type_=String)
+        text_range = and_(Contact.search_text >= lo, Contact.search_text < hi)
         return select(*HIT).where(owned, live, text_range, rest).limit(limit)
-    return select(*HIT).where(owned, _prefix_range(prefix), hidden).limit(limit)
+    return select(*HIT).where(owned, _bound_range("head", sqlite=False), hidden).limit(limit)
 
 
 def _after(prefix: str) -> str:
@@ -159,63 +218,142 @@ def _after(prefix: str) -> str:
 
 def probe_statement(
     session: AsyncSession,
-    where: ColumnElement[bool],
+    where: Where,
     groups: list[list[str]],
     *,
     start: bool = False,
     limit: int = CANDIDATES,
+    scope: Scope | None = None,
 ) -> Select[Any]:
+    """:func:`_probe_shape` with its parameters bound (what a test compiles or explains)."""
+    stmt, params = _probe_shape(on_sqlite(session), where, groups, start=start, limit=limit)
+    if scope is not None:
+        params.update(scope.params)
+    return stmt.params(params)
+
+
+def _probe_shape(
+    sqlite: bool,
+    where: Where,
+    groups: list[list[str]],
+    *,
+    start: bool = False,
+    limit: int = CANDIDATES,
+) -> tuple[Select[Any], dict[str, Any]]:
     """Cards whose search text holds every piece of one of the groups (or starts with the
-    group's one piece: ``start``), at most ``limit``, through the text index."""
+    group's one piece: ``start``), at most ``limit``, through the text index: the statement
+    (built once for its shape) and its parameters (without the scope's)."""
     groups = [list(dict.fromkeys(g)) for g in groups if g]
+    params: dict[str, Any] = {}
     if any(all(len(p) < TRIGRAM for p in g) for g in groups):
         # one or two letters: no index can help; the scope's own (indexed) cards are read
-        def like(p: str) -> ColumnElement[bool]:
-            return Contact.search_text.like(f"{p}%" if start else f"%{p}%")
-
-        cond = or_(*[and_(*[like(p) for p in g]) for g in groups])
-        return select(*HIT).where(where, cond).limit(limit)
+        shape = tuple(len(g) for g in groups)
+        for i, g in enumerate(groups):
+            for j, p in enumerate(g):
+                params[f"like_{i}_{j}"] = _like_pattern(p, start=start)
+        return _short_statement(where, shape, limit), params
     if start and all(len(g) == 1 and len(g[0]) <= PREFIX_CHARS for g in groups):
-        sqlite = on_sqlite(session)
-        cond = or_(*[_prefix_range(g[0], sqlite=sqlite) for g in groups])
-        return select(*HIT).where(cond, where).limit(limit)
-    if on_sqlite(session):
-        expr = " OR ".join(
+        for i, g in enumerate(groups):
+            params.update(_range_params(f"start_{i}", g[0]))
+        return _start_statement(sqlite, where, len(groups), limit), params
+    if sqlite:
+        params["fts_query"] = " OR ".join(
             "(" + " AND ".join(_phrase(p, start=start) for p in g if len(p) >= TRIGRAM) + ")"
             for g in groups
         )
-        stmt = (
-            select(*HIT)
-            .select_from(_fts)
-            .join(Contact, Contact.id == _fts.c.rowid)
-            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr), where)
+        return _fts_statement(where, limit), params
+    shape_parts: list[int] = []
+    for i, g in enumerate(groups):
+        if start and len(g) == 1 and len(g[0]) <= PREFIX_CHARS:
+            params.update(_range_params(f"start_{i}", g[0]))
+            shape_parts.append(-1)
+            continue
+        pieces = [p for p in g if len(p) >= TRIGRAM]
+        for j, p in enumerate(pieces):
+            params[f"like_{i}_{j}"] = _like_pattern(p, start=start)
+        shape_parts.append(len(pieces))
+    return _trgm_statement(where, tuple(shape_parts), limit), params
+
+
+def _bound_like(i: int, j: int) -> ColumnElement[bool]:
+    return Contact.search_text.like(bindparam(f"like_{i}_{j}", type_=String), escape="\\")
+
+
+@functools.cache
+def _short_statement(where: Where, shape: tuple[int, ...], limit: int) -> Select[Any]:
+    cond = or_(*[and_(*[_bound_like(i, j) for j in range(n)]) for i, n in enumerate(shape)])
+    return select(*HIT).where(where.condition(), cond).limit(limit)
+
+
+@functools.cache
+def _start_statement(sqlite: bool, where: Where, n: int, limit: int) -> Select[Any]:
+    cond = or_(*[_bound_range(f"start_{i}", sqlite=sqlite) for i in range(n)])
+    return select(*HIT).where(cond, where.condition()).limit(limit)
+
+
+@functools.cache
+def _fts_statement(where: Where, limit: int) -> Select[Any]:
+    return (
+        select(*HIT)
+        .select_from(_fts)
+        .join(Contact, Contact.id == _fts.c.rowid)
+        .where(
+            text(f"{FTS_TABLE} MATCH :fts_query").bindparams(bindparam("fts_query", type_=String)),
+            where.condition(),
         )
-    else:
-        conds = []
-        for g in groups:
-            if start and len(g) == 1 and len(g[0]) <= PREFIX_CHARS:
-                conds.append(_prefix_range(g[0]))
-            else:
-                conds.append(and_(*[_like(p, start=start) for p in g if len(p) >= TRIGRAM]))
-        stmt = select(*HIT).where(or_(*conds), where)
-    return stmt.limit(limit)
+        .limit(limit)
+    )
 
 
-async def _probe(
-    session: AsyncSession,
-    where: ColumnElement[bool],
-    groups: list[list[str]],
-    *,
-    start: bool = False,
-    limit: int = CANDIDATES,
-) -> list[Any]:
-    """Cards (id, name, search_text, tags) answering :func:`probe_statement`; short pieces that
-    the index could not look for are checked on the text."""
-    stmt = probe_statement(session, where, groups, start=start, limit=limit)
-    rows = list((await session.execute(stmt)).all())
-    if any(len(p) < TRIGRAM for g in groups for p in g):
-        rows = [c for c in rows if any(all(p in c.search_text for p in g) for g in groups if g)]
-    return rows
+@functools.cache
+def _trgm_statement(where: Where, shape: tuple[int, ...], limit: int) -> Select[Any]:
+    conds = [
+        _bound_range(f"start_{i}", sqlite=False)
+        if n < 0
+        else and_(*[_bound_like(i, j) for j in range(n)])
+        for i, n in enumerate(shape)
+    ]
+    return select(*HIT).where(or_(*conds), where.condition()).limit(limit)
+
+
+class _Search:
+    """One /find: the session, the scope's parameters and what the search may return."""
+
+    def __init__(self, session: AsyncSession, scope: Scope, where: Where) -> None:
+        self.session = session
+        self.sqlite = on_sqlite(session)
+        self.scope_params = scope.params
+        self.where = where
+
+    async def rows(self, stmt: Select[Any], params: dict[str, Any]) -> list[Any]:
+        params.update(self.scope_params)
+        return list((await self.session.execute(stmt, params)).all())
+
+    async def probe(
+        self, groups: list[list[str]], *, start: bool = False, limit: int = CANDIDATES
+    ) -> list[Any]:
+        """Cards (id, name, search_text, tags) answering :func:`_probe_shape`; short pieces
+        that the index could not look for are checked on the text."""
+        stmt, params = _probe_shape(self.sqlite, self.where, groups, start=start, limit=limit)
+        rows = await self.rows(stmt, params)
+        if any(len(p) < TRIGRAM for g in groups for p in g):
+            rows = [c for c in rows if any(all(p in c.search_text for p in g) for g in groups if g)]
+        return rows
+
+    async def exact(self, column: str, value: str, limit: int) -> list[Any]:
+        """Cards whose phone or e-mail is ``value`` (its own index)."""
+        return await self.rows(_exact_statement(column, self.where, limit), {"exact": value})
+
+
+@functools.cache
+def _exact_statement(column: str, where: Where, limit: int) -> Select[Any]:
+    col = Contact.phone if column == "phone" else Contact.email
+    return (
+        select(*HIT).where(col == bindparam("exact", type_=String), where.condition()).limit(limit)
+    )
+
+
+_LOAD = select(Contact).where(Contact.id.in_(bindparam("ids", expanding=True)))
 
 
 async def find(
@@ -231,30 +369,28 @@ async def find(
     parsed = parse_query(query)
     if parsed is None:
         return []
-    where = and_(scope_condition(scope), visible(archived=archived, forgotten=forgotten))
+    search = _Search(session, scope, Where(scope.kind, archived, forgotten))
     head = None
     if parsed.kind == "text" and all(len(v) <= PREFIX_CHARS for v in parsed.variants):
         head = [
-            head_statement(session, scope, v, archived=archived, forgotten=forgotten)
-            for v in parsed.variants
+            _head(search.sqlite, scope, v, archived, forgotten, CANDIDATES) for v in parsed.variants
         ]
-    return await _load(session, await _find_ids(session, where, parsed, limit, head))
+    return await _load(session, await _find_ids(search, parsed, limit, head))
 
 
 async def _load(session: AsyncSession, ids: list[int]) -> list[Contact]:
     """The cards, whole, in the given order."""
     if not ids:
         return []
-    cards = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    cards = {c.id: c for c in await session.scalars(_LOAD, {"ids": ids})}
     return [cards[i] for i in ids if i in cards]
 
 
 async def _find_ids(
-    session: AsyncSession,
-    where: ColumnElement[bool],
+    search: _Search,
     parsed: SearchQuery,
     limit: int,
-    head: list[Select[Any]] | None = None,
+    head: list[tuple[Select[Any], dict[str, Any]]] | None = None,
 ) -> list[int]:
     found: dict[int, Any] = {}
 
@@ -264,18 +400,16 @@ async def _find_ids(
 
     if parsed.kind == "phone":
         # the stored E.164 number first (its own index), then the digits anywhere
-        exact = select(*HIT).where(Contact.phone == parsed.phone, where).limit(limit)
-        add(list((await session.execute(exact)).all()))
+        add(await search.exact("phone", parsed.phone or "", limit))
         if len(found) < limit:
-            add(await _probe(session, where, [list(parsed.variants)], limit=limit))
+            add(await search.probe([list(parsed.variants)], limit=limit))
         return list(found)[:limit]
     if parsed.kind == "email":
-        exact = select(*HIT).where(Contact.email == parsed.email, where).limit(limit)
-        add(list((await session.execute(exact)).all()))
+        add(await search.exact("email", parsed.email or "", limit))
         if found:
             return list(found)[:limit]
     if parsed.kind in ("tag", "username"):
-        rows = await _probe(session, where, [list(parsed.variants)])
+        rows = await search.probe([list(parsed.variants)])
         if parsed.kind == "tag":
             rows = [c for c in rows if f";{parsed.tag};" in (c.tags or "")]
         return [c.id for c in rows[:limit]]
@@ -284,23 +418,23 @@ async def _find_ids(
     if head is not None:
         # names that start with the query (the search text starts with the name): when they
         # fill the page, no other card can rank before them
-        starting = [c for stmt in head for c in (await session.execute(stmt)).all()]
+        starting = [c for stmt, params in head for c in await search.rows(stmt, params)]
         starting = list({c.id: c for c in starting}.values())
         tiers = _tiers(starting, variants)
         if sum(tiers[c.name] <= 1 for c in starting) >= limit:
             return [c.id for c in _rank(starting, variants, limit)[:limit]]
     # the query's words anywhere, in any order (in either script) ...
-    rows = await _probe(session, where, [v.split() for v in variants])
+    rows = await search.probe([v.split() for v in variants])
     add(rows)
     if len(rows) >= CANDIDATES:
         # ... and, when that many cards answer, those whose name starts with the query, so
         # that the best are among the candidates
         if starting is None:
-            starting = await _probe(session, where, [[v] for v in variants], start=True)
+            starting = await search.probe([[v] for v in variants], start=True)
         add(starting)
     if found:
         return [c.id for c in _rank(list(found.values()), variants, limit)[:limit]]
-    return [c.id for c in (await _typos(session, where, variants, limit))[:limit]]
+    return [c.id for c in (await _typos(search, variants, limit))[:limit]]
 
 
 def _rank(rows: list[Any], variants: tuple[str, ...], limit: int) -> list[Any]:
@@ -331,9 +465,7 @@ def _tiers(rows: list[Any], variants: tuple[str, ...]) -> dict[str, int]:
     return tiers
 
 
-async def _typos(
-    session: AsyncSession, where: ColumnElement[bool], variants: tuple[str, ...], limit: int
-) -> list[Any]:
+async def _typos(search: _Search, variants: tuple[str, ...], limit: int) -> list[Any]:
     """Nothing matched as typed: cards sharing a word's head or tail (half a word first, then
     three letters), kept when rapidfuzz finds the query in their text with a score ≥ 75."""
     scored: dict[int, tuple[float, Any]] = {}
@@ -343,7 +475,7 @@ async def _typos(
         if not pieces or len(scored) >= limit:
             break
         tried.update(pieces)
-        for c in await _probe(session, where, [[p] for p in pieces], limit=TYPO_CANDIDATES):
+        for c in await search.probe([[p] for p in pieces], limit=TYPO_CANDIDATES):
             if c.id in scored:
                 continue
             score = max(

@@ -105,6 +105,10 @@ class InlineConnection:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
+    def begin_deferred(self) -> None:
+        """``BEGIN`` (deferred): takes no lock, so it never waits (storage.uow's begin hook)."""
+        self._conn.execute("BEGIN")
+
     # -- what the adapter calls
     def cursor(self) -> InlineCursor:
         return InlineCursor(self, self._conn.cursor())

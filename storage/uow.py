@@ -28,6 +28,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from storage.inline_sqlite import InlineConnection
+
 _writing: ContextVar[AsyncSession | None] = ContextVar("uow_writing", default=None)
 _migrating: ContextVar[bool] = ContextVar("uow_migrating", default=False)
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -162,6 +164,13 @@ def install(engine: AsyncEngine, *, strict: bool) -> None:
         @event.listens_for(sync_engine, "begin")
         def _begin(conn: Connection) -> None:
             immediate = in_write() or _migrating.get()
+            if not immediate:
+                # a read's BEGIN takes no lock (it cannot wait): straight to SQLite, not
+                # through a statement's whole execution (a read transaction per update)
+                driver = conn.connection.driver_connection
+                if isinstance(driver, InlineConnection):
+                    driver.begin_deferred()
+                    return
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     if strict:
