@@ -30,11 +30,13 @@ last. Within a tier, the closer name (rapidfuzz) first.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -262,17 +264,24 @@ def _probe_shape(
             for g in groups
         )
         return _fts_statement(where, limit), params
-    shape_parts: list[int] = []
+    shape_parts: list[tuple[str, int]] = []
     for i, g in enumerate(groups):
         if start and len(g) == 1 and len(g[0]) <= PREFIX_CHARS:
             params.update(_range_params(f"start_{i}", g[0]))
-            shape_parts.append(-1)
+            shape_parts.append(("start", 1))
             continue
         pieces = [p for p in g if len(p) >= TRIGRAM]
         for j, p in enumerate(pieces):
             params[f"like_{i}_{j}"] = _like_pattern(p, start=start)
-        shape_parts.append(len(pieces))
+            params[f"piece_{i}_{j}"] = p
+        scoped = where.kind != "all" and all(_WORD_RUN.search(p) for p in pieces)
+        shape_parts.append(("scoped" if scoped else "like", len(pieces)))
     return _trgm_statement(where, tuple(shape_parts), limit), params
+
+
+# a piece holding three letters or digits in a row has trigrams of its own in pg_trgm's sense
+# (an empty set of keys would match every card of the index)
+_WORD_RUN = re.compile(r"[^\W_]{3}")
 
 
 def _bound_like(i: int, j: int) -> ColumnElement[bool]:
@@ -306,14 +315,54 @@ def _fts_statement(where: Where, limit: int) -> Select[Any]:
 
 
 @functools.cache
-def _trgm_statement(where: Where, shape: tuple[int, ...], limit: int) -> Select[Any]:
-    conds = [
-        _bound_range(f"start_{i}", sqlite=False)
-        if n < 0
-        else and_(*[_bound_like(i, j) for j in range(n)])
-        for i, n in enumerate(shape)
-    ]
-    return select(*HIT).where(or_(*conds), where.condition()).limit(limit)
+def _trgm_statement(where: Where, shape: tuple[tuple[str, int], ...], limit: int) -> Select[Any]:
+    """Groups of pieces: each found through an index (``index``), then checked exactly
+    (``exact``). Written as (any group's index condition) AND (any group's exact one), which
+    is the same as any group's both, because a card holding a group's pieces holds their
+    trigrams: so the index conditions are all the bitmap's, and only the cheap exact tests are
+    evaluated on the rows (not ``scoped_trigrams`` of every candidate)."""
+    index, exact = [], []
+    for i, (mode, n) in enumerate(shape):
+        if mode == "start":
+            cond = _bound_range(f"start_{i}", sqlite=False)
+            index.append(cond)
+            exact.append(cond)
+        elif mode == "scoped":
+            index.append(_scoped_group(where.kind, i, n))
+            text_ = Contact.search_text.concat(literal_column("''"))  # no index of its own
+            exact.append(
+                and_(
+                    *[
+                        text_.like(bindparam(f"like_{i}_{j}", type_=String), escape="\\")
+                        for j in range(n)
+                    ]
+                )
+            )
+        else:
+            cond = and_(*[_bound_like(i, j) for j in range(n)])
+            index.append(cond)
+            exact.append(cond)
+    if all(mode != "scoped" for mode, _n in shape):
+        return select(*HIT).where(or_(*index), where.condition()).limit(limit)
+    return select(*HIT).where(or_(*index), or_(*exact), where.condition()).limit(limit)
+
+
+def _scoped_group(kind: str, i: int, n: int) -> ColumnElement[bool]:
+    """Cards of the scope whose text holds the trigrams of every piece of group ``i``, through
+    the scope's own trigram index (migration 0023): the card's ``scoped_trigrams``, keyed by
+    the owner (and, for a team, by the team too), hold all the pieces' ``piece_trigrams``."""
+
+    def holds(column: Any, scope: Any) -> ColumnElement[bool]:
+        keys: Any = None
+        for j in range(n):
+            piece = func.piece_trigrams(scope, bindparam(f"piece_{i}_{j}", type_=String))
+            keys = piece if keys is None else keys.op("||")(piece)
+        return func.scoped_trigrams(column, Contact.search_text).op("@>", return_type=Boolean)(keys)
+
+    scoped = holds(Contact.owner_id, _USER)
+    if kind == "team":
+        scoped = or_(holds(Contact.team_id, _TEAM), scoped)
+    return scoped
 
 
 class _Search:
@@ -353,6 +402,7 @@ def _exact_statement(column: str, where: Where, limit: int) -> Select[Any]:
     )
 
 
+_SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
 _LOAD = select(Contact).where(Contact.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -370,6 +420,10 @@ async def find(
     if parsed is None:
         return []
     search = _Search(session, scope, Where(scope.kind, archived, forgotten))
+    if not search.sqlite:
+        # a search reads a few hundred rows and stops: starting parallel workers for its
+        # bitmap scans cost more than they saved (typo p50 29 → 10 ms at a million cards)
+        await session.execute(_SERIAL)
     head = None
     if parsed.kind == "text" and all(len(v) <= PREFIX_CHARS for v in parsed.variants):
         head = [

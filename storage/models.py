@@ -478,9 +478,16 @@ class ImportRow(Base):
 SEARCH_TABLES = frozenset(
     f"contacts_fts{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config", "_content")
 )
-# PostgreSQL's prefix indexes for /find (0009, 0022): expression indexes, made by SQL likewise
+# PostgreSQL's prefix and scoped trigram indexes for /find (0009, 0022, 0023): expression
+# indexes, made by SQL likewise
 SEARCH_INDEXES = frozenset(
-    {"ix_contacts_search_prefix", "ix_contacts_owner_prefix", "ix_contacts_team_prefix"}
+    {
+        "ix_contacts_search_prefix",
+        "ix_contacts_owner_prefix",
+        "ix_contacts_team_prefix",
+        "ix_contacts_owner_trgm",
+        "ix_contacts_team_trgm",
+    }
 )
 
 

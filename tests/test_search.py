@@ -329,10 +329,23 @@ async def test_the_text_index_drives_before_and_after_analyze(session) -> None:
     else:
         # a small table may be read whole; without that choice, the GIN index is the way in
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-        for s in statements[1:3] + statements[4:6]:
-            assert "ix_contacts_search_trgm" in await plan(session, s)
-        for s in statements[0::3]:  # names that start with the query
-            assert "ix_contacts_search_prefix" in await plan(session, s)
+        for analyzed in (False, True):
+            if analyzed:
+                await session.execute(text("ANALYZE contacts"))
+            # a rep's pieces through the rep's own trigrams (0023), a manager's through the
+            # team's and their own, an admin's through the global index
+            for s in statements[1:3]:
+                p = await plan(session, s)
+                assert "ix_contacts_owner_trgm" in p, p
+                assert "ix_contacts_search_trgm" not in p, p
+            for s in statements[4:6]:
+                p = await plan(session, s)
+                assert "ix_contacts_team_trgm" in p and "ix_contacts_owner_trgm" in p, p
+                assert "ix_contacts_search_trgm" not in p, p
+            for s in statements[7:9]:
+                assert "ix_contacts_search_trgm" in await plan(session, s)
+            for s in statements[0::3]:  # names that start with the query
+                assert "ix_contacts_search_prefix" in await plan(session, s)
 
 
 async def test_prefix_probe_names_the_indexed_expression() -> None:
@@ -394,3 +407,33 @@ async def test_names_starting_with_the_query_read_the_scope_index(session, scope
                 assert "ix_contacts_owner_prefix" in p, p
             else:  # the team's range, or (a team holding most cards) the global one
                 assert "ix_contacts_team_prefix" in p or "ix_contacts_search_prefix" in p, p
+
+
+@pytest.mark.parametrize("scope", [REP, MANAGER, ADMIN], ids=["rep", "manager", "admin"])
+async def test_a_piece_anywhere_is_found_exactly(session, scope) -> None:
+    """Any piece of a card's text (inside a word, across a space, a dot or an @, in either
+    script) finds exactly the scope's cards whose text holds it: PostgreSQL reads a rep's and
+    a team's pieces through the scope's own trigram index (0023), SQLite through FTS5."""
+    cards = list(
+        await session.execute(
+            select(Contact.id, Contact.search_text).where(
+                scope.condition(), Contact.archived_at.is_(None), Contact.forgotten_at.is_(None)
+            )
+        )
+    )
+    rng = random.Random(23)
+    pieces = []
+    while len(pieces) < 120:
+        doc = rng.choice(cards).search_text
+        size = rng.randrange(3, 9)
+        if len(doc) > size:
+            at = rng.randrange(0, len(doc) - size)
+            piece = doc[at : at + size]
+            if piece.strip() == piece and len(piece) >= 3:
+                pieces.append(piece)
+    pieces += ["zzq", "@example", ".com", "ова", "ivan"]
+    search = search_engine._Search(session, scope, search_engine.Where(scope.kind))
+    for piece in pieces:
+        found = {c.id for c in await search.probe([[piece]], limit=10_000)}
+        expected = {c.id for c in cards if piece in c.search_text}
+        assert found == expected, (piece, sorted(found ^ expected)[:5])
