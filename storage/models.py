@@ -480,15 +480,8 @@ SEARCH_TABLES = frozenset(
 )
 # PostgreSQL's prefix and scoped trigram indexes for /find (0009, 0022, 0023): expression
 # indexes, made by SQL likewise
-SEARCH_INDEXES = frozenset(
-    {
-        "ix_contacts_search_prefix",
-        "ix_contacts_owner_prefix",
-        "ix_contacts_team_prefix",
-        "ix_contacts_owner_trgm",
-        "ix_contacts_team_trgm",
-    }
-)
+_PREFIX = ("ix_contacts_search_prefix", "ix_contacts_owner_prefix", "ix_contacts_team_prefix")
+SEARCH_INDEXES = frozenset((*_PREFIX, "ix_contacts_owner_trgm", "ix_contacts_team_trgm"))
 
 
 class RollupCards(Base):
