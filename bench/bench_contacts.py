@@ -581,6 +581,10 @@ async def copy_to_postgres(sqlite_path: Path, admin_url: str, name: str) -> None
         for sql in rebuild + rollup_replies.rebuild_sql("postgresql"):
             await conn.execute(sql)
         await conn.execute("SET session_replication_role = DEFAULT")
+        # A live bot writes an hour's touch rollups during that hour, so they share heap pages;
+        # the rebuild above writes them in hash order, one page per row (the digest's 24 hours
+        # of a big team read 8,600 pages: 38 ms instead of ~3). Put them back in key order.
+        await conn.execute("CLUSTER rollup_touch_hours USING pk_rollup_touch_hours")
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
