@@ -8,6 +8,10 @@ FTS5 table kept by triggers (every write of ``contacts.search_text``, whatever t
 bulk ``INSERT … SELECT`` imports included, updates it in the same transaction), on PostgreSQL a
 GIN index, which the database keeps itself.
 
+On PostgreSQL a rep's or a team's probe reads a trigram index of its own scope (migration
+0023: each trigram keyed by the owner, and by the team), so a common piece costs the scope's
+matches, not every rep's; an admin's reads the global one.
+
 The text index always drives: the scope test is written so that no index on the card can
 drive instead (``col + 0``), and each probe stops at a fixed number of candidates. A query
 answered by many cards costs those candidates; a miss or a typo costs a few index pages, never
