@@ -328,6 +328,15 @@ async def test_the_text_index_drives_before_and_after_analyze(session) -> None:
         assert after == before
     else:
         # a small table may be read whole; without that choice, the GIN index is the way in
+        # a search reads a few hundred rows and stops: parallel workers for its bitmap scans
+        # cost more than they save (bench/README), so its read transaction turns them off
+        await session.rollback()
+        before = await session.scalar(text("SHOW max_parallel_workers_per_gather"))
+        await svc.search(session, REP, "smi")
+        assert before != "0"
+        assert await session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        await session.rollback()  # SET LOCAL: the next transaction has the server's setting
+        assert await session.scalar(text("SHOW max_parallel_workers_per_gather")) == before
         await session.execute(text("SET LOCAL enable_seqscan = off"))
         for analyzed in (False, True):
             if analyzed:
@@ -437,17 +446,3 @@ async def test_a_piece_anywhere_is_found_exactly(session, scope) -> None:
         found = {c.id for c in await search.probe([[piece]], limit=10_000)}
         expected = {c.id for c in cards if piece in c.search_text}
         assert found == expected, (piece, sorted(found ^ expected)[:5])
-
-
-async def test_a_search_starts_no_parallel_workers(session) -> None:
-    """PostgreSQL: a search reads a few hundred rows and stops; parallel workers for its bitmap
-    scans cost more than they save (bench/README), so its read transaction turns them off."""
-    if search_engine.on_sqlite(session):
-        pytest.skip("PostgreSQL's setting")
-    await session.rollback()
-    before = await session.scalar(text("SHOW max_parallel_workers_per_gather"))
-    assert before != "0"
-    await svc.search(session, REP, "smi")
-    assert await session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
-    await session.rollback()  # SET LOCAL: the next transaction has the server's setting again
-    assert await session.scalar(text("SHOW max_parallel_workers_per_gather")) == before
