@@ -275,10 +275,11 @@ def _probe_shape(
             shape_parts.append(("start", 1))
             continue
         pieces = [p for p in g if len(p) >= TRIGRAM]
+        scoped = where.kind != "all" and all(_WORD_RUN.search(p) for p in pieces)
         for j, p in enumerate(pieces):
             params[f"like_{i}_{j}"] = _like_pattern(p, start=start)
-            params[f"piece_{i}_{j}"] = p
-        scoped = where.kind != "all" and all(_WORD_RUN.search(p) for p in pieces)
+            if scoped:  # the scope's index is asked for the piece's own trigrams
+                params[f"piece_{i}_{j}"] = p
         shape_parts.append(("scoped" if scoped else "like", len(pieces)))
     return _trgm_statement(where, tuple(shape_parts), limit), params
 
