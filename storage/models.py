@@ -587,6 +587,7 @@ from storage.network_models import (  # noqa: E402, F401
     NetworkNode,
     NetworkRun,
 )
+from storage.report_indexes import declare  # noqa: E402
 from storage.rollup_models import (  # noqa: E402, F401
     RollupMark,
     RollupMarkDays,
@@ -594,3 +595,5 @@ from storage.rollup_models import (  # noqa: E402, F401
     RollupReply,
     RollupReplyDays,
 )
+
+declare(Base.metadata)  # PostgreSQL's indexes for the digest (0024)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import event
 
 from core import metrics as m
 from core.roles import Role
@@ -463,3 +465,104 @@ async def test_section_lists(session) -> None:
     assert await names("cases") == ["B"]
     assert len(await names("nps")) == 8
     assert len(await names("touches")) == 9
+
+
+async def test_the_oldest_open_cases_are_the_scopes_first_five(session) -> None:
+    """The digest's five oldest open cases: the scope's open cases in opening order, cut after
+    the scope and the status (the limit is taken before the cards are read)."""
+    sid = 100
+
+    def case(cid: int, rep: int, team: int, status: str, opened: datetime) -> list:
+        nonlocal sid
+        sid += 1
+        survey = Survey(
+            id=sid, contact_id=cid, rep_id=rep, team_id=team, token=f"case{sid}",
+            status="answered", scheduled_for=opened, delivered_at=opened,
+            expires_at=opened + timedelta(days=7), score=2, answered_at=opened, created_at=opened,
+        )  # fmt: skip
+        kase = NpsCase(
+            id=sid, survey_id=sid, contact_id=cid, rep_id=rep, team_id=team, status=status,
+            opened_at=opened, deadline_at=opened + timedelta(days=1),
+        )  # fmt: skip
+        return [survey, kase]
+
+    rows = [
+        *case(1, 2, 1, "taken", d(11, 3)),  # A, Rob's
+        *case(6, 3, 1, "open", d(11, 1)),  # F, Sue's: the oldest open of the team
+        *case(5, 2, 1, "resolved", d(10, 1)),  # resolved: not listed, however old
+        *case(10, 4, 2, "open", d(9, 1)),  # another team's
+        *case(7, 3, 1, "contacted", d(11, 9)),  # G
+        *case(3, 2, 1, "open", d(11, 20)),  # C
+        *case(4, 2, 1, "open", d(11, 18)),  # D
+    ]
+    for row in rows:  # surveys before their cases
+        session.add(row)
+        await session.flush()
+    manager = await session.get(User, 1)
+    kw = dict(since=START, now=END, settings_cadence=CADENCE, stale_days=180)
+    digest = await dg.build(session, manager, Role.MANAGER, **kw)
+    # open in team 1: F 1 Nov, A 3 Nov, G 9 Nov, B 15 Nov (seeded), D 18 Nov, C 20 Nov
+    assert digest.cases == 6
+    assert [i.name for i in digest.cases_oldest] == ["F", "A", "G", "B", "D"]
+    assert [i.code for i in digest.cases_oldest] == ["open", "taken", "contacted", "open", "open"]
+    # a scope of one rep's cards (someone without a team): Rob's
+    assert [i.name for i in await dg._cases(session, mx.MetricScope.rep(2), 5)] == [
+        "A", "B", "D", "C",
+    ]  # fmt: skip
+    items = await dg.section_items(session, manager, Role.MANAGER, "cases", limit=3, **kw)
+    assert [i.name for i in items] == ["F", "A", "G"]
+
+
+async def test_the_digests_due_steps_and_cases_read_their_indexes(session) -> None:
+    """The digest's due steps and open cases are read through their indexes: on PostgreSQL the
+    steps from index entries alone (kind and due time carrying status and card; the card's scope
+    by id), the open cases through the partial indexes of a team's and a rep's open cases
+    (0024); on SQLite the cases through the team's index. Guards the indexes' shape and the
+    partial indexes' condition against the statuses the code asks for (core.nps.OPEN_CASES)."""
+    engine = session.bind
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+        seen.append((statement, params))
+
+    manager = await session.get(User, 1)
+    kw = dict(since=START, now=END, settings_cadence=CADENCE, stale_days=180)
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await dg.build(session, manager, Role.MANAGER, **kw)
+        await dg._cases(session, mx.MetricScope.rep(2), 5)
+        await mx.open_cases(session, mx.MetricScope.rep(2))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    await session.rollback()
+    steps = [s for s in seen if "FROM due_work" in s[0] and "EXISTS" in s[0]]
+    cases = [s for s in seen if "FROM nps_cases" in s[0]]
+    assert len(steps) == 1 and len(cases) == 4, [s for s, _ in seen]
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("VACUUM ANALYZE due_work, contacts, nps_cases")
+
+    async def plan(sql: str, params: Any) -> str:
+        async with engine.connect() as conn:
+            if not postgresql:
+                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+                return "\n".join(str(r[-1]) for r in rows.all())
+            # a table this small is cheapest read whole: without that choice, the indexes
+            await conn.exec_driver_sql("SET enable_seqscan = off")
+            await conn.exec_driver_sql("SET enable_bitmapscan = off")
+            rows = await conn.exec_driver_sql(f"EXPLAIN {sql}", params)
+            return "\n".join(r[0] for r in rows.all())
+
+    step_plan = await plan(*steps[0])
+    case_plans = [await plan(*c) for c in cases]
+    if postgresql:
+        assert "Index Only Scan using ix_due_work_kind_due" in step_plan, step_plan
+        assert "Index Only Scan using ix_contacts_scope" in step_plan, step_plan
+        team, rep = case_plans[:2], case_plans[2:]
+        assert all("ix_nps_cases_team_open" in p for p in team), team
+        assert all("ix_nps_cases_rep_open" in p for p in rep), rep
+    else:
+        for p in case_plans[:2]:
+            assert "ix_nps_cases_team_id" in p and "SCAN nps_cases" not in p, p
