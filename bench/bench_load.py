@@ -928,7 +928,7 @@ async def run_echo(
         service = await level(echo, 1, 0, args.service_seconds)
         print("\nEcho bot (baseline): a bare aiogram Router answering each message")
         print(
-            f"  one user, no latency: service time p50 {service.pct(50, service.busy):.1f} ms "
+            f"  one user, no latency: service time p50 {service.pct(50, service.busy):.2f} ms "
             f"(last answer after {service.pct(50):.1f} ms)"
         )
         print(HEADER)
@@ -965,8 +965,8 @@ async def run_db(
         ratio = bot_p50 / echo_p50
         ok = ratio <= TARGET_SERVICE_RATIO and not service.errors
         print(
-            f"  one user, no latency: service time p50 {bot_p50:.1f} ms (last answer after "
-            f"{service.pct(50):.1f} ms); echo {echo_p50:.1f} ms; ratio {ratio:.2f}, target <= "
+            f"  one user, no latency: service time p50 {bot_p50:.2f} ms (last answer after "
+            f"{service.pct(50):.1f} ms); echo {echo_p50:.2f} ms; ratio {ratio:.2f}, target <= "
             f"{TARGET_SERVICE_RATIO:g}: {mark(ok)}; errors {error_text(service)}"
         )
         kinds = ", ".join(
