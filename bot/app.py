@@ -10,7 +10,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -18,7 +17,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import dedup, inline_filters, metrics, reliability
+from bot import dedup, fast_client, inline_filters, metrics, reliability
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.i18n import LocaleMiddleware, create_i18n
@@ -47,9 +46,10 @@ log = logging.getLogger(__name__)
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
     api = TelegramAPIServer.from_base(settings.telegram_api_base)
     secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else "")
+    fast_client.install_fast_post_init()
     return Bot(
         token=secret,
-        session=AiohttpSession(api=api),
+        session=fast_client.FormSession(api=api),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
 
