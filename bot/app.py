@@ -29,6 +29,7 @@ from bot.middlewares import (
     UserMiddleware,
     ViewerMiddleware,
 )
+from bot.routing import GatedDispatcher
 from bot.sender import RateLimiter, Sender
 from core.clock import Clock, SystemClock
 from handlers import get_routers
@@ -155,7 +156,7 @@ def build_app(
     clockwork = Clockwork(**shared, interval_seconds=settings.scheduler_interval_seconds)
     register_jobs(clockwork)
     storage, isolation = create_fsm(settings)
-    dp = Dispatcher(storage=storage, events_isolation=isolation, **shared, clockwork=clockwork)
+    dp = GatedDispatcher(storage=storage, events_isolation=isolation, **shared, clockwork=clockwork)
     gate = dedup.create_gate(settings)
     dedup.install(dp, gate)
     dp.update.outer_middleware(metrics.UpdateMetrics())

@@ -14,14 +14,18 @@ That walk was ~13% of the bot's CPU per update (py-spy, bench/bench_load.py).
 Only feature routers without sub-routers and without outer middlewares skip, so what runs for
 an event a router does take is unchanged; tests/test_routing.py checks that each update of the
 chat tests is handled by the same handler with and without the shortcut.
+
+:class:`GatedDispatcher` asks each feature router before handing it the event, not after:
+aiogram passes the event's data to every router it tries as keyword arguments (a new dict of
+~30 entries per router), which for ~25 routers per update was ~3% of the bot's CPU on its own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Router
-from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram import Dispatcher, Router
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
@@ -82,13 +86,48 @@ class FeatureRouter(Router):
             gate = self._gates[update_type] = _Gate(observer)
         return gate
 
-    async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+    def declines(self, update_type: str, event: TelegramObject) -> bool:
+        """Certain that none of this router's handlers can take the event."""
         observer = self.observers.get(update_type)
-        if (
+        return (
             observer is not None
             and not self.sub_routers
             and not observer.outer_middleware
             and not self._gate(update_type, observer).may_take(event)
-        ):
+        )
+
+    async def propagate_event(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+        if self.declines(update_type, event):
             return UNHANDLED
         return await super().propagate_event(update_type, event, **kwargs)
+
+
+class GatedDispatcher(Dispatcher):
+    """aiogram's dispatcher, skipping the feature routers that decline an event before it
+    builds their call. The rest is ``Router._propagate_event`` as aiogram writes it."""
+
+    async def _propagate_event(
+        self,
+        observer: TelegramEventObserver | None,
+        update_type: str,
+        event: TelegramObject,
+        **kwargs: Any,
+    ) -> Any:
+        response = UNHANDLED
+        if observer:
+            result, data = await observer.check_root_filters(event, **kwargs)
+            if not result:
+                return UNHANDLED
+            kwargs.update(data)
+            response = await observer.trigger(event, **kwargs)
+            if response is REJECTED:
+                return UNHANDLED
+            if response is not UNHANDLED:
+                return response
+        for router in self.sub_routers:
+            if isinstance(router, FeatureRouter) and router.declines(update_type, event):
+                continue
+            response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
+            if response is not UNHANDLED:
+                break
+        return response

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
-from aiogram.types import CallbackQuery, Chat, Message, User
+from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
-from bot.routing import FeatureRouter
+from bot.app import build_app
+from bot.routing import FeatureRouter, GatedDispatcher
 from handlers import get_routers
 
 ME = User(id=5, is_bot=False, first_name="Ann")
@@ -94,3 +96,69 @@ def test_declines_only_when_certain() -> None:
     # no handler of the type at all: declined
     empty = [r for r in routers.values() if not r.callback_query.handlers]
     assert empty and not any(gate(r, "callback_query").may_take(callback("x")) for r in empty)
+
+
+class Counting(FeatureRouter):
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)
+        self.asked = 0
+
+    async def propagate_event(self, update_type: str, event, **kwargs):  # noqa: ANN001, ANN201
+        self.asked += 1
+        return await super().propagate_event(update_type, event, **kwargs)
+
+
+def update(update_id: int, text: str) -> Update:
+    entities = (
+        [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+        if text.startswith("/")
+        else None
+    )
+    msg = message(text).model_copy(update={"from_user": ME, "entities": entities})
+    return Update(update_id=update_id, message=msg)
+
+
+async def test_the_dispatcher_asks_a_declining_router_nothing() -> None:
+    """A router that declines is skipped before its call is built (no copy of the event's
+    data for it); the routers that may take the event run as aiogram runs them."""
+    commands, plain, anything = Counting("commands"), Counting("plain"), Router(name="plain")
+    taken: list[str] = []
+
+    @commands.message(Command("a"))
+    async def a(_: Message) -> str:
+        taken.append("a")
+        return "a"
+
+    @plain.message(F.text == "hi")
+    async def hi(_: Message) -> str:
+        taken.append("hi")
+        return "hi"
+
+    @anything.message()
+    async def rest(_: Message) -> str:
+        taken.append("rest")
+        return "rest"
+
+    dp = GatedDispatcher()
+    dp.include_routers(commands, plain, anything)
+    bot = Bot("42:ROUTING-TEST")
+    try:
+        await dp.feed_update(bot, update(1, "hello"))
+        assert (commands.asked, plain.asked, taken) == (0, 1, ["rest"])
+        await dp.feed_update(bot, update(2, "/a"))
+        assert (commands.asked, plain.asked, taken) == (1, 1, ["rest", "a"])
+        await dp.feed_update(bot, update(3, "hi"))
+        assert (commands.asked, plain.asked, taken) == (1, 2, ["rest", "a", "hi"])
+        # no message handler in a router that has other handlers: declined before the call
+        assert commands.declines("callback_query", callback("x"))
+    finally:
+        await bot.session.close()
+
+
+async def test_the_bot_uses_the_gated_dispatcher(settings) -> None:  # noqa: ANN001
+    app = build_app(settings, bot=Bot("42:ROUTING-TEST"), start_clockwork=False)
+    try:
+        assert type(app.dispatcher) is GatedDispatcher
+        assert all(isinstance(r, FeatureRouter) for r in app.dispatcher.sub_routers)
+    finally:
+        await app.engine.dispose()
