@@ -37,7 +37,7 @@ from scheduler import Clockwork, delivery, digest, followup_jobs, nps_jobs
 from scheduler import cases as case_jobs
 from scheduler import network as network_jobs
 from scheduler import team as team_jobs
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_session_factory, pool_options
 from storage.repo import users as users_repo
 from storage.uow import write_session
 
@@ -125,7 +125,11 @@ def build_app(
 ) -> App:
     """``request_sleep``: how direct replies wait on a 429 or back off (tests inject it)."""
     clock = clock or SystemClock()
-    engine = engine or create_engine(settings.database_url, strict=True)
+    engine = engine or create_engine(
+        settings.database_url,
+        strict=True,
+        **pool_options(settings.database_url, settings.db_pool_size, settings.db_max_overflow),
+    )
     session_factory = create_session_factory(engine)
     bot = bot or create_bot(settings)
     reliability.install(bot, sleep=request_sleep or asyncio.sleep)

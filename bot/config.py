@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    # PostgreSQL's connection pool: kept open, and opened on top under load (closed after)
+    db_pool_size: int = Field(default=45, ge=1, le=500)
+    db_max_overflow: int = Field(default=15, ge=0, le=500)
     telegram_api_base: str = TELEGRAM_DEFAULT_API
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: Literal["en", "ru"] = "en"

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings, SettingsError, load_settings
 
@@ -97,3 +97,29 @@ def test_migrate_command_creates_the_sqlite_file(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "bot.db").exists()
+
+
+async def test_the_postgresql_pool_follows_the_settings() -> None:
+    """A burst of 50 reps' updates finds a connection each by default; both numbers can be set
+    (several replicas must share the server's max_connections)."""
+    from aiogram import Bot
+
+    from bot.app import build_app
+    from storage.db import DEFAULT_PG_POOL
+
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    defaults = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    assert (defaults.db_pool_size, defaults.db_max_overflow) == DEFAULT_PG_POOL == (45, 15)
+    chosen = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=url, db_pool_size=10, db_max_overflow=5
+    )
+    for settings, expected in ((defaults, (45, 15)), (chosen, (10, 5))):
+        app = build_app(settings, bot=Bot("42:POOL-TEST"), start_clockwork=False)
+        try:
+            pool = app.engine.sync_engine.pool
+            assert (pool.size(), pool._max_overflow) == expected  # type: ignore[attr-defined]
+        finally:
+            await app.engine.dispose()
+            await app.bot.session.close()
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, db_pool_size=0)  # type: ignore[call-arg]
