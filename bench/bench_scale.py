@@ -173,6 +173,9 @@ class Setup:
                 "WEBHOOK_URL": f"http://127.0.0.1:{proxy_port}/hook",
                 "WEBHOOK_SECRET": SECRET,
                 "SCHEDULER_INTERVAL_SECONDS": "60",
+                # as the README's deployment: three replicas within max_connections (100)
+                "DB_POOL_SIZE": "20",
+                "DB_MAX_OVERFLOW": "10",
             }
         return env
 
