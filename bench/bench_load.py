@@ -101,11 +101,20 @@ class Tracker:
         self.idle = asyncio.Event()  # nothing pushed is still being handled
         self.errors = ErrorCount()
         self.gc_pauses: list[float] = []  # the bot's full collections, ms
+        # the bot's own clock (the same machine): when it began and ended each update
+        self.began: dict[int, float] = {}
+        self.ended: dict[int, float] = {}
 
     def feed(self, line: str) -> None:
         kind, _, rest = line.partition(" ")
-        if kind == "D":
-            update_id, at = int(rest), time.time()
+        if kind == "S":
+            update_id_text, _, at_text = rest.partition(" ")
+            self.began[int(update_id_text)] = float(at_text)
+        elif kind == "D":
+            update_id_text, _, at_text = rest.partition(" ")
+            update_id, at = int(update_id_text), time.time()
+            if at_text:
+                self.ended[update_id] = float(at_text)
             self.done[update_id] = at
             self.pushed.discard(update_id)
             if not self.pushed:
@@ -203,6 +212,11 @@ class Stats:
     cpu_bench: float = 0.0  # the same for this process (emulator and users)
     gc_pauses: list[float] = field(default_factory=list)  # the bot's full collections, ms
     requests: dict[str, list[int]] = field(default_factory=dict)  # Bot API calls per update
+    # where an update's time went, seconds: until the bot began it (the long poll), in the bot,
+    # and from the bot's end to the last answer (negative: that answer was in before the end)
+    phases: dict[str, list[float]] = field(
+        default_factory=lambda: {"to the bot": [], "in the bot": [], "to the answer": []}
+    )
 
     @property
     def errors(self) -> int:
@@ -277,6 +291,13 @@ class SimUser:
         self.stats.busy.append(max(0.0, finished - started))
         self.stats.by_kind.setdefault(kind, []).append(latency)
         self.stats.requests.setdefault(kind, []).append(len(records))
+        began = self.tracker.began.pop(update_id, None)
+        ended = self.tracker.ended.pop(update_id, None)
+        if began is not None and ended is not None:
+            phases = self.stats.phases
+            phases["to the bot"].append(max(0.0, began - started))
+            phases["in the bot"].append(max(0.0, ended - began))
+            phases["to the answer"].append(last - ended)
         texts = [self._text(r) for r in records if r.ok]
         if any(SORRY in t for t in texts):
             self.stats.sorry += 1
@@ -413,6 +434,8 @@ async def run_level(
             total.by_kind.setdefault(kind, []).extend(values)
         for kind, counts in u.stats.requests.items():
             total.requests.setdefault(kind, []).extend(counts)
+        for phase, values in u.stats.phases.items():
+            total.phases[phase].extend(values)
         total.updates += u.stats.updates
         total.sorry += u.stats.sorry
         total.timeouts += u.stats.timeouts
@@ -510,10 +533,11 @@ def instrument_dispatcher() -> None:
         if profiler is not None and not PROFILING:
             PROFILING.append(True)
             profiler.enable()
+        report(f"S {update.update_id} {time.time():.6f}")
         try:
             return await original(self, bot, update, **kwargs)
         finally:
-            report(f"D {update.update_id}")
+            report(f"D {update.update_id} {time.time():.6f}")
 
     Dispatcher.feed_update = feed_update  # type: ignore[method-assign]
 
@@ -816,6 +840,14 @@ def error_text(s: Stats) -> str:
     return " ".join(parts)
 
 
+def phase_text(s: Stats, digits: int = 0) -> str:
+    return ", ".join(
+        f"{phase} {s.pct(50, v):.{digits}f}/{s.pct(95, v):.{digits}f}"
+        for phase, v in s.phases.items()
+        if v
+    )
+
+
 def print_details(s: Stats) -> None:
     for what, count in s.request_errors.most_common(3):
         print(f"        refused x{count}: {what}")
@@ -931,12 +963,15 @@ async def run_echo(
             f"  one user, no latency: service time p50 {service.pct(50, service.busy):.2f} ms "
             f"(last answer after {service.pct(50):.1f} ms)"
         )
+        print(f"    where the time went, p50/p95 ms: {phase_text(service, digits=2)}")
         print(HEADER)
         for rtt in args.latency:
             for n in args.users:
                 s = await level(echo, n, rtt, args.seconds)
                 stats[(n, rtt)] = s
                 print_row(n, rtt, s, None)
+                if rtt > 0:
+                    print(f"        where the time went, p50/p95 ms: {phase_text(s)}")
     finally:
         await echo.stop()
     return stats, service
@@ -974,6 +1009,7 @@ async def run_db(
             for k, v in sorted(service.by_kind.items())
         )
         print(f"    by step, p50 to the last answer / Bot API requests per update: {kinds}")
+        print(f"    where the time went, p50/p95 ms: {phase_text(s=service, digits=2)}")
         print_details(service)
         if not ok:
             misses.append(f"{tag}: service time {ratio:.2f}x the echo bot's")
@@ -997,6 +1033,7 @@ async def run_db(
                         for kind, v in sorted(s.by_kind.items())
                     )
                     print(f"        by step, p50/p95 ms: {steps}")
+                    print(f"        where the time went, p50/p95 ms: {phase_text(s)}")
                 if n == 50 and rtt > 0:
                     bound = TARGET_P95_RTTS * rtt
                     notes.append(f"p95 <= {bound:.0f} ms: {mark(s.pct(95) <= bound)}")
