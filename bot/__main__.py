@@ -106,9 +106,12 @@ async def serve(
     until stopped. Returns the exit code: 0, or 2 when Telegram refuses for good (one line on
     stderr says what to fix). ``on_ready`` is called with the app once polling is about to begin.
     """
+    from bot import eager_writes
     from bot.app import build_app
     from bot.startup import StartupRefused, StartupRetry
     from storage.migrate import upgrade_in_child
+
+    eager_writes.install()
 
     if settings.bot_token is not None:
         logs.REDACTOR.add_secret(settings.bot_token.get_secret_value())

@@ -21,6 +21,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot import eager_writes
 from bot.__main__ import main, serve
 from bot.app import App
 from bot.config import Settings
@@ -423,3 +424,18 @@ def test_an_unexpected_error_at_start_up_is_one_redacted_line(
     assert ("Traceback" in err) == (level == "DEBUG")
     if level == "INFO":
         assert err.strip().splitlines() == [line]
+
+
+async def test_the_running_bot_writes_each_request_when_it_is_made(
+    settings: Settings, emu: FakeTelegram, clock: FrozenClock
+) -> None:
+    """On Python 3.11 `python -m bot` gives its loop bot.eager_writes' task factory (3.12+:
+    aiohttp writes eagerly itself), and the bot works through it."""
+    cfg = bot_settings(settings, emu.token, emu.base_url)
+    async with serving(cfg, FakeSleep(), clock):
+        factory = asyncio.get_running_loop().get_task_factory()
+        if eager_writes.needed():
+            assert factory is eager_writes.task_factory
+        else:
+            assert factory is None
+        assert await answers_start(emu)
