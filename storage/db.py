@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -56,8 +59,46 @@ def pool_options(url: str, pool_size: int, max_overflow: int) -> dict[str, int]:
     return {"pool_size": pool_size, "max_overflow": max_overflow}
 
 
+# A PostgreSQL connection back from the pool is pinged first only when it sat unused this long.
+# SQLAlchemy's pool_pre_ping pings at every checkout: an update checks out 1.3 times, and each
+# ping is a round trip on which the update's task goes back to the end of the loop's queue.
+PING_AFTER_IDLE_S = 30.0
+
+
+def ping_when_idle(
+    engine: AsyncEngine,
+    after: float = PING_AFTER_IDLE_S,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> None:
+    """Ping a pooled connection at checkout when it was idle ``after`` seconds or more (a
+    restart, a proxy's idle timeout): a dead one is replaced before use, as pool_pre_ping
+    does. A connection in use a moment ago is not pinged: if the server went away meanwhile,
+    the statement fails, and SQLAlchemy then renews every connection of the pool."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or monotonic() - since < after:
+            return  # a new connection, or one used a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure: replace the connection
+            raise DisconnectionError("the pooled connection is gone") from exc
+        if alive is False:
+            raise DisconnectionError("the pooled connection is gone")
+
+
 def create_engine(url: str, *, strict: bool = False, **kwargs: Any) -> AsyncEngine:
     """``strict``: writes only inside :func:`storage.uow.writing` (the bot runs strict).
+    PostgreSQL: ``ping_after_idle_s`` (default :data:`PING_AFTER_IDLE_S`), see
+    :func:`ping_when_idle`; ``pool_pre_ping=True`` pings at every checkout instead.
 
     SQL parameters are never logged or put into error messages (they carry personal data and
     live tokens), whatever the log level.
@@ -75,7 +116,7 @@ def create_engine(url: str, *, strict: bool = False, **kwargs: Any) -> AsyncEngi
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
+        ping_after = kwargs.pop("ping_after_idle_s", PING_AFTER_IDLE_S)
         # 50 reps at once on one replica: with 10 + 20, a burst of updates queued for a
         # connection behind the whole burst's statements, and connections opened on top were
         # closed again after each burst (bench_load, PostgreSQL, 50 users / 100 ms, p95: 10 + 20
@@ -89,6 +130,8 @@ def create_engine(url: str, *, strict: bool = False, **kwargs: Any) -> AsyncEngi
             settings = {"plan_cache_mode": "force_custom_plan"}
             kwargs.setdefault("connect_args", {}).setdefault("server_settings", settings)
         engine = create_async_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            ping_when_idle(engine, ping_after)
     uow.install(engine, strict=strict)
     return engine
 
