@@ -4,8 +4,10 @@ Python 3.12+), not after every task that was ready before it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -35,15 +37,17 @@ class Marked(BytesPayload):
         await super().write_with_length(writer, content_length)
 
 
-async def _body_and_other_task(install: bool) -> list[str]:
-    order: list[str] = []
+@contextlib.asynccontextmanager
+async def receiving(install: bool) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A loopback server that keeps every body it is sent: (its URL, the bodies); the loop has
+    the factory (``install``) until the block ends."""
     received: list[bytes] = []
 
     async def handler(request: web.Request) -> web.Response:
         received.append(await request.read())
         return web.json_response({"ok": True, "result": True})
 
-    app = web.Application()
+    app = web.Application(client_max_size=64 * 2**20)
     app.router.add_post("/m", handler)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -54,25 +58,29 @@ async def _body_and_other_task(install: bool) -> list[str]:
     before = loop.get_task_factory()
     try:
         if install:
-            assert eager_writes.install(loop)
-        async with ClientSession() as session:
-            url = f"http://127.0.0.1:{port}/m"
-            async with session.post(url, data=b"warm=1"):  # the connection kept alive, as the bot's
-                pass
-
-            async def other() -> None:
-                order.append("another update ran")
-
-            async def request() -> None:
-                ready = asyncio.ensure_future(other())  # ready before the request is made
-                async with session.post(url, data=Marked(b"a=1", order)):
-                    pass
-                await ready
-
-            await asyncio.create_task(request())
+            loop.set_task_factory(task_factory)  # type: ignore[arg-type]
+        yield f"http://127.0.0.1:{port}/m", received
     finally:
         loop.set_task_factory(before)
         await runner.cleanup()
+
+
+async def _body_and_other_task(install: bool) -> list[str]:
+    order: list[str] = []
+    async with receiving(install) as (url, received), ClientSession() as session:
+        async with session.post(url, data=b"warm=1"):  # the connection kept alive, as the bot's
+            pass
+
+        async def other() -> None:
+            order.append("another update ran")
+
+        async def request() -> None:
+            ready = asyncio.ensure_future(other())  # ready before the request is made
+            async with session.post(url, data=Marked(b"a=1", order)):
+                pass
+            await ready
+
+        await asyncio.create_task(request())
     assert received == [b"warm=1", b"a=1"]
     return order
 
@@ -91,32 +99,13 @@ async def test_the_body_is_written_before_other_ready_tasks_run() -> None:
 
 async def test_a_body_larger_than_the_socket_takes_is_sent_whole() -> None:
     """A big upload makes the writer wait for the socket: it carries on as a task."""
-    received: list[bytes] = []
-
-    async def handler(request: web.Request) -> web.Response:
-        received.append(await request.read())
-        return web.json_response({"ok": True, "result": True})
-
-    app = web.Application(client_max_size=64 * 2**20)
-    app.router.add_post("/m", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    loop = asyncio.get_running_loop()
-    before = loop.get_task_factory()
     body = bytes(range(256)) * (32 * 2**20 // 256)
-    try:
-        loop.set_task_factory(task_factory)  # type: ignore[arg-type]
-        async with (
-            ClientSession() as session,
-            session.post(f"http://127.0.0.1:{port}/m", data=body) as response,
-        ):
-            assert (await response.json())["ok"]
-    finally:
-        loop.set_task_factory(before)
-        await runner.cleanup()
+    async with (
+        receiving(install=True) as (url, received),
+        ClientSession() as session,
+        session.post(url, data=body) as response,
+    ):
+        assert (await response.json())["ok"]
     assert received == [body]
 
 
