@@ -62,7 +62,10 @@ def pool_options(url: str, pool_size: int, max_overflow: int) -> dict[str, int]:
 # A PostgreSQL connection back from the pool is pinged first only when it sat unused this long.
 # SQLAlchemy's pool_pre_ping pings at every checkout: an update checks out 1.3 times, and each
 # ping is a round trip on which the update's task goes back to the end of the loop's queue.
-PING_AFTER_IDLE_S = 30.0
+# Under load every connection is back in use within a fraction of a second, so none is pinged;
+# at a rep's pace, and for the scheduler's ticks, every one still is (a restart of the server
+# fails only a statement run within this long of the connection's last use).
+PING_AFTER_IDLE_S = 1.0
 
 
 def ping_when_idle(

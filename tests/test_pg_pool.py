@@ -63,7 +63,7 @@ async def test_a_connection_that_sat_idle_is_pinged_and_replaced_when_gone(pg_ur
 
 
 async def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str) -> None:
-    engine = create_engine(pg_url)
+    engine = create_engine(pg_url, ping_after_idle_s=3600.0)  # a moment, however slow the machine
     pings = _count_pings(engine)
     try:
         for _ in range(5):
@@ -76,6 +76,19 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str) -> None
             await _one(engine)
         assert failed.value.connection_invalidated
         assert await _one(engine) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_by_default_a_connection_back_within_the_second_is_not_pinged(
+    pg_url: str,
+) -> None:
+    engine = create_engine(pg_url)
+    pings = _count_pings(engine)
+    try:
+        for _ in range(3):
+            assert await _one(engine) == 1  # each back in the pool for milliseconds
+        assert pings == [0]
     finally:
         await engine.dispose()
 
