@@ -11,11 +11,10 @@ goes).
 
 :func:`install` gives the running loop a task factory that does for aiohttp's body writer what
 3.12 does: the writer's first step runs at once, in a copy of the caller's context (as a task's
-would). A body that fits the
-socket's buffer is then written and the writer is done (aiohttp sees a finished task and keeps
-none); one that has to wait for the socket carries on as an ordinary task from where it
-stopped. Every other coroutine becomes a task exactly as without a factory. Nothing is
-installed on Python 3.12+ or when the loop already has a factory.
+would). A body that fits the socket's buffer is then written and the writer is done (aiohttp
+sees a finished task and keeps none); one that has to wait for the socket carries on as an
+ordinary task from where it stopped. Every other coroutine becomes a task exactly as without a
+factory. Nothing is installed on Python 3.12+ or when the loop already has a factory.
 """
 
 from __future__ import annotations
