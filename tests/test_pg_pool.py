@@ -3,6 +3,8 @@ server dropped it; one used a moment ago is not pinged (a ping is a round trip p
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -44,28 +46,34 @@ def _count_pings(engine: AsyncEngine) -> list[int]:
     return pings
 
 
+@contextlib.asynccontextmanager
+async def pool(url: str, **options: Any) -> AsyncIterator[tuple[AsyncEngine, list[int]]]:
+    """The bot's engine (``storage.db.create_engine``) with its pings counted."""
+    engine = create_engine(url, **options)
+    try:
+        yield engine, _count_pings(engine)
+    finally:
+        await engine.dispose()
+
+
 async def _one(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return (await conn.execute(text("SELECT 1"))).scalar_one()
 
 
 async def test_a_connection_that_sat_idle_is_pinged_and_replaced_when_gone(pg_url: str) -> None:
-    engine = create_engine(pg_url, ping_after_idle_s=0.0)  # every connection back counts as idle
-    pings = _count_pings(engine)
-    try:
+    # every connection back counts as idle
+    async with pool(pg_url, ping_after_idle_s=0.0) as (engine, pings):
         assert await _one(engine) == 1
         assert pings == [0]  # a new connection is not pinged
         assert await _drop_connections(pg_url) == 1
         assert await _one(engine) == 1  # no error: the ping found it gone, a new one was opened
         assert pings == [1]
-    finally:
-        await engine.dispose()
 
 
 async def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str) -> None:
-    engine = create_engine(pg_url, ping_after_idle_s=3600.0)  # a moment, however slow the machine
-    pings = _count_pings(engine)
-    try:
+    # a moment, however slow the machine
+    async with pool(pg_url, ping_after_idle_s=3600.0) as (engine, pings):
         for _ in range(5):
             assert await _one(engine) == 1
         assert pings == [0]
@@ -76,28 +84,19 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str) -> None
             await _one(engine)
         assert failed.value.connection_invalidated
         assert await _one(engine) == 1
-    finally:
-        await engine.dispose()
 
 
 async def test_by_default_a_connection_back_within_the_second_is_not_pinged(
     pg_url: str,
 ) -> None:
-    engine = create_engine(pg_url)
-    pings = _count_pings(engine)
-    try:
+    async with pool(pg_url) as (engine, pings):
         for _ in range(3):
             assert await _one(engine) == 1  # each back in the pool for milliseconds
         assert pings == [0]
-    finally:
-        await engine.dispose()
 
 
 async def test_pre_ping_at_every_checkout_can_still_be_chosen(pg_url: str) -> None:
-    engine = create_engine(pg_url, pool_pre_ping=True)
-    try:
+    async with pool(pg_url, pool_pre_ping=True) as (engine, _):
         assert await _one(engine) == 1
         await _drop_connections(pg_url)
         assert await _one(engine) == 1
-    finally:
-        await engine.dispose()
