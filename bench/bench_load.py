@@ -1009,7 +1009,7 @@ async def run_db(
             for k, v in sorted(service.by_kind.items())
         )
         print(f"    by step, p50 to the last answer / Bot API requests per update: {kinds}")
-        print(f"    where the time went, p50/p95 ms: {phase_text(s=service, digits=2)}")
+        print(f"    where the time went, p50/p95 ms: {phase_text(service, digits=2)}")
         print_details(service)
         if not ok:
             misses.append(f"{tag}: service time {ratio:.2f}x the echo bot's")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +67,7 @@ def pool_options(url: str, pool_size: int, max_overflow: int) -> dict[str, int]:
 PING_AFTER_IDLE_S = 1.0
 
 
-def ping_when_idle(
-    engine: AsyncEngine,
-    after: float = PING_AFTER_IDLE_S,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> None:
+def ping_when_idle(engine: AsyncEngine, after: float = PING_AFTER_IDLE_S) -> None:
     """Ping a pooled connection at checkout when it was idle ``after`` seconds or more (a
     restart, a proxy's idle timeout): a dead one is replaced before use, as pool_pre_ping
     does. A connection in use a moment ago is not pinged: if the server went away meanwhile,
@@ -83,12 +78,12 @@ def ping_when_idle(
     @event.listens_for(sync_engine, "checkin")
     def _idle_from(_dbapi_connection: Any, record: Any) -> None:
         if record is not None:
-            record.info["idle_since"] = monotonic()
+            record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(sync_engine, "checkout")
     def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop("idle_since", None)
-        if since is None or monotonic() - since < after:
+        if since is None or time.monotonic() - since < after:
             return  # a new connection, or one used a moment ago
         try:
             alive = dialect.do_ping(dbapi_connection)
