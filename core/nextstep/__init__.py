@@ -3,7 +3,8 @@
 - ``reading``: :func:`read_when` and :func:`parse_when` (the rules of reading are in its
   docstring);
 - ``vocabulary``: the words and regex pieces the rules are built from;
-- ``showing``: :func:`format_local`, :func:`format_day`, :func:`is_past`.
+- ``showing``: :func:`format_local`, :func:`format_day`, :func:`is_past`;
+- ``splitting``: :func:`split_when`, a step and its time written in one message.
 """
 
 from core.nextstep.reading import (
@@ -19,6 +20,7 @@ from core.nextstep.reading import (
     window,
 )
 from core.nextstep.showing import format_day, format_local, is_past
+from core.nextstep.splitting import Split, split_when
 
 __all__ = [
     "DEFAULT_TIME",
@@ -27,11 +29,13 @@ __all__ = [
     "PAST_YEARS",
     "RECENT_DAYS",
     "Reading",
+    "Split",
     "When",
     "format_day",
     "format_local",
     "is_past",
     "parse_when",
     "read_when",
+    "split_when",
     "window",
 ]
