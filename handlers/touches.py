@@ -17,7 +17,7 @@ from bot.i18n import _
 from bot.routing import FeatureRouter
 from core import limits
 from core.enums import Direction, Status, TouchType
-from core.nextstep import Reading, format_day, format_local, is_past, read_when
+from core.nextstep import Reading, format_day, format_local, is_past, read_when, split_when
 from core.workhours import shift_into
 from services import contacts as svc
 from services import delivered, followups, taps
@@ -41,8 +41,10 @@ from views.touches import (
     reasons_keyboard,
     start_next_step,
     start_touch_log,
+    step_line,
     summary_question,
     summary_too_long,
+    what_on_question,
     when_keyboard,
     when_question,
 )
@@ -204,8 +206,23 @@ def create_router() -> Router:
 
     # ------------------------------------------------------------------ next step
     @router.message(StateFilter(NextForm.what), F.text & ~F.text.startswith("/"))
-    async def next_what(message: Message, state: FSMContext) -> None:
-        await state.update_data(what=(message.text or "").strip()[:512])
+    async def next_what(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        text = (message.text or "").strip()
+        tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
+        # "call back tomorrow 10:00" in one message: what, then the time to confirm
+        split = split_when(text, now=now, tz=tz, lang_hint=lang)
+        if split is None and (only := read_when(text, now=now, tz=tz, lang_hint=lang)).ok:
+            # only a date ("on friday"): kept, and the step asked for
+            assert only.due is not None
+            await state.update_data(when_text=text)
+            await message.answer(what_on_question(format_local(only.due, tz, lang)))
+            return
+        what = (split.what if split else text)[:512]
+        await state.update_data(what=what)
+        when_text = split.when if split else (await state.get_data()).get("when_text")
+        if when_text:
+            await propose(message, when_text, state, ctx=ctx, what=what)
+            return
         await state.set_state(NextForm.when)
         await message.answer(when_question(), reply_markup=when_keyboard())
 
@@ -270,7 +287,11 @@ def create_router() -> Router:
     async def next_reason_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
         await save_no_step(message, (message.text or "").strip()[:256], "other", state, ctx=ctx)
 
-    async def propose(target: Message, text: str, state: FSMContext, ctx: Ctx) -> None:
+    async def propose(
+        target: Message, text: str, state: FSMContext, ctx: Ctx, what: str | None = None
+    ) -> None:
+        """Ask to confirm the due time read from ``text`` (or say why there is none); ``what``:
+        the step itself, shown above when it came in the same message."""
         tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
         when = read_when(text, now=now, tz=tz, lang_hint=lang)
         if when.due is None:
@@ -320,6 +341,8 @@ def create_router() -> Router:
                 ).format(
                     when=shown, name=h(owner.display_name), reminder=format_local(remind, tz, lang)
                 )
+        if what:
+            question = step_line(what) + "\n" + question
         await target.answer(question, reply_markup=confirm_keyboard())
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))

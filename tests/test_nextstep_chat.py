@@ -82,6 +82,53 @@ async def test_confirmation_says_when_the_reminder_comes_in_russian(tg, emu, clo
         assert contact.next_step_due == datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
 
 
+async def test_a_step_and_its_time_in_one_message_in_english(tg, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    clock.set(FRIDAY_EVENING)  # the rep's zone is UTC: Friday 13:30
+    reply = await open_next_step(
+        rep, "Anna Smirnova, Acme", what="send <b>terms</b> & price monday 11:00"
+    )
+    assert reply.text == (
+        "Step: send <b>terms</b> & price\nNext step on Mon, 30 Nov 2026, 11:00. Right?"
+    )
+    assert reply.buttons == ["✅ Confirm", "Change"]
+    reply = await rep.click("Confirm")
+    assert reply.text.startswith("✅ Next step saved.")
+    async with tg.app.session_factory() as s:
+        contact = await s.scalar(select(Contact))
+        assert contact.next_step == "send <b>terms</b> & price"
+        assert contact.next_step_due == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+
+
+async def test_only_a_date_is_kept_and_the_step_asked_for_in_russian(tg, clock) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    clock.set(FRIDAY_EVENING)
+    reply = await open_next_step(rep, "Анна Смирнова, Acme", "ru", what="в понедельник")
+    assert reply.text == (
+        "пн, 30 нояб. 2026, 10:00: какой будет следующий шаг? Например, «отправить КП»."
+    )
+    reply = await rep.send("позвонить")
+    assert reply.text == "Шаг: позвонить\nСледующий шаг: пн, 30 нояб. 2026, 10:00. Верно?"
+    await rep.click("Подтвердить")
+    async with tg.app.session_factory() as s:
+        contact = await s.scalar(select(Contact))
+        assert (contact.next_step, contact.next_step_due) == (
+            "позвонить",
+            datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+        )
+
+
+async def test_a_step_without_a_date_is_still_asked_when_in_russian(tg, clock) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    clock.set(FRIDAY_EVENING)
+    reply = await open_next_step(
+        rep, "Анна Смирнова, Acme", "ru", what="отправить КП на 10 страниц"
+    )
+    assert reply.text.startswith("Когда?")
+    reply = await rep.send("завтра позвонить")  # a date with words is not a date
+    assert reply.text.startswith("Не удалось")
+
+
 async def test_the_owners_working_hours_are_named_when_someone_else_plans(tg, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
     await rep.send("/add Boris, Beta")

@@ -83,6 +83,16 @@ def when_question() -> str:
     return _("When? E.g. “tomorrow 10:00”, “in 3 days”, “next friday”, “через 2 недели”.")
 
 
+def what_on_question(when: str) -> str:
+    """The rep sent only a date for the next step: it is kept, the step itself asked for."""
+    return _("{when}: what is the next step? E.g. “send the proposal”.").format(when=when)
+
+
+def step_line(what: str) -> str:
+    """The step above its due time's confirmation, when both came in one message."""
+    return _("Step: {what}").format(what=h(what))
+
+
 def reasons_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
     for code in NO_STEP_REASONS:
