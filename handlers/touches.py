@@ -35,6 +35,7 @@ from views.touches import (
     NO_STEP_REASONS,
     QUICK_WHEN,
     confirm_keyboard,
+    date_not_reason,
     direction_question,
     pick_for_log,
     reason_label,
@@ -44,6 +45,7 @@ from views.touches import (
     step_line,
     summary_question,
     summary_too_long,
+    what_keyboard,
     what_on_question,
     when_keyboard,
     when_question,
@@ -215,7 +217,9 @@ def create_router() -> Router:
             # only a date ("on friday"): kept, and the step asked for
             assert only.due is not None
             await state.update_data(when_text=text)
-            await message.answer(what_on_question(format_local(only.due, tz, lang)))
+            await message.answer(
+                what_on_question(format_local(only.due, tz, lang)), reply_markup=what_keyboard()
+            )
             return
         what = (split.what if split else text)[:512]
         await state.update_data(what=what)
@@ -285,7 +289,20 @@ def create_router() -> Router:
 
     @router.message(StateFilter(NextForm.reason), F.text & ~F.text.startswith("/"))
     async def next_reason_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
-        await save_no_step(message, (message.text or "").strip()[:256], "other", state, ctx=ctx)
+        text = (message.text or "").strip()
+        tz, lang = ctx.viewer.tz, ctx.viewer.lang
+        when = read_when(text, now=ctx.now(), tz=tz, lang_hint=lang)
+        if when.due is not None and not (await state.get_data()).get("date_asked"):
+            # "tomorrow 10" after "No next step" was meant as the step's time, not a reason
+            # for having none: asked once, so a reminder is not dropped by a slip of the thumb
+            await state.update_data(when_text=text, date_asked=True)
+            await state.set_state(NextForm.what)
+            await message.answer(
+                date_not_reason(text, format_local(when.due, tz, lang)),
+                reply_markup=what_keyboard(),
+            )
+            return
+        await save_no_step(message, text[:256], "other", state, ctx=ctx)
 
     async def propose(
         target: Message, text: str, state: FSMContext, ctx: Ctx, what: str | None = None

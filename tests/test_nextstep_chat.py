@@ -118,6 +118,48 @@ async def test_only_a_date_is_kept_and_the_step_asked_for_in_russian(tg, clock) 
         )
 
 
+async def test_a_date_typed_as_the_reason_for_no_step_is_asked_about_once_in_russian(
+    tg, emu, clock
+) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    clock.set(FRIDAY_EVENING)
+    await rep.send("/add Анна Смирнова, Acme")
+    await rep.click(LABELS["ru"]["open"])
+    await rep.click(LABELS["ru"]["next"])
+    await rep.click("Без следующего шага")
+    reply = await rep.send("завтра в 10")  # meant as the step's time: the reminder is kept
+    assert reply.text == (
+        "«завтра в 10» похоже на дату: сб, 28 нояб. 2026, 10:00. Какой тогда следующий шаг? "
+        "Чтобы всё же указать это причиной, нажмите «Без следующего шага» и отправьте ещё раз."
+    )
+    assert reply.buttons == ["Без следующего шага"]
+    reply = await rep.send("позвонить")
+    assert reply.text.startswith("Шаг: позвонить\nСледующий шаг: сб, 28 нояб. 2026, 10:00.")
+    await rep.click("Подтвердить")
+    async with tg.app.session_factory() as s:
+        contact = await s.scalar(select(Contact))
+        assert (contact.next_step, contact.next_step_due) == (
+            "позвонить",
+            datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+        )
+
+    # given as the reason all the same: asked once, then taken as said
+    await rep.click("Следующий шаг")
+    await rep.click("Без следующего шага")
+    reply = await rep.send("после 15 января")  # not a date: a reason, saved at once
+    assert reply.text.startswith("Без следующего шага: после 15 января.")
+    await rep.click("Следующий шаг")
+    await rep.click("Без следующего шага")
+    reply = await rep.send("15 января")
+    assert reply.text.startswith("«15 января» похоже на дату")
+    await rep.click("Без следующего шага")
+    reply = await rep.send("15 января")
+    assert reply.text.startswith("Без следующего шага: 15 января.")
+    async with tg.app.session_factory() as s:
+        contact = await s.scalar(select(Contact))
+        assert (contact.next_step, contact.next_step_due) == (None, None)
+
+
 async def test_a_step_without_a_date_is_still_asked_when_in_russian(tg, clock) -> None:
     *_, rep = await team_with_rep(tg, language="ru")
     clock.set(FRIDAY_EVENING)

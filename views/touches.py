@@ -88,6 +88,14 @@ def what_on_question(when: str) -> str:
     return _("{when}: what is the next step? E.g. “send the proposal”.").format(when=when)
 
 
+def date_not_reason(text: str, when: str) -> str:
+    """A date typed as the reason for no next step: most likely the step's time."""
+    return _(
+        "“{text}” reads as a date: {when}. What is the next step then? To give it as the "
+        "reason all the same, tap “No next step” and send it again."
+    ).format(text=h(text[:100]), when=when)
+
+
 def step_line(what: str) -> str:
     """The step above its due time's confirmation, when both came in one message."""
     return _("Step: {what}").format(what=h(what))
