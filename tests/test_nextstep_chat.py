@@ -32,6 +32,13 @@ async def open_next_step(
     return await rep.send(what or LABELS[lang]["what"])
 
 
+async def the_step(tg) -> tuple[str | None, datetime | None]:
+    """The only card's next step and its due time, as stored."""
+    async with tg.app.session_factory() as s:
+        contact = await s.scalar(select(Contact))
+        return contact.next_step, contact.next_step_due
+
+
 async def test_confirmation_says_when_the_reminder_comes_in_english(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
     await rep.send("/settings")
@@ -77,9 +84,7 @@ async def test_confirmation_says_when_the_reminder_comes_in_russian(tg, emu, clo
     reply = await rep.send("10 декабря 14")
     assert reply.text == "Следующий шаг: чт, 10 дек. 2026, 14:00. Верно?"
     await rep.click("Подтвердить")
-    async with tg.app.session_factory() as s:
-        contact = await s.scalar(select(Contact))
-        assert contact.next_step_due == datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
+    assert await the_step(tg) == ("позвонить", datetime(2026, 12, 10, 14, 0, tzinfo=UTC))
 
 
 async def test_a_step_and_its_time_in_one_message_in_english(tg, clock) -> None:
@@ -94,10 +99,10 @@ async def test_a_step_and_its_time_in_one_message_in_english(tg, clock) -> None:
     assert reply.buttons == ["✅ Confirm", "Change"]
     reply = await rep.click("Confirm")
     assert reply.text.startswith("✅ Next step saved.")
-    async with tg.app.session_factory() as s:
-        contact = await s.scalar(select(Contact))
-        assert contact.next_step == "send <b>terms</b> & price"
-        assert contact.next_step_due == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+    assert await the_step(tg) == (
+        "send <b>terms</b> & price",
+        datetime(2026, 11, 30, 11, 0, tzinfo=UTC),
+    )
 
 
 async def test_only_a_date_is_kept_and_the_step_asked_for_in_russian(tg, clock) -> None:
@@ -110,12 +115,7 @@ async def test_only_a_date_is_kept_and_the_step_asked_for_in_russian(tg, clock) 
     reply = await rep.send("позвонить")
     assert reply.text == "Шаг: позвонить\nСледующий шаг: пн, 30 нояб. 2026, 10:00. Верно?"
     await rep.click("Подтвердить")
-    async with tg.app.session_factory() as s:
-        contact = await s.scalar(select(Contact))
-        assert (contact.next_step, contact.next_step_due) == (
-            "позвонить",
-            datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
-        )
+    assert await the_step(tg) == ("позвонить", datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
 
 
 async def test_a_date_typed_as_the_reason_for_no_step_is_asked_about_once_in_russian(
@@ -136,12 +136,7 @@ async def test_a_date_typed_as_the_reason_for_no_step_is_asked_about_once_in_rus
     reply = await rep.send("позвонить")
     assert reply.text.startswith("Шаг: позвонить\nСледующий шаг: сб, 28 нояб. 2026, 10:00.")
     await rep.click("Подтвердить")
-    async with tg.app.session_factory() as s:
-        contact = await s.scalar(select(Contact))
-        assert (contact.next_step, contact.next_step_due) == (
-            "позвонить",
-            datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
-        )
+    assert await the_step(tg) == ("позвонить", datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
 
     # given as the reason all the same: asked once, then taken as said
     await rep.click("Следующий шаг")
@@ -155,9 +150,7 @@ async def test_a_date_typed_as_the_reason_for_no_step_is_asked_about_once_in_rus
     await rep.click("Без следующего шага")
     reply = await rep.send("15 января")
     assert reply.text.startswith("Без следующего шага: 15 января.")
-    async with tg.app.session_factory() as s:
-        contact = await s.scalar(select(Contact))
-        assert (contact.next_step, contact.next_step_due) == (None, None)
+    assert await the_step(tg) == (None, None)
 
 
 async def test_a_step_without_a_date_is_still_asked_when_in_russian(tg, clock) -> None:
