@@ -213,12 +213,11 @@ def create_router() -> Router:
         tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
         # "call back tomorrow 10:00" in one message: what, then the time to confirm
         split = split_when(text, now=now, tz=tz, lang_hint=lang)
-        if split is None and (only := read_when(text, now=now, tz=tz, lang_hint=lang)).ok:
+        if split is None and (due := read_when(text, now=now, tz=tz, lang_hint=lang).due):
             # only a date ("on friday"): kept, and the step asked for
-            assert only.due is not None
             await state.update_data(when_text=text)
             await message.answer(
-                what_on_question(format_local(only.due, tz, lang)), reply_markup=what_keyboard()
+                what_on_question(format_local(due, tz, lang)), reply_markup=what_keyboard()
             )
             return
         what = (split.what if split else text)[:512]
