@@ -10,7 +10,9 @@ both are Python work that an update pays many times over:
   ``application/x-www-form-urlencoded`` body with yarl's quoting (aiohttp's own URL library,
   written in C: about 5 µs). The fields, their order and their values decode exactly as before
   (tests/test_fast_client.py compares the two bodies, Hypothesis drawing the texts). Uploads
-  still go as aiogram builds them (multipart). One difference, deliberate: a lone UTF-16
+  still go as aiogram builds them (multipart). The method is dumped without its unset (None)
+  fields, which aiogram's ``prepare_value`` would walk one by one and drop (a button has a dozen,
+  two of them set): a ten-button card's body 54 → 38 µs. One difference, deliberate: a lone UTF-16
   surrogate (which JSON from a client can carry) is left out instead of failing the whole
   request with ``UnicodeEncodeError``.
 - **Each Telegram object's start.** Every aiogram type and method (a sent message's answer is a
@@ -53,7 +55,7 @@ class FormSession(AiohttpSession):
     def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData | BytesPayload:  # type: ignore[override]
         files: dict[str, Any] = {}
         fields: dict[str, str] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files)
             if not prepared:
                 continue

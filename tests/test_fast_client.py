@@ -83,6 +83,17 @@ METHODS = [
         reply_parameters=ReplyParameters(message_id=9),
     ),
     EditMessageText(chat_id=5, message_id=77, text=CARD_RU, reply_markup=keyboard("+", "%")),
+    SendMessage(  # buttons of other kinds, and an option of the bot's defaults overridden
+        chat_id=5,
+        text="links",
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text="site", url="https://e.x/?q=1&r=2")],
+                [InlineKeyboardButton(text="", callback_data="c:0")],
+            ]
+        ),
+        link_preview_options=LinkPreviewOptions(is_disabled=True, show_above_text=False),
+    ),
     AnswerCallbackQuery(callback_query_id="123456789", text="Сохранено", show_alert=True),
     AnswerCallbackQuery(callback_query_id="1"),
 ]
