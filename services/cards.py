@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from services.timeline import TimelineItem, timeline
 from services.viewer import Viewer
@@ -32,6 +33,7 @@ _LAST_TOUCH = (
     .limit(1)
 )
 _USERS = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+_NAME_FIELDS = frozenset({"first_name", "last_name", "username", "tg_id"})  # User.display_name
 
 
 async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
@@ -57,11 +59,21 @@ async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> 
 
 
 async def actor_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    """The people named in a timeline, by user id."""
-    if not ids:
-        return {}
-    rows = await session.scalars(_USERS, {"ids": list(ids)})
-    return {u.id: u.display_name for u in rows}
+    """The people named in a timeline, by user id. Those the update has loaded already (the
+    viewer, on their own cards most often the only one) are not asked for again."""
+    names: dict[int, str] = {}
+    missing: list[int] = []
+    for user_id in ids:
+        loaded = session.identity_map.get(identity_key(User, user_id))
+        if isinstance(loaded, User) and not _NAME_FIELDS & inspect(loaded).unloaded:
+            names[user_id] = loaded.display_name
+        else:
+            missing.append(user_id)
+    if missing:
+        names.update(
+            (u.id, u.display_name) for u in await session.scalars(_USERS, {"ids": missing})
+        )
+    return names
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from storage.models import Contact, ContactEvent, Touch
 from tests.helpers import another_rep, team_with_rep
@@ -122,6 +122,34 @@ async def test_status_change_is_recorded_and_timeline_shows_it(tg) -> None:
     async with tg.app.session_factory() as s:
         ev = await s.scalar(select(ContactEvent).where(ContactEvent.field == "status"))
         assert (ev.old_value, ev.new_value) == ("contact", "lead")
+
+
+async def test_the_timeline_asks_only_for_the_authors_not_loaded_already(tg) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Olga, Beta")
+    await rep.send("/find olga")
+    await rep.click("Status")
+    await rep.click("lead")
+    names_read: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if "FROM users WHERE users.id IN" in " ".join(statement.split()):
+            names_read.append(statement)
+
+    engine = tg.app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        reply = await rep.click("Timeline")  # Rita's own changes: Rita is loaded already
+        assert "status: contact → lead" in reply.text and "Rita" in reply.text
+        assert names_read == []
+        await manager.send("/find olga")
+        await manager.click("Status")
+        await manager.click("client")
+        reply = await manager.click("Timeline")  # Rita's name is read, Maria's is known
+        assert "Rita" in reply.text and "Maria" in reply.text
+        assert len(names_read) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_other_reps_card_is_not_found_by_forged_button(tg) -> None:
