@@ -16,6 +16,7 @@ Rules of reading:
   past (and the caller warns): a year is never guessed further than a year ahead;
 - a bare number after a date is the hour ("10 декабря 14" is 14:00);
 - weekdays are always ahead: "friday" on a Friday is next week's Friday;
+- a deadline is due on its day: "by friday", "until monday", "до пятницы", "к 5 декабря";
 - due times outside today − 1 year … today + 5 years (local days) are refused.
 """
 
@@ -160,12 +161,20 @@ def _clock(text: str, *, strict: bool, evening: bool = False) -> Clock | None:
 
 # ---------------------------------------------------------------------------- days
 
+_BY = r"by|till|until|до|к|ко"  # a deadline: due on the day it names
 _WEEKDAY_RE = re.compile(
-    r"^(?:(?:on|в|во|на)\s+)?(?:(?:next|this|coming|this coming|следующ\w*|след\.?|эт\w*|"
+    r"^(?:(?:on|в|во|на|" + _BY + r")\s+)?(?:(?:next|this|coming|this coming|следующ\w*|"
+    r"след\.?|эт\w*|"
     r"ближайш\w*)\s+)?(?P<day>" + alternation(WEEKDAYS) + r")\.?" + END + r"(?P<rest>.*)$"
 )
 _DAY_WORD_RE = re.compile(
-    r"^(?:(?:on|на)\s+)?(?P<word>" + alternation(DAY_WORDS) + r")" + END + r"(?P<rest>.*)$"
+    r"^(?:(?:on|на|"
+    + _BY
+    + r")\s+)?(?P<word>"
+    + alternation(DAY_WORDS)
+    + r")"
+    + END
+    + r"(?P<rest>.*)$"
 )
 _NEXT_PERIOD_RE = re.compile(
     r"^(?:(?P<week>next week|на следующей неделе|на след\.? неделе)|"
@@ -176,17 +185,19 @@ _ISO_RE = re.compile(
     r"(?:t|(?=\s|$))(?P<rest>.*)$"
 )
 _NUMERIC_RE = re.compile(
-    r"^(?:(?:on|на)\s+)?(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})"
+    r"^(?:(?:on|на|" + _BY + r")\s+)?(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})"
     r"(?:(?P=sep)(?P<y>[0-9]+))?\.?(?![0-9])(?P<rest>.*)$"
 )
 _MONTH_WORD = r"(?P<mon>" + alternation(MONTHS) + r")\.?" + END
 _YEAR_TAIL = r"(?:\s+(?P<y>[0-9]{4,})(?:\s*(?:г|года|год)\.?" + END + r")?(?![0-9:]))?"
 _DAY_MONTH_RE = re.compile(
-    r"^(?:(?:on|the|on the)\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-?го|-?е)?"
+    r"^(?:(?:on|the|on the|" + _BY + r"|by the)\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-?го|-?е)?"
     r"(?:\s+of)?\s*" + _MONTH_WORD + _YEAR_TAIL + r"(?P<rest>.*)$"
 )
 _MONTH_DAY_RE = re.compile(
-    r"^(?:on\s+)?"
+    r"^(?:(?:on|"
+    + _BY
+    + r")\s+)?"
     + _MONTH_WORD
     + r"\s*(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?![0-9a-z])"
     + _YEAR_TAIL
