@@ -161,20 +161,25 @@ def _clock(text: str, *, strict: bool, evening: bool = False) -> Clock | None:
 
 # ---------------------------------------------------------------------------- days
 
-_BY = r"by|till|until|до|к|ко"  # a deadline: due on the day it names
+_BY = ("by", "till", "until", "до", "к", "ко")  # a deadline: due on the day it names
+
+
+def _lead(*words: str) -> str:
+    """The start of a rule: one optional word before the day ("on friday", "до пятницы")."""
+    return r"^(?:(?:" + "|".join(words) + r")\s+)?"
+
+
 _WEEKDAY_RE = re.compile(
-    r"^(?:(?:on|в|во|на|" + _BY + r")\s+)?(?:(?:next|this|coming|this coming|следующ\w*|"
-    r"след\.?|эт\w*|"
-    r"ближайш\w*)\s+)?(?P<day>" + alternation(WEEKDAYS) + r")\.?" + END + r"(?P<rest>.*)$"
-)
-_DAY_WORD_RE = re.compile(
-    r"^(?:(?:on|на|"
-    + _BY
-    + r")\s+)?(?P<word>"
-    + alternation(DAY_WORDS)
-    + r")"
+    _lead("on", "в", "во", "на", *_BY)
+    + r"(?:(?:next|this|coming|this coming|следующ\w*|след\.?|эт\w*|ближайш\w*)\s+)?"
+    + r"(?P<day>"
+    + alternation(WEEKDAYS)
+    + r")\.?"
     + END
     + r"(?P<rest>.*)$"
+)
+_DAY_WORD_RE = re.compile(
+    _lead("on", "на", *_BY) + r"(?P<word>" + alternation(DAY_WORDS) + r")" + END + r"(?P<rest>.*)$"
 )
 _NEXT_PERIOD_RE = re.compile(
     r"^(?:(?P<week>next week|на следующей неделе|на след\.? неделе)|"
@@ -185,19 +190,20 @@ _ISO_RE = re.compile(
     r"(?:t|(?=\s|$))(?P<rest>.*)$"
 )
 _NUMERIC_RE = re.compile(
-    r"^(?:(?:on|на|" + _BY + r")\s+)?(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})"
+    _lead("on", "на", *_BY) + r"(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})"
     r"(?:(?P=sep)(?P<y>[0-9]+))?\.?(?![0-9])(?P<rest>.*)$"
 )
 _MONTH_WORD = r"(?P<mon>" + alternation(MONTHS) + r")\.?" + END
 _YEAR_TAIL = r"(?:\s+(?P<y>[0-9]{4,})(?:\s*(?:г|года|год)\.?" + END + r")?(?![0-9:]))?"
 _DAY_MONTH_RE = re.compile(
-    r"^(?:(?:on|the|on the|" + _BY + r"|by the)\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-?го|-?е)?"
-    r"(?:\s+of)?\s*" + _MONTH_WORD + _YEAR_TAIL + r"(?P<rest>.*)$"
+    _lead("on", "the", "on the", "by the", *_BY)
+    + r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-?го|-?е)?(?:\s+of)?\s*"
+    + _MONTH_WORD
+    + _YEAR_TAIL
+    + r"(?P<rest>.*)$"
 )
 _MONTH_DAY_RE = re.compile(
-    r"^(?:(?:on|"
-    + _BY
-    + r")\s+)?"
+    _lead("on", *_BY)
     + _MONTH_WORD
     + r"\s*(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?![0-9a-z])"
     + _YEAR_TAIL
