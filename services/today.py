@@ -73,6 +73,9 @@ async def build(
         .order_by(Touch.occurred_at)
         .limit(LIMIT)
     )
+    seen: set[int] = set()
     for c, at in (await session.execute(inbound)).all():
-        day.inbound.append(Item(c, at))
+        if c.id not in seen:  # a card waits once, since its earliest request (older data)
+            seen.add(c.id)
+            day.inbound.append(Item(c, at))
     return day

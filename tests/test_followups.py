@@ -384,3 +384,44 @@ async def test_the_running_bot_delivers_on_its_own_and_stops_cleanly(settings, e
         await second.stop()  # awaits Clockwork.shutdown: the loop stops, nothing is left
     assert not app.clockwork.pool.running and app.clockwork.scheduler is None
     assert len(reminders_to(emu, rep.id)) == 1
+
+
+async def test_a_contact_writing_three_times_is_one_request_waiting(tg, emu, clock) -> None:
+    """Three messages before any reply are one request waiting: its reply clock runs from the
+    first, the rep is reminded once, the manager alerted once, /today lists the contact once."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.share_contact("+79990003344", "Mila", user_id=8181)
+    mila = tg.user(8181, "Mila")
+    await mila.send("Hello!")
+    clock.advance(timedelta(minutes=30))
+    await mila.send("Are you there?")
+    clock.advance(timedelta(minutes=30))
+    await mila.send("I need a quote for 20 seats")
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "wrote to me")) == 3  # each message is passed on
+    clock.advance(timedelta(hours=1))  # two working hours after the first message
+    await tg.app.clockwork.tick()
+    [waiting] = reminders_to(emu, rep.id, "waiting for a reply")
+    assert "09:00" in waiting["text"]  # since the first message (Mon 09:00 UTC)
+    reply = await rep.send("/today")
+    assert reply.text.count("Mila") == 1
+    assert reply.buttons == ["📥 Mila"]
+    clock.advance(timedelta(hours=4))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, manager.id, "without a reply")) == 1
+    assert len(reminders_to(emu, rep.id, "waiting for a reply")) == 1
+    await rep.send("/log Mila")
+    await rep.click("message")
+    await rep.click("outbound")
+    await rep.send("sent the quote")
+    clock.advance(timedelta(minutes=5))
+    await mila.send("Thanks! One more question")  # a new request after the reply
+    clock.advance(timedelta(hours=3))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id, "waiting for a reply")) == 2
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()  # its alerts are all out: the next message starts anew
+    assert len(reminders_to(emu, manager.id, "without a reply")) == 2
+    await mila.send("Hello again?")
+    reply = await rep.send("/today")  # still one line, since the earliest unanswered request
+    assert reply.buttons == ["📥 Mila"] and "Mon, 23 Nov 2026, 15:05" in reply.text

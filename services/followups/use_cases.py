@@ -220,8 +220,22 @@ async def log_touch(
 async def plan_inbound_sla(
     session: AsyncSession, contact: Contact, touch: Touch, *, now: datetime, rules: Rules
 ) -> None:
+    """The reply clock of a request. A request that comes while an earlier one still waits for
+    its alerts joins it: the clock runs from the first (one reminder, one alert, not one per
+    message); once that one's alerts are out, a new request starts its own."""
     owner = await session.get(User, contact.owner_id)
     if owner is None or rules.inbound_reply_hours is None:
+        return
+    waiting = await session.scalar(
+        select(DueWork.id)
+        .where(
+            DueWork.contact_id == contact.id,
+            DueWork.kind.in_([INBOUND_REP, INBOUND_MGR]),
+            DueWork.status.in_([duework.PENDING, duework.CLAIMED]),
+        )
+        .limit(1)
+    )
+    if waiting is not None:
         return
     tz, wh = user_tz(owner, rules.default_tz), user_hours(owner)
     first, second = sla_times(touch.occurred_at, tz, wh, rules.inbound_reply_hours)
