@@ -40,6 +40,7 @@ from scheduler import team as team_jobs
 from storage.db import create_engine, create_session_factory, pool_options
 from storage.repo import users as users_repo
 from storage.uow import write_session
+from views import adding as adding_views
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,9 @@ def build_app(
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
     dp.update.outer_middleware(ViewerMiddleware())
-    dp.message.outer_middleware(CommandLeavesDialogue())
+    dp.message.outer_middleware(
+        CommandLeavesDialogue({"AddForm": ("add", adding_views.left_unsaved)})
+    )
     dp.include_routers(*get_routers())
     inline_filters.run_inline(dp)  # F.text & co. in the loop, not through to_thread
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.exc import IntegrityError
@@ -111,18 +113,47 @@ class UpdateLogMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+def kept_dialogue(state: FSMContext) -> FSMContext:
+    """Where a dialogue a command left is kept: a slot of the user's FSM storage of its own (its
+    own destiny), so no dialogue's ``state.clear()`` touches it."""
+    return FSMContext(storage=state.storage, key=replace(state.key, destiny="left"))
+
+
+Note = tuple[str, Any] | None  # a message's text and reply markup, or nothing to say
+LeftNote = Callable[[str, dict[str, Any], int], Note]  # state, answers, the leaving message
+
+
 class CommandLeavesDialogue(BaseMiddleware):
     """A command sent in the middle of a dialogue leaves the dialogue and runs: it is never
-    taken as the answer to the step (a name of "/contacts"). /cancel says so itself."""
+    taken as the answer to the step (a name of "/contacts"). /cancel says so itself.
+
+    ``kept`` names the dialogues (by their states group, e.g. "AddForm") whose typed answers
+    are worth keeping, with what to say about them: when that says something, the dialogue's
+    state and answers are kept (:func:`kept_dialogue`; a Continue button goes back to
+    them) and the note is sent before the command runs, so nothing typed is lost unannounced.
+    The command that starts the same dialogue again is taken as meaning to start over."""
+
+    def __init__(self, kept: dict[str, tuple[str, LeftNote]] | None = None) -> None:
+        self.kept = kept or {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         state = data.get("state")
         command = _command_of(event)
         if state is not None and command is not None and command != "cancel":
-            if await state.get_state() is not None:
-                log.debug("/%s leaves the dialogue in %s", command, await state.get_state())
+            current = await state.get_state()
+            if current is not None:
+                log.debug("/%s leaves the dialogue in %s", command, current)
+                answers = await state.get_data()
                 await state.clear()
                 data["raw_state"] = None  # what the state filters of this update look at
+                starts, note_of = self.kept.get(current.split(":", 1)[0], ("", None))
+                note = None
+                if note_of is not None and command != starts and isinstance(event, Message):
+                    note = note_of(current, answers, event.message_id)
+                if note is not None and isinstance(event, Message):
+                    kept = {"state": current, "data": answers, "n": event.message_id}
+                    await kept_dialogue(state).set_data(kept)
+                    await event.answer(note[0], reply_markup=note[1])
         return await handler(event, data)
 
 

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _
+from bot.middlewares import kept_dialogue
 from core.contactdata import normalize_email, normalize_phone
 from core.contactfields import is_valid_choice
 from core.contactpaste import looks_like_contact
@@ -26,7 +27,7 @@ from views import adding as adding_views
 from views import contacts as views
 from views import media as media_views
 from views import paste as paste_views
-from views.callbacks import DupAction, DupCb, PickCb
+from views.callbacks import DupAction, DupCb, PickCb, ResumeCb
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import AddForm
 from views.teamcards import duplicate_prompt, left_out_text
@@ -220,6 +221,29 @@ def create_router() -> Router:
         if isinstance(query.message, Message):
             await drop_keyboard(query.message)
             await next_question(query.message, state, step, ctx=ctx)
+
+    @router.callback_query(ResumeCb.filter(F.d == "add"))
+    async def resume(query: CallbackQuery, callback_data: ResumeCb, state: FSMContext) -> None:
+        """Back into the /add dialogue a command left, at the question it was at."""
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        kept = kept_dialogue(state)
+        left = await kept.get_data()
+        step = next((s for s in ORDER if s.state == left.get("state")), None)
+        if left.get("n") != callback_data.n:
+            step = None  # an older note's button: that dialogue is gone
+        else:
+            await kept.clear()
+        await drop_keyboard(query.message)
+        if step is None or step is AddForm.name:
+            await query.message.answer(adding_views.draft_gone())
+            return
+        await state.set_state(step)
+        await state.set_data(left["data"])
+        kind = left["data"].get("form", {}).get("kind")
+        text, markup = adding_views.wizard_question(field_of(step), kind)
+        await query.message.answer(text, reply_markup=markup)
 
     # ------------------------------------------------------------------ shared contacts, picks
     @router.message(F.contact)

@@ -32,3 +32,67 @@ async def test_a_command_in_the_add_dialogue_adds_nothing(tg) -> None:
         assert list(await s.scalars(select(Contact))) == []
     reply = await rep.send("/cancel")
     assert "Nothing to cancel" in reply.text
+
+
+async def test_a_command_that_ends_the_add_dialogue_says_so_and_can_go_back(tg) -> None:
+    """Checking /find halfway through /add: the answers typed so far are named, not dropped
+    unannounced, and "Continue adding" goes back to the question it was at."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    await rep.send("Ivan <Petrov>")
+    await rep.send("Acme & Co")
+    await rep.send("CTO")
+    reply = await rep.send("/find Ivan")
+    note, found = reply.messages
+    assert note["text"] == (  # as sent, HTML: the typed text escaped
+        "✋ The contact “Ivan &lt;Petrov&gt;” was not saved: a command ends the /add dialogue.\n"
+        "Typed so far: Acme &amp; Co · CTO"
+    )
+    assert "Nothing found" in found["text"]  # the command ran, after the note
+    await rep.send("/today")  # another command, another dialogue's end: the answers stay kept
+    reply = await rep.click("Continue adding", note)
+    assert reply.messages[0]["text"] == "Phone? (or Skip)"
+    await rep.send("+7 912 555-66-77")
+    await rep.click("Skip")  # e-mail
+    await rep.click("B2B")
+    await rep.click("event")
+    reply = await rep.click("Skip")
+    assert "Saved: Ivan <Petrov> — Acme & Co, CTO" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert (card.company, card.position, card.phone) == ("Acme & Co", "CTO", "+79125556677")
+    assert (card.kind, card.source) == ("b2b", "event")
+    async with tg.app.session_factory() as s:
+        assert len(list(await s.scalars(select(Contact)))) == 1
+
+
+async def test_an_older_notes_button_does_not_bring_back_a_later_dialogue(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    await rep.send("Anna")
+    first = (await rep.send("/help")).messages[0]
+    await rep.send("/add")
+    await rep.send("Boris")
+    await rep.send("Globex")
+    second = (await rep.send("/help")).messages[0]
+    reply = await rep.click("Continue adding", first)
+    assert reply.messages[0]["text"] == (
+        "That unfinished contact is no longer kept. /add to start again."
+    )
+    reply = await rep.click("Continue adding", second)
+    assert reply.messages[0]["text"] == "Position? (or Skip)"
+
+
+async def test_the_add_dialogue_left_in_russian_and_restarted_with_add(tg) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/add")
+    await rep.send("Иван Петров")
+    reply = await rep.send("/contacts")
+    note = reply.messages[0]
+    assert note["text"] == "✋ Контакт «Иван Петров» не сохранён: команда прерывает диалог /add."
+    assert [b["text"] for row in note["reply_markup"]["inline_keyboard"] for b in row] == [
+        "↩️ Продолжить добавление"
+    ]
+    await rep.send("/add")  # /add again means starting over: nothing to announce
+    reply = await rep.send("/add Пётр, Ромашка")
+    assert len(reply.messages) == 1 and "Сохранено: Пётр — Ромашка" in reply.text

@@ -13,7 +13,7 @@ from bot.emulator.runner import EmulatedBot
 from core.clock import FrozenClock
 from storage.repo import users as users_repo
 from tests.conftest import ADMIN_ID
-from tests.helpers import token_of
+from tests.helpers import team_with_rep, token_of
 from tests.services import REDIS_PREFIX, REDIS_URL, delete_test_keys
 
 TOKEN = "123456:not-used-no-request-is-made"
@@ -111,6 +111,35 @@ async def test_a_second_replica_continues_the_dialogue(
         async with second.app.session_factory() as s:
             saved = await users_repo.get_by_tg_id(s, 5005)
         assert saved is not None and saved.timezone == "Asia/Novosibirsk"
+    finally:
+        await second.stop()
+
+
+async def test_an_add_dialogue_left_on_one_replica_continues_on_another(
+    redis_db, redis_settings: Settings, emu: FakeTelegram, clock: FrozenClock
+) -> None:
+    """The answers a command left are kept in Redis, under a destiny of their own."""
+    first = EmulatedBot(redis_settings, emu, clock=clock)
+    await first.start()
+    try:
+        *_, rep = await team_with_rep(first)
+        await rep.send("/add")
+        await rep.send("Vera")
+        await rep.send("Initech")
+        note = (await rep.send("/help")).messages[0]
+        assert "Typed so far: Initech" in note["text"]
+        keys = [k.decode() for k in await redis_db.keys(f"{REDIS_PREFIX}:*:left:data")]
+        assert len(keys) == 1 and str(rep.id) in keys[0]
+    finally:
+        await first.stop()
+    second = EmulatedBot(redis_settings, emu, clock=clock)
+    await second.start()
+    try:
+        reply = await rep.click("Continue adding", note)
+        assert reply.messages[0]["text"] == "Position? (or Skip)"
+        for _step in range(6):  # position, phone, e-mail, kind, source, influence
+            reply = await rep.click("Skip")
+        assert "Saved: Vera — Initech" in reply.text
     finally:
         await second.stop()
 

@@ -3,7 +3,7 @@ card's next fields, a forwarded message's choices."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram.types import (
     InlineKeyboardMarkup,
@@ -14,7 +14,7 @@ from aiogram.types import (
 
 from bot.i18n import _
 from core.contactfields import LABEL_GROUP, enum_choices
-from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb
+from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb
 from views.contacts import contact_line, field_title
 from views.keyboards import InlineKeyboard
 from views.labels import label_text
@@ -170,3 +170,25 @@ def forwarded_prompt(name: str, existing: list[Contact]) -> tuple[str, InlineKey
 
 def forward_not_from_a_person() -> str:
     return _("Forward a message from a person to add them or log a touch.")
+
+
+def left_unsaved(
+    current: str, data: dict[str, Any], n: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A command ended the /add dialogue after a name was given: say that nothing was saved,
+    show what was typed, offer to go back to the question it was at."""
+    form = data.get("form") or {}
+    if not form.get("name"):
+        return None
+    text = _("✋ The contact “{name}” was not saved: a command ends the /add dialogue.").format(
+        name=h(form["name"])
+    )
+    typed = [form[f] for f in ("company", "position", "phone", "email") if form.get(f)]
+    if typed:
+        text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
+    kb = InlineKeyboard().button(text=_("↩️ Continue adding"), callback_data=ResumeCb(d="add", n=n))
+    return text, kb.as_markup()
+
+
+def draft_gone() -> str:
+    return _("That unfinished contact is no longer kept. /add to start again.")

@@ -76,6 +76,14 @@ class DupCb(CallbackData, prefix="dup"):
     id: int = 0
 
 
+class ResumeCb(CallbackData, prefix="rs"):
+    """Go back into a dialogue a command left (its answers are kept in the FSM data)."""
+
+    d: str  # the dialogue: "add"
+    n: int  # which time it was left (the leaving command's message id): an older note's
+    # button does not bring back a later dialogue
+
+
 class PickCb(CallbackData, prefix="pk"):
     """A value chosen for a field in a dialogue (wizard, touch log)."""
 
