@@ -218,11 +218,15 @@ SKIP = ("-", "—", "–")
 
 def read_close_on(text: str, *, now: datetime, tz: str, lang: str) -> tuple[bool, date | None]:
     """The expected close date typed by a rep ("31.12", "in 2 weeks", "next friday"), as the
-    local day in ``tz``: (True, day); "-" for none: (True, None); unreadable: (False, None)."""
+    local day in ``tz``: (True, day); "-" for none: (True, None); unreadable: (False, None); a
+    day before today ("yesterday", "01.11" in late November): (False, day) — a close that is
+    expected lies ahead."""
     text = text.strip()
     if text in SKIP:
         return True, None
     due = parse_when(text, now=now, tz=tz, lang_hint=lang)
     if due is None:
         return False, None
-    return True, due.astimezone(ZoneInfo(tz)).date()
+    zone = ZoneInfo(tz)
+    day = due.astimezone(zone).date()
+    return day >= now.astimezone(zone).date(), day

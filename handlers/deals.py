@@ -147,7 +147,7 @@ def create_dialogue_router() -> Router:
         raw = message.text or ""
         ok, day = read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
         if not ok:
-            await message.answer(views.bad_close_on(raw))
+            await message.answer(views.bad_close_on(raw, day, ctx.viewer.lang))
             return
         contact, _deal = await card_and_deal(ctx, state)
         data = await state.get_data()
@@ -174,7 +174,7 @@ def create_dialogue_router() -> Router:
         ctx: Ctx,
         state: FSMContext,
         read: Callable[[str, Deal], tuple[bool, Any]],
-        bad: Callable[[str], str],
+        bad: Callable[[str, Any], str],
         save: Callable[..., Awaitable[object]],
     ) -> None:
         """One field of a deal typed in: read it, or say why not; save it; show the deal."""
@@ -185,7 +185,7 @@ def create_dialogue_router() -> Router:
         raw = message.text or ""
         ok, value = read(raw, deal)
         if not ok:
-            await message.answer(bad(raw))
+            await message.answer(bad(raw, value))
             return
         await save(ctx.session, deal, value, now=ctx.now())
         await state.clear()
@@ -198,13 +198,19 @@ def create_dialogue_router() -> Router:
             found = parse_money(raw, lang=ctx.viewer.lang, default_currency=deal.currency)
             return found is not None, found[0] if found is not None else None
 
-        await edit_deal(message, ctx, state, read, views.bad_amount, svc.set_amount)
+        def bad(raw: str, _value: Any) -> str:
+            return views.bad_amount(raw)
+
+        await edit_deal(message, ctx, state, read, bad, svc.set_amount)
 
     @router.message(DealForm.edit_close_on, F.text & ~F.text.startswith("/"))
     async def edit_close_on(message: Message, ctx: Ctx, state: FSMContext) -> None:
         def read(raw: str, _deal: Deal) -> tuple[bool, Any]:
             return read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
 
-        await edit_deal(message, ctx, state, read, views.bad_close_on, svc.set_close_on)
+        def bad(raw: str, day: Any) -> str:
+            return views.bad_close_on(raw, day, ctx.viewer.lang)
+
+        await edit_deal(message, ctx, state, read, bad, svc.set_close_on)
 
     return router

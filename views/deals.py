@@ -4,6 +4,7 @@ sums are per currency, never added across currencies."""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -152,7 +153,13 @@ def ask_close_on() -> str:
     )
 
 
-def bad_close_on(raw: str) -> str:
+def bad_close_on(raw: str, day: date | None = None, lang: str = "en") -> str:
+    """Why a typed close date was not taken: unreadable, or (``day``) in the past."""
+    if day is not None:
+        return _(
+            "{day} is in the past, and an expected close lies ahead. Send a later date, or - if "
+            "it is not known yet."
+        ).format(day=format_day(day, lang))
     return _("I could not read a date in “{text}”. Try e.g. “31.12” or “in 2 weeks”, or -.").format(
         text=h(raw[:100])
     )

@@ -17,6 +17,9 @@ Rules of reading:
 - a bare number after a date is the hour ("10 декабря 14" is 14:00);
 - weekdays are always ahead: "friday" on a Friday is next week's Friday;
 - a deadline is due on its day: "by friday", "until monday", "до пятницы", "к 5 декабря";
+- "the end of the week / month / quarter / year", "к концу месяца", "end of december" is the
+  period's last working day (Mon–Fri; the next period's once this one's is past); "in
+  december", "в декабре" is its first working day (today in the month itself), "mid-december" the 15th;
 - due times outside today − 1 year … today + 5 years (local days) are refused.
 """
 
@@ -30,15 +33,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from core.nextstep.calendar_days import (
+    add_months,
+    add_years,
+    first_workday,
+    last_workday,
+    period_end,
+)
 from core.nextstep.showing import aware
 from core.nextstep.vocabulary import (
     CALENDAR_UNITS,
     DAY_WORDS,
     END,
+    MID_WORDS,
     MINUTE_UNITS,
     MONTHS,
+    MONTHS_IN,
     NUMBER_WORDS,
     PARTS,
+    PERIODS,
     SPAN_WORDS,
     WEEKDAYS,
     Clock,
@@ -210,27 +223,69 @@ _MONTH_DAY_RE = re.compile(
     + r"(?P<rest>.*)$"
 )
 
+_PERIOD_END_RE = re.compile(
+    _lead("at", "in", "в", "на", *_BY)
+    + r"(?:(?:the\s+)?end\s+of(?:\s+(?:the|this))?|конец|конца|концу|конце)\s+"
+    + r"(?:(?:этой|этого|текущей|текущего)\s+)?(?P<next>(?:next|следующ\w*|след\.?)\s+)?"
+    + r"(?:(?P<unit>"
+    + alternation(PERIODS)
+    + r")|"
+    + _MONTH_WORD.replace("(?P<mon>", "(?P<emon>")
+    + r")"
+    + END
+    + r"(?P<rest>.*)$"
+)
+_MONTH_ALONE_RE = re.compile(
+    r"^(?:(?:in|в|во)\s+(?:(?P<mid>"
+    + alternation(MID_WORDS)
+    + r")\s*)?|(?P<mid2>"
+    + alternation(MID_WORDS)
+    + r")\s*)"
+    + r"(?P<mon>"
+    + alternation({**MONTHS, **MONTHS_IN})
+    + r")\.?"
+    + END
+    + _YEAR_TAIL
+    + r"(?P<rest>.*)$"
+)
+
+
+def _period_or_month(text: str, ctx: _Ctx) -> _Day | None:
+    """ "к концу месяца", "end of december", "в декабре", "mid-january"."""
+    today = ctx.today
+    match = _PERIOD_END_RE.match(text)
+    if match and match.group("unit"):
+        ahead = 1 if match.group("next") else 0
+        day = period_end(PERIODS[match.group("unit")], today, ahead)
+        if day < today:
+            day = period_end(PERIODS[match.group("unit")], today, ahead + 1)
+        return _Day(day, match.group("rest"))
+    if match and not match.group("next"):
+        month, year = MONTHS[match.group("emon")], today.year
+        day = last_workday(date(year, month, monthrange(year, month)[1]))
+        if day < today:
+            day = last_workday(date(year + 1, month, monthrange(year + 1, month)[1]))
+        return _Day(day, match.group("rest"))
+    match = _MONTH_ALONE_RE.match(text)
+    if match is None or (
+        match.group("rest").strip() and not _clock(match.group("rest"), strict=True)
+    ):
+        return None
+    month = {**MONTHS, **MONTHS_IN}[match.group("mon")]
+    mid = match.group("mid") or match.group("mid2")
+    if mid is None and month == today.month and match.group("y") is None:
+        return _Day(today, match.group("rest"))  # "в ноябре" in November: from now on
+    found = _date(15 if mid else 1, month, match.group("y"), ctx)
+    if found is None:
+        return None
+    return _Day(found if mid else first_workday(found), match.group("rest"))
+
 
 @dataclass(frozen=True, slots=True)
 class _Day:
     day: date
     rest: str
     part: Clock | None = None  # "tonight": the evening; "tonight 8" is 20:00
-
-
-def _add_years(day: date, years: int) -> date:
-    year = max(1, min(9999, day.year + years))
-    try:
-        return day.replace(year=year)
-    except ValueError:  # 29 February
-        return day.replace(year=year, day=28)
-
-
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31 Jan + 1 month = 28 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def _year(text: str, ctx: _Ctx) -> int | None:
@@ -295,7 +350,7 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
         if match.group("week"):
             start = today + timedelta(days=7 - today.weekday())
         else:
-            start = _add_months(today.replace(day=1), 1)
+            start = add_months(today.replace(day=1), 1)
         found.append(_Day(start, match.group("rest")))
     match = _ISO_RE.match(text)
     if match:
@@ -316,6 +371,9 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
             day = _date(int(match.group("d")), MONTHS[match.group("mon")], match.group("y"), ctx)
             if day is not None:
                 found.append(_Day(day, match.group("rest")))
+    period = _period_or_month(text, ctx)
+    if period is not None:
+        found.append(period)
     return found
 
 
@@ -435,7 +493,7 @@ def _relative(text: str, ctx: _Ctx) -> datetime | None:
         if clock is None:
             raise _Unreadable
     if months:
-        day = _add_months(ctx.today, sign * months)
+        day = add_months(ctx.today, sign * months)
     else:
         day = ctx.today + timedelta(days=sign * days)
     return _at(day, clock, ctx)
@@ -497,7 +555,7 @@ def _normalize(text: str) -> str:
 def window(now: datetime, tz: str) -> tuple[date, date]:
     """The first and last local days a due time may fall on."""
     today = aware(now).astimezone(ZoneInfo(tz)).date()
-    return _add_years(today, -PAST_YEARS), _add_years(today, FUTURE_YEARS)
+    return add_years(today, -PAST_YEARS), add_years(today, FUTURE_YEARS)
 
 
 def read_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = None) -> When:

@@ -88,6 +88,27 @@ for _number, _names in enumerate(
     for _name in _names.split():
         MONTHS[_name] = _number
 
+# "в декабре": the month a step falls in (with "in"/"в" only: a bare "may" is not a month)
+MONTHS_IN: dict[str, int] = {
+    name: number
+    for number, name in enumerate(
+        "январе феврале марте апреле мае июне июле августе сентябре октябре ноябре декабре".split(),
+        start=1,
+    )
+}
+MID_WORDS = ("mid-", "mid", "middle of", "the middle of", "середине", "середину")
+# "the end of the month", "к концу квартала": the period's last working day
+PERIODS: dict[str, str] = {
+    "week": "week",
+    "недели": "week",
+    "month": "month",
+    "месяца": "month",
+    "quarter": "quarter",
+    "квартала": "quarter",
+    "year": "year",
+    "года": "year",
+}
+
 DAY_WORDS: dict[str, int] = {
     "today": 0,
     "tonight": 0,

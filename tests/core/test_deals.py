@@ -82,6 +82,15 @@ def test_close_date_as_the_local_day() -> None:
     )
     assert read_close_on("-", now=now, tz="UTC", lang="en") == (True, None)
     assert read_close_on("when pigs fly", now=now, tz="UTC", lang="en") == (False, None)
+    # a day before the local today is read, and refused: an expected close lies ahead
+    assert read_close_on("23.11", now=now, tz="Europe/Moscow", lang="ru") == (
+        False,
+        date(2026, 11, 23),
+    )
+    assert read_close_on("today", now=now, tz="Europe/Moscow", lang="en") == (
+        True,
+        date(2026, 11, 24),
+    )
 
 
 def test_a_deal_moves_its_contact() -> None:

@@ -146,6 +146,25 @@ PHRASES: list[tuple[str, str, str | Reading]] = [
     ("by monday", "en", "2026-11-30 10:00"),
     ("until 5 dec", "en", "2026-12-05 10:00"),
     ("till tomorrow 3pm", "en", "2026-11-28 15:00"),
+    # the end of a period: its last working day; a month: its first working day
+    ("к концу недели", "ru", "2026-11-27 16:30"),  # a Friday: today
+    ("в конце следующей недели", "ru", "2026-12-04 10:00"),
+    ("до конца месяца", "ru", "2026-11-30 10:00"),
+    ("к концу квартала", "ru", "2026-12-31 10:00"),
+    ("до конца года 15:00", "ru", "2026-12-31 15:00"),
+    ("в конце января", "ru", "2027-01-29 10:00"),  # the 31st is a Sunday
+    ("в конце ноября", "ru", "2026-11-30 10:00"),
+    ("в декабре", "ru", "2026-12-01 10:00"),
+    ("в январе 2028", "ru", "2028-01-03 10:00"),  # the 1st is a Saturday
+    ("в ноябре", "ru", "2026-11-27 16:30"),  # the month itself: from now on
+    ("в середине декабря", "ru", "2026-12-15 10:00"),
+    ("by the end of the month", "en", "2026-11-30 10:00"),
+    ("end of next week at 3pm", "en", "2026-12-04 15:00"),
+    ("end of the year", "en", "2026-12-31 10:00"),
+    ("end of february", "en", "2027-02-26 10:00"),  # the 28th is a Sunday
+    ("in december", "en", "2026-12-01 10:00"),
+    ("mid-january", "en", "2027-01-15 10:00"),
+    ("in may 5", "en", "2027-05-05 10:00"),  # a day of the month, not the 1st at 05:00
     # Russian: calendar dates, day first
     ("01.12", "ru", "2026-12-01 10:00"),
     ("01.12 15:00", "ru", "2026-12-01 15:00"),
