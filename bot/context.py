@@ -4,7 +4,8 @@ the settings. Built once per update by middleware and injected as ``ctx``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,10 @@ class Ctx:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def today(self) -> date:
+        """The viewer's own calendar day (in their time zone)."""
+        return self.clock.now().astimezone(ZoneInfo(self.viewer.tz)).date()
 
     @property
     def rules(self) -> followups.Rules:

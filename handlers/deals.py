@@ -43,7 +43,9 @@ def create_router() -> Router:
 
     async def show_list(message: Message, ctx: Ctx, contact: Contact, *, prefix: str = "") -> None:
         deals = await svc.deals_of(ctx.session, contact)
-        text, markup = views.deals_list(contact, deals, ctx.viewer.lang, prefix=prefix)
+        text, markup = views.deals_list(
+            contact, deals, ctx.viewer.lang, prefix=prefix, today=ctx.today()
+        )
         await message.answer(text, reply_markup=markup)
 
     async def deal_of(query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx):  # noqa: ANN202
@@ -77,7 +79,7 @@ def create_router() -> Router:
             return
         await query.answer()
         assert isinstance(query.message, Message)
-        text, markup = views.deal_card(contact, deal, ctx.viewer.lang)
+        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, today=ctx.today())
         await query.message.answer(text, reply_markup=markup)
 
     @router.callback_query(on(DealAction.AMOUNT, DealAction.CLOSE_ON))
@@ -107,7 +109,7 @@ def create_router() -> Router:
         )
         await query.answer(views.closed_text(won) if closed else _("Already done."))
         assert isinstance(query.message, Message)
-        text, markup = views.deal_card(contact, deal, ctx.viewer.lang)
+        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, today=ctx.today())
         await edit_text(query.message, text, reply_markup=markup)
 
     return router
@@ -166,7 +168,9 @@ def create_dialogue_router() -> Router:
         )
         await state.clear()
         deals = await svc.deals_of(ctx.session, contact)
-        text, markup = views.deals_list(contact, deals, ctx.viewer.lang, prefix=views.deal_saved())
+        text, markup = views.deals_list(
+            contact, deals, ctx.viewer.lang, prefix=views.deal_saved(), today=ctx.today()
+        )
         await message.answer(text, reply_markup=markup)
 
     async def edit_deal(
@@ -189,7 +193,9 @@ def create_dialogue_router() -> Router:
             return
         await save(ctx.session, deal, value, now=ctx.now())
         await state.clear()
-        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, prefix=views.deal_saved())
+        text, markup = views.deal_card(
+            contact, deal, ctx.viewer.lang, prefix=views.deal_saved(), today=ctx.today()
+        )
         await message.answer(text, reply_markup=markup)
 
     @router.message(DealForm.edit_amount, F.text & ~F.text.startswith("/"))

@@ -99,7 +99,7 @@ async def test_a_deal_is_added_edited_and_won_from_the_card(
     ],
 )
 async def test_an_expected_close_in_the_past_is_asked_again(
-    tg, language, past, said, later
+    tg, clock, language, past, said, later
 ) -> None:
     """ "yesterday" typed as the expected close (Mon 23 Nov): not saved as a close already
     missed; the date is named and a later one asked for, also when a deal's date is changed."""
@@ -119,6 +119,13 @@ async def test_an_expected_close_in_the_past_is_asked_again(
     assert said in reply.text
     async with tg.app.session_factory() as s:
         assert (await s.scalar(select(Deal))).close_on == deal.close_on
+    clock.advance(timedelta(days=40))  # the close date has passed: the deal is overdue
+    reply = await rep.send("/find Vera")
+    reply = await rep.click("💼")
+    mark = "⚠️ overdue" if language == "en" else "⚠️ просрочена"
+    assert reply.text.splitlines()[-1].endswith(mark)
+    reply = await rep.click("5")
+    assert f"{mark}: " in reply.text
 
 
 async def test_a_lost_deal_leaves_the_contact_as_it_is(tg) -> None:

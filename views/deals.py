@@ -63,25 +63,34 @@ def money(deal: Deal, lang: str) -> str:
     return h(format_minor(deal.amount, deal.currency, lang))
 
 
-def deal_line(deal: Deal, lang: str) -> str:
+def overdue(deal: Deal, today: date | None) -> bool:
+    """An open deal whose expected close has passed."""
+    return bool(
+        today and deal.close_on and deal.status == DealStatus.OPEN.value and deal.close_on < today
+    )
+
+
+def deal_line(deal: Deal, lang: str, today: date | None = None) -> str:
     text = f"{MARK.get(deal.status, '•')} {money(deal, lang)}"
     if deal.title:
         text += f" — {h(deal.title)}"
     if deal.status == DealStatus.OPEN.value:
         if deal.close_on:
             text += ", " + _("close by {day}").format(day=format_day(deal.close_on, lang))
+        if overdue(deal, today):
+            text += " — " + _("⚠️ overdue")
     else:
         text += f" ({_(STATUS[deal.status])})"
     return text
 
 
 def deals_list(
-    contact: Contact, deals: list[Deal], lang: str, *, prefix: str = ""
+    contact: Contact, deals: list[Deal], lang: str, *, prefix: str = "", today: date | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("<b>💼 Deals</b> — {name}").format(name=h(contact.name)), ""]
     if not deals:
         lines.append(_("No deals yet."))
-    lines += [deal_line(d, lang) for d in deals]
+    lines += [deal_line(d, lang, today) for d in deals]
     kb = InlineKeyboard()
     for d in deals:
         if d.status == DealStatus.OPEN.value:
@@ -96,7 +105,7 @@ def deals_list(
 
 
 def deal_card(
-    contact: Contact, deal: Deal, lang: str, *, prefix: str = ""
+    contact: Contact, deal: Deal, lang: str, *, prefix: str = "", today: date | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         _("<b>💼 Deal</b> — {name}").format(name=h(contact.name)),
@@ -108,6 +117,11 @@ def deal_card(
     lines.append(
         _("Expected close: {day}").format(
             day=format_day(deal.close_on, lang) if deal.close_on else m.DASH
+        )
+        + (
+            " — " + _("⚠️ overdue: set a new date, or mark it won or lost")
+            if overdue(deal, today)
+            else ""
         )
     )
     lines.append(_("Status: {status}").format(status=_(STATUS[deal.status])))
