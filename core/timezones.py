@@ -20,52 +20,90 @@ COMMON_ZONES = (
     "UTC",
 )
 
-RU_CITIES = {
-    "москва": "Europe/Moscow",
-    "санкт-петербург": "Europe/Moscow",
-    "петербург": "Europe/Moscow",
+# What people type that is not a zone's own city (Babel names those, in every language):
+# abbreviations, nicknames, and big cities that share another city's zone.
+ALIASES = {
+    "мск": "Europe/Moscow",
+    "msk": "Europe/Moscow",
+    "по мск": "Europe/Moscow",
+    "московское время": "Europe/Moscow",
+    "moscow time": "Europe/Moscow",
+    "moskva": "Europe/Moscow",
     "спб": "Europe/Moscow",
+    "spb": "Europe/Moscow",
+    "питер": "Europe/Moscow",
+    "piter": "Europe/Moscow",
+    "санкт-петербург": "Europe/Moscow",
+    "санкт петербург": "Europe/Moscow",
+    "петербург": "Europe/Moscow",
+    "st petersburg": "Europe/Moscow",
+    "st. petersburg": "Europe/Moscow",
+    "saint petersburg": "Europe/Moscow",
     "казань": "Europe/Moscow",
     "нижний новгород": "Europe/Moscow",
-    "самара": "Europe/Samara",
-    "екатеринбург": "Asia/Yekaterinburg",
+    "нн": "Europe/Moscow",
+    "сочи": "Europe/Moscow",
+    "краснодар": "Europe/Moscow",
+    "ростов": "Europe/Moscow",
+    "ростов-на-дону": "Europe/Moscow",
+    "воронеж": "Europe/Moscow",
+    "тула": "Europe/Moscow",
+    "ярославль": "Europe/Moscow",
+    "екб": "Asia/Yekaterinburg",
+    "ekb": "Asia/Yekaterinburg",
     "челябинск": "Asia/Yekaterinburg",
     "пермь": "Asia/Yekaterinburg",
     "уфа": "Asia/Yekaterinburg",
-    "омск": "Asia/Omsk",
-    "новосибирск": "Asia/Novosibirsk",
-    "красноярск": "Asia/Krasnoyarsk",
-    "иркутск": "Asia/Irkutsk",
-    "владивосток": "Asia/Vladivostok",
+    "тюмень": "Asia/Yekaterinburg",
+    "нск": "Asia/Novosibirsk",
+    "nsk": "Asia/Novosibirsk",
+    "новосиб": "Asia/Novosibirsk",
+    "кемерово": "Asia/Novokuznetsk",
     "хабаровск": "Asia/Vladivostok",
-    "калининград": "Europe/Kaliningrad",
-    "минск": "Europe/Minsk",
-    "киев": "Europe/Kyiv",
-    "алматы": "Asia/Almaty",
     "астана": "Asia/Almaty",
-    "ташкент": "Asia/Tashkent",
-    "тбилиси": "Asia/Tbilisi",
-    "ереван": "Asia/Yerevan",
-    "баку": "Asia/Baku",
-    "дубай": "Asia/Dubai",
-    "лондон": "Europe/London",
-    "берлин": "Europe/Berlin",
-    "нью-йорк": "America/New_York",
+    "алма-ата": "Asia/Almaty",
+    "дубаи": "Asia/Dubai",
+    "пхукет": "Asia/Bangkok",
+    "бали": "Asia/Makassar",
+    "bali": "Asia/Makassar",
+    "лимассол": "Asia/Nicosia",
+    "тель-авив": "Asia/Jerusalem",
+    "tel aviv": "Asia/Jerusalem",
+    "ny": "America/New_York",
+    "nyc": "America/New_York",
+    "нью йорк": "America/New_York",
+    "la": "America/Los_Angeles",
+    "san francisco": "America/Los_Angeles",
+    "сан-франциско": "America/Los_Angeles",
 }
+FUZZY_MIN_LENGTH = 5  # "мск" is one letter from "омск": short words are matched exactly only
 
 _OFFSET_RE = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _zones() -> dict[str, str]:
-    """lower-case key -> canonical name, for full names and for city parts."""
+    """lower-case key -> canonical name: full names, their city parts, and each zone's city as
+    Babel names it in English and Russian ("Томск" is Asia/Tomsk, not Omsk)."""
+    from babel.dates import get_timezone_location  # locale data: loaded when first asked
+
     index: dict[str, str] = {}
-    for name in sorted(zoneinfo.available_timezones()):
+    names = sorted(zoneinfo.available_timezones())
+    for name in names:
         if name.startswith(("Etc/", "SystemV/", "posix/", "right/")) and name != "Etc/UTC":
             continue
         index.setdefault(name.lower(), name)
         city = name.rsplit("/", 1)[-1].replace("_", " ").lower()
         index.setdefault(city, name)
+    for name in names:
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            continue
+        for locale in ("ru", "en"):
+            try:
+                city = get_timezone_location(name, locale=locale, return_city=True)
+            except (LookupError, ValueError):
+                continue
+            index.setdefault(city.lower().replace("ё", "е"), name)
     return index
 
 
@@ -94,15 +132,16 @@ def resolve_timezone(text: str) -> str | None:
             return "UTC"
         # POSIX Etc zones have the sign inverted: UTC+3 is Etc/GMT-3
         return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
-    if low in RU_CITIES:
-        return RU_CITIES[low]
+    low = low.replace("ё", "е")
+    if low in ALIASES:
+        return ALIASES[low]
     zones = _zones()
     if low in zones:
         return zones[low]
-    match = process.extractOne(low, list(zones), scorer=fuzz.ratio, score_cutoff=85)
-    if match is not None:
-        return zones[match[0]]
-    ru = process.extractOne(low, list(RU_CITIES), scorer=fuzz.ratio, score_cutoff=85)
-    if ru is not None:
-        return RU_CITIES[ru[0]]
-    return None
+    if len(low) < FUZZY_MIN_LENGTH:
+        return None
+    keys = [*zones, *ALIASES]
+    match = process.extractOne(low, keys, scorer=fuzz.ratio, score_cutoff=85)
+    if match is None:
+        return None
+    return zones.get(match[0]) or ALIASES[match[0]]

@@ -179,6 +179,17 @@ async def test_timezone_typed_as_a_city(tg, clock) -> None:
     assert "Nothing to cancel" in (await user.send("/cancel")).text
 
 
+async def test_timezone_typed_as_russians_write_it(tg) -> None:
+    """ "мск" is Moscow (it was taken for Omsk, three hours off), "Томск" is Tomsk (not Omsk)."""
+    user = tg.user(5005, "Stan", language_code="ru")
+    for typed, zone, now in (("мск", "Europe/Moscow", "12:00"), ("Томск", "Asia/Tomsk", "16:00")):
+        await user.send("/settings")
+        await user.click("Часовой пояс")
+        reply = await user.send(typed)
+        assert f"{zone} (сейчас {now})" in reply.text
+        assert (await db_user(tg, 5005)).timezone == zone
+
+
 async def test_timezone_from_a_button(tg) -> None:
     user = tg.user(5005, "Stan")
     await user.send("/settings")

@@ -1,0 +1,66 @@
+"""What people type for their time zone: cities in English and Russian, abbreviations, offsets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.timezones import resolve_timezone, zone_label
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        # abbreviations and nicknames: "мск" was taken for Omsk (three hours off)
+        ("мск", "Europe/Moscow"),
+        ("MSK", "Europe/Moscow"),
+        ("спб", "Europe/Moscow"),
+        ("Питер", "Europe/Moscow"),
+        ("St Petersburg", "Europe/Moscow"),  # was America/Indiana/Petersburg
+        ("екб", "Asia/Yekaterinburg"),
+        ("нск", "Asia/Novosibirsk"),
+        ("Moskva", "Europe/Moscow"),
+        # a zone's own city, as Babel names it in either language
+        ("Томск", "Asia/Tomsk"),  # was Asia/Omsk, an hour off
+        ("Tomsk", "Asia/Tomsk"),
+        ("Омск", "Asia/Omsk"),
+        ("Москва", "Europe/Moscow"),
+        ("Лос-Анджелес", "America/Los_Angeles"),
+        ("Лиссабон", "Europe/Lisbon"),
+        ("Хошимин", "Asia/Ho_Chi_Minh"),
+        ("Екатеринбург", "Asia/Yekaterinburg"),
+        ("Novosibirsk", "Asia/Novosibirsk"),
+        ("new york", "America/New_York"),
+        ("Europe/Berlin", "Europe/Berlin"),
+        # big cities in another city's zone
+        ("Сочи", "Europe/Moscow"),
+        ("Тюмень", "Asia/Yekaterinburg"),
+        ("Бали", "Asia/Makassar"),
+        # a slip of the finger in a long name is forgiven
+        ("Novosibirks", "Asia/Novosibirsk"),
+        ("Екатеринбрг", "Asia/Yekaterinburg"),
+        # offsets
+        ("UTC+3", "Etc/GMT-3"),
+        ("gmt", "UTC"),
+    ],
+)
+def test_typed_zone(typed: str, zone: str) -> None:
+    assert resolve_timezone(typed) == zone
+
+
+@pytest.mark.parametrize("typed", ["омс", "xyz", "Масква-сити", "", "UTC+15", "a" * 65])
+def test_short_or_unknown_words_are_not_guessed(typed: str) -> None:
+    assert resolve_timezone(typed) is None
+
+
+def test_an_offset_zone_is_shown_as_typed() -> None:
+    assert zone_label("Etc/GMT-3") == "UTC+3"
+
+
+@given(st.text(max_size=80))
+def test_any_text_gives_a_real_zone_or_none(text: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = resolve_timezone(text)
+    assert zone is None or ZoneInfo(zone) is not None
