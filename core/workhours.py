@@ -92,12 +92,47 @@ def add_working_time(dt: datetime, tz: str, wh: WorkHours, delta: timedelta) -> 
         current = shift_into(end_of_day, tz, wh)
 
 
-_SPAN = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?")
+_SPAN = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?")
+# "с 10 до 18", "from 9:30 to 18:30", "10 to 6" are written as a span
+_WORDED_SPAN = re.compile(
+    r"(?:\b(?:с|со|from)\s+)?(\d{1,2}(?:[:.]\d{2})?)\s+(?:до|по|to|till|until)\s+(\d{1,2}(?:[:.]\d{2})?)"
+)
+# words for a set of days, and full day names (their first three letters)
+_DAY_SETS = {
+    "будни": "пн-пт",
+    "по будням": "пн-пт",
+    "weekdays": "mon-fri",
+    "ежедневно": "пн-вс",
+    "каждый день": "пн-вс",
+    "без выходных": "пн-вс",
+    "daily": "mon-sun",
+    "everyday": "mon-sun",
+    "every day": "mon-sun",
+    "выходные": "сб-вс",
+    "weekends": "sat-sun",
+    "weekend": "sat-sun",
+}
+_AMPM = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?m\.?(?![a-z])")
+
+
+def _as_24h(match: re.Match[str]) -> str:
+    hour = int(match.group(1)) % 12 + (12 if match.group(3) == "p" else 0)
+    return f"{hour}:{match.group(2) or '00'}"
+
+
+_FULL_DAYS = {"пон": 1, "вто": 2, "сре": 3, "чет": 4, "пят": 5, "суб": 6, "вос": 7}
 
 
 def parse_work_hours(text: str) -> WorkHours | None:
-    """ "Mon-Fri 09:00-19:00", "пн-сб 10-18", "9-18" (weekdays assumed)."""
-    low = text.strip().lower()
+    """ "Mon-Fri 09:00-19:00", "пн-сб 10-18", "9-18" (weekdays assumed), "будни с 10 до 18",
+    "daily 9.30-18.30", "понедельник-пятница 9-18". One range of hours for all the days: "пн-пт
+    9-18, сб 10-14" is refused (the caller says so)."""
+    low = " ".join(text.strip().lower().replace("ё", "е").split())
+    low = _WORDED_SPAN.sub(r"\1-\2", _AMPM.sub(_as_24h, low))
+    for words, days_span in _DAY_SETS.items():
+        low = re.sub(rf"(?<![a-zа-я]){words}(?![a-zа-я])", days_span, low)
+    if len(_SPAN.findall(low)) != 1:
+        return None  # one range of hours for all working days
     days: set[int] = set()
     day_part = _SPAN.sub(" ", low)
     tokens = re.findall(r"[a-zа-я]+(?:\s*[-–—]\s*[a-zа-я]+)?", day_part)
@@ -106,7 +141,7 @@ def parse_work_hours(text: str) -> WorkHours | None:
             p.strip()[:3] if p.strip()[:2] not in DAY_NAMES else p.strip()[:2]
             for p in re.split(r"[-–—]", token)
         ]
-        nums = [DAY_NAMES.get(e) for e in ends]
+        nums = [DAY_NAMES.get(e, _FULL_DAYS.get(e)) for e in ends]
         if any(n is None for n in nums):
             return None
         if len(nums) == 2:
@@ -121,6 +156,10 @@ def parse_work_hours(text: str) -> WorkHours | None:
         return None
     h1, m1, h2, m2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
     if not (0 <= h1 <= 23 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60):
+        return None
+    if h2 < h1 < 12 and not (m.group(2) or m.group(4)):
+        h2 += 12  # "9-5" is nine to five, not a day that ends before it starts
+    if not h2 <= 24:
         return None
     end = time(23, 59) if h2 == 24 else time(h2, m2)
     try:

@@ -176,7 +176,10 @@ async def _save_hours(text: str, me: _Me) -> str:
     wh = parse_work_hours(text)
     if wh is None:
         raise _Refused(
-            _("I can't read “{text}”. Try “Mon-Fri 09:00-19:00”.").format(text=h(text[:64]))
+            _(
+                "I can't read “{text}”. Try “Mon-Fri 09:00-19:00” or “weekdays 10 to 18”: one "
+                "range of hours for all your working days."
+            ).format(text=h(text[:64]))
         )
     async with writing(me.session):
         me.user.work_hours = wh.encode()

@@ -331,6 +331,16 @@ async def test_working_hours_setting_moves_reminders(tg, emu, clock) -> None:
     assert len(reminders_to(emu, rep.id)) == 1
 
 
+async def test_working_hours_typed_in_words_in_russian(tg) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/settings")
+    await rep.click("Рабочие часы")
+    reply = await rep.send("пн-пт 9-18, сб 10-14")
+    assert "один промежуток часов для всех рабочих дней" in reply.text
+    reply = await rep.send("по будням с 9:30 до 18")
+    assert "Рабочие часы: пн–пт 09:30–18:00" in reply.text
+
+
 async def test_settings_working_hours_and_team_rhythm(tg, emu, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
     reply = await rep.send("/settings")
