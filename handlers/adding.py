@@ -46,6 +46,16 @@ TYPED = (AddForm.company, AddForm.position, AddForm.phone, AddForm.email)
 PICKED = (*TYPED, AddForm.kind, AddForm.source, AddForm.influence)
 
 
+def contact_detail(text: str, region: str) -> tuple[str, str] | None:
+    """("phone", …) or ("email", …) when the whole text is one and nothing else."""
+    if "@" in text and (email := normalize_email(text)) is not None:
+        return "email", email
+    if not any(ch.isalpha() for ch in text) and sum(ch.isdigit() for ch in text) >= 7:
+        phone = normalize_phone(text, region)
+        return ("phone", phone) if phone is not None else None
+    return None
+
+
 def field_of(step: State) -> str:
     assert step.state is not None
     return step.state.split(":")[1]
@@ -162,7 +172,9 @@ def create_router() -> Router:
     async def next_question(
         target: Message, state: FSMContext, current: State, *, ctx: Ctx
     ) -> None:
-        nxt = ORDER[ORDER.index(current) + 1] if current is not ORDER[-1] else None
+        form = (await state.get_data()).get("form", {})
+        later = ORDER[ORDER.index(current) + 1 :]
+        nxt = next((step for step in later if not form.get(field_of(step))), None)
         if nxt is None:
             form = (await state.get_data()).get("form", {})
             await save_or_ask_duplicate(target, ctx=ctx, data=form, tags=[], state=state)
@@ -193,6 +205,16 @@ def create_router() -> Router:
             value = normalize_phone(message.text, ctx.settings.default_phone_region)
         elif field == "email":
             value = normalize_email(message.text)
+        elif (other := contact_detail(message.text, ctx.settings.default_phone_region)) is not None:
+            # a phone or an e-mail sent as the company or the position: kept where it belongs
+            form = (await state.get_data()).get("form", {})
+            form[other[0]] = other[1]
+            await state.update_data(form=form)
+            text, markup = adding_views.wizard_question(field)
+            await message.answer(
+                adding_views.taken_as(other[0], other[1]) + "\n\n" + text, reply_markup=markup
+            )
+            return
         if value is None:
             await message.answer(
                 adding_views.wizard_bad_value(field, message.text),

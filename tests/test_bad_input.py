@@ -96,3 +96,30 @@ async def test_the_add_dialogue_left_in_russian_and_restarted_with_add(tg) -> No
     await rep.send("/add")  # /add again means starting over: nothing to announce
     reply = await rep.send("/add Пётр, Ромашка")
     assert len(reply.messages) == 1 and "Сохранено: Пётр — Ромашка" in reply.text
+
+
+async def test_a_phone_or_email_sent_as_company_or_position_goes_where_it_belongs(tg) -> None:
+    """A thumb that runs ahead: the phone typed at "Position?", the e-mail at "Company?"."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    await rep.send("Ivan")
+    reply = await rep.send("ivan@Acme.io")
+    assert reply.messages[0]["text"] == (
+        "✉️ That is an e-mail address: saved as the e-mail, ivan@acme.io.\n\nCompany? (or Skip)"
+    )
+    await rep.send("Acme")
+    reply = await rep.send("8 (912) 555-66-77")
+    assert reply.messages[0]["text"].startswith(
+        "📞 That is a phone number: saved as the phone, +7 912 555-66-77."
+    )
+    assert reply.messages[0]["text"].endswith("Position? (or Skip)")
+    reply = await rep.send("CTO")
+    assert reply.messages[0]["text"] == "B2B or B2C?"  # phone and e-mail are not asked again
+    await rep.click("Skip")
+    await rep.click("Skip")
+    reply = await rep.click("Skip")
+    assert "Saved: Ivan — Acme, CTO" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert (card.company, card.position) == ("Acme", "CTO")
+    assert (card.phone, card.email) == ("+79125556677", "ivan@acme.io")

@@ -13,6 +13,7 @@ from aiogram.types import (
 )
 
 from bot.i18n import _
+from core.contactdata import display_phone
 from core.contactfields import LABEL_GROUP, enum_choices
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb
 from views.contacts import contact_line, field_title
@@ -90,6 +91,15 @@ def wizard_question(field: str, kind: str | None = None) -> tuple[str, InlineKey
         return _("Where does the contact come from?"), enum_pick_keyboard("source")
     question = _("What influences their choice?") if kind == "b2c" else _("Role in the decision?")
     return question, enum_pick_keyboard("influence", kind)
+
+
+def taken_as(field: str, value: str) -> str:
+    """A phone or an e-mail sent at another question: where it went."""
+    if field == "phone":
+        return _("📞 That is a phone number: saved as the phone, {value}.").format(
+            value=h(display_phone(value))
+        )
+    return _("✉️ That is an e-mail address: saved as the e-mail, {value}.").format(value=h(value))
 
 
 def wizard_bad_value(field: str, raw: str) -> str:
