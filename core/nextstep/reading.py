@@ -19,7 +19,8 @@ Rules of reading:
 - a deadline is due on its day: "by friday", "until monday", "до пятницы", "к 5 декабря";
 - "the end of the week / month / quarter / year", "к концу месяца", "end of december" is the
   period's last working day (Mon–Fri; the next period's once this one's is past); "in
-  december", "в декабре" is its first working day (today in the month itself), "mid-december" the 15th;
+  december", "в декабре", "в начале декабря" is its first working day (today in the month itself),
+  "mid-december" the 15th; "в начале недели", "early next week" is next Monday;
 - due times outside today − 1 year … today + 5 years (local days) are refused.
 """
 
@@ -195,8 +196,9 @@ _DAY_WORD_RE = re.compile(
     _lead("on", "на", *_BY) + r"(?P<word>" + alternation(DAY_WORDS) + r")" + END + r"(?P<rest>.*)$"
 )
 _NEXT_PERIOD_RE = re.compile(
-    r"^(?:(?P<week>next week|на следующей неделе|на след\.? неделе)|"
-    r"(?P<month>next month|в следующем месяце|в след\.? месяце))" + END + r"(?P<rest>.*)$"
+    r"^(?:(?P<week>(?:early )?next week|на следующей неделе|на след\.? неделе|"
+    r"в начале (?:следующей )?недели)|(?P<month>(?:early )?next month|в следующем месяце|"
+    r"в след\.? месяце|в начале следующего месяца))" + END + r"(?P<rest>.*)$"
 )
 _ISO_RE = re.compile(
     r"^(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9])"
@@ -275,10 +277,10 @@ def _period_or_month(text: str, ctx: _Ctx) -> _Day | None:
     mid = match.group("mid") or match.group("mid2")
     if mid is None and month == today.month and match.group("y") is None:
         return _Day(today, match.group("rest"))  # "в ноябре" in November: from now on
-    found = _date(15 if mid else 1, month, match.group("y"), ctx)
+    found = _date(MID_WORDS[mid] if mid else 1, month, match.group("y"), ctx)
     if found is None:
         return None
-    return _Day(found if mid else first_workday(found), match.group("rest"))
+    return _Day(first_workday(found) if found.day == 1 else found, match.group("rest"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,19 @@ MONTHS_IN: dict[str, int] = {
         start=1,
     )
 }
-MID_WORDS = ("mid-", "mid", "middle of", "the middle of", "середине", "середину")
+# a part of a month: "mid-december", "в середине декабря" the 15th; "early december", "в начале
+# декабря" its first working day
+MID_WORDS = {
+    "mid-": 15,
+    "mid": 15,
+    "middle of": 15,
+    "the middle of": 15,
+    "середине": 15,
+    "середину": 15,
+    "early": 1,
+    "начале": 1,
+    "начало": 1,
+}
 # "the end of the month", "к концу квартала": the period's last working day
 PERIODS: dict[str, str] = {
     "week": "week",
@@ -142,6 +154,9 @@ NUMBER_WORDS: dict[str, int] = {
     "одну": 1,
     "одна": 1,
     "пару": 2,
+    "несколько": 3,
+    "a few": 3,
+    "few": 3,
     "два": 2,
     "две": 2,
     "три": 3,
@@ -240,6 +255,21 @@ PARTS: dict[str, tuple[Clock, bool | None]] = {
     "at lunchtime": (Clock(13, 0), None),
     "at lunch": (Clock(13, 0), None),
     "в обед": (Clock(13, 0), None),
+    "after lunch": (Clock(14, 0), True),
+    "после обеда": (Clock(14, 0), True),
+    # the end of the working day: "eod", "до конца дня" (as a deadline, like "by 18:00")
+    "end of day": (Clock(18, 0), True),
+    "end of the day": (Clock(18, 0), True),
+    "by end of day": (Clock(18, 0), True),
+    "by the end of the day": (Clock(18, 0), True),
+    "eod": (Clock(18, 0), True),
+    "by eod": (Clock(18, 0), True),
+    "cob": (Clock(18, 0), True),
+    "by cob": (Clock(18, 0), True),
+    "конец дня": (Clock(18, 0), True),
+    "в конце дня": (Clock(18, 0), True),
+    "до конца дня": (Clock(18, 0), True),
+    "к концу дня": (Clock(18, 0), True),
     "afternoon": (Clock(14, 0), True),
     "in the afternoon": (Clock(14, 0), True),
     "днем": (Clock(14, 0), True),
