@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -61,3 +62,41 @@ def nps(promoters: int, detractors: int, answers: int) -> int | None:
 
 def format_nps(value: int | None) -> str:
     return "—" if value is None else f"{value:+d}" if value else "0"
+
+
+_SCORE_WORDS = {
+    word: number
+    for number, words in enumerate(
+        (
+            "zero ноль",
+            "one один одна",
+            "two два две",
+            "three три",
+            "four четыре",
+            "five пять",
+            "six шесть",
+            "seven семь",
+            "eight восемь",
+            "nine девять",
+            "ten десять",
+        )
+    )
+    for word in words.split()
+}
+_TYPED_SCORE_RE = re.compile(
+    r"^(?:(?:на|оценка|оцениваю|ставлю|score|my score is|i give|i'd give)\s*:?\s*)?"
+    r"(?P<n>[0-9]{1,2}|" + "|".join(_SCORE_WORDS) + r")"
+    r"(?:\s*(?:/|из|out of|of)\s*(?:10|десяти))?(?:\s*(?:баллов|балла|балл|points?))?$"
+)
+
+
+def typed_score(text: str) -> int | None:
+    """A score a client types instead of tapping: "9", "10/10", "8 из 10", "девять", "nine";
+    None for anything else (a sentence is a comment, not a score)."""
+    low = " ".join(text.casefold().split()).strip(" .!)")
+    match = _TYPED_SCORE_RE.match(low)
+    if match is None:
+        return None
+    n = match.group("n")
+    score = _SCORE_WORDS[n] if n in _SCORE_WORDS else int(n)
+    return score if 0 <= score <= 10 else None

@@ -19,7 +19,7 @@ from bot.i18n import _
 from bot.links import start_link
 from bot.routing import FeatureRouter
 from core.clock import Clock
-from core.nps import Category
+from core.nps import Category, typed_score
 from core.roles import Role
 from services import contacts as svc
 from services import delivered, nps, nps_cards
@@ -210,12 +210,36 @@ def create_client_router() -> Router:
         session: AsyncSession,
         clock: Clock,
         settings: Settings,
+        bot: Bot,
+        role: Role | None,
         waiting: Survey | None,
+        scoring: Survey | None = None,
     ) -> None:
-        """The open answer to a survey, or a nudge to tap a number."""
-        assert message.text is not None
+        """The open answer to a survey; a score typed instead of tapped ("9", "8 из 10"); or a
+        nudge to tap a number."""
+        assert message.text is not None and message.from_user is not None
         if waiting is None:
-            await message.answer(_("Please tap a number from 0 to 10 above."))
+            typed = typed_score(message.text)
+            if typed is None or scoring is None:
+                await message.answer(_("Please tap a number from 0 to 10 above."))
+                return
+            result = await nps.answer(
+                session,
+                survey_id=scoring.id,
+                score=typed,
+                client_tg_id=message.from_user.id,
+                client_role=role,
+                now=clock.now(),
+                case_sla=_sla(settings),
+            )
+            if result.survey is None or result.result not in (
+                nps.Answer.OK,
+                nps.Answer.CHANGED,
+            ):
+                await message.answer(_("Please tap a number from 0 to 10 above."))
+                return
+            await message.answer(_("✅ Your answer: {score}/10").format(score=typed))
+            await route_answer(message, result, settings, bot)
             return
         cat = await nps.add_comment(session, waiting, message.text, now=clock.now())
         gated = settings.review_gating and cat is not Category.PROMOTER
@@ -238,8 +262,9 @@ class SurveyWaiting(Filter):
         waiting = await nps.awaiting_comment(session, message.from_user.id, now)
         if waiting is not None:
             return {"waiting": waiting}
-        if await nps.awaiting_score(session, message.from_user.id, now) is not None:
-            return {"waiting": None}
+        scoring = await nps.awaiting_score(session, message.from_user.id, now)
+        if scoring is not None:
+            return {"waiting": None, "scoring": scoring}
         return False
 
 

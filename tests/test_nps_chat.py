@@ -474,3 +474,38 @@ async def test_the_text_to_forward_is_in_the_clients_language_when_the_card_know
     await tg.app.clockwork.tick()
     [note] = sent_to(emu, rep.id, "can't get the survey from me directly")
     assert text in note["text"] and other not in note["text"]
+
+
+async def test_a_score_typed_instead_of_tapped_is_the_answer(tg, emu, clock) -> None:
+    """ "3" typed by a client who does not tap: the answer, a case for the manager at once;
+    a sentence is still nudged towards the buttons (it is no score)."""
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9021, "Gus")
+    await rep.send("/delivered Gus")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    reply = await client.send("It was OK I guess")
+    assert reply.text == "Please tap a number from 0 to 10 above."
+    reply = await client.send("3/10")
+    assert reply.text.startswith("✅ Your answer: 3/10")
+    assert "What went wrong" in reply.text
+    await tg.app.clockwork.tick()
+    [alert] = sent_to(emu, manager.id, "Detractor")
+    assert "Gus Client gave 3/10" in alert["text"]
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(NpsCase))).status == "open"
+
+
+async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = tg.user(9022, "Лев", language_code="ru")
+    await client.send("/start")
+    await rep.share_contact("+79995550022", "Лев", "Клиент", user_id=client.id)
+    await rep.send("/delivered Лев")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    reply = await client.send("Десять!")
+    assert reply.text.startswith("✅ Ваша оценка: 10/10")
+    assert "персональной ссылкой" in reply.text  # a promoter: the referral link
+    reply = await client.send("Быстро и качественно")
+    assert "передали" in reply.text  # now the comment
