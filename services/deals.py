@@ -143,6 +143,7 @@ class DealFigures:
     new: int  # deals opened in the period
     cohort: int  # contacts created in the period
     with_deal: int  # ... with a deal by the period's end
+    overdue: int = 0  # open deals whose expected close is before today
 
     @property
     def empty(self) -> bool:
@@ -161,10 +162,16 @@ async def _sums(session: AsyncSession, *conditions) -> list[CurrencySum]:  # noq
 
 
 async def figures(
-    session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
+    session: AsyncSession,
+    scope: MetricScope,
+    start: datetime,
+    end: datetime,
+    *,
+    today: date | None = None,
 ) -> DealFigures:
     """Pipeline (open deals), won in [start, end), deals opened in it, and conversion to a deal
-    of the contacts created in it."""
+    of the contacts created in it; ``today`` (the reader's day): the open deals past their
+    expected close."""
     pipeline = await _sums(
         session,
         scope.contacts(),
@@ -193,7 +200,21 @@ async def figures(
             ).where(scope.contacts(), between(Contact.created_at, start, end))
         )
     ).one()
-    return DealFigures(pipeline, won, int(new or 0), int(cohort or 0), int(with_deal or 0))
+    overdue = 0
+    if today is not None:
+        overdue = await session.scalar(
+            select(func.count(Deal.id))
+            .join(Contact, Contact.id == Deal.contact_id)
+            .where(
+                scope.contacts(),
+                Contact.archived_at.is_(None),
+                Deal.status == DealStatus.OPEN.value,
+                Deal.close_on < today,
+            )
+        )
+    return DealFigures(
+        pipeline, won, int(new or 0), int(cohort or 0), int(with_deal or 0), int(overdue or 0)
+    )
 
 
 def money_of(amount: str, currency: str) -> Money:

@@ -4,7 +4,7 @@ the chart alone, /stats. The figures come from services.digest and services.metr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -78,7 +78,9 @@ async def prepare(
         settings_cadence=cadence,
         stale_days=stale_days,
     )
-    deals = await deals_svc.figures(session, dg.scope_of(user, role), since, now)
+    deals = await deals_svc.figures(
+        session, dg.scope_of(user, role), since, now, today=local_day(now, tz)
+    )
     if not is_monday(now, tz):
         return Prepared(digest, None, deals=deals)
     chart = await chart_data(session, dg.scope_of(user, role), now=now)
@@ -124,4 +126,8 @@ async def deal_stats_for(
 ) -> deals_svc.DealFigures:
     """/stats' deal lines: pipeline, won and conversion to a deal over ``period``."""
     start, end = period_bounds(period, now, tz)
-    return await deals_svc.figures(session, scope, start, end)
+    return await deals_svc.figures(session, scope, start, end, today=local_day(now, tz))
+
+
+def local_day(now: datetime, tz: str) -> date:
+    return now.astimezone(ZoneInfo(tz)).date()

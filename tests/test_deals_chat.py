@@ -210,6 +210,44 @@ async def test_stats_and_digest_show_pipeline_and_won_per_currency(
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "⚠️ 2 open deals are past their expected close"),
+        ("ru", "⚠️ 2 открытые сделки просрочены: ожидаемое закрытие прошло"),
+    ],
+)
+async def test_the_manager_sees_open_deals_past_their_expected_close(
+    tg, clock, language, line
+) -> None:
+    """Counted: open deals of live cards whose close date has passed — not a won one, not one
+    without a date, not one still ahead, not one on an archived card."""
+    _admin, manager, rep = await team_with_rep(tg)
+    for name in ("Anna", "Boris", "Vera", "Gleb", "Dina", "Egor"):
+        await rep.send(f"/add {name}, Acme")
+    await add_deal(rep, "Anna", "1000 RUB", "tomorrow")
+    await add_deal(rep, "Boris", "2000 RUB", "in 2 days")
+    await add_deal(rep, "Vera", "3000 RUB", "tomorrow")
+    await rep.click("RUB3,000")
+    await rep.click("Won")
+    await add_deal(rep, "Gleb", "4000 RUB", "-")
+    await add_deal(rep, "Dina", "5000 RUB", "in 2 weeks")
+    await add_deal(rep, "Egor", "6000 RUB", "tomorrow")
+    await rep.send("/find Egor")
+    await rep.click("Archive")
+    if language == "ru":
+        await manager.send("/settings")
+        await manager.click("Language")
+        await manager.click("Русский")
+    reply = await manager.send("/digest")
+    assert "⚠️" not in reply.text  # nothing is overdue yet
+    clock.advance(days=4)
+    reply = await manager.send("/stats 30d")
+    assert line in reply.text
+    reply = await manager.send("/digest")
+    assert line in reply.text
+
+
 async def test_forget_erases_the_deal_title_and_keeps_its_figures(tg) -> None:
     _admin, manager, rep = await team_with_rep(tg)
     await rep.send("/add Zina, Quasar")

@@ -201,10 +201,17 @@ def _count(items: list[CurrencySum]) -> int:
 
 def pipeline_line(f: DealFigures, lang: str) -> str:
     n = _count(f.pipeline)
-    return _("<b>Pipeline</b>: {value} ({deals})").format(
+    line = _("<b>Pipeline</b>: {value} ({deals})").format(
         value=sums(f.pipeline, lang),
         deals=ngettext("{n} open deal", "{n} open deals", n).format(n=n),
     )
+    if f.overdue:
+        line += "\n" + ngettext(
+            "⚠️ {n} open deal is past its expected close",
+            "⚠️ {n} open deals are past their expected close",
+            f.overdue,
+        ).format(n=f.overdue)
+    return line
 
 
 def won_line(f: DealFigures, lang: str) -> str:
