@@ -100,6 +100,10 @@ async def test_edit_phone_to_a_teammates_phone_is_refused(tg) -> None:
     reply = await bob.send("8 999 123 45 67")
     assert "Not saved" in reply.text and "Anna Smirnova, owned by Rita" in reply.text
     assert (await cards(tg))[1].phone is None
+    await rita.send("/find Anna")
+    await rita.click("Edit")
+    reply = await rita.click("Phone")
+    assert "Now: +7 999 123-45-67" in reply.text  # as the card shows it, not "+79991234567"
 
 
 async def test_an_archived_card_does_not_block_and_cannot_come_back_over_a_live_one(tg) -> None:

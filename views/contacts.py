@@ -300,7 +300,10 @@ def edit_menu(c: Contact, *, leads: bool) -> tuple[str, InlineKeyboardMarkup]:
 
 def edit_prompt(field: str, current: str | None) -> str:
     return _("Send the new {field}. Now: {value}\nSend “-” to clear it. /cancel to leave.").format(
-        field=field_title(field), value=edit_prompt_value(current)
+        field=field_title(field),
+        value=edit_prompt_value(
+            display_phone(current) if field == "phone" and current else current
+        ),
     )
 
 
