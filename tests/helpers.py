@@ -31,3 +31,11 @@ async def another_rep(tg: EmulatedBot, manager: UserClient, rep_id: int, name: s
     rep = tg.user(rep_id, name)
     await rep.send(f"/start {token_of(reply.text)}")
     return rep
+
+
+async def speak(user: UserClient, language: str) -> None:
+    """``user`` chooses ``language`` in /settings ("en" does nothing: it is everyone's start)."""
+    if language == "ru":
+        await user.send("/settings")
+        await user.click("Language")
+        await user.click("Русский")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from services.timeline import timeline
 from storage.db import create_session_factory
 from storage.models import Contact, Deal, Team, User
-from tests.helpers import another_rep, team_with_rep
+from tests.helpers import another_rep, speak, team_with_rep
 
 NB = "\u00a0"  # Babel's Russian group and currency separators
 
@@ -192,10 +192,7 @@ async def test_stats_and_digest_show_pipeline_and_won_per_currency(
     await add_deal(rep, "Vera", "$700")
     await rep.click("$700")
     await rep.click("Won")
-    if language == "ru":
-        await manager.send("/settings")
-        await manager.click("Language")
-        await manager.click("Русский")
+    await speak(manager, language)
     clock.advance(hours=20)  # Tuesday: the digest without the Monday chart and network
     reply = await manager.send("/stats 30d")
     for line in lines:
@@ -235,10 +232,7 @@ async def test_the_manager_sees_open_deals_past_their_expected_close(
     await add_deal(rep, "Egor", "6000 RUB", "tomorrow")
     await rep.send("/find Egor")
     await rep.click("Archive")
-    if language == "ru":
-        await manager.send("/settings")
-        await manager.click("Language")
-        await manager.click("Русский")
+    await speak(manager, language)
     reply = await manager.send("/digest")
     assert "⚠️" not in reply.text  # nothing is overdue yet
     clock.advance(days=4)

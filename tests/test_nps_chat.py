@@ -38,11 +38,14 @@ def sent_to(emu, chat_id: int, needle: str) -> list[dict]:
     ]
 
 
-async def client_on_card(tg, rep, client_id: int = 9001, name: str = "Carl"):
+async def client_on_card(
+    tg, rep, client_id: int = 9001, name: str = "Carl", *, language: str = "en"
+):
     """A client who has started the bot and whose Telegram id is on the rep's card."""
-    client = tg.user(client_id, name)
+    client = tg.user(client_id, name, language_code=language)
     await client.send("/start")
-    await rep.share_contact("+79995550011", name, "Client", user_id=client_id)
+    last = "Клиент" if language == "ru" else "Client"
+    await rep.share_contact(f"+7999555{client_id:04d}", name, last, user_id=client_id)
     return client
 
 
@@ -292,9 +295,7 @@ async def test_nps_delay_lands_in_client_daytime(tg, emu, clock) -> None:
 
 async def test_the_question_is_in_the_clients_language(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = tg.user(9014, "Олег", language_code="ru")
-    await client.send("/start")
-    await rep.share_contact("+79995550099", "Олег", "Клиент", user_id=client.id)
+    client = await client_on_card(tg, rep, 9014, "Олег", language="ru")
     await rep.send("/delivered Олег")
     clock.advance(hours=2)
     await tg.app.clockwork.tick()
@@ -498,9 +499,7 @@ async def test_a_score_typed_instead_of_tapped_is_the_answer(tg, emu, clock) -> 
 
 async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = tg.user(9022, "Лев", language_code="ru")
-    await client.send("/start")
-    await rep.share_contact("+79995550022", "Лев", "Клиент", user_id=client.id)
+    client = await client_on_card(tg, rep, 9022, "Лев", language="ru")
     await rep.send("/delivered Лев")
     clock.advance(hours=2)
     await tg.app.clockwork.tick()

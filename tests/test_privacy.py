@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from bot.config import Settings
 from storage.models import Base, Contact, Deal, PrivacyLog, Survey, Touch, User
 from tests.conftest import ADMIN_ID
-from tests.helpers import team_with_rep
+from tests.helpers import speak, team_with_rep
 from tests.test_deals_chat import add_deal
 
 PHONE = "+79995550123"
@@ -155,10 +155,7 @@ async def test_the_forget_preview_counts_the_deals_and_forget_erases_their_title
     await rep.send("/add Zinaida Quartzova, Quasar Ltd")
     for n in range(deals):
         await add_deal(rep, "Zinaida", f"{n + 1}000 RUB secret merger {n}")
-    if language == "ru":
-        await manager.send("/settings")
-        await manager.click("Language")
-        await manager.click("Русский")
+    await speak(manager, language)
     reply = await manager.send("/forget Zinaida")
     assert counted in reply.text and kept in reply.text
     reply = await manager.click("🗑")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.emulator.client import buttons_of
 from storage.models import Contact, Touch, TouchMedia
-from tests.helpers import another_rep, team_with_rep
+from tests.helpers import another_rep, speak, team_with_rep
 from views.media import MediaCb
 
 PASTE = "Anna Smirnova\nAcme\nCTO\n+7 999 123-45-67\nanna@acme.io"
@@ -271,10 +271,7 @@ async def test_a_loose_voice_note_or_document_is_offered_to_the_latest_cards(
     assert "📇" in reply.text
     # a rep with no cards yet is told how; a card out of the viewer's scope gets nothing
     oleg = await another_rep(tg, manager, 3004, "Oleg")
-    if language == "ru":
-        await oleg.send("/settings")
-        await oleg.click("Language")
-        await oleg.click("Русский")
+    await speak(oleg, language)
     reply = await oleg.send_document("notes.txt", b"notes")
     assert no_cards in reply.text and reply.buttons == []
     reply = await oleg.tap_data(f"ma:{anna.id}")
