@@ -147,13 +147,12 @@ class CommandLeavesDialogue(BaseMiddleware):
                 await state.clear()
                 data["raw_state"] = None  # what the state filters of this update look at
                 starts, note_of = self.kept.get(current.split(":", 1)[0], ("", None))
-                note = None
                 if note_of is not None and command != starts and isinstance(event, Message):
                     note = note_of(current, answers, event.message_id)
-                if note is not None and isinstance(event, Message):
-                    kept = {"state": current, "data": answers, "n": event.message_id}
-                    await kept_dialogue(state).set_data(kept)
-                    await event.answer(note[0], reply_markup=note[1])
+                    if note is not None:
+                        kept = {"state": current, "data": answers, "n": event.message_id}
+                        await kept_dialogue(state).set_data(kept)
+                        await event.answer(note[0], reply_markup=note[1])
         return await handler(event, data)
 
 

@@ -176,7 +176,6 @@ def create_router() -> Router:
         later = ORDER[ORDER.index(current) + 1 :]
         nxt = next((step for step in later if not form.get(field_of(step))), None)
         if nxt is None:
-            form = (await state.get_data()).get("form", {})
             await save_or_ask_duplicate(target, ctx=ctx, data=form, tags=[], state=state)
             return
         await state.set_state(nxt)
