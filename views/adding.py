@@ -194,6 +194,8 @@ def left_unsaved(
         name=h(form["name"])
     )
     typed = [form[f] for f in ("company", "position", "phone", "email") if form.get(f)]
+    if form.get("phone"):
+        typed[typed.index(form["phone"])] = display_phone(form["phone"])
     if typed:
         text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
     kb = InlineKeyboard().button(text=_("↩️ Continue adding"), callback_data=ResumeCb(d="add", n=n))
