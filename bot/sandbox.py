@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, describe_validation_error
@@ -34,6 +33,7 @@ from bot.sandbox_tools import (
     parse_duration,
     read_line,
     render_html,
+    restore_users,
     save_file,
     shown_offset,
 )
@@ -127,7 +127,8 @@ class Sandbox:
                 self.settings, emu, clock=self.clock, start_clockwork=self.start_clockwork
             )
             await self.runner.start()
-            await self._restore_users()
+            assert self.runner.app is not None
+            await restore_users(self.runner, self.runner.app.session_factory, emu)
         except BaseException:
             await self.stop()
             raise
@@ -148,25 +149,6 @@ class Sandbox:
         finally:
             if emu is not None:
                 await emu.stop()
-
-    async def _restore_users(self) -> None:
-        """People from earlier sandbox sessions are still in the database: let them get messages."""
-        from storage.models import User
-
-        assert self.runner is not None and self.runner.app is not None
-        async with self.runner.app.session_factory() as session:
-            rows = await session.execute(
-                select(User.tg_id, User.first_name, User.last_name, User.username, User.tg_language)
-            )
-            for tg_id, first, last, username, lang in rows:
-                self.runner.user(
-                    tg_id,
-                    first or str(tg_id),
-                    last_name=last,
-                    username=username,
-                    language_code=lang,
-                    started=True,
-                )
 
     def _banner(self) -> None:
         assert self.emu is not None

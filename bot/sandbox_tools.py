@@ -10,9 +10,13 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.emulator.client import plain
+
+if TYPE_CHECKING:
+    from bot.emulator.runner import EmulatedBot
+    from bot.emulator.server import FakeTelegram
 
 _DURATION = re.compile(r"(\d+)\s*([mhd])", re.I)
 _NUMBERED = re.compile(r"^\D{0,3}?(\d{1,2})\D{0,3}$")
@@ -138,3 +142,33 @@ def save_file(
     except OSError as exc:
         return f"{shown} (not saved: {exc.strerror or exc})"
     return f"{shown} saved to {path}"
+
+
+async def restore_users(runner: EmulatedBot, session_factory: Any, emu: FakeTelegram) -> None:
+    """People from earlier sandbox sessions are still in the database: let them get messages.
+    Their chats' message ids go on after the last one the database knows of (a tapped
+    button's), as Telegram's do: a new session's message 7 is not the last session's, whose
+    tap is kept (services.taps) and would make this one's look like a second tap."""
+    from sqlalchemy import func, select
+
+    from storage.models import ButtonTap, User  # the models: loaded with the app, not before
+
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(User.tg_id, User.first_name, User.last_name, User.username, User.tg_language)
+        )
+        for tg_id, first, last, username, lang in rows:
+            runner.user(
+                tg_id,
+                first or str(tg_id),
+                last_name=last,
+                username=username,
+                language_code=lang,
+                started=True,
+            )
+        last_ids = await session.execute(
+            select(ButtonTap.chat_id, func.max(ButtonTap.message_id)).group_by(ButtonTap.chat_id)
+        )
+    for chat_id, last_id in last_ids.all():
+        if (chat := emu.chats.get(chat_id)) is not None:  # every tapper is a user
+            chat.next_message_id = max(chat.next_message_id, last_id + 1)

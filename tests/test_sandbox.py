@@ -324,3 +324,36 @@ async def test_reply_keyboards_scores_older_messages_notices_and_later(sandbox) 
     assert "usage: :later" in screen.new()
     await sb.handle_line(":tap 999 1")
     assert "no message #999" in screen.new()
+
+
+async def test_a_second_session_on_the_same_database_keeps_its_taps(tmp_path) -> None:
+    """The emulator numbered each session's messages from 1 again while the database kept the
+    taps of the last session: the same button on "the same" message was taken for a second tap
+    and silently dropped (a confirmed next step never saved). Message ids now go on per chat."""
+
+    async def session(lines: list[str]) -> str:
+        screen = Screen()
+        sb = Sandbox(
+            make_settings(tmp_path),
+            db_url=db_url(tmp_path),
+            write=screen,
+            color=False,
+            files_dir=tmp_path / "files",
+        )
+        await sb.start()
+        try:
+            for line in lines:
+                await sb.handle_line(line)
+        finally:
+            await sb.stop()
+        return screen.new()
+
+    first = await session(["/invite", "1"])
+    link = "https://t.me/" + first.split("https://t.me/")[1].split()[0]
+    await session([":as 2002 Mary", link, "/add Ann, Acme"])
+    plan = [":as 2002 Mary", "/find Ann", "2", "call back", "tomorrow 10:00", "1"]
+    assert "✅ Next step saved." in await session(plan)
+    shown = await session([*plan[:3], "send the deck", "friday 15:00", "1"])  # the same ids
+    assert "✅ Next step saved." in shown
+    shown = await session([":as 2002 Mary", "/find Ann"])
+    assert "Next step: send the deck" in shown
