@@ -256,3 +256,14 @@ def name_tier(name: str, variants: tuple[str, ...] | list[str]) -> int:
             elif v in key:
                 best = min(best, 3)
     return best
+
+
+def phone_or_email(text: str, region: str) -> tuple[str, str] | None:
+    """("phone", E.164) or ("email", address) when the whole text is one and nothing else — a
+    phone typed where a company was asked for is a phone; "3M" or "Room 101" is not."""
+    if "@" in text and (email := normalize_email(text)) is not None:
+        return "email", email
+    if not any(ch.isalpha() for ch in text) and sum(ch.isdigit() for ch in text) >= 7:
+        phone = normalize_phone(text, region)
+        return ("phone", phone) if phone is not None else None
+    return None

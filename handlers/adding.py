@@ -15,7 +15,7 @@ from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import kept_dialogue
-from core.contactdata import normalize_email, normalize_phone
+from core.contactdata import normalize_email, normalize_phone, phone_or_email
 from core.contactfields import is_valid_choice
 from core.contactpaste import looks_like_contact
 from core.quickadd import QuickAdd, parse_quick_add
@@ -44,16 +44,6 @@ ORDER = [
 ]
 TYPED = (AddForm.company, AddForm.position, AddForm.phone, AddForm.email)
 PICKED = (*TYPED, AddForm.kind, AddForm.source, AddForm.influence)
-
-
-def contact_detail(text: str, region: str) -> tuple[str, str] | None:
-    """("phone", …) or ("email", …) when the whole text is one and nothing else."""
-    if "@" in text and (email := normalize_email(text)) is not None:
-        return "email", email
-    if not any(ch.isalpha() for ch in text) and sum(ch.isdigit() for ch in text) >= 7:
-        phone = normalize_phone(text, region)
-        return ("phone", phone) if phone is not None else None
-    return None
 
 
 def field_of(step: State) -> str:
@@ -204,7 +194,7 @@ def create_router() -> Router:
             value = normalize_phone(message.text, ctx.settings.default_phone_region)
         elif field == "email":
             value = normalize_email(message.text)
-        elif (other := contact_detail(message.text, ctx.settings.default_phone_region)) is not None:
+        elif (other := phone_or_email(message.text, ctx.settings.default_phone_region)) is not None:
             # a phone or an e-mail sent as the company or the position: kept where it belongs
             form = (await state.get_data()).get("form", {})
             form[other[0]] = other[1]

@@ -6,6 +6,7 @@ from core.contactdata import (
     normalize_phone,
     normalize_tag,
     normalize_username,
+    phone_or_email,
     query_variants,
     search_key,
     translit,
@@ -189,3 +190,21 @@ def test_search_matches_across_scripts(stored: str, query: str) -> None:
 def test_search_does_not_match_unrelated() -> None:
     key = search_key("Анна Смирнова")
     assert not any(variant in key for variant in query_variants("ivan"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("8 (912) 555-66-77", ("phone", "+79125556677")),
+        ("+44 20 7946 0958", ("phone", "+442079460958")),
+        ("Ivan@Acme.io", ("email", "Ivan@acme.io")),
+        ("3M", None),  # a company
+        ("Room 101", None),
+        ("1234567890123456789", None),  # digits, but no phone
+        ("CTO", None),
+        ("ivan@", None),
+        ("+7 912 555-66-77 ext. Ivan", None),  # letters: not the phone alone
+    ],
+)
+def test_phone_or_email_alone(text: str, expected: tuple[str, str] | None) -> None:
+    assert phone_or_email(text, "RU") == expected
