@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Ctx
 from bot.filters import router_for, staff
-from core.contactdata import normalize_tag
+from core.contactdata import normalize_tag, phone_or_email
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
 from services import cards, listing
 from services import contacts as svc
@@ -121,6 +121,10 @@ async def search_and_show(message: Message, text: str, ctx: Ctx) -> None:
         await message.answer(text, reply_markup=markup)
 
 
+async def phone_or_email_alone(message: Message, ctx: Ctx) -> bool:
+    return phone_or_email(message.text or "", ctx.settings.default_phone_region) is not None
+
+
 def create_router() -> Router:
     router = router_for("lists", staff())
 
@@ -180,6 +184,11 @@ def create_router() -> Router:
     @router.message(FindForm.query, F.text & ~F.text.startswith("/"))
     async def find_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
         await state.clear()
+        await search_and_show(message, message.text or "", ctx)
+
+    @router.message(StateFilter(None), F.text & ~F.text.startswith("/"), phone_or_email_alone)
+    async def find_typed_number(message: Message, ctx: Ctx) -> None:
+        """A phone number or an e-mail sent on its own: whose is it? (as /find would say)"""
         await search_and_show(message, message.text or "", ctx)
 
     return router

@@ -339,3 +339,17 @@ async def test_right_to_left_name_is_shown_exactly_as_typed(tg) -> None:
     assert name in reply.text
     reply = await rep.send("/find מרים")
     assert f"{name} — שלום בע״מ" in reply.text
+
+
+async def test_a_phone_or_email_sent_alone_finds_whose_it_is(tg) -> None:
+    """A number typed without /find (it was "I didn't understand that")."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Nora Lind, Acme, +7 999 111-22-33, nora@acme.io")
+    reply = await rep.send("8 999 111 22 33")
+    assert reply.text.startswith("Nora Lind — Acme")
+    reply = await rep.send("Nora@Acme.io")
+    assert reply.text.startswith("Nora Lind — Acme")
+    reply = await rep.send("+7 900 000-00-00")
+    assert reply.text == "Nothing found for “+7 900 000-00-00”. /add creates a contact."
+    reply = await rep.send("Room 101")  # not a number alone: as before
+    assert "didn't understand" in reply.text
