@@ -49,16 +49,21 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 's.db'}"
 
 
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Screen]]:
-    screen = Screen()
-    sb = Sandbox(
+def make_sandbox(tmp_path: Path, screen: Screen) -> Sandbox:
+    """A sandbox on ``tmp_path``'s database (the same one each time), showing on ``screen``."""
+    return Sandbox(
         make_settings(tmp_path),
         db_url=db_url(tmp_path),
         write=screen,
         color=False,
         files_dir=tmp_path / "files",
     )
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, Screen]]:
+    screen = Screen()
+    sb = make_sandbox(tmp_path, screen)
     await sb.start()
     emu = sb.emu
     try:
@@ -333,13 +338,7 @@ async def test_a_second_session_on_the_same_database_keeps_its_taps(tmp_path) ->
 
     async def session(lines: list[str]) -> str:
         screen = Screen()
-        sb = Sandbox(
-            make_settings(tmp_path),
-            db_url=db_url(tmp_path),
-            write=screen,
-            color=False,
-            files_dir=tmp_path / "files",
-        )
+        sb = make_sandbox(tmp_path, screen)
         await sb.start()
         try:
             for line in lines:
