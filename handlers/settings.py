@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -161,7 +162,8 @@ async def _store_timezone(name: str, me: _Me) -> str:
 
 
 async def _save_timezone(text: str, me: _Me) -> str:
-    name = resolve_timezone(text)
+    # the city index (Babel's locale data) is built on first use, ~0.2 s: not in the loop
+    name = await asyncio.to_thread(resolve_timezone, text)
     if name is None:
         raise _Refused(
             _(
@@ -297,7 +299,7 @@ def create_router() -> Router:
     async def set_timezone_button(
         query: CallbackQuery, callback_data: TzCb, me: _Me, state: FSMContext
     ) -> None:
-        name = resolve_timezone(callback_data.name)
+        name = await asyncio.to_thread(resolve_timezone, callback_data.name)
         if name is None:
             await query.answer(_("Unknown time zone."), show_alert=True)
             return
