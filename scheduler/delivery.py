@@ -170,7 +170,6 @@ class DeliveryPool:
         self.cw = cw
         self.concurrency = max(1, concurrency)
         self.inflight: dict[asyncio.Task[Any], duework.Claimed] = {}
-        self.busy_chats: dict[int, int] = {}
         self.stopping = False
         self.handled = 0
         self._wake = asyncio.Event()
@@ -196,22 +195,22 @@ class DeliveryPool:
                 now=self.cw.clock.now(),
                 worker=self.cw.worker_id,
                 lease=self.cw.lease,
-                skip_chats=list(self.busy_chats),
+                skip_chats=sorted(self.busy_chats()),
             )
+
+    def busy_chats(self) -> set[int]:
+        """The chats being sent to now: of the deliveries not done yet. (Not kept by the done
+        callbacks: a task is done one loop step before they run, and a claim made in that step
+        skipped a chat that was free — drain() then returned with its row left pending.)"""
+        return {item.chat_id for task, item in self.inflight.items() if not task.done()}
 
     def _spawn(self, item: duework.Claimed) -> asyncio.Task[Any]:
         task = asyncio.create_task(deliver_one(self.cw, item), name=f"due:{item.id}")
         self.inflight[task] = item
-        self.busy_chats[item.chat_id] = self.busy_chats.get(item.chat_id, 0) + 1
         self.handled += 1
 
         def done(t: asyncio.Task[Any]) -> None:
             self.inflight.pop(t, None)
-            left = self.busy_chats.get(item.chat_id, 1) - 1
-            if left > 0:
-                self.busy_chats[item.chat_id] = left
-            else:
-                self.busy_chats.pop(item.chat_id, None)
             self._wake.set()
 
         task.add_done_callback(done)

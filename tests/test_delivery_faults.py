@@ -309,6 +309,23 @@ async def test_a_claim_takes_exactly_one_row_and_skips_busy_chats(
     assert (await statuses(app))["claimed"] == 2  # not the whole table (PostgreSQL's IN + LIMIT)
 
 
+async def test_a_chat_is_free_once_its_delivery_is_done_before_the_callbacks_run() -> None:
+    """A delivery task is done one loop step before its done-callbacks run; a claim made in
+    that step skipped the chat as busy, and a tick's drain() returned with that chat's row
+    pending (an admin's escalation notice was missing now and then behind their digest)."""
+    from scheduler.delivery import DeliveryPool
+
+    pool = DeliveryPool(None, concurrency=4)  # type: ignore[arg-type]  # no claim is made
+    row = partial(duework.Claimed, kind="k", key="k", user_id=None, contact_id=None, ref_id=None)
+    loop = asyncio.get_running_loop()
+    finished, running = loop.create_future(), loop.create_future()
+    pool.inflight[finished] = row(id=1, chat_id=1001, payload={}, due_at=START, attempts=1)
+    pool.inflight[running] = row(id=2, chat_id=2002, payload={}, due_at=START, attempts=1)
+    finished.set_result(None)  # done; its callbacks only scheduled
+    assert pool.busy_chats() == {2002}
+    running.cancel()
+
+
 async def test_a_stale_token_can_neither_renew_nor_close_nor_release(
     db_url: str, replicas: Replicas, faulty: FaultyTelegram
 ) -> None:
