@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from core.clock import Clock
+from core.nextstep import local_day
 from services import delivered, followups
 from services.viewer import Viewer
 from storage.models import User
@@ -32,7 +32,7 @@ class Ctx:
 
     def today(self) -> date:
         """The viewer's own calendar day (in their time zone)."""
-        return self.clock.now().astimezone(ZoneInfo(self.viewer.tz)).date()
+        return local_day(self.clock.now(), self.viewer.tz)
 
     @property
     def rules(self) -> followups.Rules:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import (
@@ -20,7 +19,7 @@ from babel.numbers import (
 )
 
 from core.enums import Stage, Status
-from core.nextstep import parse_when
+from core.nextstep import local_day, parse_when
 
 MAX_AMOUNT = Decimal(10) ** 13  # nobody's deal is ten trillion
 MAX_TITLE = 200
@@ -227,6 +226,5 @@ def read_close_on(text: str, *, now: datetime, tz: str, lang: str) -> tuple[bool
     due = parse_when(text, now=now, tz=tz, lang_hint=lang)
     if due is None:
         return False, None
-    zone = ZoneInfo(tz)
-    day = due.astimezone(zone).date()
-    return day >= now.astimezone(zone).date(), day
+    day = local_day(due, tz)
+    return day >= local_day(now, tz), day

@@ -4,13 +4,14 @@ the chart alone, /stats. The figures come from services.digest and services.metr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.metrics import period_bounds
+from core.nextstep import local_day
 from core.roles import Role
 from services import deals as deals_svc
 from services import digest as dg
@@ -127,7 +128,3 @@ async def deal_stats_for(
     """/stats' deal lines: pipeline, won and conversion to a deal over ``period``."""
     start, end = period_bounds(period, now, tz)
     return await deals_svc.figures(session, scope, start, end, today=local_day(now, tz))
-
-
-def local_day(now: datetime, tz: str) -> date:
-    return now.astimezone(ZoneInfo(tz)).date()

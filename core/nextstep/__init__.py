@@ -3,7 +3,7 @@
 - ``reading``: :func:`read_when` and :func:`parse_when` (the rules of reading are in its
   docstring);
 - ``vocabulary``: the words and regex pieces the rules are built from;
-- ``showing``: :func:`format_local`, :func:`format_day`, :func:`is_past`;
+- ``showing``: :func:`format_local`, :func:`format_day`, :func:`is_past`, :func:`local_day`;
 - ``splitting``: :func:`split_when`, a step and its time written in one message.
 """
 
@@ -19,7 +19,7 @@ from core.nextstep.reading import (
     read_when,
     window,
 )
-from core.nextstep.showing import format_day, format_local, is_past
+from core.nextstep.showing import format_day, format_local, is_past, local_day
 from core.nextstep.splitting import Split, split_when
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "format_day",
     "format_local",
     "is_past",
+    "local_day",
     "parse_when",
     "read_when",
     "split_when",

@@ -41,7 +41,7 @@ from core.nextstep.calendar_days import (
     last_workday,
     period_end,
 )
-from core.nextstep.showing import aware
+from core.nextstep.showing import aware, local_day
 from core.nextstep.vocabulary import (
     CALENDAR_UNITS,
     DAY_WORDS,
@@ -556,7 +556,7 @@ def _normalize(text: str) -> str:
 
 def window(now: datetime, tz: str) -> tuple[date, date]:
     """The first and last local days a due time may fall on."""
-    today = aware(now).astimezone(ZoneInfo(tz)).date()
+    today = local_day(now, tz)
     return add_years(today, -PAST_YEARS), add_years(today, FUTURE_YEARS)
 
 

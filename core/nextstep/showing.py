@@ -34,6 +34,11 @@ def format_local(dt_utc: datetime, tz: str, lang: str) -> str:
     return f"{format_day(local.date(), lang)}, {local.hour:02d}:{local.minute:02d}"
 
 
+def local_day(now: datetime, tz: str) -> date:
+    """The calendar day ``now`` falls on in the zone ``tz`` (naive values are taken as UTC)."""
+    return aware(now).astimezone(ZoneInfo(tz)).date()
+
+
 def is_past(dt: datetime, now: datetime) -> bool:
     """True when ``dt`` is strictly before ``now`` (naive values are taken as UTC)."""
     return aware(dt) < aware(now)
