@@ -193,9 +193,10 @@ def left_unsaved(
     text = _("✋ The contact “{name}” was not saved: a command ends the /add dialogue.").format(
         name=h(form["name"])
     )
-    typed = [form[f] for f in ("company", "position", "phone", "email") if form.get(f)]
-    if form.get("phone"):
-        typed[typed.index(form["phone"])] = display_phone(form["phone"])
+    shown = {"phone": display_phone}  # as cards show it
+    typed = [
+        shown.get(f, str)(form[f]) for f in ("company", "position", "phone", "email") if form.get(f)
+    ]
     if typed:
         text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
     kb = InlineKeyboard().button(text=_("↩️ Continue adding"), callback_data=ResumeCb(d="add", n=n))
