@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from core.clock import Clock
 from core.nextstep import local_day
-from services import delivered, followups
+from services import cards, delivered, followups
 from services.viewer import Viewer
-from storage.models import User
+from storage.models import Contact, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,16 @@ class Ctx:
     def today(self) -> date:
         """The viewer's own calendar day (in their time zone)."""
         return local_day(self.clock.now(), self.viewer.tz)
+
+    async def card(self, contact: Contact) -> cards.CardData:
+        """What ``contact``'s card shows to this viewer now."""
+        return await cards.card_data(
+            self.session,
+            contact,
+            self.viewer,
+            now=self.clock.now(),
+            settings_cadence=self.settings.cadence_days,
+        )
 
     @property
     def rules(self) -> followups.Rules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.enums import DEFAULT_CADENCE_DAYS, Stage
@@ -66,3 +67,34 @@ def is_going_cold(
     if cutoff is None or next_step_due is not None:
         return False
     return quiet_since(last_touch_at, created_at) < cutoff
+
+
+@dataclass(frozen=True, slots=True)
+class Cooling:
+    """A card going cold, in numbers its card can show: quiet for ``quiet_days`` whole days where
+    its stage asks for a touch every ``every_days``."""
+
+    quiet_days: int
+    every_days: int
+
+
+def cooling(
+    *,
+    stage: str,
+    last_touch_at: datetime | None,
+    created_at: datetime,
+    next_step_due: datetime | None,
+    now: datetime,
+    cadence: Cadence,
+) -> Cooling | None:
+    """:func:`is_going_cold`, with how long the card has been quiet; None when it is not."""
+    if not is_going_cold(
+        stage=stage,
+        last_touch_at=last_touch_at,
+        created_at=created_at,
+        next_step_due=next_step_due,
+        now=now,
+        cadence=cadence,
+    ):
+        return None
+    return Cooling((now - quiet_since(last_touch_at, created_at)).days, cadence[stage])

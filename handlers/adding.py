@@ -19,8 +19,8 @@ from core.contactdata import normalize_email, normalize_phone, phone_or_email
 from core.contactfields import is_valid_choice
 from core.contactpaste import looks_like_contact
 from core.quickadd import QuickAdd, parse_quick_add
-from services import cards, followups, taps
 from services import contacts as svc
+from services import followups, taps
 from services import media as media_svc
 from storage.uow import writing
 from views import adding as adding_views
@@ -342,9 +342,7 @@ def create_router() -> Router:
         if contact is None:
             await query.message.answer(_("Contact not found."))
             return
-        await views.show_card(
-            query.message, await cards.card_data(ctx.session, contact, ctx.viewer)
-        )
+        await views.show_card(query.message, await ctx.card(contact))
 
     @router.callback_query(DupCb.filter(F.action == DupAction.ADD))
     async def duplicate_add(query: CallbackQuery, ctx: Ctx, state: FSMContext) -> None:
@@ -408,7 +406,7 @@ def create_router() -> Router:
         await state.clear()
         await views.show_card(
             message,
-            await cards.card_data(ctx.session, keep, ctx.viewer),
+            await ctx.card(keep),
             prefix=_("Merged.") + "\n\n",
         )
 

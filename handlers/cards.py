@@ -69,7 +69,7 @@ def create_router() -> Router:
     ) -> None:
         await views.show_card(
             message,
-            await cards.card_data(ctx.session, contact, ctx.viewer),
+            await ctx.card(contact),
             edit=edit,
             prefix=prefix,
         )
@@ -261,7 +261,7 @@ def create_router() -> Router:
             message, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
         )
         if on_card and offer:  # the card itself offers ⭐ Mark as client (and shows the touch)
-            data = await cards.card_data(ctx.session, contact, ctx.viewer)
+            data = await ctx.card(contact)
             await views.show_card(message, data, edit=True, offer_client=True)
 
     @router.callback_query(on(CardAction.CLIENT))
@@ -358,7 +358,7 @@ def create_dialogue_router() -> Router:
             await answer_long(message, views.full_notes_text(contact))  # what was saved, in full
         await views.show_card(
             message,
-            await cards.card_data(ctx.session, contact, ctx.viewer),
+            await ctx.card(contact),
             prefix=_("Saved.") + "\n\n",
         )
 

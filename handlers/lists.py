@@ -11,8 +11,8 @@ from bot.context import Ctx
 from bot.filters import router_for, staff
 from core.contactdata import normalize_tag, phone_or_email
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
-from services import cards, listing
 from services import contacts as svc
+from services import listing
 from storage.models import User
 from views import contacts as views
 from views.callbacks import ListCb
@@ -115,7 +115,7 @@ async def search_and_show(message: Message, text: str, ctx: Ctx) -> None:
     if not found:
         await message.answer(views.nothing_found(query, retry=False))
     elif len(found) == 1:
-        await views.show_card(message, await cards.card_data(ctx.session, found[0], ctx.viewer))
+        await views.show_card(message, await ctx.card(found[0]))
     else:
         text, markup = views.found_list(found)
         await message.answer(text, reply_markup=markup)

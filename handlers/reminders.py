@@ -18,7 +18,7 @@ from bot.i18n import _
 from bot.middlewares import CardInScope
 from core.nextstep import format_local
 from core.workhours import snooze_until
-from services import cards, followups, network, today
+from services import followups, network, today
 from storage.models import Contact
 from views import today as views
 from views.callbacks import RemindCb
@@ -127,7 +127,7 @@ def create_router() -> Router:
     async def open_card(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
         await query.answer()
         assert isinstance(query.message, Message)
-        await show_card(query.message, await cards.card_data(ctx.session, contact, ctx.viewer))
+        await show_card(query.message, await ctx.card(contact))
 
     @router.callback_query(on("vyes", "vno"))
     async def verified(

@@ -22,7 +22,6 @@ from core.workhours import shift_into
 from services import contacts as svc
 from services import delivered, followups, taps
 from services import media as media_svc
-from services.cards import card_data
 from storage.models import Contact, User
 from storage.uow import writing
 from views import delivered as delivered_views
@@ -268,7 +267,7 @@ def create_router() -> Router:
         await state.clear()
         await show_card(
             target,
-            await card_data(ctx.session, contact, ctx.viewer),
+            await ctx.card(contact),
             prefix=_("No next step: {reason}.").format(reason=h(reason)) + "\n\n",
         )
 
@@ -409,7 +408,7 @@ def create_router() -> Router:
         await drop_keyboard(query.message)
         await show_card(
             query.message,
-            await card_data(ctx.session, contact, ctx.viewer),
+            await ctx.card(contact),
             prefix=_("✅ Next step saved.") + "\n\n",
         )
 

@@ -4,13 +4,17 @@ someone who is not the owner) and who introduced them. Views render it; nobody e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
+from core.cadence import Cooling, cooling
+from core.enums import Status
 from services.timeline import TimelineItem, timeline
 from services.viewer import Viewer
+from storage.conditions import team_cadence
 from storage.models import Contact, Touch, User
 
 
@@ -23,6 +27,8 @@ class CardData:
     tz: str
     lang: str
     can_forget: bool = False  # a manager or an admin may erase the person (/forget)
+    now: datetime | None = None  # when it was read: a next step before it is overdue
+    cooling: Cooling | None = None  # going cold: how long quiet, what its stage asks for
 
 
 # built once: every card shown runs them
@@ -40,7 +46,16 @@ async def last_touch(session: AsyncSession, contact_id: int) -> Touch | None:
     return await session.scalar(_LAST_TOUCH, {"contact_id": contact_id})
 
 
-async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> CardData:
+async def card_data(
+    session: AsyncSession,
+    contact: Contact,
+    viewer: Viewer,
+    *,
+    now: datetime,
+    settings_cadence: str | None,
+) -> CardData:
+    """The card as ``viewer`` sees it at ``now``. A live card with no next step is checked for
+    going cold by its team's cadence (one more statement, only then)."""
     owner = (
         await session.get(User, contact.owner_id) if contact.owner_id != viewer.user_id else None
     )
@@ -55,6 +70,25 @@ async def card_data(session: AsyncSession, contact: Contact, viewer: Viewer) -> 
         viewer.tz,
         viewer.lang,
         viewer.leads,
+        now,
+        await _cooling(session, contact, now=now, settings_cadence=settings_cadence),
+    )
+
+
+async def _cooling(
+    session: AsyncSession, contact: Contact, *, now: datetime, settings_cadence: str | None
+) -> Cooling | None:
+    if contact.next_step_due is not None or contact.archived_at is not None:
+        return None
+    if contact.status == Status.LOST.value:
+        return None
+    return cooling(
+        stage=contact.stage,
+        last_touch_at=contact.last_touch_at,
+        created_at=contact.created_at,
+        next_step_due=None,
+        now=now,
+        cadence=await team_cadence(session, contact.team_id, settings_cadence),
     )
 
 

@@ -353,3 +353,44 @@ async def test_a_phone_or_email_sent_alone_finds_whose_it_is(tg) -> None:
     assert reply.text == "Nothing found for “+7 900 000-00-00”. /add creates a contact."
     reply = await rep.send("Room 101")  # not a number alone: as before
     assert "didn't understand" in reply.text
+
+
+async def test_the_card_says_when_its_next_step_is_overdue_or_it_is_going_cold(tg, clock) -> None:
+    _admin, _manager, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    reply = await rep.click("Open card")
+    assert "No next step planned" in reply.text
+    assert "Going cold" not in reply.text and "overdue" not in reply.text
+    clock.advance(days=30)  # identification asks for no touches: never going cold
+    reply = await rep.send("/find Anna")
+    assert "Going cold" not in reply.text
+    await rep.click("Stage")
+    reply = await rep.click("development")
+    # development asks for a touch at least every 14 days; quiet since it was added, as /today says
+    assert "🥶 Going cold: no touch for 30 days" in reply.text
+    assert "at least every 14 days" in reply.text
+    reply = await rep.send("/today")
+    assert "Going cold (1)" in reply.text
+    reply = await rep.click("Anna Smirnova")
+    assert "🥶 Going cold: no touch for 30 days" in reply.text
+    await rep.click("Next step")
+    await rep.send("send the proposal")
+    await rep.send("tomorrow 10:00")
+    reply = await rep.click("Confirm")
+    assert "send the proposal" in reply.text
+    assert "overdue" not in reply.text and "Going cold" not in reply.text
+    clock.advance(days=2)
+    reply = await rep.send("/find Anna")
+    assert "send the proposal, Thu, 24 Dec 2026, 10:00 — 🔴 overdue" in reply.text
+    assert "Going cold" not in reply.text
+
+
+async def test_the_card_in_russian_counts_days_right(tg, clock) -> None:
+    _admin, _manager, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/add Анна Смирнова, Ромашка")
+    await rep.click("Этап")
+    await rep.click("развитие")
+    clock.advance(days=22)
+    reply = await rep.send("/find Анна")
+    assert "🥶 Остывает: без касаний уже 22 дня" in reply.text
+    assert "не реже раза в 14 дней" in reply.text

@@ -5,6 +5,7 @@ escaped)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,10 @@ from aiogram.types import (
 )
 
 from bot.i18n import _, ngettext
+from core.cadence import Cooling
 from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
-from core.nextstep import format_local
+from core.nextstep import format_local, is_past
 from core.textsplit import excerpt
 from services.cards import CardData
 from services.contacts import tag_list
@@ -48,8 +50,11 @@ def card_text(
     *,
     owner: str | None = None,
     introduced_by: str | None = None,
+    now: datetime | None = None,
+    cooling: Cooling | None = None,
 ) -> str:
-    """The card; ``owner`` is shown to someone who is not the owner (a manager, say)."""
+    """The card; ``owner`` is shown to someone who is not the owner (a manager, say). With
+    ``now``, a next step before it is marked overdue; ``cooling``: the card is going cold."""
     lines = [contact_line(c)]
     if c.archived_at:
         lines.append(_("🗄 archived"))
@@ -96,15 +101,18 @@ def card_text(
     else:
         lines.append(_("No touches yet."))
     if c.next_step_due:
-        lines.append(
-            _("Next step: {step}, {when}").format(
-                step=h(c.next_step or "—"), when=format_local(c.next_step_due, tz, lang)
-            )
+        step = _("Next step: {step}, {when}").format(
+            step=h(c.next_step or "—"), when=format_local(c.next_step_due, tz, lang)
         )
+        if now is not None and is_past(c.next_step_due, now):
+            step += " — " + _("🔴 overdue")
+        lines.append(step)
     elif c.no_next_step_reason:
         lines.append(_("No next step: {reason}").format(reason=h(c.no_next_step_reason)))
     else:
         lines.append(_("⚠️ No next step planned."))
+    if cooling is not None:
+        lines.append(going_cold_line(cooling))
     lines.append(
         _("Data verified: {when}").format(
             when=format_local(c.verified_at, tz, lang).rsplit(",", 1)[0]
@@ -114,6 +122,21 @@ def card_text(
         lines.append("")
         lines.append(_("Notes:") + "\n" + notes_on_card(c.notes))
     return "\n".join(lines)
+
+
+def going_cold_line(cooling: Cooling) -> str:
+    """ "🥶 Going cold: no touch for 12 days (the stage asks for a touch at least every 7 days)." """
+    quiet = ngettext(
+        "🥶 Going cold: no touch for {days} day",
+        "🥶 Going cold: no touch for {days} days",
+        cooling.quiet_days,
+    ).format(days=cooling.quiet_days)
+    every = ngettext(
+        "the stage asks for a touch at least every {days} day",
+        "the stage asks for a touch at least every {days} days",
+        cooling.every_days,
+    ).format(days=cooling.every_days)
+    return f"{quiet} ({every})."
 
 
 def contact_links(c: Contact) -> list[str]:
@@ -221,6 +244,8 @@ def card(
         data.lang,
         owner=data.owner,
         introduced_by=data.introduced_by,
+        now=data.now,
+        cooling=data.cooling,
     )
     return text, card_keyboard(data.contact, can_forget=data.can_forget, offer_client=offer_client)
 
