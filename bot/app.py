@@ -13,13 +13,14 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import dedup, fast_client, inline_filters, metrics, reliability
 from bot.commands import set_default_commands
 from bot.config import Settings
+from bot.dialogues import KeptMemoryStorage
 from bot.i18n import LocaleMiddleware, create_i18n
 from bot.limiter import SharedReplyLimit, create_limiter
 from bot.middlewares import (
@@ -68,7 +69,7 @@ def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
         # a replica that died or stalled holding a user's lock frees it after the update lease
         lock = {"timeout": max(settings.update_lease_seconds, 5)}
         return storage, storage.create_isolation(lock_kwargs=lock)
-    return MemoryStorage(), SimpleEventIsolation()
+    return KeptMemoryStorage(), SimpleEventIsolation()
 
 
 @dataclass
@@ -87,6 +88,7 @@ class App:
     """Set to stop ``serve()`` (the webhook mode's signal handlers set it too)."""
 
     async def close(self) -> None:
+        await self.keep_dialogues()
         await self.gate.close()
         close_limiter = getattr(self.sender.limiter, "close", None)
         if close_limiter is not None:
@@ -95,6 +97,17 @@ class App:
         await self.dispatcher.fsm.events_isolation.close()
         await self.bot.session.close()
         await self.engine.dispose()
+
+    async def keep_dialogues(self) -> None:
+        """Dialogues in memory are written to the database for the next start (bot.dialogues);
+        a failure to keep them is logged, never raised: the app closes all the same."""
+        storage = self.dispatcher.storage
+        if not isinstance(storage, KeptMemoryStorage):
+            return
+        try:
+            await storage.keep(self.session_factory, self.clock.now())
+        except Exception as exc:  # noqa: BLE001 - closing goes on
+            log.warning("dialogues not kept for the next start: %s", type(exc).__name__)
 
 
 def register_renderers(clockwork: Clockwork) -> None:
@@ -178,6 +191,8 @@ def build_app(
     inline_filters.run_inline(dp)  # F.text & co. in the loop, not through to_thread
 
     async def on_startup(bot: Bot) -> None:
+        if isinstance(storage, KeptMemoryStorage):
+            await storage.restore(session_factory)
         await set_default_commands(bot, i18n)
         if start_clockwork:
             clockwork.start()

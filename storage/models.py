@@ -581,6 +581,7 @@ class ButtonTap(Base):
 
 # the network analysis's result tables (declared on the same Base, so migrations see them)
 from storage.deal_models import Deal  # noqa: E402, F401
+from storage.dialogue_models import KeptDialogue  # noqa: E402, F401
 from storage.media_models import TouchMedia  # noqa: E402, F401
 from storage.network_models import (  # noqa: E402, F401
     NetworkFinding,
