@@ -137,7 +137,10 @@ async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
     await tg.app.clockwork.tick()
     [alert] = sent_to(emu, manager.id, "Detractor")
     assert "Dan Client gave 3/10" in alert["text"]
-    assert len(sent_to(emu, rep.id, "A case was opened")) == 1
+    [notice] = sent_to(emu, rep.id, "A case was opened")
+    # it does not say the manager is on it while the case shows nobody has taken it
+    assert "your manager has been told" in notice["text"]
+    assert "nobody has taken it yet" in notice["text"]
     reply = await client.send("Nobody called me back")
     assert "passed on" in reply.text
     await tg.app.clockwork.tick()

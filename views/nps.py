@@ -151,7 +151,7 @@ def case_notice(what: str, card: CaseCard) -> Rendered | None:
     """A case's notice to a rep, a manager or an admin; None when it no longer applies."""
     text = case_text(card)
     if what == "case_opened":
-        return _("A case was opened for your client; the manager is on it.") + "\n" + text, None
+        return _("A case was opened for your client; your manager has been told.") + "\n" + text, None
     if what == "case_due":
         if card.resolved:
             return None
