@@ -174,6 +174,7 @@ def create_client_router() -> Router:
             client_role=role,
             now=clock.now(),
             case_sla=_sla(settings),
+            admin_ids=settings.admin_ids,
         )
         refusals = {
             nps.Answer.BAD: _("Please choose a number from 0 to 10."),
@@ -231,6 +232,7 @@ def create_client_router() -> Router:
                 client_role=role,
                 now=clock.now(),
                 case_sla=_sla(settings),
+                admin_ids=settings.admin_ids,
             )
             if result.survey is None or result.result not in (
                 nps.Answer.OK,
@@ -241,7 +243,9 @@ def create_client_router() -> Router:
             await message.answer(_("✅ Your answer: {score}/10").format(score=typed))
             await route_answer(message, result, settings, bot)
             return
-        cat = await nps.add_comment(session, waiting, message.text, now=clock.now())
+        cat = await nps.add_comment(
+            session, waiting, message.text, now=clock.now(), admin_ids=settings.admin_ids
+        )
         gated = settings.review_gating and cat is not Category.PROMOTER
         review = "" if gated or cat is Category.PROMOTER else review_line(settings.review_url)
         await message.answer(_("Thank you for your answer — it has been passed on.") + review)
@@ -327,7 +331,14 @@ def create_staff_router() -> Router:
         if move is None:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
-        await nps.move_case(session, case_row, move, actor=ctx.user, now=ctx.now())
+        await nps.move_case(
+            session,
+            case_row,
+            move,
+            actor=ctx.user,
+            now=ctx.now(),
+            admin_ids=ctx.settings.admin_ids,
+        )
         await query.answer(_("Saved."))
         card = await nps_cards.case_card(session, case_row)
         await edit_text(query.message, case_text(card), reply_markup=case_keyboard(card))
@@ -348,7 +359,13 @@ def create_staff_router() -> Router:
             await message.answer(_("Case not found."))
             return
         await nps.move_case(
-            session, case_row, nps.CaseMove.RESOLVE, actor=user, now=ctx.now(), note=message.text
+            session,
+            case_row,
+            nps.CaseMove.RESOLVE,
+            actor=user,
+            now=ctx.now(),
+            admin_ids=ctx.settings.admin_ids,
+            note=message.text,
         )
         card = await nps_cards.case_card(session, case_row)
         await message.answer(_("✅ Case resolved. The rep is informed.") + "\n\n" + case_text(card))

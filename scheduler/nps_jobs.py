@@ -90,7 +90,8 @@ async def render_case_due(
     case_row = await session.get(NpsCase, item.ref_id) if item.ref_id else None
     if case_row is None or case_row.status == "resolved":
         return None
-    managers = [(m.tg_id, m.id) for m in await nps.case_managers(session, case_row)]
+    leads = await nps.case_managers(session, case_row, cw.settings.admin_ids)
+    managers = [(m.tg_id, m.id) for m in leads]
     await nps.notify_people(
         session, case_row, managers, what="case_due", key="casedue", now=cw.clock.now()
     )
@@ -115,7 +116,14 @@ async def render_case_escalate(
         await nps.notify_people(
             session, case_row, people, what="case_escalated", key="caseesc", now=now
         )
-        await nps.tell_about(session, case_row, "escalated", actor_id=None, now=now)
+        await nps.tell_about(
+            session,
+            case_row,
+            "escalated",
+            actor_id=None,
+            now=now,
+            admin_ids=cw.settings.admin_ids,
+        )
     return None
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from storage.models import Contact, ContactEvent, NpsCase, Survey
+from storage.models import Contact, ContactEvent, NpsCase, Survey, User
 from storage.uow import write_session
 from tests.conftest import ADMIN_ID
 from tests.helpers import team_with_rep
@@ -511,3 +511,48 @@ async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
     assert "персональной ссылкой" in reply.text  # a promoter: the referral link
     reply = await client.send("Быстро и качественно")
     assert "передали" in reply.text  # now the comment
+
+
+def buttons_of(sent: dict) -> list[str]:
+    return [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_a_case_on_an_administrators_own_card_alerts_the_administrator(
+    tg, emu, clock
+) -> None:
+    admin = tg.user(ADMIN_ID, "Ada")
+    await admin.send("/start")
+    client = await client_on_card(tg, admin, 9011, "Gus")
+    await admin.send("/delivered Gus")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("2")
+    await tg.app.clockwork.tick()
+    [alert] = sent_to(emu, ADMIN_ID, "Detractor")  # there is no team, so no manager: the admin
+    assert "Gus Client gave 2/10" in alert["text"] and "🙋 Take it" in buttons_of(alert)
+    assert sent_to(emu, ADMIN_ID, "A case was opened") == []  # the alert says it all
+    reply = await admin.click("Take it")
+    assert "taken by Ada" in reply.text
+
+
+async def test_a_team_whose_manager_left_has_its_cases_go_to_the_administrators(
+    tg, emu, clock
+) -> None:
+    _admin, manager, rep = await team_with_rep(tg, language="ru")
+    async with write_session(tg.app.session_factory) as s:
+        left = await s.scalar(select(User).where(User.tg_id == manager.id))
+        left.role = None  # the manager has left the team
+    client = await client_on_card(tg, rep, 9012, "Ира", language="ru")
+    await rep.send("/delivered Ира")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    await client.click("4")
+    await tg.app.clockwork.tick()
+    [alert] = sent_to(emu, ADMIN_ID, "Detractor")
+    assert "Ира Клиент gave 4/10" in alert["text"] and "🙋 Take it" in buttons_of(alert)
+    assert sent_to(emu, manager.id, "Detractor") == []
+    [notice] = sent_to(emu, rep.id, "По вашему клиенту открыт кейс")
+    assert "администраторы уже в курсе" in notice["text"]
+    await client.send("Никто не перезвонил")
+    await tg.app.clockwork.tick()
+    assert len(sent_to(emu, ADMIN_ID, "Никто не перезвонил")) == 1  # the comment follows

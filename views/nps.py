@@ -151,7 +151,18 @@ def case_notice(what: str, card: CaseCard) -> Rendered | None:
     """A case's notice to a rep, a manager or an admin; None when it no longer applies."""
     text = case_text(card)
     if what == "case_opened":
-        return _("A case was opened for your client; your manager has been told.") + "\n" + text, None
+        return _(
+            "A case was opened for your client; your manager has been told."
+        ) + "\n" + text, None
+    if what == "case_opened_admins":  # the team has no manager: the administrators handle it
+        told = _("A case was opened for your client; the administrators have been told.")
+        return told + "\n" + text, None
+    if what == "case_opened_nobody":  # no manager, and no administrator has started the bot
+        alone = _(
+            "A case was opened for your client, and there is no manager to tell: please contact "
+            "the client yourself."
+        )
+        return alone + "\n" + text, None
     if what == "case_due":
         if card.resolved:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -23,7 +24,12 @@ CASE_NEWS = "case_news"
 
 @transactional
 async def open_case(
-    session: AsyncSession, survey: Survey, *, now: datetime, sla: timedelta
+    session: AsyncSession,
+    survey: Survey,
+    *,
+    now: datetime,
+    sla: timedelta,
+    admin_ids: Collection[int],
 ) -> NpsCase:
     case_row = NpsCase(
         survey_id=survey.id,
@@ -36,7 +42,8 @@ async def open_case(
     )
     session.add(case_row)
     await session.flush()
-    for manager in await case_managers(session, case_row):
+    leads = await case_managers(session, case_row, admin_ids)
+    for manager in leads:
         await duework.schedule(
             session,
             kind=CASE_ALERT,
@@ -48,9 +55,14 @@ async def open_case(
             due_at=now,
             now=now,
         )
-    await notify_rep(
-        session, case_row, key=f"caserep:{case_row.id}:opened", what="case_opened", now=now
-    )
+    if case_row.rep_id not in {m.id for m in leads}:  # else the alert itself tells them
+        if not leads:
+            what = "case_opened_nobody"
+        elif any(m.role == Role.MANAGER.value for m in leads):
+            what = "case_opened"
+        else:
+            what = "case_opened_admins"
+        await notify_rep(session, case_row, key=f"caserep:{case_row.id}:opened", what=what, now=now)
     # the deadline reminder at three quarters of the time, the escalation at the deadline
     for kind, key, due_at in (
         (CASE_DUE, f"casedue:{case_row.id}", now + sla * 0.75),
@@ -69,12 +81,28 @@ async def open_case(
     return case_row
 
 
-async def case_managers(session: AsyncSession, case_row: NpsCase) -> list[User]:
-    if case_row.team_id is None:
+async def case_managers(
+    session: AsyncSession, case_row: NpsCase, admin_ids: Collection[int]
+) -> list[User]:
+    """Who answers for a case: the team's managers; when there are none (a card outside any
+    team, such as an administrator's own, or a team whose manager has left), the administrators
+    who have talked to the bot (``admin_ids``: their Telegram ids), at once, not only when the
+    deadline is missed."""
+    if case_row.team_id is not None:
+        managers = list(
+            await session.scalars(
+                select(User).where(
+                    User.team_id == case_row.team_id, User.role == Role.MANAGER.value
+                )
+            )
+        )
+        if managers:
+            return managers
+    if not admin_ids:
         return []
     return list(
         await session.scalars(
-            select(User).where(User.team_id == case_row.team_id, User.role == Role.MANAGER.value)
+            select(User).where(User.tg_id.in_(sorted(admin_ids))).order_by(User.tg_id)
         )
     )
 
@@ -93,6 +121,7 @@ async def move_case(
     *,
     actor: User,
     now: datetime,
+    admin_ids: Collection[int],
     note: str | None = None,
 ) -> bool:
     if case_row.status == CaseStatus.RESOLVED:
@@ -123,18 +152,24 @@ async def move_case(
             new=f"{case_row.status}: {note}" if note else case_row.status,
             now=now,
         )
-    await tell_about(session, case_row, move.value, actor_id=actor.id, now=now)
+    await tell_about(session, case_row, move.value, actor_id=actor.id, now=now, admin_ids=admin_ids)
     return True
 
 
 @transactional
 async def tell_about(
-    session: AsyncSession, case_row: NpsCase, move: str, *, actor_id: int | None, now: datetime
+    session: AsyncSession,
+    case_row: NpsCase,
+    move: str,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    admin_ids: Collection[int],
 ) -> None:
     """The news of a case (``move``: take | contacted | resolve | escalated) for its rep and the
     team's managers, each but the one who made it: the manager hears when an administrator acts
     on an escalated case, and the rep what changed and who changed it."""
-    people = {m.id: m for m in await case_managers(session, case_row)}
+    people = {m.id: m for m in await case_managers(session, case_row, admin_ids)}
     rep = await session.get(User, case_row.rep_id)
     if rep is not None:
         people[rep.id] = rep

@@ -3,6 +3,7 @@ stopped."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -244,6 +245,7 @@ async def answer(
     client_role: Role | None,
     now: datetime,
     case_sla: timedelta,
+    admin_ids: Collection[int],
 ) -> Answered:
     """Accepted only from that client for that survey; a second tap within 10 minutes changes
     the answer (the rep is told), later ones are refused."""
@@ -279,7 +281,7 @@ async def answer(
     referral: ReferralLink | None = None
     existing_case = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
     if cat is Category.DETRACTOR and existing_case is None:
-        case_row = await open_case(session, survey, now=now, sla=case_sla)
+        case_row = await open_case(session, survey, now=now, sla=case_sla, admin_ids=admin_ids)
     elif existing_case is not None:
         case_row = existing_case
     if cat is Category.PROMOTER:
@@ -306,7 +308,12 @@ async def answer(
 
 @transactional
 async def add_comment(
-    session: AsyncSession, survey: Survey, text: str, *, now: datetime
+    session: AsyncSession,
+    survey: Survey,
+    text: str,
+    *,
+    now: datetime,
+    admin_ids: Collection[int],
 ) -> Category:
     """The open answer goes into the card's history and on to who acts on it: a promoter's and a
     passive's to the rep, a detractor's to the managers handling the case."""
@@ -325,7 +332,7 @@ async def add_comment(
     elif cat is Category.DETRACTOR:
         case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
         if case_row is not None:
-            for manager in await case_managers(session, case_row):
+            for manager in await case_managers(session, case_row, admin_ids):
                 await notify(
                     session,
                     kind=CASE_ALERT,
