@@ -29,7 +29,7 @@ from views.callbacks import CardAction, CardCb
 from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
 from views.states import EditForm, MergeForm
 from views.teamcards import refused_as_taken
-from views.touches import start_next_step, start_touch_log
+from views.touches import note_expired, start_next_step, start_touch_log
 
 
 def on(*actions: CardAction) -> Any:
@@ -283,6 +283,18 @@ def create_router() -> Router:
             await edit_text(message, delivered_views.marked_client(contact))
         else:
             await drop_keyboard(message)
+
+    @router.callback_query(on(CardAction.NOTE_LOG))
+    async def log_note(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        """A card picked for a note typed outside any dialogue: the note is the touch's summary."""
+        message = message_of(query)
+        note = (await state.get_data()).get("note") or {}
+        if note.get("mid") != message.message_id or not note.get("text"):
+            await query.answer(note_expired(), show_alert=True)
+            return
+        await query.answer()
+        await drop_keyboard(message)
+        await start_touch_log(message, state, contact, summary=note["text"], typed=True)
 
     @router.callback_query(on(CardAction.LOG, CardAction.FORWARD_LOG))
     async def log_touch(

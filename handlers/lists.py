@@ -9,12 +9,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Ctx
 from bot.filters import router_for, staff
+from core import limits
 from core.contactdata import normalize_tag, phone_or_email
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
+from core.mentions import is_only_names, words
 from services import contacts as svc
 from services import listing
+from services import media as media_svc
 from storage.models import User
 from views import contacts as views
+from views import touches as touch_views
 from views.callbacks import ListCb
 from views.rendering import edit_text
 from views.states import FindForm
@@ -190,5 +194,34 @@ def create_router() -> Router:
     async def find_typed_number(message: Message, ctx: Ctx) -> None:
         """A phone number or an e-mail sent on its own: whose is it? (as /find would say)"""
         await search_and_show(message, message.text or "", ctx)
+
+    @router.message(StateFilter(None), F.text & ~F.text.startswith("/"))
+    async def typed_alone(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        """Text sent on its own: a name or a company is looked up (as /find would); anything
+        longer is a note — what happened with a contact — offered to be logged as a touch on
+        the card it names, or on one of the rep's latest."""
+        text = (message.text or "").strip()
+        scope, said = ctx.viewer.scope, words(text)
+        if 0 < len(said) <= 3:  # "Anna Smirnova", "acme": whose card is it?
+            hits = await svc.search(ctx.session, scope, text[:200], limit=1)
+            if hits and is_only_names(text, hits[0].name, hits[0].company):
+                await search_and_show(message, text, ctx)
+                return
+        named = await svc.mentioned(ctx.session, scope, text)
+        if not named and 0 < len(said) <= 3 and said[0][0].isupper():
+            await search_and_show(message, text, ctx)  # a name, not found: says so, /add
+            return
+        if limits.too_long("summary", text):
+            await message.answer(touch_views.summary_too_long(text))
+            return
+        cards = named
+        if not named and len(said) >= 2:
+            cards = await media_svc.recent_cards(ctx.session, scope, ctx.user.id)
+        if not cards:
+            await message.answer(touch_views.not_understood())
+            return
+        offer, markup = touch_views.note_offer(text, cards, named=bool(named))
+        sent = await message.answer(offer, reply_markup=markup)
+        await state.update_data(note={"mid": sent.message_id, "text": text})
 
     return router

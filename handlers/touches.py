@@ -32,10 +32,12 @@ from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import LogForm, NextForm
 from views.touches import (
     NO_STEP_REASONS,
+    NOTE_PICK,
     QUICK_WHEN,
     confirm_keyboard,
     date_not_reason,
     direction_question,
+    note_expired,
     pick_for_log,
     reason_label,
     reasons_keyboard,
@@ -75,6 +77,8 @@ def create_router() -> Router:
         await message.answer(_("Touch with whom? Send a name, phone or company."))
 
     async def pick_contact(message: Message, query: str, state: FSMContext, ctx: Ctx) -> None:
+        # a note typed outside any dialogue, whose card is being looked for (🔎 Someone else)
+        note = ((await state.get_data()).get("note") or {}).get("text")
         found = await svc.search(ctx.session, ctx.viewer.scope, query[:200], limit=6)
         if not found:
             await state.set_state(LogForm.contact)
@@ -85,10 +89,14 @@ def create_router() -> Router:
             )
             return
         if len(found) == 1:
-            await start_touch_log(message, state, found[0])
+            await start_touch_log(message, state, found[0], summary=note or "", typed=bool(note))
             return
         await state.clear()
-        await message.answer(_("Which one?"), reply_markup=pick_for_log(found))
+        sent = await message.answer(
+            _("Which one?"), reply_markup=pick_for_log(found, note=bool(note))
+        )
+        if note:
+            await state.update_data(note={"mid": sent.message_id, "text": note})
 
     @router.message(StateFilter(LogForm.contact), F.text & ~F.text.startswith("/"))
     async def log_contact_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
@@ -121,13 +129,35 @@ def create_router() -> Router:
         await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(StateFilter(LogForm.direction), PickCb.filter(F.f == "td"))
-    async def log_direction(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
+    async def log_direction(
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx, bot: Bot
+    ) -> None:
         if not await picked(query, callback_data, state, "direction", Direction, LogForm.summary):
             return
         assert isinstance(query.message, Message)
-        summary = (await state.get_data()).get("summary") or ""
+        data = await state.get_data()
+        summary = data.get("summary") or ""
+        if data.get("typed") and summary:  # the note the rep typed is the summary
+            await drop_keyboard(query.message)
+            await save_touch(query.message, summary, state, ctx, bot)
+            return
         text, markup = summary_question(forwarded=bool(summary))
         await edit_text(query.message, text, reply_markup=markup)
+
+    @router.callback_query(StateFilter(None), PickCb.filter(F.f == NOTE_PICK))
+    async def note_someone_else(query: CallbackQuery, state: FSMContext) -> None:
+        """🔎 Someone else, under a typed note: whose card is it? (the note is kept)"""
+        if not isinstance(query.message, Message):
+            await query.answer()
+            return
+        note = (await state.get_data()).get("note") or {}
+        if note.get("mid") != query.message.message_id:
+            await query.answer(note_expired(), show_alert=True)
+            return
+        await query.answer()
+        await drop_keyboard(query.message)
+        await state.set_state(LogForm.contact)
+        await query.message.answer(_("Touch with whom? Send a name, phone or company."))
 
     async def save_touch(
         target: Message, summary: str, state: FSMContext, ctx: Ctx, bot: Bot

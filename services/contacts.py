@@ -27,6 +27,7 @@ from core.contactdata import digits_only, normalize_tag, search_key
 from core.contactfields import PROFILE_FIELDS, STATE_AND_REACH_FIELDS
 from core.dedupe import is_close_match
 from core.enums import Stage, Status
+from core.mentions import name_probes, named_by
 from core.roles import Role
 from services import search as search_engine
 from services.scope import Scope
@@ -226,6 +227,20 @@ async def duplicates(
 # Cyrillic/Latin; best first. Archived and forgotten cards only when asked for. Through the text
 # indexes (services/search.py: SQLite FTS5 trigram, PostgreSQL pg_trgm).
 search = search_engine.find
+
+
+async def mentioned(
+    session: AsyncSession, scope: Scope, text: str, limit: int = 5
+) -> list[Contact]:
+    """The live cards a typed note names ("Позвонил Петру Сидорову…": core.mentions), those it
+    names most first; the search is asked once for each stem of a capitalised word."""
+    probes = name_probes(text)
+    scored: dict[int, tuple[int, int, Contact]] = {}
+    for probe in probes:
+        for c in await search(session, scope, probe, limit=10):
+            if c.id not in scored and (hits := named_by(probes, c.name, c.company)):
+                scored[c.id] = (-hits, len(scored), c)
+    return [c for *_, c in sorted(scored.values(), key=lambda t: t[:2])][:limit]
 
 
 @transactional

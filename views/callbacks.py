@@ -46,6 +46,7 @@ class CardAction(StrEnum):
     CLIENT = "client"  # mark the contact a client (offered after a delivery)
     LOG = "log"
     FORWARD_LOG = "fwdlog"  # log the forwarded message as a touch
+    NOTE_LOG = "notelog"  # log a note typed outside any dialogue as a touch
     NEXT = "next"
     NOTES = "notes"  # the whole notes, when the card shows an excerpt
 

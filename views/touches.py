@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
+from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, PickCb
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
@@ -117,12 +118,13 @@ def confirm_keyboard() -> InlineKeyboardMarkup:
 
 
 async def start_touch_log(
-    target: Message, state: FSMContext, contact: Contact, summary: str = ""
+    target: Message, state: FSMContext, contact: Contact, summary: str = "", *, typed: bool = False
 ) -> None:
-    """Open the touch log for a card (``summary``: a forwarded message's text to offer)."""
+    """Open the touch log for a card (``summary``: a forwarded message's text to offer; with
+    ``typed``, a note the rep typed, which is the summary without asking)."""
     await state.clear()
     await state.set_state(LogForm.type)
-    await state.update_data(cid=contact.id, summary=summary)
+    await state.update_data(cid=contact.id, summary=summary, typed=typed)
     await target.answer(
         _("Touch with <b>{name}</b>. What kind?").format(name=h(contact.name)),
         reply_markup=type_keyboard(),
@@ -144,16 +146,49 @@ async def start_next_step(
     )
 
 
-def pick_for_log(found: list[Contact]) -> InlineKeyboardMarkup:
-    """Several cards match: which one to log a touch with."""
+def pick_for_log(found: list[Contact], *, note: bool = False) -> InlineKeyboardMarkup:
+    """Several cards match: which one to log a touch with (``note``: the typed note's)."""
+    action = CardAction.NOTE_LOG if note else CardAction.LOG
     kb = InlineKeyboard()
     for c in found:
         kb.button(
             text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-            callback_data=CardCb(action=CardAction.LOG, id=c.id),
+            callback_data=CardCb(action=action, id=c.id),
         )
     kb.adjust(1)
     return kb.as_markup()
+
+
+# PickCb(f=NOTE_PICK, v="find"): the note is about someone not offered — ask for the name
+NOTE_PICK = "nt"
+
+
+def note_offer(note: str, cards: list[Contact], *, named: bool) -> tuple[str, InlineKeyboardMarkup]:
+    """A note typed outside any dialogue: log it as a touch, with one of ``cards`` (those it
+    names, when ``named``, else the rep's latest) or someone else."""
+    shown, cut = excerpt(note, 300)
+    lines = [_("📝 Log this as a touch?"), "<i>" + h(shown) + ("…" if cut else "") + "</i>", ""]
+    lines.append(_("With whom?") if named else _("With whom? Your latest cards:"))
+    kb = InlineKeyboard()
+    for c in cards:
+        kb.button(
+            text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
+            callback_data=CardCb(action=CardAction.NOTE_LOG, id=c.id),
+        )
+    kb.button(text=_("🔎 Someone else"), callback_data=PickCb(f=NOTE_PICK, v="find"))
+    kb.adjust(1)
+    return "\n".join(lines), kb.as_markup()
+
+
+def note_expired() -> str:
+    return _("That offer is out of date: send the note again, or open the card and log the touch.")
+
+
+def not_understood() -> str:
+    return _(
+        "I didn't understand that. Type a name to find a card, or what happened with a contact "
+        "to log it as a touch. /help shows what I can do."
+    )
 
 
 def summary_too_long(text: str) -> str:

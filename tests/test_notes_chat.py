@@ -1,0 +1,111 @@
+"""A note typed outside any dialogue: "Lunch with Anna at Acme…" becomes a touch on her card in
+three taps; a name alone opens the card; nothing else is ever logged without a tap."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import Contact, Touch
+from tests.helpers import another_rep, team_with_rep
+
+
+async def touches(tg) -> list[Touch]:
+    async with tg.app.session_factory() as s:
+        return list(await s.scalars(select(Touch).order_by(Touch.id)))
+
+
+async def test_a_note_naming_a_card_is_logged_on_it_in_three_taps(tg) -> None:
+    _admin, _manager, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/add Boris Petrov, Initech")
+    note = "Lunch with Anna at Acme, she wants a pilot in March"
+    reply = await rep.send(note)
+    assert reply.text.startswith("📝 Log this as a touch?") and note in reply.text
+    assert "With whom?" in reply.text
+    assert reply.buttons == ["Anna Smirnova · Acme", "🔎 Someone else"]
+    assert await touches(tg) == []  # nothing is logged without a tap
+    reply = await rep.click("Anna Smirnova")
+    assert "Touch with Anna Smirnova. What kind?" in reply.text
+    await rep.click("meeting")
+    reply = await rep.click("outbound")  # no question about the summary: the note is it
+    assert "Touch saved" in reply.text and "next step with Anna Smirnova" in reply.text
+    [touch] = await touches(tg)
+    assert (touch.type, touch.direction, touch.summary) == ("meeting", "out", note)
+    await rep.send("send the pilot proposal")
+    await rep.send("tomorrow 10:00")
+    reply = await rep.click("Confirm")
+    assert "Next step saved" in reply.text and "Lunch with Anna at Acme" in reply.text
+
+
+async def test_a_name_alone_opens_the_card_and_an_unknown_one_says_so(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    reply = await rep.send("Anna Smirnova")
+    assert reply.text.startswith("Anna Smirnova — Acme")
+    reply = await rep.send("acme")
+    assert reply.text.startswith("Anna Smirnova — Acme")
+    reply = await rep.send("Olga")
+    assert reply.text == "Nothing found for “Olga”. /add creates a contact."
+    reply = await rep.send("ok")
+    assert "didn't understand" in reply.text and "log it as a touch" in reply.text
+    assert await touches(tg) == []
+
+
+async def test_a_note_naming_nobody_offers_the_latest_cards_or_someone_else(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/add Boris Petrov, Initech")
+    await rep.send("/add Boris Orlov, Globex")
+    reply = await rep.send("discussed the budget for next year")
+    assert "Your latest cards" in reply.text
+    assert reply.buttons[-1] == "🔎 Someone else" and len(reply.buttons) == 4
+    reply = await rep.click("Someone else")
+    assert "Touch with whom?" in reply.text
+    reply = await rep.send("Boris")
+    assert "Which one?" in reply.text
+    reply = await rep.click("Boris Orlov")
+    await rep.click("call")
+    reply = await rep.click("inbound")
+    assert "Touch saved" in reply.text
+    [touch] = await touches(tg)
+    assert touch.summary == "discussed the budget for next year" and touch.direction == "in"
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(Contact.name).where(Contact.id == touch.contact_id)) == (
+            "Boris Orlov"
+        )
+
+
+async def test_an_older_offer_does_not_log_a_newer_note(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("Anna called about the invoice")
+    first = rep.last_with_buttons()
+    await rep.send("Anna asked for a discount")
+    reply = await rep.click("Anna Smirnova", first)
+    assert reply.answer is not None and "out of date" in reply.answer["text"]
+    assert await touches(tg) == []
+    await rep.click("Anna Smirnova")  # the latest offer works
+    await rep.click("message")
+    await rep.click("inbound")
+    [touch] = await touches(tg)
+    assert touch.summary == "Anna asked for a discount"
+
+
+async def test_notes_in_russian_find_inflected_names_and_never_another_reps_cards(tg) -> None:
+    _admin, manager, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/add Пётр Сидоров, ООО Ромашка")
+    other = await another_rep(tg, manager, 3004, "Oleg")
+    await other.send("/add Пётр Иванов, Вектор")
+    reply = await rep.send("Позвонил Петру Сидорову, договорились о встрече в Ромашке")
+    assert reply.text.startswith("📝 Записать это как касание?")
+    assert reply.buttons == ["Пётр Сидоров · ООО Ромашка", "🔎 С другим контактом"]
+    async with tg.app.session_factory() as s:
+        theirs = await s.scalar(select(Contact.id).where(Contact.name == "Пётр Иванов"))
+    reply = await rep.tap_data(f"cc:notelog:{theirs}:")  # a forged button: not in scope
+    assert "не найден" in (reply.text or reply.answer["text"]).lower()
+    await rep.click("Пётр Сидоров")
+    await rep.click("звонок")
+    reply = await rep.click("исходящее")
+    assert "Касание сохранено" in reply.text
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count(Touch.id))) == 1
