@@ -10,6 +10,9 @@ from core.enums import DEFAULT_CADENCE_DAYS, Stage
 Cadence = dict[str, int]
 
 
+SHORTEST_CADENCE = timedelta(days=1)  # a stage's cadence is 1 to 365 days (parse_cadence)
+
+
 def parse_cadence(text: str | None) -> Cadence | None:
     """ "connection=7,development=14" -> {"connection": 7, ...}; None if malformed."""
     result: Cadence = {}

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
-from core.cadence import Cooling, cooling
+from core.cadence import SHORTEST_CADENCE, Cooling, cooling, quiet_since
 from core.enums import Status
 from services.timeline import TimelineItem, timeline
 from services.viewer import Viewer
@@ -82,6 +82,8 @@ async def _cooling(
         return None
     if contact.status == Status.LOST.value:
         return None
+    if now - quiet_since(contact.last_touch_at, contact.created_at) <= SHORTEST_CADENCE:
+        return None  # no cadence is shorter than a day: no need to read the team's
     return cooling(
         stage=contact.stage,
         last_touch_at=contact.last_touch_at,

@@ -385,6 +385,34 @@ async def test_the_card_says_when_its_next_step_is_overdue_or_it_is_going_cold(t
     assert "Going cold" not in reply.text
 
 
+async def test_a_card_quiet_for_less_than_a_day_does_not_read_the_team_cadence(
+    tg, clock
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.click("Stage")
+    await rep.click("development")
+    cadence_read: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if "teams.cadence" in statement:
+            cadence_read.append(statement)
+
+    engine = tg.app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        clock.advance(hours=23)
+        reply = await rep.send("/find Anna")
+        assert "No next step planned" in reply.text and "Going cold" not in reply.text
+        assert cadence_read == []  # no cadence is shorter than a day
+        clock.advance(days=20)
+        reply = await rep.send("/find Anna")
+        assert "Going cold: no touch for 20 days" in reply.text
+        assert len(cadence_read) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 async def test_the_card_in_russian_counts_days_right(tg, clock) -> None:
     _admin, _manager, rep = await team_with_rep(tg, language="ru")
     await rep.send("/add Анна Смирнова, Ромашка")
