@@ -117,31 +117,39 @@ def zone_label(name: str) -> str:
 
 
 def resolve_timezone(text: str) -> str | None:
+    """The zone ``text`` names, a slip of the finger forgiven (see :func:`find_timezone`)."""
+    found = find_timezone(text)
+    return found[0] if found else None
+
+
+def find_timezone(text: str) -> tuple[str, bool] | None:
+    """The zone ``text`` names and whether it names it exactly; False when only a close spelling
+    was found ("Novosibirks", but also "Atlantis" for Canada/Atlantic): the person is asked."""
     value = " ".join(text.strip().split())
     if not value or len(value) > 64:
         return None
     low = value.lower()
     if low in ("utc", "gmt", "z"):
-        return "UTC"
+        return "UTC", True
     m = _OFFSET_RE.match(low)
     if m:
         sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
         if minutes or hours > 14:
             return None
         if hours == 0:
-            return "UTC"
+            return "UTC", True
         # POSIX Etc zones have the sign inverted: UTC+3 is Etc/GMT-3
-        return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+        return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}", True
     low = low.replace("ё", "е")
     if low in ALIASES:
-        return ALIASES[low]
+        return ALIASES[low], True
     zones = _zones()
     if low in zones:
-        return zones[low]
+        return zones[low], True
     if len(low) < FUZZY_MIN_LENGTH:
         return None
     keys = [*zones, *ALIASES]
     match = process.extractOne(low, keys, scorer=fuzz.ratio, score_cutoff=85)
     if match is None:
         return None
-    return zones.get(match[0]) or ALIASES[match[0]]
+    return zones.get(match[0]) or ALIASES[match[0]], False

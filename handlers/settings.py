@@ -24,7 +24,7 @@ from bot.routing import FeatureRouter
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
-from core.timezones import COMMON_ZONES, resolve_timezone, zone_label
+from core.timezones import COMMON_ZONES, find_timezone, zone_label
 from core.workhours import WorkHours, parse_work_hours
 from services import followups
 from storage.models import Team, User
@@ -148,10 +148,13 @@ async def _with_me(handler: Handler, event: TelegramObject, data: dict[str, Any]
 class _Refused(Exception):
     """A typed setting that was not saved: ``text`` says why; ``leave`` ends the step."""
 
-    def __init__(self, text: str, *, leave: bool = False) -> None:
+    def __init__(
+        self, text: str, *, leave: bool = False, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
         super().__init__(text)
         self.text = text
         self.leave = leave
+        self.markup = markup
 
 
 async def _store_timezone(name: str, me: _Me) -> str:
@@ -163,13 +166,23 @@ async def _store_timezone(name: str, me: _Me) -> str:
 
 async def _save_timezone(text: str, me: _Me) -> str:
     # the city index (Babel's locale data) is built on first use, ~0.2 s: not in the loop
-    name = await asyncio.to_thread(resolve_timezone, text)
-    if name is None:
+    found = await asyncio.to_thread(find_timezone, text)
+    if found is None:
         raise _Refused(
             _(
                 "I don't know the time zone “{text}”. Try a city (Moscow), a zone "
                 "(Europe/Moscow) or an offset (UTC+3)."
             ).format(text=h(text[:64]))
+        )
+    name, exact = found
+    if not exact:  # a close spelling only: asked, never saved on a guess
+        kb = InlineKeyboardBuilder()
+        kb.button(text="✅ " + zone_label(name), callback_data=TzCb(name=name))
+        raise _Refused(
+            _(
+                "Did you mean {zone}? Tap it to save, or type the city again. /cancel to leave."
+            ).format(zone=h(zone_label(name))),
+            markup=kb.as_markup(),
         )
     return await _store_timezone(name, me)
 
@@ -299,10 +312,11 @@ def create_router() -> Router:
     async def set_timezone_button(
         query: CallbackQuery, callback_data: TzCb, me: _Me, state: FSMContext
     ) -> None:
-        name = await asyncio.to_thread(resolve_timezone, callback_data.name)
-        if name is None:
+        found = await asyncio.to_thread(find_timezone, callback_data.name)
+        if found is None or not found[1]:  # a button holds a zone's own name, never a guess
             await query.answer(_("Unknown time zone."), show_alert=True)
             return
+        name = found[0]
         await query.answer()
         saved = await _store_timezone(name, me)
         await state.clear()
@@ -329,7 +343,7 @@ def create_router() -> Router:
         except _Refused as refused:
             if refused.leave:
                 await state.clear()
-            await message.answer(refused.text)
+            await message.answer(refused.text, reply_markup=refused.markup)
             return
         await state.clear()
         await message.answer(saved + "\n\n" + await me.summary(), reply_markup=me.keyboard())

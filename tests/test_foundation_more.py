@@ -213,6 +213,36 @@ async def test_unknown_timezone_is_explained_and_step_stays(tg) -> None:
     assert (await db_user(tg, 5005)).timezone is not None
 
 
+async def test_a_close_spelling_is_asked_about_never_saved_on_a_guess(tg) -> None:
+    """ "Atlantis" was saved as Canada/Atlantic: a made-up place moved every reminder."""
+    user = tg.user(5005, "Stan")
+    await user.send("/settings")
+    await user.click("Time zone")
+    reply = await user.send("Atlantis")
+    assert "Did you mean Canada/Atlantic?" in reply.text
+    assert reply.buttons == ["✅ Canada/Atlantic"]
+    assert (await db_user(tg, 5005)).timezone is None
+    reply = await user.send("New Yrok")  # still in the step: typed again
+    assert "Did you mean America/New_York?" in reply.text
+    reply = await user.click("America/New_York")
+    assert "Time zone saved" in reply.text and "America/New_York" in reply.text
+    assert (await db_user(tg, 5005)).timezone == "America/New_York"
+    # a forged button with a guess in it is refused
+    reply = await user.tap_data("tz:Novosibirks")
+    assert reply.answer is not None and "Unknown time zone" in reply.answer["text"]
+    assert (await db_user(tg, 5005)).timezone == "America/New_York"
+
+
+async def test_a_close_spelling_in_russian_asks_too(tg) -> None:
+    user = tg.user(5005, "Stan", language_code="ru")
+    await user.send("/settings")
+    await user.click("Часовой пояс")
+    reply = await user.send("Екатеринбрг")
+    assert "Вы имели в виду Asia/Yekaterinburg?" in reply.text
+    await user.click("Asia/Yekaterinburg")
+    assert (await db_user(tg, 5005)).timezone == "Asia/Yekaterinburg"
+
+
 async def test_cancel_leaves_the_timezone_step(tg) -> None:
     user = tg.user(5005, "Stan")
     assert "Nothing to cancel" in (await user.send("/cancel")).text

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.timezones import resolve_timezone, zone_label
+from core.timezones import find_timezone, resolve_timezone, zone_label
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,17 @@ def test_any_text_gives_a_real_zone_or_none(text: str) -> None:
 
     zone = resolve_timezone(text)
     assert zone is None or ZoneInfo(zone) is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("Novosibirsk", ("Asia/Novosibirsk", True)),
+        ("мск", ("Europe/Moscow", True)),
+        ("UTC+3", ("Etc/GMT-3", True)),
+        ("Novosibirks", ("Asia/Novosibirsk", False)),  # a close spelling: asked about
+        ("Atlantis", ("Canada/Atlantic", False)),
+    ],
+)
+def test_a_close_spelling_is_told_apart_from_a_name(typed: str, found: tuple[str, bool]) -> None:
+    assert find_timezone(typed) == found
