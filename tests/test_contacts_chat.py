@@ -385,9 +385,7 @@ async def test_the_card_says_when_its_next_step_is_overdue_or_it_is_going_cold(t
     assert "Going cold" not in reply.text
 
 
-async def test_a_card_quiet_for_less_than_a_day_does_not_read_the_team_cadence(
-    tg, clock
-) -> None:
+async def test_a_card_quiet_for_less_than_a_day_does_not_read_the_team_cadence(tg, clock) -> None:
     *_, rep = await team_with_rep(tg)
     await rep.send("/add Anna Smirnova, Acme")
     await rep.click("Stage")
