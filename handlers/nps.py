@@ -19,6 +19,7 @@ from bot.i18n import _
 from bot.links import start_link
 from bot.routing import FeatureRouter
 from core.clock import Clock
+from core.mentions import is_only_names
 from core.nps import Category, typed_score
 from core.roles import Role
 from services import contacts as svc
@@ -297,6 +298,14 @@ def create_staff_router() -> Router:
             await message.answer(_("Which one?"), reply_markup=pick_delivered(found))
             return
         contact = found[0]
+        if not is_only_names(command.args, contact.name, contact.company, exact=True):
+            # found through a close spelling ("Anna" for Anya), a phone or an e-mail: a survey
+            # goes to a client, so the card is confirmed with a tap, never taken on a guess
+            await message.answer(
+                _("Did you mean {name}?").format(name=h(contact.name)),
+                reply_markup=pick_delivered(found),
+            )
+            return
         done = await delivered.deliver(
             ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.survey_rules
         )

@@ -556,3 +556,20 @@ async def test_a_team_whose_manager_left_has_its_cases_go_to_the_administrators(
     await client.send("Никто не перезвонил")
     await tg.app.clockwork.tick()
     assert len(sent_to(emu, ADMIN_ID, "Никто не перезвонил")) == 1  # the comment follows
+
+
+async def test_delivered_with_a_close_spelling_asks_which_card_before_any_survey(
+    tg, emu, clock
+) -> None:
+    """ "/delivered Anastasya" (a slip) with Anya on the list surveyed her at once: a client is written to, so
+    a card found by a close spelling is confirmed with a tap."""
+    *_, rep = await team_with_rep(tg)
+    await client_on_card(tg, rep, 9013, "Anastasia")
+    reply = await rep.send("/delivered Anastasya")
+    assert reply.text == "Did you mean Anastasia Client?" and reply.buttons == ["Anastasia Client"]
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count(Survey.id))) == 0
+    reply = await rep.click("Anastasia Client")
+    assert "Service delivered to Anastasia Client is logged" in reply.text
+    reply = await rep.send("/delivered anastasia")  # her name as typed: no question
+    assert "Service delivered to Anastasia Client is logged" in reply.text

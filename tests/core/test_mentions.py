@@ -24,6 +24,9 @@ def test_a_name_alone_is_a_lookup_and_a_sentence_is_a_note() -> None:
     assert not is_only_names("Позвонил Анне", "Анна Кузнецова", "Вектор")
     assert not is_only_names("Anna", "Bob Stone")
     assert not is_only_names("", "Anna")
+    assert is_only_names("Anastasya", "Anastasia Client")  # a stem: a lookup still
+    assert not is_only_names("Anastasya", "Anastasia Client", exact=True)
+    assert is_only_names("anastasia cl", "Anastasia Client", exact=True)
 
 
 @given(st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяabcdefgxyz", min_size=3, max_size=12))
