@@ -31,6 +31,7 @@ def create_router() -> Router:
             now=clock.now(),
             default_tz=settings.default_timezone,
             inbound_reply_hours=settings.inbound_reply_hours,
+            rules=followups.Rules.of(settings),
         )
         if count:
             await message.answer(_("Thank you! Your message has been passed on."))

@@ -421,7 +421,9 @@ async def _close(
                 and item.kind != followups.NOTICE
             ):
                 user.reachable = False
-                await followups.notify_manager_unreachable(session, user, now=now)
+                await followups.notify_manager_unreachable(
+                    session, user, now=now, admin_ids=cw.settings.admin_ids
+                )
         if closed:
             await _after_send(session, cw, item, result.status)
     return result.status

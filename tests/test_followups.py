@@ -435,3 +435,34 @@ async def test_a_contact_writing_three_times_is_one_request_waiting(tg, emu, clo
     await mila.send("Hello again?")
     reply = await rep.send("/today")  # still one line, since the earliest unanswered request
     assert reply.buttons == ["📥 Mila"] and "Mon, 23 Nov 2026, 15:05" in reply.text
+
+
+async def manager_leaves(tg, manager) -> None:
+    async with write_session(tg.app.session_factory) as s:
+        (await users_repo.get_by_tg_id(s, manager.id)).role = None
+
+
+async def test_a_team_without_a_manager_escalates_to_an_administrator(tg, emu, clock) -> None:
+    """The manager has left: an unanswered request and a rep who blocked the bot were told to
+    nobody (the escalation was dropped); an administrator hears of them instead."""
+    admin, manager, rep = await team_with_rep(tg)
+    await manager_leaves(tg, manager)
+    await rep.send("/add Hugo, Eta")
+    await rep.send("/log Hugo")
+    await rep.click("message")
+    await rep.click("inbound")
+    await rep.send("Please send me a quote")
+    await rep.click("No next step")
+    await rep.click("other")
+    await rep.send("waiting to reply")
+    clock.advance(timedelta(hours=4))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, admin.id, "without a reply")) == 1
+    assert reminders_to(emu, manager.id, "without a reply") == []
+    await plan_step(rep, "Jack, Iota", "tomorrow 12:00")
+    emu.chats[rep.id].blocked = True
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, admin.id, "does not receive")) == 1
+    assert reminders_to(emu, manager.id, "does not receive") == []

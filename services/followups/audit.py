@@ -135,7 +135,7 @@ async def _audit_card(
         if r.kind == INBOUND_REP and r.user_id != owner.id:
             out.append("an inbound alert addressed to someone else than the owner")
         if r.kind == INBOUND_MGR:
-            manager = await manager_of(session, owner)
+            manager = await manager_of(session, owner, rules.admin_ids)
             if manager is None or r.user_id != manager.id:
                 out.append("an inbound alert addressed to someone else than the owner's manager")
         if rules.inbound_reply_hours is not None:

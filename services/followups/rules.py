@@ -35,6 +35,8 @@ class Rules:
     cadence: str | None = None
     stale_days: int | None = None
     inbound_reply_hours: float | None = None
+    # the administrators' Telegram ids: who answers for a team that has no manager
+    admin_ids: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, settings: Any) -> Rules:
@@ -44,6 +46,7 @@ class Rules:
             cadence=settings.cadence_days,
             stale_days=settings.stale_after_days,
             inbound_reply_hours=settings.inbound_reply_hours,
+            admin_ids=frozenset(settings.admin_ids),
         )
 
 

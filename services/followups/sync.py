@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -316,7 +317,7 @@ async def _sync_inbound(
     pending = [r for r in rows if r.status == duework.PENDING]
     if not pending:
         return
-    manager = await manager_of(session, owner)
+    manager = await manager_of(session, owner, rules.admin_ids)
     tz, hours = user_tz(owner, rules.default_tz), user_hours(owner)
     for row in pending:
         touch = await session.get(Touch, row.ref_id) if row.ref_id else None
@@ -351,8 +352,21 @@ async def is_answered(session: AsyncSession, contact_id: int, touch: Touch) -> b
     return found is not None
 
 
-async def manager_of(session: AsyncSession, user: User) -> User | None:
-    """The manager of the user's team (not the user themselves)."""
-    if user.team_id is None:
+async def manager_of(
+    session: AsyncSession, user: User, admin_ids: Collection[int] = ()
+) -> User | None:
+    """Who answers for the user: the manager of their team (not the user themselves); when
+    the team has none (its manager has left), the first administrator (``admin_ids``: their
+    Telegram ids) who has talked to the bot, so an escalation never goes nowhere."""
+    if user.team_id is not None:
+        manager = await users_repo.team_manager(session, user.team_id, besides=user.id)
+        if manager is not None:
+            return manager
+    if not admin_ids:
         return None
-    return await users_repo.team_manager(session, user.team_id, besides=user.id)
+    return await session.scalar(
+        select(User)
+        .where(User.tg_id.in_(sorted(admin_ids)), User.id != user.id)
+        .order_by(User.tg_id)
+        .limit(1)
+    )

@@ -5,7 +5,7 @@ each ending in :func:`~services.followups.sync.sync_due_work`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -250,7 +250,7 @@ async def plan_inbound_sla(
         due_at=first,
         now=now,
     )
-    manager = await manager_of(session, owner)
+    manager = await manager_of(session, owner, rules.admin_ids)
     if manager is not None:
         await duework.schedule(
             session,
@@ -403,9 +403,12 @@ async def replan_owner(session: AsyncSession, owner: User, *, now: datetime, rul
 
 
 @transactional
-async def notify_manager_unreachable(session: AsyncSession, user: User, *, now: datetime) -> bool:
-    """A rep who blocked the bot misses reminders: their manager is told once a day."""
-    manager = await manager_of(session, user)
+async def notify_manager_unreachable(
+    session: AsyncSession, user: User, *, now: datetime, admin_ids: Collection[int] = ()
+) -> bool:
+    """A rep who blocked the bot misses reminders: their manager (with none, an administrator)
+    is told once a day."""
+    manager = await manager_of(session, user, admin_ids)
     if manager is None:
         return False
     return await duework.schedule(
