@@ -82,6 +82,19 @@ def create_fallback_router() -> Router:
             return
         await message.answer(_("I can't use this here. /help shows what I can do."))
 
+    @router.edited_message(F.text | F.caption)
+    async def edited(message: Message, role: Role | None) -> None:
+        """Telegram lets a message be edited after it was sent; what the bot saved from it does
+        not change. A rep who fixed a typo that way is told, not left believing it was fixed."""
+        if role is None:
+            return
+        await message.reply(
+            _(
+                "✏️ An edited message doesn't change what was saved. To correct a card, open it "
+                "(/find name) and tap ✏️ Edit."
+            )
+        )
+
     @router.callback_query()
     async def stale_button(query: CallbackQuery) -> None:
         await query.answer(_("This button is no longer valid."), show_alert=True)

@@ -123,3 +123,25 @@ async def test_a_phone_or_email_sent_as_company_or_position_goes_where_it_belong
         card = await s.scalar(select(Contact))
     assert (card.company, card.position) == ("Acme", "CTO")
     assert (card.phone, card.email) == ("+79125556677", "ivan@acme.io")
+
+
+async def test_an_edited_message_is_answered_it_does_not_change_what_was_saved(tg) -> None:
+    """A company typed "Acne", then fixed in Telegram to "Acme": the card kept "Acne" and the
+    bot said nothing."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    await rep.send("Anna Smirnova")
+    typed = await rep.send("Acne")
+    assert "Position?" in typed.text
+    reply = await rep.edit(typed.sent, "Acme")
+    assert "edited message doesn't change what was saved" in reply.text
+    assert "/find" in reply.text and reply.messages[0]["reply_to_message"]["text"] == "Acme"
+    reply = await rep.send("CTO")  # the dialogue goes on where it was
+    assert "Phone?" in reply.text
+
+
+async def test_an_edit_by_someone_without_access_gets_no_answer(tg) -> None:
+    stranger = tg.user(5005, "Stan", language_code="ru")
+    hello = await stranger.send("привет")
+    reply = await stranger.edit(hello.sent, "привет!")
+    assert reply.messages == []

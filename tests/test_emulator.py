@@ -176,6 +176,24 @@ async def test_edit_unchanged_text_is_not_modified(bot: Bot, user: int) -> None:
         await bot.edit_message_text("changed", chat_id=user, message_id=sent.message_id)
 
 
+async def test_a_reply_quotes_its_message_and_a_missing_one_is_refused(bot: Bot, user: int) -> None:
+    from aiogram.types import ReplyParameters
+
+    first = await bot.send_message(user, "first")
+    reply = await bot.send_message(
+        user, "second", reply_parameters=ReplyParameters(message_id=first.message_id)
+    )
+    assert reply.reply_to_message is not None and reply.reply_to_message.text == "first"
+    with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+        await bot.send_message(user, "third", reply_parameters=ReplyParameters(message_id=9999))
+    kept = await bot.send_message(
+        user,
+        "fourth",
+        reply_parameters=ReplyParameters(message_id=9999, allow_sending_without_reply=True),
+    )
+    assert kept.reply_to_message is None
+
+
 async def test_answer_callback_query(bot: Bot, emu: FakeTelegram, user: int) -> None:
     with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
         await bot.answer_callback_query("999")

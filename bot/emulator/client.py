@@ -43,6 +43,7 @@ class Reply:
     edited: list[dict[str, Any]] = field(default_factory=list)
     answer: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
+    sent: dict[str, Any] | None = None  # the user's own message that this answers, if one
 
     @property
     def all(self) -> list[dict[str, Any]]:
@@ -105,9 +106,11 @@ class UserClient:
     async def _message(self, **content: Any) -> Reply:
         """The user sends a message of ``content``; the bot's answers to it."""
         start = len(self.emu.requests)
-        update_id, _ = await self.emu.user_message(self.id, **content)
+        update_id, sent = await self.emu.user_message(self.id, **content)
         await self.emu.wait_processed(update_id)
-        return self._collect(start)
+        reply = self._collect(start)
+        reply.sent = sent
+        return reply
 
     def _collect(self, start: int) -> Reply:
         reply = Reply()
@@ -129,6 +132,13 @@ class UserClient:
             command = text.split(maxsplit=1)[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self._message(**content)
+
+    async def edit(self, sent: dict[str, Any], text: str) -> Reply:
+        """Edit a message this user sent (as returned in ``Reply.sent``) to ``text``."""
+        start = len(self.emu.requests)
+        update_id = await self.emu.user_edit(self.id, sent["message_id"], text)
+        await self.emu.wait_processed(update_id)
+        return self._collect(start)
 
     async def share_contact(
         self,

@@ -225,7 +225,24 @@ class BotApiMethods:
         chat = self._chat_for_send(params)
         check_text(params.get("text"), params.get("parse_mode"))
         check_markup(params.get("reply_markup"))
-        return self._bot_message(chat, text=params["text"], reply_markup=params.get("reply_markup"))
+        return self._bot_message(
+            chat,
+            text=params["text"],
+            reply_markup=params.get("reply_markup"),
+            reply_to_message=self._replied(chat, params.get("reply_parameters")),
+        )
+
+    def _replied(self, chat: ChatState, reply: Any) -> dict[str, Any] | None:
+        """The message a reply quotes (``reply_parameters``), as Telegram puts it in the sent
+        message; one that is not in the chat is refused unless the request allows it."""
+        if not isinstance(reply, dict) or "message_id" not in reply:
+            return None
+        if reply.get("chat_id") not in (None, chat.user["id"]):
+            raise ApiError(400, "Bad Request: replies to other chats are not supported here")
+        found = chat.messages.get(reply["message_id"])
+        if found is None and not reply.get("allow_sending_without_reply"):
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return found
 
     async def m_editMessageText(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         chat, message = self._existing_bot_message(params)

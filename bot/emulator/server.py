@@ -192,6 +192,13 @@ class FakeTelegram(BotApiMethods):
         update_id = await self.push_update("message", message)
         return update_id, message
 
+    async def user_edit(self, user_id: int, message_id: int, text: str) -> int:
+        """The user edits a message they sent: an ``edited_message`` update, as Telegram sends."""
+        chat = self.chats[user_id]
+        message = {**chat.messages[message_id], "text": text, "edit_date": int(self.now())}
+        chat.messages[message_id] = message
+        return await self.push_update("edited_message", message)
+
     async def user_callback(self, user_id: int, message: dict[str, Any], data: str) -> int:
         query_id = str(next(self._callback_ids))
         self.callback_answers[query_id] = None
