@@ -19,7 +19,7 @@ from bot.i18n import _
 from bot.links import start_link
 from bot.routing import FeatureRouter
 from core.clock import Clock
-from core.mentions import is_only_names
+from core.mentions import is_only_names, words
 from core.nps import Category, typed_score
 from core.roles import Role
 from services import contacts as svc
@@ -77,6 +77,7 @@ async def route_answer(
         if not result.category_changed:
             return
         # another category now (8 -> 10): its own follow-up, the referral link for a promoter
+    said_already = result.first and bool(survey.comment)  # words came before the score
     if result.category is Category.PROMOTER:
         assert result.referral is not None
         link = await start_link(bot, result.referral.token)
@@ -86,6 +87,15 @@ async def route_answer(
             )
             + f"\n{h(link)}"
             + review_line(settings.review_url)
+        )
+    elif said_already and result.category is Category.PASSIVE:
+        await message.answer(_("Thank you! Your words have been passed on."))
+    elif said_already:
+        await message.answer(
+            _(
+                "We're sorry we let you down. Your words have been passed on — a manager will "
+                "look into it right away."
+            )
         )
     elif result.category is Category.PASSIVE:
         await message.answer(
@@ -222,6 +232,14 @@ def create_client_router() -> Router:
         assert message.text is not None and message.from_user is not None
         if waiting is None:
             typed = typed_score(message.text)
+            if typed is None and scoring is not None and len(words(message.text)) >= 2:
+                # words before the score ("it was OK, but slow"): kept as the comment; a
+                # word alone ("hello?") is only nudged, so the question after the score stays
+                await nps.keep_early_comment(session, scoring, message.text, now=clock.now())
+                await message.answer(
+                    _("Thank you, noted! And one tap, please: choose a number from 0 to 10 above.")
+                )
+                return
             if typed is None or scoring is None:
                 await message.answer(_("Please tap a number from 0 to 10 above."))
                 return

@@ -481,23 +481,31 @@ async def test_the_text_to_forward_is_in_the_clients_language_when_the_card_know
 
 
 async def test_a_score_typed_instead_of_tapped_is_the_answer(tg, emu, clock) -> None:
-    """ "3" typed by a client who does not tap: the answer, a case for the manager at once;
-    a sentence is still nudged towards the buttons (it is no score)."""
+    """ "3" typed by a client who does not tap: the answer, a case for the manager at once.
+    A sentence before it is no score: it is kept as the comment (it was answered with a nudge
+    and lost), and the client is not asked what went wrong once more."""
     _admin, manager, rep = await team_with_rep(tg)
     client = await client_on_card(tg, rep, 9021, "Gus")
     await rep.send("/delivered Gus")
     clock.advance(hours=2)
     await tg.app.clockwork.tick()
     reply = await client.send("It was OK I guess")
-    assert reply.text == "Please tap a number from 0 to 10 above."
+    assert reply.text == "Thank you, noted! And one tap, please: choose a number from 0 to 10 above."
+    reply = await client.send("but the invoice came late")
+    assert "noted" in reply.text
     reply = await client.send("3/10")
     assert reply.text.startswith("✅ Your answer: 3/10")
-    assert "What went wrong" in reply.text
+    assert "Your words have been passed on" in reply.text and "What went wrong?" not in reply.text
     await tg.app.clockwork.tick()
     [alert] = sent_to(emu, manager.id, "Detractor")
     assert "Gus Client gave 3/10" in alert["text"]
+    assert "It was OK I guess\nbut the invoice came late" in alert["text"]
     async with tg.app.session_factory() as s:
         assert (await s.scalar(select(NpsCase))).status == "open"
+        survey = await s.scalar(select(Survey))
+        assert survey.comment == "It was OK I guess\nbut the invoice came late"
+    reply = await client.send("Please call me")  # after that: a message to the rep, as before
+    assert "passed on" in reply.text
 
 
 async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
@@ -511,6 +519,21 @@ async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
     assert "персональной ссылкой" in reply.text  # a promoter: the referral link
     reply = await client.send("Быстро и качественно")
     assert "передали" in reply.text  # now the comment
+
+
+async def test_a_promoter_s_words_before_the_score_reach_the_rep(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await client_on_card(tg, rep, 9023, "Майя", language="ru")
+    await rep.send("/delivered Майя")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    reply = await client.send("Всё отлично, спасибо")
+    assert reply.text.startswith("Спасибо, записал!")
+    reply = await client.click("10")
+    assert "персональной ссылкой" in reply.text
+    await tg.app.clockwork.tick()
+    [notice] = sent_to(emu, rep.id, "Всё отлично, спасибо")
+    assert "10" in notice["text"]
 
 
 def buttons_of(sent: dict) -> list[str]:

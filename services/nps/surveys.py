@@ -286,6 +286,11 @@ async def answer(
         case_row = existing_case
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
+    if first and survey.comment and cat in (Category.PROMOTER, Category.PASSIVE):
+        # words written before the score (keep_early_comment): the rep hears of them now
+        await notify_rep(
+            session, survey, key=f"npscomment:{survey.id}:rep", what="comment", now=now
+        )
     if first or old != score:  # the rep hears of a first score, and of a changed one
         await notify_rep(
             session,
@@ -345,6 +350,24 @@ async def add_comment(
                     now=now,
                 )
     return cat
+
+
+@transactional
+async def keep_early_comment(
+    session: AsyncSession, survey: Survey, text: str, *, now: datetime
+) -> None:
+    """Words a client writes before tapping a score ("всё отлично, спасибо"): the most useful
+    part of an answer, kept as the survey's comment (added to what was written before). Who
+    hears of them is decided when the score comes (:func:`answer`): the rep for a promoter or
+    a passive, the case for a detractor."""
+    joined = f"{survey.comment}\n{text}" if survey.comment else text
+    survey.comment = limits.fit("comment", joined).value
+    survey.commented_at = now
+    contact = await session.get(Contact, survey.contact_id)
+    if contact is not None:
+        await contacts_svc.record_event(
+            session, contact, actor_id=None, field="nps_comment", old=None, new=text[:500], now=now
+        )
 
 
 async def awaiting_comment(
