@@ -490,7 +490,9 @@ async def test_a_score_typed_instead_of_tapped_is_the_answer(tg, emu, clock) -> 
     clock.advance(hours=2)
     await tg.app.clockwork.tick()
     reply = await client.send("It was OK I guess")
-    assert reply.text == "Thank you, noted! And one tap, please: choose a number from 0 to 10 above."
+    assert (
+        reply.text == "Thank you, noted! And one tap, please: choose a number from 0 to 10 above."
+    )
     reply = await client.send("but the invoice came late")
     assert "noted" in reply.text
     reply = await client.send("3/10")
