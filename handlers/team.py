@@ -149,7 +149,11 @@ def create_router() -> Router:
         if cb.a == "ask":
             await query.answer()
             text, markup = view.confirm(
-                cb.t, leaving, heir, await svc.preview(ctx.session, leaving)
+                cb.t,
+                leaving,
+                heir,
+                await svc.preview(ctx.session, leaving),
+                no_manager=await svc.leaves_no_manager(ctx.session, leaving),
             )
             await message.answer(text, reply_markup=markup)
             return

@@ -192,6 +192,15 @@ class Handover:
     cases: int  # open detractor cases
 
 
+async def leaves_no_manager(session: AsyncSession, leaving: User) -> bool:
+    """Whether the team is left without a manager when ``leaving`` goes (its alerts then go to
+    the administrators: services.nps.case_managers, services.followups.manager_of)."""
+    if leaving.role != Role.MANAGER.value or leaving.team_id is None:
+        return False
+    others = await members(session, leaving.team_id)
+    return not any(u.role == Role.MANAGER.value and u.id != leaving.id for u in others)
+
+
 async def preview(session: AsyncSession, leaving: User) -> Handover:
     """What a handover would move, before it is confirmed."""
     contacts = await session.scalar(

@@ -350,3 +350,24 @@ async def test_the_digests_lists_open_with_buttons_and_steps_are_explained(
     assert listing.buttons == ["Dan Client"]
     case = await manager.click("Dan Client", listing.last)
     assert "3/10" in case.text and len(case.buttons) == 4
+
+
+async def test_deactivating_a_team_s_last_manager_says_who_is_alerted_then(tg, emu, clock) -> None:
+    admin, manager, rep = await team_with_rep(tg)
+    reply = await admin.send("/team")
+    assert reply.buttons == ["Maria"]  # an administrator picks the team first
+    await admin.click("Maria")
+    reply = await admin.click("🚪")
+    reply = await admin.click("Maria")
+    reply = await admin.click("Rita")
+    assert reply.text.startswith("Deactivate Maria? Rita gets")
+    assert "⚠️ The team will have no manager" in reply.text
+    assert "alert the administrators" in reply.text
+    # a rep's deactivation leaves the manager: no warning
+    await admin.send("/team")
+    await admin.click("Maria")
+    await admin.click("🚪")
+    await admin.click("Rita")
+    reply = await admin.click("Maria")
+    assert reply.text.startswith("Deactivate Rita? Maria gets")
+    assert "no manager" not in reply.text

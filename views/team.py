@@ -172,7 +172,9 @@ def _what(done: Handover | _Counts) -> str:
     )
 
 
-def confirm(team_id: int, leaving: Any, heir: Any, preview: Handover) -> Rendered:
+def confirm(
+    team_id: int, leaving: Any, heir: Any, preview: Handover, *, no_manager: bool = False
+) -> Rendered:
     kb = InlineKeyboard()
     kb.button(
         text=_("✅ Deactivate and hand over"),
@@ -180,11 +182,15 @@ def confirm(team_id: int, leaving: Any, heir: Any, preview: Handover) -> Rendere
     )
     kb.button(text=_("Cancel"), callback_data=TeamCb(a="no", t=team_id))
     kb.adjust(1)
-    return _(
+    text = _(
         "Deactivate {leaving}? {heir} gets {what}. {leaving} can no longer use the bot."
-    ).format(
-        leaving=h(leaving.display_name), heir=h(heir.display_name), what=_what(preview)
-    ), kb.as_markup()
+    ).format(leaving=h(leaving.display_name), heir=h(heir.display_name), what=_what(preview))
+    if no_manager:
+        text += "\n\n" + _(
+            "⚠️ The team will have no manager: its detractor cases and unanswered requests will "
+            "alert the administrators."
+        )
+    return text, kb.as_markup()
 
 
 def handed_over(leaving: str, heir: str, done: Handover) -> str:
