@@ -26,19 +26,25 @@ def _role_keyboard(role: Role) -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
     if role is Role.ADMIN:
         kb.button(text=_("Manager (new team)"), callback_data=InviteCb(role="manager"))
+        kb.button(text=_("Manager of a team"), callback_data=InviteCb(role=TEAM_MANAGER))
     kb.button(text=_("Sales rep"), callback_data=InviteCb(role="rep"))
     kb.adjust(1)
     return kb.as_markup()
 
 
-async def _teams_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
+# InviteCb(role=TEAM_MANAGER): an administrator invites a manager into an existing team (one
+# whose manager left, or a second one); the team is asked for next
+TEAM_MANAGER = "tmgr"
+
+
+async def _teams_keyboard(session: AsyncSession, role: str = "rep") -> InlineKeyboardMarkup | None:
     teams = await users_repo.list_teams(session)
     if not teams:
         return None
     kb = InlineKeyboard()
     for team, count in teams[:50]:
         kb.button(
-            text=f"{team.name[:40]} ({count})", callback_data=InviteCb(role="rep", team_id=team.id)
+            text=f"{team.name[:40]} ({count})", callback_data=InviteCb(role=role, team_id=team.id)
         )
     kb.adjust(1)
     return kb.as_markup()
@@ -106,6 +112,13 @@ def create_router() -> Router:
     async def invite_cb(query: CallbackQuery, callback_data: InviteCb, ctx: Ctx, bot: Bot) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
+            return
+        if callback_data.role == TEAM_MANAGER and ctx.viewer.role is Role.ADMIN:
+            kb = await _teams_keyboard(ctx.session, role="manager")
+            if kb is None:
+                await query.message.answer(_("There are no teams yet. Invite a manager first."))
+                return
+            await edit_text(query.message, _("Which team will they manage?"), reply_markup=kb)
             return
         invited = {"manager": Role.MANAGER, "rep": Role.REP}.get(callback_data.role)
         if invited is None:

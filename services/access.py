@@ -55,8 +55,8 @@ async def create_invite(
         if inviter.team_id is None:
             return InviteResult(problem=InviteProblem.NO_TEAM)
         team_id = inviter.team_id  # a manager invites into their own team only
-    if role is Role.MANAGER:
-        team_id = None  # a new manager gets a new team on joining
+    if role is Role.MANAGER and team_id is None:
+        pass  # a new manager gets a new team on joining
     elif role is Role.REP and team_id is None:
         return InviteResult(problem=InviteProblem.NO_TEAM)
     elif team_id is not None and await users_repo.get_team(session, team_id) is None:
@@ -98,13 +98,13 @@ async def _accept(
         return JoinResult(problem=InviteProblem.ALREADY_MEMBER, role=current_role)
     role = Role(invite.role)
     team: Team | None = None
-    if role is not Role.MANAGER:
+    if role is not Role.MANAGER or invite.team_id:  # a manager may join an existing team
         team = await users_repo.get_team(session, invite.team_id) if invite.team_id else None
         if team is None:
             return JoinResult(problem=InviteProblem.NO_TEAM)
     if not await invites_repo.claim(session, invite.id, user.id, now):
         return JoinResult(problem=InviteProblem.USED)
-    if role is Role.MANAGER:
+    if team is None:  # a manager invited to lead a team of their own
         team = await users_repo.create_team(session, user.display_name, now)
     assert team is not None
     user.role = role.value

@@ -22,8 +22,8 @@ async def test_admin_invites_manager_who_invites_rep(tg, emu, clock) -> None:
     reply = await admin.send("/start")
     assert "admin" in reply.text
     reply = await admin.send("/invite")
-    assert reply.buttons == ["Manager (new team)", "Sales rep"]
-    reply = await admin.click("Manager")
+    assert reply.buttons == ["Manager (new team)", "Manager of a team", "Sales rep"]
+    reply = await admin.click("Manager (new team)")
     link = reply.text.split()[-1]
     assert link.startswith(f"https://t.me/{emu.bot_user['username']}?start=")
     token = link.split("start=")[1]
@@ -59,3 +59,37 @@ async def test_expired_and_forged_invites(tg, clock) -> None:
     assert "expired" in (await late.send(f"/start {token}")).text
     assert "not valid" in (await late.send("/start forged_token_123")).text
     assert "not valid" in (await late.send("/start bad$token")).text
+
+
+async def test_a_team_whose_manager_left_gets_a_new_one_by_invite(tg, emu, clock) -> None:
+    """A manager's invite always made a new team: a team that lost its manager could never get
+    another, and its alerts went to the administrators for good."""
+    from sqlalchemy import select
+
+    from storage.models import User
+    from tests.helpers import team_with_rep, token_of
+
+    admin, manager, rep = await team_with_rep(tg)
+    await admin.send("/team")
+    await admin.click("Maria")
+    await admin.click("🚪")
+    await admin.click("Maria")
+    await admin.click("Rita")
+    await admin.click("Deactivate")
+    reply = await admin.send("/invite")
+    reply = await admin.click("Manager of a team")
+    assert reply.text == "Which team will they manage?" and reply.buttons == ["Maria (1)"]
+    reply = await admin.click("Maria (1)")
+    assert "Invite for a manager" in reply.text
+    nina = tg.user(2005, "Nina", language_code="ru")
+    reply = await nina.send(f"/start {token_of(reply.text)}")
+    assert "Вы в команде Maria как руководитель" in reply.text
+    async with tg.app.session_factory() as s:
+        rita = await s.scalar(select(User).where(User.tg_id == rep.id))
+        new = await s.scalar(select(User).where(User.tg_id == nina.id))
+        assert (new.role, new.team_id) == ("manager", rita.team_id)
+    reply = await nina.send("/team")
+    assert "Rita" in reply.text
+    # a manager cannot forge the administrator's button
+    reply = await nina.tap_data(f"inv:manager:{rita.team_id}")
+    assert reply.text == "Вы не можете пригласить в роли «руководитель»."

@@ -98,7 +98,7 @@ async def test_admin_invites_and_the_invitee_joins(sandbox) -> None:
     assert await sb.handle_line("/invite")
     shown = screen.new()
     assert "[1] Manager (new team)" in shown
-    assert "[2] Sales rep" in shown
+    assert "[2] Manager of a team" in shown and "[3] Sales rep" in shown
 
     assert await sb.handle_line(":buttons")
     assert "[1] Manager (new team)" in screen.new()
@@ -300,7 +300,7 @@ async def test_reply_keyboards_scores_older_messages_notices_and_later(sandbox) 
 
     # an older message's button: the invite's first message, after newer ones with buttons
     await sb.handle_line("/invite")
-    invite = next(line for line in screen.new().splitlines() if "[2] Sales rep" in line)
+    invite = next(line for line in screen.new().splitlines() if "[3] Sales rep" in line)
     older = int(invite.rsplit("#", 1)[1])
     await sb.handle_line("/find Dan")
     screen.new()
