@@ -188,7 +188,7 @@ def confirm(
     if no_manager:
         text += "\n\n" + _(
             "⚠️ The team will have no manager: its detractor cases and unanswered requests will "
-            "alert the administrators."
+            "alert the administrators until a new one joins (/invite → Manager of a team)."
         )
     return text, kb.as_markup()
 
