@@ -246,8 +246,8 @@ async def test_stale_card_gets_one_tap_check(tg, emu, clock) -> None:
     assert check
 
 
-async def test_inbound_request_reply_window_then_manager(tg, emu, clock) -> None:
-    _admin, manager, rep = await team_with_rep(tg)
+async def request_waiting_for_a_reply(rep) -> None:
+    """Hugo's inbound request, logged with no next step: the reply window runs."""
     await rep.send("/add Hugo, Eta")
     await rep.send("/log Hugo")
     await rep.click("message")
@@ -256,6 +256,11 @@ async def test_inbound_request_reply_window_then_manager(tg, emu, clock) -> None
     await rep.click("No next step")
     await rep.click("other")
     await rep.send("waiting to reply")
+
+
+async def test_inbound_request_reply_window_then_manager(tg, emu, clock) -> None:
+    _admin, manager, rep = await team_with_rep(tg)
+    await request_waiting_for_a_reply(rep)
     clock.advance(timedelta(hours=2))
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id, "waiting for a reply")) == 1
@@ -447,14 +452,7 @@ async def test_a_team_without_a_manager_escalates_to_an_administrator(tg, emu, c
     nobody (the escalation was dropped); an administrator hears of them instead."""
     admin, manager, rep = await team_with_rep(tg)
     await manager_leaves(tg, manager)
-    await rep.send("/add Hugo, Eta")
-    await rep.send("/log Hugo")
-    await rep.click("message")
-    await rep.click("inbound")
-    await rep.send("Please send me a quote")
-    await rep.click("No next step")
-    await rep.click("other")
-    await rep.send("waiting to reply")
+    await request_waiting_for_a_reply(rep)
     clock.advance(timedelta(hours=4))
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, admin.id, "without a reply")) == 1
