@@ -27,6 +27,8 @@ from storage.dialogue_models import KeptDialogue
 from storage.uow import write_session
 
 log = logging.getLogger(__name__)
+# aiogram's StorageKey, field by field: the table's columns of the same names
+KEY_FIELDS = ("bot_id", "chat_id", "user_id", "thread_id", "business_connection_id", "destiny")
 
 
 class KeptMemoryStorage(MemoryStorage):
@@ -44,19 +46,8 @@ class KeptMemoryStorage(MemoryStorage):
             except (TypeError, ValueError):
                 left_out += 1
                 continue
-            rows.append(
-                KeptDialogue(
-                    bot_id=key.bot_id,
-                    chat_id=key.chat_id,
-                    user_id=key.user_id,
-                    thread_id=key.thread_id,
-                    business_connection_id=key.business_connection_id,
-                    destiny=key.destiny,
-                    state=record.state,
-                    data=data,
-                    kept_at=now,
-                )
-            )
+            key_fields = {name: getattr(key, name) for name in KEY_FIELDS}
+            rows.append(KeptDialogue(**key_fields, state=record.state, data=data, kept_at=now))
         if rows:
             async with write_session(factory) as session:
                 session.add_all(rows)
@@ -71,14 +62,7 @@ class KeptMemoryStorage(MemoryStorage):
             if rows:
                 await session.execute(delete(KeptDialogue))
         for row in rows:
-            key = StorageKey(
-                bot_id=row.bot_id,
-                chat_id=row.chat_id,
-                user_id=row.user_id,
-                thread_id=row.thread_id,
-                business_connection_id=row.business_connection_id,
-                destiny=row.destiny,
-            )
+            key = StorageKey(**{name: getattr(row, name) for name in KEY_FIELDS})
             self.storage[key] = MemoryStorageRecord(data=json.loads(row.data), state=row.state)
         if rows:
             log.info("dialogues restored from the last stop: %d", len(rows))

@@ -94,3 +94,15 @@ async def test_nothing_open_keeps_nothing_and_a_value_json_cannot_hold_is_left_o
         assert await storage.keep(app.session_factory, clock.now()) == 0
     finally:
         await bot.stop()
+
+
+def test_every_field_of_aiogram_s_storage_key_is_kept() -> None:
+    """A field aiogram adds to StorageKey would be lost over a restart: caught here first."""
+    import dataclasses
+
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.dialogues import KEY_FIELDS
+
+    assert set(KEY_FIELDS) == {f.name for f in dataclasses.fields(StorageKey)}
+    assert set(KEY_FIELDS) <= set(KeptDialogue.__table__.columns.keys())
