@@ -109,3 +109,16 @@ async def test_notes_in_russian_find_inflected_names_and_never_another_reps_card
     assert "Касание сохранено" in reply.text
     async with tg.app.session_factory() as s:
         assert await s.scalar(select(func.count(Touch.id))) == 1
+
+
+async def test_a_note_with_markup_characters_is_shown_and_kept_as_typed(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    note = "Anna <3 the demo & wants <b>more</b>"
+    reply = await rep.send(note)
+    assert note in reply.text and not reply.errors
+    await rep.click("Anna Smirnova")
+    await rep.click("call")
+    await rep.click("outbound")
+    [touch] = await touches(tg)
+    assert touch.summary == note
