@@ -208,7 +208,7 @@ def create_router() -> Router:
                 await search_and_show(message, text, ctx)
                 return
         named = await svc.mentioned(ctx.session, scope, text)
-        if not named and 0 < len(said) <= 3 and said[0][0].isupper():
+        if not named and 0 < len(said) <= 3 and all(w[0].isupper() for w in said):
             await search_and_show(message, text, ctx)  # a name, not found: says so, /add
             return
         if limits.too_long("summary", text):

@@ -46,6 +46,8 @@ async def test_a_name_alone_opens_the_card_and_an_unknown_one_says_so(tg) -> Non
     assert reply.text.startswith("Anna Smirnova — Acme")
     reply = await rep.send("Olga")
     assert reply.text == "Nothing found for “Olga”. /add creates a contact."
+    reply = await rep.send("Olga Petrova")
+    assert reply.text == "Nothing found for “Olga Petrova”. /add creates a contact."
     reply = await rep.send("ok")
     assert "didn't understand" in reply.text and "log it as a touch" in reply.text
     assert await touches(tg) == []
@@ -56,6 +58,8 @@ async def test_a_note_naming_nobody_offers_the_latest_cards_or_someone_else(tg) 
     await rep.send("/add Anna Smirnova, Acme")
     await rep.send("/add Boris Petrov, Initech")
     await rep.send("/add Boris Orlov, Globex")
+    reply = await rep.send("Sent the proposal")  # three words, not a name: a note
+    assert "Your latest cards" in reply.text
     reply = await rep.send("discussed the budget for next year")
     assert "Your latest cards" in reply.text
     assert reply.buttons[-1] == "🔎 Someone else" and len(reply.buttons) == 4
