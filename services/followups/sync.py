@@ -358,15 +358,5 @@ async def manager_of(
     """Who answers for the user: the manager of their team (not the user themselves); when
     the team has none (its manager has left), the first administrator (``admin_ids``: their
     Telegram ids) who has talked to the bot, so an escalation never goes nowhere."""
-    if user.team_id is not None:
-        manager = await users_repo.team_manager(session, user.team_id, besides=user.id)
-        if manager is not None:
-            return manager
-    if not admin_ids:
-        return None
-    return await session.scalar(
-        select(User)
-        .where(User.tg_id.in_(sorted(admin_ids)), User.id != user.id)
-        .order_by(User.tg_id)
-        .limit(1)
-    )
+    leads = await users_repo.team_leads(session, user.team_id, admin_ids, besides=user.id)
+    return leads[0] if leads else None

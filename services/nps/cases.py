@@ -6,7 +6,6 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
@@ -16,6 +15,7 @@ from services import contacts as contacts_svc
 from services import duework
 from services.nps.notices import CASE_ALERT, CASE_DUE, CASE_ESCALATE, notify_rep
 from storage.models import Contact, NpsCase, Survey, User
+from storage.repo import users as users_repo
 from storage.uow import transactional
 
 # a case's news to the people it concerns: what changed and who did it (scheduler/cases.py)
@@ -88,23 +88,7 @@ async def case_managers(
     team, such as an administrator's own, or a team whose manager has left), the administrators
     who have talked to the bot (``admin_ids``: their Telegram ids), at once, not only when the
     deadline is missed."""
-    if case_row.team_id is not None:
-        managers = list(
-            await session.scalars(
-                select(User).where(
-                    User.team_id == case_row.team_id, User.role == Role.MANAGER.value
-                )
-            )
-        )
-        if managers:
-            return managers
-    if not admin_ids:
-        return []
-    return list(
-        await session.scalars(
-            select(User).where(User.tg_id.in_(sorted(admin_ids))).order_by(User.tg_id)
-        )
-    )
+    return await users_repo.team_leads(session, case_row.team_id, admin_ids)
 
 
 class CaseMove(StrEnum):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -83,14 +84,30 @@ async def team_members(session: AsyncSession, team_id: int) -> list[User]:
     return list(rows)
 
 
-async def team_manager(
-    session: AsyncSession, team_id: int, *, besides: int | None = None
-) -> User | None:
-    """The team's first manager (``besides``: other than that user)."""
-    stmt = select(User).where(User.team_id == team_id, User.role == Role.MANAGER)
+async def team_leads(
+    session: AsyncSession,
+    team_id: int | None,
+    admin_ids: Collection[int],
+    *,
+    besides: int | None = None,
+) -> list[User]:
+    """Who answers for a team: its managers; when it has none (a card outside any team, a team
+    whose manager left), the administrators (``admin_ids``: their Telegram ids) who have talked
+    to the bot, so an alert never goes nowhere. ``besides``: not that user. By id, then by
+    Telegram id."""
+    if team_id is not None:
+        stmt = select(User).where(User.team_id == team_id, User.role == Role.MANAGER)
+        if besides is not None:
+            stmt = stmt.where(User.id != besides)
+        managers = list(await session.scalars(stmt.order_by(User.id)))
+        if managers:
+            return managers
+    if not admin_ids:
+        return []
+    stmt = select(User).where(User.tg_id.in_(sorted(admin_ids)))
     if besides is not None:
         stmt = stmt.where(User.id != besides)
-    return await session.scalar(stmt.order_by(User.id).limit(1))
+    return list(await session.scalars(stmt.order_by(User.tg_id)))
 
 
 async def create_team(session: AsyncSession, name: str, now: datetime) -> Team:
