@@ -16,7 +16,7 @@ from core.mentions import is_only_names, words
 from services import contacts as svc
 from services import listing
 from services import media as media_svc
-from storage.models import User
+from storage.models import Contact, User
 from views import contacts as views
 from views import touches as touch_views
 from views.callbacks import ListCb
@@ -104,13 +104,17 @@ def find_args(text: str) -> tuple[str, bool]:
     return text.strip(), False
 
 
-async def search_and_show(message: Message, text: str, ctx: Ctx) -> None:
+async def search_and_show(
+    message: Message, text: str, ctx: Ctx, found: list[Contact] | None = None
+) -> None:
+    """/find's answer; ``found``: the search already made for ``text`` (not made again)."""
     query, archived = find_args(text)
     if not query:
         await message.answer(views.find_prompt())
         return
     scope = ctx.viewer.scope
-    found = await svc.search(ctx.session, scope, query[:200], archived=archived)
+    if found is None or query != text.strip():  # "-a anna": another search
+        found = await svc.search(ctx.session, scope, query[:200], archived=archived)
     if not found and not archived:
         hidden = await svc.search(ctx.session, scope, query[:200], archived=True)
         if hidden:
@@ -202,14 +206,15 @@ def create_router() -> Router:
         the card it names, or on one of the rep's latest."""
         text = (message.text or "").strip()
         scope, said = ctx.viewer.scope, words(text)
+        hits: list[Contact] = []
         if 0 < len(said) <= 3:  # "Anna Smirnova", "acme": whose card is it?
-            hits = await svc.search(ctx.session, scope, text[:200], limit=1)
+            hits = await svc.search(ctx.session, scope, text[:200])
             if hits and is_only_names(text, hits[0].name, hits[0].company):
-                await search_and_show(message, text, ctx)
+                await search_and_show(message, text, ctx, hits)
                 return
         named = await svc.mentioned(ctx.session, scope, text)
         if not named and 0 < len(said) <= 3 and all(w[0].isupper() for w in said):
-            await search_and_show(message, text, ctx)  # a name, not found: says so, /add
+            await search_and_show(message, text, ctx, hits)  # a name: as /find answers it
             return
         if limits.too_long("summary", text):
             await message.answer(touch_views.summary_too_long(text))
