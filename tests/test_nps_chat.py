@@ -49,6 +49,16 @@ async def client_on_card(
     return client
 
 
+async def surveyed(tg, clock, rep, client_id: int, name: str, *, language: str = "en"):
+    """A client on the rep's card, the service delivered and the question sent (two hours
+    later, as the survey's delay says)."""
+    client = await client_on_card(tg, rep, client_id, name, language=language)
+    await rep.send(f"/delivered {name}")
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    return client
+
+
 async def test_promoter_gets_referral_and_review_and_the_referral_becomes_a_contact(
     tg, emu, clock
 ) -> None:
@@ -127,10 +137,7 @@ async def test_client_without_the_bot_gets_a_link_and_passive_answer_reaches_rep
 
 async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9004, "Dan")
-    await rep.send("/delivered Dan")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9004, "Dan")
     reply = await client.click("3")
     assert "sorry" in reply.text and "What went wrong" in reply.text
     assert REVIEW not in reply.text
@@ -165,10 +172,7 @@ async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
 
 async def test_case_sla_reminds_then_escalates_to_admins(tg, emu, clock) -> None:
     admin, manager, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9005, "Eli")
-    await rep.send("/delivered Eli")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9005, "Eli")
     await client.click("0")
     await tg.app.clockwork.tick()
     clock.advance(hours=18)
@@ -183,10 +187,7 @@ async def test_case_sla_reminds_then_escalates_to_admins(tg, emu, clock) -> None
 
 async def test_answer_changes_within_ten_minutes_then_refused_and_forgeries(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9006, "Fay")
-    await rep.send("/delivered Fay")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9006, "Fay")
     question = client.last_with_buttons()
     await client.click("7", question)
     clock.advance(minutes=5)
@@ -213,10 +214,7 @@ async def test_answer_changes_within_ten_minutes_then_refused_and_forgeries(tg, 
 
 async def test_reminder_once_then_expiry(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9008, "Hal")
-    await rep.send("/delivered Hal")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9008, "Hal")
     clock.advance(hours=24)
     await tg.app.clockwork.tick()
     clock.advance(hours=24)
@@ -276,10 +274,7 @@ async def test_service_touch_triggers_survey_and_nps_command(tg, emu, clock) -> 
 async def test_review_gating_keeps_the_link_for_promoters(tg, emu, clock, monkeypatch) -> None:
     *_, rep = await team_with_rep(tg)
     monkeypatch.setattr(tg.app.settings, "review_gating", True)
-    client = await client_on_card(tg, rep, 9012, "Lu")
-    await rep.send("/delivered Lu")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9012, "Lu")
     await client.click("7")
     reply = await client.send("More updates")
     assert REVIEW not in reply.text
@@ -298,10 +293,7 @@ async def test_nps_delay_lands_in_client_daytime(tg, emu, clock) -> None:
 
 async def test_the_question_is_in_the_clients_language(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9014, "Олег", language="ru")
-    await rep.send("/delivered Олег")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9014, "Олег", language="ru")
     [q] = sent_to(emu, client.id, "Acme Consulting")
     assert "порекомендуете" in q["text"]
     reply = await client.click("6")
@@ -312,10 +304,7 @@ async def test_referral_card_shows_who_introduced_and_the_manager_sees_the_owner
     tg, emu, clock
 ) -> None:
     _admin, manager, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9015, "Pia")
-    await rep.send("/delivered Pia")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9015, "Pia")
     reply = await client.click("9")
     ref = next(w for w in reply.text.split() if "start=ref_" in w)
     friend = tg.user(9016, "Quentin")
@@ -409,10 +398,7 @@ async def test_the_survey_shows_the_score_and_a_change_to_promoter_gets_the_refe
 
 async def test_a_change_to_detractor_asks_what_went_wrong_and_opens_a_case(tg, emu, clock) -> None:
     _admin, manager, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9021, "Wes")
-    await rep.send("/delivered Wes")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9021, "Wes")
     question = client.last_with_buttons()
     await client.click("9", question)
     clock.advance(minutes=2)
@@ -425,10 +411,7 @@ async def test_a_change_to_detractor_asks_what_went_wrong_and_opens_a_case(tg, e
 
 async def test_a_promoters_comment_reaches_the_rep(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9022, "Xena")
-    await rep.send("/delivered Xena")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9022, "Xena")
     await client.click("10")
     reply = await client.send("Great team, <fast> & kind")
     assert "passed on" in reply.text
@@ -485,10 +468,7 @@ async def test_a_score_typed_instead_of_tapped_is_the_answer(tg, emu, clock) -> 
     A sentence before it is no score: it is kept as the comment (it was answered with a nudge
     and lost), and the client is not asked what went wrong once more."""
     _admin, manager, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9021, "Gus")
-    await rep.send("/delivered Gus")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9021, "Gus")
     reply = await client.send("It was OK I guess")
     assert (
         reply.text == "Thank you, noted! And one tap, please: choose a number from 0 to 10 above."
@@ -512,10 +492,7 @@ async def test_a_score_typed_instead_of_tapped_is_the_answer(tg, emu, clock) -> 
 
 async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9022, "Лев", language="ru")
-    await rep.send("/delivered Лев")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9022, "Лев", language="ru")
     reply = await client.send("Десять!")
     assert reply.text.startswith("✅ Ваша оценка: 10/10")
     assert "персональной ссылкой" in reply.text  # a promoter: the referral link
@@ -525,10 +502,7 @@ async def test_a_score_typed_in_words_in_russian(tg, emu, clock) -> None:
 
 async def test_a_promoter_s_words_before_the_score_reach_the_rep(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
-    client = await client_on_card(tg, rep, 9023, "Майя", language="ru")
-    await rep.send("/delivered Майя")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9023, "Майя", language="ru")
     reply = await client.send("Всё отлично, спасибо")
     assert reply.text.startswith("Спасибо, записал!")
     reply = await client.click("10")
@@ -547,10 +521,7 @@ async def test_a_case_on_an_administrators_own_card_alerts_the_administrator(
 ) -> None:
     admin = tg.user(ADMIN_ID, "Ada")
     await admin.send("/start")
-    client = await client_on_card(tg, admin, 9011, "Gus")
-    await admin.send("/delivered Gus")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, admin, 9011, "Gus")
     await client.click("2")
     await tg.app.clockwork.tick()
     [alert] = sent_to(emu, ADMIN_ID, "Detractor")  # there is no team, so no manager: the admin
@@ -567,10 +538,7 @@ async def test_a_team_whose_manager_left_has_its_cases_go_to_the_administrators(
     async with write_session(tg.app.session_factory) as s:
         left = await s.scalar(select(User).where(User.tg_id == manager.id))
         left.role = None  # the manager has left the team
-    client = await client_on_card(tg, rep, 9012, "Ира", language="ru")
-    await rep.send("/delivered Ира")
-    clock.advance(hours=2)
-    await tg.app.clockwork.tick()
+    client = await surveyed(tg, clock, rep, 9012, "Ира", language="ru")
     await client.click("4")
     await tg.app.clockwork.tick()
     [alert] = sent_to(emu, ADMIN_ID, "Detractor")
