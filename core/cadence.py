@@ -101,3 +101,10 @@ def cooling(
     ):
         return None
     return Cooling((now - quiet_since(last_touch_at, created_at)).days, cadence[stage])
+
+
+def stage_for_client(stage: str) -> str | None:
+    """A client whose service was delivered is at "retention & referral" (the method's last
+    stage, with its own 30-day cadence); a card left at an earlier stage moves there, so it is
+    neither counted at the wrong stage nor left without a cadence. None: it is there already."""
+    return None if stage == Stage.RETENTION.value else Stage.RETENTION.value

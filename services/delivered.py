@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.cadence import stage_for_client
 from core.enums import Direction, Status, TouchType
 from services import followups, nps, taps
 from storage.models import Contact, Touch, User
@@ -51,13 +52,17 @@ def may_become_client(contact: Contact) -> bool:
 async def make_client(
     session: AsyncSession, contact: Contact, *, actor: User, now: datetime, follow: Any
 ) -> bool:
-    """The contact becomes a client (through followups.change: the cadence follows); False when
-    nothing changed (a second tap, or the card moved on meanwhile)."""
+    """The contact becomes a client, at the "retention & referral" stage (through
+    followups.change: the cadence follows); False when nothing changed (a second tap, or the
+    card moved on meanwhile)."""
     if not may_become_client(contact):
         return False
+    changes = {"status": Status.CLIENT.value}
+    if stage := stage_for_client(contact.stage):
+        changes["stage"] = stage
     async with writing(session):
         changed = await followups.change(
-            session, contact, actor=actor, now=now, rules=follow, status=Status.CLIENT.value
+            session, contact, actor=actor, now=now, rules=follow, **changes
         )
     return bool(changed)
 

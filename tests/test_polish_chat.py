@@ -131,16 +131,16 @@ async def test_digest_does_not_count_archived_cards_as_new(tg, clock) -> None:
         (
             "en",
             "⭐ Mark as client",
-            "⭐ Boris Petrov is a client now",
+            "⭐ Boris Petrov is a client now, at the stage “retention & referral”",
             "Boris Petrov is client already.",
-            "Status: client",
+            "Status: client · Stage: retention & referral",
         ),
         (
             "ru",
             "⭐ Отметить как клиента",
-            "⭐ Boris Petrov теперь клиент",
+            "⭐ Boris Petrov теперь клиент, на этапе «удержание и рекомендации»",
             "Boris Petrov — уже клиент.",
-            "Статус: клиент",
+            "Статус: клиент · Этап: удержание и рекомендации",
         ),
     ],
 )
@@ -160,8 +160,11 @@ async def test_service_delivered_offers_to_mark_the_contact_a_client(
     async with tg.app.session_factory() as s:
         c = await s.scalar(select(Contact))
         assert c.status == "client"
+        assert (c.status, c.stage) == ("client", "retention")
         event = await s.scalar(select(ContactEvent).where(ContactEvent.field == "status"))
         assert (event.old_value, event.new_value) == ("contact", "client")
+        event = await s.scalar(select(ContactEvent).where(ContactEvent.field == "stage"))
+        assert (event.old_value, event.new_value) == ("identification", "retention")
     reply = await rep.tap_data(data, card)  # a second tap (another copy)
     assert reply.answer["text"] == again
     # a client is not offered it again; /delivered offers it on its message

@@ -50,9 +50,9 @@ def marked_client(contact: Contact) -> str:
     return (
         logged(contact)
         + "\n"
-        + _("⭐ {name} is a client now: conversion and retention count them.").format(
-            name=h(contact.name)
-        )
+        + _(
+            "⭐ {name} is a client now, at the stage “{stage}”: conversion and retention count them."
+        ).format(name=h(contact.name), stage=h(label_text("stage", contact.stage)))
     )
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.cadence import Cooling, cooling, effective_cadence, is_going_cold
-from core.enums import Stage
+from core.cadence import Cooling, cooling, effective_cadence, is_going_cold, stage_for_client
+from core.enums import STAGE_ORDER, Stage
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 CADENCE = effective_cadence(None, None)
@@ -63,3 +63,9 @@ def test_cooling_is_going_cold_and_never_counts_fewer_days_than_the_stage_allows
     if found is not None:
         assert found.every_days == CADENCE[stage]
         assert found.quiet_days == quiet.days >= found.every_days
+
+
+def test_a_client_served_is_at_retention_whatever_stage_the_card_was_left_at() -> None:
+    for stage in STAGE_ORDER[:-1]:
+        assert stage_for_client(stage.value) == Stage.RETENTION.value
+    assert stage_for_client(Stage.RETENTION.value) is None  # nothing to change
