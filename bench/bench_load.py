@@ -217,6 +217,8 @@ class Stats:
     phases: dict[str, list[float]] = field(
         default_factory=lambda: {"to the bot": [], "in the bot": [], "to the answer": []}
     )
+    kind_phases: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # by step
+    batches: list[int] = field(default_factory=list)  # updates in each getUpdates answer
 
     @property
     def errors(self) -> int:
@@ -298,6 +300,17 @@ class SimUser:
             phases["to the bot"].append(max(0.0, began - started))
             phases["in the bot"].append(max(0.0, ended - began))
             phases["to the answer"].append(last - ended)
+            by_kind = self.stats.kind_phases.setdefault(kind, {p: [] for p in phases})
+            by_kind["to the bot"].append(max(0.0, began - started))
+            by_kind["in the bot"].append(max(0.0, ended - began))
+            by_kind["to the answer"].append(last - ended)
+            if os.environ.get("BENCH_TRACE") == kind:  # one step's updates, one line each
+                sent = [(r.method, round(1000 * (r.at - started))) for r in records]
+                print(
+                    f"TRACE {kind} at {started:.3f}: began +{1000 * (began - started):.0f} ms, "
+                    f"ended +{1000 * (ended - started):.0f} ms, requests {sent}",
+                    flush=True,
+                )
         texts = [self._text(r) for r in records if r.ok]
         if any(SORRY in t for t in texts):
             self.stats.sorry += 1
@@ -378,7 +391,7 @@ async def rep_round(user: SimUser, rep: Rep, rng: random.Random) -> None:
     user.n += 1
     reply = await user.send(f"/add Lead {rep.index}-{user.n}, Newco {rep.index}", "add")
     if "Add anyway" in user.buttons() and "Saved" not in reply:
-        reply = await user.click("Add anyway", "add")
+        reply = await user.click("Add anyway", "add anyway")
     expect(reply, "Saved")
     reply = await user.send(f"/find {rng.choice(rep.names)}", "find")
     expect(reply, "Status:", "Found")
@@ -436,6 +449,10 @@ async def run_level(
             total.requests.setdefault(kind, []).extend(counts)
         for phase, values in u.stats.phases.items():
             total.phases[phase].extend(values)
+        for kind, phases in u.stats.kind_phases.items():
+            into = total.kind_phases.setdefault(kind, {p: [] for p in phases})
+            for phase, values in phases.items():
+                into[phase].extend(values)
         total.updates += u.stats.updates
         total.sorry += u.stats.sorry
         total.timeouts += u.stats.timeouts
@@ -694,7 +711,21 @@ async def level(h: Harness, n: int, rtt_ms: float, seconds: float) -> Stats:
     errors.count, errors.first = 0, []
     h.tracker.gc_pauses.clear()
     bot_cpu, bench_cpu = proc_cpu(h.proc.pid), time.process_time()
-    stats = await run_level(h.emu, h.users[:n], h.reps[:n], h.script, seconds, h.inbox)
+    batches: list[int] = []
+    poll = h.emu.m_getUpdates
+
+    async def counted_poll(params: dict[str, Any], files: dict[str, Any]) -> Any:
+        answer = await poll(params, files)
+        if answer:
+            batches.append(len(answer))
+        return answer
+
+    h.emu.m_getUpdates = counted_poll  # type: ignore[method-assign]
+    try:
+        stats = await run_level(h.emu, h.users[:n], h.reps[:n], h.script, seconds, h.inbox)
+    finally:
+        del h.emu.m_getUpdates  # the class's own again
+    stats.batches = batches
     if stats.elapsed:
         stats.cpu_bot = (proc_cpu(h.proc.pid) - bot_cpu) / stats.elapsed * 100
         stats.cpu_bench = (time.process_time() - bench_cpu) / stats.elapsed * 100
@@ -840,10 +871,10 @@ def error_text(s: Stats) -> str:
     return " ".join(parts)
 
 
-def phase_text(s: Stats, digits: int = 0) -> str:
+def phase_text(s: Stats, digits: int = 0, phases: dict[str, list[float]] | None = None) -> str:
     return ", ".join(
         f"{phase} {s.pct(50, v):.{digits}f}/{s.pct(95, v):.{digits}f}"
-        for phase, v in s.phases.items()
+        for phase, v in (s.phases if phases is None else phases).items()
         if v
     )
 
@@ -876,6 +907,12 @@ def print_row(n: int, rtt: int, s: Stats, echo: Stats | None) -> None:
         f"{s.cpu_bot:6.0f}%/{s.cpu_bench:4.0f}%    {error_text(s)}"
     )
     print_details(s)
+    if s.batches:
+        sizes = sorted(s.batches)
+        print(
+            f"        updates per getUpdates answer: p50 {sizes[len(sizes) // 2]}, "
+            f"max {sizes[-1]} ({len(sizes)} answers with updates)"
+        )
 
 
 def machine() -> str:
@@ -1034,6 +1071,8 @@ async def run_db(
                     )
                     print(f"        by step, p50/p95 ms: {steps}")
                     print(f"        where the time went, p50/p95 ms: {phase_text(s)}")
+                    for kind, phases in sorted(s.kind_phases.items()):
+                        print(f"          {kind}: {phase_text(s, phases=phases)}")
                 if n == 50 and rtt > 0:
                     bound = TARGET_P95_RTTS * rtt
                     notes.append(f"p95 <= {bound:.0f} ms: {mark(s.pct(95) <= bound)}")
