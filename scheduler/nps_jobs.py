@@ -80,6 +80,8 @@ async def render_case_alert(
     card = await nps_cards.case_card_by_id(session, item.ref_id)
     if card is None or card.resolved:
         return None
+    if item.payload.get("what") == "comment":
+        return view.case_comment_alert(card)
     return view.case_alert(card, cw.settings.nps_case_sla_hours)
 
 

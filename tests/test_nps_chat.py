@@ -148,10 +148,16 @@ async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
     # it does not say the manager is on it while the case shows nobody has taken it
     assert "your manager has been told" in notice["text"]
     assert "nobody has taken it yet" in notice["text"]
+    assert sent_to(emu, rep.id, "answered the survey") == []  # the case's notice said it
     reply = await client.send("Nobody called me back")
     assert "passed on" in reply.text
     await tg.app.clockwork.tick()
-    assert len(sent_to(emu, manager.id, "Nobody called me back")) == 1
+    # the words come as an addition to the case, with its buttons, not as a second alert
+    [comment] = sent_to(emu, manager.id, "Nobody called me back")
+    assert comment["text"].startswith("💬 The client wrote what went wrong.")
+    assert "Resolve within" not in comment["text"] and buttons_of(comment)
+    [told] = sent_to(emu, rep.id, "Nobody called me back")
+    assert told["text"].startswith("💬 Your client wrote what went wrong.")
     reply = await manager.click("Take it")
     assert "📞 Client contacted" in reply.buttons
     reply = await manager.click("Client contacted")

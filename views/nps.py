@@ -147,9 +147,17 @@ def case_alert(card: CaseCard, sla_hours: float) -> Rendered:
     return case_text(card) + "\n" + sla, case_keyboard(card)
 
 
+def case_comment_alert(card: CaseCard) -> Rendered:
+    """What went wrong, written after the alert: the case again under a line that says so (the
+    alert's buttons are on it too), not a second alert that reads like a new case."""
+    return _("💬 The client wrote what went wrong.") + "\n" + case_text(card), case_keyboard(card)
+
+
 def case_notice(what: str, card: CaseCard) -> Rendered | None:
     """A case's notice to a rep, a manager or an admin; None when it no longer applies."""
     text = case_text(card)
+    if what == "case_comment":
+        return _("💬 Your client wrote what went wrong.") + "\n" + text, None
     if what == "case_opened":
         return _(
             "A case was opened for your client; your manager has been told."

@@ -291,7 +291,10 @@ async def answer(
         await notify_rep(
             session, survey, key=f"npscomment:{survey.id}:rep", what="comment", now=now
         )
-    if first or old != score:  # the rep hears of a first score, and of a changed one
+    # the rep hears of a first score, and of a changed one; a first score that opened a case is
+    # told by the case's own message (its alert, or "a case was opened for your client")
+    told_by_case = first and cat is Category.DETRACTOR and existing_case is None
+    if (first or old != score) and not told_by_case:
         await notify_rep(
             session,
             survey,
@@ -337,7 +340,8 @@ async def add_comment(
     elif cat is Category.DETRACTOR:
         case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
         if case_row is not None:
-            for manager in await case_managers(session, case_row, admin_ids):
+            leads = await case_managers(session, case_row, admin_ids)
+            for manager in leads:
                 await notify(
                     session,
                     kind=CASE_ALERT,
@@ -347,6 +351,14 @@ async def add_comment(
                     user_id=manager.id,
                     contact_id=survey.contact_id,
                     ref_id=case_row.id,
+                    now=now,
+                )
+            if case_row.rep_id not in {m.id for m in leads}:  # the rep hears what went wrong
+                await notify_rep(
+                    session,
+                    case_row,
+                    key=f"caserep:{case_row.id}:comment",
+                    what="case_comment",
                     now=now,
                 )
     return cat
