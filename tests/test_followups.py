@@ -464,3 +464,21 @@ async def test_a_team_without_a_manager_escalates_to_an_administrator(tg, emu, c
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, admin.id, "does not receive")) == 1
     assert reminders_to(emu, manager.id, "does not receive") == []
+
+
+async def test_today_says_what_each_line_is_about(tg, clock) -> None:
+    """Each line of /today names the step and its time (the time alone for today), how long a
+    card has been quiet, or since when a request waits; a long step is cut, text escaped."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Carl Quiet, Gamma")
+    async with write_session(tg.app.session_factory) as s:
+        (await s.scalar(select(Contact))).stage = "connection"
+    clock.advance(timedelta(days=8))
+    await plan_step(rep, "Anna Early, Acme", "today 12:00", "call about the <pilot>")
+    await plan_step(rep, "Boris Later", "today 18:00", "send the proposal " + "and more " * 10)
+    clock.advance(timedelta(hours=4))  # 13:00: Anna's step is overdue, Boris's due today
+    text = (await rep.send("/today")).text
+    assert "• Anna Early, Acme — call about the <pilot> · Tue, 1 Dec 2026, 12:00" in text
+    assert "• Boris Later — send the proposal and more and more" in text
+    assert "more and… · 18:00" in text and "and more " * 10 not in text
+    assert "• Carl Quiet, Gamma — no touch for 8 days" in text

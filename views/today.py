@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
+from core.cadence import quiet_since
 from core.nextstep import format_local
-from services.today import Day
+from core.nextstep.showing import aware
+from services.today import Day, Item
 from views.callbacks import CardAction, CardCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
@@ -54,19 +56,50 @@ def what_changed(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
     return text, kb.as_markup()
 
 
+STEP_SHOWN = 60  # characters of a next step in a line of the day
+
+
+def item_line(item: Item, kind: str, *, now: datetime, tz: str, lang: str) -> str:
+    """ "• Boris Petrov, Acme — send the proposal · 10:00": who, and what the section is about
+    (the step and its time; how long a card has been quiet; since when a request waits)."""
+    c = item.contact
+    who = f"• {h(c.name)}" + (f", {h(c.company)}" if c.company else "")
+    if kind == "cold":
+        days = max(0, (aware(now) - aware(quiet_since(c.last_touch_at, c.created_at))).days)
+        return (
+            who
+            + " — "
+            + ngettext("no touch for {days} day", "no touch for {days} days", days).format(
+                days=days
+            )
+        )
+    if item.when is None:
+        return who
+    when = format_local(item.when, tz, lang)
+    if kind == "inbound":
+        return who + " — " + _("since {when}").format(when=when)
+    if kind == "today":
+        when = when.rsplit(", ", 1)[1]  # the day is today: its time says enough
+    step = c.next_step or ""
+    if len(step) > STEP_SHOWN:  # cut at a word's end when there is one
+        cut = step[: STEP_SHOWN - 1]
+        step = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip() + "…"
+    return who + " — " + (f"{h(step)} · " if step else "") + when
+
+
 def day(day: Day, *, now: datetime, tz: str, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
     sections = [
-        (_("🔴 Overdue"), day.overdue),
-        (_("📅 Due today"), day.due_today),
-        (_("🥶 Going cold"), day.cold),
-        (_("📥 Waiting for your reply"), day.inbound),
+        (_("🔴 Overdue"), "overdue", day.overdue),
+        (_("📅 Due today"), "today", day.due_today),
+        (_("🥶 Going cold"), "cold", day.cold),
+        (_("📥 Waiting for your reply"), "inbound", day.inbound),
     ]
     lines = [
         _("<b>Your day</b>, {date}").format(date=format_local(now, tz, lang).rsplit(",", 1)[0])
     ]
     kb = InlineKeyboard()
     empty = True
-    for title, items in sections:
+    for title, kind, items in sections:
         if not items:
             continue
         empty = False
@@ -74,8 +107,7 @@ def day(day: Day, *, now: datetime, tz: str, lang: str) -> tuple[str, InlineKeyb
         lines.append(f"<b>{title}</b> ({len(items)})")
         for item in items[:SHOWN]:
             c = item.contact
-            when = f" — {format_local(item.when, tz, lang)}" if item.when else ""
-            lines.append(f"• {h(c.name)}" + (f", {h(c.company)}" if c.company else "") + when)
+            lines.append(item_line(item, kind, now=now, tz=tz, lang=lang))
             kb.button(
                 text=f"{title.split()[0]} {c.name[:40]}",
                 callback_data=CardCb(action=CardAction.OPEN, id=c.id),
