@@ -371,3 +371,13 @@ async def test_deactivating_a_team_s_last_manager_says_who_is_alerted_then(tg, e
     reply = await admin.click("Maria")
     assert reply.text.startswith("Deactivate Rita? Maria gets")
     assert "no manager" not in reply.text
+
+
+async def test_a_quiet_day_s_digest_says_zero_once_per_section(tg) -> None:
+    """Nothing happened: each section is its heading and its zero, without "none" under it or
+    the explanation of counts that are both zero."""
+    _admin, manager, _rep = await team_with_rep(tg)
+    text = (await manager.send("/digest")).text
+    assert "📞 Touches: 0\n\n🆕 New contacts: 0\n\n✅ Next steps: 0 of 0 done\n\n" in text
+    assert "🔀 Stage moves and status changes: none\n\n" in text
+    assert "Steps that fell due" not in text and "Into stages" not in text

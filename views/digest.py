@@ -143,25 +143,19 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
     def when(dt: datetime | None) -> str:
         return format_local(dt, tz, lang) if dt else m.DASH
 
+    def with_counts(key: str, total: int, text: str) -> str:
+        return head(key, total) + ("\n" + text if total else "")  # a zero says it all
+
     out: list[tuple[str, str]] = []
-    out.append(("touches", head("touches", d.touches_total) + "\n" + _counts(d.touches, "touch")))
-    out.append(
-        (
-            "new",
-            head("new", d.new_total) + "\n" + _counts(d.new, "source", _("no source")),
+    out.append(("touches", with_counts("touches", d.touches_total, _counts(d.touches, "touch"))))
+    out.append(("new", with_counts("new", d.new_total, _counts(d.new, "source", _("no source")))))
+    steps = head("steps", _("{done} of {due} done").format(done=d.steps.done, due=d.steps.due))
+    if d.steps.due or d.overdue:  # what the two counts take, when there is anything to read
+        steps += "\n" + _(
+            "Steps that fell due in this period. The overdue count below takes every open "
+            "step past its date, however long ago it fell due."
         )
-    )
-    out.append(
-        (
-            "steps",
-            head("steps", _("{done} of {due} done").format(done=d.steps.done, due=d.steps.due))
-            + "\n"
-            + _(
-                "Steps that fell due in this period. The overdue count below takes every open "
-                "step past its date, however long ago it fell due."
-            ),
-        )
-    )
+    out.append(("steps", steps))
     lines = [head("overdue", d.overdue)]
     if d.overdue_oldest:
         lines.append(_("The oldest:"))
@@ -174,16 +168,17 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
     out.append(("overdue", "\n".join(lines)))
     stages = " → ".join(f"{label('stage', s)} +{n}" for s, n in d.moves.stages) or _("none")
     statuses = " · ".join(f"{label('status', s)} +{n}" for s, n in d.moves.statuses) or _("none")
-    out.append(
-        (
-            "funnel",
+    if d.moves.stages or d.moves.statuses:
+        funnel = (
             head("funnel")
             + "\n"
             + _("Into stages: {moves}").format(moves=stages)
             + "\n"
-            + _("New statuses: {changes}").format(changes=statuses),
+            + _("New statuses: {changes}").format(changes=statuses)
         )
-    )
+    else:
+        funnel = head("funnel", _("none"))
+    out.append(("funnel", funnel))
     out.append(("cold", head("cold", d.cold)))
     out.append(("stale", head("stale", d.stale)))
     out.append(("inbound", head("inbound", d.missed)))
