@@ -381,3 +381,4 @@ async def test_a_quiet_day_s_digest_says_zero_once_per_section(tg) -> None:
     assert "📞 Touches: 0\n\n🆕 New contacts: 0\n\n✅ Next steps: 0 of 0 done\n\n" in text
     assert "🔀 Stage moves and status changes: none\n\n" in text
     assert "Steps that fell due" not in text and "Into stages" not in text
+    assert "Since the last digest: 0 answers\n" in text

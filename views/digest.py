@@ -121,6 +121,8 @@ def _nps_line(f: mx.NpsFigures, lang: str) -> str:
     def num(n: int) -> str:
         return m.fmt_number(n, lang)
 
+    if not f.answers:
+        return answers_count(0, lang)  # "0 answers", not three zeros after it
     return _("{answers}: {promoters}, {passives}, {detractors}").format(
         answers=answers_count(f.answers, lang),
         promoters=ngettext("{n} promoter", "{n} promoters", f.promoters).format(n=num(f.promoters)),
