@@ -15,7 +15,7 @@ from core.enums import Status
 from services.timeline import TimelineItem, timeline
 from services.viewer import Viewer
 from storage.conditions import team_cadence
-from storage.models import Contact, Touch, User
+from storage.models import Contact, NpsCase, Survey, Touch, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,14 @@ class CardData:
     can_forget: bool = False  # a manager or an admin may erase the person (/forget)
     now: datetime | None = None  # when it was read: a next step before it is overdue
     cooling: Cooling | None = None  # going cold: how long quiet, what its stage asks for
+    nps: NpsOnCard | None = None  # the client's latest answer, and its case if one was opened
+
+
+@dataclass(frozen=True, slots=True)
+class NpsOnCard:
+    score: int
+    answered_at: datetime
+    case_status: str | None  # open | taken | contacted | resolved; None: no case
 
 
 # built once: every card shown runs them
@@ -39,6 +47,13 @@ _LAST_TOUCH = (
     .limit(1)
 )
 _USERS = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+_LAST_ANSWER = (
+    select(Survey.score, Survey.answered_at, NpsCase.status)
+    .outerjoin(NpsCase, NpsCase.survey_id == Survey.id)
+    .where(Survey.contact_id == bindparam("contact_id"), Survey.answered_at.is_not(None))
+    .order_by(Survey.answered_at.desc(), Survey.id.desc())
+    .limit(1)
+)
 _NAME_FIELDS = frozenset({"first_name", "last_name", "username", "tg_id"})  # User.display_name
 
 
@@ -55,7 +70,8 @@ async def card_data(
     settings_cadence: str | None,
 ) -> CardData:
     """The card as ``viewer`` sees it at ``now``. A live card with no next step is checked for
-    going cold by its team's cadence (one more statement, only then)."""
+    going cold by its team's cadence, a card linked to a Telegram account reads its latest NPS
+    answer (one more statement each, only then)."""
     owner = (
         await session.get(User, contact.owner_id) if contact.owner_id != viewer.user_id else None
     )
@@ -72,7 +88,20 @@ async def card_data(
         viewer.leads,
         now,
         await _cooling(session, contact, now=now, settings_cadence=settings_cadence),
+        await last_answer(session, contact),
     )
+
+
+async def last_answer(session: AsyncSession, contact: Contact) -> NpsOnCard | None:
+    """The client's latest NPS answer, with the state of the case it opened. Only a card linked
+    to a Telegram account can have one (a client answers in the messenger, and the answer links
+    the card): other cards read nothing more."""
+    if contact.tg_user_id is None:
+        return None
+    row = (await session.execute(_LAST_ANSWER, {"contact_id": contact.id})).first()
+    if row is None or row.score is None:
+        return None
+    return NpsOnCard(row.score, row.answered_at, row.status)
 
 
 async def _cooling(

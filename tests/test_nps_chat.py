@@ -572,3 +572,18 @@ async def test_delivered_with_a_close_spelling_asks_which_card_before_any_survey
     assert "Service delivered to Anastasia Client is logged" in reply.text
     reply = await rep.send("/delivered anastasia")  # her name as typed: no question
     assert "Service delivered to Anastasia Client is logged" in reply.text
+
+
+async def test_a_clients_card_shows_the_latest_answer_and_its_case(tg, emu, clock) -> None:
+    """The rep opening a client's card before a call sees the score and where its case is."""
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await surveyed(tg, clock, rep, 9031, "Zoe")
+    await client.click("4")
+    await tg.app.clockwork.tick()
+    card = await rep.send("/find Zoe")
+    assert "NPS: 4/10 (detractor)" in card.text
+    assert "🚨 case open, nobody has taken it yet" in card.text
+    [alert] = sent_to(emu, manager.id, "Detractor")
+    await manager.tap_data(alert["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    card = await rep.send("/find Zoe")
+    assert "NPS: 4/10 (detractor)" in card.text and "— 🙋 case taken" in card.text

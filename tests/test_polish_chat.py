@@ -58,7 +58,7 @@ async def _detractor_with_resolved_case(tg, clock, rep, manager) -> None:
             [
                 "⭐ Оценка NPS: 3",
                 "💬 Комментарий к NPS:\nNobody called me back",
-                "🩹 Случай недовольного клиента: решён — Called, refunded the visit",
+                "🩹 Кейс недовольного клиента: решён — Called, refunded the visit",
                 "⏭ Следующий шаг: send the proposal, срок ср, 25 нояб. 2026, 12:00",
             ],
         ),

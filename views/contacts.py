@@ -23,12 +23,13 @@ from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
 from core.nextstep import format_local, is_past
 from core.textsplit import excerpt
-from services.cards import CardData
+from services.cards import CardData, NpsOnCard
 from services.contacts import tag_list
 from views.callbacks import CardAction, CardCb, ForgetCb, ListCb
 from views.deals import DealAction, DealCb
 from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
+from views.nps import answer_on_card
 from views.rendering import answer_long, edit_text, h
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
@@ -52,9 +53,11 @@ def card_text(
     introduced_by: str | None = None,
     now: datetime | None = None,
     cooling: Cooling | None = None,
+    nps: NpsOnCard | None = None,
 ) -> str:
     """The card; ``owner`` is shown to someone who is not the owner (a manager, say). With
-    ``now``, a next step before it is marked overdue; ``cooling``: the card is going cold."""
+    ``now``, a next step before it is marked overdue; ``cooling``: the card is going cold;
+    ``nps``: a client's latest answer and its case."""
     lines = [contact_line(c)]
     if c.archived_at:
         lines.append(_("🗄 archived"))
@@ -65,6 +68,8 @@ def card_text(
             status=label("status", c.status), stage=label("stage", c.stage)
         )
     )
+    if nps is not None:
+        lines.append(answer_on_card(nps, tz, lang))
     facts = []
     if c.kind:
         facts.append(label("kind", c.kind))
@@ -246,6 +251,7 @@ def card(
         introduced_by=data.introduced_by,
         now=data.now,
         cooling=data.cooling,
+        nps=data.nps,
     )
     return text, card_keyboard(data.contact, can_forget=data.can_forget, offer_client=offer_client)
 

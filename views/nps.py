@@ -14,6 +14,7 @@ from aiogram.utils.i18n import get_i18n
 
 from bot.i18n import LANGUAGES, _, current_language, ngettext, normalize_language
 from core import metrics as m
+from core.nextstep import format_local
 from core.nps import Category, category, format_nps
 from views.callbacks import CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
@@ -21,6 +22,7 @@ from views.rendered import Rendered
 from views.rendering import h
 
 if TYPE_CHECKING:
+    from services.cards import NpsOnCard
     from services.nps import Row
     from services.nps_cards import CaseCard
 
@@ -227,6 +229,24 @@ def comment_notice(contact_id: int, name: str, score: int, comment: str) -> Rend
 def _category_name(score: int) -> str:
     labels = {"promoter": _("promoter"), "passive": _("passive"), "detractor": _("detractor")}
     return labels[category(score).value]
+
+
+def answer_on_card(answer: NpsOnCard, tz: str, lang: str) -> str:
+    """ "NPS: 3/10 (detractor), Tue, 1 Dec 2026 — 🙋 case taken": a client's card line."""
+    line = _("NPS: {score}/10 ({category}), {date}").format(
+        score=answer.score,
+        category=_category_name(answer.score),
+        date=format_local(answer.answered_at, tz, lang).rsplit(",", 1)[0],
+    )
+    states = {
+        "open": _("🚨 case open, nobody has taken it yet"),
+        "taken": _("🙋 case taken"),
+        "contacted": _("📞 client contacted"),
+        "resolved": _("✅ case resolved"),
+    }
+    if answer.case_status in states:
+        line += " — " + states[answer.case_status]
+    return line
 
 
 def score_notice(name: str, score: int) -> Rendered:
