@@ -316,7 +316,7 @@ async def test_referral_card_shows_who_introduced_and_the_manager_sees_the_owner
     friend = tg.user(9016, "Quentin")
     await friend.send("/start " + ref.split("start=")[1])
     reply = await rep.send("/find Quentin")
-    assert "Introduced by: Pia Client" in reply.text and "Source: referral" in reply.text
+    assert "Introduced by: Pia Client" in reply.text and "Source: referral\n" in reply.text
     assert "Owner:" not in reply.text
     reply = await manager.send("/find Quentin")
     assert "Owner: Rita" in reply.text

@@ -83,7 +83,7 @@ def card_text(
         lines.append(_("ICP criterion: {text}").format(text=h(c.icp_criterion)))
     if c.source:
         src = label("source", c.source)
-        if c.source_detail:
+        if c.source_detail and c.source_detail != introduced_by:  # the next line names them
             src += f" ({h(c.source_detail)})"
         lines.append(_("Source: {source}").format(source=src))
     if introduced_by:
