@@ -389,7 +389,13 @@ def _at(day: date, clock: Clock | None, ctx: _Ctx) -> datetime:
     return datetime.combine(day, at, tzinfo=ctx.zone)
 
 
+def _impossible_clock(text: str) -> bool:
+    """Written as a time of day, yet no time of day: "25:00", "10:75", "13pm"."""
+    return _CLOCK_RE.match(text.strip()) is not None and _clock(text, strict=False) is None
+
+
 def _day_then_time(text: str, ctx: _Ctx) -> datetime | None:
+    impossible = False
     for found in _read_day(text, ctx):
         rest = found.rest.strip()
         if not rest:
@@ -397,6 +403,9 @@ def _day_then_time(text: str, ctx: _Ctx) -> datetime | None:
         clock = _clock(rest, strict=False, evening=found.part is not None)
         if clock is not None:
             return _at(found.day, clock, ctx)
+        impossible = impossible or _impossible_clock(rest)
+    if impossible:  # "tomorrow 25:00" is no time to guess (the day at 10:00) but to ask again
+        raise _Unreadable
     return None
 
 
@@ -404,11 +413,14 @@ def _time_then_day(text: str, ctx: _Ctx) -> datetime | None:
     """ "15:00 завтра", "at 3pm on friday", "в 10 утра в понедельник"."""
     words = text.split(" ")
     for cut in range(1, min(len(words), 6)):
-        clock = _clock(" ".join(words[:cut]), strict=True)
-        if clock is None:
+        written = " ".join(words[:cut])
+        clock = _clock(written, strict=True)
+        if clock is None and not _impossible_clock(written):
             continue
         for found in _read_day(" ".join(words[cut:]), ctx):
             if not found.rest.strip():
+                if clock is None:
+                    raise _Unreadable  # "25:00 tomorrow", as above
                 return _at(found.day, clock, ctx)
     return None
 

@@ -453,3 +453,31 @@ def test_dateparser_is_loaded_only_when_the_rules_cannot_read_a_phrase() -> None
         [sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tomorrow 25:00",
+        "завтра в 25:00",
+        "завтра в 10:75",
+        "tomorrow at 24:30",
+        "завтра 25",
+        "tomorrow 13pm",
+        "friday 0pm",
+        "25:00 tomorrow",
+        "в 25:00 завтра",
+        "1.12 24:00",
+    ],
+)
+def test_a_day_with_an_impossible_time_is_asked_again_not_read_as_the_day_at_ten(text) -> None:
+    """ "tomorrow 25:00" was read as tomorrow 10:00: the time written was dropped in silence."""
+    assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").status is UNREADABLE
+
+
+@given(st.integers(0, 23), st.integers(0, 59))
+def test_every_real_time_after_a_day_is_read_as_written(hour: int, minute: int) -> None:
+    due = read_when(f"tomorrow {hour}:{minute:02d}", now=NOW, tz=MSK).due
+    assert due is not None
+    local = due.astimezone(ZoneInfo(MSK))
+    assert (local.date(), local.hour, local.minute) == (date(2026, 11, 28), hour, minute)
