@@ -24,7 +24,7 @@ from core.nps import Category, typed_score
 from core.roles import Role
 from services import contacts as svc
 from services import delivered, nps, nps_cards
-from storage.models import Survey, Team, User
+from storage.models import Survey, User
 from views import delivered as delivered_views
 from views import nps as nps_views
 from views.callbacks import CaseCb, NpsCb
@@ -415,7 +415,6 @@ def create_staff_router() -> Router:
         if ctx.viewer.role is Role.ADMIN:
             groups.append(("team", _("By team")))
         groups += [("rep", _("By rep")), ("segment", _("By segment")), ("kind", _("B2B / B2C"))]
-        names = await _group_names(session)
         for group, title in groups:
             # the period is [start, end): end just after now, so answers given now count
             rows = await nps.summary(
@@ -428,11 +427,10 @@ def create_staff_router() -> Router:
             if not rows and group == "all":
                 lines.append(_("No answers yet."))
                 continue
+            names = await nps.row_names(session, group, rows)
             for row in rows:
                 label = (
-                    None
-                    if group == "all"
-                    else h(names.get((group, row.label), row.label) or _("not set"))
+                    None if group == "all" else h(names.get(row.label, row.label) or _("not set"))
                 )
                 lines.append(nps_views.summary_line(row, label))
         comments = await nps.latest_comments(session, scope)
@@ -443,16 +441,3 @@ def create_staff_router() -> Router:
         await answer_long(message, "\n".join(lines))
 
     return router
-
-
-async def _group_names(session: AsyncSession) -> dict[tuple[str, str], str]:
-    from sqlalchemy import select
-
-    names: dict[tuple[str, str], str] = {}
-    for t in await session.scalars(select(Team)):
-        names[("team", str(t.id))] = t.name
-    for u in await session.scalars(select(User).where(User.role.in_(["rep", "manager"]))):
-        names[("rep", str(u.id))] = u.display_name
-    names[("kind", "b2b")] = "B2B"
-    names[("kind", "b2c")] = "B2C"
-    return names

@@ -535,6 +535,10 @@ async def test_a_case_on_an_administrators_own_card_alerts_the_administrator(
     assert sent_to(emu, ADMIN_ID, "A case was opened") == []  # the alert says it all
     reply = await admin.click("Take it")
     assert "taken by Ada" in reply.text
+    # /nps names the administrator who sold, not their user id
+    reply = await admin.send("/nps")
+    by_rep = reply.text.split("By rep\n")[1].split("\n")[0]
+    assert by_rep.startswith("Ada: NPS -100")
 
 
 async def test_a_team_whose_manager_left_has_its_cases_go_to_the_administrators(

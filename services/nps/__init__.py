@@ -40,6 +40,7 @@ from services.nps.referrals import (
 from services.nps.summary import (
     Row,
     latest_comments,
+    row_names,
     summary,
 )
 from services.nps.surveys import (
@@ -101,6 +102,7 @@ __all__ = [
     "open_referral",
     "plan_survey",
     "referral_link_for",
+    "row_names",
     "stop",
     "summary",
     "tell_about",

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.nps import nps
 from services.scope import Scope
-from storage.models import Contact, Survey
+from storage.models import Contact, Survey, Team, User
 
 
 @dataclass
@@ -69,6 +69,21 @@ async def summary(
             )
         )
     return rows
+
+
+async def row_names(session: AsyncSession, group: str, rows: list[Row]) -> dict[str, str]:
+    """What a summary's rows are called: a team's name, a rep's — whoever they are now (an
+    administrator who sells, someone who has left) — B2B or B2C; only the rows' own are read."""
+    ids = [int(r.label) for r in rows if r.label.isdigit()]
+    if group == "team" and ids:
+        teams = await session.scalars(select(Team).where(Team.id.in_(ids)))
+        return {str(t.id): t.name for t in teams}
+    if group == "rep" and ids:
+        users = await session.scalars(select(User).where(User.id.in_(ids)))
+        return {str(u.id): u.display_name for u in users}
+    if group == "kind":
+        return {"b2b": "B2B", "b2c": "B2C"}
+    return {}
 
 
 async def latest_comments(
