@@ -41,6 +41,7 @@ from core.nextstep.calendar_days import (
     last_workday,
     period_end,
 )
+from core.nextstep.clocktimes import impossible_clock, read_clock
 from core.nextstep.showing import aware, local_day
 from core.nextstep.vocabulary import (
     CALENDAR_UNITS,
@@ -111,66 +112,6 @@ class _Ctx:
     @property
     def today(self) -> date:
         return self.local_now.date()
-
-
-# ---------------------------------------------------------------------------- clock times
-
-_CLOCK_PREFIX = r"(?:(?:at|around|by|about|в|во|к|около|на)\s+)"
-_CLOCK_RE = re.compile(
-    r"^(?:(?P<pre_part>" + alternation(PARTS) + r")\s+)?"
-    r"(?P<prefix>" + _CLOCK_PREFIX + r")?"
-    r"(?P<hour>[0-9]{1,2})(?:\s*(?P<sep>[:.h])\s*(?P<minute>[0-9]{2}))?"
-    r"(?:\s*(?P<unit>o'?clock|часов|часа|час|ч)\.?)?"
-    r"(?:\s*(?P<ampm>a\.?m|p\.?m)\.?)?"
-    r"(?:\s+(?P<post_part>утра|дня|вечера|ночи|in the morning|in the afternoon|in the evening|"
-    r"at night))?$"
-)
-_PART_RE = re.compile(r"^(?P<part>" + alternation(PARTS) + r")$")
-
-
-def _clock(text: str, *, strict: bool, evening: bool = False) -> Clock | None:
-    """A time of day filling all of ``text``, or None.
-
-    ``strict`` (a time standing alone) wants some sign it is a time: a colon, am/pm, "at", "в"…;
-    after a date a bare number is the hour. ``evening`` ("tonight") makes 1..11 p.m. unless
-    the text says otherwise.
-    """
-    text = text.strip()
-    if not text:
-        return None
-    part = _PART_RE.match(text)
-    if part is not None:
-        return PARTS[part.group("part")][0]
-    match = _CLOCK_RE.match(text)
-    if match is None:
-        return None
-    hour = int(match.group("hour"))
-    minute = int(match.group("minute") or 0)
-    ampm = (match.group("ampm") or "").replace(".", "")
-    pre, post = match.group("pre_part"), match.group("post_part")
-    if strict and not any(
-        (match.group("sep"), ampm, match.group("prefix"), match.group("unit"), pre, post)
-    ):
-        return None
-    if ampm:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if ampm == "pm" else 0)
-    else:
-        pm = PARTS[pre][1] if pre else evening
-        if post in ("дня", "вечера", "in the afternoon", "in the evening"):
-            pm = True
-        elif post in ("утра", "in the morning"):
-            pm = False
-        elif post in ("ночи", "at night"):
-            pm = 6 <= hour < 12
-            if hour == 12:
-                hour = 0
-        if pm and 1 <= hour < 12:
-            hour += 12
-    if hour > 23 or minute > 59:
-        return None
-    return Clock(hour, minute)
 
 
 # ---------------------------------------------------------------------------- days
@@ -270,7 +211,7 @@ def _period_or_month(text: str, ctx: _Ctx) -> _Day | None:
         return _Day(day, match.group("rest"))
     match = _MONTH_ALONE_RE.match(text)
     if match is None or (
-        match.group("rest").strip() and not _clock(match.group("rest"), strict=True)
+        match.group("rest").strip() and not read_clock(match.group("rest"), strict=True)
     ):
         return None
     month = {**MONTHS, **MONTHS_IN}[match.group("mon")]
@@ -389,21 +330,16 @@ def _at(day: date, clock: Clock | None, ctx: _Ctx) -> datetime:
     return datetime.combine(day, at, tzinfo=ctx.zone)
 
 
-def _impossible_clock(text: str) -> bool:
-    """Written as a time of day, yet no time of day: "25:00", "10:75", "13pm"."""
-    return _CLOCK_RE.match(text.strip()) is not None and _clock(text, strict=False) is None
-
-
 def _day_then_time(text: str, ctx: _Ctx) -> datetime | None:
     impossible = False
     for found in _read_day(text, ctx):
         rest = found.rest.strip()
         if not rest:
             return _at(found.day, found.part, ctx)
-        clock = _clock(rest, strict=False, evening=found.part is not None)
+        clock = read_clock(rest, strict=False, evening=found.part is not None)
         if clock is not None:
             return _at(found.day, clock, ctx)
-        impossible = impossible or _impossible_clock(rest)
+        impossible = impossible or impossible_clock(rest)
     if impossible:  # "tomorrow 25:00" is no time to guess (the day at 10:00) but to ask again
         raise _Unreadable
     return None
@@ -414,8 +350,8 @@ def _time_then_day(text: str, ctx: _Ctx) -> datetime | None:
     words = text.split(" ")
     for cut in range(1, min(len(words), 6)):
         written = " ".join(words[:cut])
-        clock = _clock(written, strict=True)
-        if clock is None and not _impossible_clock(written):
+        clock = read_clock(written, strict=True)
+        if clock is None and not impossible_clock(written):
             continue
         for found in _read_day(" ".join(words[cut:]), ctx):
             if not found.rest.strip():
@@ -427,7 +363,7 @@ def _time_then_day(text: str, ctx: _Ctx) -> datetime | None:
 
 def _time_only(text: str, ctx: _Ctx) -> datetime | None:
     """ "18:30", "в 15:00", "3pm", "вечером": the next time the clock shows it."""
-    clock = _clock(text, strict=True)
+    clock = read_clock(text, strict=True)
     if clock is None:
         return None
     result = _at(ctx.today, clock, ctx)
@@ -503,7 +439,7 @@ def _relative(text: str, ctx: _Ctx) -> datetime | None:
         raise _OutOfRange(late=sign > 0)
     clock = None
     if rest:
-        clock = _clock(rest, strict=False)
+        clock = read_clock(rest, strict=False)
         if clock is None:
             raise _Unreadable
     if months:
