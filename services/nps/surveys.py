@@ -325,13 +325,7 @@ async def add_comment(
 ) -> Category:
     """The open answer goes into the card's history and on to who acts on it: a promoter's and a
     passive's to the rep, a detractor's to the managers handling the case."""
-    survey.comment = limits.fit("comment", text).value
-    survey.commented_at = now
-    contact = await session.get(Contact, survey.contact_id)
-    if contact is not None:
-        await contacts_svc.record_event(
-            session, contact, actor_id=None, field="nps_comment", old=None, new=text[:500], now=now
-        )
+    await _keep_comment(session, survey, text, kept=text, now=now)
     cat = category(survey.score or 0)
     if cat in (Category.PROMOTER, Category.PASSIVE):
         await notify_rep(
@@ -373,7 +367,14 @@ async def keep_early_comment(
     hears of them is decided when the score comes (:func:`answer`): the rep for a promoter or
     a passive, the case for a detractor."""
     joined = f"{survey.comment}\n{text}" if survey.comment else text
-    survey.comment = limits.fit("comment", joined).value
+    await _keep_comment(session, survey, text, kept=joined, now=now)
+
+
+async def _keep_comment(
+    session: AsyncSession, survey: Survey, text: str, *, kept: str, now: datetime
+) -> None:
+    """The survey keeps ``kept`` as its comment; the card's history gets the words just written."""
+    survey.comment = limits.fit("comment", kept).value
     survey.commented_at = now
     contact = await session.get(Contact, survey.contact_id)
     if contact is not None:
