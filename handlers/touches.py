@@ -352,6 +352,10 @@ def create_router() -> Router:
                 refusal = _(
                     "“{text}” is too far in the future. A next step can be set from {earliest} to {latest}."
                 ).format(text=h(text[:100]), **span)
+            elif when.status is Reading.NO_SUCH_TIME:
+                refusal = _(
+                    "No clock shows the time in “{text}”: hours go from 0 to 23, minutes from 00 to 59. Try e.g. “tomorrow 15:00”."
+                ).format(text=h(text[:100]))
             else:
                 refusal = _(
                     "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.emulator import UserClient
@@ -249,3 +250,23 @@ async def test_the_hints_only_suggest_dates_that_work_in_russian(tg, clock) -> N
     await hint_examples_work(
         rep, "ru", unreadable="Не удалось распознать дату в «???».", confirm="Следующий шаг: "
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said", "then"),
+    [
+        ("en", "tomorrow 25:00", "No clock shows the time in “tomorrow 25:00”", "Next step on "),
+        ("ru", "завтра в 10:75", "Таких часов нет: «завтра в 10:75»", "Следующий шаг: "),
+    ],
+)
+async def test_a_time_no_clock_shows_is_named_as_such_and_asked_again(
+    tg, clock, language, text, said, then
+) -> None:
+    """It was read as the day at 10:00, the time written dropped in silence."""
+    *_, rep = await team_with_rep(tg, language=language)
+    clock.set(FRIDAY_EVENING)
+    await open_next_step(rep, "Carl, Gamma", language)
+    reply = await rep.send(text)
+    assert reply.text.startswith(said) and reply.buttons[0] != "✅ Confirm"
+    reply = await rep.send(text.replace("25", "15").replace("75", "30"))
+    assert reply.text.startswith(then)

@@ -72,6 +72,7 @@ class Reading(StrEnum):
     UNREADABLE = "unreadable"
     TOO_EARLY = "too_early"
     TOO_LATE = "too_late"
+    NO_SUCH_TIME = "no_such_time"  # a day with a time no clock shows: "tomorrow 25:00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,10 @@ class When:
 
 class _Unreadable(Exception):
     """A rule recognised the phrase and found it makes no sense: stop, try nothing else."""
+
+
+class _NoSuchTime(_Unreadable):
+    """A day with a time no clock shows ("tomorrow 25:00"): not the day at 10:00."""
 
 
 class _OutOfRange(Exception):
@@ -341,7 +346,7 @@ def _day_then_time(text: str, ctx: _Ctx) -> datetime | None:
             return _at(found.day, clock, ctx)
         impossible = impossible or impossible_clock(rest)
     if impossible:  # "tomorrow 25:00" is no time to guess (the day at 10:00) but to ask again
-        raise _Unreadable
+        raise _NoSuchTime
     return None
 
 
@@ -356,7 +361,7 @@ def _time_then_day(text: str, ctx: _Ctx) -> datetime | None:
         for found in _read_day(" ".join(words[cut:]), ctx):
             if not found.rest.strip():
                 if clock is None:
-                    raise _Unreadable  # "25:00 tomorrow", as above
+                    raise _NoSuchTime  # "25:00 tomorrow", as above
                 return _at(found.day, clock, ctx)
     return None
 
@@ -529,6 +534,8 @@ def read_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = None
                 break
     except _OutOfRange as out:
         return When(Reading.TOO_LATE if out.late else Reading.TOO_EARLY, earliest, latest)
+    except _NoSuchTime:
+        return When(Reading.NO_SUCH_TIME, earliest, latest)
     except _Unreadable:
         local = None
     if local is None:

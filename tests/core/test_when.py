@@ -472,7 +472,7 @@ def test_dateparser_is_loaded_only_when_the_rules_cannot_read_a_phrase() -> None
 )
 def test_a_day_with_an_impossible_time_is_asked_again_not_read_as_the_day_at_ten(text) -> None:
     """ "tomorrow 25:00" was read as tomorrow 10:00: the time written was dropped in silence."""
-    assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").status is UNREADABLE
+    assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").status is Reading.NO_SUCH_TIME
 
 
 @given(st.integers(0, 23), st.integers(0, 59))
