@@ -270,3 +270,16 @@ async def test_a_time_no_clock_shows_is_named_as_such_and_asked_again(
     assert reply.text.startswith(said) and reply.buttons[0] != "✅ Confirm"
     reply = await rep.send(text.replace("25", "15").replace("75", "30"))
     assert reply.text.startswith(then)
+
+
+async def test_a_step_and_an_impossible_time_in_one_message_keep_the_step(tg, clock) -> None:
+    """ "call back tomorrow 25:00": the step is "call back", the time is asked about again (the
+    whole message was taken for the step and the rep asked "When?" as if none was written)."""
+    *_, rep = await team_with_rep(tg)
+    clock.set(FRIDAY_EVENING)
+    reply = await open_next_step(rep, "Carl, Gamma", what="call back tomorrow 25:00")
+    assert reply.text.startswith("No clock shows the time in “tomorrow 25:00”")
+    reply = await rep.send("tomorrow 15:00")
+    assert reply.text.startswith("Next step on Sat, 28 Nov 2026, 15:00.")
+    await rep.click("✅ Confirm")
+    assert (await the_step(tg))[0] == "call back"

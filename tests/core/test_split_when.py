@@ -127,3 +127,17 @@ def test_any_text_is_either_left_whole_or_split_into_its_own_words(text: str) ->
     assert read_when(found.when, now=NOW, tz=MSK, lang_hint="ru").due == found.due
     written = " ".join(text.split())
     assert found.what in written and found.when in written
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "when"),
+    [
+        ("позвонить завтра в 25:00", "позвонить", "завтра в 25:00"),
+        ("call back tomorrow 10:75", "call back", "tomorrow 10:75"),
+    ],
+)
+def test_a_time_no_clock_shows_is_split_off_to_be_asked_about(text, what, when) -> None:
+    """The step is the words before it; the time is asked about again (no due time is taken)."""
+    found = split_when(text, now=NOW, tz=MSK, lang_hint="ru")
+    assert found is not None and (found.what, found.when, found.due) == (what, when, None)
+    assert split_when("завтра в 25:00", now=NOW, tz=MSK, lang_hint="ru") is None  # no step
