@@ -54,6 +54,12 @@ class QuickAdd:
     def problem_codes(self) -> tuple[str, ...]:
         return tuple(code for code, _ in self.problems)
 
+    @property
+    def more_than_a_name(self) -> bool:
+        """The text held more than a name: a one-line contact, or a phone or e-mail alone."""
+        fields = (self.company, self.position, self.phone, self.email, self.username, self.notes)
+        return self.name is None or any(fields) or bool(self.tags) or len(self.problems) > 0
+
     def card_fields(self) -> dict[str, str | None]:
         """The card's fields as the text gives them (the username is the card's Telegram one)."""
         return {

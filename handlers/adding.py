@@ -166,7 +166,8 @@ def create_router() -> Router:
         later = ORDER[ORDER.index(current) + 1 :]
         nxt = next((step for step in later if not form.get(field_of(step))), None)
         if nxt is None:
-            await save_or_ask_duplicate(target, ctx=ctx, data=form, tags=[], state=state)
+            tags = (await state.get_data()).get("tags", [])
+            await save_or_ask_duplicate(target, ctx=ctx, data=form, tags=tags, state=state)
             return
         await state.set_state(nxt)
         kind = (await state.get_data()).get("form", {}).get("kind")
@@ -176,10 +177,32 @@ def create_router() -> Router:
     @router.message(AddForm.name, F.text & ~F.text.startswith("/"))
     async def wizard_name(message: Message, state: FSMContext, ctx: Ctx) -> None:
         assert message.text is not None
-        name = " ".join(message.text.split())[:256]
-        await state.update_data(form={"name": name})
+        parsed = parse_quick_add(message.text, ctx.settings.default_phone_region)
+        if not parsed.more_than_a_name:
+            name = " ".join(message.text.split())[:256]
+            await state.update_data(form={"name": name})
+            await message.answer(
+                _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
+            )
+            await next_question(message, state, AddForm.name, ctx=ctx)
+            return
+        # the whole contact in one line, as /add takes it ("Anna, Acme, CFO, +7 916…"), or a
+        # phone or an e-mail before the name: every part kept where it belongs
+        data = await state.get_data()
+        form = {**data.get("form", {}), **{k: v for k, v in parsed.card_fields().items() if v}}
+        tags = list(dict.fromkeys([*data.get("tags", []), *parsed.tags]))
+        await state.update_data(form=form, tags=tags)
+        notice = adding_views.problems_text(parsed.problems)
+        read = adding_views.name_step_read(form, tags)
+        if not form.get("name"):
+            text = adding_views.with_notice(notice, read) if read else notice
+            await message.answer(
+                adding_views.with_notice(text, adding_views.name_question()),
+                reply_markup=ReplyKeyboardRemove(),
+            )
+            return
         await message.answer(
-            _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
+            adding_views.with_notice(notice, read), reply_markup=ReplyKeyboardRemove()
         )
         await next_question(message, state, AddForm.name, ctx=ctx)
 

@@ -125,6 +125,41 @@ async def test_a_phone_or_email_sent_as_company_or_position_goes_where_it_belong
     assert (card.phone, card.email) == ("+79125556677", "ivan@acme.io")
 
 
+async def test_a_whole_contact_typed_at_the_name_question_is_read_as_add_reads_it(tg) -> None:
+    """The tip under "New contact" shows a one-line contact; a rep who types one at the name
+    question gets each part where it belongs, not a name with a phone in it."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    reply = await rep.send("Anna Smirnova, Acme, CFO, 8 916 123-45-67 #event, met at the fair")
+    assert reply.messages[0]["text"] == (
+        "Name: Anna Smirnova · Company: Acme · Position: CFO · Phone: +7 916 123-45-67 · "
+        "Notes: met at the fair · #event"
+    )
+    assert reply.messages[1]["text"] == "E-mail? (or Skip)"  # what was typed is not asked again
+    for _step in ("e-mail", "kind", "source", "influence"):
+        reply = await rep.click("Skip")
+    assert "Saved: Anna Smirnova — Acme, CFO" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert (card.name, card.company, card.position) == ("Anna Smirnova", "Acme", "CFO")
+    assert (card.phone, card.notes, card.tags) == ("+79161234567", "met at the fair", ";event;")
+
+
+async def test_a_phone_before_the_name_is_kept_and_the_name_asked(tg) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/add")
+    reply = await rep.send("+7 916 555-44-33")
+    assert reply.messages[0]["text"] == "Телефон: +7 916 555-44-33\n\nИмя?"
+    reply = await rep.send("Борис Иванов, Ромашка, zed@@corp")
+    assert reply.messages[0]["text"] == (
+        "⚠️ «zed@@corp» — некорректный e-mail, он не сохранён.\n\n"
+        "Имя: Борис Иванов · Компания: Ромашка · Телефон: +7 916 555-44-33"
+    )
+    assert reply.messages[1]["text"] == "Должность? (или «Пропустить»)"
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(Contact)) is None  # nothing saved before the last answer
+
+
 async def test_an_edited_message_is_answered_it_does_not_change_what_was_saved(tg) -> None:
     """A company typed "Acne", then fixed in Telegram to "Acme": the card kept "Acne" and the
     bot said nothing."""

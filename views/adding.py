@@ -102,6 +102,23 @@ def taken_as(field: str, value: str) -> str:
     return _("✉️ That is an e-mail address: saved as the e-mail, {value}.").format(value=h(value))
 
 
+def name_step_read(fields: dict[str, Any], tags: list[str]) -> str:
+    """A whole contact typed at the name question: what was taken, field by field."""
+    shown = {"phone": display_phone}
+    order = ("name", "company", "position", "phone", "email", "tg_username", "notes")
+    parts = [
+        _("{field}: {value}").format(field=field_title(f), value=h(shown.get(f, str)(fields[f])))
+        for f in order
+        if fields.get(f)
+    ]
+    parts += ["#" + h(tag) for tag in tags]
+    return " · ".join(parts)
+
+
+def name_question() -> str:
+    return _("Name?")
+
+
 def wizard_bad_value(field: str, raw: str) -> str:
     if field == "phone":
         return _(

@@ -179,3 +179,22 @@ def test_bad_contact_data_is_reported_not_filed_as_a_job_title(text, code, raw) 
     assert (code, raw) in parsed.problems
     assert raw not in (parsed.position or "") and raw not in (parsed.company or "")
     assert parsed.phone is None and parsed.email is None
+
+
+@pytest.mark.parametrize(
+    ("text", "more"),
+    [
+        ("Anna Smirnova", False),
+        ("Анна-Мария О'Нил (Acme)", False),
+        ("Room 12 Anna", False),  # a short number is part of a name
+        ("Anna, Acme", True),
+        ("Anna +7 916 123-45-67", True),
+        ("+7 916 123-45-67", True),  # no name at all
+        ("anna@acme.io", True),
+        ("Anna #event", True),
+        ("Anna +7 abc", True),  # a broken phone is told, not kept in the name
+    ],
+)
+def test_more_than_a_name(text: str, more: bool) -> None:
+    """The /add dialogue's name question takes a plain name as it is, anything more as /add."""
+    assert parse_quick_add(text, "RU").more_than_a_name is more
