@@ -163,6 +163,8 @@ def create_router() -> Router:
         )
         # committed: now it may be said
         await query.answer()
-        await message.answer(view.handed_over(leaving_name, heir_name, done))
+        await message.answer(
+            view.handed_over(leaving_name, heir_name, done, heir_is_you=heir.id == ctx.user.id)
+        )
 
     return router

@@ -352,6 +352,32 @@ async def test_the_digests_lists_open_with_buttons_and_steps_are_explained(
     assert "3/10" in case.text and len(case.buttons) == 4
 
 
+@pytest.mark.parametrize(
+    ("language", "done"),
+    [
+        ("en", "✅ Rita is deactivated. You got 1 contact, 1 open next step, 1 pending reminder "
+         "or notice, 0 open cases."),
+        ("ru", "✅ Rita: доступ отключён. Вам переданы 1 контакт, 1 открытый следующий шаг, "
+         "1 ожидающее напоминание или уведомление, 0 открытых кейсов."),
+    ],
+)  # fmt: skip
+async def test_a_manager_who_takes_the_work_herself_is_told_so(tg, emu, clock, language, done):
+    """She gets no notice (she did it), so the answer says what she got — not "and is told"."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await step(rep, "Anna Smirnova, Acme", "call back", "tomorrow 10:00")
+    await set_language(manager, language)
+    await manager.send("/team")
+    await manager.click("🚪")
+    await manager.click("Rita")
+    reply = await manager.click("Maria")
+    reply = await manager.click(1, reply.last)
+    assert reply.text == done
+    start = len(emu.requests)
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, manager.id, "📦", start) == []
+    assert len(sent_to(emu, rep.id, "", start)) == 1  # Rita is told
+
+
 async def test_deactivating_a_team_s_last_manager_says_who_is_alerted_then(tg, emu, clock) -> None:
     admin, manager, rep = await team_with_rep(tg)
     reply = await admin.send("/team")

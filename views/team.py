@@ -193,7 +193,11 @@ def confirm(
     return text, kb.as_markup()
 
 
-def handed_over(leaving: str, heir: str, done: Handover) -> str:
+def handed_over(leaving: str, heir: str, done: Handover, *, heir_is_you: bool = False) -> str:
+    if heir_is_you:  # no notice to the one who did it: what they got is said here
+        return _("✅ {leaving} is deactivated. You got {what}.").format(
+            leaving=h(leaving), what=_what(done)
+        )
     return _("✅ {leaving} is deactivated. {heir} got {what} and is told.").format(
         leaving=h(leaving), heir=h(heir), what=_what(done)
     )
