@@ -106,6 +106,17 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
         return _("introduced_by {value} matches several rows: {rows}; left out").format(
             value=_quoted(value), rows=lines
         )
+    if code == "renamed":
+        (old, ref), what = issue.matches[0], _key_name(issue.column)
+        names = {"old": h(old[:40]), "new": h((issue.name or "")[:40])}
+        if ref < 0:
+            return _(
+                "the same {what} as line {line}: taken as that contact, and “{old}” becomes “{new}”"
+            ).format(what=what, line=-ref, **names)
+        return _(
+            "the same {what} as the card “{old}” (#{id}): taken as that contact, and “{old}” "
+            "becomes “{new}”"
+        ).format(what=what, id=ref, **names)
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -140,6 +151,10 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             "a quote is probably missing"
         ).format(lines=h(issue.detail.replace("-", "–")))
     return _("broken CSV, reading stopped here")
+
+
+def _key_name(column: str | None) -> str:
+    return {"email": _("e-mail"), "tg_user_id": _("Telegram id")}.get(column or "", _("phone"))
 
 
 def _bullets(issues: list[svc.Issue], total: int, budget: int) -> list[str]:

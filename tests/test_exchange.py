@@ -304,6 +304,15 @@ async def test_rows_of_one_file_about_one_person_make_one_card(tg, monkeypatch) 
     )
     reply = await rep.send_document("dupes.csv", data)
     assert "3 new, 1 update, 0 skipped" in reply.text, reply.text
+    # a row taken for another under a name of its own is said (the same name is not)
+    assert reply.text.endswith(
+        "Notes\n"
+        "• line 5 (Boris B.): the same phone as line 2: taken as that contact, "
+        "and “Boris” becomes “Boris B.”\n"
+        "• line 8 (Vera V.): the same e-mail as line 4: taken as that contact, "
+        "and “Vera” becomes “Vera V.”\n\n"
+        "Nothing is written until you tap Import."
+    ), reply.text
     await rep.click("Import")
     cards = {c["name"]: c for c in await _snapshot(tg, REP_ID)}
     assert sorted(cards) == ["Anna", "Anna S.", "Boris B.", "Vera V."]
@@ -314,6 +323,23 @@ async def test_rows_of_one_file_about_one_person_make_one_card(tg, monkeypatch) 
         "boris@example.com",
     )
     assert (cards["Vera V."]["phone"], cards["Vera V."]["company"]) == ("+79120000003", "Zeta")
+
+
+async def test_a_card_taken_by_its_phone_under_another_name_is_said_in_russian(tg) -> None:  # noqa: ANN001
+    """Two people behind one office phone: the second row would rename the first's card; the
+    preview says so before anything is written, and Cancel leaves the card as it was."""
+    await _team(tg)
+    rep = tg.user(REP_ID, "Rita", language_code="ru")
+    [anna_id] = await _seed(tg, REP_ID, [({"name": "Анна", "phone": "+79120000001"}, [])])
+    data = "name,phone,company\nКарл,+7 912 000-00-01,Ромашка\n".encode()
+    reply = await rep.send_document("люди.csv", data)
+    assert "0 новых карточек, 1 обновление" in reply.text, reply.text
+    assert (
+        f"строка 2 (Карл): тот же телефон, что у карточки «Анна» (#{anna_id}): строка взята "
+        "как этот контакт, и «Анна» станет «Карл»"
+    ) in reply.text
+    await rep.click("Отмена")
+    assert [c["name"] for c in await _snapshot(tg, REP_ID)] == ["Анна"]
 
 
 # ------------------------------------------------------------------ the file's structure (1)

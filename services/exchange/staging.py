@@ -76,6 +76,9 @@ class _Slot:
     staged: bool = False  # written (a staged row is known by its line within the import)
 
 
+# the values a row without an id is matched by: a card, or an earlier row of the file
+_KEYS = ("phone", "email", "tg_user_id")
+
 # what a staged row takes from its slot as it is
 _SLOT_COLUMNS = ("line", "action", "seq", "contact_id", "base_updated_at")
 
@@ -186,6 +189,8 @@ class _Stager:
             if isinstance(target, int):  # a row of an earlier batch: read it back
                 target = await self._reload(target)
                 touched.append(target)
+            if current is None and target is not None:
+                self._note_renamed(record.line, name, parsed, target)
             holder = _held_elsewhere(parsed, target, taken)
             if holder is not None:  # one live card per phone, e-mail, Telegram id in a team
                 self.skip(record.line, name, "in_team", value=holder[2], detail=holder[1])
@@ -228,6 +233,32 @@ class _Stager:
         for contact in loaded + [s.base for s in touched if s.base is not None]:
             if contact in session:  # the identity map does not grow with the file
                 session.expunge(contact)
+
+    def _note_renamed(
+        self, line: int, name: str | None, parsed: _Parsed, target: Contact | _Slot
+    ) -> None:
+        """A row taken for a card (or an earlier new row) by its phone, e-mail or Telegram id,
+        under another name: said in the preview, which would otherwise count it nowhere (two
+        people sharing an office phone would become one card without a word)."""
+        if isinstance(target, Contact):
+            values: dict[str, Any] = {c: getattr(target, c) for c in ("name", *_KEYS)}
+            ref = target.id
+        else:
+            base = {c: getattr(target.base, c) for c in ("name", *_KEYS)} if target.base else {}
+            values = {**base, **{k: v for k, v in target.values.items() if v is not None}}
+            ref = target.contact_id if target.action == UPDATE else -target.line
+        new, old = parsed.fields.get("name"), values.get("name")
+        if (
+            not new
+            or not old
+            or " ".join(new.casefold().split()) == " ".join(old.casefold().split())
+        ):
+            return
+        column = next(
+            (c for c in _KEYS if parsed.fields.get(c) and parsed.fields[c] == values.get(c)),
+            "phone",
+        )
+        self.note(line, name, "renamed", column=column, value=str(old), matches=((str(old), ref),))
 
     def _became(self, line: int, slot: _Slot) -> None:
         """What the row on ``line`` became: a card (an update) or a new card (its slot's line)."""
