@@ -82,7 +82,7 @@ async def test_network_for_the_manager_with_a_broker_an_account_and_a_picture(
     text = plain(reply.text)
     assert "🕸 Network — team Maria" in text
     assert "🌉 Brokers" in text and "Boris Broker — bridges" in text
-    assert "segment «Fintech»" in text and "segment «Retail»" in text
+    assert "segment “Fintech”" in text and "segment “Retail”" in text
     assert "Delta Corp — missing: decision maker, procurement" in text
     assert "💪 Strong ties" in text and "Anna Alpha, Alpha" in text
     # one tap: ask the broker for an introduction — the next-step dialogue
@@ -105,7 +105,7 @@ async def test_intro_finds_the_warm_path_through_the_broker(tg, emu, clock) -> N
     await rep.send("/network")
     reply = await rep.send("/intro Beta")
     text = plain(reply.text)
-    assert "🔗 Warm paths to «Beta»" in text
+    assert "🔗 Warm paths to “Beta”" in text
     # from Anna (the strong tie) through a colleague at Alpha and Boris to Beta people
     assert text.splitlines()[1].startswith("1. Anna Alpha, Alpha")
     assert "Boris Broker" in text and "Beta Person" in text
@@ -114,7 +114,7 @@ async def test_intro_finds_the_warm_path_through_the_broker(tg, emu, clock) -> N
     assert "What is the next step with Anna Alpha" in plain(reply.text)
     reply = await rep.send("/cancel")
     reply = await rep.send("/intro Nobody Such")
-    assert "Nobody matching «Nobody Such»" in plain(reply.text)
+    assert "Nobody matching “Nobody Such”" in plain(reply.text)
     reply = await rep.send("/intro")
     assert "Whom do you want to reach?" in plain(reply.text)
 
@@ -129,7 +129,7 @@ async def test_a_rep_sees_only_their_own_contacts(tg, emu, clock) -> None:
     text = plain(reply.text)
     assert "your contacts" in text and "Boris" not in text and "Delta" not in text
     reply = await other.send("/intro Beta")
-    assert "Nobody matching «Beta»" in plain(reply.text)
+    assert "Nobody matching “Beta”" in plain(reply.text)
     reply = await rep.send("/network")
     assert "Boris Broker" in plain(reply.text)
 

@@ -120,7 +120,7 @@ async def test_client_without_the_bot_gets_a_link_and_passive_answer_reaches_rep
     reply = await client.send("Faster replies <please> & thanks")
     assert "passed on" in reply.text and REVIEW in reply.text  # reviews are asked of everyone
     await tg.app.clockwork.tick()
-    [note] = sent_to(emu, rep.id, "wrote: «Faster replies &lt;please&gt; &amp; thanks»")
+    [note] = sent_to(emu, rep.id, "wrote: “Faster replies &lt;please&gt; &amp; thanks”")
     assert "8/10" in note["text"]
     async with tg.app.session_factory() as s:
         c = await s.scalar(select(Contact))
@@ -422,7 +422,7 @@ async def test_a_promoters_comment_reaches_the_rep(tg, emu, clock) -> None:
     reply = await client.send("Great team, <fast> & kind")
     assert "passed on" in reply.text
     await tg.app.clockwork.tick()
-    [note] = sent_to(emu, rep.id, "wrote: «Great team, &lt;fast&gt; &amp; kind»")
+    [note] = sent_to(emu, rep.id, "wrote: “Great team, &lt;fast&gt; &amp; kind”")
     assert "Xena Client answered 10/10" in note["text"]
 
 

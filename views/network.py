@@ -48,7 +48,7 @@ def cluster_name(clusters: dict[int, dict[str, Any]], cid: int) -> str:
     if c is None:
         return _("a group")
     if c["kind"] == "segment":
-        return _("segment «{name}»").format(name=h(c["label"]))
+        return _("segment “{name}”").format(name=h(c["label"]))
     if c["kind"] == "company":
         return _("people of {name}").format(name=h(c["label"]))
     size = int(c["size"])
@@ -65,7 +65,7 @@ def pattern_line(f: Finding, reps: dict[int, str]) -> str:
     if d["dimension"] == "rep":
         who = h(reps.get(int(d["key"]), "—"))
     else:
-        who = _("segment «{name}»").format(name=h(d["key"]))
+        who = _("segment “{name}”").format(name=h(d["key"]))
     what = {
         "sparse": _("sparse touches before delivery (fewer than 3 in 90 days)"),
         "regular": _("regular touches before delivery (3 or more in 90 days)"),
@@ -273,8 +273,8 @@ def intro_text(query: str, result: IntroResult) -> Rendered:
     }
     q = h(query)
     if result.targets == 0:
-        return _("Nobody matching «{q}» is in the analysed network.").format(q=q), None
-    lines = [_("<b>🔗 Warm paths to «{q}»</b>").format(q=q)]
+        return _("Nobody matching “{q}” is in the analysed network.").format(q=q), None
+    lines = [_("<b>🔗 Warm paths to “{q}”</b>").format(q=q)]
     kb = InlineKeyboard()
     for p in result.already:
         lines.append(_("• You already have a strong tie with {who}.").format(who=_who(p)))

@@ -139,7 +139,7 @@ def case_text(card: CaseCard) -> str:
         _("Rep: {rep}").format(rep=h(card.rep_name or "?")),
     ]
     if card.comment:
-        lines.append(_("What went wrong: «{text}»").format(text=h(card.comment[:1500])))
+        lines.append(_("What went wrong: “{text}”").format(text=h(card.comment[:1500])))
     lines.append(case_status(card))
     return "\n".join(lines)
 
@@ -219,7 +219,7 @@ def link_notice(name: str, link: str, company: str | None, language: str | None 
 
 def comment_notice(contact_id: int, name: str, score: int, comment: str) -> Rendered:
     return (
-        _("💬 {name} answered {score}/10 and wrote: «{text}»").format(
+        _("💬 {name} answered {score}/10 and wrote: “{text}”").format(
             name=h(name), score=score, text=h(comment[:2000])
         ),
         open_card_keyboard(contact_id),
