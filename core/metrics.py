@@ -21,6 +21,7 @@ from core.nps import nps, round_half_away
 
 __all__ = [
     "DASH",
+    "MAX_PERIOD_DAYS",
     "PERIODS",
     "StatsRequest",
     "expected_touches",
@@ -35,6 +36,7 @@ __all__ = [
     "parse_stats_args",
     "percent",
     "period_bounds",
+    "read_period",
     "ratio",
     "round_half_away",
     "share",
@@ -143,7 +145,21 @@ def split_duration(seconds: float) -> tuple[int, int, int]:
 
 # ---------------------------------------------------------------------------------- /stats
 PERIODS = ("7d", "30d", "90d", "month")
+MAX_PERIOD_DAYS = 365
 _USERNAME = re.compile(r"^@[A-Za-z0-9_]{3,32}$")
+_DAYS = re.compile(r"^([0-9]{1,3})[dд]$")
+
+
+def read_period(token: str) -> str | None:
+    """A period as /stats takes it: "month" ("месяц"), or a number of days from 1 to 365
+    ("14d", "14д"), written "14d"; None for anything else."""
+    low = token.lower()
+    if low in ("month", "месяц"):
+        return "month"
+    found = _DAYS.match(low)
+    if found is None or not 1 <= int(found.group(1)) <= MAX_PERIOD_DAYS:
+        return None
+    return f"{int(found.group(1))}d"
 
 
 @dataclass(frozen=True)
@@ -155,13 +171,14 @@ class StatsRequest:
 
 
 def parse_stats_args(args: str | None) -> StatsRequest | None:
-    """ "/stats [7d|30d|90d|month] [@username]", "/stats chart", "/stats rep"; None if malformed."""
+    """ "/stats [7d|30d|90d|month|Nd] [@username]", "/stats chart", "/stats rep"; None if
+    malformed."""
     period, username, chart, pick = "30d", None, False, False
     seen_period = False
     for token in (args or "").split():
         low = token.lower()
-        if low in PERIODS and not seen_period:
-            period, seen_period = low, True
+        if (read := read_period(token)) is not None and not seen_period:
+            period, seen_period = read, True
         elif low == "chart" and not chart:
             chart = True
         elif low in ("rep", "reps") and not pick:

@@ -126,6 +126,7 @@ def create_router() -> Router:
                 _(
                     "Usage: /stats [7d|30d|90d|month] [@username]\n"
                     "• /stats 30d — your team's metrics for the last 30 days (the default)\n"
+                    "• /stats 14d — any number of days from 1 to 365\n"
                     "• /stats month @anna — one rep, this calendar month\n"
                     "• /stats rep — pick a rep\n"
                     "• /stats chart — NPS by week and the funnel as a picture"
@@ -168,7 +169,7 @@ def create_router() -> Router:
     async def on_stats_button(query: CallbackQuery, callback_data: StatsCb, ctx: Ctx) -> None:
         session, user, role, clock, settings = _parts(ctx)
         message = query.message
-        period = callback_data.p if callback_data.p in m.PERIODS else "30d"
+        period = m.read_period(callback_data.p) or "30d"
         if not isinstance(message, Message):
             await query.answer()
             return

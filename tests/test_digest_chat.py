@@ -214,8 +214,16 @@ async def test_stats_figures_chart_and_usage(tg, emu, clock) -> None:
     reply = await manager.send("/stats rep")
     reply = await manager.click("Rita")
     assert "Rita, the last 30 days" in reply.text and "to a meeting 50%" in reply.text
-    reply = await manager.send("/stats 15d")
+    reply = await manager.send("/stats 15d")  # any number of days, its plural form right
+    assert "team Maria, the last 15 days" in reply.text, reply.text
+    reply = await manager.click("One rep")  # the period goes with the buttons
+    reply = await manager.click("Rita")
+    assert "Rita, the last 15 days" in reply.text
+    reply = await manager.send("/stats 1d")
+    assert "team Maria, the last 1 day" in reply.text
+    reply = await manager.send("/stats 400d")
     assert "Usage: /stats [7d|30d|90d|month] [@username]" in reply.text
+    assert "/stats 14d — any number of days from 1 to 365" in reply.text
     reply = await manager.send("/stats @nobody_here")
     assert "not a rep in your team" in reply.text
     reply = await manager.send("/stats chart")

@@ -86,6 +86,14 @@ PERIOD_NAMES = {
 }
 
 
+def period_name(period: str) -> str:
+    """ "the last 30 days", "this month"; any other number of days with its plural form."""
+    if period in PERIOD_NAMES:
+        return _(PERIOD_NAMES[period])
+    days = int(period[:-1]) if period[:-1].isdigit() else 0
+    return ngettext("the last {n} day", "the last {n} days", days).format(n=days)
+
+
 def title(key: str, everyone: bool = False) -> str:
     """A section's title, HTML-escaped."""
     return h(_(TEAMS_TITLE) if key == "reps" and everyone else _(TITLES[key]))
@@ -382,7 +390,7 @@ def stats_text(
 
     lines = [
         _("<b>📊 Metrics</b> — {scope}, {period}").format(
-            scope=scope_name, period=h(_(PERIOD_NAMES.get(period, period)))
+            scope=scope_name, period=h(period_name(period))
         ),
         _("{start} — {end}").format(
             start=format_local(s.start, tz, lang), end=format_local(s.end, tz, lang)

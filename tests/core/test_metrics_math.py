@@ -82,6 +82,10 @@ def test_change_and_duration() -> None:
         ("@anna_k 7d", m.StatsRequest("7d", "anna_k")),
         ("chart", m.StatsRequest(chart=True)),
         ("rep 7d", m.StatsRequest("7d", pick=True)),
+        ("15d", m.StatsRequest("15d")),  # any number of days up to a year
+        ("014д", m.StatsRequest("14d")),  # as a Russian keyboard types it
+        ("365d", m.StatsRequest("365d")),
+        ("Месяц", m.StatsRequest("month")),
     ],
 )
 def test_parse_stats_args(args: str | None, expected: m.StatsRequest) -> None:
@@ -89,7 +93,22 @@ def test_parse_stats_args(args: str | None, expected: m.StatsRequest) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", ["15d", "week", "7d 30d", "@a", "anna", "chart @anna_k", "rep @anna_k", "30"]
+    "args",
+    [
+        "0d",
+        "366d",
+        "1000d",
+        "-7d",
+        "7 d",
+        "week",
+        "7d 30d",
+        "@a",
+        "anna",
+        "chart @anna_k",
+        "rep @anna_k",
+        "rep @anna_k",
+        "30",
+    ],  # fmt: skip
 )
 def test_parse_stats_args_rejects(args: str) -> None:
     assert m.parse_stats_args(args) is None
