@@ -109,6 +109,7 @@ async def serve(
     from bot import eager_writes
     from bot.app import build_app
     from bot.startup import StartupRefused, StartupRetry
+    from core import nextstep
     from storage.migrate import upgrade_in_child
 
     eager_writes.install()
@@ -131,6 +132,8 @@ async def serve(
 
         dp.startup.register(ready)
     web = None
+    # dateparser's tables, built in a thread while the migrations and Telegram are waited for
+    warm = asyncio.ensure_future(asyncio.to_thread(nextstep.warm_up))
     try:
         await upgrade_in_child(
             app.engine,
@@ -150,6 +153,7 @@ async def serve(
             web = WebServer(app, webhook=settings.webhook_mode)
         # what start-up built (aiogram's types, the routers, the catalogues) lives as long as
         # the process: out of the collector's sight, full collections stop pausing the bot
+        await warm  # before the first update: no reading runs beside it
         gc.collect()
         gc.freeze()
         if settings.webhook_mode:
@@ -172,6 +176,7 @@ async def serve(
         print(redact(str(exc)), file=sys.stderr)
         return 2
     finally:
+        warm.cancel()  # refused at start: the thread ends on its own
         # let updates that are still being handled finish before the HTTP session closes
         pending = set(getattr(dp, "_handle_update_tasks", ()))
         if pending:

@@ -439,3 +439,17 @@ async def test_the_running_bot_writes_each_request_when_it_is_made(
         else:
             assert factory is None
         assert await answers_start(emu)
+
+
+async def test_dateparser_is_ready_before_the_first_update(settings, emu, clock) -> None:
+    """The first step typed without a date after a restart waited ~0.6 s for dateparser to
+    build its tables; start-up builds them (in a thread, while it waits on the migrations and
+    Telegram), so they exist when polling begins."""
+    from dateparser.timezone_parser import _build_tz_regexes
+
+    _build_tz_regexes.cache_clear()  # as in a fresh process
+    built: list[int] = []
+    config = bot_settings(settings, emu.token, emu.base_url)
+    async with serving(config, FakeSleep(), clock):
+        built.append(_build_tz_regexes.cache_info().currsize)
+    assert built == [1]

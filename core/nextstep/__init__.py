@@ -17,6 +17,7 @@ from core.nextstep.reading import (
     When,
     parse_when,
     read_when,
+    warm_up,
     window,
 )
 from core.nextstep.showing import format_day, format_local, is_past, local_day
@@ -38,5 +39,6 @@ __all__ = [
     "parse_when",
     "read_when",
     "split_when",
+    "warm_up",
     "window",
 ]
