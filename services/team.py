@@ -1,7 +1,8 @@
 """/team: each member's numbers, the team's name, and a rep's work handed to a colleague.
 
-- :func:`team_view`: per member, touches this week (on their cards, since Monday in the viewer's
-  time zone), overdue next steps, cards going cold, and NPS over the last 90 days;
+- :func:`team_view`: per member, their live cards (not archived or forgotten), touches this
+  week (on their cards, since Monday in the viewer's time zone), overdue next steps, cards going
+  cold, and NPS over the last 90 days;
 - :func:`rename`: the team's name;
 - :func:`deactivate`: one write transaction — every card of the person leaving goes to the
   colleague (with its reminder and checks, through services.followups), their other pending
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import limits
 from core.nps import OPEN_CASES
 from core.roles import TEAM_ROLES, Role
-from services import duework, followups
+from services import duework, followups, teamcards
 from services import metrics as mx
 from storage.models import Contact, DueWork, NpsCase, ReferralLink, Survey, Team, User
 from storage.uow import transactional
@@ -37,6 +38,7 @@ class MemberLine:
     user_id: int
     name: str
     role: str
+    contacts: int  # live cards they own (not archived or forgotten)
     touches: int  # this week, on their cards
     overdue: int  # cards whose next step is past due
     cold: int  # cards going cold
@@ -101,8 +103,19 @@ async def team_view(
         by="owner",
     )
     mx.forget_memo(session)
+    people = await members(session, team_id)
+    owned: dict[int, int] = {}
+    if people:
+        owned = {
+            owner: int(n)
+            for owner, n in await session.execute(
+                select(Contact.owner_id, func.count(Contact.id))
+                .where(Contact.owner_id.in_([u.id for u in people]), teamcards.live())
+                .group_by(Contact.owner_id)
+            )
+        }
     lines = []
-    for user in await members(session, team_id):
+    for user in people:
         nps = await mx.nps(
             session, mx.MetricScope.rep(user.id), now - timedelta(days=NPS_DAYS), end
         )
@@ -112,6 +125,7 @@ async def team_view(
                 user_id=user.id,
                 name=user.display_name,
                 role=user.role or "",
+                contacts=owned.get(user.id, 0),
                 touches=touches.get(user.id, 0),
                 overdue=counts.overdue,
                 cold=counts.cold,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.emulator.client import buttons_of, plain
 from storage.models import Contact, DueWork, NpsCase, User
+from storage.uow import writing
 from tests.conftest import ADMIN_ID
 from tests.helpers import another_rep, team_with_rep, token_of
 
@@ -201,17 +202,19 @@ async def touched(rep, name: str) -> None:
 TEAM = {
     "en": {
         "head": "Your team: Maria",
-        "rita": "• Rita (sales rep): touches 1 · overdue 1 · going cold 0 · NPS — (0 answers)",
-        "boris": "• Boris (sales rep): touches 0 · overdue 0 · going cold 0 · NPS — (0 answers)",
+        "rita": "• Rita (sales rep): contacts 2 · touches 1 · overdue 1 · going cold 0 · "
+        "NPS — (0 answers)",
+        "boris": "• Boris (sales rep): contacts 0 · touches 0 · overdue 0 · going cold 0 · "
+        "NPS — (0 answers)",
         "renamed": "✅ The team is now called “North & Co”.",
         "new head": "Your team: North & Co",
     },
     "ru": {
         "head": "Ваша команда: Maria",
-        "rita": "• Rita (менеджер по продажам): касаний 1 · просрочено 1 · остывают 0 · "
-        "NPS — (0 ответов)",
-        "boris": "• Boris (менеджер по продажам): касаний 0 · просрочено 0 · остывают 0 · "
-        "NPS — (0 ответов)",
+        "rita": "• Rita (менеджер по продажам): контактов 2 · касаний 1 · просрочено 1 · "
+        "остывают 0 · NPS — (0 ответов)",
+        "boris": "• Boris (менеджер по продажам): контактов 0 · касаний 0 · просрочено 0 · "
+        "остывают 0 · NPS — (0 ответов)",
         "renamed": "✅ Теперь команда называется «North & Co».",
         "new head": "Ваша команда: North & Co",
     },
@@ -230,6 +233,11 @@ async def test_team_shows_each_reps_numbers_and_can_be_renamed(tg, clock, langua
     reply = await manager.send("/team")
     for key in ("head", "rita", "boris"):
         assert t[key] in reply.text, (key, reply.text)
+    async with tg.app.session_factory() as s, writing(s):  # an archived card is not counted
+        carl = await s.scalar(select(Contact).where(Contact.name == "Carl Touch"))
+        carl.archived_at = clock.now()
+    reply = await manager.send("/team")
+    assert t["rita"].replace("2", "1", 1) in reply.text, reply.text
     reply = await manager.send("/team name North & Co")
     assert reply.text == t["renamed"]
     assert t["new head"] in (await manager.send("/team")).text

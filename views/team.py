@@ -47,9 +47,10 @@ def team_text(view: TeamView, *, own: bool, tz: str, lang: str) -> str:
     )
     lines = [
         head,
-        _("Touches since {since} · overdue next steps · going cold · NPS for 90 days").format(
-            since=format_local(view.week_start, tz, lang)
-        ),
+        _(
+            "Live contacts · touches since {since} · overdue next steps · going cold · "
+            "NPS for 90 days"
+        ).format(since=format_local(view.week_start, tz, lang)),
         "",
     ]
     if not view.members:
@@ -61,11 +62,12 @@ def team_text(view: TeamView, *, own: bool, tz: str, lang: str) -> str:
 def _member_line(m: MemberLine) -> str:
     answers = ngettext("{n} answer", "{n} answers", m.answers).format(n=m.answers)
     return _(
-        "• <b>{name}</b> ({role}): touches {touches} · overdue {overdue} · "
+        "• <b>{name}</b> ({role}): contacts {contacts} · touches {touches} · overdue {overdue} · "
         "going cold {cold} · NPS {nps} ({answers})"
     ).format(
         name=h(m.name),
         role=_role(m.role),
+        contacts=m.contacts,
         touches=m.touches,
         overdue=m.overdue,
         cold=m.cold,
