@@ -21,7 +21,7 @@ from bot.i18n import _, ngettext
 from core.cadence import Cooling
 from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
-from core.nextstep import format_local, is_past
+from core.nextstep import format_local, format_local_day, is_past
 from core.textsplit import excerpt
 from services.cards import CardData, NpsOnCard
 from services.contacts import tag_list
@@ -118,11 +118,7 @@ def card_text(
         lines.append(_("⚠️ No next step planned."))
     if cooling is not None:
         lines.append(going_cold_line(cooling))
-    lines.append(
-        _("Data verified: {when}").format(
-            when=format_local(c.verified_at, tz, lang).rsplit(",", 1)[0]
-        )
-    )
+    lines.append(_("Data verified: {when}").format(when=format_local_day(c.verified_at, tz, lang)))
     if c.notes:
         lines.append("")
         lines.append(_("Notes:") + "\n" + notes_on_card(c.notes))

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import get_i18n
 
 from bot.i18n import LANGUAGES, _, current_language, ngettext, normalize_language
 from core import metrics as m
-from core.nextstep import format_local
+from core.nextstep import format_local_day
 from core.nps import Category, category, format_nps
 from views.callbacks import CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
@@ -236,7 +236,7 @@ def answer_on_card(answer: NpsOnCard, tz: str, lang: str) -> str:
     line = _("NPS: {score}/10 ({category}), {date}").format(
         score=answer.score,
         category=_category_name(answer.score),
-        date=format_local(answer.answered_at, tz, lang).rsplit(",", 1)[0],
+        date=format_local_day(answer.answered_at, tz, lang),
     )
     states = {
         "open": _("🚨 case open, nobody has taken it yet"),

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _, ngettext
 from core.cadence import quiet_since
-from core.nextstep import format_local
+from core.nextstep import format_local, format_local_day, format_local_time
 from core.nextstep.showing import aware
 from services.today import Day, Item
 from views.callbacks import CardAction, CardCb
@@ -75,11 +75,12 @@ def item_line(item: Item, kind: str, *, now: datetime, tz: str, lang: str) -> st
         )
     if item.when is None:
         return who
-    when = format_local(item.when, tz, lang)
     if kind == "inbound":
-        return who + " — " + _("since {when}").format(when=when)
-    if kind == "today":
-        when = when.rsplit(", ", 1)[1]  # the day is today: its time says enough
+        return who + " — " + _("since {when}").format(when=format_local(item.when, tz, lang))
+    # the day is today: its time says enough
+    when = (
+        format_local_time(item.when, tz) if kind == "today" else format_local(item.when, tz, lang)
+    )
     step = c.next_step or ""
     if len(step) > STEP_SHOWN:  # cut at a word's end when there is one
         cut = step[: STEP_SHOWN - 1]
@@ -94,9 +95,7 @@ def day(day: Day, *, now: datetime, tz: str, lang: str) -> tuple[str, InlineKeyb
         (_("🥶 Going cold"), "cold", day.cold),
         (_("📥 Waiting for your reply"), "inbound", day.inbound),
     ]
-    lines = [
-        _("<b>Your day</b>, {date}").format(date=format_local(now, tz, lang).rsplit(",", 1)[0])
-    ]
+    lines = [_("<b>Your day</b>, {date}").format(date=format_local_day(now, tz, lang))]
     kb = InlineKeyboard()
     empty = True
     for title, kind, items in sections:

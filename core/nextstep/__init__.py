@@ -20,7 +20,14 @@ from core.nextstep.reading import (
     warm_up,
     window,
 )
-from core.nextstep.showing import format_day, format_local, is_past, local_day
+from core.nextstep.showing import (
+    format_day,
+    format_local,
+    format_local_day,
+    format_local_time,
+    is_past,
+    local_day,
+)
 from core.nextstep.splitting import Split, split_when
 
 __all__ = [
@@ -34,6 +41,8 @@ __all__ = [
     "When",
     "format_day",
     "format_local",
+    "format_local_day",
+    "format_local_time",
     "is_past",
     "local_day",
     "parse_when",

@@ -20,18 +20,30 @@ def format_day(day: date, lang: str) -> str:
     return format_date(day, "EEE, d MMM y", locale=babel_locale(lang))
 
 
-def format_local(dt_utc: datetime, tz: str, lang: str) -> str:
-    """ "Mon, 30 Nov 2026, 10:00" (en) or "пн, 30 нояб. 2026, 10:00" (ru) in the zone ``tz``.
-
-    A moment at the very edge of the calendar, which has no local time in ``tz``, is shown as
-    it is stored rather than failing.
-    """
+def _local(dt_utc: datetime, tz: str) -> datetime:
+    """``dt_utc`` in the zone ``tz``; a moment at the very edge of the calendar, which has no
+    local time there, as it is stored rather than failing."""
     dt_utc = aware(dt_utc)
     try:
-        local = dt_utc.astimezone(ZoneInfo(tz))
+        return dt_utc.astimezone(ZoneInfo(tz))
     except OverflowError:
-        local = dt_utc
-    return f"{format_day(local.date(), lang)}, {local.hour:02d}:{local.minute:02d}"
+        return dt_utc
+
+
+def format_local(dt_utc: datetime, tz: str, lang: str) -> str:
+    """ "Mon, 30 Nov 2026, 10:00" (en) or "пн, 30 нояб. 2026, 10:00" (ru) in the zone ``tz``."""
+    return f"{format_local_day(dt_utc, tz, lang)}, {format_local_time(dt_utc, tz)}"
+
+
+def format_local_day(dt_utc: datetime, tz: str, lang: str) -> str:
+    """The day alone: "Mon, 30 Nov 2026" (en), "пн, 30 нояб. 2026" (ru), in the zone ``tz``."""
+    return format_day(_local(dt_utc, tz).date(), lang)
+
+
+def format_local_time(dt_utc: datetime, tz: str) -> str:
+    """The time alone, "10:00", in the zone ``tz`` (the same in every language here)."""
+    local = _local(dt_utc, tz)
+    return f"{local.hour:02d}:{local.minute:02d}"
 
 
 def local_day(now: datetime, tz: str) -> date:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.nextstep import format_local, is_past, parse_when
+from core.nextstep import format_local, format_local_day, format_local_time, is_past, parse_when
 
 # Friday, 27 Nov 2026, 15:00 in Moscow (UTC+3).
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -120,6 +120,18 @@ def test_format_local_russian() -> None:
     assert format_local(utc(2026, 11, 30, 7, 0), TZ, "ru") == "пн, 30 нояб. 2026, 10:00"
     assert format_local(utc(2026, 5, 3, 21, 5), TZ, "ru") == "пн, 4 мая 2026, 00:05"
     assert format_local(utc(2026, 9, 6, 9, 0), TZ, "ru-RU") == "вс, 6 сент. 2026, 12:00"
+
+
+def test_the_day_and_the_time_alone_are_the_local_ones() -> None:
+    """Past midnight in Moscow, still the day before in UTC: the card's "Data verified" and
+    /today's heading take the local day, /today's "due today" lines the local time."""
+    late = utc(2026, 5, 3, 21, 5)
+    assert format_local_day(late, TZ, "ru") == "пн, 4 мая 2026"
+    assert format_local_day(late, "UTC", "en") == "Sun, 3 May 2026"
+    assert format_local_time(late, TZ) == "00:05"
+    edge = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)  # no local time east of UTC
+    assert format_local_day(edge, TZ, "en") == "Fri, 31 Dec 9999"
+    assert format_local_time(edge, TZ) == "23:30"
 
 
 def test_format_local_unknown_language_falls_back_to_english() -> None:
