@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -356,13 +357,18 @@ def prop_db(request, tmp_path_factory):
         asyncio.run(drop_pg_database(name))
 
 
+ENGINES: dict[str, Any] = {}
+
+
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=ops, now_days=st.floats(5, 35))
 def test_rollups_follow_every_write(prop_db, steps, now_days) -> None:
     async def run() -> None:
-        engine = create_engine(prop_db)
+        # one engine for every example, its pool emptied after each (each runs in a loop of its
+        # own): a new engine compiled the same ~170 statements again in every example
+        engine = ENGINES.setdefault(prop_db, create_engine(prop_db))
         try:
             async with create_session_factory(engine)() as session:
                 async with session.begin():
