@@ -368,7 +368,9 @@ def test_rollups_follow_every_write(prop_db, steps, now_days) -> None:
     async def run() -> None:
         # one engine for every example, its pool emptied after each (each runs in a loop of its
         # own): a new engine compiled the same ~170 statements again in every example
-        engine = ENGINES.setdefault(prop_db, create_engine(prop_db))
+        if prop_db not in ENGINES:
+            ENGINES[prop_db] = create_engine(prop_db)
+        engine = ENGINES[prop_db]
         try:
             async with create_session_factory(engine)() as session:
                 async with session.begin():
