@@ -342,6 +342,17 @@ async def test_a_card_taken_by_its_phone_under_another_name_is_said_in_russian(t
     assert [c["name"] for c in await _snapshot(tg, REP_ID)] == ["Анна"]
 
 
+async def test_a_row_skipped_for_a_teammates_card_is_not_also_said_to_rename(tg) -> None:  # noqa: ANN001
+    _manager, rep, _other = await _team(tg)
+    await _seed(tg, REP_ID, [({"name": "Anna", "phone": "+79120000001"}, [])])
+    await _seed(tg, OTHER_REP_ID, [({"name": "Roman's Bob", "email": "bob@example.com"}, [])])
+    data = b"name,phone,email\nKarl,+79120000001,bob@example.com\nVera,,vera@example.com\n"
+    reply = await rep.send_document("people.csv", data)
+    assert "1 new, 0 updates, 1 skipped" in reply.text
+    assert "line 2 (Karl): already in the team: Roman's Bob, owned by Roman" in reply.text
+    assert "becomes" not in reply.text, reply.text
+
+
 # ------------------------------------------------------------------ the file's structure (1)
 
 

@@ -189,12 +189,12 @@ class _Stager:
             if isinstance(target, int):  # a row of an earlier batch: read it back
                 target = await self._reload(target)
                 touched.append(target)
-            if current is None and target is not None:
-                self._note_renamed(record.line, name, parsed, target)
             holder = _held_elsewhere(parsed, target, taken)
             if holder is not None:  # one live card per phone, e-mail, Telegram id in a team
                 self.skip(record.line, name, "in_team", value=holder[2], detail=holder[1])
                 continue
+            if current is None and target is not None:
+                self._note_renamed(record.line, name, parsed, target)
             if parsed.introduced_ref is not None and self.introducers is not None:
                 self.introducers.refer(record.line, name, parsed)
             elif parsed.introduced_ref is not None:  # not a CSV: no rows to name
