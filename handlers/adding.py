@@ -180,7 +180,8 @@ def create_router() -> Router:
         parsed = parse_quick_add(message.text, ctx.settings.default_phone_region)
         if not parsed.more_than_a_name:
             name = " ".join(message.text.split())[:256]
-            await state.update_data(form={"name": name})
+            form = (await state.get_data()).get("form", {})  # a phone or e-mail sent before it
+            await state.update_data(form={**form, "name": name})
             await message.answer(
                 _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
             )

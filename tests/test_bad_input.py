@@ -159,6 +159,19 @@ async def test_a_phone_before_the_name_is_kept_and_the_name_asked(tg) -> None:
     async with tg.app.session_factory() as s:
         assert await s.scalar(select(Contact)) is None  # nothing saved before the last answer
 
+    # the e-mail first, then a name alone: the e-mail is kept, not asked again
+    await rep.send("/add")
+    reply = await rep.send("ivan@acme.io")
+    assert reply.messages[0]["text"] == "E-mail: ivan@acme.io\n\nИмя?"
+    reply = await rep.send("Иван")
+    assert [m["text"] for m in reply.messages] == ["Имя: Иван", "Компания? (или «Пропустить»)"]
+    for _step in ("компания", "должность", "телефон", "тип", "источник", "роль"):
+        reply = await rep.click("Пропустить")
+    assert "Сохранено: Иван" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact).where(Contact.name == "Иван"))
+    assert card.email == "ivan@acme.io"
+
 
 async def test_an_edited_message_is_answered_it_does_not_change_what_was_saved(tg) -> None:
     """A company typed "Acne", then fixed in Telegram to "Acme": the card kept "Acne" and the
