@@ -123,14 +123,31 @@ def _as_24h(match: re.Match[str]) -> str:
 _FULL_DAYS = {"пон": 1, "вто": 2, "сре": 3, "чет": 4, "пят": 5, "суб": 6, "вос": 7}
 
 
-def parse_work_hours(text: str) -> WorkHours | None:
-    """ "Mon-Fri 09:00-19:00", "пн-сб 10-18", "9-18" (weekdays assumed), "будни с 10 до 18",
-    "daily 9.30-18.30", "понедельник-пятница 9-18". One range of hours for all the days: "пн-пт
-    9-18, сб 10-14" is refused (the caller says so)."""
+def _normalized(text: str) -> str:
+    """Lower case, "ё" as "е", spans in words and "am"/"pm" as "9-18", day words as day spans."""
     low = " ".join(text.strip().lower().replace("ё", "е").split())
     low = _WORDED_SPAN.sub(r"\1-\2", _AMPM.sub(_as_24h, low))
     for words, days_span in _DAY_SETS.items():
         low = re.sub(rf"(?<![a-zа-я]){words}(?![a-zа-я])", days_span, low)
+    return low
+
+
+def no_such_hours(text: str) -> bool:
+    """One span of hours whose end no clock shows ("25:00-26:00", "9:75-18"): the caller says
+    so rather than "can't read"."""
+    low = _normalized(text)
+    m = _SPAN.search(low)
+    if m is None or len(_SPAN.findall(low)) != 1:
+        return False
+    h1, m1, h2, m2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
+    return not (h1 <= 23 and h2 <= 24 and m1 < 60 and m2 < 60)
+
+
+def parse_work_hours(text: str) -> WorkHours | None:
+    """ "Mon-Fri 09:00-19:00", "пн-сб 10-18", "9-18" (weekdays assumed), "будни с 10 до 18",
+    "daily 9.30-18.30", "понедельник-пятница 9-18". One range of hours for all the days: "пн-пт
+    9-18, сб 10-14" is refused (the caller says so)."""
+    low = _normalized(text)
     if len(_SPAN.findall(low)) != 1:
         return None  # one range of hours for all working days
     days: set[int] = set()

@@ -25,7 +25,7 @@ from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, find_timezone, zone_label
-from core.workhours import WorkHours, parse_work_hours
+from core.workhours import WorkHours, no_such_hours, parse_work_hours
 from services import followups
 from storage.models import Team, User
 from storage.uow import writing
@@ -189,6 +189,13 @@ async def _save_timezone(text: str, me: _Me) -> str:
 
 async def _save_hours(text: str, me: _Me) -> str:
     wh = parse_work_hours(text)
+    if wh is None and no_such_hours(text):
+        raise _Refused(
+            _(
+                "No clock shows the hours in “{text}”: hours go from 0 to 23 (24 for the end of "
+                "the day), minutes from 00 to 59. Try e.g. “Mon-Fri 09:00-19:00”."
+            ).format(text=h(text[:64]))
+        )
     if wh is None:
         raise _Refused(
             _(

@@ -342,6 +342,11 @@ async def test_working_hours_typed_in_words_in_russian(tg) -> None:
     await rep.click("Рабочие часы")
     reply = await rep.send("пн-пт 9-18, сб 10-14")
     assert "один промежуток часов для всех рабочих дней" in reply.text
+    reply = await rep.send("25:00-26:00")  # named as it is, not "can't read"
+    assert reply.text == (
+        "Таких часов нет: «25:00-26:00» — часы бывают от 0 до 23 (24 — конец дня), минуты от "
+        "00 до 59. Попробуйте, например, «пн-пт 09:00-19:00»."
+    )
     reply = await rep.send("по будням с 9:30 до 18")
     assert "Рабочие часы: пн–пт 09:30–18:00" in reply.text
 
@@ -354,6 +359,8 @@ async def test_settings_working_hours_and_team_rhythm(tg, emu, clock) -> None:
     await rep.click("Working hours")
     reply = await rep.send("whenever")
     assert "can't read" in reply.text
+    reply = await rep.send("Mon-Fri 9:75-18")
+    assert reply.text.startswith("No clock shows the hours in “Mon-Fri 9:75-18”: hours go")
     reply = await rep.send("Tue-Sat 10-18")
     assert "Working hours: Tue–Sat 10:00–18:00" in reply.text
     # a next step on Monday 09:00 now waits for Tuesday 10:00

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.workhours import WorkHours, parse_work_hours
+from core.workhours import WorkHours, no_such_hours, parse_work_hours
 
 WEEKDAYS = frozenset({1, 2, 3, 4, 5})
 EVERY_DAY = frozenset(range(1, 8))
@@ -55,6 +55,25 @@ def test_typed_hours(typed: str, start: str, end: str, days: frozenset[int]) -> 
 )
 def test_refused(typed: str) -> None:
     assert parse_work_hours(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "impossible"),
+    [
+        ("25:00-26:00", True),
+        ("пн-пт 9:75-18", True),
+        ("9-25", True),
+        ("9-24", False),  # to the end of the day: read
+        ("9-18", False),
+        ("22-6", False),  # real hours, refused for another reason
+        ("пн-пт 9-18, сб 10-14", False),
+        ("когда-нибудь", False),
+    ],
+)
+def test_hours_no_clock_shows(typed: str, impossible: bool) -> None:
+    assert no_such_hours(typed) is impossible
+    if impossible:
+        assert parse_work_hours(typed) is None
 
 
 @given(st.text(max_size=60))
