@@ -139,8 +139,17 @@ def no_such_hours(text: str) -> bool:
     m = _SPAN.search(low)
     if m is None or len(_SPAN.findall(low)) != 1:
         return False
-    h1, m1, h2, m2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
-    return not (h1 <= 23 and h2 <= 24 and m1 < 60 and m2 < 60)
+    return not _on_a_clock(*_span_numbers(m))
+
+
+def _span_numbers(m: re.Match[str]) -> tuple[int, int, int, int]:
+    """A span's start hour and minute, end hour and minute (a missing minute is 0)."""
+    return int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
+
+
+def _on_a_clock(h1: int, m1: int, h2: int, m2: int) -> bool:
+    """Hours 0-23 (24 as the end of the day), minutes 0-59."""
+    return h1 <= 23 and h2 <= 24 and m1 < 60 and m2 < 60
 
 
 def parse_work_hours(text: str) -> WorkHours | None:
@@ -171,8 +180,8 @@ def parse_work_hours(text: str) -> WorkHours | None:
     m = _SPAN.search(low)
     if not m:
         return None
-    h1, m1, h2, m2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
-    if not (0 <= h1 <= 23 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60):
+    h1, m1, h2, m2 = _span_numbers(m)
+    if not _on_a_clock(h1, m1, h2, m2):
         return None
     if h2 < h1 < 12 and not (m.group(2) or m.group(4)):
         h2 += 12  # "9-5" is nine to five, not a day that ends before it starts
