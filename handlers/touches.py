@@ -28,6 +28,7 @@ from views import delivered as delivered_views
 from views import media as media_views
 from views.callbacks import PickCb
 from views.contacts import show_card
+from views.labels import typed_code
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import LogForm, NextForm
 from views.touches import (
@@ -37,6 +38,7 @@ from views.touches import (
     confirm_keyboard,
     date_not_reason,
     direction_question,
+    kept_ahead,
     note_expired,
     pick_for_log,
     reason_label,
@@ -46,6 +48,7 @@ from views.touches import (
     step_line,
     summary_question,
     summary_too_long,
+    type_keyboard,
     what_keyboard,
     what_on_question,
     when_keyboard,
@@ -135,14 +138,76 @@ def create_router() -> Router:
         if not await picked(query, callback_data, state, "direction", Direction, LogForm.summary):
             return
         assert isinstance(query.message, Message)
+        await after_direction(query.message, state, ctx, bot, tapped=True)
+
+    async def after_direction(
+        message: Message, state: FSMContext, ctx: Ctx, bot: Bot, *, tapped: bool
+    ) -> None:
+        """The direction is known: save the touch when its summary was given already (a typed
+        note, or text or a file sent before the buttons were tapped), else ask for it (in
+        place of the buttons' message when they were tapped)."""
         data = await state.get_data()
         summary = data.get("summary") or ""
-        if data.get("typed") and summary:  # the note the rep typed is the summary
-            await drop_keyboard(query.message)
-            await save_touch(query.message, summary, state, ctx, bot)
+        if data.get("typed") and (summary or data.get("media")):
+            if tapped:
+                await drop_keyboard(message)
+            await save_touch(message, summary, state, ctx, bot)
             return
         text, markup = summary_question(forwarded=bool(summary))
-        await edit_text(query.message, text, reply_markup=markup)
+        if tapped:
+            await edit_text(message, text, reply_markup=markup)
+        else:
+            await message.answer(text, reply_markup=markup)
+
+    @router.message(StateFilter(LogForm.type, LogForm.direction), F.text & ~F.text.startswith("/"))
+    async def typed_before_tapping(message: Message, state: FSMContext, ctx: Ctx, bot: Bot) -> None:
+        """Text sent while the kind or the direction is asked: the kind or direction typed
+        ("call", "входящее") is taken as the tap; anything else is the summary running ahead of
+        the buttons (in one message or several): kept, and the question asked again."""
+        text = message.text or ""
+        asked_kind = await state.get_state() == LogForm.type.state
+        code = typed_code("touch" if asked_kind else "direction", text)
+        if code is not None:
+            await state.update_data({"type" if asked_kind else "direction": code})
+            if asked_kind:
+                await state.set_state(LogForm.direction)
+                text, markup = direction_question(code)
+                await message.answer(text, reply_markup=markup)
+            else:
+                await state.set_state(LogForm.summary)
+                await after_direction(message, state, ctx, bot, tapped=False)
+            return
+        data = await state.get_data()
+        if data.get("typed") and data.get("summary"):  # sent in several messages: all kept
+            text = data["summary"] + "\n" + text
+        if limits.too_long("summary", text):
+            await message.answer(summary_too_long(text))
+            return
+        await state.update_data(summary=text, typed=True)
+        await answer_kept(message, state, asked_kind=asked_kind)
+
+    @router.message(StateFilter(LogForm.type, LogForm.direction), F.voice | F.photo | F.document)
+    async def file_before_tapping(message: Message, state: FSMContext) -> None:
+        """A voice note, photo or document sent while the kind or direction is asked: kept on
+        the touch (its caption, if any, is the summary), and the question asked again."""
+        found = media_views.incoming(message)
+        assert found is not None
+        data = await state.get_data()
+        update: dict[str, object] = {"media": [*data.get("media", []), found.as_dict()]}
+        if message.caption:  # (a caption is far shorter than a summary may be)
+            update.update(summary=message.caption, typed=True)
+        else:  # the file is the touch's content (with the text given before, if any)
+            update.update(typed=True)
+        await state.update_data(update)
+        await answer_kept(message, state, asked_kind=await state.get_state() == LogForm.type.state)
+
+    async def answer_kept(message: Message, state: FSMContext, *, asked_kind: bool) -> None:
+        data = await state.get_data()
+        if asked_kind:
+            await message.answer(kept_ahead(kind=None), reply_markup=type_keyboard())
+        else:
+            text, markup = direction_question(data.get("type", "other"))
+            await message.answer(kept_ahead(kind=text), reply_markup=markup)
 
     @router.callback_query(StateFilter(None), PickCb.filter(F.f == NOTE_PICK))
     async def note_someone_else(query: CallbackQuery, state: FSMContext) -> None:

@@ -3,9 +3,10 @@ three taps; a name alone opens the card; nothing else is ever logged without a t
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from storage.models import Contact, Touch
+from storage.models import Contact, Touch, TouchMedia
 from tests.helpers import another_rep, team_with_rep
 
 
@@ -126,3 +127,84 @@ async def test_a_note_with_markup_characters_is_shown_and_kept_as_typed(tg) -> N
     await rep.click("outbound")
     [touch] = await touches(tg)
     assert touch.summary == note
+
+
+@pytest.mark.parametrize(
+    ("language", "kept_kind", "kept_direction", "call", "inbound", "saved"),
+    [
+        (
+            "en",
+            "Kept for the touch. What kind of touch was it?",
+            "Kept for the touch. call: outbound (you reached out) or inbound",
+            "Call",
+            "inbound.",
+            "✅ Touch saved.",
+        ),
+        (
+            "ru",
+            "Сохранил для касания. Какое это было касание?",
+            "Сохранил для касания. звонок: исходящее",
+            "Звонок",
+            "входящее",
+            "✅ Касание сохранено.",
+        ),
+    ],
+)
+async def test_a_summary_typed_before_the_buttons_is_kept_and_a_typed_choice_is_the_tap(
+    tg, language, kept_kind, kept_direction, call, inbound, saved
+) -> None:
+    """A thumb that runs ahead of the touch log's buttons: the summary typed while the kind or
+    the direction is asked is kept (it got "Please use the buttons above" and was lost), and
+    the kind or direction typed as a word is taken as the tap."""
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/log Anna")
+    note = "Talked about the budget, she wants a proposal"
+    reply = await rep.send(note)  # typed while "What kind?" is asked
+    assert reply.text.startswith(kept_kind) and len(reply.buttons) == 9
+    reply = await rep.send("Next: a call with her CFO")  # a second message: added to the first
+    assert reply.text.startswith(kept_kind)
+    reply = await rep.send(call)  # the kind typed: as if tapped
+    assert reply.text.startswith(kept_direction.split(". ", 1)[1]) and len(reply.buttons) == 2
+    reply = await rep.send("She is in Moscow until Friday")  # while the direction is asked
+    assert reply.text.startswith(kept_direction)
+    assert await touches(tg) == []  # nothing is logged before the direction
+    reply = await rep.send(inbound)  # the direction typed: the touch is saved with the text
+    assert reply.text.startswith(saved)
+    [touch] = await touches(tg)
+    assert (touch.type, touch.direction) == ("call", "in")
+    assert touch.summary == f"{note}\nNext: a call with her CFO\nShe is in Moscow until Friday"
+
+
+async def test_a_voice_note_sent_before_the_buttons_is_kept_on_the_touch(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/log Anna")
+    reply = await rep.send_voice()  # while "What kind?" is asked
+    assert reply.text.startswith("Kept for the touch. What kind of touch was it?")
+    await rep.click("meeting")
+    reply = await rep.click("outbound")  # no summary asked: the voice note is the touch's
+    assert reply.text.startswith("✅ Touch saved.")
+    [touch] = await touches(tg)
+    async with tg.app.session_factory() as s:
+        kinds = list(
+            await s.scalars(select(TouchMedia.kind).where(TouchMedia.touch_id == touch.id))
+        )
+    assert (touch.type, touch.summary, kinds) == ("meeting", "", ["voice"])
+
+
+async def test_a_summary_too_long_before_the_buttons_is_refused_and_the_kind_still_asked(
+    tg,
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/log Anna")
+    reply = await rep.send("x" * 4001)
+    assert reply.text.startswith("This summary has 4001 characters")
+    await rep.send("x" * 3000)
+    reply = await rep.send("y" * 1000)  # the two together are too long: the second is refused
+    assert reply.text.startswith("This summary has 4001 characters")
+    await rep.click("call")
+    await rep.click("outbound")
+    [touch] = await touches(tg)
+    assert touch.summary == "x" * 3000

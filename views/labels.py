@@ -97,3 +97,16 @@ def role_name(role: Role | None) -> str:
         Role.CLIENT: _("client"),
         None: _("guest"),
     }[role]
+
+
+def typed_code(group: str, text: str) -> str | None:
+    """The code whose label a rep typed instead of tapping its button ("call", "Звонок",
+    "inbound"): the label in the rep's language or in English, any case, edge punctuation
+    ignored; None when the text is not one of ``group``'s labels."""
+    typed = text.strip().strip(".!?,;:").strip().casefold()
+    if not typed:
+        return None
+    for code, msgid in LABELS.get(group, {}).items():
+        if typed in (_(msgid).casefold(), msgid.casefold(), code):
+            return code
+    return None

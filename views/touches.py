@@ -200,3 +200,11 @@ def summary_too_long(text: str) -> str:
         "and send it again (or put the details in the card's notes), or /cancel.",
         count,
     ).format(count=count, limit=limits.limit_of("summary"))
+
+
+def kept_ahead(*, kind: str | None) -> str:
+    """What the rep sent before tapping the kind (``kind`` None) or the direction (``kind``:
+    the direction's question) is kept as the touch's summary; the question is asked again."""
+    if kind is None:
+        return _("Kept for the touch. What kind of touch was it?")
+    return _("Kept for the touch.") + " " + kind
