@@ -43,7 +43,8 @@ ORDER = [
     AddForm.influence,
 ]
 TYPED = (AddForm.company, AddForm.position, AddForm.phone, AddForm.email)
-PICKED = (*TYPED, AddForm.kind, AddForm.source, AddForm.influence)
+CHOICES = (AddForm.kind, AddForm.source, AddForm.influence)
+PICKED = (*TYPED, *CHOICES)
 
 
 def field_of(step: State) -> str:
@@ -213,6 +214,9 @@ def create_router() -> Router:
         current = await state.get_state()
         step = next(s for s in ORDER if s.state == current)
         field = field_of(step)
+        if adding_views.is_skip(message.text):  # "-" or "skip": as the Skip button ("-" was saved)
+            await next_question(message, state, step, ctx=ctx)
+            return
         value: str | None = " ".join(message.text.split())
         if field == "phone":
             value = normalize_phone(message.text, ctx.settings.default_phone_region)
@@ -237,6 +241,24 @@ def create_router() -> Router:
         form = (await state.get_data()).get("form", {})
         form[field] = value
         await state.update_data(form=form)
+        await next_question(message, state, step, ctx=ctx)
+
+    @router.message(StateFilter(*CHOICES), F.text & ~F.text.startswith("/"))
+    async def wizard_choice_typed(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        """Text at a step answered by buttons: a choice typed as its label ("B2B",
+        "мероприятие") or Skip is taken as the tap; anything else gets the question again."""
+        assert message.text is not None
+        current = await state.get_state()
+        step = next(s for s in ORDER if s.state == current)
+        field = field_of(step)
+        form = (await state.get_data()).get("form", {})
+        if not adding_views.is_skip(message.text):
+            code = adding_views.typed_choice(field, message.text, form.get("kind"))
+            if code is None:
+                text, markup = adding_views.not_a_choice(field, message.text, form.get("kind"))
+                await message.answer(text, reply_markup=markup)
+                return
+            await state.update_data(form={**form, field: code})
         await next_question(message, state, step, ctx=ctx)
 
     @router.callback_query(StateFilter(*PICKED), PickCb.filter())

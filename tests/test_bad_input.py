@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Contact
@@ -193,3 +194,42 @@ async def test_an_edit_by_someone_without_access_gets_no_answer(tg) -> None:
     hello = await stranger.send("привет")
     reply = await stranger.edit(hello.sent, "привет!")
     assert reply.messages == []
+
+
+@pytest.mark.parametrize(
+    ("language", "skip", "event", "not_a_choice", "decision_maker"),
+    [
+        ("en", "skip", "Event", "“from a conference” is not one of the choices", "decision maker"),
+        ("ru", "Пропустить", "мероприятие", "«from a conference» — такого варианта нет", "ЛПР"),
+    ],
+)
+async def test_the_add_dialogue_takes_a_dash_skip_and_a_choice_typed_instead_of_tapped(
+    tg, language, skip, event, not_a_choice, decision_maker
+) -> None:
+    """A rep who types rather than taps: "-" at "Company?" was saved as the company, and
+    "B2B" at "B2B or B2C?" got "Please use the buttons above"."""
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add")
+    await rep.send("Oleg Ivanov")
+    await rep.send("-")  # company
+    await rep.send(skip)  # position
+    await rep.send("—")  # phone: not "not a valid phone number"
+    reply = await rep.send("-")  # e-mail
+    assert reply.text.startswith("B2B") and len(reply.buttons) == 3
+    reply = await rep.send("b2b")
+    assert len(reply.buttons) == 10  # the sources and Skip
+    reply = await rep.send("from a conference")  # none of the choices: asked again
+    assert reply.text.startswith(not_a_choice) and len(reply.buttons) == 10
+    await rep.send(event)
+    reply = await rep.send(decision_maker)
+    assert "✅" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert (card.name, card.company, card.position, card.phone, card.email) == (
+        "Oleg Ivanov",
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (card.kind, card.source, card.influence) == ("b2b", "event", "decision_maker")

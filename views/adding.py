@@ -18,7 +18,7 @@ from core.contactfields import LABEL_GROUP, enum_choices
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb
 from views.contacts import contact_line, field_title
 from views.keyboards import InlineKeyboard
-from views.labels import label_text
+from views.labels import label_text, typed_code
 from views.rendering import h
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
@@ -73,6 +73,26 @@ def enum_pick_keyboard(field: str, kind: str | None = None) -> InlineKeyboardMar
     kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
     kb.adjust(3)
     return kb.as_markup()
+
+
+def is_skip(text: str) -> bool:
+    """A dash or the word Skip typed instead of tapping Skip."""
+    typed = text.strip().strip(".!").strip().casefold()
+    return typed in {"-", "–", "—", "skip", _("Skip").casefold()}
+
+
+def typed_choice(field: str, text: str, kind: str | None = None) -> str | None:
+    """A choice of a picked step typed as its label ("B2B", "мероприятие"), if it is one."""
+    code = typed_code(LABEL_GROUP.get(field, field), text)
+    return code if code in enum_choices(field, kind) else None
+
+
+def not_a_choice(field: str, text: str, kind: str | None) -> tuple[str, InlineKeyboardMarkup]:
+    """Text typed at a step answered by buttons that names none of them: the question again."""
+    question, markup = wizard_question(field, kind)
+    return _("“{text}” is not one of the choices: tap a button, or Skip.").format(
+        text=h(" ".join(text.split())[:100])
+    ) + "\n\n" + question, markup
 
 
 def wizard_question(field: str, kind: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
