@@ -446,7 +446,8 @@ def _relative(text: str, ctx: _Ctx) -> datetime | None:
     if rest:
         clock = read_clock(rest, strict=False)
         if clock is None:
-            raise _Unreadable
+            # "in 3 days at 25:00": a time no clock shows, said as such (as "tomorrow 25:00")
+            raise _NoSuchTime if impossible_clock(rest) else _Unreadable
     if months:
         day = add_months(ctx.today, sign * months)
     else:

@@ -468,6 +468,9 @@ def test_dateparser_is_loaded_only_when_the_rules_cannot_read_a_phrase() -> None
         "25:00 tomorrow",
         "в 25:00 завтра",
         "1.12 24:00",
+        "in 3 days at 25:00",  # a day counted ahead: it said "can't read a date"
+        "через неделю в 9:75",
+        "in 2 weeks 13pm",
     ],
 )
 def test_a_day_with_an_impossible_time_is_asked_again_not_read_as_the_day_at_ten(text) -> None:
