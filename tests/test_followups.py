@@ -57,11 +57,28 @@ async def test_reminder_comes_in_working_hours_once_with_context_and_buttons(
     [sent] = reminders_to(emu, rep.id)
     assert "send the proposal" in sent["text"] and "Anna Smirnova" in sent["text"]
     assert "Acme" in sent["text"] and "Talked about the pilot" in sent["text"]
-    assert "Late" not in sent["text"]
+    assert "⚠️" not in sent["text"]  # not late
     texts = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
     assert texts == ["✅ Done", "+1 hour", "Tomorrow", "Next week", "📅 Reschedule", "Open card"]
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1  # once
+
+
+async def test_a_late_reminder_says_so_without_its_time_twice(tg, emu, clock) -> None:
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Boris, Beta", "today 15:00")
+    await plan_step(rep, "Clara, Gamma", "tomorrow 06:00")  # before working hours: at 09:00
+    clock.set(datetime(2026, 11, 23, 15, 40, tzinfo=UTC))  # the bot was down at 15:00
+    await tg.app.clockwork.tick()
+    [sent] = reminders_to(emu, rep.id)
+    assert "Planned for Mon, 23 Nov 2026, 15:00\n⚠️ This reminder comes late.\n" in sent["text"]
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    [_first, sent] = reminders_to(emu, rep.id)
+    assert (
+        "Planned for Tue, 24 Nov 2026, 06:00\n"
+        "⚠️ Late: this reminder was due Tue, 24 Nov 2026, 09:00.\n"
+    ) in sent["text"]
 
 
 async def test_snooze_done_and_reschedule_buttons(tg, emu, clock) -> None:
@@ -141,7 +158,7 @@ async def test_reminder_due_while_down_arrives_after_restart_marked_late(
     try:
         await second.app.clockwork.tick()
         [sent] = reminders_to(emu, rep.id)
-        assert "Late" in sent["text"] and "Dora" in sent["text"]
+        assert "⚠️ This reminder comes late." in sent["text"] and "Dora" in sent["text"]
         async with second.app.session_factory() as s:
             row = await s.scalar(select(DueWork).where(DueWork.kind == "reminder"))
             assert row.status == "sent" and row.late

@@ -48,12 +48,14 @@ def reminder(
     """The next step is due; ``stamp``: the buttons act on this step only."""
     assert c.next_step_due is not None
     lines = [_("⏰ <b>Next step</b>: {step}").format(step=h(c.next_step or "—"))]
-    lines.append(_("Planned for {when}").format(when=format_local(c.next_step_due, tz, lang)))
+    planned = format_local(c.next_step_due, tz, lang)
+    lines.append(_("Planned for {when}").format(when=planned))
     if late_since is not None:
+        due = format_local(late_since, tz, lang)
         lines.append(
-            _("⚠️ Late: this reminder was due {when}.").format(
-                when=format_local(late_since, tz, lang)
-            )
+            _("⚠️ This reminder comes late.")  # its time is the line above: not said twice
+            if due == planned
+            else _("⚠️ Late: this reminder was due {when}.").format(when=due)
         )
     lines.append("")
     lines += context(c, last, tz, lang)
