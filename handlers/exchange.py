@@ -28,7 +28,7 @@ from core.exchange import CSV_COLUMNS, SPREADSHEET_EXTENSIONS, file_kind
 from services import exchange as svc
 from views import media as media_views
 from views.keyboards import InlineKeyboard
-from views.rendering import drop_keyboard, edit_text, h
+from views.rendering import drop_keyboard, edit_text, h, quoted
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _where(issue: svc.Issue) -> str:
 
 
 def _quoted(value: str | None) -> str:
-    return _("“{value}”").format(value=h((value or "")[:80]))
+    return quoted((value or "")[:80])
 
 
 def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason

@@ -37,7 +37,7 @@ from views.nps import (
     review_line,
     score_keyboard,
 )
-from views.rendering import answer_long, edit_text, h
+from views.rendering import answer_long, edit_text, h, quoted
 
 
 class ResolveForm(StatesGroup):
@@ -437,7 +437,7 @@ def create_staff_router() -> Router:
         if comments:
             lines += ["", _("<b>Latest comments</b>")]
             for s, c in comments:
-                lines.append(f"{s.score}/10 · {h(c.name)}: «{h((s.comment or '')[:300])}»")
+                lines.append(f"{s.score}/10 · {h(c.name)}: {quoted((s.comment or '')[:300])}")
         await answer_long(message, "\n".join(lines))
 
     return router

@@ -333,7 +333,9 @@ async def test_contact_writing_to_the_bot_tells_owner_and_keeps_the_step(tg, emu
     assert "passed on" in reply.text
     assert "Kira" not in reply.text and "follow up" not in reply.text  # no CRM data leaks
     await tg.app.clockwork.tick()
-    assert len(reminders_to(emu, rep.id, "wrote to me")) == 1
+    [told] = reminders_to(emu, rep.id, "wrote to me")
+    # the client's words in English quotes (they were in «» in both languages)
+    assert told["text"].endswith("wrote to me:\n“Hi! Any news about my order?”")
     clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1  # the step is still open: it is reminded of

@@ -23,7 +23,7 @@ from views.keyboards import InlineKeyboard
 from views.labels import label
 from views.network import digest_section
 from views.rendered import Composed, Rendered
-from views.rendering import h
+from views.rendering import h, quoted
 
 if TYPE_CHECKING:
     from services import digest as dg
@@ -503,12 +503,12 @@ def list_text(
             )
         elif section == "inbound":
             text = _("• {who} wrote {when}").format(who=who(it), when=when(it.when)) + (
-                f"\n  «{h((it.extra or '')[:200])}»" if it.extra else ""
+                "\n  " + quoted(it.extra[:200]) if it.extra else ""
             )
         elif section == "nps":
             text = _("• {who}: {score}, {when}").format(
                 who=who(it), score=it.number, when=when(it.when)
-            ) + (f"\n  «{h((it.extra or '')[:300])}»" if it.extra else "")
+            ) + ("\n  " + quoted(it.extra[:300]) if it.extra else "")
         elif section == "cases":
             text = _("• {who} — opened {when} ({status})").format(
                 who=who(it),

@@ -22,7 +22,7 @@ from services.network import Finding, IntroResult, Overview, Person, Picture
 from views.callbacks import CardCb, RemindCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
-from views.rendering import h
+from views.rendering import h, quoted
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
@@ -164,7 +164,7 @@ def overview_text(ov: Overview, *, scope: str, tz: str, lang: str) -> Rendered:
         ]
         for f in ov.dormant:
             days = int(f.data["days"])
-            segs = ", ".join(f"«{h(s)}»" for s in f.data["segments"] if s)
+            segs = ", ".join(quoted(s) for s in f.data["segments"] if s)
             why = _("a step done") if f.data["reason"] == "step" else _("NPS 7 or higher")
             lines.append(
                 _("• {who} — quiet for {days}; {why}; leads into {segments}").format(

@@ -15,7 +15,7 @@ from views.keyboards import InlineKeyboard
 from views.labels import label
 from views.relay import reply_button
 from views.rendered import Rendered
-from views.rendering import h
+from views.rendering import h, quoted
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
     from storage.models import Contact, Touch, User
@@ -111,7 +111,7 @@ def waiting_for_reply(c: Contact, touch: Touch, *, tz: str, lang: str) -> Render
         name=h(c.name), when=format_local(touch.occurred_at, tz, lang)
     )
     if touch.summary:
-        text += f"\n«{h(touch.summary[:300])}»"
+        text += "\n" + quoted(touch.summary[:300])
     return text, _reply_buttons(c)
 
 
@@ -137,6 +137,8 @@ def rep_unreachable(rep: User) -> Rendered:
 
 def contact_wrote(c: Contact, touch: Touch) -> Rendered:
     text = (
-        _("💬 <b>{name}</b> wrote to me:").format(name=h(c.name)) + f"\n«{h(touch.summary[:1000])}»"
+        _("💬 <b>{name}</b> wrote to me:").format(name=h(c.name))
+        + "\n"
+        + quoted(touch.summary[:1000])
     )
     return text, _reply_buttons(c)

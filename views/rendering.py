@@ -8,12 +8,18 @@ from typing import Any
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.i18n import _
 from core.textsplit import split_html
 
 
 def h(value: object | None) -> str:
     """HTML-escape user-entered text for parse_mode=HTML."""
     return escape("" if value is None else str(value), quote=False)
+
+
+def quoted(value: object | None) -> str:
+    """Someone's words, escaped, in the quotes of the reader's language (“…” / «…»)."""
+    return _("“{value}”").format(value=h(value))
 
 
 async def answer_long(
