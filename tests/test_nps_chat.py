@@ -415,6 +415,39 @@ async def test_a_change_to_detractor_asks_what_went_wrong_and_opens_a_case(tg, e
     assert len(sent_to(emu, rep.id, "9/10 → 4/10 (detractor)")) == 1
 
 
+async def test_a_change_to_detractor_after_a_comment_waits_for_what_went_wrong(
+    tg, emu, clock
+) -> None:
+    """A promoter's words ("ok, thanks") then a change to 4: the case showed them as "What went
+    wrong", and the answer to the question asked next went to the rep as an ordinary message,
+    never to the case or its manager."""
+    _admin, manager, rep = await team_with_rep(tg)
+    client = await surveyed(tg, clock, rep, 9023, "Yuri")
+    question = client.last_with_buttons()
+    await client.click("10", question)
+    await client.send("ok, thanks")
+    clock.advance(minutes=3)
+    reply = await client.click("4", question)
+    assert "What went wrong" in reply.text
+    reply = await client.send("Nobody called back for a week")
+    assert "passed on" in reply.text
+    await tg.app.clockwork.tick()
+    alert, _told = sent_to(emu, manager.id, "Yuri Client gave 4/10")
+    assert "ok, thanks" not in alert["text"]  # those words answered the promoter's question
+    [told] = sent_to(emu, manager.id, "The client wrote what went wrong")
+    assert "What went wrong: “Nobody called back for a week”" in told["text"]
+    assert sent_to(emu, rep.id, "wrote to me") == []  # not an ordinary message
+    async with tg.app.session_factory() as s:
+        survey = await s.scalar(select(Survey))
+        assert (survey.score, survey.comment) == (4, "Nobody called back for a week")
+        kept = list(
+            await s.scalars(
+                select(ContactEvent.new_value).where(ContactEvent.field == "nps_comment")
+            )
+        )
+    assert kept == ["ok, thanks", "Nobody called back for a week"]  # both in the card's history
+
+
 async def test_a_promoters_comment_reaches_the_rep(tg, emu, clock) -> None:
     *_, rep = await team_with_rep(tg)
     client = await surveyed(tg, clock, rep, 9022, "Xena")

@@ -277,6 +277,14 @@ async def answer(
     await contacts_svc.record_event(
         session, contact, actor_id=None, field="nps", old=old, new=score, now=now
     )
+    was = None if first or old is None else category(old)
+    if was not in (None, cat, Category.DETRACTOR) and survey.comment:
+        # a promoter's or a passive's words answered that score's question (thanks are no
+        # "what went wrong"): the new category's question is asked, and its answer awaited as
+        # the comment; the old words stay in the card's history. A detractor's words stay:
+        # they are what the case is about
+        survey.comment = None
+        survey.commented_at = None
     case_row: NpsCase | None = None
     referral: ReferralLink | None = None
     existing_case = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
