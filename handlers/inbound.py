@@ -32,6 +32,7 @@ def create_router() -> Router:
             default_tz=settings.default_timezone,
             inbound_reply_hours=settings.inbound_reply_hours,
             rules=followups.Rules.of(settings),
+            admin_ids=settings.admin_ids,
         )
         if count:
             await message.answer(_("Thank you! Your message has been passed on."))

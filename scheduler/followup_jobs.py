@@ -123,7 +123,9 @@ async def render_notice(
     if item.payload.get("what") == "contact_wrote" and item.contact_id and item.ref_id:
         c = await session.get(Contact, item.contact_id)
         touch = await session.get(Touch, item.ref_id)
-        return None if c is None or touch is None else views.contact_wrote(c, touch)
+        if c is None or touch is None:
+            return None
+        return views.contact_wrote(c, touch, case=bool(item.payload.get("case")))
     return None
 
 

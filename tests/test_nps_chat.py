@@ -158,14 +158,29 @@ async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
     assert "Resolve within" not in comment["text"] and buttons_of(comment)
     [told] = sent_to(emu, rep.id, "Nobody called me back")
     assert told["text"].startswith("💬 Your client wrote what went wrong.")
-    reply = await manager.click("Take it")
+    # what the client writes next reaches the case's manager too (it went to the rep alone)
+    await client.send("And the invoice was wrong")
+    await tg.app.clockwork.tick()
+    [more] = sent_to(emu, manager.id, "invoice")
+    assert more["text"] == (
+        "💬 <b>Dan Client</b>, whose detractor case is open, wrote to me:\n"
+        "“And the invoice was wrong”"
+    )
+    assert buttons_of(more)[:2] == ["📝 Log reply", "Open card"]
+    assert len(sent_to(emu, rep.id, "wrote to me:\n“And the invoice was wrong”")) == 1
+    case_message = next(m for m in manager.bot_messages if "Nobody called me back" in m["text"])
+    reply = await manager.click("Take it", case_message)
     assert "📞 Client contacted" in reply.buttons
-    reply = await manager.click("Client contacted")
-    await manager.click("Resolve")
+    reply = await manager.click("Client contacted", case_message)
+    await manager.click("Resolve", case_message)
     reply = await manager.send("Called, refunded the visit")
     assert "Case resolved" in reply.text
     await tg.app.clockwork.tick()
     assert sent_to(emu, rep.id, "resolved")
+    await client.send("Thanks for the refund")  # the case is closed: the rep alone hears it
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, manager.id, "refund”") == []
+    assert len(sent_to(emu, rep.id, "refund”")) == 1
     async with tg.app.session_factory() as s:
         case = await s.scalar(select(NpsCase))
         assert case.status == "resolved" and case.resolution == "Called, refunded the visit"

@@ -135,10 +135,12 @@ def rep_unreachable(rep: User) -> Rendered:
     return text, None
 
 
-def contact_wrote(c: Contact, touch: Touch) -> Rendered:
-    text = (
-        _("💬 <b>{name}</b> wrote to me:").format(name=h(c.name))
-        + "\n"
-        + quoted(touch.summary[:1000])
+def contact_wrote(c: Contact, touch: Touch, *, case: bool = False) -> Rendered:
+    """A person on a card wrote to the bot (``case``: told to who handles their open case)."""
+    heading = (
+        _("💬 <b>{name}</b>, whose detractor case is open, wrote to me:")
+        if case
+        else _("💬 <b>{name}</b> wrote to me:")
     )
+    text = heading.format(name=h(c.name)) + "\n" + quoted(touch.summary[:1000])
     return text, _reply_buttons(c)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import Direction, TouchType
+from core.nps import CaseStatus
 from services import contacts as contacts_svc
 from services import duework, merging
 from services.followups.rules import (
@@ -35,7 +36,8 @@ from services.followups.sync import (
     manager_of,
     sync_due_work,
 )
-from storage.models import Contact, DueWork, Touch, User
+from storage.models import Contact, DueWork, NpsCase, Touch, User
+from storage.repo import users as users_repo
 from storage.uow import transactional
 
 
@@ -434,10 +436,13 @@ async def contact_wrote(
     default_tz: str,
     inbound_reply_hours: float,
     rules: Rules | None = None,
+    admin_ids: Collection[int] = (),
 ) -> int:
     """A person on someone's contact list writes to the bot: an inbound touch on each card that
     carries their Telegram id (it starts the reply SLA; the open step keeps its reminder), and a
-    notice to the card's owner. Returns the number of cards touched."""
+    notice to the card's owner — and, while a detractor case on the card is open, to who
+    handles it (the manager who took it, else the team's managers: ``admin_ids`` as for the
+    case itself). Returns the number of cards touched."""
     rules = rules or Rules(default_tz=default_tz, inbound_reply_hours=inbound_reply_hours)
     cards = list(
         await session.scalars(
@@ -470,4 +475,38 @@ async def contact_wrote(
             now=now,
             payload={"what": "contact_wrote"},
         )
+        for person in await _case_handlers(session, contact, admin_ids, besides=owner.id):
+            await duework.schedule(
+                session,
+                kind=NOTICE,
+                key=f"wrote:{touch.id}:{person.id}",
+                chat_id=person.tg_id,
+                user_id=person.id,
+                contact_id=contact.id,
+                ref_id=touch.id,
+                due_at=now,
+                now=now,
+                payload={"what": "contact_wrote", "case": True},
+            )
     return len(cards)
+
+
+async def _case_handlers(
+    session: AsyncSession, contact: Contact, admin_ids: Collection[int], *, besides: int
+) -> list[User]:
+    """Who handles the card's open detractor case, if it has one (not ``besides``)."""
+    case_row = await session.scalar(
+        select(NpsCase)
+        .where(NpsCase.contact_id == contact.id, NpsCase.status != CaseStatus.RESOLVED.value)
+        .order_by(NpsCase.id.desc())
+        .limit(1)
+    )
+    if case_row is None:
+        return []
+    taker = await session.get(User, case_row.taken_by_id) if case_row.taken_by_id else None
+    people = (
+        [taker]
+        if taker is not None
+        else await users_repo.team_leads(session, case_row.team_id, admin_ids)
+    )
+    return [p for p in people if p.id != besides]
