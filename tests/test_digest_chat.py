@@ -204,7 +204,7 @@ async def test_stats_figures_chart_and_usage(tg, emu, clock) -> None:
     assert "Referral share: 0% of new contacts (0/3), — of new clients (0/0)" in text
     assert "Retention: — of clients touched (0/0)" in text
     assert "NPS: — (0 answers; response rate —)" in text
-    assert "Reply to inbound: median —; within 2 h: — (0/0)" in text
+    assert "Reply to inbound: within 2 h: — (0/0)\n" in text
     assert "Fresh data: 100% of active cards verified in time (3/3)" in text
     reply = await manager.send("/stats 7d @vera_k")
     assert (

@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import create_i18n
+from services.metrics import ReplySpeed
 from storage.models import User
 from storage.uow import write_session
 from tests.helpers import team_with_rep
+from views.digest import reply_line
 
 NBSP = "\u00a0"
 THIN = "\u2009"  # Babel's date intervals: "Nov 9 – 16"
@@ -56,7 +59,7 @@ async def answered(tg, clock, rep, client_id: int, name: str, score: int) -> Non
                 "Conversion of 3 new contacts: to lead 0%, to client 0%, to a meeting 33%",
                 "Referral share: 0% of new contacts (0/3), — of new clients (0/0)",
                 "NPS: — (0 answers; response rate —)",
-                "Reply to inbound: median —; within 2 h: — (0/0)",
+                "Reply to inbound: within 2 h: — (0/0)\n",
                 "Fresh data: 100% of active cards verified in time (3/3)",
             ],
         ),
@@ -275,3 +278,40 @@ async def test_network_figures_follow_the_language(tg, clock, language, decimal)
     await speak(tg, manager, language)
     reply = await manager.send("/network")
     assert re.search(decimal, plain(reply.text))
+
+
+@pytest.mark.parametrize(
+    ("language", "speed", "expected"),
+    [
+        (
+            "en",
+            (5, 1, 1, 180.0),
+            "<b>Reply to inbound</b>: within 2 h: 20% (1/5); median of the 1 answered: 3 min",
+        ),
+        (
+            "en",
+            (5, 3, 1, 7200.0),
+            "<b>Reply to inbound</b>: within 2 h: 20% (1/5); median of the 3 answered: 2 h 0 min",
+        ),
+        ("en", (2, 0, 0, None), "<b>Reply to inbound</b>: within 2 h: 0% (0/2); none answered yet"),
+        ("en", (0, 0, 0, None), "<b>Reply to inbound</b>: within 2 h: — (0/0)"),
+        (
+            "ru",
+            (5, 1, 1, 180.0),
+            f"<b>Ответ на входящие</b>: в пределах 2 ч: 20{NBSP}% (1/5); медиана по 1 отвеченному: "
+            "3 мин",
+        ),
+        (
+            "ru",
+            (7, 5, 1, 180.0),
+            f"<b>Ответ на входящие</b>: в пределах 2 ч: 14{NBSP}% (1/7); медиана по 5 отвеченным: "
+            "3 мин",
+        ),
+    ],
+)
+def test_the_reply_median_says_over_how_many_answered_requests(language, speed, expected) -> None:
+    """ "median 3 min; within 2 h: 20%" read as a contradiction: the median is over the answered
+    requests only, the share over all of them."""
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale(language):
+        assert reply_line(ReplySpeed(*speed, window_hours=2), 2, language) == expected

@@ -443,16 +443,37 @@ def stats_text(
             answers=answers_count(s.nps.answers, lang),
             rate=pct(s.nps.answers, s.nps.delivered),
         ),
-        _("<b>Reply to inbound</b>: median {median}; within {hours} h: {share} ({a}/{b})").format(
-            median=fmt_duration(s.reply.median_seconds),
-            hours=num(reply_hours),
-            **_share(s.reply.within, s.reply.inbound),
-        ),
+        reply_line(s.reply, reply_hours, lang),
         _("<b>Fresh data</b>: {share} of active cards verified in time ({a}/{b})").format(
             **_share(s.freshness.fresh, s.freshness.active)
         ),
     ]
     return "\n".join(lines)
+
+
+def reply_line(reply: mx.ReplySpeed, hours: float, lang: str) -> str:
+    """The share answered within the window, over every inbound request; the median, over the
+    answered ones only, says how many those are (a median of 3 min beside "20% within 2 h" read
+    as a contradiction)."""
+
+    def num(n: int | float) -> str:
+        return m.fmt_number(n, lang)
+
+    line = _("<b>Reply to inbound</b>: within {hours} h: {share} ({a}/{b})").format(
+        hours=num(hours),
+        share=m.fmt_percent(reply.within, reply.inbound, lang),
+        a=num(reply.within),
+        b=num(reply.inbound),
+    )
+    if reply.answered:
+        line += "; " + ngettext(
+            "median of the {n} answered: {median}",
+            "median of the {n} answered: {median}",
+            reply.answered,
+        ).format(n=num(reply.answered), median=fmt_duration(reply.median_seconds))
+    elif reply.inbound:
+        line += "; " + _("none answered yet")
+    return line
 
 
 def list_text(
