@@ -420,3 +420,44 @@ async def test_the_card_in_russian_counts_days_right(tg, clock) -> None:
     reply = await rep.send("/find Анна")
     assert "🥶 Остывает: без касаний уже 22 дня" in reply.text
     assert "не реже раза в 14 дней" in reply.text
+
+
+async def test_role_source_kind_and_icp_fit_can_be_changed_after_the_card_is_saved(tg) -> None:
+    """The four were offered only by the buttons under "Saved" after /add: once those were
+    gone, the card's ICP fit, role in the buying group, source and B2B/B2C could never be set
+    or corrected."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Paul Green, Pi")
+    await rep.send("/find Paul Green")
+    reply = await rep.click("Edit")
+    assert reply.buttons[6:12] == [
+        "B2B / B2C",
+        "Role",
+        "Source",
+        "Segment",
+        "ICP fit",
+        "ICP criterion",
+    ]
+    await rep.click("B2B / B2C")
+    await rep.click("B2B")
+    await rep.click("Edit")
+    await rep.click("Role")
+    await rep.click("decision maker")
+    await rep.click("Edit")
+    await rep.click("Source")
+    await rep.click("referral")
+    await rep.click("Edit")
+    await rep.click("ICP fit")
+    reply = await rep.click("fits ICP")
+    assert "B2B · decision maker · fits ICP" in reply.text and "Source: referral" in reply.text
+    await rep.click("Edit")
+    await rep.click("ICP fit")
+    await rep.click("does not fit ICP")  # and corrected later
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert (card.kind, card.influence, card.source, card.icp_fit) == (
+        "b2b",
+        "decision_maker",
+        "referral",
+        "not_fit",
+    )

@@ -35,3 +35,12 @@ def test_same_layout_as_aiogram(steps) -> None:  # noqa: ANN001
             ours.adjust(*arg)
             theirs.adjust(*arg)
     assert ours.as_markup() == theirs.as_markup()
+
+
+def test_the_edit_menu_offers_every_typed_and_picked_field_once() -> None:
+    from core.contactfields import ENUM_FIELDS, TEXT_FIELDS
+    from views.contacts import EDIT_ORDER, PICKED_FIELDS
+
+    assert len(EDIT_ORDER) == len(set(EDIT_ORDER))
+    assert set(EDIT_ORDER) == set(TEXT_FIELDS) | set(PICKED_FIELDS)
+    assert set(PICKED_FIELDS) == set(ENUM_FIELDS) - {"status", "stage"}  # those two: on the card

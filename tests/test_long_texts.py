@@ -73,7 +73,7 @@ async def test_edit_notes_on_a_long_note(chat) -> None:  # noqa: F811
 
     await rep.click("Edit", card)
     reply = await rep.click("Notes")
-    assert "Send the new Notes" in reply.text and not reply.errors
+    assert "Notes: send the new value" in reply.text and not reply.errors
     assert "4050 characters in all" in reply.text
     second = long_note(4_090)
     reply = await rep.send(second)

@@ -20,7 +20,7 @@ from aiogram.types import (
 from bot.i18n import _, ngettext
 from core.cadence import Cooling
 from core.contactdata import display_phone
-from core.contactfields import ENUM_FIELDS, LABEL_GROUP, TEXT_FIELDS, enum_choices
+from core.contactfields import ENUM_FIELDS, LABEL_GROUP, enum_choices
 from core.nextstep import format_local, format_local_day, is_past
 from core.textsplit import excerpt
 from services.cards import CardData, NpsOnCard
@@ -310,13 +310,22 @@ def choose_value(c: Contact, field: str) -> tuple[str, InlineKeyboardMarkup]:
     return text, kb.as_markup()
 
 
+# the card's fields picked from a list that only the edit menu changes once the card is saved
+# (the buttons after /add offer the empty ones once)
+PICKED_FIELDS = ("kind", "influence", "source", "icp_fit")
+# the edit menu's order: who the person is, how to reach them, their place in the method, notes
+EDIT_ORDER = (
+    *("name", "company", "position", "phone", "email", "tg_username"),
+    *("kind", "influence", "source", "segment", "icp_fit", "icp_criterion"),
+    *("source_detail", "notes", "tags"),
+)
+
+
 def edit_menu(c: Contact, *, leads: bool) -> tuple[str, InlineKeyboardMarkup]:
     kb = InlineKeyboard()
-    for name in TEXT_FIELDS:
-        kb.button(
-            text=field_title(name),
-            callback_data=CardCb(action=CardAction.EDIT_FIELD, id=c.id, value=name),
-        )
+    for name in EDIT_ORDER:  # typed, or picked from a list (status and stage are on the card)
+        action = CardAction.ASK if name in PICKED_FIELDS else CardAction.EDIT_FIELD
+        kb.button(text=field_title(name), callback_data=CardCb(action=action, id=c.id, value=name))
     kb.button(text=_("🔀 Merge with…"), callback_data=CardCb(action=CardAction.MERGE, id=c.id))
     if leads:
         kb.button(text=_("👤 Owner"), callback_data=CardCb(action=CardAction.OWNER, id=c.id))
@@ -326,7 +335,9 @@ def edit_menu(c: Contact, *, leads: bool) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def edit_prompt(field: str, current: str | None) -> str:
-    return _("Send the new {field}. Now: {value}\nSend “-” to clear it. /cancel to leave.").format(
+    return _(
+        "{field}: send the new value. Now: {value}\nSend “-” to clear it. /cancel to leave."
+    ).format(
         field=field_title(field),
         value=edit_prompt_value(
             display_phone(current) if field == "phone" and current else current
