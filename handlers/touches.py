@@ -178,7 +178,7 @@ def create_router() -> Router:
                 await after_direction(message, state, ctx, bot, tapped=False)
             return
         data = await state.get_data()
-        if data.get("typed") and data.get("summary"):  # sent in several messages: all kept
+        if data.get("summary"):  # sent in several messages, or below a forwarded one: all kept
             text = data["summary"] + "\n" + text
         if limits.too_long("summary", text):
             await message.answer(summary_too_long(text))

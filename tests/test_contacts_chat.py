@@ -110,6 +110,22 @@ async def test_shared_contact_and_forward(tg) -> None:
         assert t.summary == "Can we talk on Monday?" and t.direction == "in"
 
 
+async def test_a_forwarded_message_and_words_typed_before_the_buttons_are_both_kept(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.share_contact("+7 999 000-11-22", "Pavel", "Orlov", user_id=777)
+    friend = tg.user(777, "Pavel", last_name="Orlov")
+    await rep.forward("Can we talk on Monday?", origin=friend)
+    await rep.click("Log touch")
+    reply = await rep.send("He wants the price list too")  # typed while "What kind?" is asked
+    assert reply.text.startswith("Kept for the touch.")
+    await rep.click("message")
+    reply = await rep.click("inbound")
+    assert "Touch saved" in reply.text
+    async with tg.app.session_factory() as s:
+        t = await s.scalar(select(Touch))
+    assert t.summary == "Can we talk on Monday?\nHe wants the price list too"
+
+
 async def test_status_change_is_recorded_and_timeline_shows_it(tg) -> None:
     *_, rep = await team_with_rep(tg)
     await rep.send("/add Olga, Beta")
