@@ -8,11 +8,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import _
 from bot.routing import FeatureRouter
 from core.roles import ALL_COMMANDS, Role, allowed_commands
 from storage.models import User
 from storage.uow import writing
+from views.team import left_access
 
 
 def create_cancel_router() -> Router:
@@ -47,7 +49,9 @@ def create_fallback_router() -> Router:
     router = FeatureRouter(name="fallback")
 
     @router.message(F.text.startswith("/"))
-    async def unknown_command(message: Message, role: Role | None) -> None:
+    async def unknown_command(
+        message: Message, role: Role | None, user: User | None, settings: Settings
+    ) -> None:
         assert message.text is not None
         name = (
             message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
@@ -55,6 +59,9 @@ def create_fallback_router() -> Router:
             else ""
         )
         if name in ALL_COMMANDS and name not in allowed_commands(role):
+            if left := left_access(user, default_tz=settings.default_timezone):
+                await message.answer(left)
+                return
             await message.answer(
                 _("This command is not available to you. /help shows what you can do.")
             )
@@ -62,9 +69,18 @@ def create_fallback_router() -> Router:
         await message.answer(_("I don't know this command. /help shows what I can do."))
 
     @router.message(F.text)
-    async def free_text(message: Message, state: FSMContext, role: Role | None) -> None:
+    async def free_text(
+        message: Message,
+        state: FSMContext,
+        role: Role | None,
+        user: User | None,
+        settings: Settings,
+    ) -> None:
         if await state.get_state() is not None:
             await message.answer(_("Please use the buttons above, or /cancel to leave."))
+            return
+        if left := left_access(user, default_tz=settings.default_timezone):
+            await message.answer(left)
             return
         if role is None:
             await message.answer(

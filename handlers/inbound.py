@@ -14,6 +14,8 @@ from bot.i18n import _
 from bot.routing import FeatureRouter
 from core.clock import Clock
 from services import followups
+from storage.models import User
+from views.team import left_access
 
 
 def create_router() -> Router:
@@ -21,7 +23,11 @@ def create_router() -> Router:
 
     @router.message(NotStaff(), StateFilter(None), F.text & ~F.text.startswith("/"))
     async def contact_writes(
-        message: Message, session: AsyncSession, clock: Clock, settings: Settings
+        message: Message,
+        session: AsyncSession,
+        clock: Clock,
+        settings: Settings,
+        user: User | None,
     ) -> None:
         assert message.from_user is not None and message.text is not None
         count = await followups.contact_wrote(
@@ -36,6 +42,9 @@ def create_router() -> Router:
         )
         if count:
             await message.answer(_("Thank you! Your message has been passed on."))
+            return
+        if left := left_access(user, default_tz=settings.default_timezone):
+            await message.answer(left)
             return
         await message.answer(
             _("Access is by invitation. Open the invite link you received, or see /help.")

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_user_commands
+from bot.config import Settings
 from bot.i18n import _, user_language
 from bot.routing import FeatureRouter
 from bot.sender import Sender
@@ -19,6 +20,7 @@ from services.access import InviteProblem, accept_invite
 from storage.models import User
 from views.labels import role_name
 from views.rendering import h
+from views.team import left_access
 
 
 def help_text(role: Role | None) -> str:
@@ -145,12 +147,19 @@ def create_router() -> Router:
     async def start(
         message: Message,
         role: Role | None,
+        user: User | None,
+        settings: Settings,
         bot: Bot,
         i18n: I18n,
         state: FSMContext,
         first_visit: bool = False,
     ) -> None:
         await state.clear()
+        if left := left_access(user, default_tz=settings.default_timezone):
+            await message.answer(left)
+            # their menu still lists the team's commands: a stranger's from now on
+            await set_user_commands(bot, i18n, message.chat.id, None, i18n.current_locale)
+            return
         if role is None:
             await message.answer(_("Hello!") + " " + help_text(None))
             return

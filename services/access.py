@@ -109,5 +109,6 @@ async def _accept(
     assert team is not None
     user.role = role.value
     user.team_id = team.id
+    user.left_at = None  # back through a new invite
     inviter = await users_repo.get(session, invite.created_by_id)
     return JoinResult(role=role, team=team, inviter=inviter)

@@ -305,6 +305,7 @@ async def deactivate(
     done = Handover(len(cards), steps, due, int(cases.rowcount or 0))  # type: ignore[attr-defined]
     leaving.role = None
     leaving.team_id = None
+    leaving.left_at = now  # what they write next is answered as from someone who left
     payload = {
         "leaving": leaving.display_name,
         "heir": heir.display_name,

@@ -55,6 +55,8 @@ class User(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # when a manager deactivated them (services.team): told so, not taken for a stranger
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def display_name(self) -> str:
@@ -562,23 +564,6 @@ class RollupLastTouch(Base):
     __table_args__ = (Index("ix_rollup_last_touch_day", "day", "contact_id"),)
 
 
-class ButtonTap(Base):
-    """A button that creates something, once per message (services.taps): the same button
-    tapped twice, or twenty times at once, does its work once."""
-
-    __tablename__ = "button_taps"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(Integer)
-    data: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-    __table_args__ = (
-        UniqueConstraint("chat_id", "message_id", "data", name="uq_button_taps_chat_message_data"),
-    )
-
-
 # the network analysis's result tables (declared on the same Base, so migrations see them)
 from storage.deal_models import Deal  # noqa: E402, F401
 from storage.dialogue_models import KeptDialogue  # noqa: E402, F401
@@ -596,5 +581,6 @@ from storage.rollup_models import (  # noqa: E402, F401
     RollupReply,
     RollupReplyDays,
 )
+from storage.tap_models import ButtonTap  # noqa: E402, F401
 
 declare(Base.metadata)  # PostgreSQL's indexes for the digest (0024)

@@ -259,6 +259,9 @@ HANDOVER = {
         "heir": "📦 Maria handed you Rita's work: 3 contacts, 2 open next steps, 2 pending "
         "reminders and notices, 0 open cases. /contacts and /today show them.",
         "off": "Maria deactivated your access to the team; your contacts are now with Boris.",
+        "left": "Your access to the team was turned off on Mon, 23 Nov 2026: your contacts and "
+        "reminders went to a colleague. If that is a mistake, ask your manager for a new invite "
+        "link.",
     },
     "ru": {
         "confirm": "Отключить Rita? Boris получит 3 контакта, 2 открытых следующих шага, "
@@ -269,6 +272,8 @@ HANDOVER = {
         "heir": "📦 Maria передаёт вам дела Rita: 3 контакта, 2 открытых следующих шага, "
         "2 ожидающих напоминания и уведомления, 0 открытых кейсов. Они в /contacts и /today.",
         "off": "Maria отключает ваш доступ к команде; ваши контакты теперь у Boris.",
+        "left": "Ваш доступ к команде отключён пн, 23 нояб. 2026: ваши контакты и напоминания "
+        "переданы коллеге. Если это ошибка, попросите у руководителя новую ссылку-приглашение.",
     },
 }
 
@@ -307,7 +312,13 @@ async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock
         pending = list(await s.scalars(select(DueWork).where(DueWork.status == "pending")))
     assert owners == {b.id} and rita.role is None and rita.team_id is None
     assert {w.chat_id for w in pending if w.contact_id} == {boris.id}
-    assert "Anna" not in (await rep.send("/find Anna")).text  # Rita has no access any more
+    # Rita has no access any more, and is told why (she was answered as a stranger)
+    assert (await rep.send("/find Anna")).text == t["left"]
+    assert (await rep.send("Anna Smirnova")).text == t["left"]
+    start = len(emu.requests)
+    assert (await rep.send("/start")).text == t["left"]
+    [menu] = [r for r in emu.requests[start:] if r.method == "setMyCommands"]
+    assert "add" not in {c["command"] for c in menu.params["commands"]}  # a stranger's menu
     reply = await boris.send("/find Anna")
     assert "Anna Smirnova" in reply.text
     start = len(emu.requests)
@@ -315,6 +326,13 @@ async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock
     await tg.app.clockwork.tick()
     assert len(sent_to(emu, boris.id, "send the offer", start)) == 1  # the reminder: to Boris
     assert sent_to(emu, rep.id, "send the offer", start) == []
+    # invited again, she is a rep like any other
+    invite = await manager.send("/invite")
+    await rep.send(f"/start {token_of(invite.text)}")
+    assert (await rep.send("/find Anna")).text != t["left"]
+    async with tg.app.session_factory() as s:
+        rita = await s.scalar(select(User).where(User.tg_id == rep.id))
+    assert (rita.role, rita.left_at) == ("rep", None)
 
 
 DIGEST = {

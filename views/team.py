@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import _, ngettext
-from core.nextstep import format_local
+from bot.i18n import _, current_language, ngettext
+from core.nextstep import format_local, format_local_day
 from core.nps import format_nps
 from core.roles import Role
 from views.keyboards import InlineKeyboard
@@ -21,6 +21,7 @@ from views.rendering import h
 
 if TYPE_CHECKING:
     from services.team import Handover, MemberLine, TeamView
+    from storage.models import User
 
 
 class TeamCb(CallbackData, prefix="tm"):
@@ -230,3 +231,15 @@ def no_team() -> str:
 
 def not_found() -> str:
     return _("This button is no longer valid.")
+
+
+def left_access(user: User | None, *, default_tz: str) -> str | None:
+    """To someone a manager deactivated, whatever they send: why the bot no longer works for
+    them (they were taken for a stranger: "Access is by invitation"). None for anyone else."""
+    if user is None or user.role is not None or user.left_at is None:
+        return None
+    day = format_local_day(user.left_at, user.timezone or default_tz, current_language())
+    return _(
+        "Your access to the team was turned off on {day}: your contacts and reminders went to a "
+        "colleague. If that is a mistake, ask your manager for a new invite link."
+    ).format(day=day)
