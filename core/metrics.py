@@ -148,6 +148,7 @@ PERIODS = ("7d", "30d", "90d", "month")
 MAX_PERIOD_DAYS = 365
 _USERNAME = re.compile(r"^@[A-Za-z0-9_]{3,32}$")
 _DAYS = re.compile(r"^([0-9]{1,3})[dд]$")
+_ANY_DAYS = re.compile(r"^([0-9]+)[dд]$")
 
 
 def read_period(token: str) -> str | None:
@@ -160,6 +161,16 @@ def read_period(token: str) -> str | None:
     if found is None or not 1 <= int(found.group(1)) <= MAX_PERIOD_DAYS:
         return None
     return f"{int(found.group(1))}d"
+
+
+def days_out_of_range(args: str | None) -> str | None:
+    """The period of /stats's arguments written as days but outside 1–365 ("400d", "0д"), as
+    typed; None when there is none."""
+    for token in (args or "").split():
+        found = _ANY_DAYS.match(token.lower())
+        if found and not 1 <= int(found.group(1)) <= MAX_PERIOD_DAYS:
+            return token
+    return None
 
 
 @dataclass(frozen=True)

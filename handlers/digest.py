@@ -121,6 +121,13 @@ def create_router() -> Router:
         session, user, role, clock, settings = _parts(ctx)
         await state.clear()
         request = m.parse_stats_args(command.args)
+        if request is None and (days := m.days_out_of_range(command.args)) is not None:
+            await message.answer(
+                _("/stats covers 1 to 365 days: “{days}” is outside that. E.g. /stats 90d.").format(
+                    days=h(days[:20])
+                )
+            )
+            return
         if request is None:
             await message.answer(
                 _(

@@ -221,7 +221,11 @@ async def test_stats_figures_chart_and_usage(tg, emu, clock) -> None:
     assert "Rita, the last 15 days" in reply.text
     reply = await manager.send("/stats 1d")
     assert "team Maria, the last 1 day" in reply.text
-    reply = await manager.send("/stats 400d")
+    reply = await manager.send("/stats 400d")  # said as such, not the whole usage again
+    assert reply.text == "/stats covers 1 to 365 days: “400d” is outside that. E.g. /stats 90d."
+    reply = await manager.send("/stats 0д @nobody_here")
+    assert reply.text.startswith("/stats covers 1 to 365 days: “0д”")
+    reply = await manager.send("/stats lately")
     assert "Usage: /stats [7d|30d|90d|month] [@username]" in reply.text
     assert "/stats 14d — any number of days from 1 to 365" in reply.text
     reply = await manager.send("/stats @nobody_here")
