@@ -193,12 +193,13 @@ def create_router() -> Router:
         found = media_views.incoming(message)
         assert found is not None
         data = await state.get_data()
-        update: dict[str, object] = {"media": [*data.get("media", []), found.as_dict()]}
-        if message.caption:  # (a caption is far shorter than a summary may be)
-            update.update(summary=message.caption, typed=True)
-        else:  # the file is the touch's content (with the text given before, if any)
-            update.update(typed=True)
-        await state.update_data(update)
+        summary = "\n".join(t for t in (data.get("summary"), message.caption) if t)
+        if limits.too_long("summary", summary):
+            await message.answer(summary_too_long(summary))
+            return
+        media = [*data.get("media", []), found.as_dict()]
+        # the file is the touch's content, with the words given before and its caption
+        await state.update_data(media=media, summary=summary, typed=True)
         await answer_kept(message, state, asked_kind=await state.get_state() == LogForm.type.state)
 
     async def answer_kept(message: Message, state: FSMContext, *, asked_kind: bool) -> None:

@@ -208,3 +208,20 @@ async def test_a_summary_too_long_before_the_buttons_is_refused_and_the_kind_sti
     await rep.click("outbound")
     [touch] = await touches(tg)
     assert touch.summary == "x" * 3000
+
+
+async def test_words_then_a_captioned_photo_before_the_buttons_keep_both(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/log Anna")
+    await rep.send("Met at the fair")
+    reply = await rep.send_photo(caption="her business card")  # the caption joins the words
+    assert reply.text.startswith("Kept for the touch.")
+    await rep.click("event")
+    await rep.click("inbound")
+    [touch] = await touches(tg)
+    async with tg.app.session_factory() as s:
+        kinds = list(
+            await s.scalars(select(TouchMedia.kind).where(TouchMedia.touch_id == touch.id))
+        )
+    assert (touch.summary, kinds) == ("Met at the fair\nher business card", ["photo"])
