@@ -166,13 +166,20 @@ def parse_money(text: str, *, lang: str, default_currency: str) -> tuple[Money, 
 
 
 def format_money(amount: Decimal, currency: str, lang: str) -> str:
-    """ "12 000 ₽" (ru), "RUB12,000" (en), "€1,500.50": whole amounts without the decimals."""
+    """ "12 000 ₽" (ru), "RUB 12,000" (en), "€1,500.50": whole amounts without the decimals."""
     locale = Locale.parse(lang or "en")
     if amount == amount.to_integral_value():
         pattern = locale.currency_formats["standard"].pattern.split(";")[0]
         pattern = re.sub(r"\.0+", "", pattern)
-        return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
-    return format_currency(amount, currency, locale=locale)
+        shown = format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
+    else:
+        shown = format_currency(amount, currency, locale=locale)
+    # CLDR's currency spacing, which Babel leaves out: a code of letters is set apart from the
+    # digits ("RUB12,000" read as one word), a symbol is not ("€1,500")
+    return _LETTERS_THEN_DIGIT.sub("\\1\u00a0\\2", shown)
+
+
+_LETTERS_THEN_DIGIT = re.compile(r"^([A-Za-z]{2,})(\d)")
 
 
 def format_minor(minor: int, currency: str, lang: str) -> str:

@@ -132,7 +132,7 @@ async def test_a_lost_deal_leaves_the_contact_as_it_is(tg) -> None:
     *_, rep = await team_with_rep(tg)
     await rep.send("/add Boris, Beta")
     await add_deal(rep, "Boris", "5000 RUB pilot")
-    await rep.click("RUB5,000")
+    await rep.click("RUB\u00a05,000")
     reply = await rep.click("Lost")
     assert "Marked as lost." in reply.text and "closed lost" in reply.text
     assert (await card_of(tg, "Boris")).status == "lead"
@@ -166,7 +166,7 @@ async def test_deal_buttons_are_checked_against_the_scope(tg) -> None:
         (
             "en",
             [
-                "Pipeline: €1,500 · RUB12,000 (2 open deals)",
+                "Pipeline: €1,500 · RUB\u00a012,000 (2 open deals)",
                 "Won: $700 (1 deal) in the period",
                 "Conversion to a deal of 4 new contacts: 75% (3/4)",
             ],
@@ -225,7 +225,7 @@ async def test_the_manager_sees_open_deals_past_their_expected_close(
     await add_deal(rep, "Anna", "1000 RUB", "tomorrow")
     await add_deal(rep, "Boris", "2000 RUB", "in 2 days")
     await add_deal(rep, "Vera", "3000 RUB", "tomorrow")
-    await rep.click("RUB3,000")
+    await rep.click("RUB\u00a03,000")
     await rep.click("Won")
     await add_deal(rep, "Gleb", "4000 RUB", "-")
     await add_deal(rep, "Dina", "5000 RUB", "in 2 weeks")
@@ -272,7 +272,7 @@ async def test_export_history_lists_the_deals(tg, emu) -> None:
             "en",
             "💼 New deal: €1,500 — audit",
             "🏆 Deal won: €1,500 — audit",
-            "✖️ Deal lost: RUB5,000 — pilot",
+            "✖️ Deal lost: RUB\u00a05,000 — pilot",
             "stage: identification → commercial",
             "Timeline",
             "Older »",

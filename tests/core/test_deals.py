@@ -58,6 +58,8 @@ def test_parse_money_refuses(text) -> None:
         (150050, "EUR", "en", "€1,500.50"),
         (70000, "USD", "ru", f"700{NB}$"),
         (1000, "JPY", "en", "¥1,000"),
+        (1200000, "RUB", "en", f"RUB{NB}12,000"),  # a code is set apart: it read "RUB12,000"
+        (1200050, "CHF", "en", f"CHF{NB}12,000.50"),
     ],
 )
 def test_format_by_locale(minor, currency, lang, shown) -> None:
