@@ -42,7 +42,7 @@ def create_router() -> Router:
             await query.answer(_("Case not found."), show_alert=True)
             return
         await query.answer()
-        card = await nps_cards.case_card(ctx.session, case_row)
+        card = await nps_cards.case_card(ctx.session, case_row, later=True)
         text, markup = view.case_message(card, ctx.now(), ctx.viewer.tz, ctx.viewer.lang)
         await query.message.answer(text, reply_markup=markup)
 

@@ -367,7 +367,7 @@ def create_staff_router() -> Router:
             admin_ids=ctx.settings.admin_ids,
         )
         await query.answer(_("Saved."))
-        card = await nps_cards.case_card(session, case_row)
+        card = await nps_cards.case_card(session, case_row, later=True)
         await edit_text(query.message, case_text(card), reply_markup=case_keyboard(card))
 
     @router.callback_query(CaseCb.filter())
@@ -394,7 +394,7 @@ def create_staff_router() -> Router:
             admin_ids=ctx.settings.admin_ids,
             note=message.text,
         )
-        card = await nps_cards.case_card(session, case_row)
+        card = await nps_cards.case_card(session, case_row, later=True)
         await message.answer(_("✅ Case resolved. The rep is informed.") + "\n\n" + case_text(card))
 
     @router.message(Command("nps"), leads())

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Contact, NpsCase, Survey, User
+from core.enums import Direction, TouchType
+from storage.models import Contact, NpsCase, Survey, Touch, User
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class CaseCard:
     opened_at: datetime | None = None
     deadline_at: datetime | None = None
     company: str | None = None
+    later: tuple[str, ...] = ()  # what the client wrote to the bot since, oldest first
 
     @property
     def resolved(self) -> bool:
@@ -56,7 +58,9 @@ class SurveyCard:
     language: str | None = None  # the client's, when the card or their Telegram tells it
 
 
-async def case_card(session: AsyncSession, case_row: NpsCase) -> CaseCard:
+async def case_card(session: AsyncSession, case_row: NpsCase, *, later: bool = False) -> CaseCard:
+    """The case as its messages show it; with ``later``, the client's messages to the bot since
+    it was opened too (the latest :data:`LATER_SHOWN`), for the case opened on its own."""
     survey = await session.get(Survey, case_row.survey_id)
     contact = await session.get(Contact, case_row.contact_id)
     rep = await session.get(User, case_row.rep_id)
@@ -75,7 +79,28 @@ async def case_card(session: AsyncSession, case_row: NpsCase) -> CaseCard:
         opened_at=case_row.opened_at,
         deadline_at=case_row.deadline_at,
         company=contact.company if contact else None,
+        later=await _written_since(session, case_row) if later else (),
     )
+
+
+LATER_SHOWN = 3
+
+
+async def _written_since(session: AsyncSession, case_row: NpsCase) -> tuple[str, ...]:
+    """The client's messages to the bot since the case was opened (inbound touches: what
+    services.followups.contact_wrote logs), the latest few, oldest first."""
+    rows = await session.scalars(
+        select(Touch.summary)
+        .where(
+            Touch.contact_id == case_row.contact_id,
+            Touch.direction == Direction.IN.value,
+            Touch.type == TouchType.MESSAGE.value,
+            Touch.occurred_at >= case_row.opened_at,
+        )
+        .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+        .limit(LATER_SHOWN)
+    )
+    return tuple(reversed([text for text in rows if text]))
 
 
 async def case_card_by_id(session: AsyncSession, case_id: int | None) -> CaseCard | None:

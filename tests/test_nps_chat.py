@@ -168,6 +168,13 @@ async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
     )
     assert buttons_of(more)[:2] == ["📝 Log reply", "Open card"]
     assert len(sent_to(emu, rep.id, "wrote to me:\n“And the invoice was wrong”")) == 1
+    # the case opened from /cases shows it under what went wrong
+    await manager.send("/cases")
+    reply = await manager.click("Dan Client")
+    assert (
+        "What went wrong: “Nobody called me back”\n"
+        "Then the client wrote:\n• “And the invoice was wrong”\n"
+    ) in reply.text
     case_message = next(m for m in manager.bot_messages if "Nobody called me back" in m["text"])
     reply = await manager.click("Take it", case_message)
     assert "📞 Client contacted" in reply.buttons

@@ -19,7 +19,7 @@ from core.nps import Category, category, format_nps
 from views.callbacks import CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
 from views.rendered import Rendered
-from views.rendering import h
+from views.rendering import h, quoted
 
 if TYPE_CHECKING:
     from services.cards import NpsOnCard
@@ -140,6 +140,9 @@ def case_text(card: CaseCard) -> str:
     ]
     if card.comment:
         lines.append(_("What went wrong: “{text}”").format(text=h(card.comment[:1500])))
+    if card.later:
+        lines.append(_("Then the client wrote:"))
+        lines += ["• " + quoted(text[:300]) for text in card.later]
     lines.append(case_status(card))
     return "\n".join(lines)
 
