@@ -199,6 +199,26 @@ async def test_the_rep_replies_to_a_client_from_the_bot(
         assert last.summary.startswith("⚠️") and "Are you there?" in last.summary
 
 
+async def test_the_card_of_someone_the_bot_can_write_to_has_reply(tg) -> None:
+    """/today's "waiting for your reply" opens the card: the reply goes from there too (only
+    the notice of their message had ↩️ Reply)."""
+    *_, rep = await team_with_rep(tg)
+    client = tg.user(9004, "Dan")
+    await client.send("/start")
+    await rep.share_contact("+79995550011", "Dan", "Client", user_id=client.id)
+    await rep.send("/add Anna Smirnova, Acme")  # no Telegram: nothing to reply through
+    assert "↩️ Reply" not in (await rep.send("/find Anna")).buttons
+    await client.send("Is the offer still valid?")
+    reply = await rep.send("/today")
+    reply = await rep.click("Dan Client")
+    assert reply.buttons[-1] == "↩️ Reply"
+    await rep.click("↩️ Reply")
+    await rep.send("Yes, until Friday")
+    assert client.last["text"].endswith("Yes, until Friday")
+    await rep.click("Archive", reply.last)
+    assert "↩️ Reply" not in (await rep.send("/find -a Dan")).buttons  # archived: no reply
+
+
 async def test_forgetting_a_card_erases_its_kept_files(tg) -> None:
     _admin, manager, rep = await team_with_rep(tg)
     await rep.send_photo(caption="/add Boris Petrov, Beta")

@@ -30,6 +30,7 @@ from views.deals import DealAction, DealCb
 from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
 from views.nps import answer_on_card
+from views.relay import RelayCb
 from views.rendering import answer_long, edit_text, h
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
@@ -223,6 +224,10 @@ def card_keyboard(
 
 def card_extra_buttons(c: Contact, *, can_forget: bool) -> list[tuple[str, CallbackData]]:
     buttons: list[tuple[str, CallbackData]] = [(_("💼 Deals"), DealCb(a=DealAction.LIST, id=c.id))]
+    if c.tg_user_id and c.archived_at is None and c.forgotten_at is None:
+        # a person the bot can write to: the reply goes from the card, as from their message's
+        # notice ("waiting for your reply" in /today opens the card)
+        buttons.append((_("↩️ Reply"), RelayCb(id=c.id)))
     if notes_are_long(c.notes):
         buttons.append((_("📄 Full notes"), CardCb(action=CardAction.NOTES, id=c.id)))
     if can_forget and c.forgotten_at is None:
