@@ -45,6 +45,7 @@ from views.touches import (
     reasons_keyboard,
     start_next_step,
     start_touch_log,
+    step_kept,
     step_line,
     summary_question,
     summary_too_long,
@@ -270,7 +271,13 @@ def create_router() -> Router:
             await delivered_views.tell(
                 target, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
             )
-        await start_next_step(target, state, contact, prefix=_("✅ Touch saved.") + "\n\n")
+        planned = None  # a step still ahead may stay as it is (an overdue one is to be moved)
+        if contact.next_step and contact.next_step_due and contact.next_step_due > now:
+            when = format_local(contact.next_step_due, ctx.viewer.tz, ctx.viewer.lang)
+            planned = f"{h(contact.next_step)}, {when}"
+        await start_next_step(
+            target, state, contact, prefix=_("✅ Touch saved.") + "\n\n", planned=planned
+        )
         await state.update_data(touch_for=[contact.id, touch.id], media=[])  # a file now: on it
 
     @router.message(StateFilter(LogForm.summary), F.voice | F.photo | F.document)
@@ -325,9 +332,24 @@ def create_router() -> Router:
         await message.answer(when_question(), reply_markup=when_keyboard())
 
     @router.callback_query(StateFilter(NextForm.what), PickCb.filter(F.f == "nx"))
-    async def next_none(query: CallbackQuery, state: FSMContext) -> None:
+    async def next_none(
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
+    ) -> None:
         await query.answer()
         if not isinstance(query.message, Message):
+            return
+        if callback_data.v == "keep":
+            # nothing is written: the card's step and its reminder are as they were (shown as
+            # the card has them now: a teammate may have moved the step meanwhile)
+            contact = await load(state, ctx)
+            await state.clear()
+            if contact is None:
+                await edit_text(query.message, _("Contact not found."))
+            elif contact.next_step and contact.next_step_due:
+                when = format_local(contact.next_step_due, ctx.viewer.tz, ctx.viewer.lang)
+                await edit_text(query.message, step_kept(f"{h(contact.next_step)}, {when}"))
+            else:
+                await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
             return
         await state.set_state(NextForm.reason)
         await edit_text(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.emulator.runner import EmulatedBot
 from services import contacts as svc
 from services import duework, followups
-from storage.models import Contact, DueWork, User
+from storage.models import Contact, DueWork, Touch, User
 from storage.repo import users as users_repo
 from storage.uow import write_session
 from tests.conftest import fast_limiter
@@ -142,6 +142,38 @@ async def test_a_touch_alone_leaves_the_open_step_and_its_reminder(tg, emu, cloc
     clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1  # the card shows the step: it is reminded of
+
+
+async def test_after_a_touch_the_planned_step_is_shown_and_kept_with_one_tap(
+    tg, emu, clock
+) -> None:
+    """After a touch, "What is the next step?" offered only "No next step": a rep whose step
+    was planned had to type it again, or leave with /cancel without knowing it stays."""
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Clara, Gamma", "tomorrow 10:00")
+    await rep.send("/log Clara")
+    await rep.click("call")
+    await rep.click("outbound")
+    reply = await rep.send("called earlier")
+    assert reply.text.endswith("\nPlanned now: call back, Tue, 24 Nov 2026, 10:00")
+    assert reply.buttons == ["📌 Keep it", "No next step"]
+    reply = await rep.click("Keep it")
+    assert reply.text == "📌 The next step stays: call back, Tue, 24 Nov 2026, 10:00."
+    assert reply.buttons == []
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+        touches = await s.scalar(select(func.count()).select_from(Touch))
+    assert (card.next_step, touches) == ("call back", 1)
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    assert len(reminders_to(emu, rep.id)) == 1  # and its reminder comes
+    # an overdue step is not offered to keep: it is to be moved
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    await rep.send("/log Clara")
+    await rep.click("call")
+    await rep.click("outbound")
+    reply = await rep.send("no answer")
+    assert "Planned now" not in reply.text and reply.buttons == ["No next step"]
 
 
 async def test_reminder_due_while_down_arrives_after_restart_marked_late(

@@ -60,12 +60,18 @@ def summary_question(*, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
     return _("A short summary of the touch? (or Skip)"), kb.as_markup()
 
 
-def what_keyboard() -> InlineKeyboardMarkup:
-    return (
-        InlineKeyboard()
-        .button(text=_("No next step"), callback_data=PickCb(f="nx", v="none"))
-        .as_markup()
-    )
+def what_keyboard(*, keep: bool = False) -> InlineKeyboardMarkup:
+    """Under "What is the next step?" (``keep``: the card has one planned, which may stay)."""
+    kb = InlineKeyboard()
+    if keep:
+        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v="keep"))
+    kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v="none"))
+    return kb.as_markup()
+
+
+def step_kept(planned: str) -> str:
+    """The planned step stays as it was, with its reminder."""
+    return _("📌 The next step stays: {planned}.").format(planned=planned)
 
 
 def when_keyboard() -> InlineKeyboardMarkup:
@@ -132,18 +138,24 @@ async def start_touch_log(
 
 
 async def start_next_step(
-    target: Message, state: FSMContext, contact: Contact, prefix: str = ""
+    target: Message,
+    state: FSMContext,
+    contact: Contact,
+    prefix: str = "",
+    *,
+    planned: str | None = None,
 ) -> None:
-    """Ask for a card's next step (``prefix``: what was just done, on the line before)."""
+    """Ask for a card's next step (``prefix``: what was just done, on the line before;
+    ``planned``: the step the card has, shown, with 📌 Keep it — after a touch, a rep who
+    planned the step before need not type it again)."""
     await state.set_state(NextForm.what)
     await state.update_data(cid=contact.id)
-    await target.answer(
-        prefix
-        + _("What is the next step with <b>{name}</b>? (e.g. “send the proposal”)").format(
-            name=h(contact.name)
-        ),
-        reply_markup=what_keyboard(),
+    question = _("What is the next step with <b>{name}</b>? (e.g. “send the proposal”)").format(
+        name=h(contact.name)
     )
+    if planned:
+        question += "\n" + _("Planned now: {planned}").format(planned=planned)
+    await target.answer(prefix + question, reply_markup=what_keyboard(keep=bool(planned)))
 
 
 def pick_for_log(found: list[Contact], *, note: bool = False) -> InlineKeyboardMarkup:
