@@ -335,13 +335,17 @@ def create_router() -> Router:
     async def next_none(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
-        await query.answer()
         if not isinstance(query.message, Message):
+            await query.answer()
             return
-        if callback_data.v == "keep":
+        if callback_data.v.startswith("keep"):
             # nothing is written: the card's step and its reminder are as they were (shown as
             # the card has them now: a teammate may have moved the step meanwhile)
             contact = await load(state, ctx)
+            if contact is not None and callback_data.v != f"keep{contact.id}":
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+                return  # under an older question, for another card: this one is still asked
+            await query.answer()
             await state.clear()
             if contact is None:
                 await edit_text(query.message, _("Contact not found."))
@@ -351,6 +355,7 @@ def create_router() -> Router:
             else:
                 await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
             return
+        await query.answer()
         await state.set_state(NextForm.reason)
         await edit_text(
             query.message,

@@ -157,13 +157,28 @@ async def test_after_a_touch_the_planned_step_is_shown_and_kept_with_one_tap(
     reply = await rep.send("called earlier")
     assert reply.text.endswith("\nPlanned now: call back, Tue, 24 Nov 2026, 10:00")
     assert reply.buttons == ["📌 Keep it", "No next step"]
+    question = reply.last
+    # a Keep left under this question does nothing for another card's later question
+    await plan_step(rep, "Dora, Delta", "friday 10:00")
+    await rep.send("/log Dora")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("called")
+    stale = await rep.click("Keep it", question)
+    assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
+    reply = await rep.click("Keep it")  # Dora's own
+    assert reply.text == "📌 The next step stays: call back, Fri, 27 Nov 2026, 10:00."
+    assert reply.buttons == []
+    await rep.send("/log Clara")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("called earlier")
     reply = await rep.click("Keep it")
     assert reply.text == "📌 The next step stays: call back, Tue, 24 Nov 2026, 10:00."
-    assert reply.buttons == []
     async with tg.app.session_factory() as s:
-        card = await s.scalar(select(Contact))
-        touches = await s.scalar(select(func.count()).select_from(Touch))
-    assert (card.next_step, touches) == ("call back", 1)
+        card = await s.scalar(select(Contact).where(Contact.name == "Clara"))
+        touches = await s.scalar(select(func.count()).where(Touch.contact_id == card.id))
+    assert (card.next_step, touches) == ("call back", 2)
     clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1  # and its reminder comes

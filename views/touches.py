@@ -60,11 +60,12 @@ def summary_question(*, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
     return _("A short summary of the touch? (or Skip)"), kb.as_markup()
 
 
-def what_keyboard(*, keep: bool = False) -> InlineKeyboardMarkup:
-    """Under "What is the next step?" (``keep``: the card has one planned, which may stay)."""
+def what_keyboard(*, keep: int | None = None) -> InlineKeyboardMarkup:
+    """Under "What is the next step?" (``keep``: the card, whose planned step may stay — named,
+    so a Keep tapped under an older question for another card does nothing)."""
     kb = InlineKeyboard()
-    if keep:
-        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v="keep"))
+    if keep is not None:
+        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v=f"keep{keep}"))
     kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v="none"))
     return kb.as_markup()
 
@@ -155,7 +156,9 @@ async def start_next_step(
     )
     if planned:
         question += "\n" + _("Planned now: {planned}").format(planned=planned)
-    await target.answer(prefix + question, reply_markup=what_keyboard(keep=bool(planned)))
+    await target.answer(
+        prefix + question, reply_markup=what_keyboard(keep=contact.id if planned else None)
+    )
 
 
 def pick_for_log(found: list[Contact], *, note: bool = False) -> InlineKeyboardMarkup:
