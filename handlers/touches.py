@@ -319,7 +319,8 @@ def create_router() -> Router:
             # only a date ("on friday"): kept, and the step asked for
             await state.update_data(when_text=text)
             await message.answer(
-                what_on_question(format_local(due, tz, lang)), reply_markup=what_keyboard()
+                what_on_question(format_local(due, tz, lang)),
+                reply_markup=what_keyboard(int((await state.get_data())["cid"])),
             )
             return
         what = (split.what if split else text)[:512]
@@ -338,13 +339,15 @@ def create_router() -> Router:
         if not isinstance(query.message, Message):
             await query.answer()
             return
-        if callback_data.v.startswith("keep"):
+        action, card = callback_data.v[:4], callback_data.v[4:]
+        if card != str((await state.get_data()).get("cid")):
+            # under an older question, for another card: the one asked about now is untouched
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        if action == "keep":
             # nothing is written: the card's step and its reminder are as they were (shown as
             # the card has them now: a teammate may have moved the step meanwhile)
             contact = await load(state, ctx)
-            if contact is not None and callback_data.v != f"keep{contact.id}":
-                await query.answer(_("This button is no longer valid."), show_alert=True)
-                return  # under an older question, for another card: this one is still asked
             await query.answer()
             await state.clear()
             if contact is None:
@@ -420,7 +423,7 @@ def create_router() -> Router:
             await state.set_state(NextForm.what)
             await message.answer(
                 date_not_reason(text, format_local(when.due, tz, lang)),
-                reply_markup=what_keyboard(),
+                reply_markup=what_keyboard(int((await state.get_data())["cid"])),
             )
             return
         await save_no_step(message, text[:256], "other", state, ctx=ctx)

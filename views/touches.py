@@ -60,13 +60,14 @@ def summary_question(*, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
     return _("A short summary of the touch? (or Skip)"), kb.as_markup()
 
 
-def what_keyboard(*, keep: int | None = None) -> InlineKeyboardMarkup:
-    """Under "What is the next step?" (``keep``: the card, whose planned step may stay — named,
-    so a Keep tapped under an older question for another card does nothing)."""
+def what_keyboard(card_id: int, *, keep: bool = False) -> InlineKeyboardMarkup:
+    """Under "What is the next step?" for a card (``keep``: its planned step may stay). The
+    buttons name the card, so one tapped under an older question, for another card, does
+    nothing to the card asked about now."""
     kb = InlineKeyboard()
-    if keep is not None:
-        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v=f"keep{keep}"))
-    kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v="none"))
+    if keep:
+        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v=f"keep{card_id}"))
+    kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v=f"none{card_id}"))
     return kb.as_markup()
 
 
@@ -157,7 +158,7 @@ async def start_next_step(
     if planned:
         question += "\n" + _("Planned now: {planned}").format(planned=planned)
     await target.answer(
-        prefix + question, reply_markup=what_keyboard(keep=contact.id if planned else None)
+        prefix + question, reply_markup=what_keyboard(contact.id, keep=bool(planned))
     )
 
 
