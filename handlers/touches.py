@@ -40,6 +40,7 @@ from views.touches import (
     direction_question,
     kept_ahead,
     note_expired,
+    of_card,
     pick_for_log,
     reason_label,
     reasons_keyboard,
@@ -68,6 +69,21 @@ def create_router() -> Router:
         if not cid:
             return None
         return await svc.get(ctx.session, ctx.viewer.scope, int(cid))
+
+    async def tapped_value(
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext
+    ) -> str | None:
+        """A next-step button's value when it names the card asked about now; else None, and
+        the tap is told it is out of date (it was under an older question, for another card)."""
+        value, card = of_card(callback_data.v)
+        if card != str((await state.get_data()).get("cid")):
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return None
+        await query.answer()
+        return value
+
+    async def card_id(state: FSMContext) -> int:
+        return int((await state.get_data()).get("cid") or 0)
 
     @router.message(Command("log"))
     async def log_cmd(
@@ -320,7 +336,7 @@ def create_router() -> Router:
             await state.update_data(when_text=text)
             await message.answer(
                 what_on_question(format_local(due, tz, lang)),
-                reply_markup=what_keyboard(int((await state.get_data())["cid"])),
+                reply_markup=what_keyboard(await card_id(state)),
             )
             return
         what = (split.what if split else text)[:512]
@@ -330,25 +346,19 @@ def create_router() -> Router:
             await propose(message, when_text, state, ctx=ctx, what=what)
             return
         await state.set_state(NextForm.when)
-        await message.answer(when_question(), reply_markup=when_keyboard())
+        await message.answer(when_question(), reply_markup=when_keyboard(await card_id(state)))
 
     @router.callback_query(StateFilter(NextForm.what), PickCb.filter(F.f == "nx"))
     async def next_none(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
-        if not isinstance(query.message, Message):
-            await query.answer()
-            return
-        action, card = callback_data.v[:4], callback_data.v[4:]
-        if card != str((await state.get_data()).get("cid")):
-            # under an older question, for another card: the one asked about now is untouched
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+        action = await tapped_value(query, callback_data, state)
+        if action is None or not isinstance(query.message, Message):
             return
         if action == "keep":
             # nothing is written: the card's step and its reminder are as they were (shown as
             # the card has them now: a teammate may have moved the step meanwhile)
             contact = await load(state, ctx)
-            await query.answer()
             await state.clear()
             if contact is None:
                 await edit_text(query.message, _("Contact not found."))
@@ -358,12 +368,11 @@ def create_router() -> Router:
             else:
                 await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
             return
-        await query.answer()
         await state.set_state(NextForm.reason)
         await edit_text(
             query.message,
             _("A next step can be skipped only with a reason:"),
-            reply_markup=reasons_keyboard(),
+            reply_markup=reasons_keyboard(await card_id(state)),
         )
 
     async def save_no_step(
@@ -401,15 +410,13 @@ def create_router() -> Router:
     async def next_reason(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
-        await query.answer()
-        if callback_data.v not in NO_STEP_REASONS or not isinstance(query.message, Message):
+        code = await tapped_value(query, callback_data, state)
+        if code not in NO_STEP_REASONS or not isinstance(query.message, Message):
             return
-        if callback_data.v == "other":
+        if code == "other":
             await edit_text(query.message, _("Type the reason:"))
             return
-        await save_no_step(
-            query.message, reason_label(callback_data.v), callback_data.v, state, ctx=ctx
-        )
+        await save_no_step(query.message, reason_label(code), code, state, ctx=ctx)
 
     @router.message(StateFilter(NextForm.reason), F.text & ~F.text.startswith("/"))
     async def next_reason_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
@@ -423,7 +430,7 @@ def create_router() -> Router:
             await state.set_state(NextForm.what)
             await message.answer(
                 date_not_reason(text, format_local(when.due, tz, lang)),
-                reply_markup=what_keyboard(int((await state.get_data())["cid"])),
+                reply_markup=what_keyboard(await card_id(state)),
             )
             return
         await save_no_step(message, text[:256], "other", state, ctx=ctx)
@@ -457,7 +464,7 @@ def create_router() -> Router:
                     "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."
                 ).format(text=h(text[:100]))
             await state.set_state(NextForm.when)  # the quick buttons work again
-            await target.answer(refusal, reply_markup=when_keyboard())
+            await target.answer(refusal, reply_markup=when_keyboard(await card_id(state)))
             return
         due = when.due
         await state.update_data(due=due.isoformat())
@@ -488,7 +495,7 @@ def create_router() -> Router:
                 )
         if what:
             question = step_line(what) + "\n" + question
-        await target.answer(question, reply_markup=confirm_keyboard())
+        await target.answer(question, reply_markup=confirm_keyboard(await card_id(state)))
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))
     async def next_when_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
@@ -498,20 +505,22 @@ def create_router() -> Router:
     async def next_when_button(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
-        await query.answer()
-        if isinstance(query.message, Message):
-            await propose(query.message, QUICK_WHEN.get(callback_data.v, ""), state, ctx=ctx)
+        code = await tapped_value(query, callback_data, state)
+        if code is not None and isinstance(query.message, Message):
+            await propose(query.message, QUICK_WHEN.get(code, ""), state, ctx=ctx)
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
-        await query.answer()
-        if not isinstance(query.message, Message):
+        choice = await tapped_value(query, callback_data, state)
+        if choice is None or not isinstance(query.message, Message):
             return
-        if callback_data.v == "change":
+        if choice == "change":
             await state.set_state(NextForm.when)
-            await edit_text(query.message, _("When, then?"), reply_markup=when_keyboard())
+            await edit_text(
+                query.message, _("When, then?"), reply_markup=when_keyboard(await card_id(state))
+            )
             return
         data = await state.get_data()
         contact = await load(state, ctx)

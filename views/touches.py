@@ -60,14 +60,24 @@ def summary_question(*, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
     return _("A short summary of the touch? (or Skip)"), kb.as_markup()
 
 
+# The next step's buttons name their card ("ok@12"), so one tapped under an older question,
+# for another card, does nothing to the card asked about now (handlers check it).
+def for_card(value: str, card_id: int) -> str:
+    return f"{value}@{card_id}"
+
+
+def of_card(packed: str) -> tuple[str, str]:
+    """(the value, the card's id as written) of a next-step button's value."""
+    value, _sep, card = packed.rpartition("@")
+    return value, card
+
+
 def what_keyboard(card_id: int, *, keep: bool = False) -> InlineKeyboardMarkup:
-    """Under "What is the next step?" for a card (``keep``: its planned step may stay). The
-    buttons name the card, so one tapped under an older question, for another card, does
-    nothing to the card asked about now."""
+    """Under "What is the next step?" for a card (``keep``: its planned step may stay)."""
     kb = InlineKeyboard()
     if keep:
-        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v=f"keep{card_id}"))
-    kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v=f"none{card_id}"))
+        kb.button(text=_("📌 Keep it"), callback_data=PickCb(f="nx", v=for_card("keep", card_id)))
+    kb.button(text=_("No next step"), callback_data=PickCb(f="nx", v=for_card("none", card_id)))
     return kb.as_markup()
 
 
@@ -76,14 +86,14 @@ def step_kept(planned: str) -> str:
     return _("📌 The next step stays: {planned}.").format(planned=planned)
 
 
-def when_keyboard() -> InlineKeyboardMarkup:
+def when_keyboard(card_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
     for code, text in (
         ("t10", _("Tomorrow 10:00")),
         ("d3", _("In 3 days")),
         ("w1", _("In a week")),
     ):
-        kb.button(text=text, callback_data=PickCb(f="wh", v=code))
+        kb.button(text=text, callback_data=PickCb(f="wh", v=for_card(code, card_id)))
     kb.adjust(3)
     return kb.as_markup()
 
@@ -110,18 +120,18 @@ def step_line(what: str) -> str:
     return _("Step: {what}").format(what=h(what))
 
 
-def reasons_keyboard() -> InlineKeyboardMarkup:
+def reasons_keyboard(card_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
     for code in NO_STEP_REASONS:
-        kb.button(text=reason_label(code), callback_data=PickCb(f="nr", v=code))
+        kb.button(text=reason_label(code), callback_data=PickCb(f="nr", v=for_card(code, card_id)))
     kb.adjust(2)
     return kb.as_markup()
 
 
-def confirm_keyboard() -> InlineKeyboardMarkup:
+def confirm_keyboard(card_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
-    kb.button(text=_("✅ Confirm"), callback_data=PickCb(f="nc", v="ok"))
-    kb.button(text=_("Change"), callback_data=PickCb(f="nc", v="change"))
+    kb.button(text=_("✅ Confirm"), callback_data=PickCb(f="nc", v=for_card("ok", card_id)))
+    kb.button(text=_("Change"), callback_data=PickCb(f="nc", v=for_card("change", card_id)))
     return kb.as_markup()
 
 
