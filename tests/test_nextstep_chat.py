@@ -287,7 +287,7 @@ async def test_a_step_and_an_impossible_time_in_one_message_keep_the_step(tg, cl
 
 async def test_next_step_buttons_under_an_older_question_do_nothing_to_another_card(tg) -> None:
     """A's "In 3 days" or "Confirm", left under A's questions, tapped while B's next step is
-    asked: it went on with B's dialogue (B's step confirmed from A's message)."""
+    at the same question: it went on with B's dialogue (B's step confirmed from A's message)."""
     *_, rep = await team_with_rep(tg)
     for name in ("Anna, Acme", "Boris, Beta"):
         await rep.send(f"/add {name}")
@@ -295,18 +295,19 @@ async def test_next_step_buttons_under_an_older_question_do_nothing_to_another_c
     await rep.click("call")
     await rep.click("outbound")
     await rep.send("talked")
-    await rep.send("send the offer")
-    when_a = (await rep.send("in a week")).last  # A's "Right?" — left unanswered
+    when_a = (await rep.send("send the offer")).last  # A's "When?"
+    right_a = (await rep.send("in a week")).last  # A's "Right?" — left unanswered
     await rep.send("/log Boris")
     await rep.click("call")
     await rep.click("outbound")
     await rep.send("talked")
-    reply = await rep.send("call back")
-    asked_b = reply.last
+    when_b = (await rep.send("call back")).last  # B's "When?"
+    stale = await rep.click("In 3 days", when_a)
+    assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
+    await rep.click("In a week", when_b)  # B's "Right?"
     for button in ("✅ Confirm", "Change"):
-        stale = await rep.click(button, when_a)
+        stale = await rep.click(button, right_a)
         assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
-    reply = await rep.click("In 3 days", asked_b)
     reply = await rep.click("✅ Confirm")
     assert "Next step saved" in reply.text and "Boris" in reply.text
     async with tg.app.session_factory() as s:
