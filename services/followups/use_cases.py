@@ -506,7 +506,7 @@ async def _case_handlers(
     taker = await session.get(User, case_row.taken_by_id) if case_row.taken_by_id else None
     people = (
         [taker]
-        if taker is not None
+        if taker is not None and taker.role is not None  # (not one who has left since)
         else await users_repo.team_leads(session, case_row.team_id, admin_ids)
     )
     return [p for p in people if p.id != besides]
