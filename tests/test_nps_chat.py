@@ -198,6 +198,27 @@ async def test_detractor_case_from_alert_to_resolution(tg, emu, clock) -> None:
     assert sent_to(emu, ADMIN_ID, "escalated") == []
 
 
+async def test_a_case_taken_by_a_manager_who_left_tells_the_administrators(tg, emu, clock) -> None:
+    """The client's messages go to whoever handles the case: not a taker who has left since."""
+    admin, manager, rep = await team_with_rep(tg)
+    client = await surveyed(tg, clock, rep, 9031, "Ed")
+    await client.click("3")
+    await client.send("Too slow")
+    await tg.app.clockwork.tick()
+    await manager.click("Take it", next(m for m in manager.bot_messages if "Too slow" in m["text"]))
+    await admin.send("/team")
+    await admin.click("Maria")
+    await admin.click("🚪")
+    await admin.click("Maria")
+    reply = await admin.click("Rita")
+    await admin.click(1, reply.last)  # Maria leaves; her cases go to Rita, the team has no lead
+    await client.send("Anyone there?")
+    await tg.app.clockwork.tick()
+    assert sent_to(emu, manager.id, "Anyone there?") == []
+    [told] = sent_to(emu, ADMIN_ID, "Anyone there?")
+    assert "whose detractor case is open" in told["text"]
+
+
 async def test_case_sla_reminds_then_escalates_to_admins(tg, emu, clock) -> None:
     admin, manager, rep = await team_with_rep(tg)
     client = await surveyed(tg, clock, rep, 9005, "Eli")
