@@ -131,12 +131,10 @@ def create_router() -> Router:
         then: State,
     ) -> bool:
         """A button of the touch form: one of ``choices`` is kept under ``key``, on to ``then``."""
-        await query.answer()
-        if callback_data.v not in {c.value for c in choices} or not isinstance(
-            query.message, Message
-        ):
+        value = await tapped_value(query, callback_data, state)
+        if value not in {c.value for c in choices} or not isinstance(query.message, Message):
             return False
-        await state.update_data({key: callback_data.v})
+        await state.update_data({key: value})
         await state.set_state(then)
         return True
 
@@ -145,7 +143,8 @@ def create_router() -> Router:
         if not await picked(query, callback_data, state, "type", TouchType, LogForm.direction):
             return
         assert isinstance(query.message, Message)
-        text, markup = direction_question(callback_data.v)
+        data = await state.get_data()
+        text, markup = direction_question(data["type"], int(data["cid"]))
         await edit_text(query.message, text, reply_markup=markup)
 
     @router.callback_query(StateFilter(LogForm.direction), PickCb.filter(F.f == "td"))
@@ -170,7 +169,7 @@ def create_router() -> Router:
                 await drop_keyboard(message)
             await save_touch(message, summary, state, ctx, bot)
             return
-        text, markup = summary_question(forwarded=bool(summary))
+        text, markup = summary_question(await card_id(state), forwarded=bool(summary))
         if tapped:
             await edit_text(message, text, reply_markup=markup)
         else:
@@ -188,7 +187,7 @@ def create_router() -> Router:
             await state.update_data({"type" if asked_kind else "direction": code})
             if asked_kind:
                 await state.set_state(LogForm.direction)
-                text, markup = direction_question(code)
+                text, markup = direction_question(code, await card_id(state))
                 await message.answer(text, reply_markup=markup)
             else:
                 await state.set_state(LogForm.summary)
@@ -222,9 +221,11 @@ def create_router() -> Router:
     async def answer_kept(message: Message, state: FSMContext, *, asked_kind: bool) -> None:
         data = await state.get_data()
         if asked_kind:
-            await message.answer(kept_ahead(kind=None), reply_markup=type_keyboard())
+            await message.answer(
+                kept_ahead(kind=None), reply_markup=type_keyboard(int(data["cid"]))
+            )
         else:
-            text, markup = direction_question(data.get("type", "other"))
+            text, markup = direction_question(data.get("type", "other"), int(data["cid"]))
             await message.answer(kept_ahead(kind=text), reply_markup=markup)
 
     @router.callback_query(StateFilter(None), PickCb.filter(F.f == NOTE_PICK))
@@ -317,10 +318,10 @@ def create_router() -> Router:
     async def log_summary_button(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx, bot: Bot
     ) -> None:
-        await query.answer()
-        if not isinstance(query.message, Message):
+        choice = await tapped_value(query, callback_data, state)
+        if choice is None or not isinstance(query.message, Message):
             return
-        summary = (await state.get_data()).get("summary", "") if callback_data.v == "fwd" else ""
+        summary = (await state.get_data()).get("summary", "") if choice == "fwd" else ""
         await drop_keyboard(query.message)
         await save_touch(query.message, summary, state, ctx, bot)
 

@@ -20,6 +20,7 @@ from views.callbacks import (
     TzCb,
 )
 from views.digest import DigestCb, StatsCb
+from views.touches import for_card
 
 BIG = 2**31 - 1  # the largest id either database hands out for these tables
 LONGEST_ENUM = max(
@@ -37,7 +38,7 @@ WORST = [
     ListCb(page=99_999, f="tag=" + "я" * 4),
     ListCb(page=99_999, f="stage=" + "identification"),
     DupCb(action="merge", id=BIG),
-    PickCb(f="tt", v=LONGEST_ENUM),
+    PickCb(f="tt", v=for_card(LONGEST_ENUM, BIG)),  # the touch log's and next step's name a card
     RemindCb(a="resch", id=BIG, t=2**32 - 1),
     NpsCb(s=BIG, v=10),
     CaseCb(a="cont", id=BIG),

@@ -225,3 +225,26 @@ async def test_words_then_a_captioned_photo_before_the_buttons_keep_both(tg) -> 
             await s.scalars(select(TouchMedia.kind).where(TouchMedia.touch_id == touch.id))
         )
     assert (touch.summary, kinds) == ("Met at the fair\nher business card", ["photo"])
+
+
+async def test_touch_log_buttons_under_an_older_question_do_nothing_to_another_card(tg) -> None:
+    """A's "meeting" or "inbound", left under A's questions, tapped while B's touch is at the
+    same question, set B's kind or direction (and saved B's touch from A's message)."""
+    *_, rep = await team_with_rep(tg)
+    for name in ("Anna, Acme", "Boris, Beta"):
+        await rep.send(f"/add {name}")
+    kind_a = (await rep.send("/log Anna")).last
+    direction_a = (await rep.send("call")).last  # typed: A's "What kind?" keeps its buttons
+    await rep.send("/log Boris")
+    stale = await rep.click("meeting", kind_a)
+    assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
+    await rep.click("message")  # B's own
+    stale = await rep.click("inbound", direction_a)
+    assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
+    await rep.click("outbound")
+    reply = await rep.send("sent the deck")
+    assert reply.text.startswith("✅ Touch saved.")
+    [touch] = await touches(tg)
+    async with tg.app.session_factory() as s:
+        boris = await s.scalar(select(Contact).where(Contact.name == "Boris"))
+    assert (touch.contact_id, touch.type, touch.direction) == (boris.id, "message", "out")

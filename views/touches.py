@@ -34,34 +34,8 @@ def reason_label(code: str) -> str:
     }[code]
 
 
-def type_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboard()
-    for t in TouchType:
-        kb.button(text=label_text("touch", t.value), callback_data=PickCb(f="tt", v=t.value))
-    kb.adjust(3)
-    return kb.as_markup()
-
-
-def direction_question(touch_type: str) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboard()
-    for d in Direction:
-        kb.button(text=label_text("direction", d.value), callback_data=PickCb(f="td", v=d.value))
-    text = _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
-        type=label("touch", touch_type)
-    )
-    return text, kb.as_markup()
-
-
-def summary_question(*, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboard()
-    if forwarded:
-        kb.button(text=_("Use the forwarded text"), callback_data=PickCb(f="ts", v="fwd"))
-    kb.button(text=_("Skip"), callback_data=PickCb(f="ts", v="skip"))
-    return _("A short summary of the touch? (or Skip)"), kb.as_markup()
-
-
-# The next step's buttons name their card ("ok@12"), so one tapped under an older question,
-# for another card, does nothing to the card asked about now (handlers check it).
+# The touch log's and the next step's buttons name their card ("ok@12"), so one tapped under an
+# older question, for another card, does nothing to the card asked about now (handlers check it).
 def for_card(value: str, card_id: int) -> str:
     return f"{value}@{card_id}"
 
@@ -70,6 +44,41 @@ def of_card(packed: str) -> tuple[str, str]:
     """(the value, the card's id as written) of a next-step button's value."""
     value, _sep, card = packed.rpartition("@")
     return value, card
+
+
+def type_keyboard(card_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboard()
+    for t in TouchType:
+        kb.button(
+            text=label_text("touch", t.value),
+            callback_data=PickCb(f="tt", v=for_card(t.value, card_id)),
+        )
+    kb.adjust(3)
+    return kb.as_markup()
+
+
+def direction_question(touch_type: str, card_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for d in Direction:
+        kb.button(
+            text=label_text("direction", d.value),
+            callback_data=PickCb(f="td", v=for_card(d.value, card_id)),
+        )
+    text = _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
+        type=label("touch", touch_type)
+    )
+    return text, kb.as_markup()
+
+
+def summary_question(card_id: int, *, forwarded: bool) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    if forwarded:
+        kb.button(
+            text=_("Use the forwarded text"),
+            callback_data=PickCb(f="ts", v=for_card("fwd", card_id)),
+        )
+    kb.button(text=_("Skip"), callback_data=PickCb(f="ts", v=for_card("skip", card_id)))
+    return _("A short summary of the touch? (or Skip)"), kb.as_markup()
 
 
 def what_keyboard(card_id: int, *, keep: bool = False) -> InlineKeyboardMarkup:
@@ -145,7 +154,7 @@ async def start_touch_log(
     await state.update_data(cid=contact.id, summary=summary, typed=typed)
     await target.answer(
         _("Touch with <b>{name}</b>. What kind?").format(name=h(contact.name)),
-        reply_markup=type_keyboard(),
+        reply_markup=type_keyboard(contact.id),
     )
 
 
