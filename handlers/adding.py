@@ -27,7 +27,7 @@ from views import adding as adding_views
 from views import contacts as views
 from views import media as media_views
 from views import paste as paste_views
-from views.callbacks import DupAction, DupCb, PickCb, ResumeCb
+from views.callbacks import DupAction, DupCb, PickCb, ResumeCb, of_card
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import AddForm
 from views.teamcards import duplicate_prompt, left_out_text
@@ -160,6 +160,15 @@ def create_router() -> Router:
             notice=adding_views.problems_text(parsed.problems),
         )
 
+    async def dialogue_n(state: FSMContext, target: Message) -> int:
+        """The /add dialogue's own number, which its buttons carry (the message that asked its
+        first question; set the first time a button is drawn)."""
+        n = (await state.get_data()).get("n")
+        if n is None:
+            n = target.message_id
+            await state.update_data(n=n)
+        return int(n)
+
     async def next_question(
         target: Message, state: FSMContext, current: State, *, ctx: Ctx
     ) -> None:
@@ -172,7 +181,8 @@ def create_router() -> Router:
             return
         await state.set_state(nxt)
         kind = (await state.get_data()).get("form", {}).get("kind")
-        text, markup = adding_views.wizard_question(field_of(nxt), kind)
+        n = await dialogue_n(state, target)
+        text, markup = adding_views.wizard_question(field_of(nxt), kind, n)
         await target.answer(text, reply_markup=markup)
 
     @router.message(AddForm.name, F.text & ~F.text.startswith("/"))
@@ -227,7 +237,9 @@ def create_router() -> Router:
             form = (await state.get_data()).get("form", {})
             form[other[0]] = other[1]
             await state.update_data(form=form)
-            text, markup = adding_views.wizard_question(field)
+            text, markup = adding_views.wizard_question(
+                field, None, await dialogue_n(state, message)
+            )
             await message.answer(
                 adding_views.taken_as(other[0], other[1]) + "\n\n" + text, reply_markup=markup
             )
@@ -235,7 +247,7 @@ def create_router() -> Router:
         if value is None:
             await message.answer(
                 adding_views.wizard_bad_value(field, message.text),
-                reply_markup=adding_views.skip_keyboard(),
+                reply_markup=adding_views.skip_keyboard(field, await dialogue_n(state, message)),
             )
             return
         form = (await state.get_data()).get("form", {})
@@ -255,7 +267,9 @@ def create_router() -> Router:
         if not adding_views.is_skip(message.text):
             code = adding_views.typed_choice(field, message.text, form.get("kind"))
             if code is None:
-                text, markup = adding_views.not_a_choice(field, message.text, form.get("kind"))
+                text, markup = adding_views.not_a_choice(
+                    field, message.text, form.get("kind"), await dialogue_n(state, message)
+                )
                 await message.answer(text, reply_markup=markup)
                 return
             await state.update_data(form={**form, field: code})
@@ -265,15 +279,24 @@ def create_router() -> Router:
     async def wizard_pick(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
     ) -> None:
-        await query.answer()
         current = await state.get_state()
         step = next(s for s in ORDER if s.state == current)
         field = field_of(step)
-        if callback_data.f != "skip":
-            if callback_data.f != field or not is_valid_choice(field, callback_data.v):
-                return  # a button from an earlier step: ignore
+        value, n = of_card(callback_data.v)
+        skip = callback_data.f == "skip"
+        if (
+            n != str((await state.get_data()).get("n"))
+            or (value if skip else callback_data.f) != field
+        ):
+            # under an earlier question, or another /add's: the one asked now stays
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await query.answer()
+        if not skip:
+            if not is_valid_choice(field, value):
+                return
             form = (await state.get_data()).get("form", {})
-            form[field] = callback_data.v
+            form[field] = value
             await state.update_data(form=form)
         if isinstance(query.message, Message):
             await drop_keyboard(query.message)
@@ -299,7 +322,8 @@ def create_router() -> Router:
         await state.set_state(step)
         await state.set_data(left["data"])
         kind = left["data"].get("form", {}).get("kind")
-        text, markup = adding_views.wizard_question(field_of(step), kind)
+        n = await dialogue_n(state, query.message)
+        text, markup = adding_views.wizard_question(field_of(step), kind, n)
         await query.message.answer(text, reply_markup=markup)
 
     # ------------------------------------------------------------------ shared contacts, picks

@@ -26,7 +26,7 @@ from storage.models import Contact, User
 from storage.uow import writing
 from views import delivered as delivered_views
 from views import media as media_views
-from views.callbacks import PickCb
+from views.callbacks import PickCb, of_card
 from views.contacts import show_card
 from views.labels import typed_code
 from views.rendering import drop_keyboard, edit_text, h, tap_of
@@ -40,7 +40,6 @@ from views.touches import (
     direction_question,
     kept_ahead,
     note_expired,
-    of_card,
     pick_for_log,
     reason_label,
     reasons_keyboard,

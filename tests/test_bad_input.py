@@ -233,3 +233,31 @@ async def test_the_add_dialogue_takes_a_dash_skip_and_a_choice_typed_instead_of_
         None,
     )
     assert (card.kind, card.source, card.influence) == ("b2b", "event", "decision_maker")
+
+
+async def test_add_buttons_under_an_older_question_do_nothing_to_the_one_asked_now(tg) -> None:
+    """ "Skip" left under "Company?" skipped whatever step was asked later, and an older /add's
+    "B2B" set the kind of the contact being added now."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add")
+    company = (await rep.send("Oleg")).last  # "Company? (or Skip)"
+    await rep.send("Initech")
+    stale = await rep.click("Skip", company)  # at "Position?" now
+    assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
+    await rep.send("CTO")
+    await rep.click("Skip")  # phone
+    await rep.click("Skip")  # e-mail: "B2B or B2C?" of this /add
+    kind = next(m for m in rep.bot_messages if m["text"] == "B2B or B2C?")
+    await rep.send("/add")  # another contact, at its own "B2B or B2C?"
+    await rep.send("Pavel")
+    for _step in ("company", "position", "phone", "e-mail"):
+        await rep.click("Skip")
+    stale = await rep.click("B2C", kind)
+    assert stale.answer["show_alert"] and stale.messages == [] and stale.edited == []
+    await rep.click("B2B")
+    await rep.click("Skip")
+    reply = await rep.click("Skip")
+    assert "Saved: Pavel" in reply.text
+    async with tg.app.session_factory() as s:
+        pavel = await s.scalar(select(Contact).where(Contact.name == "Pavel"))
+    assert pavel.kind == "b2b"

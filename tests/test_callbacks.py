@@ -18,9 +18,9 @@ from views.callbacks import (
     RemindCb,
     SettingsCb,
     TzCb,
+    for_card,
 )
 from views.digest import DigestCb, StatsCb
-from views.touches import for_card
 
 BIG = 2**31 - 1  # the largest id either database hands out for these tables
 LONGEST_ENUM = max(

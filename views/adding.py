@@ -15,7 +15,7 @@ from aiogram.types import (
 from bot.i18n import _
 from core.contactdata import display_phone
 from core.contactfields import LABEL_GROUP, enum_choices
-from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb
+from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb, for_card
 from views.contacts import contact_line, field_title
 from views.keyboards import InlineKeyboard
 from views.labels import label_text, typed_code
@@ -58,19 +58,25 @@ def quick_add_needs_name() -> str:
     return _("A contact needs a name first: /add Anna Smirnova, Acme, CTO, +7 999 123-45-67")
 
 
-def skip_keyboard() -> InlineKeyboardMarkup:
+# The dialogue's buttons name their step and the dialogue (``n``: its own number), so one left
+# under an older question does nothing to the question asked now.
+def skip_keyboard(field: str, n: int) -> InlineKeyboardMarkup:
     return (
-        InlineKeyboard().button(text=_("Skip"), callback_data=PickCb(f="skip", v="1")).as_markup()
+        InlineKeyboard()
+        .button(text=_("Skip"), callback_data=PickCb(f="skip", v=for_card(field, n)))
+        .as_markup()
     )
 
 
-def enum_pick_keyboard(field: str, kind: str | None = None) -> InlineKeyboardMarkup:
+def enum_pick_keyboard(field: str, kind: str | None, n: int) -> InlineKeyboardMarkup:
     """A wizard step's choices (and Skip)."""
     kb = InlineKeyboard()
     group = LABEL_GROUP.get(field, field)
     for value in enum_choices(field, kind):
-        kb.button(text=label_text(group, value), callback_data=PickCb(f=field, v=value))
-    kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=field))
+        kb.button(
+            text=label_text(group, value), callback_data=PickCb(f=field, v=for_card(value, n))
+        )
+    kb.button(text=_("Skip"), callback_data=PickCb(f="skip", v=for_card(field, n)))
     kb.adjust(3)
     return kb.as_markup()
 
@@ -87,15 +93,17 @@ def typed_choice(field: str, text: str, kind: str | None = None) -> str | None:
     return code if code in enum_choices(field, kind) else None
 
 
-def not_a_choice(field: str, text: str, kind: str | None) -> tuple[str, InlineKeyboardMarkup]:
+def not_a_choice(
+    field: str, text: str, kind: str | None, n: int
+) -> tuple[str, InlineKeyboardMarkup]:
     """Text typed at a step answered by buttons that names none of them: the question again."""
-    question, markup = wizard_question(field, kind)
+    question, markup = wizard_question(field, kind, n)
     return _("“{text}” is not one of the choices: tap a button, or Skip.").format(
         text=h(" ".join(text.split())[:100])
     ) + "\n\n" + question, markup
 
 
-def wizard_question(field: str, kind: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+def wizard_question(field: str, kind: str | None, n: int) -> tuple[str, InlineKeyboardMarkup]:
     """The /add dialogue's question for a field."""
     typed = {
         "company": lambda: _("Company? (or Skip)"),
@@ -104,13 +112,13 @@ def wizard_question(field: str, kind: str | None = None) -> tuple[str, InlineKey
         "email": lambda: _("E-mail? (or Skip)"),
     }
     if field in typed:
-        return typed[field](), skip_keyboard()
+        return typed[field](), skip_keyboard(field, n)
     if field == "kind":
-        return _("B2B or B2C?"), enum_pick_keyboard("kind")
+        return _("B2B or B2C?"), enum_pick_keyboard("kind", None, n)
     if field == "source":
-        return _("Where does the contact come from?"), enum_pick_keyboard("source")
+        return _("Where does the contact come from?"), enum_pick_keyboard("source", None, n)
     question = _("What influences their choice?") if kind == "b2c" else _("Role in the decision?")
-    return question, enum_pick_keyboard("influence", kind)
+    return question, enum_pick_keyboard("influence", kind, n)
 
 
 def taken_as(field: str, value: str) -> str:

@@ -86,10 +86,24 @@ class ResumeCb(CallbackData, prefix="rs"):
 
 
 class PickCb(CallbackData, prefix="pk"):
-    """A value chosen for a field in a dialogue (wizard, touch log)."""
+    """A value chosen for a field in a dialogue (wizard, touch log). ``v`` names what the
+    dialogue is about too (:func:`for_card`)."""
 
     f: str
     v: str
+
+
+def for_card(value: str, card_id: int) -> str:
+    """A dialogue button's value with the card it is about (or, in /add, the dialogue): "ok@12".
+    One tapped under an older question, about another, does nothing to the one asked about now
+    (the handlers compare it with the dialogue's own)."""
+    return f"{value}@{card_id}"
+
+
+def of_card(packed: str) -> tuple[str, str]:
+    """(the value, the card's or dialogue's id as written) of such a button's value."""
+    value, _sep, card = packed.rpartition("@")
+    return value, card
 
 
 class RemindCb(CallbackData, prefix="rm"):

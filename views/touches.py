@@ -12,7 +12,7 @@ from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
 from core.textsplit import excerpt
-from views.callbacks import CardAction, CardCb, PickCb
+from views.callbacks import CardAction, CardCb, PickCb, for_card
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
 from views.rendering import h
@@ -32,18 +32,6 @@ def reason_label(code: str) -> str:
         "done": _("deal closed, nothing planned"),
         "other": _("other (type it)"),
     }[code]
-
-
-# The touch log's and the next step's buttons name their card ("ok@12"), so one tapped under an
-# older question, for another card, does nothing to the card asked about now (handlers check it).
-def for_card(value: str, card_id: int) -> str:
-    return f"{value}@{card_id}"
-
-
-def of_card(packed: str) -> tuple[str, str]:
-    """(the value, the card's id as written) of a next-step button's value."""
-    value, _sep, card = packed.rpartition("@")
-    return value, card
 
 
 def type_keyboard(card_id: int) -> InlineKeyboardMarkup:
