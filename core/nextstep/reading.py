@@ -47,6 +47,7 @@ from core.nextstep.vocabulary import (
     CALENDAR_UNITS,
     DAY_WORDS,
     END,
+    FILLERS,
     MID_WORDS,
     MINUTE_UNITS,
     MONTHS,
@@ -505,7 +506,12 @@ _DIGITS_ONLY_RE = re.compile(r"^[0-9 ]+$")
 def _normalize(text: str) -> str:
     text = text.casefold().replace("ё", "е")
     text = re.sub(r",(?![0-9])", " ", text)
-    return _WS_RE.sub(" ", text).strip(" .!?")
+    words = _WS_RE.sub(" ", text).strip(" .!?").split(" ")
+    while words and words[0].strip(".!?") in FILLERS:
+        words.pop(0)
+    while words and words[-1].strip(".!?") in FILLERS:
+        words.pop()
+    return " ".join(words).strip(" .!?")
 
 
 def window(now: datetime, tz: str) -> tuple[date, date]:

@@ -233,6 +233,15 @@ CALENDAR_UNITS: dict[str, tuple[int, int]] = {
     "лет": (0, 12),
 }
 # whole phrases that are an amount and a unit at once, in minutes
+# words of courtesy around a time that say nothing about it ("friday pls", "пожалуйста завтра"):
+# dropped at either end before reading
+FILLERS = frozenset(
+    {
+        *("please", "pls", "plz", "ok", "okay", "thanks", "thx"),
+        *("пожалуйста", "пжл", "пж", "плиз", "плз", "ок", "окей", "спасибо"),
+    }
+)
+
 SPAN_WORDS: dict[str, int] = {
     "полчаса": 30,
     "полтора часа": 90,

@@ -19,6 +19,7 @@ from core.nextstep import (
     format_day,
     format_local,
     read_when,
+    split_when,
     window,
 )
 
@@ -484,3 +485,28 @@ def test_every_real_time_after_a_day_is_read_as_written(hour: int, minute: int) 
     assert due is not None
     local = due.astimezone(ZoneInfo(MSK))
     assert (local.date(), local.hour, local.minute) == (date(2026, 11, 28), hour, minute)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("friday pls", 4),  # it was "I couldn't read a date"
+        ("tomorrow, thanks!", 28),
+        ("ok tomorrow 10:00", 28),
+        ("пожалуйста завтра в 10", 28),
+        ("в пятницу плиз", 4),
+    ],
+)
+def test_words_of_courtesy_around_a_time_are_not_in_its_way(text, day) -> None:
+    due = read_when(text, now=NOW, tz=MSK, lang_hint="ru").due
+    assert due is not None and due.astimezone(ZoneInfo(MSK)).day == day
+
+
+@pytest.mark.parametrize("text", ["pls", "ok", "спасибо", "please please"])
+def test_courtesy_alone_is_no_time(text) -> None:
+    assert read_when(text, now=NOW, tz=MSK).status is Reading.UNREADABLE
+
+
+def test_a_step_and_its_time_with_courtesy_after_are_told_apart() -> None:
+    split = split_when("send the proposal on friday pls", now=NOW, tz=MSK, lang_hint="en")
+    assert split is not None and split.what == "send the proposal"
