@@ -81,6 +81,14 @@ def create_router() -> Router:
         await query.answer()
         return value
 
+    def planned_step(contact: Contact, ctx: Ctx) -> str | None:
+        """The card's step and its time as the rep reads them ("call back, Tue, 24 Nov 2026,
+        10:00"), escaped; None when it has none."""
+        if not contact.next_step or contact.next_step_due is None:
+            return None
+        when = format_local(contact.next_step_due, ctx.viewer.tz, ctx.viewer.lang)
+        return f"{h(contact.next_step)}, {when}"
+
     async def card_id(state: FSMContext) -> int:
         return int((await state.get_data()).get("cid") or 0)
 
@@ -220,12 +228,10 @@ def create_router() -> Router:
     async def answer_kept(message: Message, state: FSMContext, *, asked_kind: bool) -> None:
         data = await state.get_data()
         if asked_kind:
-            await message.answer(
-                kept_ahead(kind=None), reply_markup=type_keyboard(int(data["cid"]))
-            )
+            await message.answer(kept_ahead(), reply_markup=type_keyboard(int(data["cid"])))
         else:
             text, markup = direction_question(data.get("type", "other"), int(data["cid"]))
-            await message.answer(kept_ahead(kind=text), reply_markup=markup)
+            await message.answer(kept_ahead(text), reply_markup=markup)
 
     @router.callback_query(StateFilter(None), PickCb.filter(F.f == NOTE_PICK))
     async def note_someone_else(query: CallbackQuery, state: FSMContext) -> None:
@@ -287,10 +293,9 @@ def create_router() -> Router:
             await delivered_views.tell(
                 target, done, contact, bot=bot, settings=ctx.settings, lang=ctx.viewer.lang
             )
-        planned = None  # a step still ahead may stay as it is (an overdue one is to be moved)
-        if contact.next_step and contact.next_step_due and contact.next_step_due > now:
-            when = format_local(contact.next_step_due, ctx.viewer.tz, ctx.viewer.lang)
-            planned = f"{h(contact.next_step)}, {when}"
+        # a step still ahead may stay as it is (an overdue one is to be moved)
+        ahead = contact.next_step_due is not None and contact.next_step_due > now
+        planned = planned_step(contact, ctx) if ahead else None
         await start_next_step(
             target, state, contact, prefix=_("✅ Touch saved.") + "\n\n", planned=planned
         )
@@ -362,9 +367,8 @@ def create_router() -> Router:
             await state.clear()
             if contact is None:
                 await edit_text(query.message, _("Contact not found."))
-            elif contact.next_step and contact.next_step_due:
-                when = format_local(contact.next_step_due, ctx.viewer.tz, ctx.viewer.lang)
-                await edit_text(query.message, step_kept(f"{h(contact.next_step)}, {when}"))
+            elif (planned := planned_step(contact, ctx)) is not None:
+                await edit_text(query.message, step_kept(planned))
             else:
                 await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
             return

@@ -317,7 +317,7 @@ def choose_value(c: Contact, field: str) -> tuple[str, InlineKeyboardMarkup]:
 
 # the card's fields picked from a list that only the edit menu changes once the card is saved
 # (the buttons after /add offer the empty ones once)
-PICKED_FIELDS = ("kind", "influence", "source", "icp_fit")
+PICKED_FIELDS = frozenset(ENUM_FIELDS) - {"status", "stage"}  # those two: on the card itself
 # the edit menu's order: who the person is, how to reach them, their place in the method, notes
 EDIT_ORDER = (
     *("name", "company", "position", "phone", "email", "tg_username"),

@@ -225,9 +225,9 @@ def summary_too_long(text: str) -> str:
     ).format(count=count, limit=limits.limit_of("summary"))
 
 
-def kept_ahead(*, kind: str | None) -> str:
-    """What the rep sent before tapping the kind (``kind`` None) or the direction (``kind``:
-    the direction's question) is kept as the touch's summary; the question is asked again."""
-    if kind is None:
+def kept_ahead(question: str | None = None) -> str:
+    """What the rep sent before tapping the kind (``question`` None: it is asked again here) or
+    the direction (``question``: the direction's, asked again) is kept for the touch."""
+    if question is None:
         return _("Kept for the touch. What kind of touch was it?")
-    return _("Kept for the touch.") + " " + kind
+    return _("Kept for the touch.") + " " + question
