@@ -131,7 +131,9 @@ class CommandLeavesDialogue(BaseMiddleware):
     are worth keeping, with what to say about them: when that says something, the dialogue's
     state and answers are kept (:func:`kept_dialogue`; a Continue button goes back to
     them) and the note is sent before the command runs, so nothing typed is lost unannounced.
-    The command that starts the same dialogue again is taken as meaning to start over."""
+    The command that starts the same dialogue again, on its own, is taken as meaning to start
+    over; with words after it (``/add Maria, Acme`` halfway through adding Ivan) it is another
+    dialogue's start, and the one left is kept as for any other command."""
 
     def __init__(self, kept: dict[str, tuple[str, LeftNote]] | None = None) -> None:
         self.kept = kept or {}
@@ -147,13 +149,18 @@ class CommandLeavesDialogue(BaseMiddleware):
                 await state.clear()
                 data["raw_state"] = None  # what the state filters of this update look at
                 starts, note_of = self.kept.get(current.split(":", 1)[0], ("", None))
-                if note_of is not None and command != starts and isinstance(event, Message):
+                over = command == starts and not _has_arguments(event)
+                if note_of is not None and not over and isinstance(event, Message):
                     note = note_of(current, answers, event.message_id)
                     if note is not None:
                         kept = {"state": current, "data": answers, "n": event.message_id}
                         await kept_dialogue(state).set_data(kept)
                         await event.answer(note[0], reply_markup=note[1])
         return await handler(event, data)
+
+
+def _has_arguments(event: TelegramObject) -> bool:
+    return len((getattr(event, "text", None) or "").split(maxsplit=1)) > 1
 
 
 def _command_of(event: TelegramObject) -> str | None:

@@ -99,6 +99,34 @@ async def test_the_add_dialogue_left_in_russian_and_restarted_with_add(tg) -> No
     assert len(reply.messages) == 1 and "Сохранено: Пётр — Ромашка" in reply.text
 
 
+async def test_a_quick_add_of_someone_else_halfway_through_add_keeps_the_first(tg) -> None:
+    """/add with words after it, halfway through adding Ivan, adds Maria: Ivan's answers are
+    named and kept, not dropped as a bare /add (starting over) would."""
+    *_, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/add")
+    await rep.send("Иван Петров")
+    await rep.send("ООО Ромашка")
+    reply = await rep.send("/add Мария Иванова, Ромашка, +7 916 000-11-22")
+    note, saved = reply.messages
+    assert note["text"] == (
+        "✋ Контакт «Иван Петров» не сохранён: команда прерывает диалог /add.\n"
+        "Уже введено: ООО Ромашка"
+    )
+    assert "Сохранено: <b>Мария Иванова</b> — Ромашка" in saved["text"]
+    reply = await rep.click("Продолжить добавление", note)
+    assert reply.messages[0]["text"] == "Должность? (или «Пропустить»)"
+    await rep.send("директор")
+    await rep.click("Пропустить")  # phone
+    await rep.click("Пропустить")  # e-mail
+    await rep.click("Пропустить")  # B2B / B2C
+    await rep.click("Пропустить")  # source
+    reply = await rep.click("Пропустить")
+    assert "Сохранено: Иван Петров — ООО Ромашка, директор" in reply.text
+    async with tg.app.session_factory() as s:
+        names = sorted(c.name for c in await s.scalars(select(Contact)))
+    assert names == ["Иван Петров", "Мария Иванова"]
+
+
 async def test_a_phone_or_email_sent_as_company_or_position_goes_where_it_belongs(tg) -> None:
     """A thumb that runs ahead: the phone typed at "Position?", the e-mail at "Company?"."""
     *_, rep = await team_with_rep(tg)
