@@ -147,28 +147,62 @@ def split_duration(seconds: float) -> tuple[int, int, int]:
 PERIODS = ("7d", "30d", "90d", "month")
 MAX_PERIOD_DAYS = 365
 _USERNAME = re.compile(r"^@[A-Za-z0-9_]{3,32}$")
-_DAYS = re.compile(r"^([0-9]{1,3})[dд]$")
-_ANY_DAYS = re.compile(r"^([0-9]+)[dд]$")
+_PERIOD = re.compile(r"^([0-9]{1,6})? ?([a-zа-яё]*)$")
+_MONTH_WORDS = ("month", "месяц")  # alone: this calendar month; after a number: 30 days each
+# what a number of days may be counted in, as typed in either language ("2 недели", "3mo")
+_UNIT_DAYS = {
+    **dict.fromkeys(("", "d", "day", "days", "д", "дн", "день", "дня", "дней"), 1),
+    **dict.fromkeys(("w", "wk", "week", "weeks", "н", "нед", "неделя", "неделю"), 7),
+    **dict.fromkeys(("недели", "недель"), 7),
+    **dict.fromkeys(("mo", "month", "months", "мес", "месяц", "месяца", "месяцев"), 30),
+    **dict.fromkeys(("quarter", "quarters", "квартал", "квартала", "кварталов"), 90),
+    **dict.fromkeys(("y", "year", "years", "г", "год", "года", "лет"), 365),
+}
+# a unit alone, with no number: one of it ("/stats неделя", "/stats year")
+_ALONE = ("week", "неделя", "неделю", "quarter", "квартал", "year", "год")
+
+
+def _period_of(token: str) -> str | int | None:
+    """ "month", a number of days (in or out of range), or None if ``token`` is no period."""
+    found = _PERIOD.match(token.lower())
+    if found is None:
+        return None
+    number, unit = found.groups()
+    if number is None:
+        if unit in _MONTH_WORDS:
+            return "month"
+        return _UNIT_DAYS[unit] if unit in _ALONE else None
+    days = _UNIT_DAYS.get(unit)
+    return None if days is None else int(number) * days
+
+
+def _tokens(args: str | None) -> list[str]:
+    """/stats's words, a number and the unit after it taken as one ("2 недели")."""
+    words, out = (args or "").split(), []
+    for word in words:
+        if out and out[-1].isdigit() and word.lower() in _UNIT_DAYS:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
 
 
 def read_period(token: str) -> str | None:
-    """A period as /stats takes it: "month" ("месяц"), or a number of days from 1 to 365
-    ("14d", "14д"), written "14d"; None for anything else."""
-    low = token.lower()
-    if low in ("month", "месяц"):
-        return "month"
-    found = _DAYS.match(low)
-    if found is None or not 1 <= int(found.group(1)) <= MAX_PERIOD_DAYS:
-        return None
-    return f"{int(found.group(1))}d"
+    """A period as /stats takes it: "month" ("месяц"), or a number of days from 1 to 365 —
+    "14d", "14д", "14", "2 weeks", "2 недели", "3 месяца" (30 days each), "year" — written
+    "14d"; None for anything else."""
+    period = _period_of(token)
+    if isinstance(period, int) and 1 <= period <= MAX_PERIOD_DAYS:
+        return f"{period}d"
+    return "month" if period == "month" else None
 
 
 def days_out_of_range(args: str | None) -> str | None:
-    """The period of /stats's arguments written as days but outside 1–365 ("400d", "0д"), as
-    typed; None when there is none."""
-    for token in (args or "").split():
-        found = _ANY_DAYS.match(token.lower())
-        if found and not 1 <= int(found.group(1)) <= MAX_PERIOD_DAYS:
+    """The period of /stats's arguments counted in days outside 1–365 ("400d", "0д",
+    "13 месяцев"), as typed; None when there is none."""
+    for token in _tokens(args):
+        period = _period_of(token)
+        if isinstance(period, int) and not 1 <= period <= MAX_PERIOD_DAYS:
             return token
     return None
 
@@ -182,17 +216,17 @@ class StatsRequest:
 
 
 def parse_stats_args(args: str | None) -> StatsRequest | None:
-    """ "/stats [7d|30d|90d|month|Nd] [@username]", "/stats chart", "/stats rep"; None if
-    malformed."""
+    """ "/stats [7d|30d|90d|month|Nd|2 weeks…] [@username]", "/stats chart" ("график"),
+    "/stats rep" ("менеджер"); None if malformed."""
     period, username, chart, pick = "30d", None, False, False
     seen_period = False
-    for token in (args or "").split():
+    for token in _tokens(args):
         low = token.lower()
         if (read := read_period(token)) is not None and not seen_period:
             period, seen_period = read, True
-        elif low == "chart" and not chart:
+        elif low in ("chart", "график") and not chart:
             chart = True
-        elif low in ("rep", "reps") and not pick:
+        elif low in ("rep", "reps", "менеджер", "менеджеры") and not pick:
             pick = True
         elif _USERNAME.match(token) and username is None:
             username = token[1:]

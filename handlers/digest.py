@@ -133,7 +133,7 @@ def create_router() -> Router:
                 _(
                     "Usage: /stats [7d|30d|90d|month] [@username]\n"
                     "• /stats 30d — your team's metrics for the last 30 days (the default)\n"
-                    "• /stats 14d — any number of days from 1 to 365\n"
+                    "• /stats 14d — any period up to a year: /stats 2 weeks, /stats 3 months\n"
                     "• /stats month @anna — one rep, this calendar month\n"
                     "• /stats rep — pick a rep\n"
                     "• /stats chart — NPS by week and the funnel as a picture"

@@ -227,7 +227,11 @@ async def test_stats_figures_chart_and_usage(tg, emu, clock) -> None:
     assert reply.text.startswith("/stats covers 1 to 365 days: “0д”")
     reply = await manager.send("/stats lately")
     assert "Usage: /stats [7d|30d|90d|month] [@username]" in reply.text
-    assert "/stats 14d — any number of days from 1 to 365" in reply.text
+    assert "/stats 14d — any period up to a year: /stats 2 weeks, /stats 3 months" in reply.text
+    reply = await manager.send("/stats 2 weeks")  # a period as people write it
+    assert "team Maria, the last 14 days" in reply.text
+    reply = await manager.send("/stats 13 months")
+    assert reply.text.startswith("/stats covers 1 to 365 days: “13 months”")
     reply = await manager.send("/stats @nobody_here")
     assert "not a rep in your team" in reply.text
     reply = await manager.send("/stats chart")

@@ -86,6 +86,20 @@ def test_change_and_duration() -> None:
         ("014д", m.StatsRequest("14d")),  # as a Russian keyboard types it
         ("365d", m.StatsRequest("365d")),
         ("Месяц", m.StatsRequest("month")),
+        # as people write a period: a bare number is days; weeks, months (30 days), a year
+        ("30", m.StatsRequest("30d")),
+        ("7 d", m.StatsRequest("7d")),
+        ("week", m.StatsRequest("7d")),
+        ("неделя", m.StatsRequest("7d")),
+        ("2 недели", m.StatsRequest("14d")),
+        ("2 Weeks @anna_k", m.StatsRequest("14d", "anna_k")),
+        ("3 месяца", m.StatsRequest("90d")),
+        ("1 month", m.StatsRequest("30d")),  # a month counted, not this calendar month
+        ("квартал", m.StatsRequest("90d")),
+        ("год", m.StatsRequest("365d")),
+        ("12мес", m.StatsRequest("360d")),
+        ("14 дней менеджер", m.StatsRequest("14d", pick=True)),
+        ("график", m.StatsRequest(chart=True)),
     ],
 )
 def test_parse_stats_args(args: str | None, expected: m.StatsRequest) -> None:
@@ -99,19 +113,30 @@ def test_parse_stats_args(args: str | None, expected: m.StatsRequest) -> None:
         "366d",
         "1000d",
         "-7d",
-        "7 d",
-        "week",
         "7d 30d",
+        "7 30",
+        "2 years",
+        "13 месяцев",
+        "weeks",
+        "3 apples",
+        "d",
         "@a",
         "anna",
         "chart @anna_k",
         "rep @anna_k",
         "rep @anna_k",
-        "30",
     ],  # fmt: skip
 )
 def test_parse_stats_args_rejects(args: str) -> None:
     assert m.parse_stats_args(args) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "typed"),
+    [("400d", "400d"), ("0д", "0д"), ("13 месяцев", "13 месяцев"), ("2 years @anna_k", "2 years")],
+)
+def test_a_period_past_a_year_is_named_as_typed(args: str, typed: str) -> None:
+    assert m.days_out_of_range(args) == typed
 
 
 def test_period_bounds() -> None:
