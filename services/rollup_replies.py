@@ -230,10 +230,11 @@ async def reply_figures(
     end: datetime,
     now: datetime,
     window_seconds: float,
-) -> tuple[int, int, int, list[float]] | None:
-    """(inbound, answered by ``now``, answered within the window, the middle delay(s)) for
-    the inbound touches in [start, end), as services.metrics.reply_speed counts them; None when
-    more than LIMIT of them were answered only after ``now`` (the caller counts directly)."""
+) -> tuple[int, int, int, list[float], int] | None:
+    """(inbound, answered by ``now``, answered within the window, the middle delay(s), still
+    open) for the inbound touches in [start, end), as services.metrics.reply_speed counts them;
+    None when more than LIMIT of them were answered only after ``now`` (the caller counts
+    directly). Still open: unanswered as of ``now`` and younger than the window."""
     in_rows, in_days, index = _scope(team_id, rep_id)
     hint = f"INDEXED BY ix_rollup_replies_{index}"
     bands: dict[int, int] = defaultdict(int)
@@ -304,6 +305,27 @@ async def reply_figures(
             .limit(1)
         )
 
+    async def _still_open() -> int:
+        """Unanswered as of now (no reply, or one after now) and young enough to be answered
+        within the window still: only the window's last rows are read."""
+        lo = max(start, now - timedelta(seconds=window_seconds))
+        if lo >= end or answered == inbound:
+            return 0
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(RollupReply)
+                .with_hint(RollupReply, hint, "sqlite")
+                .where(
+                    in_rows,
+                    RollupReply.at >= lo,
+                    RollupReply.at < end,
+                    (RollupReply.band == UNANSWERED) | (RollupReply.reply_at > now),
+                )
+            )
+            or 0
+        )
+
     within = 0
     for band in range(len(BANDS)):
         if not bands[band]:
@@ -322,4 +344,4 @@ async def reply_figures(
                     middles.append(float(await nth(band, rank - seen - 1)))
                     break
                 seen += bands[band]
-    return inbound, answered, within, middles
+    return inbound, answered, within, middles, await _still_open()

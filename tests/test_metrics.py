@@ -354,6 +354,26 @@ async def test_reply_speed(session) -> None:
     assert (r1.inbound, r1.median_seconds) == (1, 3600)
     sue = await mx.reply_speed(session, SUE, START, END, now=END, window_hours=2)
     assert (sue.inbound, sue.answered, sue.median_seconds) == (1, 0, None)
+    assert (sue.open, sue.decided) == (0, 1)  # 11 days unanswered: late
+
+
+@pytest.mark.parametrize("direct", [False, True])
+async def test_a_request_still_in_its_window_is_neither_in_time_nor_late(session, direct) -> None:
+    """F wrote at 09:00 on 20 Nov: at 10:30 the 2-hour window is still open, so the share is
+    over the other two (D in time, E late); at 11:00 sharp still open, after it late. E's
+    request, answered at 13:00, is still open at 10:00 (its reply comes after "now")."""
+    speed = mx.reply_speed_direct if direct else mx.reply_speed
+
+    async def at(now: datetime, hours: float = 2) -> mx.ReplySpeed:
+        return await speed(session, TEAM, START, now, now=now, window_hours=hours)
+
+    r = await at(d(11, 20, 10, 30))
+    assert (r.inbound, r.answered, r.within, r.open, r.decided) == (3, 2, 1, 1, 2)
+    assert (await at(d(11, 20, 11))).open == 1
+    assert (await at(d(11, 20, 11, 1))).open == 0
+    r = await at(d(11, 12, 10))  # E's request an hour old, unanswered as of then
+    assert (r.inbound, r.answered, r.within, r.open) == (2, 1, 1, 1)
+    assert (await at(d(11, 12, 10), hours=0.5)).open == 0  # past a half-hour window: late
 
 
 async def test_freshness(session) -> None:

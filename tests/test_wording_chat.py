@@ -295,6 +295,29 @@ async def test_network_figures_follow_the_language(tg, clock, language, decimal)
         ),
         ("en", (2, 0, 0, None), "<b>Reply to inbound</b>: within 2 h: 0% (0/2); none answered yet"),
         ("en", (0, 0, 0, None), "<b>Reply to inbound</b>: within 2 h: — (0/0)"),
+        # still open (unanswered, younger than the window): not counted as late, said apart
+        (
+            "en",
+            (1, 0, 0, None, 1),
+            "<b>Reply to inbound</b>: within 2 h: — (0/0); 1 more waiting, still in time",
+        ),
+        (
+            "en",
+            (6, 1, 1, 180.0, 2),
+            "<b>Reply to inbound</b>: within 2 h: 25% (1/4); median of the 1 answered: 3 min; "
+            "2 more waiting, still in time",
+        ),
+        (
+            "ru",
+            (3, 0, 0, None, 1),
+            f"<b>Ответ на входящие</b>: в пределах 2 ч: 0{NBSP}% (0/2); отвеченных пока нет; "
+            "ещё 1 ждёт ответа, срок не вышел",
+        ),
+        (
+            "ru",
+            (5, 0, 0, None, 5),
+            "<b>Ответ на входящие</b>: в пределах 2 ч: — (0/0); ещё 5 ждут ответа, срок не вышел",
+        ),
         (
             "ru",
             (5, 1, 1, 180.0),
@@ -314,4 +337,4 @@ def test_the_reply_median_says_over_how_many_answered_requests(language, speed, 
     requests only, the share over all of them."""
     i18n = create_i18n("en")
     with i18n.context(), i18n.use_locale(language):
-        assert reply_line(ReplySpeed(*speed, window_hours=2), 2, language) == expected
+        assert reply_line(ReplySpeed(*speed[:4], 2, *speed[4:]), 2, language) == expected

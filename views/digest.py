@@ -452,18 +452,19 @@ def stats_text(
 
 
 def reply_line(reply: mx.ReplySpeed, hours: float, lang: str) -> str:
-    """The share answered within the window, over every inbound request; the median, over the
-    answered ones only, says how many those are (a median of 3 min beside "20% within 2 h" read
-    as a contradiction)."""
+    """The share answered within the window, over every inbound request but those still open
+    (unanswered and younger than the window: neither in time nor late yet, said apart); the
+    median, over the answered ones only, says how many those are (a median of 3 min beside "20%
+    within 2 h" read as a contradiction)."""
 
     def num(n: int | float) -> str:
         return m.fmt_number(n, lang)
 
     line = _("<b>Reply to inbound</b>: within {hours} h: {share} ({a}/{b})").format(
         hours=num(hours),
-        share=m.fmt_percent(reply.within, reply.inbound, lang),
+        share=m.fmt_percent(reply.within, reply.decided, lang),
         a=num(reply.within),
-        b=num(reply.inbound),
+        b=num(reply.decided),
     )
     if reply.answered:
         line += "; " + ngettext(
@@ -471,8 +472,14 @@ def reply_line(reply: mx.ReplySpeed, hours: float, lang: str) -> str:
             "median of the {n} answered: {median}",
             reply.answered,
         ).format(n=num(reply.answered), median=fmt_duration(reply.median_seconds))
-    elif reply.inbound:
+    elif reply.decided:
         line += "; " + _("none answered yet")
+    if reply.open:
+        line += "; " + ngettext(
+            "{n} more waiting, still in time",
+            "{n} more waiting, still in time",
+            reply.open,
+        ).format(n=num(reply.open))
     return line
 
 

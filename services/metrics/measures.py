@@ -404,6 +404,12 @@ class ReplySpeed:
     within: int  # ... answered within the reply window
     median_seconds: float | None  # over the answered ones
     window_hours: float
+    open: int = 0  # ... not answered yet, and younger than the window: not late yet
+
+    @property
+    def decided(self) -> int:
+        """The requests the share within the window is over: all but the still open ones."""
+        return self.inbound - self.open
 
 
 async def reply_speed(
@@ -418,7 +424,8 @@ async def reply_speed(
 ) -> ReplySpeed:
     """For inbound touches in [start, end): the time to the next outbound touch with the same
     contact (up to ``now``). The median is over the answered ones; the share within the window
-    is over all of them (an unanswered request is not within it). The window is
+    is over all of them but those still open — unanswered, and younger than the window, so
+    neither in time nor late yet (an older unanswered request is not within it). The window is
     ``settings.inbound_reply_hours`` in plain hours, not working hours.
 
     From the first replies kept per inbound touch (services.rollup_replies: counts per day and
@@ -436,8 +443,10 @@ async def reply_speed(
             window_seconds=window_hours * 3600,
         )
         if got is not None:
-            inbound_n, answered, within, middles = got
-            return ReplySpeed(inbound_n, answered, within, m.median(middles), window_hours)
+            inbound_n, answered, within, middles, still_open = got
+            return ReplySpeed(
+                inbound_n, answered, within, m.median(middles), window_hours, still_open
+            )
     out = aliased(Touch)
     # ORDER BY … LIMIT 1 rather than MIN(): the (contact_id, occurred_at) index is walked from
     # the request on and stops at the first outbound touch, even on a card with thousands
@@ -493,12 +502,25 @@ async def reply_speed(
                 ).scalar_subquery(),
                 select(func.min(middle.c.d)).scalar_subquery(),
                 select(func.max(middle.c.d)).scalar_subquery(),
+                select(
+                    count_if(
+                        and_(
+                            inbound.c.reply_at.is_(None),
+                            inbound.c.at >= now - timedelta(seconds=window),
+                        )
+                    )
+                ).scalar_subquery(),
             )
         )
     ).one()
-    middles = [float(v) for v in row[3:] if v is not None]
+    middles = [float(v) for v in row[3:5] if v is not None]
     return ReplySpeed(
-        as_int(row[0]), as_int(row[1]), as_int(row[2]), m.median(middles), window_hours
+        as_int(row[0]),
+        as_int(row[1]),
+        as_int(row[2]),
+        m.median(middles),
+        window_hours,
+        as_int(row[5]),
     )
 
 
