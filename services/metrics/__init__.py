@@ -3,7 +3,8 @@
 - ``scope``: who is counted (a team, one rep, everyone) and the SQL conditions the measures
   share (active, going cold, stale, the status history);
 - ``measures``: the method's measures for /stats (reach, frequency, conversion, referral
-  share, retention, NPS, reply speed, freshness);
+  share, retention, NPS, freshness, and the whole of /stats);
+- ``replies``: the speed of reply to inbound requests;
 - ``figures``: the digest's figures (touches, new cards, steps, moves, card counts, missed
   requests, open cases, the per-rep breakdown).
 
@@ -40,7 +41,6 @@ from services.metrics.measures import (
     Freshness,
     NpsFigures,
     ReferralShare,
-    ReplySpeed,
     Retention,
     StageFrequency,
     Stats,
@@ -56,14 +56,13 @@ from services.metrics.measures import (
     reach_direct,
     referral_share,
     referral_share_direct,
-    reply_speed,
-    reply_speed_direct,
     retention,
     retention_direct,
     stage_counts_direct,
     stats,
     touch_frequency,
 )
+from services.metrics.replies import ReplySpeed, reply_speed, reply_speed_direct
 from services.metrics.scope import (
     MetricScope,
     active,
