@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+from core import csvheaders
 from core.contactfields import PROFILE_FIELDS, STATE_AND_REACH_FIELDS
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -159,10 +160,6 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _header_key(cell: str) -> str:
-    return re.sub(r"[\s\-]+", "_", cell.strip().lstrip("\ufeff").strip().lower())
-
-
 def _guess_delimiter(text: str) -> str:
     first_line = text.split("\n", 1)[0]
     counts = {delimiter: first_line.count(delimiter) for delimiter in _CSV_DELIMITERS}
@@ -235,8 +232,8 @@ def check_csv(data: bytes) -> list[RowError]:
     except (csv.Error, StopIteration) as exc:
         return [RowError(1, "bad_csv", str(exc))]
     width = len(header)
-    keys = [_header_key(cell) for cell in header]
-    name_at = keys.index("name") if "name" in keys else None
+    named = csvheaders.plan(header, CSV_COLUMNS)
+    name_at = (named.columns.get("name") or named.name_parts or (None,))[0]
     line = reader.line_num + 1
     while True:
         try:
@@ -277,7 +274,9 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
     """Rows of a CSV produced by :func:`write_csv` or a spreadsheet (",", ";" or tab delimited),
     one at a time, with the line each starts on; cells are :func:`restore`-d.
 
-    A header row is required (case-insensitive; unknown columns are ignored). A row without a
+    A header row is required (case-insensitive; unknown columns are ignored; other usual
+    headings — Russian ones, Google's and Outlook's exports — are read as
+    :mod:`core.csvheaders` maps them). A row without a
     name is ``RowError(line, "missing_name")``; blank rows are skipped; a broken quote ends the
     reading with ``RowError(line, "bad_csv")`` (:func:`check_csv` finds it before).
     """
@@ -291,11 +290,10 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
     except csv.Error as exc:
         yield RowError(1, "bad_csv", str(exc))
         return
-    keys = [_header_key(cell) for cell in header]
-    if "name" not in keys:
+    columns = csvheaders.plan(header, CSV_COLUMNS)
+    if not columns.has_name:
         yield RowError(1, "no_header", ", ".join(header))
         return
-    positions = {key: index for index, key in reversed(list(enumerate(keys))) if key in CSV_COLUMNS}
     line = reader.line_num + 1
     while True:
         try:
@@ -309,8 +307,9 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
         if not any(cell.strip() for cell in cells):
             continue
         row = _empty_row()
-        for key, index in positions.items():
-            row[key] = _clean_value(key, restore(cells[index])) if index < len(cells) else None
+        for key in CSV_COLUMNS:
+            value = columns.value(key, cells)
+            row[key] = _clean_value(key, restore(value)) if value is not None else None
         if row["name"] is None:
             yield RowError(start, "missing_name")
             continue

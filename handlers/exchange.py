@@ -342,6 +342,11 @@ def create_router() -> Router:
             ).format(columns=h(", ".join(CSV_COLUMNS)))
             + "\n\n"
             + _(
+                "Other headings are understood too: Russian ones (Имя, Фамилия, Компания, "
+                "Должность, Телефон, Почта…) and the contacts exported from Google or Outlook."
+            )
+            + "\n\n"
+            + _(
                 "“introduced_by”: the id of one of your contacts, or the name or e-mail of "
                 "another row of the same file, so a whole network comes in at once."
             )

@@ -1,0 +1,112 @@
+"""Which column of a contacts CSV holds what, when its header is not /export's own.
+
+People import what they have: a spreadsheet with Russian headings ("Имя; Компания; Телефон"),
+Google Contacts' export ("First Name", "Last Name", "Phone 1 - Value", "E-mail 1 - Value",
+"Organization Name") or Outlook's ("Company", "Job Title", "Mobile Phone", "E-mail Address";
+its "Title" is "Mr." or "Dr.", so a bare "Title" is not taken for the position).
+:func:`plan` maps such a header onto /export's columns; a column named as /export names it
+always wins, and the name may be put together from first, middle and last names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+def key(cell: str) -> str:
+    """A heading as compared: lower case, every run of other characters one "_"."""
+    return re.sub(r"[\W_]+", "_", cell.lstrip("\ufeff").strip().lower()).strip("_")
+
+
+# other headings for /export's columns, in order of preference (the first non-empty cell wins:
+# Outlook's "Mobile Phone" before "Business Phone" before "Home Phone")
+ALIASES: dict[str, tuple[str, ...]] = {
+    "name": (
+        "full_name", "fullname", "display_name", "contact_name", "contact", "фио", "полное_имя",
+        "имя_контакта", "контакт", "клиент", "имя",
+    ),
+    "company": (
+        "organization_name", "organization_1_name", "organization", "organisation", "org",
+        "company_name", "employer", "компания", "организация", "название_компании", "фирма",
+        "работодатель",
+    ),
+    "position": (
+        "job_title", "organization_title", "organization_1_title", "должность", "позиция",
+    ),
+    "phone": (
+        "phone_1_value", "mobile_phone", "mobile", "cell", "phone_number", "telephone", "tel",
+        "business_phone", "primary_phone", "home_phone", "phone_2_value", "телефон", "тел",
+        "мобильный", "мобильный_телефон", "сотовый", "номер_телефона", "рабочий_телефон",
+    ),
+    "email": (
+        "e_mail", "e_mail_1_value", "email_address", "e_mail_address", "mail", "e_mail_2_value",
+        "почта", "эл_почта", "электронная_почта", "емейл", "имейл",
+    ),
+    "tg_username": ("telegram", "telegram_username", "tg", "телеграм", "телеграмм"),
+    "notes": (
+        "note", "comment", "comments", "заметки", "заметка", "примечание", "примечания",
+        "комментарий", "комментарии",
+    ),
+    "tags": ("теги", "метки"),
+    "source": ("источник",),
+    "status": ("статус",),
+    "stage": ("этап",),
+    "segment": ("сегмент",),
+    "next_step": ("следующий_шаг",),
+}  # fmt: skip
+FIRST = ("first_name", "given_name", "firstname", "имя")
+MIDDLE = ("middle_name", "additional_name", "отчество")
+LAST = ("last_name", "family_name", "surname", "lastname", "фамилия")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """For each column taken: the indexes of the cells it is read from, best first; the name
+    may instead be ``name_parts`` (first, middle, last), joined with spaces."""
+
+    columns: dict[str, tuple[int, ...]]
+    name_parts: tuple[int, ...] = ()
+
+    @property
+    def has_name(self) -> bool:
+        return "name" in self.columns or bool(self.name_parts)
+
+    def value(self, column: str, cells: Sequence[str]) -> str | None:
+        """The first non-empty cell of ``column`` (as is; None when all are empty)."""
+        if column == "name" and "name" not in self.columns:
+            parts = [cells[i].strip() for i in self.name_parts if i < len(cells)]
+            return " ".join(p for p in parts if p) or None
+        for index in self.columns.get(column, ()):
+            if index < len(cells) and cells[index].strip():
+                return cells[index]
+        return None
+
+
+def plan(header: Sequence[str], columns: Sequence[str]) -> Plan:
+    """Where each of ``columns`` (/export's) is read in a file with ``header``."""
+    keys = [key(cell) for cell in header]
+    where: dict[str, list[int]] = {}
+    for index, k in enumerate(keys):
+        where.setdefault(k, []).append(index)
+    split_name = any(k in where for k in LAST)  # "Имя" beside "Фамилия" is the first name
+    found: dict[str, tuple[int, ...]] = {}
+    for column in columns:
+        if column in where:  # as /export names it
+            found[column] = (where[column][0],)
+            continue
+        aliases = ALIASES.get(column, ())
+        if column == "name" and split_name:
+            aliases = tuple(a for a in aliases if a not in FIRST)
+        indexes = tuple(i for alias in aliases for i in where.get(alias, ()))
+        if indexes:
+            found[column] = indexes
+    parts: tuple[int, ...] = ()
+    if "name" not in found:
+        parts = tuple(
+            next(i for k in group if k in where for i in where[k][:1])
+            for group in (FIRST, MIDDLE, LAST)
+            if any(k in where for k in group)
+        )
+    return Plan(found, parts)
