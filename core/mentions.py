@@ -61,3 +61,20 @@ def is_only_names(text: str, *names: str | None, exact: bool = False) -> bool:
     card_words = [fold(w) for name in names if name for w in words(name)]
     cut = fold if exact else stem
     return all(any(w.startswith(cut(s)) for w in card_words) for s in said)
+
+
+# what is said to the bot, not about a contact: "hello there", "добрый день", "спасибо"
+SMALL_TALK = frozenset(
+    {
+        *("hello", "hi", "hey", "there", "good", "morning", "afternoon", "evening", "bot"),
+        *("thanks", "thank", "you", "ok", "okay", "bye", "yes", "no", "test"),
+        *("привет", "здравствуйте", "здравствуй", "добрый", "доброе", "день", "вечер", "утро"),
+        *("спасибо", "благодарю", "ок", "окей", "пока", "да", "нет", "бот", "тест", "всем"),
+    }
+)
+
+
+def is_small_talk(text: str) -> bool:
+    """A greeting or a thank-you, every word of it (not a note to log)."""
+    said = words(text)
+    return bool(said) and all(w.lower() in SMALL_TALK for w in said)

@@ -31,6 +31,7 @@ from views.callbacks import DupAction, DupCb, PickCb, ResumeCb, of_card
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import AddForm
 from views.teamcards import duplicate_prompt, left_out_text
+from views.touches import NOTE_NEW, NOTE_PICK, note_expired, start_touch_log
 
 ORDER = [
     AddForm.name,
@@ -78,6 +79,10 @@ async def save_or_ask_duplicate(
     conflicts = await svc.team_conflicts(
         ctx.session, team_id=ctx.user.team_id, owner_id=ctx.user.id, values=data, viewer=scope
     )
+    # a typed note's card (➕ New card) is logged on once saved — only from the dialogue it
+    # began, never by a later add that finds the note left behind
+    current = await state.get_state() or ""
+    note = (await state.get_data()).get("touch_note") if current.startswith("AddForm") else None
     added = None
     if not conflicts and not found:
         async with writing(ctx.session):
@@ -88,7 +93,7 @@ async def save_or_ask_duplicate(
         conflicts = added.conflicts  # a card with its phone was saved a moment before
     if added is None or added.contact is None:
         await state.set_state(None)
-        await state.update_data(pending=data, pending_tags=tags)
+        await state.update_data(pending=data, pending_tags=tags, touch_note=note)
         text, markup = duplicate_prompt(conflicts, found)
         await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
         return
@@ -97,6 +102,14 @@ async def save_or_ask_duplicate(
     if photo:
         text += "\n" + media_views.attached_to_card(added.contact.name)
     await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
+    await log_the_note(target, state, added.contact, note)
+
+
+async def log_the_note(target: Message, state: FSMContext, contact: Any, note: str | None) -> None:
+    """A card added for a typed note (➕ New card): the note is logged on it next, as its
+    summary — the kind and the direction are asked as for any note."""
+    if note and contact is not None:
+        await start_touch_log(target, state, contact, summary=note, typed=True)
 
 
 async def _pending_choice(
@@ -172,8 +185,11 @@ def create_router() -> Router:
     async def next_question(
         target: Message, state: FSMContext, current: State, *, ctx: Ctx
     ) -> None:
-        form = (await state.get_data()).get("form", {})
+        data = await state.get_data()
+        form = data.get("form", {})
         later = ORDER[ORDER.index(current) + 1 :]
+        if data.get("touch_note"):
+            later = []  # a card for a note: the name is enough, the rest fills in later
         nxt = next((step for step in later if not form.get(field_of(step))), None)
         if nxt is None:
             tags = (await state.get_data()).get("tags", [])
@@ -301,6 +317,28 @@ def create_router() -> Router:
         if isinstance(query.message, Message):
             await drop_keyboard(query.message)
             await next_question(query.message, state, step, ctx=ctx)
+
+    @router.callback_query(PickCb.filter((F.f == NOTE_PICK) & (F.v == NOTE_NEW)))
+    async def note_new_card(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
+        """➕ New card under a typed note: a card is added — named as typed at "Touch with
+        whom?", or the name asked — and the note is logged on it."""
+        if not isinstance(query.message, Message):
+            await query.answer()
+            return
+        note = (await state.get_data()).get("note") or {}
+        if note.get("mid") != query.message.message_id:
+            await query.answer(note_expired(), show_alert=True)
+            return
+        await query.answer()
+        await drop_keyboard(query.message)
+        form = note.get("form") or {}
+        await state.set_state(AddForm.name)
+        await state.set_data({"form": form, "touch_note": note["text"]})
+        if form.get("name"):
+            await next_question(query.message, state, AddForm.name, ctx=ctx)
+            return
+        text, keyboard = adding_views.add_prompt(for_note=True)
+        await query.message.answer(text, reply_markup=keyboard)
 
     @router.callback_query(ResumeCb.filter(F.d == "add"))
     async def resume(query: CallbackQuery, callback_data: ResumeCb, state: FSMContext) -> None:
@@ -444,6 +482,7 @@ def create_router() -> Router:
         if photo:
             text += "\n" + media_views.attached_to_card(added.contact.name)
         await edit_text(message, text, reply_markup=markup)
+        await log_the_note(message, state, added.contact, data.get("touch_note"))
 
     @router.callback_query(DupCb.filter(F.action == DupAction.MERGE))
     async def duplicate_merge(
@@ -479,5 +518,6 @@ def create_router() -> Router:
             await ctx.card(keep),
             prefix=_("Merged.") + "\n\n",
         )
+        await log_the_note(message, state, keep, data.get("touch_note"))
 
     return router

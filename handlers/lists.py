@@ -12,7 +12,7 @@ from bot.filters import router_for, staff
 from core import limits
 from core.contactdata import normalize_tag, phone_or_email
 from core.contactfields import ENUM_FIELDS, LIST_FILTERS
-from core.mentions import is_only_names, words
+from core.mentions import is_only_names, is_small_talk, words
 from services import contacts as svc
 from services import listing
 from services import media as media_svc
@@ -222,7 +222,7 @@ def create_router() -> Router:
         cards = named
         if not named and len(said) >= 2:
             cards = await media_svc.recent_cards(ctx.session, scope, ctx.user.id)
-        if not cards:
+        if (not cards and len(said) < 2) or is_small_talk(text):
             await message.answer(touch_views.not_understood())
             return
         offer, markup = touch_views.note_offer(text, cards, named=bool(named))

@@ -18,6 +18,7 @@ from bot.routing import FeatureRouter
 from core import limits
 from core.enums import Direction, Status, TouchType
 from core.nextstep import Reading, format_day, format_local, is_past, read_when, split_when
+from core.quickadd import parse_quick_add
 from core.workhours import shift_into
 from services import contacts as svc
 from services import delivered, followups, taps
@@ -33,6 +34,7 @@ from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import LogForm, NextForm
 from views.touches import (
     NO_STEP_REASONS,
+    NOTE_FIND,
     NOTE_PICK,
     QUICK_WHEN,
     confirm_keyboard,
@@ -40,6 +42,7 @@ from views.touches import (
     direction_question,
     kept_ahead,
     note_expired,
+    nothing_found,
     pick_for_log,
     reason_label,
     reasons_keyboard,
@@ -109,11 +112,12 @@ def create_router() -> Router:
         found = await svc.search(ctx.session, ctx.viewer.scope, query[:200], limit=6)
         if not found:
             await state.set_state(LogForm.contact)
-            await message.answer(
-                _(
-                    "Nothing found for “{query}”. Try another name, or /add the contact first."
-                ).format(query=h(query[:100]))
-            )
+            fields = parse_quick_add(query, ctx.settings.default_phone_region).card_fields()
+            form = {k: v for k, v in fields.items() if v} if note else None
+            text, markup = nothing_found(query, name=(form or {}).get("name", "") if note else None)
+            sent = await message.answer(text, reply_markup=markup)
+            if note:  # its button adds the card (named as typed) and logs the note on it
+                await state.update_data(note={"mid": sent.message_id, "text": note, "form": form})
             return
         if len(found) == 1:
             await start_touch_log(message, state, found[0], summary=note or "", typed=bool(note))
@@ -233,7 +237,9 @@ def create_router() -> Router:
             text, markup = direction_question(data.get("type", "other"), int(data["cid"]))
             await message.answer(kept_ahead(text), reply_markup=markup)
 
-    @router.callback_query(StateFilter(None), PickCb.filter(F.f == NOTE_PICK))
+    @router.callback_query(
+        StateFilter(None), PickCb.filter((F.f == NOTE_PICK) & (F.v == NOTE_FIND))
+    )
     async def note_someone_else(query: CallbackQuery, state: FSMContext) -> None:
         """🔎 Someone else, under a typed note: whose card is it? (the note is kept)"""
         if not isinstance(query.message, Message):

@@ -63,7 +63,7 @@ async def test_a_note_naming_nobody_offers_the_latest_cards_or_someone_else(tg) 
     assert "Your latest cards" in reply.text
     reply = await rep.send("discussed the budget for next year")
     assert "Your latest cards" in reply.text
-    assert reply.buttons[-1] == "🔎 Someone else" and len(reply.buttons) == 4
+    assert reply.buttons[-2:] == ["🔎 Someone else", "➕ New card"] and len(reply.buttons) == 5
     reply = await rep.click("Someone else")
     assert "Touch with whom?" in reply.text
     reply = await rep.send("Boris")
@@ -78,6 +78,89 @@ async def test_a_note_naming_nobody_offers_the_latest_cards_or_someone_else(tg) 
         assert await s.scalar(select(Contact.name).where(Contact.id == touch.contact_id)) == (
             "Boris Orlov"
         )
+
+
+async def test_a_first_note_about_someone_new_adds_the_card_and_logs_it(tg) -> None:
+    """A rep with no cards yet types what happened: the note is offered with ➕ New card, the
+    card takes only a name (or the whole line), and the note is logged on it."""
+    *_, rep = await team_with_rep(tg)
+    note = "Called Ivan from Acme, he asked to call back on Monday"
+    reply = await rep.send(note)
+    assert "With whom? Find their card, or add a new one:" in reply.text
+    assert reply.buttons == ["🔎 Find a card", "➕ New card"]
+    reply = await rep.send("Добрый день")  # a greeting is not offered as a note
+    assert "didn't understand" in reply.text
+    reply = await rep.click("New card")  # and the offer still stands
+    assert reply.text.startswith("A new card for this touch. Send the name")
+    reply = await rep.send("Ivan Petrov, Acme, +7 912 555 66 77")
+    assert "Saved: Ivan Petrov — Acme" in reply.text
+    assert "Touch with Ivan Petrov. What kind?" in reply.text  # no more questions first
+    await rep.click("call")
+    reply = await rep.click("inbound")
+    assert "Touch saved" in reply.text and "next step with Ivan Petrov" in reply.text
+    [touch] = await touches(tg)
+    async with tg.app.session_factory() as s:
+        card = await s.get(Contact, touch.contact_id)
+    assert (card.name, card.company, card.phone) == ("Ivan Petrov", "Acme", "+79125556677")
+    assert (touch.type, touch.direction, touch.summary) == ("call", "in", note)
+
+
+async def test_a_note_whose_person_is_not_found_adds_them_in_one_tap(tg) -> None:
+    *_, rep = await team_with_rep(tg, language="ru")
+    await rep.send("/add Анна Смирнова, Ромашка")
+    note = "Встретились с Олегом на выставке, интересуется аудитом"
+    await rep.send(note)
+    reply = await rep.click("С другим контактом")
+    reply = await rep.send("Олег Сидоров")
+    assert reply.text == (
+        "По запросу «Олег Сидоров» ничего не найдено. Попробуйте другое имя или добавьте карточку:"
+    )
+    reply = await rep.click("Новая карточка: Олег Сидоров")
+    assert "Сохранено: Олег Сидоров" in reply.text
+    assert "Касание: Олег Сидоров. Какого типа?" in reply.text
+    await rep.click("встреча")
+    reply = await rep.click("исходящее")
+    assert "Касание сохранено" in reply.text
+    [touch] = await touches(tg)
+    assert touch.summary == note
+    async with tg.app.session_factory() as s:
+        assert (await s.get(Contact, touch.contact_id)).name == "Олег Сидоров"
+
+
+async def test_a_new_card_for_a_note_that_looks_like_a_duplicate_still_gets_the_note(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Oleg Sidorov")
+    reply = await rep.send("discussed the audit, he waits for the estimate")
+    offer = rep.last_with_buttons()
+    await rep.send("and a second note about nobody in particular")
+    reply = await rep.click("New card", offer)  # an older offer's button: out of date
+    assert reply.answer is not None and "out of date" in reply.answer["text"]
+    reply = await rep.click("New card")
+    reply = await rep.send("Oleg Sidorov")
+    assert "Possible duplicate" in reply.text
+    reply = await rep.click("Add anyway")
+    assert "Saved: Oleg Sidorov" in reply.text and "What kind?" in reply.text
+    await rep.click("e-mail")
+    await rep.click("outbound")
+    [touch] = await touches(tg)
+    assert touch.summary == "and a second note about nobody in particular"
+    async with tg.app.session_factory() as s:
+        assert await s.scalar(select(func.count()).select_from(Contact)) == 2
+
+
+async def test_a_note_left_at_a_possible_duplicate_is_not_logged_by_a_later_add(tg) -> None:
+    """➕ New card, a possible duplicate, Open — and the rep moves on: a contact shared later
+    is only added; the note left behind goes on nobody's card."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Oleg Sidorov")
+    await rep.send("discussed the audit, he waits for the estimate")
+    await rep.click("New card")
+    await rep.send("Oleg Sidorov")
+    reply = await rep.click("Open")
+    assert reply.text.startswith("Oleg Sidorov")
+    reply = await rep.share_contact("+7 912 555 66 77", "Vera", "Lebedeva")
+    assert "Saved: Vera Lebedeva" in reply.text and "What kind?" not in reply.text
+    assert await touches(tg) == []
 
 
 async def test_an_older_offer_does_not_log_a_newer_note(tg) -> None:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
 PICK_USERS_REQUEST_ID = 1
 
 
-def add_prompt() -> tuple[str, ReplyKeyboardMarkup]:
+def add_prompt(*, for_note: bool = False) -> tuple[str, ReplyKeyboardMarkup]:
+    """The /add dialogue's first question (``for_note``: the card of a typed note, which is
+    logged on it once it is saved)."""
     keyboard = ReplyKeyboardMarkup(
         keyboard=[
             [
@@ -46,6 +48,11 @@ def add_prompt() -> tuple[str, ReplyKeyboardMarkup]:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+    if for_note:
+        return _(
+            "A new card for this touch. Send the name (or “Name, Company, +phone” in one line), "
+            "share a Telegram contact, or pick a person below. /cancel to leave."
+        ), keyboard
     text = _(
         "New contact. Send the name, share a Telegram contact, or pick a person below. "
         "/cancel to leave.\n\nTip: next time try /add Anna Smirnova, Acme, CTO, "

@@ -182,25 +182,62 @@ def pick_for_log(found: list[Contact], *, note: bool = False) -> InlineKeyboardM
     return kb.as_markup()
 
 
-# PickCb(f=NOTE_PICK, v="find"): the note is about someone not offered — ask for the name
+# PickCb(f=NOTE_PICK, v=NOTE_FIND): the note is about someone not offered — ask for the name;
+# v=NOTE_NEW: about someone with no card yet — add one (the name typed, or asked), then log
 NOTE_PICK = "nt"
+NOTE_FIND = "find"
+NOTE_NEW = "new"
+
+
+def _new_card_button(kb: InlineKeyboard, name: str | None = None) -> None:
+    text = _("➕ New card: {name}").format(name=name[:40]) if name else _("➕ New card")
+    kb.button(text=text, callback_data=PickCb(f=NOTE_PICK, v=NOTE_NEW))
 
 
 def note_offer(note: str, cards: list[Contact], *, named: bool) -> tuple[str, InlineKeyboardMarkup]:
     """A note typed outside any dialogue: log it as a touch, with one of ``cards`` (those it
-    names, when ``named``, else the rep's latest) or someone else."""
+    names, when ``named``, else the rep's latest — none for a rep with no cards yet), someone
+    else, or (when it names no card) a new card."""
     shown, cut = excerpt(note, 300)
     lines = [_("📝 Log this as a touch?"), "<i>" + h(shown) + ("…" if cut else "") + "</i>", ""]
-    lines.append(_("With whom?") if named else _("With whom? Your latest cards:"))
+    if named:
+        lines.append(_("With whom?"))
+    elif cards:
+        lines.append(_("With whom? Your latest cards:"))
+    else:
+        lines.append(_("With whom? Find their card, or add a new one:"))
     kb = InlineKeyboard()
     for c in cards:
         kb.button(
             text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
             callback_data=CardCb(action=CardAction.NOTE_LOG, id=c.id),
         )
-    kb.button(text=_("🔎 Someone else"), callback_data=PickCb(f=NOTE_PICK, v="find"))
+    kb.button(
+        text=_("🔎 Someone else") if cards else _("🔎 Find a card"),
+        callback_data=PickCb(f=NOTE_PICK, v=NOTE_FIND),
+    )
+    if not named:  # about someone with no card yet, maybe
+        _new_card_button(kb)
     kb.adjust(1)
     return "\n".join(lines), kb.as_markup()
+
+
+def nothing_found(
+    query: str, *, name: str | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """No card for the name typed at "Touch with whom?"; for a typed note (``name``: what the
+    new card would be called), a button adds the card and logs the note on it."""
+    text = _("Nothing found for “{query}”. Try another name, or /add the contact first.").format(
+        query=h(query[:100])
+    )
+    if name is None:
+        return text, None
+    kb = InlineKeyboard()
+    _new_card_button(kb, name)
+    text = _("Nothing found for “{query}”. Try another name, or add the card:").format(
+        query=h(query[:100])
+    )
+    return text, kb.as_markup()
 
 
 def note_expired() -> str:

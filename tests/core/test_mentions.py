@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.mentions import is_only_names, name_probes, named_by, stem
+from core.mentions import is_only_names, is_small_talk, name_probes, named_by, stem
 
 
 def test_inflected_names_and_companies_are_found() -> None:
@@ -35,3 +36,19 @@ def test_a_word_s_own_stem_always_names_it_whatever_its_ending(word: str) -> Non
     for ending in ("", "у", "ой", "е", "ом", "'s"):
         assert named_by(name_probes(name + ending), name) == 1
         assert len(stem(name + ending)) >= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "small"),
+    [
+        ("hello there", True),
+        ("Добрый день!", True),
+        ("спасибо, бот", True),
+        ("ok", True),
+        ("Hello Anna, thanks for the call", False),
+        ("Позвонил Ивану", False),
+        ("", False),
+    ],
+)
+def test_small_talk_is_not_a_note(text: str, small: bool) -> None:
+    assert is_small_talk(text) is small
