@@ -24,10 +24,12 @@ from aiogram.types import (
 from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _, ngettext
+from core.enums import ENUM_FIELDS
 from core.exchange import CSV_COLUMNS, SPREADSHEET_EXTENSIONS, file_kind
 from services import exchange as svc
 from views import media as media_views
 from views.keyboards import InlineKeyboard
+from views.labels import label_codes
 from views.rendering import drop_keyboard, edit_text, h, quoted
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,12 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             "the same {what} as the card “{old}” (#{id}): taken as that contact, and “{old}” "
             "becomes “{new}”"
         ).format(what=what, id=ref, **names)
+    if code == "same_name":
+        (card, ref) = issue.matches[0]
+        return _(
+            "the same name and company as the card “{name}” (#{id}), and no phone or e-mail: "
+            "taken as that contact"
+        ).format(name=h(card[:40]), id=ref)
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -343,7 +351,9 @@ def create_router() -> Router:
             + "\n\n"
             + _(
                 "Other headings are understood too: Russian ones (Имя, Фамилия, Компания, "
-                "Должность, Телефон, Почта…) and the contacts exported from Google or Outlook."
+                "Должность, Телефон, Почта…) and the contacts exported from Google or Outlook. "
+                "Source, status, stage and the other choices may be written as words, in "
+                "either language (“event”, “мероприятие”, “лид”)."
             )
             + "\n\n"
             + _(
@@ -388,6 +398,7 @@ def create_router() -> Router:
                 region=ctx.settings.default_phone_region,
                 tz=_timezone(ctx.viewer.tz),
                 now=ctx.now(),
+                labels=label_codes(ENUM_FIELDS),
             )
         except svc.ImportFailed:
             await message.answer(_failed())

@@ -511,6 +511,73 @@ async def test_the_preview_and_its_buttons_in_russian(tg) -> None:  # noqa: ANN0
     assert "Импортировано" in reply.text and "2 новые карточки" in reply.text
 
 
+async def test_a_russian_spreadsheet_with_labels_for_the_picked_fields(tg) -> None:  # noqa: ANN001
+    """Russian headings, and the picked fields written as people say them ("мероприятие",
+    "Лид", "ЛПР"), in either language whatever the rep's own: imported as their codes."""
+    await _team(tg)
+    rep = tg.user(REP_ID, "Rita", language_code="ru")
+    data = (
+        "Имя;Компания;B2B/B2C;Роль в закупке;Источник;Статус;Этап\n"
+        "Глеб Орлов;Бета;B2B;ЛПР;мероприятие;Лид;развитие\n"
+        "Дина Юн;Гамма;b2c;reviews;Referral;client;retention & referral\n"
+        "Ева Ли;Дельта;;;на выставке;;\n"
+    ).encode("cp1251")
+    reply = await rep.send_document("люди.csv", data)
+    assert "2 новые карточки, 0 обновлений, 1 строка пропущена" in reply.text, reply.text
+    assert "строка 4 (Ева Ли): некорректное значение в столбце source: «на выставке»" in (
+        reply.text
+    )
+    await rep.click("Импортировать")
+    async with tg.app.session_factory() as s:
+        cards = {c.name: c for c in await s.scalars(select(Contact))}
+    gleb, dina = cards["Глеб Орлов"], cards["Дина Юн"]
+    assert (gleb.company, gleb.kind, gleb.influence, gleb.source) == (
+        "Бета",
+        "b2b",
+        "decision_maker",
+        "event",
+    )
+    assert (gleb.status, gleb.stage) == ("lead", "development")
+    assert (dina.kind, dina.influence, dina.source, dina.status, dina.stage) == (
+        "b2c",
+        "reviews",
+        "referral",
+        "client",
+        "retention",
+    )
+
+
+async def test_a_hand_made_file_sent_again_after_a_fix_adds_no_second_cards(tg) -> None:  # noqa: ANN001
+    """Rows without a phone, e-mail or id: sent again once the skipped row is fixed, the rows
+    imported the first time are taken as their cards (same name and company), not doubled."""
+    await _team(tg)
+    rep = tg.user(REP_ID, "Rita")
+    first = "name,company,source\nDina Yun,Gamma,referral\nGleb Orlov,Beta,at the fair\n"
+    await rep.send_document("people.csv", first.encode())
+    await rep.click("Import")
+    again = (
+        "name,company,source,notes\nDina Yun,Gamma,referral,met twice\nGleb Orlov,Beta,event,\n"
+        "Dina Yun,Other Co,,\n"  # the same name at another company: another person
+    )
+    reply = await rep.send_document("people.csv", again.encode())
+    assert "2 new, 1 update, 0 skipped" in reply.text, reply.text
+    assert (
+        "line 2 (Dina Yun): the same name and company as the card “Dina Yun” (#1), and no phone "
+        "or e-mail: taken as that contact"
+    ) in reply.text
+    await rep.click("Import")
+    async with tg.app.session_factory() as s:
+        cards = [(c.name, c.company, c.notes) for c in await s.scalars(select(Contact))]
+    assert sorted(cards, key=str) == sorted(
+        [
+            ("Dina Yun", "Gamma", "met twice"),
+            ("Gleb Orlov", "Beta", None),
+            ("Dina Yun", "Other Co", None),
+        ],
+        key=str,
+    )
+
+
 # -------------------------------------------------------------------- imported next steps (3)
 
 
@@ -696,9 +763,11 @@ async def test_export_neutralises_formulas_and_import_brings_them_back(tg, emu) 
     before = await _snapshot(tg, REP_ID)
     reply = await rep.send_document("contacts.csv", csv_bytes)
     assert "Nothing to change: 6 rows" in reply.text, reply.text
-    # the same rows as new cards (no ids, no keys) come back exactly as they were
+    # the same rows as new cards (no ids, no keys, another company: not taken for the cards of
+    # the same name) come back exactly as they were
     for row in rows:
         row["id"] = row["phone"] = row["tg_user_id"] = ""
+        row["company"] = "Copies Ltd"
     reply = await rep.send_document("copies.csv", _csv(rows))
     assert "6 new" in reply.text, reply.text
     await rep.click("Import")

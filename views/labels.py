@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 
+from aiogram.utils.i18n import get_i18n
+
 from bot.i18n import N_, _
+from core.contactfields import LABEL_GROUP
 from core.roles import Role
 
 LABELS: dict[str, dict[str, str]] = {
@@ -110,3 +114,18 @@ def typed_code(group: str, text: str) -> str | None:
         if typed in (_(msgid).casefold(), msgid.casefold(), code):
             return code
     return None
+
+
+def label_codes(fields: Iterable[str]) -> dict[str, dict[str, str]]:
+    """For each picked field, every label of its codes in every language, casefolded, to the
+    code: a file written with labels ("мероприятие", "Decision maker") imports as with codes."""
+    i18n = get_i18n()
+    out: dict[str, dict[str, str]] = {}
+    for field in fields:
+        found: dict[str, str] = {}
+        for code, msgid in LABELS.get(LABEL_GROUP.get(field, field), {}).items():
+            found[msgid.casefold()] = code
+            for lang in i18n.available_locales:
+                found[i18n.gettext(msgid, locale=lang).casefold()] = code
+        out[field] = found
+    return out

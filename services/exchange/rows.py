@@ -72,7 +72,14 @@ def _same(current: Any, attr: str, value: str) -> bool:
     return stored is not None and str(stored) == value
 
 
-def _parse_row(row: Mapping[str, str | None], *, region: str, tz: tzinfo, current: Any) -> _Parsed:
+def _parse_row(
+    row: Mapping[str, str | None],
+    *,
+    region: str,
+    tz: tzinfo,
+    current: Any,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> _Parsed:
     name = (row.get("name") or "").strip()
     if not name:
         raise _Skip("missing_name")
@@ -88,7 +95,10 @@ def _parse_row(row: Mapping[str, str | None], *, region: str, tz: tzinfo, curren
         code = value.strip().lower()
         same = _same(current, column, value)
         if not same and not any(code in set(e) for e in enums):
-            raise _Skip("invalid_value", column=column, value=value)
+            # a label instead of the code, in any language ("мероприятие", "Decision maker")
+            code = (labels or {}).get(column, {}).get(" ".join(value.split()).casefold(), "")
+            if not code:
+                raise _Skip("invalid_value", column=column, value=value)
         parsed.fields[column] = value if same else code
     if (value := row.get("introduced_by")) is not None:
         ref = _parse_int(value)

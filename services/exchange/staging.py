@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -100,6 +100,8 @@ class _Stager:
     # "introduced_by" by name or e-mail (services.exchange.introducers): the file's rows by
     # name and e-mail (read when first needed), and what each line became
     introducers: Introducers | None = None
+    # the picked fields' labels in every language, casefolded, to their codes ("лид": "lead")
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def skip(self, line: int, name: str | None, code: str, **details: Any) -> None:
         self.preview.skipped += 1
@@ -146,7 +148,9 @@ class _Stager:
             ref = refs[record.line]
             current = by_id.get(ref) if ref is not None else None
             try:
-                parsed = _parse_row(record.row, region=self.region, tz=self.tz, current=current)
+                parsed = _parse_row(
+                    record.row, region=self.region, tz=self.tz, current=current, labels=self.labels
+                )
             except _Skip as skip:
                 self.skip(record.line, record.row.get("name"), skip.code, **skip.details)
                 continue
@@ -154,6 +158,9 @@ class _Stager:
             parsed_rows.append((record, parsed, current))
 
         keyed = await self._cards_by_key([p for _r, p, c in parsed_rows if c is None])
+        named = await self._cards_by_name(
+            [p for _r, p, c in parsed_rows if c is None and not _keyed(p)]
+        )
         taken = await self._team_holders([p for _r, p, _c in parsed_rows])
         introducers = {
             p.fields["introduced_by_id"]
@@ -177,6 +184,10 @@ class _Stager:
                 target = self.by_card[current.id]
             elif current is None:
                 matches = self._matches(parsed, keyed)
+                if not matches and not _keyed(parsed):  # a hand-made file sent again
+                    matches = self._same_name(parsed, named)
+                    if len(matches) == 1:
+                        self._note_same_name(record.line, name, matches[0])
                 if len(matches) > 1:
                     self.skip(
                         record.line,
@@ -229,7 +240,11 @@ class _Stager:
             self._index(slot)
             self._became(record.line, slot)
         await self._write(fresh, touched)
-        loaded = [*by_id.values(), *(c for cs in keyed.values() for c in cs)]
+        loaded = [
+            *by_id.values(),
+            *(c for cs in keyed.values() for c in cs),
+            *(c for cs in named.values() for c in cs),
+        ]
         for contact in loaded + [s.base for s in touched if s.base is not None]:
             if contact in session:  # the identity map does not grow with the file
                 session.expunge(contact)
@@ -287,6 +302,34 @@ class _Stager:
                 if value is not None and value in wanted:
                     found.setdefault((column, value), []).append(card)
         return found
+
+    async def _cards_by_name(self, parsed: list[_Parsed]) -> dict[tuple[str, str], list[Contact]]:
+        """The live cards in scope named as rows with no phone, e-mail or Telegram id, by
+        (name, company): such a row is taken as the one card of the same name and company."""
+        names = {p.fields["name"] for p in parsed if p.fields.get("name")}
+        found: dict[tuple[str, str], list[Contact]] = {}
+        if not names:
+            return found
+        cards = await self.session.scalars(
+            select(Contact)
+            .where(self.scope.condition(), Contact.archived_at.is_(None), Contact.name.in_(names))
+            .order_by(Contact.id)
+        )
+        for card in cards:
+            found.setdefault((card.name, _company_key(card.company)), []).append(card)
+        return found
+
+    def _same_name(
+        self, parsed: _Parsed, named: dict[tuple[str, str], list[Contact]]
+    ) -> list[Contact | _Slot | int]:
+        key = (parsed.fields["name"], _company_key(parsed.fields.get("company")))
+        return [self.by_card.get(card.id) or card for card in named.get(key, [])]
+
+    def _note_same_name(self, line: int, name: str | None, match: Contact | _Slot | int) -> None:
+        """Said in the preview: the row changes that card rather than adding a second one."""
+        card_id = match.id if isinstance(match, Contact) else getattr(match, "contact_id", None)
+        if card_id is not None:
+            self.note(line, name, "same_name", matches=((name or "", card_id),))
 
     def _note_cuts(self, record: Record, parsed: _Parsed) -> None:
         """Values longer than their field (core.limits) are cut: each one is told, by row and
@@ -446,6 +489,15 @@ _Holder = tuple[int, str, str]  # a card of the team: id, name, owner's name
 _IDENTITY = tuple(getattr(Contact, c) for c in IDENTITY_COLUMNS)
 
 
+def _keyed(parsed: _Parsed) -> bool:
+    """The row names a card by its phone, e-mail or Telegram id."""
+    return any(parsed.fields.get(column) for column in _KEYS)
+
+
+def _company_key(company: str | None) -> str:
+    return " ".join((company or "").split()).casefold()
+
+
 def _held_elsewhere(
     parsed: _Parsed, target: Contact | _Slot | None, taken: dict[tuple[str, Any], _Holder]
 ) -> _Holder | None:
@@ -487,9 +539,11 @@ async def stage(
     region: str,
     tz: tzinfo,
     now: datetime,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Preview:
     """Check, parse, match and stage a file ("csv" or "vcard"); returns the preview. Raises
-    :class:`ImportFailed` if the database fails (whatever was staged is dropped)."""
+    :class:`ImportFailed` if the database fails (whatever was staged is dropped). ``labels``:
+    the picked fields' values as people write them (any language) to their codes."""
     preview = Preview(filename=filename)
     if kind == "csv":
         broken = check_csv(data)
@@ -518,7 +572,7 @@ async def stage(
             await session.flush()
             import_id = imp.id
         await _purge(session)
-        stager = _Stager(session, import_id, scope, region, tz, now, preview)
+        stager = _Stager(session, import_id, scope, region, tz, now, preview, labels=labels or {})
         if kind == "csv":
             stager.introducers = Introducers(lambda: iter_csv(data), stager.note)
         whole = await stager.run(records)
