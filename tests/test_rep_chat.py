@@ -72,7 +72,7 @@ async def test_a_pasted_contact_is_offered_as_add(
         ),
         (
             "ru",
-            "📎 Сохранено в касании с Anna Smirnova.",
+            "📎 Сохранено в касании: Anna Smirnova.",
             "🎤 голосовое сообщение [1]",
             "🖼 фото [2]",
             "📇 Фото визитки прикреплено к Boris Petrov.",
