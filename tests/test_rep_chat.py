@@ -75,7 +75,7 @@ async def test_a_pasted_contact_is_offered_as_add(
             "📎 Сохранено в касании: Anna Smirnova.",
             "🎤 голосовое сообщение [1]",
             "🖼 фото [2]",
-            "📇 Фото визитки прикреплено к Boris Petrov.",
+            "📇 Фото визитки прикреплено к карточке Boris Petrov.",
         ),
     ],
 )
@@ -160,7 +160,7 @@ async def test_another_reps_file_is_not_sent(tg) -> None:
         ),
         (
             "ru",
-            "Напишите ответ для Dan Client",
+            "Напишите ответ (Dan Client)",
             "✅ Отправлено Dan Client и записано как касание. Окно ответа закрыто",
             "⚠️ Не доставлено: Dan Client заблокировал бота",
         ),
