@@ -16,7 +16,7 @@ from services import privacy
 from storage.models import Contact, User
 from views.callbacks import ForgetCb
 from views.keyboards import InlineKeyboard
-from views.rendering import edit_text, h
+from views.rendering import card_titles, edit_text, h
 
 
 def _confirm(contact_id: int, yes: str) -> InlineKeyboardMarkup:
@@ -107,9 +107,8 @@ def create_router() -> Router:
             return
         if len(found) > 1:
             kb = InlineKeyboard()
-            for c in found:
-                title = c.name + (f" · {c.company}" if c.company else "")
-                kb.button(text=title[:60], callback_data=ForgetCb(a="ask", id=c.id))
+            for c, title in zip(found, card_titles(found), strict=True):
+                kb.button(text=title, callback_data=ForgetCb(a="ask", id=c.id))
             kb.adjust(1)
             await message.answer(_("Which one?"), reply_markup=kb.as_markup())
             return

@@ -477,3 +477,14 @@ async def test_role_source_kind_and_icp_fit_can_be_changed_after_the_card_is_sav
         "referral",
         "not_fit",
     )
+
+
+async def test_two_cards_that_read_alike_are_told_apart_on_their_buttons(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dina Yun, Gamma, +7 912 000 00 01")
+    await rep.send("/add Dina Yun, Gamma")
+    await rep.click("Add anyway")
+    reply = await rep.send("/find Dina")
+    assert reply.buttons[:2] == ["Dina Yun · Gamma · +7 912 000-00-01", "Dina Yun · Gamma · #2"]
+    reply = await rep.send("/delivered Dina")
+    assert reply.buttons == ["Dina Yun · Gamma · +7 912 000-00-01", "Dina Yun · Gamma · #2"]

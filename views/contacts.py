@@ -31,7 +31,7 @@ from views.keyboards import InlineKeyboard
 from views.labels import LABELS, label, label_text
 from views.nps import answer_on_card
 from views.relay import RelayCb
-from views.rendering import answer_long, edit_text, h
+from views.rendering import answer_long, card_titles, edit_text, h
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
     from storage.models import Contact, Touch, User
@@ -368,9 +368,9 @@ def merge_prompt(c: Contact) -> str:
 
 def merge_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
     kb = InlineKeyboard()
-    for c in found[:6]:
+    for c, title in zip(found[:6], card_titles(found[:6]), strict=True):
         kb.button(
-            text=title_of(c),
+            text=title,
             callback_data=CardCb(action=CardAction.MERGE_WITH, id=contact_id, value=str(c.id)),
         )
     kb.adjust(1)
@@ -405,15 +405,10 @@ def only_archived_found(query: str, count: int) -> str:
     ).format(query=h(query[:100]), count=count)
 
 
-def title_of(c: Contact) -> str:
-    """A card's name (and company) on a button."""
-    return (c.name + (f" · {c.company}" if c.company else ""))[:60]
-
-
 def found_list(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
     kb = InlineKeyboard()
-    for c in found:
-        kb.button(text=title_of(c), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
+    for c, title in zip(found, card_titles(found), strict=True):
+        kb.button(text=title, callback_data=CardCb(action=CardAction.OPEN, id=c.id))
     kb.adjust(1)
     return _("Found {count}:").format(count=len(found)), kb.as_markup()
 
@@ -524,8 +519,8 @@ def contact_list(
     else:
         title += "\n" + _("No contacts here yet. /add creates one.")
     kb = InlineKeyboard()
-    for c in rows:
-        kb.row(_button(title_of(c), CardCb(action=CardAction.OPEN, id=c.id)))
+    for c, shown in zip(rows, card_titles(rows), strict=True):
+        kb.row(_button(shown, CardCb(action=CardAction.OPEN, id=c.id)))
     packed = f + (SORT_BY_TOUCH if by_touch else "")
     nav = []
     if page > 0:

@@ -18,7 +18,7 @@ from views.callbacks import CardAction, CardCb
 from views.keyboards import InlineKeyboard
 from views.labels import label_text
 from views.nps import forward_text
-from views.rendering import h
+from views.rendering import card_titles, h
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
     from storage.models import Contact
@@ -137,10 +137,9 @@ PICKED = "pick"
 def pick_delivered(found: list[Contact]) -> InlineKeyboardMarkup:
     """/delivered matched several cards: which one."""
     kb = InlineKeyboard()
-    for c in found:
+    for c, title in zip(found, card_titles(found), strict=True):
         kb.button(
-            text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED),
+            text=title, callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED)
         )
     kb.adjust(1)
     return kb.as_markup()

@@ -12,7 +12,7 @@ from bot.i18n import _, ngettext
 from services.media import NewMedia
 from views.callbacks import CardCb
 from views.keyboards import InlineKeyboard
-from views.rendering import h
+from views.rendering import card_titles, h
 
 if TYPE_CHECKING:
     from aiogram.types import InlineKeyboardMarkup
@@ -152,9 +152,8 @@ def _attach_offer(kind: str, cards: list[Contact]) -> tuple[str, InlineKeyboardM
             "file there."
         ), None
     kb = InlineKeyboard()
-    for c in cards:
-        title = c.name + (f" · {c.company}" if c.company else "")
-        kb.button(text="📎 " + title[:56], callback_data=AttachCb(id=c.id))
+    for c, title in zip(cards, card_titles(cards, 56), strict=True):
+        kb.button(text="📎 " + title, callback_data=AttachCb(id=c.id))
     kb.adjust(1)
     return got + " " + _("Which card should it go on?") + "\n" + how, kb.as_markup()
 

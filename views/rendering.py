@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -9,6 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import _
+from core.contactdata import display_phone
 from core.textsplit import split_html
 
 
@@ -62,3 +64,17 @@ def tap_of(query: CallbackQuery) -> dict[str, Any]:
         "message_id": message.message_id if message else 0,
         "data": query.data or "",
     }
+
+
+def card_titles(cards: Sequence[Any], width: int = 60) -> list[str]:
+    """Cards' names (and companies) as their buttons show them; cards that would read alike
+    (two "Dina Yun · Gamma") are told apart by their phone, e-mail or number."""
+    base = [c.name + (f" · {c.company}" if c.company else "") for c in cards]
+    out = []
+    for c, title in zip(cards, base, strict=True):
+        if base.count(title) > 1:
+            apart = display_phone(c.phone) if c.phone else c.email or f"#{c.id}"
+            out.append(title[: width - len(apart) - 3] + " · " + apart)
+        else:
+            out.append(title[:width])
+    return out

@@ -15,7 +15,7 @@ from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, PickCb, for_card
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
-from views.rendering import h
+from views.rendering import card_titles, h
 from views.states import LogForm, NextForm
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
@@ -173,11 +173,8 @@ def pick_for_log(found: list[Contact], *, note: bool = False) -> InlineKeyboardM
     """Several cards match: which one to log a touch with (``note``: the typed note's)."""
     action = CardAction.NOTE_LOG if note else CardAction.LOG
     kb = InlineKeyboard()
-    for c in found:
-        kb.button(
-            text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-            callback_data=CardCb(action=action, id=c.id),
-        )
+    for c, title in zip(found, card_titles(found), strict=True):
+        kb.button(text=title, callback_data=CardCb(action=action, id=c.id))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -207,11 +204,8 @@ def note_offer(note: str, cards: list[Contact], *, named: bool) -> tuple[str, In
     else:
         lines.append(_("With whom? Find their card, or add a new one:"))
     kb = InlineKeyboard()
-    for c in cards:
-        kb.button(
-            text=(c.name + (f" · {c.company}" if c.company else ""))[:60],
-            callback_data=CardCb(action=CardAction.NOTE_LOG, id=c.id),
-        )
+    for c, title in zip(cards, card_titles(cards), strict=True):
+        kb.button(text=title, callback_data=CardCb(action=CardAction.NOTE_LOG, id=c.id))
     kb.button(
         text=_("🔎 Someone else") if cards else _("🔎 Find a card"),
         callback_data=PickCb(f=NOTE_PICK, v=NOTE_FIND),
