@@ -453,6 +453,7 @@ async def contact_wrote(
         owner = await session.get(User, contact.owner_id)
         if owner is None:
             continue
+        open_case, handlers = await _case_handlers(session, contact, admin_ids, besides=owner.id)
         touch = await log_touch(
             session,
             contact,
@@ -473,9 +474,9 @@ async def contact_wrote(
             ref_id=touch.id,
             due_at=now,
             now=now,
-            payload={"what": "contact_wrote"},
+            payload={"what": "contact_wrote", "case": open_case},
         )
-        for person in await _case_handlers(session, contact, admin_ids, besides=owner.id):
+        for person in handlers:
             await duework.schedule(
                 session,
                 kind=NOTICE,
@@ -493,8 +494,9 @@ async def contact_wrote(
 
 async def _case_handlers(
     session: AsyncSession, contact: Contact, admin_ids: Collection[int], *, besides: int
-) -> list[User]:
-    """Who handles the card's open detractor case, if it has one (not ``besides``)."""
+) -> tuple[bool, list[User]]:
+    """Whether the card has an open detractor case, and who handles it (not ``besides``: the
+    owner, told anyway — that the case is open, too)."""
     case_row = await session.scalar(
         select(NpsCase)
         .where(NpsCase.contact_id == contact.id, NpsCase.status != CaseStatus.RESOLVED.value)
@@ -502,11 +504,11 @@ async def _case_handlers(
         .limit(1)
     )
     if case_row is None:
-        return []
+        return False, []
     taker = await session.get(User, case_row.taken_by_id) if case_row.taken_by_id else None
     people = (
         [taker]
         if taker is not None and taker.role is not None  # (not one who has left since)
         else await users_repo.team_leads(session, case_row.team_id, admin_ids)
     )
-    return [p for p in people if p.id != besides]
+    return True, [p for p in people if p.id != besides]
