@@ -469,6 +469,10 @@ def create_router() -> Router:
                 refusal = _(
                     "No clock shows the time in “{text}”: hours go from 0 to 23, minutes from 00 to 59. Try e.g. “tomorrow 15:00”."
                 ).format(text=h(text[:100]))
+            elif when.status is Reading.NO_SUCH_DAY:
+                refusal = _(
+                    "No calendar has the day in “{text}”. Try e.g. “tomorrow 10:00” or “01.12 15:00”."
+                ).format(text=h(text[:100]))
             else:
                 refusal = _(
                     "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."

@@ -285,6 +285,18 @@ async def test_a_step_and_an_impossible_time_in_one_message_keep_the_step(tg, cl
     assert (await the_step(tg))[0] == "call back"
 
 
+async def test_a_day_no_calendar_has_is_named_as_such_and_the_step_kept(tg, clock) -> None:
+    """ "отправить КП 31 февраля": "I couldn't read a date" (as for words that are no date)."""
+    *_, rep = await team_with_rep(tg, language="ru")
+    clock.set(FRIDAY_EVENING)
+    reply = await open_next_step(rep, "Carl, Gamma", "ru", what="отправить КП 31 февраля")
+    assert reply.text.startswith("Такого дня нет в календаре: «31 февраля».")
+    reply = await rep.send("28 февраля")
+    assert reply.text.startswith("Следующий шаг: вс, 28 февр. 2027, 10:00.")
+    await rep.click("✅ Подтвердить")
+    assert (await the_step(tg))[0] == "отправить КП"
+
+
 async def test_next_step_buttons_under_an_older_question_do_nothing_to_another_card(tg) -> None:
     """A's "In 3 days" or "Confirm", left under A's questions, tapped while B's next step is
     at the same question: it went on with B's dialogue (B's step confirmed from A's message)."""

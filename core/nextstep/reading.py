@@ -74,6 +74,11 @@ class Reading(StrEnum):
     TOO_EARLY = "too_early"
     TOO_LATE = "too_late"
     NO_SUCH_TIME = "no_such_time"  # a day with a time no clock shows: "tomorrow 25:00"
+    NO_SUCH_DAY = "no_such_day"  # a date no calendar has: "31 февраля", "31.04"
+
+
+# the readings that name a time or a day that does not exist: asked about again as such
+IMPOSSIBLE = frozenset({Reading.NO_SUCH_TIME, Reading.NO_SUCH_DAY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,10 @@ class _Unreadable(Exception):
 
 class _NoSuchTime(_Unreadable):
     """A day with a time no clock shows ("tomorrow 25:00"): not the day at 10:00."""
+
+
+class _NoSuchDay(_Unreadable):
+    """A date no calendar has ("31 February", "31.04", "29.02.2027"): not another day."""
 
 
 class _OutOfRange(Exception):
@@ -258,6 +267,18 @@ def _valid_day_month(day: int, month: int) -> bool:
     return 1 <= month <= 12 and 1 <= day <= monthrange(2000, month)[1]
 
 
+def _no_such_day(day: int, month: int, year_text: str | None) -> None:
+    """Raise :class:`_NoSuchDay` for a day of a real month that the month (or, for 29 February,
+    the year given) does not have; a day past 31 or a month past 12 is no date at all."""
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return
+    if not _valid_day_month(day, month):
+        raise _NoSuchDay
+    if year_text is not None and year_text.isdigit() and 1 <= int(year_text) <= 9999:
+        if day > monthrange(int(year_text), month)[1]:
+            raise _NoSuchDay
+
+
 def _date(day: int, month: int, year_text: str | None, ctx: _Ctx) -> date | None:
     """A calendar date; without a year, its next occurrence (or one of the past week)."""
     if not _valid_day_month(day, month):
@@ -314,12 +335,17 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
         day = _date(day_, month, match.group("y"), ctx)
         if day is not None:
             found.append(_Day(day, match.group("rest")))
+        elif match.group("sep") == ".":  # "31.04": day.month, and no such day
+            _no_such_day(day_, month, match.group("y"))
     for pattern in (_DAY_MONTH_RE, _MONTH_DAY_RE):
         match = pattern.match(text)
         if match:
-            day = _date(int(match.group("d")), MONTHS[match.group("mon")], match.group("y"), ctx)
+            day_, month = int(match.group("d")), MONTHS[match.group("mon")]
+            day = _date(day_, month, match.group("y"), ctx)
             if day is not None:
                 found.append(_Day(day, match.group("rest")))
+            else:
+                _no_such_day(day_, month, match.group("y"))
     period = _period_or_month(text, ctx)
     if period is not None:
         found.append(period)
@@ -543,6 +569,8 @@ def read_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = None
         return When(Reading.TOO_LATE if out.late else Reading.TOO_EARLY, earliest, latest)
     except _NoSuchTime:
         return When(Reading.NO_SUCH_TIME, earliest, latest)
+    except _NoSuchDay:
+        return When(Reading.NO_SUCH_DAY, earliest, latest)
     except _Unreadable:
         local = None
     if local is None:

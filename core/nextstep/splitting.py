@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.nextstep.reading import Reading, read_when
+from core.nextstep.reading import IMPOSSIBLE, read_when
 
 MAX_WHEN_WORDS = 6  # "next friday at 3 pm", "5 декабря 2026 в 15:00": a date is never longer
 _JOINERS = " ,;:—–-"  # "позвонить — завтра", "call back, tomorrow"
@@ -27,7 +27,8 @@ _PREPOSITIONS = frozenset("on at by in till until before до в во к ко н
 class Split:
     what: str
     when: str  # the words that read as the due time, as the rep wrote them
-    # aware, UTC; None: the words name a day with a time no clock shows ("завтра в 25:00"),
+    # aware, UTC; None: the words name a day with a time no clock shows ("завтра в 25:00") or
+    # a day no calendar has ("31 февраля"),
     # which the caller asks about again rather than take the rest of the message for the step
     due: datetime | None
 
@@ -37,7 +38,7 @@ def split_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = Non
     reads as a due time with something left over to say what. Never raises."""
     words = text.split()
     whole = read_when(text, now=now, tz=tz, lang_hint=lang_hint)
-    if len(words) < 2 or whole.due is not None or whole.status is Reading.NO_SUCH_TIME:
+    if len(words) < 2 or whole.due is not None or whole.status in IMPOSSIBLE:
         return None  # one word, or only a date: nothing says what to do
     for n in range(min(MAX_WHEN_WORDS, len(words) - 1), 0, -1):
         for at_end in (True, False):
@@ -49,6 +50,6 @@ def split_when(text: str, *, now: datetime, tz: str, lang_hint: str | None = Non
             if not any(ch.isalpha() for ch in what) or not when:
                 continue
             reading = read_when(when, now=now, tz=tz, lang_hint=lang_hint)
-            if reading.due is not None or reading.status is Reading.NO_SUCH_TIME:
+            if reading.due is not None or reading.status in IMPOSSIBLE:
                 return Split(what, when, reading.due)
     return None

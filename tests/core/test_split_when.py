@@ -134,6 +134,8 @@ def test_any_text_is_either_left_whole_or_split_into_its_own_words(text: str) ->
     [
         ("позвонить завтра в 25:00", "позвонить", "завтра в 25:00"),
         ("call back tomorrow 10:75", "call back", "tomorrow 10:75"),
+        ("отправить КП 31 февраля", "отправить КП", "31 февраля"),
+        ("send the invoice on 31.04 at 10:00", "send the invoice", "on 31.04 at 10:00"),
     ],
 )
 def test_a_time_no_clock_shows_is_split_off_to_be_asked_about(text, what, when) -> None:

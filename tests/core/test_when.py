@@ -221,7 +221,7 @@ PHRASES: list[tuple[str, str, str | Reading]] = [
     ("call him", "en", UNREADABLE),
     ("asdf qwerty", "en", UNREADABLE),
     ("когда-нибудь", "ru", UNREADABLE),
-    ("31.02", "ru", UNREADABLE),
+    ("31.02", "ru", Reading.NO_SUCH_DAY),
     ("45.13", "ru", UNREADABLE),
     ("5", "ru", UNREADABLE),
     ("14", "en", UNREADABLE),
@@ -429,7 +429,7 @@ def test_a_year_is_never_guessed_into_the_far_future(
     try:
         date(2000, month, day)  # a leap year: the day exists in some year
     except ValueError:
-        assert when.status is UNREADABLE
+        assert when.status is Reading.NO_SUCH_DAY  # "31.04", "30 feb": said as no such day
         return
     assert when.ok, (text, when)
     assert when.due is not None
@@ -477,6 +477,26 @@ def test_dateparser_is_loaded_only_when_the_rules_cannot_read_a_phrase() -> None
 def test_a_day_with_an_impossible_time_is_asked_again_not_read_as_the_day_at_ten(text) -> None:
     """ "tomorrow 25:00" was read as tomorrow 10:00: the time written was dropped in silence."""
     assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").status is Reading.NO_SUCH_TIME
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["31 февраля", "30 февраля в 10:00", "31 апреля", "feb 30", "31.04", "на 31.06 15:00",
+     "29.02.2027", "29 февраля 2027"],  # fmt: skip
+)
+def test_a_day_no_calendar_has_is_said_so_not_unreadable(text) -> None:
+    """ "31 февраля" said "I couldn't read a date", as for words that are no date at all."""
+    assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").status is Reading.NO_SUCH_DAY
+
+
+@pytest.mark.parametrize("text", ["29.02.2028", "29 февраля 2028", "30.04", "31.12", "1.5"])
+def test_the_days_that_exist_are_read(text) -> None:
+    assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").due is not None
+
+
+@pytest.mark.parametrize("text", ["31.13", "45.10"])
+def test_no_date_at_all_stays_unreadable(text) -> None:
+    assert read_when(text, now=NOW, tz=MSK, lang_hint="ru").status is Reading.UNREADABLE
 
 
 @given(st.integers(0, 23), st.integers(0, 59))
