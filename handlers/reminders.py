@@ -17,6 +17,7 @@ from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
 from core.nextstep import format_local
+from core.roles import LEADS
 from core.workhours import snooze_until
 from services import followups, network, today
 from storage.models import Contact
@@ -157,12 +158,14 @@ def create_router() -> Router:
         )
         found = await today.build(
             ctx.session,
-            ctx.viewer.scope,
+            ctx.viewer.scope.mine(),  # the rep's own day, a manager's too (the team's: /digest)
             now=now,
             end_of_day=end_of_day,
             settings_cadence=ctx.settings.cadence_days,
         )
-        text, markup = views.day(found, now=now, tz=ctx.viewer.tz, lang=ctx.viewer.lang)
+        text, markup = views.day(
+            found, now=now, tz=ctx.viewer.tz, lang=ctx.viewer.lang, lead=ctx.viewer.role in LEADS
+        )
         await answer_long(message, text, reply_markup=markup)
 
     return router

@@ -23,6 +23,10 @@ class Scope:
     def of(cls, user: User, role: Role) -> Scope:
         return cls(user.id, role, user.team_id)
 
+    def mine(self) -> Scope:
+        """The person's own cards only, whatever else they may see (/today: "your day")."""
+        return Scope(self.user_id, Role.REP, self.team_id)
+
     def condition(self) -> ColumnElement[bool]:
         return _condition(self.kind, self.user_id, self.team_id)
 

@@ -434,3 +434,23 @@ async def test_a_quiet_day_s_digest_says_zero_once_per_section(tg) -> None:
     assert "🔀 Stage moves and status changes: none\n\n" in text
     assert "Steps that fell due" not in text and "Into stages" not in text
     assert "Since the last digest: 0 answers\n" in text
+
+
+async def test_a_managers_today_is_their_own_day_and_points_to_the_teams(tg, clock) -> None:
+    """A manager's /today listed the reps' cards as "your day", "waiting for your reply"."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Rita Card, Acme")
+    await rep.send("/find Rita Card")
+    await rep.click("Next step")
+    await rep.send("call back yesterday 10:00")
+    await rep.click("Confirm")
+    await manager.send("/add Maria Card, Beta")
+    await manager.send("/find Maria Card")
+    await manager.click("Next step")
+    await manager.send("send the offer yesterday 11:00")
+    await manager.click("Confirm")
+    reply = await manager.send("/today")
+    assert "Maria Card" in reply.text and "Rita Card" not in reply.text
+    assert reply.text.endswith("Your team's overdue steps and waiting requests: /digest")
+    reply = await rep.send("/today")
+    assert "Rita Card" in reply.text and "/digest" not in reply.text

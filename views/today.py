@@ -88,7 +88,10 @@ def item_line(item: Item, kind: str, *, now: datetime, tz: str, lang: str) -> st
     return who + " — " + (f"{h(step)} · " if step else "") + when
 
 
-def day(day: Day, *, now: datetime, tz: str, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def day(
+    day: Day, *, now: datetime, tz: str, lang: str, lead: bool = False
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The person's own day; a manager (``lead``) is pointed to the team's (/digest)."""
     sections = [
         (_("🔴 Overdue"), "overdue", day.overdue),
         (_("📅 Due today"), "today", day.due_today),
@@ -116,5 +119,8 @@ def day(day: Day, *, now: datetime, tz: str, lang: str) -> tuple[str, InlineKeyb
     if empty:
         lines.append("")
         lines.append(_("Nothing is due. A good day to add new contacts!"))
+    if lead:
+        lines.append("")
+        lines.append(_("Your team's overdue steps and waiting requests: /digest"))
     kb.adjust(1)
     return "\n".join(lines), (kb.as_markup() if not empty else None)

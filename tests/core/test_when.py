@@ -481,8 +481,16 @@ def test_a_day_with_an_impossible_time_is_asked_again_not_read_as_the_day_at_ten
 
 @pytest.mark.parametrize(
     "text",
-    ["31 февраля", "30 февраля в 10:00", "31 апреля", "feb 30", "31.04", "на 31.06 15:00",
-     "29.02.2027", "29 февраля 2027"],  # fmt: skip
+    [
+        "31 февраля",
+        "30 февраля в 10:00",
+        "31 апреля",
+        "feb 30",
+        "31.04",
+        "на 31.06 15:00",
+        "29.02.2027",
+        "29 февраля 2027",
+    ],  # fmt: skip
 )
 def test_a_day_no_calendar_has_is_said_so_not_unreadable(text) -> None:
     """ "31 февраля" said "I couldn't read a date", as for words that are no date at all."""
