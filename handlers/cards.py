@@ -17,6 +17,7 @@ from bot.i18n import _
 from bot.middlewares import CardInScope
 from bot.routing import FeatureRouter
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
+from core.enums import Source
 from services import cards, delivered, followups, taps
 from services import contacts as svc
 from services.viewer import Viewer
@@ -27,9 +28,23 @@ from views import delivered as delivered_views
 from views import timeline as timeline_views
 from views.callbacks import CardAction, CardCb
 from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
-from views.states import EditForm, MergeForm
+from views.states import EditForm, IntroForm, MergeForm
 from views.teamcards import refused_as_taken
 from views.touches import note_expired, start_next_step, start_touch_log
+
+
+async def save_introducer(
+    target: Message, ctx: Ctx, contact: Contact, introducer: Contact | None
+) -> None:
+    """Who introduced the card's person (None: nobody); a card with no source yet came by
+    referral, then."""
+    changes: dict[str, Any] = {"introduced_by_id": introducer.id if introducer else None}
+    if introducer is not None and contact.source is None:
+        changes["source"] = Source.REFERRAL.value
+    await followups.change(
+        ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **changes
+    )
+    await views.show_card(target, await ctx.card(contact), prefix=_("Saved.") + "\n\n")
 
 
 def on(*actions: CardAction) -> Any:
@@ -191,6 +206,30 @@ def create_router() -> Router:
         await state.clear()
         await show(message_of(query), ctx, contact, prefix=_("Merged.") + "\n\n")
 
+    @router.callback_query(on(CardAction.INTRO))
+    async def intro_ask(
+        query: CallbackQuery, contact: Contact, ctx: Ctx, state: FSMContext
+    ) -> None:
+        await query.answer()
+        await state.set_state(IntroForm.query)
+        await state.update_data(cid=contact.id)
+        now = (await ctx.card(contact)).introduced_by
+        await message_of(query).answer(views.intro_prompt(contact, now))
+
+    @router.callback_query(on(CardAction.INTRO_BY))
+    async def intro_by(
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, state: FSMContext
+    ) -> None:
+        other_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+        other = await svc.get(ctx.session, ctx.viewer.scope, other_id)
+        if other is None or other.id == contact.id:
+            await query.answer(_("Contact not found."), show_alert=True)
+            return
+        await query.answer()
+        await drop_keyboard(message_of(query))
+        await state.clear()
+        await save_introducer(message_of(query), ctx, contact, other)
+
     @router.callback_query(on(CardAction.OWNER))
     async def owner_pick(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
         people = await svc.owner_candidates(ctx.session, ctx.viewer.scope, contact)
@@ -328,6 +367,29 @@ def create_dialogue_router() -> Router:
             return
         question, markup = views.merge_candidates(cid, found)
         await message.answer(question, reply_markup=markup)
+
+    @router.message(IntroForm.query, F.text & ~F.text.startswith("/"))
+    async def intro_pick(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        cid = int((await state.get_data()).get("cid", 0))
+        contact = await svc.get(ctx.session, ctx.viewer.scope, cid)
+        text = (message.text or "").strip()[:200]
+        if contact is None:
+            await state.clear()
+            await message.answer(_("Contact not found."))
+            return
+        if text == "-":
+            await state.clear()
+            await save_introducer(message, ctx, contact, None)
+            return
+        found = [c for c in await svc.search(ctx.session, ctx.viewer.scope, text) if c.id != cid]
+        if not found:
+            await message.answer(views.nothing_found(text, retry=True))
+        elif len(found) == 1:
+            await state.clear()
+            await save_introducer(message, ctx, contact, found[0])
+        else:
+            question, markup = views.intro_candidates(cid, found)
+            await message.answer(question, reply_markup=markup)
 
     @router.message(EditForm.value, F.text)
     async def edit_value(message: Message, ctx: Ctx, state: FSMContext) -> None:

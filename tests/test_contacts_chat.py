@@ -488,3 +488,40 @@ async def test_two_cards_that_read_alike_are_told_apart_on_their_buttons(tg) -> 
     assert reply.buttons[:2] == ["Dina Yun · Gamma · +7 912 000-00-01", "Dina Yun · Gamma · #2"]
     reply = await rep.send("/delivered Dina")
     assert reply.buttons == ["Dina Yun · Gamma · +7 912 000-00-01", "Dina Yun · Gamma · #2"]
+
+
+async def test_who_introduced_whom_is_kept_from_the_card(tg) -> None:
+    """The method keeps who introduced whom: a rep records it from ✏️ Edit, and only with a
+    card in their own scope."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Boris Kim, Alpha")
+    await rep.send("/add Boris Orlov, Beta")
+    await rep.send("/add Petr Sokolov, Vega")
+    await rep.click("Open card")
+    await rep.click("Edit")
+    reply = await rep.click("Introduced by")
+    assert reply.text.startswith("Who introduced Petr Sokolov to you?")
+    reply = await rep.send("Nobody Here")
+    assert "Nothing found for “Nobody Here”" in reply.text
+    reply = await rep.send("Boris")
+    assert reply.text == "Which one introduced them?"
+    reply = await rep.click("Boris Kim")
+    assert "Introduced by: Boris Kim" in reply.text and "Source: referral" in reply.text
+    async with tg.app.session_factory() as s:
+        petr = await s.scalar(select(Contact).where(Contact.name == "Petr Sokolov"))
+        kim = await s.scalar(select(Contact).where(Contact.name == "Boris Kim"))
+    assert (petr.introduced_by_id, petr.source) == (kim.id, "referral")
+    await rep.click("Edit")
+    reply = await rep.click("Introduced by")
+    assert "Now: Boris Kim. Send “-” to clear it." in reply.text
+    reply = await rep.send("-")
+    assert "Introduced by" not in reply.text and "Source: referral" in reply.text
+    # a card outside the rep's scope, named in a forged button, is "not found"
+    stranger = await another_rep(tg, manager, 3010, "Sam")
+    await stranger.send("/add Secret Person, Zeta")
+    async with tg.app.session_factory() as s:
+        secret = await s.scalar(select(Contact).where(Contact.name == "Secret Person"))
+    reply = await rep.tap_data(f"cc:introby:{petr.id}:{secret.id}")
+    assert reply.answer is not None and reply.answer["text"] == "Contact not found."
+    async with tg.app.session_factory() as s:
+        assert (await s.get(Contact, petr.id)).introduced_by_id is None

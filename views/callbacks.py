@@ -39,6 +39,8 @@ class CardAction(StrEnum):
     EDIT_FIELD = "ef"  # ``value`` is the field
     MERGE = "mrg"
     MERGE_WITH = "mrgw"  # ``value`` is the other card's id
+    INTRO = "intro"  # ask who introduced the person
+    INTRO_BY = "introby"  # ``value`` is the introducer's card id
     OWNER = "own"
     OWNER_TO = "ownto"  # ``value`` is the new owner's user id
     VERIFY = "verify"

@@ -332,6 +332,7 @@ def edit_menu(c: Contact, *, leads: bool) -> tuple[str, InlineKeyboardMarkup]:
         action = CardAction.ASK if name in PICKED_FIELDS else CardAction.EDIT_FIELD
         kb.button(text=field_title(name), callback_data=CardCb(action=action, id=c.id, value=name))
     kb.button(text=_("🔀 Merge with…"), callback_data=CardCb(action=CardAction.MERGE, id=c.id))
+    kb.button(text=_("🤝 Introduced by…"), callback_data=CardCb(action=CardAction.INTRO, id=c.id))
     if leads:
         kb.button(text=_("👤 Owner"), callback_data=CardCb(action=CardAction.OWNER, id=c.id))
     kb.button(text=_("« Back"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
@@ -364,6 +365,28 @@ def merge_prompt(c: Contact) -> str:
         "Which card is the same person as {name}? Send a name, phone or e-mail. "
         "Its touches and history move into this card. /cancel to leave."
     ).format(name=h(c.name))
+
+
+def intro_prompt(c: Contact, introducer: str | None) -> str:
+    """Who introduced the card's person: who-knows-whom is kept and analysed (/network)."""
+    text = _(
+        "Who introduced {name} to you? Send their name, phone or e-mail (one of your cards). "
+        "/cancel to leave."
+    ).format(name=h(c.name))
+    if introducer:
+        text += "\n" + _("Now: {name}. Send “-” to clear it.").format(name=h(introducer))
+    return text
+
+
+def intro_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboard()
+    for c, title in zip(found[:6], card_titles(found[:6]), strict=True):
+        kb.button(
+            text=title,
+            callback_data=CardCb(action=CardAction.INTRO_BY, id=contact_id, value=str(c.id)),
+        )
+    kb.adjust(1)
+    return _("Which one introduced them?"), kb.as_markup()
 
 
 def merge_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:

@@ -28,6 +28,10 @@ class MergeForm(StatesGroup):
     query = State()
 
 
+class IntroForm(StatesGroup):
+    query = State()  # who introduced the card's person: a name, phone or e-mail
+
+
 class LogForm(StatesGroup):
     contact = State()
     type = State()
