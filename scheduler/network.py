@@ -42,7 +42,7 @@ async def network_weekly(cw: Clockwork) -> int:
         return 0
     _checked[cw.worker_id] = now
     async with cw.session_factory() as session:
-        scopes = await svc.scopes_to_refresh(session, now)
+        scopes = await svc.scopes_to_refresh(session, now, everyone=bool(cw.settings.admin_ids))
         await end_read(session)
     if not scopes:
         return 0

@@ -408,9 +408,16 @@ async def compute(
     return run_id
 
 
-async def scopes_to_refresh(session: AsyncSession, now: datetime) -> list[NetScope]:
-    """Teams with cards, and reps without a team who have cards, whose run is a week old."""
-    scopes = [
+async def scopes_to_refresh(
+    session: AsyncSession, now: datetime, *, everyone: bool = False
+) -> list[NetScope]:
+    """Teams with cards, and reps without a team who have cards, whose run is a week old; with
+    ``everyone`` (there are administrators, whose Monday digest covers all teams), the whole
+    network too — else their digest said "not analysed yet" week after week."""
+    scopes = (
+        [NetScope("all")] if everyone and await session.scalar(select(Contact.id).limit(1)) else []
+    )
+    scopes += [
         NetScope(f"t{tid}", team_id=tid)
         for (tid,) in await session.execute(
             select(Contact.team_id).where(Contact.team_id.is_not(None)).distinct()

@@ -135,10 +135,11 @@ async def test_a_rep_sees_only_their_own_contacts(tg, emu, clock) -> None:
 
 
 async def test_the_monday_digest_has_a_network_section(tg, emu, clock) -> None:
-    _admin, manager, rep = await team_with_rep(tg)
+    admin, manager, rep = await team_with_rep(tg)
     await seed_network(tg, rep.id, clock.now())
-    # the hourly look finds the team never analysed: it runs (Monday 23 Nov, ISO week 48)
-    assert await network_weekly(tg.app.clockwork) == 1
+    # the hourly look finds the team — and everyone's network, the administrators' — never
+    # analysed: both run (Monday 23 Nov, ISO week 48)
+    assert await network_weekly(tg.app.clockwork) == 2
     async with tg.app.session_factory() as s:
         runs = (await s.execute(select(JobRun.job, JobRun.period, JobRun.status))).all()
     assert runs == [("network_weekly", "2026-W48", "done")]
@@ -151,8 +152,12 @@ async def test_the_monday_digest_has_a_network_section(tg, emu, clock) -> None:
     assert await network_weekly(tg.app.clockwork) == 0  # looked half an hour ago
     start = len(emu.requests)
     clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # a week on: renewed, then the digest
-    assert await network_weekly(tg.app.clockwork) == 1
+    assert await network_weekly(tg.app.clockwork) == 2
     await tg.app.clockwork.tick()
+    # the administrator's digest, over all teams, has it too (it said "not analysed yet")
+    to_admin = "\n".join(plain(m["text"]) for m in sent(emu, start, admin.id))
+    assert "🕸 Network (weekly)" in to_admin and "not been analysed" not in to_admin
+    assert "🌉 Broker: Boris Broker — bridges" in to_admin
     messages = sent(emu, start, manager.id)
     assert len(digests(messages)) == 1
     text = "\n".join(plain(m["text"]) for m in messages)
