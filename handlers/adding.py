@@ -162,7 +162,20 @@ def create_router() -> Router:
             return
         parsed = parse_quick_add(command.args, ctx.settings.default_phone_region)
         if not parsed.name:
-            await message.answer(adding_views.quick_add_needs_name())
+            typed = {k: v for k, v in parsed.card_fields().items() if v}
+            if not typed and not parsed.tags:
+                await message.answer(adding_views.quick_add_needs_name())
+                return
+            # "/add +7 999 111-22-33": what was typed is kept while the name is asked
+            await state.set_state(AddForm.name)
+            await state.update_data(form=typed, tags=list(parsed.tags))
+            notice = adding_views.problems_text(parsed.problems)
+            read = adding_views.name_step_read(typed, list(parsed.tags))
+            await message.answer(
+                adding_views.with_notice(
+                    adding_views.with_notice(notice, read), adding_views.name_question()
+                )
+            )
             return
         await save_or_ask_duplicate(
             message,

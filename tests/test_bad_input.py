@@ -127,6 +127,25 @@ async def test_a_quick_add_of_someone_else_halfway_through_add_keeps_the_first(t
     assert names == ["Иван Петров", "Мария Иванова"]
 
 
+async def test_a_quick_add_without_a_name_keeps_what_was_typed_and_asks_the_name(tg) -> None:
+    """ "/add +7 912 555 66 77 @ivan_k #fair" said "a contact needs a name first", and what was
+    typed had to be typed again."""
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/add +7 912 555 66 77 @ivan_k #fair")
+    assert reply.text == "Phone: +7 912 555-66-77 · Telegram: ivan_k · #fair\n\nName?"
+    await rep.send("Ivan Kuznetsov")
+    await rep.send("Alpha")
+    for _step in range(4):  # position, e-mail, B2B / B2C, source
+        await rep.click("Skip")
+    reply = await rep.click("Skip")  # role
+    assert "Saved: Ivan Kuznetsov — Alpha" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert (card.phone, card.tg_username, card.tags) == ("+79125556677", "ivan_k", ";fair;")
+    reply = await rep.send("/add ,,,")  # nothing at all: said as before
+    assert reply.text.startswith("A contact needs a name first")
+
+
 async def test_a_phone_or_email_sent_as_company_or_position_goes_where_it_belongs(tg) -> None:
     """A thumb that runs ahead: the phone typed at "Position?", the e-mail at "Company?"."""
     *_, rep = await team_with_rep(tg)
