@@ -299,7 +299,7 @@ async def test_network_figures_follow_the_language(tg, clock, language, decimal)
         (
             "en",
             (1, 0, 0, None, 1),
-            "<b>Reply to inbound</b>: within 2 h: — (0/0); 1 more waiting, still in time",
+            "<b>Reply to inbound</b>: within 2 h: — (0/0); 1 waiting, still in time",
         ),
         (
             "en",
@@ -316,7 +316,7 @@ async def test_network_figures_follow_the_language(tg, clock, language, decimal)
         (
             "ru",
             (5, 0, 0, None, 5),
-            "<b>Ответ на входящие</b>: в пределах 2 ч: — (0/0); ещё 5 ждут ответа, срок не вышел",
+            "<b>Ответ на входящие</b>: в пределах 2 ч: — (0/0); 5 ждут ответа, срок не вышел",
         ),
         (
             "ru",

@@ -474,11 +474,15 @@ def reply_line(reply: mx.ReplySpeed, hours: float, lang: str) -> str:
         ).format(n=num(reply.answered), median=fmt_duration(reply.median_seconds))
     elif reply.decided:
         line += "; " + _("none answered yet")
-    if reply.open:
+    if reply.open and reply.decided:
         line += "; " + ngettext(
             "{n} more waiting, still in time",
             "{n} more waiting, still in time",
             reply.open,
+        ).format(n=num(reply.open))
+    elif reply.open:
+        line += "; " + ngettext(
+            "{n} waiting, still in time", "{n} waiting, still in time", reply.open
         ).format(n=num(reply.open))
     return line
 
