@@ -31,7 +31,7 @@ from views.callbacks import DupAction, DupCb, PickCb, ResumeCb, of_card
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import AddForm
 from views.teamcards import duplicate_prompt, left_out_text
-from views.touches import NOTE_NEW, NOTE_PICK, note_expired, start_touch_log
+from views.touches import NOTE_NEW, NOTE_PICK, start_touch_log, tapped_note
 
 ORDER = [
     AddForm.name,
@@ -335,23 +335,18 @@ def create_router() -> Router:
     async def note_new_card(query: CallbackQuery, state: FSMContext, ctx: Ctx) -> None:
         """➕ New card under a typed note: a card is added — named as typed at "Touch with
         whom?", or the name asked — and the note is logged on it."""
-        if not isinstance(query.message, Message):
-            await query.answer()
+        tapped = await tapped_note(query, state)
+        if tapped is None:
             return
-        note = (await state.get_data()).get("note") or {}
-        if note.get("mid") != query.message.message_id:
-            await query.answer(note_expired(), show_alert=True)
-            return
-        await query.answer()
-        await drop_keyboard(query.message)
+        message, note = tapped
         form = note.get("form") or {}
         await state.set_state(AddForm.name)
         await state.set_data({"form": form, "touch_note": note["text"]})
         if form.get("name"):
-            await next_question(query.message, state, AddForm.name, ctx=ctx)
+            await next_question(message, state, AddForm.name, ctx=ctx)
             return
         text, keyboard = adding_views.add_prompt(for_note=True)
-        await query.message.answer(text, reply_markup=keyboard)
+        await message.answer(text, reply_markup=keyboard)
 
     @router.callback_query(ResumeCb.filter(F.d == "add"))
     async def resume(query: CallbackQuery, callback_data: ResumeCb, state: FSMContext) -> None:

@@ -47,6 +47,20 @@ async def save_introducer(
     await views.show_card(target, await ctx.card(contact), prefix=_("Saved.") + "\n\n")
 
 
+async def other_card(
+    query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
+) -> Contact | None:
+    """The other card a button names in its value (to merge with, the introducer), checked
+    against the viewer's scope: None, and the tapper told, when it is not theirs to see."""
+    other_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+    other = await svc.get(ctx.session, ctx.viewer.scope, other_id)
+    if other is None or other.id == contact.id:
+        await query.answer(_("Contact not found."), show_alert=True)
+        return None
+    await query.answer()
+    return other
+
+
 def on(*actions: CardAction) -> Any:
     return CardCb.filter(F.action.in_(set(actions)))
 
@@ -194,12 +208,9 @@ def create_router() -> Router:
     async def merge_with(
         query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, state: FSMContext
     ) -> None:
-        other_id = int(callback_data.value) if callback_data.value.isdigit() else 0
-        other = await svc.get(ctx.session, ctx.viewer.scope, other_id)
-        if other is None or other.id == contact.id:
-            await query.answer(_("Contact not found."), show_alert=True)
+        other = await other_card(query, callback_data, contact, ctx)
+        if other is None:
             return
-        await query.answer()
         await followups.merge(
             ctx.session, contact, other, actor=ctx.user, now=ctx.now(), rules=ctx.rules
         )
@@ -220,12 +231,9 @@ def create_router() -> Router:
     async def intro_by(
         query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, state: FSMContext
     ) -> None:
-        other_id = int(callback_data.value) if callback_data.value.isdigit() else 0
-        other = await svc.get(ctx.session, ctx.viewer.scope, other_id)
-        if other is None or other.id == contact.id:
-            await query.answer(_("Contact not found."), show_alert=True)
+        other = await other_card(query, callback_data, contact, ctx)
+        if other is None:
             return
-        await query.answer()
         await drop_keyboard(message_of(query))
         await state.clear()
         await save_introducer(message_of(query), ctx, contact, other)

@@ -41,7 +41,6 @@ from views.touches import (
     date_not_reason,
     direction_question,
     kept_ahead,
-    note_expired,
     nothing_found,
     pick_for_log,
     reason_label,
@@ -52,6 +51,7 @@ from views.touches import (
     step_line,
     summary_question,
     summary_too_long,
+    tapped_note,
     type_keyboard,
     what_keyboard,
     what_on_question,
@@ -242,17 +242,11 @@ def create_router() -> Router:
     )
     async def note_someone_else(query: CallbackQuery, state: FSMContext) -> None:
         """🔎 Someone else, under a typed note: whose card is it? (the note is kept)"""
-        if not isinstance(query.message, Message):
-            await query.answer()
+        tapped = await tapped_note(query, state)
+        if tapped is None:
             return
-        note = (await state.get_data()).get("note") or {}
-        if note.get("mid") != query.message.message_id:
-            await query.answer(note_expired(), show_alert=True)
-            return
-        await query.answer()
-        await drop_keyboard(query.message)
         await state.set_state(LogForm.contact)
-        await query.message.answer(_("Touch with whom? Send a name, phone or company."))
+        await tapped[0].answer(_("Touch with whom? Send a name, phone or company."))
 
     async def save_touch(
         target: Message, summary: str, state: FSMContext, ctx: Ctx, bot: Bot

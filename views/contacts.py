@@ -378,26 +378,24 @@ def intro_prompt(c: Contact, introducer: str | None) -> str:
     return text
 
 
-def intro_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+def _other_cards(contact_id: int, found: list[Contact], action: CardAction) -> InlineKeyboardMarkup:
+    """Up to six cards to pick for ``action`` on the card ``contact_id`` (the pick's id in the
+    button's value, checked against the scope when tapped)."""
     kb = InlineKeyboard()
     for c, title in zip(found[:6], card_titles(found[:6]), strict=True):
-        kb.button(
-            text=title,
-            callback_data=CardCb(action=CardAction.INTRO_BY, id=contact_id, value=str(c.id)),
-        )
+        kb.button(text=title, callback_data=CardCb(action=action, id=contact_id, value=str(c.id)))
     kb.adjust(1)
-    return _("Which one introduced them?"), kb.as_markup()
+    return kb.as_markup()
+
+
+def intro_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+    markup = _other_cards(contact_id, found, CardAction.INTRO_BY)
+    return _("Which one introduced them?"), markup
 
 
 def merge_candidates(contact_id: int, found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboard()
-    for c, title in zip(found[:6], card_titles(found[:6]), strict=True):
-        kb.button(
-            text=title,
-            callback_data=CardCb(action=CardAction.MERGE_WITH, id=contact_id, value=str(c.id)),
-        )
-    kb.adjust(1)
-    return _("Merge which one into this card?"), kb.as_markup()
+    markup = _other_cards(contact_id, found, CardAction.MERGE_WITH)
+    return _("Merge which one into this card?"), markup
 
 
 def owner_picker(c: Contact, people: list[User]) -> tuple[str, InlineKeyboardMarkup]:

@@ -3,10 +3,10 @@ buttons, and the two entry points other features open these dialogues with."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import _, ngettext
 from core import limits
@@ -15,7 +15,7 @@ from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, PickCb, for_card
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
-from views.rendering import card_titles, h
+from views.rendering import card_titles, drop_keyboard, h
 from views.states import LogForm, NextForm
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
@@ -232,6 +232,24 @@ def nothing_found(
         query=h(query[:100])
     )
     return text, kb.as_markup()
+
+
+async def tapped_note(
+    query: CallbackQuery, state: FSMContext
+) -> tuple[Message, dict[str, Any]] | None:
+    """The typed note a button under its offer is about, and the offer's message (its keyboard
+    dropped); None when the offer is not the latest (the tapper told: an older offer never
+    acts on a newer note)."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return None
+    note = (await state.get_data()).get("note") or {}
+    if note.get("mid") != query.message.message_id:
+        await query.answer(note_expired(), show_alert=True)
+        return None
+    await query.answer()
+    await drop_keyboard(query.message)
+    return query.message, note
 
 
 def note_expired() -> str:
