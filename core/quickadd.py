@@ -13,7 +13,6 @@ from core.contactdata import (
     normalize_username,
 )
 
-MAX_FIELD_LEN = 256
 MIN_PHONE_DIGITS = 7
 
 # Things that look like an e-mail: some non-space text, "@", some non-space text.
@@ -78,7 +77,7 @@ def _clean(text: str) -> str:
     text = _WS_RE.sub(" ", text).strip(_EDGE_PUNCT)
     if text.count("(") != text.count(")"):
         text = text.strip("()").strip(_EDGE_PUNCT)
-    return text[:MAX_FIELD_LEN].rstrip()
+    return text.rstrip()  # cut to its field's limit when saved, and said (views.adding)
 
 
 def _blank(text: str, start: int, end: int) -> str:

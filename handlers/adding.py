@@ -28,7 +28,7 @@ from views import contacts as views
 from views import media as media_views
 from views import paste as paste_views
 from views.callbacks import DupAction, DupCb, PickCb, ResumeCb, of_card
-from views.rendering import drop_keyboard, edit_text, h, tap_of
+from views.rendering import drop_keyboard, edit_text, tap_of
 from views.states import AddForm
 from views.teamcards import duplicate_prompt, left_out_text
 from views.touches import NOTE_NEW, NOTE_PICK, start_touch_log, tapped_note
@@ -63,7 +63,9 @@ async def save_or_ask_duplicate(
     notice: str = "",
 ) -> None:
     """Every add goes through here: a possible duplicate, or a card of the team with the same
-    phone, e-mail or Telegram id, is shown before anything is saved."""
+    phone, e-mail or Telegram id, is shown before anything is saved; a value cut to fit its
+    field is said."""
+    notice = "\n".join(n for n in (notice, adding_views.cut_notice(data)) if n)
     scope = ctx.viewer.scope
     # the team's cards are read last: on PostgreSQL each statement sees the latest commits, so
     # a teammate's card that the look-alike search saw is then named as in the team, too
@@ -219,12 +221,10 @@ def create_router() -> Router:
         assert message.text is not None
         parsed = parse_quick_add(message.text, ctx.settings.default_phone_region)
         if not parsed.more_than_a_name:
-            name = " ".join(message.text.split())[:256]
+            name = " ".join(message.text.split())  # cut when saved, and said
             form = (await state.get_data()).get("form", {})  # a phone or e-mail sent before it
             await state.update_data(form={**form, "name": name})
-            await message.answer(
-                _("Name: {name}").format(name=h(name)), reply_markup=ReplyKeyboardRemove()
-            )
+            await message.answer(adding_views.name_typed(name), reply_markup=ReplyKeyboardRemove())
             await next_question(message, state, AddForm.name, ctx=ctx)
             return
         # the whole contact in one line, as /add takes it ("Anna, Acme, CFO, +7 916…"), or a

@@ -26,6 +26,7 @@ from storage.uow import writing
 from views import contacts as views
 from views import delivered as delivered_views
 from views import timeline as timeline_views
+from views.adding import cut_notice
 from views.callbacks import CardAction, CardCb
 from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
 from views.states import EditForm, IntroForm, MergeForm
@@ -438,10 +439,11 @@ def create_dialogue_router() -> Router:
         await state.clear()
         if field == "notes" and views.notes_are_long(contact.notes):
             await answer_long(message, views.full_notes_text(contact))  # what was saved, in full
+        cut = cut_notice({field: raw}) if field != "tags" else ""
         await views.show_card(
             message,
             await ctx.card(contact),
-            prefix=_("Saved.") + "\n\n",
+            prefix=_("Saved.") + (" " + cut if cut else "") + "\n\n",
         )
 
     return router

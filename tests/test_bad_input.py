@@ -146,6 +146,35 @@ async def test_a_quick_add_without_a_name_keeps_what_was_typed_and_asks_the_name
     assert reply.text.startswith("A contact needs a name first")
 
 
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "✂️ Name was longer than 256 characters: saved cut to fit."),
+        ("ru", "✂️ Имя: длиннее 256 символов, сохранено с обрезкой."),
+    ],
+)
+async def test_a_value_longer_than_its_field_is_said_to_be_cut(tg, language, said) -> None:
+    """A 300-character name was saved cut to 256 without a word, on /add and on ✏️ Edit."""
+    *_, rep = await team_with_rep(tg, language=language)
+    reply = await rep.send("/add " + "N" * 300 + ", Acme")
+    assert reply.text.startswith(said)
+    async with tg.app.session_factory() as s:
+        assert len((await s.scalar(select(Contact))).name) == 256
+    reply = await rep.send("/add Short Name, Beta")
+    assert "✂️" not in reply.text
+    await rep.click(len(reply.buttons))  # Open card
+    await rep.click(5)  # Edit
+    await rep.click(3)  # Position
+    reply = await rep.send("P" * 400)
+    assert reply.text.startswith(
+        ("Saved. ✂️ Position was longer than 256", "Сохранено. ✂️ Должность")
+    )
+    await rep.send("/add")  # the dialogue: a name as long as a message may be
+    reply = await rep.send("Q" * 4096)
+    assert all(len(m["text"]) <= 4096 for m in reply.messages)
+    assert len(reply.messages[0]["text"]) < 300  # the name as the card will hold it
+
+
 async def test_a_phone_or_email_sent_as_company_or_position_goes_where_it_belongs(tg) -> None:
     """A thumb that runs ahead: the phone typed at "Position?", the e-mail at "Company?"."""
     *_, rep = await team_with_rep(tg)

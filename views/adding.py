@@ -3,6 +3,7 @@ card's next fields, a forwarded message's choices."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiogram.types import (
@@ -12,7 +13,8 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
+from core import limits
 from core.contactdata import display_phone
 from core.contactfields import LABEL_GROUP, enum_choices
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb, for_card
@@ -142,12 +144,23 @@ def name_step_read(fields: dict[str, Any], tags: list[str]) -> str:
     shown = {"phone": display_phone}
     order = ("name", "company", "position", "phone", "email", "tg_username", "notes")
     parts = [
-        _("{field}: {value}").format(field=field_title(f), value=h(shown.get(f, str)(fields[f])))
+        _("{field}: {value}").format(
+            field=field_title(f), value=h(shown.get(f, str)(_as_saved(f, fields[f])))
+        )
         for f in order
         if fields.get(f)
     ]
     parts += ["#" + h(tag) for tag in tags]
     return " · ".join(parts)
+
+
+def _as_saved(field: str, value: Any) -> Any:
+    """A typed value as the card will hold it (cut to its field's limit)."""
+    return limits.fit(field, value).value if isinstance(value, str) else value
+
+
+def name_typed(name: str) -> str:
+    return _("Name: {name}").format(name=h(_as_saved("name", name)))
 
 
 def name_question() -> str:
@@ -175,6 +188,23 @@ def problems_text(problems: tuple[tuple[str, str], ...]) -> str:
         "extra_username": _("⚠️ A second username “{value}” was ignored."),
     }
     lines = [texts[code].format(value=h(raw)) for code, raw in problems if code in texts]
+    return "\n".join(lines)
+
+
+def cut_notice(fields: Mapping[str, Any]) -> str:
+    """The values longer than their field allows, which are saved cut to fit: said, not cut in
+    silence ("" when none is)."""
+    lines = []
+    for field, value in fields.items():
+        limit = limits.limit_of(field)
+        if isinstance(value, str) and limit is not None and limits.fit(field, value).cut:
+            lines.append(
+                ngettext(
+                    "✂️ {field} was longer than {limit} character: saved cut to fit.",
+                    "✂️ {field} was longer than {limit} characters: saved cut to fit.",
+                    limit,
+                ).format(field=field_title(field), limit=limit)
+            )
     return "\n".join(lines)
 
 
