@@ -578,6 +578,33 @@ async def test_a_hand_made_file_sent_again_after_a_fix_adds_no_second_cards(tg) 
     )
 
 
+async def test_a_row_that_matches_two_cards_is_skipped_and_names_them(tg) -> None:  # noqa: ANN001
+    """The phone of one card and the e-mail of another, or (with neither) the name and company
+    of two: the row is skipped, naming both. It failed the whole import ("'async_generator'
+    object is not iterable")."""
+    await _team(tg)
+    rep = tg.user(REP_ID, "Rita")
+    await rep.send("/add Anna Phone, Acme, +7 912 000 00 01")
+    await rep.send("/add Anna Mail, Acme, anna@acme.io")
+    await rep.send("/add Dina Yun, Gamma")
+    await rep.send("/add Dina Yun, Gamma")
+    await rep.click("Add anyway")
+    data = (
+        "name,company,phone,email\n"
+        "Anna,Acme,+7 912 000 00 01,anna@acme.io\n"
+        "Dina Yun,Gamma,,\n"
+        "Vera,Delta,,\n"
+    )
+    reply = await rep.send_document("people.csv", data.encode())
+    assert "1 new, 0 updates, 2 skipped" in reply.text, reply.text
+    assert "line 2 (Anna): matches several existing contacts: Anna Phone (#1), Anna Mail (#2)" in (
+        reply.text
+    )
+    assert "line 3 (Dina Yun): matches several existing contacts: Dina Yun (#3), Dina Yun (#4)" in (
+        reply.text
+    )
+
+
 # -------------------------------------------------------------------- imported next steps (3)
 
 

@@ -193,7 +193,7 @@ class _Stager:
                         record.line,
                         name,
                         "ambiguous",
-                        matches=tuple(await self._describe(m) for m in matches),
+                        matches=tuple([await self._describe(m) for m in matches]),
                     )
                     continue
                 target = matches[0] if matches else None
