@@ -19,6 +19,7 @@ from bot.i18n import _
 from bot.middlewares import CardInScope
 from bot.routing import FeatureRouter
 from core.deals import default_currency, parse_money, read_close_on
+from core.nextstep import Reading, read_when
 from services import contacts as contacts_svc
 from services import deals as svc
 from storage.models import Contact, Deal
@@ -33,6 +34,16 @@ def on(*actions: DealAction):  # noqa: ANN201
 
 async def _currency(ctx: Ctx) -> str:
     return default_currency(ctx.viewer.lang, await svc.last_currency(ctx.session, ctx.user.id))
+
+
+def bad_close_on(raw: str, day: Any, ctx: Ctx) -> str:
+    """Why a typed close date was not taken; a day no calendar has ("31 февраля") said so."""
+    tz, lang = ctx.viewer.tz, ctx.viewer.lang
+    impossible = (
+        day is None
+        and read_when(raw, now=ctx.now(), tz=tz, lang_hint=lang).status is Reading.NO_SUCH_DAY
+    )
+    return views.bad_close_on(raw, day, lang, no_such_day=impossible)
 
 
 def create_router() -> Router:
@@ -149,7 +160,7 @@ def create_dialogue_router() -> Router:
         raw = message.text or ""
         ok, day = read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
         if not ok:
-            await message.answer(views.bad_close_on(raw, day, ctx.viewer.lang))
+            await message.answer(bad_close_on(raw, day, ctx))
             return
         contact, _deal = await card_and_deal(ctx, state)
         data = await state.get_data()
@@ -215,7 +226,7 @@ def create_dialogue_router() -> Router:
             return read_close_on(raw, now=ctx.now(), tz=ctx.viewer.tz, lang=ctx.viewer.lang)
 
         def bad(raw: str, day: Any) -> str:
-            return views.bad_close_on(raw, day, ctx.viewer.lang)
+            return bad_close_on(raw, day, ctx)
 
         await edit_deal(message, ctx, state, read, bad, svc.set_close_on)
 

@@ -357,3 +357,22 @@ async def test_the_timeline_reads_deals_on_both_backends(engine) -> None:
         ("deal", "EUR", "150000", "audit"),
     ]
     assert items[0].at == later and items[0].actor_id is None and items[1].actor_id == rep.id
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "No calendar has the day in “31 February”."),
+        ("ru", "Такого дня нет в календаре: «31 февраля»."),
+    ],
+)
+async def test_an_expected_close_on_a_day_no_calendar_has_is_said_so(tg, language, said) -> None:
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Vera, Acme")
+    typed = "31 February" if language == "en" else "31 февраля"
+    reply = await add_deal(rep, "Vera", "5000 RUB pilot", typed)
+    assert reply.text.startswith(said)
+    reply = await rep.send("when pigs fly")  # no date at all: as before
+    assert "could not read" in reply.text or "Не удалось прочитать" in reply.text
+    async with tg.app.session_factory() as s:
+        assert list(await s.scalars(select(Deal))) == []

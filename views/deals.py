@@ -167,8 +167,15 @@ def ask_close_on() -> str:
     )
 
 
-def bad_close_on(raw: str, day: date | None = None, lang: str = "en") -> str:
-    """Why a typed close date was not taken: unreadable, or (``day``) in the past."""
+def bad_close_on(
+    raw: str, day: date | None = None, lang: str = "en", *, no_such_day: bool = False
+) -> str:
+    """Why a typed close date was not taken: unreadable, a day no calendar has, or (``day``)
+    in the past."""
+    if no_such_day:
+        return _(
+            "No calendar has the day in “{text}”. Try e.g. “31.12” or “in 2 weeks”, or -."
+        ).format(text=h(raw[:100]))
     if day is not None:
         return _(
             "{day} is in the past, and an expected close lies ahead. Send a later date, or - if "
