@@ -75,6 +75,8 @@ SMALL_TALK = frozenset(
 
 
 def is_small_talk(text: str) -> bool:
-    """A greeting or a thank-you, every word of it (not a note to log)."""
+    """A greeting or a thank-you, every word of it, or a bare link (not a note to log)."""
+    if re.fullmatch(r"(?:https?://|t\.me/|www\.)\S*", text.strip(), re.IGNORECASE):
+        return True
     said = words(text)
     return bool(said) and all(w.lower() in SMALL_TALK for w in said)

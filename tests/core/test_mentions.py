@@ -47,6 +47,9 @@ def test_a_word_s_own_stem_always_names_it_whatever_its_ending(word: str) -> Non
         ("ok", True),
         ("Hello Anna, thanks for the call", False),
         ("Позвонил Ивану", False),
+        ("https://t.me/some_bot?start=", True),
+        ("www.acme.io/team", True),
+        ("Sent Anna the deck https://acme.io/deck", False),
         ("", False),
     ],
 )
