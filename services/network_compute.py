@@ -40,6 +40,7 @@ from storage.uow import end_read, write_session
 log = logging.getLogger(__name__)
 
 FRESH_FOR = timedelta(days=8)  # a run this recent is used as it is (the job renews weekly)
+EVERYONE_MAX = 100_000  # live cards: the whole network is analysed weekly up to this size
 RECOMPUTE_AFTER = timedelta(days=7)  # the daily job renews runs older than this
 BATCH = 20_000  # rows per write transaction
 CHUNK = 500  # ids per IN (...) when reading
@@ -413,10 +414,10 @@ async def scopes_to_refresh(
 ) -> list[NetScope]:
     """Teams with cards, and reps without a team who have cards, whose run is a week old; with
     ``everyone`` (there are administrators, whose Monday digest covers all teams), the whole
-    network too — else their digest said "not analysed yet" week after week."""
-    scopes = (
-        [NetScope("all")] if everyone and await session.scalar(select(Contact.id).limit(1)) else []
-    )
+    network too — else their digest said "not analysed yet" week after week — while it is no
+    bigger than :data:`EVERYONE_MAX` live cards (bench/README.md: 100,000 cards take ~30 s and
+    ~420 MB; a bigger one is analysed per team, and on an administrator's /network)."""
+    scopes = [NetScope("all")] if everyone else []
     scopes += [
         NetScope(f"t{tid}", team_id=tid)
         for (tid,) in await session.execute(
@@ -438,4 +439,10 @@ async def scopes_to_refresh(
             )
         ).all()
     )
-    return [s for s in scopes if s.key not in latest or now - latest[s.key] >= RECOMPUTE_AFTER]
+    due = [s for s in scopes if s.key not in latest or now - latest[s.key] >= RECOMPUTE_AFTER]
+    if due and due[0].key == "all":
+        live = select(Contact.id).where(Contact.archived_at.is_(None)).limit(EVERYONE_MAX + 1)
+        count = await session.scalar(select(func.count()).select_from(live.subquery()))
+        if not count or count > EVERYONE_MAX:
+            due = due[1:]
+    return due

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.emulator.client import plain
 from scheduler.network import network_weekly
 from services import contacts as svc
-from storage.models import JobRun, Touch, User
+from storage.models import JobRun, NetworkRun, Touch, User
 from storage.uow import write_session
 from tests.helpers import team_with_rep
 from tests.test_digest_chat import digests, sent
@@ -165,6 +165,22 @@ async def test_the_monday_digest_has_a_network_section(tg, emu, clock) -> None:
     assert "🌉 Broker: Boris Broker — bridges" in text
     assert "🧩 Delta Corp: missing decision maker, procurement" in text
     assert all(len(m["text"]) <= 4096 for m in messages)
+
+
+async def test_everyones_network_is_left_to_the_teams_past_its_size_limit(
+    tg, clock, monkeypatch
+) -> None:
+    """The whole network is analysed weekly only up to EVERYONE_MAX live cards (the benched
+    size); past it, the teams' own analyses run and the whole one waits for /network."""
+    import services.network_compute as compute
+
+    _admin, _manager, rep = await team_with_rep(tg)
+    await seed_network(tg, rep.id, clock.now())
+    monkeypatch.setattr(compute, "EVERYONE_MAX", 3)
+    assert await network_weekly(tg.app.clockwork) == 1  # the team only
+    async with tg.app.session_factory() as s:
+        scopes = set(await s.scalars(select(NetworkRun.scope)))
+    assert "all" not in scopes and len(scopes) == 1
 
 
 async def test_a_champion_who_answered_no_to_the_data_check_is_flagged(tg, emu, clock) -> None:
