@@ -76,6 +76,11 @@ class Plan:
     def has_name(self) -> bool:
         return "name" in self.columns or bool(self.name_parts)
 
+    @property
+    def taken(self) -> tuple[str, ...]:
+        """The columns the file has (the others stay empty)."""
+        return (*self.columns, *(("name",) if self.name_parts else ()))
+
     def value(self, column: str, cells: Sequence[str]) -> str | None:
         """The first non-empty cell of ``column`` (as is; None when all are empty)."""
         if column == "name" and "name" not in self.columns:

@@ -307,7 +307,7 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
         if not any(cell.strip() for cell in cells):
             continue
         row = _empty_row()
-        for key in CSV_COLUMNS:
+        for key in columns.taken:
             value = columns.value(key, cells)
             row[key] = _clean_value(key, restore(value)) if value is not None else None
         if row["name"] is None:
