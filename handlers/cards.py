@@ -17,7 +17,6 @@ from bot.i18n import _
 from bot.middlewares import CardInScope
 from bot.routing import FeatureRouter
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
-from core.enums import Source
 from services import cards, delivered, followups, taps
 from services import contacts as svc
 from services.viewer import Viewer
@@ -37,13 +36,9 @@ from views.touches import note_expired, start_next_step, start_touch_log
 async def save_introducer(
     target: Message, ctx: Ctx, contact: Contact, introducer: Contact | None
 ) -> None:
-    """Who introduced the card's person (None: nobody); a card with no source yet came by
-    referral, then."""
-    changes: dict[str, Any] = {"introduced_by_id": introducer.id if introducer else None}
-    if introducer is not None and contact.source is None:
-        changes["source"] = Source.REFERRAL.value
-    await followups.change(
-        ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **changes
+    """Record who introduced the card's person (None: nobody), then show the card."""
+    await followups.set_introducer(
+        ctx.session, contact, introducer, actor=ctx.user, now=ctx.now(), rules=ctx.rules
     )
     await views.show_card(target, await ctx.card(contact), prefix=_("Saved.") + "\n\n")
 
@@ -225,8 +220,8 @@ def create_router() -> Router:
         await query.answer()
         await state.set_state(IntroForm.query)
         await state.update_data(cid=contact.id)
-        now = (await ctx.card(contact)).introduced_by
-        await message_of(query).answer(views.intro_prompt(contact, now))
+        introducer = await cards.introducer_name(ctx.session, contact)
+        await message_of(query).answer(views.intro_prompt(contact, introducer))
 
     @router.callback_query(on(CardAction.INTRO_BY))
     async def intro_by(

@@ -75,14 +75,11 @@ async def card_data(
     owner = (
         await session.get(User, contact.owner_id) if contact.owner_id != viewer.user_id else None
     )
-    introducer = (
-        await session.get(Contact, contact.introduced_by_id) if contact.introduced_by_id else None
-    )
     return CardData(
         contact,
         await last_touch(session, contact.id),
         owner.display_name if owner else None,
-        introducer.name if introducer else None,
+        await introducer_name(session, contact),
         viewer.tz,
         viewer.lang,
         viewer.leads,
@@ -90,6 +87,14 @@ async def card_data(
         await _cooling(session, contact, now=now, settings_cadence=settings_cadence),
         await last_answer(session, contact),
     )
+
+
+async def introducer_name(session: AsyncSession, contact: Contact) -> str | None:
+    """The name of the card of who introduced the person, if one is recorded."""
+    if not contact.introduced_by_id:
+        return None
+    introducer = await session.get(Contact, contact.introduced_by_id)
+    return introducer.name if introducer else None
 
 
 async def last_answer(session: AsyncSession, contact: Contact) -> NpsOnCard | None:

@@ -14,7 +14,7 @@ from typing import Any, Unpack
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.enums import Direction, TouchType
+from core.enums import Direction, Source, TouchType
 from core.nps import CaseStatus
 from services import contacts as contacts_svc
 from services import duework, merging
@@ -283,6 +283,24 @@ async def change(
     if changed:
         await sync_due_work(session, contact, now=now, rules=rules)
     return changed
+
+
+@transactional
+async def set_introducer(
+    session: AsyncSession,
+    contact: Contact,
+    introducer: Contact | None,
+    *,
+    actor: User,
+    now: datetime,
+    rules: Rules,
+) -> list[str]:
+    """Who introduced the card's person (None: nobody). A card with no source yet came by
+    referral, then (domain.md's source "referral")."""
+    changes: dict[str, Any] = {"introduced_by_id": introducer.id if introducer else None}
+    if introducer is not None and contact.source is None:
+        changes["source"] = Source.REFERRAL.value
+    return await change(session, contact, actor=actor, now=now, rules=rules, **changes)
 
 
 def _then_sync(
