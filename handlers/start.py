@@ -51,6 +51,10 @@ def help_text(role: Role | None) -> str:
         _("/today — overdue, due today and contacts going cold"),
         _("/delivered Name — a service was delivered: the client gets the NPS question"),
         "",
+        _("<b>Network</b>"),
+        _("/network — brokers between groups, ties going cold, accounts missing a role"),
+        _("/intro Company or Name — who can introduce you: a warm path"),
+        "",
         _("<b>Data</b>"),
         _("/export — CSV and vCard · /import — upload a CSV or vCard file"),
     ]

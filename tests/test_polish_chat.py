@@ -309,3 +309,37 @@ async def test_digest_counts_answers_in_plural_forms(tg, clock, language, line) 
     await manager.click({"en": "English", "ru": "Русский"}[language])
     reply = await manager.send("/digest")
     assert line in reply.text
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_help_names_every_command_of_the_menu(tg, clock, language) -> None:
+    """/help is where a user learns the bot: every command in their menu is in it (/network
+    and /intro were in the menu only)."""
+    from core.roles import Role, allowed_commands
+    from tests.helpers import speak
+
+    admin, manager, rep = await team_with_rep(tg)
+    client = tg.user(9004, "Dan")
+    await client.send("/start")
+    await rep.share_contact("+79995550011", "Dan", "Client", user_id=client.id)
+    await rep.send("/delivered Dan")  # the survey makes Dan a client
+    clock.advance(hours=2)
+    await tg.app.clockwork.tick()
+    stranger = tg.user(5005, "Stan")
+    await stranger.send("/start")
+    people = [
+        (admin, Role.ADMIN),
+        (manager, Role.MANAGER),
+        (rep, Role.REP),
+        (client, Role.CLIENT),
+        (stranger, None),
+    ]
+    for user, role in people:
+        await speak(user, language)
+        text = (await user.send("/help")).text
+        missing = [
+            name
+            for name in allowed_commands(role)
+            if name not in ("start", "help") and f"/{name}" not in text
+        ]
+        assert missing == [], (role, missing, text)

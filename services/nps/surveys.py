@@ -190,6 +190,8 @@ async def mark_delivered(
     survey.delivered_at = survey.delivered_at or now
     client = await session.scalar(select(User).where(User.tg_id == survey.client_tg_id))
     if client is not None:
+        if client.role is None:  # as opening a survey link does: /help and /stop are a client's
+            client.role = Role.CLIENT.value
         await _plan_reminder(session, survey, client, now, after=remind_after)
 
 
