@@ -42,6 +42,7 @@ from storage.db import create_engine, create_session_factory, pool_options
 from storage.repo import users as users_repo
 from storage.uow import write_session
 from views import adding as adding_views
+from views import touches as touch_views
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,12 @@ def build_app(
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
     dp.update.outer_middleware(ViewerMiddleware())
     dp.message.outer_middleware(
-        CommandLeavesDialogue({"AddForm": ("add", adding_views.left_unsaved)})
+        CommandLeavesDialogue(
+            {
+                "AddForm": ("add", adding_views.left_unsaved),
+                "NextForm": ("", touch_views.step_left),
+            }
+        )
     )
     dp.include_routers(*get_routers())
     inline_filters.run_inline(dp)  # F.text & co. in the loop, not through to_thread

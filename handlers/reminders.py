@@ -106,7 +106,7 @@ def create_router() -> Router:
         await query.answer()
         await state.clear()
         await state.set_state(NextForm.when)
-        await state.update_data(cid=contact.id, what=step)
+        await state.update_data(cid=contact.id, cname=contact.name, what=step, moving=True)
         assert isinstance(query.message, Message)
         await query.message.answer(views.reschedule_question(contact))
 

@@ -14,10 +14,11 @@ from aiogram.types import CallbackQuery, Message
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
+from bot.middlewares import kept_dialogue
 from bot.routing import FeatureRouter
 from core import limits
 from core.enums import Direction, Status, TouchType
-from core.nextstep import Reading, format_day, format_local, is_past, read_when, split_when
+from core.nextstep import format_local, is_past, read_when, split_when
 from core.quickadd import parse_quick_add
 from core.workhours import shift_into
 from services import contacts as svc
@@ -27,7 +28,7 @@ from storage.models import Contact, User
 from storage.uow import writing
 from views import delivered as delivered_views
 from views import media as media_views
-from views.callbacks import PickCb, of_card
+from views.callbacks import PickCb, ResumeCb, of_card
 from views.contacts import show_card
 from views.labels import typed_code
 from views.rendering import drop_keyboard, edit_text, h, tap_of
@@ -47,6 +48,7 @@ from views.touches import (
     reasons_keyboard,
     start_next_step,
     start_touch_log,
+    step_gone,
     step_kept,
     step_line,
     summary_question,
@@ -57,6 +59,7 @@ from views.touches import (
     what_on_question,
     when_keyboard,
     when_question,
+    when_refusal,
 )
 
 
@@ -447,37 +450,19 @@ def create_router() -> Router:
         tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
         when = read_when(text, now=now, tz=tz, lang_hint=lang)
         if when.due is None:
-            span = {
-                "earliest": format_day(when.earliest, lang),
-                "latest": format_day(when.latest, lang),
-            }
-            if when.status is Reading.TOO_EARLY:
-                refusal = _(
-                    "“{text}” is too far in the past. A next step can be set from {earliest} to {latest}."
-                ).format(text=h(text[:100]), **span)
-            elif when.status is Reading.TOO_LATE:
-                refusal = _(
-                    "“{text}” is too far in the future. A next step can be set from {earliest} to {latest}."
-                ).format(text=h(text[:100]), **span)
-            elif when.status is Reading.NO_SUCH_TIME:
-                refusal = _(
-                    "No clock shows the time in “{text}”: hours go from 0 to 23, minutes from 00 to 59. Try e.g. “tomorrow 15:00”."
-                ).format(text=h(text[:100]))
-            elif when.status is Reading.NO_SUCH_DAY:
-                refusal = _(
-                    "No calendar has the day in “{text}”. Try e.g. “tomorrow 10:00” or “01.12 15:00”."
-                ).format(text=h(text[:100]))
-            else:
-                refusal = _(
-                    "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."
-                ).format(text=h(text[:100]))
+            refusal = when_refusal(text, when, lang)
             await state.set_state(NextForm.when)  # the quick buttons work again
             await target.answer(refusal, reply_markup=when_keyboard(await card_id(state)))
             return
-        due = when.due
-        await state.update_data(due=due.isoformat())
-        await state.set_state(NextForm.confirm)
+        await ask_confirm(target, when.due, state, ctx=ctx, what=what)
+
+    async def ask_confirm(
+        target: Message, due: datetime, state: FSMContext, ctx: Ctx, what: str | None = None
+    ) -> None:
+        tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
         shown = format_local(due, tz, lang)
+        await state.update_data(due=due.isoformat(), due_shown=shown)
+        await state.set_state(NextForm.confirm)
         if is_past(due, now):
             question = _("⚠️ {when} is in the past. Save it anyway?").format(when=shown)
         else:
@@ -516,6 +501,39 @@ def create_router() -> Router:
         code = await tapped_value(query, callback_data, state)
         if code is not None and isinstance(query.message, Message):
             await propose(query.message, QUICK_WHEN.get(code, ""), state, ctx=ctx)
+
+    @router.callback_query(ResumeCb.filter(F.d == "next"))
+    async def resume(
+        query: CallbackQuery, callback_data: ResumeCb, state: FSMContext, ctx: Ctx
+    ) -> None:
+        """Back into the next step a command left, at the question it was at."""
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        kept = kept_dialogue(state)
+        left = await kept.get_data()
+        fresh = left.get("n") == callback_data.n  # an older note's button: that one is gone
+        if fresh:
+            await kept.clear()
+        await drop_keyboard(query.message)
+        data = left.get("data") or {}
+        await state.set_data(data)
+        contact = await load(state, ctx) if fresh else None
+        if contact is None:
+            await state.clear()
+            await query.message.answer(step_gone())
+            return
+        if left.get("state") == NextForm.confirm.state and data.get("due"):
+            due = datetime.fromisoformat(data["due"])
+            await ask_confirm(query.message, due, state, ctx=ctx, what=data.get("what"))
+        elif data.get("what"):
+            await state.set_state(NextForm.when)
+            await query.message.answer(
+                step_line(data["what"]) + "\n" + when_question(),
+                reply_markup=when_keyboard(contact.id),
+            )
+        else:
+            await start_next_step(query.message, state, contact)
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(

@@ -337,3 +337,66 @@ async def test_add_buttons_under_an_older_question_do_nothing_to_the_one_asked_n
     async with tg.app.session_factory() as s:
         pavel = await s.scalar(select(Contact).where(Contact.name == "Pavel"))
     assert pavel.kind == "b2b"
+
+
+async def test_a_command_that_ends_the_next_step_says_it_was_not_saved_and_can_go_back(
+    tg,
+) -> None:
+    """The touch is saved, the step and its time typed, then /today before ✅ Confirm: the rep is
+    told the step was not saved (it was silently dropped), and goes back to confirm it."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Ivan Petrov, Acme")
+    await rep.send("/log Ivan")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Talked about the pilot")
+    await rep.send("Meeting <in the office>")
+    await rep.send("tomorrow 10:00")
+    reply = await rep.send("/today")
+    note, day = reply.messages
+    assert note["text"].startswith(
+        "✋ The next step with Ivan Petrov was not saved: a command ends the dialogue.\n"
+        "Typed so far: Meeting &lt;in the office&gt; · "
+    )
+    assert "Your day" in day["text"]  # the command ran, after the note
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Contact))).next_step is None
+    reply = await rep.click("Back to the next step", note)
+    assert "Step: Meeting <in the office>" in reply.text and "Right?" in reply.text
+    reply = await rep.click("Confirm")
+    assert "Next step saved" in reply.text
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert card.next_step == "Meeting <in the office>" and card.next_step_due is not None
+    # left again, twice: the older note's button does not bring back the later dialogue
+    await rep.send("/log Ivan")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Sent the contract")
+    await rep.send("Wait for the signature")
+    first = (await rep.send("/help")).messages[0]
+    await rep.send("/log Ivan")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Called about the signature")
+    await rep.send("Wait for the signature")
+    await rep.send("in 3 days")
+    second = (await rep.send("/contacts")).messages[0]
+    assert "Typed so far: Wait for the signature · " in second["text"]
+    reply = await rep.click("Back to the next step", first)
+    assert "no longer kept" in reply.text
+    reply = await rep.click("Back to the next step", second)
+    assert "Step: Wait for the signature" in reply.text
+
+
+async def test_leaving_the_next_step_question_untouched_says_nothing(tg) -> None:
+    """Nothing typed for the step: nothing was lost, no note (the command just runs); and a
+    reminder's step being moved is the card's already: only a new time typed is named."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Ivan Petrov, Acme")
+    await rep.send("/log Ivan")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("Talked about the pilot")
+    reply = await rep.send("/today")
+    assert len(reply.messages) == 1 and "Your day" in reply.text

@@ -556,3 +556,31 @@ async def test_today_says_what_each_line_is_about(tg, clock) -> None:
     assert "• Boris Later — send the proposal and more and more" in text
     assert "more and… · 18:00" in text and "and more " * 10 not in text
     assert "• Carl Quiet, Gamma — no touch for 8 days" in text
+
+
+async def test_moving_a_reminder_then_a_command_names_only_a_new_time(tg, emu, clock) -> None:
+    """📅 Reschedule, then a command: with no time typed nothing was lost (the step keeps its
+    time, no note); with a time typed and not confirmed, the rep is told it was not saved."""
+    *_, rep = await team_with_rep(tg)
+    await plan_step(rep, "Boris, Beta", "today 15:00")
+    clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    await tg.app.clockwork.tick()
+    reminder = rep.last
+    await rep.click("Reschedule", reminder)
+    reply = await rep.send("/today")
+    assert len(reply.messages) == 1 and "Your day" in reply.text
+    await rep.click("Reschedule", reminder)
+    await rep.send("friday 15:00")
+    note = (await rep.send("/today")).messages[0]
+    assert note["text"] == (
+        "✋ The next step with Boris was not saved: a command ends the dialogue.\n"
+        "Typed so far: call back · Fri, 27 Nov 2026, 15:00"
+    )
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert card.next_step_due == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # as it was
+    await rep.click("Back to the next step", note)
+    await rep.click("Confirm")
+    async with tg.app.session_factory() as s:
+        card = await s.scalar(select(Contact))
+    assert card.next_step_due == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)

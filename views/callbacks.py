@@ -82,7 +82,7 @@ class DupCb(CallbackData, prefix="dup"):
 class ResumeCb(CallbackData, prefix="rs"):
     """Go back into a dialogue a command left (its answers are kept in the FSM data)."""
 
-    d: str  # the dialogue: "add"
+    d: str  # the dialogue: "add", "next"
     n: int  # which time it was left (the leaving command's message id): an older note's
     # button does not bring back a later dialogue
 

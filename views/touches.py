@@ -11,8 +11,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
+from core.nextstep import Reading, When, format_day
 from core.textsplit import excerpt
-from views.callbacks import CardAction, CardCb, PickCb, for_card
+from views.callbacks import CardAction, CardCb, PickCb, ResumeCb, for_card
 from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
 from views.rendering import card_titles, drop_keyboard, h
@@ -158,7 +159,7 @@ async def start_next_step(
     ``planned``: the step the card has, shown, with 📌 Keep it — after a touch, a rep who
     planned the step before need not type it again)."""
     await state.set_state(NextForm.what)
-    await state.update_data(cid=contact.id)
+    await state.update_data(cid=contact.id, cname=contact.name)  # the name: for step_left
     question = _("What is the next step with <b>{name}</b>? (e.g. “send the proposal”)").format(
         name=h(contact.name)
     )
@@ -167,6 +168,61 @@ async def start_next_step(
     await target.answer(
         prefix + question, reply_markup=what_keyboard(contact.id, keep=bool(planned))
     )
+
+
+def when_refusal(text: str, when: When, lang: str) -> str:
+    """Why no next step can be set for the time typed as ``text``, and what would do."""
+    span = {
+        "earliest": format_day(when.earliest, lang),
+        "latest": format_day(when.latest, lang),
+    }
+    if when.status is Reading.TOO_EARLY:
+        refusal = _(
+            "“{text}” is too far in the past. A next step can be set from {earliest} to {latest}."
+        ).format(text=h(text[:100]), **span)
+    elif when.status is Reading.TOO_LATE:
+        refusal = _(
+            "“{text}” is too far in the future. A next step can be set from {earliest} to {latest}."
+        ).format(text=h(text[:100]), **span)
+    elif when.status is Reading.NO_SUCH_TIME:
+        refusal = _(
+            "No clock shows the time in “{text}”: hours go from 0 to 23, minutes from 00 to 59. Try e.g. “tomorrow 15:00”."
+        ).format(text=h(text[:100]))
+    elif when.status is Reading.NO_SUCH_DAY:
+        refusal = _(
+            "No calendar has the day in “{text}”. Try e.g. “tomorrow 10:00” or “01.12 15:00”."
+        ).format(text=h(text[:100]))
+    else:
+        refusal = _(
+            "I couldn't read a date in “{text}”. Try “tomorrow 10:00”, “in 3 days”, “next friday” or “01.12 15:00”."
+        ).format(text=h(text[:100]))
+    return refusal
+
+
+def step_left(
+    current: str, data: dict[str, Any], n: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A command ended the next-step dialogue after the step or its time was typed: say that
+    the step was not saved, show what was typed, offer to go back to it (nothing typed: the
+    card keeps what it had, nothing to say)."""
+    when = data.get("due_shown") or data.get("when_text")
+    # moving a reminder's step: the step is the card's already, only a new time is typed
+    what = None if data.get("moving") and not when else data.get("what")
+    typed = [t for t in (what, when) if t]
+    if not typed or not data.get("cid"):
+        return None
+    text = _("✋ The next step with {name} was not saved: a command ends the dialogue.").format(
+        name=h(data.get("cname") or "…")
+    )
+    text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
+    kb = InlineKeyboard().button(
+        text=_("↩️ Back to the next step"), callback_data=ResumeCb(d="next", n=n)
+    )
+    return text, kb.as_markup()
+
+
+def step_gone() -> str:
+    return _("That unfinished next step is no longer kept. Open the card to set one: /find")
 
 
 def pick_for_log(found: list[Contact], *, note: bool = False) -> InlineKeyboardMarkup:
