@@ -57,6 +57,7 @@ CASES = {
         "open": "Status: 🆕 open, nobody has taken it yet",
         "left": "⏳ Open for 1 h 0 min; resolve by Wed, 25 Nov 2026, 13:00 (23 h 0 min left).",
         "none": "🎉 No open detractor cases.",
+        "digest": "• Eli Client — open for 1 h 0 min (not taken)",
     },
     "ru": {
         "head": "🚨 2 открытых кейса недовольных клиентов",
@@ -71,6 +72,7 @@ CASES = {
         "open": "Статус: 🆕 открыт, никто не взял",
         "left": "⏳ Открыт 1 ч 0 мин; решить до ср, 25 нояб. 2026, 13:00 (осталось 23 ч 0 мин).",
         "none": "🎉 Открытых кейсов недовольных клиентов нет.",
+        "digest": "• Eli Client — открыт уже 1 ч 0 мин (никто не взял)",
     },
 }
 
@@ -91,7 +93,8 @@ async def test_cases_lists_owner_age_and_deadline_and_opens_each_case(
     for key in ("head", "sla", "overdue", "dan", "eli"):
         assert t[key] in reply.text, key
     assert reply.buttons == ["1. Dan Client", "2. Eli Client"]
-    case = await manager.click("1. Dan Client")
+    assert t["digest"] in (await manager.send("/digest")).text  # in /cases' words, not "(open)"
+    case = await manager.click("1. Dan Client", reply.last)
     assert t["status"] in case.text and t["late"] in case.text
     assert "Dan Client" in case.text and "3/10" in case.text
     case = await manager.click("2. Eli Client", reply.last)

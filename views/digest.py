@@ -77,7 +77,7 @@ BUTTONS = {
     "referrals": N_("🤝 Referrals"),
     "reps": N_("👥 One rep's stats"),
 }
-CASE_STATUS = {"open": N_("open"), "taken": N_("taken"), "contacted": N_("client contacted")}
+CASE_STATUS = {"open": N_("not taken"), "taken": N_("taken"), "contacted": N_("client contacted")}
 PERIOD_NAMES = {
     "7d": N_("the last 7 days"),
     "30d": N_("the last 30 days"),
