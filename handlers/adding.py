@@ -27,7 +27,7 @@ from views import adding as adding_views
 from views import contacts as views
 from views import media as media_views
 from views import paste as paste_views
-from views.callbacks import DupAction, DupCb, PickCb, ResumeCb, of_card
+from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb, of_card
 from views.rendering import drop_keyboard, edit_text, tap_of
 from views.states import AddForm
 from views.teamcards import duplicate_prompt, left_out_text
@@ -67,6 +67,11 @@ async def save_or_ask_duplicate(
     field is said."""
     notice = "\n".join(n for n in (notice, adding_views.cut_notice(data)) if n)
     scope = ctx.viewer.scope
+    introducer = None
+    if data.get("introduced_by_id"):  # a promoter's recommendation: their card, still in scope
+        introducer = await svc.get(ctx.session, scope, int(data["introduced_by_id"]))
+        if introducer is None:
+            data = {k: v for k, v in data.items() if k != "introduced_by_id"}
     # the team's cards are read last: on PostgreSQL each statement sees the latest commits, so
     # a teammate's card that the look-alike search saw is then named as in the team, too
     found = await svc.duplicates(
@@ -100,11 +105,22 @@ async def save_or_ask_duplicate(
         await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
         return
     await state.clear()
-    text, markup = adding_views.saved(added.contact)
+    text, markup = adding_views.saved(
+        added.contact, introduced_by=introducer.name if introducer else None
+    )
     if photo:
         text += "\n" + media_views.attached_to_card(added.contact.name)
     await target.answer(adding_views.with_notice(notice, text), reply_markup=markup)
     await log_the_note(target, state, added.contact, note)
+
+
+async def typed_in_add(state: FSMContext) -> dict[str, Any]:
+    """What the /add dialogue holds (a phone typed first, a recommendation's source and
+    introducer) when a Telegram contact is shared or a person picked in it: kept, under the
+    shared values."""
+    if not (await state.get_state() or "").startswith("AddForm"):
+        return {}
+    return dict((await state.get_data()).get("form") or {})
 
 
 async def log_the_note(target: Message, state: FSMContext, contact: Any, note: str | None) -> None:
@@ -348,6 +364,23 @@ def create_router() -> Router:
         text, keyboard = adding_views.add_prompt(for_note=True)
         await message.answer(text, reply_markup=keyboard)
 
+    @router.callback_query(CardCb.filter(F.action == CardAction.REFERRAL))
+    async def referral_add(
+        query: CallbackQuery, callback_data: CardCb, state: FSMContext, ctx: Ctx
+    ) -> None:
+        """➕ Add the person they recommend, under a promoter's words: the /add dialogue, the
+        card's source a referral and its introducer the promoter."""
+        promoter = await svc.get(ctx.session, ctx.viewer.scope, callback_data.id)
+        if promoter is None or not isinstance(query.message, Message):
+            await query.answer(_("Contact not found."), show_alert=True)
+            return
+        await query.answer()
+        await state.clear()
+        await state.set_state(AddForm.name)
+        await state.update_data(form={"source": "referral", "introduced_by_id": promoter.id})
+        text, keyboard = adding_views.add_prompt(introduced_by=promoter.name)
+        await query.message.answer(text, reply_markup=keyboard)
+
     @router.callback_query(ResumeCb.filter(F.d == "add"))
     async def resume(query: CallbackQuery, callback_data: ResumeCb, state: FSMContext) -> None:
         """Back into the /add dialogue a command left, at the question it was at."""
@@ -383,6 +416,7 @@ def create_router() -> Router:
             "tg_user_id": c.user_id,
         }
         await message.answer(_("Contact card received."), reply_markup=ReplyKeyboardRemove())
+        data = {**await typed_in_add(state), **{k: v for k, v in data.items() if v}}
         await save_or_ask_duplicate(message, ctx=ctx, data=data, tags=[], state=state)
 
     @router.message(F.users_shared)
@@ -394,6 +428,7 @@ def create_router() -> Router:
         )
         data = {"name": name, "tg_user_id": shared.user_id, "tg_username": shared.username}
         await message.answer(_("Person picked."), reply_markup=ReplyKeyboardRemove())
+        data = {**await typed_in_add(state), **{k: v for k, v in data.items() if v}}
         await save_or_ask_duplicate(message, ctx=ctx, data=data, tags=[], state=state)
 
     # ------------------------------------------------------------------ forwarded messages

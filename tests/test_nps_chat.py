@@ -505,6 +505,64 @@ async def test_a_promoters_comment_reaches_the_rep(tg, emu, clock) -> None:
     assert "Xena Client answered 10/10" in note["text"]
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_promoter_names_a_friend_and_the_rep_adds_them_in_one_tap(
+    tg, emu, clock, language
+) -> None:
+    """A promoter writes a friend's name and phone instead of forwarding the link: under their
+    words the rep gets ➕ Add the person they recommend; the card is a referral introduced by
+    the promoter (who-introduced-whom kept), its source not asked again."""
+    *_, rep = await team_with_rep(tg, language=language)
+    client = await surveyed(tg, clock, rep, 9022, "Xena")
+    await client.click("10")
+    await client.send("My friend Olga Ivanova, +7 999 111 22 33")
+    await tg.app.clockwork.tick()
+    words = {"en": "answered 10/10 and wrote", "ru": "оценка 10/10 и комментарий"}[language]
+    notice = rep.last
+    assert words in notice["text"]
+    button = {"en": "Add the person they recommend", "ru": "Добавить того, кого рекомендуют"}
+    reply = await rep.click(button[language], notice)
+    assert "Xena Client" in reply.text
+    await rep.send("Olga Ivanova, +7 999 111 22 33")
+    for _ in range(5):  # company, position… up to the saved card: each question skipped
+        if not (rep.last.get("reply_markup") or {}).get("inline_keyboard"):
+            break
+        texts = [b["text"] for row in rep.last["reply_markup"]["inline_keyboard"] for b in row]
+        if not any(t in ("Skip", "Пропустить") for t in texts):
+            break
+        reply = await rep.click(texts.index("Skip" if language == "en" else "Пропустить") + 1)
+    intro = {"en": "🤝 Introduced by Xena Client", "ru": "🤝 Рекомендация от: Xena Client"}
+    assert intro[language] in reply.text
+    async with tg.app.session_factory() as s:
+        xena = await s.scalar(select(Contact).where(Contact.name == "Xena Client"))
+        olga = await s.scalar(select(Contact).where(Contact.name == "Olga Ivanova"))
+    assert olga is not None and olga.phone == "+79991112233"
+    assert (olga.source, olga.introduced_by_id) == ("referral", xena.id)
+
+
+async def test_a_shared_contact_keeps_the_recommendation_and_a_passive_has_no_button(
+    tg, emu, clock
+) -> None:
+    *_, rep = await team_with_rep(tg)
+    client = await surveyed(tg, clock, rep, 9022, "Xena")
+    await client.click("10")
+    await client.send("Call my brother Boris")
+    await tg.app.clockwork.tick()
+    await rep.click("Add the person they recommend", rep.last)
+    await rep.share_contact("+79995554433", "Boris", "Brother")
+    async with tg.app.session_factory() as s:
+        boris = await s.scalar(select(Contact).where(Contact.name == "Boris Brother"))
+    assert boris.source == "referral" and boris.introduced_by_id is not None
+    passive = await surveyed(tg, clock, rep, 9023, "Pavel")
+    await passive.click("8")
+    await passive.send("Faster answers, please")
+    await tg.app.clockwork.tick()
+    [note] = sent_to(emu, rep.id, "Pavel Client answered 8/10")
+    assert [b["text"] for row in note["reply_markup"]["inline_keyboard"] for b in row] == [
+        "Open card"
+    ]
+
+
 EN_FORWARD = "Thank you for working with Acme Consulting! Could you answer one short question?"
 RU_FORWARD = "Спасибо, что работаете с Acme Consulting! Ответите на один короткий вопрос?"
 

@@ -29,9 +29,11 @@ if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
 PICK_USERS_REQUEST_ID = 1
 
 
-def add_prompt(*, for_note: bool = False) -> tuple[str, ReplyKeyboardMarkup]:
+def add_prompt(
+    *, for_note: bool = False, introduced_by: str | None = None
+) -> tuple[str, ReplyKeyboardMarkup]:
     """The /add dialogue's first question (``for_note``: the card of a typed note, which is
-    logged on it once it is saved)."""
+    logged on it once it is saved; ``introduced_by``: a promoter's recommendation)."""
     keyboard = ReplyKeyboardMarkup(
         keyboard=[
             [
@@ -50,6 +52,12 @@ def add_prompt(*, for_note: bool = False) -> tuple[str, ReplyKeyboardMarkup]:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+    if introduced_by:
+        return _(
+            "A new contact recommended by <b>{name}</b> (source: referral). Send the name (or "
+            "“Name, Company, +phone” in one line, e.g. copied from their message), share a "
+            "Telegram contact, or pick a person below. /cancel to leave."
+        ).format(name=h(introduced_by)), keyboard
     if for_note:
         return _(
             "A new card for this touch. Send the name (or “Name, Company, +phone” in one line), "
@@ -212,11 +220,18 @@ def with_notice(notice: str, text: str) -> str:
     return (notice + "\n\n" if notice else "") + text
 
 
-def saved(contact: Contact, *, left_out: str = "") -> tuple[str, InlineKeyboardMarkup]:
-    """A new card is saved: what it is (``left_out``: values a teammate's card holds), and the
-    key fields still to fill."""
+def saved(
+    contact: Contact, *, left_out: str = "", introduced_by: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A new card is saved: what it is (``left_out``: values a teammate's card holds;
+    ``introduced_by``: who recommended the person), and the key fields still to fill."""
     text = (
         _("✅ Saved: {contact}").format(contact=contact_line(contact))
+        + (
+            "\n" + _("🤝 Introduced by {name}").format(name=h(introduced_by))
+            if introduced_by
+            else ""
+        )
         + ("\n" + left_out if left_out else "")
         + "\n"
         + _("Fill in the key fields, or open the card:")

@@ -51,6 +51,7 @@ class CardAction(StrEnum):
     NOTE_LOG = "notelog"  # log a note typed outside any dialogue as a touch
     NEXT = "next"
     NOTES = "notes"  # the whole notes, when the card shows an excerpt
+    REFERRAL = "refadd"  # add a card for the person this card's promoter recommends
 
 
 class CardCb(CallbackData, prefix="cc"):

@@ -16,7 +16,7 @@ from bot.i18n import LANGUAGES, _, current_language, ngettext, normalize_languag
 from core import metrics as m
 from core.nextstep import format_local_day
 from core.nps import Category, category, format_nps
-from views.callbacks import CardCb, CaseCb, NpsCb
+from views.callbacks import CardAction, CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
 from views.rendered import Rendered
 from views.rendering import h, quoted
@@ -221,11 +221,21 @@ def link_notice(name: str, link: str, company: str | None, language: str | None 
 
 
 def comment_notice(contact_id: int, name: str, score: int, comment: str) -> Rendered:
+    """A client's words after their score; a promoter's often name someone to recommend: a
+    card for them, introduced by the client, is one tap away."""
+    kb = InlineKeyboard()
+    if category(score) is Category.PROMOTER:
+        kb.button(
+            text=_("➕ Add the person they recommend"),
+            callback_data=CardCb(action=CardAction.REFERRAL, id=contact_id),
+        )
+    kb.button(text=_("Open card"), callback_data=CardCb(action="open", id=contact_id))
+    kb.adjust(1)
     return (
         _("💬 {name} answered {score}/10 and wrote: “{text}”").format(
             name=h(name), score=score, text=h(comment[:2000])
         ),
-        open_card_keyboard(contact_id),
+        kb.as_markup(),
     )
 
 
