@@ -66,6 +66,11 @@ _TRANSLIT_TABLE = str.maketrans(
 )
 
 
+def is_name(text: str) -> bool:
+    """A person's (or a company's) name has at least one letter: "12345" or "!!!" is a slip."""
+    return any(ch.isalpha() for ch in text)
+
+
 def digits_only(text: str) -> str:
     """Keep only the ASCII digits of ``text``."""
     return "".join(ch for ch in text if "0" <= ch <= "9")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.contactdata import (
     digits_only,
+    is_name,
     normalize_email,
     normalize_phone,
     normalize_tag,
@@ -158,6 +159,9 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
 
     parts = [part for part in (_clean(p) for p in _SPLIT_RE.split(rest)) if part]
     name = parts[0] if parts else None
+    if name is not None and not is_name(name):
+        problems.append(("not_a_name", name))  # "12345", "!!!": a slip, not somebody's name
+        name = None
     company = parts[1] if len(parts) > 1 else None
     position = parts[2] if len(parts) > 2 else None
     notes = ", ".join(parts[3:]) if len(parts) > 3 else None

@@ -182,7 +182,10 @@ def create_router() -> Router:
         if not parsed.name:
             typed = {k: v for k, v in parsed.card_fields().items() if v}
             if not typed and not parsed.tags:
-                await message.answer(adding_views.quick_add_needs_name())
+                notice = adding_views.problems_text(parsed.problems)
+                await message.answer(
+                    adding_views.with_notice(notice, adding_views.quick_add_needs_name())
+                )
                 return
             # "/add +7 999 111-22-33": what was typed is kept while the name is asked
             await state.set_state(AddForm.name)

@@ -16,6 +16,7 @@ from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
 from bot.routing import FeatureRouter
+from core.contactdata import is_name
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
 from services import cards, delivered, followups, taps
 from services import contacts as svc
@@ -409,6 +410,9 @@ def create_dialogue_router() -> Router:
         value: Any = None if raw == "-" else raw
         if field == "name" and value is None:
             await message.answer(_("The name cannot be empty. Send a name, or /cancel."))
+            return
+        if field == "name" and not is_name(raw):
+            await message.answer(views.not_a_name(raw))
             return
         check = TYPED_CHECKS.get(field)
         if value is not None and check is not None:

@@ -400,3 +400,27 @@ async def test_leaving_the_next_step_question_untouched_says_nothing(tg) -> None
     await rep.send("Talked about the pilot")
     reply = await rep.send("/today")
     assert len(reply.messages) == 1 and "Your day" in reply.text
+
+
+async def test_a_name_of_digits_is_not_saved_as_a_name(tg) -> None:
+    """ "/add 12345" saved a card named "12345"; at the name question and in Edit, too."""
+    *_, rep = await team_with_rep(tg)
+    reply = await rep.send("/add 12345")
+    assert reply.text == (
+        "⚠️ “12345” is not a name: a name has letters (and a phone at least 7 digits).\n\n"
+        "A contact needs a name first: /add Anna Smirnova, Acme, CTO, +7 999 123-45-67"
+    )
+    await rep.send("/add")
+    reply = await rep.send("12345")
+    assert "is not a name" in reply.text and reply.text.endswith("Name?")
+    reply = await rep.send("Nina Orlova")
+    assert "Name: Nina Orlova" in reply.text
+    await rep.send("/cancel")
+    await rep.send("/add Nina Orlova, Acme")
+    await rep.click("Open card")
+    await rep.click("Edit")
+    await rep.click("Name")
+    reply = await rep.send("!!!")
+    assert reply.text == "“!!!” is not a name: a name has letters. Send a name, or /cancel."
+    async with tg.app.session_factory() as s:
+        assert [c.name for c in await s.scalars(select(Contact))] == ["Nina Orlova"]

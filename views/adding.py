@@ -191,6 +191,9 @@ def problems_text(problems: tuple[tuple[str, str], ...]) -> str:
         "bad_email": _("⚠️ “{value}” is not a valid e-mail; it was not saved."),
         "bad_username": _("⚠️ “{value}” is not a valid Telegram username; it was not saved."),
         "bad_tag": _("⚠️ “{value}” is not a valid tag; it was not saved."),
+        "not_a_name": _(
+            "⚠️ “{value}” is not a name: a name has letters (and a phone at least 7 digits)."
+        ),
         "extra_phone": _("⚠️ A second phone “{value}” was ignored."),
         "extra_email": _("⚠️ A second e-mail “{value}” was ignored."),
         "extra_username": _("⚠️ A second username “{value}” was ignored."),

@@ -351,6 +351,12 @@ def edit_prompt(field: str, current: str | None) -> str:
     )
 
 
+def not_a_name(raw: str) -> str:
+    return _("“{value}” is not a name: a name has letters. Send a name, or /cancel.").format(
+        value=h(raw[:64])
+    )
+
+
 def bad_typed_value(field: str, raw: str) -> str:
     problems = {
         "phone": _("“{value}” is not a valid phone number. Try again, or /cancel."),

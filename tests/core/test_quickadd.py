@@ -200,3 +200,18 @@ def test_bad_contact_data_is_reported_not_filed_as_a_job_title(text, code, raw) 
 def test_more_than_a_name(text: str, more: bool) -> None:
     """The /add dialogue's name question takes a plain name as it is, anything more as /add."""
     assert parse_quick_add(text, "RU").more_than_a_name is more
+
+
+@pytest.mark.parametrize("text", ["12345", "!!!", "12-34", "🙂", "12345, Acme"])
+def test_a_name_without_letters_is_no_name(text: str) -> None:
+    """A card named "12345" was saved from "/add 12345" (too short for a phone): now said."""
+    parsed = parse_quick_add(text, "RU")
+    assert parsed.name is None
+    assert ("not_a_name", text.split(",")[0]) in parsed.problems
+    if "Acme" in text:
+        assert parsed.company == "Acme"  # the rest stays where it was typed
+
+
+@pytest.mark.parametrize("text", ["3M", "Анна", "X Æ A-12", "李雷", "O'Neil 2"])
+def test_a_name_with_a_letter_is_a_name(text: str) -> None:
+    assert parse_quick_add(text, "RU").name == text
