@@ -147,10 +147,17 @@ def create_dialogue_router() -> Router:
     async def new_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
         raw = message.text or ""
         found = parse_money(raw, lang=ctx.viewer.lang, default_currency=await _currency(ctx))
+        kept = (await state.get_data()).get("title") or ""
+        if found is None and not kept and raw.strip() and not any(c.isdigit() for c in raw):
+            # "Website audit" first: what the deal is for, kept; only the amount is asked
+            await state.update_data(title=" ".join(raw.split())[:200])
+            await message.answer(views.title_kept(raw))
+            return
         if found is None:
             await message.answer(views.bad_amount(raw))
             return
         money, title = found
+        title = title or kept
         await state.update_data(amount=str(money.amount), currency=money.currency, title=title)
         await state.set_state(DealForm.close_on)
         await message.answer(views.ask_close_on())

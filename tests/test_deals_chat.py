@@ -376,3 +376,31 @@ async def test_an_expected_close_on_a_day_no_calendar_has_is_said_so(tg, languag
     assert "could not read" in reply.text or "Не удалось прочитать" in reply.text
     async with tg.app.session_factory() as s:
         assert list(await s.scalars(select(Deal))) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "what", "kept", "amount", "still_bad"),
+    [
+        ("en", "Website audit", "“Website audit”: kept as what the deal is for", "150k", "lots"),
+        ("ru", "Аудит сайта", "«Аудит сайта»: это то, за что сделка", "150 тыс", "много"),
+    ],
+)
+async def test_what_the_deal_is_for_typed_first_is_kept_and_the_amount_asked(
+    tg, language, what, kept, amount, still_bad
+) -> None:
+    """The deal's subject sent before its amount was refused as "no amount"; now it is kept
+    as the title and only the amount is asked (words again: still no amount, said so)."""
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Vera, Acme")
+    await rep.send("/find Vera")
+    await rep.click("💼")
+    await rep.click("➕")
+    reply = await rep.send(what)
+    assert kept in reply.text
+    reply = await rep.send(still_bad)
+    assert still_bad in reply.text and kept not in reply.text  # no amount: said, title kept
+    await rep.send(amount)
+    await rep.send("-")
+    async with tg.app.session_factory() as s:
+        deal = await s.scalar(select(Deal))
+    assert (deal.title, deal.amount) == (what, 150000_00)  # minor units

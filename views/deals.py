@@ -153,6 +153,12 @@ def ask_new_amount(deal: Deal, lang: str) -> str:
     ).format(amount=money(deal, lang))
 
 
+def title_kept(raw: str) -> str:
+    return _(
+        "“{title}”: kept as what the deal is for. And the amount? E.g. <code>12 000 ₽</code>."
+    ).format(title=h(" ".join(raw.split())[:200]))
+
+
 def bad_amount(raw: str) -> str:
     return _(
         "I could not read an amount in “{text}”. Try e.g. <code>12 000 ₽</code>, "
