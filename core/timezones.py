@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import datetime
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+
+from core.locales import babel_locale
 
 COMMON_ZONES = (
     "Europe/Moscow",
@@ -114,6 +117,27 @@ def zone_label(name: str) -> str:
     if m is None:
         return name
     return f"UTC{'+' if m.group(1) == '-' else '-'}{int(m.group(2))}"
+
+
+def zone_name(name: str, lang: str, at: datetime) -> str:
+    """A zone as a person reads it in their language, with its offset at ``at``: "Новосибирск,
+    UTC+7", "New York, UTC-5"; an offset zone or UTC as :func:`zone_label` gives it."""
+    from babel.dates import get_timezone_location  # locale data: loaded when first asked
+
+    label = zone_label(name)
+    if label != name or "/" not in name:
+        return label
+    if name.startswith("Etc/"):  # Etc/UTC, Etc/GMT, Etc/Zulu: the offsets are above
+        return "UTC"
+    try:
+        city = get_timezone_location(name, locale=babel_locale(lang), return_city=True)
+        offset = at.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
+    except (LookupError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return name
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    shown = f"{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+    return f"{city}, UTC{sign}{shown}"
 
 
 def resolve_timezone(text: str) -> str | None:

@@ -24,7 +24,7 @@ from bot.routing import FeatureRouter
 from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
-from core.timezones import COMMON_ZONES, find_timezone, zone_label
+from core.timezones import COMMON_ZONES, find_timezone, zone_name
 from core.workhours import WorkHours, no_such_hours, parse_work_hours
 from services import followups
 from storage.models import Team, User
@@ -87,7 +87,7 @@ async def _summary(
         + _("Language: {language}").format(language=LANGUAGE_NAMES.get(lang, lang))
         + "\n"
         + _("Time zone: {tz} (now {time})").format(
-            tz=h(zone_label(tz)), time=local.strftime("%H:%M")
+            tz=h(zone_name(tz, lang, clock.now())), time=local.strftime("%H:%M")
         )
     )
     if _is_staff(user, settings):
@@ -177,11 +177,12 @@ async def _save_timezone(text: str, me: _Me) -> str:
     name, exact = found
     if not exact:  # a close spelling only: asked, never saved on a guess
         kb = InlineKeyboardBuilder()
-        kb.button(text="✅ " + zone_label(name), callback_data=TzCb(name=name))
+        zone = zone_name(name, me.lang, me.clock.now())
+        kb.button(text="✅ " + zone, callback_data=TzCb(name=name))
         raise _Refused(
             _(
                 "Did you mean {zone}? Tap it to save, or type the city again. /cancel to leave."
-            ).format(zone=h(zone_label(name))),
+            ).format(zone=h(zone)),
             markup=kb.as_markup(),
         )
     return await _store_timezone(name, me)
@@ -298,11 +299,11 @@ def create_router() -> Router:
         await set_user_commands(bot, i18n, me.user.tg_id, role, callback_data.code)
 
     @router.callback_query(SettingsCb.filter(F.action == "tz"))
-    async def pick_timezone(query: CallbackQuery, state: FSMContext) -> None:
+    async def pick_timezone(query: CallbackQuery, state: FSMContext, me: _Me) -> None:
         await query.answer()
         kb = InlineKeyboardBuilder()
         for name in COMMON_ZONES:
-            kb.button(text=name, callback_data=TzCb(name=name))
+            kb.button(text=zone_name(name, me.lang, me.clock.now()), callback_data=TzCb(name=name))
         kb.adjust(2)
         await state.set_state(SettingsForm.timezone)
         if isinstance(query.message, Message):

@@ -44,7 +44,7 @@ async def test_confirmation_says_when_the_reminder_comes_in_english(tg, emu, clo
     *_, rep = await team_with_rep(tg)
     await rep.send("/settings")
     await rep.click("Time zone")
-    assert "Europe/Moscow" in (await rep.send("Moscow")).text
+    assert "Moscow, UTC+3" in (await rep.send("Moscow")).text
     clock.set(FRIDAY_EVENING)
     await open_next_step(rep, "Anna Smirnova, Acme", what="send the proposal")
 

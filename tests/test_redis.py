@@ -83,7 +83,7 @@ async def test_dialogue_state_lives_in_redis(
         assert "5005" in key and ":default:" in key  # the key carries its destiny
 
         reply = await user.send("Novosibirsk")
-        assert "Asia/Novosibirsk" in reply.text
+        assert "Novosibirsk, UTC+7" in reply.text
         assert await state_keys(redis_db) == {}
     finally:
         await runner.stop()

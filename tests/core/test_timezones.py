@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.timezones import find_timezone, resolve_timezone, zone_label
+from core.timezones import find_timezone, resolve_timezone, zone_label, zone_name
 
 
 @pytest.mark.parametrize(
@@ -78,3 +80,26 @@ def test_any_text_gives_a_real_zone_or_none(text: str) -> None:
 )
 def test_a_close_spelling_is_told_apart_from_a_name(typed: str, found: tuple[str, bool]) -> None:
     assert find_timezone(typed) == found
+
+
+@pytest.mark.parametrize(
+    ("zone", "lang", "shown"),
+    [
+        ("Europe/Moscow", "ru", "Москва, UTC+3"),
+        ("Asia/Novosibirsk", "en", "Novosibirsk, UTC+7"),
+        ("Asia/Kolkata", "en", "Kolkata, UTC+5:30"),
+        ("America/New_York", "ru", "Нью-Йорк, UTC-5"),  # in November: standard time
+        ("Etc/GMT-3", "en", "UTC+3"),
+        ("Etc/UTC", "ru", "UTC"),
+        ("UTC", "en", "UTC"),
+    ],
+)
+def test_a_zone_is_shown_as_a_city_and_its_offset(zone: str, lang: str, shown: str) -> None:
+    """Settings showed "Asia/Novosibirsk" to a Russian rep: a city in their language now."""
+    assert zone_name(zone, lang, datetime(2026, 11, 29, tzinfo=UTC)) == shown
+
+
+def test_the_offset_follows_summer_time() -> None:
+    assert zone_name("America/New_York", "en", datetime(2026, 7, 1, tzinfo=UTC)) == (
+        "New York, UTC-4"
+    )
