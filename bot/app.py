@@ -190,6 +190,7 @@ def build_app(
             {
                 "AddForm": ("add", adding_views.left_unsaved),
                 "NextForm": ("", touch_views.step_left),
+                "LogForm": ("log", touch_views.touch_left),
             }
         )
     )

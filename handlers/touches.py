@@ -28,6 +28,7 @@ from storage.models import Contact, User
 from storage.uow import writing
 from views import delivered as delivered_views
 from views import media as media_views
+from views.adding import is_skip
 from views.callbacks import PickCb, ResumeCb, of_card
 from views.contacts import show_card
 from views.labels import typed_code
@@ -39,11 +40,13 @@ from views.touches import (
     NOTE_PICK,
     QUICK_WHEN,
     confirm_keyboard,
+    confirm_question,
     date_not_reason,
     direction_question,
     kept_ahead,
     nothing_found,
     pick_for_log,
+    planned_step,
     reason_label,
     reasons_keyboard,
     start_next_step,
@@ -54,7 +57,9 @@ from views.touches import (
     summary_question,
     summary_too_long,
     tapped_note,
+    touch_gone,
     type_keyboard,
+    type_question,
     what_keyboard,
     what_on_question,
     when_keyboard,
@@ -86,14 +91,6 @@ def create_router() -> Router:
             return None
         await query.answer()
         return value
-
-    def planned_step(contact: Contact, ctx: Ctx) -> str | None:
-        """The card's step and its time as the rep reads them ("call back, Tue, 24 Nov 2026,
-        10:00"), escaped; None when it has none."""
-        if not contact.next_step or contact.next_step_due is None:
-            return None
-        when = format_local(contact.next_step_due, ctx.viewer.tz, ctx.viewer.lang)
-        return f"{h(contact.next_step)}, {when}"
 
     async def card_id(state: FSMContext) -> int:
         return int((await state.get_data()).get("cid") or 0)
@@ -298,7 +295,7 @@ def create_router() -> Router:
             )
         # a step still ahead may stay as it is (an overdue one is to be moved)
         ahead = contact.next_step_due is not None and contact.next_step_due > now
-        planned = planned_step(contact, ctx) if ahead else None
+        planned = planned_step(contact, ctx.viewer.tz, ctx.viewer.lang) if ahead else None
         await start_next_step(
             target, state, contact, prefix=_("✅ Touch saved.") + "\n\n", planned=planned
         )
@@ -319,7 +316,9 @@ def create_router() -> Router:
         if limits.too_long("summary", message.text or ""):
             await message.answer(summary_too_long(message.text or ""))
             return  # still asked for the summary
-        await save_touch(message, message.text or "", state, ctx, bot)
+        # "-" or "skip" typed for "(or Skip)": no summary, as the button (it was saved as one)
+        summary = "" if is_skip(message.text or "") else message.text or ""
+        await save_touch(message, summary, state, ctx, bot)
 
     @router.callback_query(StateFilter(LogForm.summary), PickCb.filter(F.f == "ts"))
     async def log_summary_button(
@@ -370,7 +369,7 @@ def create_router() -> Router:
             await state.clear()
             if contact is None:
                 await edit_text(query.message, _("Contact not found."))
-            elif (planned := planned_step(contact, ctx)) is not None:
+            elif (planned := planned_step(contact, ctx.viewer.tz, ctx.viewer.lang)) is not None:
                 await edit_text(query.message, step_kept(planned))
             else:
                 await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
@@ -463,31 +462,16 @@ def create_router() -> Router:
         shown = format_local(due, tz, lang)
         await state.update_data(due=due.isoformat(), due_shown=shown)
         await state.set_state(NextForm.confirm)
-        if is_past(due, now):
-            question = _("⚠️ {when} is in the past. Save it anyway?").format(when=shown)
-        else:
-            # the reminder goes to the contact's owner, inside their working hours
+        past, remind, owner_name = is_past(due, now), None, None
+        if not past:  # the reminder goes to the contact's owner, inside their working hours
             contact = await load(state, ctx)
             owner = (await ctx.session.get(User, contact.owner_id) if contact else None) or ctx.user
-            remind = shift_into(
-                due,
-                followups.user_tz(owner, ctx.settings.default_timezone),
-                followups.user_hours(owner),
-            )
-            if remind == due:
-                question = _("Next step on {when}. Right?").format(when=shown)
-            elif owner.id == ctx.user.id:
-                question = _(
-                    "Next step on {when}. The reminder will come on {reminder}, in your working hours. Right?"
-                ).format(when=shown, reminder=format_local(remind, tz, lang))
-            else:
-                question = _(
-                    "Next step on {when}. The reminder will come to {name} on {reminder}, in their working hours. Right?"
-                ).format(
-                    when=shown, name=h(owner.display_name), reminder=format_local(remind, tz, lang)
-                )
-        if what:
-            question = step_line(what) + "\n" + question
+            zone = followups.user_tz(owner, ctx.settings.default_timezone)
+            at = shift_into(due, zone, followups.user_hours(owner))
+            if at != due:
+                remind = format_local(at, tz, lang)
+                owner_name = owner.display_name if owner.id != ctx.user.id else None
+        question = confirm_question(shown, past=past, reminder=remind, owner=owner_name, what=what)
         await target.answer(question, reply_markup=confirm_keyboard(await card_id(state)))
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))
@@ -501,6 +485,42 @@ def create_router() -> Router:
         code = await tapped_value(query, callback_data, state)
         if code is not None and isinstance(query.message, Message):
             await propose(query.message, QUICK_WHEN.get(code, ""), state, ctx=ctx)
+
+    @router.callback_query(ResumeCb.filter(F.d == "log"))
+    async def resume_log(
+        query: CallbackQuery, callback_data: ResumeCb, state: FSMContext, ctx: Ctx
+    ) -> None:
+        """Back into the touch log a command left, at the question it was at."""
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        kept = kept_dialogue(state)
+        left = await kept.get_data()
+        fresh = left.get("n") == callback_data.n  # an older note's button: that one is gone
+        if fresh:
+            await kept.clear()
+        await drop_keyboard(query.message)
+        data, at = left.get("data") or {}, left.get("state")
+        await state.set_data(data)
+        contact = await load(state, ctx) if fresh else None
+        if fresh and at == LogForm.contact.state and (data.get("note") or {}).get("text"):
+            await state.set_state(LogForm.contact)  # a typed note, still looking for its card
+            await query.message.answer(_("Touch with whom? Send a name, phone or company."))
+            return
+        if contact is None:
+            await state.clear()
+            await query.message.answer(touch_gone())
+            return
+        if at == LogForm.summary.state:
+            await state.set_state(LogForm.summary)
+            text, markup = summary_question(contact.id, forwarded=bool(data.get("summary")))
+        elif at == LogForm.direction.state and data.get("type"):
+            await state.set_state(LogForm.direction)
+            text, markup = direction_question(data["type"], contact.id)
+        else:
+            await state.set_state(LogForm.type)
+            text, markup = type_question(contact.name), type_keyboard(contact.id)
+        await query.message.answer(text, reply_markup=markup)
 
     @router.callback_query(ResumeCb.filter(F.d == "next"))
     async def resume(

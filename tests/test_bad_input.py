@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.models import Contact
+from storage.models import Contact, Touch
 from tests.helpers import team_with_rep
 
 
@@ -424,3 +424,58 @@ async def test_a_name_of_digits_is_not_saved_as_a_name(tg) -> None:
     assert reply.text == "“!!!” is not a name: a name has letters. Send a name, or /cancel."
     async with tg.app.session_factory() as s:
         assert [c.name for c in await s.scalars(select(Contact))] == ["Nina Orlova"]
+
+
+async def test_a_command_that_ends_the_touch_log_says_it_was_not_saved_and_can_go_back(
+    tg,
+) -> None:
+    """The kind and the direction tapped, then /today before the summary: the touch was
+    dropped without a word. Now the rep is told, and goes back to the question it was at."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dan Brown, Acme")
+    await rep.send("/log Dan")
+    await rep.click("meeting")
+    await rep.click("outbound")
+    reply = await rep.send("/today")
+    note, day = reply.messages
+    assert note["text"] == (
+        "✋ The touch with Dan Brown was not saved: a command ends the dialogue.\n"
+        "Given so far: meeting · outbound"
+    )
+    assert "Your day" in day["text"]
+    reply = await rep.click("Back to the touch", note)
+    assert reply.messages[-1]["text"] == "A short summary of the touch? (or Skip)"
+    reply = await rep.send("skip")  # typed for "(or Skip)": no summary, not the word
+    assert "Touch saved" in reply.text
+    async with tg.app.session_factory() as s:
+        touch = await s.scalar(select(Touch))
+    assert (touch.type, touch.direction, touch.summary) == ("meeting", "out", "")
+
+
+async def test_a_typed_note_left_by_a_command_is_named_not_lost(tg) -> None:
+    """A note typed outside any dialogue, its card picked, then a command before the kind: the
+    note's words are named, and going back logs them."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dan Brown, Acme")
+    await rep.send("Dan agreed to a pilot <in March>")
+    await rep.click("Dan Brown")
+    note = (await rep.send("/contacts")).messages[0]
+    assert note["text"] == (
+        "✋ The touch with Dan Brown was not saved: a command ends the dialogue.\n"
+        "Given so far: “Dan agreed to a pilot &lt;in March&gt;”"
+    )
+    await rep.click("Back to the touch", note)
+    await rep.click("call")
+    reply = await rep.click("outbound")
+    assert "Touch saved" in reply.text
+    async with tg.app.session_factory() as s:
+        touch = await s.scalar(select(Touch))
+    assert touch.summary == "Dan agreed to a pilot <in March>"
+
+
+async def test_leaving_the_touch_log_before_any_choice_says_nothing(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dan Brown, Acme")
+    await rep.send("/log Dan")
+    reply = await rep.send("/today")
+    assert len(reply.messages) == 1 and "Your day" in reply.text

@@ -218,7 +218,7 @@ async def test_a_note_with_markup_characters_is_shown_and_kept_as_typed(tg) -> N
         (
             "en",
             "Kept for the touch. What kind of touch was it?",
-            "Kept for the touch. call: outbound (you reached out) or inbound",
+            "Kept for the touch. Call: outbound (you reached out) or inbound",
             "Call",
             "inbound.",
             "✅ Touch saved.",
@@ -226,7 +226,7 @@ async def test_a_note_with_markup_characters_is_shown_and_kept_as_typed(tg) -> N
         (
             "ru",
             "Сохранил для касания. Какое это было касание?",
-            "Сохранил для касания. звонок: исходящее",
+            "Сохранил для касания. Звонок: исходящее",
             "Звонок",
             "входящее",
             "✅ Касание сохранено.",

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
-from core.nextstep import Reading, When, format_day
+from core.nextstep import Reading, When, format_day, format_local
 from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, PickCb, ResumeCb, for_card
 from views.keyboards import InlineKeyboard
@@ -53,8 +53,9 @@ def direction_question(touch_type: str, card_id: int) -> tuple[str, InlineKeyboa
             text=label_text("direction", d.value),
             callback_data=PickCb(f="td", v=for_card(d.value, card_id)),
         )
+    kind = label("touch", touch_type)
     text = _("{type}: outbound (you reached out) or inbound (they came to you)?").format(
-        type=label("touch", touch_type)
+        type=kind[:1].upper() + kind[1:]
     )
     return text, kb.as_markup()
 
@@ -113,6 +114,34 @@ def date_not_reason(text: str, when: str) -> str:
     ).format(text=h(text[:100]), when=when)
 
 
+def confirm_question(
+    when: str, *, past: bool, reminder: str | None, owner: str | None, what: str | None
+) -> str:
+    """ "Next step on …. Right?" (``reminder``: when the reminder comes, moved into working
+    hours — the rep's own, or ``owner``'s; ``what``: the step, typed in the same message)."""
+    if past:
+        question = _("⚠️ {when} is in the past. Save it anyway?").format(when=when)
+    elif reminder is None:
+        question = _("Next step on {when}. Right?").format(when=when)
+    elif owner is None:
+        question = _(
+            "Next step on {when}. The reminder will come on {reminder}, in your working hours. Right?"
+        ).format(when=when, reminder=reminder)
+    else:
+        question = _(
+            "Next step on {when}. The reminder will come to {name} on {reminder}, in their working hours. Right?"
+        ).format(when=when, name=h(owner), reminder=reminder)
+    return step_line(what) + "\n" + question if what else question
+
+
+def planned_step(contact: Contact, tz: str, lang: str) -> str | None:
+    """The card's step and its time as the rep reads them ("call back, Tue, 24 Nov 2026,
+    10:00"), escaped; None when it has none."""
+    if not contact.next_step or contact.next_step_due is None:
+        return None
+    return f"{h(contact.next_step)}, {format_local(contact.next_step_due, tz, lang)}"
+
+
 def step_line(what: str) -> str:
     """The step above its due time's confirmation, when both came in one message."""
     return _("Step: {what}").format(what=h(what))
@@ -140,11 +169,44 @@ async def start_touch_log(
     ``typed``, a note the rep typed, which is the summary without asking)."""
     await state.clear()
     await state.set_state(LogForm.type)
-    await state.update_data(cid=contact.id, summary=summary, typed=typed)
-    await target.answer(
-        _("Touch with <b>{name}</b>. What kind?").format(name=h(contact.name)),
-        reply_markup=type_keyboard(contact.id),
+    await state.update_data(cid=contact.id, cname=contact.name, summary=summary, typed=typed)
+    await target.answer(type_question(contact.name), reply_markup=type_keyboard(contact.id))
+
+
+def type_question(name: str) -> str:
+    return _("Touch with <b>{name}</b>. What kind?").format(name=h(name))
+
+
+LABELLED = (("touch", "type"), ("direction", "direction"))  # the touch's choices, as shown
+
+
+def touch_left(
+    current: str, data: dict[str, Any], n: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A command ended the touch log after its kind, direction, words or a file were given (or
+    a typed note was waiting for its card): say the touch was not saved, show what was given,
+    offer to go back to it. Only a card picked: nothing to lose, nothing to say."""
+    note = (data.get("note") or {}).get("text") if not data.get("cid") else None
+    words = data.get("summary") or note or ""
+    given = [label_text(group, data[key]) for group, key in LABELLED if data.get(key)]
+    if words:
+        shown, cut = excerpt(words, 100)
+        given.append("“" + shown + ("…" if cut else "") + "”")
+    if data.get("media"):
+        given.append(_("a file"))
+    if not given:
+        return None
+    if data.get("cid"):
+        text = _("✋ The touch with {name} was not saved: a command ends the dialogue.").format(
+            name=h(data.get("cname") or "…")
+        )
+    else:
+        text = _("✋ The note was not logged: a command ends the dialogue.")
+    text += "\n" + _("Given so far: {fields}").format(fields=h(" · ".join(given)))
+    kb = InlineKeyboard().button(
+        text=_("↩️ Back to the touch"), callback_data=ResumeCb(d="log", n=n)
     )
+    return text, kb.as_markup()
 
 
 async def start_next_step(
@@ -219,6 +281,10 @@ def step_left(
         text=_("↩️ Back to the next step"), callback_data=ResumeCb(d="next", n=n)
     )
     return text, kb.as_markup()
+
+
+def touch_gone() -> str:
+    return _("That unfinished touch is no longer kept. /log to log it again.")
 
 
 def step_gone() -> str:
