@@ -12,9 +12,47 @@ Cadence = dict[str, int]
 
 SHORTEST_CADENCE = timedelta(days=1)  # a stage's cadence is 1 to 365 days (parse_cadence)
 
+# the stage names a manager may type, as the domain and the prompt write them, in either
+# language (compared lowercased, "ё" as "е", spaces collapsed): the code, the English label,
+# the Russian label and its short forms
+STAGE_NAMES: dict[str, str] = {
+    **dict.fromkeys(("identification", "идентификация"), Stage.IDENTIFICATION.value),
+    **dict.fromkeys(("connection", "установление связи", "связь"), Stage.CONNECTION.value),
+    **dict.fromkeys(("development", "развитие"), Stage.DEVELOPMENT.value),
+    **dict.fromkeys(
+        (
+            "commercial",
+            "commercial interaction",
+            "коммерческое взаимодействие",
+            "коммерческое",
+            "коммерция",
+        ),
+        Stage.COMMERCIAL.value,
+    ),
+    **dict.fromkeys(
+        (
+            "retention",
+            "retention & referral",
+            "retention & referrals",
+            "retention and referral",
+            "retention and referrals",
+            "удержание",
+            "удержание и рекомендации",
+        ),
+        Stage.RETENTION.value,
+    ),
+}
+
+
+def stage_of(name: str) -> str | None:
+    """A stage's code from its name as typed ("Развитие", "установление  связи",
+    "retention & referral"); None when it names no stage."""
+    return STAGE_NAMES.get(" ".join(name.lower().replace("ё", "е").split()))
+
 
 def parse_cadence(text: str | None) -> Cadence | None:
-    """ "connection=7,development=14" -> {"connection": 7, ...}; None if malformed."""
+    """ "connection=7,development=14" (or "развитие=14, удержание=30") -> {"connection": 7,
+    ...}; None if malformed."""
     result: Cadence = {}
     if not text:
         return result
@@ -22,9 +60,9 @@ def parse_cadence(text: str | None) -> Cadence | None:
         part = part.strip()
         if not part:
             continue
-        stage, sep, days = part.partition("=")
-        stage = stage.strip().lower()
-        if not sep or stage not in {s.value for s in Stage} or not days.strip().isdigit():
+        name, sep, days = part.partition("=")
+        stage = stage_of(name)
+        if not sep or stage is None or not days.strip().isdigit():
             return None
         n = int(days)
         if not 1 <= n <= 365:

@@ -6,6 +6,7 @@ numbers, so every rule (rounding, "—" for an empty base, the middle of a list)
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from core.nps import nps, round_half_away
 __all__ = [
     "DASH",
     "MAX_PERIOD_DAYS",
+    "MAX_PERIOD_MONTHS",
     "PERIODS",
     "StatsRequest",
     "expected_touches",
@@ -31,6 +33,8 @@ __all__ = [
     "fmt_percent",
     "fmt_ratio",
     "median",
+    "months_back",
+    "months_of",
     "nps",
     "nps_change",
     "parse_stats_args",
@@ -146,24 +150,30 @@ def split_duration(seconds: float) -> tuple[int, int, int]:
 # ---------------------------------------------------------------------------------- /stats
 PERIODS = ("7d", "30d", "90d", "month")
 MAX_PERIOD_DAYS = 365
+MAX_PERIOD_MONTHS = 12  # a year
 _USERNAME = re.compile(r"^@[A-Za-z0-9_]{3,32}$")
 _PERIOD = re.compile(r"^([0-9]{1,6})? ?([a-zа-яё]*)$")
-_MONTH_WORDS = ("month", "месяц")  # alone: this calendar month; after a number: 30 days each
-# what a number of days may be counted in, as typed in either language ("2 недели", "3mo")
+_MONTH_WORDS = ("month", "месяц")  # alone: this calendar month; after a number: months back
+# what a number of days may be counted in, as typed in either language ("2 недели")
 _UNIT_DAYS = {
     **dict.fromkeys(("", "d", "day", "days", "д", "дн", "день", "дня", "дней"), 1),
     **dict.fromkeys(("w", "wk", "week", "weeks", "н", "нед", "неделя", "неделю"), 7),
     **dict.fromkeys(("недели", "недель"), 7),
-    **dict.fromkeys(("mo", "month", "months", "мес", "месяц", "месяца", "месяцев"), 30),
-    **dict.fromkeys(("quarter", "quarters", "квартал", "квартала", "кварталов"), 90),
-    **dict.fromkeys(("y", "year", "years", "г", "год", "года", "лет"), 365),
+}
+# ... and a number of calendar months ("3 месяца", "3mo", "квартал", "1 year" = 12 months)
+_UNIT_MONTHS = {
+    **dict.fromkeys(("mo", "month", "months", "мес", "месяц", "месяца", "месяцев"), 1),
+    **dict.fromkeys(("quarter", "quarters", "квартал", "квартала", "кварталов"), 3),
+    **dict.fromkeys(("y", "year", "years", "г", "год", "года", "лет"), 12),
 }
 # a unit alone, with no number: one of it ("/stats неделя", "/stats year")
 _ALONE = ("week", "неделя", "неделю", "quarter", "квартал", "year", "год")
+_MONTHS = re.compile(r"^([0-9]{1,4})mo$")  # the form a period in months is written in
 
 
-def _period_of(token: str) -> str | int | None:
-    """ "month", a number of days (in or out of range), or None if ``token`` is no period."""
+def _period_of(token: str) -> str | tuple[int, int] | None:
+    """ "month" (this calendar month), (days, months) — a number of days or of calendar months
+    back, in or out of range — or None if ``token`` is no period."""
     found = _PERIOD.match(token.lower())
     if found is None:
         return None
@@ -171,16 +181,25 @@ def _period_of(token: str) -> str | int | None:
     if number is None:
         if unit in _MONTH_WORDS:
             return "month"
-        return _UNIT_DAYS[unit] if unit in _ALONE else None
+        if unit not in _ALONE:
+            return None
+        number = "1"
+    if unit in _UNIT_MONTHS:
+        return 0, int(number) * _UNIT_MONTHS[unit]
     days = _UNIT_DAYS.get(unit)
-    return None if days is None else int(number) * days
+    return None if days is None else (int(number) * days, 0)
+
+
+def _in_range(days: int, months: int) -> bool:
+    return 1 <= days <= MAX_PERIOD_DAYS if not months else 1 <= months <= MAX_PERIOD_MONTHS
 
 
 def _tokens(args: str | None) -> list[str]:
     """/stats's words, a number and the unit after it taken as one ("2 недели")."""
     words, out = (args or "").split(), []
     for word in words:
-        if out and out[-1].isdigit() and word.lower() in _UNIT_DAYS:
+        unit = word.lower()
+        if out and out[-1].isdigit() and (unit in _UNIT_DAYS or unit in _UNIT_MONTHS):
             out[-1] += " " + word
         else:
             out.append(word)
@@ -188,23 +207,44 @@ def _tokens(args: str | None) -> list[str]:
 
 
 def read_period(token: str) -> str | None:
-    """A period as /stats takes it: "month" ("месяц"), or a number of days from 1 to 365 —
-    "14d", "14д", "14", "2 weeks", "2 недели", "3 месяца" (30 days each), "year" — written
-    "14d"; None for anything else."""
+    """A period as /stats takes it: "month" ("месяц"), a number of days from 1 to 365 —
+    "14d", "14д", "14", "2 weeks", "2 недели" — written "14d", or a number of calendar months
+    from 1 to 12 — "3 месяца", "3mo", "quarter" (3), "year" (12) — written "3mo"; None for
+    anything else."""
     period = _period_of(token)
-    if isinstance(period, int) and 1 <= period <= MAX_PERIOD_DAYS:
-        return f"{period}d"
-    return "month" if period == "month" else None
+    if period == "month":
+        return "month"
+    if not isinstance(period, tuple) or not _in_range(*period):
+        return None
+    days, months = period
+    return f"{months}mo" if months else f"{days}d"
 
 
 def days_out_of_range(args: str | None) -> str | None:
-    """The period of /stats's arguments counted in days outside 1–365 ("400d", "0д",
+    """The period of /stats's arguments outside 1–365 days or 1–12 months ("400d", "0д",
     "13 месяцев"), as typed; None when there is none."""
     for token in _tokens(args):
         period = _period_of(token)
-        if isinstance(period, int) and not 1 <= period <= MAX_PERIOD_DAYS:
+        if isinstance(period, tuple) and not _in_range(*period):
             return token
     return None
+
+
+def months_of(period: str) -> int | None:
+    """The number of calendar months of a period written "3mo"; None for any other."""
+    found = _MONTHS.match(period)
+    return int(found.group(1)) if found else None
+
+
+def months_back(moment: datetime, months: int, tz: str) -> datetime:
+    """The same local time ``months`` calendar months before ``moment`` in the zone ``tz``
+    (the last day of the month when that month is shorter: 31 May − 3 months = 28/29 Feb)."""
+    local = moment.astimezone(ZoneInfo(tz))
+    index = local.year * 12 + local.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    start = local.replace(year=year, month=month + 1, day=day)
+    return start.astimezone(moment.tzinfo)
 
 
 @dataclass(frozen=True)
@@ -240,14 +280,16 @@ def parse_stats_args(args: str | None) -> StatsRequest | None:
 
 
 def period_bounds(period: str, now: datetime, tz: str) -> tuple[datetime, datetime]:
-    """[start, end) for a period ending now: the last N days, or the calendar month to date in
-    the user's time zone ("month")."""
+    """[start, end) for a period ending now: the last N days, the last N calendar months ("3mo",
+    in the user's time zone), or the calendar month to date in the user's time zone ("month")."""
     if period == "month":
         local = now.astimezone(ZoneInfo(tz))
         first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return first.astimezone(now.tzinfo), now
     if period.endswith("d") and period[:-1].isdigit():
         return now - timedelta(days=int(period[:-1])), now
+    if (months := months_of(period)) is not None:
+        return months_back(now, months, tz), now
     raise ValueError(f"unknown period {period!r}")
 
 

@@ -69,6 +69,8 @@ class Item:
     extra: str | None = None  # who (rep), a comment, a summary, who introduced
     number: int | None = None  # an NPS score; 1/0 for a step done/not done
     case_id: int | None = None  # the detractor case (the cases' list)
+    forgotten: bool = False  # the card's personal data was erased (/forget): no name to show
+    by_forgotten: bool = False  # the same for who introduced it (the referrals)
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,11 @@ def _owner() -> Any:
     return aliased(User)
 
 
+def _item(c: Contact, when: datetime | None, **fields: Any) -> Item:
+    """A list's line about card ``c`` (a forgotten card is said to be one, not named "#id")."""
+    return Item(c.id, c.name, c.company, when, forgotten=c.forgotten_at is not None, **fields)
+
+
 async def _overdue(
     session: AsyncSession, scope: mx.MetricScope, now: datetime, limit: int
 ) -> list[Item]:
@@ -255,10 +262,7 @@ async def _overdue(
         .order_by(Contact.next_step_due, Contact.id)
         .limit(limit)
     )
-    return [
-        Item(c.id, c.name, c.company, c.next_step_due, extra=u.display_name, new=c.next_step)
-        for c, u in rows.all()
-    ]
+    return [_item(c, c.next_step_due, extra=u.display_name, new=c.next_step) for c, u in rows.all()]
 
 
 async def _cases(session: AsyncSession, scope: mx.MetricScope, limit: int) -> list[Item]:
@@ -277,10 +281,7 @@ async def _cases(session: AsyncSession, scope: mx.MetricScope, limit: int) -> li
         .where(NpsCase.id.in_(oldest))
         .order_by(NpsCase.opened_at, NpsCase.id)
     )
-    return [
-        Item(c.id, c.name, c.company, k.opened_at, code=k.status, case_id=k.id)
-        for k, c in rows.all()
-    ]
+    return [_item(c, k.opened_at, code=k.status, case_id=k.id) for k, c in rows.all()]
 
 
 async def _referrals(
@@ -288,7 +289,7 @@ async def _referrals(
 ) -> list[Item]:
     introducer = aliased(Contact)
     stmt = (
-        select(Contact, introducer.name)
+        select(Contact, introducer.name, introducer.forgotten_at)
         .outerjoin(introducer, introducer.id == Contact.introduced_by_id)
         .where(
             scope.contacts(),
@@ -298,8 +299,13 @@ async def _referrals(
     )
     rows = await session.execute(_newest(stmt, Contact.created_at, limit))
     return [
-        Item(c.id, c.name, c.company, c.created_at, extra=by or c.source_detail)
-        for c, by in rows.all()
+        _item(
+            c,
+            c.created_at,
+            extra=None if gone else by or c.source_detail,
+            by_forgotten=gone is not None,
+        )
+        for c, by, gone in rows.all()
     ]
 
 
@@ -327,8 +333,7 @@ async def section_items(
         )
         rows = await session.execute(_newest(stmt, Touch.occurred_at, limit))
         return [
-            Item(c.id, c.name, c.company, t.occurred_at, code=t.type, extra=u.display_name)
-            for t, c, u in rows.all()
+            _item(c, t.occurred_at, code=t.type, extra=u.display_name) for t, c, u in rows.all()
         ]
     if section == "new":
         stmt = (
@@ -337,10 +342,7 @@ async def section_items(
             .where(scope.contacts(), mx.between(Contact.created_at, since, now), mx.not_archived())
         )
         rows = await session.execute(_newest(stmt, Contact.created_at, limit))
-        return [
-            Item(c.id, c.name, c.company, c.created_at, code=c.source, extra=u.display_name)
-            for c, u in rows.all()
-        ]
+        return [_item(c, c.created_at, code=c.source, extra=u.display_name) for c, u in rows.all()]
     if section == "steps":
         steps = mx.step_rows(scope, since, now, unindexed=mx.on_sqlite(session)).subquery()
         rows = await session.execute(
@@ -350,7 +352,7 @@ async def section_items(
             .limit(limit)
         )
         return [
-            Item(c.id, c.name, c.company, _aware(due), new=c.next_step, number=int(done or 0))
+            _item(c, _aware(due), new=c.next_step, number=int(done or 0))
             for c, due, done in rows.all()
         ]
     if section == "overdue":
@@ -367,8 +369,7 @@ async def section_items(
         )
         rows = await session.execute(_newest(stmt, ContactEvent.at, limit))
         return [
-            Item(c.id, c.name, c.company, e.at, code=e.field, old=e.old_value, new=e.new_value)
-            for e, c in rows.all()
+            _item(c, e.at, code=e.field, old=e.old_value, new=e.new_value) for e, c in rows.all()
         ]
     if section in ("cold", "stale"):
         if section == "cold":
@@ -387,10 +388,8 @@ async def section_items(
             .limit(limit)
         )
         return [
-            Item(
-                c.id,
-                c.name,
-                c.company,
+            _item(
+                c,
                 (c.last_touch_at or c.created_at) if section == "cold" else c.verified_at,
                 code=c.stage,
                 extra=u.display_name,
@@ -408,10 +407,7 @@ async def section_items(
             .order_by(Touch.occurred_at.desc())
             .limit(limit)
         )
-        return [
-            Item(c.id, c.name, c.company, t.occurred_at, extra=t.summary or None)
-            for c, t in rows.all()
-        ]
+        return [_item(c, t.occurred_at, extra=t.summary or None) for c, t in rows.all()]
     if section == "nps":
         stmt = (
             select(Survey, Contact)
@@ -423,10 +419,7 @@ async def section_items(
             )
         )
         rows = await session.execute(_newest(stmt, Survey.answered_at, limit))
-        return [
-            Item(c.id, c.name, c.company, s.answered_at, extra=s.comment, number=s.score)
-            for s, c in rows.all()
-        ]
+        return [_item(c, s.answered_at, extra=s.comment, number=s.score) for s, c in rows.all()]
     if section == "cases":
         return await _cases(session, scope, limit)
     if section == "referrals":

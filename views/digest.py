@@ -87,9 +87,12 @@ PERIOD_NAMES = {
 
 
 def period_name(period: str) -> str:
-    """ "the last 30 days", "this month"; any other number of days with its plural form."""
+    """ "the last 30 days", "this month", "the last 3 months"; any other number of days with its
+    plural form."""
     if period in PERIOD_NAMES:
         return _(PERIOD_NAMES[period])
+    if (months := m.months_of(period)) is not None:
+        return ngettext("the last {n} month", "the last {n} months", months).format(n=months)
     days = int(period[:-1]) if period[:-1].isdigit() else 0
     return ngettext("the last {n} day", "the last {n} days", days).format(n=days)
 
@@ -112,7 +115,20 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def who(item: dg.Item) -> str:
+    if item.forgotten:  # its name is gone (/forget): not "#12"
+        return h(_("a forgotten contact"))
     return f"{h(item.name)}" + (f", {h(item.company)}" if item.company else "")
+
+
+def referral(item: dg.Item) -> str:
+    """A referral's line: who came, and who introduced them when that is known."""
+    if item.by_forgotten:
+        by = h(_("a forgotten contact"))
+    elif item.extra:
+        by = h(item.extra)
+    else:
+        return f"• {who(item)}"
+    return _("• {who}, introduced by {by}").format(who=who(item), by=by)
 
 
 def _counts(
@@ -219,12 +235,7 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
         )
     out.append(("cases", "\n".join(lines)))
     lines = [head("referrals", d.referrals)]
-    for item in d.referrals_latest:
-        lines.append(
-            _("• {who}, introduced by {by}").format(who=who(item), by=h(item.extra))
-            if item.extra
-            else f"• {who(item)}"
-        )
+    lines += map(referral, d.referrals_latest)
     out.append(("referrals", "\n".join(lines)))
     if d.lines:
         out.append(("reps", "\n".join([head("reps"), *map(_rep_line, d.lines)])))
@@ -548,11 +559,7 @@ def list_text(
                 status=h(_(CASE_STATUS.get(it.code or "", it.code or ""))),
             )
         elif section == "referrals":
-            text = (
-                _("• {who}, introduced by {by}").format(who=who(it), by=h(it.extra))
-                if it.extra
-                else f"• {who(it)}"
-            )
+            text = referral(it)
         else:
             text = f"• {who(it)}"
         lines.append(text)

@@ -100,14 +100,17 @@ async def touches_by_type(
 
 
 def not_archived() -> ColumnElement[bool]:
-    """A card archived since it was added is no new contact (the digest's "new")."""
-    return Contact.archived_at.is_(None)
+    """A card the rep archived since it was added is no new contact in the digest (issue 14: a
+    slip or a duplicate put away); one whose data was erased (/forget, which archives it) still
+    is: what the metrics count stays when a person is forgotten."""
+    return or_(Contact.archived_at.is_(None), Contact.forgotten_at.is_not(None))
 
 
 async def new_by_source(
     session: AsyncSession, scope: MetricScope, start: datetime, end: datetime
 ) -> list[tuple[str | None, int]]:
-    """Contacts created in [start, end) by source (None: no source given), most first."""
+    """Contacts created in [start, end) by source (None: no source given), most first; those
+    archived since are left out, those forgotten since are not (:func:`not_archived`)."""
     n = func.count(Contact.id)
     rows = await session.execute(
         select(Contact.source, n)

@@ -86,18 +86,19 @@ def test_change_and_duration() -> None:
         ("014д", m.StatsRequest("14d")),  # as a Russian keyboard types it
         ("365d", m.StatsRequest("365d")),
         ("Месяц", m.StatsRequest("month")),
-        # as people write a period: a bare number is days; weeks, months (30 days), a year
+        # as people write a period: a bare number is days; weeks; months and a year on the
+        # calendar (12 months = 1 year: "12мес" was 360 days)
         ("30", m.StatsRequest("30d")),
         ("7 d", m.StatsRequest("7d")),
         ("week", m.StatsRequest("7d")),
         ("неделя", m.StatsRequest("7d")),
         ("2 недели", m.StatsRequest("14d")),
         ("2 Weeks @anna_k", m.StatsRequest("14d", "anna_k")),
-        ("3 месяца", m.StatsRequest("90d")),
-        ("1 month", m.StatsRequest("30d")),  # a month counted, not this calendar month
-        ("квартал", m.StatsRequest("90d")),
-        ("год", m.StatsRequest("365d")),
-        ("12мес", m.StatsRequest("360d")),
+        ("3 месяца", m.StatsRequest("3mo")),
+        ("1 month", m.StatsRequest("1mo")),  # a month back, not this calendar month
+        ("квартал", m.StatsRequest("3mo")),
+        ("год", m.StatsRequest("12mo")),
+        ("12мес", m.StatsRequest("12mo")),
         ("14 дней менеджер", m.StatsRequest("14d", pick=True)),
         ("график", m.StatsRequest(chart=True)),
     ],
