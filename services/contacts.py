@@ -195,7 +195,8 @@ async def duplicates(
     exclude_id: int | None = None,
     limit: int = 5,
 ) -> list[Contact]:
-    """Exact match on phone, e-mail or Telegram id; close match on name + company."""
+    """Exact match on phone, e-mail or Telegram id; close match on name + company (a company
+    known on one side only does not rule a card out)."""
     exact: list[ColumnElement[bool]] = []
     if phone:
         exact.append(Contact.phone == phone)
@@ -216,7 +217,12 @@ async def duplicates(
         if words:
             like = or_(*[Contact.search_text.like(f"%{w[:4]}%") for w in words])
             for c in await session.scalars(base.where(like).limit(200)):
-                if c.id not in found and is_close_match(name, company, c.name, c.company):
+                # a company on one side only does not clear it: "Anna Smirnova" added when
+                # "Anna Smirnova, Acme" exists is asked about (it was saved twice, unasked)
+                close = is_close_match(
+                    name, company, c.name, c.company, one_sided_company_matches=True
+                )
+                if c.id not in found and close:
                     found[c.id] = c
                 if len(found) >= limit:
                     break

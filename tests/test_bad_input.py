@@ -479,3 +479,16 @@ async def test_leaving_the_touch_log_before_any_choice_says_nothing(tg) -> None:
     await rep.send("/log Dan")
     reply = await rep.send("/today")
     assert len(reply.messages) == 1 and "Your day" in reply.text
+
+
+async def test_the_same_name_without_the_company_is_asked_about(tg) -> None:
+    """ "/add Anna Smirnova" when "Anna Smirnova, Acme, CTO" exists was saved as a second card
+    without a question; now the possible duplicate is shown first."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme, CTO")
+    reply = await rep.send("/add Anna Smirnova")
+    assert "Possible duplicate" in reply.text and "Saved" not in reply.text
+    reply = await rep.send("/add Anna Smirnova, Globex")  # another company: another person
+    assert "Saved" in reply.text
+    async with tg.app.session_factory() as s:
+        assert len(list(await s.scalars(select(Contact)))) == 2
