@@ -30,7 +30,7 @@ from views import paste as paste_views
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb, of_card
 from views.rendering import drop_keyboard, edit_text, tap_of
 from views.states import AddForm
-from views.teamcards import duplicate_prompt, left_out_text
+from views.teamcards import duplicate_prompt, left_out_text, not_merged_text
 from views.touches import NOTE_NEW, NOTE_PICK, start_touch_log, tapped_note
 
 ORDER = [
@@ -544,9 +544,10 @@ def create_router() -> Router:
             await message.answer(_("Contact not found."))
             return
         now = ctx.now()
+        taken, differ = [], []
         async with writing(ctx.session):
             if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
-                await followups.merge_into(
+                taken, differ = await followups.merge_into(
                     ctx.session,
                     keep,
                     pending,
@@ -559,10 +560,13 @@ def create_router() -> Router:
         if not fresh:
             return  # merged by the first tap
         await state.clear()
+        said = "\n".join(
+            t for t in (left_out_text(taken, pending), not_merged_text(differ, pending, keep)) if t
+        )
         await views.show_card(
             message,
             await ctx.card(keep),
-            prefix=_("Merged.") + "\n\n",
+            prefix=_("Merged.") + "\n" + (said + "\n" if said else "") + "\n",
         )
         await log_the_note(message, state, keep, data.get("touch_note"))
 

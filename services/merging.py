@@ -19,7 +19,7 @@ from services.contacts import (
     record_event,
     tag_list,
 )
-from services.teamcards import flush_checked, team_conflicts
+from services.teamcards import TeamCard, flush_checked, team_conflicts
 from storage.models import IDENTITY_COLUMNS, Base, Contact, User
 from storage.uow import transactional
 
@@ -114,17 +114,25 @@ async def merge_into(
     tags: Iterable[str] = (),
     actor: User,
     now: datetime,
-) -> Contact:
+) -> tuple[list[TeamCard], list[str]]:
     """A card being added turns out to be ``keep``: its details fill the empty fields, its tags
-    join, and the merge is recorded (nothing is created)."""
+    join, and the merge is recorded (nothing is created). Returns what was typed and not kept,
+    to be said: the values another card of the team holds (they stay there), and the fields
+    (phone, e-mail, Telegram) where ``keep`` has another value already (its own stays)."""
     fill = {
         k: v
         for k, v in data.items()
         if v and k in EDITABLE and getattr(keep, k, None) in (None, "")
     }
-    for card in await team_conflicts(  # a value another card of the team holds stays there
+    differ = [
+        k
+        for k in ("phone", "email", "tg_user_id")
+        if data.get(k) and getattr(keep, k, None) not in (None, "", data[k])
+    ]
+    taken = await team_conflicts(  # a value another card of the team holds stays there
         session, team_id=keep.team_id, owner_id=keep.owner_id, values=fill, exclude_id=keep.id
-    ):
+    )
+    for card in taken:
         fill.pop(card.field, None)
     await change(session, keep, actor=actor, now=now, **fill)
     tags = list(tags)
@@ -139,4 +147,4 @@ async def merge_into(
         new=keep.name,
         now=now,
     )
-    return keep
+    return taken, differ

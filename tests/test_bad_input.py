@@ -492,3 +492,32 @@ async def test_the_same_name_without_the_company_is_asked_about(tg) -> None:
     assert "Saved" in reply.text
     async with tg.app.session_factory() as s:
         assert len(list(await s.scalars(select(Contact)))) == 2
+
+
+async def test_a_merge_says_which_typed_values_it_could_not_keep(tg) -> None:
+    """ "Merge into…" dropped a typed phone in silence when another card had it, or when the
+    card had a phone of its own; "Add anyway" said so. Both are said now, the phone as cards
+    show it."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dan Brown, +7 912 000 11 22")
+    await rep.send("/add Danny Brown, Acme")  # like Dan Brown: asked about
+    await rep.click("Add anyway")
+    reply = await rep.send("/add Danny Brown, Acme, 8 912 000 11 22")
+    reply = await rep.click("Merge into Danny Brown", reply.last)
+    assert (
+        "⚠️ Saved without the phone +7 912 000-11-22: it is on the card of Dan Brown" in reply.text
+    )
+    await rep.send("/add Eva Stone, Beta, +7 912 333 44 55")
+    reply = await rep.send("/add Eva Stone, Beta, +7 912 999 88 77")
+    reply = await rep.click("Merge", reply.last)
+    assert (
+        "⚠️ The card keeps its phone +7 912 333-44-55; the one typed, +7 912 999-88-77, was not "
+        "saved." in reply.text
+    )
+    async with tg.app.session_factory() as s:
+        phones = {c.name: c.phone for c in await s.scalars(select(Contact))}
+    assert phones == {
+        "Dan Brown": "+79120001122",
+        "Danny Brown": None,
+        "Eva Stone": "+79123334455",
+    }

@@ -92,11 +92,30 @@ def left_out_text(cards: list[TeamCard], data: dict) -> str:
         lines.append(
             _("⚠️ Saved without the {field} {value}: it is on the card of {card}.").format(
                 field=field_name(card.field),
-                value=h(value if card.field != "tg_user_id" else f"#{value}"),
+                value=h(_shown(card.field, value)),
                 card=team_card_line(card),
             )
         )
     return "\n".join(lines)
+
+
+def not_merged_text(fields: list[str], data: dict, card: Contact) -> str:
+    """After a merge: the typed values the card has another one of (its own stays)."""
+    return "\n".join(
+        _("⚠️ The card keeps its {field} {kept}; the one typed, {typed}, was not saved.").format(
+            field=field_name(field),
+            kept=h(_shown(field, getattr(card, field))),
+            typed=h(_shown(field, data.get(field))),
+        )
+        for field in fields
+    )
+
+
+def _shown(field: str, value: object) -> str:
+    """A value as a card shows it (a phone in international format, a Telegram id as #id)."""
+    if field == "phone" and isinstance(value, str):
+        return display_phone(value)
+    return f"#{value}" if field == "tg_user_id" else str(value)
 
 
 def refused_as_taken(cards: list[TeamCard]) -> str:

@@ -36,6 +36,7 @@ from services.followups.sync import (
     manager_of,
     sync_due_work,
 )
+from services.teamcards import TeamCard
 from storage.models import Contact, DueWork, NpsCase, Touch, User
 from storage.repo import users as users_repo
 from storage.uow import transactional
@@ -390,11 +391,12 @@ async def merge_into(
     actor: User,
     now: datetime,
     rules: Rules,
-) -> Contact:
-    """A card being added is ``keep`` after all (see ``services.merging.merge_into``)."""
-    await merging.merge_into(session, keep, data, tags=tags, actor=actor, now=now)
+) -> tuple[list[TeamCard], list[str]]:
+    """A card being added is ``keep`` after all; what was typed and not kept is returned (see
+    ``services.merging.merge_into``)."""
+    left_out = await merging.merge_into(session, keep, data, tags=tags, actor=actor, now=now)
     await sync_due_work(session, keep, now=now, rules=rules)
-    return keep
+    return left_out
 
 
 @transactional
