@@ -18,14 +18,21 @@ _CLOCK_RE = re.compile(
     r"at night))?$"
 )
 _PART_RE = re.compile(r"^(?P<part>" + alternation(PARTS) + r")$")
+# the hours a rep means in the afternoon when nothing says which half of the day: "at 3" is 15:00
+AFTERNOON_HOURS = range(1, 8)
 
 
-def read_clock(text: str, *, strict: bool, evening: bool = False) -> Clock | None:
+def read_clock(text: str, *, strict: bool, pm: bool | None = None) -> Clock | None:
     """A time of day filling all of ``text``, or None.
 
     ``strict`` (a time standing alone) wants some sign it is a time: a colon, am/pm, "at", "в"…;
-    after a date a bare number is the hour. ``evening`` ("tonight") makes 1..11 p.m. unless
-    the text says otherwise.
+    after a date a bare number is the hour. ``pm`` is what the day said ("tonight": True,
+    "this morning": False) for an hour the text does not place itself.
+
+    The working day's reading: an hour from 1 to 7 with nothing that says which half of the day
+    it is (am/pm, "утра", "ночи", "дня", "вечера", "утром"…, or the day's ``pm``) is p.m., with
+    minutes or without ("в 3" is 15:00, "3:30" is 15:30); written with a leading zero ("03:30",
+    "07") it is a 24-hour time, as typed. Hours 0 and 8..23 are always as typed.
     """
     text = text.strip()
     if not text:
@@ -49,7 +56,8 @@ def read_clock(text: str, *, strict: bool, evening: bool = False) -> Clock | Non
             return None
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     else:
-        pm = PARTS[pre][1] if pre else evening
+        if pre:
+            pm = PARTS[pre][1]
         if post in ("дня", "вечера", "in the afternoon", "in the evening"):
             pm = True
         elif post in ("утра", "in the morning"):
@@ -58,6 +66,8 @@ def read_clock(text: str, *, strict: bool, evening: bool = False) -> Clock | Non
             pm = 6 <= hour < 12
             if hour == 12:
                 hour = 0
+        if pm is None:  # nothing says which half of the day: the working day's
+            pm = hour in AFTERNOON_HOURS and not match.group("hour").startswith("0")
         if pm and 1 <= hour < 12:
             hour += 12
     if hour > 23 or minute > 59:

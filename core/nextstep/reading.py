@@ -15,6 +15,14 @@ Rules of reading:
 - a date without a year is its next occurrence, except that a date of the past week stays in the
   past (and the caller warns): a year is never guessed further than a year ahead;
 - a bare number after a date is the hour ("10 декабря 14" is 14:00);
+- an hour from 1 to 7 that nothing places in the morning or at night (am/pm, "утра", "ночи",
+  "in the morning", "утром", a leading zero) is the working day's afternoon: "at 3", "в 5",
+  "завтра в 3 часа", "3:30" are 15:00, 17:00, 15:00, 15:30; "03:30", "3am", "в 3 ночи", "в 5
+  утра" and hours 0 and 8..23 are as typed (:func:`~core.nextstep.clocktimes.read_clock`);
+- a part of today ("tonight", "this evening", "сегодня утром", "сегодня ночью") that is under
+  way is the next full hour while it lasts (up to 12:00, 18:00, 22:00, 23:00); after that the
+  evening and the night are tomorrow's, the morning and the afternoon stay today's (the caller
+  warns they are past). A part without a day ("утром", "вечером") is the next time it begins;
 - weekdays are always ahead: "friday" on a Friday is next week's Friday;
 - a deadline is due on its day: "by friday", "until monday", "до пятницы", "к 5 декабря";
 - "the end of the week / month / quarter / year", "к концу месяца", "end of december" is the
@@ -30,7 +38,7 @@ import re
 import warnings
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -42,9 +50,16 @@ from core.nextstep.calendar_days import (
     period_end,
 )
 from core.nextstep.clocktimes import impossible_clock, read_clock
+from core.nextstep.moments import Ctx as _Ctx
+from core.nextstep.moments import NoSuchDay as _NoSuchDay
+from core.nextstep.moments import NoSuchTime as _NoSuchTime
+from core.nextstep.moments import OutOfRange as _OutOfRange
+from core.nextstep.moments import Unreadable as _Unreadable
+from core.nextstep.moments import at as _at
 from core.nextstep.showing import aware, local_day
 from core.nextstep.vocabulary import (
     CALENDAR_UNITS,
+    DAY_PARTS,
     DAY_WORDS,
     END,
     FILLERS,
@@ -61,7 +76,6 @@ from core.nextstep.vocabulary import (
     alternation,
 )
 
-DEFAULT_TIME = time(10, 0)
 PAST_YEARS = 1
 FUTURE_YEARS = 5
 RECENT_DAYS = 7  # a date without a year that fell in the last week stays in the past
@@ -96,37 +110,6 @@ class When:
     @property
     def ok(self) -> bool:
         return self.status is Reading.OK
-
-
-class _Unreadable(Exception):
-    """A rule recognised the phrase and found it makes no sense: stop, try nothing else."""
-
-
-class _NoSuchTime(_Unreadable):
-    """A day with a time no clock shows ("tomorrow 25:00"): not the day at 10:00."""
-
-
-class _NoSuchDay(_Unreadable):
-    """A date no calendar has ("31 February", "31.04", "29.02.2027"): not another day."""
-
-
-class _OutOfRange(Exception):
-    def __init__(self, late: bool) -> None:
-        super().__init__("late" if late else "early")
-        self.late = late
-
-
-@dataclass(frozen=True, slots=True)
-class _Ctx:
-    local_now: datetime
-    zone: ZoneInfo
-    lang: str
-    earliest: date
-    latest: date
-
-    @property
-    def today(self) -> date:
-        return self.local_now.date()
 
 
 # ---------------------------------------------------------------------------- days
@@ -243,7 +226,7 @@ def _period_or_month(text: str, ctx: _Ctx) -> _Day | None:
 class _Day:
     day: date
     rest: str
-    part: Clock | None = None  # "tonight": the evening; "tonight 8" is 20:00
+    part: str | None = None  # "tonight": PARTS' "tonight", the evening; "tonight 8" is 20:00
 
 
 def _year(text: str, ctx: _Ctx) -> int | None:
@@ -309,8 +292,8 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
     match = _DAY_WORD_RE.match(text)
     if match:
         word = match.group("word")
-        part = PARTS["tonight"][0] if word == "tonight" else None
-        found.append(_Day(today + timedelta(days=DAY_WORDS[word]), match.group("rest"), part))
+        day = today + timedelta(days=DAY_WORDS[word])
+        found.append(_Day(day, match.group("rest"), DAY_PARTS.get(word)))
     match = _WEEKDAY_RE.match(text)
     if match:
         ahead = (WEEKDAYS[match.group("day")] - today.weekday()) % 7 or 7
@@ -352,23 +335,13 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
     return found
 
 
-def _at(day: date, clock: Clock | None, ctx: _Ctx) -> datetime:
-    """``day`` at ``clock`` (10:00 when none) in the zone; "today" past 10:00 is now."""
-    if clock is None and day == ctx.today:
-        default = datetime.combine(day, DEFAULT_TIME, tzinfo=ctx.zone)
-        if default < ctx.local_now:
-            return ctx.local_now.replace(second=0, microsecond=0)
-    at = time(clock.hour, clock.minute) if clock else DEFAULT_TIME
-    return datetime.combine(day, at, tzinfo=ctx.zone)
-
-
 def _day_then_time(text: str, ctx: _Ctx) -> datetime | None:
     impossible = False
     for found in _read_day(text, ctx):
         rest = found.rest.strip()
         if not rest:
-            return _at(found.day, found.part, ctx)
-        clock = read_clock(rest, strict=False, evening=found.part is not None)
+            return _at(found.day, PARTS[found.part][0] if found.part else None, ctx)
+        clock = read_clock(rest, strict=False, pm=PARTS[found.part][1] if found.part else None)
         if clock is not None:
             return _at(found.day, clock, ctx)
         impossible = impossible or impossible_clock(rest)
@@ -394,10 +367,12 @@ def _time_then_day(text: str, ctx: _Ctx) -> datetime | None:
 
 
 def _time_only(text: str, ctx: _Ctx) -> datetime | None:
-    """ "18:30", "в 15:00", "3pm", "вечером": the next time the clock shows it."""
+    """ "18:30", "в 15:00", "3pm", "вечером": the next time the clock shows it (a part of the
+    day without "today" is the next time it begins: "утром" typed at 14:00 is tomorrow's)."""
     clock = read_clock(text, strict=True)
     if clock is None:
         return None
+    clock = Clock(clock.hour, clock.minute)
     result = _at(ctx.today, clock, ctx)
     if result <= ctx.local_now:
         result = _at(ctx.today + timedelta(days=1), clock, ctx)

@@ -10,9 +10,27 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A part of the day that lasts ("this evening", "сегодня утром"), not a moment.
+
+    Named for today once its own time has passed, it is the next full hour up to ``until``
+    (an hour of the day, inclusive); after that, the same part tomorrow when it ``rolls`` (the
+    evening, the night), else today's time as said (the bot asks about a time in the past).
+    """
+
+    until: int
+    rolls: bool
+
+
+MORNING, AFTERNOON = Span(12, rolls=False), Span(18, rolls=False)
+EVENING, NIGHT = Span(22, rolls=True), Span(23, rolls=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Clock:
     hour: int
     minute: int
+    span: Span | None = None  # a part of the day written alone ("вечером"): how long it lasts
 
 
 WEEKDAYS: dict[str, int] = {
@@ -129,9 +147,19 @@ DAY_WORDS: dict[str, int] = {
     "tmr": 1,
     "day after tomorrow": 2,
     "the day after tomorrow": 2,
+    "this morning": 0,
+    "this afternoon": 0,
+    "this evening": 0,
     "сегодня": 0,
     "завтра": 1,
     "послезавтра": 2,
+}
+# day words that are a part of today as well: the key of that part in PARTS
+DAY_PARTS: dict[str, str] = {
+    "tonight": "tonight",
+    "this morning": "morning",
+    "this afternoon": "afternoon",
+    "this evening": "evening",
 }
 
 NUMBER_WORDS: dict[str, int] = {
@@ -249,12 +277,13 @@ SPAN_WORDS: dict[str, int] = {
     "an hour and a half": 90,
 }
 
-# part of the day -> the time it stands for, and whether a clock time with it is p.m.
+# part of the day -> the time it stands for (and, for those that last, how long: see Span), and
+# whether a clock time with it is p.m. (None: it does not say)
 PARTS: dict[str, tuple[Clock, bool | None]] = {
-    "morning": (Clock(9, 0), False),
-    "in the morning": (Clock(9, 0), False),
-    "утром": (Clock(9, 0), False),
-    "с утра": (Clock(9, 0), False),
+    "morning": (Clock(9, 0, MORNING), False),
+    "in the morning": (Clock(9, 0, MORNING), False),
+    "утром": (Clock(9, 0, MORNING), False),
+    "с утра": (Clock(9, 0, MORNING), False),
     "noon": (Clock(12, 0), None),
     "at noon": (Clock(12, 0), None),
     "midday": (Clock(12, 0), None),
@@ -264,8 +293,8 @@ PARTS: dict[str, tuple[Clock, bool | None]] = {
     "at lunchtime": (Clock(13, 0), None),
     "at lunch": (Clock(13, 0), None),
     "в обед": (Clock(13, 0), None),
-    "after lunch": (Clock(14, 0), True),
-    "после обеда": (Clock(14, 0), True),
+    "after lunch": (Clock(14, 0, AFTERNOON), True),
+    "после обеда": (Clock(14, 0, AFTERNOON), True),
     # the end of the working day: "eod", "до конца дня" (as a deadline, like "by 18:00")
     "end of day": (Clock(18, 0), True),
     "end of the day": (Clock(18, 0), True),
@@ -279,16 +308,16 @@ PARTS: dict[str, tuple[Clock, bool | None]] = {
     "в конце дня": (Clock(18, 0), True),
     "до конца дня": (Clock(18, 0), True),
     "к концу дня": (Clock(18, 0), True),
-    "afternoon": (Clock(14, 0), True),
-    "in the afternoon": (Clock(14, 0), True),
-    "днем": (Clock(14, 0), True),
-    "evening": (Clock(18, 0), True),
-    "in the evening": (Clock(18, 0), True),
-    "вечером": (Clock(18, 0), True),
-    "tonight": (Clock(18, 0), True),
-    "night": (Clock(22, 0), True),
-    "at night": (Clock(22, 0), True),
-    "ночью": (Clock(22, 0), True),
+    "afternoon": (Clock(14, 0, AFTERNOON), True),
+    "in the afternoon": (Clock(14, 0, AFTERNOON), True),
+    "днем": (Clock(14, 0, AFTERNOON), True),
+    "evening": (Clock(18, 0, EVENING), True),
+    "in the evening": (Clock(18, 0, EVENING), True),
+    "вечером": (Clock(18, 0, EVENING), True),
+    "tonight": (Clock(18, 0, EVENING), True),
+    "night": (Clock(22, 0, NIGHT), True),
+    "at night": (Clock(22, 0, NIGHT), True),
+    "ночью": (Clock(22, 0, NIGHT), True),
 }
 
 

@@ -509,7 +509,8 @@ def test_no_date_at_all_stays_unreadable(text) -> None:
 
 @given(st.integers(0, 23), st.integers(0, 59))
 def test_every_real_time_after_a_day_is_read_as_written(hour: int, minute: int) -> None:
-    due = read_when(f"tomorrow {hour}:{minute:02d}", now=NOW, tz=MSK).due
+    """On a 24-hour clock: "3:05" without a leading zero is 15:05 (see test_when_hours.py)."""
+    due = read_when(f"tomorrow {hour:02d}:{minute:02d}", now=NOW, tz=MSK).due
     assert due is not None
     local = due.astimezone(ZoneInfo(MSK))
     assert (local.date(), local.hour, local.minute) == (date(2026, 11, 28), hour, minute)
