@@ -109,6 +109,38 @@ async def route_answer(
         )
 
 
+async def typed_answer(
+    message: Message,
+    survey: Survey,
+    score: int,
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+    role: Role | None,
+) -> None:
+    """A score typed: the answer, or its change, exactly as a tap on that number."""
+    assert message.from_user is not None
+    result = await nps.answer(
+        session,
+        survey_id=survey.id,
+        score=score,
+        client_tg_id=message.from_user.id,
+        client_role=role,
+        now=clock.now(),
+        case_sla=_sla(settings),
+        admin_ids=settings.admin_ids,
+    )
+    if result.survey is None or result.result not in (nps.Answer.OK, nps.Answer.CHANGED):
+        await message.answer(_("Please tap a number from 0 to 10 above."))
+        return
+    if result.result is nps.Answer.OK or result.previous == score:
+        # the first score (a change says so itself), or the same number again
+        await message.answer(_("✅ Your answer: {score}/10").format(score=score))
+    await route_answer(message, result, settings, bot)
+
+
 def create_client_router() -> Router:
     """Deep links and taps that come from clients (and anyone who opens a referral link)."""
     router = FeatureRouter(name="nps-client")
@@ -226,44 +258,45 @@ def create_client_router() -> Router:
         role: Role | None,
         waiting: Survey | None,
         scoring: Survey | None = None,
+        changing: Survey | None = None,
     ) -> None:
-        """The open answer to a survey; a score typed instead of tapped ("9", "8 из 10"); or a
-        nudge to tap a number."""
+        """The open answer to a survey; a score typed instead of tapped ("9", "8 из 10"), or
+        typed to change the one just tapped; or a nudge to tap a number."""
         assert message.text is not None and message.from_user is not None
+        now = clock.now()
+        typed = typed_score(message.text)
+        if typed is not None:
+            # a bare number is a score, not the comment: the first one, or a change while the
+            # answer can still change (later, it is the comment the manager or the rep reads)
+            if waiting is not None:
+                target = waiting if nps.can_change(waiting, now) else None
+            else:
+                target = scoring or changing
+            if target is not None:
+                await typed_answer(
+                    message,
+                    target,
+                    typed,
+                    session=session,
+                    clock=clock,
+                    settings=settings,
+                    bot=bot,
+                    role=role,
+                )
+                return
         if waiting is None:
-            typed = typed_score(message.text)
             if typed is None and scoring is not None and len(words(message.text)) >= 2:
                 # words before the score ("it was OK, but slow"): kept as the comment; a
                 # word alone ("hello?") is only nudged, so the question after the score stays
-                await nps.keep_early_comment(session, scoring, message.text, now=clock.now())
+                await nps.keep_early_comment(session, scoring, message.text, now=now)
                 await message.answer(
                     _("Thank you, noted! And one tap, please: choose a number from 0 to 10 above.")
                 )
                 return
-            if typed is None or scoring is None:
-                await message.answer(_("Please tap a number from 0 to 10 above."))
-                return
-            result = await nps.answer(
-                session,
-                survey_id=scoring.id,
-                score=typed,
-                client_tg_id=message.from_user.id,
-                client_role=role,
-                now=clock.now(),
-                case_sla=_sla(settings),
-                admin_ids=settings.admin_ids,
-            )
-            if result.survey is None or result.result not in (
-                nps.Answer.OK,
-                nps.Answer.CHANGED,
-            ):
-                await message.answer(_("Please tap a number from 0 to 10 above."))
-                return
-            await message.answer(_("✅ Your answer: {score}/10").format(score=typed))
-            await route_answer(message, result, settings, bot)
+            await message.answer(_("Please tap a number from 0 to 10 above."))
             return
         cat = await nps.add_comment(
-            session, waiting, message.text, now=clock.now(), admin_ids=settings.admin_ids
+            session, waiting, message.text, now=now, admin_ids=settings.admin_ids
         )
         gated = settings.review_gating and cat is not Category.PROMOTER
         review = "" if gated or cat is Category.PROMOTER else review_line(settings.review_url)
@@ -274,7 +307,9 @@ def create_client_router() -> Router:
 
 class SurveyWaiting(Filter):
     """A client's free text while a survey of theirs waits for a comment (``waiting``) or for
-    a score (``waiting`` is None); anything else is an ordinary inbound message."""
+    a score (``waiting`` is None, ``scoring``); or a number typed while the score of one
+    answered with its comment in may still change (``changing``); anything else is an ordinary
+    inbound message."""
 
     async def __call__(
         self, message: Message, session: AsyncSession, clock: Clock
@@ -288,6 +323,10 @@ class SurveyWaiting(Filter):
         scoring = await nps.awaiting_score(session, message.from_user.id, now)
         if scoring is not None:
             return {"waiting": None, "scoring": scoring}
+        if typed_score(message.text or "") is not None:
+            changing = await nps.changeable(session, message.from_user.id, now)
+            if changing is not None:
+                return {"waiting": None, "changing": changing}
         return False
 
 

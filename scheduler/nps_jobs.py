@@ -166,7 +166,10 @@ async def render_notice(
             old, new = item.payload.get("old"), item.payload.get("new")
             if not isinstance(old, int) or not isinstance(new, int):
                 return None
-            return view.change_notice(survey.contact_id, survey.contact_name, old, new)
+            closed = bool(item.payload.get("closed"))
+            return view.change_notice(
+                survey.contact_id, survey.contact_name, old, new, closed=closed
+            )
         return view.score_notice(survey.contact_name, survey.score)
     card = await nps_cards.case_card_by_id(session, item.ref_id)
     if card is None or not isinstance(what, str):

@@ -1,4 +1,6 @@
-"""Detractor cases: opened on a low score, taken, contacted, resolved; who may see one."""
+"""Detractor cases: opened on a low score, taken, contacted, resolved; closed when the client
+changes their answer out of the detractors' range (and reopened when they change it back); who
+may see one."""
 
 from __future__ import annotations
 
@@ -6,15 +8,24 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
-from core.nps import CaseStatus
+from core.nps import CaseStatus, changed_answer, changed_answer_note
 from core.roles import Role
 from services import contacts as contacts_svc
 from services import duework
-from services.nps.notices import CASE_ALERT, CASE_DUE, CASE_ESCALATE, notify_rep
-from storage.models import Contact, NpsCase, Survey, User
+from services.nps.notices import (
+    CASE_ALERT,
+    CASE_DUE,
+    CASE_ESCALATE,
+    NPS_NOTICE,
+    notify_people,
+    notify_rep,
+    stamp,
+)
+from storage.models import Contact, DueWork, NpsCase, Survey, User
 from storage.repo import users as users_repo
 from storage.uow import transactional
 
@@ -42,15 +53,31 @@ async def open_case(
     )
     session.add(case_row)
     await session.flush()
+    await _alert(session, case_row, now=now, sla=sla, admin_ids=admin_ids)
+    return case_row
+
+
+async def _alert(
+    session: AsyncSession,
+    case_row: NpsCase,
+    *,
+    now: datetime,
+    sla: timedelta,
+    admin_ids: Collection[int],
+    tag: str = "",
+) -> None:
+    """A case (re)opened: its managers are alerted at once, the rep told, the deadline's
+    reminder and escalation planned (``tag`` keeps a reopened case's rows apart from the first
+    ones)."""
     leads = await case_managers(session, case_row, admin_ids)
     for manager in leads:
         await duework.schedule(
             session,
             kind=CASE_ALERT,
-            key=f"case:{case_row.id}:{manager.id}",
+            key=f"case:{case_row.id}:{manager.id}{tag}",
             chat_id=manager.tg_id,
             user_id=manager.id,
-            contact_id=survey.contact_id,
+            contact_id=case_row.contact_id,
             ref_id=case_row.id,
             due_at=now,
             now=now,
@@ -62,23 +89,131 @@ async def open_case(
             what = "case_opened"
         else:
             what = "case_opened_admins"
-        await notify_rep(session, case_row, key=f"caserep:{case_row.id}:opened", what=what, now=now)
+        await notify_rep(
+            session, case_row, key=f"caserep:{case_row.id}:opened{tag}", what=what, now=now
+        )
     # the deadline reminder at three quarters of the time, the escalation at the deadline
     for kind, key, due_at in (
-        (CASE_DUE, f"casedue:{case_row.id}", now + sla * 0.75),
-        (CASE_ESCALATE, f"caseesc:{case_row.id}", now + sla),
+        (CASE_DUE, f"casedue:{case_row.id}{tag}", now + sla * 0.75),
+        (CASE_ESCALATE, f"caseesc:{case_row.id}{tag}", now + sla),
     ):
         await duework.schedule(
             session,
             kind=kind,
             key=key,
             chat_id=0,
-            contact_id=survey.contact_id,
+            contact_id=case_row.contact_id,
             ref_id=case_row.id,
             due_at=due_at,
             now=now,
         )
+
+
+def closed_by_change(case_row: NpsCase) -> bool:
+    """The case was closed because the client changed their answer (:func:`close_on_change`),
+    not resolved by a manager."""
+    return (
+        case_row.status == CaseStatus.RESOLVED and changed_answer(case_row.resolution) is not None
+    )
+
+
+@transactional
+async def close_on_change(
+    session: AsyncSession, case_row: NpsCase, *, old: int, new: int, now: datetime
+) -> None:
+    """The client changed a detractor's answer to a passive's or a promoter's (within the
+    minutes allowed): there is nothing left to resolve. The case closes with the change as its
+    resolution; its alerts not sent yet, its deadline reminder and its escalation are dropped;
+    who was alerted hears it is closed (the rep, from the notice of the change)."""
+    told = await _told(session, case_row)
+    case_row.status = CaseStatus.RESOLVED
+    case_row.resolved_at = now
+    case_row.resolution = changed_answer_note(old, new)
+    await session.execute(
+        update(DueWork)
+        .where(
+            DueWork.status == duework.PENDING,
+            or_(
+                and_(
+                    DueWork.ref_id == case_row.id,
+                    DueWork.kind.in_([CASE_ALERT, CASE_DUE, CASE_ESCALATE]),
+                ),
+                # the rep's notices of this case ("a case was opened", what went wrong)
+                and_(DueWork.kind == NPS_NOTICE, DueWork.key.like(f"caserep:{case_row.id}:%")),
+            ),
+        )
+        .values(status=duework.CANCELLED)
+    )
+    await _record(session, case_row, now=now)
+    await notify_people(
+        session, case_row, told, what="case_closed", key=f"caseclosed:{stamp(now)}", now=now
+    )
+
+
+@transactional
+async def reopen_case(
+    session: AsyncSession,
+    case_row: NpsCase,
+    *,
+    now: datetime,
+    sla: timedelta,
+    admin_ids: Collection[int],
+) -> NpsCase:
+    """A detractor's score again after a change closed the case (2 → 10 → 3, within the minutes
+    allowed): the case opens afresh, with its own deadline, alerts and reminders."""
+    case_row.status = CaseStatus.OPEN
+    case_row.opened_at = now
+    case_row.deadline_at = now + sla
+    case_row.taken_by_id = case_row.taken_at = case_row.contacted_at = None
+    case_row.resolved_at = case_row.resolution = case_row.escalated_at = None
+    await _record(session, case_row, now=now)
+    await _alert(session, case_row, now=now, sla=sla, admin_ids=admin_ids, tag=f":{stamp(now)}")
     return case_row
+
+
+async def _told(session: AsyncSession, case_row: NpsCase) -> list[tuple[int, int | None]]:
+    """Who has heard of the case since it was opened, but its rep: (chat id, user id) of its
+    alerts, its news, its deadline's and its escalation's notices sent (or being sent)."""
+    rep = await session.get(User, case_row.rep_id)
+    rows = await session.execute(
+        select(DueWork.chat_id, DueWork.user_id)
+        .where(
+            DueWork.ref_id == case_row.id,
+            DueWork.created_at >= case_row.opened_at,
+            DueWork.status.in_([duework.SENT, duework.CLAIMED]),
+            or_(
+                DueWork.kind.in_([CASE_ALERT, CASE_NEWS]),
+                and_(
+                    DueWork.kind == NPS_NOTICE,
+                    or_(
+                        DueWork.key.like(f"casedue:{case_row.id}:%"),
+                        DueWork.key.like(f"caseesc:{case_row.id}:%"),
+                    ),
+                ),
+            ),
+        )
+        .order_by(DueWork.id)
+    )
+    people: dict[int, int | None] = {}
+    for chat_id, user_id in rows:
+        if rep is None or chat_id != rep.tg_id:
+            people.setdefault(chat_id, user_id)
+    return list(people.items())
+
+
+async def _record(session: AsyncSession, case_row: NpsCase, *, now: datetime) -> None:
+    """The case's new status in the card's history (the bot's doing: no actor)."""
+    contact = await session.get(Contact, case_row.contact_id)
+    if contact is not None:
+        await contacts_svc.record_event(
+            session,
+            contact,
+            actor_id=None,
+            field="nps_case",
+            old=None,
+            new=case_row.status,
+            now=now,
+        )
 
 
 async def case_managers(

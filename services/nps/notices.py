@@ -24,6 +24,12 @@ CLIENT_DAYTIME = WorkHours(time(10, 0), time(20, 0), frozenset(range(1, 8)))
 REF_PREFIX = "ref_"
 
 
+def stamp(now: datetime) -> str:
+    """A key's part that tells one change of an answer or of a case from the next ones (a
+    client may change a score back and forth while it can still be changed)."""
+    return f"{now:%Y%m%d%H%M%S%f}"
+
+
 @transactional
 async def notify(
     session: AsyncSession,
@@ -92,7 +98,8 @@ async def notify_people(
     key: str,
     now: datetime,
 ) -> None:
-    """One notice per (chat id, user id) about a case: managers before the deadline, admins after."""
+    """One notice per (chat id, user id) about a case: managers before the deadline, admins
+    after, whoever was alerted when it closes on its own."""
     for chat_id, user_id in people:
         await notify(
             session,

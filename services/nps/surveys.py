@@ -12,13 +12,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
-from core.nps import Category, SurveyStatus, category
+from core.nps import OPEN_CASES, Category, SurveyStatus, category
 from core.roles import STAFF, Role
 from core.tokens import new_token
 from core.workhours import shift_into
 from services import contacts as contacts_svc
 from services import duework
-from services.nps.cases import case_managers, open_case
+from services.nps.cases import (
+    case_managers,
+    close_on_change,
+    closed_by_change,
+    open_case,
+    reopen_case,
+)
 from services.nps.notices import (
     CASE_ALERT,
     CHANGE_WINDOW,
@@ -27,6 +33,7 @@ from services.nps.notices import (
     NPS_SEND,
     notify,
     notify_rep,
+    stamp,
 )
 from services.nps.referrals import referral_link_for
 from storage.models import Contact, NpsCase, ReferralLink, Survey, User
@@ -208,6 +215,12 @@ async def fall_back_to_link(
     return survey
 
 
+def can_change(survey: Survey, now: datetime) -> bool:
+    """An answer may be changed for a few minutes after it was given (:data:`CHANGE_WINDOW`),
+    by a tap or by a number typed."""
+    return survey.answered_at is not None and now - survey.answered_at <= CHANGE_WINDOW
+
+
 class Answer(StrEnum):
     OK = "ok"
     CHANGED = "changed"
@@ -249,8 +262,10 @@ async def answer(
     case_sla: timedelta,
     admin_ids: Collection[int],
 ) -> Answered:
-    """Accepted only from that client for that survey; a second tap within 10 minutes changes
-    the answer (the rep is told), later ones are refused."""
+    """Accepted only from that client for that survey; a second tap (or a number typed)
+    within 10 minutes changes the answer (the rep is told), later ones are refused. A change
+    out of the detractors' range closes the case (:func:`close_on_change`), one back into it
+    opens it again."""
     if not 0 <= score <= 10:
         return Answered(Answer.BAD)
     if client_role in STAFF:
@@ -266,7 +281,7 @@ async def answer(
         survey.status = SurveyStatus.EXPIRED
         return Answered(Answer.EXPIRED, survey)
     first = survey.answered_at is None
-    if not first and now - survey.answered_at > CHANGE_WINDOW:  # type: ignore[operator]
+    if not first and not can_change(survey, now):
         return Answered(Answer.TOO_LATE, survey)
     old = survey.score
     survey.score = score
@@ -280,20 +295,29 @@ async def answer(
         session, contact, actor_id=None, field="nps", old=old, new=score, now=now
     )
     was = None if first or old is None else category(old)
-    if was not in (None, cat, Category.DETRACTOR) and survey.comment:
-        # a promoter's or a passive's words answered that score's question (thanks are no
-        # "what went wrong"): the new category's question is asked, and its answer awaited as
-        # the comment; the old words stay in the card's history. A detractor's words stay:
-        # they are what the case is about
+    if was not in (None, cat) and survey.comment:
+        # the words answered the old score's question (a promoter's thanks are no "what went
+        # wrong", a detractor's complaint no longer the answer's, its case closed): the new
+        # category's question is asked, and its answer awaited as the comment; the old words
+        # stay in the card's history
         survey.comment = None
         survey.commented_at = None
     case_row: NpsCase | None = None
     referral: ReferralLink | None = None
+    closed = False
     existing_case = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
     if cat is Category.DETRACTOR and existing_case is None:
         case_row = await open_case(session, survey, now=now, sla=case_sla, admin_ids=admin_ids)
+    elif cat is Category.DETRACTOR and existing_case is not None:
+        case_row = existing_case
+        if closed_by_change(existing_case):  # 2 -> 10 -> 3: the case is back
+            await reopen_case(session, existing_case, now=now, sla=case_sla, admin_ids=admin_ids)
     elif existing_case is not None:
         case_row = existing_case
+        if existing_case.status in OPEN_CASES:  # 2 -> 10: nothing is left to resolve
+            assert old is not None
+            await close_on_change(session, existing_case, old=old, new=score, now=now)
+            closed = True
     if cat is Category.PROMOTER:
         referral = await referral_link_for(session, survey, now=now)
     if first and survey.comment and cat in (Category.PROMOTER, Category.PASSIVE):
@@ -305,13 +329,17 @@ async def answer(
     # told by the case's own message (its alert, or "a case was opened for your client")
     told_by_case = first and cat is Category.DETRACTOR and existing_case is None
     if (first or old != score) and not told_by_case:
+        # a change says whether it closed the case (2 -> 10); its key, which change it was (a
+        # client may go 2 -> 10 -> 2 -> 10 while the score can still change)
+        changed: dict[str, int | str | None] = {"old": old, "new": score, "closed": int(closed)}
+        change_key = f"npschange:{survey.id}:{old}:{score}:{stamp(now)}"
         await notify_rep(
             session,
             survey,
-            key=f"npsscore:{survey.id}" if first else f"npschange:{survey.id}:{old}:{score}",
+            key=f"npsscore:{survey.id}" if first else change_key,
             what="score" if first else "changed",
             now=now,
-            extra=None if first else {"old": old, "new": score},
+            extra=None if first else changed,
         )
     return Answered(
         Answer.OK if first else Answer.CHANGED,
@@ -339,7 +367,7 @@ async def add_comment(
     cat = category(survey.score or 0)
     if cat in (Category.PROMOTER, Category.PASSIVE):
         await notify_rep(
-            session, survey, key=f"npscomment:{survey.id}:rep", what="comment", now=now
+            session, survey, key=f"npscomment:{survey.id}:rep:{stamp(now)}", what="comment", now=now
         )
     elif cat is Category.DETRACTOR:
         case_row = await session.scalar(select(NpsCase).where(NpsCase.survey_id == survey.id))
@@ -349,7 +377,7 @@ async def add_comment(
                 await notify(
                     session,
                     kind=CASE_ALERT,
-                    key=f"npscomment:{survey.id}:{manager.id}",
+                    key=f"npscomment:{survey.id}:{manager.id}:{stamp(now)}",
                     what="comment",
                     chat_id=manager.tg_id,
                     user_id=manager.id,
@@ -361,7 +389,7 @@ async def add_comment(
                 await notify_rep(
                     session,
                     case_row,
-                    key=f"caserep:{case_row.id}:comment",
+                    key=f"caserep:{case_row.id}:comment:{stamp(now)}",
                     what="case_comment",
                     now=now,
                 )
@@ -404,6 +432,21 @@ async def awaiting_comment(
             Survey.answered_at.is_not(None),
             Survey.comment.is_(None),
             Survey.answered_at > now - timedelta(days=1),
+        )
+        .order_by(Survey.answered_at.desc())
+        .limit(1)
+    )
+
+
+async def changeable(session: AsyncSession, client_tg_id: int, now: datetime) -> Survey | None:
+    """The client's survey answered minutes ago, whose score may still change (its comment in
+    or not): a number typed now changes it (:func:`can_change`)."""
+    return await session.scalar(
+        select(Survey)
+        .where(
+            Survey.client_tg_id == client_tg_id,
+            Survey.status == SurveyStatus.ANSWERED,
+            Survey.answered_at >= now - CHANGE_WINDOW,
         )
         .order_by(Survey.answered_at.desc())
         .limit(1)
