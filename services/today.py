@@ -39,13 +39,15 @@ async def build(
     settings_cadence: str,
 ) -> Day:
     day = Day()
-    active = select(Contact).where(scope.condition(), conditions.active())
+    # a step the rep set is theirs to do whatever the card's status, a lost one's too: its
+    # reminder comes, so /today lists it (it said "Nothing is due" while the card was overdue)
+    live = select(Contact).where(scope.condition(), Contact.archived_at.is_(None))
     for c in await session.scalars(
-        active.where(Contact.next_step_due < now).order_by(Contact.next_step_due).limit(LIMIT)
+        live.where(Contact.next_step_due < now).order_by(Contact.next_step_due).limit(LIMIT)
     ):
         day.overdue.append(Item(c, c.next_step_due))
     for c in await session.scalars(
-        active.where(Contact.next_step_due >= now, Contact.next_step_due < end_of_day)
+        live.where(Contact.next_step_due >= now, Contact.next_step_due < end_of_day)
         .order_by(Contact.next_step_due)
         .limit(LIMIT)
     ):
@@ -57,6 +59,7 @@ async def build(
     else:
         default, per_team = await conditions.team_cadences(session, settings_cadence)
         cold = conditions.going_cold(default, now, per_team=per_team)
+    active = select(Contact).where(scope.condition(), conditions.active())
     for c in await session.scalars(
         active.where(cold).order_by(conditions.quiet_since()).limit(LIMIT)
     ):

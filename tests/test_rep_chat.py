@@ -298,3 +298,23 @@ async def test_a_loose_voice_note_or_document_is_offered_to_the_latest_cards(
     assert none_open in reply.answer["text"]
     async with tg.app.session_factory() as s:
         assert len(list(await s.scalars(select(TouchMedia)))) == 2
+
+
+async def test_today_lists_the_step_of_a_lost_contact_its_reminder_comes_for(tg, clock) -> None:
+    """A card marked lost keeps the step the rep set, and its reminder comes: /today said
+    "Nothing is due" while the card showed the step overdue."""
+    from datetime import timedelta
+
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dan Brown, Acme")
+    await rep.click("Open card")
+    await rep.click("Next step")
+    await rep.send("send the deck")
+    await rep.send("tomorrow 10:00")
+    await rep.click("Confirm")
+    await rep.click("Status")
+    await rep.click("lost")
+    clock.advance(timedelta(days=1, hours=2))
+    reply = await rep.send("/today")
+    assert "Overdue" in reply.text and "Dan Brown" in reply.text
+    assert "Going cold" not in reply.text  # a lost card is not chased for touches
