@@ -208,6 +208,9 @@ class SearchQuery:
     phone: str | None = None  # "+<digits>", for an exact match on the stored E.164 number
 
 
+_PHONE_PIECE_RE = re.compile(r"[\d\s\-().+]+")
+
+
 def parse_query(query: str) -> SearchQuery | None:
     """Classify a /find query; None when there is nothing to look for."""
     q = " ".join(query.split())
@@ -216,6 +219,9 @@ def parse_query(query: str) -> SearchQuery | None:
     digits = digits_only(q)
     if len(digits) >= 5 and len(digits) >= len(q.replace(" ", "")) * 0.6:
         return SearchQuery("phone", (digits[-10:],), phone=f"+{digits}")
+    if len(digits) >= TRIGRAM and _PHONE_PIECE_RE.fullmatch(q):
+        # the end of a number as cards show it ("45-67", "(912) 1"): its digits are searched
+        return SearchQuery("text", (digits,))
     if q.startswith("#"):
         tag = normalize_tag(q)
         return SearchQuery("tag", (tag,), tag=tag) if tag else None

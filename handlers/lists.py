@@ -182,17 +182,21 @@ def create_router() -> Router:
 
     @router.message(Command("find"))
     async def find(message: Message, command: CommandObject, state: FSMContext, ctx: Ctx) -> None:
-        if not command.args:
+        query, archived = find_args(command.args or "")
+        if not query:  # "/find" or "/find -a": whom? (the archive kept in mind for the answer)
             await state.set_state(FindForm.query)
-            await message.answer(views.find_prompt())
+            await state.set_data({"archived": archived})
+            await message.answer(views.find_prompt(archived=archived))
             return
         await state.clear()
-        await search_and_show(message, command.args, ctx)
+        await search_and_show(message, command.args or "", ctx)
 
     @router.message(FindForm.query, F.text & ~F.text.startswith("/"))
     async def find_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
+        archived = (await state.get_data()).get("archived")
         await state.clear()
-        await search_and_show(message, message.text or "", ctx)
+        text = message.text or ""
+        await search_and_show(message, f"-a {text}" if archived else text, ctx)
 
     @router.message(StateFilter(None), F.text & ~F.text.startswith("/"), phone_or_email_alone)
     async def find_typed_number(message: Message, ctx: Ctx) -> None:

@@ -521,3 +521,25 @@ async def test_a_merge_says_which_typed_values_it_could_not_keep(tg) -> None:
         "Danny Brown": None,
         "Eva Stone": "+79123334455",
     }
+
+
+async def test_find_dash_a_then_the_name_searches_the_archive(tg) -> None:
+    """ "/find -a", then the name: the -a was forgotten ("Nothing active found … /find -a")."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Jane Roe, Acme")
+    await rep.click("Open card")
+    await rep.click("Archive")
+    reply = await rep.send("/find -a")
+    assert "archived cards included" in reply.text
+    reply = await rep.send("Jane")
+    assert "Jane Roe" in reply.text and "Nothing active found" not in reply.text
+    await rep.send("/find")
+    reply = await rep.send("Jane")  # without -a: said to be in the archive, as before
+    assert "archived card matches" in reply.text
+
+
+async def test_the_end_of_a_phone_as_the_card_shows_it_finds_the_card(tg) -> None:
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme, +7 999 123-45-67")
+    for typed in ("45-67", "45 67", "123-45-67"):
+        assert "Anna Smirnova" in (await rep.send(f"/find {typed}")).text, typed

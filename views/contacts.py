@@ -503,7 +503,12 @@ def filter_help() -> str:
     )
 
 
-def find_prompt() -> str:
+def find_prompt(*, archived: bool = False) -> str:
+    if archived:
+        return _(
+            "Whom are you looking for, archived cards included? Send a name, company, phone, "
+            "e-mail, @username or #tag."
+        )
     return _(
         "Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag. "
         "Archived cards too: start with -a."

@@ -208,3 +208,14 @@ def test_search_does_not_match_unrelated() -> None:
 )
 def test_phone_or_email_alone(text: str, expected: tuple[str, str] | None) -> None:
     assert phone_or_email(text, "RU") == expected
+
+
+def test_a_piece_of_a_phone_as_cards_show_it_is_searched_by_its_digits() -> None:
+    """ "/find 45-67" found nothing while "4567" and "45 67" found the card."""
+    from core.contactdata import parse_query
+
+    for typed, digits in (("45-67", "4567"), ("45 67", "4567"), ("(912) 1", "9121")):
+        found = parse_query(typed)
+        assert found is not None and (found.kind, found.variants) == ("text", (digits,))
+    assert parse_query("4567") == parse_query("45-67")
+    assert parse_query("Anna-Maria").variants == ("anna-maria",)  # words are words
