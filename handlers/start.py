@@ -178,7 +178,11 @@ def create_router() -> Router:
         await set_user_commands(bot, i18n, message.chat.id, role, i18n.current_locale)
 
     @router.message(Command("help"))
-    async def help_(message: Message, role: Role | None) -> None:
-        await message.answer(help_text(role))
+    async def help_(
+        message: Message, role: Role | None, user: User | None, settings: Settings
+    ) -> None:
+        # someone whose access was turned off is told so, as /start does, not "invitation only"
+        left = left_access(user, default_tz=settings.default_timezone) if role is None else None
+        await message.answer(left or help_text(role))
 
     return router

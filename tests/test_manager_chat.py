@@ -318,6 +318,7 @@ async def test_deactivating_a_rep_hands_their_work_to_a_colleague(tg, emu, clock
     # Rita has no access any more, and is told why (she was answered as a stranger)
     assert (await rep.send("/find Anna")).text == t["left"]
     assert (await rep.send("Anna Smirnova")).text == t["left"]
+    assert (await rep.send("/help")).text == t["left"]  # not "Access is by invitation only"
     start = len(emu.requests)
     assert (await rep.send("/start")).text == t["left"]
     [menu] = [r for r in emu.requests[start:] if r.method == "setMyCommands"]
