@@ -113,7 +113,16 @@ def typed_code(group: str, text: str) -> str | None:
     for code, msgid in LABELS.get(group, {}).items():
         if typed in (_(msgid).casefold(), msgid.casefold(), code):
             return code
-    return None
+    return TYPED_ALSO.get(group, {}).get(typed)
+
+
+# other words people type for a label (its gender, a short form), in either language
+TYPED_ALSO: dict[str, dict[str, str]] = {
+    "direction": {
+        **dict.fromkeys(("in", "incoming", "входящий", "входящая", "вход", "вх"), "in"),
+        **dict.fromkeys(("out", "outgoing", "исходящий", "исходящая", "исх"), "out"),
+    },
+}
 
 
 def label_codes(fields: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -30,7 +30,7 @@ def outdated() -> str:
 
 
 def snoozed(contact: Contact, when: str) -> str:
-    return _("⏰ {name}: I'll remind you {when}.").format(name=h(contact.name), when=when)
+    return _("⏰ {name}: I'll remind you on {when}.").format(name=h(contact.name), when=when)
 
 
 def done_logged(touch_type: str, step: str | None) -> str:
