@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def key(cell: str) -> str:
@@ -58,6 +58,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "stage": ("этап",),
     "segment": ("сегмент",),
     "next_step": ("следующий_шаг",),
+    "next_step_due": ("срок_следующего_шага", "когда_следующий_шаг"),
+    "verified_at": ("verified", "дата_актуализации", "актуализирован", "актуализировано"),
+    "created_at": (
+        "created", "created_on", "created_date", "created_time", "date_created", "creation_date",
+        "date_added", "added",
+        "создан", "создана", "создано", "дата_создания", "добавлен", "добавлена", "добавлено",
+        "дата_добавления",
+    ),
 }  # fmt: skip
 FIRST = ("first_name", "given_name", "firstname", "имя")
 MIDDLE = ("middle_name", "additional_name", "отчество")
@@ -71,6 +79,8 @@ class Plan:
 
     columns: dict[str, tuple[int, ...]]
     name_parts: tuple[int, ...] = ()
+    # each column taken, as the file names it ("Этап", "Stage"): what messages about a cell say
+    headings: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_name(self) -> bool:
@@ -117,4 +127,8 @@ def plan(header: Sequence[str], columns: Sequence[str]) -> Plan:
             for group in (FIRST, MIDDLE, LAST)
             if any(k in where for k in group)
         )
-    return Plan(found, parts)
+    cells = [cell.lstrip("\ufeff").strip() for cell in header]
+    headings = {column: cells[indexes[0]] for column, indexes in found.items()}
+    if parts:
+        headings["name"] = " + ".join(cells[i] for i in parts)
+    return Plan(found, parts, headings)

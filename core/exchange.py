@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from typing import Any
 
@@ -72,6 +72,42 @@ def _to_text(value: object) -> str:
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
         return TAG_SEPARATOR.join(_to_text(item) for item in items if item is not None)
     return str(value)
+
+
+# a day as Russian (and most European) spreadsheets write it, with the time or not:
+# "01.09.2026", "1.9.26", "01.09.2026 10:00", "01.09.2026, 10:00:30"
+_DOTTED = re.compile(
+    r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+
+
+def parse_moment(value: str, tz: tzinfo) -> datetime | None:
+    """A date or a moment as a file gives it, in UTC: ISO 8601 ("2026-09-01",
+    "2026-09-01 10:00", "2026-09-01T10:00:00+03:00", "…Z") or day.month.year ("01.09.2026",
+    "01.09.2026 10:00"); without a zone it is in ``tz`` (a bare date: its midnight). None when
+    it is no such date (or no real one: "31.02.2026")."""
+    raw = value.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        if dotted := _DOTTED.fullmatch(raw):
+            day, month, year, hour, minute, second = dotted.groups()
+            moment = datetime(
+                int(year) + (2000 if len(year) == 2 else 0),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                tzinfo=tz,
+            )
+        else:
+            moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def split_tags(value: str | None) -> list[str]:
@@ -314,6 +350,17 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
             yield RowError(start, "missing_name")
             continue
         yield Record(start, row)
+
+
+def csv_headings(data: bytes) -> dict[str, str]:
+    """Each column :func:`iter_csv` reads from the file, as the file's header names it
+    ({"stage": "Этап"}): messages about a cell name its column so."""
+    text = _decode(data)
+    try:
+        header = next(_reader(text, _guess_delimiter(text)), [])
+    except csv.Error:
+        return {}
+    return csvheaders.plan(header, CSV_COLUMNS).headings
 
 
 def read_csv(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:

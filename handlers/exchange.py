@@ -58,12 +58,17 @@ def _quoted(value: str | None) -> str:
     return quoted((value or "")[:80])
 
 
+def _column(issue: svc.Issue) -> str:
+    """The column as the file names it ("Этап"), else as /export does ("stage")."""
+    return h((issue.heading or issue.column or "")[:40])
+
+
 def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
     code, value = issue.code, issue.value
     if code == "missing_name":
         return _("no name")
     if code == "invalid_value":
-        return _("invalid {column}: {value}").format(column=issue.column, value=_quoted(value))
+        return _("invalid {column}: {value}").format(column=_column(issue), value=_quoted(value))
     if code == "invalid_phone":
         return _("invalid phone {value}").format(value=_quoted(value))
     if code == "invalid_email":
@@ -72,8 +77,10 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
         return _("invalid Telegram username {value}").format(value=_quoted(value))
     if code == "invalid_date":
         return _("invalid date in {column}: {value}").format(
-            column=issue.column, value=_quoted(value)
+            column=_column(issue), value=_quoted(value)
         )
+    if code in ("date_unreadable", "date_future"):
+        return _dated(issue)
     if code == "too_many_tags":
         return _("too many tags")
     if code == "ambiguous":
@@ -94,7 +101,7 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             "{column} longer than {limit} character: cut",
             "{column} longer than {limit} characters: cut",
             limit,
-        ).format(column=issue.column, limit=issue.detail)
+        ).format(column=_column(issue), limit=issue.detail)
     if code == "introduced_by_unknown":
         return _(
             "introduced_by {value}: no other row of this file imported with that name or e-mail; "
@@ -125,6 +132,8 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             "the same name and company as the card “{name}” (#{id}), and no phone or e-mail: "
             "taken as that contact"
         ).format(name=h(card[:40]), id=ref)
+    if code == "created_kept":
+        return _dated(issue)
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -159,6 +168,24 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
             "a quote is probably missing"
         ).format(lines=h(issue.detail.replace("-", "–")))
     return _("broken CSV, reading stopped here")
+
+
+def _dated(issue: svc.Issue) -> str:
+    """A date that says when something happened but was not taken (the row is imported all
+    the same): in the future, unreadable, or the creation of a card that exists already."""
+    names = {"column": _column(issue), "value": _quoted(issue.value)}
+    if issue.code == "created_kept":
+        return _(
+            "{column} {value}: the contact exists already, so it keeps the day it was "
+            "created, {day}"
+        ).format(day=h(issue.detail), **names)
+    if issue.code == "date_future":
+        return _(
+            "{column} {value} is in the future: the time of the import is taken instead"
+        ).format(**names)
+    return _(
+        "{column} {value} is not a date I can read: the time of the import is taken instead"
+    ).format(**names)
 
 
 def _key_name(column: str | None) -> str:
@@ -359,6 +386,12 @@ def create_router() -> Router:
             + _(
                 "“introduced_by”: the id of one of your contacts, or the name or e-mail of "
                 "another row of the same file, so a whole network comes in at once."
+            )
+            + "\n\n"
+            + _(
+                "Dates as 2026-09-01, 01.09.2026 or 2026-09-01 10:00 (in your time zone unless "
+                "the date gives one). “created_at” (“Создан”, “Дата создания”) is when the "
+                "contact was added: a new card keeps it, so /stats counts it in its own period."
             )
         )
 

@@ -446,6 +446,8 @@ class ImportRow(Base):
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # creates: 1, 2, …
     contact_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     base_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # a new card's day of creation as the file gives it (None: the swap's time)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     name: Mapped[str | None] = mapped_column(String(256), nullable=True)
     company: Mapped[str | None] = mapped_column(String(256), nullable=True)
     position: Mapped[str | None] = mapped_column(String(256), nullable=True)

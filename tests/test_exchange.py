@@ -524,7 +524,7 @@ async def test_a_russian_spreadsheet_with_labels_for_the_picked_fields(tg) -> No
     ).encode("cp1251")
     reply = await rep.send_document("люди.csv", data)
     assert "2 новые карточки, 0 обновлений, 1 строка пропущена" in reply.text, reply.text
-    assert "строка 4 (Ева Ли): некорректное значение в столбце source: «на выставке»" in (
+    assert "строка 4 (Ева Ли): некорректное значение в столбце Источник: «на выставке»" in (
         reply.text
     )
     await rep.click("Импортировать")

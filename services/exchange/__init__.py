@@ -18,7 +18,9 @@ Import:
 
 A row is matched to a card by its ``id`` (within the user's scope), else by an exact phone,
 e-mail or Telegram id (among the cards and the file's earlier rows); otherwise it is a new card.
-Only cells that have a value are applied: an import never erases a field.
+Only cells that have a value are applied: an import never erases a field. A new card is made
+when its ``created_at`` says (its "created" event too), so the cohort figures count it in its
+own period; an existing card keeps the day it was made.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ from services.exchange.housekeeping import (  # noqa: F401
     _purge,
     _retire,
 )
+from services.exchange.matching import (  # noqa: F401
+    _IDENTITY,
+    _held_elsewhere,
+    _Holder,
+    _Slot,
+    _target_key,
+)
 from services.exchange.rows import (  # noqa: F401
     _card_values,
     _clip,
@@ -77,12 +86,7 @@ from services.exchange.rows import (  # noqa: F401
     _Skip,
 )
 from services.exchange.staging import (  # noqa: F401
-    _IDENTITY,
-    _held_elsewhere,
-    _Holder,
-    _Slot,
     _Stager,
-    _target_key,
     stage,
 )
 from services.exchange.swap import (  # noqa: F401

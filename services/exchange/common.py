@@ -51,6 +51,7 @@ class Issue:
     value: str | None = None
     detail: str = ""
     matches: tuple[tuple[str, int], ...] = ()  # "ambiguous": the cards it matches
+    heading: str | None = None  # ``column`` as the file names it ("Этап"), to say so
 
 
 @dataclass

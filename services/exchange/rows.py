@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from types import SimpleNamespace
 from typing import Any
 
 from core import limits
+from core.cadence import stage_of
 from core.contactdata import normalize_email, normalize_phone, normalize_tag, normalize_username
 from core.enums import IcpFit, Stage, Status
 from core.exchange import (
+    parse_moment,
     split_tags,
 )
 from services import contacts as contacts_svc
@@ -38,8 +40,12 @@ class _Parsed:
     next_step: str | None = None
     next_step_due: datetime | None = None
     verified_at: datetime | None = None
+    # when the card was made (a new card only: an existing card keeps its own)
+    created_at: datetime | None = None
     # "introduced_by" given as a name or an e-mail: another row of the file (staging resolves it)
     introduced_ref: str | None = None
+    # what the preview says about the row, which is imported all the same: (code, details)
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _parse_int(value: str, limit: int = MAX_ROW_ID) -> int | None:
@@ -52,16 +58,43 @@ def _parse_int(value: str, limit: int = MAX_ROW_ID) -> int | None:
 
 
 def _parse_when(value: str, column: str, tz: tzinfo) -> datetime:
-    raw = value.strip()
-    if raw.endswith(("Z", "z")):
-        raw = raw[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise _Skip("invalid_date", column=column, value=value) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
+    moment = parse_moment(value, tz)
+    if moment is None:
+        raise _Skip("invalid_date", column=column, value=value)
+    return moment
+
+
+def _past(
+    parsed: _Parsed, value: str, column: str, tz: tzinfo, now: datetime | None
+) -> datetime | None:
+    """A date that says when something already happened (``created_at``, ``verified_at``): a
+    date in the future is told and the import's time taken instead (a card "created" next
+    month would count in next month's figures). ``created_at`` that cannot be read is told
+    too (the row is imported, made now); ``verified_at`` skips the row, as before."""
+    if column == "created_at":
+        moment = parse_moment(value, tz)
+        if moment is None:
+            parsed.notes.append(("date_unreadable", {"column": column, "value": value}))
+            return None
+    else:
+        moment = _parse_when(value, column, tz)
+    if now is not None and moment > now:
+        parsed.notes.append(("date_future", {"column": column, "value": value}))
+        return now if column == "verified_at" else None
+    return moment
+
+
+def label_key(text: str) -> str:
+    """A label as compared: spaces collapsed, any case, "ё" as "е" ("Партнёр" is "партнер")."""
+    return " ".join(text.split()).casefold().replace("ё", "е")
+
+
+def _code_of(column: str, value: str, labels: Mapping[str, Mapping[str, str]] | None) -> str:
+    """A picked field's code from a label in any language ("мероприятие", "Decision maker"),
+    or a stage's name as the rest of the bot takes it ("удержание", "коммерция"); "" if none."""
+    if column == "stage" and (code := stage_of(value)):
+        return code
+    return (labels or {}).get(column, {}).get(label_key(value), "")
 
 
 def _same(current: Any, attr: str, value: str) -> bool:
@@ -79,7 +112,11 @@ def _parse_row(
     tz: tzinfo,
     current: Any,
     labels: Mapping[str, Mapping[str, str]] | None = None,
+    now: datetime | None = None,
 ) -> _Parsed:
+    """The row's values, checked (:class:`_Skip` when the row cannot be imported). ``labels``:
+    the picked fields' labels, keyed by :func:`label_key`, to their codes; ``now``: the time
+    of the import (no date of the past may be later)."""
     name = (row.get("name") or "").strip()
     if not name:
         raise _Skip("missing_name")
@@ -95,8 +132,7 @@ def _parse_row(
         code = value.strip().lower()
         same = _same(current, column, value)
         if not same and not any(code in set(e) for e in enums):
-            # a label instead of the code, in any language ("мероприятие", "Decision maker")
-            code = (labels or {}).get(column, {}).get(" ".join(value.split()).casefold(), "")
+            code = _code_of(column, value, labels)
             if not code:
                 raise _Skip("invalid_value", column=column, value=value)
         parsed.fields[column] = value if same else code
@@ -136,7 +172,9 @@ def _parse_row(
     if (value := row.get("next_step_due")) is not None:
         parsed.next_step_due = _parse_when(value, "next_step_due", tz)
     if (value := row.get("verified_at")) is not None:
-        parsed.verified_at = _parse_when(value, "verified_at", tz)
+        parsed.verified_at = _past(parsed, value, "verified_at", tz, now)
+    if (value := row.get("created_at")) is not None:
+        parsed.created_at = _past(parsed, value, "created_at", tz, now)
     return parsed
 
 
@@ -179,6 +217,8 @@ def _card_values(parsed: _Parsed, current: Any, now: datetime) -> dict[str, Any]
     ):
         values["verified_at"] = parsed.verified_at
     if current is None:
+        if parsed.created_at is not None:  # staged apart: not a column an update may change
+            values["created_at"] = parsed.created_at
         values.setdefault("status", Status.CONTACT.value)
         values.setdefault("stage", Stage.IDENTIFICATION.value)
         values.setdefault("icp_fit", IcpFit.UNKNOWN.value)

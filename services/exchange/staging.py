@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     insert,
-    or_,
     select,
     text,
     update,
@@ -22,12 +21,12 @@ from core.exchange import (
     Record,
     RowError,
     check_csv,
+    csv_headings,
     iter_csv,
 )
 from core.roles import Role
 from core.vcard import iter_vcard
 from services import contacts as contacts_svc
-from services import teamcards
 from services.exchange.common import (
     CANCELLED,
     CARD_COLUMNS,
@@ -45,10 +44,29 @@ from services.exchange.common import (
 )
 from services.exchange.housekeeping import _give_up, _purge, _retire
 from services.exchange.introducers import Introducers
-from services.exchange.rows import _card_values, _merged, _parse_int, _parse_row, _Parsed, _Skip
+from services.exchange.matching import (
+    _KEYS,
+    _SLOT_COLUMNS,
+    _company_key,
+    _held_elsewhere,
+    _keyed,
+    _Slot,
+    _target_key,
+    cards_by_key,
+    cards_by_name,
+    team_holders,
+)
+from services.exchange.rows import (
+    _card_values,
+    _merged,
+    _parse_int,
+    _parse_row,
+    _Parsed,
+    _Skip,
+    label_key,
+)
 from storage.inline_sqlite import offload
 from storage.models import (
-    IDENTITY_COLUMNS,
     Contact,
     Import,
     ImportRow,
@@ -60,27 +78,6 @@ log = logging.getLogger(__name__)
 
 
 # -------------------------------------------------------------------------------- staging
-
-
-@dataclass(eq=False)
-class _Slot:
-    """A staged row while its batch is being built: a new card or the changes to one card."""
-
-    action: str
-    line: int
-    values: dict[str, Any]
-    base: Any = None  # update: the card as read (create: None)
-    contact_id: int | None = None
-    base_updated_at: datetime | None = None
-    seq: int | None = None
-    staged: bool = False  # written (a staged row is known by its line within the import)
-
-
-# the values a row without an id is matched by: a card, or an earlier row of the file
-_KEYS = ("phone", "email", "tg_user_id")
-
-# what a staged row takes from its slot as it is
-_SLOT_COLUMNS = ("line", "action", "seq", "contact_id", "base_updated_at")
 
 
 @dataclass
@@ -100,17 +97,25 @@ class _Stager:
     # "introduced_by" by name or e-mail (services.exchange.introducers): the file's rows by
     # name and e-mail (read when first needed), and what each line became
     introducers: Introducers | None = None
-    # the picked fields' labels in every language, casefolded, to their codes ("лид": "lead")
+    # the picked fields' labels in every language, by rows.label_key, to their codes
+    # ("лид": "lead")
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # the columns as the file names them ({"stage": "Этап"}; a vCard: none)
+    headings: Mapping[str, str] = field(default_factory=dict)
+
+    def _issue(self, line: int, name: str | None, code: str, **details: Any) -> Issue:
+        column = details.get("column")
+        heading = self.headings.get(column) if column else None
+        return Issue(line, code, name=name, heading=heading, **details)
 
     def skip(self, line: int, name: str | None, code: str, **details: Any) -> None:
         self.preview.skipped += 1
         if len(self.preview.issues) < MAX_KEPT_ISSUES:
-            self.preview.issues.append(Issue(line, code, name=name, **details))
+            self.preview.issues.append(self._issue(line, name, code, **details))
 
     def note(self, line: int, name: str | None, code: str, **details: Any) -> None:
         if len(self.preview.notes) < MAX_KEPT_ISSUES:
-            self.preview.notes.append(Issue(line, code, name=name, **details))
+            self.preview.notes.append(self._issue(line, name, code, **details))
 
     async def run(self, records: Iterator[Record | RowError]) -> bool:
         """Stage every row; False (and stop) when the file has more than MAX_ROWS rows."""
@@ -149,7 +154,12 @@ class _Stager:
             current = by_id.get(ref) if ref is not None else None
             try:
                 parsed = _parse_row(
-                    record.row, region=self.region, tz=self.tz, current=current, labels=self.labels
+                    record.row,
+                    region=self.region,
+                    tz=self.tz,
+                    current=current,
+                    labels=self.labels,
+                    now=self.now,
                 )
             except _Skip as skip:
                 self.skip(record.line, record.row.get("name"), skip.code, **skip.details)
@@ -157,11 +167,13 @@ class _Stager:
             self._note_cuts(record, parsed)
             parsed_rows.append((record, parsed, current))
 
-        keyed = await self._cards_by_key([p for _r, p, c in parsed_rows if c is None])
-        named = await self._cards_by_name(
-            [p for _r, p, c in parsed_rows if c is None and not _keyed(p)]
+        keyed = await cards_by_key(
+            self.session, self.scope, [p for _r, p, c in parsed_rows if c is None]
         )
-        taken = await self._team_holders([p for _r, p, _c in parsed_rows])
+        named = await cards_by_name(
+            self.session, self.scope, [p for _r, p, c in parsed_rows if c is None and not _keyed(p)]
+        )
+        taken = await team_holders(self.session, self.scope, [p for _r, p, _c in parsed_rows])
         introducers = {
             p.fields["introduced_by_id"]
             for _r, p, _c in parsed_rows
@@ -206,6 +218,7 @@ class _Stager:
                 continue
             if current is None and target is not None:
                 self._note_renamed(record.line, name, parsed, target)
+            self._note_dates(record, parsed, target)
             if parsed.introduced_ref is not None and self.introducers is not None:
                 self.introducers.refer(record.line, name, parsed)
             elif parsed.introduced_ref is not None:  # not a CSV: no rows to name
@@ -275,49 +288,36 @@ class _Stager:
         )
         self.note(line, name, "renamed", column=column, value=str(old), matches=((str(old), ref),))
 
+    def _note_dates(self, record: Record, parsed: _Parsed, target: Contact | _Slot | None) -> None:
+        """The row's notes on its dates (services.exchange.rows._past), once its card is known.
+        A row that updates an existing card leaves the day that card was made alone: a
+        ``created_at`` of another day is told instead (a row about a new card of this file,
+        even a later one, sets its date)."""
+        card = target if isinstance(target, Contact) else None
+        if isinstance(target, _Slot) and target.action == UPDATE:
+            card = target.base
+        name, raw = record.row.get("name"), record.row.get("created_at")
+        for code, details in parsed.notes:
+            if card is None or details.get("column") != "created_at":
+                self.note(record.line, name, code, **details)
+        if card is None or raw is None:
+            return
+        made = card.created_at.astimezone(self.tz).date()
+        if parsed.created_at is None or parsed.created_at.astimezone(self.tz).date() != made:
+            self.note(
+                record.line,
+                name,
+                "created_kept",
+                column="created_at",
+                value=raw,
+                detail=made.isoformat(),
+            )
+
     def _became(self, line: int, slot: _Slot) -> None:
         """What the row on ``line`` became: a card (an update) or a new card (its slot's line)."""
         if self.introducers is not None:
             card = slot.contact_id if slot.action == UPDATE else None
             self.introducers.became(line, ("card", card) if card else ("row", slot.line))
-
-    async def _cards_by_key(self, parsed: list[_Parsed]) -> dict[tuple[str, Any], list[Contact]]:
-        keys: dict[str, set[Any]] = {"phone": set(), "email": set(), "tg_user_id": set()}
-        for p in parsed:
-            for column, wanted in keys.items():
-                if p.fields.get(column):
-                    wanted.add(p.fields[column])
-        conditions = [getattr(Contact, col).in_(vals) for col, vals in keys.items() if vals]
-        found: dict[tuple[str, Any], list[Contact]] = {}
-        if not conditions:
-            return found
-        cards = await self.session.scalars(
-            select(Contact)
-            .where(self.scope.condition(), Contact.archived_at.is_(None), or_(*conditions))
-            .order_by(Contact.id)
-        )
-        for card in cards:
-            for column, wanted in keys.items():
-                value = getattr(card, column)
-                if value is not None and value in wanted:
-                    found.setdefault((column, value), []).append(card)
-        return found
-
-    async def _cards_by_name(self, parsed: list[_Parsed]) -> dict[tuple[str, str], list[Contact]]:
-        """The live cards in scope named as rows with no phone, e-mail or Telegram id, by
-        (name, company): such a row is taken as the one card of the same name and company."""
-        names = {p.fields["name"] for p in parsed if p.fields.get("name")}
-        found: dict[tuple[str, str], list[Contact]] = {}
-        if not names:
-            return found
-        cards = await self.session.scalars(
-            select(Contact)
-            .where(self.scope.condition(), Contact.archived_at.is_(None), Contact.name.in_(names))
-            .order_by(Contact.id)
-        )
-        for card in cards:
-            found.setdefault((card.name, _company_key(card.company)), []).append(card)
-        return found
 
     def _same_name(
         self, parsed: _Parsed, named: dict[tuple[str, str], list[Contact]]
@@ -342,33 +342,6 @@ class _Stager:
                 self.note(
                     record.line, record.row.get("name"), "cut", column=column, detail=str(limit)
                 )
-
-    async def _team_holders(self, parsed: list[_Parsed]) -> dict[tuple[str, Any], _Holder]:
-        """The live cards of the uploader's team (in their scope or not: a teammate's) that hold
-        the rows' phones, e-mails and Telegram ids: (card id, its name, its owner's name)."""
-        keys: dict[str, set[Any]] = {c: set() for c in IDENTITY_COLUMNS}
-        for p in parsed:
-            for column, wanted in keys.items():
-                if p.fields.get(column):
-                    wanted.add(p.fields[column])
-        conditions = [getattr(Contact, col).in_(vals) for col, vals in keys.items() if vals]
-        found: dict[tuple[str, Any], _Holder] = {}
-        if not conditions:
-            return found
-        rule = teamcards.team_of(self.scope.team_id, self.scope.user_id)
-        rows = await self.session.execute(
-            select(Contact.id, Contact.name, User.first_name, User.last_name, *_IDENTITY)
-            .join(User, User.id == Contact.owner_id)
-            .where(rule, teamcards.live(), or_(*conditions))
-            .order_by(Contact.created_at, Contact.id)
-        )
-        for row in rows:
-            owner = " ".join(p for p in (row.first_name, row.last_name) if p)
-            for column, wanted in keys.items():
-                value = getattr(row, column)
-                if value is not None and value in wanted:
-                    found.setdefault((column, value), (row.id, row.name, owner))
-        return found
 
     def _matches(
         self, parsed: _Parsed, keyed: dict[tuple[str, Any], list[Contact]]
@@ -408,6 +381,8 @@ class _Stager:
     def _merge(self, slot: _Slot, parsed: _Parsed) -> None:
         """A later row for the same card (or the same new card): applied on top, in file order."""
         changes = _card_values(parsed, _merged(slot.base, slot.values), self.now)
+        if slot.action == CREATE and parsed.created_at is not None:
+            changes["created_at"] = parsed.created_at  # a new card: a later row's date wins
         if slot.action == UPDATE and changes and not slot.values:
             self.preview.unchanged -= 1
             self.preview.updates += 1
@@ -422,6 +397,8 @@ class _Stager:
         assert row is not None
         values = {c: getattr(row, c) for c in (*CARD_COLUMNS, "next_step_event")}
         values = {k: v for k, v in values.items() if v is not None}
+        if row.action == CREATE and row.created_at is not None:
+            values["created_at"] = row.created_at
         slot = _Slot(row.action, row.line, values, contact_id=row.contact_id, seq=row.seq)
         slot.staged, slot.base_updated_at = True, row.base_updated_at
         if row.action == UPDATE and row.contact_id is not None:
@@ -482,49 +459,9 @@ class _Stager:
         card = _merged(slot.base, values)
         row["search_text"] = contacts_svc.build_search_text(card)
         row.update({c: getattr(slot, c) for c in _SLOT_COLUMNS}, import_id=self.import_id)
+        # a new card's date of creation, when the file gives it (None: the swap's time)
+        row["created_at"] = values.get("created_at") if slot.action == CREATE else None
         return row
-
-
-_Holder = tuple[int, str, str]  # a card of the team: id, name, owner's name
-_IDENTITY = tuple(getattr(Contact, c) for c in IDENTITY_COLUMNS)
-
-
-def _keyed(parsed: _Parsed) -> bool:
-    """The row names a card by its phone, e-mail or Telegram id."""
-    return any(parsed.fields.get(column) for column in _KEYS)
-
-
-def _company_key(company: str | None) -> str:
-    return " ".join((company or "").split()).casefold()
-
-
-def _held_elsewhere(
-    parsed: _Parsed, target: Contact | _Slot | None, taken: dict[tuple[str, Any], _Holder]
-) -> _Holder | None:
-    """A card of the team other than the row's own that holds its phone, e-mail or Telegram id
-    (the row would make a second live card of a person, or give a card another's value)."""
-    own = target.id if isinstance(target, Contact) else None
-    if isinstance(target, _Slot) and target.action == UPDATE:
-        own = target.contact_id
-    for column in IDENTITY_COLUMNS:
-        value = parsed.fields.get(column)
-        holder = taken.get((column, value)) if value else None
-        if holder is not None and holder[0] != own:
-            return holder
-    return None
-
-
-def _target_key(target: Contact | _Slot | int) -> tuple[str, int]:
-    """What a match stands for: a card, a staged row (by its line), or a row of this batch."""
-    if isinstance(target, Contact):
-        return ("card", target.id)
-    if isinstance(target, int):
-        return ("row", target)
-    if target.staged:
-        return ("row", target.line)
-    if target.action == UPDATE and target.contact_id is not None:
-        return ("card", target.contact_id)
-    return ("slot", id(target))
 
 
 @offload
@@ -545,12 +482,14 @@ async def stage(
     :class:`ImportFailed` if the database fails (whatever was staged is dropped). ``labels``:
     the picked fields' values as people write them (any language) to their codes."""
     preview = Preview(filename=filename)
+    headings: dict[str, str] = {}
     if kind == "csv":
         broken = check_csv(data)
         if broken:
             preview.broken = [Issue(e.line, e.reason, detail=e.detail) for e in broken]
             return preview
         records = iter_csv(data)
+        headings = csv_headings(data)
     else:
         records = iter_vcard(data)
     # a failed write block expires the session's objects: ids are kept as plain values
@@ -572,7 +511,10 @@ async def stage(
             await session.flush()
             import_id = imp.id
         await _purge(session)
-        stager = _Stager(session, import_id, scope, region, tz, now, preview, labels=labels or {})
+        known = {f: {label_key(k): c for k, c in m.items()} for f, m in (labels or {}).items()}
+        stager = _Stager(
+            session, import_id, scope, region, tz, now, preview, labels=known, headings=headings
+        )
         if kind == "csv":
             stager.introducers = Introducers(lambda: iter_csv(data), stager.note)
         whole = await stager.run(records)

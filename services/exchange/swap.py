@@ -55,6 +55,9 @@ from storage.uow import end_read, writing
 
 log = logging.getLogger(__name__)
 
+# a new card's day of creation, when the file gives it (None: the time of the swap)
+CREATED_AT = ImportRow.created_at
+
 
 # ----------------------------------------------------------------------------- the swap
 
@@ -154,6 +157,7 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
     if dialect != "postgresql":
         imp.id_base = int(await session.scalar(select(func.coalesce(func.max(Contact.id), 0))))
     new_id = _new_id(imp, dialect)
+    made = func.coalesce(CREATED_AT, at, type_=UTCDateTime())
     new_cards = {
         "id": new_id,
         "owner_id": literal(user.id, Integer),
@@ -161,7 +165,7 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
         **{c: getattr(ImportRow, c) for c in CARD_COLUMNS},
         "introduced_by_id": introduced,
         "search_text": ImportRow.search_text,
-        "created_at": at,
+        "created_at": made,
         "updated_at": at,
     }
     await session.execute(
@@ -169,12 +173,17 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
             list(new_cards), select(*new_cards.values()).where(creates).order_by(ImportRow.line)
         )
     )
-    for field, new_value, where in (
-        ("created", ImportRow.name, (creates,)),
-        ("next_step", ImportRow.next_step_event, (mine, ImportRow.next_step_event.is_not(None))),
-    ):  # the new cards' events: created, and their next step
+    for field, new_value, when, where in (
+        ("created", ImportRow.name, made, (creates,)),
+        (
+            "next_step",
+            ImportRow.next_step_event,
+            at,
+            (mine, ImportRow.next_step_event.is_not(None)),
+        ),
+    ):  # the new cards' events: created (when the card was made), and their next step
         events = select(
-            new_id, literal(user.id, Integer), literal(field), literal(None), new_value, at
+            new_id, literal(user.id, Integer), literal(field), literal(None), new_value, when
         )
         await session.execute(
             insert(ContactEvent).from_select(
