@@ -13,6 +13,7 @@ from core.contactdata import (
     normalize_tag,
     normalize_username,
 )
+from core.jobtitles import is_job_title
 
 MIN_PHONE_DIGITS = 7
 
@@ -36,6 +37,49 @@ _EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|\[\s*\]")
 _EDGE_PUNCT = " \t-\u2013\u2014:|/"
 _SPLIT_RE = re.compile(r"[,;\n]")
 _WS_RE = re.compile(r"\s+")
+
+# Labels typed around a phone, e-mail or username ("tel. 8 912 …", "email: anna@…", "tg @anna"):
+# dropped, never taken for a name, a company or a position.
+_LABEL = (
+    r"(?:tel(?:ephone)?|phone|ph|mob(?:ile)?|cell(?:phone)?"
+    r"|т|тел(?:ефон)?|тлф|моб(?:ильный)?|сот(?:овый)?"
+    r"|[eе][-‐ ]?mail|mail|эл\.?\s*почта|электронная\s+почта|почта|[еи]?м[еэ]йл"
+    r"|tg|тг|telegram|телеграмм?)(?!\w)"
+)
+# Words that are also companies' or people's ("Acme Mobile", "Royal Mail", "Т." an initial):
+# after other words of their part they are labels only in lower case or with ":", and alone in
+# a part only in lower case or with "." or ":" ("Telegram" alone may be somebody's company).
+_WEAK_LABELS = frozenset(
+    {"mobile", "cell", "т", "mail", "почта", "tg", "тг", "telegram", "телеграм", "телеграмм"}
+)
+_LABEL_RE = re.compile(_LABEL, re.IGNORECASE)
+# a label ending right where a contact starts: "tel. ", "email:", "(тел."
+_LABEL_TAIL_RE = re.compile(
+    rf"(?<![^\s,;(\[])(?P<label>{_LABEL})(?P<mark>[\s.:\-\u2013\u2014]*)$",
+    re.IGNORECASE,
+)
+# a label after a contact, the rest of its part: "+7 912 … (mob.)", "@anna telegram"
+_LABEL_HEAD_RE = re.compile(
+    rf"[ \t:\-\u2013\u2014]*+(?:\([ \t]*{_LABEL}[ \t.:]*\)|\[[ \t]*{_LABEL}[ \t.:]*\]"
+    rf"|{_LABEL}[ \t.:]*)(?=$|[,;\n])",
+    re.IGNORECASE,
+)
+# a part that is nothing but labels: "tel.", "email:", "моб. тел."
+_LABELS_ONLY_RE = re.compile(rf"{_LABEL}(?:[\s.:/\-]*{_LABEL})*", re.IGNORECASE)
+# a label glued to its contact ("email:anna@acme.io", "tg:@anna"): a space is put after ":"
+_GLUED_LABEL_RE = re.compile(rf"(?<![^\s,;(\[])({_LABEL}:)(?=[\w@+(])", re.IGNORECASE)
+
+# Legal forms written before a company's name ("ООО Ромашка", "LLC Romashka", "JSC Acme"):
+# inside the name part (not as its first word, and with a name after it) one starts the company
+# typed without a comma. Forms written after the name (Inc, Ltd, GmbH, Corp, PLC) never do:
+# "Bob Acme Inc" cannot tell where the company starts, and is left as typed.
+_LEGAL_FORM_RE = re.compile(
+    r"(?<=\S)\s+(?=(?:ООО|ОАО|ЗАО|ПАО|НАО|АО|ИП|ТОО|АНО|НКО|ГУП|МУП|ФГУП|OOO|LLC"
+    r"|P?JSC|[CO]JSC)\.?(?:\s+\S|\s*[«\"“„']))",
+    re.IGNORECASE,
+)
+# what may stand between a name and its company: "Пётр Сидоров · ООО Ромашка"
+_BETWEEN = "·•"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +130,74 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
+def _label_key(label: str) -> str:
+    return "".join(ch for ch in label.casefold() if ch.isalpha())
+
+
+def _drop_labels_before(rest: str, start: int) -> str:
+    """Blank the labels ending where the contact at ``start`` begins ("моб. тел.: +7 …")."""
+    while True:
+        match = _LABEL_TAIL_RE.search(rest, max(0, start - 40), start)
+        if match is None:
+            return rest
+        label, mark = match.group("label"), match.group("mark")
+        before = rest[: match.start("label")].rstrip(" \t([")
+        weak = _label_key(label) in _WEAK_LABELS
+        if weak and before and before[-1] not in ",;\n":
+            # "Acme Mobile +7 …", "Иванов И. Т. +7 …": a company's word or an initial
+            if ":" not in mark and label != label.lower():
+                return rest
+        rest = _blank(rest, match.start("label"), start)
+        start = match.start("label")
+
+
+def _drop_labels_around(rest: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans):
+        rest = _drop_labels_before(rest, start)
+        after = _LABEL_HEAD_RE.match(rest, end)
+        if after is not None:
+            rest = _blank(rest, after.start(), after.end())
+    return rest
+
+
+def _is_label_only(part: str) -> bool:
+    """ "tel.", "email:", "моб. тел.": a label without its contact, not a field. A capitalised
+    weak label alone ("Telegram", "Mail") is kept: it may be somebody's company."""
+    core = part.strip(_EDGE_PUNCT + "\n()[].")
+    if not core or not _LABELS_ONLY_RE.fullmatch(core):
+        return False
+    labels = [_label_key(m.group(0)) for m in _LABEL_RE.finditer(core)]
+    strong = any(label not in _WEAK_LABELS for label in labels)
+    return strong or "." in part or ":" in part or core == core.lower()
+
+
+def _split_parts(rest: str) -> list[str]:
+    """The name, company, position and notes, in the order typed; a company typed right after
+    the name without a comma ("Мария Иванова ООО Ромашка") is a part of its own."""
+    raw = [p for p in _SPLIT_RE.split(rest) if not _is_label_only(p)]
+    parts = [part for part in (_clean(p) for p in raw) if part]
+    if parts:
+        form = _LEGAL_FORM_RE.search(parts[0])
+        if form is not None:
+            name = _clean(_clean(parts[0][: form.start()]).rstrip(_BETWEEN))
+            company = _clean(parts[0][form.end() :])
+            parts[0:1] = [p for p in (name, company) if p and not _is_label_only(p)]
+    return parts
+
+
 def parse_quick_add(text: str, region: str) -> QuickAdd:
     """Split a free-form line into contact fields.
 
     Phones, e-mails, @usernames, t.me links and #tags are recognised anywhere. What remains,
     split by "," or ";" (or new lines), is name, company, position; further parts go to notes.
-    Invalid phones/e-mails are reported in ``problems`` as (code, raw value) and dropped.
+    Labels around a contact ("tel.", "email:", "тг") are dropped; a job title as the second and
+    last part is the position ("Bob, CEO"); a legal form inside the name part starts the company
+    ("Мария Иванова ООО Ромашка"). Invalid phones/e-mails are reported in ``problems`` as
+    (code, raw value) and dropped.
     """
     problems: list[tuple[str, str]] = []
-    rest = text
+    rest = _GLUED_LABEL_RE.sub(r"\1 ", text)
+    spans: list[tuple[int, int]] = []  # where the contacts were, for the labels around them
     email: str | None = None
     username: str | None = None
     phone: str | None = None
@@ -103,6 +206,7 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
     for match in list(_EMAIL_CAND_RE.finditer(rest)):
         raw = match.group(0).rstrip(".!?")
         rest = _blank(rest, match.start(), match.end())
+        spans.append((match.start(), match.end()))
         value = normalize_email(raw)
         if value is None:
             problems.append(("bad_email", raw))
@@ -115,6 +219,7 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
         for match in list(pattern.finditer(rest)):
             raw = match.group(0)
             rest = _blank(rest, match.start(), match.end())
+            spans.append((match.start(), match.end()))
             value = normalize_username(raw)
             if value is None:
                 problems.append(("bad_username", raw))
@@ -145,6 +250,7 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
         if not plus and (len(digits_only(raw)) < MIN_PHONE_DIGITS or _DATE_RE.match(raw)):
             continue
         rest = _blank(rest, match.start(), match.end())
+        spans.append((match.start(), match.end()))
         value = normalize_phone(raw, region)
         if value is None:
             problems.append(("bad_phone", raw))
@@ -155,15 +261,18 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
 
     for match in list(_AT_LEFTOVER_RE.finditer(rest)):
         rest = _blank(rest, match.start(), match.end())
+        spans.append((match.start(), match.end()))
         problems.append(("bad_email", match.group(0)))
 
-    parts = [part for part in (_clean(p) for p in _SPLIT_RE.split(rest)) if part]
+    parts = _split_parts(_drop_labels_around(rest, spans))
     name = parts[0] if parts else None
     if name is not None and not is_name(name):
         problems.append(("not_a_name", name))  # "12345", "!!!": a slip, not somebody's name
         name = None
     company = parts[1] if len(parts) > 1 else None
     position = parts[2] if len(parts) > 2 else None
+    if len(parts) == 2 and is_job_title(parts[1]):
+        company, position = None, parts[1]  # "Bob Stone, CEO": a title, not a company
     notes = ", ".join(parts[3:]) if len(parts) > 3 else None
     if name is None:
         problems.insert(0, ("no_name", ""))
