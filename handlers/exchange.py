@@ -348,8 +348,8 @@ def create_router() -> Router:
             files.count,
         )
         history_caption = ngettext(
-            "Their history: {count} touch, change or NPS answer, oldest first.",
-            "Their history: {count} touches, changes and NPS answers, oldest first.",
+            "Their history: {count} entry (touches, changes, NPS answers), oldest first.",
+            "Their history: {count} entries (touches, changes, NPS answers), oldest first.",
             files.events,
         )
         for content, filename, caption, count in (

@@ -39,7 +39,8 @@ def _counts(found: privacy.Footprint) -> str:
         (found.deals, ngettext("{n} deal title", "{n} deal titles", found.deals)),
     )
     parts = [text.format(n=n) for n, text in counted if n]
-    return ", ".join(parts) if parts else _("no notes or answers")
+    # nothing written about them: nothing said ("…and the texts of no notes or answers")
+    return _(", and the texts of {counts}").format(counts=", ".join(parts)) if parts else ""
 
 
 def _deals_kept(found: privacy.Footprint) -> str:
@@ -56,7 +57,7 @@ def _deals_kept(found: privacy.Footprint) -> str:
 def card_preview(contact: Contact, found: privacy.Footprint) -> str:
     return _(
         "🗑 Forget <b>{name}</b>?\n\nThis erases their personal data for good: name, company, "
-        "position, phone, e-mail, Telegram account, notes and tags, and the texts of {counts}. "
+        "position, phone, e-mail, Telegram account, notes and tags{counts}. "
         "Survey links stop working and nothing more is planned for them.\n\nWhat the metrics "
         "count stays, without the person: that the card, its touches and its scores existed. "
         "The erasure is logged with your name."
@@ -68,7 +69,7 @@ def self_preview(found: privacy.Footprint) -> str:
         "{n} contact card with your details", "{n} contact cards with your details", found.cards
     ).format(n=found.cards)
     return _(
-        "I hold your Telegram name and username, {cards}, and the texts of {counts}.\n\n"
+        "I hold your Telegram name and username, {cards}{counts}.\n\n"
         "Delete all of it? Your survey scores stay only as anonymous numbers."
     ).format(cards=cards, counts=_counts(found))
 

@@ -166,3 +166,14 @@ async def test_the_forget_preview_counts_the_deals_and_forget_erases_their_title
     assert f'"deals": {deals}' in entry.counts
     leftovers = [v for v in await every_text_value(tg) if "secret merger" in v]
     assert leftovers == []
+
+
+async def test_forgetting_a_card_with_nothing_written_says_nothing_odd(tg) -> None:
+    """ "…notes and tags, and the texts of no notes or answers": with no texts, none named."""
+    from tests.helpers import team_with_rep
+
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Gleb Gone, Acme")
+    reply = await manager.send("/forget Gleb")
+    assert "notes and tags. Survey links stop working" in reply.text
+    assert "no notes or answers" not in reply.text
