@@ -329,6 +329,9 @@ async def test_contacts_filtered_by_tag_and_status_from_the_command(tg) -> None:
     assert "Contacts: 2" in reply.text
     reply = await rep.send("/contacts whatever")
     assert "#tag" in reply.text
+    reply = await rep.send("/contacts lead")  # the rep has contacts: none is a lead
+    assert "None of your contacts matches this filter." in reply.text
+    assert "No contacts here yet" not in reply.text
 
 
 async def test_b2c_contact_is_asked_for_influence_source(tg) -> None:

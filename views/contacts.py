@@ -548,6 +548,8 @@ def contact_list(
         title += " · " + _("by last touch")
     if total:
         title += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
+    elif f:  # the rep has contacts: none of them matches
+        title += "\n" + _("None of your contacts matches this filter.")
     else:
         title += "\n" + _("No contacts here yet. /add creates one.")
     kb = InlineKeyboard()
