@@ -77,6 +77,58 @@ def shift_into(dt: datetime, tz: str, wh: WorkHours) -> datetime:
     raise AssertionError("unreachable: at least one working day")
 
 
+_QUARTER = timedelta(minutes=15)
+
+
+def step_reminder_time(
+    step: datetime, tz: str, wh: WorkHours, now: datetime | None = None
+) -> datetime:
+    """When the reminder of a next step due at ``step`` comes: never outside working hours, and
+    before the step whenever that day's working hours allow it.
+
+    - The step's time is inside working hours: at the step's time.
+    - It is after the end of a working day's hours (a call at 19:00 or 23:00 with hours to
+      19:00): the same local day, at the latest whole quarter-hour (:00, :15, :30, :45) inside
+      that day's hours — 18:45 for hours to 19:00, 17:15 for hours to 17:30 (at the day's start
+      when no quarter-hour falls inside its hours, e.g. 09:05-09:10).
+    - Otherwise (before the day's start, e.g. 08:00, or on a day off): the next working moment,
+      as :func:`shift_into` — the previous working moment is then on an earlier local day
+      (working hours never cross midnight), so there is nothing before the step that same day.
+    - After the hours of a day whose every quarter-hour and start the clock skips (a DST
+      change): the next working moment too.
+
+    ``now`` (when given): a time above that is already past (a step at 19:30 planned at 18:50;
+    a step past itself) gives way to the next working moment from ``now`` — at once inside
+    working hours, else the next working start (after a step later that evening, then: no
+    working time is left before it). Only step reminders use this; everything else that needs a
+    moment inside working hours (surveys, digests, checks) stays with :func:`shift_into`.
+    """
+    at = _before_or_into(step, tz, wh)
+    if now is None or at >= now:
+        return at
+    return shift_into(now, tz, wh)
+
+
+def _before_or_into(step: datetime, tz: str, wh: WorkHours) -> datetime:
+    """:func:`step_reminder_time` without ``now``."""
+    zone = ZoneInfo(tz)
+    local = step.astimezone(zone)
+    if local.isoweekday() in wh.days and local.time() >= wh.end:  # after that day's hours
+        begin = datetime.combine(local.date(), wh.start)
+        last = datetime.combine(local.date(), wh.end) - timedelta(microseconds=1)
+        wall = last.replace(minute=last.minute - last.minute % 15, second=0, microsecond=0)
+        while True:  # the latest quarter-hour inside the hours that the clock shows that day
+            wall = max(wall, begin)
+            at = wall.replace(tzinfo=zone).astimezone(UTC)
+            real = at.astimezone(zone).replace(tzinfo=None) == wall  # not skipped (DST)
+            if real and at <= step and is_working_time(at, tz, wh):
+                return at
+            if wall == begin:
+                break
+            wall -= _QUARTER
+    return shift_into(step, tz, wh)
+
+
 def add_working_time(dt: datetime, tz: str, wh: WorkHours, delta: timedelta) -> datetime:
     """``dt`` plus ``delta`` of working time (an inbound SLA of 2 working hours, say)."""
     zone = ZoneInfo(tz)

@@ -20,7 +20,7 @@ from core import limits
 from core.enums import Direction, Status, TouchType
 from core.nextstep import format_local, is_past, read_when, split_when
 from core.quickadd import parse_quick_add
-from core.workhours import shift_into
+from core.workhours import step_reminder_time
 from services import contacts as svc
 from services import delivered, followups, taps
 from services import media as media_svc
@@ -54,6 +54,7 @@ from views.touches import (
     step_gone,
     step_kept,
     step_line,
+    step_too_long,
     summary_question,
     summary_too_long,
     tapped_note,
@@ -91,6 +92,10 @@ def create_router() -> Router:
             return None
         await query.answer()
         return value
+
+    async def gone(target: Message, state: FSMContext) -> None:
+        await state.clear()
+        await target.answer(_("Contact not found."))
 
     async def card_id(state: FSMContext) -> int:
         return int((await state.get_data()).get("cid") or 0)
@@ -251,12 +256,9 @@ def create_router() -> Router:
     async def save_touch(
         target: Message, summary: str, state: FSMContext, ctx: Ctx, bot: Bot
     ) -> None:
-        contact = await load(state, ctx)
-        data = await state.get_data()
+        contact, data = await load(state, ctx), await state.get_data()
         if contact is None:
-            await state.clear()
-            await target.answer(_("Contact not found."))
-            return
+            return await gone(target, state)
         now = ctx.now()
         async with writing(ctx.session):
             touch = await followups.log_touch(
@@ -346,7 +348,9 @@ def create_router() -> Router:
                 reply_markup=what_keyboard(await card_id(state)),
             )
             return
-        what = (split.what if split else text)[:512]
+        what = split.what if split else text
+        if limits.too_long("next_step", what):  # it was cut to fit, unsaid
+            return await message.answer(step_too_long(what))
         await state.update_data(what=what)
         when_text = split.when if split else (await state.get_data()).get("when_text")
         if when_text:
@@ -384,27 +388,25 @@ def create_router() -> Router:
     async def save_no_step(
         target: Message, reason: str, code: str, state: FSMContext, ctx: Ctx
     ) -> None:
-        contact = await load(state, ctx)
-        if contact is None:
-            await state.clear()
-            await target.answer(_("Contact not found."))
-            return
-        now = ctx.now()
-        rules = ctx.rules
-        await followups.set_next_step(
-            ctx.session,
-            contact,
-            actor=ctx.user,
-            text=None,
-            due=None,
-            reason=reason,
-            now=now,
-            rules=rules,
-        )
-        if code == "lost":
-            await followups.change(
-                ctx.session, contact, actor=ctx.user, now=now, rules=rules, status=Status.LOST.value
+        if (contact := await load(state, ctx)) is None:
+            return await gone(target, state)
+        now, rules = ctx.now(), ctx.rules
+        async with writing(ctx.session):  # one unit: no step, and lost when that is the reason
+            await followups.set_next_step(
+                ctx.session,
+                contact,
+                actor=ctx.user,
+                text=None,
+                due=None,
+                reason=reason,
+                now=now,
+                rules=rules,
             )
+            if code == "lost":
+                status = Status.LOST.value
+                await followups.change(
+                    ctx.session, contact, actor=ctx.user, now=now, rules=rules, status=status
+                )
         await state.clear()
         await show_card(
             target,
@@ -467,7 +469,7 @@ def create_router() -> Router:
             contact = await load(state, ctx)
             owner = (await ctx.session.get(User, contact.owner_id) if contact else None) or ctx.user
             zone = followups.user_tz(owner, ctx.settings.default_timezone)
-            at = shift_into(due, zone, followups.user_hours(owner))
+            at = step_reminder_time(due, zone, followups.user_hours(owner), now)
             if at != due:
                 remind = format_local(at, tz, lang)
                 owner_name = owner.display_name if owner.id != ctx.user.id else None
@@ -571,9 +573,7 @@ def create_router() -> Router:
         data = await state.get_data()
         contact = await load(state, ctx)
         if contact is None or "due" not in data:
-            await state.clear()
-            await query.message.answer(_("Contact not found."))
-            return
+            return await gone(query.message, state)
         due = datetime.fromisoformat(data["due"])
         async with writing(ctx.session):
             if fresh := await taps.first(ctx.session, **tap_of(query), now=ctx.now()):

@@ -543,3 +543,18 @@ async def test_the_end_of_a_phone_as_the_card_shows_it_finds_the_card(tg) -> Non
     await rep.send("/add Anna Smirnova, Acme, +7 999 123-45-67")
     for typed in ("45-67", "45 67", "123-45-67"):
         assert "Anna Smirnova" in (await rep.send(f"/find {typed}")).text, typed
+
+
+async def test_a_next_step_too_long_is_refused_not_cut_unsaid(tg) -> None:
+    """A 745-character step was saved cut to 512 with "✅ Next step saved"."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Dan Brown, Acme")
+    await rep.click("Open card")
+    await rep.click("Next step")
+    reply = await rep.send("Prepare the proposal: " + "item, " * 120 + "END")
+    assert reply.text.startswith("This step has 745 characters; a next step holds up to 512.")
+    await rep.send("Prepare the proposal")  # still asked: a shorter one is taken
+    await rep.send("tomorrow 10:00")
+    await rep.click("Confirm")
+    async with tg.app.session_factory() as s:
+        assert (await s.scalar(select(Contact))).next_step == "Prepare the proposal"

@@ -395,10 +395,10 @@ async def test_working_hours_setting_moves_reminders(tg, emu, clock) -> None:
         user = await s.scalar(select(User).where(User.tg_id == rep.id))
         user.timezone = "Asia/Novosibirsk"  # UTC+7
     await plan_step(rep, "Lev, Kappa", "today 22:00")  # 22:00 local = 15:00 UTC, after hours
-    clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 23, 11, 44, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert reminders_to(emu, rep.id) == []
-    clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # 09:00 local next day
+    clock.set(datetime(2026, 11, 23, 11, 45, tzinfo=UTC))  # 18:45 local: before the step
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1
 

@@ -315,10 +315,10 @@ async def test_a_new_owner_gets_the_reminder_in_their_hours(tg, emu, clock) -> N
     reply = await manager.click("Oleg")
     assert "Oleg now owns this card" in reply.text
     assert await audit(tg) == []
-    clock.set(datetime(2026, 11, 23, 18, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 23, 16, 44, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert reminders_to(emu, rep.id) == [] and reminders_to(emu, oleg.id) == []
-    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # Oleg's next working morning
+    clock.set(datetime(2026, 11, 23, 16, 45, tzinfo=UTC))  # Oleg's last quarter-hour that day
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, oleg.id)) == 1 and reminders_to(emu, rep.id) == []
     reply = await rep.send("/find Eve")
@@ -409,10 +409,10 @@ async def test_changing_working_hours_moves_the_pending_reminder(tg, emu, clock)
     await rep.click("Working hours")
     await rep.send("Mon-Fri 09:00-17:00")
     assert await audit(tg) == []
-    clock.set(datetime(2026, 11, 23, 18, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 23, 16, 44, tzinfo=UTC))
     await tg.app.clockwork.tick()
     assert reminders_to(emu, rep.id) == []
-    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 23, 16, 45, tzinfo=UTC))  # before the step, in the new hours
     await tg.app.clockwork.tick()
     assert len(reminders_to(emu, rep.id)) == 1
 

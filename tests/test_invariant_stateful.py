@@ -46,7 +46,7 @@ from bot.i18n import create_i18n
 from bot.sender import SendResult, SendStatus
 from core.clock import FrozenClock
 from core.enums import Direction, Stage, TouchType
-from core.workhours import WorkHours, is_working_time, shift_into, snooze_until
+from core.workhours import WorkHours, is_working_time, snooze_until, step_reminder_time
 from scheduler import Clockwork
 from scheduler.delivery import deliver_due
 from services import contacts as svc
@@ -708,7 +708,7 @@ class FollowUps(RuleBasedStateMachine):
             assert at == now
             owner_tz, owner_hours = self.run(self._tz_hours(card.owner))
             assert card.step_due is not None
-            assert at >= shift_into(card.step_due, owner_tz, owner_hours)  # not before its time
+            assert at >= step_reminder_time(card.step_due, owner_tz, owner_hours)  # its time
             assert is_working_time(at, owner_tz, owner_hours)  # inside the owner's hours
             assert chat_id == self.run(self._tg_id(card.owner))
             assert cb.t == followups.step_stamp(card.text)

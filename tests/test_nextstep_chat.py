@@ -50,8 +50,8 @@ async def test_confirmation_says_when_the_reminder_comes_in_english(tg, emu, clo
 
     reply = await rep.send("today 21:00")
     assert reply.text == (
-        "Next step on Fri, 27 Nov 2026, 21:00. The reminder will come on Mon, 30 Nov 2026, "
-        "09:00, in your working hours. Right?"
+        "Next step on Fri, 27 Nov 2026, 21:00. The reminder will come on Fri, 27 Nov 2026, "
+        "18:45, in your working hours. Right?"
     )
     reply = await rep.send("01.12 15:00")  # inside working hours: nothing to add
     assert reply.text == "Next step on Tue, 1 Dec 2026, 15:00. Right?"
@@ -80,7 +80,7 @@ async def test_confirmation_says_when_the_reminder_comes_in_russian(tg, emu, clo
     reply = await rep.send("сегодня в 21:00")
     assert reply.text == (
         "Следующий шаг: пт, 27 нояб. 2026, 21:00. Напоминание придёт в ваше рабочее время: "
-        "пн, 30 нояб. 2026, 09:00. Верно?"
+        "пт, 27 нояб. 2026, 18:45. Верно?"
     )
     reply = await rep.send("10 декабря 14")
     assert reply.text == "Следующий шаг: чт, 10 дек. 2026, 14:00. Верно?"

@@ -385,6 +385,17 @@ def not_understood() -> str:
     )
 
 
+def step_too_long(text: str) -> str:
+    count = len(limits.clean("next_step", text))
+    return ngettext(
+        "This step has {count} character; a next step holds up to {limit}. Send a shorter one "
+        "(the details fit in the touch's summary or the card's notes), or /cancel.",
+        "This step has {count} characters; a next step holds up to {limit}. Send a shorter one "
+        "(the details fit in the touch's summary or the card's notes), or /cancel.",
+        count,
+    ).format(count=count, limit=limits.limit_of("next_step"))
+
+
 def summary_too_long(text: str) -> str:
     count = len(limits.clean("summary", text))
     return ngettext(

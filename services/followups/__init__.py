@@ -4,8 +4,9 @@ The invariant, enforced by :func:`sync_due_work` (and its "at most one" half by 
 unique index ``ux_due_work_one_pending_reminder``):
 
 - **Reminder.** A live card (not archived) with an open next step has exactly one reminder for
-  that step: pending — at the step's time moved into the owner's working hours
-  (``core.workhours.shift_into``, in the owner's time zone), addressed to the owner — until it is
+  that step: pending — at the step's time inside the owner's working hours, or the same day's
+  last working quarter-hour for a step after hours, else the next working moment
+  (``core.workhours.step_reminder_time``, in the owner's time zone), addressed to the owner — until it is
   delivered, and then delivered once. Nothing is pending for a card without an open step, or
   archived.
 - **Going cold.** A pending check exists only while the card is going cold: live, not lost, no

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.workhours import WorkHours, add_working_time, is_working_time, shift_into
+from core.workhours import WorkHours, add_working_time, is_working_time, step_reminder_time
 from services import duework
 from storage.models import Contact, DueWork, User
 
@@ -69,23 +69,27 @@ def step_stamp(step: str | None) -> int:
 
 
 def reminder_due(contact: Contact, owner: User, default_tz: str, now: datetime) -> datetime | None:
-    """When the card's reminder is due (None: no reminder is due for it): the step's time moved
-    into the owner's working hours — or, for a step already past, the owner's next working
+    """When the card's reminder is due (None: no reminder is due for it), in the owner's working
+    hours (:func:`core.workhours.step_reminder_time`, in the owner's time zone): at the step's
+    time when that is inside them; for a step after the end of a working day's hours, that
+    day's last quarter-hour inside them (18:45 for a call at 19:00 or 23:00 with hours to
+    19:00), so the reminder comes before the step; for a step before the day's start or on a
+    day off, the next working moment. A time already past gives way to the owner's next working
     moment from now (an overdue step planned at 3 a.m. waits for the morning)."""
     if contact.archived_at is not None or contact.next_step_due is None:
         return None
     tz, hours = user_tz(owner, default_tz), user_hours(owner)
-    return shift_into(max(contact.next_step_due, now), tz, hours)
+    return step_reminder_time(contact.next_step_due, tz, hours, now)
 
 
 def right_due(
     due: datetime, step_due: datetime, owner: User, default_tz: str, now: datetime
 ) -> bool:
     """Whether a pending reminder's time is right for its step (see :func:`reminder_due`): the
-    step's time in working hours, or — the step being past when it was planned — a working
-    moment after it."""
+    step's reminder time, or — that time being past when it was planned — a working moment
+    after it."""
     tz, hours = user_tz(owner, default_tz), user_hours(owner)
-    base = shift_into(step_due, tz, hours)
+    base = step_reminder_time(step_due, tz, hours)
     if due == base:
         return True
     return base <= now and due > base and is_working_time(due, tz, hours)
