@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +14,6 @@ from core.workhours import WorkHours, is_working_time, shift_into, step_reminder
 
 MOSCOW = "Europe/Moscow"
 HOURS = WorkHours()  # Mon-Fri 09:00-19:00
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def at(day: int, hh: int, mm: int = 0, tz: str = MOSCOW) -> datetime:
