@@ -11,7 +11,7 @@ from bot.context import Ctx
 from bot.filters import router_for, staff
 from core import limits
 from core.contactdata import normalize_tag, phone_or_email
-from core.contactfields import ENUM_FIELDS, LIST_FILTERS
+from core.contactfields import ENUM_FIELDS, LABEL_GROUP, LIST_FILTERS
 from core.mentions import is_only_names, is_small_talk, words
 from services import contacts as svc
 from services import listing
@@ -20,6 +20,7 @@ from storage.models import Contact, User
 from views import contacts as views
 from views import touches as touch_views
 from views.callbacks import ListCb
+from views.labels import typed_code
 from views.rendering import edit_text
 from views.states import FindForm
 
@@ -49,6 +50,9 @@ def filter_from_text(arg: str) -> str:
     for field in LIST_FILTERS:
         if code in ENUM_FIELDS[field]:
             return f"{field}={code}"
+    for field in LIST_FILTERS:  # a label, as the cards show it ("лид", "вебинар", "развитие")
+        if (typed := typed_code(LABEL_GROUP.get(field, field), arg)) in ENUM_FIELDS[field]:
+            return f"{field}={typed}"
     return ""
 
 

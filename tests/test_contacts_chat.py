@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event, func, select
 
 from storage.models import Contact, ContactEvent, Touch
-from tests.helpers import another_rep, team_with_rep
+from tests.helpers import another_rep, speak, team_with_rep
 
 
 async def test_quick_add_then_card_touch_and_next_step(tg, clock) -> None:
@@ -329,6 +329,12 @@ async def test_contacts_filtered_by_tag_and_status_from_the_command(tg) -> None:
     assert "Contacts: 2" in reply.text
     reply = await rep.send("/contacts whatever")
     assert "#tag" in reply.text
+    await speak(rep, "ru")
+    reply = await rep.send("/contacts контакт")  # a status as the cards show it, in Russian
+    assert "Контакты: 2" in reply.text
+    await rep.send("/settings")
+    await rep.click("Язык")
+    await rep.click("English")
     reply = await rep.send("/contacts lead")  # the rep has contacts: none is a lead
     assert "None of your contacts matches this filter." in reply.text
     assert "No contacts here yet" not in reply.text
