@@ -119,6 +119,17 @@ def kept_dialogue(state: FSMContext) -> FSMContext:
     return FSMContext(storage=state.storage, key=replace(state.key, destiny="left"))
 
 
+async def take_back(state: FSMContext, n: int) -> tuple[str | None, dict[str, Any]] | None:
+    """The dialogue a command left (its state and answers), out of keeping, when ``n`` names
+    the one left last; None for an older note's button (that dialogue is gone)."""
+    kept = kept_dialogue(state)
+    left = await kept.get_data()
+    if left.get("n") != n:
+        return None
+    await kept.clear()
+    return left.get("state"), left.get("data") or {}
+
+
 Note = tuple[str, Any] | None  # a message's text and reply markup, or nothing to say
 LeftNote = Callable[[str, dict[str, Any], int], Note]  # state, answers, the leaving message
 

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _
-from bot.middlewares import kept_dialogue
+from bot.middlewares import take_back
 from core.contactdata import normalize_email, normalize_phone, phone_or_email
 from core.contactfields import is_valid_choice
 from core.contactpaste import looks_like_contact
@@ -390,20 +390,16 @@ def create_router() -> Router:
         await query.answer()
         if not isinstance(query.message, Message):
             return
-        kept = kept_dialogue(state)
-        left = await kept.get_data()
-        step = next((s for s in ORDER if s.state == left.get("state")), None)
-        if left.get("n") != callback_data.n:
-            step = None  # an older note's button: that dialogue is gone
-        else:
-            await kept.clear()
+        back = await take_back(state, callback_data.n)
+        at, data = back or (None, {})
+        step = next((s for s in ORDER if s.state == at), None)
         await drop_keyboard(query.message)
         if step is None or step is AddForm.name:
             await query.message.answer(adding_views.draft_gone())
             return
         await state.set_state(step)
-        await state.set_data(left["data"])
-        kind = left["data"].get("form", {}).get("kind")
+        await state.set_data(data)
+        kind = data.get("form", {}).get("kind")
         n = await dialogue_n(state, query.message)
         text, markup = adding_views.wizard_question(field_of(step), kind, n)
         await query.message.answer(text, reply_markup=markup)

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from bot.middlewares import kept_dialogue
+from bot.middlewares import take_back
 from bot.routing import FeatureRouter
 from core import limits
 from core.enums import Direction, Status, TouchType
@@ -496,16 +496,12 @@ def create_router() -> Router:
         await query.answer()
         if not isinstance(query.message, Message):
             return
-        kept = kept_dialogue(state)
-        left = await kept.get_data()
-        fresh = left.get("n") == callback_data.n  # an older note's button: that one is gone
-        if fresh:
-            await kept.clear()
+        back = await take_back(state, callback_data.n)
         await drop_keyboard(query.message)
-        data, at = left.get("data") or {}, left.get("state")
+        at, data = back or (None, {})
         await state.set_data(data)
-        contact = await load(state, ctx) if fresh else None
-        if fresh and at == LogForm.contact.state and (data.get("note") or {}).get("text"):
+        contact = await load(state, ctx) if back else None
+        if at == LogForm.contact.state and (data.get("note") or {}).get("text"):
             await state.set_state(LogForm.contact)  # a typed note, still looking for its card
             await query.message.answer(_("Touch with whom? Send a name, phone or company."))
             return
@@ -532,20 +528,16 @@ def create_router() -> Router:
         await query.answer()
         if not isinstance(query.message, Message):
             return
-        kept = kept_dialogue(state)
-        left = await kept.get_data()
-        fresh = left.get("n") == callback_data.n  # an older note's button: that one is gone
-        if fresh:
-            await kept.clear()
+        back = await take_back(state, callback_data.n)
         await drop_keyboard(query.message)
-        data = left.get("data") or {}
+        at, data = back or (None, {})
         await state.set_data(data)
-        contact = await load(state, ctx) if fresh else None
+        contact = await load(state, ctx) if back else None
         if contact is None:
             await state.clear()
             await query.message.answer(step_gone())
             return
-        if left.get("state") == NextForm.confirm.state and data.get("due"):
+        if at == NextForm.confirm.state and data.get("due"):
             due = datetime.fromisoformat(data["due"])
             await ask_confirm(query.message, due, state, ctx=ctx, what=data.get("what"))
         elif data.get("what"):
