@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -488,26 +489,35 @@ def create_router() -> Router:
         if code is not None and isinstance(query.message, Message):
             await propose(query.message, QUICK_WHEN.get(code, ""), state, ctx=ctx)
 
+    async def resumed(
+        query: CallbackQuery, n: int, state: FSMContext, ctx: Ctx
+    ) -> tuple[Message, str | None, dict[str, Any], Contact | None] | None:
+        """A "Back to …" tap: the message it is on, the state and answers of the dialogue taken
+        back, and its card (None when that dialogue is gone: an older note's button)."""
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return None
+        back = await take_back(state, n)
+        await drop_keyboard(query.message)
+        at, data = back or (None, {})
+        await state.set_data(data)
+        return query.message, at, data, await load(state, ctx) if back else None
+
     @router.callback_query(ResumeCb.filter(F.d == "log"))
     async def resume_log(
         query: CallbackQuery, callback_data: ResumeCb, state: FSMContext, ctx: Ctx
     ) -> None:
         """Back into the touch log a command left, at the question it was at."""
-        await query.answer()
-        if not isinstance(query.message, Message):
+        if (back := await resumed(query, callback_data.n, state, ctx)) is None:
             return
-        back = await take_back(state, callback_data.n)
-        await drop_keyboard(query.message)
-        at, data = back or (None, {})
-        await state.set_data(data)
-        contact = await load(state, ctx) if back else None
+        message, at, data, contact = back
         if at == LogForm.contact.state and (data.get("note") or {}).get("text"):
             await state.set_state(LogForm.contact)  # a typed note, still looking for its card
-            await query.message.answer(_("Touch with whom? Send a name, phone or company."))
+            await message.answer(_("Touch with whom? Send a name, phone or company."))
             return
         if contact is None:
             await state.clear()
-            await query.message.answer(touch_gone())
+            await message.answer(touch_gone())
             return
         if at == LogForm.summary.state:
             await state.set_state(LogForm.summary)
@@ -518,36 +528,31 @@ def create_router() -> Router:
         else:
             await state.set_state(LogForm.type)
             text, markup = type_question(contact.name), type_keyboard(contact.id)
-        await query.message.answer(text, reply_markup=markup)
+        await message.answer(text, reply_markup=markup)
 
     @router.callback_query(ResumeCb.filter(F.d == "next"))
     async def resume(
         query: CallbackQuery, callback_data: ResumeCb, state: FSMContext, ctx: Ctx
     ) -> None:
         """Back into the next step a command left, at the question it was at."""
-        await query.answer()
-        if not isinstance(query.message, Message):
+        if (back := await resumed(query, callback_data.n, state, ctx)) is None:
             return
-        back = await take_back(state, callback_data.n)
-        await drop_keyboard(query.message)
-        at, data = back or (None, {})
-        await state.set_data(data)
-        contact = await load(state, ctx) if back else None
+        message, at, data, contact = back
         if contact is None:
             await state.clear()
-            await query.message.answer(step_gone())
+            await message.answer(step_gone())
             return
         if at == NextForm.confirm.state and data.get("due"):
             due = datetime.fromisoformat(data["due"])
-            await ask_confirm(query.message, due, state, ctx=ctx, what=data.get("what"))
+            await ask_confirm(message, due, state, ctx=ctx, what=data.get("what"))
         elif data.get("what"):
             await state.set_state(NextForm.when)
-            await query.message.answer(
+            await message.answer(
                 step_line(data["what"]) + "\n" + when_question(),
                 reply_markup=when_keyboard(contact.id),
             )
         else:
-            await start_next_step(query.message, state, contact)
+            await start_next_step(message, state, contact)
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(
