@@ -215,6 +215,19 @@ async def leaves_no_manager(session: AsyncSession, leaving: User) -> bool:
     return not any(u.role == Role.MANAGER.value and u.id != leaving.id for u in others)
 
 
+async def _pending_to_hand_over(session: AsyncSession, leaving: User) -> int:
+    """The pending reminders, checks and notices addressed to ``leaving`` that a handover gives
+    the colleague (their digests are cancelled, not handed over)."""
+    found = await session.scalar(
+        select(func.count(DueWork.id)).where(
+            DueWork.user_id == leaving.id,
+            DueWork.status == duework.PENDING,
+            DueWork.kind != "digest",
+        )
+    )
+    return int(found or 0)
+
+
 async def preview(session: AsyncSession, leaving: User) -> Handover:
     """What a handover would move, before it is confirmed."""
     contacts = await session.scalar(
@@ -227,11 +240,7 @@ async def preview(session: AsyncSession, leaving: User) -> Handover:
             Contact.next_step_due.is_not(None),
         )
     )
-    due = await session.scalar(
-        select(func.count(DueWork.id)).where(
-            DueWork.user_id == leaving.id, DueWork.status == duework.PENDING
-        )
-    )
+    due = await _pending_to_hand_over(session, leaving)
     cases = await session.scalar(
         select(func.count(NpsCase.id)).where(
             NpsCase.rep_id == leaving.id, NpsCase.status.in_(OPEN_CASES)
@@ -257,6 +266,7 @@ async def deactivate(
     colleague, digests are cancelled; open surveys, open cases and referral links name the
     colleague as their rep (answered surveys and closed cases keep the history)."""
     cards = list(await session.scalars(select(Contact).where(Contact.owner_id == leaving.id)))
+    due = await _pending_to_hand_over(session, leaving)  # as the preview counted them
     steps = 0
     for contact in cards:
         if contact.archived_at is None and contact.next_step_due is not None:
@@ -276,19 +286,6 @@ async def deactivate(
         .where(DueWork.user_id == leaving.id, DueWork.status == duework.PENDING)
         .values(user_id=heir.id, chat_id=heir.tg_id)
     )
-    moved_ids = [c.id for c in cards]
-    due = 0
-    if moved_ids:
-        due = int(
-            await session.scalar(
-                select(func.count(DueWork.id)).where(
-                    DueWork.user_id == heir.id,
-                    DueWork.status == duework.PENDING,
-                    DueWork.contact_id.in_(moved_ids),
-                )
-            )
-            or 0
-        )
     await session.execute(
         update(Survey)
         .where(Survey.rep_id == leaving.id, Survey.status.in_(OPEN_SURVEYS))

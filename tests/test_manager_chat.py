@@ -458,3 +458,32 @@ async def test_a_managers_today_is_their_own_day_and_points_to_the_teams(tg, clo
     assert reply.text.endswith("Your team's overdue steps and waiting requests: /digest")
     reply = await rep.send("/today")
     assert "Rita Card" in reply.text and "/digest" not in reply.text
+
+
+async def test_the_handover_preview_counts_what_the_handover_moves(tg, clock) -> None:
+    """Deactivating a manager: the preview counted her own digest as "1 pending reminder or
+    notice", the result said 0 (a digest is cancelled, not handed over). Both count the same."""
+    from services import followups
+    from services import team as team_svc
+
+    _admin, manager, rep = await team_with_rep(tg)
+    await manager.send("/add Anna Smirnova, Acme")
+    await tg.app.clockwork.tick()  # today's digest goes out, tomorrow's is planned
+    clock.advance(hours=1)
+    await tg.app.clockwork.tick()
+    async with tg.app.session_factory() as s:
+        mary = await s.scalar(select(User).where(User.tg_id == manager.id))
+        rita = await s.scalar(select(User).where(User.tg_id == rep.id))
+        rows = list(await s.scalars(select(DueWork).where(DueWork.user_id == mary.id)))
+        assert ("digest", "pending") in {(r.kind, r.status) for r in rows}  # cancelled, not moved
+        before = await team_svc.preview(s, mary)
+        done = await team_svc.deactivate(
+            s,
+            mary,
+            rita,
+            actor=mary,
+            now=clock.now(),
+            rules=followups.Rules.of(tg.app.settings),
+        )
+    assert done.due == before.due
+    assert (done.contacts, done.steps) == (before.contacts, before.steps)
