@@ -38,7 +38,7 @@ async def fresh_run(
     (the reader told so) when there is still none."""
     session = ctx.session
     run = await svc.latest_run(session, scope)
-    if svc.is_fresh(run, ctx.now()):
+    if not await svc.needs_run(session, run, scope, ctx.now()):
         return run
     await end_read(session)
     await message.answer(views.computing_text())

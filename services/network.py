@@ -13,10 +13,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import network as net
@@ -74,6 +74,30 @@ async def latest_run(session: AsyncSession, scope: NetScope) -> NetworkRun | Non
 
 def is_fresh(run: NetworkRun | None, now: datetime) -> bool:
     return run is not None and now - run.computed_at < FRESH_FOR
+
+
+REFRESH_AFTER = timedelta(hours=1)  # a team's run older than this is renewed if cards changed
+
+
+async def needs_run(
+    session: AsyncSession, run: NetworkRun | None, scope: NetScope, now: datetime
+) -> bool:
+    """Whether /network and /intro analyse the scope again before answering: with no run or a
+    week-old one; and for a team or a rep, once the run is an hour old, when a card of the scope
+    changed or was touched since (who introduced whom just recorded showed no effect for a
+    week). Everyone's network is renewed by the weekly job only (up to minutes at 100,000)."""
+    if not is_fresh(run, now):
+        return True
+    assert run is not None
+    if now - run.computed_at < REFRESH_AFTER or (scope.team_id is None and scope.rep_id is None):
+        return False
+    since = run.computed_at
+    changed = await session.scalar(
+        select(Contact.id)
+        .where(scope.contacts(), or_(Contact.updated_at > since, Contact.last_touch_at > since))
+        .limit(1)
+    )
+    return changed is not None
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,24 @@ async def test_a_champion_who_answered_no_to_the_data_check_is_flagged(tg, emu, 
     # Hal was not verified again (stale), Gina may have left: no fresh role at Omega
     assert "Omega — missing: initiator, decision maker, procurement, user" in text
     assert "a champion may have changed jobs" in text
+
+
+async def test_network_is_analysed_again_once_the_teams_cards_change(tg, emu, clock) -> None:
+    """Who introduced whom recorded after an analysis showed no effect for a week (the run was
+    "fresh" for 8 days): an hour on, a change in the team's cards renews it at the next ask."""
+    _admin, manager, rep = await team_with_rep(tg)
+    reply = await manager.send("/network")  # an empty team: nothing stands out
+    assert "Boris Broker" not in plain(reply.text)
+    clock.advance(timedelta(minutes=5))
+    await seed_network(tg, rep.id, clock.now())  # the cards and introductions, recorded since
+    start = len(emu.requests)
+    reply = await manager.send("/network")  # minutes later: the stored run, as before
+    assert "Boris Broker" not in plain(reply.text)
+    assert not [m for m in sent(emu, start, manager.id) if "Analysing" in (m.get("text") or "")]
+    clock.advance(timedelta(hours=1, minutes=1))
+    reply = await manager.send("/network")
+    assert "Boris Broker — bridges" in plain(reply.text)
+    clock.advance(timedelta(hours=2))  # nothing changed since: the run stands
+    start = len(emu.requests)
+    await manager.send("/network")
+    assert not [m for m in sent(emu, start, manager.id) if "Analysing" in (m.get("text") or "")]
