@@ -558,3 +558,12 @@ async def test_a_next_step_too_long_is_refused_not_cut_unsaid(tg) -> None:
     await rep.click("Confirm")
     async with tg.app.session_factory() as s:
         assert (await s.scalar(select(Contact))).next_step == "Prepare the proposal"
+
+
+async def test_the_add_left_by_a_command_names_the_username_and_tags_typed(tg) -> None:
+    """ "Typed so far: +7 912 555-66-77" left out @ivan_k and #vip, which were kept."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add +7 912 555-66-77 @ivan_k #vip")
+    await rep.send("Ivan Kozlov")
+    note = (await rep.send("/find zzz")).messages[0]
+    assert note["text"].endswith("Typed so far: +7 912 555-66-77 · @ivan_k · #vip")

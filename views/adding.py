@@ -293,10 +293,10 @@ def left_unsaved(
     text = _("✋ The contact “{name}” was not saved: a command ends the /add dialogue.").format(
         name=h(form["name"])
     )
-    shown = {"phone": display_phone}  # as cards show it
-    typed = [
-        shown.get(f, str)(form[f]) for f in ("company", "position", "phone", "email") if form.get(f)
-    ]
+    shown = {"phone": display_phone, "tg_username": "@{}".format}  # as cards show them
+    fields = ("company", "position", "phone", "email", "tg_username")
+    typed = [shown.get(f, str)(form[f]) for f in fields if form.get(f)]
+    typed += ["#" + tag for tag in data.get("tags") or []]
     if typed:
         text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
     kb = InlineKeyboard().button(text=_("↩️ Continue adding"), callback_data=ResumeCb(d="add", n=n))
