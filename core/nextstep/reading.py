@@ -285,26 +285,10 @@ def _date(day: int, month: int, year_text: str | None, ctx: _Ctx) -> date | None
     return None
 
 
-def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
-    """Every way ``text`` can start with a day; what follows is left in ``rest``."""
+def _calendar_dates(text: str, ctx: _Ctx) -> list[_Day]:
+    """The dates by the calendar ``text`` can start with ("2026-12-04", "4.12", "4 dec",
+    "december 4"); what follows is left in ``rest``."""
     found: list[_Day] = []
-    today = ctx.today
-    match = _DAY_WORD_RE.match(text)
-    if match:
-        word = match.group("word")
-        day = today + timedelta(days=DAY_WORDS[word])
-        found.append(_Day(day, match.group("rest"), DAY_PARTS.get(word)))
-    match = _WEEKDAY_RE.match(text)
-    if match:
-        ahead = (WEEKDAYS[match.group("day")] - today.weekday()) % 7 or 7
-        found.append(_Day(today + timedelta(days=ahead), match.group("rest")))
-    match = _NEXT_PERIOD_RE.match(text)
-    if match:
-        if match.group("week"):
-            start = today + timedelta(days=7 - today.weekday())
-        else:
-            start = add_months(today.replace(day=1), 1)
-        found.append(_Day(start, match.group("rest")))
     match = _ISO_RE.match(text)
     if match:
         day = _date(int(match.group("d")), int(match.group("m")), match.group("y"), ctx)
@@ -329,6 +313,36 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
                 found.append(_Day(day, match.group("rest")))
             else:
                 _no_such_day(day_, month, match.group("y"))
+    return found
+
+
+def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
+    """Every way ``text`` can start with a day; what follows is left in ``rest``."""
+    found: list[_Day] = []
+    today = ctx.today
+    match = _DAY_WORD_RE.match(text)
+    if match:
+        word = match.group("word")
+        day = today + timedelta(days=DAY_WORDS[word])
+        found.append(_Day(day, match.group("rest"), DAY_PARTS.get(word)))
+    match = _WEEKDAY_RE.match(text)
+    if match:
+        # "friday 4 dec at 3", "в среду 2.12 в 5": the date says which one (dateparser read
+        # them as 5 Nov 02:12 or split "friday" off as the step)
+        dated = _calendar_dates(match.group("rest").lstrip(" ,"), ctx)
+        if dated:
+            found.extend(dated)
+        else:
+            ahead = (WEEKDAYS[match.group("day")] - today.weekday()) % 7 or 7
+            found.append(_Day(today + timedelta(days=ahead), match.group("rest")))
+    match = _NEXT_PERIOD_RE.match(text)
+    if match:
+        if match.group("week"):
+            start = today + timedelta(days=7 - today.weekday())
+        else:
+            start = add_months(today.replace(day=1), 1)
+        found.append(_Day(start, match.group("rest")))
+    found.extend(_calendar_dates(text, ctx))
     period = _period_or_month(text, ctx)
     if period is not None:
         found.append(period)
