@@ -406,6 +406,11 @@ _AGO_RE = re.compile(
     r"^(?:" + _SPAN + r"|(?:" + _AMOUNT + r"\s*)?" + _UNIT + r")\s+(?:ago|назад)(?P<rest>.*)$"
 )
 _LATER_RE = re.compile(r"^(?:" + _AMOUNT + r"\s*)" + _UNIT + r"\s+(?:later|спустя)(?P<rest>.*)$")
+# "a week from today", "3 days from now" (dateparser read the first as a week ago)
+_FROM_NOW_RE = re.compile(
+    r"^(?:" + _SPAN + r"|(?:" + _AMOUNT + r"\s*)?" + _UNIT + r")\s+from\s+(?:now|today)"
+    r"(?P<rest>.*)$"
+)
 
 # an amount this large (in days) is out of range whatever the unit
 _FAR_DAYS = (FUTURE_YEARS + PAST_YEARS + 1) * 366
@@ -425,7 +430,7 @@ def _amount(num: str | None) -> float:
 
 def _relative(text: str, ctx: _Ctx) -> datetime | None:
     sign = 1
-    match = _AHEAD_RE.match(text) or _LATER_RE.match(text)
+    match = _AHEAD_RE.match(text) or _LATER_RE.match(text) or _FROM_NOW_RE.match(text)
     if match is None:
         match = _AGO_RE.match(text)
         sign = -1

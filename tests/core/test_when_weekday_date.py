@@ -29,3 +29,15 @@ def test_the_date_after_a_weekday_says_which_day(text: str, lang: str, expected:
 def test_a_step_with_a_weekday_and_a_date_keeps_the_whole_date() -> None:
     split = split_when("call Anna friday 4 dec at 3", now=NOW, tz=MSK, lang_hint="en")
     assert split is not None and (split.what, split.when) == ("call Anna", "friday 4 dec at 3")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a week from today", "2026-12-04 10:00"),  # dateparser: 20 Nov, a week ago
+        ("2 weeks from now", "2026-12-11 10:00"),
+        ("3 days from today at 3", "2026-11-30 15:00"),
+    ],
+)
+def test_an_amount_from_today_is_ahead(text: str, expected: str) -> None:
+    assert due(text, "en") == expected
