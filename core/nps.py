@@ -100,21 +100,3 @@ def typed_score(text: str) -> int | None:
     n = match.group("n")
     score = _SCORE_WORDS[n] if n in _SCORE_WORDS else int(n)
     return score if 0 <= score <= 10 else None
-
-
-# A case closed because the client changed their answer out of the detractors' range is stored
-# with this resolution: data ("2/10 → 10/10"), worded by views.nps in each reader's language.
-_CHANGED_ANSWER_RE = re.compile(r"^(?P<old>[0-9]{1,2})/10 → (?P<new>[0-9]{1,2})/10$")
-
-
-def changed_answer_note(old: int, new: int) -> str:
-    """The resolution of a case the client's changed answer closed."""
-    return f"{old}/10 → {new}/10"
-
-
-def changed_answer(note: str | None) -> tuple[int, int] | None:
-    """(old, new) when a case's resolution says the client's changed answer closed it."""
-    match = _CHANGED_ANSWER_RE.match(note or "")
-    if match is None:
-        return None
-    return int(match.group("old")), int(match.group("new"))

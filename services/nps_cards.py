@@ -28,6 +28,7 @@ class CaseCard:
     escalated: bool
     resolution: str | None
     taken_by_name: str | None = None
+    changed: tuple[int, int] | None = None  # closed by the client's changed answer: old, new
     opened_at: datetime | None = None
     deadline_at: datetime | None = None
     company: str | None = None
@@ -75,6 +76,11 @@ async def case_card(session: AsyncSession, case_row: NpsCase, *, later: bool = F
         comment=survey.comment if survey else None,
         escalated=case_row.escalated_at is not None,
         resolution=case_row.resolution,
+        changed=(
+            (case_row.changed_from, case_row.changed_to)
+            if case_row.changed_from is not None and case_row.changed_to is not None
+            else None
+        ),
         taken_by_name=taker.display_name if taker else None,
         opened_at=case_row.opened_at,
         deadline_at=case_row.deadline_at,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -368,6 +369,9 @@ class NpsCase(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # closed by the client's changed answer (2 → 10): the scores, old and new (else None)
+    changed_from: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    changed_to: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
 
 
 class ReferralLink(Base):

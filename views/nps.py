@@ -15,7 +15,7 @@ from aiogram.utils.i18n import get_i18n
 from bot.i18n import LANGUAGES, _, current_language, ngettext, normalize_language
 from core import metrics as m
 from core.nextstep import format_local_day
-from core.nps import Category, category, changed_answer, format_nps
+from core.nps import Category, category, format_nps
 from views.callbacks import CardAction, CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
 from views.rendered import Rendered
@@ -125,20 +125,13 @@ def case_status(card: CaseCard) -> str:
     lines = [_("Status: {status}").format(status=status)]
     if card.escalated and not card.resolved:
         lines.append(_("⛔ Escalated to the administrators: the deadline was missed."))
-    if card.resolved and card.resolution:
-        lines.append(_("Resolution: {text}").format(text=resolution(card.resolution)))
+    if card.resolved and card.changed:  # the client's changed answer closed it
+        old, new = card.changed
+        closed = _("closed on its own: the client changed their answer, {old}/10 → {new}/10")
+        lines.append(_("Resolution: {text}").format(text=closed.format(old=old, new=new)))
+    elif card.resolved and card.resolution:
+        lines.append(_("Resolution: {text}").format(text=h(card.resolution[:1500])))
     return "\n".join(lines)
-
-
-def resolution(note: str) -> str:
-    """A case's resolution, escaped: a manager's note, or the client's change of answer that
-    closed the case, in the reader's language."""
-    change = changed_answer(note)
-    if change is None:
-        return h(note[:1500])
-    return _("closed on its own: the client changed their answer, {old}/10 → {new}/10").format(
-        old=change[0], new=change[1]
-    )
 
 
 def case_text(card: CaseCard) -> str:
@@ -198,10 +191,9 @@ def case_notice(what: str, card: CaseCard) -> Rendered | None:
             "⛔ The case missed its deadline and is escalated to you."
         ) + "\n" + text, case_keyboard(card)
     if what == "case_closed":  # the client's changed answer closed it (not reopened since)
-        change = changed_answer(card.resolution) if card.resolved else None
-        if change is None:
+        if not card.resolved or card.changed is None:
             return None
-        return change_notice(card.contact_id, card.contact_name or "?", *change, closed=True)
+        return change_notice(card.contact_id, card.contact_name or "?", *card.changed, closed=True)
     if what == "case_moved":  # queued before case news (views.cases.news) took its place
         return _("Case update.") + "\n" + text, None
     return None

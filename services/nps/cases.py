@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
-from core.nps import CaseStatus, changed_answer, changed_answer_note
+from core.nps import CaseStatus
 from core.roles import Role
 from services import contacts as contacts_svc
 from services import duework
@@ -112,9 +112,7 @@ async def _alert(
 def closed_by_change(case_row: NpsCase) -> bool:
     """The case was closed because the client changed their answer (:func:`close_on_change`),
     not resolved by a manager."""
-    return (
-        case_row.status == CaseStatus.RESOLVED and changed_answer(case_row.resolution) is not None
-    )
+    return case_row.status == CaseStatus.RESOLVED and case_row.changed_to is not None
 
 
 @transactional
@@ -122,13 +120,14 @@ async def close_on_change(
     session: AsyncSession, case_row: NpsCase, *, old: int, new: int, now: datetime
 ) -> None:
     """The client changed a detractor's answer to a passive's or a promoter's (within the
-    minutes allowed): there is nothing left to resolve. The case closes with the change as its
-    resolution; its alerts not sent yet, its deadline reminder and its escalation are dropped;
-    who was alerted hears it is closed (the rep, from the notice of the change)."""
+    minutes allowed): there is nothing left to resolve. The case closes with the change kept
+    (``changed_from``, ``changed_to``: the manager's resolution text stays theirs); its alerts
+    not sent yet, its deadline reminder and its escalation are dropped; who was alerted hears
+    it is closed (the rep, from the notice of the change)."""
     told = await _told(session, case_row)
     case_row.status = CaseStatus.RESOLVED
     case_row.resolved_at = now
-    case_row.resolution = changed_answer_note(old, new)
+    case_row.changed_from, case_row.changed_to = old, new
     await session.execute(
         update(DueWork)
         .where(
@@ -166,6 +165,7 @@ async def reopen_case(
     case_row.deadline_at = now + sla
     case_row.taken_by_id = case_row.taken_at = case_row.contacted_at = None
     case_row.resolved_at = case_row.resolution = case_row.escalated_at = None
+    case_row.changed_from = case_row.changed_to = None
     await _record(session, case_row, now=now)
     await _alert(session, case_row, now=now, sla=sla, admin_ids=admin_ids, tag=f":{stamp(now)}")
     return case_row
