@@ -3,18 +3,19 @@
 - ``reading``: :func:`read_when` and :func:`parse_when` (the rules of reading are in its
   docstring);
 - ``vocabulary``: the words and regex pieces the rules are built from;
-- ``clocktimes``: times of day as written; ``moments``: a day at a time of day, what the rules
+- ``clocktimes``: times of day as written; ``dates``: calendar dates, a day of the month
+  alone, the weekend; ``moments``: a day at a time of day, what the rules
   share;
 - ``showing``: :func:`format_local`, :func:`format_day`, :func:`is_past`, :func:`local_day`;
 - ``splitting``: :func:`split_when`, a step and its time written in one message.
 """
 
+from core.nextstep.dates import RECENT_DAYS
 from core.nextstep.moments import DEFAULT_TIME
 from core.nextstep.reading import (
     FUTURE_YEARS,
     MAX_TEXT,
     PAST_YEARS,
-    RECENT_DAYS,
     Reading,
     When,
     parse_when,

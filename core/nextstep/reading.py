@@ -24,11 +24,14 @@ Rules of reading:
   evening and the night are tomorrow's, the morning and the afternoon stay today's (the caller
   warns they are past). A part without a day ("утром", "вечером") is the next time it begins;
 - weekdays are always ahead: "friday" on a Friday is next week's Friday;
+- a day of the month alone ("the 5th", "on the 2nd", "15-го", "15 числа") is its next
+  occurrence: this month's, or the next month that has it; "the weekend", "на выходных" is the
+  coming Saturday (today at the weekend);
 - a deadline is due on its day: "by friday", "until monday", "до пятницы", "к 5 декабря";
 - "the end of the week / month / quarter / year", "к концу месяца", "end of december" is the
   period's last working day (Mon–Fri; the next period's once this one's is past); "in
   december", "в декабре", "в начале декабря" is its first working day (today in the month itself),
-  "mid-december" the 15th; "в начале недели", "early next week" is next Monday;
+  "mid-december", "к середине декабря" the 15th; "в начале недели", "early next week" is next Monday;
 - due times outside today − 1 year … today + 5 years (local days) are refused.
 """
 
@@ -50,6 +53,8 @@ from core.nextstep.calendar_days import (
     period_end,
 )
 from core.nextstep.clocktimes import impossible_clock, read_clock
+from core.nextstep.dates import calendar_date as _date
+from core.nextstep.dates import day_of_month, no_such_day, weekend
 from core.nextstep.moments import Ctx as _Ctx
 from core.nextstep.moments import NoSuchDay as _NoSuchDay
 from core.nextstep.moments import NoSuchTime as _NoSuchTime
@@ -78,7 +83,6 @@ from core.nextstep.vocabulary import (
 
 PAST_YEARS = 1
 FUTURE_YEARS = 5
-RECENT_DAYS = 7  # a date without a year that fell in the last week stays in the past
 MAX_TEXT = 200  # nobody writes a date longer than that; longer text is not read at all
 
 
@@ -179,7 +183,7 @@ _PERIOD_END_RE = re.compile(
 _MONTH_ALONE_RE = re.compile(
     r"^(?:(?:in|в|во)\s+(?:(?P<mid>"
     + alternation(MID_WORDS)
-    + r")\s*)?|(?P<mid2>"
+    + r")\s*)?|(?:(?:by|к|ко|до)\s+)?(?P<mid2>"
     + alternation(MID_WORDS)
     + r")\s*)"
     + r"(?P<mon>"
@@ -229,62 +233,6 @@ class _Day:
     part: str | None = None  # "tonight": PARTS' "tonight", the evening; "tonight 8" is 20:00
 
 
-def _year(text: str, ctx: _Ctx) -> int | None:
-    """The year written as ``text``: two digits are this century; far ones are out of range."""
-    if len(text) == 2:
-        return 2000 + int(text)
-    if len(text) < 2:
-        return None
-    if len(text) > 6:
-        raise _OutOfRange(late=text.lstrip("0") != "")
-    year = int(text)
-    if year < ctx.earliest.year:
-        raise _OutOfRange(late=False)
-    if year > ctx.latest.year:
-        raise _OutOfRange(late=True)
-    return year
-
-
-def _valid_day_month(day: int, month: int) -> bool:
-    """True when the day exists in some year (2000 was a leap year)."""
-    return 1 <= month <= 12 and 1 <= day <= monthrange(2000, month)[1]
-
-
-def _no_such_day(day: int, month: int, year_text: str | None) -> None:
-    """Raise :class:`_NoSuchDay` for a day of a real month that the month (or, for 29 February,
-    the year given) does not have; a day past 31 or a month past 12 is no date at all."""
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return
-    if not _valid_day_month(day, month):
-        raise _NoSuchDay
-    if year_text is not None and year_text.isdigit() and 1 <= int(year_text) <= 9999:
-        if day > monthrange(int(year_text), month)[1]:
-            raise _NoSuchDay
-
-
-def _date(day: int, month: int, year_text: str | None, ctx: _Ctx) -> date | None:
-    """A calendar date; without a year, its next occurrence (or one of the past week)."""
-    if not _valid_day_month(day, month):
-        return None
-    if year_text is not None:
-        year = _year(year_text, ctx)
-        if year is None:
-            return None
-        try:
-            return date(year, month, day)
-        except ValueError:  # 29 February of a common year
-            return None
-    since = ctx.today - timedelta(days=RECENT_DAYS)
-    for year in range(ctx.today.year - 1, ctx.today.year + 5):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue
-        if candidate >= since:
-            return candidate
-    return None
-
-
 def _calendar_dates(text: str, ctx: _Ctx) -> list[_Day]:
     """The dates by the calendar ``text`` can start with ("2026-12-04", "4.12", "4 dec",
     "december 4"); what follows is left in ``rest``."""
@@ -303,7 +251,7 @@ def _calendar_dates(text: str, ctx: _Ctx) -> list[_Day]:
         if day is not None:
             found.append(_Day(day, match.group("rest")))
         elif match.group("sep") == ".":  # "31.04": day.month, and no such day
-            _no_such_day(day_, month, match.group("y"))
+            no_such_day(day_, month, match.group("y"))
     for pattern in (_DAY_MONTH_RE, _MONTH_DAY_RE):
         match = pattern.match(text)
         if match:
@@ -312,7 +260,8 @@ def _calendar_dates(text: str, ctx: _Ctx) -> list[_Day]:
             if day is not None:
                 found.append(_Day(day, match.group("rest")))
             else:
-                _no_such_day(day_, month, match.group("y"))
+                no_such_day(day_, month, match.group("y"))
+    found.extend(_Day(day, rest) for day, rest in day_of_month(text, ctx.today))
     return found
 
 
@@ -343,6 +292,7 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
             start = add_months(today.replace(day=1), 1)
         found.append(_Day(start, match.group("rest")))
     found.extend(_calendar_dates(text, ctx))
+    found.extend(_Day(day, rest) for day, rest in weekend(text, today))
     period = _period_or_month(text, ctx)
     if period is not None:
         found.append(period)
