@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from core.nextstep.calendar_days import add_months
 from core.nextstep.moments import Ctx, NoSuchDay, OutOfRange
+from core.nextstep.vocabulary import END, WEEKDAYS, alternation
 
 RECENT_DAYS = 7  # a date without a year that fell in the last week stays in the past
 
@@ -95,17 +96,54 @@ def day_of_month(text: str, today: date) -> list[tuple[date, str]]:
 
 
 # "this weekend", "at the weekend", "на выходных", "в эти выходные": the coming Saturday (today
-# on a Saturday or a Sunday)
+# on a Saturday or a Sunday); "next weekend", "на следующих выходных": next week's Saturday
 _WEEKEND_RE = re.compile(
-    r"^(?:(?:on|at|over|by|this|the|на|в|к|эти[мх]?)\s+)*(?:weekend|выходны[хе]|выходным)"
-    r"(?![a-zа-я])(?P<rest>.*)$"
+    r"^(?:(?:on|at|over|by|this|the|на|в|к|эти[мх]?)\s+)*"
+    r"(?P<next>(?:next|следующи[хе]|следующим|след\.?)\s+)?(?:weekend|выходны[хе]|выходным)"
+    + END
+    + r"(?P<rest>.*)$"
 )
+
+
+def _next_monday(today: date) -> date:
+    return today + timedelta(days=7 - today.weekday())
 
 
 def weekend(text: str, today: date) -> list[tuple[date, str]]:
     match = _WEEKEND_RE.match(text)
     if match is None:
         return []
+    if match.group("next"):
+        return [(_next_monday(today) + timedelta(days=5), match.group("rest"))]
     if today.weekday() >= 5:
         return [(today, match.group("rest"))]
     return [(today + timedelta(days=5 - today.weekday()), match.group("rest"))]
+
+
+# "monday next week", "в понедельник на следующей неделе", "next week on tuesday", "через
+# неделю в среду": that weekday of the next calendar week (Monday to Sunday)
+_NEXT_WEEK = (
+    r"(?:next week|the week after|in a week|на следующей неделе|на след\.? неделе|через неделю)"
+)
+_WEEKDAY = r"(?:(?:on|в|во)\s+)?(?P<day>" + alternation(WEEKDAYS) + r")\.?"
+_WEEKDAY_NEXT_WEEK_RE = re.compile(
+    r"^(?:"
+    + _WEEKDAY
+    + r",?\s+(?:of\s+)?"
+    + _NEXT_WEEK
+    + r"|"
+    + _NEXT_WEEK
+    + r",?\s+"
+    + _WEEKDAY.replace("?P<day>", "?P<day2>")
+    + r")"
+    + END
+    + r"(?P<rest>.*)$"
+)
+
+
+def weekday_next_week(text: str, today: date) -> list[tuple[date, str]]:
+    match = _WEEKDAY_NEXT_WEEK_RE.match(text)
+    if match is None:
+        return []
+    weekday = WEEKDAYS[match.group("day") or match.group("day2")]
+    return [(_next_monday(today) + timedelta(days=weekday), match.group("rest"))]

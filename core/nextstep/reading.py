@@ -26,7 +26,8 @@ Rules of reading:
 - weekdays are always ahead: "friday" on a Friday is next week's Friday;
 - a day of the month alone ("the 5th", "on the 2nd", "15-го", "15 числа") is its next
   occurrence: this month's, or the next month that has it; "the weekend", "на выходных" is the
-  coming Saturday (today at the weekend);
+  coming Saturday (today at the weekend); "monday next week", "через неделю в среду" is that
+  day of the next calendar week;
 - a deadline is due on its day: "by friday", "until monday", "до пятницы", "к 5 декабря";
 - "the end of the week / month / quarter / year", "к концу месяца", "end of december" is the
   period's last working day (Mon–Fri; the next period's once this one's is past); "in
@@ -54,7 +55,7 @@ from core.nextstep.calendar_days import (
 )
 from core.nextstep.clocktimes import impossible_clock, read_clock
 from core.nextstep.dates import calendar_date as _date
-from core.nextstep.dates import day_of_month, no_such_day, weekend
+from core.nextstep.dates import day_of_month, no_such_day, weekday_next_week, weekend
 from core.nextstep.moments import Ctx as _Ctx
 from core.nextstep.moments import NoSuchDay as _NoSuchDay
 from core.nextstep.moments import NoSuchTime as _NoSuchTime
@@ -293,6 +294,7 @@ def _read_day(text: str, ctx: _Ctx) -> list[_Day]:
         found.append(_Day(start, match.group("rest")))
     found.extend(_calendar_dates(text, ctx))
     found.extend(_Day(day, rest) for day, rest in weekend(text, today))
+    found.extend(_Day(day, rest) for day, rest in weekday_next_week(text, today))
     period = _period_or_month(text, ctx)
     if period is not None:
         found.append(period)
@@ -379,6 +381,8 @@ def _amount(num: str | None) -> float:
 
 
 def _relative(text: str, ctx: _Ctx) -> datetime | None:
+    if weekday_next_week(text, ctx.today):
+        return None  # "через неделю в среду": a day of next week (see _read_day)
     sign = 1
     match = _AHEAD_RE.match(text) or _LATER_RE.match(text) or _FROM_NOW_RE.match(text)
     if match is None:

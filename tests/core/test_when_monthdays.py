@@ -1,5 +1,5 @@
 """A day of the month with no month ("the 5th", "15-го", "15 числа"), "by mid-december", the
-weekend. dateparser read "the 5th" as 29 May and "on the 2nd" as 28 February: months away,
+weekend, a weekday of next week. dateparser read "the 5th" as 29 May and "on the 2nd" as 28 February: months away,
 said as if understood."""
 
 from __future__ import annotations
@@ -53,6 +53,16 @@ def local(text: str, lang: str = "en", now: datetime = NOW) -> str:
         ("at the weekend at 12", "en", "2026-11-28 12:00"),
         ("на выходных", "ru", "2026-11-28 10:00"),
         ("в эти выходные", "ru", "2026-11-28 10:00"),
+        ("next weekend", "en", "2026-12-05 10:00"),
+        ("на следующих выходных", "ru", "2026-12-05 10:00"),
+        # a weekday of next week (these were "I couldn't read a date")
+        ("on monday next week", "en", "2026-11-30 10:00"),
+        ("next week on tuesday", "en", "2026-12-01 10:00"),
+        ("friday next week at 3", "en", "2026-12-04 15:00"),
+        ("in a week on friday", "en", "2026-12-04 10:00"),
+        ("в понедельник на следующей неделе", "ru", "2026-11-30 10:00"),
+        ("на следующей неделе в пятницу в 11", "ru", "2026-12-04 11:00"),
+        ("через неделю в среду", "ru", "2026-12-02 10:00"),
     ],
 )
 def test_a_day_of_the_month_and_the_weekend(text: str, lang: str, expected: str) -> None:
@@ -65,9 +75,11 @@ def test_no_day_of_the_month_is_made_up() -> None:
         assert read_when(text, now=NOW, tz=MSK).status is Reading.NO_SUCH_DAY
 
 
-def test_on_a_sunday_the_weekend_is_today() -> None:
+def test_on_a_sunday_the_weekend_is_today_and_next_week_starts_tomorrow() -> None:
     sunday = NOW + timedelta(days=2)
     assert local("this weekend", now=sunday) == "2026-11-29 16:30"
+    assert local("tuesday next week", now=sunday) == "2026-12-01 10:00"
+    assert local("через неделю", "ru", now=sunday) == "2026-12-06 10:00"  # as before: 7 days
 
 
 def test_a_step_with_a_day_of_the_month_is_split() -> None:
