@@ -63,6 +63,13 @@ def local(text: str, lang: str = "en", now: datetime = NOW) -> str:
         ("в понедельник на следующей неделе", "ru", "2026-11-30 10:00"),
         ("на следующей неделе в пятницу в 11", "ru", "2026-12-04 11:00"),
         ("через неделю в среду", "ru", "2026-12-02 10:00"),
+        # the start of the working morning, a deadline at lunch
+        ("first thing tomorrow", "en", "2026-11-28 09:00"),
+        ("tomorrow first thing", "en", "2026-11-28 09:00"),
+        ("завтра первым делом", "ru", "2026-11-28 09:00"),
+        ("до обеда", "ru", "2026-11-28 12:00"),  # 16:30 now: tomorrow's
+        ("в пятницу до обеда", "ru", "2026-12-04 12:00"),
+        ("by lunch on monday", "en", "2026-11-30 12:00"),
     ],
 )
 def test_a_day_of_the_month_and_the_weekend(text: str, lang: str, expected: str) -> None:
