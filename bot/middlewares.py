@@ -228,7 +228,11 @@ class CardInScope(BaseMiddleware):
             else None
         )
         if contact is None:
-            await event.answer(_("Contact not found."), show_alert=True)
+            gone = viewer is not None and await contacts_svc.erased(
+                data["session"], viewer.scope, callback_data.id
+            )
+            note = _("This card's data was erased: nothing more can be added to it.")
+            await event.answer(note if gone else _("Contact not found."), show_alert=True)
             return None
         data["contact"] = contact
         return await handler(event, data)

@@ -176,11 +176,28 @@ async def add(
 
 @functools.cache
 def _get_in(kind: str) -> Select[tuple[Contact]]:
-    return select(Contact).where(Contact.id == bindparam("contact_id"), Scope.bound_condition(kind))
+    return select(Contact).where(
+        Contact.id == bindparam("contact_id"),
+        Contact.forgotten_at.is_(None),
+        Scope.bound_condition(kind),
+    )
 
 
 async def get(session: AsyncSession, scope: Scope, contact_id: int) -> Contact | None:
+    """A live card in the scope; an erased one (/forget) is gone for every button and dialogue:
+    nothing is written to it again (:func:`erased` tells it apart from a card never seen)."""
     return await session.scalar(_get_in(scope.kind), {"contact_id": contact_id, **scope.params})
+
+
+async def erased(session: AsyncSession, scope: Scope, contact_id: int) -> bool:
+    return (
+        await session.scalar(
+            select(Contact.id).where(
+                Contact.id == contact_id, Contact.forgotten_at.is_not(None), scope.condition()
+            )
+        )
+        is not None
+    )
 
 
 async def duplicates(

@@ -177,3 +177,38 @@ async def test_forgetting_a_card_with_nothing_written_says_nothing_odd(tg) -> No
     reply = await manager.send("/forget Gleb")
     assert "notes and tags. Survey links stop working" in reply.text
     assert "no notes or answers" not in reply.text
+
+
+async def test_an_erased_card_takes_nothing_more_from_old_buttons_or_a_kept_dialogue(tg) -> None:
+    """The forget screen promises nothing more is planned: the card's old buttons (Log touch,
+    Next step, Edit, Archive) and a "↩️ Back to the next step" from before the erasure wrote a
+    touch, a step and its reminder to card #N."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Boris Elkin, Acme")
+    await rep.send("/log Boris")
+    await rep.click("call")
+    await rep.click("outbound")
+    await rep.send("talked")
+    await rep.send("call back about the contract")
+    found = await rep.send("/find Boris")  # ✋ … not saved, ↩️ Back; then the card
+    back, card = found.messages[0], found.messages[-1]
+    assert "Back to the next step" in str(back) and "Log touch" in str(card)
+    await manager.send("/forget Boris")
+    assert "Erased" in (await manager.click("Forget for good")).text
+    async with tg.app.session_factory() as session:
+        touches = await session.scalar(select(func.count(Touch.id)))
+        contact = await session.scalar(select(Contact))
+    for label in ("Log touch", "Next step", "Edit", "Archive"):
+        reply = await rep.click(label, card)
+        assert "erased" in reply.text and "nothing more can be added" in reply.text, label
+    reply = await rep.click("Back to the next step", back)
+    if "When?" in reply.text:  # the dialogue may ask again; what is typed must not land
+        reply = await rep.send("tomorrow 11:00")
+        if reply.buttons:
+            reply = await rep.click("Confirm")
+    assert "Next step saved" not in reply.text and "no longer kept" in reply.text
+    async with tg.app.session_factory() as session:
+        assert await session.scalar(select(func.count(Touch.id))) == touches
+        after = await session.scalar(select(Contact).where(Contact.id == contact.id))
+        assert after.next_step is None and after.next_step_due is None
+        assert after.archived_at is not None and after.name == f"#{contact.id}"
