@@ -99,10 +99,15 @@ def create_router() -> Router:
             )
             return
         query = (command.args or "").strip()
+        if query.split(maxsplit=1)[:1] in (["-a"], ["—a"], ["–a"]):  # as /find -a: here always
+            query = query[2:].strip()
         if not query:
             await message.answer(_("Whose data should be erased? /forget Name"))
             return
-        found = await svc.search(session, svc.Scope.of(user, role), query[:200], limit=6)
+        # an archived card holds personal data as much as a live one: /forget finds both
+        found = await svc.search(
+            session, svc.Scope.of(user, role), query[:200], limit=6, archived=True
+        )
         if not found:
             await message.answer(_("Nothing found for “{query}”.").format(query=h(query[:100])))
             return

@@ -212,3 +212,16 @@ async def test_an_erased_card_takes_nothing_more_from_old_buttons_or_a_kept_dial
         after = await session.scalar(select(Contact).where(Contact.id == contact.id))
         assert after.next_step is None and after.next_step_due is None
         assert after.archived_at is not None and after.name == f"#{contact.id}"
+
+
+async def test_forget_finds_an_archived_card(tg) -> None:
+    """ "/forget Boris" for an archived card said "Nothing found" (and "/forget -a Boris" too):
+    an archived card holds personal data as much as a live one."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await rep.send("/add Boris Elkin, Acme")
+    await rep.send("/find Boris")
+    await rep.click("Archive")
+    for typed in ("/forget Boris", "/forget -a Boris"):
+        reply = await manager.send(typed)
+        assert "Forget Boris Elkin?" in reply.text, typed
+    assert "Erased" in (await manager.click("Forget for good")).text
