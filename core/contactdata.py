@@ -109,7 +109,9 @@ def display_phone(stored: str) -> str:
 
 
 def normalize_email(raw: str) -> str | None:
-    """Strip, lower-case the domain and validate; None if it is not an e-mail address."""
+    """Strip, lower-case and validate; None if it is not an e-mail address. The local part is
+    lower-cased too (no mail service tells "Ann@" from "ann@"), so one address is one card:
+    "ANN@x.com" on a second card was not seen as the first card's "ann@x.com"."""
     text = raw.strip()
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:") :]
@@ -118,7 +120,7 @@ def normalize_email(raw: str) -> str | None:
     local, domain = text.split("@")
     if not local or len(local) > 64:
         return None
-    email = f"{local}@{domain.lower()}"
+    email = f"{local}@{domain}".lower()
     if not _EMAIL_RE.match(email):
         return None
     return email

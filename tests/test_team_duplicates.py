@@ -341,3 +341,18 @@ async def test_a_teammates_card_saved_between_the_two_checks_is_named_as_in_the_
     assert fired
     assert "Already in the team" in reply.text and "same phone" in reply.text
     assert [c.phone for c in await cards(chat)] == ["+79991234567"]
+
+
+async def test_an_email_in_other_letters_case_is_the_same_address(tg) -> None:
+    """ "ANN@x.com" set on a second card was saved while the first held "ann@x.com" (the check
+    and the database's unique index compared the local part case by case)."""
+    _admin, _manager, rita = await team_with_rep(tg)
+    await rita.send("/add Ann One, ann@x.com")
+    await rita.send("/add Ben Two, Acme")
+    await rita.send("/find Ben")
+    await rita.click("Edit")
+    await rita.click("E-mail")
+    reply = await rita.send("ANN@x.com")
+    assert "Ann One" in reply.text and "Saved." not in reply.text
+    ben = next(c for c in await cards(tg) if c.name == "Ben Two")
+    assert ben.email is None
