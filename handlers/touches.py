@@ -43,13 +43,15 @@ from views.touches import (
     confirm_keyboard,
     confirm_question,
     date_not_reason,
+    date_refused,
     direction_question,
     kept_ahead,
+    no_step_typed,
     nothing_found,
     pick_for_log,
     planned_step,
     reason_label,
-    reasons_keyboard,
+    reasons_prompt,
     start_next_step,
     start_touch_log,
     step_gone,
@@ -339,9 +341,15 @@ def create_router() -> Router:
     async def next_what(message: Message, state: FSMContext, ctx: Ctx) -> None:
         text = (message.text or "").strip()
         tz, lang, now = ctx.viewer.tz, ctx.viewer.lang, ctx.now()
+        if no_step_typed(text):  # as the "No next step" button
+            await state.set_state(NextForm.reason)
+            return await message.answer(**reasons_prompt(await card_id(state)))
         # "call back tomorrow 10:00" in one message: what, then the time to confirm
         split = split_when(text, now=now, tz=tz, lang_hint=lang)
-        if split is None and (due := read_when(text, now=now, tz=tz, lang_hint=lang).due):
+        when = read_when(text, now=now, tz=tz, lang_hint=lang)
+        if split is None and date_refused(when):
+            return await message.answer(when_refusal(text, when, lang))
+        if split is None and (due := when.due):
             # only a date ("on friday"): kept, and the step asked for
             await state.update_data(when_text=text)
             await message.answer(
@@ -368,8 +376,7 @@ def create_router() -> Router:
         if action is None or not isinstance(query.message, Message):
             return
         if action == "keep":
-            # nothing is written: the card's step and its reminder are as they were (shown as
-            # the card has them now: a teammate may have moved the step meanwhile)
+            # nothing written: the step as the card has it now (a teammate may have moved it)
             contact = await load(state, ctx)
             await state.clear()
             if contact is None:
@@ -380,11 +387,7 @@ def create_router() -> Router:
                 await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
             return
         await state.set_state(NextForm.reason)
-        await edit_text(
-            query.message,
-            _("A next step can be skipped only with a reason:"),
-            reply_markup=reasons_keyboard(await card_id(state)),
-        )
+        await edit_text(query.message, **reasons_prompt(await card_id(state)))
 
     async def save_no_step(
         target: Message, reason: str, code: str, state: FSMContext, ctx: Ctx
@@ -433,8 +436,7 @@ def create_router() -> Router:
         tz, lang = ctx.viewer.tz, ctx.viewer.lang
         when = read_when(text, now=ctx.now(), tz=tz, lang_hint=lang)
         if when.due is not None and not (await state.get_data()).get("date_asked"):
-            # "tomorrow 10" after "No next step" was meant as the step's time, not a reason
-            # for having none: asked once, so a reminder is not dropped by a slip of the thumb
+            # "tomorrow 10" after "No next step": the step's time, not a reason (asked once)
             await state.update_data(when_text=text, date_asked=True)
             await state.set_state(NextForm.what)
             await message.answer(

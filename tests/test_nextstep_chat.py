@@ -325,3 +325,54 @@ async def test_next_step_buttons_under_an_older_question_do_nothing_to_another_c
     async with tg.app.session_factory() as s:
         steps = dict((await s.execute(select(Contact.name, Contact.next_step))).all())
     assert steps == {"Anna": None, "Boris": "call back"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("en", "No next step"),
+        ("en", "skip"),
+        ("en", "none"),
+        ("ru", "Без следующего шага"),
+        ("ru", "нет"),
+    ],
+)
+async def test_no_next_step_typed_at_the_step_question_is_the_button(tg, lang, typed) -> None:
+    """Typing the button's label (or "skip", "нет") was saved as the step itself, with a
+    reminder: "Следующий шаг: Без следующего шага, пт, 4 дек."."""
+    *_, rep = await team_with_rep(tg)
+    if lang == "ru":
+        await rep.send("/settings")
+        await rep.click("Language")
+        await rep.click("Русский")
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.click(LABELS[lang]["open"])
+    await rep.click(LABELS[lang]["next"])
+    reply = await rep.send(typed)
+    asked = "only with a reason" if lang == "en" else "только с указанием причины"
+    assert asked in reply.text, reply.text
+    assert await the_step(tg) == (None, None)
+
+
+@pytest.mark.parametrize("typed", ["31 февраля", "завтра в 25:00", "01.01.2020"])
+async def test_a_date_that_is_no_date_at_the_step_question_is_said_so(tg, typed) -> None:
+    """At "What is the next step?" these were kept as the step's words ("завтра в 25:00") while
+    "When?" refuses them with a reason."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.click("Open card")
+    await rep.click("Next step")
+    reply = await rep.send(typed)
+    assert "When?" not in reply.text
+    assert any(w in reply.text for w in ("No calendar", "No clock", "too far", "past")), reply.text
+    assert await the_step(tg) == (None, None)
+
+
+@pytest.mark.parametrize("typed", ["today", "now", "сегодня"])
+async def test_today_is_this_minute_not_a_time_in_the_past(tg, clock, typed) -> None:
+    """ "today" at 16:30:45 is 16:30: it was "⚠️ … 16:30 is in the past. Save it anyway?"."""
+    *_, rep = await team_with_rep(tg)
+    clock.set(datetime(2026, 11, 27, 13, 30, 45, tzinfo=UTC))
+    await open_next_step(rep, "Anna Smirnova, Acme")
+    reply = await rep.send(typed)
+    assert "in the past" not in reply.text and "Right?" in reply.text, reply.text

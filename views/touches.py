@@ -155,6 +155,36 @@ def reasons_keyboard(card_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+def reasons_prompt(card_id: int) -> dict[str, Any]:
+    """ "A next step can be skipped only with a reason:" with the reasons, as message kwargs."""
+    return {
+        "text": _("A next step can be skipped only with a reason:"),
+        "reply_markup": reasons_keyboard(card_id),
+    }
+
+
+_NO_STEP_WORDS = {"-", "–", "—", "skip", "none", "no", "nothing", "no next step", "no step"}
+_NO_STEP_WORDS_RU = {"пропустить", "нет", "никакого", "ничего", "без шага", "без следующего шага"}
+
+
+def no_step_typed(text: str) -> bool:
+    """ "No next step", "skip", "нет" typed for the step instead of tapping the button (the
+    words were saved as the step itself, with a reminder)."""
+    typed = text.strip().strip(".!").strip().casefold()
+    known = (
+        _NO_STEP_WORDS | _NO_STEP_WORDS_RU | {_("No next step").casefold(), _("Skip").casefold()}
+    )
+    return typed in known
+
+
+def date_refused(when: When) -> bool:
+    """A step typed as a date that is no date ("31 февраля", "завтра в 25:00", "01.01.2020"):
+    said so, as at "When?", not kept as the step's words."""
+    return when.status in (Reading.NO_SUCH_DAY, Reading.NO_SUCH_TIME) or (
+        when.status in (Reading.TOO_EARLY, Reading.TOO_LATE)
+    )
+
+
 def confirm_keyboard(card_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboard()
     kb.button(text=_("✅ Confirm"), callback_data=PickCb(f="nc", v=for_card("ok", card_id)))
