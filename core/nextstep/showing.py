@@ -52,5 +52,6 @@ def local_day(now: datetime, tz: str) -> date:
 
 
 def is_past(dt: datetime, now: datetime) -> bool:
-    """True when ``dt`` is strictly before ``now`` (naive values are taken as UTC)."""
-    return aware(dt) < aware(now)
+    """True when ``dt`` is before the minute ``now`` falls in (naive values are taken as UTC):
+    "today", "now", "this weekend" on a Sunday are this minute, not a time past to warn about."""
+    return aware(dt) < aware(now).replace(second=0, microsecond=0)

@@ -141,5 +141,8 @@ def test_format_local_unknown_language_falls_back_to_english() -> None:
 def test_is_past() -> None:
     assert is_past(NOW - timedelta(seconds=1), NOW)
     assert not is_past(NOW, NOW)
+    # "today" typed at 12:00:45 is 12:00: this minute, not a time past to warn about
+    assert not is_past(NOW, NOW + timedelta(seconds=45))
+    assert is_past(NOW - timedelta(seconds=1), NOW + timedelta(seconds=45))
     assert not is_past(NOW + timedelta(minutes=1), NOW)
     assert is_past(datetime(2026, 11, 27, 11, 59), NOW)  # naive = UTC
