@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import network as net
@@ -120,7 +120,7 @@ class Finding:
 class Overview:
     computed_at: datetime
     contacts: int
-    edges: int
+    edges: int | None  # None for a rep: the team's count of links is not theirs to see
     clusters: dict[int, dict[str, Any]]
     brokers: list[Finding] = field(default_factory=list)
     strong: list[Finding] = field(default_factory=list)
@@ -152,6 +152,14 @@ async def _people(session: AsyncSession, ids: Iterable[int]) -> dict[int, Person
     return out
 
 
+async def _own_cards(session: AsyncSession, owner: int) -> int:
+    live = (Contact.archived_at.is_(None), Contact.forgotten_at.is_(None))
+    return (
+        await session.scalar(select(func.count(Contact.id)).where(Contact.owner_id == owner, *live))
+        or 0
+    )
+
+
 async def overview(
     session: AsyncSession, run: NetworkRun, *, owner: int | None, limit: int = 5
 ) -> Overview:
@@ -168,10 +176,13 @@ async def overview(
     people = await _people(
         session, (f.contact_id for fs in per_kind.values() for f in fs if f.contact_id)
     )
+    contacts, edges = run.contacts, run.edges
+    if owner is not None:  # a rep: their own cards, not the team's size
+        contacts, edges = await _own_cards(session, owner), None
     ov = Overview(
         computed_at=run.computed_at,
-        contacts=run.contacts,
-        edges=run.edges,
+        contacts=contacts,
+        edges=edges,
         clusters={d["id"]: d for d in (json.loads(f.data) for f in per_kind["cluster"])},
     )
     for kind, target in (

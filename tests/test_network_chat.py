@@ -128,6 +128,8 @@ async def test_a_rep_sees_only_their_own_contacts(tg, emu, clock) -> None:
     reply = await other.send("/network")
     text = plain(reply.text)
     assert "your contacts" in text and "Boris" not in text and "Delta" not in text
+    # the team's size is not Oleg's to see: it said "Analysed …: 20 contacts, 30 links."
+    assert ": 0 contacts." in text and "link" not in text
     reply = await other.send("/intro Beta")
     assert "Nobody matching “Beta”" in plain(reply.text)
     reply = await rep.send("/network")

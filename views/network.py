@@ -105,14 +105,16 @@ def _next_step_button(kb: InlineKeyboard, person: Person | None, label: str) -> 
 def overview_text(ov: Overview, *, scope: str, tz: str, lang: str) -> Rendered:
     """The /network answer: brokers and strong ties, ties to reactivate, accounts missing roles,
     touch patterns; each with a one-tap action."""
-    lines = [
-        _("<b>🕸 Network</b> — {scope}").format(scope=scope),
-        _("Analysed {when}: {contacts}, {links}.").format(
-            when=format_local(ov.computed_at, tz, lang),
-            contacts=ngettext("{n} contact", "{n} contacts", ov.contacts).format(n=ov.contacts),
-            links=ngettext("{n} link", "{n} links", ov.edges).format(n=ov.edges),
-        ),
-    ]
+    when = format_local(ov.computed_at, tz, lang)
+    contacts = ngettext("{n} contact", "{n} contacts", ov.contacts).format(n=ov.contacts)
+    if ov.edges is None:  # a rep: their own cards, not the team's size
+        analysed = _("Analysed {when}: {contacts}.").format(when=when, contacts=contacts)
+    else:
+        links = ngettext("{n} link", "{n} links", ov.edges).format(n=ov.edges)
+        analysed = _("Analysed {when}: {contacts}, {links}.").format(
+            when=when, contacts=contacts, links=links
+        )
+    lines = [_("<b>🕸 Network</b> — {scope}").format(scope=scope), analysed]
     kb = InlineKeyboard()
     sizes: list[int] = []
     if ov.brokers:
