@@ -393,6 +393,8 @@ async def section_items(
                 (c.last_touch_at or c.created_at) if section == "cold" else c.verified_at,
                 code=c.stage,
                 extra=u.display_name,
+                # never touched: the date is when it was added, not a last touch
+                new="added" if section == "cold" and c.last_touch_at is None else None,
             )
             for c, u in rows.all()
         ]

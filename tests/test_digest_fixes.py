@@ -148,3 +148,19 @@ async def test_a_manager_sets_the_rhythm_with_russian_stage_names(tg) -> None:
     reply = await manager.send("установление связи=5")
     assert "установление связи: раз в 5 дн." in reply.text, reply.text
     assert "развитие: раз в 10 дн." in reply.text  # the stages not named keep theirs
+
+
+async def test_a_card_never_touched_is_not_said_to_have_a_last_touch(tg, clock) -> None:
+    """The 🥶 list said "last touch Sun, 29 Nov" for a card with no touch at all (its creation
+    date), while the card said "No touches yet"."""
+    _admin, manager, rep = await team_with_rep(tg)
+    async with write_session(tg.app.session_factory) as s:
+        owner = await users_repo.get_by_tg_id(s, rep.id)
+        await svc.create(
+            s, owner=owner, data={"name": "Ivan Untouched", "stage": "connection"}, now=clock.now()
+        )
+    clock.advance(timedelta(days=21))
+    digest = await manager.send("/digest")
+    listing = await open_list(manager, digest, "🥶 Cold")
+    assert "Ivan Untouched" in listing.text
+    assert "no touch since added" in listing.text and "last touch" not in listing.text

@@ -537,7 +537,12 @@ def list_text(
                 who=who(it), old=label(group, it.old), new=label(group, it.new), when=when(it.when)
             )
         elif section == "cold":
-            text = _("• {who} — {stage}, last touch {when} ({rep})").format(
+            cold = (
+                _("• {who} — {stage}, no touch since added {when} ({rep})")
+                if it.new == "added"
+                else _("• {who} — {stage}, last touch {when} ({rep})")
+            )
+            text = cold.format(
                 who=who(it), stage=label("stage", it.code), when=when(it.when), rep=h(it.extra)
             )
         elif section == "stale":
