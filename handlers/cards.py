@@ -16,8 +16,9 @@ from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
 from bot.routing import FeatureRouter
-from core.contactdata import is_name
+from core.contactdata import is_name, normalize_tag
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
+from core.exchange import split_tags
 from services import cards, delivered, followups, taps
 from services import contacts as svc
 from services.viewer import Viewer
@@ -420,8 +421,11 @@ def create_dialogue_router() -> Router:
             if value is None:
                 await message.answer(views.bad_typed_value(field, raw))
                 return
-        if field == "tags":
-            value = [t for t in raw.replace(",", " ").split() if t] if value else []
+        if field == "tags":  # "b;c", "#a, b" as /import reads them; nothing dropped unsaid
+            value = split_tags(raw) if value else []
+            if bad := [t for t in value if normalize_tag(t) is None]:
+                await message.answer(views.bad_tags(bad))
+                return
         try:
             await followups.change(
                 ctx.session,

@@ -534,3 +534,27 @@ async def test_who_introduced_whom_is_kept_from_the_card(tg) -> None:
     assert reply.answer is not None and reply.answer["text"] == "Contact not found."
     async with tg.app.session_factory() as s:
         assert (await s.get(Contact, petr.id)).introduced_by_id is None
+
+
+async def test_tags_typed_in_the_editor_are_read_as_import_reads_them(tg) -> None:
+    """Edit › Tags: "b;c" said "Saved." and left no tags; "#<html> #ok" kept only #ok, unsaid."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Tina Tags, Acme")
+
+    async def typed(text: str):
+        await rep.send("/find Tina")
+        await rep.click("Edit")
+        await rep.click("Tags")
+        return await rep.send(text)
+
+    async def stored() -> str:
+        async with tg.app.session_factory() as s:
+            return (await s.scalar(select(Contact))).tags
+
+    assert "Saved." in (await typed("b;c")).text
+    assert await stored() == ";b;c;"
+    assert "Saved." in (await typed("#a, b;c")).text
+    assert await stored() == ";a;b;c;"
+    reply = await typed("#<html> #ok")
+    assert "Not a tag: “<html>”" in reply.text and "Saved." not in reply.text
+    assert await stored() == ";a;b;c;"

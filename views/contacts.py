@@ -366,6 +366,13 @@ def bad_typed_value(field: str, raw: str) -> str:
     return problems[field].format(value=h(raw[:64]))
 
 
+def bad_tags(bad: list[str]) -> str:
+    return _(
+        "Not a tag: {tags}. A tag is one word of letters, digits, “_” or “-”, up to 32 "
+        "characters (#vip #event). Try again, or /cancel."
+    ).format(tags=", ".join(f"“{h(t[:40])}”" for t in bad[:5]))
+
+
 def merge_prompt(c: Contact) -> str:
     return _(
         "Which card is the same person as {name}? Send a name, phone or e-mail. "
