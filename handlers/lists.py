@@ -108,6 +108,9 @@ def find_args(text: str) -> tuple[str, bool]:
     return text.strip(), False
 
 
+FOUND = 10  # cards listed for a search
+
+
 async def search_and_show(
     message: Message, text: str, ctx: Ctx, found: list[Contact] | None = None
 ) -> None:
@@ -118,7 +121,7 @@ async def search_and_show(
         return
     scope = ctx.viewer.scope
     if found is None or query != text.strip():  # "-a anna": another search
-        found = await svc.search(ctx.session, scope, query[:200], archived=archived)
+        found = await svc.search(ctx.session, scope, query[:200], FOUND + 1, archived=archived)
     if not found and not archived:
         hidden = await svc.search(ctx.session, scope, query[:200], archived=True)
         if hidden:
@@ -128,8 +131,8 @@ async def search_and_show(
         await message.answer(views.nothing_found(query, retry=False))
     elif len(found) == 1:
         await views.show_card(message, await ctx.card(found[0]))
-    else:
-        text, markup = views.found_list(found)
+    else:  # one more than is shown: "Found 10" said nothing of the 37 others
+        text, markup = views.found_list(found[:FOUND], more=len(found) > FOUND)
         await message.answer(text, reply_markup=markup)
 
 
@@ -216,7 +219,7 @@ def create_router() -> Router:
         scope, said = ctx.viewer.scope, words(text)
         hits: list[Contact] = []
         if 0 < len(said) <= 3:  # "Anna Smirnova", "acme": whose card is it?
-            hits = await svc.search(ctx.session, scope, text[:200])
+            hits = await svc.search(ctx.session, scope, text[:200], FOUND + 1)
             if hits and is_only_names(text, hits[0].name, hits[0].company):
                 await search_and_show(message, text, ctx, hits)
                 return

@@ -558,3 +558,24 @@ async def test_tags_typed_in_the_editor_are_read_as_import_reads_them(tg) -> Non
     reply = await typed("#<html> #ok")
     assert "Not a tag: “<html>”" in reply.text and "Saved." not in reply.text
     assert await stored() == ";a;b;c;"
+
+
+async def test_find_says_when_more_cards_match_than_it_lists(tg, clock) -> None:
+    """ "/find Person" with 12 matches said "Found 10:", as if that were all."""
+    from services import contacts as svc
+    from storage.repo import users as users_repo
+    from storage.uow import write_session
+
+    *_, rep = await team_with_rep(tg)
+    async with write_session(tg.app.session_factory) as s:
+        owner = await users_repo.get_by_tg_id(s, rep.id)
+        for i in range(12):
+            await svc.create(s, owner=owner, data={"name": f"Person {i:02d}"}, now=clock.now())
+    reply = await rep.send("/find Person")
+    assert reply.text.startswith("Found more than 10; the best 10")
+    assert len(reply.buttons) == 10
+    for i in range(2):
+        await rep.send(f"/find Person {i:02d}")
+        await rep.click("Archive")
+    reply = await rep.send("/find Person")
+    assert reply.text.startswith("Found 10:") and len(reply.buttons) == 10

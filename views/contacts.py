@@ -439,12 +439,16 @@ def only_archived_found(query: str, count: int) -> str:
     ).format(query=h(query[:100]), count=count)
 
 
-def found_list(found: list[Contact]) -> tuple[str, InlineKeyboardMarkup]:
+def found_list(found: list[Contact], *, more: bool = False) -> tuple[str, InlineKeyboardMarkup]:
     kb = InlineKeyboard()
     for c, title in zip(found, card_titles(found), strict=True):
         kb.button(text=title, callback_data=CardCb(action=CardAction.OPEN, id=c.id))
     kb.adjust(1)
-    return _("Found {count}:").format(count=len(found)), kb.as_markup()
+    if more:
+        text = _("Found more than {count}; the best {count} (add a word to narrow it down):")
+    else:
+        text = _("Found {count}:")
+    return text.format(count=len(found)), kb.as_markup()
 
 
 # ----------------------------------------------------------------------------- /contacts
