@@ -161,7 +161,9 @@ class CommandLeavesDialogue(BaseMiddleware):
                 data["raw_state"] = None  # what the state filters of this update look at
                 starts, note_of = self.kept.get(current.split(":", 1)[0], ("", None))
                 over = command == starts and not _has_arguments(event)
-                if note_of is not None and not over and isinstance(event, Message):
+                # a member deactivated mid-dialogue has nothing to go back to
+                gone = data.get("role") is None
+                if note_of is not None and not over and not gone and isinstance(event, Message):
                     note = note_of(current, answers, event.message_id)
                     if note is not None:
                         kept = {"state": current, "data": answers, "n": event.message_id}

@@ -76,11 +76,12 @@ def create_fallback_router() -> Router:
         user: User | None,
         settings: Settings,
     ) -> None:
+        if left := left_access(user, default_tz=settings.default_timezone):
+            await state.clear()  # deactivated mid-dialogue: not "use the buttons above"
+            await message.answer(left)
+            return
         if await state.get_state() is not None:
             await message.answer(_("Please use the buttons above, or /cancel to leave."))
-            return
-        if left := left_access(user, default_tz=settings.default_timezone):
-            await message.answer(left)
             return
         if role is None:
             await message.answer(

@@ -489,3 +489,24 @@ async def test_the_handover_preview_counts_what_the_handover_moves(tg, clock) ->
         )
     assert done.due == before.due
     assert (done.contacts, done.steps) == (before.contacts, before.steps)
+
+
+async def test_a_rep_deactivated_mid_dialogue_is_told_once_not_looped(tg, emu, clock) -> None:
+    """Rita, half-way through /add, was deactivated: every text got "Please use the buttons
+    above, or /cancel", and /find offered "↩️ Continue adding" to a dialogue she can't finish."""
+    _admin, manager, rep = await team_with_rep(tg)
+    await another_rep(tg, manager, 3004, "Boris")
+    await rep.send("/add")
+    await rep.send("Boris Ivanov")  # the name; the company is asked
+    await manager.send("/team")
+    await manager.click("🚪")
+    await manager.click("Rita")
+    await manager.click("Boris")
+    assert "Rita" in (await manager.click(1)).text
+    left = HANDOVER["en"]["left"]
+    assert (await rep.send("Acme")).text == left
+    assert (await rep.send("hello")).text == left
+    await rep.send("/add")
+    await rep.send("Pavel")
+    reply = await rep.send("/find Ivan")
+    assert reply.text == left and "Continue" not in str(reply.buttons)
