@@ -194,6 +194,21 @@ def no_such_hours(text: str) -> bool:
     return not _on_a_clock(*_span_numbers(m))
 
 
+def backwards_hours(text: str) -> str | None:
+    """One span of real hours that ends before it starts ("22:00-06:00": "overnight") or where
+    it starts ("10-10": "empty"): the caller says which, rather than "can't read"."""
+    low = _normalized(text)
+    m = _SPAN.search(low)
+    if m is None or len(_SPAN.findall(low)) != 1 or not _on_a_clock(*_span_numbers(m)):
+        return None
+    h1, m1, h2, m2 = _span_numbers(m)
+    if h2 < h1 < 12 and not (m.group(2) or m.group(4)):
+        h2 += 12  # "9-5", as parse_work_hours reads it
+    if (h2, m2) == (h1, m1):
+        return "empty"
+    return "overnight" if (h2, m2) < (h1, m1) else None
+
+
 def _span_numbers(m: re.Match[str]) -> tuple[int, int, int, int]:
     """A span's start hour and minute, end hour and minute (a missing minute is 0)."""
     return int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)

@@ -25,7 +25,7 @@ from core.cadence import effective_cadence, encode_cadence, parse_cadence
 from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, find_timezone, zone_name
-from core.workhours import WorkHours, no_such_hours, parse_work_hours
+from core.workhours import WorkHours, backwards_hours, no_such_hours, parse_work_hours
 from services import followups
 from storage.models import Team, User
 from storage.uow import writing
@@ -197,6 +197,17 @@ async def _save_hours(text: str, me: _Me) -> str:
                 "the day), minutes from 00 to 59. Try e.g. “Mon-Fri 09:00-19:00”."
             ).format(text=h(text[:64]))
         )
+    backwards = backwards_hours(text) if wh is None else None
+    if backwards is not None:
+        refusal = (
+            _("“{text}” starts and ends at the same time. Try e.g. “Mon-Fri 09:00-19:00”.")
+            if backwards == "empty"
+            else _(
+                "“{text}” ends before it starts: working hours that go past midnight are not "
+                "supported. Try e.g. “Mon-Fri 09:00-19:00”."
+            )
+        )
+        raise _Refused(refusal.format(text=h(text[:64])))
     if wh is None:
         raise _Refused(
             _(

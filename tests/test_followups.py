@@ -428,6 +428,11 @@ async def test_settings_working_hours_and_team_rhythm(tg, emu, clock) -> None:
     assert "can't read" in reply.text
     reply = await rep.send("Mon-Fri 9:75-18")
     assert reply.text.startswith("No clock shows the hours in “Mon-Fri 9:75-18”: hours go")
+    # hours that could be read but make no working day (they were "I can't read")
+    reply = await rep.send("22:00-06:00")
+    assert reply.text.startswith("“22:00-06:00” ends before it starts: working hours that go")
+    reply = await rep.send("10-10")
+    assert reply.text.startswith("“10-10” starts and ends at the same time.")
     reply = await rep.send("Tue-Sat 10-18")
     assert "Working hours: Tue–Sat 10:00–18:00" in reply.text
     # a next step on Monday 09:00 now waits for Tuesday 10:00

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.workhours import WorkHours, no_such_hours, parse_work_hours
+from core.workhours import WorkHours, backwards_hours, no_such_hours, parse_work_hours
 
 WEEKDAYS = frozenset({1, 2, 3, 4, 5})
 EVERY_DAY = frozenset(range(1, 8))
@@ -80,3 +80,20 @@ def test_hours_no_clock_shows(typed: str, impossible: bool) -> None:
 def test_any_text_is_refused_or_a_valid_day(text: str) -> None:
     found = parse_work_hours(text)
     assert found is None or (found.start < found.end and found.days <= set(range(1, 8)))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("22:00-06:00", "overnight"),
+        ("Mon-Fri 19:00-09:00", "overnight"),
+        ("пн-пт 22-6", "overnight"),
+        ("10-10", "empty"),
+        ("9:30-9:30", "empty"),
+        ("9-5", None),  # nine to five
+        ("9-18", None),
+        ("25:00-26:00", None),  # no clock shows it: said so elsewhere
+    ],
+)
+def test_hours_that_end_before_they_start_are_told_apart(text: str, said: str | None) -> None:
+    assert backwards_hours(text) == said
