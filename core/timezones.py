@@ -79,9 +79,46 @@ ALIASES = {
     "san francisco": "America/Los_Angeles",
     "сан-франциско": "America/Los_Angeles",
 }
+# abbreviations people write for a zone that keeps summer time (the fixed "EST" zone does not)
+ALIASES.update(
+    {
+        **dict.fromkeys(("pst", "pdt", "pt", "pacific time"), "America/Los_Angeles"),
+        **dict.fromkeys(("mst", "mdt", "mt", "mountain time"), "America/Denver"),
+        **dict.fromkeys(("cst", "cdt", "ct", "central time"), "America/Chicago"),
+        **dict.fromkeys(("est", "edt", "et", "eastern time"), "America/New_York"),
+        **dict.fromkeys(("cet", "cest"), "Europe/Paris"),
+        **dict.fromkeys(("bst", "uk"), "Europe/London"),
+        **dict.fromkeys(("ist", "india time"), "Asia/Kolkata"),
+        **dict.fromkeys(("jst",), "Asia/Tokyo"),
+        **dict.fromkeys(("камчатка", "kamchatka"), "Asia/Kamchatka"),
+        **dict.fromkeys(
+            ("мумбаи", "мумбай", "бомбей", "дели", "нью-дели", "бангалор"), "Asia/Kolkata"
+        ),
+        **dict.fromkeys(
+            ("mumbai", "bombay", "delhi", "new delhi", "bangalore", "bengaluru"), "Asia/Kolkata"
+        ),
+    }
+)
+# an offset of whole hours is an Etc zone; one with minutes is the zone that keeps it
+HALF_HOURS = {
+    "+3:30": "Asia/Tehran",
+    "+4:30": "Asia/Kabul",
+    "+5:30": "Asia/Kolkata",
+    "+5:45": "Asia/Kathmandu",
+    "+6:30": "Asia/Yangon",
+    "+8:45": "Australia/Eucla",
+    "+9:30": "Australia/Darwin",
+    "+10:30": "Australia/Lord_Howe",
+    "+12:45": "Pacific/Chatham",
+    "-2:30": "America/St_Johns",
+    "-3:30": "America/St_Johns",
+    "-9:30": "Pacific/Marquesas",
+}
 FUZZY_MIN_LENGTH = 5  # "мск" is one letter from "омск": short words are matched exactly only
 
-_OFFSET_RE = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+_OFFSET_RE = re.compile(
+    r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?:(:?)(\d{2})|[.,](\d{1,2}))?$", re.IGNORECASE
+)
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +177,35 @@ def zone_name(name: str, lang: str, at: datetime) -> str:
     return f"{city}, UTC{sign}{shown}"
 
 
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    """A country's name (English, Russian: CLDR through Babel) -> its zone, for the countries
+    that have one zone (India, France; not Russia or the USA), from the tz database's own
+    table of zones by country."""
+    from importlib.resources import files
+
+    from babel import Locale
+
+    by_country: dict[str, list[str]] = {}
+    for line in files("tzdata.zoneinfo").joinpath("zone.tab").read_text().splitlines():
+        if line and not line.startswith("#"):
+            code, _coords, zone = line.split("\t")[:3]
+            by_country.setdefault(code, []).append(zone)
+    index: dict[str, str] = {}
+    for locale in ("en", "ru"):
+        for code, name in Locale(locale).territories.items():
+            zones = by_country.get(code, [])
+            if zones and len({_offsets(z) for z in zones}) == 1:  # Germany's two keep one time
+                index.setdefault(name.lower().replace("ё", "е"), zones[0])
+    return index
+
+
+def _offsets(zone: str) -> tuple[object, object]:
+    """A zone's offsets in winter and in summer (of one year): zones that keep the same time."""
+    tz = zoneinfo.ZoneInfo(zone)
+    return tuple(datetime(2026, m, 15, 12, tzinfo=tz).utcoffset() for m in (1, 7))  # type: ignore[return-value]
+
+
 def resolve_timezone(text: str) -> str | None:
     """The zone ``text`` names, a slip of the finger forgiven (see :func:`find_timezone`)."""
     found = find_timezone(text)
@@ -157,8 +223,13 @@ def find_timezone(text: str) -> tuple[str, bool] | None:
         return "UTC", True
     m = _OFFSET_RE.match(low)
     if m:
-        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
-        if minutes or hours > 14:
+        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(4) or 0)
+        if m.group(5):  # "+5.5": hours and a decimal part
+            minutes = round(float("0." + m.group(5)) * 60)
+        if minutes:
+            found = HALF_HOURS.get(f"{sign}{hours}:{minutes:02d}")
+            return (found, True) if found else None
+        if hours > 14:
             return None
         if hours == 0:
             return "UTC", True
@@ -170,6 +241,12 @@ def find_timezone(text: str) -> tuple[str, bool] | None:
     zones = _zones()
     if low in zones:
         return zones[low], True
+    if (country := _countries().get(low)) is not None:
+        return country, True
+    if "," in low:  # "Paris, France": the city, else the country
+        for part in (p.strip() for p in low.split(",")):
+            if (found := find_timezone(part)) is not None and found[1]:
+                return found
     if len(low) < FUZZY_MIN_LENGTH:
         return None
     keys = [*zones, *ALIASES]

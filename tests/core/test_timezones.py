@@ -103,3 +103,35 @@ def test_the_offset_follows_summer_time() -> None:
     assert zone_name("America/New_York", "en", datetime(2026, 7, 1, tzinfo=UTC)) == (
         "New York, UTC-4"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        # offsets with minutes: the zone that keeps them (they were "I can't find")
+        ("UTC+5:30", "Asia/Kolkata"),
+        ("UTC+5.5", "Asia/Kolkata"),
+        ("+5:45", "Asia/Kathmandu"),
+        ("UTC-3:30", "America/St_Johns"),
+        # a country with one time (CLDR names, the tz database's zones by country)
+        ("India", "Asia/Kolkata"),
+        ("Индия", "Asia/Kolkata"),
+        ("Germany", "Europe/Berlin"),
+        ("Великобритания", "Europe/London"),
+        ("Paris, France", "Europe/Paris"),
+        # cities and abbreviations people write; EST keeps summer time (not the fixed zone)
+        ("Mumbai", "Asia/Kolkata"),
+        ("Мумбаи", "Asia/Kolkata"),
+        ("New Delhi", "Asia/Kolkata"),
+        ("Камчатка", "Asia/Kamchatka"),
+        ("PST", "America/Los_Angeles"),
+        ("EST", "America/New_York"),
+    ],
+)
+def test_more_ways_to_name_a_zone(text: str, zone: str) -> None:
+    assert find_timezone(text) == (zone, True)
+
+
+@pytest.mark.parametrize("text", ["Russia", "USA", "Китай", "UTC+7:15"])
+def test_a_country_of_several_times_or_an_odd_offset_is_not_guessed(text: str) -> None:
+    assert find_timezone(text) is None
