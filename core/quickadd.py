@@ -171,11 +171,39 @@ def _is_label_only(part: str) -> bool:
     return strong or "." in part or ":" in part or core == core.lower()
 
 
+_QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+# a legal form written after the company's name as a part of its own: "Acme, Inc."
+_TRAILING_FORM_RE = re.compile(
+    r"^(?:inc|ltd|llc|llp|lp|plc|corp|co|gmbh|ag|s\.?a|b\.?v|pty\.? ltd)\.?$", re.IGNORECASE
+)
+
+
+def _split_outside_quotes(text: str) -> list[str]:
+    """Split by "," ";" and new lines, except inside quotes ("“Quotes, Inc.”" is one part)."""
+    parts, current, closing = [], [], None
+    for ch in text:
+        if closing is not None:
+            closing = None if ch == closing else closing
+        elif ch in _QUOTES:
+            closing = _QUOTES[ch]
+        elif _SPLIT_RE.match(ch):
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    if closing is not None:  # a quote never closed: it quotes nothing
+        return _SPLIT_RE.split(text)
+    return [*parts, "".join(current)]
+
+
 def _split_parts(rest: str) -> list[str]:
     """The name, company, position and notes, in the order typed; a company typed right after
-    the name without a comma ("Мария Иванова ООО Ромашка") is a part of its own."""
-    raw = [p for p in _SPLIT_RE.split(rest) if not _is_label_only(p)]
+    the name without a comma ("Мария Иванова ООО Ромашка") is a part of its own; a company's
+    name in quotes and its legal form after a comma ("Acme, Inc.") stay the company's."""
+    raw = [p for p in _split_outside_quotes(rest) if not _is_label_only(p)]
     parts = [part for part in (_clean(p) for p in raw) if part]
+    if len(parts) > 2 and _TRAILING_FORM_RE.match(parts[2]):
+        parts[1:3] = [f"{parts[1]}, {parts[2]}"]
     if parts:
         form = _LEGAL_FORM_RE.search(parts[0])
         if form is not None:

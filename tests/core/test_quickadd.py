@@ -215,3 +215,21 @@ def test_a_name_without_letters_is_no_name(text: str) -> None:
 @pytest.mark.parametrize("text", ["3M", "Анна", "X Æ A-12", "李雷", "O'Neil 2"])
 def test_a_name_with_a_letter_is_a_name(text: str) -> None:
     assert parse_quick_add(text, "RU").name == text
+
+
+@pytest.mark.parametrize(
+    ("text", "company", "position"),
+    [
+        ('Alice Zephyr, "Quotes, Inc.", +14155550111', '"Quotes, Inc."', None),
+        ("Мария Иванова, ООО «Ромашка, Лютик», +79991234567", "ООО «Ромашка, Лютик»", None),
+        ("Bob Zed, Acme, Inc., +14155550112", "Acme, Inc.", None),
+        ("Ivan, Acme, LLC, CEO", "Acme, LLC", "CEO"),
+        ('Ivan, "unclosed, Acme', '"unclosed', "Acme"),  # a quote never closed quotes nothing
+    ],
+)
+def test_a_company_in_quotes_or_with_its_legal_form_after_a_comma_is_one(
+    text: str, company: str, position: str | None
+) -> None:
+    """ "Quotes, Inc." in quotes was split into company '"Quotes' and position 'Inc."'."""
+    parsed = parse_quick_add(text, "RU")
+    assert (parsed.company, parsed.position) == (company, position)
