@@ -110,9 +110,11 @@ def create_router() -> Router:
             return
         if result.problem is not None:
             texts = {
+                # an invite's, a survey's or a referral's link that is gone (a survey's after
+                # /forget): not "ask the person who invited you" to a client
                 InviteProblem.INVALID: _(
-                    "This invite link is not valid. Ask for a new one from the person who "
-                    "invited you."
+                    "This link is not valid: it may have been replaced or withdrawn. Ask the "
+                    "person who sent it to you for a new one."
                 ),
                 InviteProblem.EXPIRED: _(
                     "This invite link has expired. Ask for a new one from the person who "

@@ -111,6 +111,19 @@ async def test_a_manager_forgets_a_card_and_no_personal_data_is_left(tg, emu, cl
     assert "Nothing found" in reply.text
 
 
+async def test_a_survey_link_after_forget_is_not_called_an_invite(tg, emu, clock) -> None:
+    """The client's old survey link said "This invite link is not valid. Ask … the person who
+    invited you" — to a client nobody invited."""
+    _admin, manager, _rep, client = await a_client_with_history(tg, emu, clock)
+    async with tg.app.session_factory() as s:
+        token = (await s.scalar(select(Survey))).token
+    await manager.send("/forget Zinaida")
+    await manager.click("Forget for good")
+    reply = await client.send(f"/start {token}")
+    assert reply.text.startswith("This link is not valid: it may have been replaced or withdrawn")
+    assert "invite" not in reply.text
+
+
 async def test_a_client_asks_to_be_forgotten(tg, emu, clock) -> None:
     *_, client = await a_client_with_history(tg, emu, clock)
     reply = await client.send("/forget")
