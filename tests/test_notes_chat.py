@@ -331,3 +331,20 @@ async def test_touch_log_buttons_under_an_older_question_do_nothing_to_another_c
     async with tg.app.session_factory() as s:
         boris = await s.scalar(select(Contact).where(Contact.name == "Boris"))
     assert (touch.contact_id, touch.type, touch.direction) == (boris.id, "message", "out")
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "kind"),
+    [("ru", "письмо", "email"), ("ru", "созвон", "call"), ("en", "mail", "email")],
+)
+async def test_a_kind_typed_in_other_words_is_the_tap(tg, language, typed, kind) -> None:
+    """ "письмо" at "Какого типа?" was kept as the summary: the button says "e-mail"."""
+    *_, rep = await team_with_rep(tg, language=language)
+    await rep.send("/add Anna Smirnova, Acme")
+    await rep.send("/log Anna")
+    reply = await rep.send(typed)
+    assert len(reply.buttons) == 2, reply.text  # the direction is asked next
+    await rep.click(1)
+    await rep.click(1)  # Skip the summary
+    [touch] = await touches(tg)
+    assert touch.type == kind and touch.summary == ""

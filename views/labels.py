@@ -122,6 +122,14 @@ TYPED_ALSO: dict[str, dict[str, str]] = {
         **dict.fromkeys(("in", "incoming", "входящий", "входящая", "вход", "вх"), "in"),
         **dict.fromkeys(("out", "outgoing", "исходящий", "исходящая", "исх"), "out"),
     },
+    "touch": {
+        **dict.fromkeys(("phone", "phoned", "called", "созвон", "звонил", "позвонил"), "call"),
+        **dict.fromkeys(("meet", "met", "встретились", "встречались"), "meeting"),
+        **dict.fromkeys(("mail", "письмо", "почта", "мейл", "имейл", "емейл", "email"), "email"),
+        **dict.fromkeys(("text", "sms", "смс", "msg", "chat", "переписка", "написал"), "message"),
+        **dict.fromkeys(("ивент", "конференция", "выставка", "conference"), "event"),
+        **dict.fromkeys(("соцсеть", "linkedin", "линкедин", "social media"), "social"),
+    },
 }
 
 
