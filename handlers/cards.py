@@ -26,6 +26,7 @@ from storage.models import Contact
 from storage.uow import writing
 from views import contacts as views
 from views import delivered as delivered_views
+from views import introducers as intro_views
 from views import timeline as timeline_views
 from views.adding import cut_notice
 from views.callbacks import CardAction, CardCb
@@ -37,12 +38,17 @@ from views.touches import note_expired, start_next_step, start_touch_log
 
 async def save_introducer(
     target: Message, ctx: Ctx, contact: Contact, introducer: Contact | None
-) -> None:
-    """Record who introduced the card's person (None: nobody), then show the card."""
+) -> bool:
+    """Record who introduced the card's person (None: nobody), then show the card; a circle
+    (the introducer came through this very card) is refused."""
+    if introducer is not None and await svc.introduced_through(ctx.session, contact.id, introducer):
+        await target.answer(intro_views.loop(contact.name, introducer.name))
+        return False
     await followups.set_introducer(
         ctx.session, contact, introducer, actor=ctx.user, now=ctx.now(), rules=ctx.rules
     )
     await views.show_card(target, await ctx.card(contact), prefix=_("Saved.") + "\n\n")
+    return True
 
 
 async def other_card(
@@ -233,8 +239,8 @@ def create_router() -> Router:
         if other is None:
             return
         await drop_keyboard(message_of(query))
-        await state.clear()
-        await save_introducer(message_of(query), ctx, contact, other)
+        if await save_introducer(message_of(query), ctx, contact, other):
+            await state.clear()
 
     @router.callback_query(on(CardAction.OWNER))
     async def owner_pick(query: CallbackQuery, contact: Contact, ctx: Ctx) -> None:
@@ -387,12 +393,15 @@ def create_dialogue_router() -> Router:
             await state.clear()
             await save_introducer(message, ctx, contact, None)
             return
-        found = [c for c in await svc.search(ctx.session, ctx.viewer.scope, text) if c.id != cid]
-        if not found:
+        hits = await svc.search(ctx.session, ctx.viewer.scope, text)
+        found = [c for c in hits if c.id != cid]
+        if not found and hits:  # only the card itself: not "Nothing found"
+            await message.answer(intro_views.itself(contact.name))
+        elif not found:
             await message.answer(views.nothing_found(text, retry=True))
         elif len(found) == 1:
-            await state.clear()
-            await save_introducer(message, ctx, contact, found[0])
+            if await save_introducer(message, ctx, contact, found[0]):
+                await state.clear()  # a circle refused: the name is asked again
         else:
             question, markup = views.intro_candidates(cid, found)
             await message.answer(question, reply_markup=markup)

@@ -189,6 +189,21 @@ async def get(session: AsyncSession, scope: Scope, contact_id: int) -> Contact |
     return await session.scalar(_get_in(scope.kind), {"contact_id": contact_id, **scope.params})
 
 
+async def introduced_through(session: AsyncSession, contact_id: int, introducer: Contact) -> bool:
+    """True when ``introducer`` came (directly or through others) by way of ``contact_id``: to
+    make it the card's introducer would close a circle."""
+    seen: set[int] = set()
+    current = introducer.introduced_by_id
+    while current is not None and current not in seen and len(seen) < 1000:
+        if current == contact_id:
+            return True
+        seen.add(current)
+        current = await session.scalar(
+            select(Contact.introduced_by_id).where(Contact.id == current)
+        )
+    return False
+
+
 async def erased(session: AsyncSession, scope: Scope, contact_id: int) -> bool:
     return (
         await session.scalar(

@@ -579,3 +579,29 @@ async def test_find_says_when_more_cards_match_than_it_lists(tg, clock) -> None:
         await rep.click("Archive")
     reply = await rep.send("/find Person")
     assert reply.text.startswith("Found 10:") and len(reply.buttons) == 10
+
+
+async def test_introduced_by_refuses_the_card_itself_and_a_circle(tg) -> None:
+    """ "Fedor introduced by Fedor" said "Nothing found for “Fedor”" (the card exists); and
+    Anna ← Dina was saved while Dina ← Carl ← Anna: a circle nobody can have walked."""
+    *_, rep = await team_with_rep(tg)
+
+    async def introduce(name: str, by: str):
+        await rep.send(f"/find {name}")
+        await rep.click("Edit")
+        await rep.click("Introduced by")
+        return await rep.send(by)
+
+    for name in ("Anna Alpha", "Carl Gamma", "Dina Delta", "Fedor Fox"):
+        await rep.send(f"/add {name}")
+    reply = await introduce("Fedor", "Fedor Fox")
+    assert "cannot be introduced by themselves" in reply.text
+    assert "Introduced by: Anna Alpha" in (await introduce("Carl", "Anna Alpha")).text
+    assert "Introduced by: Carl Gamma" in (await introduce("Dina", "Carl Gamma")).text
+    reply = await introduce("Anna", "Dina Delta")
+    assert "Dina Delta came to you through Anna Alpha" in reply.text, reply.text
+    reply = await rep.send("-")  # still asked: "-" clears it, as offered
+    assert "Saved." in reply.text
+    async with tg.app.session_factory() as s:
+        anna = await s.scalar(select(Contact).where(Contact.name == "Anna Alpha"))
+    assert anna.introduced_by_id is None
