@@ -33,6 +33,7 @@ from views.nps import (
     answered_survey,
     case_keyboard,
     case_text,
+    cut_note,
     question,
     review_line,
     score_keyboard,
@@ -288,19 +289,23 @@ def create_client_router() -> Router:
             if typed is None and scoring is not None and len(words(message.text)) >= 2:
                 # words before the score ("it was OK, but slow"): kept as the comment; a
                 # word alone ("hello?") is only nudged, so the question after the score stays
-                await nps.keep_early_comment(session, scoring, message.text, now=now)
+                cut = await nps.keep_early_comment(session, scoring, message.text, now=now)
                 await message.answer(
                     _("Thank you, noted! And one tap, please: choose a number from 0 to 10 above.")
+                    + cut_note(cut)
                 )
                 return
             await message.answer(_("Please tap a number from 0 to 10 above."))
             return
-        cat = await nps.add_comment(
+        kept = await nps.add_comment(
             session, waiting, message.text, now=now, admin_ids=settings.admin_ids
         )
+        cat = kept.category
         gated = settings.review_gating and cat is not Category.PROMOTER
         review = "" if gated or cat is Category.PROMOTER else review_line(settings.review_url)
-        await message.answer(_("Thank you for your answer — it has been passed on.") + review)
+        await message.answer(
+            _("Thank you for your answer — it has been passed on.") + cut_note(kept.cut) + review
+        )
 
     return router
 
@@ -434,7 +439,13 @@ def create_staff_router() -> Router:
             note=message.text,
         )
         card = await nps_cards.case_card(session, case_row, later=True)
-        await message.answer(_("✅ Case resolved. The rep is informed.") + "\n\n" + case_text(card))
+        # the rep hears of it (services.nps.tell_about), unless the resolver is the card's owner
+        done = (
+            _("✅ Case resolved.")
+            if case_row.rep_id == user.id
+            else _("✅ Case resolved. The rep is informed.")
+        )
+        await message.answer(done + "\n\n" + case_text(card))
 
     @router.message(Command("nps"), leads())
     async def nps_cmd(message: Message, command: CommandObject, ctx: Ctx) -> None:
@@ -476,7 +487,8 @@ def create_staff_router() -> Router:
         if comments:
             lines += ["", _("<b>Latest comments</b>")]
             for s, c in comments:
-                lines.append(f"{s.score}/10 · {h(c.name)}: {quoted((s.comment or '')[:300])}")
+                comment = nps.clip(s.comment or "", 300)
+                lines.append(f"{s.score}/10 · {h(c.name)}: {quoted(comment)}")
         await answer_long(message, "\n".join(lines))
 
     return router

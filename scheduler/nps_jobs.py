@@ -29,10 +29,12 @@ log = logging.getLogger(__name__)
 async def render_send(
     session: AsyncSession, item: duework.Claimed, user: User | None, cw: Clockwork
 ) -> Rendered | None:
-    survey = await nps_cards.survey_card(session, item.ref_id)
-    if survey is None or survey.status != "scheduled" or cw.clock.now() >= survey.expires_at:
+    # still scheduled, not expired, and the client neither a colleague now nor one who sent /stop
+    if item.ref_id is None or not await nps.sendable(
+        session, item.ref_id, admin_ids=cw.settings.admin_ids, now=cw.clock.now()
+    ):
         return None
-    return view.survey(cw.settings.company_name, survey.id)
+    return view.survey(cw.settings.company_name, item.ref_id)
 
 
 async def after_send(

@@ -27,6 +27,7 @@ class SurveyRules:
     expiry: timedelta
     default_tz: str
     follow: followups.Rules = field(default_factory=followups.Rules)
+    admin_ids: frozenset[int] = frozenset()  # colleagues too: never surveyed as clients
 
     @classmethod
     def of(cls, settings: Any) -> SurveyRules:
@@ -36,6 +37,7 @@ class SurveyRules:
             expiry=timedelta(days=settings.nps_expiry_days),
             default_tz=settings.default_timezone,
             follow=followups.Rules.of(settings),
+            admin_ids=frozenset(settings.admin_ids),
         )
 
 
@@ -96,6 +98,7 @@ async def plan_after(
             min_interval=rules.min_interval,
             expiry=rules.expiry,
             default_tz=rules.default_tz,
+            admin_ids=rules.admin_ids,
         )
     return Delivered(touch, planned, owner)
 

@@ -58,6 +58,8 @@ class User(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # when a manager deactivated them (services.team): told so, not taken for a stranger
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # they sent /stop: no surveys, on any card linked to them now or later (services.nps)
+    nps_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def display_name(self) -> str:
@@ -361,6 +363,7 @@ class NpsCase(Base):
     status: Mapped[str] = mapped_column(String(12), default=CaseStatus.OPEN.value)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # who is on the case: who took it, or who contacted the client since (services.nps.cases)
     taken_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )

@@ -150,7 +150,7 @@ async def test_merge_keeps_the_surveys_the_referral_link_and_plans_the_reminder(
     await paula.send("/start " + link.split("start=")[1])
     reply = await paula.click("10")
     ref_link = next(w for w in reply.text.split() if "start=ref_" in w)
-    assert "1 answer (" in (await manager.send("/nps")).text
+    assert "1 answer: " in (await manager.send("/nps")).text
 
     # the same person on a second card, which is kept
     await rep.send("/add P. Passive, +79990002233")
@@ -170,7 +170,9 @@ async def test_merge_keeps_the_surveys_the_referral_link_and_plans_the_reminder(
     assert await audit(tg) == []
 
     reply = await manager.send("/nps")
-    assert "1 answer (1 promoter, 0 detractors)" in reply.text  # the answer is still counted
+    assert (
+        "1 answer: 1 promoter, 0 passives, 0 detractors" in reply.text
+    )  # the answer is still counted
     friend = tg.user(9100, "Fiona")
     reply = await friend.send("/start " + ref_link.split("start=")[1])
     assert "friend's recommendation" in reply.text  # the promoter's link still works

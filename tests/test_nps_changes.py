@@ -41,7 +41,7 @@ async def test_a_detractor_who_changes_to_a_promoter_closes_the_case(tg, emu, cl
     assert "No open detractor cases" in reply.text
     reply = await manager.send("/nps")
     assert "Nobody called back" not in reply.text
-    assert "1 promoter, 0 detractors" in reply.text
+    assert "1 promoter, 0 passives, 0 detractors" in reply.text
     # the old alert's buttons: the case is closed
     alert = next(m for m in manager.bot_messages if "Resolve within" in m["text"])
     reply = await manager.click("Take it", alert)
@@ -168,7 +168,7 @@ async def test_a_number_typed_after_a_detractors_tap_changes_the_score(tg, emu, 
     assert sent_to(emu, manager.id, "What went wrong") == []
     assert len(sent_to(emu, manager.id, "changed their survey answer: 0/10 → 10/10")) == 1
     reply = await manager.send("/nps")
-    assert "“10”" not in reply.text and "1 promoter, 0 detractors" in reply.text
+    assert "“10”" not in reply.text and "1 promoter, 0 passives, 0 detractors" in reply.text
     reply = await manager.send("/cases")
     assert "No open detractor cases" in reply.text
     # what they write next is the promoter's comment, for the rep

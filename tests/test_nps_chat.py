@@ -317,7 +317,10 @@ async def test_service_touch_triggers_survey_and_nps_command(tg, emu, clock) -> 
     await tg.app.clockwork.tick()
     await client.click("10")
     reply = await manager.send("/nps")
-    assert "NPS +100 · 1 answer (1 promoter, 0 detractors) · response rate 100%" in reply.text
+    assert (
+        "NPS +100 · 1 answer: 1 promoter, 0 passives, 0 detractors · response rate 100%"
+        in reply.text
+    )
     assert "<b>NPS</b>, last 90 days" in reply.html
     reply = await rep.send("/nps")
     assert "not available" in reply.text

@@ -118,8 +118,8 @@ async def test_stats_counts_new_contacts_in_plural_forms(tg, clock, language, on
         (
             "en",
             ["NPS, last 90 days", "NPS, last 1 day", "NPS, last 2 days", "NPS, last 21 days"],
-            "NPS +100 · 1 answer (1 promoter, 0 detractors) · response rate 100%",
-            "NPS +33 · 3 answers (2 promoters, 1 detractor) · response rate 100%",
+            "NPS +100 · 1 answer: 1 promoter, 0 passives, 0 detractors · response rate 100%",
+            "NPS +33 · 3 answers: 2 promoters, 0 passives, 1 detractor · response rate 100%",
         ),
         (
             "ru",
@@ -129,8 +129,8 @@ async def test_stats_counts_new_contacts_in_plural_forms(tg, clock, language, on
                 "NPS за последние 2 дня",
                 "NPS за последний 21 день",
             ],
-            f"NPS +100 · 1 ответ (1 промоутер, 0 критиков) · отклик 100{NBSP}%",
-            f"NPS +33 · 3 ответа (2 промоутера, 1 критик) · отклик 100{NBSP}%",
+            f"NPS +100 · 1 ответ: 1 промоутер, 0 нейтралов, 0 критиков · отклик 100{NBSP}%",
+            f"NPS +33 · 3 ответа: 2 промоутера, 0 нейтралов, 1 критик · отклик 100{NBSP}%",
         ),
     ],
 )

@@ -71,6 +71,8 @@ def card_text(
     )
     if nps is not None:
         lines.append(answer_on_card(nps, tz, lang))
+    if c.nps_stopped_at is not None:  # /stop: recorded on the card, as the README says
+        lines.append(_("🔕 The client stopped the surveys"))
     facts = []
     if c.kind:
         facts.append(label("kind", c.kind))

@@ -81,6 +81,13 @@ def survey_plan(
         return [
             _("{name} asked for no surveys (/stop), so none is sent.").format(name=h(contact.name))
         ]
+    if planned.skipped is Skip.COLLEAGUE:
+        return [
+            _(
+                "{name}: the card carries the Telegram account of a colleague. Colleagues are "
+                "not surveyed as clients, so no survey is sent."
+            ).format(name=h(contact.name))
+        ]
     if planned.skipped is Skip.TOO_SOON:
         return [
             ngettext(

@@ -13,9 +13,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 
 from bot.i18n import LANGUAGES, _, current_language, ngettext, normalize_language
+from core import limits
 from core import metrics as m
 from core.nextstep import format_local_day
 from core.nps import Category, category, format_nps
+from services.nps.notices import clip
 from views.callbacks import CardAction, CardCb, CaseCb, NpsCb
 from views.keyboards import InlineKeyboard
 from views.rendered import Rendered
@@ -69,6 +71,18 @@ def survey_reminder(company: str | None, survey_id: int) -> Rendered:
     )
 
 
+def cut_note(cut: bool) -> str:
+    """Said to a client whose words were longer than a survey's comment keeps (else nothing)."""
+    limit = limits.limit_of("comment")
+    if not cut or limit is None:
+        return ""
+    return "\n\n" + ngettext(
+        "Your message was very long, so only its first {n} character was kept.",
+        "Your message was very long, so only its first {n} characters were kept.",
+        limit,
+    ).format(n=m.fmt_number(limit, current_language()))
+
+
 def review_line(url: str | None) -> str:
     if not url:
         return ""
@@ -111,6 +125,10 @@ def case_keyboard(card: CaseCard) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+SHOWN = 1500  # characters of a complaint or a resolution in a case's messages (cut: "…")
+LATER_SHOWN = 300  # of each message the client wrote since
+
+
 def case_status(card: CaseCard) -> str:
     """Where the case is, with who took it; an escalation and a resolution on their own lines."""
     who = h(card.taken_by_name or "?")
@@ -130,7 +148,7 @@ def case_status(card: CaseCard) -> str:
         closed = _("closed on its own: the client changed their answer, {old}/10 → {new}/10")
         lines.append(_("Resolution: {text}").format(text=closed.format(old=old, new=new)))
     elif card.resolved and card.resolution:
-        lines.append(_("Resolution: {text}").format(text=h(card.resolution[:1500])))
+        lines.append(_("Resolution: {text}").format(text=h(clip(card.resolution, SHOWN))))
     return "\n".join(lines)
 
 
@@ -143,10 +161,10 @@ def case_text(card: CaseCard) -> str:
         _("Rep: {rep}").format(rep=h(card.rep_name or "?")),
     ]
     if card.comment:
-        lines.append(_("What went wrong: “{text}”").format(text=h(card.comment[:1500])))
+        lines.append(_("What went wrong: “{text}”").format(text=h(clip(card.comment, SHOWN))))
     if card.later:
         lines.append(_("Then the client wrote:"))
-        lines += ["• " + quoted(text[:300]) for text in card.later]
+        lines += ["• " + quoted(clip(text, LATER_SHOWN)) for text in card.later]
     lines.append(case_status(card))
     return "\n".join(lines)
 
@@ -241,7 +259,7 @@ def comment_notice(contact_id: int, name: str, score: int, comment: str) -> Rend
     kb.adjust(1)
     return (
         _("💬 {name} answered {score}/10 and wrote: “{text}”").format(
-            name=h(name), score=score, text=h(comment[:2000])
+            name=h(name), score=score, text=h(clip(comment, 2000))
         ),
         kb.as_markup(),
     )
@@ -302,22 +320,30 @@ def report_head(days: int) -> str:
 
 
 def summary_line(row: Row, label: str | None = None) -> str:
-    """One group's figures: NPS, answers (promoters, detractors), response rate; ``label`` is
-    the group's name, already escaped."""
+    """One group's figures: NPS, answers (promoters, passives, detractors), response rate;
+    ``label`` is the group's name, already escaped."""
     lang = current_language()
 
     def num(n: int) -> str:
         return m.fmt_number(n, lang)
 
-    line = _("NPS {score} · {answers} ({promoters}, {detractors}) · response rate {rate}").format(
+    answers = ngettext("{n} answer", "{n} answers", row.answers).format(n=num(row.answers))
+    if row.answers:  # as the digest says it: "0 answers", not three zeros after it
+        answers = _("{answers}: {promoters}, {passives}, {detractors}").format(
+            answers=answers,
+            promoters=ngettext("{n} promoter", "{n} promoters", row.promoters).format(
+                n=num(row.promoters)
+            ),
+            passives=ngettext("{n} passive", "{n} passives", row.passives).format(
+                n=num(row.passives)
+            ),
+            detractors=ngettext("{n} detractor", "{n} detractors", row.detractors).format(
+                n=num(row.detractors)
+            ),
+        )
+    line = _("NPS {score} · {answers} · response rate {rate}").format(
         score=format_nps(row.score),
-        answers=ngettext("{n} answer", "{n} answers", row.answers).format(n=num(row.answers)),
-        promoters=ngettext("{n} promoter", "{n} promoters", row.promoters).format(
-            n=num(row.promoters)
-        ),
-        detractors=ngettext("{n} detractor", "{n} detractors", row.detractors).format(
-            n=num(row.detractors)
-        ),
+        answers=answers,
         rate=m.fmt_percent(row.answers, row.delivered, lang),
     )
     return f"{label}: {line}" if label else line

@@ -21,6 +21,7 @@ from services.nps.notices import (
     CASE_DUE,
     CASE_ESCALATE,
     NPS_NOTICE,
+    clip,
     notify_people,
     notify_rep,
     stamp,
@@ -31,6 +32,7 @@ from storage.uow import transactional
 
 # a case's news to the people it concerns: what changed and who did it (scheduler/cases.py)
 CASE_NEWS = "case_news"
+HISTORY_SHOWN = 500  # characters of a resolution note in the card's history
 
 
 @transactional
@@ -250,9 +252,12 @@ async def move_case(
         case_row.taken_by_id = actor.id
         case_row.taken_at = now
     elif move is CaseMove.CONTACTED:
+        # who talked to the client is on the case now (a manager who took it may not be the
+        # one who called): the case shows them, the client's next words go to them
         case_row.status = CaseStatus.CONTACTED
         case_row.contacted_at = now
-        case_row.taken_by_id = case_row.taken_by_id or actor.id
+        if case_row.taken_by_id != actor.id:
+            case_row.taken_by_id, case_row.taken_at = actor.id, now
     else:
         case_row.status = CaseStatus.RESOLVED
         case_row.resolved_at = now
@@ -268,7 +273,7 @@ async def move_case(
             actor_id=actor.id,
             field="nps_case",
             old=None,
-            new=f"{case_row.status}: {note}" if note else case_row.status,
+            new=clip(f"{case_row.status}: {note}", HISTORY_SHOWN) if note else case_row.status,
             now=now,
         )
     await tell_about(session, case_row, move.value, actor_id=actor.id, now=now, admin_ids=admin_ids)

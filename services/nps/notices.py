@@ -24,6 +24,13 @@ CLIENT_DAYTIME = WorkHours(time(10, 0), time(20, 0), frozenset(range(1, 8)))
 REF_PREFIX = "ref_"
 
 
+def clip(text: str, limit: int | None) -> str:
+    """``text`` within ``limit`` characters: a cut one ends in "…" (never cut silently)."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
 def stamp(now: datetime) -> str:
     """A key's part that tells one change of an answer or of a case from the next ones (a
     client may change a score back and forth while it can still be changed)."""

@@ -1,5 +1,5 @@
-"""The NPS figures for /nps: answers, promoters, detractors, deliveries by group; the latest
-comments."""
+"""The NPS figures for /nps: answers (promoters, passives, detractors), deliveries by group; the
+latest comments."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ class Row:
     promoters: int
     detractors: int
     delivered: int
+
+    @property
+    def passives(self) -> int:
+        """The answers neither a promoter's nor a detractor's (7 or 8)."""
+        return self.answers - self.promoters - self.detractors
 
     @property
     def score(self) -> int | None:

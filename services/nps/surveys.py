@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
 from core.nps import OPEN_CASES, Category, SurveyStatus, category
-from core.roles import STAFF, Role
+from core.roles import STAFF, TEAM_ROLES, Role
 from core.tokens import new_token
 from core.workhours import shift_into
 from services import contacts as contacts_svc
@@ -31,6 +31,7 @@ from services.nps.notices import (
     CLIENT_DAYTIME,
     NPS_REMIND,
     NPS_SEND,
+    clip,
     notify,
     notify_rep,
     stamp,
@@ -43,6 +44,7 @@ from storage.uow import transactional
 class Skip(StrEnum):
     STOPPED = "stopped"
     TOO_SOON = "too_soon"
+    COLLEAGUE = "colleague"  # the card carries a colleague's account: staff are not surveyed
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,27 @@ class Planned:
     direct: bool = False  # the client has started the bot: the survey goes to them directly
 
 
-async def _client_user(session: AsyncSession, contact: Contact) -> User | None:
-    if contact.tg_user_id is None:
+async def _person(session: AsyncSession, tg_id: int | None) -> User | None:
+    if tg_id is None:
         return None
-    return await session.scalar(select(User).where(User.tg_id == contact.tg_user_id))
+    return await session.scalar(select(User).where(User.tg_id == tg_id))
+
+
+def is_colleague(person: User | None, tg_id: int | None, admin_ids: Collection[int]) -> bool:
+    """Whether a Telegram account is a colleague's (an administrator, a manager, a rep): a
+    colleague is never surveyed as a client, whatever card carries their account."""
+    if tg_id is not None and tg_id in admin_ids:
+        return True
+    return person is not None and person.role in TEAM_ROLES
+
+
+async def _stop_card(session: AsyncSession, card: Contact, *, at: datetime) -> None:
+    """The card records the client's /stop (sent ``at``), once, in its history too."""
+    if card.nps_stopped_at is None:
+        card.nps_stopped_at = at
+        await contacts_svc.record_event(
+            session, card, actor_id=None, field="nps_stop", old=None, new=None, now=at
+        )
 
 
 @transactional
@@ -70,9 +89,18 @@ async def plan_survey(
     min_interval: timedelta,
     expiry: timedelta,
     default_tz: str,
+    admin_ids: Collection[int] = (),
 ) -> Planned:
     """A service was delivered: the NPS question goes out after ``delay``, in the client's
-    daytime (10:00–20:00 in their zone; the rep's if unknown), at most once per interval."""
+    daytime (10:00–20:00 in their zone; the rep's if unknown), at most once per interval.
+
+    None goes to a colleague's account, nor to a person who sent /stop — on this card or
+    before any card carried their account (then the card records it now)."""
+    client = await _person(session, contact.tg_user_id)
+    if is_colleague(client, contact.tg_user_id, admin_ids):
+        return Planned(skipped=Skip.COLLEAGUE)
+    if client is not None and client.nps_stopped_at is not None:
+        await _stop_card(session, contact, at=client.nps_stopped_at)
     if contact.nps_stopped_at is not None:
         return Planned(skipped=Skip.STOPPED)
     last = await session.scalar(
@@ -84,7 +112,6 @@ async def plan_survey(
         return Planned(skipped=Skip.TOO_SOON)
     tz = contact.timezone or rep.timezone or default_tz
     send_at = shift_into(now + delay, tz, CLIENT_DAYTIME)
-    client = await _client_user(session, contact)
     direct = client is not None and client.reachable
     survey = Survey(
         contact_id=contact.id,
@@ -119,6 +146,24 @@ async def plan_survey(
 
 async def survey_by_token(session: AsyncSession, token: str) -> Survey | None:
     return await session.scalar(select(Survey).where(Survey.token == token))
+
+
+async def sendable(
+    session: AsyncSession, survey_id: int | None, *, admin_ids: Collection[int], now: datetime
+) -> bool:
+    """The last check before the question goes out: the survey is still scheduled and not
+    expired, and its client is no colleague (they may have joined the team since it was
+    planned) and has not sent /stop."""
+    survey = await session.get(Survey, survey_id) if survey_id else None
+    if survey is None or survey.status != SurveyStatus.SCHEDULED or now >= survey.expires_at:
+        return False
+    person = await _person(session, survey.client_tg_id)
+    if is_colleague(person, survey.client_tg_id, admin_ids):
+        return False
+    if person is not None and person.nps_stopped_at is not None:
+        return False
+    contact = await session.get(Contact, survey.contact_id)
+    return contact is not None and contact.nps_stopped_at is None
 
 
 class Open(StrEnum):
@@ -352,6 +397,12 @@ async def answer(
     )
 
 
+@dataclass(frozen=True)
+class Commented:
+    category: Category
+    cut: bool  # longer than a comment keeps: its end was cut (marked "…"); the client is told
+
+
 @transactional
 async def add_comment(
     session: AsyncSession,
@@ -360,10 +411,10 @@ async def add_comment(
     *,
     now: datetime,
     admin_ids: Collection[int],
-) -> Category:
+) -> Commented:
     """The open answer goes into the card's history and on to who acts on it: a promoter's and a
     passive's to the rep, a detractor's to the managers handling the case."""
-    await _keep_comment(session, survey, text, kept=text, now=now)
+    cut = await _keep_comment(session, survey, text, kept=text, now=now)
     cat = category(survey.score or 0)
     if cat in (Category.PROMOTER, Category.PASSIVE):
         await notify_rep(
@@ -393,32 +444,45 @@ async def add_comment(
                     what="case_comment",
                     now=now,
                 )
-    return cat
+    return Commented(cat, cut)
 
 
 @transactional
 async def keep_early_comment(
     session: AsyncSession, survey: Survey, text: str, *, now: datetime
-) -> None:
+) -> bool:
     """Words a client writes before tapping a score ("всё отлично, спасибо"): the most useful
     part of an answer, kept as the survey's comment (added to what was written before). Who
     hears of them is decided when the score comes (:func:`answer`): the rep for a promoter or
-    a passive, the case for a detractor."""
+    a passive, the case for a detractor. True when the comment had to be cut."""
     joined = f"{survey.comment}\n{text}" if survey.comment else text
-    await _keep_comment(session, survey, text, kept=joined, now=now)
+    return await _keep_comment(session, survey, text, kept=joined, now=now)
+
+
+HISTORY_SHOWN = 500  # characters of a comment in the card's history
 
 
 async def _keep_comment(
     session: AsyncSession, survey: Survey, text: str, *, kept: str, now: datetime
-) -> None:
-    """The survey keeps ``kept`` as its comment; the card's history gets the words just written."""
-    survey.comment = limits.fit("comment", kept).value
+) -> bool:
+    """The survey keeps ``kept`` as its comment, cut to the comment's limit (the cut marked
+    "…"; True then); the card's history gets the words just written."""
+    cleaned = limits.clean("comment", kept)
+    limit = limits.limit_of("comment")
+    survey.comment = clip(cleaned, limit) or None
     survey.commented_at = now
     contact = await session.get(Contact, survey.contact_id)
     if contact is not None:
         await contacts_svc.record_event(
-            session, contact, actor_id=None, field="nps_comment", old=None, new=text[:500], now=now
+            session,
+            contact,
+            actor_id=None,
+            field="nps_comment",
+            old=None,
+            new=clip(text, HISTORY_SHOWN),
+            now=now,
         )
+    return limit is not None and len(cleaned) > limit
 
 
 async def awaiting_comment(
@@ -469,14 +533,14 @@ async def awaiting_score(session: AsyncSession, client_tg_id: int, now: datetime
 
 @transactional
 async def stop(session: AsyncSession, tg_id: int, *, now: datetime) -> int:
-    """The client sent /stop: no more surveys, recorded on every card that carries them."""
+    """The client sent /stop: no more surveys, recorded on the person (for the cards linked to
+    their account later: :func:`plan_survey`) and on every card that carries them now."""
+    person = await _person(session, tg_id)
+    if person is not None and person.nps_stopped_at is None:
+        person.nps_stopped_at = now
     cards = list(await session.scalars(select(Contact).where(Contact.tg_user_id == tg_id)))
     for c in cards:
-        if c.nps_stopped_at is None:
-            c.nps_stopped_at = now
-            await contacts_svc.record_event(
-                session, c, actor_id=None, field="nps_stop", old=None, new=None, now=now
-            )
+        await _stop_card(session, c, at=now)
         await duework.cancel(session, kinds=[NPS_SEND, NPS_REMIND], contact_id=c.id)
     for s in await session.scalars(
         select(Survey).where(Survey.client_tg_id == tg_id, Survey.answered_at.is_(None))
