@@ -42,6 +42,7 @@ from storage.db import create_engine, create_session_factory, pool_options
 from storage.repo import users as users_repo
 from storage.uow import write_session
 from views import adding as adding_views
+from views import deals as deal_views
 from views import touches as touch_views
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def build_app(
                 "AddForm": ("add", adding_views.left_unsaved),
                 "NextForm": ("", touch_views.step_left),
                 "LogForm": ("log", touch_views.touch_left),
+                "DealForm": ("", deal_views.deal_left),
             }
         )
     )

@@ -1,5 +1,6 @@
 """A contact's deals: the card's 💼 Deals button, a new deal (amount, then the expected close
-date), and on a deal: its amount, its close date, won or lost.
+date), and on a deal: its amount, its close date, its title, won or lost (asked once more:
+one tap to say yes). A new deal left by a command is kept, and ↩️ Back goes on with it.
 
 Thin: every button gets the card already checked against the viewer's scope (CardInScope) and
 the deal is looked up only among that card's deals; one service call; render through views."""
@@ -11,21 +12,30 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from bot.middlewares import CardInScope
+from bot.middlewares import CardInScope, take_back
 from bot.routing import FeatureRouter
-from core.deals import default_currency, parse_money, read_close_on
+from core.deals import (
+    MAX_TITLE,
+    SKIP,
+    DealStatus,
+    default_currency,
+    format_money,
+    read_close_on,
+    read_money,
+)
 from core.nextstep import Reading, read_when
 from services import contacts as contacts_svc
 from services import deals as svc
 from storage.models import Contact, Deal
 from views import deals as views
+from views.callbacks import ResumeCb
 from views.deals import DealAction, DealCb, DealForm
-from views.rendering import edit_text
+from views.rendering import drop_keyboard, edit_text
 
 
 def on(*actions: DealAction):  # noqa: ANN201
@@ -34,6 +44,14 @@ def on(*actions: DealAction):  # noqa: ANN201
 
 async def _currency(ctx: Ctx) -> str:
     return default_currency(ctx.viewer.lang, await svc.last_currency(ctx.session, ctx.user.id))
+
+
+def card(
+    contact: Contact, deal: Deal, ctx: Ctx, *, prefix: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The deal as the viewer sees it (their language, today and time zone)."""
+    lang, tz = ctx.viewer.lang, ctx.viewer.tz
+    return views.deal_card(contact, deal, lang, prefix=prefix, today=ctx.today(), tz=tz)
 
 
 def bad_close_on(raw: str, day: Any, ctx: Ctx) -> str:
@@ -78,7 +96,8 @@ def create_router() -> Router:
     async def new_deal(query: CallbackQuery, contact: Contact, ctx: Ctx, state: FSMContext) -> None:
         await query.answer()
         await state.set_state(DealForm.amount)
-        await state.update_data(cid=contact.id)
+        # a deal of its own: nothing of an earlier one left halfway; the name: for deal_left
+        await state.set_data({"cid": contact.id, "cname": contact.name})
         assert isinstance(query.message, Message)
         await query.message.answer(views.ask_amount(contact, await _currency(ctx)))
 
@@ -90,37 +109,56 @@ def create_router() -> Router:
             return
         await query.answer()
         assert isinstance(query.message, Message)
-        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, today=ctx.today())
+        text, markup = card(contact, deal, ctx)
         await query.message.answer(text, reply_markup=markup)
 
-    @router.callback_query(on(DealAction.AMOUNT, DealAction.CLOSE_ON))
+    @router.callback_query(on(DealAction.AMOUNT, DealAction.CLOSE_ON, DealAction.TITLE))
     async def edit_deal(
         query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx, state: FSMContext
     ) -> None:
         if (deal := await deal_of(query, callback_data, contact, ctx)) is None:
             return
         await query.answer()
-        amount = callback_data.a is DealAction.AMOUNT
-        await state.set_state(DealForm.edit_amount if amount else DealForm.edit_close_on)
+        form, question = {
+            DealAction.AMOUNT: (DealForm.edit_amount, views.ask_new_amount(deal, ctx.viewer.lang)),
+            DealAction.CLOSE_ON: (DealForm.edit_close_on, views.ask_close_on()),
+            DealAction.TITLE: (DealForm.edit_title, views.ask_title(deal)),
+        }[callback_data.a]
+        await state.set_state(form)
         await state.update_data(cid=contact.id, did=deal.id)
         assert isinstance(query.message, Message)
-        await query.message.answer(
-            views.ask_new_amount(deal, ctx.viewer.lang) if amount else views.ask_close_on()
-        )
+        await query.message.answer(question)
 
-    @router.callback_query(on(DealAction.WON, DealAction.LOST))
+    @router.callback_query(on(DealAction.WON, DealAction.LOST, DealAction.CARD))
+    async def ask_close(
+        query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx
+    ) -> None:
+        """🏆 Won / ✖️ Lost: asked once more, in place (« Back: the deal as it was)."""
+        if (deal := await deal_of(query, callback_data, contact, ctx)) is None:
+            return
+        await query.answer()
+        assert isinstance(query.message, Message)
+        if callback_data.a is DealAction.CARD or deal.status != DealStatus.OPEN.value:
+            text, markup = card(contact, deal, ctx)
+        else:
+            won = callback_data.a is DealAction.WON
+            lang = ctx.viewer.lang
+            text, markup = views.confirm_close(contact, deal, lang, won=won, today=ctx.today())
+        await edit_text(query.message, text, reply_markup=markup)
+
+    @router.callback_query(on(DealAction.WON_SURE, DealAction.LOST_SURE))
     async def close_deal(
         query: CallbackQuery, callback_data: DealCb, contact: Contact, ctx: Ctx
     ) -> None:
         if (deal := await deal_of(query, callback_data, contact, ctx)) is None:
             return
-        won = callback_data.a is DealAction.WON
+        won = callback_data.a is DealAction.WON_SURE
         closed = await svc.close(
             ctx.session, deal, contact, won=won, actor=ctx.user, now=ctx.now(), rules=ctx.rules
         )
         await query.answer(views.closed_text(won) if closed else _("Already done."))
         assert isinstance(query.message, Message)
-        text, markup = views.deal_card(contact, deal, ctx.viewer.lang, today=ctx.today())
+        text, markup = card(contact, deal, ctx)
         await edit_text(query.message, text, reply_markup=markup)
 
     return router
@@ -130,6 +168,7 @@ def create_dialogue_router() -> Router:
     """The typed answers: a new deal's amount and close date; a deal's new amount or date."""
     router = FeatureRouter(name="deal-dialogues")
     router.message.filter(staff())
+    router.callback_query.filter(staff())
 
     async def card_and_deal(ctx: Ctx, state: FSMContext) -> tuple[Contact | None, Deal | None]:
         data = await state.get_data()
@@ -145,20 +184,22 @@ def create_dialogue_router() -> Router:
 
     @router.message(DealForm.amount, F.text & ~F.text.startswith("/"))
     async def new_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
-        raw = message.text or ""
-        found = parse_money(raw, lang=ctx.viewer.lang, default_currency=await _currency(ctx))
+        raw, lang = message.text or "", ctx.viewer.lang
+        found = read_money(raw, lang=lang, default_currency=await _currency(ctx))
         kept = (await state.get_data()).get("title") or ""
-        if found is None and not kept and raw.strip() and not any(c.isdigit() for c in raw):
+        if found.money is None and not kept and raw.strip() and not any(c.isdigit() for c in raw):
             # "Website audit" first: what the deal is for, kept; only the amount is asked
-            await state.update_data(title=" ".join(raw.split())[:200])
+            await state.update_data(title=" ".join(raw.split())[:MAX_TITLE])
             await message.answer(views.title_kept(raw))
             return
-        if found is None:
-            await message.answer(views.bad_amount(raw))
+        if found.money is None:
+            await message.answer(views.bad_amount(raw, found))
             return
-        money, title = found
-        title = title or kept
-        await state.update_data(amount=str(money.amount), currency=money.currency, title=title)
+        money, title = found.money, found.title or kept
+        shown = format_money(money.amount, money.currency, lang)  # for deal_left
+        await state.update_data(
+            amount=str(money.amount), currency=money.currency, title=title, shown=shown
+        )
         await state.set_state(DealForm.close_on)
         await message.answer(views.ask_close_on())
 
@@ -211,21 +252,26 @@ def create_dialogue_router() -> Router:
             return
         await save(ctx.session, deal, value, now=ctx.now())
         await state.clear()
-        text, markup = views.deal_card(
-            contact, deal, ctx.viewer.lang, prefix=views.deal_saved(), today=ctx.today()
-        )
+        text, markup = card(contact, deal, ctx, prefix=views.deal_saved())
         await message.answer(text, reply_markup=markup)
 
     @router.message(DealForm.edit_amount, F.text & ~F.text.startswith("/"))
     async def edit_amount(message: Message, ctx: Ctx, state: FSMContext) -> None:
         def read(raw: str, deal: Deal) -> tuple[bool, Any]:
-            found = parse_money(raw, lang=ctx.viewer.lang, default_currency=deal.currency)
-            return found is not None, found[0] if found is not None else None
+            found = read_money(raw, lang=ctx.viewer.lang, default_currency=deal.currency)
+            return found.money is not None, found.money or found
 
-        def bad(raw: str, _value: Any) -> str:
-            return views.bad_amount(raw)
+        def bad(raw: str, found: Any) -> str:
+            return views.bad_amount(raw, found)
 
         await edit_deal(message, ctx, state, read, bad, svc.set_amount)
+
+    @router.message(DealForm.edit_title, F.text & ~F.text.startswith("/"))
+    async def edit_title(message: Message, ctx: Ctx, state: FSMContext) -> None:
+        def read(raw: str, _deal: Deal) -> tuple[bool, Any]:
+            return True, "" if raw.strip() in SKIP else " ".join(raw.split())[:MAX_TITLE]
+
+        await edit_deal(message, ctx, state, read, lambda raw, _v: "", svc.set_title)
 
     @router.message(DealForm.edit_close_on, F.text & ~F.text.startswith("/"))
     async def edit_close_on(message: Message, ctx: Ctx, state: FSMContext) -> None:
@@ -236,5 +282,29 @@ def create_dialogue_router() -> Router:
             return bad_close_on(raw, day, ctx)
 
         await edit_deal(message, ctx, state, read, bad, svc.set_close_on)
+
+    @router.callback_query(ResumeCb.filter(F.d == "deal"))
+    async def resume(
+        query: CallbackQuery, callback_data: ResumeCb, state: FSMContext, ctx: Ctx
+    ) -> None:
+        """Back into the new deal a command left (views.deal_left), at the question it was at."""
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        back = await take_back(state, callback_data.n)
+        await drop_keyboard(query.message)
+        at, data = back or (None, {})
+        scope, cid = ctx.viewer.scope, int(data.get("cid", 0))
+        contact = await contacts_svc.get(ctx.session, scope, cid) if back else None
+        if contact is None or at not in (DealForm.amount.state, DealForm.close_on.state):
+            await query.message.answer(views.deal_gone())  # what the rep is in now: kept
+            return
+        await state.set_data(data)
+        if at == DealForm.close_on.state and data.get("amount"):
+            await state.set_state(DealForm.close_on)
+            await query.message.answer(views.given_so_far(data) + views.ask_close_on())
+        else:
+            await state.set_state(DealForm.amount)
+            await query.message.answer(views.title_kept(data.get("title") or ""))
 
     return router

@@ -1,5 +1,5 @@
-"""Deals with a contact: create one, change its amount or expected close date, mark it won or
-lost; a deal moves its contact along the cycle (core.deals). And the deal figures for /stats
+"""Deals with a contact: create one, change its amount, title or expected close date, mark it won
+or lost; a deal moves its contact along the cycle (core.deals). And the deal figures for /stats
 and the digest: pipeline and won values per currency (never summed across currencies), and
 conversion "to a deal" — of the contacts created in a period, the share with a deal by its end
 (the cohort of the method's conversion, shared/domain.md)."""
@@ -14,6 +14,7 @@ from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deals import (
+    MAX_TITLE,
     DealStatus,
     Money,
     contact_changes_on_new_deal,
@@ -95,6 +96,12 @@ async def create(
 @transactional
 async def set_amount(session: AsyncSession, deal: Deal, money: Money, *, now: datetime) -> None:
     deal.amount, deal.currency, deal.updated_at = money.minor, money.currency, now
+
+
+@transactional
+async def set_title(session: AsyncSession, deal: Deal, title: str, *, now: datetime) -> None:
+    """What the deal is for, typed anew ("" for nothing)."""
+    deal.title, deal.updated_at = title[:MAX_TITLE], now
 
 
 @transactional

@@ -1,12 +1,13 @@
-"""A contact's deals as the chat shows them (the list, one deal, the prompts), and the deal lines
-of /stats and the digest. Amounts are formatted for the reader's locale (core.deals, Babel);
+"""A contact's deals as the chat shows them (the list, one deal, the prompts, why a typed amount
+was not taken, the note when a command leaves a new deal), and the deal lines of /stats and the
+digest. Amounts are formatted for the reader's locale (core.deals, Babel);
 sums are per currency, never added across currencies."""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
@@ -14,9 +15,9 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import N_, _, ngettext
 from core import metrics as m
-from core.deals import DealStatus, format_minor
-from core.nextstep import format_day
-from views.callbacks import CardAction, CardCb
+from core.deals import AmountIssue, DealStatus, MoneyReading, decimals_of, format_minor
+from core.nextstep import format_day, local_day
+from views.callbacks import CardAction, CardCb, ResumeCb
 from views.keyboards import InlineKeyboard
 from views.rendering import h
 
@@ -31,8 +32,12 @@ class DealAction(StrEnum):
     OPEN = "op"
     AMOUNT = "amt"
     CLOSE_ON = "date"
-    WON = "won"
-    LOST = "lost"
+    TITLE = "ttl"
+    WON = "won"  # asks first: WON_SURE closes
+    LOST = "lost"  # asks first: LOST_SURE closes
+    WON_SURE = "won!"
+    LOST_SURE = "lost!"
+    CARD = "card"  # the deal again, in place (« Back from the question)
 
 
 class DealCb(CallbackData, prefix="dl"):
@@ -49,6 +54,7 @@ class DealForm(StatesGroup):
     close_on = State()  # a new deal: its expected close date
     edit_amount = State()
     edit_close_on = State()
+    edit_title = State()
 
 
 STATUS = {
@@ -105,8 +111,16 @@ def deals_list(
 
 
 def deal_card(
-    contact: Contact, deal: Deal, lang: str, *, prefix: str = "", today: date | None = None
+    contact: Contact,
+    deal: Deal,
+    lang: str,
+    *,
+    prefix: str = "",
+    today: date | None = None,
+    tz: str = "UTC",
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """One deal: an open one with its expected close and its buttons, a closed one with the day
+    it was closed (``tz``: the reader's)."""
     lines = [
         _("<b>💼 Deal</b> — {name}").format(name=h(contact.name)),
         "",
@@ -114,29 +128,53 @@ def deal_card(
     ]
     if deal.title:
         lines.append(_("What: {title}").format(title=h(deal.title)))
-    lines.append(
-        _("Expected close: {day}").format(
-            day=format_day(deal.close_on, lang) if deal.close_on else m.DASH
+    if deal.status == DealStatus.OPEN.value:
+        lines.append(
+            _("Expected close: {day}").format(
+                day=format_day(deal.close_on, lang) if deal.close_on else m.DASH
+            )
+            + (
+                " — " + _("⚠️ overdue: set a new date, or mark it won or lost")
+                if overdue(deal, today)
+                else ""
+            )
         )
-        + (
-            " — " + _("⚠️ overdue: set a new date, or mark it won or lost")
-            if overdue(deal, today)
-            else ""
+    else:
+        closed = local_day(deal.closed_at, tz) if deal.closed_at else None
+        lines.append(
+            _("Closed on: {day}").format(day=format_day(closed, lang) if closed else m.DASH)
         )
-    )
     lines.append(_("Status: {status}").format(status=_(STATUS[deal.status])))
     kb = InlineKeyboard()
     if deal.status == DealStatus.OPEN.value:
         for text, action in (
             (_("💰 Amount"), DealAction.AMOUNT),
             (_("📅 Close date"), DealAction.CLOSE_ON),
+            (_("✏️ Title"), DealAction.TITLE),
             (_("🏆 Won"), DealAction.WON),
             (_("✖️ Lost"), DealAction.LOST),
         ):
             kb.button(text=text, callback_data=DealCb(a=action, id=contact.id, d=deal.id))
     kb.button(text=_("« Deals"), callback_data=DealCb(a=DealAction.LIST, id=contact.id))
-    kb.adjust(2)
+    kb.adjust(*((2, 1, 2, 1) if deal.status == DealStatus.OPEN.value else (1,)))
     return prefix + "\n".join(lines), kb.as_markup()
+
+
+def confirm_close(
+    contact: Contact, deal: Deal, lang: str, *, won: bool, today: date | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """🏆 Won / ✖️ Lost tapped: the deal, the question, and one tap to say yes (or go back)."""
+    text, _markup = deal_card(contact, deal, lang, today=today)
+    question = _("Mark this deal as won?") if won else _("Mark this deal as lost?")
+    sure = DealAction.WON_SURE if won else DealAction.LOST_SURE
+    kb = InlineKeyboard()
+    kb.button(
+        text=_("🏆 Yes, won") if won else _("✖️ Yes, lost"),
+        callback_data=DealCb(a=sure, id=contact.id, d=deal.id),
+    )
+    kb.button(text=_("« Back"), callback_data=DealCb(a=DealAction.CARD, id=contact.id, d=deal.id))
+    kb.adjust(2)
+    return f"{text}\n\n<b>{question}</b>", kb.as_markup()
 
 
 def ask_amount(contact: Contact, currency: str) -> str:
@@ -153,17 +191,62 @@ def ask_new_amount(deal: Deal, lang: str) -> str:
     ).format(amount=money(deal, lang))
 
 
+def ask_title(deal: Deal) -> str:
+    """✏️ Title: what the deal is for, typed anew ("-" for nothing)."""
+    now = _("What: {title}").format(title=h(deal.title)) + "\n" if deal.title else ""
+    return now + _(
+        "What is the deal for? Send e.g. <code>website redesign</code>, or - for nothing. "
+        "/cancel to stop."
+    )
+
+
 def title_kept(raw: str) -> str:
     return _(
         "“{title}”: kept as what the deal is for. And the amount? E.g. <code>12 000 ₽</code>."
     ).format(title=h(" ".join(raw.split())[:200]))
 
 
-def bad_amount(raw: str) -> str:
-    return _(
-        "I could not read an amount in “{text}”. Try e.g. <code>12 000 ₽</code>, "
-        "<code>1.5k EUR</code> or <code>$3,000</code>."
-    ).format(text=h(raw[:100]))
+def bad_amount(raw: str, found: MoneyReading | None = None) -> str:
+    """Why a typed amount was not taken (core.deals.read_money's issue), quoting it."""
+    text = h(raw[:100])
+    issue = found.issue if found is not None else AmountIssue.UNREAD
+    if found is None or issue is AmountIssue.UNREAD:
+        return _(
+            "I could not read an amount in “{text}”. Try e.g. <code>12 000 ₽</code>, "
+            "<code>1.5k EUR</code> or <code>$3,000</code>."
+        ).format(text=text)
+    if issue is AmountIssue.NOT_POSITIVE:
+        return _("“{text}”: the amount must be above zero. E.g. <code>12 000 ₽</code>.").format(
+            text=text
+        )
+    if issue is AmountIssue.TOO_LARGE:
+        return _(
+            "“{text}” is too large for a deal: up to 10 trillion. E.g. <code>2.5 bn ₽</code>."
+        ).format(text=text)
+    if issue is AmountIssue.EXPONENT:
+        return _(
+            "“{text}”: write the amount without an exponent, e.g. "
+            "<code>1 000 000 000 USD</code> or <code>1 bn USD</code>."
+        ).format(text=text)
+    if issue is AmountIssue.CURRENCY:
+        return _(
+            "“{text}”: I don't know the currency {code}. Write a code or sign I know, e.g. "
+            "<code>{number} EUR</code> or <code>{number} ₽</code>; if {code} is what the deal "
+            "is for: <code>{number} {currency} {code}</code>."
+        ).format(text=text, code=h(found.code), number=h(found.number), currency=found.currency)
+    n = decimals_of(found.currency)
+    if n == 0:
+        return _(
+            "“{text}”: an amount in {currency} has no decimals, and I don't round. "
+            "Send a whole number, e.g. <code>1 234</code>."
+        ).format(text=text, currency=found.currency)
+    return ngettext(
+        "“{text}”: an amount in {currency} has at most {n} decimal, and I don't round. "
+        "Thousands are written <code>1 234</code>, a fraction <code>1.23</code>.",
+        "“{text}”: an amount in {currency} has at most {n} decimals, and I don't round. "
+        "Thousands are written <code>1 234</code>, a fraction <code>1.23</code>.",
+        n,
+    ).format(text=text, currency=found.currency, n=n)
 
 
 def ask_close_on() -> str:
@@ -198,6 +281,38 @@ def deal_saved() -> str:
 
 def closed_text(won: bool) -> str:
     return _("🏆 Won!") if won else _("Marked as lost.")
+
+
+def deal_left(
+    current: str, data: dict[str, Any], n: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A command ended a new deal after its amount or what it is for was typed: say that the
+    deal was not saved, show what was given, offer to go back to it (bot.middlewares'
+    CommandLeavesDialogue, "DealForm"). Nothing typed yet, or a deal's field being changed:
+    nothing is lost, nothing to say."""
+    if current not in (DealForm.amount.state, DealForm.close_on.state) or not data.get("cid"):
+        return None
+    given = [t for t in (data.get("shown"), data.get("title")) if t]
+    if not given:
+        return None
+    text = _("✋ The deal with {name} was not saved: a command ends the dialogue.").format(
+        name=h(data.get("cname") or "…")
+    )
+    text += "\n" + _("Given so far: {fields}").format(fields=h(" · ".join(given)))
+    kb = InlineKeyboard().button(
+        text=_("↩️ Back to the deal"), callback_data=ResumeCb(d="deal", n=n)
+    )
+    return text, kb.as_markup()
+
+
+def deal_gone() -> str:
+    return _("That unfinished deal is no longer kept. Open the card's 💼 Deals to add it again.")
+
+
+def given_so_far(data: dict[str, Any]) -> str:
+    """Back in a new deal left at its close date: what was given, before the question."""
+    given = [t for t in (data.get("shown"), data.get("title")) if t]
+    return _("Given so far: {fields}").format(fields=h(" · ".join(given))) + "\n"
 
 
 # ---------------------------------------------------------------------- /stats and the digest
