@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from enum import Enum
 from typing import Any
 
@@ -30,8 +30,17 @@ CSV_COLUMNS: tuple[str, ...] = (
     "next_step_due",
     "verified_at",
     "created_at",
+    "archived",
 )
 TAG_SEPARATOR = ";"
+# several values in one cell, as Google Contacts writes them ("+1 650 555 0000 ::: +1 650 …"):
+# the first is read, the others told (Record.others)
+_MULTI = ":::"
+MULTI_COLUMNS = ("phone", "email")
+# what a yes/no cell ("archived"; "icp_fit" as "fits or not") may say, in either language
+# ("-" is not "no": a spreadsheet's dash is as often "nothing to say")
+YES_WORDS = frozenset({"yes", "y", "true", "1", "да"})
+NO_WORDS = frozenset({"no", "n", "false", "0", "нет"})
 
 # Values kept as written (whitespace is meaningful); everything else is stripped on import.
 _UNSTRIPPED = frozenset({"notes"})
@@ -79,28 +88,30 @@ def _to_text(value: object) -> str:
 _DOTTED = re.compile(
     r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")  # a day alone, as date.fromisoformat reads it
 
 
-def parse_moment(value: str, tz: tzinfo) -> datetime | None:
+def parse_moment(value: str, tz: tzinfo, day_time: time | None = None) -> datetime | None:
     """A date or a moment as a file gives it, in UTC: ISO 8601 ("2026-09-01",
     "2026-09-01 10:00", "2026-09-01T10:00:00+03:00", "…Z") or day.month.year ("01.09.2026",
-    "01.09.2026 10:00"); without a zone it is in ``tz`` (a bare date: its midnight). None when
-    it is no such date (or no real one: "31.02.2026")."""
+    "01.09.2026 10:00"); without a zone it is in ``tz`` (a bare date: its midnight, or
+    ``day_time`` when given). None when it is no such date (or no real one: "31.02.2026")."""
     raw = value.strip()
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
+    at = day_time or time(0, 0)
     try:
         if dotted := _DOTTED.fullmatch(raw):
             day, month, year, hour, minute, second = dotted.groups()
-            moment = datetime(
-                int(year) + (2000 if len(year) == 2 else 0),
-                int(month),
-                int(day),
-                int(hour or 0),
-                int(minute or 0),
-                int(second or 0),
+            if hour is not None:
+                at = time(int(hour), int(minute), int(second or 0))
+            moment = datetime.combine(
+                date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day)),
+                at,
                 tzinfo=tz,
             )
+        elif _ISO_DAY.fullmatch(raw):
+            moment = datetime.combine(date.fromisoformat(raw), at, tzinfo=tz)
         else:
             moment = datetime.fromisoformat(raw)
         if moment.tzinfo is None:
@@ -127,9 +138,17 @@ def _clean_value(key: str, value: str | None) -> str | None:
     return value if key in _UNSTRIPPED else value.strip()
 
 
+def yes_no(value: str | None) -> bool | None:
+    """ "yes" / "да" / "1" is True, "no" / "нет" / "0" False; None for anything else."""
+    word = " ".join((value or "").split()).casefold()
+    return True if word in YES_WORDS else False if word in NO_WORDS else None
+
+
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 by its BOM (Excel's "Unicode text")
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -205,10 +224,26 @@ def _guess_delimiter(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """A row that parsed: ``line`` is the 1-based line it starts on (a card's BEGIN line)."""
+    """A row that parsed: ``line`` is the 1-based line it starts on (a card's BEGIN line);
+    ``others``: (column, value) of the values the row gives beyond the one a card keeps (a
+    second phone in the same cell, a vCard's second TEL), to be told."""
 
     line: int
     row: dict[str, str | None]
+    others: tuple[tuple[str, str], ...] = ()
+
+
+def split_multi(row: dict[str, str | None]) -> tuple[tuple[str, str], ...]:
+    """A phone or e-mail cell with several values ("a ::: b") keeps the first; the others are
+    returned as (column, value)."""
+    others: list[tuple[str, str]] = []
+    for column in MULTI_COLUMNS:
+        value = row.get(column)
+        if value and _MULTI in value:
+            first, *rest = [part.strip() for part in value.split(_MULTI) if part.strip()] or [""]
+            row[column] = first or None
+            others += [(column, other) for other in rest]
+    return tuple(others)
 
 
 # A value in quotes that spans lines is suspicious when a line inside it looks like a row of its
@@ -246,6 +281,33 @@ def _lines_inside_quotes(lines: list[str], delimiter: str) -> list[int]:
             else:  # a quote inside quotes: doubled, or the value's end
                 state = "quoted" if ch == '"' else "start" if ch == delimiter else "plain"
     return inside
+
+
+def _header(text: str) -> list[str]:
+    try:
+        return next(_reader(text, _guess_delimiter(text)), [])
+    except csv.Error:
+        return []
+
+
+# the columns that tell the history /export writes (history.csv) from a file of contacts
+_HISTORY_MARKS = frozenset(HISTORY_COLUMNS[:4])
+_SAMPLE = 65536  # characters looked at to tell text from a binary file
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+
+
+def refusal(data: bytes) -> str | None:
+    """Why a file sent as a CSV of contacts is no such file, before anything is read from it:
+    "binary" (no text: a picture, an archive, a spreadsheet renamed .csv) or "history" (the
+    history /export writes, whose "contact" column would make a card of every entry); else
+    None."""
+    text = _decode(data)
+    sample = text[:_SAMPLE]
+    if "\x00" in sample or len(_CONTROL.findall(sample)) * 100 > len(sample):
+        return "binary"
+    if _HISTORY_MARKS <= {csvheaders.key(cell) for cell in _header(text)}:
+        return "history"
+    return None
 
 
 def check_csv(data: bytes) -> list[RowError]:
@@ -349,18 +411,13 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
         if row["name"] is None:
             yield RowError(start, "missing_name")
             continue
-        yield Record(start, row)
+        yield Record(start, row, split_multi(row))
 
 
 def csv_headings(data: bytes) -> dict[str, str]:
     """Each column :func:`iter_csv` reads from the file, as the file's header names it
     ({"stage": "Этап"}): messages about a cell name its column so."""
-    text = _decode(data)
-    try:
-        header = next(_reader(text, _guess_delimiter(text)), [])
-    except csv.Error:
-        return {}
-    return csvheaders.plan(header, CSV_COLUMNS).headings
+    return csvheaders.plan(_header(_decode(data)), CSV_COLUMNS).headings
 
 
 def read_csv(data: bytes) -> tuple[list[dict[str, str | None]], list[RowError]]:

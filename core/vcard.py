@@ -196,6 +196,21 @@ def _pick(props: list[_Prop], preferred: str) -> _Prop | None:
     return props[0] if props else None
 
 
+def _others(props: list[_Prop], row: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
+    """(column, value) of the card's phones and e-mails beyond the one its row keeps."""
+    out: list[tuple[str, str]] = []
+    for prop in props:
+        column = {"TEL": "phone", "EMAIL": "email"}.get(prop.name)
+        if column is None:
+            continue
+        value = _clean_value(column, _unescape(prop.value))
+        if value and prop.name == "TEL" and value.lower().startswith("tel:"):
+            value = value[4:]
+        if value and value != row[column] and (column, value) not in out:
+            out.append((column, value))
+    return tuple(out)
+
+
 def _card_to_row(props: list[_Prop]) -> dict[str, str | None]:
     row = _empty_row()
     by_name: dict[str, list[_Prop]] = {}
@@ -265,7 +280,7 @@ def iter_vcard(data: bytes) -> Iterator[Record | RowError]:
             if row["name"] is None:
                 yield RowError(card_line, "missing_name")
             else:
-                yield Record(card_line, row)
+                yield Record(card_line, row, _others(card, row))
             card = None
         elif card is not None:
             card.append(prop)

@@ -28,6 +28,7 @@ from core.enums import ENUM_FIELDS
 from core.exchange import CSV_COLUMNS, SPREADSHEET_EXTENSIONS, file_kind
 from services import exchange as svc
 from views import media as media_views
+from views.contacts import field_title
 from views.keyboards import InlineKeyboard
 from views.labels import label_codes
 from views.rendering import drop_keyboard, edit_text, h, quoted
@@ -59,8 +60,38 @@ def _quoted(value: str | None) -> str:
 
 
 def _column(issue: svc.Issue) -> str:
-    """The column as the file names it ("Этап"), else as /export does ("stage")."""
-    return h((issue.heading or issue.column or "")[:40])
+    """The column as the file names it ("Этап"); a column named as /export names it ("name"),
+    or a vCard's field, by its label in the user's language ("имя")."""
+    if issue.column and issue.heading in (None, issue.column):
+        return h(_label(issue.column)[:40])
+    return h((issue.heading or "")[:40])
+
+
+def _label(column: str) -> str:
+    """A field as the card names it, in the user's language, in lower case as a word inside a
+    sentence ("notes", "заметки"; "ICP fit" stays); a column the card does not name, as is."""
+    if column == "next_step":
+        return _("next step")
+    if column == "next_step_due":
+        return _("next step due")
+    title = field_title(column)
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
+
+
+MAX_REASONS = 600  # a skipped row's reasons, in characters: the rest are counted
+
+
+def _reasons(issue: svc.Issue) -> str:
+    """Every reason a row was skipped (each bad value), "; "-separated, within MAX_REASONS."""
+    said: list[str] = []
+    every = (issue, *issue.also)
+    for index, each in enumerate(every):
+        reason = _reason(each)
+        if said and sum(len(r) + 2 for r in said) + len(reason) > MAX_REASONS:
+            said.append(_("…and {count} more").format(count=len(every) - index))
+            break
+        said.append(reason)
+    return "; ".join(said)
 
 
 def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
@@ -134,6 +165,8 @@ def _reason(issue: svc.Issue) -> str:  # noqa: PLR0911 - one wording per reason
         ).format(name=h(card[:40]), id=ref)
     if code == "created_kept":
         return _dated(issue)
+    if code in ("merged", "more_values", "step_filled", "archived_kept"):
+        return _merged_or_kept(issue)
     if code == "introduced_by_dropped":
         return _("introduced_by #{id} is not one of your contacts; left out").format(id=value)
     if code == "empty":
@@ -188,6 +221,41 @@ def _dated(issue: svc.Issue) -> str:
     ).format(**names)
 
 
+def _merged_or_kept(issue: svc.Issue) -> str:
+    """A row imported with a value of its own left out or filled in: the same contact as an
+    earlier row, a second phone, a due date without its step, a card kept in the archive."""
+    if issue.code == "merged":
+        line = -issue.matches[0][1]
+        columns = [c for c in issue.detail.split(",") if c]
+        if not columns:
+            return _("the same contact as line {line}: merged into one card").format(line=line)
+        return ngettext(
+            "the same contact as line {line}: merged into one card; this row's value is kept "
+            "for {columns}",
+            "the same contact as line {line}: merged into one card; this row's values are kept "
+            "for {columns}",
+            len(columns),
+        ).format(line=line, columns=", ".join(h(_label(c)) for c in columns))
+    if issue.code == "more_values":
+        values = _quoted(issue.value)
+        if issue.column == "email":
+            return _(
+                "several e-mails: the first one is kept, the others are left out: {values}"
+            ).format(values=values)
+        return _("several phones: the first one is kept, the others are left out: {values}").format(
+            values=values
+        )
+    if issue.code == "step_filled":
+        return _(
+            "{column} {value} comes without a next step: the step is set to “{step}” "
+            "(change it on the card)"
+        ).format(column=_column(issue), value=_quoted(issue.value), step=h(issue.detail[:80]))
+    return _(
+        "stays in the archive: the team's card {card}, owned by {owner}, has the same phone, "
+        "e-mail or Telegram id"
+    ).format(card=h(issue.detail[:40]), owner=h((issue.value or "")[:40]))
+
+
 def _key_name(column: str | None) -> str:
     return {"email": _("e-mail"), "tg_user_id": _("Telegram id")}.get(column or "", _("phone"))
 
@@ -197,7 +265,7 @@ def _bullets(issues: list[svc.Issue], total: int, budget: int) -> list[str]:
     lines: list[str] = []
     used = 0
     for issue in issues[:MAX_LISTED]:
-        line = f"• {_where(issue)}: {_reason(issue)}"
+        line = f"• {_where(issue)}: {_reasons(issue)}"
         if used + len(line) + 1 > budget:
             break
         lines.append(line)
@@ -226,6 +294,16 @@ def _head(title: str, result: svc.Preview | svc.Outcome, more: str | None) -> li
 
 def _preview_text(preview: svc.Preview) -> str:
     file = h(preview.filename[:100])
+    if preview.refused == "history":
+        return _(
+            "“{file}” is the history of touches that /export sends: it cannot be imported. "
+            "Send contacts.csv or contacts.vcf from the same export."
+        ).format(file=file)
+    if preview.refused is not None:
+        return _(
+            "“{file}” is not a readable CSV: it is not a text file. Save the table as CSV "
+            "(UTF-8) and send that file."
+        ).format(file=file)
     if preview.broken:
         head = [
             _(
@@ -301,6 +379,13 @@ def _result_text(outcome: svc.Outcome) -> str:
     ).format(count=outcome.reminders)
     title = _("<b>Imported</b> “{file}”").format(file=h(outcome.filename[:100]))
     return "\n".join(_head(title, outcome, reminders if outcome.reminders else None))
+
+
+def _replaced() -> str:
+    return _(
+        "This preview was replaced by the newer file you sent, so nothing was imported from "
+        "it. Use the newest preview."
+    )
 
 
 def _failed() -> str:
@@ -432,6 +517,7 @@ def create_router() -> Router:
                 tz=_timezone(ctx.viewer.tz),
                 now=ctx.now(),
                 labels=label_codes(ENUM_FIELDS),
+                step_text=_("Follow up"),
             )
         except svc.ImportFailed:
             await message.answer(_failed())
@@ -452,6 +538,8 @@ def create_router() -> Router:
             await query.answer()
             if outcome.status == svc.CANCELLED and msg is not None:
                 await edit_text(msg, _("Import cancelled: nothing was written."))
+            elif outcome.status == svc.REPLACED and msg is not None:
+                await edit_text(msg, _replaced())
             return
         await query.answer()  # the spinner stops now; a big import may take a while
         try:
@@ -484,6 +572,8 @@ def create_router() -> Router:
                 + _("Some reminders are not planned yet: tap Import again to finish."),
                 reply_markup=_buttons(callback_data.id, cancel=False),
             )
+        elif status == svc.REPLACED:
+            await edit_text(msg, _replaced())
         elif status == svc.CANCELLED:
             await drop_keyboard(msg)
         elif status == svc.EXPIRED:

@@ -304,11 +304,12 @@ async def test_rows_of_one_file_about_one_person_make_one_card(tg, monkeypatch) 
     )
     reply = await rep.send_document("dupes.csv", data)
     assert "3 new, 1 update, 0 skipped" in reply.text, reply.text
-    # a row taken for another under a name of its own is said (the same name is not)
+    # a row taken for another under a name of its own is said; under the same name too
     assert reply.text.endswith(
         "Notes\n"
         "• line 5 (Boris B.): the same phone as line 2: taken as that contact, "
         "and “Boris” becomes “Boris B.”\n"
+        "• line 7 (Anna): the same contact as line 3: merged into one card\n"
         "• line 8 (Vera V.): the same e-mail as line 4: taken as that contact, "
         "and “Vera” becomes “Vera V.”\n\n"
         "Nothing is written until you tap Import."

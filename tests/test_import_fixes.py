@@ -239,7 +239,10 @@ async def test_an_existing_card_keeps_the_day_it_was_made(engine) -> None:  # no
         rep = await session.get(User, rep.id)
         preview = await _import(session, rep, data, now=START + timedelta(days=1))
     assert [(n.line, n.code, n.detail, n.heading) for n in preview.notes] == [
-        (2, "created_kept", "2026-11-23", "created_at")
+        (2, "created_kept", "2026-11-23", "created_at"),
+        # the same card again (issue 3 of the QA round: said, with the value each row changes)
+        (3, "merged", "notes", None),
+        (4, "merged", "notes", None),
     ]
     async with factory() as session:
         card = await session.get(Contact, anna_id)

@@ -42,6 +42,7 @@ from services.exchange.common import (  # noqa: F401
     PLAN_BATCH,
     PREVIEW_TTL,
     PURGE_BATCH,
+    REPLACED,
     SEARCHED,
     STAGE_BATCH,
     STAGED,

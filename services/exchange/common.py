@@ -27,12 +27,19 @@ MAX_ROW_ID = 2**31 - 1  # an INTEGER key on PostgreSQL
 MAX_TG_ID = 2**63 - 1
 # the card columns an import writes (staged under the same names)
 CARD_COLUMNS = (*contacts_svc.EDITABLE, "tags", "next_step", "next_step_due", "verified_at")
+# the step of a due date a file gives without one, unless the caller words it (stage's step_text)
+STEP_TEXT = "Follow up"
 SEARCHED = ("name", "company", "position", "email", "tg_username", "tags", "phone")
 
-# import statuses
+# import statuses (REPLACED: a newer file of the same user took the preview's place)
 STAGING, STAGED, APPLIED, DONE, EMPTY = "staging", "staged", "applied", "done", "empty"
 CANCELLED, EXPIRED, STALE, FAILED = "cancelled", "expired", "stale", "failed"
+REPLACED = "replaced"
 CREATE, UPDATE = "create", "update"
+# a staged row's card goes into the archive or out of it: a row of its own beside the card's
+# (services.exchange.archiving), on line MARKER_LINE + the card's line
+ARCHIVE, RESTORE = "archive", "restore"
+MARKER_LINE = 1 << 30
 
 
 class ImportFailed(Exception):
@@ -52,6 +59,7 @@ class Issue:
     detail: str = ""
     matches: tuple[tuple[str, int], ...] = ()  # "ambiguous": the cards it matches
     heading: str | None = None  # ``column`` as the file names it ("Этап"), to say so
+    also: tuple[Issue, ...] = ()  # a skipped row's other bad values, each said too
 
 
 @dataclass
@@ -66,6 +74,8 @@ class Preview:
     notes: list[Issue] = field(default_factory=list)
     broken: list[Issue] = field(default_factory=list)  # the file's structure: nothing was read
     too_many: int = 0  # the file has more rows than this (MAX_ROWS): nothing was staged
+    # no file of contacts, nothing read: "binary" (not text), "history" (/export's history.csv)
+    refused: str | None = None
     cut: int = 0  # values cut to their field's length (each is also a note, the first ones)
 
 

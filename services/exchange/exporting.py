@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.deals import from_minor
 from core.exchange import (
+    CSV_COLUMNS,
     HISTORY_COLUMNS,
     write_csv,
 )
@@ -27,6 +28,7 @@ from storage.models import (
     Deal,
     Survey,
     Touch,
+    User,
 )
 from storage.uow import end_read
 
@@ -67,6 +69,7 @@ def contact_row(c: Contact) -> dict[str, Any]:
         "next_step_due": _iso(c.next_step_due),
         "verified_at": _iso(c.verified_at),
         "created_at": _iso(c.created_at),
+        "archived": "yes" if c.archived_at is not None else "no",
     }
 
 
@@ -74,19 +77,31 @@ def contact_row(c: Contact) -> dict[str, Any]:
 async def export(session: AsyncSession, scope: contacts_svc.Scope) -> Export | None:
     """Everything in the scope: the contacts as CSV (cells a spreadsheet would run are
     neutralized) and vCard, and their history (touches, card changes, NPS answers) as CSV;
-    None when there are no contacts."""
+    None when there are no contacts. Cards erased by /forget are left out (nothing of the
+    person is left to export). A manager's or an admin's CSV says whose each card is
+    ("owner": for reading; an import ignores it)."""
     rows: list[dict[str, Any]] = []
     names: dict[int, str] = {}
+    owners: dict[int, list[dict[str, Any]]] = {}
     async for c in contacts_svc.all_for_export(session, scope):
+        if c.forgotten_at is not None:
+            continue
         rows.append(contact_row(c))
         names[c.id] = c.name
+        owners.setdefault(c.owner_id, []).append(rows[-1])
+    columns = CSV_COLUMNS
+    if scope.kind != "own":  # a team's cards, or everyone's
+        columns = (*CSV_COLUMNS, "owner")
+        for user in await session.scalars(select(User).where(User.id.in_(list(owners)))):
+            for row in owners[user.id]:
+                row["owner"] = user.display_name
     history = [row async for row in _history(session, names)]
     await end_read(session)
     if not rows:
         return None
     return Export(
         count=len(rows),
-        csv=write_csv(rows),
+        csv=write_csv(rows, columns),
         vcard=write_vcard(rows),
         history=write_csv(history, HISTORY_COLUMNS),
         events=len(history),

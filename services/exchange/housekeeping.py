@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.exchange.common import (
     APPLIED,
-    CANCELLED,
     EXPIRED,
     FAILED,
     PREVIEW_TTL,
     PURGE_BATCH,
+    REPLACED,
     STAGED,
     STAGING,
 )
@@ -40,7 +40,7 @@ async def _retire(session: AsyncSession, *, user_id: int, now: datetime) -> None
     await session.execute(
         update(Import)
         .where(Import.user_id == user_id, Import.status == STAGED)
-        .values(status=CANCELLED, finished_at=now)
+        .values(status=REPLACED, finished_at=now)
     )
     old = Import.created_at < now - PREVIEW_TTL
     await session.execute(

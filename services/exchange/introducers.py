@@ -64,7 +64,10 @@ class Introducers:
                 continue
             name = (item.row.get("name") or "").strip()
             named = [name] + ([item.row["email"]] if item.row.get("email") else [])
-            for key in {k for value in named for k in _keys(value)}:
+            keys = {k for value in named for k in _keys(value)}
+            if (ref := (item.row.get("id") or "").strip().removeprefix("#")).isdigit():
+                keys.add(f"i:{int(ref)}")  # its id (an export's), as another row may give it
+            for key in keys:
                 index.setdefault(key, []).append((item.line, name))
         return index
 
@@ -83,6 +86,19 @@ class Introducers:
             return
         self.refs.append(_Ref(line, name, text, sorted(candidates.items())))
         parsed.fields["introduced_by_id"] = -(PLACEHOLDER + len(self.refs) - 1)
+
+    def refer_id(self, line: int, name: str | None, parsed: Any, ref: int) -> bool:
+        """A row's ``introduced_by`` is an id that is none of the uploader's cards: the row of
+        the file with that id in its ``id`` column (an export imported into another account)
+        gets a placeholder, as a name does. False when no other row has that id."""
+        if self.index is None:
+            self.index = self._build()
+        candidates = {o: n for o, n in self.index.get(f"i:{ref}", []) if o != line}
+        if not candidates:
+            return False
+        self.refs.append(_Ref(line, name, f"#{ref}", sorted(candidates.items())))
+        parsed.fields["introduced_by_id"] = -(PLACEHOLDER + len(self.refs) - 1)
+        return True
 
     def became(self, line: int, target: Target) -> None:
         self.lines[line] = target

@@ -16,7 +16,9 @@ from core.enums import IcpFit, Stage, Status
 from core.exchange import (
     parse_moment,
     split_tags,
+    yes_no,
 )
+from core.nextstep import DEFAULT_TIME
 from services import contacts as contacts_svc
 from services.exchange.common import CARD_COLUMNS, ENUM_FIELDS, MAX_ROW_ID, MAX_TG_ID, TEXT_FIELDS
 
@@ -27,10 +29,16 @@ log = logging.getLogger(__name__)
 
 
 class _Skip(Exception):
-    def __init__(self, code: str, **details: Any) -> None:
+    """The row cannot be imported: ``code`` and ``details`` say why; ``also``: the row's other
+    bad values, (code, details) each, so that the preview names them all at once."""
+
+    def __init__(
+        self, code: str, also: tuple[tuple[str, dict[str, Any]], ...] = (), **details: Any
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.details = details
+        self.also = also
 
 
 @dataclass
@@ -44,6 +52,8 @@ class _Parsed:
     created_at: datetime | None = None
     # "introduced_by" given as a name or an e-mail: another row of the file (staging resolves it)
     introduced_ref: str | None = None
+    # "archived": yes (into the archive), no (out of it), None (the cell is empty)
+    archived: bool | None = None
     # what the preview says about the row, which is imported all the same: (code, details)
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -94,6 +104,8 @@ def _code_of(column: str, value: str, labels: Mapping[str, Mapping[str, str]] | 
     or a stage's name as the rest of the bot takes it ("удержание", "коммерция"); "" if none."""
     if column == "stage" and (code := stage_of(value)):
         return code
+    if column == "icp_fit" and (fits := yes_no(value)) is not None:  # "да", "no": fits or not
+        return IcpFit.FITS.value if fits else IcpFit.NOT_FIT.value
     return (labels or {}).get(column, {}).get(label_key(value), "")
 
 
@@ -114,14 +126,15 @@ def _parse_row(
     labels: Mapping[str, Mapping[str, str]] | None = None,
     now: datetime | None = None,
 ) -> _Parsed:
-    """The row's values, checked (:class:`_Skip` when the row cannot be imported). ``labels``:
-    the picked fields' labels, keyed by :func:`label_key`, to their codes; ``now``: the time
-    of the import (no date of the past may be later)."""
+    """The row's values, checked (:class:`_Skip` when the row cannot be imported, naming every
+    bad value it has). ``labels``: the picked fields' labels, keyed by :func:`label_key`, to
+    their codes; ``now``: the time of the import (no date of the past may be later)."""
     name = (row.get("name") or "").strip()
     if not name:
         raise _Skip("missing_name")
     parsed = _Parsed()
     parsed.fields["name"] = name
+    bad: list[tuple[str, dict[str, Any]]] = []
     for column in TEXT_FIELDS:
         if row.get(column) is not None:
             parsed.fields[column] = row[column]
@@ -134,48 +147,66 @@ def _parse_row(
         if not same and not any(code in set(e) for e in enums):
             code = _code_of(column, value, labels)
             if not code:
-                raise _Skip("invalid_value", column=column, value=value)
+                bad.append(("invalid_value", {"column": column, "value": value}))
+                continue
         parsed.fields[column] = value if same else code
     if (value := row.get("introduced_by")) is not None:
-        ref = _parse_int(value)
+        number = value.strip().removeprefix("#")  # "#2", as the bot shows a card's id
+        ref = _parse_int(number)
         if ref is not None:
             parsed.fields["introduced_by_id"] = ref
-        elif value.strip().lstrip("#").isdigit():  # an id that cannot be one
-            raise _Skip("invalid_value", column="introduced_by", value=value)
+        elif number.isdigit():  # an id that cannot be one
+            bad.append(("invalid_value", {"column": "introduced_by", "value": value}))
         else:
             parsed.introduced_ref = value.strip()
-    if (value := row.get("phone")) is not None:
-        phone = value if _same(current, "phone", value) else normalize_phone(value, region)
-        if phone is None:
-            raise _Skip("invalid_phone", value=value)
-        parsed.fields["phone"] = phone
-    if (value := row.get("email")) is not None:
-        email = value if _same(current, "email", value) else normalize_email(value)
-        if email is None:
-            raise _Skip("invalid_email", value=value)
-        parsed.fields["email"] = email
-    if (value := row.get("tg_username")) is not None:
-        username = value if _same(current, "tg_username", value) else normalize_username(value)
-        if username is None:
-            raise _Skip("invalid_username", value=value)
-        parsed.fields["tg_username"] = username
+    typed = (
+        ("phone", lambda v: normalize_phone(v, region), "invalid_phone"),
+        ("email", normalize_email, "invalid_email"),
+        ("tg_username", normalize_username, "invalid_username"),
+    )
+    for column, normalize, code in typed:
+        if (value := row.get(column)) is not None:
+            checked = value if _same(current, column, value) else normalize(value)
+            if checked is None:
+                bad.append((code, {"value": value}))
+            else:
+                parsed.fields[column] = checked
     if (value := row.get("tg_user_id")) is not None:
         tg_user_id = _parse_int(value, MAX_TG_ID)
         if tg_user_id is None:
-            raise _Skip("invalid_value", column="tg_user_id", value=value)
-        parsed.fields["tg_user_id"] = tg_user_id
+            bad.append(("invalid_value", {"column": "tg_user_id", "value": value}))
+        else:
+            parsed.fields["tg_user_id"] = tg_user_id
     if (value := row.get("tags")) is not None:
         parsed.tags = split_tags(value)
         if len({t for t in map(normalize_tag, parsed.tags) if t}) > limits.TAG_MAX_COUNT:
-            raise _Skip("too_many_tags")
+            bad.append(("too_many_tags", {}))
     parsed.next_step = row.get("next_step")
     if (value := row.get("next_step_due")) is not None:
-        parsed.next_step_due = _parse_when(value, "next_step_due", tz)
-    if (value := row.get("verified_at")) is not None:
-        parsed.verified_at = _past(parsed, value, "verified_at", tz, now)
-    if (value := row.get("created_at")) is not None:
-        parsed.created_at = _past(parsed, value, "created_at", tz, now)
+        # a day alone is due at the bot's usual hour (10:00 local), as a typed date is
+        parsed.next_step_due = parse_moment(value, tz, DEFAULT_TIME)
+        if parsed.next_step_due is None:
+            bad.append(("invalid_date", {"column": "next_step_due", "value": value}))
+    for column in ("verified_at", "created_at"):
+        if (value := row.get(column)) is not None:
+            try:
+                setattr(parsed, column, _past(parsed, value, column, tz, now))
+            except _Skip as skip:
+                bad.append((skip.code, skip.details))
+    if (value := row.get("archived")) is not None:
+        parsed.archived = yes_no(value)
+        if parsed.archived is None:
+            bad.append(("invalid_value", {"column": "archived", "value": value}))
+    if bad:
+        (code, details), *also = bad
+        raise _Skip(code, also=tuple(also), **details)
     return parsed
+
+
+def is_archived(card: Any) -> bool:
+    """A card (or a staged one, see :func:`_merged`) is in the archive."""
+    staged = getattr(card, "archived", None)
+    return staged if staged is not None else getattr(card, "archived_at", None) is not None
 
 
 def _clip(name: str, value: Any) -> Any:
@@ -216,6 +247,10 @@ def _card_values(parsed: _Parsed, current: Any, now: datetime) -> dict[str, Any]
         current is None or parsed.verified_at != current.verified_at
     ):
         values["verified_at"] = parsed.verified_at
+    if parsed.archived is not None and parsed.archived != (
+        current is not None and is_archived(current)
+    ):
+        values["archived"] = parsed.archived  # staged apart (services.exchange.archiving)
     if current is None:
         if parsed.created_at is not None:  # staged apart: not a column an update may change
             values["created_at"] = parsed.created_at
@@ -229,7 +264,8 @@ def _card_values(parsed: _Parsed, current: Any, now: datetime) -> dict[str, Any]
 
 def _merged(current: Any, values: Mapping[str, Any]) -> SimpleNamespace:
     """``current`` (a card or a staged new card) with ``values`` applied, as a card-like object."""
-    base = {c: getattr(current, c, None) for c in (*CARD_COLUMNS, "no_next_step_reason")}
+    extra = ("no_next_step_reason", "archived_at", "archived")
+    base = {c: getattr(current, c, None) for c in (*CARD_COLUMNS, *extra)}
     if current is None:
         base["tags"] = ""
     base.update({k: v for k, v in values.items() if v is not None})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -16,17 +16,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import limits
 from core.exchange import (
     Record,
     RowError,
     check_csv,
     csv_headings,
     iter_csv,
+    refusal,
 )
 from core.roles import Role
 from core.vcard import iter_vcard
 from services import contacts as contacts_svc
+from services.exchange.archiving import read_marker, write_markers
 from services.exchange.common import (
     CANCELLED,
     CARD_COLUMNS,
@@ -37,6 +38,7 @@ from services.exchange.common import (
     STAGE_BATCH,
     STAGED,
     STAGING,
+    STEP_TEXT,
     UPDATE,
     ImportFailed,
     Issue,
@@ -56,6 +58,7 @@ from services.exchange.matching import (
     cards_by_name,
     team_holders,
 )
+from services.exchange.notes import _Notes
 from services.exchange.rows import (
     _card_values,
     _merged,
@@ -63,6 +66,7 @@ from services.exchange.rows import (
     _parse_row,
     _Parsed,
     _Skip,
+    is_archived,
     label_key,
 )
 from storage.inline_sqlite import offload
@@ -81,7 +85,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Stager:
+class _Stager(_Notes):
     session: AsyncSession
     import_id: int
     scope: contacts_svc.Scope
@@ -102,16 +106,23 @@ class _Stager:
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # the columns as the file names them ({"stage": "Этап"}; a vCard: none)
     headings: Mapping[str, str] = field(default_factory=dict)
+    # the step of a due date given without one, in the uploader's language (notes._fill_step)
+    step_text: str = STEP_TEXT
 
     def _issue(self, line: int, name: str | None, code: str, **details: Any) -> Issue:
         column = details.get("column")
         heading = self.headings.get(column) if column else None
         return Issue(line, code, name=name, heading=heading, **details)
 
-    def skip(self, line: int, name: str | None, code: str, **details: Any) -> None:
+    def skip(
+        self, line: int, name: str | None, code: str, also: tuple[Any, ...] = (), **details: Any
+    ) -> None:
+        """A row left out: why (and, in ``also``, its other bad values as (code, details))."""
         self.preview.skipped += 1
         if len(self.preview.issues) < MAX_KEPT_ISSUES:
-            self.preview.issues.append(self._issue(line, name, code, **details))
+            issue = self._issue(line, name, code, **details)
+            more = tuple(self._issue(line, name, c, **d) for c, d in also)
+            self.preview.issues.append(replace(issue, also=more))
 
     def note(self, line: int, name: str | None, code: str, **details: Any) -> None:
         if len(self.preview.notes) < MAX_KEPT_ISSUES:
@@ -162,7 +173,8 @@ class _Stager:
                     now=self.now,
                 )
             except _Skip as skip:
-                self.skip(record.line, record.row.get("name"), skip.code, **skip.details)
+                name = record.row.get("name")
+                self.skip(record.line, name, skip.code, skip.also, **skip.details)
                 continue
             self._note_cuts(record, parsed)
             parsed_rows.append((record, parsed, current))
@@ -173,7 +185,15 @@ class _Stager:
         named = await cards_by_name(
             self.session, self.scope, [p for _r, p, c in parsed_rows if c is None and not _keyed(p)]
         )
-        taken = await team_holders(self.session, self.scope, [p for _r, p, _c in parsed_rows])
+        # a card taken out of the archive must not hold what a live card of the team holds
+        back = {
+            r.line: _Parsed({c: getattr(c_, c) for c in _KEYS} | p.fields)
+            for r, p, c_ in parsed_rows
+            if p.archived is False and c_ is not None and c_.archived_at is not None
+        }
+        taken = await team_holders(
+            self.session, self.scope, [p for _r, p, _c in parsed_rows] + list(back.values())
+        )
         introducers = {
             p.fields["introduced_by_id"]
             for _r, p, _c in parsed_rows
@@ -212,17 +232,21 @@ class _Stager:
             if isinstance(target, int):  # a row of an earlier batch: read it back
                 target = await self._reload(target)
                 touched.append(target)
-            holder = _held_elsewhere(parsed, target, taken)
+            holder = _held_elsewhere(_ruled(parsed, target), target, taken)
             if holder is not None:  # one live card per phone, e-mail, Telegram id in a team
                 self.skip(record.line, name, "in_team", value=holder[2], detail=holder[1])
                 continue
+            renamed = False
             if current is None and target is not None:
-                self._note_renamed(record.line, name, parsed, target)
+                renamed = self._note_renamed(record.line, name, parsed, target)
             self._note_dates(record, parsed, target)
+            self._note_others(record)
+            if record.line in back and (held := _held_elsewhere(back[record.line], target, taken)):
+                parsed.archived = None  # stays in the archive
+                self.note(record.line, name, "archived_kept", value=held[2], detail=held[1])
+            self._fill_step(record, parsed, target)
             if parsed.introduced_ref is not None and self.introducers is not None:
                 self.introducers.refer(record.line, name, parsed)
-            elif parsed.introduced_ref is not None:  # not a CSV: no rows to name
-                self.note(record.line, name, "introduced_by_unknown", value=parsed.introduced_ref)
             introduced = parsed.fields.get("introduced_by_id")
             if introduced is not None and introduced > 0:
                 target_id = target.id if isinstance(target, Contact) else None
@@ -230,9 +254,16 @@ class _Stager:
                     target_id = target.contact_id if target.action == UPDATE else None
                 if introduced == target_id or introduced not in in_scope:
                     del parsed.fields["introduced_by_id"]
-                    self.note(record.line, name, "introduced_by_dropped", value=str(introduced))
+                    # not one of the uploader's cards: the row of the file with that id, if any
+                    # (an export imported into another account)
+                    if introduced == target_id or not (
+                        self.introducers
+                        and self.introducers.refer_id(record.line, name, parsed, introduced)
+                    ):
+                        self.note(record.line, name, "introduced_by_dropped", value=str(introduced))
             if isinstance(target, _Slot):
-                self._merge(target, parsed)
+                self._merge_row(record, target, parsed, renamed=renamed)
+                self._index(target)
                 self._became(record.line, target)
                 continue
             if target is None:
@@ -262,57 +293,6 @@ class _Stager:
             if contact in session:  # the identity map does not grow with the file
                 session.expunge(contact)
 
-    def _note_renamed(
-        self, line: int, name: str | None, parsed: _Parsed, target: Contact | _Slot
-    ) -> None:
-        """A row taken for a card (or an earlier new row) by its phone, e-mail or Telegram id,
-        under another name: said in the preview, which would otherwise count it nowhere (two
-        people sharing an office phone would become one card without a word)."""
-        if isinstance(target, Contact):
-            values: dict[str, Any] = {c: getattr(target, c) for c in ("name", *_KEYS)}
-            ref = target.id
-        else:
-            base = {c: getattr(target.base, c) for c in ("name", *_KEYS)} if target.base else {}
-            values = {**base, **{k: v for k, v in target.values.items() if v is not None}}
-            ref = target.contact_id if target.action == UPDATE else -target.line
-        new, old = parsed.fields.get("name"), values.get("name")
-        if (
-            not new
-            or not old
-            or " ".join(new.casefold().split()) == " ".join(old.casefold().split())
-        ):
-            return
-        column = next(
-            (c for c in _KEYS if parsed.fields.get(c) and parsed.fields[c] == values.get(c)),
-            "phone",
-        )
-        self.note(line, name, "renamed", column=column, value=str(old), matches=((str(old), ref),))
-
-    def _note_dates(self, record: Record, parsed: _Parsed, target: Contact | _Slot | None) -> None:
-        """The row's notes on its dates (services.exchange.rows._past), once its card is known.
-        A row that updates an existing card leaves the day that card was made alone: a
-        ``created_at`` of another day is told instead (a row about a new card of this file,
-        even a later one, sets its date)."""
-        card = target if isinstance(target, Contact) else None
-        if isinstance(target, _Slot) and target.action == UPDATE:
-            card = target.base
-        name, raw = record.row.get("name"), record.row.get("created_at")
-        for code, details in parsed.notes:
-            if card is None or details.get("column") != "created_at":
-                self.note(record.line, name, code, **details)
-        if card is None or raw is None:
-            return
-        made = card.created_at.astimezone(self.tz).date()
-        if parsed.created_at is None or parsed.created_at.astimezone(self.tz).date() != made:
-            self.note(
-                record.line,
-                name,
-                "created_kept",
-                column="created_at",
-                value=raw,
-                detail=made.isoformat(),
-            )
-
     def _became(self, line: int, slot: _Slot) -> None:
         """What the row on ``line`` became: a card (an update) or a new card (its slot's line)."""
         if self.introducers is not None:
@@ -324,24 +304,6 @@ class _Stager:
     ) -> list[Contact | _Slot | int]:
         key = (parsed.fields["name"], _company_key(parsed.fields.get("company")))
         return [self.by_card.get(card.id) or card for card in named.get(key, [])]
-
-    def _note_same_name(self, line: int, name: str | None, match: Contact | _Slot | int) -> None:
-        """Said in the preview: the row changes that card rather than adding a second one."""
-        card_id = match.id if isinstance(match, Contact) else getattr(match, "contact_id", None)
-        if card_id is not None:
-            self.note(line, name, "same_name", matches=((name or "", card_id),))
-
-    def _note_cuts(self, record: Record, parsed: _Parsed) -> None:
-        """Values longer than their field (core.limits) are cut: each one is told, by row and
-        column, and counted."""
-        cells = [*parsed.fields.items(), ("next_step", parsed.next_step)]
-        for column, value in cells:
-            if isinstance(value, str) and limits.fit(column, value).cut:
-                self.preview.cut += 1
-                limit = limits.limit_of(column)
-                self.note(
-                    record.line, record.row.get("name"), "cut", column=column, detail=str(limit)
-                )
 
     def _matches(
         self, parsed: _Parsed, keyed: dict[tuple[str, Any], list[Contact]]
@@ -378,17 +340,6 @@ class _Stager:
             if value:
                 self.by_key.setdefault((column, value), slot)
 
-    def _merge(self, slot: _Slot, parsed: _Parsed) -> None:
-        """A later row for the same card (or the same new card): applied on top, in file order."""
-        changes = _card_values(parsed, _merged(slot.base, slot.values), self.now)
-        if slot.action == CREATE and parsed.created_at is not None:
-            changes["created_at"] = parsed.created_at  # a new card: a later row's date wins
-        if slot.action == UPDATE and changes and not slot.values:
-            self.preview.unchanged -= 1
-            self.preview.updates += 1
-        slot.values.update(changes)
-        self._index(slot)
-
     async def _reload(self, line: int) -> _Slot:
         """A row staged in an earlier batch, back as a _Slot (a later row changes it again)."""
         row = await self.session.scalar(
@@ -399,6 +350,8 @@ class _Stager:
         values = {k: v for k, v in values.items() if v is not None}
         if row.action == CREATE and row.created_at is not None:
             values["created_at"] = row.created_at
+        if (archived := await read_marker(self.session, self.import_id, line)) is not None:
+            values["archived"] = archived
         slot = _Slot(row.action, row.line, values, contact_id=row.contact_id, seq=row.seq)
         slot.staged, slot.base_updated_at = True, row.base_updated_at
         if row.action == UPDATE and row.contact_id is not None:
@@ -436,6 +389,7 @@ class _Stager:
                     .where(ImportRow.import_id == self.import_id, ImportRow.line == line)
                     .values(**row)
                 )
+            await write_markers(self.session, self.import_id, slots, touched)
         for slot in slots:
             slot.staged = True
         # the batch is written: the index keeps the staged rows' lines only, not the rows
@@ -464,6 +418,19 @@ class _Stager:
         return row
 
 
+def _ruled(parsed: _Parsed, target: Contact | _Slot | None) -> _Parsed:
+    """What the team's rule (one live card per phone, e-mail, Telegram id) checks of a row: all
+    its values, but only those it changes of a card that stays in the archive (the rule is
+    for live cards: an archived card may share its phone with a live one)."""
+    card: Any = target
+    if isinstance(target, _Slot):
+        card = _merged(target.base, target.values) if target.action == UPDATE else None
+    if card is None or parsed.archived is False or not is_archived(card):
+        return parsed
+    changed = {c: v for c in _KEYS if (v := parsed.fields.get(c)) and v != getattr(card, c)}
+    return _Parsed(changed)
+
+
 @offload
 async def stage(
     session: AsyncSession,
@@ -477,13 +444,18 @@ async def stage(
     tz: tzinfo,
     now: datetime,
     labels: Mapping[str, Mapping[str, str]] | None = None,
+    step_text: str = STEP_TEXT,
 ) -> Preview:
     """Check, parse, match and stage a file ("csv" or "vcard"); returns the preview. Raises
     :class:`ImportFailed` if the database fails (whatever was staged is dropped). ``labels``:
-    the picked fields' values as people write them (any language) to their codes."""
+    the picked fields' values as people write them (any language) to their codes;
+    ``step_text``: the step of a due date given without one (in the uploader's language)."""
     preview = Preview(filename=filename)
     headings: dict[str, str] = {}
     if kind == "csv":
+        preview.refused = refusal(data)
+        if preview.refused is not None:  # no file of contacts: nothing is read
+            return preview
         broken = check_csv(data)
         if broken:
             preview.broken = [Issue(e.line, e.reason, detail=e.detail) for e in broken]
@@ -515,8 +487,9 @@ async def stage(
         stager = _Stager(
             session, import_id, scope, region, tz, now, preview, labels=known, headings=headings
         )
-        if kind == "csv":
-            stager.introducers = Introducers(lambda: iter_csv(data), stager.note)
+        stager.step_text = step_text
+        again = iter_csv if kind == "csv" else iter_vcard  # the file read again, for introducers
+        stager.introducers = Introducers(lambda: again(data), stager.note)
         whole = await stager.run(records)
         if whole and stager.introducers is not None:
             await stager.introducers.resolve(session, import_id)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from core.roles import Role
 from services import contacts as contacts_svc
 from services import followups
+from services.exchange.archiving import MARKERS, apply_markers
 from services.exchange.common import (
     APPLIED,
     CANCELLED,
@@ -191,6 +192,7 @@ async def _swap(session: AsyncSession, imp: Import, user: User, role: Role, now:
             )
         )
     await _link_new_introducers(session, imp, dialect)
+    await apply_markers(session, imp.id, user.id, new_id, now)  # into the archive or out
     imp.status, imp.finished_at = APPLIED, now
     return APPLIED
 
@@ -262,16 +264,17 @@ async def _plan_due_work(
 async def _plan_reminders(
     session: AsyncSession, imp: Import, *, default_tz: str, now: datetime
 ) -> None:
-    """Reminders for the imported next steps, a batch per write block; resumable (progress is
-    kept in the import), so a crash half-way is finished by the next tap on Import."""
+    """Reminders for the imported next steps (and the due work of the cards put into the
+    archive or taken out), a batch per write block; resumable (progress is kept in the
+    import), so a crash half-way is finished by the next tap on Import."""
     new_id = _new_id(imp, session.get_bind().dialect.name)
     while True:
         rows = (
             await session.execute(
-                select(ImportRow.line, new_id)
+                select(ImportRow.line, new_id, ImportRow.next_step_due)
                 .where(
                     ImportRow.import_id == imp.id,
-                    ImportRow.next_step_due.is_not(None),
+                    or_(ImportRow.next_step_due.is_not(None), ImportRow.action.in_(MARKERS)),
                     ImportRow.line > imp.planned_upto,
                 )
                 .order_by(ImportRow.line)
@@ -287,7 +290,8 @@ async def _plan_reminders(
             for card in cards:
                 await _plan_due_work(session, card, default_tz=default_tz, now=now)
             imp.planned_upto = rows[-1][0]
-            imp.reminders += len(cards)
+            stepped = {r[1] for r in rows if r[2] is not None}
+            imp.reminders += sum(1 for c in cards if c.id in stepped and c.archived_at is None)
         for card in cards:
             session.expunge(card)
     async with writing(session):

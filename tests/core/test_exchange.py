@@ -49,6 +49,7 @@ TRICKY_ROWS: list[dict[str, str | None]] = [
         "next_step_due": "2026-12-01T07:00:00+00:00",
         "verified_at": "2026-11-20T10:15:00+00:00",
         "created_at": "2026-11-01T09:00:00+00:00",
+        "archived": "yes",
     },
     {
         "id": "2",
@@ -69,8 +70,8 @@ TRICKY_ROWS: list[dict[str, str | None]] = [
 def test_columns() -> None:
     assert CSV_COLUMNS[0] == "id"
     assert CSV_COLUMNS[1] == "name"
-    assert CSV_COLUMNS[-1] == "created_at"
-    assert len(CSV_COLUMNS) == len(set(CSV_COLUMNS)) == 24
+    assert CSV_COLUMNS[-2:] == ("created_at", "archived")  # archived: appended (issue 2b)
+    assert len(CSV_COLUMNS) == len(set(CSV_COLUMNS)) == 25
 
 
 # ---------------------------------------------------------------------------------------- CSV
