@@ -18,7 +18,7 @@ from core import metrics as m
 from core.deals import AmountIssue, DealStatus, MoneyReading, decimals_of, format_minor
 from core.nextstep import format_day, local_day
 from views.callbacks import CardAction, CardCb, ResumeCb
-from views.keyboards import InlineKeyboard
+from views.keyboards import InlineKeyboard, way_back
 from views.rendering import h
 
 if TYPE_CHECKING:
@@ -298,11 +298,8 @@ def deal_left(
     text = _("✋ The deal with {name} was not saved: a command ends the dialogue.").format(
         name=h(data.get("cname") or "…")
     )
-    text += "\n" + _("Given so far: {fields}").format(fields=h(" · ".join(given)))
-    kb = InlineKeyboard().button(
-        text=_("↩️ Back to the deal"), callback_data=ResumeCb(d="deal", n=n)
-    )
-    return text, kb.as_markup()
+    given_text = _("Given so far: {fields}").format(fields=h(" · ".join(given)))
+    return way_back(text, given_text, _("↩️ Back to the deal"), ResumeCb(d="deal", n=n))
 
 
 def deal_gone() -> str:

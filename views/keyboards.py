@@ -77,3 +77,11 @@ def _repeat_last(sizes: tuple[int, ...]) -> Iterator[int]:
         yield size
     while True:
         yield sizes[-1]
+
+
+def way_back(
+    head: str, given: str, button: str, back: CallbackData
+) -> tuple[str, InlineKeyboardMarkup]:
+    """What a command that ended a dialogue says (bot.middlewares.CommandLeavesDialogue): what
+    was not saved, what had been given, and one button back to it."""
+    return f"{head}\n{given}", InlineKeyboard().button(text=button, callback_data=back).as_markup()

@@ -14,7 +14,7 @@ from core.enums import Direction, TouchType
 from core.nextstep import Reading, When, format_day, format_local
 from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, PickCb, ResumeCb, for_card
-from views.keyboards import InlineKeyboard
+from views.keyboards import InlineKeyboard, way_back
 from views.labels import label, label_text
 from views.rendering import card_titles, drop_keyboard, h
 from views.states import LogForm, NextForm
@@ -232,11 +232,8 @@ def touch_left(
         )
     else:
         text = _("✋ The note was not logged: a command ends the dialogue.")
-    text += "\n" + _("Given so far: {fields}").format(fields=h(" · ".join(given)))
-    kb = InlineKeyboard().button(
-        text=_("↩️ Back to the touch"), callback_data=ResumeCb(d="log", n=n)
-    )
-    return text, kb.as_markup()
+    given_text = _("Given so far: {fields}").format(fields=h(" · ".join(given)))
+    return way_back(text, given_text, _("↩️ Back to the touch"), ResumeCb(d="log", n=n))
 
 
 async def start_next_step(
@@ -306,11 +303,8 @@ def step_left(
     text = _("✋ The next step with {name} was not saved: a command ends the dialogue.").format(
         name=h(data.get("cname") or "…")
     )
-    text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
-    kb = InlineKeyboard().button(
-        text=_("↩️ Back to the next step"), callback_data=ResumeCb(d="next", n=n)
-    )
-    return text, kb.as_markup()
+    typed_text = _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
+    return way_back(text, typed_text, _("↩️ Back to the next step"), ResumeCb(d="next", n=n))
 
 
 def touch_gone() -> str:
