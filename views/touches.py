@@ -180,9 +180,8 @@ def no_step_typed(text: str) -> bool:
 def date_refused(when: When) -> bool:
     """A step typed as a date that is no date ("31 февраля", "завтра в 25:00", "01.01.2020"):
     said so, as at "When?", not kept as the step's words."""
-    return when.status in (Reading.NO_SUCH_DAY, Reading.NO_SUCH_TIME) or (
-        when.status in (Reading.TOO_EARLY, Reading.TOO_LATE)
-    )
+    refused = (Reading.NO_SUCH_DAY, Reading.NO_SUCH_TIME, Reading.TOO_EARLY, Reading.TOO_LATE)
+    return when.status in refused
 
 
 def confirm_keyboard(card_id: int) -> InlineKeyboardMarkup:
