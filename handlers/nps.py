@@ -352,6 +352,15 @@ def create_staff_router() -> Router:
             return
         found = await svc.search(ctx.session, ctx.viewer.scope, command.args[:200], limit=6)
         if not found:
+            # archived cards are found only when no live one is: a rep often archives a card
+            # once the job is done (an erased one, /forget, is never found)
+            hidden = await svc.search(
+                ctx.session, ctx.viewer.scope, command.args[:200], limit=6, archived=True
+            )
+            if archived := [c for c in hidden if c.archived_at is not None]:
+                text, markup = delivered_views.only_archived(archived, command.args[:100])
+                await message.answer(text, reply_markup=markup)
+                return
             await message.answer(
                 _("Nothing found for “{query}”.").format(query=h(command.args[:100]))
             )

@@ -1,6 +1,7 @@
 """Replying to a client's message from the bot: ↩️ Reply under "X wrote to me" opens a reply
 window; the rep's next text is logged as an outbound touch, committed, then relayed to the
-client, and the window closes."""
+client, and the window closes. A reply delivered is a touch like any other: the next step is
+asked for at once (the very question /log asks, its answers handled by handlers.touches)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from services import contacts as svc
 from services import relay
 from storage.models import Contact
 from views import relay as views
-from views.touches import summary_too_long
+from views.touches import planned_step, start_next_step, summary_too_long
 
 
 def create_router() -> Router:
@@ -64,6 +65,14 @@ def create_router() -> Router:
         if not sent:
             await relay.not_delivered(ctx.session, touch)
         unreachable = result.status is SendStatus.UNREACHABLE
-        await message.answer(views.outcome(contact.name, sent=sent, unreachable=unreachable))
+        told = views.outcome(contact.name, sent=sent, unreachable=unreachable)
+        if not sent:  # nothing reached the client: no step to plan on it
+            await message.answer(told)
+            return
+        # as after /log: a step still ahead is shown, with 📌 Keep it (an overdue one is to move)
+        now, viewer = ctx.now(), ctx.viewer
+        ahead = contact.next_step_due is not None and contact.next_step_due > now
+        planned = planned_step(contact, viewer.tz, viewer.lang) if ahead else None
+        await start_next_step(message, state, contact, prefix=told + "\n\n", planned=planned)
 
     return router

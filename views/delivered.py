@@ -150,3 +150,35 @@ def pick_delivered(found: list[Contact]) -> InlineKeyboardMarkup:
         )
     kb.adjust(1)
     return kb.as_markup()
+
+
+def only_archived(found: list[Contact], query: str) -> tuple[str, InlineKeyboardMarkup]:
+    """/delivered matched archived cards only (/find -a would show them): said so, and the
+    service can be marked delivered on one all the same — a rep often archives the card once the
+    job is done. Always with a tap, never on a guess; the card stays archived (one card: or
+    Restore it, which opens it)."""
+    if len(found) == 1:
+        c = found[0]
+        text = _(
+            "🗄 {name} is archived. Mark the service delivered all the same? The card stays in "
+            "the archive; Restore brings it back."
+        ).format(name=h(c.name))
+        kb = InlineKeyboard()
+        kb.button(
+            text=_("🤝 Service delivered"),
+            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED),
+        )
+        kb.button(text=_("Restore"), callback_data=CardCb(action=CardAction.RESTORE, id=c.id))
+        kb.adjust(1)
+        return text, kb.as_markup()
+    text = _("Only archived cards match “{query}”. Which one was the service delivered to?").format(
+        query=h(query)
+    )
+    kb = InlineKeyboard()
+    for c, title in zip(found, card_titles(found, width=57), strict=True):
+        kb.button(
+            text="🗄 " + title,
+            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED),
+        )
+    kb.adjust(1)
+    return text, kb.as_markup()
