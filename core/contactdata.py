@@ -76,13 +76,33 @@ def digits_only(text: str) -> str:
     return "".join(ch for ch in text if "0" <= ch <= "9")
 
 
+# how a stored phone keeps its extension: RFC 3966's ";ext=" after the E.164 number
+# ("+12125550100;ext=12"); a number without one is stored as plain E.164, as it always was
+EXT_MARK = ";ext="
+PHONE_MAX_LEN = 32  # contacts.phone is String(32)
+# Russian extension labels phonenumbers does not read ("доб." it does): "доп.", "вн.",
+# "внутр.", "добавочный" — each put as "ext" of the same length (offsets stay)
+_RU_EXT_RE = re.compile(
+    r"(?<!\w)(?:добавочн(?:ый|ого)|доп|внутр(?:енний)?|вн)(?!\w)\.?", re.IGNORECASE
+)
+
+
+def _english_ext(text: str) -> str:
+    """ "+7 495 123-45-67 вн. 123" -> "+7 495 123-45-67 ext 123", of the same length."""
+    return _RU_EXT_RE.sub(
+        lambda m: ("ext" if len(m.group(0)) >= 3 else "x").ljust(len(m.group(0))), text
+    )
+
+
 def normalize_phone(raw: str, region: str) -> str | None:
     """Return the phone in E.164 form ("+79991234567"), or None if it is not a valid number.
 
     ``region`` is the ISO 3166 code used for numbers written without a country code
-    (e.g. "RU" turns "8 (912) 345-67-89" into "+79123456789").
+    (e.g. "RU" turns "8 (912) 345-67-89" into "+79123456789"). An extension, as phonenumbers
+    reads it ("ext. 12", "x12", "доб. 123", "#12"; also "доп.", "вн."), is kept after
+    :data:`EXT_MARK`: "+1 212 555 0100 ext. 12" is "+12125550100;ext=12".
     """
-    text = raw.strip()
+    text = _english_ext(raw.strip())
     if not text or len(digits_only(text)) < 5:
         return None
     if text.startswith("00"):
@@ -93,12 +113,52 @@ def normalize_phone(raw: str, region: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not number.extension:
+        return e164
+    stored = f"{e164}{EXT_MARK}{number.extension}"
+    return stored if len(stored) <= PHONE_MAX_LEN else None
+
+
+def split_extension(stored: str) -> tuple[str, str | None]:
+    """A stored phone's number and extension: ("+12125550100", "12") or (number, None)."""
+    number, mark, extension = stored.partition(EXT_MARK)
+    return (number, extension) if mark and extension else (stored, None)
+
+
+def phone_end(text: str, start: int, end: int, region: str) -> int:
+    """Where the phone found at ``text[start:end]`` ends with its extension, when one follows
+    in the same part ("+1 212 555 0100 ext. 12", "(212) 555-0100 x12", "… (доб. 123)"), as
+    phonenumbers' matcher reads it; else ``end``."""
+    stop = min((i for i in (text.find(c, end) for c in ",;\n") if i >= 0), default=len(text))
+    digits_end = start + max(i for i, ch in enumerate(text[start:end]) if ch.isdigit()) + 1
+    tail = text[digits_end:stop].replace("(", " ").replace(")", " ")  # "… (доб. 123)"
+    window = _english_ext(text[start:digits_end] + tail)
+    region_code = (region or "").upper() or None
+    for match in phonenumbers.PhoneNumberMatcher(window, region_code):
+        after = window[match.end :].lstrip()[:1]
+        if window[: match.start].strip(" (") or not match.number.extension or after.isdigit():
+            return end  # no extension, or digits run on ("доп. 8 999 …": another number)
+        return start + max(match.end, end - start)
+    return end
+
+
+def is_phone_with_extension(text: str, region: str) -> bool:
+    """The whole text is one phone number with its extension ("+1 212 555 0100 ext. 12")."""
+    window = _english_ext(text.strip())
+    found = list(phonenumbers.PhoneNumberMatcher(window, (region or "").upper() or None))
+    return (
+        len(found) == 1
+        and found[0].start == 0
+        and found[0].end == len(window)
+        and bool(found[0].number.extension)
+    )
 
 
 def display_phone(stored: str) -> str:
     """A stored (E.164) phone in international format, "+7 999 123-45-67", which Telegram
-    shows as a tappable number; anything unreadable is returned as it is."""
+    shows as a tappable number, with its extension: "+1 212-555-0100 ext. 12"; anything
+    unreadable is returned as it is."""
     try:
         number = phonenumbers.parse(stored, None)
     except phonenumbers.NumberParseException:
@@ -220,7 +280,10 @@ def parse_query(query: str) -> SearchQuery | None:
         return None
     digits = digits_only(q)
     if len(digits) >= 5 and len(digits) >= len(q.replace(" ", "")) * 0.6:
-        return SearchQuery("phone", (digits[-10:],), phone=f"+{digits}")
+        # "+1 212 555 0100 ext. 12" is looked for as stored, with its extension
+        stored = normalize_phone(q, "")
+        exact = stored if stored and EXT_MARK in stored else f"+{digits}"
+        return SearchQuery("phone", (digits[-10:],), phone=exact)
     if len(digits) >= TRIGRAM and _PHONE_PIECE_RE.fullmatch(q):
         # the end of a number as cards show it ("45-67", "(912) 1"): its digits are searched
         return SearchQuery("text", (digits,))
@@ -276,7 +339,10 @@ def phone_or_email(text: str, region: str) -> tuple[str, str] | None:
     phone typed where a company was asked for is a phone; "3M" or "Room 101" is not."""
     if "@" in text and (email := normalize_email(text)) is not None:
         return "email", email
-    if not any(ch.isalpha() for ch in text) and sum(ch.isdigit() for ch in text) >= 7:
+    lettered = any(ch.isalpha() for ch in text)  # a phone's only letters: its extension's
+    if sum(ch.isdigit() for ch in text) >= 7 and (
+        not lettered or is_phone_with_extension(text, region)
+    ):
         phone = normalize_phone(text, region)
         return ("phone", phone) if phone is not None else None
     return None

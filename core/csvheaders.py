@@ -5,7 +5,10 @@ Google Contacts' export ("First Name", "Last Name", "Phone 1 - Value", "E-mail 1
 "Organization Name") or Outlook's ("Company", "Job Title", "Mobile Phone", "E-mail Address";
 its "Title" is "Mr." or "Dr.", so a bare "Title" is not taken for the position).
 :func:`plan` maps such a header onto /export's columns; a column named as /export names it
-always wins, and the name may be put together from first, middle and last names.
+always wins, and the name may be put together from first, middle and last names. A file may
+give several phone or e-mail columns (Google's "Phone 1 - Value", "Phone 2 - Value"; Outlook's
+"Mobile Phone", "Business Phone", "Home Phone"): the best is read, :meth:`Plan.rest` gives the
+others (core.exchange tells them, as it tells several values in one cell).
 """
 
 from __future__ import annotations
@@ -37,12 +40,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "phone": (
         "phone_1_value", "mobile_phone", "mobile", "cell", "phone_number", "telephone", "tel",
-        "business_phone", "primary_phone", "home_phone", "phone_2_value", "телефон", "тел",
+        "business_phone", "primary_phone", "business_phone_2", "company_main_phone",
+        "home_phone", "home_phone_2", "other_phone", "phone_2_value", "телефон", "тел",
         "мобильный", "мобильный_телефон", "сотовый", "номер_телефона", "рабочий_телефон",
+        "домашний_телефон",
     ),
     "email": (
         "e_mail", "e_mail_1_value", "email_address", "e_mail_address", "mail", "e_mail_2_value",
-        "почта", "эл_почта", "электронная_почта", "емейл", "имейл",
+        "e_mail_2_address", "e_mail_3_address", "почта", "эл_почта", "электронная_почта",
+        "емейл", "имейл",
     ),
     "tg_username": ("telegram", "telegram_username", "tg", "телеграм", "телеграмм"),
     "notes": (
@@ -67,6 +73,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "дата_добавления",
     ),
 }  # fmt: skip
+# columns a file may give several of (Google's "Phone 1 - Value", "Phone 2 - Value"…, Outlook's
+# "Mobile Phone", "Business Phone", "Home Phone"): the best one is the card's, the others are
+# :meth:`Plan.rest` (told, as several values in one cell are); Google's further numbered ones
+# ("Phone 3 - Value", "E-mail 3 - Value") come after the named ones, in their order
+SEVERAL: dict[str, re.Pattern[str]] = {
+    "phone": re.compile(r"phone_(\d+)_value"),
+    "email": re.compile(r"e_mail_(\d+)_value"),
+}
 FIRST = ("first_name", "given_name", "firstname", "имя")
 MIDDLE = ("middle_name", "additional_name", "отчество")
 LAST = ("last_name", "family_name", "surname", "lastname", "фамилия")
@@ -96,10 +110,20 @@ class Plan:
         if column == "name" and "name" not in self.columns:
             parts = [cells[i].strip() for i in self.name_parts if i < len(cells)]
             return " ".join(p for p in parts if p) or None
-        for index in self.columns.get(column, ()):
-            if index < len(cells) and cells[index].strip():
-                return cells[index]
-        return None
+        return next(iter(self.given(column, cells)), None)
+
+    def given(self, column: str, cells: Sequence[str]) -> list[str]:
+        """Every non-empty cell of ``column`` (as is), best first."""
+        return [
+            cells[index]
+            for index in self.columns.get(column, ())
+            if index < len(cells) and cells[index].strip()
+        ]
+
+    def rest(self, column: str, cells: Sequence[str]) -> list[str]:
+        """The non-empty cells of ``column`` after the one :meth:`value` reads (a second phone
+        column, a second e-mail column)."""
+        return self.given(column, cells)[1:] if column in SEVERAL else []
 
 
 def plan(header: Sequence[str], columns: Sequence[str]) -> Plan:
@@ -111,13 +135,21 @@ def plan(header: Sequence[str], columns: Sequence[str]) -> Plan:
     split_name = any(k in where for k in LAST)  # "Имя" beside "Фамилия" is the first name
     found: dict[str, tuple[int, ...]] = {}
     for column in columns:
-        if column in where:  # as /export names it
-            found[column] = (where[column][0],)
+        own = (where[column][0],) if column in where else ()  # as /export names it: first
+        if own and column not in SEVERAL:
+            found[column] = own
             continue
         aliases = ALIASES.get(column, ())
         if column == "name" and split_name:
             aliases = tuple(a for a in aliases if a not in FIRST)
-        indexes = tuple(i for alias in aliases for i in where.get(alias, ()))
+        indexes = (*own, *(i for alias in aliases for i in where.get(alias, ())))
+        if column in SEVERAL:
+            numbered = sorted(
+                (int(m.group(1)), i)
+                for i, k in enumerate(keys)
+                if (m := SEVERAL[column].fullmatch(k)) and i not in indexes
+            )
+            indexes = (*dict.fromkeys(indexes), *(i for _n, i in numbered))
         if indexes:
             found[column] = indexes
     parts: tuple[int, ...] = ()

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from core import csvheaders
+from core.contactdata import digits_only
 from core.contactfields import PROFILE_FIELDS, STATE_AND_REACH_FIELDS
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -233,16 +234,32 @@ class Record:
     others: tuple[tuple[str, str], ...] = ()
 
 
-def split_multi(row: dict[str, str | None]) -> tuple[tuple[str, str], ...]:
+def _same_value(column: str, a: str, b: str) -> bool:
+    """One phone written twice ("+1 650 555 0000", "+16505550000"), one address in two cases."""
+    if column == "phone":
+        return digits_only(a) == digits_only(b) and bool(digits_only(a))
+    return a.casefold() == b.casefold()
+
+
+def split_multi(
+    row: dict[str, str | None], more: Mapping[str, Iterable[str]] | None = None
+) -> tuple[tuple[str, str], ...]:
     """A phone or e-mail cell with several values ("a ::: b") keeps the first; the others are
-    returned as (column, value)."""
+    returned as (column, value). ``more``: the column's other cells, best first (a second
+    phone column: Google's "Phone 2 - Value", Outlook's "Home Phone" after "Mobile Phone"),
+    whose values come after the cell's own; a value given twice is told once, or not at all
+    when it is the one kept."""
     others: list[tuple[str, str]] = []
     for column in MULTI_COLUMNS:
-        value = row.get(column)
-        if value and _MULTI in value:
-            first, *rest = [part.strip() for part in value.split(_MULTI) if part.strip()] or [""]
-            row[column] = first or None
-            others += [(column, other) for other in rest]
+        cells = [row.get(column) or "", *(more or {}).get(column, ())]
+        values: list[str] = []
+        for cell in cells:
+            for part in cell.split(_MULTI):
+                part = part.strip()
+                if part and not any(_same_value(column, part, v) for v in values):
+                    values.append(part)
+        row[column] = values[0] if values else None
+        others += [(column, other) for other in values[1:]]
     return tuple(others)
 
 
@@ -411,7 +428,8 @@ def iter_csv(data: bytes) -> Iterator[Record | RowError]:
         if row["name"] is None:
             yield RowError(start, "missing_name")
             continue
-        yield Record(start, row, split_multi(row))
+        more = {key: [restore(cell) for cell in columns.rest(key, cells)] for key in MULTI_COLUMNS}
+        yield Record(start, row, split_multi(row, more))
 
 
 def csv_headings(data: bytes) -> dict[str, str]:

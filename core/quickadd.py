@@ -12,6 +12,7 @@ from core.contactdata import (
     normalize_phone,
     normalize_tag,
     normalize_username,
+    phone_end,
 )
 from core.jobtitles import is_job_title
 
@@ -273,12 +274,18 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
         if not any(start <= m.start() < end for start, end in taken)
     ]
     candidates.sort(key=lambda pair: pair[0].start())
+    read_to = 0  # where the last phone ended, with its extension ("… ext. 1234567")
     for match, plus in candidates:
         raw = match.group(0).strip().rstrip(".-(")
+        if match.start() < read_to:
+            continue
         if not plus and (len(digits_only(raw)) < MIN_PHONE_DIGITS or _DATE_RE.match(raw)):
             continue
-        rest = _blank(rest, match.start(), match.end())
-        spans.append((match.start(), match.end()))
+        read_to = phone_end(rest, match.start(), match.end(), region)
+        if read_to > match.end():  # "+1 212 555 0100 ext. 12", "… (доб. 123)": one phone
+            raw = rest[match.start() : read_to].strip()
+        rest = _blank(rest, match.start(), read_to)
+        spans.append((match.start(), read_to))
         value = normalize_phone(raw, region)
         if value is None:
             problems.append(("bad_phone", raw))

@@ -7,6 +7,7 @@ import quopri
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from core.contactdata import split_extension
 from core.exchange import (
     _FOLD_OCTETS,
     _VCARD_STANDARD,
@@ -91,6 +92,15 @@ def _x_property(key: str) -> str:
     return _X_PREFIX + key.upper().replace("_", "-")
 
 
+def _tel_line(phone: str) -> str:
+    """The card's phone; one with an extension ("+12125550100;ext=12") as a phone dials it, the
+    extension after a pause ("+12125550100,12", read back as the same extension), at work."""
+    number, extension = split_extension(phone)
+    if extension is None:
+        return f"TEL;TYPE=CELL:{_escape(phone)}"
+    return f"TEL;TYPE=WORK,VOICE:{_escape(number)},{_escape(extension)}"
+
+
 def _card_lines(row: Mapping[str, object]) -> Iterator[str]:
     values = {column: _to_text(row.get(column)) for column in CSV_COLUMNS}
     yield "BEGIN:VCARD"
@@ -104,7 +114,7 @@ def _card_lines(row: Mapping[str, object]) -> Iterator[str]:
     if values["position"]:
         yield f"TITLE:{_escape(values['position'])}"
     if values["phone"]:
-        yield f"TEL;TYPE=CELL:{_escape(values['phone'])}"
+        yield _tel_line(values["phone"])
     if values["email"]:
         yield f"EMAIL;TYPE=INTERNET:{_escape(values['email'])}"
     if values["tg_username"]:
