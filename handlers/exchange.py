@@ -240,11 +240,11 @@ def _merged_or_kept(issue: svc.Issue) -> str:
         values = _quoted(issue.value)
         if issue.column == "email":
             return _(
-                "several e-mails: the first one is kept, the others are left out: {values}"
+                "several e-mails: one is kept on the card, the others are left out: {values}"
             ).format(values=values)
-        return _("several phones: the first one is kept, the others are left out: {values}").format(
-            values=values
-        )
+        return _(
+            "several phones: one is kept on the card, the others are left out: {values}"
+        ).format(values=values)
     if issue.code == "step_filled":
         return _(
             "{column} {value} comes without a next step: the step is set to “{step}” "

@@ -357,10 +357,10 @@ async def test_several_phones_in_a_google_cell_keep_the_first(tg) -> None:  # no
     reply = await rep.send_document("google.csv", data)
     assert "1 new, 0 updates, 0 skipped" in reply.text, reply.text
     assert (
-        "several phones: the first one is kept, the others are left out: “+1 650 555 0001”"
+        "several phones: one is kept on the card, the others are left out: “+1 650 555 0001”"
         in reply.text
     ), reply.text
-    assert "several e-mails: the first one is kept, the others are left out: “lee@x.io”" in (
+    assert "several e-mails: one is kept on the card, the others are left out: “lee@x.io”" in (
         reply.text
     )
     await rep.click("Import")
@@ -396,7 +396,7 @@ async def test_a_vcards_other_phones_and_emails_are_said(tg) -> None:  # noqa: A
     )
     reply = await rep.send_document("anna.vcf", vcf)
     assert "1 new, 0 updates, 0 skipped" in reply.text, reply.text
-    assert "line 1 (Anna): several phones: the first one is kept, the others are left out: " in (
+    assert "line 1 (Anna): several phones: one is kept on the card, the others are left out: " in (
         reply.text
     ), reply.text
     assert "“+74950000002”" in reply.text and "“b@x.io”" in reply.text

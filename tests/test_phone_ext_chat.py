@@ -154,15 +154,15 @@ async def test_google_export_keeps_phone_1_and_tells_the_others(tg) -> None:  # 
     reply = await rep.send_document("google.csv", GOOGLE.encode())
     assert "3 new, 0 updates, 0 skipped" in reply.text, reply.text
     assert (
-        "line 2 (Anna Smirnova): several phones: the first one is kept, the others are left "
+        "line 2 (Anna Smirnova): several phones: one is kept on the card, the others are left "
         "out: “+1 917 555 0101”" in reply.text  # Phone 3 is the same number: told once
     ), reply.text
     assert (
-        "line 2 (Anna Smirnova): several e-mails: the first one is kept, the others are left "
+        "line 2 (Anna Smirnova): several e-mails: one is kept on the card, the others are left "
         "out: “anna.s@gmail.com”" in reply.text
     ), reply.text
     assert (
-        "line 3 (Boris Orlov): several phones: the first one is kept, the others are left "
+        "line 3 (Boris Orlov): several phones: one is kept on the card, the others are left "
         "out: “+7 916 111 22 44, +7 495 123-45-67 доб. 5”" in reply.text
     ), reply.text
     assert "Vera Kim" not in reply.text  # her only phone is Phone 2: nothing to tell
@@ -181,12 +181,12 @@ async def test_outlook_export_keeps_the_mobile_and_tells_the_others(tg) -> None:
     reply = await rep.send_document("outlook.csv", OUTLOOK.encode())
     assert "2 new, 0 updates, 0 skipped" in reply.text, reply.text
     assert (
-        "line 2 (Carl Ivanov): several phones: the first one is kept, the others are left "
+        "line 2 (Carl Ivanov): several phones: one is kept on the card, the others are left "
         "out: “+1 212 555 0102, +1 718 555 0103”" in reply.text
     ), reply.text
     assert "“carl.home@mail.com”" in reply.text, reply.text
     assert (
-        "line 3 (Dina Yun): several phones: the first one is kept, the others are left "
+        "line 3 (Dina Yun): several phones: one is kept on the card, the others are left "
         "out: “+1 718 555 0106”" in reply.text
     ), reply.text
     await rep.click("Import")
