@@ -30,7 +30,7 @@ from storage.uow import writing
 from views import delivered as delivered_views
 from views import media as media_views
 from views.adding import is_skip
-from views.callbacks import PickCb, ResumeCb, of_card
+from views.callbacks import PickCb, ResumeCb
 from views.contacts import show_card
 from views.labels import typed_code
 from views.rendering import drop_keyboard, edit_text, h, tap_of
@@ -40,12 +40,13 @@ from views.touches import (
     NOTE_FIND,
     NOTE_PICK,
     QUICK_WHEN,
+    answer_kept,
     confirm_keyboard,
     confirm_question,
     date_not_reason,
     date_refused,
     direction_question,
-    kept_ahead,
+    gone,
     no_step_typed,
     nothing_found,
     pick_for_log,
@@ -61,6 +62,7 @@ from views.touches import (
     summary_question,
     summary_too_long,
     tapped_note,
+    tapped_value,
     touch_gone,
     type_keyboard,
     type_question,
@@ -69,6 +71,7 @@ from views.touches import (
     when_keyboard,
     when_question,
     when_refusal,
+    which_one,
 )
 
 
@@ -83,22 +86,6 @@ def create_router() -> Router:
         if not cid:
             return None
         return await svc.get(ctx.session, ctx.viewer.scope, int(cid))
-
-    async def tapped_value(
-        query: CallbackQuery, callback_data: PickCb, state: FSMContext
-    ) -> str | None:
-        """A next-step button's value when it names the card asked about now; else None, and
-        the tap is told it is out of date (it was under an older question, for another card)."""
-        value, card = of_card(callback_data.v)
-        if card != str((await state.get_data()).get("cid")):
-            await query.answer(_("This button is no longer valid."), show_alert=True)
-            return None
-        await query.answer()
-        return value
-
-    async def gone(target: Message, state: FSMContext) -> None:
-        await state.clear()
-        await target.answer(_("Contact not found."))
 
     async def card_id(state: FSMContext) -> int:
         return int((await state.get_data()).get("cid") or 0)
@@ -130,10 +117,8 @@ def create_router() -> Router:
         if len(found) == 1:
             await start_touch_log(message, state, found[0], summary=note or "", typed=bool(note))
             return
-        await state.clear()
-        sent = await message.answer(
-            _("Which one?"), reply_markup=pick_for_log(found, note=bool(note))
-        )
+        await state.set_state(LogForm.contact)  # a name typed now searches again; /cancel ends
+        sent = await message.answer(which_one(), reply_markup=pick_for_log(found, note=bool(note)))
         if note:
             await state.update_data(note={"mid": sent.message_id, "text": note})
 
@@ -145,6 +130,7 @@ def create_router() -> Router:
         query: CallbackQuery,
         callback_data: PickCb,
         state: FSMContext,
+        ctx: Ctx,
         key: str,
         choices: type[StrEnum],
         then: State,
@@ -153,13 +139,19 @@ def create_router() -> Router:
         value = await tapped_value(query, callback_data, state)
         if value not in {c.value for c in choices} or not isinstance(query.message, Message):
             return False
+        if await load(state, ctx) is None:  # no longer the rep's: said now, not after the words
+            await drop_keyboard(query.message)
+            await gone(query.message, state, (await state.get_data()).get("summary") or "")
+            return False
         await state.update_data({key: value})
         await state.set_state(then)
         return True
 
     @router.callback_query(StateFilter(LogForm.type), PickCb.filter(F.f == "tt"))
-    async def log_type(query: CallbackQuery, callback_data: PickCb, state: FSMContext) -> None:
-        if not await picked(query, callback_data, state, "type", TouchType, LogForm.direction):
+    async def log_type(
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
+    ) -> None:
+        if not await picked(query, callback_data, state, ctx, "type", TouchType, LogForm.direction):
             return
         assert isinstance(query.message, Message)
         data = await state.get_data()
@@ -170,7 +162,9 @@ def create_router() -> Router:
     async def log_direction(
         query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx, bot: Bot
     ) -> None:
-        if not await picked(query, callback_data, state, "direction", Direction, LogForm.summary):
+        if not await picked(
+            query, callback_data, state, ctx, "direction", Direction, LogForm.summary
+        ):
             return
         assert isinstance(query.message, Message)
         await after_direction(query.message, state, ctx, bot, tapped=True)
@@ -237,14 +231,6 @@ def create_router() -> Router:
         await state.update_data(media=media, summary=summary, typed=True)
         await answer_kept(message, state, asked_kind=await state.get_state() == LogForm.type.state)
 
-    async def answer_kept(message: Message, state: FSMContext, *, asked_kind: bool) -> None:
-        data = await state.get_data()
-        if asked_kind:
-            await message.answer(kept_ahead(), reply_markup=type_keyboard(int(data["cid"])))
-        else:
-            text, markup = direction_question(data.get("type", "other"), int(data["cid"]))
-            await message.answer(kept_ahead(text), reply_markup=markup)
-
     @router.callback_query(
         StateFilter(None), PickCb.filter((F.f == NOTE_PICK) & (F.v == NOTE_FIND))
     )
@@ -261,7 +247,7 @@ def create_router() -> Router:
     ) -> None:
         contact, data = await load(state, ctx), await state.get_data()
         if contact is None:
-            return await gone(target, state)
+            return await gone(target, state, summary)
         now = ctx.now()
         async with writing(ctx.session):
             touch = await followups.log_touch(
@@ -393,7 +379,7 @@ def create_router() -> Router:
         target: Message, reason: str, code: str, state: FSMContext, ctx: Ctx
     ) -> None:
         if (contact := await load(state, ctx)) is None:
-            return await gone(target, state)
+            return await gone(target, state, reason if code == "other" else "", step=True)
         now, rules = ctx.now(), ctx.rules
         async with writing(ctx.session):  # one unit: no step, and lost when that is the reason
             await followups.set_next_step(
@@ -518,6 +504,8 @@ def create_router() -> Router:
             await message.answer(_("Touch with whom? Send a name, phone or company."))
             return
         if contact is None:
+            if data.get("cid"):  # the card is no longer the rep's: the words shown back
+                return await gone(message, state, data.get("summary") or "")
             await state.clear()
             await message.answer(touch_gone())
             return
@@ -572,7 +560,8 @@ def create_router() -> Router:
         data = await state.get_data()
         contact = await load(state, ctx)
         if contact is None or "due" not in data:
-            return await gone(query.message, state)
+            typed = " · ".join(t for t in (data.get("what"), data.get("due_shown")) if t)
+            return await gone(query.message, state, typed, step=True)
         due = datetime.fromisoformat(data["due"])
         async with writing(ctx.session):
             if fresh := await taps.first(ctx.session, **tap_of(query), now=ctx.now()):

@@ -12,8 +12,8 @@ from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
 from core.nextstep import Reading, When, format_day, format_local
-from core.textsplit import excerpt
-from views.callbacks import CardAction, CardCb, PickCb, ResumeCb, for_card
+from core.textsplit import TELEGRAM_LIMIT, excerpt, utf16_len
+from views.callbacks import CardAction, CardCb, PickCb, ResumeCb, for_card, of_card
 from views.keyboards import InlineKeyboard, way_back
 from views.labels import label, label_text
 from views.rendering import card_titles, drop_keyboard, h
@@ -436,3 +436,71 @@ def kept_ahead(question: str | None = None) -> str:
     if question is None:
         return _("Kept for the touch. What kind of touch was it?")
     return _("Kept for the touch.") + " " + question
+
+
+async def answer_kept(message: Message, state: FSMContext, *, asked_kind: bool) -> None:
+    """Say that what was sent ahead of the kind's or the direction's buttons is kept, and ask
+    that question again."""
+    data = await state.get_data()
+    if asked_kind:
+        await message.answer(kept_ahead(), reply_markup=type_keyboard(int(data["cid"])))
+    else:
+        text, markup = direction_question(data.get("type", "other"), int(data["cid"]))
+        await message.answer(kept_ahead(text), reply_markup=markup)
+
+
+async def tapped_value(
+    query: CallbackQuery, callback_data: PickCb, state: FSMContext
+) -> str | None:
+    """A touch's or a next step's button value when it names the card asked about now; else
+    None, and the tap is told it is out of date (it was under an older question, for another
+    card)."""
+    value, card = of_card(callback_data.v)
+    if card != str((await state.get_data()).get("cid")):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return None
+    await query.answer()
+    return value
+
+
+def which_one() -> str:
+    """Above the cards matching a name given for a touch: a more precise one may be typed."""
+    return _("Which one? Tap the card, or send a more precise name.")
+
+
+def card_gone(name: str, typed: str = "", *, step: bool = False) -> str:
+    """The card of the touch (``step``: of the next step) being logged is no longer the rep's —
+    handed to someone else, merged or erased midway: nothing was saved, and what the rep
+    typed is shown back, quoted (cut to fit one message), so that it is not lost."""
+    if step:
+        head = _(
+            "⚠️ The next step with <b>{name}</b> was not saved: this card is no longer yours "
+            "(it was handed to someone else, merged or erased)."
+        )
+    else:
+        head = _(
+            "⚠️ The touch with <b>{name}</b> was not saved: this card is no longer yours "
+            "(it was handed to someone else, merged or erased)."
+        )
+    head = head.format(name=h(name or "…"))
+    typed = typed.strip()
+    if not typed:
+        return head
+    head += "\n\n" + _("Your text, so that it is not lost:")
+    # the raw head bounds its shown length; a line break and "…" come with the words
+    room, units, cut = TELEGRAM_LIMIT - utf16_len(head) - 2, 0, len(typed)
+    for i, ch in enumerate(typed):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > room:
+            cut = i
+            break
+    shown = typed[:cut] + ("…" if cut < len(typed) else "")
+    return head + "\n<blockquote>" + h(shown) + "</blockquote>"
+
+
+async def gone(target: Message, state: FSMContext, typed: str = "", *, step: bool = False) -> None:
+    """The dialogue's card is no longer the rep's: the dialogue ends, and they are told so with
+    what they typed (:func:`card_gone`)."""
+    name = (await state.get_data()).get("cname") or ""
+    await state.clear()
+    await target.answer(card_gone(name, typed, step=step))
