@@ -65,6 +65,14 @@ class FormSession(AiohttpSession):
         body = URL.build(query=fields).raw_query_string.encode()
         return BytesPayload(body, content_type=FORM)
 
+    async def close(self) -> None:
+        """aiogram waits 250 ms after closing, for the SSL connections to shut down gracefully;
+        a Bot API server over plain HTTP (a local one, the emulator) leaves none to wait for."""
+        if self.api.base.lower().startswith("https:"):
+            await super().close()
+        elif self._session is not None and not self._session.closed:
+            await self._session.close()
+
 
 def _post_init(self: BotContextController, context: Any, /) -> None:
     bot = context.get("bot") if context else None

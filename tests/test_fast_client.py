@@ -234,3 +234,31 @@ async def test_the_bot_talks_through_the_fast_client(
     reply = await admin.send("/help")
     assert reply.text
     assert Message.__dict__["model_post_init"] is fast_client._post_init
+
+
+@pytest.mark.parametrize(
+    ("base", "waits"),
+    [("http://127.0.0.1:8081", []), ("https://api.telegram.org", [0.25])],
+)
+async def test_closing_waits_for_ssl_connections_only_over_https(
+    base: str, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiogram's 250 ms pause after closing is kept for HTTPS (its SSL connections shut down
+    gracefully); over plain HTTP (a local Bot API server, the emulator) there is nothing to
+    wait for, and every stop of the bot (and every chat test) was 250 ms longer for it."""
+    import asyncio
+
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded(delay: float, *args: Any) -> Any:
+        slept.append(delay)
+        return await real_sleep(0, *args)
+
+    session = FormSession(api=TelegramAPIServer.from_base(base))
+    await session.create_session()
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    await session.close()
+    monkeypatch.undo()
+    assert session._session is not None and session._session.closed
+    assert slept == waits

@@ -44,7 +44,7 @@ def _link_token(reply_text: str) -> str:
 
 
 async def test_a_full_chat_at_debug_leaves_no_secret_in_any_log(
-    sqlite_url: str, clock: FrozenClock, capfd: pytest.CaptureFixture[str]
+    fresh_sqlite_url: str, clock: FrozenClock, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """The real start-up at LOG_LEVEL=DEBUG, then invites, a survey link and a referral link:
     every record, everything written to stderr: no token of any kind, no contact's phone."""
@@ -53,7 +53,7 @@ async def test_a_full_chat_at_debug_leaves_no_secret_in_any_log(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=SecretStr(BOT_TOKEN),
         telegram_api_base=emu.base_url,
-        database_url=sqlite_url,
+        database_url=fresh_sqlite_url,
         admin_ids=frozenset({ADMIN_ID}),
         log_level="DEBUG",
         review_url="https://g.page/r/acme-review",

@@ -135,7 +135,7 @@ async def test_a_database_at_the_head_is_not_migrated_again(engine) -> None:
     assert await current_revision(engine) == head_revision()
 
 
-async def test_start_up_migrates_in_a_child_process_on_both_backends(db_url: str) -> None:
+async def test_start_up_migrates_in_a_child_process_on_both_backends(fresh_db_url: str) -> None:
     """The bot's own process never loads alembic: the child brings a new database to the head,
     and a database already there is left alone without starting a child."""
     import asyncio
@@ -145,12 +145,12 @@ async def test_start_up_migrates_in_a_child_process_on_both_backends(db_url: str
     from storage.db import create_engine
     from storage.migrate import current_revision, head_revision, upgrade_in_child
 
-    eng = create_engine(db_url)
+    eng = create_engine(fresh_db_url)
     try:
         assert await current_revision(eng) is None
-        await upgrade_in_child(eng, db_url)
+        await upgrade_in_child(eng, fresh_db_url)
         assert await current_revision(eng) == head_revision()
-        await upgrade_in_child(eng, db_url)  # at the head: nothing to do
+        await upgrade_in_child(eng, fresh_db_url)  # at the head: nothing to do
         assert await current_revision(eng) == head_revision()
     finally:
         await eng.dispose()
@@ -164,8 +164,8 @@ async def test_start_up_migrates_in_a_child_process_on_both_backends(db_url: str
         "asyncio.run(upgrade_in_child(eng, url))\n"
         "print('alembic' in sys.modules)\n"
     )
-    if db_url.startswith("sqlite"):
-        fresh = db_url.replace("bot.db", "fresh.db")
+    if fresh_db_url.startswith("sqlite"):
+        fresh = fresh_db_url.replace("bot.db", "fresh.db")
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
