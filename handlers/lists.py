@@ -10,89 +10,95 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.context import Ctx
 from bot.filters import router_for, staff
 from core import limits
-from core.contactdata import normalize_tag, phone_or_email
+from core.contactdata import phone_or_email
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, LIST_FILTERS
+from core.listfilter import ContactFilter, Meaning, Typed, parse_words, screen
 from core.mentions import is_only_names, is_small_talk, words
 from services import contacts as svc
-from services import listing
+from services import listing, today
 from services import media as media_svc
 from storage.models import Contact, User
+from views import contact_list as list_views
 from views import contacts as views
 from views import touches as touch_views
 from views.callbacks import ListCb
-from views.labels import typed_code
+from views.labels import label_codes, typed_code
 from views.rendering import edit_text
 from views.states import FindForm
 
 PAGE_SIZE = 8
 
 
-SORT_BY_TOUCH = views.SORT_BY_TOUCH
-FLAGS = ("overdue", "cold")  # filters without a value ("overdue=1")
-
-
-def split_sort(f: str) -> tuple[str, bool]:
-    """ "status=lead~t" -> ("status=lead", True)."""
-    if f.endswith(SORT_BY_TOUCH):
-        return f[: -len(SORT_BY_TOUCH)], True
-    return f, False
-
-
-def filter_from_text(arg: str) -> str:
-    """ "#event" -> "tag=event"; "lead" -> "status=lead"; "overdue" -> "overdue=1"; "" when it
-    is none of these."""
-    if arg.startswith("#"):
-        tag = normalize_tag(arg)
-        return f"tag={tag}" if tag else ""
-    code = arg.lower()
-    if code in FLAGS:
-        return f"{code}=1"
+def meanings(phrase: str) -> list[Meaning]:
+    """What a typed phrase means to /contacts (core.listfilter.parse_words): a list (overdue,
+    going cold…), "segment"/"owner" before a name, or a status, stage or source — their labels
+    in the viewer's language, in any language the bot speaks, or their codes."""
+    typed = phrase.strip().strip(".!?,;:").strip().casefold()
+    every = label_codes(("list", "filter_word", *LIST_FILTERS))
+    out: list[Meaning] = []
+    for kind, group in (("flag", "list"), ("keyword", "filter_word")):
+        if code := typed_code(group, phrase) or every[group].get(typed):
+            out.append((kind, code))
     for field in LIST_FILTERS:
+        code = typed_code(LABEL_GROUP.get(field, field), phrase) or every[field].get(typed)
         if code in ENUM_FIELDS[field]:
-            return f"{field}={code}"
-    for field in LIST_FILTERS:  # a label, as the cards show it ("лид", "вебинар", "развитие")
-        if (typed := typed_code(LABEL_GROUP.get(field, field), arg)) in ENUM_FIELDS[field]:
-            return f"{field}={typed}"
-    return ""
+            out.append((field, code))
+    return out
 
 
-def parse_filter(f: str) -> listing.ContactFilter:
-    f, by_touch = split_sort(f)
-    flt = listing.ContactFilter(by_touch=by_touch)
-    field, _sep, value = f.partition("=")
-    if field in LIST_FILTERS and value in ENUM_FIELDS.get(field, ()):
-        setattr(flt, field, value)
-    elif field == "tag" and value:
-        flt.tag = value
-    elif field == "archived":
-        flt.archived = True
-    elif field in FLAGS:
-        setattr(flt, field, True)
-    elif field == "owner" and value.isdigit():
-        flt.owner_id = int(value)  # only cards in the viewer's scope are ever listed
-    return flt
+async def typed_filter(ctx: Ctx, text: str) -> Typed:
+    """ "/contacts lead #vip overdue": the filter; a segment or an owner named after its word
+    is looked up among the viewer's (an owner: a manager's or an admin's people)."""
+    segments: dict[str, str] = {}
+    owners: dict[str, int] = {}
+    said = {m for phrase in text.split() for m in meanings(phrase)}
+    if ("keyword", "segment") in said:
+        found = await listing.segments_in_scope(ctx.session, ctx.viewer.scope, limit=None)
+        segments = {s.casefold(): s for s in reversed(found)}  # the most used spelling wins
+    if ("keyword", "owner") in said and ctx.viewer.leads:
+        people = await listing.owners_in_scope(ctx.session, ctx.viewer.scope)
+        for person in [ctx.user, *people]:  # "Rita Rep" or "Rita"
+            name = person.display_name.casefold()
+            for key in (name, *name.split()[:1]):
+                owners.setdefault(key, person.id)
+    return parse_words(text, meanings, segments=segments, owners=owners)
 
 
-async def list_view(ctx: Ctx, page: int, f: str) -> tuple[str, InlineKeyboardMarkup]:
-    flt = parse_filter(f)
-    rows, total = await listing.list_page(
+async def checked(ctx: Ctx, flt: ContactFilter) -> tuple[ContactFilter, User | None]:
+    """The filter of a button with its owner, checked against the viewer's scope (a forged
+    owner is left out, their name unsaid) and the buttons' room."""
+    owner = None
+    if flt.owner_id is not None:
+        owner = await listing.owner_in_scope(ctx.session, ctx.viewer.scope, flt.owner_id)
+        if owner is None:
+            flt = flt.with_value("owner_id", None)
+    if not list_views.fits(flt):
+        flt = flt.with_value("segment", None)
+    if not list_views.fits(flt):
+        flt = flt.with_value("tag", None)
+    return flt, owner
+
+
+async def list_view(
+    ctx: Ctx, page: int, flt: ContactFilter, owner: User | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    now = ctx.now()
+    shown = await listing.list_page(
         ctx.session,
         ctx.viewer.scope,
         flt,
         page,
         PAGE_SIZE,
-        now=ctx.now(),
+        now=now,
+        end_of_day=today.end_of_day(now, ctx.viewer.tz),
         settings_cadence=ctx.settings.cadence_days,
     )
-    owner = await ctx.session.get(User, flt.owner_id) if flt.owner_id is not None else None
-    shown, by_touch = split_sort(f)
-    return views.contact_list(
-        rows,
-        total=total,
-        page=page,
+    return list_views.contact_list(
+        shown.rows,
+        total=shown.total,
+        page=shown.page,
         page_size=PAGE_SIZE,
-        f=shown,
-        by_touch=by_touch,
+        flt=flt,
         owner=owner.display_name if owner is not None else None,
     )
 
@@ -148,43 +154,45 @@ def create_router() -> Router:
         message: Message, command: CommandObject, ctx: Ctx, state: FSMContext
     ) -> None:
         await state.clear()
-        arg = (command.args or "").strip()
-        flt = filter_from_text(arg) if arg else ""
-        if arg and flt and not views.filter_fits(flt):
-            await message.answer(views.filter_too_long())
+        typed = await typed_filter(ctx, (command.args or "").strip())
+        if typed.unknown:
+            await message.answer(list_views.filter_help(typed.unknown, by_owner=ctx.viewer.leads))
             return
-        if arg and not flt:
-            await message.answer(views.filter_help())
+        if not list_views.fits(typed.flt):
+            await message.answer(list_views.too_long(typed.flt))
             return
-        text, markup = await list_view(ctx, 0, flt)
+        flt, owner = await checked(ctx, typed.flt)
+        text, markup = await list_view(ctx, 0, flt, owner)
         await message.answer(text, reply_markup=markup)
 
-    @router.callback_query(ListCb.filter(F.f == "menu"))
-    async def filter_menu(query: CallbackQuery, ctx: Ctx) -> None:
+    @router.callback_query(ListCb.filter())
+    async def list_buttons(query: CallbackQuery, callback_data: ListCb, ctx: Ctx) -> None:
+        """The list's buttons: a page, the filter menu, the choice of a filter's value."""
         await query.answer()
-        if isinstance(query.message, Message):
-            text, markup = views.filter_menu(by_owner=ctx.viewer.leads)
-            await edit_text(query.message, text, reply_markup=markup)
-
-    @router.callback_query(ListCb.filter(F.f.endswith("=?")))
-    async def filter_values(query: CallbackQuery, callback_data: ListCb, ctx: Ctx) -> None:
-        await query.answer()
-        field = callback_data.f[:-2]
         if not isinstance(query.message, Message):
             return
-        if field == "owner":
-            people = await listing.owners_in_scope(ctx.session, ctx.viewer.scope)
-            text, markup = views.owner_filter(people)
-            await edit_text(query.message, text, reply_markup=markup)
+        shows, field, flt = screen(callback_data.f)
+        flt, owner = await checked(ctx, flt)
+        name = owner.display_name if owner is not None else None
+        scope = ctx.viewer.scope
+        if shows == "menu":
+            text, markup = list_views.filter_menu(flt, by_owner=ctx.viewer.leads, owner=name)
+        elif field == "owner" and ctx.viewer.leads:
+            people = await listing.owners_in_scope(ctx.session, scope)
+            text, markup = list_views.owner_choice(people, flt)
+        elif field == "tag":
+            tags = await listing.tags_in_scope(ctx.session, scope)
+            text, markup = list_views.tag_choice(tags, flt)
+        elif field == "segment":
+            segments = await listing.segments_in_scope(ctx.session, scope)
+            text, markup = list_views.segment_choice(segments, flt)
         elif field in LIST_FILTERS:
-            text, markup = views.filter_values(field)
-            await edit_text(query.message, text, reply_markup=markup)
-
-    @router.callback_query(ListCb.filter())
-    async def list_page(query: CallbackQuery, callback_data: ListCb, ctx: Ctx) -> None:
-        await query.answer()
-        if isinstance(query.message, Message):
-            text, markup = await list_view(ctx, max(0, callback_data.page), callback_data.f)
+            text, markup = list_views.filter_values(field, flt)
+        else:
+            text, markup = await list_view(ctx, max(0, callback_data.page), flt, owner)
+        if shows == "new":  # from another message (/today's): that one stays
+            await query.message.answer(text, reply_markup=markup)
+        else:
             await edit_text(query.message, text, reply_markup=markup)
 
     @router.message(Command("find"))

@@ -1,6 +1,6 @@
 """Contacts on screen: the card, its menus, the add dialogue's questions, duplicates, the
-timeline and /contacts. Views take loaded data and return text and buttons (user text
-escaped)."""
+timeline and /find (/contacts: views.contact_list). Views take loaded data and return text and
+buttons (user text escaped)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -25,10 +24,10 @@ from core.nextstep import format_local, format_local_day, is_past
 from core.textsplit import excerpt
 from services.cards import CardData, NpsOnCard
 from services.contacts import tag_list
-from views.callbacks import CardAction, CardCb, ForgetCb, ListCb
+from views.callbacks import CardAction, CardCb, ForgetCb
 from views.deals import DealAction, DealCb
 from views.keyboards import InlineKeyboard
-from views.labels import LABELS, label, label_text
+from views.labels import label, label_text
 from views.nps import answer_on_card
 from views.relay import RelayCb
 from views.rendering import answer_long, card_titles, edit_text, h
@@ -302,13 +301,17 @@ def field_title(field: str) -> str:
     return titles.get(field, field)
 
 
+CURRENT = "• "  # the card's value now, among the values to choose from
+
+
 def choose_value(c: Contact, field: str) -> tuple[str, InlineKeyboardMarkup]:
     """A field's values for a card, each a button that sets it."""
     kb = InlineKeyboard()
     group = LABEL_GROUP.get(field, field)
+    now = getattr(c, field, None)
     for value in enum_choices(field, c.kind):
         kb.button(
-            text=label_text(group, value),
+            text=(CURRENT if value == now else "") + label_text(group, value),
             callback_data=CardCb(action=CardAction.SET, id=c.id, value=f"{field}={value}"),
         )
     kb.button(text=_("« Back"), callback_data=CardCb(action=CardAction.OPEN, id=c.id))
@@ -453,69 +456,6 @@ def found_list(found: list[Contact], *, more: bool = False) -> tuple[str, Inline
     return text.format(count=len(found)), kb.as_markup()
 
 
-# ----------------------------------------------------------------------------- /contacts
-# the list's filter travels in its buttons as "field=value", with this suffix when the list is
-# sorted by last touch (the longest untouched first) instead of by name
-SORT_BY_TOUCH = "~t"
-
-
-def filter_menu(*, by_owner: bool = False) -> tuple[str, InlineKeyboardMarkup]:
-    """/contacts' filters; ``by_owner`` (a manager or an admin): 👤 Owner too."""
-    kb = InlineKeyboard()
-    kb.button(text=_("Status"), callback_data=ListCb(page=0, f="status=?"))
-    kb.button(text=_("Stage"), callback_data=ListCb(page=0, f="stage=?"))
-    kb.button(text=_("Source"), callback_data=ListCb(page=0, f="source=?"))
-    kb.button(text=_("🔴 Overdue"), callback_data=ListCb(page=0, f="overdue=1"))
-    kb.button(text=_("🥶 Going cold"), callback_data=ListCb(page=0, f="cold=1"))
-    if by_owner:
-        kb.button(text=_("👤 Owner"), callback_data=ListCb(page=0, f="owner=?"))
-    kb.button(text=_("Archived"), callback_data=ListCb(page=0, f="archived=1"))
-    kb.button(text=_("All"), callback_data=ListCb(page=0, f=""))
-    kb.adjust(3, 3 if by_owner else 2, 2)
-    return _("Filter by:"), kb.as_markup()
-
-
-def owner_filter(people: list[User]) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboard()
-    for person in people:
-        kb.button(
-            text=person.display_name[:60], callback_data=ListCb(page=0, f=f"owner={person.id}")
-        )
-    kb.button(text=_("« Back"), callback_data=ListCb(page=0, f="menu"))
-    kb.adjust(2)
-    return _("Whose contacts?"), kb.as_markup()
-
-
-def filter_values(field: str) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboard()
-    for value in ENUM_FIELDS[field]:
-        kb.button(text=label_text(field, value), callback_data=ListCb(page=0, f=f"{field}={value}"))
-    kb.button(text=_("« Back"), callback_data=ListCb(page=0, f=""))
-    kb.adjust(2)
-    return _("Choose:"), kb.as_markup()
-
-
-def filter_fits(flt: str) -> bool:
-    """Whether a filter still fits the list's page buttons (64 bytes of callback data)."""
-    try:
-        ListCb(page=99_999, f=flt).pack()
-    except ValueError:
-        return False
-    return True
-
-
-def filter_too_long() -> str:
-    return _("This tag is too long to filter by; try /find #tag.")
-
-
-def filter_help() -> str:
-    return _(
-        "Filter with a #tag or a status, stage or source code, e.g. "
-        "/contacts #event, /contacts lead, /contacts webinar; "
-        "/contacts overdue and /contacts cold show overdue steps and contacts going cold."
-    )
-
-
 def find_prompt(*, archived: bool = False) -> str:
     if archived:
         return _(
@@ -526,67 +466,3 @@ def find_prompt(*, archived: bool = False) -> str:
         "Whom are you looking for? Send a name, company, phone, e-mail, @username or #tag. "
         "Archived cards too: start with -a."
     )
-
-
-def filter_title(f: str, owner: str | None) -> str:
-    fld, _sep, value = f.partition("=")
-    special = {
-        "archived": lambda: _("archived"),
-        "overdue": lambda: _("overdue"),
-        "cold": lambda: _("going cold"),
-        "owner": lambda: _("owner {name}").format(name=h(owner or "—")),
-    }
-    if fld in special:
-        return special[fld]()
-    return label(fld, value) if fld in LABELS else h(value)
-
-
-def contact_list(
-    rows: list[Contact],
-    *,
-    total: int,
-    page: int,
-    page_size: int,
-    f: str,
-    by_touch: bool = False,
-    owner: str | None = None,
-) -> tuple[str, InlineKeyboardMarkup]:
-    """A page of /contacts; ``f`` is the filter, ``by_touch``: sorted by last touch (the
-    longest untouched first) rather than by name."""
-    pages = max(1, (total + page_size - 1) // page_size)
-    title = _("<b>Contacts</b>: {total}").format(total=total)
-    if f:
-        title += " · " + filter_title(f, owner)
-    if by_touch:
-        title += " · " + _("by last touch")
-    if total:
-        title += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
-    elif f:  # the rep has contacts: none of them matches
-        title += "\n" + _("None of your contacts matches this filter.")
-    else:
-        title += "\n" + _("No contacts here yet. /add creates one.")
-    kb = InlineKeyboard()
-    for c, shown in zip(rows, card_titles(rows), strict=True):
-        kb.row(_button(shown, CardCb(action=CardAction.OPEN, id=c.id)))
-    packed = f + (SORT_BY_TOUCH if by_touch else "")
-    nav = []
-    if page > 0:
-        nav.append(_button("«", ListCb(page=page - 1, f=packed)))
-    if page + 1 < pages:
-        nav.append(_button("»", ListCb(page=page + 1, f=packed)))
-    if nav:
-        kb.row(*nav)
-    sort = (
-        _button(_("🔤 By name"), ListCb(page=0, f=f))
-        if by_touch
-        else _button(_("🕓 By last touch"), ListCb(page=0, f=f + SORT_BY_TOUCH))
-    )
-    if filter_fits(f + SORT_BY_TOUCH):
-        kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")), sort)
-    else:
-        kb.row(_button(_("🔎 Filter"), ListCb(page=0, f="menu")))
-    return title, kb.as_markup()
-
-
-def _button(text: str, cb: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=cb.pack())

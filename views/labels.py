@@ -66,6 +66,16 @@ LABELS: dict[str, dict[str, str]] = {
         "other": N_("other"),
     },
     "direction": {"out": N_("outbound"), "in": N_("inbound")},
+    # /contacts' lists (core.listfilter.FLAGS), as its title says them and as they are typed
+    "list": {
+        "overdue": N_("overdue"),
+        "today": N_("due today"),
+        "cold": N_("going cold"),
+        "waiting": N_("waiting for a reply"),
+        "archived": N_("archived"),
+    },
+    # the words typed before a segment or a person's name: "/contacts segment retail"
+    "filter_word": {"segment": N_("segment"), "owner": N_("owner")},
     "field": {
         "status": N_("status"),
         "stage": N_("stage"),
@@ -129,6 +139,17 @@ TYPED_ALSO: dict[str, dict[str, str]] = {
         **dict.fromkeys(("text", "sms", "смс", "msg", "chat", "переписка", "написал"), "message"),
         **dict.fromkeys(("ивент", "конференция", "выставка", "conference"), "event"),
         **dict.fromkeys(("соцсеть", "linkedin", "линкедин", "social media"), "social"),
+    },
+    "list": {
+        **dict.fromkeys(("просрочено", "просрочен", "просроченные", "late"), "overdue"),
+        **dict.fromkeys(("на сегодня", "сегодня"), "today"),
+        **dict.fromkeys(("cold", "остывают", "остывает", "остывающие"), "cold"),
+        **dict.fromkeys(("waiting", "ждут ответа", "ждут", "без ответа"), "waiting"),
+        **dict.fromkeys(("archive", "архив", "в архиве", "архивные"), "archived"),
+    },
+    "filter_word": {
+        **dict.fromkeys(("сегмент", "segment"), "segment"),
+        **dict.fromkeys(("владелец", "owner", "ответственный"), "owner"),
     },
 }
 

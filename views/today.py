@@ -9,10 +9,11 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _, ngettext
 from core.cadence import quiet_since
+from core.listfilter import ContactFilter, new_data
 from core.nextstep import format_local, format_local_day, format_local_time
 from core.nextstep.showing import aware
 from services.today import Day, Item
-from views.callbacks import CardAction, CardCb
+from views.callbacks import CardAction, CardCb, ListCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
 from views.rendering import h
@@ -88,6 +89,10 @@ def item_line(item: Item, kind: str, *, now: datetime, tz: str, lang: str) -> st
     return who + " — " + (f"{h(step)} · " if step else "") + when
 
 
+# the /contacts list of each section: all of its cards, when the day lists the first few
+SECTION_FLAGS = {"overdue": "overdue", "today": "today", "cold": "cold", "inbound": "waiting"}
+
+
 def day(
     day: Day, *, now: datetime, tz: str, lang: str, lead: bool = False
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -105,8 +110,9 @@ def day(
         if not items:
             continue
         empty = False
+        count = max(day.counts.get(kind, 0), len(items))
         lines.append("")
-        lines.append(f"<b>{title}</b> ({len(items)})")
+        lines.append(f"<b>{title}</b> ({count})")
         for item in items[:SHOWN]:
             c = item.contact
             lines.append(item_line(item, kind, now=now, tz=tz, lang=lang))
@@ -114,8 +120,15 @@ def day(
                 text=f"{title.split()[0]} {c.name[:40]}",
                 callback_data=CardCb(action=CardAction.OPEN, id=c.id),
             )
-        if len(items) > SHOWN:
-            lines.append(_("…and {count} more").format(count=len(items) - SHOWN))
+        shown = min(len(items), SHOWN)
+        if count > shown:
+            lines.append(_("…and {count} more").format(count=count - shown))
+            # a lead's /contacts is the team's: their own day is their own cards
+            flt = ContactFilter(flag=SECTION_FLAGS[kind], owner_id=day.user_id if lead else None)
+            kb.button(
+                text=f"{title.split()[0]} " + _("Show all {count}").format(count=count),
+                callback_data=ListCb(page=0, f=new_data(flt)),  # under the day
+            )
     if empty:
         lines.append("")
         lines.append(_("Nothing is due. A good day to add new contacts!"))
