@@ -26,6 +26,7 @@ from bot.limiter import SharedReplyLimit, create_limiter
 from bot.middlewares import (
     CommandLeavesDialogue,
     DbSessionMiddleware,
+    TapLeavesDialogue,
     UpdateLogMiddleware,
     UserMiddleware,
     ViewerMiddleware,
@@ -186,16 +187,15 @@ def build_app(
     dp.update.outer_middleware(UserMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n, settings.default_language))
     dp.update.outer_middleware(ViewerMiddleware())
-    dp.message.outer_middleware(
-        CommandLeavesDialogue(
-            {
-                "AddForm": ("add", adding_views.left_unsaved),
-                "NextForm": ("", touch_views.step_left),
-                "LogForm": ("log", touch_views.touch_left),
-                "DealForm": ("", deal_views.deal_left),
-            }
-        )
-    )
+    # the dialogues whose typed answers a command or another flow's button must not lose
+    kept_dialogues = {
+        "AddForm": ("add", adding_views.left_unsaved),
+        "NextForm": ("", touch_views.step_left),
+        "LogForm": ("log", touch_views.touch_left),
+        "DealForm": ("", deal_views.deal_left),
+    }
+    dp.message.outer_middleware(CommandLeavesDialogue(kept_dialogues))
+    dp.callback_query.middleware(TapLeavesDialogue(kept_dialogues))  # inner: knows the handler
     dp.include_routers(*get_routers())
     inline_filters.run_inline(dp)  # F.text & co. in the loop, not through to_thread
 

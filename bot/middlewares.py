@@ -8,15 +8,19 @@ pooled connection is held across a round trip to Telegram.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import StateType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.exc import IntegrityError
@@ -170,6 +174,123 @@ class CommandLeavesDialogue(BaseMiddleware):
                         await kept_dialogue(state).set_data(kept)
                         await event.answer(note[0], reply_markup=note[1])
         return await handler(event, data)
+
+
+class TapLeavesDialogue(BaseMiddleware):
+    """A button of another flow — a reminder's, a card's on an older message — tapped in the
+    middle of a dialogue, whose handler leaves it (a new question asked, the answers cleared):
+    the typed answers are kept and said, as a command's are (:class:`CommandLeavesDialogue`,
+    with the same ``kept``), before the button's own reply. A dialogue's own buttons (handlers
+    filtered by its state) and buttons that leave it alone (Open card, a list's page) change
+    nothing. An inner middleware of every callback query: it knows which handler the tap
+    reached."""
+
+    def __init__(self, kept: dict[str, tuple[str, LeftNote]] | None = None) -> None:
+        self.kept = kept or {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state = data.get("state")
+        if (
+            not isinstance(event, CallbackQuery)
+            or not isinstance(state, FSMContext)
+            or data.get("role") is None  # a member deactivated: nothing to go back to
+            or _filtered_by_state(data.get("handler"))
+        ):
+            return await handler(event, data)
+        current = data.get("raw_state")  # read once by aiogram for the state filters
+        note_of = self.kept.get((current or "").split(":", 1)[0], ("", None))[1]
+        if current is None or note_of is None:
+            return await handler(event, data)
+        update = data.get("event_update")
+        # the note's number: the update's id, which no other note (a message's id) is likely
+        # to share in practice, and no later tap repeats
+        n = update.update_id if isinstance(update, Update) else 0
+        left = LeavingState(state, event, Left(current, await state.get_data(), n, note_of))
+        data["state"] = left
+        result = await handler(event, data)
+        await left.say()  # a note held back by a write block
+        return result
+
+
+@dataclass(frozen=True)
+class Left:
+    """The dialogue open when a button was tapped: its state, its answers, the number its note
+    gets, and what says it was not saved."""
+
+    state: str
+    answers: dict[str, Any]
+    n: int
+    note_of: LeftNote
+
+
+class LeavingState(FSMContext):
+    """The FSM context a tapped button's handler gets while a dialogue is open: the first change
+    that leaves the dialogue (another state; its answers replaced or cleared) keeps it and says
+    so first — once the write block it happens in has closed, if it happens in one (nothing is
+    sent while a write is open): then after the handler's own reply."""
+
+    def __init__(self, state: FSMContext, query: CallbackQuery, left: Left) -> None:
+        super().__init__(storage=state.storage, key=state.key)
+        self.query = query
+        self.left: Left | None = left
+        self.note: Note = None
+
+    async def set_state(self, state: StateType = None) -> None:
+        new = state.state if isinstance(state, State) else state
+        if self.left is not None and new != self.left.state:
+            await self._leave(self.left)
+        await super().set_state(state)
+
+    async def set_data(self, data: Mapping[str, Any]) -> None:
+        if self.left is not None and dict(data) != self.left.answers:
+            await self._leave(self.left)
+        await super().set_data(data)
+
+    async def _leave(self, left: Left) -> None:
+        self.left = None  # said once
+        # the flow the button starts begins afresh, as a command's does (no answer of the
+        # dialogue left is taken as its own)
+        await super().set_data({})
+        self.note = tapped_note(left.note_of, left.state, left.answers, left.n)
+        if self.note is None:
+            return
+        await kept_dialogue(self).set_data({"state": left.state, "data": left.answers, "n": left.n})
+        if not uow.in_write():
+            await self.say()
+
+    async def say(self) -> None:
+        """Send the note, if there is one not sent yet."""
+        note, self.note = self.note, None
+        if note is None:
+            return
+        message = self.query.message
+        if isinstance(message, Message):
+            await message.answer(note[0], reply_markup=note[1])
+        elif self.query.bot is not None:
+            await self.query.bot.send_message(
+                self.query.from_user.id, note[0], reply_markup=note[1]
+            )
+
+
+def tapped_note(note_of: LeftNote, state: str, answers: dict[str, Any], n: int) -> Note:
+    """What a dialogue left by a tap says: its note told of the tap (``tap=True``) when it
+    takes one; else its note with the first line (the one naming a command as the cause,
+    views.keyboards.way_back) said of a button instead."""
+    if "tap" in inspect.signature(note_of).parameters:
+        return note_of(state, answers, n, tap=True)  # type: ignore[call-arg]
+    note = note_of(state, answers, n)
+    if note is None:
+        return None
+    text, markup = note
+    rest = text.partition("\n")[2]
+    head = _("✋ Not saved: a button of another message ends the dialogue.")
+    return (head + "\n" + rest if rest else head), markup
+
+
+def _filtered_by_state(handler: Any) -> bool:
+    """A handler that runs in given states only: a dialogue's own (a Skip, a Confirm)."""
+    filters = getattr(handler, "filters", None) or ()
+    return any(isinstance(f.callback, (StateFilter, State)) for f in filters)
 
 
 def _has_arguments(event: TelegramObject) -> bool:

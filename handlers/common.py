@@ -14,6 +14,7 @@ from bot.routing import FeatureRouter
 from core.roles import ALL_COMMANDS, Role, allowed_commands
 from storage.models import User
 from storage.uow import writing
+from views import relay as relay_views
 from views.team import left_access
 
 
@@ -23,10 +24,14 @@ def create_cancel_router() -> Router:
 
     @router.message(Command("cancel"))
     async def cancel(message: Message, state: FSMContext) -> None:
-        if await state.get_state() is None:
+        current = await state.get_state()
+        if current is None:
             await message.answer(_("Nothing to cancel."))
             return
         await state.clear()
+        if current == relay_views.RelayForm.text.state:  # ↩️ Reply: nothing went to the client
+            await message.answer(relay_views.cancelled())
+            return
         await message.answer(_("Cancelled. Nothing was changed by the unfinished step."))
 
     @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))

@@ -16,15 +16,18 @@ from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _
 from bot.middlewares import CardInScope
+from core.enums import Direction
 from core.nextstep import format_local
 from core.roles import LEADS
 from core.workhours import snooze_until
-from services import followups, network, today
+from services import followups, network, taps, today
 from storage.models import Contact
+from storage.uow import writing
+from views import reminders as reminder_views
 from views import today as views
 from views.callbacks import RemindCb
-from views.contacts import show_card
-from views.rendering import answer_long, drop_keyboard, edit_text
+from views.contacts import edit_menu, show_card
+from views.rendering import answer_long, drop_keyboard, edit_text, tap_of
 from views.states import NextForm
 from views.touches import start_next_step, start_touch_log
 
@@ -35,6 +38,21 @@ def on(*actions: str) -> Any:
     return RemindCb.filter(F.a.in_(set(actions)))
 
 
+async def archived(query: CallbackQuery, contact: Contact) -> bool:
+    """A card archived since its reminder came gets no reminders: a button that plans, moves or
+    closes its step (or logs on it) is refused, saying why."""
+    if contact.archived_at is None:
+        return False
+    await query.answer(reminder_views.archived_refusal(contact), show_alert=True)
+    return True
+
+
+async def take_keyboard_off(message: Message) -> None:
+    """The reminder's buttons have done their job (a message without them is left alone)."""
+    if message.reply_markup is not None:
+        await drop_keyboard(message)
+
+
 def create_router() -> Router:
     router = router_for("reminders", staff())
     router.callback_query.middleware(CardInScope())
@@ -43,6 +61,8 @@ def create_router() -> Router:
     async def snooze(
         query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx
     ) -> None:
+        if await archived(query, contact):
+            return
         now = ctx.now()
         due = snooze_until(
             SNOOZE[callback_data.a], now, ctx.viewer.tz, followups.user_hours(ctx.user)
@@ -56,6 +76,9 @@ def create_router() -> Router:
             now=now,
             rules=ctx.rules,
         )
+        if moved is followups.Moved.DONE:  # done already: it stays done
+            await query.answer(_("Already done."))
+            return
         if moved is followups.Moved.OUTDATED:
             await query.answer(views.outdated(), show_alert=True)
             return
@@ -63,13 +86,15 @@ def create_router() -> Router:
         await query.answer(_("Snoozed until {when}.").format(when=when))
         if moved is followups.Moved.MOVED:  # a repeated tap changes nothing: the toast only
             assert isinstance(query.message, Message)
-            await drop_keyboard(query.message)
+            await take_keyboard_off(query.message)
             await query.message.answer(views.snoozed(contact, when))
 
     @router.callback_query(on("ok"))
     async def done(
         query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx, state: FSMContext
     ) -> None:
+        if await archived(query, contact):
+            return
         result = await followups.complete_step(
             ctx.session,
             contact,
@@ -86,7 +111,9 @@ def create_router() -> Router:
             return
         await query.answer(_("✅ Done."))
         assert isinstance(query.message, Message)
-        await drop_keyboard(query.message)
+        tz, lang = ctx.viewer.tz, ctx.viewer.lang
+        shown = reminder_views.reminder_done(contact, result.touch, result.step, tz=tz, lang=lang)
+        await edit_text(query.message, shown, reply_markup=None)
         await state.clear()
         logged = views.done_logged(result.touch.type, result.step)
         await start_next_step(query.message, state, contact, prefix=logged + "\n\n")
@@ -99,9 +126,14 @@ def create_router() -> Router:
         session: AsyncSession,
         state: FSMContext,
     ) -> None:
+        if await archived(query, contact):
+            return
         step = await followups.step_for_stamp(session, contact, callback_data.t)
         if step is None:
-            await query.answer(views.outdated(), show_alert=True)
+            if await followups.done_step(session, contact, callback_data.t) is not None:
+                await query.answer(_("Already done."))
+            else:
+                await query.answer(views.outdated(), show_alert=True)
             return
         await query.answer()
         await state.clear()
@@ -110,16 +142,24 @@ def create_router() -> Router:
         assert isinstance(query.message, Message)
         await query.message.answer(views.reschedule_question(contact))
 
-    @router.callback_query(on("done"))
-    async def log_touch(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
-        """ "Log touch" / "Log reply" on a check or an inbound alert."""
+    @router.callback_query(on("done", "lrep"))
+    async def log_touch(
+        query: CallbackQuery, callback_data: RemindCb, contact: Contact, state: FSMContext
+    ) -> None:
+        """ "Log touch" on a check; "Log reply" on an inbound alert ("lrep": a reply is
+        outbound, so its direction is not asked; "done" on alerts sent before that)."""
+        if await archived(query, contact):
+            return
         await query.answer()
         assert isinstance(query.message, Message)
-        await drop_keyboard(query.message)
-        await start_touch_log(query.message, state, contact)
+        await take_keyboard_off(query.message)
+        outbound = Direction.OUT.value if callback_data.a == "lrep" else None
+        await start_touch_log(query.message, state, contact, direction=outbound)
 
     @router.callback_query(on("next"))
     async def next_step(query: CallbackQuery, contact: Contact, state: FSMContext) -> None:
+        if await archived(query, contact):
+            return
         await query.answer()
         assert isinstance(query.message, Message)
         await start_next_step(query.message, state, contact)
@@ -134,18 +174,26 @@ def create_router() -> Router:
     async def verified(
         query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx
     ) -> None:
-        """The stale-data check: "still right" confirms; "changed" confirms and offers Edit."""
+        """The stale-data check: "still right" confirms; "changed" confirms and shows the fields
+        to edit. Each answer counts once: tapped again, it is told so."""
+        yes, now = callback_data.a == "vyes", ctx.now()
+        async with writing(ctx.session):
+            if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
+                await followups.mark_verified(
+                    ctx.session, contact, actor=ctx.user, now=now, rules=ctx.rules
+                )
+                if not yes:  # they may have changed jobs: /network flags the account
+                    await network.note_data_changed(ctx.session, contact, actor=ctx.user, now=now)
+        if not fresh:
+            await query.answer(reminder_views.data_answered(yes))
+            return
         await query.answer()
-        await followups.mark_verified(
-            ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules
-        )
-        if callback_data.a == "vno":  # they may have changed jobs: /network flags the account
-            await network.note_data_changed(ctx.session, contact, actor=ctx.user, now=ctx.now())
         assert isinstance(query.message, Message)
-        if callback_data.a == "vyes":
+        if yes:
             await edit_text(query.message, views.data_confirmed(contact))
         else:
-            text, markup = views.what_changed(contact)
+            fields = edit_menu(contact, leads=ctx.viewer.leads)[1]
+            text, markup = reminder_views.data_changed(contact, fields)
             await edit_text(query.message, text, reply_markup=markup)
 
     @router.message(Command("today"))

@@ -15,8 +15,10 @@ from bot.i18n import _, user_language
 from bot.routing import FeatureRouter
 from bot.sender import Sender
 from core.clock import Clock
-from core.roles import Role
+from core.roles import STAFF, Role
+from services import relay
 from services.access import InviteProblem, accept_invite
+from services.reports import team_name
 from storage.models import User
 from views.labels import role_name
 from views.rendering import h
@@ -80,6 +82,18 @@ def help_text(role: Role | None) -> str:
     return "\n".join(lines)
 
 
+async def client_help(session: AsyncSession, tg_id: int, role: Role | None) -> str | None:
+    """For a person on a card (their Telegram account linked): where their messages go, and
+    the client's help; None for anyone else."""
+    if role not in (None, Role.CLIENT):
+        return None
+    rep = await relay.rep_of(session, tg_id)
+    if rep is None:
+        return None
+    where = _("Write here: your message reaches <b>{name}</b>.").format(name=h(rep.display_name))
+    return where + "\n\n" + help_text(Role.CLIENT)
+
+
 def create_router() -> Router:
     router = FeatureRouter(name="start")
 
@@ -107,6 +121,21 @@ def create_router() -> Router:
                     role=role_name(role)
                 )
             )
+            return
+        if result.problem is InviteProblem.USED and role in STAFF:
+            # their own link opened again (or a colleague's): they are in, nothing to ask for
+            team = await team_name(session, user.team_id) if user.team_id else None
+            text = (
+                _(
+                    "You are already in the team <b>{team}</b> as {role}. /help shows what you "
+                    "can do."
+                ).format(team=h(team), role=role_name(role))
+                if team
+                else _("You already have access as {role}. /help shows what you can do.").format(
+                    role=role_name(role)
+                )
+            )
+            await message.answer(text)
             return
         if result.problem is not None:
             texts = {
@@ -158,6 +187,7 @@ def create_router() -> Router:
         bot: Bot,
         i18n: I18n,
         state: FSMContext,
+        session: AsyncSession,
         first_visit: bool = False,
     ) -> None:
         await state.clear()
@@ -165,6 +195,9 @@ def create_router() -> Router:
             await message.answer(left)
             # their menu still lists the team's commands: a stranger's from now on
             await set_user_commands(bot, i18n, message.chat.id, None, i18n.current_locale)
+            return
+        if text := await client_help(session, message.chat.id, role):
+            await message.answer(_("Hello!") + " " + text)
             return
         if role is None:
             await message.answer(_("Hello!") + " " + help_text(None))
@@ -181,10 +214,15 @@ def create_router() -> Router:
 
     @router.message(Command("help"))
     async def help_(
-        message: Message, role: Role | None, user: User | None, settings: Settings
+        message: Message,
+        role: Role | None,
+        user: User | None,
+        settings: Settings,
+        session: AsyncSession,
     ) -> None:
         # someone whose access was turned off is told so, as /start does, not "invitation only"
         left = left_access(user, default_tz=settings.default_timezone) if role is None else None
-        await message.answer(left or help_text(role))
+        client = None if left else await client_help(session, message.chat.id, role)
+        await message.answer(left or client or help_text(role))
 
     return router

@@ -149,12 +149,16 @@ def create_router() -> Router:
 
     @router.callback_query(StateFilter(LogForm.type), PickCb.filter(F.f == "tt"))
     async def log_type(
-        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx
+        query: CallbackQuery, callback_data: PickCb, state: FSMContext, ctx: Ctx, bot: Bot
     ) -> None:
         if not await picked(query, callback_data, state, ctx, "type", TouchType, LogForm.direction):
             return
         assert isinstance(query.message, Message)
         data = await state.get_data()
+        if data.get("direction"):  # known already (a reply to a client's message: outbound)
+            await state.set_state(LogForm.summary)
+            await after_direction(query.message, state, ctx, bot, tapped=True)
+            return
         text, markup = direction_question(data["type"], int(data["cid"]))
         await edit_text(query.message, text, reply_markup=markup)
 
@@ -198,7 +202,7 @@ def create_router() -> Router:
         code = typed_code("touch" if asked_kind else "direction", text)
         if code is not None:
             await state.update_data({"type" if asked_kind else "direction": code})
-            if asked_kind:
+            if asked_kind and not (await state.get_data()).get("direction"):
                 await state.set_state(LogForm.direction)
                 text, markup = direction_question(code, await card_id(state))
                 await message.answer(text, reply_markup=markup)

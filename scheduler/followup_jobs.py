@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler import RendererSpec
 from scheduler.recipients import LATE_AFTER, recipient_lang, recipient_tz
-from services import duework, followups, taps
+from services import duework, followups, media, taps
 from storage.conditions import is_card_going_cold
 from storage.models import Contact, Touch, User
 from storage.uow import end_read
@@ -125,7 +125,9 @@ async def render_notice(
         touch = await session.get(Touch, item.ref_id)
         if c is None or touch is None:
             return None
-        return views.contact_wrote(c, touch, case=bool(item.payload.get("case")))
+        kept = (await media.on_touches(session, [touch.id])).get(touch.id, [])
+        files = [(m.id, m.kind) for m in kept]
+        return views.contact_wrote(c, touch, case=bool(item.payload.get("case")), files=files)
     return None
 
 

@@ -1,18 +1,34 @@
 """A rep's reply to a client who wrote to the bot: logged as an outbound message touch (it
-answers the inbound request) and committed before the bot relays it to the client."""
+answers the inbound request) and committed before the bot relays it to the client. A reply is
+one Telegram message (text, or a photo, voice note or document with its caption), kept whole
+on the touch. And who a client's messages reach."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import limits
 from core.enums import Direction, TouchType
 from services import followups
+from services import media as media_svc
+from services.followups.use_cases import MESSAGE_MAX, cards_written_to, keep_whole
 from storage.models import Contact, Touch, User
 from storage.uow import writing
 
 NOT_DELIVERED = "⚠️ "
+REPLY_MAX = MESSAGE_MAX  # what one Telegram message carries to the client
+
+
+def reply_length(text: str) -> int:
+    """The reply's length as it is kept and sent (control characters dropped)."""
+    return len(limits.clean("summary", text))
+
+
+def reply_too_long(text: str) -> bool:
+    return reply_length(text) > REPLY_MAX
 
 
 async def log_reply(
@@ -23,21 +39,42 @@ async def log_reply(
     text: str,
     now: datetime,
     rules: followups.Rules,
+    media: Iterable[media_svc.NewMedia] = (),
 ) -> Touch:
+    """The reply as a touch (its words whole, its file kept on it), committed."""
     async with writing(session):
-        return await followups.log_touch(
+        touch = await followups.log_touch(
             session,
             contact,
             author=author,
             type_=TouchType.MESSAGE.value,
             direction=Direction.OUT.value,
-            summary=text[:4000],
+            summary=text,
             now=now,
             rules=rules,
         )
+        keep_whole(touch, text)
+        await media_svc.attach(
+            session,
+            contact_id=contact.id,
+            touch_id=touch.id,
+            author_id=author.id,
+            media=media,
+            now=now,
+        )
+        return touch
 
 
 async def not_delivered(session: AsyncSession, touch: Touch) -> None:
     """Telegram refused the relay (the client blocked the bot): the touch says so."""
     async with writing(session):
-        touch.summary = (NOT_DELIVERED + touch.summary)[:4000]
+        touch.summary = NOT_DELIVERED + touch.summary
+
+
+async def rep_of(session: AsyncSession, tg_id: int) -> User | None:
+    """Whom a person's messages to the bot reach: the owner of their card (a live one first,
+    the latest changed), if they are on one."""
+    for card in await cards_written_to(session, tg_id):
+        if (owner := await session.get(User, card.owner_id)) is not None:
+            return owner
+    return None

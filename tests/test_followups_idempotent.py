@@ -128,7 +128,9 @@ async def test_taps_in_any_order_leave_one_reminder_at_the_last_choice(tg, emu, 
     assert len(reminders_to(emu, rep.id)) == 2
 
 
-async def test_done_tapped_twice_logs_one_touch_and_a_snooze_after_reopens(tg, emu, clock) -> None:
+async def test_done_tapped_twice_logs_one_touch_and_a_snooze_after_is_already_done(
+    tg, emu, clock
+) -> None:
     *_, rep = await team_with_rep(tg)
     reminder = await delivered_reminder(tg, clock, rep)
     first = await rep.tap_data(data_of(reminder, "Done"), reminder)
@@ -138,16 +140,13 @@ async def test_done_tapped_twice_logs_one_touch_and_a_snooze_after_reopens(tg, e
     async with tg.app.session_factory() as s:
         assert await s.scalar(select(func.count(Touch.id))) == 1
     assert await pending(tg) == [] and await audit(tg) == []
-    # the last tap wins: a snooze after Done brings the same step back at the chosen time
-    await rep.tap_data(data_of(reminder, "Tomorrow"), reminder)
-    [row] = await pending(tg)
-    assert row.due_at == CHOICES["Tomorrow"]
-    async with tg.app.session_factory() as s:
-        assert (await s.scalar(select(Contact))).next_step == "call back"
-    await rep.tap_data(data_of(reminder, "Done"), reminder)
+    # a snooze after Done never brings the finished step back (tests/test_reminder_fixes_chat)
+    later = await rep.tap_data(data_of(reminder, "Tomorrow"), reminder)
+    assert later.answer["text"] == "Already done." and later.messages == []
     assert await pending(tg) == [] and await audit(tg) == []
     async with tg.app.session_factory() as s:
-        assert await s.scalar(select(func.count(Touch.id))) == 2
+        assert (await s.scalar(select(Contact))).next_step is None
+        assert await s.scalar(select(func.count(Touch.id))) == 1
 
 
 # ------------------------------------------------------------------------------ 20 at once

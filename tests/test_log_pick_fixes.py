@@ -15,10 +15,14 @@ SAID = {
     "en": {
         "kind": "Touch with Ann Smith. What kind?",
         "cancelled": "Cancelled. Nothing was changed by the unfinished step.",
+        "not_yours": "⚠️ The touch with Ann Smith was not saved: this card is no longer yours",
+        "yours": "Your text, so that it is not lost:",
     },
     "ru": {
         "kind": "Касание: Ann Smith. Какого типа?",
         "cancelled": "Отменено. Незавершённый шаг ничего не изменил.",
+        "not_yours": "⚠️ Ann Smith: касание не сохранено — эта карточка больше не ваша",
+        "yours": "Ваш текст, чтобы он не потерялся:",
     },
 }
 NOT_YOURS = "was not saved: this card is no longer yours"
@@ -125,8 +129,8 @@ async def test_a_summary_for_a_card_handed_over_meanwhile_is_shown_back(tg, lang
     words = "Ann <b>agreed</b> & wants the pilot in March"
     reply = await rep.send(words)
     assert not reply.errors
-    assert "⚠️ The touch with Ann Smith " + NOT_YOURS in reply.text
-    assert words in reply.text  # what was typed, shown back as typed
+    assert SAID[language]["not_yours"] in reply.text
+    assert SAID[language]["yours"] + "\n" + words in reply.text  # shown back as typed
     assert "<blockquote>Ann &lt;b&gt;agreed&lt;/b&gt; &amp; wants" in reply.html
     assert await touches(tg) == []
     reply = await rep.send("/cancel")  # the dialogue has ended

@@ -155,14 +155,14 @@ async def test_another_reps_file_is_not_sent(tg) -> None:
         (
             "en",
             "Write your reply to Dan Client",
-            "✅ Sent to Dan Client and logged as a touch. The reply window is closed",
+            "✅ Sent to Dan Client and logged as a touch. To write again, tap ↩️ Reply.",
             "⚠️ Not delivered: Dan Client has blocked the bot",
         ),
         (
             "ru",
             "Напишите ответ (Dan Client)",
-            "✅ Отправлено Dan Client и записано как касание. Окно ответа закрыто",
-            "⚠️ Не доставлено: Dan Client заблокировал бота",
+            "✅ Ответ отправлен (Dan Client) и записан как касание. Чтобы написать ещё, нажмите ↩️ Ответить.",
+            "⚠️ Не доставлено (Dan Client): бот заблокирован или ещё не запущен",
         ),
     ],
 )

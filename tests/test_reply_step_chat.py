@@ -23,7 +23,7 @@ LABELS = {
         "blocked": "⚠️ Not delivered: Dan Client has blocked the bot",
     },
     "ru": {
-        "sent": "✅ Отправлено Dan Client и записано как касание.",
+        "sent": "✅ Ответ отправлен (Dan Client) и записан как касание.",
         "question": "Dan Client: какой следующий шаг?",
         "none": "Без следующего шага",
         "when": "Когда?",
@@ -32,7 +32,7 @@ LABELS = {
         "planned": "Сейчас запланировано: send the offer",
         "keep": "📌 Оставить",
         "stays": "📌 Следующий шаг остаётся: send the offer",
-        "blocked": "⚠️ Не доставлено: Dan Client заблокировал бота",
+        "blocked": "⚠️ Не доставлено (Dan Client): бот заблокирован или ещё не запущен",
     },
 }
 

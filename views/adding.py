@@ -17,9 +17,10 @@ from bot.i18n import _, ngettext
 from core import limits
 from core.contactdata import display_phone
 from core.contactfields import LABEL_GROUP, enum_choices
+from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb, for_card
 from views.contacts import contact_line, field_title
-from views.keyboards import InlineKeyboard
+from views.keyboards import InlineKeyboard, way_back
 from views.labels import label_text, typed_code
 from views.rendering import h
 
@@ -282,25 +283,37 @@ def forward_not_from_a_person() -> str:
     return _("Forward a message from a person to add them or log a touch.")
 
 
+NOTE_SHOWN = 100  # characters of each answer a "not saved" note quotes
+
+
+def _quoted_answer(value: str) -> str:
+    shown, cut = excerpt(value, NOTE_SHOWN)
+    return shown + ("…" if cut else "")
+
+
 def left_unsaved(
-    current: str, data: dict[str, Any], n: int
+    current: str, data: dict[str, Any], n: int, *, tap: bool = False
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """A command ended the /add dialogue after a name was given: say that nothing was saved,
-    show what was typed, offer to go back to the question it was at."""
+    """A command (``tap``: a button of another message) ended the /add dialogue after a name was
+    given: say that nothing was saved, show what was typed (each answer cut to fit), offer to go
+    back to the question it was at."""
     form = data.get("form") or {}
     if not form.get("name"):
         return None
-    text = _("✋ The contact “{name}” was not saved: a command ends the /add dialogue.").format(
-        name=h(form["name"])
-    )
+    head = (
+        _(
+            "✋ The contact “{name}” was not saved: a button of another message ends the /add "
+            "dialogue."
+        )
+        if tap
+        else _("✋ The contact “{name}” was not saved: a command ends the /add dialogue.")
+    ).format(name=h(_quoted_answer(form["name"])))
     shown = {"phone": display_phone, "tg_username": "@{}".format}  # as cards show them
     fields = ("company", "position", "phone", "email", "tg_username")
-    typed = [shown.get(f, str)(form[f]) for f in fields if form.get(f)]
+    typed = [_quoted_answer(shown.get(f, str)(form[f])) for f in fields if form.get(f)]
     typed += ["#" + tag for tag in data.get("tags") or []]
-    if typed:
-        text += "\n" + _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
-    kb = InlineKeyboard().button(text=_("↩️ Continue adding"), callback_data=ResumeCb(d="add", n=n))
-    return text, kb.as_markup()
+    given = _("Typed so far: {fields}").format(fields=h(" · ".join(typed))) if typed else ""
+    return way_back(head, given, _("↩️ Continue adding"), ResumeCb(d="add", n=n))
 
 
 def draft_gone() -> str:

@@ -112,7 +112,7 @@ def of_card(packed: str) -> tuple[str, str]:
 class RemindCb(CallbackData, prefix="rm"):
     """Buttons on reminders and checks; ``id`` is a contact id, re-checked against the scope."""
 
-    a: str  # ok | s1h | stom | swk | resch (a reminder) | done | open | vyes | vno | next
+    a: str  # ok | s1h | stom | swk | resch (a reminder) | done | lrep | open | vyes | vno | next
     id: int
     t: int = 0  # a reminder's step stamp (services.followups.step_stamp); 0 on other messages
 

@@ -284,9 +284,9 @@ def closed_text(won: bool) -> str:
 
 
 def deal_left(
-    current: str, data: dict[str, Any], n: int
+    current: str, data: dict[str, Any], n: int, *, tap: bool = False
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """A command ended a new deal after its amount or what it is for was typed: say that the
+    """A command (``tap``: a button of another message) ended a new deal after its amount or what it is for was typed: say that the
     deal was not saved, show what was given, offer to go back to it (bot.middlewares'
     CommandLeavesDialogue, "DealForm"). Nothing typed yet, or a deal's field being changed:
     nothing is lost, nothing to say."""
@@ -295,9 +295,11 @@ def deal_left(
     given = [t for t in (data.get("shown"), data.get("title")) if t]
     if not given:
         return None
-    text = _("✋ The deal with {name} was not saved: a command ends the dialogue.").format(
-        name=h(data.get("cname") or "…")
-    )
+    text = (
+        _("✋ The deal with {name} was not saved: a button of another message ends the dialogue.")
+        if tap
+        else _("✋ The deal with {name} was not saved: a command ends the dialogue.")
+    ).format(name=h(data.get("cname") or "…"))
     given_text = _("Given so far: {fields}").format(fields=h(" · ".join(given)))
     return way_back(text, given_text, _("↩️ Back to the deal"), ResumeCb(d="deal", n=n))
 

@@ -16,6 +16,8 @@ from typing import Any, Self
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.textsplit import split_html, utf16_len
+
 MAX_WIDTH = 8
 
 
@@ -79,9 +81,17 @@ def _repeat_last(sizes: tuple[int, ...]) -> Iterator[int]:
         yield sizes[-1]
 
 
+GIVEN_SHOWN = 1000  # raw HTML characters of what a dialogue had been given, at most
+
+
 def way_back(
     head: str, given: str, button: str, back: CallbackData
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """What a command that ended a dialogue says (bot.middlewares.CommandLeavesDialogue): what
-    was not saved, what had been given, and one button back to it."""
-    return f"{head}\n{given}", InlineKeyboard().button(text=button, callback_data=back).as_markup()
+    """What a command (or a button of another message) that ended a dialogue says
+    (bot.middlewares.CommandLeavesDialogue, TapLeavesDialogue): what was not saved (``head``,
+    its first line), what had been given (HTML; "" for nothing more), and one button back to
+    it. What was given is cut ("…") to fit: the note always fits one message."""
+    if utf16_len(given) > GIVEN_SHOWN:
+        given = split_html(given, GIVEN_SHOWN)[0].rstrip() + "…"
+    text = f"{head}\n{given}" if given else head
+    return text, InlineKeyboard().button(text=button, callback_data=back).as_markup()

@@ -3,16 +3,19 @@ the inbound alerts and notices — texts and their buttons, from rows already lo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _
 from core.nextstep import format_local
+from core.textsplit import excerpt
 from views.callbacks import RemindCb
 from views.keyboards import InlineKeyboard
 from views.labels import label
+from views.media import ICONS, MediaCb, kind_name
 from views.relay import reply_button
 from views.rendered import Rendered
 from views.rendering import h, quoted
@@ -96,14 +99,60 @@ def data_check(c: Contact) -> Rendered:
     return _("🔎 Data check.") + " " + q, kb.as_markup()
 
 
-def _reply_buttons(c: Contact) -> InlineKeyboardMarkup:
-    """Log the reply, open the card; and ↩️ Reply for a person the bot can write to."""
+def reminder_done(c: Contact, touch: Touch, step: str | None, *, tz: str, lang: str) -> str:
+    """The reminder once ✅ Done was tapped (its buttons gone): the step done, and the card as
+    it is now — the touch just logged is its last."""
+    lines = [_("✅ <b>Done</b>: {step}").format(step=h(step or "—")), ""]
+    return "\n".join(lines + context(c, touch, tz, lang))
+
+
+def archived_refusal(c: Contact) -> str:
+    """A reminder's button on a card archived since (an alert: 200 characters at most)."""
+    name, cut = excerpt(c.name, 40)
+    return _(
+        "🗄 The card “{name}” is archived: no reminders come for it. Open the card and tap "
+        "Restore first."
+    ).format(name=name + ("…" if cut else ""))
+
+
+def data_changed(c: Contact, fields: InlineKeyboardMarkup) -> Rendered:
+    """The data check's "No, edit": the fields to edit, at once (``fields``: the card's edit
+    menu)."""
+    return _("What changed for {name}? Choose a field to edit:").format(name=h(c.name)), fields
+
+
+def data_answered(yes: bool) -> str:
+    """The data check's button tapped again."""
+    return _("Already confirmed.") if yes else _("Already answered: choose a field above.")
+
+
+Files = Sequence[tuple[int, str]]  # the files kept on a touch: (id, kind), in order
+
+
+def _reply_buttons(c: Contact, files: Files = ()) -> InlineKeyboardMarkup:
+    """Log the reply, open the card; ↩️ Reply for a person the bot can write to; and a button
+    per file the person sent, which sends it again."""
     kb = InlineKeyboard()
-    kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="done", id=c.id))
+    kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="lrep", id=c.id))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
     if c.tg_user_id:
         kb.row(reply_button(c.id))
+    kb.row(
+        *(
+            InlineKeyboardButton(
+                text=f"{ICONS.get(kind, '📎')} {kind_name(kind)}",
+                callback_data=MediaCb(id=media_id).pack(),
+            )
+            for media_id, kind in files
+        )
+    )
     return kb.as_markup()
+
+
+def _their_words(text: str, limit: int) -> tuple[str, bool]:
+    """A client's words, quoted: at most ``limit`` characters, a cut marked "…"."""
+    shown, cut = excerpt(text, limit)
+    return quoted(shown + ("…" if cut else "")), cut
 
 
 def waiting_for_reply(c: Contact, touch: Touch, *, tz: str, lang: str) -> Rendered:
@@ -111,7 +160,7 @@ def waiting_for_reply(c: Contact, touch: Touch, *, tz: str, lang: str) -> Render
         name=h(c.name), when=format_local(touch.occurred_at, tz, lang)
     )
     if touch.summary:
-        text += "\n" + quoted(touch.summary[:300])
+        text += "\n" + _their_words(touch.summary, 300)[0]
     return text, _reply_buttons(c)
 
 
@@ -125,7 +174,9 @@ def unanswered_for_manager(
         when=format_local(touch.occurred_at, tz, lang),
         rep=h(rep.display_name if rep else "?"),
     )
-    return text, None
+    kb = InlineKeyboard()
+    kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
+    return text, kb.as_markup()
 
 
 def rep_unreachable(rep: User) -> Rendered:
@@ -135,12 +186,27 @@ def rep_unreachable(rep: User) -> Rendered:
     return text, None
 
 
-def contact_wrote(c: Contact, touch: Touch, *, case: bool = False) -> Rendered:
-    """A person on a card wrote to the bot (``case``: told to who handles their open case)."""
+QUOTED = 1000  # characters of a client's message in its notice (the rest: on the timeline)
+
+
+def contact_wrote(c: Contact, touch: Touch, *, case: bool = False, files: Files = ()) -> Rendered:
+    """A person on a card wrote to the bot (``case``: told to who handles their open case;
+    ``files``: what they sent — sent to the reader too — each with a button that sends it
+    again)."""
     heading = (
         _("💬 <b>{name}</b>, whose detractor case is open, wrote to me:")
         if case
         else _("💬 <b>{name}</b> wrote to me:")
     )
-    text = heading.format(name=h(c.name)) + "\n" + quoted(touch.summary[:1000])
-    return text, _reply_buttons(c)
+    lines = [heading.format(name=h(c.name))]
+    lines += [f"{ICONS.get(kind, '📎')} {kind_name(kind)}" for _id, kind in files]
+    if touch.summary:
+        words, cut = _their_words(touch.summary, QUOTED)
+        lines.append(words)
+        if cut:
+            lines.append(
+                _("✂️ The message is longer: the whole of it is on the card's 🕓 Timeline.")
+            )
+    if c.archived_at is not None:
+        lines.append(_("🗄 This card is archived: open it to restore it."))
+    return "\n".join(lines), _reply_buttons(c, files)

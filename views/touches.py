@@ -192,13 +192,22 @@ def confirm_keyboard(card_id: int) -> InlineKeyboardMarkup:
 
 
 async def start_touch_log(
-    target: Message, state: FSMContext, contact: Contact, summary: str = "", *, typed: bool = False
+    target: Message,
+    state: FSMContext,
+    contact: Contact,
+    summary: str = "",
+    *,
+    typed: bool = False,
+    direction: str | None = None,
 ) -> None:
     """Open the touch log for a card (``summary``: a forwarded message's text to offer; with
-    ``typed``, a note the rep typed, which is the summary without asking)."""
+    ``typed``, a note the rep typed, which is the summary without asking; ``direction`` known
+    already — a reply to a client's message is outbound — is not asked)."""
     await state.clear()
     await state.set_state(LogForm.type)
     await state.update_data(cid=contact.id, cname=contact.name, summary=summary, typed=typed)
+    if direction is not None:
+        await state.update_data(direction=direction)
     await target.answer(type_question(contact.name), reply_markup=type_keyboard(contact.id))
 
 
@@ -210,9 +219,9 @@ LABELLED = (("touch", "type"), ("direction", "direction"))  # the touch's choice
 
 
 def touch_left(
-    current: str, data: dict[str, Any], n: int
+    current: str, data: dict[str, Any], n: int, *, tap: bool = False
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """A command ended the touch log after its kind, direction, words or a file were given (or
+    """A command (``tap``: a button of another message) ended the touch log after its kind, direction, words or a file were given (or
     a typed note was waiting for its card): say the touch was not saved, show what was given,
     offer to go back to it. Only a card picked: nothing to lose, nothing to say."""
     note = (data.get("note") or {}).get("text") if not data.get("cid") else None
@@ -225,10 +234,17 @@ def touch_left(
         given.append(_("a file"))
     if not given:
         return None
-    if data.get("cid"):
+    name = h(data.get("cname") or "…")
+    if data.get("cid") and tap:
+        text = _(
+            "✋ The touch with {name} was not saved: a button of another message ends the dialogue."
+        ).format(name=name)
+    elif data.get("cid"):
         text = _("✋ The touch with {name} was not saved: a command ends the dialogue.").format(
-            name=h(data.get("cname") or "…")
+            name=name
         )
+    elif tap:
+        text = _("✋ The note was not logged: a button of another message ends the dialogue.")
     else:
         text = _("✋ The note was not logged: a command ends the dialogue.")
     given_text = _("Given so far: {fields}").format(fields=h(" · ".join(given)))
@@ -288,9 +304,9 @@ def when_refusal(text: str, when: When, lang: str) -> str:
 
 
 def step_left(
-    current: str, data: dict[str, Any], n: int
+    current: str, data: dict[str, Any], n: int, *, tap: bool = False
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """A command ended the next-step dialogue after the step or its time was typed: say that
+    """A command (``tap``: a button of another message) ended the next-step dialogue after the step or its time was typed: say that
     the step was not saved, show what was typed, offer to go back to it (nothing typed: the
     card keeps what it had, nothing to say)."""
     when = data.get("due_shown") or data.get("when_text")
@@ -299,9 +315,14 @@ def step_left(
     typed = [t for t in (what, when) if t]
     if not typed or not data.get("cid"):
         return None
-    text = _("✋ The next step with {name} was not saved: a command ends the dialogue.").format(
-        name=h(data.get("cname") or "…")
-    )
+    text = (
+        _(
+            "✋ The next step with {name} was not saved: a button of another message ends the "
+            "dialogue."
+        )
+        if tap
+        else _("✋ The next step with {name} was not saved: a command ends the dialogue.")
+    ).format(name=h(data.get("cname") or "…"))
     typed_text = _("Typed so far: {fields}").format(fields=h(" · ".join(typed)))
     return way_back(text, typed_text, _("↩️ Back to the next step"), ResumeCb(d="next", n=n))
 

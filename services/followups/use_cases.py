@@ -14,10 +14,12 @@ from typing import Any, Unpack
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import limits
 from core.enums import Direction, Source, TouchType
 from core.nps import CaseStatus
 from services import contacts as contacts_svc
 from services import duework, merging
+from services import media as media_svc
 from services.followups.rules import (
     CARD_KINDS,
     INBOUND_MGR,
@@ -91,18 +93,25 @@ class Moved(StrEnum):
     MOVED = "moved"
     UNCHANGED = "unchanged"  # a repeated tap: already there
     OUTDATED = "outdated"  # the button belongs to a step that was replaced or dropped
+    DONE = "done"  # the button's step was done since: it stays done, never brought back
 
 
 async def step_for_stamp(session: AsyncSession, contact: Contact, stamp: int) -> str | None:
-    """The step a reminder button (``stamp``) acts on: the open one, or the one just closed as
-    done (a snooze after Done re-opens it); None when the step was replaced or dropped since.
-    ``stamp`` 0 (a button without one) means the open step."""
+    """The open step a reminder button (``stamp``) acts on; None when it was done (see
+    :func:`done_step`), replaced or dropped since. ``stamp`` 0 (a button without one) means
+    the open step."""
     if contact.next_step_due is not None and stamp in (0, step_stamp(contact.next_step)):
         return contact.next_step or ""
-    closed = await contacts_svc.closed_step(session, contact.id)
-    if closed is not None and contact.next_step_due is None and stamp == step_stamp(closed):
-        return closed
     return None
+
+
+async def done_step(session: AsyncSession, contact: Contact, stamp: int) -> str | None:
+    """The step of a reminder button (``stamp``) when it was closed as done and nothing was
+    planned since: a snooze, a reschedule or a Done tapped after Done is told so."""
+    if contact.next_step_due is not None:
+        return None
+    closed = await contacts_svc.closed_step(session, contact.id)
+    return closed if closed is not None and stamp in (0, step_stamp(closed)) else None
 
 
 @transactional
@@ -117,11 +126,13 @@ async def move_step(
     rules: Rules,
 ) -> Moved:
     """Snooze and reschedule: the step the button belongs to comes back at ``due``. Any number
-    of taps in any order leaves one reminder, at the last chosen time."""
+    of taps in any order leaves one reminder, at the last chosen time; a step done since stays
+    done (:attr:`Moved.DONE`)."""
     await lock_card(session, contact)
     step = await step_for_stamp(session, contact, stamp)
     if step is None:
-        return Moved.OUTDATED
+        done = await done_step(session, contact, stamp) is not None
+        return Moved.DONE if done else Moved.OUTDATED
     changed = await set_next_step(
         session, contact, actor=actor, text=step, due=due, reason=None, now=now, rules=rules
     )
@@ -167,10 +178,9 @@ async def complete_step(
     """Done on a reminder: the step becomes a touch (its kind guessed from the step, the step
     as the summary) and leaves the card. Repeated taps close it once."""
     await lock_card(session, contact)
-    if contact.next_step_due is None or stamp not in (0, step_stamp(contact.next_step)):
-        closed = await contacts_svc.closed_step(session, contact.id)
-        already = closed is not None and stamp in (0, step_stamp(closed))
-        return Completed(None, closed if already else None, outdated=not already)
+    if await step_for_stamp(session, contact, stamp) is None:
+        closed = await done_step(session, contact, stamp)
+        return Completed(None, closed, outdated=closed is None)
     step = contact.next_step or ""
     touch = await contacts_svc.log_touch(
         session,
@@ -446,6 +456,39 @@ async def notify_manager_unreachable(
     )
 
 
+MESSAGE_MAX = 4096  # characters in one Telegram message: all a person can say at once
+
+
+def keep_whole(touch: Touch, text: str) -> None:
+    """A message relayed through the bot (a client's, a rep's ↩️ Reply) stays whole on its
+    touch — up to one Telegram message, past the 4,000 characters a typed summary holds."""
+    whole = limits.clean("summary", text)[:MESSAGE_MAX].rstrip()
+    if len(whole) > len(touch.summary):
+        touch.summary = whole
+
+
+async def cards_written_to(session: AsyncSession, tg_id: int) -> list[Contact]:
+    """The cards a person who writes to the bot is on: the live ones; with none, the archived
+    ones (their owner still hears it). An erased card no longer knows the person."""
+    rows = list(
+        await session.scalars(
+            select(Contact)
+            .where(Contact.tg_user_id == tg_id, Contact.forgotten_at.is_(None))
+            .order_by(Contact.updated_at.desc(), Contact.id.desc())
+        )
+    )
+    return [c for c in rows if c.archived_at is None] or rows
+
+
+@dataclass(frozen=True)
+class Wrote:
+    """A message to the bot: the cards it was logged on, and the chats told of it, each with
+    the name of the card (a file the person sent goes to them too)."""
+
+    cards: int = 0
+    told: tuple[tuple[int, str], ...] = ()
+
+
 @transactional
 async def contact_wrote(
     session: AsyncSession,
@@ -457,18 +500,18 @@ async def contact_wrote(
     inbound_reply_hours: float,
     rules: Rules | None = None,
     admin_ids: Collection[int] = (),
-) -> int:
+    media: Iterable[media_svc.NewMedia] = (),
+) -> Wrote:
     """A person on someone's contact list writes to the bot: an inbound touch on each card that
-    carries their Telegram id (it starts the reply SLA; the open step keeps its reminder), and a
-    notice to the card's owner — and, while a detractor case on the card is open, to who
-    handles it (the manager who took it, else the team's managers: ``admin_ids`` as for the
-    case itself). Returns the number of cards touched."""
+    carries their Telegram id (it starts the reply SLA; the open step keeps its reminder), with
+    the file they sent kept on it, and a notice to the card's owner — and, while a detractor
+    case on the card is open, to who handles it (the manager who took it, else the team's
+    managers: ``admin_ids`` as for the case itself). An archived card is written to as well:
+    its owner is told (no reply SLA runs on it)."""
     rules = rules or Rules(default_tz=default_tz, inbound_reply_hours=inbound_reply_hours)
-    cards = list(
-        await session.scalars(
-            select(Contact).where(Contact.tg_user_id == tg_id, Contact.archived_at.is_(None))
-        )
-    )
+    files = list(media)
+    cards = await cards_written_to(session, tg_id)
+    told: dict[int, str] = {}
     for contact in cards:
         owner = await session.get(User, contact.owner_id)
         if owner is None:
@@ -480,36 +523,34 @@ async def contact_wrote(
             author=owner,
             type_="message",
             direction=Direction.IN.value,
-            summary=text[:4000],
+            summary=text,
             now=now,
             rules=rules,
         )
-        await duework.schedule(
+        keep_whole(touch, text)
+        await media_svc.attach(
             session,
-            kind=NOTICE,
-            key=f"wrote:{touch.id}",
-            chat_id=owner.tg_id,
-            user_id=owner.id,
             contact_id=contact.id,
-            ref_id=touch.id,
-            due_at=now,
+            touch_id=touch.id,
+            author_id=owner.id,
+            media=files,
             now=now,
-            payload={"what": "contact_wrote", "case": open_case},
         )
-        for person in handlers:
+        for person, case in [(owner, open_case), *((p, True) for p in handlers)]:
             await duework.schedule(
                 session,
                 kind=NOTICE,
-                key=f"wrote:{touch.id}:{person.id}",
+                key=f"wrote:{touch.id}" + ("" if person is owner else f":{person.id}"),
                 chat_id=person.tg_id,
                 user_id=person.id,
                 contact_id=contact.id,
                 ref_id=touch.id,
                 due_at=now,
                 now=now,
-                payload={"what": "contact_wrote", "case": True},
+                payload={"what": "contact_wrote", "case": case},
             )
-    return len(cards)
+            told.setdefault(person.tg_id, contact.name)
+    return Wrote(len(cards), tuple(told.items()))
 
 
 async def _case_handlers(
