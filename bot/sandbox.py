@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from bot.emulator.server import FakeTelegram
 from bot.sandbox_tools import (
     ShiftedClock,
     button_numbers,
+    catch_up,
     invite_payload,
     parse_duration,
     read_line,
@@ -57,7 +58,8 @@ COMMANDS = """\
   :tap MSG N                        tap button N of an older message (its number: "#MSG")
   :pick ID [Name]                   answer "pick a person" with that Telegram user
   :later 2h                         move the clock on (30m, 2h, 1d) and deliver what is due, e.g.
-                                    the NPS question after /delivered
+                                    the NPS question after /delivered; the daily checks (going
+                                    cold, stale data) run once per day crossed, as in real time
   :say TEXT                         send TEXT as it is (a bare number, or text starting with ':')
   :who                              list the users
   :help                             this list
@@ -384,9 +386,16 @@ class Sandbox:
         if delta is None or delta <= timedelta():
             self._notice("usage: :later DURATION, e.g. :later 2h (m, h and d can be combined)")
             return
-        self.clock.offset += delta
-        self._notice(f"the clock is now {shown_offset(self.clock.offset)} ahead of real time")
+        start, target = self.clock.now(), self.clock.offset + delta
+        self._notice(f"the clock is now {shown_offset(target)} ahead of real time")
+        await self._catch_up(start, start + delta)
+        self.clock.offset = target
         await self._deliver_due()
+
+    async def _catch_up(self, start: datetime, end: datetime) -> None:
+        """What the real scheduler would have done from ``start`` to ``end`` (sandbox_tools)."""
+        if self.runner is not None and self.runner.app is not None:
+            await catch_up(self.clock, self.runner.app.clockwork, start, end, self._deliver_due)
 
     async def _cmd_buttons(self, rest: str) -> None:
         assert self.current is not None

@@ -1,5 +1,6 @@
 """The sandbox's helpers (bot.sandbox): bot HTML as terminal text, a pasted invite link, the
-clock ``:later`` moves on, what number taps which button, and reading a line without blocking."""
+clock ``:later`` moves on (and when the daily jobs would have run meanwhile), what number taps
+which button, and reading a line without blocking."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import contextlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from bot.emulator.client import plain
 if TYPE_CHECKING:
     from bot.emulator.runner import EmulatedBot
     from bot.emulator.server import FakeTelegram
+    from scheduler import Clockwork
 
 _DURATION = re.compile(r"(\d+)\s*([mhd])", re.I)
 _NUMBERED = re.compile(r"^\D{0,3}?(\d{1,2})\D{0,3}$")
@@ -30,6 +32,72 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+
+# the minute of every hour at which the real scheduler runs the daily jobs (scheduler.Clockwork:
+# the first run of a UTC day claims the day's run, the others find it claimed)
+DAILY_MINUTE = 5
+
+
+def daily_moments(start: datetime, end: datetime) -> list[datetime]:
+    """When the real scheduler would have run the daily jobs in (start, end]: at the first
+    hh:05 (today's run, unless it is claimed already), then at 00:05 UTC of every day crossed."""
+    first = start.astimezone(UTC).replace(minute=DAILY_MINUTE, second=0, microsecond=0)
+    if first <= start:
+        first += timedelta(hours=1)
+    moments = [first] if first <= end else []
+    day = first.replace(hour=0) + timedelta(days=1)
+    while day <= end:
+        moments.append(day)
+        day += timedelta(days=1)
+    return moments
+
+
+async def next_due(session_factory: Any, after: datetime, until: datetime) -> datetime | None:
+    """The earliest moment in (after, until] at which pending due work falls due (None: none)."""
+    from sqlalchemy import func, select
+
+    from storage.models import DueWork  # the models: loaded with the app, not before
+
+    async with session_factory() as session:
+        found = await session.scalar(
+            select(func.min(DueWork.due_at)).where(
+                DueWork.status == "pending", DueWork.due_at > after, DueWork.due_at <= until
+            )
+        )
+    if isinstance(found, str):  # an aggregate comes back as text on SQLite
+        found = datetime.fromisoformat(found)
+    if found is not None and found.tzinfo is None:
+        found = found.replace(tzinfo=UTC)
+    return found
+
+
+CATCH_UP_STOPS = 1_000  # moments `:later` stops at on its way (then it jumps to the end)
+
+
+async def catch_up(
+    clock: ShiftedClock,
+    clockwork: Clockwork,
+    start: datetime,
+    end: datetime,
+    deliver: Callable[[], Awaitable[None]],
+) -> None:
+    """What the real scheduler would have done between ``start`` and ``end``, in order: the
+    clock stops at each moment due work falls due (a reminder, a digest at 09:00) and where the
+    daily jobs would have run (going cold, stale data: once a day, the day's run is claimed),
+    and ``deliver`` delivers what is due then. The caller moves the clock to ``end`` last."""
+    daily = daily_moments(start, end)
+    for _stop in range(CATCH_UP_STOPS):
+        due = await next_due(clockwork.session_factory, clock.now(), end)
+        moment = min([t for t in (due, daily[0] if daily else None) if t is not None] or [end])
+        if moment >= end and not daily:
+            return
+        clock.offset += moment - clock.now()
+        await deliver()
+        if daily and moment >= daily[0]:
+            daily.pop(0)
+            await clockwork.run_daily()
+            await deliver()
 
 
 def parse_duration(text: str) -> timedelta | None:

@@ -29,7 +29,7 @@ from views import charts
 from views import deals as deal_views
 from views import digest as view
 from views.digest import DigestCb, StatsCb
-from views.digest_lists import list_keyboard
+from views.digest_lists import list_keyboard, list_text
 from views.rendered import Composed, Rendered
 from views.rendering import answer_long, h
 
@@ -59,6 +59,18 @@ async def scope_name(session: AsyncSession, scope: mx.MetricScope, rep: User | N
 async def picker(session: AsyncSession, user: User, role: Role, period: str) -> Rendered:
     reps = await dg.reps_of(session, user, role)
     return view.picker([(rep.id, rep.display_name) for rep in reps], period)
+
+
+def named(args: str | None) -> tuple[m.StatsRequest, str] | None:
+    """ "/stats Rita", "/stats month Rita Rep", "/stats Rita 7d": the words before or after the
+    period name the rep (the fewest that leave a period, or nothing, beside them)."""
+    words = (args or "").split()
+    for size in range(1, len(words) + 1):
+        for name, rest in ((words[-size:], words[:-size]), (words[:size], words[size:])):
+            request = m.parse_stats_args(" ".join(rest))
+            if request is not None and not (request.chart or request.pick or request.username):
+                return request, " ".join(name)
+    return None
 
 
 def _parts(ctx: Ctx) -> tuple[AsyncSession, User, Role, Clock, Settings]:
@@ -128,9 +140,25 @@ def create_router() -> Router:
                 )
             )
             return
+        rep, nobody = None, ""
+        if request is None and (by_name := named(command.args)) is not None:
+            request, name = by_name
+            reps = await reports.reps_named(session, user, role, name)
+            if len(reps) > 1:  # which one
+                text, markup = view.picker(
+                    [(r.id, r.display_name) for r in reps], request.period, matched=name
+                )
+                await message.answer(text, reply_markup=markup)
+                return
+            if not reps:  # said, above how /stats is used
+                request = None
+                nobody = _("Nobody in your team is called “{name}”.").format(name=h(name[:64]))
+            else:
+                rep = reps[0]
         if request is None:
             await message.answer(
-                _(
+                (nobody + "\n\n" if nobody else "")
+                + _(
                     "Usage: /stats [7d|30d|90d|month] [@username]\n"
                     "• /stats 30d — your team's metrics for the last 30 days (the default)\n"
                     "• /stats 14d — any period up to a year: /stats 2 weeks, /stats 3 months\n"
@@ -138,6 +166,8 @@ def create_router() -> Router:
                     "• /stats rep — pick a rep\n"
                     "• /stats chart — NPS by week and the funnel as a picture"
                 )
+                + "\n"
+                + _("• /stats Anna — one rep by name (first or last)")
             )
             return
         now = clock.now()
@@ -150,7 +180,6 @@ def create_router() -> Router:
             text, markup = await picker(session, user, role, request.period)
             await message.answer(text, reply_markup=markup)
             return
-        rep = None
         if request.username is not None:
             rep = await dg.find_rep(session, user, role, request.username)
             if rep is None:
@@ -241,19 +270,24 @@ def create_router() -> Router:
             settings_cadence=settings.cadence_days,
             stale_days=settings.stale_after_days,
         )
+        waiting: list[dg.Item] = []  # the inbound list: what waits now, above the period's
+        if callback_data.s == "inbound":
+            waiting = await dg.waiting_items(session, user, role)
         scope = dg.scope_of(user, role)
         everyone = scope.team_id is None and scope.rep_id is None
         await answer_long(
             message,
-            view.list_text(
+            list_text(
                 callback_data.s,
                 items,
                 everyone=everyone,
                 since=since,
+                now=now,
                 tz=tz,
                 lang=ctx.viewer.lang,
+                waiting=waiting,
             ),
-            list_keyboard(items),
+            list_keyboard(waiting + items),
         )
 
     return router

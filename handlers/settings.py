@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,12 +34,14 @@ from core.clock import Clock
 from core.roles import Role
 from core.timezones import COMMON_ZONES, find_timezone, zone_name
 from core.workhours import WorkHours, backwards_hours, no_such_hours, parse_work_hours
-from services import followups
+from services import followups, zone_change
 from storage.models import Team, User
 from storage.uow import writing
+from views import settings as view
 from views.callbacks import LangCb, SettingsCb, TzCb
 from views.labels import label
-from views.rendering import edit_text, h
+from views.rendering import edit_text, h, is_not_modified
+from views.settings import KeepClockCb
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
@@ -100,15 +110,19 @@ async def _summary(
     return text
 
 
-def _keyboard(user: User, settings: Settings) -> InlineKeyboardMarkup:
+def _keyboard(
+    user: User, settings: Settings, keep: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
+    if keep is not None:  # a changed zone's "keep their clock times", on its own row first
+        kb.row(keep)
     kb.button(text=_("Language"), callback_data=SettingsCb(action="lang"))
     kb.button(text=_("Time zone"), callback_data=SettingsCb(action="tz"))
     if _is_staff(user, settings):
         kb.button(text=_("Working hours"), callback_data=SettingsCb(action="hours"))
     if user.role == Role.MANAGER:
         kb.button(text=_("Team's touch rhythm"), callback_data=SettingsCb(action="cadence"))
-    kb.adjust(2)
+    kb.adjust(*([1] if keep is not None else []), 2)
     return kb.as_markup()
 
 
@@ -132,8 +146,8 @@ class _Me:
     async def summary(self, lang: str | None = None) -> str:
         return await _summary(self.user, self.settings, self.clock, lang or self.lang, self.session)
 
-    def keyboard(self) -> InlineKeyboardMarkup:
-        return _keyboard(self.user, self.settings)
+    def keyboard(self, keep: InlineKeyboardButton | None = None) -> InlineKeyboardMarkup:
+        return _keyboard(self.user, self.settings, keep)
 
 
 async def _with_me(handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -157,14 +171,39 @@ class _Refused(Exception):
         self.markup = markup
 
 
-async def _store_timezone(name: str, me: _Me) -> str:
+@dataclass(frozen=True)
+class _Saved:
+    """A saved setting's answer, and the button it offers (a changed zone's planned steps)."""
+
+    text: str
+    keep: InlineKeyboardButton | None = None
+
+
+async def _store_timezone(name: str, me: _Me) -> _Saved:
+    """The zone changes; the planned steps keep their moments (never changed without a word):
+    when that changes their clock times, it is said, with a button to keep the clock times."""
+    old, now = me.user.timezone or me.settings.default_timezone, me.clock.now()
     async with writing(me.session):
         me.user.timezone = name
         await me.replan()
-    return _("Time zone saved.")
+    saved = _("Time zone saved.")
+    ahead = await zone_change.steps_ahead(me.session, me.user, old_tz=old, new_tz=name, now=now)
+    if not ahead.count or ahead.first is None:
+        return _Saved(saved)
+    note = view.steps_ahead(ahead.count, ahead.first, old_tz=old, new_tz=name)
+    keep = view.keep_button(ahead.count, ahead.first, old_tz=old, changed_at=now)
+    return _Saved(saved + "\n" + note, keep)
 
 
-async def _save_timezone(text: str, me: _Me) -> str:
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+async def _save_timezone(text: str, me: _Me) -> _Saved:
     # the city index (Babel's locale data) is built on first use, ~0.2 s: not in the loop
     found = await asyncio.to_thread(find_timezone, text)
     if found is None:
@@ -340,8 +379,34 @@ def create_router() -> Router:
         saved = await _store_timezone(name, me)
         await state.clear()
         if isinstance(query.message, Message):
-            text = saved + "\n\n" + await me.summary()
-            await edit_text(query.message, text, reply_markup=me.keyboard())
+            text = saved.text + "\n\n" + await me.summary()
+            await edit_text(query.message, text, reply_markup=me.keyboard(saved.keep))
+
+    @router.callback_query(KeepClockCb.filter())
+    async def keep_clock_times(query: CallbackQuery, callback_data: KeepClockCb, me: _Me) -> None:
+        """The steps ahead at the change go back to their clock times: the tapper's own cards,
+        the steps not changed since (services.zone_change)."""
+        now = me.clock.now()
+        changed_at = datetime.fromtimestamp(callback_data.t, UTC)
+        if not _known_zone(callback_data.z) or changed_at > now:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        moved = await zone_change.keep_clock_times(
+            me.session,
+            me.user,
+            old_tz=callback_data.z,
+            changed_at=changed_at,
+            now=now,
+            rules=followups.Rules.of(me.settings),
+        )
+        await query.answer()  # committed: now it may be said
+        if isinstance(query.message, Message):
+            try:
+                await query.message.edit_reply_markup(reply_markup=me.keyboard())
+            except TelegramBadRequest as exc:
+                if not is_not_modified(exc):
+                    raise
+            await query.message.answer(view.kept(moved))
 
     @router.callback_query(SettingsCb.filter(F.action.in_(tuple(ASKS))))
     async def ask(
@@ -358,13 +423,16 @@ def create_router() -> Router:
     async def set_typed(message: Message, state: FSMContext, me: _Me) -> None:
         save = SAVERS[str(await state.get_state())]
         try:
-            saved = await save(message.text or "", me)
+            answer = await save(message.text or "", me)
         except _Refused as refused:
             if refused.leave:
                 await state.clear()
             await message.answer(refused.text, reply_markup=refused.markup)
             return
         await state.clear()
-        await message.answer(saved + "\n\n" + await me.summary(), reply_markup=me.keyboard())
+        saved = answer if isinstance(answer, _Saved) else _Saved(answer)
+        await message.answer(
+            saved.text + "\n\n" + await me.summary(), reply_markup=me.keyboard(saved.keep)
+        )
 
     return router

@@ -57,10 +57,10 @@ def create_router() -> Router:
             await message.answer(view.not_found())
             return True
         new = await svc.rename(ctx.session, team_id, name)
-        if new is None:
+        if new is None or new.value is None:
             await message.answer(view.bad_name())
             return False
-        await message.answer(view.renamed(new))
+        await message.answer(view.renamed(new.value, cut=new.cut))
         return True
 
     @router.message(Command("team"))

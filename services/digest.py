@@ -113,6 +113,9 @@ class Digest:
     referrals: int
     referrals_latest: list[Item]
     lines: list[Line] = field(default_factory=list)
+    # inbound requests waiting for a reply now, whatever the period (a state, not a measure)
+    waiting: int = 0
+    waiting_oldest: list[Item] = field(default_factory=list)
 
     @property
     def touches_total(self) -> int:
@@ -201,6 +204,9 @@ async def build(
         referrals=int(referral_total or 0),
         referrals_latest=await _referrals(session, scope, since, now, TOP),
     )
+    digest.waiting = await mx.waiting_inbound(session, scope)
+    if digest.waiting:
+        digest.waiting_oldest = await _waiting(session, scope, TOP)
     mx.forget_memo(session)
     if breakdown is not None:
         digest.lines = await _lines(session, scope, breakdown, by=by)
@@ -263,6 +269,30 @@ async def _overdue(
         .limit(limit)
     )
     return [_item(c, c.next_step_due, extra=u.display_name, new=c.next_step) for c, u in rows.all()]
+
+
+async def _waiting(session: AsyncSession, scope: mx.MetricScope, limit: int) -> list[Item]:
+    """The contacts waiting longest for a reply now, each once, by its earliest request waiting:
+    ``when`` is when it came, ``extra`` the owner, ``new`` what the contact wrote."""
+    waiting = mx.waiting_inbound_rows(scope, unindexed=mx.on_sqlite(session)).subquery()
+    first = (
+        select(waiting.c.contact_id, func.min(waiting.c.ref_id).label("ref_id"))
+        .group_by(waiting.c.contact_id)
+        .subquery()
+    )
+    owner = _owner()
+    rows = await session.execute(
+        select(Contact, Touch, owner)
+        .join(first, first.c.contact_id == Contact.id)
+        .join(Touch, Touch.id == first.c.ref_id)
+        .join(owner, owner.id == Contact.owner_id)
+        .order_by(Touch.occurred_at, Touch.id)
+        .limit(limit)
+    )
+    return [
+        _item(c, t.occurred_at, code="waiting", extra=u.display_name, new=t.summary or None)
+        for c, t, u in rows.all()
+    ]
 
 
 async def _cases(session: AsyncSession, scope: mx.MetricScope, limit: int) -> list[Item]:
@@ -429,6 +459,14 @@ async def section_items(
     raise ValueError(f"unknown section {section!r}")
 
 
+async def waiting_items(
+    session: AsyncSession, user: User, role: Role, *, limit: int = LIST_LIMIT
+) -> list[Item]:
+    """Above the inbound section's list: the requests waiting for a reply now, oldest first,
+    whatever the period (they stay listed until answered)."""
+    return await _waiting(session, scope_of(user, role), limit)
+
+
 def _newest(stmt: Select[Any], at: InstrumentedAttribute[Any], limit: int) -> Select[Any]:
     """The first ``limit`` rows of ``stmt``, the latest by ``at`` first (ties: the later row)."""
     return stmt.order_by(at.desc(), at.class_.id.desc()).limit(limit)
@@ -512,8 +550,10 @@ async def plan_digests(
 async def last_digest_at(
     session: AsyncSession, user_id: int, *, exclude_id: int | None = None
 ) -> datetime | None:
-    """When this user's previous digest went out (None: never)."""
-    stmt = select(func.max(DueWork.sent_at)).where(
+    """Where this user's previous digest's period ended (None: never): when it was taken to be
+    written (claimed), not when its send ended — what happened while it was being written and
+    sent (a reply alert delivered in the same round) was in neither digest."""
+    stmt = select(func.max(func.coalesce(DueWork.claimed_at, DueWork.sent_at))).where(
         DueWork.kind == DIGEST, DueWork.user_id == user_id, DueWork.sent_at.is_not(None)
     )
     if exclude_id is not None:
@@ -524,7 +564,7 @@ async def last_digest_at(
 async def since_for(
     session: AsyncSession, user_id: int, now: datetime, *, exclude_id: int | None = None
 ) -> datetime:
-    """ "Since the last digest": that digest's send time, or the last 24 hours."""
+    """ "Since the last digest": where that digest's period ended, or the last 24 hours."""
     last = await last_digest_at(session, user_id, exclude_id=exclude_id)
     return last if last is not None and last < now else now - DEFAULT_SINCE
 

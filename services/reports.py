@@ -1,18 +1,22 @@
 """Reports ready to render, as plain data for views/digest.py: the digest with its Monday chart,
-the chart alone, /stats. The figures come from services.digest and services.metrics."""
+the chart alone, /stats (and the rep a /stats names). The figures come from services.digest and
+services.metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.contactdata import translit
 from core.metrics import period_bounds
 from core.nextstep import local_day
-from core.roles import Role
+from core.roles import TEAM_ROLES, Role
 from services import deals as deals_svc
 from services import digest as dg
 from services import metrics as mx
@@ -20,6 +24,46 @@ from services import network as network_svc
 from services.followups import Rules
 from storage.inline_sqlite import offload
 from storage.models import Team, User
+
+NAME_MIN_SCORE = 75  # a typo's closeness (rapidfuzz) for a rep's name, as /find takes typos
+PEOPLE_LIMIT = 2_000  # people a name is looked for among (an admin's every team)
+
+
+def _name_key(text: str | None) -> str:
+    """A name as it is compared: casefolded, "ё" as "е", Cyrillic in Latin letters."""
+    return " ".join(translit((text or "").casefold().replace("ё", "е")).split())
+
+
+def names_matching(query: str, people: Sequence[User]) -> list[User]:
+    """Who ``query`` names, by the closest way any of them is named: a first name, a last name,
+    the name shown or the @username said whole; else the start of one of them; else one of them
+    with a typo (rapidfuzz, as /find). Case, "ё" and the script do not matter ("rita", "Рита")."""
+    q = _name_key(query.lstrip("@"))
+    if not q:
+        return []
+    tiers: list[list[User]] = [[], [], []]
+    for person in people:
+        names = {
+            _name_key(n)
+            for n in (person.first_name, person.last_name, person.display_name, person.username)
+        } - {""}
+        words = {w for n in names for w in n.split()} | names
+        if q in names:
+            tiers[0].append(person)
+        elif any(w.startswith(q) for w in words):
+            tiers[1].append(person)
+        elif max((fuzz.ratio(q, w) for w in words), default=0) >= NAME_MIN_SCORE:
+            tiers[2].append(person)
+    return next((tier for tier in tiers if tier), [])
+
+
+async def reps_named(session: AsyncSession, user: User, role: Role, query: str) -> list[User]:
+    """The reps within the lead's reach (services.digest.find_rep's) that ``query`` names."""
+    stmt = select(User).where(User.role.in_(sorted(TEAM_ROLES)))
+    if role is not Role.ADMIN:
+        stmt = stmt.where(User.team_id == user.team_id, User.team_id.is_not(None))
+    people = await session.scalars(stmt.order_by(User.first_name, User.id).limit(PEOPLE_LIMIT))
+    return names_matching(query, list(people))
 
 
 async def team_name(session: AsyncSession, team_id: int) -> str | None:

@@ -155,13 +155,14 @@ def may_manage(viewer: User, role: Role, team_id: int | None) -> bool:
 
 
 @transactional
-async def rename(session: AsyncSession, team_id: int, name: str) -> str | None:
-    """The team's new name (cleaned and cut), or None when it is empty or the team is gone."""
-    fitted = limits.fit("team_name", name).value
+async def rename(session: AsyncSession, team_id: int, name: str) -> limits.Fitted | None:
+    """The team's new name, cleaned and cut to fit (``cut`` says whether it was: the person is
+    told), or None when it is empty or the team is gone."""
+    fitted = limits.fit("team_name", name)
     team = await session.get(Team, team_id)
-    if not fitted or team is None:
+    if not fitted.value or team is None:
         return None
-    team.name = fitted
+    team.name = fitted.value
     return fitted
 
 

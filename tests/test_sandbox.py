@@ -356,3 +356,50 @@ async def test_a_second_session_on_the_same_database_keeps_its_taps(tmp_path) ->
     assert "✅ Next step saved." in shown
     shown = await session([":as 2002 Mary", "/find Ann"])
     assert "Next step: send the deck" in shown
+
+
+def test_daily_moments_are_where_the_scheduler_would_run_the_daily_jobs() -> None:
+    from datetime import UTC, datetime
+
+    from bot.sandbox_tools import daily_moments
+
+    def t(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+    # the first hh:05 (today's run, if it is not claimed yet), then 00:05 of every day crossed
+    assert daily_moments(t(23, 14, 30), t(26, 1)) == [t(23, 15, 5), t(24, 0, 5), t(25, 0, 5),
+                                                     t(26, 0, 5)]  # fmt: skip
+    assert daily_moments(t(23, 14, 30), t(23, 15)) == []
+    assert daily_moments(t(23, 23, 10), t(24, 0, 5)) == [t(24, 0, 5)]
+    assert daily_moments(t(23, 14, 5), t(23, 15, 5)) == [t(23, 15, 5)]
+
+
+async def test_later_runs_the_daily_checks_and_what_falls_due_on_the_way(sandbox) -> None:
+    """`:later` ran only the tick: the daily scan (going cold, stale data) never came in the
+    sandbox. It now goes through the skipped time as the real scheduler would have: each day's
+    checks once, and what falls due in order (each working day's digest)."""
+    sb, screen = sandbox
+    screen.new()
+    await sb.handle_line("/start")
+    await sb.handle_line("/invite")
+    await sb.handle_line("1")  # a manager: their cards get the checks (an admin's do not)
+    link = next(word for word in screen.new().split() if "?start=" in word)
+    await sb.handle_line(":as 2002 Mary")
+    await sb.handle_line(link)
+    await sb.handle_line("/add Anna Smirnova, Acme")
+    await sb.handle_line("6")  # Stage
+    await sb.handle_line("4")  # commercial: cold after 3 days without a touch or a step
+    assert "Stage: commercial" in screen.new()
+    await sb.handle_line(":later 8d")
+    shown = screen.new()
+    assert "the clock is now 8d ahead of real time" in shown
+    assert shown.count("🥶 Going cold: no touch within the stage's rhythm") == 1, shown
+    assert shown.count("📰 Digest") >= 4, shown  # one a working day, not only the last one
+    assert sb.runner is not None and sb.runner.app is not None
+    from sqlalchemy import func, select
+
+    from storage.models import JobRun
+
+    async with sb.runner.app.session_factory() as session:
+        runs = await session.scalar(select(func.count()).select_from(JobRun))
+    assert runs >= 8  # the daily jobs of every day crossed, once each

@@ -23,7 +23,7 @@ from views.keyboards import InlineKeyboard
 from views.labels import label
 from views.network import digest_section
 from views.rendered import Composed, Rendered
-from views.rendering import h, quoted
+from views.rendering import h
 
 if TYPE_CHECKING:
     from services import digest as dg
@@ -63,6 +63,9 @@ TITLES = {
     "reps": N_("👥 By rep"),
 }
 TEAMS_TITLE = N_("👥 By team")
+WAITING_TITLE = N_("⏳ Waiting for a reply now")  # the inbound section's requests unanswered now
+# the sections whose lists are states now, not the digest's period: no "since" in their heading
+CURRENT = frozenset({"overdue", "cold", "stale", "cases"})
 BUTTONS = {
     "touches": N_("📞 Touches"),
     "new": N_("🆕 New"),
@@ -129,6 +132,14 @@ def referral(item: dg.Item) -> str:
     else:
         return f"• {who(item)}"
     return _("• {who}, introduced by {by}").format(who=who(item), by=by)
+
+
+def waiting_line(item: dg.Item, now: datetime, when: Callable[[datetime | None], str]) -> str:
+    """A request waiting for a reply: who, for how long, since when, whose card."""
+    age = (now - item.when).total_seconds() if item.when else None
+    return _("• {who} — waiting {age}, since {when} ({rep})").format(
+        who=who(item), age=fmt_duration(age), when=when(item.when), rep=h(item.extra)
+    )
 
 
 def _counts(
@@ -207,7 +218,11 @@ def section_texts(d: dg.Digest, tz: str, lang: str) -> list[tuple[str, str]]:
     out.append(("funnel", funnel))
     out.append(("cold", head("cold", d.cold)))
     out.append(("stale", head("stale", d.stale)))
-    out.append(("inbound", head("inbound", d.missed)))
+    lines = [head("inbound", d.missed)]
+    if d.waiting:  # a state, not the period's: every request still unanswered, until it is
+        lines.append(f"{h(_(WAITING_TITLE))}: {m.fmt_number(d.waiting, lang)}")
+        lines += [waiting_line(item, d.now, when) for item in d.waiting_oldest]
+    out.append(("inbound", "\n".join(lines)))
     change = m.nps_change(d.nps_30.score, d.nps_prev.score)
     out.append(
         (
@@ -369,14 +384,18 @@ def stats_keyboard(period: str, *, with_picker: bool) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def picker(reps: Sequence[tuple[int, str]], period: str) -> Rendered:
-    """Whose /stats to show: ``reps`` are (user id, display name) pairs."""
+def picker(reps: Sequence[tuple[int, str]], period: str, *, matched: str | None = None) -> Rendered:
+    """Whose /stats to show: ``reps`` are (user id, display name) pairs; ``matched``: the name
+    they all answer to ("/stats Anna" with two Annas)."""
     if not reps:
         return _("There is nobody in your team yet. /invite adds a rep."), None
     kb = InlineKeyboard()
     for rep_id, name in reps:
         kb.button(text=name[:40], callback_data=StatsCb(a="rep", r=rep_id, p=period))
     kb.adjust(2)
+    if matched is not None:
+        text = _("Several people in your team are called “{name}”. Whose metrics?")
+        return text.format(name=h(matched[:64])), kb.as_markup()
     return _("Whose metrics?"), kb.as_markup()
 
 
@@ -496,76 +515,3 @@ def reply_line(reply: mx.ReplySpeed, hours: float, lang: str) -> str:
             "{n} waiting, still in time", "{n} waiting, still in time", reply.open
         ).format(n=num(reply.open))
     return line
-
-
-def list_text(
-    section: str, items: list[dg.Item], *, everyone: bool, since: datetime, tz: str, lang: str
-) -> str:
-    """The list behind a section's button (at most services.digest.LIST_LIMIT lines)."""
-
-    def when(dt: datetime | None) -> str:
-        return format_local(dt, tz, lang) if dt else m.DASH
-
-    head = _("<b>{title}</b> — since {since}").format(
-        title=title(section, everyone), since=format_local(since, tz, lang)
-    )
-    if not items:
-        return head + "\n" + _("Nothing here.")
-    lines = [head]
-    for it in items:
-        if section == "touches":
-            text = _("• {who} — {type}, {when} ({rep})").format(
-                who=who(it), type=label("touch", it.code), when=when(it.when), rep=h(it.extra)
-            )
-        elif section == "new":
-            text = _("• {who} — {source}, {when} ({rep})").format(
-                who=who(it),
-                source=label("source", it.code) if it.code else _("no source"),
-                when=when(it.when),
-                rep=h(it.extra),
-            )
-        elif section == "steps":
-            mark = "✅" if it.number else "❌"
-            text = f"{mark} " + _("{who} — due {when}").format(who=who(it), when=when(it.when))
-        elif section == "overdue":
-            text = _("• {who} — due {when} ({rep})").format(
-                who=who(it), when=when(it.when), rep=h(it.extra)
-            ) + (f"\n  {h(it.new)}" if it.new else "")
-        elif section == "funnel":
-            group = "stage" if it.code == "stage" else "status"
-            text = _("• {who}: {old} → {new}, {when}").format(
-                who=who(it), old=label(group, it.old), new=label(group, it.new), when=when(it.when)
-            )
-        elif section == "cold":
-            cold = (
-                _("• {who} — {stage}, no touch since added {when} ({rep})")
-                if it.new == "added"
-                else _("• {who} — {stage}, last touch {when} ({rep})")
-            )
-            text = cold.format(
-                who=who(it), stage=label("stage", it.code), when=when(it.when), rep=h(it.extra)
-            )
-        elif section == "stale":
-            text = _("• {who} — verified {when} ({rep})").format(
-                who=who(it), when=when(it.when), rep=h(it.extra)
-            )
-        elif section == "inbound":
-            text = _("• {who} wrote {when}").format(who=who(it), when=when(it.when)) + (
-                "\n  " + quoted(it.extra[:200]) if it.extra else ""
-            )
-        elif section == "nps":
-            text = _("• {who}: {score}, {when}").format(
-                who=who(it), score=it.number, when=when(it.when)
-            ) + ("\n  " + quoted(it.extra[:300]) if it.extra else "")
-        elif section == "cases":
-            text = _("• {who} — opened {when} ({status})").format(
-                who=who(it),
-                when=when(it.when),
-                status=h(_(CASE_STATUS.get(it.code or "", it.code or ""))),
-            )
-        elif section == "referrals":
-            text = referral(it)
-        else:
-            text = f"• {who(it)}"
-        lines.append(text)
-    return "\n".join(lines)

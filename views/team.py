@@ -11,6 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _, current_language, ngettext
+from core import limits
 from core.nextstep import format_local, format_local_day
 from core.nps import format_nps
 from core.roles import Role
@@ -116,8 +117,22 @@ def ask_name(current: str) -> str:
     )
 
 
-def renamed(name: str) -> str:
-    return _("✅ The team is now called “{name}”.").format(name=h(name))
+def renamed(name: str, *, cut: bool = False) -> str:
+    """The new name; one longer than a team's name may be is said to be saved cut (as a card's
+    name is: views.adding.cut_notice)."""
+    text = _("✅ The team is now called “{name}”.").format(name=h(name))
+    if not cut:
+        return text
+    limit = limits.LIMITS["team_name"]
+    return (
+        ngettext(
+            "✂️ {field} was longer than {limit} character: saved cut to fit.",
+            "✂️ {field} was longer than {limit} characters: saved cut to fit.",
+            limit,
+        ).format(field=_("Team name"), limit=limit)
+        + "\n"
+        + text
+    )
 
 
 def bad_name() -> str:

@@ -6,7 +6,7 @@
   share, retention, NPS, freshness, and the whole of /stats);
 - ``replies``: the speed of reply to inbound requests;
 - ``figures``: the digest's figures (touches, new cards, steps, moves, card counts, missed
-  requests, open cases, the per-rep breakdown).
+  requests, requests waiting now, open cases, the per-rep breakdown).
 
 Callers import this package (``from services import metrics as mx``); the names below are its
 public surface.
@@ -34,6 +34,8 @@ from services.metrics.figures import (
     touch_counts,
     touch_counts_direct,
     touches_by_type,
+    waiting_inbound,
+    waiting_inbound_rows,
 )
 from services.metrics.measures import (
     LEAD_OR_LATER,
@@ -138,4 +140,6 @@ __all__ = [
     "touch_counts_direct",
     "touches_by_type",
     "touch_frequency",
+    "waiting_inbound",
+    "waiting_inbound_rows",
 ]

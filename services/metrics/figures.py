@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from core.enums import STAGE_ORDER, Status
+from core.enums import STAGE_ORDER, Direction, Status
 from core.nps import OPEN_CASES
 from services import duework, followups, rollup_moves, rollups
 from services.metrics.scope import (
@@ -301,6 +302,55 @@ async def missed_inbound(
 ) -> int:
     rows = missed_inbound_rows(scope, start, end, unindexed=on_sqlite(session)).subquery()
     return as_int(await session.scalar(select(func.count()).select_from(rows)))
+
+
+# an inbound request's alert row in these states: the request may still wait (a failed alert's
+# request too); whether it does is told by its touch (no outbound touch since)
+_MAY_WAIT = (duework.PENDING, duework.CLAIMED, duework.SENT, duework.FAILED)
+
+
+def waiting_inbound_rows(scope: MetricScope, *, unindexed: bool = False) -> Any:
+    """Inbound requests waiting for a reply now, whatever the period: the owner's alert row of a
+    request on a live card of the scope, with no outbound touch with the contact since the
+    request (``contact_id``, ``ref_id`` — the request's touch — and ``at``, when it came).
+    Not a measure of reply speed (services.metrics.replies): the state of the queue."""
+    answer = aliased(Touch)
+    # the first reply's id, through the (contact_id, occurred_at) index from the request on
+    reply = (
+        select(answer.id)
+        .where(
+            answer.contact_id == Touch.contact_id,
+            answer.direction == Direction.OUT.value,
+            answer.occurred_at >= Touch.occurred_at,
+            answer.id != Touch.id,
+        )
+        .order_by(answer.occurred_at)
+        .limit(1)
+        .correlate(Touch)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            DueWork.contact_id.label("contact_id"),
+            DueWork.ref_id.label("ref_id"),
+            Touch.occurred_at.label("at"),
+        )
+        .join(Contact, Contact.id == DueWork.contact_id)
+        .join(Touch, Touch.id == DueWork.ref_id)
+        .where(
+            scope.contacts(unindexed=unindexed),
+            Contact.archived_at.is_(None),
+            DueWork.kind == followups.INBOUND_REP,
+            DueWork.status.in_(_MAY_WAIT),
+            reply.is_(None),
+        )
+    )
+
+
+async def waiting_inbound(session: AsyncSession, scope: MetricScope) -> int:
+    """How many contacts wait for a reply now (a contact once, however many requests)."""
+    rows = waiting_inbound_rows(scope, unindexed=on_sqlite(session)).subquery()
+    return as_int(await session.scalar(select(func.count(func.distinct(rows.c.contact_id)))))
 
 
 async def open_cases(session: AsyncSession, scope: MetricScope) -> int:
