@@ -155,17 +155,19 @@ def is_phone_with_extension(text: str, region: str) -> bool:
     )
 
 
-def display_phone(stored: str) -> str:
+def display_phone(stored: str, ext: str = "ext.") -> str:
     """A stored (E.164) phone in international format, "+7 999 123-45-67", which Telegram
-    shows as a tappable number, with its extension: "+1 212-555-0100 ext. 12"; anything
-    unreadable is returned as it is."""
+    shows as a tappable number, with its extension named by ``ext`` (the reader's word for it:
+    "+1 212-555-0100 ext. 12", "… доб. 12"); anything unreadable is returned as it is."""
     try:
         number = phonenumbers.parse(stored, None)
     except phonenumbers.NumberParseException:
         return stored
     if not phonenumbers.is_possible_number(number):
         return stored
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    extension, number.extension = number.extension, None
+    shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return f"{shown} {ext} {extension}" if extension else shown
 
 
 def normalize_email(raw: str) -> str | None:

@@ -15,14 +15,13 @@ from aiogram.types import (
 
 from bot.i18n import _, ngettext
 from core import limits
-from core.contactdata import display_phone
 from core.contactfields import LABEL_GROUP, enum_choices
 from core.textsplit import excerpt
 from views.callbacks import CardAction, CardCb, DupAction, DupCb, PickCb, ResumeCb, for_card
 from views.contacts import contact_line, field_title
 from views.keyboards import InlineKeyboard, way_back
 from views.labels import label_text, typed_code
-from views.rendering import h
+from views.rendering import h, phone_text
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
     from storage.models import Contact
@@ -143,14 +142,14 @@ def taken_as(field: str, value: str) -> str:
     """A phone or an e-mail sent at another question: where it went."""
     if field == "phone":
         return _("📞 That is a phone number: saved as the phone, {value}.").format(
-            value=h(display_phone(value))
+            value=h(phone_text(value))
         )
     return _("✉️ That is an e-mail address: saved as the e-mail, {value}.").format(value=h(value))
 
 
 def name_step_read(fields: dict[str, Any], tags: list[str]) -> str:
     """A whole contact typed at the name question: what was taken, field by field."""
-    shown = {"phone": display_phone}
+    shown = {"phone": phone_text}
     order = ("name", "company", "position", "phone", "email", "tg_username", "notes")
     parts = [
         _("{field}: {value}").format(
@@ -308,7 +307,7 @@ def left_unsaved(
         if tap
         else _("✋ The contact “{name}” was not saved: a command ends the /add dialogue.")
     ).format(name=h(_quoted_answer(form["name"])))
-    shown = {"phone": display_phone, "tg_username": "@{}".format}  # as cards show them
+    shown = {"phone": phone_text, "tg_username": "@{}".format}  # as cards show them
     fields = ("company", "position", "phone", "email", "tg_username")
     typed = [_quoted_answer(shown.get(f, str)(form[f])) for f in fields if form.get(f)]
     typed += ["#" + tag for tag in data.get("tags") or []]

@@ -18,7 +18,6 @@ from aiogram.types import (
 
 from bot.i18n import _, ngettext
 from core.cadence import Cooling
-from core.contactdata import display_phone
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, enum_choices
 from core.nextstep import format_local, format_local_day, is_past
 from core.textsplit import excerpt
@@ -30,7 +29,7 @@ from views.keyboards import InlineKeyboard
 from views.labels import label, label_text
 from views.nps import answer_on_card
 from views.relay import RelayCb
-from views.rendering import answer_long, card_titles, edit_text, h
+from views.rendering import answer_long, card_titles, edit_text, h, phone_text
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
     from storage.models import Contact, Touch, User
@@ -147,7 +146,7 @@ def contact_links(c: Contact) -> list[str]:
     (Telegram links it), the e-mail as a mailto: link, the username as a t.me link."""
     links = []
     if c.phone:
-        links.append(h(display_phone(c.phone)))
+        links.append(h(phone_text(c.phone)))
     if c.email:
         links.append(f'<a href="mailto:{escape(c.email, quote=True)}">{h(c.email)}</a>')
     if c.tg_username:
@@ -350,9 +349,7 @@ def edit_prompt(field: str, current: str | None) -> str:
         "{field}: send the new value. Now: {value}\nSend “-” to clear it. /cancel to leave."
     ).format(
         field=field_title(field),
-        value=edit_prompt_value(
-            display_phone(current) if field == "phone" and current else current
-        ),
+        value=edit_prompt_value(phone_text(current) if field == "phone" and current else current),
     )
 
 

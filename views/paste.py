@@ -9,9 +9,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _
-from core.contactdata import display_phone
 from views.keyboards import InlineKeyboard
-from views.rendering import h
+from views.rendering import h, phone_text
 
 
 class PasteCb(CallbackData, prefix="pa"):
@@ -24,7 +23,7 @@ def offer(data: Mapping[str, Any], tags: list[str]) -> tuple[str, InlineKeyboard
     head = f"<b>{h(data['name'])}</b>"
     extra = ", ".join(h(data[k]) for k in ("company", "position") if data.get(k))
     lines = [_("This looks like a contact:"), head + (f" — {extra}" if extra else "")]
-    details = [display_phone(data["phone"]) if data.get("phone") else None, data.get("email")]
+    details = [phone_text(data["phone"]) if data.get("phone") else None, data.get("email")]
     details.append(f"@{data['tg_username']}" if data.get("tg_username") else None)
     details += [f"#{t}" for t in tags]
     shown = " · ".join(h(x) for x in details if x)

@@ -14,6 +14,12 @@ from core.contactdata import display_phone
 from core.textsplit import split_html
 
 
+def phone_text(stored: str) -> str:
+    """A stored phone as shown, its extension named in the reader's language ("ext. 12",
+    "доб. 12")."""
+    return display_phone(stored, ext=_("ext."))
+
+
 def h(value: object | None) -> str:
     """HTML-escape user-entered text for parse_mode=HTML."""
     return escape("" if value is None else str(value), quote=False)
@@ -73,7 +79,7 @@ def card_titles(cards: Sequence[Any], width: int = 60) -> list[str]:
     out = []
     for c, title in zip(cards, base, strict=True):
         if base.count(title) > 1:
-            apart = display_phone(c.phone) if c.phone else c.email or f"#{c.id}"
+            apart = phone_text(c.phone) if c.phone else c.email or f"#{c.id}"
             out.append(title[: width - len(apart) - 3] + " · " + apart)
         else:
             out.append(title[:width])

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import _
-from core.contactdata import display_phone
 from services.teamcards import TeamCard
 from views.callbacks import DupCb
 from views.contacts import contact_line
 from views.keyboards import InlineKeyboard
-from views.rendering import h
+from views.rendering import h, phone_text
 
 if TYPE_CHECKING:  # rows the caller has loaded: a view never queries
     from storage.models import Contact
@@ -30,7 +29,7 @@ def team_card_line(card: TeamCard) -> str:
     and owner."""
     if card.contact is not None:
         c = card.contact
-        return contact_line(c) + (f" · {h(display_phone(c.phone))}" if c.phone else "")
+        return contact_line(c) + (f" · {h(phone_text(c.phone))}" if c.phone else "")
     return _("<b>{name}</b>, owned by {owner}").format(name=h(card.name), owner=h(card.owner))
 
 
@@ -64,7 +63,7 @@ def duplicate_prompt(
     if similar:
         lines = [_("<b>Possible duplicate</b>:")]
         lines += [
-            "• " + contact_line(c) + (f" · {h(display_phone(c.phone))}" if c.phone else "")
+            "• " + contact_line(c) + (f" · {h(phone_text(c.phone))}" if c.phone else "")
             for c in similar[:3]
         ]
         parts.append("\n".join(lines))
@@ -114,7 +113,7 @@ def not_merged_text(fields: list[str], data: dict, card: Contact) -> str:
 def _shown(field: str, value: object) -> str:
     """A value as a card shows it (a phone in international format, a Telegram id as #id)."""
     if field == "phone" and isinstance(value, str):
-        return display_phone(value)
+        return phone_text(value)
     return f"#{value}" if field == "tg_user_id" else str(value)
 
 
