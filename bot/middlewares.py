@@ -131,7 +131,17 @@ async def take_back(state: FSMContext, n: int) -> tuple[str | None, dict[str, An
     if left.get("n") != n:
         return None
     await kept.clear()
-    return left.get("state"), left.get("data") or {}
+    # the dialogue taken back remembers the note it came from: its button tapped again finds it
+    return left.get("state"), {**(left.get("data") or {}), RESUMED: n}
+
+
+RESUMED = "resumed_by"  # in a dialogue's answers: the note (its number) that took it back
+
+
+async def back_already(state: FSMContext, n: int) -> bool:
+    """The dialogue the note ``n`` kept was taken back and is the one open now: its button
+    tapped again (a double tap, or an older copy of it) has nothing left to do."""
+    return await state.get_state() is not None and (await state.get_data()).get(RESUMED) == n
 
 
 Note = tuple[str, Any] | None  # a message's text and reply markup, or nothing to say
@@ -181,7 +191,8 @@ class TapLeavesDialogue(BaseMiddleware):
     middle of a dialogue, whose handler leaves it (a new question asked, the answers cleared):
     the typed answers are kept and said, as a command's are (:class:`CommandLeavesDialogue`,
     with the same ``kept``), before the button's own reply. A dialogue's own buttons (handlers
-    filtered by its state) and buttons that leave it alone (Open card, a list's page) change
+    filtered by its state, the cards offered for its typed note) and buttons that leave it
+    alone (Open card, a list's page, a Back button of the dialogue taken back already) change
     nothing. An inner middleware of every callback query: it knows which handler the tap
     reached."""
 
@@ -201,11 +212,14 @@ class TapLeavesDialogue(BaseMiddleware):
         note_of = self.kept.get((current or "").split(":", 1)[0], ("", None))[1]
         if current is None or note_of is None:
             return await handler(event, data)
+        answers = await state.get_data()
+        if _on_own_offer(answers, event):
+            return await handler(event, data)
         update = data.get("event_update")
         # the note's number: the update's id, which no other note (a message's id) is likely
         # to share in practice, and no later tap repeats
         n = update.update_id if isinstance(update, Update) else 0
-        left = LeavingState(state, event, Left(current, await state.get_data(), n, note_of))
+        left = LeavingState(state, event, Left(current, answers, n, note_of))
         data["state"] = left
         result = await handler(event, data)
         await left.say()  # a note held back by a write block
@@ -285,6 +299,13 @@ def tapped_note(note_of: LeftNote, state: str, answers: dict[str, Any], n: int) 
     rest = text.partition("\n")[2]
     head = _("✋ Not saved: a button of another message ends the dialogue.")
     return (head + "\n" + rest if rest else head), markup
+
+
+def _on_own_offer(answers: dict[str, Any], query: CallbackQuery) -> bool:
+    """A button of the message that offers the dialogue's typed note its cards (the answers'
+    "note" names it): the dialogue's own, going on with the note, not another flow."""
+    mid = (answers.get("note") or {}).get("mid")
+    return query.message is not None and mid == query.message.message_id
 
 
 def _filtered_by_state(handler: Any) -> bool:

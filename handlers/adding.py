@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot.context import Ctx
 from bot.filters import router_for, staff
 from bot.i18n import _
-from bot.middlewares import take_back
+from bot.middlewares import back_already, take_back
 from core.contactdata import normalize_email, normalize_phone, phone_or_email
 from core.contactfields import is_valid_choice
 from core.contactpaste import looks_like_contact
@@ -388,8 +388,8 @@ def create_router() -> Router:
     async def resume(query: CallbackQuery, callback_data: ResumeCb, state: FSMContext) -> None:
         """Back into the /add dialogue a command left, at the question it was at."""
         await query.answer()
-        if not isinstance(query.message, Message):
-            return
+        if not isinstance(query.message, Message) or await back_already(state, callback_data.n):
+            return  # a second tap: the dialogue it took back is open now
         back = await take_back(state, callback_data.n)
         at, data = back or (None, {})
         step = next((s for s in ORDER if s.state == at), None)

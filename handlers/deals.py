@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from bot.middlewares import CardInScope, take_back
+from bot.middlewares import CardInScope, back_already, take_back
 from bot.routing import FeatureRouter
 from core.deals import (
     MAX_TITLE,
@@ -289,8 +289,8 @@ def create_dialogue_router() -> Router:
     ) -> None:
         """Back into the new deal a command left (views.deal_left), at the question it was at."""
         await query.answer()
-        if not isinstance(query.message, Message):
-            return
+        if not isinstance(query.message, Message) or await back_already(state, callback_data.n):
+            return  # a second tap: the dialogue it took back is open now
         back = await take_back(state, callback_data.n)
         await drop_keyboard(query.message)
         at, data = back or (None, {})

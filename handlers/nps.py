@@ -19,7 +19,7 @@ from bot.i18n import _
 from bot.links import start_link
 from bot.routing import FeatureRouter
 from core.clock import Clock
-from core.mentions import is_only_names, words
+from core.mentions import words
 from core.nps import Category, typed_score
 from core.roles import Role
 from services import contacts as svc
@@ -350,32 +350,28 @@ def create_staff_router() -> Router:
                 _("Whose service was delivered? /delivered Name — or use the button on the card.")
             )
             return
-        found = await svc.search(ctx.session, ctx.viewer.scope, command.args[:200], limit=6)
+        # live and archived cards together (a rep often archives a card once the job is
+        # done; an erased one, /forget, is never found): the card named exactly comes first
+        query = command.args[:200]
+        found = await svc.search(ctx.session, ctx.viewer.scope, query, limit=6, archived=True)
+        found = delivered.pick_first(query, found)
         if not found:
-            # archived cards are found only when no live one is: a rep often archives a card
-            # once the job is done (an erased one, /forget, is never found)
-            hidden = await svc.search(
-                ctx.session, ctx.viewer.scope, command.args[:200], limit=6, archived=True
-            )
-            if archived := [c for c in hidden if c.archived_at is not None]:
-                text, markup = delivered_views.only_archived(archived, command.args[:100])
-                await message.answer(text, reply_markup=markup)
-                return
             await message.answer(
                 _("Nothing found for “{query}”.").format(query=h(command.args[:100]))
             )
             return
-        if len(found) > 1:
-            await message.answer(_("Which one?"), reply_markup=pick_delivered(found))
-            return
-        contact = found[0]
-        if not is_only_names(command.args, contact.name, contact.company, exact=True):
-            # found through a close spelling ("Anna" for Anya), a phone or an e-mail: a survey
-            # goes to a client, so the card is confirmed with a tap, never taken on a guess
-            await message.answer(
-                _("Did you mean {name}?").format(name=h(contact.name)),
-                reply_markup=pick_delivered(found),
-            )
+        contact = delivered.taken_at_once(query, found)
+        if contact is None:
+            # a survey goes to a client: a close spelling, a phone, a second match or an
+            # archived card is confirmed with a tap, never taken on a guess
+            if all(c.archived_at is not None for c in found):
+                text, markup = delivered_views.only_archived(found, command.args[:100])
+            elif len(found) == 1:
+                text = _("Did you mean {name}?").format(name=h(found[0].name))
+                markup = pick_delivered(found)
+            else:
+                text, markup = delivered_views.which_one(found), pick_delivered(found)
+            await message.answer(text, reply_markup=markup)
             return
         done = await delivered.deliver(
             ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.survey_rules

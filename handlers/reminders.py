@@ -20,7 +20,7 @@ from core.enums import Direction
 from core.nextstep import format_local
 from core.roles import LEADS
 from core.workhours import snooze_until
-from services import followups, network, taps, today
+from services import followups, network, relay, taps, today
 from storage.models import Contact
 from storage.uow import writing
 from views import reminders as reminder_views
@@ -45,6 +45,15 @@ async def archived(query: CallbackQuery, contact: Contact) -> bool:
         return False
     await query.answer(reminder_views.archived_refusal(contact), show_alert=True)
     return True
+
+
+async def logging_reply_to(state: FSMContext, contact: Contact) -> bool:
+    """Whether the touch log a 📝 Log reply opened for this card waits for its answers."""
+    current = await state.get_state()
+    if current is None or not current.startswith("LogForm:"):
+        return False
+    data = await state.get_data()
+    return data.get("cid") == contact.id and bool(data.get("preset"))
 
 
 async def take_keyboard_off(message: Message) -> None:
@@ -144,14 +153,27 @@ def create_router() -> Router:
 
     @router.callback_query(on("done", "lrep"))
     async def log_touch(
-        query: CallbackQuery, callback_data: RemindCb, contact: Contact, state: FSMContext
+        query: CallbackQuery, callback_data: RemindCb, contact: Contact, ctx: Ctx, state: FSMContext
     ) -> None:
         """ "Log touch" on a check; "Log reply" on an inbound alert ("lrep": a reply is
-        outbound, so its direction is not asked; "done" on alerts sent before that)."""
+        outbound, so its direction is not asked; "done" on alerts sent before that). A reply
+        already on the card (sent with ↩️ Reply, or logged) is not logged twice; tapped again
+        while its touch log is open, the log goes on."""
         if await archived(query, contact):
             return
-        await query.answer()
         assert isinstance(query.message, Message)
+        if callback_data.a == "lrep":
+            reply = await relay.reply_after(
+                ctx.session, contact, inbound_id=callback_data.t, alert_at=query.message.date
+            )
+            if reply is not None:
+                tz, lang = ctx.viewer.tz, ctx.viewer.lang
+                await query.answer(reminder_views.reply_logged(reply, tz=tz, lang=lang))
+                return
+            if await logging_reply_to(state, contact):
+                await query.answer(reminder_views.log_open())
+                return
+        await query.answer()
         await take_keyboard_off(query.message)
         outbound = Direction.OUT.value if callback_data.a == "lrep" else None
         await start_touch_log(query.message, state, contact, direction=outbound)

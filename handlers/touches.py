@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.context import Ctx
 from bot.filters import staff
 from bot.i18n import _
-from bot.middlewares import take_back
+from bot.middlewares import back_already, take_back
 from bot.routing import FeatureRouter
 from core import limits
 from core.enums import Direction, Status, TouchType
@@ -49,10 +49,10 @@ from views.touches import (
     gone,
     no_step_typed,
     nothing_found,
-    pick_for_log,
     planned_step,
     reason_label,
     reasons_prompt,
+    says_what_happened,
     start_next_step,
     start_touch_log,
     step_gone,
@@ -71,7 +71,7 @@ from views.touches import (
     when_keyboard,
     when_question,
     when_refusal,
-    which_one,
+    which_card,
 )
 
 
@@ -103,8 +103,15 @@ def create_router() -> Router:
 
     async def pick_contact(message: Message, query: str, state: FSMContext, ctx: Ctx) -> None:
         # a note typed outside any dialogue, whose card is being looked for (🔎 Someone else)
-        note = ((await state.get_data()).get("note") or {}).get("text")
-        found = await svc.search(ctx.session, ctx.viewer.scope, query[:200], limit=6)
+        data, scope = await state.get_data(), ctx.viewer.scope
+        note = (data.get("note") or {}).get("text")
+        found = await svc.search(ctx.session, scope, query[:200], limit=6)
+        if not found and (which := data.get("which")) and says_what_happened(query):
+            # typed under "Which one?": what happened, kept for the touch (the cards offered again)
+            words = "\n".join(t for t in (note, query) if t)
+            cards = await svc.search(ctx.session, scope, which["q"], limit=6)
+            if len(cards) > 1:
+                return await which_card(message, state, cards, which["q"], words, kept=True)
         if not found:
             await state.set_state(LogForm.contact)
             fields = parse_quick_add(query, ctx.settings.default_phone_region).card_fields()
@@ -118,9 +125,7 @@ def create_router() -> Router:
             await start_touch_log(message, state, found[0], summary=note or "", typed=bool(note))
             return
         await state.set_state(LogForm.contact)  # a name typed now searches again; /cancel ends
-        sent = await message.answer(which_one(), reply_markup=pick_for_log(found, note=bool(note)))
-        if note:
-            await state.update_data(note={"mid": sent.message_id, "text": note})
+        await which_card(message, state, found, query, note)
 
     @router.message(StateFilter(LogForm.contact), F.text & ~F.text.startswith("/"))
     async def log_contact_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
@@ -485,14 +490,15 @@ def create_router() -> Router:
         query: CallbackQuery, n: int, state: FSMContext, ctx: Ctx
     ) -> tuple[Message, str | None, dict[str, Any], Contact | None] | None:
         """A "Back to …" tap: the message it is on, the state and answers of the dialogue taken
-        back, and its card (None when that dialogue is gone: an older note's button)."""
+        back, and its card (None when that dialogue is gone: an older note's button; the one
+        open now is kept). None for a second tap: what it took back is open now."""
         await query.answer()
-        if not isinstance(query.message, Message):
+        if not isinstance(query.message, Message) or await back_already(state, n):
             return None
-        back = await take_back(state, n)
+        if (back := await take_back(state, n)) is not None:
+            await state.set_data(back[1])
         await drop_keyboard(query.message)
         at, data = back or (None, {})
-        await state.set_data(data)
         return query.message, at, data, await load(state, ctx) if back else None
 
     @router.callback_query(ResumeCb.filter(F.d == "log"))
@@ -510,7 +516,8 @@ def create_router() -> Router:
         if contact is None:
             if data.get("cid"):  # the card is no longer the rep's: the words shown back
                 return await gone(message, state, data.get("summary") or "")
-            await state.clear()
+            if at is not None:
+                await state.clear()
             await message.answer(touch_gone())
             return
         if at == LogForm.summary.state:
@@ -533,7 +540,8 @@ def create_router() -> Router:
             return
         message, at, data, contact = back
         if contact is None:
-            await state.clear()
+            if at is not None:
+                await state.clear()
             await message.answer(step_gone())
             return
         if at == NextForm.confirm.state and data.get("due"):

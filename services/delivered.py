@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadence import stage_for_client
 from core.enums import Direction, Status, TouchType
+from core.mentions import fold, words
 from services import followups, nps, taps
 from storage.models import Contact, Touch, User
 from storage.uow import writing
@@ -67,6 +68,35 @@ async def make_client(
             session, contact, actor=actor, now=now, rules=follow, **changes
         )
     return bool(changed)
+
+
+def names_it(query: str, contact: Contact) -> bool:
+    """Whether ``query`` names the card well: each of its words (three at most) is a whole word
+    of the card's name or company, as typed ("Carl", "carl client"; not "Петров" for Петрова,
+    not a close spelling, a phone or an e-mail)."""
+    said = [fold(w) for w in words(query)]
+    if not said or len(said) > 3:
+        return False
+    card_words = {fold(w) for part in (contact.name, contact.company) if part for w in words(part)}
+    return all(w in card_words for w in said)
+
+
+def pick_first(query: str, found: list[Contact]) -> list[Contact]:
+    """/delivered's matches, live and archived together: the cards the query names well first
+    (an exact name, live or archived), otherwise in the search's order."""
+    return sorted(found, key=lambda c: not names_it(query, c))
+
+
+def taken_at_once(query: str, found: list[Contact]) -> Contact | None:
+    """The one card /delivered may act on without a tap: the only match, live, named well.
+    A close spelling, a second match or an archived one that matches too is asked about (a
+    survey goes to a client: never on a guess)."""
+    if len(found) != 1:
+        return None
+    contact = found[0]
+    if contact.archived_at is not None or not names_it(query, contact):
+        return None
+    return contact
 
 
 @dataclass(frozen=True)

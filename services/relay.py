@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import limits
@@ -63,6 +64,40 @@ async def log_reply(
             now=now,
         )
         return touch
+
+
+async def reply_after(
+    session: AsyncSession, contact: Contact, *, inbound_id: int, alert_at: datetime
+) -> Touch | None:
+    """The reply on the card to a person's message (``inbound_id``, the touch an alert's
+    📝 Log reply names; 0 on alerts sent before the button named it: the card's last inbound
+    touch by ``alert_at``, the alert's time): an outbound touch logged after it (↩️ Reply logs
+    one), a delivered service aside; None while the message waits for its reply."""
+    inbound = await session.get(Touch, inbound_id) if inbound_id else None
+    if inbound is None or inbound.contact_id != contact.id:
+        inbound = await session.scalar(
+            select(Touch)
+            .where(
+                Touch.contact_id == contact.id,
+                Touch.direction == Direction.IN.value,
+                Touch.occurred_at <= alert_at,
+            )
+            .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+            .limit(1)
+        )
+    if inbound is None or inbound.direction != Direction.IN.value:
+        return None
+    return await session.scalar(
+        select(Touch)
+        .where(
+            Touch.contact_id == contact.id,
+            Touch.direction == Direction.OUT.value,
+            Touch.type != TouchType.SERVICE.value,
+            and_(Touch.id > inbound.id, Touch.occurred_at >= inbound.occurred_at),
+        )
+        .order_by(Touch.occurred_at, Touch.id)
+        .limit(1)
+    )
 
 
 async def not_delivered(session: AsyncSession, touch: Touch) -> None:

@@ -114,7 +114,8 @@ class RemindCb(CallbackData, prefix="rm"):
 
     a: str  # ok | s1h | stom | swk | resch (a reminder) | done | lrep | open | vyes | vno | next
     id: int
-    t: int = 0  # a reminder's step stamp (services.followups.step_stamp); 0 on other messages
+    t: int = 0  # a reminder's step stamp (services.followups.step_stamp); "lrep": the client
+    # message's touch id (0 on alerts sent before it was carried); 0 on other messages
 
 
 class NpsCb(CallbackData, prefix="n"):

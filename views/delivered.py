@@ -142,14 +142,26 @@ PICKED = "pick"
 
 
 def pick_delivered(found: list[Contact]) -> InlineKeyboardMarkup:
-    """/delivered matched several cards: which one."""
+    """/delivered matched several cards (or one by a close spelling): which one; archived cards
+    are marked 🗄."""
     kb = InlineKeyboard()
-    for c, title in zip(found, card_titles(found), strict=True):
+    marked = any(c.archived_at is not None for c in found)
+    for c, title in zip(found, card_titles(found, width=57 if marked else 60), strict=True):
+        mark = "🗄 " if c.archived_at is not None else ""
         kb.button(
-            text=title, callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED)
+            text=mark + title,
+            callback_data=CardCb(action=CardAction.DELIVERED, id=c.id, value=PICKED),
         )
     kb.adjust(1)
     return kb.as_markup()
+
+
+def which_one(found: list[Contact]) -> str:
+    """The question over :func:`pick_delivered`; says what 🗄 means when a card carries it."""
+    text = _("Which one?")
+    if any(c.archived_at is not None for c in found):
+        text += "\n" + _("🗄 — archived: the card stays in the archive.")
+    return text
 
 
 def only_archived(found: list[Contact], query: str) -> tuple[str, InlineKeyboardMarkup]:

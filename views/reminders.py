@@ -121,6 +121,19 @@ def data_changed(c: Contact, fields: InlineKeyboardMarkup) -> Rendered:
     return _("What changed for {name}? Choose a field to edit:").format(name=h(c.name)), fields
 
 
+def reply_logged(touch: Touch, *, tz: str, lang: str) -> str:
+    """📝 Log reply tapped once the reply to that message is on the card (sent with ↩️ Reply,
+    or logged): a callback's answer, plain text."""
+    return _("Already logged: the reply of {when}.").format(
+        when=format_local(touch.occurred_at, tz, lang)
+    )
+
+
+def log_open() -> str:
+    """📝 Log reply tapped again while the touch log it opened waits for its answers."""
+    return _("Already open: answer the question below.")
+
+
 def data_answered(yes: bool) -> str:
     """The data check's button tapped again."""
     return _("Already confirmed.") if yes else _("Already answered: choose a field above.")
@@ -129,11 +142,12 @@ def data_answered(yes: bool) -> str:
 Files = Sequence[tuple[int, str]]  # the files kept on a touch: (id, kind), in order
 
 
-def _reply_buttons(c: Contact, files: Files = ()) -> InlineKeyboardMarkup:
-    """Log the reply, open the card; ↩️ Reply for a person the bot can write to; and a button
-    per file the person sent, which sends it again."""
+def _reply_buttons(c: Contact, touch: Touch, files: Files = ()) -> InlineKeyboardMarkup:
+    """Log the reply (to ``touch``, the person's message: its id rides on the button), open the
+    card; ↩️ Reply for a person the bot can write to; and a button per file the person sent,
+    which sends it again."""
     kb = InlineKeyboard()
-    kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="lrep", id=c.id))
+    kb.button(text=_("📝 Log reply"), callback_data=RemindCb(a="lrep", id=c.id, t=touch.id))
     kb.button(text=_("Open card"), callback_data=RemindCb(a="open", id=c.id))
     if c.tg_user_id:
         kb.row(reply_button(c.id))
@@ -161,7 +175,7 @@ def waiting_for_reply(c: Contact, touch: Touch, *, tz: str, lang: str) -> Render
     )
     if touch.summary:
         text += "\n" + _their_words(touch.summary, 300)[0]
-    return text, _reply_buttons(c)
+    return text, _reply_buttons(c, touch)
 
 
 def unanswered_for_manager(
@@ -209,4 +223,4 @@ def contact_wrote(c: Contact, touch: Touch, *, case: bool = False, files: Files 
             )
     if c.archived_at is not None:
         lines.append(_("🗄 This card is archived: open it to restore it."))
-    return "\n".join(lines), _reply_buttons(c, files)
+    return "\n".join(lines), _reply_buttons(c, touch, files)

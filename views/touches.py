@@ -3,14 +3,17 @@ buttons, and the two entry points other features open these dialogues with."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import _, ngettext
 from core import limits
 from core.enums import Direction, TouchType
+from core.mentions import is_small_talk, words
 from core.nextstep import Reading, When, format_day, format_local
 from core.textsplit import TELEGRAM_LIMIT, excerpt, utf16_len
 from views.callbacks import CardAction, CardCb, PickCb, ResumeCb, for_card, of_card
@@ -206,8 +209,8 @@ async def start_touch_log(
     await state.clear()
     await state.set_state(LogForm.type)
     await state.update_data(cid=contact.id, cname=contact.name, summary=summary, typed=typed)
-    if direction is not None:
-        await state.update_data(direction=direction)
+    if direction is not None:  # the bot's, not the rep's: not "given" when the log is left
+        await state.update_data(direction=direction, preset=True)
     await target.answer(type_question(contact.name), reply_markup=type_keyboard(contact.id))
 
 
@@ -226,7 +229,12 @@ def touch_left(
     offer to go back to it. Only a card picked: nothing to lose, nothing to say."""
     note = (data.get("note") or {}).get("text") if not data.get("cid") else None
     words = data.get("summary") or note or ""
-    given = [label_text(group, data[key]) for group, key in LABELLED if data.get(key)]
+    preset = {"direction"} if data.get("preset") else set()  # known to the bot, not given
+    given = [
+        label_text(group, data[key])
+        for group, key in LABELLED
+        if data.get(key) and key not in preset
+    ]
     if words:
         shown, cut = excerpt(words, 100)
         given.append("“" + shown + ("…" if cut else "") + "”")
@@ -487,6 +495,40 @@ async def tapped_value(
 def which_one() -> str:
     """Above the cards matching a name given for a touch: a more precise one may be typed."""
     return _("Which one? Tap the card, or send a more precise name.")
+
+
+def says_what_happened(text: str) -> bool:
+    """Text typed under "Which one?" that found no card: what happened (more words than a name
+    has, as a note typed on its own is told from a name), not a name mistyped."""
+    return len(words(text)) > 3 and not is_small_talk(text)
+
+
+async def which_card(
+    target: Message,
+    state: FSMContext,
+    cards: list[Contact],
+    query: str,
+    note: str | None = None,
+    *,
+    kept: bool = False,
+) -> None:
+    """Several cards match ``query``: which one? (``note``: the typed note the touch is to
+    have — picking a card logs it; typed under the list offered before, which it replaces:
+    ``kept``, said so, and that list's buttons dropped)."""
+    if kept and note and limits.too_long("summary", note):
+        await target.answer(summary_too_long(note))  # the list above stays as it is
+        return
+    old = (await state.get_data()).get("which") or {}
+    if kept and old.get("mid") and target.bot is not None:
+        with suppress(TelegramBadRequest):  # gone or changed already: nothing to drop
+            await target.bot.edit_message_reply_markup(
+                chat_id=target.chat.id, message_id=old["mid"], reply_markup=None
+            )
+    text = (_("Kept for the touch.") + " " if kept else "") + which_one()
+    sent = await target.answer(text, reply_markup=pick_for_log(cards, note=bool(note)))
+    await state.update_data(which={"q": query[:200], "mid": sent.message_id})
+    if note:
+        await state.update_data(note={"mid": sent.message_id, "text": note})
 
 
 def card_gone(name: str, typed: str = "", *, step: bool = False) -> str:
