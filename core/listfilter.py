@@ -147,12 +147,22 @@ def pick_data(field: str, flt: ContactFilter) -> str:
 # ("flag", one of FLAGS) or ("keyword", "segment" | "owner"), a word naming what follows
 Meaning = tuple[str, str]
 LONGEST_PHRASE = 4  # words ("удержание и рекомендации")
+_QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+
+
+def fold(text: str) -> str:
+    """A typed word as it is compared: any case, "ё" read as "е" ("партнер" is "партнёр")."""
+    return text.casefold().replace("ё", "е")
 
 
 @dataclass(frozen=True)
 class Typed:
     flt: ContactFilter
     unknown: tuple[str, ...]  # what was not understood, as typed
+    # two words for one thing (two lists, two statuses): (its key — "flag", a field of
+    # LIST_FILTERS, "tag", "segment" or "owner_id" —, the first as typed, the other as typed)
+    conflict: tuple[str, str, str] | None = None
+    missing_segment: str | None = None  # a segment named that none of ``segments`` is
 
 
 def parse_words(
@@ -165,18 +175,33 @@ def parse_words(
     """ "lead #vip overdue", "лид установление связи", "segment retail", "owner rita": the
     filter they make. ``meanings`` tells what a phrase means; the longest phrase that means
     something wins, and a word meaning two things ("partner": a status and a source) takes the
-    one not given yet. After "segment" ("owner") come the words of one of ``segments``
-    (``owners``), casefolded names to the stored segment (the owner's id); a segment not found
-    is the rest of the text."""
+    one not given yet (moving an earlier such word to its other meaning if need be). Two words
+    for one thing ("overdue cold", "lead client", "#a #b") are a ``conflict``, not the last
+    one's. After "segment" ("owner") come the words of one of ``segments`` (``owners``),
+    folded names (:func:`fold`) to the stored segment (the owner's id); a segment not found
+    runs to the next filter word (or is quoted) and is the ``missing_segment``."""
     words = text.split()
     values: dict[str, str | int | None] = {}
+    said: dict[str, tuple[str, Sequence[Meaning]]] = {}  # key -> (as typed, what it may mean)
     unknown: list[str] = []
+    conflicts: list[tuple[str, str, str]] = []
+    missing: str | None = None
+
+    def put(key: str, value: str | int, typed: str, found: Sequence[Meaning] = ()) -> None:
+        if key in values and values[key] != value:
+            conflicts.append((key, said[key][0], typed))
+            return
+        values[key], said[key] = value, (typed, found)
+
+    def means(phrase: str) -> Sequence[Meaning]:
+        return meanings(phrase) if not phrase.startswith("#") else (("tag", "#"),)
+
     at = 0
     while at < len(words):
         word = words[at]
         if word.startswith("#"):
             if tag := normalize_tag(word):
-                values["tag"] = tag
+                put("tag", tag, word)
             else:
                 unknown.append(word)
             at += 1
@@ -189,23 +214,74 @@ def parse_words(
             unknown.append(word)
             at += 1
             continue
-        kind, code = next((m for m in found if _key(m) not in values), found[0])
+        phrase = " ".join(words[at : at + size])
         at += size
+        kind, code = found[0]
         if kind == "keyword":
             rest = words[at:]
             known = (segments if code == "segment" else owners) or {}
-            name, used = _longest_known(rest, known)
+            quoted = code == "segment" and bool(rest) and rest[0][:1] in _QUOTES
+            name, used = (None, 0) if quoted else _longest_known(rest, known)
             if name is None and code == "segment" and rest:
-                name, used = " ".join(rest), len(rest)
+                name, used = _segment_name(rest, means)
+                if name is not None and fold(name) not in known:
+                    missing = missing or name
             if name is None:
                 unknown.append(" ".join(words[at - size : at + 1]))
                 at += 1
                 continue
-            values[_key((kind, code))] = known.get(name.casefold(), name)
+            put(_key((kind, code)), known.get(fold(name), name), name)
             at += used
-        else:
-            values[_key((kind, code))] = code
-    return Typed(ContactFilter(**values), tuple(unknown))  # type: ignore[arg-type]
+            continue
+        _take(values, said, phrase, found, put)
+    return Typed(
+        ContactFilter(**values),  # type: ignore[arg-type]
+        tuple(unknown),
+        conflicts[0] if conflicts else None,
+        missing if missing is not None and values.get("segment") == missing else None,
+    )
+
+
+def _take(
+    values: dict[str, str | int | None],
+    said: dict[str, tuple[str, Sequence[Meaning]]],
+    phrase: str,
+    found: Sequence[Meaning],
+    put: Callable[[str, str | int, str, Sequence[Meaning]], None],
+) -> None:
+    """A status, stage, source or list typed as ``phrase``: the meaning not given yet; when
+    each is given, an earlier word meaning two things takes its other one ("partner client":
+    the source partner, the status client); a value given again is nothing new."""
+    found = [m for m in found if m[0] != "keyword"]
+    free = next((m for m in found if m[0] not in values), None)
+    if free is None and any(values.get(kind) == code for kind, code in found):
+        return
+    if free is None:
+        for kind, _code in found:
+            earlier, could = said[kind]
+            other = next((m for m in could if m[0] not in values and m[0] != "keyword"), None)
+            if other is not None:
+                del values[kind]
+                values[other[0]], said[other[0]] = other[1], (earlier, could)
+                free = next(m for m in found if m[0] == kind)
+                break
+    kind, code = free or found[0]
+    put(kind, code, phrase, found)
+
+
+def _segment_name(
+    words: list[str], means: Callable[[str], Sequence[Meaning]]
+) -> tuple[str | None, int]:
+    """A segment none of the cards has: the quoted words (“foo lead”), or the words up to the
+    next filter word ("foo" of "foo lead")."""
+    closing = _QUOTES.get(words[0][:1])
+    if closing is not None:
+        for used in range(1, len(words) + 1):
+            name = " ".join(words[:used])
+            if len(name) > 1 and name.endswith(closing):
+                return name[1:-1].strip() or None, used
+    used = next((i for i in range(1, len(words)) if means(words[i])), len(words))
+    return " ".join(words[:used]).strip("".join(_QUOTES.values())) or None, used
 
 
 def _key(meaning: Meaning) -> str:
@@ -218,6 +294,6 @@ def _key(meaning: Meaning) -> str:
 def _longest_known(words: list[str], known: Mapping[str, object]) -> tuple[str | None, int]:
     for size in range(len(words), 0, -1):
         name = " ".join(words[:size])
-        if name.casefold() in known:
+        if fold(name) in known:
             return name, size
     return None, 0

@@ -29,6 +29,13 @@ _USERNAME_CAND_RE = re.compile(r"(?<![^\s,;(])@[A-Za-z0-9_]+(?=$|[\s,;.!?)])")
 _TAG_CAND_RE = re.compile(r"(?<![^\s,;(])#[^\s,;#.!?()\[\]{}<>\"'«»:]+")
 # Optional "+", then digits mixed with spaces, dashes, dots and parentheses.
 _PHONE_CAND_RE = re.compile(r"(?<![\w+])\(?\+?\(?\d[\d\s().\-]*\d\)?(?!\w)")
+# a part that is only an extension, right after a phone's part: "+1 212 555 0101, ext. 12",
+# "+7 495 123-45-67; доб. 55" — the phone's, not a company or a position
+_EXT_PART_RE = re.compile(
+    r"[ \t]*[,;][ \t]*(?P<ext>(?:ext(?:ension)?|(?-i:x)|доб(?:авочный)?|доп|вн(?:утр(?:енний)?)?)"
+    r"[ \t]*[.:]?[ \t]*\d{1,7})[ \t.]*(?=$|[,;\n])",
+    re.IGNORECASE,
+)
 # "+" and a digit is meant as a phone, however short or broken ("+7 999 12", "+7 abc")
 _PLUS_PHONE_RE = re.compile(r"(?<![\w+])\+\s*\d[\d\s().\-]*")
 # whatever still holds an "@" after e-mails and usernames were taken ("zed@@corp")
@@ -284,6 +291,8 @@ def parse_quick_add(text: str, region: str) -> QuickAdd:
         read_to = phone_end(rest, match.start(), match.end(), region)
         if read_to > match.end():  # "+1 212 555 0100 ext. 12", "… (доб. 123)": one phone
             raw = rest[match.start() : read_to].strip()
+        elif ext := _EXT_PART_RE.match(rest, read_to):  # "+1 212 555 0100, ext. 12"
+            raw, read_to = f"{raw} {ext['ext']}", ext.end()
         rest = _blank(rest, match.start(), read_to)
         spans.append((match.start(), read_to))
         value = normalize_phone(raw, region)

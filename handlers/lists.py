@@ -12,7 +12,7 @@ from bot.filters import router_for, staff
 from core import limits
 from core.contactdata import phone_or_email
 from core.contactfields import ENUM_FIELDS, LABEL_GROUP, LIST_FILTERS
-from core.listfilter import ContactFilter, Meaning, Typed, parse_words, screen
+from core.listfilter import FLAGS, ContactFilter, Meaning, Typed, fold, parse_words, screen
 from core.mentions import is_only_names, is_small_talk, words
 from services import contacts as svc
 from services import listing, today
@@ -22,7 +22,7 @@ from views import contact_list as list_views
 from views import contacts as views
 from views import touches as touch_views
 from views.callbacks import ListCb
-from views.labels import label_codes, typed_code
+from views.labels import typed_words
 from views.rendering import edit_text
 from views.states import FindForm
 
@@ -32,18 +32,19 @@ PAGE_SIZE = 8
 def meanings(phrase: str) -> list[Meaning]:
     """What a typed phrase means to /contacts (core.listfilter.parse_words): a list (overdue,
     going cold…), "segment"/"owner" before a name, or a status, stage or source — their labels
-    in the viewer's language, in any language the bot speaks, or their codes."""
-    typed = phrase.strip().strip(".!?,;:").strip().casefold()
-    every = label_codes(("list", "filter_word", *LIST_FILTERS))
+    (and other words for them: plurals, "е" for "ё") in any language the bot speaks, or else
+    their codes ("cold" is the list going cold, not the source "cold outreach")."""
+    typed = fold(phrase.strip().strip(".!?,;:").strip())
     out: list[Meaning] = []
-    for kind, group in (("flag", "list"), ("keyword", "filter_word")):
-        if code := typed_code(group, phrase) or every[group].get(typed):
+    by_code: list[Meaning] = []
+    groups = (("flag", "list"), ("keyword", "filter_word"))
+    for kind, group in (*groups, *((f, LABEL_GROUP.get(f, f)) for f in LIST_FILTERS)):
+        codes = FLAGS if kind == "flag" else ENUM_FIELDS.get(kind, ())
+        if code := typed_words(group).get(typed):
             out.append((kind, code))
-    for field in LIST_FILTERS:
-        code = typed_code(LABEL_GROUP.get(field, field), phrase) or every[field].get(typed)
-        if code in ENUM_FIELDS[field]:
-            out.append((field, code))
-    return out
+        elif typed in codes:
+            by_code.append((kind, typed))
+    return out or by_code
 
 
 async def typed_filter(ctx: Ctx, text: str) -> Typed:
@@ -54,11 +55,11 @@ async def typed_filter(ctx: Ctx, text: str) -> Typed:
     said = {m for phrase in text.split() for m in meanings(phrase)}
     if ("keyword", "segment") in said:
         found = await listing.segments_in_scope(ctx.session, ctx.viewer.scope, limit=None)
-        segments = {s.casefold(): s for s in reversed(found)}  # the most used spelling wins
+        segments = {fold(s): s for s in reversed(found)}  # the most used spelling wins
     if ("keyword", "owner") in said and ctx.viewer.leads:
         people = await listing.owners_in_scope(ctx.session, ctx.viewer.scope)
         for person in [ctx.user, *people]:  # "Rita Rep" or "Rita"
-            name = person.display_name.casefold()
+            name = fold(person.display_name)
             for key in (name, *name.split()[:1]):
                 owners.setdefault(key, person.id)
     return parse_words(text, meanings, segments=segments, owners=owners)
@@ -157,6 +158,13 @@ def create_router() -> Router:
         typed = await typed_filter(ctx, (command.args or "").strip())
         if typed.unknown:
             await message.answer(list_views.filter_help(typed.unknown, by_owner=ctx.viewer.leads))
+            return
+        if typed.conflict is not None:
+            await message.answer(list_views.conflict(*typed.conflict))
+            return
+        if typed.missing_segment is not None and typed.flt.flag != "archived":
+            found = await listing.segments_in_scope(ctx.session, ctx.viewer.scope)
+            await message.answer(list_views.no_such_segment(typed.missing_segment, found))
             return
         if not list_views.fits(typed.flt):
             await message.answer(list_views.too_long(typed.flt))

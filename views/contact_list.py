@@ -60,9 +60,24 @@ def too_long(flt: ContactFilter) -> str:
     return _("This segment is too long to filter by.")
 
 
+def _value_part(field: str, value: str) -> str:
+    """A status, stage or source as the title says it: its label, after its field's name when
+    another field has a value of that label ("status: partner", "source: partner")."""
+    shown = label_text(field, value).casefold()
+    shared = any(
+        label_text(other, code).casefold() == shown
+        for other in LIST_FILTERS
+        if other != field
+        for code in ENUM_FIELDS[other]
+    )
+    return (
+        f"{h(field_title(field).lower())}: {label(field, value)}" if shared else label(field, value)
+    )
+
+
 def filter_parts(flt: ContactFilter, owner: str | None = None) -> list[str]:
     """The filter as the list's title says it: "lead · #vip · overdue"."""
-    parts = [label(field, value) for field in LIST_FILTERS if (value := getattr(flt, field))]
+    parts = [_value_part(field, value) for field in LIST_FILTERS if (value := getattr(flt, field))]
     if flt.tag:
         parts.append(h("#" + flt.tag))
     if flt.segment:
@@ -230,3 +245,26 @@ def filter_help(unknown: tuple[str, ...] = (), *, by_owner: bool = False) -> str
             )
         )
     return "\n".join(lines)
+
+
+def conflict(key: str, first: str, second: str) -> str:
+    """Two words typed for one thing ("overdue cold", "lead client"): which one?"""
+    text = {
+        "flag": _("One list at a time: “{first}” or “{second}”."),
+        "status": _("One status at a time: “{first}” or “{second}”."),
+        "stage": _("One stage at a time: “{first}” or “{second}”."),
+        "source": _("One source at a time: “{first}” or “{second}”."),
+        "tag": _("One tag at a time: “{first}” or “{second}”."),
+        "segment": _("One segment at a time: “{first}” or “{second}”."),
+        "owner_id": _("One owner at a time: “{first}” or “{second}”."),
+    }[key]
+    return text.format(first=h(first[:100]), second=h(second[:100]))
+
+
+def no_such_segment(name: str, segments: list[str]) -> str:
+    """A segment typed after "segment" that none of the viewer's cards has, and those they have."""
+    text = _("No card has the segment “{name}”.").format(name=h(name[:100]))
+    if not segments:
+        return text + "\n" + _("Your contacts have no segment yet.")
+    shown = ", ".join(f"“{h(s[:BUTTON_TEXT])}”" for s in segments)
+    return text + "\n" + _("Segments: {names}").format(names=shown)

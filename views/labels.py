@@ -9,6 +9,7 @@ from aiogram.utils.i18n import get_i18n
 
 from bot.i18n import N_, _
 from core.contactfields import LABEL_GROUP
+from core.listfilter import fold
 from core.roles import Role
 
 LABELS: dict[str, dict[str, str]] = {
@@ -117,13 +118,26 @@ def typed_code(group: str, text: str) -> str | None:
     """The code whose label a rep typed instead of tapping its button ("call", "Звонок",
     "inbound"): the label in the rep's language or in English, any case, edge punctuation
     ignored; None when the text is not one of ``group``'s labels."""
-    typed = text.strip().strip(".!?,;:").strip().casefold()
+    typed = fold(text.strip().strip(".!?,;:").strip())
     if not typed:
         return None
     for code, msgid in LABELS.get(group, {}).items():
-        if typed in (_(msgid).casefold(), msgid.casefold(), code):
+        if typed in (fold(_(msgid)), fold(msgid), code):
             return code
-    return TYPED_ALSO.get(group, {}).get(typed)
+    return next((c for word, c in TYPED_ALSO.get(group, {}).items() if fold(word) == typed), None)
+
+
+def typed_words(group: str) -> dict[str, str]:
+    """Every word typed for ``group``'s codes — its labels in every language and
+    :data:`TYPED_ALSO`'s, folded (core.listfilter.fold: any case, "ё" as "е") — to the code;
+    not the codes themselves."""
+    i18n = get_i18n()
+    out = {fold(word): code for word, code in TYPED_ALSO.get(group, {}).items()}
+    for code, msgid in LABELS.get(group, {}).items():
+        out[fold(msgid)] = code
+        for lang in i18n.available_locales:
+            out[fold(i18n.gettext(msgid, locale=lang))] = code
+    return out
 
 
 # other words people type for a label (its gender, a short form), in either language
@@ -146,6 +160,24 @@ TYPED_ALSO: dict[str, dict[str, str]] = {
         **dict.fromkeys(("cold", "остывают", "остывает", "остывающие"), "cold"),
         **dict.fromkeys(("waiting", "ждут ответа", "ждут", "без ответа"), "waiting"),
         **dict.fromkeys(("archive", "архив", "в архиве", "архивные"), "archived"),
+    },
+    # plurals and other words for a list's filters: "/contacts clients", "/contacts лиды"
+    "status": {
+        **dict.fromkeys(("contacts", "контакты"), "contact"),
+        **dict.fromkeys(("leads", "лиды"), "lead"),
+        **dict.fromkeys(("clients", "customer", "customers", "клиенты"), "client"),
+        **dict.fromkeys(("partners", "партнёры"), "partner"),
+        **dict.fromkeys(("потерянные", "потеряны", "потерянный"), "lost"),
+    },
+    "source": {
+        **dict.fromkeys(("events", "мероприятия"), "event"),
+        **dict.fromkeys(("communities", "сообщества"), "community"),
+        **dict.fromkeys(("partners", "партнёры"), "partner"),
+        **dict.fromkeys(("social", "соцсети", "соцсеть", "digital/соцсеть"), "digital"),
+        **dict.fromkeys(("webinars", "вебинары"), "webinar"),
+        **dict.fromkeys(("входящие", "входящее"), "inbound"),
+        **dict.fromkeys(("referrals", "рекомендации"), "referral"),
+        **dict.fromkeys(("холодные контакты",), "cold"),
     },
     "filter_word": {
         **dict.fromkeys(("сегмент", "segment"), "segment"),
