@@ -18,6 +18,7 @@ from bot.middlewares import CardInScope
 from bot.routing import FeatureRouter
 from core.contactdata import is_name, normalize_tag
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
+from core.enums import Stage
 from core.exchange import split_tags
 from services import cards, delivered, followups, taps
 from services import contacts as svc
@@ -133,7 +134,12 @@ def create_router() -> Router:
             ctx.session, contact, actor=ctx.user, now=ctx.now(), rules=ctx.rules, **{field: value}
         )
         await query.answer(_("Saved."))
-        await show(message_of(query), ctx, contact, edit=True)
+        # at "retention & referral" a contact or lead is offered ⭐ Mark as client (conversion
+        # and retention count clients: the stage alone leaves them out)
+        offer = (field, value) == ("stage", Stage.RETENTION.value)
+        offer = offer and delivered.may_become_client(contact)
+        data = await ctx.card(contact)
+        await views.show_card(message_of(query), data, edit=True, offer_client=offer)
 
     @router.callback_query(on(CardAction.ARCHIVE, CardAction.RESTORE))
     async def archive_or_restore(

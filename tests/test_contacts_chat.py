@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, func, select
 
 from storage.models import Contact, ContactEvent, Touch
@@ -605,3 +606,26 @@ async def test_introduced_by_refuses_the_card_itself_and_a_circle(tg) -> None:
     async with tg.app.session_factory() as s:
         anna = await s.scalar(select(Contact).where(Contact.name == "Anna Alpha"))
     assert anna.introduced_by_id is None
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"), [(None, True), ("lead", True), ("partner", False), ("client", False)]
+)
+async def test_retention_stage_offers_to_mark_a_contact_a_client(tg, status, offered) -> None:
+    """A contact or lead moved to "retention & referral" is offered ⭐ Mark as client on the
+    card (conversion and retention count clients; the stage alone left them a "contact")."""
+    *_, rep = await team_with_rep(tg)
+    await rep.send("/add Rosa, Rho")
+    await rep.click("Open card")
+    if status is not None:
+        await rep.click("Status")
+        await rep.click(status)
+    await rep.click("Stage")
+    reply = await rep.click("development")
+    assert "⭐ Mark as client" not in reply.buttons
+    await rep.click("Stage")
+    reply = await rep.click("retention & referral")
+    assert ("⭐ Mark as client" in reply.buttons) is offered
+    if offered:
+        reply = await rep.click("⭐ Mark as client")
+        assert "Status: client" in reply.text and "⭐ Mark as client" not in reply.buttons
