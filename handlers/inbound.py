@@ -70,7 +70,11 @@ def create_router() -> Router:
             _("Access is by invitation. Open the invite link you received, or see /help.")
         )
 
-    @router.message(NotStaff(), StateFilter(None), F.text & ~F.text.startswith("/"))
+    @router.message(
+        NotStaff(),
+        StateFilter(None),
+        (F.text & ~F.text.startswith("/")) | F.voice | F.photo | F.document,
+    )
     async def contact_writes(
         message: Message,
         session: AsyncSession,
@@ -79,35 +83,13 @@ def create_router() -> Router:
         user: User | None,
         sender: Sender,
     ) -> None:
-        assert message.text is not None
+        """Text, or a photo, voice note or document (kept on the touch, its caption the
+        touch's words): passed on to who is told."""
+        found = None if message.text is not None else media_views.incoming(message)
         await passed_on(
             message,
-            message.text,
-            [],
-            session=session,
-            clock=clock,
-            settings=settings,
-            user=user,
-            sender=sender,
-        )
-
-    @router.message(NotStaff(), StateFilter(None), F.voice | F.photo | F.document)
-    async def contact_sends_a_file(
-        message: Message,
-        session: AsyncSession,
-        clock: Clock,
-        settings: Settings,
-        user: User | None,
-        sender: Sender,
-    ) -> None:
-        """A photo, voice note or document: kept on the touch (its caption is the touch's
-        words) and passed on to who is told."""
-        found = media_views.incoming(message)
-        assert found is not None
-        await passed_on(
-            message,
-            message.caption or "",
-            [found],
+            message.text if message.text is not None else message.caption or "",
+            [found] if found is not None else [],
             session=session,
             clock=clock,
             settings=settings,
