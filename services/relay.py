@@ -15,7 +15,7 @@ from core import limits
 from core.enums import Direction, TouchType
 from services import followups
 from services import media as media_svc
-from services.followups.use_cases import MESSAGE_MAX, cards_written_to, keep_whole
+from services.followups.use_cases import MESSAGE_MAX, cards_written_to
 from storage.models import Contact, Touch, User
 from storage.uow import writing
 
@@ -44,26 +44,16 @@ async def log_reply(
 ) -> Touch:
     """The reply as a touch (its words whole, its file kept on it), committed."""
     async with writing(session):
-        touch = await followups.log_touch(
+        return await followups.log_relayed(
             session,
             contact,
             author=author,
-            type_=TouchType.MESSAGE.value,
             direction=Direction.OUT.value,
-            summary=text,
+            text=text,
+            media=media,
             now=now,
             rules=rules,
         )
-        keep_whole(touch, text)
-        await media_svc.attach(
-            session,
-            contact_id=contact.id,
-            touch_id=touch.id,
-            author_id=author.id,
-            media=media,
-            now=now,
-        )
-        return touch
 
 
 async def reply_after(

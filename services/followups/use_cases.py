@@ -459,6 +459,40 @@ async def notify_manager_unreachable(
 MESSAGE_MAX = 4096  # characters in one Telegram message: all a person can say at once
 
 
+async def log_relayed(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    author: User,
+    direction: str,
+    text: str,
+    media: Iterable[media_svc.NewMedia],
+    now: datetime,
+    rules: Rules,
+) -> Touch:
+    """A message relayed by the bot (a client's, a ↩️ Reply): its words whole, its file kept."""
+    touch = await log_touch(
+        session,
+        contact,
+        author=author,
+        type_="message",
+        direction=direction,
+        summary=text,
+        now=now,
+        rules=rules,
+    )
+    keep_whole(touch, text)
+    await media_svc.attach(
+        session,
+        contact_id=contact.id,
+        touch_id=touch.id,
+        author_id=author.id,
+        media=media,
+        now=now,
+    )
+    return touch
+
+
 def keep_whole(touch: Touch, text: str) -> None:
     """A message relayed through the bot (a client's, a rep's ↩️ Reply) stays whole on its
     touch — up to one Telegram message, past the 4,000 characters a typed summary holds."""
@@ -517,24 +551,15 @@ async def contact_wrote(
         if owner is None:
             continue
         open_case, handlers = await _case_handlers(session, contact, admin_ids, besides=owner.id)
-        touch = await log_touch(
+        touch = await log_relayed(
             session,
             contact,
             author=owner,
-            type_="message",
             direction=Direction.IN.value,
-            summary=text,
-            now=now,
-            rules=rules,
-        )
-        keep_whole(touch, text)
-        await media_svc.attach(
-            session,
-            contact_id=contact.id,
-            touch_id=touch.id,
-            author_id=owner.id,
+            text=text,
             media=files,
             now=now,
+            rules=rules,
         )
         for person, case in [(owner, open_case), *((p, True) for p in handlers)]:
             await duework.schedule(
