@@ -20,7 +20,7 @@ from core.contactdata import is_name, normalize_tag
 from core.contactfields import ENUM_FIELDS, TEXT_FIELDS, TYPED_CHECKS, is_valid_choice
 from core.enums import Stage
 from core.exchange import split_tags
-from services import cards, delivered, followups, taps
+from services import cards, delivered, followups, merging, taps
 from services import contacts as svc
 from services.viewer import Viewer
 from storage.models import Contact
@@ -28,6 +28,7 @@ from storage.uow import writing
 from views import contacts as views
 from views import delivered as delivered_views
 from views import introducers as intro_views
+from views import merge as merge_views
 from views import timeline as timeline_views
 from views.adding import cut_notice
 from views.callbacks import CardAction, CardCb
@@ -64,6 +65,10 @@ async def other_card(
         return None
     await query.answer()
     return other
+
+
+class StalePreview(Exception):
+    """A merge confirmed from a preview that no longer holds (rolls the write block back)."""
 
 
 def on(*actions: CardAction) -> Any:
@@ -216,16 +221,52 @@ def create_router() -> Router:
 
     @router.callback_query(on(CardAction.MERGE_WITH))
     async def merge_with(
-        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, state: FSMContext
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx
     ) -> None:
+        """The first tap only shows what the merge would do: it cannot be undone."""
         other = await other_card(query, callback_data, contact, ctx)
         if other is None:
             return
-        await followups.merge(
-            ctx.session, contact, other, actor=ctx.user, now=ctx.now(), rules=ctx.rules
-        )
+        found = await merging.preview(ctx.session, contact, other)
+        text, markup = merge_views.preview(found, tz=ctx.viewer.tz, lang=ctx.viewer.lang)
+        await message_of(query).answer(text, reply_markup=markup)
+
+    @router.callback_query(on(CardAction.MERGE_OK))
+    async def merge_confirmed(
+        query: CallbackQuery, callback_data: CardCb, contact: Contact, ctx: Ctx, state: FSMContext
+    ) -> None:
+        other_id, _sep, stamp = callback_data.value.partition(".")
+        now, scope = ctx.now(), ctx.viewer.scope
+        try:
+            async with writing(ctx.session):
+                if fresh := await taps.first(ctx.session, **tap_of(query), now=now):
+                    # both cards again, in the scope and as they are now: the preview still holds?
+                    keep = await svc.get(ctx.session, scope, contact.id)
+                    other = await svc.get(ctx.session, scope, int(other_id or 0))
+                    if keep is None or other is None or other.id == keep.id:
+                        raise StalePreview
+                    if (await merging.preview(ctx.session, keep, other)).stamp != stamp:
+                        raise StalePreview
+                    await followups.merge(
+                        ctx.session, keep, other, actor=ctx.user, now=now, rules=ctx.rules
+                    )
+        except StalePreview:  # nothing written, the tap not recorded either
+            await query.answer(merge_views.stale(), show_alert=True)
+            await drop_keyboard(message_of(query))
+            return
+        if not fresh:
+            await query.answer(merge_views.already_merged())
+            return
+        await query.answer(_("Merged."))
         await state.clear()
+        await drop_keyboard(message_of(query))
         await show(message_of(query), ctx, contact, prefix=_("Merged.") + "\n\n")
+
+    @router.callback_query(on(CardAction.MERGE_NO))
+    async def merge_cancelled(query: CallbackQuery, state: FSMContext) -> None:
+        await query.answer()
+        await state.clear()
+        await edit_text(message_of(query), merge_views.cancelled())
 
     @router.callback_query(on(CardAction.INTRO))
     async def intro_ask(

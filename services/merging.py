@@ -4,7 +4,9 @@ card's, and the dropped card goes. Also a card being added that turns out to be 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,7 @@ from services.contacts import (
     tag_list,
 )
 from services.teamcards import TeamCard, flush_checked, team_conflicts
-from storage.models import IDENTITY_COLUMNS, Base, Contact, User
+from storage.models import IDENTITY_COLUMNS, Base, Contact, Touch, User
 from storage.uow import transactional
 
 
@@ -33,6 +35,89 @@ def contact_references() -> list[Column[Any]]:
             if fk.column.table.name == Contact.__tablename__ and fk.column.name == "id":
                 found.append(fk.parent)
     return found
+
+
+# the fields a preview compares (the rest are ids, or told apart: notes, tags, the step)
+COMPARED = tuple(f for f in EDITABLE if f not in ("introduced_by_id", "notes"))
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What :func:`merge` would do, for the rep to confirm before it is done (it cannot be
+    undone). ``stamp`` changes when either card does: a confirm carrying an older one is
+    refused."""
+
+    keep: Contact
+    drop: Contact
+    keep_owner: str
+    touches: int  # the dropped card's touches, all moved to the kept card
+    step_comes_over: bool  # the kept card has no dated step and takes the dropped card's
+    filled: list[tuple[str, Any]]  # (field, value) empty on the kept card, filled from the other
+    differ: list[tuple[str, Any, Any]]  # (field, kept value, dropped value): the kept one wins
+    new_tags: list[str]  # the other card's tags the kept card has not
+    notes_added: bool
+    stamp: str
+
+
+def _empty(value: Any) -> bool:
+    return value in (None, "")
+
+
+async def preview(session: AsyncSession, keep: Contact, drop: Contact) -> MergePreview:
+    """Read only: what merging ``drop`` into ``keep`` would bring over and overwrite (both cards
+    are re-read from the database, so a confirm compares against their state now)."""
+    if keep.id == drop.id:
+        raise ValueError("a card cannot be merged into itself")
+    for card in (keep, drop):
+        await session.scalar(
+            select(Contact).where(Contact.id == card.id).execution_options(populate_existing=True)
+        )
+    touches = int(
+        await session.scalar(select(func.count(Touch.id)).where(Touch.contact_id == drop.id)) or 0
+    )
+    keep_touches = int(
+        await session.scalar(select(func.count(Touch.id)).where(Touch.contact_id == keep.id)) or 0
+    )
+    owner = await session.get(User, keep.owner_id)
+    filled, differ = [], []
+    for name in COMPARED:
+        mine, theirs = getattr(keep, name), getattr(drop, name)
+        if _empty(theirs) or mine == theirs:
+            continue
+        if _empty(mine):
+            filled.append((name, theirs))
+        else:
+            differ.append((name, mine, theirs))
+    kept_tags = set(tag_list(keep.tags))
+    state = [
+        (
+            c.id,
+            c.owner_id,
+            c.team_id,
+            c.updated_at,
+            c.archived_at,
+            c.forgotten_at,
+            c.last_touch_at,
+            c.next_step,
+            c.next_step_due,
+            c.tags,
+            c.notes,
+        )
+        for c in (keep, drop)
+    ]
+    state += [(touches, keep_touches), tuple(getattr(c, f) for c in (keep, drop) for f in COMPARED)]
+    return MergePreview(
+        keep=keep,
+        drop=drop,
+        keep_owner=owner.display_name if owner is not None else "—",
+        touches=touches,
+        step_comes_over=keep.next_step_due is None and drop.next_step_due is not None,
+        filled=filled,
+        differ=differ,
+        new_tags=[t for t in tag_list(drop.tags) if t not in kept_tags],
+        notes_added=bool(drop.notes and drop.notes not in (keep.notes or "")),
+        stamp=hashlib.sha256(repr(state).encode()).hexdigest()[:10],
+    )
 
 
 @transactional

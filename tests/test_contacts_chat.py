@@ -313,6 +313,8 @@ async def test_merge_two_cards_keeps_both_histories(tg) -> None:
     await rep.click("Merge with")
     reply = await rep.send("+79990002233")
     reply = await rep.click("Pavel Grin")
+    assert "Merge the two cards?" in reply.text and "Merged" not in reply.text  # a preview first
+    reply = await rep.click("✅ Merge")
     assert "Merged" in reply.text and "+7 999 000-22-33" in reply.text  # international format
     async with tg.app.session_factory() as s:
         assert await s.scalar(select(func.count(Contact.id))) == 1

@@ -160,7 +160,8 @@ async def test_merge_keeps_the_surveys_the_referral_link_and_plans_the_reminder(
     await rep.click("Edit")
     await rep.click("Merge with")
     await rep.send("Paula Passive")
-    reply = await rep.click("Paula Passive")
+    await rep.click("Paula Passive")  # the preview
+    reply = await rep.click("✅ Merge")
     assert "Merged" in reply.text and "Next step: send the case study" in reply.text
     async with tg.app.session_factory() as s:
         [kept] = list(await s.scalars(select(Contact)))

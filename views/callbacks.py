@@ -38,7 +38,9 @@ class CardAction(StrEnum):
     EDIT = "edit"
     EDIT_FIELD = "ef"  # ``value`` is the field
     MERGE = "mrg"
-    MERGE_WITH = "mrgw"  # ``value`` is the other card's id
+    MERGE_WITH = "mrgw"  # ``value`` is the other card's id: shows what the merge would do
+    MERGE_OK = "mrgok"  # ``value`` is "other id.stamp" (services.merging.MergePreview.stamp)
+    MERGE_NO = "mrgno"  # ``value`` is the other card's id
     INTRO = "intro"  # ask who introduced the person
     INTRO_BY = "introby"  # ``value`` is the introducer's card id
     OWNER = "own"
