@@ -27,6 +27,7 @@ from services import delivered, followups, taps
 from services import media as media_svc
 from storage.models import Contact, User
 from storage.uow import writing
+from views import archived_step as archived
 from views import delivered as delivered_views
 from views import media as media_views
 from views.adding import is_skip
@@ -35,13 +36,15 @@ from views.contacts import show_card
 from views.labels import typed_code
 from views.rendering import drop_keyboard, edit_text, h, tap_of
 from views.states import LogForm, NextForm
+from views.teamcards import refused_as_taken
 from views.touches import (
     NO_STEP_REASONS,
     NOTE_FIND,
     NOTE_PICK,
     QUICK_WHEN,
     answer_kept,
-    confirm_keyboard,
+    ask_again,
+    ask_step_again,
     confirm_question,
     date_not_reason,
     date_refused,
@@ -56,16 +59,12 @@ from views.touches import (
     start_next_step,
     start_touch_log,
     step_gone,
-    step_kept,
-    step_line,
     step_too_long,
     summary_question,
     summary_too_long,
     tapped_note,
     tapped_value,
     touch_gone,
-    type_keyboard,
-    type_question,
     what_keyboard,
     what_on_question,
     when_keyboard,
@@ -370,19 +369,44 @@ def create_router() -> Router:
         action = await tapped_value(query, callback_data, state)
         if action is None or not isinstance(query.message, Message):
             return
-        if action == "keep":
-            # nothing written: the step as the card has it now (a teammate may have moved it)
+        if action in ("keep", archived.KEEP_RESTORE, archived.KEEP_BARE):
+            # the step as the card has it now (a teammate may have moved it); on an archived
+            # card no reminder comes: restored first, or kept without one, as the rep chooses
             contact = await load(state, ctx)
+            planned = planned_step(contact, ctx.viewer.tz, ctx.viewer.lang) if contact else None
+            if archived.is_archived(contact) and planned and action == "keep":
+                text, markup = archived.keep_question(planned, contact.id)
+                return await edit_text(query.message, text, reply_markup=markup)
+            was = archived.is_archived(contact)
+            if was and action == archived.KEEP_RESTORE and not await restored(query, contact, ctx):
+                return
             await state.clear()
-            if contact is None:
-                await edit_text(query.message, _("Contact not found."))
-            elif (planned := planned_step(contact, ctx.viewer.tz, ctx.viewer.lang)) is not None:
-                await edit_text(query.message, step_kept(planned))
-            else:
-                await edit_text(query.message, _("Nothing to keep: the card has no next step now."))
-            return
+            kept = archived.kept(
+                contact, planned, restored_now=was and not archived.is_archived(contact)
+            )
+            return await edit_text(query.message, kept)
         await state.set_state(NextForm.reason)
         await edit_text(query.message, **reasons_prompt(await card_id(state)))
+
+    async def restored(query: CallbackQuery, contact: Contact | None, ctx: Ctx) -> bool:
+        """The card back from the archive (the project's restore): its step's reminder planned.
+        False: a live teammate's card has its phone, said so."""
+        try:
+            async with writing(ctx.session):
+                if contact and await taps.first(ctx.session, **tap_of(query), now=ctx.now()):
+                    await restore(contact, ctx)
+        except svc.AlreadyInTeam as taken:
+            await query.message.answer(refused_as_taken(taken.cards))
+            return False
+        return True
+
+    async def restore(contact: Contact, ctx: Ctx) -> None:
+        now, rules = ctx.now(), ctx.rules
+        await followups.restore(ctx.session, contact, actor=ctx.user, now=now, rules=rules)
+
+    async def set_step(contact: Contact, ctx: Ctx, **step: Any) -> None:
+        at, rules, s = ctx.now(), ctx.rules, ctx.session
+        await followups.set_next_step(s, contact, actor=ctx.user, now=at, rules=rules, **step)
 
     async def save_no_step(
         target: Message, reason: str, code: str, state: FSMContext, ctx: Ctx
@@ -391,16 +415,7 @@ def create_router() -> Router:
             return await gone(target, state, reason if code == "other" else "", step=True)
         now, rules = ctx.now(), ctx.rules
         async with writing(ctx.session):  # one unit: no step, and lost when that is the reason
-            await followups.set_next_step(
-                ctx.session,
-                contact,
-                actor=ctx.user,
-                text=None,
-                due=None,
-                reason=reason,
-                now=now,
-                rules=rules,
-            )
+            await set_step(contact, ctx, text=None, due=None, reason=reason)
             if code == "lost":
                 status = Status.LOST.value
                 await followups.change(
@@ -462,9 +477,9 @@ def create_router() -> Router:
         shown = format_local(due, tz, lang)
         await state.update_data(due=due.isoformat(), due_shown=shown)
         await state.set_state(NextForm.confirm)
-        past, remind, owner_name = is_past(due, now), None, None
-        if not past:  # the reminder goes to the contact's owner, inside their working hours
-            contact = await load(state, ctx)
+        past, remind, owner_name, contact = is_past(due, now), None, None, await load(state, ctx)
+        await state.update_data(archived=archived.is_archived(contact))  # no reminder: said
+        if not past and not archived.is_archived(contact):  # to the owner, in working hours
             owner = (await ctx.session.get(User, contact.owner_id) if contact else None) or ctx.user
             zone = followups.user_tz(owner, ctx.settings.default_timezone)
             at = step_reminder_time(due, zone, followups.user_hours(owner), now)
@@ -472,7 +487,8 @@ def create_router() -> Router:
                 remind = format_local(at, tz, lang)
                 owner_name = owner.display_name if owner.id != ctx.user.id else None
         question = confirm_question(shown, past=past, reminder=remind, owner=owner_name, what=what)
-        await target.answer(question, reply_markup=confirm_keyboard(await card_id(state)))
+        cid, gone_in = await card_id(state), archived.is_archived(contact)  # no reminder: said
+        await target.answer(**archived.confirm_prompt(question, cid, archived=gone_in))
 
     @router.message(StateFilter(NextForm.when, NextForm.confirm), F.text & ~F.text.startswith("/"))
     async def next_when_text(message: Message, state: FSMContext, ctx: Ctx) -> None:
@@ -520,16 +536,7 @@ def create_router() -> Router:
                 await state.clear()
             await message.answer(touch_gone())
             return
-        if at == LogForm.summary.state:
-            await state.set_state(LogForm.summary)
-            text, markup = summary_question(contact.id, forwarded=bool(data.get("summary")))
-        elif at == LogForm.direction.state and data.get("type"):
-            await state.set_state(LogForm.direction)
-            text, markup = direction_question(data["type"], contact.id)
-        else:
-            await state.set_state(LogForm.type)
-            text, markup = type_question(contact.name), type_keyboard(contact.id)
-        await message.answer(text, reply_markup=markup)
+        await ask_again(message, state, at, data, contact)
 
     @router.callback_query(ResumeCb.filter(F.d == "next"))
     async def resume(
@@ -547,14 +554,8 @@ def create_router() -> Router:
         if at == NextForm.confirm.state and data.get("due"):
             due = datetime.fromisoformat(data["due"])
             await ask_confirm(message, due, state, ctx=ctx, what=data.get("what"))
-        elif data.get("what"):
-            await state.set_state(NextForm.when)
-            await message.answer(
-                step_line(data["what"]) + "\n" + when_question(),
-                reply_markup=when_keyboard(contact.id),
-            )
         else:
-            await start_next_step(message, state, contact)
+            await ask_step_again(message, state, data, contact)
 
     @router.callback_query(StateFilter(NextForm.confirm), PickCb.filter(F.f == "nc"))
     async def next_confirm(
@@ -574,27 +575,25 @@ def create_router() -> Router:
         if contact is None or "due" not in data:
             typed = " · ".join(t for t in (data.get("what"), data.get("due_shown")) if t)
             return await gone(query.message, state, typed, step=True)
-        due = datetime.fromisoformat(data["due"])
-        async with writing(ctx.session):
-            if fresh := await taps.first(ctx.session, **tap_of(query), now=ctx.now()):
-                await followups.set_next_step(
-                    ctx.session,
-                    contact,
-                    actor=ctx.user,
-                    text=data.get("what"),
-                    due=due,
-                    reason=None,
-                    now=ctx.now(),
-                    rules=ctx.rules,
-                )
+        due, was = datetime.fromisoformat(data["due"]), archived.is_archived(contact)
+        if was and choice != archived.RESTORE and not data.get("archived"):
+            # archived since the question was asked: no reminder would come, said first
+            return await ask_confirm(query.message, due, state, ctx=ctx, what=data.get("what"))
+        try:
+            async with writing(ctx.session):
+                if fresh := await taps.first(ctx.session, **tap_of(query), now=ctx.now()):
+                    if was and choice == archived.RESTORE:  # the project's restore: then planned
+                        await restore(contact, ctx)
+                    await set_step(contact, ctx, text=data.get("what"), due=due, reason=None)
+        except svc.AlreadyInTeam as taken:  # a live teammate's card has its phone: not restored
+            return await query.message.answer(refused_as_taken(taken.cards))
         if not fresh:
             return  # saved by the first tap
         await state.clear()
         await drop_keyboard(query.message)
-        await show_card(
-            query.message,
-            await ctx.card(contact),
-            prefix=_("✅ Next step saved.") + "\n\n",
+        saved = archived.step_saved(
+            archived=archived.is_archived(contact), restored_now=was and not contact.archived_at
         )
+        await show_card(query.message, await ctx.card(contact), prefix=saved + "\n\n")
 
     return router

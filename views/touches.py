@@ -335,6 +335,33 @@ def step_left(
     return way_back(text, typed_text, _("↩️ Back to the next step"), ResumeCb(d="next", n=n))
 
 
+async def ask_again(
+    message: Message, state: FSMContext, at: str | None, data: dict[str, Any], contact: Contact
+) -> None:
+    """Back into the touch log a command left: its question at ``at`` asked again."""
+    if at == LogForm.summary.state:
+        await state.set_state(LogForm.summary)
+        text, markup = summary_question(contact.id, forwarded=bool(data.get("summary")))
+    elif at == LogForm.direction.state and data.get("type"):
+        await state.set_state(LogForm.direction)
+        text, markup = direction_question(data["type"], contact.id)
+    else:
+        await state.set_state(LogForm.type)
+        text, markup = type_question(contact.name), type_keyboard(contact.id)
+    await message.answer(text, reply_markup=markup)
+
+
+async def ask_step_again(
+    message: Message, state: FSMContext, data: dict[str, Any], contact: Contact
+) -> None:
+    """Back into the next step a command left, before its time was confirmed."""
+    if not data.get("what"):
+        return await start_next_step(message, state, contact)
+    await state.set_state(NextForm.when)
+    text = step_line(data["what"]) + "\n" + when_question()
+    await message.answer(text, reply_markup=when_keyboard(contact.id))
+
+
 def touch_gone() -> str:
     return _("That unfinished touch is no longer kept. /log to log it again.")
 
