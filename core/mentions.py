@@ -51,14 +51,17 @@ def named_by(probes: list[str], *names: str | None) -> int:
     return sum(1 for p in probes if any(w.startswith(p) for w in card_words))
 
 
-def is_only_names(text: str, *names: str | None, exact: bool = False) -> bool:
+def is_only_names(text: str, *names: str | None, exact: bool = False, whole: bool = False) -> bool:
     """Every word of ``text`` starts a word of ``names``: "Анна Кузнецова", "Вектор" — a lookup,
     not a note. Each word is cut to its stem, unless ``exact`` (the words as typed: "Anastasya"
-    does not name Anastasia)."""
+    does not name Anastasia); with ``whole``, each is a whole word of them ("Петров" does not
+    name Петрова)."""
     said = words(text)
     if not said or len(said) > 3:
         return False
     card_words = [fold(w) for name in names if name for w in words(name)]
+    if whole:
+        return all(fold(s) in card_words for s in said)
     cut = fold if exact else stem
     return all(any(w.startswith(cut(s)) for w in card_words) for s in said)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadence import stage_for_client
 from core.enums import Direction, Status, TouchType
-from core.mentions import fold, words
+from core.mentions import is_only_names
 from services import followups, nps, taps
 from storage.models import Contact, Touch, User
 from storage.uow import writing
@@ -74,11 +74,7 @@ def names_it(query: str, contact: Contact) -> bool:
     """Whether ``query`` names the card well: each of its words (three at most) is a whole word
     of the card's name or company, as typed ("Carl", "carl client"; not "Петров" for Петрова,
     not a close spelling, a phone or an e-mail)."""
-    said = [fold(w) for w in words(query)]
-    if not said or len(said) > 3:
-        return False
-    card_words = {fold(w) for part in (contact.name, contact.company) if part for w in words(part)}
-    return all(w in card_words for w in said)
+    return is_only_names(query, contact.name, contact.company, whole=True)
 
 
 def pick_first(query: str, found: list[Contact]) -> list[Contact]:

@@ -55,3 +55,10 @@ def test_a_word_s_own_stem_always_names_it_whatever_its_ending(word: str) -> Non
 )
 def test_small_talk_is_not_a_note(text: str, small: bool) -> None:
     assert is_small_talk(text) is small
+
+
+def test_whole_words_name_a_card_and_a_part_of_one_does_not() -> None:
+    assert is_only_names("carl client", "Carl Client", whole=True)
+    assert is_only_names("Петрова", "Анна Петрова", "Бета", whole=True)
+    assert not is_only_names("Петров", "Анна Петрова", whole=True)  # a part of a word
+    assert is_only_names("Петров", "Анна Петрова", exact=True)  # what exact alone lets through
