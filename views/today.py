@@ -50,13 +50,6 @@ def data_confirmed(contact: Contact) -> str:
     return _("✅ {name}: data confirmed. Thank you!").format(name=h(contact.name))
 
 
-def what_changed(contact: Contact) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboard()
-    kb.button(text=_("✏️ Edit"), callback_data=CardCb(action=CardAction.EDIT, id=contact.id))
-    text = _("What changed for {name}? Choose a field to edit:").format(name=h(contact.name))
-    return text, kb.as_markup()
-
-
 STEP_SHOWN = 60  # characters of a next step in a line of the day
 
 
